@@ -1,0 +1,127 @@
+/**
+ * POSIX mode: Debian's clang + lld + compiler-rt wasm32 builtins with Debian's wasix-libc sysroot
+ * (a thread-safe musl for the WASIX ABI: imports `wasix_32v1`, shared `env.memory`,
+ * `wasi.thread-spawn`). sdk/setup-wasix.sh installs both; this module only finds and runs them.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { repoRoot } from "./paths.ts";
+
+export interface PosixToolchain {
+  clang: string;
+  clangxx: string;
+  llvmVersion: number;
+  /** The sysroot's usr/ folder. */
+  sysroot: string;
+  /** wasm32-wasip1 when the sysroot has the links setup-wasix.sh adds, else the old name. */
+  triple: string;
+}
+
+const LLVM_VERSIONS = [22, 21, 20, 19];
+const SETUP_HINT = "run `sudo sdk/setup-wasix.sh`";
+
+function defaultSysroot(): string {
+  return process.env.OCCLUM_WASIX_SYSROOT ?? path.join(repoRoot, ".cache", "wasix-libc", "root", "usr");
+}
+
+function hasBuiltins(n: number): boolean {
+  const base = `/usr/lib/llvm-${n}/lib/clang`;
+  try {
+    return readdirSync(base).some((v) => existsSync(path.join(base, v, "lib", "wasi", "libclang_rt.builtins-wasm32.a")));
+  } catch {
+    return false;
+  }
+}
+
+let probed: { tc?: PosixToolchain; problem?: string } | undefined;
+
+function probe(): { tc?: PosixToolchain; problem?: string } {
+  const sysroot = defaultSysroot();
+  if (!existsSync(path.join(sysroot, "lib", "wasm32-wasi", "libc.a"))) {
+    return { problem: `wasix-libc sysroot missing at ${sysroot}: ${SETUP_HINT}` };
+  }
+  const triple = existsSync(path.join(sysroot, "lib", "wasm32-wasip1")) ? "wasm32-wasip1" : "wasm32-wasi";
+  const forced = process.env.OCCLUM_CLANG;
+  if (forced) {
+    const n = Number(/(\d+)$/.exec(forced)?.[1] ?? 0);
+    return { tc: { clang: forced, clangxx: forced.replace(/clang(-\d+)?$/, "clang++$1"), llvmVersion: n, sysroot, triple } };
+  }
+  for (const n of LLVM_VERSIONS) {
+    const clang = `/usr/bin/clang-${n}`;
+    if (existsSync(clang) && existsSync(`/usr/bin/wasm-ld-${n}`) && hasBuiltins(n)) {
+      return { tc: { clang, clangxx: `/usr/bin/clang++-${n}`, llvmVersion: n, sysroot, triple } };
+    }
+  }
+  return { problem: `clang-N + lld-N + libclang-rt-N-dev-wasm32 (N in ${LLVM_VERSIONS.join("/")}) not installed: ${SETUP_HINT}` };
+}
+
+/** The installed POSIX toolchain, or undefined. Probed once per process. */
+export function findPosixToolchain(): PosixToolchain | undefined {
+  probed ??= probe();
+  return probed.tc;
+}
+
+/** Why findPosixToolchain() returned undefined, as one line naming the fix. */
+export function posixToolchainProblem(): string | undefined {
+  probed ??= probe();
+  return probed.problem;
+}
+
+let identity: string | undefined;
+
+/** Compiler version line + libc pin: part of every cache key of POSIX builds. */
+export function posixIdentity(): string {
+  if (identity) return identity;
+  const tc = findPosixToolchain();
+  if (!tc) return "posix:none";
+  let version = tc.clang;
+  try {
+    version = execFileSync(tc.clang, ["--version"], { encoding: "utf8" }).split("\n")[0];
+  } catch {
+    // keep the path: an unrunnable clang fails the build anyway
+  }
+  let libc = "unknown";
+  try {
+    libc = readFileSync(path.join(tc.sysroot, "..", ".sha256"), "utf8").trim();
+  } catch {
+    // a sysroot not made by setup-wasix.sh (OCCLUM_WASIX_SYSROOT) has no stamp
+  }
+  identity = `${version}|wasix-libc:${libc}|${tc.triple}`;
+  return identity;
+}
+
+/** The flags that make wasix-libc programs link and run (see shared reference guest-toolchain.md). */
+export function posixArgs(tc: PosixToolchain, userArgs: readonly string[], linking: boolean): string[] {
+  const args = [`--target=${tc.triple}`, `--sysroot=${tc.sysroot}`, "-pthread", "-matomics", "-mbulk-memory"];
+  if (!userArgs.some((a) => /^-O/.test(a))) args.push("-O2");
+  // getrusage/times and mmap are #error'd unless their emulations are chosen; wasix has neither natively.
+  args.push("-D_WASI_EMULATED_PROCESS_CLOCKS", "-D_WASI_EMULATED_MMAN");
+  if (linking) {
+    // Shared imported memory with a maximum: threads need both to get their stacks.
+    args.push("-Wl,--import-memory,--export-memory,--shared-memory,--max-memory=268435456");
+  }
+  args.push(...userArgs);
+  if (linking) args.push("-lwasi-emulated-process-clocks", "-lwasi-emulated-mman");
+  return args;
+}
+
+export interface RunResult {
+  code: number;
+  stderr: string;
+}
+
+/** Runs the host clang; stderr is captured (and echoed when `echo` is set). */
+export function runPosixClang(tc: PosixToolchain, cxx: boolean, args: readonly string[], echo: boolean, cwd: string): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cxx ? tc.clangxx : tc.clang, args, { cwd, stdio: ["ignore", echo ? "inherit" : "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.setEncoding("utf8");
+    child.stderr.on("data", (d: string) => {
+      stderr += d;
+      if (echo) process.stderr.write(d);
+    });
+    child.on("error", (err) => reject(new Error(`cannot run ${tc.clang}: ${err.message} (${SETUP_HINT})`)));
+    child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stderr }));
+  });
+}

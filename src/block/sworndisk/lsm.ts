@@ -1,0 +1,314 @@
+/**
+ * Layer 4 of SwornDisk: the secure LSM index LBA -> (HBA, key, IV, tag).
+ *
+ * MemTable (+ WAL, managed by the disk) on top of levels of immutable SSTs: L0 holds MemTable
+ * flushes (overlapping, newest first), L1.. hold sorted non-overlapping runs. Compaction merges
+ * L0 + L1 into L1 when L0 has `l0Max` tables, and a level into the next when it outgrows its
+ * budget (10x per level). New SSTs go to free index segments only; the SSTs they replace are
+ * released through Space (delayed reclamation), and the catalog change is journaled at the next
+ * sync together with everything else, so flushes and compactions between syncs never create a
+ * recoverable state of their own.
+ */
+
+import { BLOCK_SIZE, BlockError } from "../block-device.ts";
+import type { BlockIo } from "./io.ts";
+import type { SstDesc } from "./journal.ts";
+import { MemTable, VALUE_SIZE, valueHba } from "./memtable.ts";
+import { buildSst, findInBlock, MAX_SST_RECORDS, type RecordArray, Sst, sstBlockCount } from "./sst.ts";
+import { SegKind, type Space } from "./space.ts";
+
+export interface LsmOptions {
+  /** MemTable records before a flush to L0 (default 65536). */
+  memtableRecords: number;
+  /** L0 tables that trigger an L0 -> L1 compaction (default 4). */
+  l0Max: number;
+  /** Records allowed in L1 before it is merged down (default 10 x memtableRecords); x10 per level. */
+  l1Records: number;
+  /** Largest SST written by compaction (records). */
+  sstRecords: number;
+  /** Decrypted record blocks kept in the LRU cache. */
+  cacheBlocks: number;
+  maxLevels: number;
+}
+
+export interface LsmStats {
+  flushes: number;
+  compactions: number;
+  sstBlocksWritten: number;
+  cacheHits: number;
+  cacheMisses: number;
+}
+
+export class Lsm {
+  readonly mem: MemTable;
+  /** levels[0]: newest first; levels[i>0]: sorted by minLba, non-overlapping. */
+  levels: Sst[][];
+  private readonly io: BlockIo;
+  private readonly space: Space;
+  readonly opts: LsmOptions;
+  private readonly cache = new Map<number, Uint8Array>();
+  private headSeg = -1;
+  private headOff = 0;
+  /** Catalog changes since the last commit. */
+  private added = new Map<number, SstDesc>();
+  private removed: number[] = [];
+  /** Shared id allocator (SST and WAL ids come from one journaled counter). */
+  private readonly ids: { next: number };
+  readonly stats: LsmStats = { flushes: 0, compactions: 0, sstBlocksWritten: 0, cacheHits: 0, cacheMisses: 0 };
+
+  constructor(io: BlockIo, space: Space, opts: LsmOptions, ids: { next: number }, levels: Sst[][] = []) {
+    this.io = io;
+    this.space = space;
+    this.opts = opts;
+    this.ids = ids;
+    this.mem = new MemTable(Math.min(opts.memtableRecords, 1 << 16));
+    this.levels = levels;
+    while (this.levels.length < opts.maxLevels) this.levels.push([]);
+  }
+
+  /** Open the catalog's SSTs (verifying roots and fences) into levels. */
+  static async openLevels(io: BlockIo, descs: readonly SstDesc[], maxLevels: number): Promise<Sst[][]> {
+    const levels: Sst[][] = [];
+    for (let i = 0; i < maxLevels; i++) levels.push([]);
+    for (const d of descs) {
+      if (d.level >= maxLevels) throw new BlockError("Corrupted", `SST ${d.id} at level ${d.level}`);
+      levels[d.level]!.push(await Sst.open(io, d));
+    }
+    levels[0]!.sort((a, b) => b.desc.id - a.desc.id);
+    for (let l = 1; l < maxLevels; l++) {
+      const lv = levels[l]!;
+      lv.sort((a, b) => a.desc.minLba - b.desc.minLba);
+      for (let i = 1; i < lv.length; i++) {
+        if (lv[i]!.desc.minLba <= lv[i - 1]!.desc.maxLba) throw new BlockError("Corrupted", `level ${l}: overlapping SSTs`);
+      }
+    }
+    return levels;
+  }
+
+  /** Newest value of `lba` (a view valid until the next index operation), or null. */
+  async lookup(lba: number): Promise<Uint8Array | null> {
+    const slot = this.mem.get(lba);
+    if (slot >= 0) return this.mem.valueAt(slot);
+    for (const sst of this.levels[0]!) {
+      const v = await this.lookupSst(sst, lba);
+      if (v) return v;
+    }
+    for (let l = 1; l < this.levels.length; l++) {
+      const lv = this.levels[l]!;
+      let lo = 0;
+      let hi = lv.length - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1;
+        const d = lv[mid]!.desc;
+        if (lba < d.minLba) hi = mid - 1;
+        else if (lba > d.maxLba) lo = mid + 1;
+        else {
+          const v = await this.lookupSst(lv[mid]!, lba);
+          if (v) return v;
+          break;
+        }
+      }
+    }
+    return null;
+  }
+
+  private async lookupSst(sst: Sst, lba: number): Promise<Uint8Array | null> {
+    const b = sst.blockFor(lba);
+    if (b < 0) return null;
+    const ck = sst.desc.id * 65536 + b;
+    let p = this.cache.get(ck);
+    if (p) {
+      this.stats.cacheHits++;
+      this.cache.delete(ck);
+      this.cache.set(ck, p);
+    } else {
+      this.stats.cacheMisses++;
+      const blk = await this.io.readBlocks(sst.hba[b]!, 1);
+      p = sst.openRecordBlock(b, blk);
+      this.cache.set(ck, p);
+      if (this.cache.size > this.opts.cacheBlocks) this.cache.delete(this.cache.keys().next().value!);
+    }
+    const o = findInBlock(p, lba);
+    return o < 0 ? null : p.subarray(o, o + VALUE_SIZE);
+  }
+
+  /** Allocate `n` index-log blocks (filling the open index segment first). */
+  private allocIndex(n: number): number[] {
+    const out: number[] = [];
+    const S = this.space.S;
+    while (out.length < n) {
+      if (this.headSeg < 0 || this.headOff >= S) {
+        if (this.headSeg >= 0) this.space.closeSeg(this.headSeg);
+        this.headSeg = this.space.allocSeg(SegKind.Index);
+        this.headOff = 0;
+      }
+      const hba = this.space.segStart(this.headSeg) + this.headOff++;
+      this.space.use(hba);
+      out.push(hba);
+    }
+    return out;
+  }
+
+  private async writeSst(recs: RecordArray, level: number): Promise<Sst> {
+    const id = this.ids.next++;
+    const hbas = this.allocIndex(sstBlockCount(recs.n));
+    const { desc, blocks } = buildSst(recs, id, level, hbas);
+    const writes: Promise<void>[] = [];
+    let i = 0;
+    while (i < hbas.length) {
+      let e = i + 1;
+      while (e < hbas.length && hbas[e] === hbas[e - 1]! + 1) e++;
+      writes.push(this.io.writeBlocks(hbas[i]!, blocks.subarray(i * BLOCK_SIZE, e * BLOCK_SIZE)));
+      i = e;
+    }
+    await Promise.all(writes);
+    this.stats.sstBlocksWritten += hbas.length;
+    this.added.set(id, desc);
+    // Reopen from memory to build the fences without re-reading: cheap path via Sst.open on io
+    // would double the reads, so decode from the blocks we just sealed.
+    return Sst.open(
+      { readBlocks: async (hba: number, n: number) => blocks.slice(hbas.indexOf(hba) * BLOCK_SIZE, (hbas.indexOf(hba) + n) * BLOCK_SIZE) } as unknown as BlockIo,
+      desc,
+    );
+  }
+
+  private dropSst(sst: Sst): void {
+    const id = sst.desc.id;
+    if (this.added.has(id)) this.added.delete(id);
+    else this.removed.push(id);
+    for (let b = 0; b < sst.nblocks; b++) {
+      this.space.release(sst.hba[b]!);
+      this.cache.delete(id * 65536 + b);
+    }
+    for (const h of sst.metaHbas) this.space.release(h);
+  }
+
+  /** Write the MemTable as a new L0 SST and clear it; compacts if thresholds are reached. */
+  async flushMem(): Promise<void> {
+    if (this.mem.size === 0) return;
+    const slots = this.mem.sortedSlots();
+    const n = slots.length;
+    const recs: RecordArray = { n, lbas: new Float64Array(n), vals: new Uint8Array(n * VALUE_SIZE) };
+    for (let i = 0; i < n; i++) {
+      const s = slots[i]!;
+      recs.lbas[i] = this.mem.lbas[s]!;
+      recs.vals.set(this.mem.valueAt(s), i * VALUE_SIZE);
+    }
+    const sst = await this.writeSst(recs, 0);
+    this.levels[0]!.unshift(sst);
+    this.mem.clear();
+    this.stats.flushes++;
+    await this.maybeCompact();
+  }
+
+  private levelRecords(l: number): number {
+    return this.levels[l]!.reduce((n, s) => n + s.desc.nrecords, 0);
+  }
+
+  private deepestNonEmpty(): number {
+    for (let l = this.levels.length - 1; l >= 0; l--) if (this.levels[l]!.length) return l;
+    return -1;
+  }
+
+  async maybeCompact(): Promise<void> {
+    if (this.levels[0]!.length >= this.opts.l0Max) await this.compact(0);
+    for (let l = 1; l < this.levels.length - 1; l++) {
+      if (this.levelRecords(l) > this.opts.l1Records * 10 ** (l - 1)) await this.compact(l);
+    }
+  }
+
+  /** Merge all of level `l` into level l+1 (whole-level merge: simple and sync-safe). */
+  async compact(l: number): Promise<void> {
+    const to = l + 1;
+    const inputs = [...this.levels[l]!, ...this.levels[to]!]; // newest first: L0 by id, then the lower level
+    const dropTombstones = to >= this.deepestNonEmpty();
+    let merged: RecordArray | null = null;
+    for (const sst of inputs) {
+      const recs = await sst.readAll(this.io);
+      merged = merged ? mergeRuns(merged, recs) : recs;
+    }
+    if (!merged) return;
+    if (dropTombstones) merged = dropDead(merged);
+    const outs: Sst[] = [];
+    const per = Math.min(this.opts.sstRecords, MAX_SST_RECORDS);
+    for (let from = 0; from < merged.n; from += per) {
+      const n = Math.min(per, merged.n - from);
+      const part: RecordArray = { n, lbas: merged.lbas.subarray(from, from + n), vals: merged.vals.subarray(from * VALUE_SIZE, (from + n) * VALUE_SIZE) };
+      outs.push(await this.writeSst(part, to));
+    }
+    for (const sst of inputs) this.dropSst(sst);
+    this.levels[l] = [];
+    this.levels[to] = outs;
+    this.stats.compactions++;
+  }
+
+  /** Catalog edits since the last commit (for the journal). */
+  pendingEdits(): { added: SstDesc[]; removed: number[] } {
+    return { added: [...this.added.values()], removed: [...this.removed] };
+  }
+
+  committed(): void {
+    this.added.clear();
+    this.removed = [];
+  }
+
+  /** Iterate all records newest-first (MemTable, L0 newest first, then L1...): for recovery. */
+  async forEachRecord(fn: (lba: number, v: Uint8Array, off: number) => void): Promise<void> {
+    const slots = this.mem.size;
+    for (let s = 0; s < slots; s++) fn(this.mem.lbas[s]!, this.mem.vals, s * VALUE_SIZE);
+    for (const lv of this.levels) {
+      for (const sst of lv) {
+        const recs = await sst.readAll(this.io);
+        for (let i = 0; i < recs.n; i++) fn(recs.lbas[i]!, recs.vals, i * VALUE_SIZE);
+      }
+    }
+  }
+
+  /** Host blocks of all SSTs (space accounting at open, and check()). */
+  *sstBlocks(): Generator<number> {
+    for (const lv of this.levels) for (const sst of lv) {
+      for (let b = 0; b < sst.nblocks; b++) yield sst.hba[b]!;
+      yield* sst.metaHbas;
+    }
+  }
+}
+
+/** Merge two sorted runs; `newer` wins on equal LBAs. */
+export function mergeRuns(newer: RecordArray, older: RecordArray): RecordArray {
+  const cap = newer.n + older.n;
+  const out: RecordArray = { n: 0, lbas: new Float64Array(cap), vals: new Uint8Array(cap * VALUE_SIZE) };
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < newer.n || j < older.n) {
+    const a = i < newer.n ? newer.lbas[i]! : Infinity;
+    const b = j < older.n ? older.lbas[j]! : Infinity;
+    if (a <= b) {
+      out.lbas[k] = a;
+      out.vals.set(newer.vals.subarray(i * VALUE_SIZE, (i + 1) * VALUE_SIZE), k * VALUE_SIZE);
+      i++;
+      if (a === b) j++;
+    } else {
+      out.lbas[k] = b;
+      out.vals.set(older.vals.subarray(j * VALUE_SIZE, (j + 1) * VALUE_SIZE), k * VALUE_SIZE);
+      j++;
+    }
+    k++;
+  }
+  out.n = k;
+  return out;
+}
+
+/** Remove tombstones (HBA 0) once nothing older can be shadowed. */
+function dropDead(r: RecordArray): RecordArray {
+  let k = 0;
+  for (let i = 0; i < r.n; i++) {
+    if (valueHba(r.vals, i * VALUE_SIZE) === 0) continue;
+    if (k !== i) {
+      r.lbas[k] = r.lbas[i]!;
+      r.vals.copyWithin(k * VALUE_SIZE, i * VALUE_SIZE, (i + 1) * VALUE_SIZE);
+    }
+    k++;
+  }
+  return { n: k, lbas: r.lbas.subarray(0, k), vals: r.vals.subarray(0, k * VALUE_SIZE) };
+}

@@ -1,0 +1,145 @@
+/**
+ * Layer 4a of SwornDisk: the MemTable, newest LBA -> (HBA, key, IV, tag) records in memory.
+ *
+ * Records live in one growable arena (VALUE_SIZE bytes per slot, slot per distinct LBA) so the
+ * write hot path allocates nothing. Each slot remembers whether its current value is already in
+ * the WAL; sync appends exactly the slots that are not ("dirty"). HBA 0 is a tombstone (trim):
+ * host block 0 is the superblock, never data.
+ */
+
+export const VALUE_SIZE = 8 + 32 + 12 + 16;
+export const V_KEY = 8;
+export const V_IV = 40;
+export const V_TAG = 52;
+
+export class MemTable {
+  private cap: number;
+  vals: Uint8Array;
+  private dv: DataView;
+  lbas: Int32Array;
+  private inWal: Uint8Array;
+  private dirty: Int32Array;
+  private ndirty = 0;
+  private readonly index = new Map<number, number>();
+
+  constructor(cap = 1024) {
+    this.cap = cap;
+    this.vals = new Uint8Array(cap * VALUE_SIZE);
+    this.dv = new DataView(this.vals.buffer);
+    this.lbas = new Int32Array(cap);
+    this.inWal = new Uint8Array(cap);
+    this.dirty = new Int32Array(cap);
+  }
+
+  get size(): number {
+    return this.index.size;
+  }
+
+  get dirtyCount(): number {
+    return this.ndirty;
+  }
+
+  private grow(): void {
+    const cap = this.cap * 2;
+    const v = new Uint8Array(cap * VALUE_SIZE);
+    v.set(this.vals);
+    this.vals = v;
+    this.dv = new DataView(v.buffer);
+    const l = new Int32Array(cap);
+    l.set(this.lbas);
+    this.lbas = l;
+    const w = new Uint8Array(cap);
+    w.set(this.inWal);
+    this.inWal = w;
+    const d = new Int32Array(cap);
+    d.set(this.dirty);
+    this.dirty = d;
+    this.cap = cap;
+  }
+
+  /** Insert or replace. `value` is VALUE_SIZE bytes (hba | key | iv | tag); `fromWal` marks it durable. */
+  put(lba: number, value: Uint8Array, fromWal = false): void {
+    let slot = this.index.get(lba);
+    if (slot === undefined) {
+      slot = this.index.size;
+      if (slot >= this.cap) this.grow();
+      this.index.set(lba, slot);
+      this.lbas[slot] = lba;
+      this.inWal[slot] = 1; // so that the dirty bookkeeping below adds it once
+    }
+    this.vals.set(value, slot * VALUE_SIZE);
+    this.mark(slot, fromWal);
+  }
+
+  /** Same as put, with the fields given separately (hot path: no temporary value buffer). */
+  putFields(lba: number, hba: number, key: Uint8Array, iv: Uint8Array, tag: Uint8Array): void {
+    let slot = this.index.get(lba);
+    if (slot === undefined) {
+      slot = this.index.size;
+      if (slot >= this.cap) this.grow();
+      this.index.set(lba, slot);
+      this.lbas[slot] = lba;
+      this.inWal[slot] = 1;
+    }
+    const o = slot * VALUE_SIZE;
+    this.dv.setUint32(o, hba >>> 0, true);
+    this.dv.setUint32(o + 4, Math.floor(hba / 4294967296), true);
+    this.vals.set(key, o + V_KEY);
+    this.vals.set(iv, o + V_IV);
+    this.vals.set(tag, o + V_TAG);
+    this.mark(slot, false);
+  }
+
+  private mark(slot: number, fromWal: boolean): void {
+    if (fromWal) {
+      this.inWal[slot] = 1;
+    } else if (this.inWal[slot] === 1) {
+      this.inWal[slot] = 0;
+      this.dirty[this.ndirty++] = slot;
+    }
+  }
+
+  /** Slot of `lba`, or -1. */
+  get(lba: number): number {
+    return this.index.get(lba) ?? -1;
+  }
+
+  hbaAt(slot: number): number {
+    const o = slot * VALUE_SIZE;
+    return this.dv.getUint32(o, true) + this.dv.getUint32(o + 4, true) * 4294967296;
+  }
+
+  valueAt(slot: number): Uint8Array {
+    return this.vals.subarray(slot * VALUE_SIZE, (slot + 1) * VALUE_SIZE);
+  }
+
+  /** Slots whose value is not yet in the WAL, in write order. */
+  dirtySlots(): Int32Array {
+    return this.dirty.subarray(0, this.ndirty);
+  }
+
+  /** After the dirty slots reached the WAL. */
+  markAllInWal(): void {
+    for (let i = 0; i < this.ndirty; i++) this.inWal[this.dirty[i]!] = 1;
+    this.ndirty = 0;
+  }
+
+  /** All slots sorted by LBA (for building an SST). */
+  sortedSlots(): Int32Array {
+    const n = this.index.size;
+    const slots = new Int32Array(n);
+    for (let i = 0; i < n; i++) slots[i] = i;
+    const lbas = this.lbas;
+    return slots.sort((a, b) => lbas[a]! - lbas[b]!);
+  }
+
+  clear(): void {
+    this.index.clear();
+    this.ndirty = 0;
+  }
+}
+
+/** Decode the HBA of a value (first 8 bytes). */
+export function valueHba(v: Uint8Array, off = 0): number {
+  return v[off]! + v[off + 1]! * 2 ** 8 + v[off + 2]! * 2 ** 16 + v[off + 3]! * 2 ** 24 + (v[off + 4]! + v[off + 5]! * 2 ** 8 + v[off + 6]! * 2 ** 16) * 2 ** 32;
+}

@@ -1,0 +1,394 @@
+/**
+ * hostfs: a host directory, confined. The guest can never reach a host file outside `source`:
+ *
+ * - The VFS resolves every component itself (`..` through its dentries, symlinks read with
+ *   readlink and interpreted inside the LibOS root), so no guest path is ever handed to the host
+ *   with symlinks to follow.
+ * - Every host call names at most one component (`name`) relative to an open, verified
+ *   directory descriptor: `/proc/self/fd/<dirfd>/<name>` (the openat() of Node). A directory is
+ *   opened with O_DIRECTORY|O_NOFOLLOW and kept only if the kernel's own name for the descriptor
+ *   (readlink of /proc/self/fd/<fd>) is exactly `<source>/<rel>`: a component swapped for a
+ *   symlink (a race after the VFS looked it up) is detected and refused with EACCES.
+ * - The final component is never followed: lstat, readlink, lutimes, unlink, rename, link(2)
+ *   (which does not follow), and files are opened with O_NOFOLLOW (a symlink swapped in gives
+ *   ELOOP) and O_NONBLOCK (a FIFO swapped in cannot block; non-regular files are refused).
+ * Host I/O is asynchronous (node:fs/promises). Linux only (/proc/self/fd).
+ *
+ * Directory identity: a directory inode knows its path relative to `source`; the fs keeps the
+ * current path of every directory inode it has seen (by host inode number), updated on renames
+ * made through it, so an open directory keeps working after one of its ancestors moved.
+ */
+import { constants as C } from "node:fs";
+import * as fsp from "node:fs/promises";
+import type { BigIntStats } from "node:fs";
+import type { FileHandle } from "node:fs/promises";
+import * as path from "node:path";
+import { Errno, sysErr } from "../../syscall/errno.ts";
+import { nowNs } from "../file-base.ts";
+import { FileType, type OpenFile, type Stat } from "../types.ts";
+import {
+  allocDev, InodeBase, resolveTimes, type CreateKind, type FileSystemImpl, type FsCtx, type InodeImpl,
+  type InodeOpenOptions, type ListEntry,
+} from "../vfs/inode.ts";
+import { SeekableFile } from "../vfs/seekable.ts";
+import { host, toSysError } from "./host-errors.ts";
+
+const DIR_CACHE = 32;
+
+interface DirHandle {
+  fh: FileHandle;
+  refs: number;
+  dead: boolean;
+}
+
+export interface HostFsOptions {
+  readOnly?: boolean;
+  /** Type name in /proc/mounts (default "hostfs"; layer stores use "sefs"). */
+  type?: string;
+}
+
+export function filetypeOfMode(mode: number): FileType {
+  switch (mode & C.S_IFMT) {
+    case C.S_IFREG: return FileType.REGULAR_FILE;
+    case C.S_IFDIR: return FileType.DIRECTORY;
+    case C.S_IFLNK: return FileType.SYMBOLIC_LINK;
+    case C.S_IFCHR: return FileType.CHARACTER_DEVICE;
+    case C.S_IFBLK: return FileType.BLOCK_DEVICE;
+    case C.S_IFSOCK: return FileType.SOCKET_STREAM;
+    default: return FileType.UNKNOWN;
+  }
+}
+
+export class HostFs implements FileSystemImpl {
+  readonly type: string;
+  readonly dev = allocDev();
+  readonly readOnly: boolean;
+  /** Canonical host path of the source directory. */
+  readonly rootPath: string;
+  private readonly rootIno: bigint;
+  private readonly dirs = new Map<string, Promise<DirHandle>>();
+  /** Current relative path of each directory inode seen (by host ino). */
+  private readonly dirPaths = new Map<bigint, string[]>();
+
+  protected constructor(rootPath: string, rootIno: bigint, opts: HostFsOptions) {
+    this.rootPath = rootPath;
+    this.rootIno = rootIno;
+    this.type = opts.type ?? "hostfs";
+    this.readOnly = opts.readOnly ?? false;
+    this.dirPaths.set(rootIno, []);
+  }
+
+  /** `source` must be an existing host directory. */
+  static async open(source: string, opts: HostFsOptions = {}): Promise<HostFs> {
+    const real = await host(() => fsp.realpath(source));
+    const st = await host(() => fsp.stat(real, { bigint: true }));
+    if (!st.isDirectory()) throw sysErr(Errno.NOTDIR, `hostfs source is not a directory: ${source}`);
+    return new HostFs(real, st.ino, opts);
+  }
+
+  root(): HostInode {
+    return new HostInode(this, this.rootIno, FileType.DIRECTORY, [], "");
+  }
+
+  relOf(ino: bigint, fallback: string[]): string[] {
+    return this.dirPaths.get(ino) ?? fallback;
+  }
+
+  noteDir(ino: bigint, rel: string[]): void {
+    this.dirPaths.set(ino, rel);
+  }
+
+  /** A directory under `from` moved to `to`: rewrite the known paths below it. */
+  movedDir(from: string[], to: string[]): void {
+    const n = from.length;
+    for (const [ino, rel] of this.dirPaths) {
+      if (rel.length >= n && from.every((c, i) => rel[i] === c)) this.dirPaths.set(ino, [...to, ...rel.slice(n)]);
+    }
+    this.dropDirCache();
+  }
+
+  forgetDir(rel: string[]): void {
+    for (const [ino, r] of this.dirPaths) if (r.length >= rel.length && rel.every((c, i) => r[i] === c)) this.dirPaths.delete(ino);
+    this.dropDirCache();
+  }
+
+  private dropDirCache(): void {
+    const all = [...this.dirs.values()];
+    this.dirs.clear();
+    for (const p of all) {
+      p.then((h) => {
+        h.dead = true;
+        if (h.refs === 0) void h.fh.close().catch(() => {});
+      }, () => {});
+    }
+  }
+
+  private async openDir(rel: string[]): Promise<DirHandle> {
+    const expected = path.join(this.rootPath, ...rel);
+    const fh = await host(() => fsp.open(expected, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW));
+    let actual: string;
+    try {
+      actual = await fsp.readlink(`/proc/self/fd/${fh.fd}`);
+    } catch (e) {
+      await fh.close();
+      throw toSysError(e);
+    }
+    if (actual !== expected) {
+      await fh.close();
+      throw sysErr(Errno.ACCES, "hostfs: a path component changed under us");
+    }
+    return { fh, refs: 0, dead: false };
+  }
+
+  private async acquire(rel: string[]): Promise<DirHandle> {
+    const key = rel.join("/");
+    let p = this.dirs.get(key);
+    if (!p) {
+      if (this.dirs.size >= DIR_CACHE) this.evict();
+      p = this.openDir(rel);
+      this.dirs.set(key, p);
+      p.catch(() => this.dirs.get(key) === p && this.dirs.delete(key));
+    }
+    const h = await p;
+    h.refs++;
+    return h;
+  }
+
+  private evict(): void {
+    for (const [key, p] of this.dirs) {
+      this.dirs.delete(key);
+      p.then((h) => {
+        h.dead = true;
+        if (h.refs === 0) void h.fh.close().catch(() => {});
+      }, () => {});
+      if (this.dirs.size < DIR_CACHE / 2) break;
+    }
+  }
+
+  /** Run `fn` with an anchored host path of directory `rel` (no trailing slash). */
+  async withDir<T>(rel: string[], fn: (dir: string) => Promise<T>): Promise<T> {
+    const h = await this.acquire(rel);
+    try {
+      return await fn(`/proc/self/fd/${h.fh.fd}`);
+    } catch (e) {
+      throw toSysError(e);
+    } finally {
+      h.refs--;
+      if (h.dead && h.refs === 0) void h.fh.close().catch(() => {});
+    }
+  }
+
+  inodeFromStat(st: BigIntStats, parent: string[], name: string): HostInode {
+    const type = filetypeOfMode(Number(st.mode));
+    if (type === FileType.DIRECTORY) this.noteDir(st.ino, [...parent, name]);
+    return new HostInode(this, st.ino, type, parent, name);
+  }
+
+  toStat(st: BigIntStats): Stat {
+    return {
+      dev: this.dev, ino: st.ino, filetype: filetypeOfMode(Number(st.mode)), nlink: st.nlink, size: st.size,
+      atim: st.atimeNs, mtim: st.mtimeNs, ctim: st.ctimeNs, mode: Number(st.mode) & 0o7777,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.dropDirCache();
+  }
+}
+
+function nsToDate(ns: bigint): number {
+  // utimes takes seconds as a number: keep microsecond precision.
+  return Number(ns / 1000n) / 1e6;
+}
+
+export class HostInode extends InodeBase {
+  readonly fs: HostFs;
+  readonly ino: bigint;
+  readonly filetype: FileType;
+  private readonly parentRel: string[];
+  private readonly name: string;
+
+  constructor(fs: HostFs, ino: bigint, filetype: FileType, parentRel: string[], name: string) {
+    super();
+    this.fs = fs;
+    this.ino = ino;
+    this.filetype = filetype;
+    this.parentRel = parentRel;
+    this.name = name;
+  }
+
+  private get isDir(): boolean {
+    return this.filetype === FileType.DIRECTORY;
+  }
+
+  /** Path of this directory relative to the source. */
+  get rel(): string[] {
+    return this.fs.relOf(this.ino, this.name === "" ? [] : [...this.parentRel, this.name]);
+  }
+
+  /** Where this inode's own name lives: (parent dir, name); a directory uses its own handle. */
+  private atSelf<T>(fn: (p: string) => Promise<T>): Promise<T> {
+    if (this.isDir) return this.fs.withDir(this.rel, fn);
+    return this.fs.withDir(this.parentRel, (d) => fn(`${d}/${this.name}`));
+  }
+
+  async stat(): Promise<Stat> {
+    return this.fs.toStat(await this.atSelf((p) => (this.isDir ? fsp.stat(p, { bigint: true }) : fsp.lstat(p, { bigint: true }))));
+  }
+
+  override async setTimes(atim: bigint, mtim: bigint, fstflags: number): Promise<void> {
+    await this.atSelf(async (p) => {
+      const st = this.isDir ? await fsp.stat(p, { bigint: true }) : await fsp.lstat(p, { bigint: true });
+      const t = resolveTimes({ atim: st.atimeNs, mtim: st.mtimeNs }, atim, mtim, fstflags, nowNs());
+      // The directory's own handle path is a magic link the kernel follows to the directory itself.
+      if (this.isDir) await fsp.utimes(p, nsToDate(t.atim), nsToDate(t.mtim));
+      else await fsp.lutimes(p, nsToDate(t.atim), nsToDate(t.mtim));
+    });
+  }
+
+  override async open(opts: InodeOpenOptions, _ctx: FsCtx): Promise<OpenFile> {
+    if (this.filetype !== FileType.REGULAR_FILE) throw sysErr(this.isDir ? Errno.ISDIR : Errno.NXIO, "hostfs: only regular files open");
+    const access = opts.write ? (opts.read ? C.O_RDWR : C.O_WRONLY) : C.O_RDONLY;
+    const flags = access | (opts.truncate ? C.O_TRUNC : 0) | C.O_NOFOLLOW | C.O_NONBLOCK;
+    const fh = await this.fs.withDir(this.parentRel, (d) => fsp.open(`${d}/${this.name}`, flags));
+    try {
+      const st = await fh.stat({ bigint: true });
+      if (!st.isFile()) throw sysErr(Errno.NXIO, "hostfs: not a regular file on the host");
+    } catch (e) {
+      await fh.close();
+      throw toSysError(e);
+    }
+    return new HostFile(this.fs, fh, opts);
+  }
+
+  override readlink(_ctx: FsCtx): Promise<string> {
+    if (this.filetype !== FileType.SYMBOLIC_LINK) throw sysErr(Errno.INVAL, "not a symlink");
+    return this.atSelf((p) => fsp.readlink(p));
+  }
+
+  private inDir<T>(fn: (d: string, rel: string[]) => Promise<T>): Promise<T> {
+    if (!this.isDir) throw sysErr(Errno.NOTDIR);
+    const rel = this.rel;
+    return this.fs.withDir(rel, (d) => fn(d, rel));
+  }
+
+  override lookup(name: string, _ctx: FsCtx): Promise<InodeImpl | null> {
+    return this.inDir(async (d, rel) => {
+      try {
+        return this.fs.inodeFromStat(await fsp.lstat(`${d}/${name}`, { bigint: true }), rel, name);
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        if (code === "ENOENT" || code === "ENOTDIR") return null;
+        throw e;
+      }
+    });
+  }
+
+  override list(_ctx: FsCtx): Promise<ListEntry[]> {
+    return this.inDir(async (d) => {
+      const names = await fsp.readdir(d);
+      const out: ListEntry[] = [];
+      // lstat for inode numbers, a bounded number at a time.
+      for (let i = 0; i < names.length; i += 64) {
+        const batch = await Promise.all(names.slice(i, i + 64).map(async (name) => {
+          try {
+            const st = await fsp.lstat(`${d}/${name}`, { bigint: true });
+            return { name, ino: st.ino, filetype: filetypeOfMode(Number(st.mode)) };
+          } catch {
+            return null; // removed meanwhile
+          }
+        }));
+        for (const e of batch) if (e) out.push(e);
+      }
+      return out;
+    });
+  }
+
+  override create(name: string, kind: CreateKind, mode: number): Promise<InodeImpl> {
+    return this.inDir(async (d, rel) => {
+      const p = `${d}/${name}`;
+      if (kind === "dir") await fsp.mkdir(p, { mode: mode & 0o7777 });
+      else await (await fsp.open(p, C.O_CREAT | C.O_EXCL | C.O_WRONLY | C.O_NOFOLLOW, mode & 0o7777)).close();
+      return this.fs.inodeFromStat(await fsp.lstat(p, { bigint: true }), rel, name);
+    });
+  }
+
+  override symlink(name: string, target: string): Promise<void> {
+    return this.inDir((d) => fsp.symlink(target, `${d}/${name}`));
+  }
+
+  override link(name: string, target: InodeImpl): Promise<void> {
+    if (!(target instanceof HostInode) || target.fs !== this.fs) throw sysErr(Errno.XDEV);
+    return this.inDir((d) => target.atSelf((src) => fsp.link(src, `${d}/${name}`)));
+  }
+
+  override unlink(name: string): Promise<void> {
+    return this.inDir((d) => fsp.unlink(`${d}/${name}`));
+  }
+
+  override rmdir(name: string): Promise<void> {
+    return this.inDir(async (d, rel) => {
+      await fsp.rmdir(`${d}/${name}`);
+      this.fs.forgetDir([...rel, name]);
+    });
+  }
+
+  override rename(oldName: string, newDir: InodeImpl, newName: string): Promise<void> {
+    if (!(newDir instanceof HostInode) || newDir.fs !== this.fs) throw sysErr(Errno.XDEV);
+    return this.inDir((d, rel) =>
+      newDir.inDir(async (nd, nrel) => {
+        const st = await fsp.lstat(`${d}/${oldName}`, { bigint: true });
+        await fsp.rename(`${d}/${oldName}`, `${nd}/${newName}`);
+        if (st.isDirectory()) this.fs.movedDir([...rel, oldName], [...nrel, newName]);
+      }));
+  }
+}
+
+export class HostFile extends SeekableFile {
+  private readonly fs: HostFs;
+  private readonly fh: FileHandle;
+  private closed = false;
+
+  constructor(fs: HostFs, fh: FileHandle, opts: InodeOpenOptions) {
+    super({ readable: opts.read, writable: opts.write, flags: opts.fdflags, path: opts.path });
+    this.fs = fs;
+    this.fh = fh;
+  }
+
+  protected readAt(iovs: Uint8Array[], offset: bigint): Promise<number> {
+    return host(async () => (await this.fh.readv(iovs, Number(offset))).bytesRead);
+  }
+  protected writeAt(iovs: Uint8Array[], offset: bigint): Promise<number> {
+    return host(async () => (await this.fh.writev(iovs, Number(offset))).bytesWritten);
+  }
+  protected async getSize(): Promise<bigint> {
+    return (await host(() => this.fh.stat({ bigint: true }))).size;
+  }
+  override async stat(): Promise<Stat> {
+    return this.fs.toStat(await host(() => this.fh.stat({ bigint: true })));
+  }
+  override async setSize(size: bigint): Promise<void> {
+    if (size < 0n) throw sysErr(Errno.INVAL);
+    await host(() => this.fh.truncate(Number(size)));
+  }
+  override async setTimes(atim: bigint, mtim: bigint, fstflags: number): Promise<void> {
+    const st = await host(() => this.fh.stat({ bigint: true }));
+    const t = resolveTimes({ atim: st.atimeNs, mtim: st.mtimeNs }, atim, mtim, fstflags, nowNs());
+    await host(() => this.fh.utimes(nsToDate(t.atim), nsToDate(t.mtim)));
+  }
+  override sync(): Promise<void> {
+    return host(() => this.fh.sync());
+  }
+  override datasync(): Promise<void> {
+    return host(() => this.fh.datasync());
+  }
+  override async allocate(offset: bigint, len: bigint): Promise<void> {
+    if (offset < 0n || len <= 0n) throw sysErr(Errno.INVAL);
+    if (offset + len > (await this.getSize())) await this.setSize(offset + len);
+  }
+  override async release(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.fh.close().catch(() => {});
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * createVfs: builds the mount tree from the app-stage mount list of the internal config
+ * (build/.Occlum_sys.json, reference §2.6), as Occlum's LibOS does at boot:
+ *   - the entry with target "/" and type "unionfs" is the root: its layers are the image layer
+ *     (a sefs layer with options.MAC: read-only, its MAC re-checked unless verifyImage is false)
+ *     and the container layer (a sefs layer without MAC: writable, persists across runs);
+ *   - then every other mount in list order, its mountpoint created when missing:
+ *     procfs, devfs, hostfs (source relative to the instance dir; must be an existing
+ *     directory), ramfs, sefs (a DirLayerStore at source), non-root unionfs (2 sefs layers);
+ *   - an unknown type, a relative target, a sefs without source → a clear error (SysError EINVAL).
+ * Without a "/" entry the root is an empty ramfs (tests, tools).
+ */
+import * as path from "node:path";
+import { Errno, sysErr } from "../syscall/errno.ts";
+import type { Vfs } from "./types.ts";
+import { emptyProcessInfo, type ProcessInfoSource } from "./procfs/source.ts";
+import { RamFs, type ByteBudget } from "./ramfs/ramfs.ts";
+import type { FileSystemImpl } from "./vfs/inode.ts";
+import { VfsCore, type MountEntry } from "./vfs/vfs.ts";
+
+/** One mount object of the internal config (keys as Occlum writes them). */
+export interface MountSpec {
+  type: string;
+  target: string;
+  source?: string;
+  options?: {
+    layers?: MountSpec[];
+    MAC?: string | null;
+    temporary?: boolean;
+    cache_size?: string;
+    disk_size?: string;
+    [key: string]: unknown;
+  };
+}
+
+export interface CreateVfsOptions {
+  /** The Occlum instance directory; mount sources are relative to it. */
+  instanceDir: string;
+  processInfo?: ProcessInfoSource;
+  /** Charged for every byte held by ramfs mounts (and /dev/shm). */
+  ramfsBudget?: ByteBudget;
+  /** Recompute the image layer's MAC and compare it with the config (default true). */
+  verifyImage?: boolean;
+}
+
+export interface VfsService {
+  /** The path-level service as seen by process `pid`. */
+  forProcess(pid: number): Vfs & { readonly ctx: { readonly pid: number } };
+  /** The mount table (as /proc/mounts shows it). */
+  mounts(): MountEntry[];
+  readonly core: VfsCore;
+  close(): Promise<void>;
+}
+
+export const SUPPORTED_FS_TYPES = ["sefs", "hostfs", "ramfs", "unionfs", "devfs", "procfs"] as const;
+
+export interface FsFactoryContext {
+  opts: CreateVfsOptions;
+  processInfo: ProcessInfoSource;
+  core: () => VfsCore;
+  bootNs: bigint;
+}
+
+/** Resolve a mount source against the instance dir. */
+export function sourcePath(instanceDir: string, source: string): string {
+  return path.resolve(instanceDir, source);
+}
+
+export async function createVfs(mounts: MountSpec[], opts: CreateVfsOptions): Promise<VfsService> {
+  const processInfo = opts.processInfo ?? emptyProcessInfo();
+  let core: VfsCore | undefined;
+  const fx: FsFactoryContext = {
+    opts, processInfo, bootNs: process.hrtime.bigint(),
+    core: () => {
+      if (!core) throw new Error("VFS not built yet");
+      return core;
+    },
+  };
+  for (const m of mounts) checkSpec(m);
+  const rootSpec = mounts.find((m) => m.target === "/" && m.type === "unionfs") ?? mounts.find((m) => m.target === "/");
+  const rootFs: FileSystemImpl = rootSpec ? await build(rootSpec, fx, true) : new RamFs(opts.ramfsBudget ? { budget: opts.ramfsBudget } : {});
+  core = await VfsCore.create(rootFs, { source: rootSpec?.source ?? rootSpec?.type ?? "ramfs" });
+  const built: FileSystemImpl[] = [];
+  try {
+    for (const m of mounts) {
+      if (m === rootSpec) continue;
+      const fs = await build(m, fx, false);
+      built.push(fs);
+      await core.mount(path.posix.normalize(m.target), fs, { source: m.source ?? m.type });
+    }
+  } catch (e) {
+    for (const fs of built) await fs.close?.();
+    await rootFs.close?.();
+    throw e;
+  }
+  const c = core;
+  return {
+    core: c,
+    forProcess: (pid) => c.forProcess(pid),
+    mounts: () => c.mounts(),
+    close: () => c.close(),
+  };
+}
+
+function checkSpec(m: MountSpec): void {
+  if (typeof m.type !== "string" || typeof m.target !== "string") throw sysErr(Errno.INVAL, "mount entry needs a type and a target");
+  if (!m.target.startsWith("/")) throw sysErr(Errno.INVAL, `mount target must be an absolute path: ${m.target}`);
+}
+
+async function build(spec: MountSpec, fx: FsFactoryContext, isRoot: boolean): Promise<FileSystemImpl> {
+  switch (spec.type) {
+    case "ramfs":
+      return new RamFs(fx.opts.ramfsBudget ? { budget: fx.opts.ramfsBudget } : {});
+    case "ext2":
+      throw sysErr(Errno.NOTSUP, `file system type "ext2" (mount ${spec.target}) is not supported yet`);
+    default:
+      void isRoot;
+      throw sysErr(Errno.INVAL, `Unsupported file system type "${spec.type}" (mount ${spec.target})`);
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * ProcessInfoSource: what procfs needs to know about processes. The kernel (process/) implements
+ * it; procfs only formats. Every method is synchronous and cheap: procfs calls them when a file
+ * under /proc is opened (the content is a snapshot taken at open, as Linux's seq files do per read).
+ */
+import type { OpenFile } from "../types.ts";
+
+export type ProcessState = "R" | "S" | "D" | "T" | "Z" | "X";
+
+export interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  /** Short name (Linux comm, at most 15 bytes shown): usually the basename of the program. */
+  name: string;
+  state: ProcessState;
+  /** argv, as passed at spawn. */
+  cmdline: string[];
+  /** The process environment, "KEY=VALUE". */
+  environ: string[];
+  /** Number of live threads. */
+  threads: number;
+  /** Address-space size and resident bytes (the wasm memories and kernel-side buffers charged). */
+  vmSizeBytes: number;
+  vmRssBytes: number;
+  /** Start time, ns since the LibOS booted (for /proc/<pid>/stat starttime). */
+  startTimeNs?: bigint;
+  /** Absolute path of the executable, for /proc/<pid>/exe. */
+  exe?: string;
+  /** Absolute path of the current directory, for /proc/<pid>/cwd. */
+  cwd?: string;
+}
+
+export interface FdInfo {
+  fd: number;
+  /** What the link shows: an absolute path, or "pipe:[N]", "socket:[N]", "/dev/pts/0"... */
+  path: string;
+}
+
+export interface MemoryInfo {
+  totalBytes: number;
+  freeBytes: number;
+  availableBytes: number;
+}
+
+export interface ProcessInfoSource {
+  /** Live pids, ascending. */
+  pids(): number[];
+  /** undefined when the pid does not exist (ENOENT under /proc). */
+  process(pid: number): ProcessInfo | undefined;
+  /** Open fds of a process, ascending; undefined when the pid does not exist. */
+  fds(pid: number): FdInfo[] | undefined;
+  /**
+   * The open file behind an fd, for opening /proc/<pid>/fd/N (and so /dev/stdin...). procfs returns
+   * this very object (the description is shared, as a dup would): the fd table must count its
+   * references by object, so the new fd's close does not release the original's description.
+   * When the file has an absolute `path` of a regular file or directory, procfs reopens that path
+   * instead (a new description, as Linux does).
+   */
+  fdFile(pid: number, fd: number): OpenFile | undefined;
+  memory(): MemoryInfo;
+  /** Number of vCPUs shown in /proc/cpuinfo (default 1). */
+  cpus?(): number;
+}
+
+/** An empty source: only the caller's pid exists, with no fds (tests, early boot). */
+export function emptyProcessInfo(): ProcessInfoSource {
+  return {
+    pids: () => [],
+    process: () => undefined,
+    fds: () => undefined,
+    fdFile: () => undefined,
+    memory: () => ({ totalBytes: 0, freeBytes: 0, availableBytes: 0 }),
+  };
+}

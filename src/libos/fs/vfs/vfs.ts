@@ -1,0 +1,296 @@
+/**
+ * The VFS: a mount tree (VfsCore) and the path-level service seen by one process (ProcessVfs,
+ * implementing types.ts's Vfs). The checks every file system shares live here, in the order
+ * Linux makes them, so errnos match wasmtime on Linux:
+ *   path_open:  O_DIRECTORY with O_CREAT/O_EXCL/O_TRUNC → EINVAL; missing without O_CREAT →
+ *               ENOENT; O_CREAT on "name/" → EISDIR; O_EXCL on an existing name (even a
+ *               dangling symlink) → EEXIST; a final symlink without follow → ELOOP (ENOTDIR with
+ *               O_DIRECTORY); O_DIRECTORY or "name/" on a non-directory → ENOTDIR; a directory
+ *               opened for writing or with O_TRUNC → EISDIR; writing on a read-only mount → EROFS.
+ *   namespace:  see each method.
+ */
+import { Errno, sysErr } from "../../syscall/errno.ts";
+import { FileType, OFlags, type OpenFile, type OpenOptions, type Stat, type Vfs } from "../types.ts";
+import { Dentry, Mount } from "./dentry.ts";
+import { DirFile } from "./dir-file.ts";
+import type { FileSystemImpl, FsCtx } from "./inode.ts";
+import { continueAt, lookupChild, resolveLast, walkFull, walkParent, type ParentResult, type Walker } from "./walk.ts";
+
+export interface MountOptions {
+  readOnly?: boolean;
+  /** Shown in /proc/mounts (defaults to the fs type). */
+  source?: string;
+  /** Create the mountpoint directory when missing (default true). */
+  createMountpoint?: boolean;
+}
+
+export interface MountEntry {
+  source: string;
+  target: string;
+  type: string;
+  readOnly: boolean;
+}
+
+export class VfsCore {
+  readonly rootMount: Mount;
+  private readonly mountList: Mount[] = [];
+
+  private constructor(rootMount: Mount) {
+    this.rootMount = rootMount;
+    this.mountList.push(rootMount);
+  }
+
+  static async create(rootFs: FileSystemImpl, opts: MountOptions = {}): Promise<VfsCore> {
+    const inode = await rootFs.root();
+    return new VfsCore(new Mount(rootFs, inode, null, { readOnly: opts.readOnly ?? false, source: opts.source ?? rootFs.type, target: "/" }));
+  }
+
+  get root(): Dentry {
+    return this.rootMount.root.top();
+  }
+
+  /** Mount `fs` at absolute `target` (created as a directory in the parent fs when missing). */
+  async mount(target: string, fs: FileSystemImpl, opts: MountOptions = {}): Promise<Mount> {
+    if (!target.startsWith("/")) throw sysErr(Errno.INVAL, `mount target must be absolute: ${target}`);
+    const w = this.walker({ pid: 0 });
+    let d: Dentry = this.root;
+    for (const name of target.split("/").filter((s) => s && s !== ".")) {
+      if (name === "..") throw sysErr(Errno.INVAL, `mount target contains "..": ${target}`);
+      let next = await lookupChild(w, d, name);
+      if (!next) {
+        if (opts.createMountpoint === false) throw sysErr(Errno.NOENT, `mountpoint ${target}`);
+        await d.inode.create(name, "dir", 0o755);
+        next = await lookupChild(w, d, name);
+        if (!next) throw sysErr(Errno.NOENT, `mountpoint ${target}`);
+      }
+      if (next.inode.filetype !== FileType.DIRECTORY) throw sysErr(Errno.NOTDIR, `mountpoint ${target}`);
+      d = next;
+    }
+    const inode = await fs.root();
+    const m = new Mount(fs, inode, d, { readOnly: opts.readOnly ?? false, source: opts.source ?? fs.type, target });
+    d.mounted = m;
+    // Pin the mountpoint in its parent's cache so lookups keep finding the mount.
+    if (d.parent) d.parent.children.set(d.name, d);
+    this.mountList.push(m);
+    return m;
+  }
+
+  mounts(): MountEntry[] {
+    return this.mountList.map((m) => ({ source: m.source, target: m.target, type: m.fs.type, readOnly: m.readOnly }));
+  }
+
+  walker(ctx: FsCtx): Walker {
+    return { root: this.root, ctx, links: 0 };
+  }
+
+  forProcess(pid: number): ProcessVfs {
+    return new ProcessVfs(this, { pid });
+  }
+
+  async close(): Promise<void> {
+    for (const m of [...this.mountList].reverse()) await m.fs.close?.();
+  }
+}
+
+function dirOf(f: OpenFile): Dentry {
+  if (f instanceof DirFile) return f.dentry;
+  throw sysErr(Errno.NOTDIR, "not a directory descriptor");
+}
+
+function writable(d: Dentry): void {
+  if (d.mount.readOnly) throw sysErr(Errno.ROFS);
+}
+
+function isSpecial(last: string): boolean {
+  return last === "." || last === "..";
+}
+
+export class ProcessVfs implements Vfs {
+  readonly core: VfsCore;
+  readonly ctx: FsCtx;
+
+  constructor(core: VfsCore, ctx: FsCtx) {
+    this.core = core;
+    this.ctx = ctx;
+  }
+
+  private w(): Walker {
+    return this.core.walker(this.ctx);
+  }
+
+  async openRoot(): Promise<OpenFile> {
+    return new DirFile(this.core.root, this.ctx, 0, true);
+  }
+
+  async openAbsolute(path: string, opts: OpenOptions): Promise<OpenFile> {
+    if (!path.startsWith("/")) throw sysErr(Errno.INVAL, "not an absolute path");
+    return this.openAt(this.core.root, path, opts);
+  }
+
+  async open(dir: OpenFile, path: string, opts: OpenOptions): Promise<OpenFile> {
+    return this.openAt(dirOf(dir), path, opts);
+  }
+
+  private async openAt(start: Dentry, path: string, opts: OpenOptions): Promise<OpenFile> {
+    const { oflags } = opts;
+    const wantDir = (oflags & OFlags.DIRECTORY) !== 0;
+    if (wantDir && (oflags & (OFlags.CREAT | OFlags.EXCL | OFlags.TRUNC)) !== 0) throw sysErr(Errno.INVAL, "O_DIRECTORY with O_CREAT/O_EXCL/O_TRUNC");
+    const w = this.w();
+    let p = await walkParent(w, start, path);
+    let d: Dentry | null;
+    for (;;) {
+      d = await resolveLast(w, p);
+      if (!d) {
+        if (!(oflags & OFlags.CREAT)) throw sysErr(Errno.NOENT);
+        if (p.slash) throw sysErr(Errno.ISDIR, "O_CREAT on a name ending with /");
+        writable(p.dir);
+        const inode = await p.dir.inode.create(p.last, "file", opts.mode ?? 0o644);
+        d = p.dir.child(p.last, inode);
+        break;
+      }
+      if (oflags & OFlags.CREAT && oflags & OFlags.EXCL) throw sysErr(Errno.EXIST);
+      if (d.inode.filetype === FileType.SYMBOLIC_LINK) {
+        if (opts.followSymlinks || p.slash) {
+          p = await continueAt(w, p.dir, d, p.slash);
+          continue;
+        }
+        throw sysErr(wantDir ? Errno.NOTDIR : Errno.LOOP, "symlink not followed");
+      }
+      break;
+    }
+    const isDir = d.inode.filetype === FileType.DIRECTORY;
+    if ((wantDir || p.slash) && !isDir) throw sysErr(Errno.NOTDIR);
+    if (isDir) {
+      if (opts.write || oflags & OFlags.TRUNC) throw sysErr(Errno.ISDIR);
+      return new DirFile(d, this.ctx, opts.fdflags, opts.read);
+    }
+    const truncate = (oflags & OFlags.TRUNC) !== 0 && d.inode.filetype === FileType.REGULAR_FILE;
+    if ((opts.write || truncate) && d.inode.filetype === FileType.REGULAR_FILE) writable(d);
+    return d.inode.open({ read: opts.read, write: opts.write, fdflags: opts.fdflags, truncate, path: d.path() }, this.ctx);
+  }
+
+  async stat(dir: OpenFile, path: string, followSymlinks: boolean): Promise<Stat> {
+    const d = await walkFull(this.w(), dirOf(dir), path, followSymlinks);
+    return d.inode.stat();
+  }
+
+  async setTimes(dir: OpenFile, path: string, followSymlinks: boolean, atim: bigint, mtim: bigint, fstflags: number): Promise<void> {
+    const d = await walkFull(this.w(), dirOf(dir), path, followSymlinks);
+    writable(d);
+    await d.inode.setTimes(atim, mtim, fstflags);
+  }
+
+  /** EEXIST for an existing name (also "." and ".."), EROFS, ENOENT/ENOTDIR on the way. */
+  async mkdir(dir: OpenFile, path: string, mode = 0o755): Promise<void> {
+    const w = this.w();
+    const p = await walkParent(w, dirOf(dir), path);
+    if (isSpecial(p.last) || (await lookupChild(w, p.dir, p.last))) throw sysErr(Errno.EXIST);
+    writable(p.dir);
+    const inode = await p.dir.inode.create(p.last, "dir", mode);
+    p.dir.child(p.last, inode);
+  }
+
+  /** "." → EINVAL, ".." → ENOTEMPTY, a non-directory → ENOTDIR, a mountpoint/root → EBUSY. */
+  async rmdir(dir: OpenFile, path: string): Promise<void> {
+    const w = this.w();
+    const p = await walkParent(w, dirOf(dir), path);
+    if (p.last === ".") throw sysErr(Errno.INVAL);
+    if (p.last === "..") throw sysErr(Errno.NOTEMPTY);
+    const d = await lookupChild(w, p.dir, p.last);
+    if (!d) throw sysErr(Errno.NOENT);
+    if (d.inode.filetype !== FileType.DIRECTORY) throw sysErr(Errno.NOTDIR);
+    if (d.mount !== p.dir.mount) throw sysErr(Errno.BUSY, "mountpoint");
+    writable(p.dir);
+    await p.dir.inode.rmdir(p.last);
+    p.dir.forget(p.last);
+  }
+
+  /** A directory → EISDIR; "name/" on a non-directory → ENOTDIR. */
+  async unlink(dir: OpenFile, path: string): Promise<void> {
+    const w = this.w();
+    const p = await walkParent(w, dirOf(dir), path);
+    if (isSpecial(p.last)) throw sysErr(Errno.ISDIR);
+    const d = await lookupChild(w, p.dir, p.last);
+    if (!d) throw sysErr(Errno.NOENT);
+    if (d.inode.filetype === FileType.DIRECTORY) throw sysErr(Errno.ISDIR);
+    if (p.slash) throw sysErr(Errno.NOTDIR);
+    writable(p.dir);
+    await p.dir.inode.unlink(p.last);
+    p.dir.forget(p.last);
+  }
+
+  /**
+   * rename(2): "."/".." → EBUSY; across mounts → EXDEV; a directory over a non-directory →
+   * ENOTDIR; a non-directory over a directory → EISDIR; over a non-empty directory → ENOTEMPTY;
+   * a directory into its own subtree → EINVAL; "name/" on a non-directory → ENOTDIR; hard links
+   * of one inode → nothing happens.
+   */
+  async rename(oldDir: OpenFile, oldPath: string, newDir: OpenFile, newPath: string): Promise<void> {
+    const w = this.w();
+    const op = await walkParent(w, dirOf(oldDir), oldPath);
+    const np = await walkParent(w, dirOf(newDir), newPath);
+    if (isSpecial(op.last) || isSpecial(np.last)) throw sysErr(Errno.BUSY);
+    if (op.dir.mount !== np.dir.mount) throw sysErr(Errno.XDEV);
+    const src = await lookupChild(w, op.dir, op.last);
+    if (!src) throw sysErr(Errno.NOENT);
+    const srcDir = src.inode.filetype === FileType.DIRECTORY;
+    if ((op.slash || np.slash) && !srcDir) throw sysErr(Errno.NOTDIR);
+    if (src.mount !== op.dir.mount) throw sysErr(Errno.BUSY, "mountpoint");
+    const dst = await lookupChild(w, np.dir, np.last);
+    if (dst && dst.mount !== np.dir.mount) throw sysErr(Errno.BUSY, "mountpoint");
+    if (srcDir) {
+      if (dst && dst.inode.filetype !== FileType.DIRECTORY) throw sysErr(Errno.NOTDIR);
+      if (np.dir.isWithin(src)) throw sysErr(Errno.INVAL, "directory into its own subtree");
+    } else if (dst && dst.inode.filetype === FileType.DIRECTORY) {
+      throw sysErr(Errno.ISDIR);
+    }
+    if (dst === src || (dst && dst.inode.ino === src.inode.ino && dst.inode.fs === src.inode.fs)) return;
+    writable(op.dir);
+    if (dst && srcDir && (await dst.inode.list(this.ctx)).length > 0) throw sysErr(Errno.NOTEMPTY);
+    await op.dir.inode.rename(op.last, np.dir.inode, np.last);
+    // Move the cached dentry so open descriptors below it keep a correct "..".
+    op.dir.children.delete(op.last);
+    np.dir.children.delete(np.last);
+    src.name = np.last;
+    src.parent = np.dir;
+    np.dir.children.set(np.last, src);
+  }
+
+  /** link(2) without AT_SYMLINK_FOLLOW unless asked: a directory → EPERM; existing → EEXIST. */
+  async link(oldDir: OpenFile, oldPath: string, newDir: OpenFile, newPath: string, followSymlinks: boolean): Promise<void> {
+    const w = this.w();
+    const src = await walkFull(w, dirOf(oldDir), oldPath, followSymlinks);
+    const np = await walkParent(w, dirOf(newDir), newPath);
+    if (isSpecial(np.last) || (await lookupChild(w, np.dir, np.last))) throw sysErr(Errno.EXIST);
+    if (np.slash) throw sysErr(Errno.NOENT);
+    if (src.mount !== np.dir.mount) throw sysErr(Errno.XDEV);
+    if (src.inode.filetype === FileType.DIRECTORY) throw sysErr(Errno.PERM, "hard link to a directory");
+    writable(np.dir);
+    await np.dir.inode.link(np.last, src.inode);
+  }
+
+  /** An existing name (even "name/") → EEXIST; a missing "name/" → ENOENT; empty target → ENOENT. */
+  async symlink(target: string, dir: OpenFile, path: string): Promise<void> {
+    const w = this.w();
+    const p = await walkParent(w, dirOf(dir), path);
+    if (isSpecial(p.last) || (await lookupChild(w, p.dir, p.last))) throw sysErr(Errno.EXIST);
+    if (p.slash) throw sysErr(Errno.NOENT);
+    if (target.length === 0) throw sysErr(Errno.NOENT, "empty symlink target");
+    writable(p.dir);
+    await p.dir.inode.symlink(p.last, target);
+  }
+
+  /** A non-symlink → EINVAL. */
+  async readlink(dir: OpenFile, path: string): Promise<string> {
+    const d = await walkFull(this.w(), dirOf(dir), path, false);
+    if (d.inode.filetype !== FileType.SYMBOLIC_LINK) throw sysErr(Errno.INVAL, "not a symlink");
+    return d.inode.readlink(this.ctx);
+  }
+
+  /** Resolve a path to its dentry (kernel helpers: exec, chdir). */
+  async resolve(dir: OpenFile | null, path: string, followSymlinks = true): Promise<Dentry> {
+    return walkFull(this.w(), dir ? dirOf(dir) : this.core.root, path, followSymlinks);
+  }
+}
+
+export type { ParentResult };

@@ -1,0 +1,368 @@
+/**
+ * Instruction scanner: walks a wasm expression (a function body or a constant expression) far
+ * enough to know every immediate's length, and records the few places the rewriter cares about:
+ * function-index immediates (call, return_call, ref.func), loop headers, and atomic wait/notify.
+ *
+ * It decodes nothing else: all other bytes are copied through by the emitter. Covered: MVP,
+ * sign-ext, sat-conv + bulk memory + table ops (0xFC), reference types, SIMD + relaxed SIMD (0xFD),
+ * threads (0xFE), exception handling (legacy try/catch/delegate and try_table/throw_ref), tail
+ * calls, typed function references, GC (0xFB), multi-memory memargs and memory64 offsets.
+ */
+
+import { InstrumentError, lebEnd, readU32, skipLeb } from "./bytes.ts";
+
+/** Event kinds recorded by the scanner; each event is 4 ints: kind, a, b, c. */
+export const Ev = {
+  /** a = immediate start, b = immediate end, c = function index. */
+  FuncRef: 1,
+  /** a = position just after the loop's block type (where a check goes). */
+  Loop: 2,
+  /** a = instruction start, b = instruction end, c = atomic site id (see AtomicSites). */
+  Atomic: 3,
+} as const;
+
+/** The atomic opcodes the rewriter replaces (0xFE sub-opcodes). */
+export const AtomicOp = { Notify: 0, Wait32: 1, Wait64: 2 } as const;
+export type AtomicOp = (typeof AtomicOp)[keyof typeof AtomicOp];
+
+/** Distinct (opcode, memarg offset) pairs seen; each becomes one generated helper function. */
+export class AtomicSites {
+  readonly ops: AtomicOp[] = [];
+  readonly offsets: number[] = [];
+  private readonly ids = new Map<number, number>();
+
+  idFor(op: AtomicOp, offset: number): number {
+    const key = offset * 4 + op;
+    let id = this.ids.get(key);
+    if (id === undefined) {
+      id = this.ops.length;
+      this.ops.push(op);
+      this.offsets.push(offset);
+      this.ids.set(key, id);
+    }
+    return id;
+  }
+
+  get size(): number {
+    return this.ops.length;
+  }
+}
+
+/** Growable flat list of 4-int events. */
+export class EventList {
+  data = new Int32Array(1024);
+  count = 0;
+
+  push(kind: number, a: number, b: number, c: number): void {
+    let i = this.count * 4;
+    if (i + 4 > this.data.length) {
+      const next = new Int32Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    const d = this.data;
+    d[i++] = kind;
+    d[i++] = a;
+    d[i++] = b;
+    d[i] = c;
+    this.count++;
+  }
+}
+
+/** What the scanner should record, and what it found in the last expression. */
+export interface ScanContext {
+  events: EventList;
+  /** Record function indices >= this (the others never move). Infinity: record none. */
+  funcRefMin: number;
+  /** Record loop headers. */
+  loops: boolean;
+  /** Record atomic wait/notify; null: leave them alone. */
+  atomics: AtomicSites | null;
+  /** Set by the scanner: the expression contains a call of any kind. */
+  sawCall: boolean;
+  /** Set by the scanner: number of loops in the expression. */
+  loopCount: number;
+}
+
+// Immediate shapes of single-byte opcodes.
+const K_BAD = 0;
+const K_NONE = 1;
+const K_BLOCK = 2; // block, if, try: block type, depth+1
+const K_LOOP = 3;
+const K_END = 4;
+const K_U32 = 5; // one LEB immediate
+const K_MEMARG = 7;
+const K_BRTABLE = 8;
+const K_SELECT_T = 9;
+const K_F32 = 10;
+const K_F64 = 11;
+const K_HEAPTYPE = 12;
+const K_FUNCIDX = 13; // call, return_call, ref.func
+const K_CALL_OTHER = 14; // call_indirect / return_call_indirect (2 LEBs), marks sawCall
+const K_CALL_REF = 15; // call_ref / return_call_ref (1 LEB), marks sawCall
+const K_TRY_TABLE = 16;
+const K_DELEGATE = 17; // ends a try block
+const K_FB = 18;
+const K_FC = 19;
+const K_FD = 20;
+const K_FE = 21;
+
+const kinds = new Uint8Array(256);
+function set(from: number, to: number, k: number): void {
+  for (let i = from; i <= to; i++) kinds[i] = k;
+}
+set(0x00, 0x01, K_NONE); // unreachable nop
+set(0x02, 0x02, K_BLOCK);
+set(0x03, 0x03, K_LOOP);
+set(0x04, 0x04, K_BLOCK);
+set(0x05, 0x05, K_NONE); // else
+set(0x06, 0x06, K_BLOCK); // try
+set(0x07, 0x09, K_U32); // catch tag, throw tag, rethrow label
+set(0x0a, 0x0a, K_NONE); // throw_ref
+set(0x0b, 0x0b, K_END);
+set(0x0c, 0x0d, K_U32); // br br_if
+set(0x0e, 0x0e, K_BRTABLE);
+set(0x0f, 0x0f, K_NONE); // return
+set(0x10, 0x10, K_FUNCIDX); // call
+set(0x11, 0x11, K_CALL_OTHER); // call_indirect
+set(0x12, 0x12, K_FUNCIDX); // return_call
+set(0x13, 0x13, K_CALL_OTHER); // return_call_indirect
+set(0x14, 0x15, K_CALL_REF); // call_ref return_call_ref
+set(0x18, 0x18, K_DELEGATE);
+set(0x19, 0x19, K_NONE); // catch_all
+set(0x1a, 0x1b, K_NONE); // drop select
+set(0x1c, 0x1c, K_SELECT_T);
+set(0x1f, 0x1f, K_TRY_TABLE);
+set(0x20, 0x26, K_U32); // local.get/set/tee global.get/set table.get/set
+set(0x28, 0x3e, K_MEMARG);
+set(0x3f, 0x40, K_U32); // memory.size/grow (memory index)
+set(0x41, 0x42, K_U32); // i32.const i64.const (LEB; value irrelevant here)
+set(0x43, 0x43, K_F32);
+set(0x44, 0x44, K_F64);
+set(0x45, 0xc4, K_NONE); // numeric + sign-ext
+set(0xd0, 0xd0, K_HEAPTYPE); // ref.null
+set(0xd1, 0xd1, K_NONE); // ref.is_null
+set(0xd2, 0xd2, K_FUNCIDX); // ref.func
+set(0xd3, 0xd4, K_NONE); // ref.eq ref.as_non_null
+set(0xd5, 0xd6, K_U32); // br_on_null br_on_non_null
+set(0xfb, 0xfb, K_FB);
+set(0xfc, 0xfc, K_FC);
+set(0xfd, 0xfd, K_FD);
+set(0xfe, 0xfe, K_FE);
+
+/** Skip a memarg: align flags (bit 6: a memory index follows), [memidx], offset (u32 or u64). */
+function skipMemarg(b: Uint8Array, p: number): number {
+  const flags = readU32(b, p);
+  p = lebEnd[0]!;
+  if (flags & 0x40) p = skipLeb(b, p);
+  return skipLeb(b, p);
+}
+
+/** Skip a heap type (s33: an abstract type byte or a type index). */
+function skipHeapType(b: Uint8Array, p: number): number {
+  return skipLeb(b, p);
+}
+
+/** Skip a value type: one byte, or 0x63/0x64 (ref null? ht) followed by a heap type. */
+export function skipValType(b: Uint8Array, p: number): number {
+  const t = b[p];
+  if (t === undefined) throw new InstrumentError("truncated value type", p);
+  if (t === 0x63 || t === 0x64) return skipHeapType(b, p + 1);
+  return p + 1;
+}
+
+/** Skip a block type: 0x40, a value type, or an s33 type index. */
+function skipBlockType(b: Uint8Array, p: number): number {
+  const t = b[p];
+  if (t === 0x63 || t === 0x64) return skipHeapType(b, p + 1);
+  return skipLeb(b, p);
+}
+
+function skipFB(b: Uint8Array, p: number, start: number): number {
+  const sub = readU32(b, p);
+  p = lebEnd[0]!;
+  switch (sub) {
+    case 0: case 1: case 6: case 7: case 11: case 12: case 13: case 14: case 16:
+      return skipLeb(b, p); // typeidx
+    case 2: case 3: case 4: case 5: case 8: case 9: case 10: case 17: case 18: case 19:
+      return skipLeb(b, skipLeb(b, p)); // two indices / typeidx + count
+    case 15: case 26: case 27: case 28: case 29: case 30:
+      return p;
+    case 20: case 21: case 22: case 23:
+      return skipHeapType(b, p);
+    case 24: case 25: // br_on_cast(_fail): flags byte, label, ht1, ht2
+      return skipHeapType(b, skipHeapType(b, skipLeb(b, p + 1)));
+    default:
+      throw new InstrumentError(`unknown GC opcode 0xfb ${sub}`, start);
+  }
+}
+
+function skipFC(b: Uint8Array, p: number, start: number): number {
+  const sub = readU32(b, p);
+  p = lebEnd[0]!;
+  switch (sub) {
+    case 0: case 1: case 2: case 3: case 4: case 5: case 6: case 7:
+    case 19: case 20: case 21: case 22: // sat-conv; wide arithmetic
+      return p;
+    case 9: case 11: case 13: case 15: case 16: case 17: // data.drop memory.fill elem.drop table.grow/size/fill
+      return skipLeb(b, p);
+    case 8: case 10: case 12: case 14: // memory.init memory.copy table.init table.copy
+      return skipLeb(b, skipLeb(b, p));
+    default:
+      throw new InstrumentError(`unknown opcode 0xfc ${sub}`, start);
+  }
+}
+
+function skipFD(b: Uint8Array, p: number, start: number): number {
+  const sub = readU32(b, p);
+  p = lebEnd[0]!;
+  if (sub <= 11 || sub === 92 || sub === 93) return skipMemarg(b, p); // loads, store, load_zero
+  if (sub === 12 || sub === 13) return p + 16; // v128.const, i8x16.shuffle
+  if (sub >= 21 && sub <= 34) return p + 1; // extract/replace lane
+  if (sub >= 84 && sub <= 91) return skipMemarg(b, p) + 1; // load/store lane
+  if (sub <= 0x113) return p; // everything else, incl. relaxed SIMD, has no immediate
+  throw new InstrumentError(`unknown SIMD opcode 0xfd ${sub}`, start);
+}
+
+/**
+ * Scan one expression starting at `p`, up to and including the `end` that closes it. Returns the
+ * position after that `end`. Never reads at or past `limit`.
+ */
+export function scanExpr(b: Uint8Array, p: number, limit: number, ctx: ScanContext): number {
+  const ev = ctx.events;
+  const funcRefMin = ctx.funcRefMin;
+  const wantLoops = ctx.loops;
+  const atomics = ctx.atomics;
+  let depth = 0;
+  let sawCall = false;
+  let loopCount = 0;
+  while (p < limit) {
+    const start = p;
+    const op = b[p++]!;
+    switch (kinds[op]) {
+      case K_NONE:
+        break;
+      case K_U32:
+        p = skipLeb(b, p);
+        break;
+      case K_MEMARG:
+        p = skipMemarg(b, p);
+        break;
+      case K_END:
+        if (depth === 0) {
+          ctx.sawCall = sawCall;
+          ctx.loopCount = loopCount;
+          return p;
+        }
+        depth--;
+        break;
+      case K_BLOCK:
+        p = skipBlockType(b, p);
+        depth++;
+        break;
+      case K_LOOP:
+        p = skipBlockType(b, p);
+        depth++;
+        loopCount++;
+        if (wantLoops) ev.push(Ev.Loop, p, 0, 0);
+        break;
+      case K_FUNCIDX: {
+        const idx = readU32(b, p);
+        const end = lebEnd[0]!;
+        if (op !== 0xd2) sawCall = true;
+        if (idx >= funcRefMin) ev.push(Ev.FuncRef, p, end, idx);
+        p = end;
+        break;
+      }
+      case K_CALL_OTHER:
+        sawCall = true;
+        p = skipLeb(b, skipLeb(b, p));
+        break;
+      case K_CALL_REF:
+        sawCall = true;
+        p = skipLeb(b, p);
+        break;
+      case K_BRTABLE: {
+        let n = readU32(b, p);
+        p = lebEnd[0]!;
+        for (; n >= 0; n--) p = skipLeb(b, p); // n targets + default
+        break;
+      }
+      case K_SELECT_T: {
+        let n = readU32(b, p);
+        p = lebEnd[0]!;
+        for (; n > 0; n--) p = skipValType(b, p);
+        break;
+      }
+      case K_F32:
+        p += 4;
+        break;
+      case K_F64:
+        p += 8;
+        break;
+      case K_HEAPTYPE:
+        p = skipHeapType(b, p);
+        break;
+      case K_TRY_TABLE: {
+        p = skipBlockType(b, p);
+        let n = readU32(b, p);
+        p = lebEnd[0]!;
+        for (; n > 0; n--) {
+          const kind = b[p++];
+          if (kind === 0 || kind === 1) p = skipLeb(b, skipLeb(b, p)); // tag, label
+          else if (kind === 2 || kind === 3) p = skipLeb(b, p); // label
+          else throw new InstrumentError(`bad try_table catch kind ${kind}`, p - 1);
+        }
+        depth++;
+        break;
+      }
+      case K_DELEGATE:
+        p = skipLeb(b, p);
+        depth--;
+        break;
+      case K_FB:
+        p = skipFB(b, p, start);
+        break;
+      case K_FC:
+        p = skipFC(b, p, start);
+        break;
+      case K_FD:
+        p = skipFD(b, p, start);
+        break;
+      case K_FE: {
+        const sub = readU32(b, p);
+        p = lebEnd[0]!;
+        if (sub === 3) {
+          p += 1; // atomic.fence: reserved byte
+        } else if (sub <= 2) {
+          const flags = readU32(b, p);
+          p = lebEnd[0]!;
+          let memidx = 0;
+          if (flags & 0x40) {
+            memidx = readU32(b, p);
+            p = lebEnd[0]!;
+          }
+          const offStart = p;
+          p = skipLeb(b, p);
+          if (atomics) {
+            if (memidx !== 0) {
+              throw new InstrumentError(
+                `memory.atomic wait/notify on memory ${memidx}: multi-memory is not supported`, start);
+            }
+            if (p - offStart > 5) throw new InstrumentError("atomic wait/notify offset exceeds 32 bits", start);
+            const offset = readU32(b, offStart);
+            ev.push(Ev.Atomic, start, p, atomics.idFor(sub as AtomicOp, offset));
+          }
+        } else if (sub >= 0x10 && sub <= 0x4e) {
+          p = skipMemarg(b, p);
+        } else {
+          throw new InstrumentError(`unknown atomic opcode 0xfe ${sub}`, start);
+        }
+        break;
+      }
+      default:
+        throw new InstrumentError(`unknown opcode 0x${op.toString(16)}`, start);
+    }
+  }
+  throw new InstrumentError("expression runs past its end", limit);
+}

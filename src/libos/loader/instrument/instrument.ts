@@ -1,0 +1,404 @@
+/**
+ * The load-time instrumenter: a byte-level rewrite of a wasm module so that guest threads can run
+ * as JSPI coroutines on one JS thread.
+ *
+ * 1. memory.atomic.wait32/wait64/notify would block the whole JS thread (or never be woken by a
+ *    coroutine on the same thread), so each becomes a call to a generated helper per (opcode,
+ *    offset). The helper keeps wasm's trap semantics (an atomic load with the same memarg traps on
+ *    an unaligned or out-of-bounds address) and calls the suspending kernel import with addr+offset.
+ * 2. Nothing preempts running wasm, so every loop header, and the entry of every function that makes
+ *    calls (which covers recursion), gets a fuel check: decrement a module-defined i32 global and
+ *    call the suspending `occlum.yield_check` when it goes negative. The host resets the counter
+ *    through the exported global `__occlum_fuel`. Functions without calls or loops run for a
+ *    bounded time and get no check.
+ *
+ * New imports go after the existing function imports, so every defined function moves up by the
+ * number of new imports: all function-index references are renumbered. New types, helpers, the fuel
+ * global and its export are appended at the ends of their index spaces, so nothing else moves.
+ * Everything not rewritten is copied through byte for byte. A pure function over bytes.
+ */
+
+import { ByteWriter, InstrumentError, lebEnd, readU32 } from "./bytes.ts";
+import { AtomicOp, AtomicSites, Ev, EventList, type ScanContext, scanExpr, skipValType } from "./code-scan.ts";
+import { type ModuleInfo, readModuleInfo, type Section, SectionId, sectionRank } from "./module-info.ts";
+import { type AddedName, rewriteNames } from "./names.ts";
+import {
+  copyElements, copyExportEntries, copyGlobalEntries, copyTables, type Shift,
+} from "./remap.ts";
+
+export { InstrumentError } from "./bytes.ts";
+
+/** Module and names of the kernel imports the instrumenter may add. */
+export const KERNEL_MODULE = "occlum";
+export const KernelImport = {
+  futexWait32: "futex_wait32", // (i32 addr, i32 expected, i64 timeout_ns) -> i32
+  futexWait64: "futex_wait64", // (i32 addr, i64 expected, i64 timeout_ns) -> i32
+  futexNotify: "futex_notify", // (i32 addr, i32 count) -> i32
+  yieldCheck: "yield_check", // () -> ()
+} as const;
+export const FUEL_EXPORT = "__occlum_fuel";
+
+/** Shape of the inline preemption check (alternatives kept for the benchmark). */
+export type CheckStyle = "local-tee" | "global-twice";
+
+export interface InstrumentOptions {
+  rewriteAtomics: boolean;
+  preemption: boolean;
+  /** Default "local-tee" (one extra i32 local per checked function). */
+  checkStyle?: CheckStyle;
+  /** Initial value of the fuel global (the host resets it in yield_check). Default 65536. */
+  initialFuel?: number;
+}
+
+export interface InstrumentStats {
+  functions: number;
+  loopChecks: number;
+  entryChecks: number;
+  atomicCalls: number;
+  helpers: number;
+}
+
+export interface InstrumentResult {
+  /** The rewritten module, or the input itself when nothing needed rewriting. */
+  bytes: Uint8Array;
+  changed: boolean;
+  /** Kernel imports (names in KernelImport) the output imports from KERNEL_MODULE. */
+  imports: string[];
+  /** Name of the exported fuel global, or null when preemption checks were not inserted. */
+  fuelExport: string | null;
+  stats: InstrumentStats;
+}
+
+// Signatures of the kernel imports, in the type section's encoding; the order fixes import order.
+const importSpecs: { op: AtomicOp | -1; name: string; type: number[] }[] = [
+  { op: AtomicOp.Wait32, name: KernelImport.futexWait32, type: [0x60, 3, 0x7f, 0x7f, 0x7e, 1, 0x7f] },
+  { op: AtomicOp.Wait64, name: KernelImport.futexWait64, type: [0x60, 3, 0x7f, 0x7e, 0x7e, 1, 0x7f] },
+  { op: AtomicOp.Notify, name: KernelImport.futexNotify, type: [0x60, 2, 0x7f, 0x7f, 1, 0x7f] },
+  { op: -1, name: KernelImport.yieldCheck, type: [0x60, 0, 0] },
+];
+
+/** Per-function facts from the scan (parallel typed arrays, one slot per body). */
+interface Bodies {
+  count: number;
+  /** Start of the locals vector (after the body size). */
+  start: Uint32Array;
+  /** After the locals vector count. */
+  vecEnd: Uint32Array;
+  /** First instruction. */
+  instr: Uint32Array;
+  end: Uint32Array;
+  localEntries: Uint32Array;
+  /** Declared locals (sum of counts), for the index of an added local. */
+  locals: Float64Array;
+  firstEvent: Uint32Array;
+  sawCall: Uint8Array;
+  loops: Uint32Array;
+}
+
+function scanBodies(b: Uint8Array, code: Section, info: ModuleInfo, ctx: ScanContext): Bodies {
+  const n = readU32(b, code.start);
+  let p = lebEnd[0]!;
+  if (n !== info.funcTypes.length) throw new InstrumentError("function and code section counts differ", p);
+  const bodies: Bodies = {
+    count: n, start: new Uint32Array(n), vecEnd: new Uint32Array(n), instr: new Uint32Array(n),
+    end: new Uint32Array(n), localEntries: new Uint32Array(n), locals: new Float64Array(n),
+    firstEvent: new Uint32Array(n + 1), sawCall: new Uint8Array(n), loops: new Uint32Array(n),
+  };
+  for (let i = 0; i < n; i++) {
+    const size = readU32(b, p);
+    const start = lebEnd[0]!;
+    const end = start + size;
+    if (end > code.end) throw new InstrumentError(`body of defined function ${i} runs past the code section`, p);
+    let entries = readU32(b, start);
+    let q = lebEnd[0]!;
+    bodies.start[i] = start;
+    bodies.vecEnd[i] = q;
+    bodies.localEntries[i] = entries;
+    let locals = 0;
+    for (; entries > 0; entries--) {
+      locals += readU32(b, q);
+      q = skipValType(b, lebEnd[0]!);
+    }
+    bodies.locals[i] = locals;
+    bodies.instr[i] = q;
+    bodies.end[i] = end;
+    bodies.firstEvent[i] = ctx.events.count;
+    const after = scanExpr(b, q, end, ctx);
+    if (after !== end) throw new InstrumentError(`body of defined function ${i} ends before its size`, after);
+    bodies.sawCall[i] = ctx.sawCall ? 1 : 0;
+    bodies.loops[i] = ctx.loopCount;
+    p = end;
+  }
+  bodies.firstEvent[n] = ctx.events.count;
+  if (p !== code.end) throw new InstrumentError("code section size mismatch", p);
+  return bodies;
+}
+
+const noStats: InstrumentStats = { functions: 0, loopChecks: 0, entryChecks: 0, atomicCalls: 0, helpers: 0 };
+
+export function instrument(input: Uint8Array, options: InstrumentOptions): InstrumentResult {
+  const b = input;
+  const info = readModuleInfo(b);
+  const codeSection = info.sections.find((s) => s.id === SectionId.Code);
+  const unchanged = (): InstrumentResult =>
+    ({ bytes: input, changed: false, imports: [], fuelExport: null, stats: { ...noStats } });
+  if (!codeSection || (!options.rewriteAtomics && !options.preemption)) return unchanged();
+
+  const events = new EventList();
+  const sites = options.rewriteAtomics ? new AtomicSites() : null;
+  const ctx: ScanContext = {
+    events, funcRefMin: info.importedFuncs, loops: options.preemption, atomics: sites, sawCall: false, loopCount: 0,
+  };
+  const bodies = scanBodies(b, codeSection, info, ctx);
+
+  // Decide what gets added.
+  let anyLoop = false;
+  let anyCaller = false;
+  for (let i = 0; i < bodies.count; i++) {
+    if (bodies.loops[i]) anyLoop = true;
+    if (bodies.sawCall[i]) anyCaller = true;
+  }
+  const preempt = options.preemption && (anyLoop || anyCaller);
+  const opsUsed = new Set<number>(sites?.ops ?? []);
+  if (opsUsed.size > 0 && info.memory0Is64) {
+    throw new InstrumentError("memory.atomic wait/notify on a 64-bit memory is not supported");
+  }
+  const specs = importSpecs.filter((s) => (s.op === -1 ? preempt : opsUsed.has(s.op)));
+  if (specs.length === 0) return unchanged();
+  if (preempt && info.exportNames.has(FUEL_EXPORT)) {
+    throw new InstrumentError(`module already exports ${FUEL_EXPORT} (instrumented twice?)`);
+  }
+
+  const K = specs.length;
+  const shift: Shift = { from: info.importedFuncs, by: K };
+  const definedFuncs = bodies.count;
+  const importIndex = new Map<string, number>();
+  const typeIndex = new Map<string, number>();
+  specs.forEach((s, i) => {
+    importIndex.set(s.name, info.importedFuncs + i);
+    typeIndex.set(s.name, info.typeCount + i);
+  });
+  const helperBase = info.importedFuncs + K + definedFuncs;
+  const helperCount = sites?.size ?? 0;
+  const fuelGlobal = info.importedGlobals + info.definedGlobals;
+  const yieldIndex = preempt ? importIndex.get(KernelImport.yieldCheck)! : -1;
+  const style: CheckStyle = options.checkStyle ?? "local-tee";
+  const stats: InstrumentStats = { functions: definedFuncs, loopChecks: 0, entryChecks: 0, atomicCalls: 0, helpers: helperCount };
+
+  const out = new ByteWriter(b.length + (b.length >> 3) + 1024);
+  out.range(b, 0, 8);
+
+  const specOf = (op: AtomicOp) => importSpecs.find((s) => s.op === op)!;
+
+  // --- writers for each section we touch -------------------------------------------------------
+  const section = (id: number, body: () => void): void => {
+    out.byte(id);
+    const mark = out.reserveLength();
+    body();
+    out.patchLength(mark);
+  };
+  const vecWith = (s: Section | undefined, extra: number, copyEntries: (p: number, n: number) => void): void => {
+    let n = 0;
+    let p = 0;
+    if (s) {
+      n = readU32(b, s.start);
+      p = lebEnd[0]!;
+    }
+    out.u32(n + extra);
+    if (s) copyEntries(p, n);
+  };
+
+  const writeTypes = (s?: Section) => section(SectionId.Type, () => {
+    vecWith(s, K, (p) => out.range(b, p, s!.end));
+    for (const spec of specs) out.bytes(spec.type);
+  });
+  const writeImports = (s?: Section) => section(SectionId.Import, () => {
+    vecWith(s, K, (p) => out.range(b, p, s!.end));
+    for (const spec of specs) {
+      out.name(KERNEL_MODULE);
+      out.name(spec.name);
+      out.byte(0);
+      out.u32(typeIndex.get(spec.name)!);
+    }
+  });
+  const writeFunctions = (s?: Section) => section(SectionId.Function, () => {
+    vecWith(s, helperCount, (p) => out.range(b, p, s!.end));
+    for (let j = 0; j < helperCount; j++) out.u32(typeIndex.get(specOf(sites!.ops[j]!).name)!);
+  });
+  const writeGlobals = (s?: Section) => section(SectionId.Global, () => {
+    vecWith(s, preempt ? 1 : 0, (p, n) => copyGlobalEntries(b, p, s!.end, n, out, shift));
+    if (preempt) {
+      out.bytes([0x7f, 0x01, 0x41]);
+      out.i32(options.initialFuel ?? 65536);
+      out.byte(0x0b);
+    }
+  });
+  const writeExports = (s?: Section) => section(SectionId.Export, () => {
+    vecWith(s, preempt ? 1 : 0, (p, n) => copyExportEntries(b, p, s!.end, n, out, shift));
+    if (preempt) {
+      out.name(FUEL_EXPORT);
+      out.byte(0x03);
+      out.u32(fuelGlobal);
+    }
+  });
+
+  const emitCheck = (tmpLocal: number): void => {
+    // global.get F; i32.const 1; i32.sub; (local.tee T; global.set F; local.get T | global.set F;
+    // global.get F); i32.const 0; i32.lt_s; if; call yield_check; end
+    out.byte(0x23); out.u32(fuelGlobal);
+    out.byte(0x41); out.byte(0x01); out.byte(0x6b);
+    if (style === "local-tee") {
+      out.byte(0x22); out.u32(tmpLocal);
+      out.byte(0x24); out.u32(fuelGlobal);
+      out.byte(0x20); out.u32(tmpLocal);
+    } else {
+      out.byte(0x24); out.u32(fuelGlobal);
+      out.byte(0x23); out.u32(fuelGlobal);
+    }
+    out.byte(0x41); out.byte(0x00); out.byte(0x48);
+    out.byte(0x04); out.byte(0x40);
+    out.byte(0x10); out.u32(yieldIndex);
+    out.byte(0x0b);
+  };
+
+  const writeCode = (s: Section) => section(SectionId.Code, () => {
+    out.u32(bodies.count + helperCount);
+    const d = events.data;
+    for (let i = 0; i < bodies.count; i++) {
+      const mark = out.reserveLength();
+      const entryCheck = preempt && bodies.sawCall[i] === 1;
+      const checks = preempt && (entryCheck || bodies.loops[i]! > 0);
+      let tmp = -1;
+      if (checks && style === "local-tee") {
+        tmp = info.typeParams[info.funcTypes[i]!]! + bodies.locals[i]!;
+        out.u32(bodies.localEntries[i]! + 1);
+        out.range(b, bodies.vecEnd[i]!, bodies.instr[i]!);
+        out.byte(1); out.byte(0x7f);
+      } else {
+        out.range(b, bodies.start[i]!, bodies.instr[i]!);
+      }
+      if (entryCheck) {
+        emitCheck(tmp);
+        stats.entryChecks++;
+      }
+      let cur = bodies.instr[i]!;
+      for (let e = bodies.firstEvent[i]!, last = bodies.firstEvent[i + 1]!; e < last; e++) {
+        const kind = d[e * 4]!;
+        const a = d[e * 4 + 1]!;
+        if (kind === Ev.Loop) {
+          out.range(b, cur, a);
+          emitCheck(tmp);
+          stats.loopChecks++;
+          cur = a;
+        } else if (kind === Ev.FuncRef) {
+          out.range(b, cur, a);
+          out.u32(d[e * 4 + 3]! + K);
+          cur = d[e * 4 + 2]!;
+        } else if (kind === Ev.Atomic) {
+          out.range(b, cur, a);
+          out.byte(0x10);
+          out.u32(helperBase + d[e * 4 + 3]!);
+          stats.atomicCalls++;
+          cur = d[e * 4 + 2]!;
+        }
+      }
+      out.range(b, cur, bodies.end[i]!);
+      out.patchLength(mark);
+    }
+    for (let j = 0; j < helperCount; j++) writeHelper(sites!.ops[j]!, sites!.offsets[j]!);
+    void s;
+  });
+
+  const writeHelper = (op: AtomicOp, offset: number): void => {
+    const mark = out.reserveLength();
+    out.byte(0); // no locals
+    // Trap exactly as the original would on a misaligned or out-of-bounds address.
+    out.byte(0x20); out.byte(0);
+    out.byte(0xfe); out.byte(op === AtomicOp.Wait64 ? 0x11 : 0x10); out.byte(op === AtomicOp.Wait64 ? 3 : 2);
+    out.u32(offset);
+    out.byte(0x1a);
+    out.byte(0x20); out.byte(0);
+    if (offset !== 0) {
+      out.byte(0x41); out.i32(offset); out.byte(0x6a);
+    }
+    out.byte(0x20); out.byte(1);
+    if (op !== AtomicOp.Notify) { out.byte(0x20); out.byte(2); }
+    out.byte(0x10); out.u32(importIndex.get(specOf(op).name)!);
+    out.byte(0x0b);
+    out.patchLength(mark);
+  };
+
+  const writeNames = (s: Section): void => {
+    const added: AddedName[] = specs.map((spec) => ({
+      index: importIndex.get(spec.name)!, name: `${KERNEL_MODULE}.${spec.name}`,
+    }));
+    for (let j = 0; j < helperCount; j++) {
+      const name = specOf(sites!.ops[j]!).name;
+      added.push({ index: helperBase + j, name: `__occlum_${name}_off${sites!.offsets[j]}` });
+    }
+    const tmp = new ByteWriter(s.end - s.start + 256);
+    try {
+      rewriteNames(b, s.contentStart!, s.end, tmp, shift.from, shift.by, added);
+    } catch (e) {
+      if (e instanceof InstrumentError) return; // a broken name section is dropped: names are advisory
+      throw e;
+    }
+    out.byte(0);
+    const mark = out.reserveLength();
+    out.name("name");
+    out.range(tmp.buf, 0, tmp.len);
+    out.patchLength(mark);
+  };
+
+  // Sections we must create when the module lacks them, by id.
+  const synthesize = new Map<number, () => void>([
+    [SectionId.Type, () => writeTypes()],
+    [SectionId.Import, () => writeImports()],
+  ]);
+  if (helperCount > 0) synthesize.set(SectionId.Function, () => writeFunctions());
+  if (preempt) {
+    synthesize.set(SectionId.Global, () => writeGlobals());
+    synthesize.set(SectionId.Export, () => writeExports());
+  }
+  const flushBefore = (rank: number): void => {
+    for (const [id, write] of synthesize) {
+      if (sectionRank[id]! < rank) {
+        synthesize.delete(id);
+        write();
+      }
+    }
+  };
+
+  for (const s of info.sections) {
+    if (s.id !== SectionId.Custom) {
+      flushBefore(sectionRank[s.id]!);
+      synthesize.delete(s.id);
+    }
+    switch (s.id) {
+      case SectionId.Type: writeTypes(s); break;
+      case SectionId.Import: writeImports(s); break;
+      case SectionId.Function: writeFunctions(s); break;
+      case SectionId.Table: section(s.id, () => copyTables(b, s.start, s.end, out, shift)); break;
+      case SectionId.Global: writeGlobals(s); break;
+      case SectionId.Export: writeExports(s); break;
+      case SectionId.Start: section(s.id, () => {
+        const idx = readU32(b, s.start);
+        out.u32(idx >= shift.from ? idx + K : idx);
+      }); break;
+      case SectionId.Element: section(s.id, () => copyElements(b, s.start, s.end, out, shift)); break;
+      case SectionId.Code: writeCode(s); break;
+      case SectionId.Custom:
+        if (s.name === "name") writeNames(s);
+        // Code-offset metadata would point into the wrong instructions now: drop it.
+        else if (!s.name!.startsWith("metadata.code.")) out.range(b, s.headerStart, s.end);
+        break;
+      default: out.range(b, s.headerStart, s.end);
+    }
+  }
+  flushBefore(Infinity);
+
+  return {
+    bytes: out.finish(), changed: true, imports: specs.map((s) => s.name),
+    fuelExport: preempt ? FUEL_EXPORT : null, stats,
+  };
+}

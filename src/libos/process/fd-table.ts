@@ -1,0 +1,106 @@
+/**
+ * FdTable: a process's file descriptors. Each fd names one open file description (shared by dup),
+ * with the WASI rights of this fd and, for preopens, the directory name the guest sees.
+ *
+ * Rules: a new fd takes the lowest free number (POSIX; wasmtime reuses the lowest free too);
+ * rights are checked here, where the fd is resolved: a missing right is ENOTCAPABLE (the WASI
+ * errno for it; wasmtime's newer p1 adapter says EBADF, wasi-common said ENOTCAPABLE: we follow
+ * the capability model); closing the last fd of a description releases it.
+ */
+import { Errno, SysError, sysErr } from "../syscall/errno.ts";
+import type { OpenFile } from "../fs/types.ts";
+import { releaseFile, retainFile } from "./file-refs.ts";
+
+export interface FdEntry {
+  readonly file: OpenFile;
+  /** Rights of this fd (WASI bits, see syscall/abi.ts Rights). */
+  base: number;
+  inheriting: number;
+  /** Name shown by fd_prestat_dir_name, for preopened directories. */
+  readonly preopen?: string;
+}
+
+const EBADF = new SysError(Errno.BADF);
+const ENOTCAPABLE = new SysError(Errno.NOTCAPABLE);
+
+/** RLIMIT_NOFILE as Occlum's default. */
+export const MAX_FDS = 1024;
+
+export class FdTable {
+  private readonly entries: (FdEntry | undefined)[] = [];
+  private count = 0;
+
+  /** Resolve an fd, requiring every bit of `need` in its rights. */
+  get(fd: number, need = 0): FdEntry {
+    const e = this.entries[fd];
+    if (e === undefined) throw EBADF;
+    if ((e.base & need) !== need) throw ENOTCAPABLE;
+    return e;
+  }
+
+  has(fd: number): boolean {
+    return this.entries[fd] !== undefined;
+  }
+
+  /** Install a description at the lowest free fd (>= min); takes a new reference. */
+  insert(file: OpenFile, base: number, inheriting: number, opts: { preopen?: string; min?: number } = {}): number {
+    if (this.count >= MAX_FDS) throw sysErr(Errno.MFILE);
+    let fd = opts.min ?? 0;
+    while (this.entries[fd] !== undefined) fd++;
+    this.place(fd, { file, base, inheriting, ...(opts.preopen !== undefined ? { preopen: opts.preopen } : {}) });
+    return fd;
+  }
+
+  /** Put an entry at a given fd (which must be free). */
+  private place(fd: number, e: FdEntry): void {
+    retainFile(e.file);
+    this.entries[fd] = e;
+    this.count++;
+  }
+
+  /** Remove an fd; releases the description when this was its last fd. */
+  close(fd: number): void | Promise<void> {
+    const e = this.entries[fd];
+    if (e === undefined) throw EBADF;
+    this.entries[fd] = undefined;
+    this.count--;
+    while (this.entries.length > 0 && this.entries[this.entries.length - 1] === undefined) this.entries.pop();
+    return releaseFile(e.file);
+  }
+
+  /** fd_renumber: atomically replace `to` by `from` (closing `to`'s description) and free `from`. */
+  renumber(from: number, to: number): void | Promise<void> {
+    const e = this.get(from);
+    this.get(to);
+    if (from === to) return;
+    const old = this.entries[to]!;
+    this.entries[to] = e;
+    this.entries[from] = undefined;
+    this.count--;
+    return releaseFile(old.file);
+  }
+
+  /** dup/dup2 (issue 4): a new fd sharing the description, with the same rights. */
+  dup(fd: number, min = 0): number {
+    const e = this.get(fd);
+    return this.insert(e.file, e.base, e.inheriting, { min });
+  }
+
+  /** Open fds, ascending. */
+  list(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.entries.length; i++) if (this.entries[i] !== undefined) out.push(i);
+    return out;
+  }
+
+  /** Close everything (process exit); resolves when every release finished. */
+  async closeAll(): Promise<void> {
+    for (const fd of this.list()) {
+      try {
+        await this.close(fd);
+      } catch {
+        // A failing release at exit has nobody to report to; the description is gone anyway.
+      }
+    }
+  }
+}

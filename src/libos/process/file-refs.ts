@@ -1,0 +1,28 @@
+/**
+ * Reference counts of open file descriptions, by object: every fd (in any process's table, and
+ * procfs's /proc/<pid>/fd/N reopen) that refers to a description holds one reference; the last
+ * close calls its release(). Kept outside FdTable because descriptions are shared across tables
+ * (dup, spawn inheritance).
+ */
+import type { OpenFile } from "../fs/types.ts";
+
+const refs = new WeakMap<OpenFile, number>();
+
+export function retainFile(f: OpenFile): void {
+  refs.set(f, (refs.get(f) ?? 0) + 1);
+}
+
+/** Drop one reference; returns release()'s result when it was the last. */
+export function releaseFile(f: OpenFile): void | Promise<void> {
+  const n = (refs.get(f) ?? 1) - 1;
+  if (n > 0) {
+    refs.set(f, n);
+    return;
+  }
+  refs.delete(f);
+  return f.release();
+}
+
+export function fileRefCount(f: OpenFile): number {
+  return refs.get(f) ?? 0;
+}

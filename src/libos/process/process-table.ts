@@ -1,0 +1,93 @@
+/**
+ * The kernel's process table: pid allocation, lookup, and the ProcessInfoSource procfs reads.
+ */
+import os from "node:os";
+import type { FdInfo, MemoryInfo, ProcessInfo, ProcessInfoSource } from "../fs/procfs/source.ts";
+import type { OpenFile } from "../fs/types.ts";
+import { FileType } from "../fs/types.ts";
+import type { Process } from "./process.ts";
+
+export class ProcessTable implements ProcessInfoSource {
+  private readonly procs = new Map<number, Process>();
+  private nextPid = 1;
+  /** Boot time in monotonic ns (for starttime). */
+  readonly bootNs: bigint;
+
+  constructor(bootNs: bigint) {
+    this.bootNs = bootNs;
+  }
+
+  allocPid(): number {
+    while (this.procs.has(this.nextPid)) this.nextPid++;
+    return this.nextPid++;
+  }
+
+  add(p: Process): void {
+    this.procs.set(p.pid, p);
+  }
+
+  remove(pid: number): void {
+    this.procs.delete(pid);
+  }
+
+  get(pid: number): Process | undefined {
+    return this.procs.get(pid);
+  }
+
+  get size(): number {
+    return this.procs.size;
+  }
+
+  // ---- ProcessInfoSource (procfs) ----
+
+  pids(): number[] {
+    return [...this.procs.keys()].sort((a, b) => a - b);
+  }
+
+  process(pid: number): ProcessInfo | undefined {
+    const p = this.procs.get(pid);
+    if (!p) return undefined;
+    const mem = p.memory?.byteLength ?? 0;
+    const base = p.exe.slice(p.exe.lastIndexOf("/") + 1);
+    return {
+      pid: p.pid,
+      ppid: p.ppid,
+      name: base.slice(0, 15),
+      state: p.status ? "Z" : "R",
+      cmdline: [...p.argv],
+      environ: [...p.env],
+      threads: p.threads.size,
+      vmSizeBytes: mem,
+      vmRssBytes: mem,
+      startTimeNs: p.startNs - this.bootNs,
+      exe: p.exe,
+      cwd: p.cwd,
+    };
+  }
+
+  fds(pid: number): FdInfo[] | undefined {
+    const p = this.procs.get(pid);
+    if (!p) return undefined;
+    return p.fds.list().map((fd) => ({ fd, path: describe(p.fds.get(fd).file, fd) }));
+  }
+
+  fdFile(pid: number, fd: number): OpenFile | undefined {
+    const p = this.procs.get(pid);
+    if (!p || !p.fds.has(fd)) return undefined;
+    return p.fds.get(fd).file;
+  }
+
+  memory(): MemoryInfo {
+    return { totalBytes: os.totalmem(), freeBytes: os.freemem(), availableBytes: os.freemem() };
+  }
+
+  cpus(): number {
+    return 1; // one JS thread runs every coroutine: one vCPU
+  }
+}
+
+function describe(f: OpenFile, fd: number): string {
+  if (f.path) return f.path;
+  if (f.filetype === FileType.SOCKET_STREAM || f.filetype === FileType.SOCKET_DGRAM) return `socket:[${fd}]`;
+  return `anon_inode:[${fd}]`;
+}

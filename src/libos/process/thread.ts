@@ -1,0 +1,67 @@
+/**
+ * Thread: one guest thread, a JSPI coroutine (one per process until wasi-threads lands, issue 6).
+ * It is the Interruptible of every wait it makes: interrupt() cancels the current wait (EINTR),
+ * kill() also makes the thread unwind at its next return from the kernel.
+ *
+ * CPU time: a thread is "on CPU" from a resume until its next suspension; dispatch calls
+ * offCpu()/onCpu() around real suspensions only, so the accounting costs nothing on the fast path.
+ */
+import type { Interruptible } from "../sched/wait-queue.ts";
+import { monotonicNs } from "../sched/clock.ts";
+import type { Process } from "./process.ts";
+
+export class Thread implements Interruptible {
+  readonly tid: number;
+  readonly process: Process;
+  interruptPending = false;
+  /** Set when the thread must not return to the guest (kill, exit of the process). */
+  killed = false;
+  private canceller: (() => void) | undefined;
+  private cpuNs = 0n;
+  private onCpuSince: bigint = monotonicNs();
+  private running = true;
+
+  constructor(tid: number, process: Process) {
+    this.tid = tid;
+    this.process = process;
+  }
+
+  setCanceller(cancel: (() => void) | undefined): void {
+    this.canceller = cancel;
+  }
+
+  /** Cancel the current (or next) wait with "interrupted". */
+  interrupt(): void {
+    this.interruptPending = true;
+    const c = this.canceller;
+    this.canceller = undefined;
+    c?.();
+  }
+
+  /** The syscall that saw the interruption consumed it (signal delivery will hook here). */
+  clearInterrupt(): void {
+    if (!this.killed) this.interruptPending = false;
+  }
+
+  kill(): void {
+    this.killed = true;
+    this.interrupt();
+  }
+
+  offCpu(): void {
+    if (!this.running) return;
+    this.running = false;
+    this.cpuNs += monotonicNs() - this.onCpuSince;
+  }
+
+  onCpu(): void {
+    if (this.running) return;
+    this.running = true;
+    this.onCpuSince = monotonicNs();
+  }
+
+  /** Time this thread spent running guest or kernel code (not parked). */
+  cpuTimeNs(): bigint {
+    return this.running ? this.cpuNs + (monotonicNs() - this.onCpuSince) : this.cpuNs;
+  }
+}

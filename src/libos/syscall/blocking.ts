@@ -1,0 +1,65 @@
+/**
+ * Blocking, in one place (gVisor's rule): files never wait. An operation that cannot progress
+ * throws EAGAIN_ERROR; here the calling thread parks on the file's wait queue until the file's
+ * readiness changes, a deadline passes (EAGAIN, as SO_RCVTIMEO) or the thread is interrupted
+ * (EINTR), then retries. A NONBLOCK description gets EAGAIN at once.
+ *
+ * The fast path stays synchronous: when the operation completes at once, no Promise is made and
+ * the Suspending import returns without suspending the guest.
+ */
+import { EAGAIN_ERROR, EINTR_ERROR } from "./errno.ts";
+import { FdFlags, Ready, type OpenFile } from "../fs/types.ts";
+import type { Thread } from "../process/thread.ts";
+import { executor } from "../sched/executor.ts";
+
+type Maybe<T> = T | Promise<T>;
+
+export interface BlockingOptions {
+  /** Ready bits that mean "retry now" (Ready.IN for reads, Ready.OUT for writes). */
+  interest: number;
+  /** A performance.now() deadline; absent = wait as long as it takes. */
+  deadlineMs?: number;
+}
+
+export function blockingIo<T>(t: Thread, file: OpenFile, opts: BlockingOptions, op: () => Maybe<T>): Maybe<T> {
+  let r: Maybe<T>;
+  try {
+    r = op();
+  } catch (e) {
+    if (e !== EAGAIN_ERROR) throw e;
+    return waitAndRetry(t, file, opts, op);
+  }
+  if (r instanceof Promise) {
+    return r.catch((e: unknown) => {
+      if (e !== EAGAIN_ERROR) throw e;
+      return waitAndRetry(t, file, opts, op);
+    });
+  }
+  return r;
+}
+
+async function waitAndRetry<T>(t: Thread, file: OpenFile, opts: BlockingOptions, op: () => Maybe<T>): Promise<T> {
+  if ((file.flags & FdFlags.NONBLOCK) !== 0) throw EAGAIN_ERROR;
+  const queue = file.waitQueue;
+  if (!queue) throw EAGAIN_ERROR; // nothing would ever wake us
+  const wake = opts.interest | Ready.ERR | Ready.HUP;
+  let retried = false;
+  for (;;) {
+    // Re-check readiness first: the op may have failed asynchronously, after a notify we missed.
+    if ((file.poll() & wake) !== 0 && retried) {
+      // Ready yet still EAGAIN: a file whose poll() is optimistic. Yield instead of spinning.
+      await executor.yieldNow();
+      if (t.interruptPending) throw EINTR_ERROR;
+    } else if ((file.poll() & wake) === 0) {
+      const reason = await queue.wait(opts.deadlineMs !== undefined ? { intr: t, deadlineMs: opts.deadlineMs } : { intr: t });
+      if (reason === "interrupted") throw EINTR_ERROR;
+      if (reason === "timeout") throw EAGAIN_ERROR;
+    }
+    try {
+      return await op();
+    } catch (e) {
+      if (e !== EAGAIN_ERROR) throw e;
+      retried = true;
+    }
+  }
+}

@@ -1,0 +1,103 @@
+/**
+import type { WasmMemory } from "../wasm.ts";
+ * Guest memory access for the syscall layer. A pointer that is out of bounds or misaligned is a
+ * trap (wasmtime's rule for witx pointers), raised as GuestTrap: dispatch lets it unwind the wasm
+ * stack and the process dies as by SIGSEGV. Views are refreshed when the memory grew (a grow of a
+ * non-shared memory detaches the old ArrayBuffer).
+ */
+
+export class GuestTrap extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "GuestTrap";
+  }
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+const utf8Enc = new TextEncoder();
+
+export class GuestMemory {
+  readonly memory: WasmMemory;
+  private buf: ArrayBufferLike;
+  u8: Uint8Array;
+  dv: DataView;
+
+  constructor(memory: WasmMemory) {
+    this.memory = memory;
+    this.buf = memory.buffer;
+    this.u8 = new Uint8Array(this.buf);
+    this.dv = new DataView(this.buf);
+  }
+
+  /** Re-read the buffer if memory.grow replaced it; called at the start of every syscall. */
+  refresh(): void {
+    const b = this.memory.buffer;
+    if (b !== this.buf) {
+      this.buf = b;
+      this.u8 = new Uint8Array(b);
+      this.dv = new DataView(b);
+    }
+  }
+
+  get byteLength(): number {
+    return this.u8.byteLength;
+  }
+
+  /** Trap unless [ptr, ptr+len) is inside memory and ptr is aligned to `align`. */
+  check(ptr: number, len: number, align = 1): void {
+    if (ptr + len > this.u8.byteLength) {
+      throw new GuestTrap(`memory access out of bounds: pointer 0x${ptr.toString(16)} + ${len}`);
+    }
+    if ((ptr & (align - 1)) !== 0) {
+      throw new GuestTrap(`misaligned pointer 0x${ptr.toString(16)} (needs ${align}-byte alignment)`);
+    }
+  }
+
+  u32(ptr: number): number {
+    this.check(ptr, 4, 4);
+    return this.dv.getUint32(ptr, true);
+  }
+  setU32(ptr: number, v: number): void {
+    this.check(ptr, 4, 4);
+    this.dv.setUint32(ptr, v, true);
+  }
+  u64(ptr: number): bigint {
+    this.check(ptr, 8, 8);
+    return this.dv.getBigUint64(ptr, true);
+  }
+  setU64(ptr: number, v: bigint): void {
+    this.check(ptr, 8, 8);
+    this.dv.setBigUint64(ptr, v, true);
+  }
+
+  /** A live view of guest bytes (no copy). */
+  bytes(ptr: number, len: number): Uint8Array {
+    this.check(ptr, len);
+    return new Uint8Array(this.u8.buffer, ptr, len);
+  }
+
+  /** UTF-8 text at [ptr, ptr+len); undefined when not valid UTF-8 (callers map that to EILSEQ). */
+  text(ptr: number, len: number): string | undefined {
+    this.check(ptr, len);
+    try {
+      // Decoding straight from a shared buffer is not allowed: copy first in that case.
+      const view = this.u8.subarray(ptr, ptr + len);
+      return utf8.decode(this.u8.buffer instanceof ArrayBuffer ? view : view.slice());
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Write `s` as UTF-8 at ptr, at most `max` bytes; returns the bytes written. */
+  writeText(ptr: number, s: string | Uint8Array, max: number): number {
+    const bytes = typeof s === "string" ? utf8Enc.encode(s) : s;
+    const n = Math.min(bytes.byteLength, max);
+    this.check(ptr, n);
+    this.u8.set(n === bytes.byteLength ? bytes : bytes.subarray(0, n), ptr);
+    return n;
+  }
+}
+
+export function encodeUtf8(s: string): Uint8Array {
+  return utf8Enc.encode(s);
+}

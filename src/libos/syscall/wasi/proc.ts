@@ -1,0 +1,38 @@
+/**
+ * proc_exit, proc_raise, sched_yield.
+ *
+ * proc_raise follows Linux's default dispositions (there are no handlers in preview 1):
+ * ignored signals (CHLD, CONT, URG, WINCH) return success, stop signals are ENOSYS (no job
+ * control), every other signal terminates the process as killed by it (exit status 128 + the
+ * Linux number). wasmtime traps instead; a signal death gives the caller the right status.
+ */
+import { ProcessExit } from "../../process/exit.ts";
+import type { Thread } from "../../process/thread.ts";
+import { Errno, sysErr } from "../errno.ts";
+import { executor } from "../../sched/executor.ts";
+
+export function proc_exit(t: Thread, code: number): never {
+  t.process.exit({ kind: "exit", code });
+  throw new ProcessExit(code);
+}
+
+/** WASI signal numbers diverge from Linux's from 16 on (Linux has STKFLT there). */
+export function wasiToLinuxSignal(sig: number): number {
+  return sig < 16 ? sig : sig + 1;
+}
+
+// WASI numbering: CHLD 16, CONT 17, STOP 18, TSTP 19, TTIN 20, TTOU 21, URG 22, WINCH 27.
+const ignored = new Set([16, 17, 22, 27]);
+const stops = new Set([18, 19, 20, 21]);
+
+export function proc_raise(t: Thread, sig: number): void {
+  if (sig === 0 || ignored.has(sig)) return;
+  if (stops.has(sig)) throw sysErr(Errno.NOSYS, "no job control");
+  const signo = wasiToLinuxSignal(sig);
+  t.process.exit({ kind: "signal", signo });
+  throw new ProcessExit(128 + signo);
+}
+
+export function sched_yield(_t: Thread): Promise<void> {
+  return executor.yieldNow();
+}

@@ -1,0 +1,45 @@
+/**
+ * sock_accept / sock_recv / sock_send / sock_shutdown on socket descriptions the LibOS hands in
+ * (net/socket.ts is the interface issue 8's real sockets implement). Any other fd is ENOTSOCK.
+ */
+import { Rights } from "../abi.ts";
+import { Errno, sysErr } from "../errno.ts";
+import { blockingIo } from "../blocking.ts";
+import { FdFlags, Ready, type OpenFile } from "../../fs/types.ts";
+import { isSocket, SOCKET_RIGHTS, type SocketFile } from "../../net/socket.ts";
+import type { Thread } from "../../process/thread.ts";
+
+type Maybe<T> = T | Promise<T>;
+
+function socket(t: Thread, fd: number, need: number): SocketFile {
+  const f: OpenFile = t.process.fds.get(fd, need).file;
+  if (!isSocket(f)) throw sysErr(Errno.NOTSOCK);
+  return f;
+}
+
+export function sock_accept(t: Thread, fd: number, flags: number): Maybe<number> {
+  const s = socket(t, fd, Rights.SOCK_ACCEPT);
+  if ((flags & ~FdFlags.NONBLOCK) !== 0) throw sysErr(Errno.INVAL);
+  const install = (conn: OpenFile): number => {
+    if ((flags & FdFlags.NONBLOCK) !== 0) conn.flags |= FdFlags.NONBLOCK;
+    return t.process.fds.insert(conn, SOCKET_RIGHTS, SOCKET_RIGHTS);
+  };
+  const r = blockingIo(t, s, { interest: Ready.IN }, () => s.accept());
+  return r instanceof Promise ? r.then(install) : install(r);
+}
+
+export function sock_recv(t: Thread, fd: number, iovs: Uint8Array[], riflags: number): Maybe<[number, number]> {
+  const s = socket(t, fd, Rights.FD_READ);
+  return blockingIo(t, s, { interest: Ready.IN }, () => s.recv(iovs, riflags));
+}
+
+export function sock_send(t: Thread, fd: number, iovs: Uint8Array[], _siflags: number): Maybe<number> {
+  const s = socket(t, fd, Rights.FD_WRITE);
+  return blockingIo(t, s, { interest: Ready.OUT }, () => s.send(iovs));
+}
+
+export function sock_shutdown(t: Thread, fd: number, how: number): Maybe<void> {
+  const s = socket(t, fd, Rights.SOCK_SHUTDOWN);
+  if (how === 0) throw sysErr(Errno.INVAL);
+  return s.shutdown(how);
+}
