@@ -74,13 +74,13 @@ export async function swornSpec(): Promise<DeviceSpec | undefined> {
   }
   const S = mod.SwornDisk;
   if (!S || typeof S.create !== "function" || typeof S.open !== "function") return undefined;
-  const create = S.create as unknown as (file: HostFile, opts: { nblocks: number; key: Uint8Array }) => Promise<BlockDevice>;
+  const create = S.create.bind(S) as unknown as (file: HostFile, opts: { nblocks: number; rootKey: Uint8Array }) => Promise<BlockDevice>;
   return {
     name: "sworn",
     async open(dir, nblocks, key, queue) {
       const f = await openHostFile(path.join(dir, "sworn.img"), { create: true, truncate: true, queue });
-      const dev = await create(f, { nblocks, key });
-      const cacheBytes = (dev as { cacheBytes?: number }).cacheBytes ?? 0;
+      const dev = await create(f, { nblocks, rootKey: key });
+      const cacheBytes = (dev as { cacheBytes?: number }).cacheBytes ?? 0; // reported when SwornDisk exposes it
       return { name: "sworn", dev, files: [f], cacheBytes, hostBytesWritten: sumWritten([f]) };
     },
   };

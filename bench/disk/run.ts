@@ -3,7 +3,8 @@
  *
  *   node bench/disk/run.ts [--size=1G] [--sync-every=16M] [--time=10] [--qd=1]
  *                          [--devices=raw,pfs,sworn] [--pfs-cache=48,...] [--dir=/tmp]
- *   env: DISK_BENCH_SIZE, DISK_BENCH_TIME, DISK_BENCH_SYNC_EVERY (same meaning; flags win)
+ *                          [--transient-ops=80]   (0 skips the transient-snapshot replay count)
+ *   env: DISK_BENCH_SIZE, DISK_BENCH_TIME, DISK_BENCH_SYNC_EVERY, ... (same meaning; flags win)
  *
  * Per device, on one freshly created image of `size` bytes:
  *   seq-write 256K (lays out the whole device) → seq-read 256K → rand-write 4K → rand-write 32K
@@ -24,6 +25,7 @@ import { HostIoQueue } from "../../src/block/host-io.ts";
 import { Rng } from "../../src/block/testing/rng.ts";
 import { markdownTable, runPhase, STANDARD_PHASES, type PhaseResult } from "../../src/block/tool/fio.ts";
 import { pfsSpec, rawSpec, swornSpec, type DeviceSpec } from "./devices.ts";
+import { runTransientBench, transientTable } from "./transient.ts";
 
 interface Options {
   size: number;
@@ -33,6 +35,8 @@ interface Options {
   devices: string[];
   pfsCaches: number[];
   dir: string;
+  /** Also run the transient-snapshot replay count (security metric); 0 ops = skip. */
+  transientOps: number;
 }
 
 function parseSize(s: string): number {
@@ -59,6 +63,7 @@ function parseArgs(argv: string[]): Options {
     devices: get("devices", "DISK_BENCH_DEVICES", "raw,pfs,sworn").split(","),
     pfsCaches: get("pfs-cache", "DISK_BENCH_PFS_CACHE", "48").split(",").map(Number),
     dir: get("dir", "DISK_BENCH_DIR", tmpdir()),
+    transientOps: Number(get("transient-ops", "DISK_BENCH_TRANSIENT_OPS", "80")),
   };
 }
 
@@ -83,12 +88,24 @@ export async function runDiskBench(o: Options): Promise<PhaseResult[]> {
       const d = await spec.open(dir, nblocks, key, queue);
       const rng = new Rng(1234);
       const po = { limitBytes: o.size, seconds: o.time, syncEvery: o.syncEvery, qd: o.qd, hostBytesWritten: d.hostBytesWritten };
+      let failed = false;
       for (const ph of STANDARD_PHASES) {
-        const r = await runPhase(d.name, d.dev, ph, po, rng);
-        results.push(r);
-        process.stderr.write(`${d.name.padEnd(10)} ${ph.name.padEnd(15)} ${r.mibPerSec.toFixed(1).padStart(8)} MiB/s\n`);
+        try {
+          const r = await runPhase(d.name, d.dev, ph, po, rng);
+          results.push(r);
+          process.stderr.write(`${d.name.padEnd(10)} ${ph.name.padEnd(15)} ${r.mibPerSec.toFixed(1).padStart(8)} MiB/s\n`);
+        } catch (e) {
+          // One device failing must not hide the others' numbers.
+          const error = e instanceof Error ? e.message : String(e);
+          results.push({ device: d.name, phase: ph.name, bytes: 0, seconds: 0, mibPerSec: 0, iops: 0, syncs: 0, error });
+          process.stderr.write(`${d.name.padEnd(10)} ${ph.name.padEnd(15)} FAILED: ${error}\n`);
+          failed = true;
+          break;
+        }
       }
-      await d.dev.close();
+      if (!failed) await d.dev.close();
+      // A failed device may be unusable: close its host files directly.
+      else await Promise.allSettled(d.files.map((f) => f.close()));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -103,11 +120,15 @@ function header(o: Options): string {
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const results = await runDiskBench(o);
+  const transient = o.transientOps > 0 ? await runTransientBench(o.transientOps) : [];
   const outDir = fileURLToPath(new URL("../results/", import.meta.url));
   await mkdir(outDir, { recursive: true });
   const out = path.join(outDir, "disk.json");
-  await writeFile(out, JSON.stringify({ date: new Date().toISOString(), options: o, node: process.version, results }, null, 2) + "\n");
-  process.stdout.write(header(o) + "\n\n" + markdownTable(results) + "\n\n" + `results: ${out}\n`);
+  await writeFile(out, JSON.stringify({ date: new Date().toISOString(), options: o, node: process.version, results, transient }, null, 2) + "\n");
+  const security = transient.length
+    ? `\n\nTransient-snapshot replay (CVE-2022-27499), seeded workload of ${o.transientOps} ops, image captured after every host write:\n\n${transientTable(transient)}`
+    : "";
+  process.stdout.write(header(o) + "\n\n" + markdownTable(results) + security + "\n\n" + `results: ${out}\n`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {

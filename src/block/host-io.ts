@@ -9,14 +9,17 @@
  *   await f.sync();                                         // barrier + fdatasync
  *
  * Semantics (io_uring-like, over libuv's thread pool via node:fs/promises FileHandle):
- *   - Submissions go to a per-file submission queue; at most `queueDepth` operations (over all
- *     files of one queue) are in flight at once.
+ *   - Submissions go to a per-file submission queue and are dispatched in batches: everything
+ *     submitted in one synchronous run of JS is seen together (a microtask later), like one
+ *     io_uring_enter. At most `queueDepth` operations (over all files of one queue) are in
+ *     flight at once; completions refill the queue.
  *   - Adjacent writes waiting in a file's queue (each starts where the previous ends) are merged
  *     into one `writev` (up to `maxCoalesceBytes` and 1024 buffers).
  *   - Order: operations on overlapping byte ranges where one is a write run in submission order
  *     (a read after a write sees it). Non-conflicting operations may complete in any order.
  *   - `sync()` is a drain barrier (IOSQE_IO_DRAIN): it starts after every earlier operation on the
  *     file completed, runs fdatasync, and later operations on that file start only after it.
+ *     `truncate()` and `size()` are ordered the same way.
  *   - Reads past the end of file return zeros. Short reads/writes are retried.
  *   - Errors are reported as BlockError("IoError").
  *
@@ -44,7 +47,9 @@ export interface HostIoQueueStats {
   maxInFlight: number;
 }
 
-type OpKind = "read" | "write" | "sync";
+/** "barrier": drains the file's queue, runs `barrier` alone, then lets later ops go (sync,
+ * truncate, stat). */
+type OpKind = "read" | "write" | "barrier";
 
 interface Op {
   kind: OpKind;
@@ -54,6 +59,7 @@ interface Op {
   length: number;
   resolve: () => void;
   reject: (e: unknown) => void;
+  barrier?: (fh: FileHandle) => Promise<void>;
 }
 
 const IOV_MAX = 1024;
@@ -68,7 +74,7 @@ class FileQueue {
   readonly fh: FileHandle;
   readonly sq: Op[] = [];
   readonly inflight = new Set<Op>();
-  syncing = false;
+  inBarrier = false;
   constructor(fh: FileHandle) {
     this.fh = fh;
   }
@@ -81,6 +87,7 @@ export class HostIoQueue {
   private inflight = 0;
   private readonly files: FileQueue[] = [];
   private rr = 0;
+  private pumpScheduled = false;
 
   constructor(opts: HostIoQueueOptions = {}) {
     this.depth = Math.max(1, opts.queueDepth ?? 32);
@@ -101,13 +108,21 @@ export class HostIoQueue {
   }
 
   /** @internal */
-  submit(fq: FileQueue, kind: OpKind, offset: number, bufs: Uint8Array[]): Promise<void> {
+  submit(fq: FileQueue, kind: OpKind, offset: number, bufs: Uint8Array[], barrier?: (fh: FileHandle) => Promise<void>): Promise<void> {
     let length = 0;
     for (const b of bufs) length += b.length;
     this.stats.submitted++;
     return new Promise<void>((resolve, reject) => {
-      fq.sq.push({ kind, offset, bufs, length, resolve, reject });
-      this.pump();
+      fq.sq.push({ kind, offset, bufs, length, resolve, reject, barrier });
+      // Submissions made in the same synchronous run form one batch (like one io_uring_enter):
+      // dispatch after the current job, so adjacent writes of the batch can merge.
+      if (!this.pumpScheduled) {
+        this.pumpScheduled = true;
+        queueMicrotask(() => {
+          this.pumpScheduled = false;
+          this.pump();
+        });
+      }
     });
   }
 
@@ -122,15 +137,13 @@ export class HostIoQueue {
   }
 
   private dispatchOne(fq: FileQueue): boolean {
-    if (fq.syncing || fq.sq.length === 0) return false;
+    if (fq.inBarrier || fq.sq.length === 0) return false;
     const head = fq.sq[0]!;
-    if (head.kind === "sync") {
+    if (head.kind === "barrier") {
       if (fq.inflight.size > 0) return false; // drain first
       fq.sq.shift();
-      fq.syncing = true;
-      this.run(fq, [head], async () => {
-        await fq.fh.datasync();
-      });
+      fq.inBarrier = true;
+      this.run(fq, [head], () => head.barrier!(fq.fh));
       return true;
     }
     if (conflicts(head, fq.inflight)) return false; // keep submission order on overlaps
@@ -177,7 +190,7 @@ export class HostIoQueue {
     ).finally(() => {
       this.inflight--;
       fq.inflight.delete(tracked);
-      if (tracked.kind === "sync") fq.syncing = false;
+      if (tracked.kind === "barrier") fq.inBarrier = false;
       this.pump();
     });
   }
@@ -189,7 +202,7 @@ function overlaps(a: Op, b: Op): boolean {
 
 function conflicts(op: Op, inflight: Set<Op>): boolean {
   for (const f of inflight) {
-    if (f.kind === "sync") return true;
+    if (f.kind === "barrier") return true;
     if ((op.kind === "write" || f.kind === "write") && overlaps(op, f)) return true;
   }
   return false;
@@ -291,19 +304,25 @@ export class NodeHostFile implements HostFile {
   sync(): Promise<void> {
     if (this.closed) return Promise.reject(this.closedError());
     this.stats.syncs++;
-    return this.track(this.queue.submit(this.fq, "sync", 0, []));
+    return this.track(this.queue.submit(this.fq, "barrier", 0, [], (fh) => fh.datasync()));
   }
 
+  /** Ordered like a barrier: sees every earlier write, and later ops wait for it. */
   async size(): Promise<number> {
     this.check();
-    await this.drain();
-    return (await this.fq.fh.stat()).size;
+    let size = 0;
+    await this.track(
+      this.queue.submit(this.fq, "barrier", 0, [], async (fh) => {
+        size = (await fh.stat()).size;
+      }),
+    );
+    return size;
   }
 
-  async truncate(size: number): Promise<void> {
-    this.check();
-    await this.drain();
-    await this.fq.fh.truncate(size);
+  /** Ordered like a barrier (a later write never lands before the truncation). */
+  truncate(size: number): Promise<void> {
+    if (this.closed) return Promise.reject(this.closedError());
+    return this.track(this.queue.submit(this.fq, "barrier", 0, [], (fh) => fh.truncate(size)));
   }
 
   async close(): Promise<void> {

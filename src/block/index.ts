@@ -16,4 +16,4 @@ export * from "./host-io.ts";
 export { RawDisk } from "./raw-disk.ts";
 export { MemDisk } from "./mem-disk.ts";
 export * from "./pfs/index.ts";
-// SwornDisk: add `export * from "./sworndisk/index.ts";` here once src/block/sworndisk/index.ts exists.
+export * from "./sworndisk/index.ts";

@@ -1,14 +1,21 @@
 /**
- * Kernel: the state one booted instance shares between its processes (one VFS, one process
- * table, one logger). Several kernels may run in one Node process (tests, `occlum exec` later);
- * they share only the executor (one event loop = one vCPU).
+ * Kernel: the state one booted instance shares between its processes (one file system tree, one
+ * process table, one logger). Several kernels may run in one Node process (tests, `occlum exec`
+ * later); they share only the executor (one event loop = one vCPU) and the compile cache.
  */
 import type { Vfs } from "./fs/types.ts";
 import type { Logger } from "./log.ts";
 import type { ProcessTable } from "./process/process-table.ts";
 
+export interface FileSystemService {
+  /** The path service as process `pid` sees it (procfs shows that process as /proc/self). */
+  forProcess(pid: number): Vfs;
+}
+
 export interface Kernel {
-  readonly vfs: Vfs;
+  readonly fs: FileSystemService;
   readonly log: Logger;
   readonly processes: ProcessTable;
+  /** Trace every syscall (OCCLUM_LOG_LEVEL=trace). */
+  readonly trace: boolean;
 }

@@ -452,7 +452,9 @@ export class PfsDisk implements BlockDevice {
     metaNode.set(enc, META_ENC_OFFSET);
 
     // (4) Write all dirty nodes in place, then the root MHT, then the metadata (flag clear).
-    for (const n of [...dirtyData, ...dirtyMht]) writes.push(this.file.write(n.physical * NODE_SIZE, n.onDisk!));
+    // In physical order, so the host queue can merge neighbouring nodes into one writev.
+    const toWrite = [...dirtyData, ...dirtyMht].sort((a, b) => a.physical - b.physical);
+    for (const n of toWrite) writes.push(this.file.write(n.physical * NODE_SIZE, n.onDisk!));
     await Promise.all(writes);
     if (rootDirty) await this.file.write(this.root.physical * NODE_SIZE, this.root.onDisk!);
     await this.file.write(0, metaNode);

@@ -26,6 +26,7 @@ import { emptyWal, Journal, type WalDesc } from "./journal.ts";
 import { computeLayout, decodeSuperblock, encodeSuperblock, newSuperblock, regions, type LayoutOptions, type Superblock } from "./layout.ts";
 import { Lsm, type LsmOptions } from "./lsm.ts";
 import { V_IV, V_KEY, V_TAG, VALUE_SIZE, valueHba } from "./memtable.ts";
+import { DataLog } from "./data-log.ts";
 import { SegKind, Space } from "./space.ts";
 import { appendWal, readWal, walHba } from "./wal.ts";
 
@@ -84,14 +85,14 @@ export class SwornDisk implements BlockDevice {
   private readonly ids: { next: number };
   private readonly counter: TrustedCounterStore | undefined;
   private readonly S: number;
-  private headSeg = -1;
-  private headOff = 0;
-  private flushedOff = 0;
-  private readonly staging: Uint8Array;
+  private readonly dlog: DataLog;
+  /** User blocks written since the last sync (bounds the GC work done at a sync). */
+  private sinceSync = 0;
   private inGc = false;
   /** Data segments the GC tries to keep free-or-reclaimable (half of the spare space). */
   private readonly gcHeadroom: number;
   private lock: Promise<void> = Promise.resolve();
+  private ownPhase: "idle" | "write" | "gc" | "sync" = "idle";
   private closed = false;
   private broken: BlockError | null = null;
   private readonly rootKey: Uint8Array;
@@ -109,7 +110,7 @@ export class SwornDisk implements BlockDevice {
     this.ids = ids;
     this.counter = opts.counterStore;
     this.S = sb.segBlocks;
-    this.staging = new Uint8Array(this.S * BLOCK_SIZE);
+    this.dlog = new DataLog(io, space);
     this.gcHeadroom = Math.max(3, Math.floor((sb.dataSegs - Math.ceil(sb.nblocks / this.S)) / 2));
     this.rootKey = opts.rootKey;
   }
@@ -185,7 +186,17 @@ export class SwornDisk implements BlockDevice {
       space.rev[rel] = lba;
       fwd[lba] = hba;
     });
-    return new SwornDisk(io, sb, journal, space, lsm, fwd, ids, opts);
+    const disk = new SwornDisk(io, sb, journal, space, lsm, fwd, ids, opts);
+    // A fragmented image: clean now and commit. The commit changes no block's contents (only
+    // where ciphertexts live), so it is the same logical state as the recovered sync.
+    if (disk.needGc()) await disk.sync();
+    return disk;
+  }
+
+  /** What the disk is doing right now (crash tests classify host-write cut points by it). */
+  get phase(): string {
+    if (this.lsm.phase !== "idle") return this.lsm.phase;
+    return this.ownPhase;
   }
 
   // ---- locking and error policy ----
@@ -206,6 +217,8 @@ export class SwornDisk implements BlockDevice {
       if (err.kind === "IoError") this.broken = err;
       throw err;
     } finally {
+      this.ownPhase = "idle";
+      this.lsm.phase = "idle";
       release();
     }
   }
@@ -215,33 +228,39 @@ export class SwornDisk implements BlockDevice {
   async write(lba: Lba, buf: Uint8Array): Promise<void> {
     const n = checkRange(this, lba, buf);
     return this.locked(async () => {
+      this.ownPhase = "write";
       await this.writeBlocks(lba, n, buf);
       await this.maybeFlushMem();
+      this.ownPhase = "idle";
     });
   }
 
   async writev(reqs: ReadonlyArray<{ lba: Lba; buf: Uint8Array }>): Promise<void> {
     const ns = reqs.map((r) => checkRange(this, r.lba, r.buf));
     return this.locked(async () => {
+      this.ownPhase = "write";
       for (let i = 0; i < reqs.length; i++) await this.writeBlocks(reqs[i]!.lba, ns[i]!, reqs[i]!.buf);
       await this.maybeFlushMem();
+      this.ownPhase = "idle";
     });
   }
 
   private async writeBlocks(lba: number, n: number, buf: Uint8Array): Promise<void> {
     const mem = this.lsm.mem;
+    const dlog = this.dlog;
     for (let i = 0; i < n; i++) {
-      if (this.headSeg < 0 || this.headOff >= this.S) await this.nextDataSeg();
-      const off = this.headOff++;
-      const hba = this.space.segStart(this.headSeg) + off;
+      let off = dlog.nextSlot();
+      if (off < 0) off = await this.nextDataSeg();
       const r = randomPool.take(KEY_LEN + IV_LEN);
       const key = r.subarray(0, KEY_LEN);
       const iv = r.subarray(KEY_LEN);
-      const tag = encryptData(key, iv, buf.subarray(i * BLOCK_SIZE, (i + 1) * BLOCK_SIZE), this.staging.subarray(off * BLOCK_SIZE, (off + 1) * BLOCK_SIZE));
+      const tag = encryptData(key, iv, buf.subarray(i * BLOCK_SIZE, (i + 1) * BLOCK_SIZE), dlog.slot(off));
+      const hba = dlog.take(off);
       this.remap(lba + i, hba);
       mem.putFields(lba + i, hba, key, iv, tag);
     }
     this.stats.userBlocksWritten += n;
+    this.sinceSync += n;
   }
 
   /** Point `lba` at `hba` (0 = unmapped), releasing the block it pointed at. */
@@ -269,78 +288,123 @@ export class SwornDisk implements BlockDevice {
     });
   }
 
-  /** Write the staged part of the open data segment to the host. */
+  /** Write the staged data blocks to the host. */
   private async flushStaging(): Promise<void> {
-    if (this.headSeg < 0 || this.headOff === this.flushedOff) return;
-    const from = this.flushedOff;
-    const to = this.headOff;
-    await this.io.writeBlocks(this.space.segStart(this.headSeg) + from, this.staging.subarray(from * BLOCK_SIZE, to * BLOCK_SIZE));
-    this.stats.dataBlocksWritten += to - from;
-    this.flushedOff = to;
+    await this.dlog.flush();
+    this.stats.dataBlocksWritten = this.dlog.blocksWritten;
   }
 
-  private async nextDataSeg(): Promise<void> {
-    if (this.headSeg >= 0) {
-      await this.flushStaging();
-      const done = this.headSeg;
-      this.headSeg = -1;
-      this.space.closeSeg(done);
+  /** Sync-time cleaning is due: too few data segments would be free after the commit. */
+  private needGc(): boolean {
+    return this.space.perKind[SegKind.Data]! - this.space.freeAfterCommit(SegKind.Data) > this.sb.dataSegs - this.gcHeadroom;
+  }
+
+  /** Open the next data head; returns its first slot. */
+  private async nextDataSeg(): Promise<number> {
+    await this.dlog.close();
+    if (!this.inGc && this.space.perKind[SegKind.Data]! >= this.sb.dataSegs) {
+      // Between syncs only segments holding nothing the last sync references can be reclaimed
+      // at once (moving a synced block pins its old copy until the next commit).
+      await this.gc("unsynced");
+      const off = this.dlog.nextSlot(); // GC may have opened a head: keep filling it
+      if (off >= 0) return off;
+      await this.dlog.close();
     }
-    const nData = this.space.perKind[SegKind.Data]!;
-    if (!this.inGc && nData - this.space.freeAfterCommit(SegKind.Data) > this.sb.dataSegs - this.gcHeadroom) await this.gc();
     // User writes stay within the data budget; GC moves may borrow from the spare segments.
-    if ((!this.inGc && this.space.perKind[SegKind.Data]! >= this.sb.dataSegs) || this.space.freeSegs === 0) {
-      throw new BlockError("OutOfDisk", `no free data segment (${this.space.freeAfterCommit()} more become free at the next sync)`);
+    const overBudget = !this.inGc && this.space.perKind[SegKind.Data]! >= this.sb.dataSegs;
+    if (!overBudget && this.space.freeSegs > 0) {
+      this.dlog.open(this.space.allocSeg(SegKind.Data), false);
+      return this.dlog.nextSlot();
     }
-    this.headSeg = this.space.allocSeg(SegKind.Data);
-    this.headOff = 0;
-    this.flushedOff = 0;
+    // Threaded logging: fill the holes of the data segment that has the most.
+    let best = -1;
+    let bestHoles = 0;
+    for (let s = 0; s < this.space.nsegs; s++) {
+      if (this.space.kind[s] !== SegKind.Data || this.space.open.has(s)) continue;
+      const h = this.space.holes(s);
+      if (h > bestHoles) {
+        best = s;
+        bestHoles = h;
+      }
+    }
+    if (best >= 0) {
+      this.dlog.open(best, true);
+      const off = this.dlog.nextSlot();
+      if (off >= 0) return off;
+      await this.dlog.close();
+    }
+    throw new BlockError("OutOfDisk", `no free data block (${this.space.freeAfterCommit()} segments become free at the next sync)`);
+  }
+
+  /** True if every live block of `seg` was written after the last commit (and none is pinned). */
+  private unsyncedOnly(seg: number): boolean {
+    if (this.space.pinned[seg] !== 0) return false;
+    const rel = seg * this.S;
+    for (let i = 0; i < this.S; i++) if (this.space.rev[rel + i]! >= 0 && !this.space.fresh[rel + i]) return false;
+    return true;
   }
 
   /**
    * Segment cleaning: move the live blocks of the emptiest data segments (ciphertext verbatim,
-   * same key and MAC) to the data head and remap them as new MemTable records. The victims
-   * become free once no durable state references them: at once if they hold only unsynced
-   * blocks, else after the next sync.
+   * same key and MAC) to the data head and remap them as new MemTable records. Mode "sync" runs
+   * just before a commit, which then frees the victims; mode "unsynced" (between syncs, when the
+   * data budget is exhausted) only takes victims whose blocks are all unsynced, freed at once.
    */
-  private async gc(): Promise<void> {
+  private async gc(mode: "sync" | "unsynced"): Promise<void> {
     this.inGc = true;
+    const before = this.ownPhase;
+    this.ownPhase = "gc";
     try {
       const S = this.S;
       const budget = this.sb.dataSegs - this.gcHeadroom;
       const victims: number[] = [];
       for (let s = 0; s < this.space.nsegs; s++) {
-        if (this.space.kind[s] === SegKind.Data && !this.space.open.has(s) && this.space.live[s]! > 0 && this.space.live[s]! < S * 0.9) victims.push(s);
+        if (this.space.kind[s] !== SegKind.Data || this.space.open.has(s)) continue;
+        const live = this.space.live[s]!;
+        // Only cheap victims: fuller segments are reused by threaded logging instead.
+        if (live === 0 || live > S / 2) continue;
+        if (mode === "unsynced" && !this.unsyncedOnly(s)) continue;
+        victims.push(s);
       }
       victims.sort((a, b) => this.space.live[a]! - this.space.live[b]!);
       let moved = 0;
       for (const v of victims) {
-        if (this.space.perKind[SegKind.Data]! - this.space.freeAfterCommit(SegKind.Data) <= budget) break;
+        if (mode === "sync" && this.space.perKind[SegKind.Data]! - this.space.freeAfterCommit(SegKind.Data) <= budget) break;
+        if (mode === "unsynced" && this.space.perKind[SegKind.Data]! < this.sb.dataSegs - 1) break;
         if (this.space.freeSegs < 2) break; // keep room to move into
-        const start = this.space.segStart(v);
-        const ct = await this.io.readBlocks(start, S);
-        for (let i = 0; i < S; i++) {
-          const lba = this.space.rev[start - this.space.segBase + i]!;
-          if (lba < 0 || this.fwd[lba] !== start + i) continue;
-          const val = await this.lsm.lookup(lba);
-          if (!val || valueHba(val) !== start + i) throw new BlockError("Corrupted", `GC: index disagrees for LBA ${lba}`);
-          const key = val.slice(V_KEY, V_KEY + KEY_LEN);
-          const iv = val.slice(V_IV, V_IV + IV_LEN);
-          const tag = val.slice(V_TAG, V_TAG + TAG_LEN);
-          if (this.headSeg < 0 || this.headOff >= S) await this.nextDataSeg();
-          const off = this.headOff++;
-          const hba = this.space.segStart(this.headSeg) + off;
-          this.staging.set(ct.subarray(i * BLOCK_SIZE, (i + 1) * BLOCK_SIZE), off * BLOCK_SIZE);
-          this.remap(lba, hba);
-          this.lsm.mem.putFields(lba, hba, key, iv, tag);
-          moved++;
-        }
+        if (mode === "sync" && moved >= Math.max(S, this.sinceSync)) break; // bound the work per sync
+        moved += await this.moveLive(v);
       }
       this.stats.gcBlocksMoved += moved;
       this.stats.gcRuns++;
     } finally {
       this.inGc = false;
+      this.ownPhase = before;
     }
+  }
+
+  private async moveLive(seg: number): Promise<number> {
+    const S = this.S;
+    const start = this.space.segStart(seg);
+    const ct = await this.io.readBlocks(start, S);
+    let moved = 0;
+    for (let i = 0; i < S; i++) {
+      const lba = this.space.rev[start - this.space.segBase + i]!;
+      if (lba < 0 || this.fwd[lba] !== start + i) continue;
+      const val = await this.lsm.lookup(lba);
+      if (!val || valueHba(val) !== start + i) throw new BlockError("Corrupted", `GC: index disagrees for LBA ${lba}`);
+      const key = val.slice(V_KEY, V_KEY + KEY_LEN);
+      const iv = val.slice(V_IV, V_IV + IV_LEN);
+      const tag = val.slice(V_TAG, V_TAG + TAG_LEN);
+      let off = this.dlog.nextSlot();
+      if (off < 0) off = await this.nextDataSeg();
+      this.dlog.slot(off).set(ct.subarray(i * BLOCK_SIZE, (i + 1) * BLOCK_SIZE));
+      const hba = this.dlog.take(off);
+      this.remap(lba, hba);
+      this.lsm.mem.putFields(lba, hba, key, iv, tag);
+      moved++;
+    }
+    return moved;
   }
 
   private async maybeFlushMem(): Promise<void> {
@@ -359,12 +423,25 @@ export class SwornDisk implements BlockDevice {
   }
 
   async sync(): Promise<void> {
-    return this.locked(async () => {
+    return this.locked(() =>
+      this.syncLocked().catch((e: unknown) => {
+        // A failed sync leaves the in-memory state ahead of the disk: reopen to recover.
+        this.broken = e instanceof BlockError ? e : new BlockError("IoError", String(e));
+        throw this.broken;
+      }),
+    );
+  }
+
+  private async syncLocked(): Promise<void> {
+    {
       const edits = this.lsm.pendingEdits();
       const mem = this.lsm.mem;
       const committedWal = this.journal.state.wal;
       const unchanged = mem.dirtyCount === 0 && edits.added.length === 0 && edits.removed.length === 0 && this.wal.id === committedWal.id;
-      if (unchanged) return;
+      if (unchanged && !this.needGc()) return;
+      this.ownPhase = "sync";
+      // Clean segments now: this commit then frees the victims at once instead of a sync later.
+      if (this.needGc()) await this.gc("sync");
       await this.flushStaging();
       const dirty = mem.dirtySlots();
       const lbas = new Float64Array(dirty.length);
@@ -378,8 +455,10 @@ export class SwornDisk implements BlockDevice {
       await this.counter?.advance(BigInt(syncId));
       this.lsm.committed();
       this.space.commit();
+      this.sinceSync = 0;
       this.stats.syncs++;
-    });
+      this.ownPhase = "idle";
+    }
   }
 
   // ---- reads ----
@@ -417,19 +496,18 @@ export class SwornDisk implements BlockDevice {
     }
     // Staged blocks decrypt from memory; the rest are read in runs of consecutive HBAs.
     wants.sort((a, b) => a.hba - b.hba);
-    const headStart = this.headSeg >= 0 ? this.space.segStart(this.headSeg) : -1;
     const jobs: Promise<void>[] = [];
     let i = 0;
     while (i < wants.length) {
       const w = wants[i]!;
-      if (headStart >= 0 && w.hba >= headStart && w.hba < headStart + this.headOff) {
-        const off = w.hba - headStart;
-        this.decrypt(w, this.staging.subarray(off * BLOCK_SIZE, (off + 1) * BLOCK_SIZE));
+      const st = this.dlog.staged(w.hba);
+      if (st) {
+        this.decrypt(w, st);
         i++;
         continue;
       }
       let e = i + 1;
-      while (e < wants.length && wants[e]!.hba === wants[e - 1]!.hba + 1 && e - i < 256 && !(headStart >= 0 && wants[e]!.hba === headStart)) e++;
+      while (e < wants.length && wants[e]!.hba === wants[e - 1]!.hba + 1 && e - i < 256 && !this.dlog.staged(wants[e]!.hba)) e++;
       const group = wants.slice(i, e);
       jobs.push(
         this.io.readBlocks(w.hba, e - i).then((ct) => {
@@ -488,6 +566,8 @@ export class SwornDisk implements BlockDevice {
       journal: this.journal.info(),
       writes: {
         ...this.stats,
+        dataHostWrites: this.dlog.hostWrites,
+        holeSegments: this.dlog.holeSegments,
         sstBlocksWritten: this.lsm.stats.sstBlocksWritten,
         journalBlocksWritten: this.journal.blocksWritten,
         writeAmplification: this.stats.userBlocksWritten ? hostBlocks / this.stats.userBlocksWritten : 0,

@@ -210,6 +210,7 @@ export class Journal {
     const len = hr.u32();
     hr.check(len + 12 <= this.sb.checkpointBlocks * BLOCK_SIZE, "bad length");
     const all = await this.io.readBlocks(slot, Math.ceil((len + 12) / BLOCK_SIZE));
+    hr.check(all.subarray(12 + len).every((b) => b === 0), "garbage after the sealed body");
     const body = openBlob(this.sb.checkpointKey, this.ckptAad(version), all.subarray(12, 12 + len), what);
     const r = new Reader(body, what);
     const startSeq = r.u64();

@@ -119,6 +119,8 @@ export function decodeSuperblock(block: Uint8Array, rootKey: Uint8Array, what: s
   }
   const len = new DataView(block.buffer, block.byteOffset).getUint32(h.length, true);
   if (len > BLOCK_SIZE - h.length - 4) throw new BlockError("Corrupted", `${what}: bad length`);
+  // No unauthenticated bytes: the padding after the blob must be zero.
+  if (block.subarray(h.length + 4 + len).some((b) => b !== 0)) throw new BlockError("Corrupted", `${what}: garbage after the sealed body`);
   const body = openBlob(deriveKey(rootKey, "superblock"), h, block.subarray(h.length + 4, h.length + 4 + len), `${what} (wrong root key or tampered)`);
   const r = new Reader(body, what);
   const sb: Superblock = {

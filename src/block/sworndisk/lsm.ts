@@ -54,6 +54,8 @@ export class Lsm {
   private removed: number[] = [];
   /** Shared id allocator (SST and WAL ids come from one journaled counter). */
   private readonly ids: { next: number };
+  /** What the LSM is doing right now (crash tests classify cut points by it). */
+  phase: "idle" | "flush" | "compaction" = "idle";
   readonly stats: LsmStats = { flushes: 0, compactions: 0, sstBlocksWritten: 0, cacheHits: 0, cacheMisses: 0 };
 
   constructor(io: BlockIo, space: Space, opts: LsmOptions, ids: { next: number }, levels: Sst[][] = []) {
@@ -186,6 +188,7 @@ export class Lsm {
   /** Write the MemTable as a new L0 SST and clear it; compacts if thresholds are reached. */
   async flushMem(): Promise<void> {
     if (this.mem.size === 0) return;
+    this.phase = "flush";
     const slots = this.mem.sortedSlots();
     const n = slots.length;
     const recs: RecordArray = { n, lbas: new Float64Array(n), vals: new Uint8Array(n * VALUE_SIZE) };
@@ -198,6 +201,7 @@ export class Lsm {
     this.levels[0]!.unshift(sst);
     this.mem.clear();
     this.stats.flushes++;
+    this.phase = "idle";
     await this.maybeCompact();
   }
 
@@ -220,6 +224,7 @@ export class Lsm {
   /** Merge all of level `l` into level l+1 (whole-level merge: simple and sync-safe). */
   async compact(l: number): Promise<void> {
     const to = l + 1;
+    this.phase = "compaction";
     const inputs = [...this.levels[l]!, ...this.levels[to]!]; // newest first: L0 by id, then the lower level
     const dropTombstones = to >= this.deepestNonEmpty();
     let merged: RecordArray | null = null;
@@ -240,6 +245,7 @@ export class Lsm {
     this.levels[l] = [];
     this.levels[to] = outs;
     this.stats.compactions++;
+    this.phase = "idle";
   }
 
   /** Catalog edits since the last commit (for the journal). */

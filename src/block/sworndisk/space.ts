@@ -23,6 +23,8 @@ export class Space {
   readonly pinned: Int32Array;
   /** Per block (relative to segBase): allocated since the last commit. */
   readonly fresh: Uint8Array;
+  /** Per block: pinned (the last commit references it, the current state does not). */
+  readonly pinnedBit: Uint8Array;
   /** Per block: the LBA a live data block holds, else -1 (reverse index for GC). */
   readonly rev: Int32Array;
   /** Segments currently open for appending (never freed while open). */
@@ -40,6 +42,7 @@ export class Space {
     this.live = new Int32Array(nsegs);
     this.pinned = new Int32Array(nsegs);
     this.fresh = new Uint8Array(nsegs * S);
+    this.pinnedBit = new Uint8Array(nsegs * S);
     this.rev = new Int32Array(nsegs * S).fill(-1);
     this.freeSegs = nsegs;
     this.perKind[SegKind.Free] = nsegs;
@@ -113,6 +116,7 @@ export class Space {
       this.maybeFree(seg);
     } else {
       this.pinned[seg]!++;
+      this.pinnedBit[rel] = 1;
     }
   }
 
@@ -126,6 +130,7 @@ export class Space {
   commit(): void {
     this.fresh.fill(0);
     this.pinned.fill(0);
+    this.pinnedBit.fill(0);
     for (let s = 0; s < this.nsegs; s++) this.maybeFree(s);
   }
 
@@ -136,6 +141,17 @@ export class Space {
       if (this.kind[s] !== SegKind.Free && this.live[s] === 0 && !this.open.has(s) && (kind === undefined || this.kind[s] === kind)) n++;
     }
     return n;
+  }
+
+  /** A data-segment block nothing references (threaded logging may overwrite it). */
+  isHole(hba: number): boolean {
+    const rel = hba - this.segBase;
+    return this.rev[rel] === -1 && this.pinnedBit[rel] === 0 && this.fresh[rel] === 0;
+  }
+
+  /** Holes of a data segment. */
+  holes(seg: number): number {
+    return this.S - this.live[seg]! - this.pinned[seg]!;
   }
 
   counts(): Record<"free" | "data" | "index" | "wal", number> {

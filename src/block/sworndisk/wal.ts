@@ -51,8 +51,9 @@ export async function appendWal(io: BlockIo, space: Space, d: WalDesc, lbas: Arr
     const { tag } = sealBlock(d.key, aad(d.id, first + b, prev), payload, out.subarray(b * BLOCK_SIZE, (b + 1) * BLOCK_SIZE));
     prev = tag;
   }
-  // Place blocks; one host write per segment run.
-  const writes: Promise<void>[] = [];
+  // Place blocks (all allocation first, so a failure leaves no write in flight); one host
+  // write per segment run.
+  const runs: Array<{ hba: number; from: number; n: number }> = [];
   let b = 0;
   while (b < nb) {
     const i = first + b;
@@ -64,10 +65,10 @@ export async function appendWal(io: BlockIo, space: Space, d: WalDesc, lbas: Arr
     const run = Math.min(nb - b, space.S - (i % space.S));
     const hba = walHba(space, d, i);
     for (let k = 0; k < run; k++) space.use(hba + k);
-    writes.push(io.writeBlocks(hba, out.subarray(b * BLOCK_SIZE, (b + run) * BLOCK_SIZE)));
+    runs.push({ hba, from: b, n: run });
     b += run;
   }
-  await Promise.all(writes);
+  await Promise.all(runs.map((r) => io.writeBlocks(r.hba, out.subarray(r.from * BLOCK_SIZE, (r.from + r.n) * BLOCK_SIZE))));
   d.nblocks = first + nb;
   d.tailTag = new Uint8Array(prev);
   return nb;

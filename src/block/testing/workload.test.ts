@@ -139,3 +139,10 @@ test("RawDisk under adversarial write cuts shows states that were never synced (
 });
 
 export type { BlockDevice };
+
+test("heavy: 20 seeds x 1500 ops on PfsDisk with cache sizes 4..43 (OCCLUM_TEST_HEAVY=1)", { skip: process.env["OCCLUM_TEST_HEAVY"] !== "1" }, async () => {
+  for (let seed = 100; seed < 120; seed++) {
+    const r = await runWorkload(pfsFactory(3000, 4 + (seed % 40)), { seed, ops: 1500, maxRun: 24 });
+    await r.dev.close();
+  }
+});

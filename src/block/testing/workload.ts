@@ -106,14 +106,14 @@ export function generateOps(opts: WorkloadOptions, nblocks: number, allowed: { t
         ops.push({ kind, ...run(), seed: rng.u32() });
         break;
       case "writev":
-        ops.push({ kind, runs: nonOverlapping(rng, 1 + rng.int(3), run).map((r) => ({ ...r, seed: rng.u32() })) });
+        ops.push({ kind, runs: nonOverlapping(1 + rng.int(3), run).map((r) => ({ ...r, seed: rng.u32() })) });
         break;
       case "read":
       case "trim":
         ops.push({ kind, ...run() });
         break;
       case "readv":
-        ops.push({ kind, runs: nonOverlapping(rng, 1 + rng.int(3), run) });
+        ops.push({ kind, runs: nonOverlapping(1 + rng.int(3), run) });
         break;
       default:
         ops.push({ kind });
@@ -122,13 +122,12 @@ export function generateOps(opts: WorkloadOptions, nblocks: number, allowed: { t
   return ops;
 }
 
-function nonOverlapping(rng: Rng, n: number, run: () => { lba: number; count: number }): Array<{ lba: number; count: number }> {
+function nonOverlapping(n: number, run: () => { lba: number; count: number }): Array<{ lba: number; count: number }> {
   const out: Array<{ lba: number; count: number }> = [];
   for (let tries = 0; out.length < n && tries < n * 4; tries++) {
     const r = run();
     if (out.every((o) => r.lba + r.count <= o.lba || o.lba + o.count <= r.lba)) out.push(r);
   }
-  void rng;
   return out;
 }
 

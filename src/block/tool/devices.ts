@@ -1,10 +1,10 @@
 /**
  * Image types for the occlum-disk tool: detection from the image header, format and open.
  * SwornDisk is reached by dynamic import of ../sworndisk/index.ts so the tool works (for raw and
- * pfs) before or without it. Expected SwornDisk surface (any subset; missing → clear error):
- *   SwornDisk.create(file: HostFile, opts: { nblocks, key }) / SwornDisk.open(file, { key })
- *   instance inspect(): object   instance check(): Promise<object>
- *   or module functions inspectSwornDisk(file, { key }) / checkSwornDisk(file, { key }).
+ * pfs) before or without it. SwornDisk surface used:
+ *   SwornDisk.create(file, { rootKey, nblocks, counterStore? }) / SwornDisk.open(file, { rootKey, counterStore? })
+ *   instance inspect(): object    instance check(): Promise<{ ok, errors, checked }>
+ *   HostFileCounterStore(file) for --counter.
  */
 
 import { existsSync } from "node:fs";
@@ -39,6 +39,8 @@ export async function detectType(path: string): Promise<DiskType> {
 
 export interface OpenOptions {
   key?: Uint8Array;
+  /** SwornDisk trusted counter file (mock of a monotonic counter). */
+  counterPath?: string;
   cacheNodes?: number;
   recoveryPath?: string;
 }
@@ -61,6 +63,13 @@ export async function swornModule(): Promise<Record<string, unknown> | undefined
 
 type Fn = (...args: unknown[]) => Promise<unknown>;
 
+async function swornCounter(o: OpenOptions): Promise<unknown> {
+  if (!o.counterPath) return undefined;
+  const Store = (await swornModule())?.["HostFileCounterStore"] as (new (f: HostFile) => unknown) | undefined;
+  if (!Store) throw new BlockError("InvalidArgument", "this SwornDisk build has no HostFileCounterStore");
+  return new Store(await openHostFile(o.counterPath, { create: true }));
+}
+
 async function swornClass(): Promise<{ create: Fn; open: Fn }> {
   const mod = await swornModule();
   const S = mod?.["SwornDisk"] as { create?: Fn; open?: Fn } | undefined;
@@ -81,7 +90,7 @@ export async function formatImage(path: string, type: DiskType, nblocks: number,
         return await PfsDisk.create(file, rec, nblocks, { key: needKey(o, type), cacheNodes: o.cacheNodes });
       }
       case "sworn":
-        return (await (await swornClass()).create(file, { nblocks, key: needKey(o, type) })) as BlockDevice;
+        return (await (await swornClass()).create(file, { nblocks, rootKey: needKey(o, type), counterStore: await swornCounter(o) })) as BlockDevice;
     }
   } catch (e) {
     await file.close().catch(() => {});
@@ -100,7 +109,7 @@ export async function openImage(path: string, type: DiskType, o: OpenOptions): P
         return { dev: await PfsDisk.open(file, rec, { key: needKey(o, type), cacheNodes: o.cacheNodes }), files: [file, rec] };
       }
       case "sworn":
-        return { dev: (await (await swornClass()).open(file, { key: needKey(o, type) })) as BlockDevice, files: [file] };
+        return { dev: (await (await swornClass()).open(file, { rootKey: needKey(o, type), counterStore: await swornCounter(o) })) as BlockDevice, files: [file] };
     }
   } catch (e) {
     await file.close().catch(() => {});

@@ -46,6 +46,8 @@ export interface PhaseResult {
   syncs: number;
   /** Write phases only, when host bytes are known. */
   writeAmplification?: number;
+  /** Set when the device failed during the phase (the numbers are then meaningless). */
+  error?: string;
 }
 
 async function drive(qd: number, next: () => (() => Promise<void>) | undefined): Promise<void> {
@@ -114,6 +116,10 @@ export function markdownTable(results: readonly PhaseResult[]): string {
     const raw = results.find((x) => x.device === "raw" && x.phase === r.phase);
     const ratio = raw ? `${(r.mibPerSec / raw.mibPerSec).toFixed(2)}x` : "";
     const waf = r.writeAmplification === undefined ? "" : r.writeAmplification.toFixed(2);
+    if (r.error) {
+      lines.push(`| ${r.device} | ${r.phase} | failed: ${r.error.replace(/\|/g, "/")} | | | |`);
+      continue;
+    }
     lines.push(`| ${r.device} | ${r.phase} | ${r.mibPerSec.toFixed(1)} | ${Math.round(r.iops)} | ${waf} | ${ratio} |`);
   }
   return lines.join("\n");

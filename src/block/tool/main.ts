@@ -13,10 +13,9 @@
 import { readFile, stat } from "node:fs/promises";
 import { BLOCK_SIZE, BlockError } from "../block-device.ts";
 import type { HostFile } from "../host-file.ts";
-import { openHostFile } from "../host-io.ts";
 import { PfsDisk } from "../pfs/pfs-disk.ts";
 import { Rng } from "../testing/rng.ts";
-import { DISK_TYPES, detectType, formatImage, openImage, recoveryPathOf, swornModule, type DiskType, type OpenOptions } from "./devices.ts";
+import { DISK_TYPES, detectType, formatImage, openImage, recoveryPathOf, type DiskType, type OpenOptions } from "./devices.ts";
 import { markdownTable, runPhase, STANDARD_PHASES } from "./fio.ts";
 
 const USAGE = `usage: occlum-disk <format|inspect|check|bench> <image> [options]
@@ -25,6 +24,7 @@ const USAGE = `usage: occlum-disk <format|inspect|check|bench> <image> [options]
   --key HEX | --key-file PATH   root key (pfs, sworn); a key file holds raw bytes or hex text
   --cache N              PFS node cache size (default 48)
   --recovery PATH        PFS recovery file (default <image>.recovery)
+  --counter PATH         SwornDisk trusted sync-counter file (rollback detection)
   --time S, --sync-every N, --qd N   bench parameters (default 5 s, 16M, 1)
   --json                 machine-readable output`;
 
@@ -75,8 +75,11 @@ async function loadKey(flags: Map<string, string>): Promise<Uint8Array | undefin
   const path = flags.get("key-file");
   if (path === undefined) return undefined;
   const raw = await readFile(path);
+  const text = raw.toString("latin1").trim();
+  // Hex text takes precedence: 32 hex digits are also 32 bytes long.
+  if (/^(0x)?([0-9a-fA-F]{32}|[0-9a-fA-F]{64})$/.test(text)) return parseHexKey(text, `--key-file ${path}`);
   if (raw.length === 16 || raw.length === 32) return Uint8Array.from(raw);
-  return parseHexKey(raw.toString("utf8"), `--key-file ${path}`);
+  throw new BlockError("InvalidArgument", `--key-file ${path}: expected 16 or 32 raw bytes, or 32/64 hex digits`);
 }
 
 function typeFlag(flags: Map<string, string>): DiskType | undefined {
@@ -109,6 +112,7 @@ export async function runTool(argv: readonly string[], out: Out = (t) => process
     key: await loadKey(flags),
     cacheNodes: flags.has("cache") ? Number(flags.get("cache")) : undefined,
     recoveryPath: flags.get("recovery"),
+    counterPath: flags.get("counter"),
   };
   switch (command) {
     case "format": {
@@ -124,19 +128,6 @@ export async function runTool(argv: readonly string[], out: Out = (t) => process
     case "inspect": {
       const type = typeFlag(flags) ?? (await detectType(image));
       const info: Record<string, unknown> = { image, type, hostBytes: await fileSize(image) };
-      if (type === "sworn") {
-        const fn = (await swornModule())?.["inspectSwornDisk"];
-        if (typeof fn === "function") {
-          const f = await openHostFile(image);
-          try {
-            Object.assign(info, await (fn as (...a: unknown[]) => Promise<Record<string, unknown>>)(f, { key: opts.key }));
-          } finally {
-            await f.close();
-          }
-          print(out, json, info);
-          return 0;
-        }
-      }
       const { dev } = await openImage(image, type, opts);
       info["nblocks"] = dev.nblocks;
       info["logicalBytes"] = dev.nblocks * BLOCK_SIZE;
@@ -156,26 +147,16 @@ export async function runTool(argv: readonly string[], out: Out = (t) => process
     }
     case "check": {
       const type = typeFlag(flags) ?? (await detectType(image));
-      if (type === "sworn") {
-        const fn = (await swornModule())?.["checkSwornDisk"];
-        if (typeof fn === "function") {
-          const f = await openHostFile(image);
-          try {
-            print(out, json, { image, type, ok: true, ...(await (fn as (...a: unknown[]) => Promise<Record<string, unknown>>)(f, { key: opts.key })) });
-          } finally {
-            await f.close();
-          }
-          return 0;
-        }
-      }
       const { dev } = await openImage(image, type, opts);
       try {
         const checker = (dev as { check?: () => Promise<unknown> }).check;
         if (type === "raw" || !checker) {
           print(out, json, { image, type, ok: true, note: "no integrity metadata to verify (raw image)" });
         } else {
-          const res = await checker.call(dev);
-          print(out, json, { image, type, ok: true, ...(res as Record<string, unknown>) });
+          const res = (await checker.call(dev)) as Record<string, unknown>;
+          const ok = res["ok"] !== false; // PfsDisk.check throws on damage; SwornDisk reports { ok, errors }
+          print(out, json, { image, type, ok, ...res });
+          if (!ok) return 1;
         }
       } finally {
         await dev.close(); // nothing is dirty after a check: no node is rewritten
@@ -187,8 +168,9 @@ export async function runTool(argv: readonly string[], out: Out = (t) => process
       if (!type) throw new BlockError("InvalidArgument", "bench needs --type raw|pfs|sworn (it formats <image>)");
       const size = parseSize(flags.get("size") ?? "64M");
       const dev = await formatImage(image, type, Math.floor(size / BLOCK_SIZE), opts);
-      // RawDisk and PfsDisk expose their host files (`file`, `recovery`); so may SwornDisk.
-      const host = dev as { file?: HostFile; recovery?: HostFile };
+      // RawDisk and PfsDisk expose their host files (`file`, `recovery`), SwornDisk `io.file`.
+      const host = dev as { file?: HostFile; recovery?: HostFile; io?: { file?: HostFile } };
+      host.file ??= host.io?.file;
       const hostBytesWritten = host.file
         ? () => (host.file?.stats.bytesWritten ?? 0) + (host.recovery?.stats.bytesWritten ?? 0)
         : undefined;

@@ -6,7 +6,8 @@
  *   seek/tell                ESPIPE (pipes, sockets, character devices without a position)
  *   stat                     a synthetic stat of the filetype (no size, now as timestamps)
  *   setSize                  EISDIR on a directory, EINVAL otherwise
- *   setTimes                 EINVAL;  allocate: EISDIR on a directory, EINVAL otherwise
+ *   setTimes                 EINVAL
+ *   allocate                 ENOTSUP (as wasmtime, for every file: it implements no fd_allocate)
  *   sync/datasync/advise     succeed (nothing to flush; advice is a hint)
  *   readdir                  ENOTDIR
  *   poll                     always ready for what the description was opened for
@@ -90,7 +91,7 @@ export class FileBase implements OpenFile {
   sync(): Maybe<void> {}
   datasync(): Maybe<void> {}
   allocate(_offset: bigint, _len: bigint): Maybe<void> {
-    throw sysErr(this.isDir ? Errno.ISDIR : Errno.INVAL, "cannot allocate");
+    throw sysErr(Errno.NOTSUP, "fd_allocate");
   }
   advise(_offset: bigint, _len: bigint, _advice: number): Maybe<void> {}
   readdir(_cookie: bigint): Maybe<DirEntry[]> {

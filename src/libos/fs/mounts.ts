@@ -14,7 +14,13 @@ import * as path from "node:path";
 import { Errno, sysErr } from "../syscall/errno.ts";
 import type { Vfs } from "./types.ts";
 import { emptyProcessInfo, type ProcessInfoSource } from "./procfs/source.ts";
+import { DevFs } from "./devfs/devfs.ts";
+import { HostFs } from "./hostfs/hostfs.ts";
+import { ProcFs } from "./procfs/procfs.ts";
 import { RamFs, type ByteBudget } from "./ramfs/ramfs.ts";
+import { openDirLayerStore } from "./sefs/dir-layer-store.ts";
+import { verifyTreeMac } from "./sefs/tree-mac.ts";
+import { UnionFs } from "./unionfs/unionfs.ts";
 import type { FileSystemImpl } from "./vfs/inode.ts";
 import { VfsCore, type MountEntry } from "./vfs/vfs.ts";
 
@@ -86,7 +92,14 @@ export async function createVfs(mounts: MountSpec[], opts: CreateVfsOptions): Pr
       if (m === rootSpec) continue;
       const fs = await build(m, fx, false);
       built.push(fs);
-      await core.mount(path.posix.normalize(m.target), fs, { source: m.source ?? m.type });
+      const target = path.posix.normalize(m.target);
+      await core.mount(target, fs, { source: m.source ?? m.type });
+      if (fs instanceof DevFs) {
+        // /dev/shm: POSIX shared memory lives in a ramfs.
+        const shm = new RamFs(fx.opts.ramfsBudget ? { budget: fx.opts.ramfsBudget, type: "tmpfs" } : { type: "tmpfs" });
+        built.push(shm);
+        await core.mount(path.posix.join(target, "shm"), shm, { source: "shm" });
+      }
     }
   } catch (e) {
     for (const fs of built) await fs.close?.();
@@ -107,14 +120,71 @@ function checkSpec(m: MountSpec): void {
   if (!m.target.startsWith("/")) throw sysErr(Errno.INVAL, `mount target must be an absolute path: ${m.target}`);
 }
 
+function need(spec: MountSpec, what: string): string {
+  if (typeof spec.source !== "string" || spec.source.length === 0) throw sysErr(Errno.INVAL, `Source is expected for ${what} (mount ${spec.target})`);
+  return spec.source;
+}
+
+/** A sefs layer or mount: read-only and MAC-checked when it has a MAC, else writable. */
+async function sefs(spec: MountSpec, fx: FsFactoryContext): Promise<FileSystemImpl> {
+  if (spec.type !== "sefs") throw sysErr(Errno.INVAL, `unionfs layers must be sefs, got "${spec.type}" (mount ${spec.target})`);
+  const dir = sourcePath(fx.opts.instanceDir, need(spec, "SEFS"));
+  const mac = spec.options?.MAC;
+  if (typeof mac === "string") {
+    if (spec.options?.temporary) throw sysErr(Errno.INVAL, `an integrity-protected SEFS cannot be temporary (mount ${spec.target})`);
+    if (fx.opts.verifyImage !== false) await verifyTreeMac(dir, mac);
+    return openDirLayerStore(dir, { readOnly: true });
+  }
+  if (spec.options?.temporary) return new RamFs(fx.opts.ramfsBudget ? { budget: fx.opts.ramfsBudget, type: "sefs" } : { type: "sefs" });
+  return openDirLayerStore(dir, { readOnly: false });
+}
+
+async function union(spec: MountSpec, fx: FsFactoryContext, isRoot: boolean): Promise<FileSystemImpl> {
+  const layers = spec.options?.layers;
+  if (!Array.isArray(layers) || layers.length < 2) throw sysErr(Errno.INVAL, `unionfs needs two sefs layers (mount ${spec.target})`);
+  let image: MountSpec | undefined;
+  let container: MountSpec | undefined;
+  if (isRoot) {
+    image = layers.find((l) => l.type === "sefs" && typeof l.options?.MAC === "string");
+    container = layers.find((l) => l.type === "sefs" && typeof l.options?.MAC !== "string");
+    if (!image || !container) throw sysErr(Errno.INVAL, "the root UnionFS needs an image SEFS layer (with MAC) and a container SEFS layer (without)");
+  } else {
+    [image, container] = layers;
+  }
+  const lower = await sefs(image!, fx);
+  try {
+    const upper = await sefs(container!, fx);
+    if (upper.readOnly) throw sysErr(Errno.INVAL, `the container layer of unionfs ${spec.target} must be writable (no MAC)`);
+    return new UnionFs(lower, upper);
+  } catch (e) {
+    await lower.close?.();
+    throw e;
+  }
+}
+
 async function build(spec: MountSpec, fx: FsFactoryContext, isRoot: boolean): Promise<FileSystemImpl> {
+  const budget = fx.opts.ramfsBudget ? { budget: fx.opts.ramfsBudget } : {};
   switch (spec.type) {
     case "ramfs":
-      return new RamFs(fx.opts.ramfsBudget ? { budget: fx.opts.ramfsBudget } : {});
+      return new RamFs(budget);
+    case "hostfs":
+      return HostFs.open(sourcePath(fx.opts.instanceDir, need(spec, "hostfs")));
+    case "sefs":
+      return sefs(spec, fx);
+    case "unionfs":
+      return union(spec, fx, isRoot);
+    case "devfs":
+      return new DevFs();
+    case "procfs":
+      return new ProcFs({
+        source: fx.processInfo,
+        mounts: () => fx.core().mounts(),
+        bootNs: fx.bootNs,
+        reopen: (pid, p, o) => fx.core().forProcess(pid).openAbsolute(p, o),
+      });
     case "ext2":
       throw sysErr(Errno.NOTSUP, `file system type "ext2" (mount ${spec.target}) is not supported yet`);
     default:
-      void isRoot;
       throw sysErr(Errno.INVAL, `Unsupported file system type "${spec.type}" (mount ${spec.target})`);
   }
 }

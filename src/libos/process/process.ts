@@ -4,6 +4,7 @@
  * another's memory; they share only kernel objects (files, the VFS).
  */
 import type { Kernel } from "../kernel.ts";
+import type { Vfs } from "../fs/types.ts";
 import type { GuestMemory } from "../syscall/memory.ts";
 import { FdTable } from "./fd-table.ts";
 import type { ExitStatus } from "./exit.ts";
@@ -21,6 +22,8 @@ export interface ProcessInit {
 
 export class Process {
   readonly kernel: Kernel;
+  /** The file system as this process sees it. */
+  readonly vfs: Vfs;
   readonly pid: number;
   readonly ppid: number;
   readonly exe: string;
@@ -39,6 +42,7 @@ export class Process {
   constructor(kernel: Kernel, init: ProcessInit) {
     this.kernel = kernel;
     this.pid = init.pid;
+    this.vfs = kernel.fs.forProcess(init.pid);
     this.ppid = init.ppid;
     this.exe = init.exe;
     this.argv = init.argv;

@@ -83,6 +83,7 @@ async function settle(ctx: SyscallContext, row: SyscallRow, p: Params, args: unk
 export function invoke(ctx: SyscallContext, row: SyscallRow, p: Params, tr?: Tracer): number | Promise<number> {
   const m = ctx.mem;
   let args: unknown[] | undefined;
+  if (ctx.t.killed) throw new ThreadKilled();
   try {
     m.refresh();
     const codecs = row.args;
@@ -115,13 +116,14 @@ export interface ImportOptions {
 }
 
 /** The `wasi_snapshot_preview1` import object of one thread. */
-export function wasiImports(ctx: SyscallContext, opts: ImportOptions = {}): Record<string, Function> {
-  const out: Record<string, Function> = {};
+export function wasiImports(ctx: SyscallContext, opts: ImportOptions = {}): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
   for (const row of wasiTable) out[row.name] = importFunction(ctx, row, opts.trace ?? false);
   return out;
 }
 
-export function importFunction(ctx: SyscallContext, row: SyscallRow, trace: boolean): Function {
+/** A plain function for non-blocking rows, a WebAssembly.Suspending for blocking ones. */
+export function importFunction(ctx: SyscallContext, row: SyscallRow, trace: boolean): unknown {
   let fn: (...p: (number | bigint)[]) => number | Promise<number>;
   if (trace) {
     fn = (...p) => {

@@ -1,14 +1,19 @@
 /**
-import type { WasmMemory } from "../wasm.ts";
  * Guest memory access for the syscall layer. A pointer that is out of bounds or misaligned is a
  * trap (wasmtime's rule for witx pointers), raised as GuestTrap: dispatch lets it unwind the wasm
  * stack and the process dies as by SIGSEGV. Views are refreshed when the memory grew (a grow of a
  * non-shared memory detaches the old ArrayBuffer).
  */
 
+import type { WasmMemory } from "../wasm.ts";
+
 export class GuestTrap extends Error {
   constructor(message: string) {
+    // Deep enough to reach the guest's wasm frames below the kernel's own (the trap report names one).
+    const saved = Error.stackTraceLimit;
+    Error.stackTraceLimit = 64;
     super(message);
+    Error.stackTraceLimit = saved;
     this.name = "GuestTrap";
   }
 }

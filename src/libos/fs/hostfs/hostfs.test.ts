@@ -35,7 +35,7 @@ async function setup(name: string) {
 }
 
 test("hostfs: ordinary operations", async () => {
-  const { vfs, root, src } = await setup("ops");
+  const { vfs, root, src, core } = await setup("ops");
   assert.equal(await readFile(vfs, root, "host/file"), "inside");
   assert.equal(await readFile(vfs, root, "host/d/f"), "df");
   await writeFile(vfs, root, "host/new", "fresh");
@@ -69,7 +69,7 @@ test("hostfs: ordinary operations", async () => {
 });
 
 test("hostfs escapes: .., relative and absolute symlinks stay inside the LibOS root", async () => {
-  const { vfs, root, outside } = await setup("escape");
+  const { vfs, root, outside, core } = await setup("escape");
   await writeFile(vfs, root, "outside-in-guest", "guest");
   await rejectsErrno(readFile(vfs, root, "host/rel-out"), "ENOENT");
   await rejectsErrno(readFile(vfs, root, "host/abs-out"), "ENOENT");
@@ -84,7 +84,7 @@ test("hostfs escapes: .., relative and absolute symlinks stay inside the LibOS r
   // Hard link tricks: linking a symlink links the symlink itself, still interpreted in the guest.
   await vfs.link(root, "host/abs-out", root, "host/hl", false);
   await rejectsErrno(readFile(vfs, root, "host/hl"), "ENOENT");
-  await rejectsErrno(vfs.link(root, "host/abs-out", root, "host/hl2", true), "ENOENT");
+  await rejectsErrno(vfs.link(root, "host/abs-out", root, "host/hl2", true), "EINVAL");
   await rejectsErrno(vfs.link(root, "outside-in-guest", root, "host/x", false), "EXDEV");
   await rejectsErrno(vfs.rename(root, "host/file", root, "stolen"), "EXDEV");
   assert.equal(await fsp.readFile(path.join(outside, "secret"), "utf8"), "SECRET");
@@ -163,4 +163,32 @@ test("hostfs: source must be an existing directory", async () => {
   await rejectsErrno(HostFs.open(path.join(tmp, "does-not-exist")), "ENOENT");
   await fsp.writeFile(path.join(tmp, "plain"), "");
   await rejectsErrno(HostFs.open(path.join(tmp, "plain")), "ENOTDIR");
+});
+
+test("hostfs exclusive (layer stores): cached lookups stay exact under our own changes", async () => {
+  const dir = path.join(tmp, "exclusive");
+  await fsp.mkdir(dir);
+  const fs = await HostFs.open(dir, { exclusive: true });
+  const core = await VfsCore.create(fs);
+  const vfs = core.forProcess(1);
+  const root = await vfs.openRoot();
+  await rejectsErrno(vfs.stat(root, "a", true), "ENOENT"); // caches the absence
+  await writeFile(vfs, root, "a", "1");
+  assert.equal(await readFile(vfs, root, "a"), "1");
+  await vfs.rename(root, "a", root, "b");
+  await rejectsErrno(vfs.stat(root, "a", true), "ENOENT");
+  assert.equal(await readFile(vfs, root, "b"), "1");
+  await vfs.mkdir(root, "d");
+  await writeFile(vfs, root, "d/x", "x");
+  await vfs.unlink(root, "d/x");
+  await vfs.rmdir(root, "d");
+  await rejectsErrno(vfs.stat(root, "d", true), "ENOENT");
+  await vfs.symlink("b", root, "s");
+  assert.equal(await readFile(vfs, root, "s"), "1");
+  // The cache answers without the host: a change behind our back is not seen (by design).
+  await fsp.writeFile(path.join(dir, "behind"), "");
+  await rejectsErrno(vfs.stat(root, "a", true), "ENOENT");
+  await fsp.writeFile(path.join(dir, "a"), "host");
+  await rejectsErrno(vfs.stat(root, "a", true), "ENOENT");
+  await core.close();
 });

@@ -43,8 +43,21 @@ interface DirHandle {
 
 export interface HostFsOptions {
   readOnly?: boolean;
+  /**
+   * The directory is ours alone (layer stores): name lookups are cached in memory and kept
+   * current by our own changes, instead of asking the host every time. Never for user hostfs
+   * mounts, which the host may change under us.
+   */
+  exclusive?: boolean;
   /** Type name in /proc/mounts (default "hostfs"; layer stores use "sefs"). */
   type?: string;
+}
+
+/** A cached lookup; `st` only for read-only exclusive stores, whose entries never change. */
+interface CachedName {
+  ino: bigint;
+  type: FileType;
+  st?: BigIntStats;
 }
 
 export function filetypeOfMode(mode: number): FileType {
@@ -63,18 +76,23 @@ export class HostFs implements FileSystemImpl {
   readonly type: string;
   readonly dev = allocDev();
   readonly readOnly: boolean;
+  readonly exclusive: boolean;
   /** Canonical host path of the source directory. */
   readonly rootPath: string;
   private readonly rootIno: bigint;
   private readonly dirs = new Map<string, Promise<DirHandle>>();
   /** Current relative path of each directory inode seen (by host ino). */
   private readonly dirPaths = new Map<bigint, string[]>();
+  /** exclusive: directory ino → name → what lookup found (null: absent). */
+  private readonly names: Map<bigint, Map<string, CachedName | null>> | null;
 
   protected constructor(rootPath: string, rootIno: bigint, opts: HostFsOptions) {
     this.rootPath = rootPath;
     this.rootIno = rootIno;
     this.type = opts.type ?? "hostfs";
     this.readOnly = opts.readOnly ?? false;
+    this.exclusive = opts.exclusive ?? false;
+    this.names = this.exclusive ? new Map() : null;
     this.dirPaths.set(rootIno, []);
   }
 
@@ -88,6 +106,34 @@ export class HostFs implements FileSystemImpl {
 
   root(): HostInode {
     return new HostInode(this, this.rootIno, FileType.DIRECTORY, [], "");
+  }
+
+  cachedLookup(dir: bigint, name: string): CachedName | null | undefined {
+    return this.names?.get(dir)?.get(name);
+  }
+
+  cacheLookup(dir: bigint, name: string, v: CachedName | null): void {
+    if (!this.names) return;
+    let m = this.names.get(dir);
+    if (!m) {
+      if (this.names.size >= 4096) this.names.clear();
+      m = new Map();
+      this.names.set(dir, m);
+    }
+    m.set(name, v);
+  }
+
+  /** Bumped by every change: a lookup that raced with one does not cache its answer. */
+  epoch = 0;
+
+  /** `name` in directory `dir` changed (created, removed, replaced). */
+  invalidate(dir: bigint, name: string): void {
+    this.epoch++;
+    const m = this.names?.get(dir);
+    if (!m) return;
+    const old = m.get(name);
+    m.delete(name);
+    if (old && old.type === FileType.DIRECTORY) this.names!.delete(old.ino);
   }
 
   relOf(ino: bigint, fallback: string[]): string[] {
@@ -135,6 +181,7 @@ export class HostFs implements FileSystemImpl {
     }
     if (actual !== expected) {
       await fh.close();
+      if (actual.endsWith(" (deleted)")) throw sysErr(Errno.NOENT, "hostfs: directory removed");
       throw sysErr(Errno.ACCES, "hostfs: a path component changed under us");
     }
     return { fh, refs: 0, dead: false };
@@ -207,6 +254,8 @@ export class HostInode extends InodeBase {
   readonly filetype: FileType;
   private readonly parentRel: string[];
   private readonly name: string;
+  /** Read-only exclusive stores: the stat seen at lookup (nothing changes it). */
+  frozenStat?: BigIntStats;
 
   constructor(fs: HostFs, ino: bigint, filetype: FileType, parentRel: string[], name: string) {
     super();
@@ -233,6 +282,7 @@ export class HostInode extends InodeBase {
   }
 
   async stat(): Promise<Stat> {
+    if (this.frozenStat) return this.fs.toStat(this.frozenStat);
     return this.fs.toStat(await this.atSelf((p) => (this.isDir ? fsp.stat(p, { bigint: true }) : fsp.lstat(p, { bigint: true }))));
   }
 
@@ -251,6 +301,8 @@ export class HostInode extends InodeBase {
     const access = opts.write ? (opts.read ? C.O_RDWR : C.O_WRONLY) : C.O_RDONLY;
     const flags = access | (opts.truncate ? C.O_TRUNC : 0) | C.O_NOFOLLOW | C.O_NONBLOCK;
     const fh = await this.fs.withDir(this.parentRel, (d) => fsp.open(`${d}/${this.name}`, flags));
+    // An exclusive store holds only what we put there (regular files): skip the type check.
+    if (this.fs.exclusive) return new HostFile(this.fs, fh, opts);
     try {
       const st = await fh.stat({ bigint: true });
       if (!st.isFile()) throw sysErr(Errno.NXIO, "hostfs: not a regular file on the host");
@@ -272,13 +324,34 @@ export class HostInode extends InodeBase {
     return this.fs.withDir(rel, (d) => fn(d, rel));
   }
 
-  override lookup(name: string, _ctx: FsCtx): Promise<InodeImpl | null> {
+  override lookup(name: string, _ctx: FsCtx): InodeImpl | null | Promise<InodeImpl | null> {
+    const hit = this.fs.cachedLookup(this.ino, name);
+    if (hit !== undefined) {
+      if (!this.isDir) throw sysErr(Errno.NOTDIR);
+      if (!hit) return null;
+      const rel = this.rel;
+      if (hit.type === FileType.DIRECTORY) this.fs.noteDir(hit.ino, [...rel, name]);
+      const inode = new HostInode(this.fs, hit.ino, hit.type, rel, name);
+      if (hit.st) inode.frozenStat = hit.st;
+      return inode;
+    }
+    const epoch = this.fs.epoch;
     return this.inDir(async (d, rel) => {
       try {
-        return this.fs.inodeFromStat(await fsp.lstat(`${d}/${name}`, { bigint: true }), rel, name);
+        const st = await fsp.lstat(`${d}/${name}`, { bigint: true });
+        const inode = this.fs.inodeFromStat(st, rel, name);
+        if (epoch === this.fs.epoch) {
+          const frozen = this.fs.readOnly && this.fs.exclusive;
+          if (frozen) inode.frozenStat = st;
+          this.fs.cacheLookup(this.ino, name, frozen ? { ino: inode.ino, type: inode.filetype, st } : { ino: inode.ino, type: inode.filetype });
+        }
+        return inode;
       } catch (e) {
         const code = (e as { code?: string }).code;
-        if (code === "ENOENT" || code === "ENOTDIR") return null;
+        if (code === "ENOENT" || code === "ENOTDIR") {
+          if (code === "ENOENT" && epoch === this.fs.epoch) this.fs.cacheLookup(this.ino, name, null);
+          return null;
+        }
         throw e;
       }
     });
@@ -304,8 +377,20 @@ export class HostInode extends InodeBase {
     });
   }
 
-  override create(name: string, kind: CreateKind, mode: number): Promise<InodeImpl> {
+  /** Run a change to `name` here, keeping the exclusive lookup cache exact around it. */
+  private mutate<T>(name: string, fn: (d: string, rel: string[]) => Promise<T>): Promise<T> {
     return this.inDir(async (d, rel) => {
+      this.fs.invalidate(this.ino, name);
+      try {
+        return await fn(d, rel);
+      } finally {
+        this.fs.invalidate(this.ino, name);
+      }
+    });
+  }
+
+  override create(name: string, kind: CreateKind, mode: number): Promise<InodeImpl> {
+    return this.mutate(name, async (d, rel) => {
       const p = `${d}/${name}`;
       if (kind === "dir") await fsp.mkdir(p, { mode: mode & 0o7777 });
       else await (await fsp.open(p, C.O_CREAT | C.O_EXCL | C.O_WRONLY | C.O_NOFOLLOW, mode & 0o7777)).close();
@@ -314,20 +399,20 @@ export class HostInode extends InodeBase {
   }
 
   override symlink(name: string, target: string): Promise<void> {
-    return this.inDir((d) => fsp.symlink(target, `${d}/${name}`));
+    return this.mutate(name, (d) => fsp.symlink(target, `${d}/${name}`));
   }
 
   override link(name: string, target: InodeImpl): Promise<void> {
     if (!(target instanceof HostInode) || target.fs !== this.fs) throw sysErr(Errno.XDEV);
-    return this.inDir((d) => target.atSelf((src) => fsp.link(src, `${d}/${name}`)));
+    return this.mutate(name, (d) => target.atSelf((src) => fsp.link(src, `${d}/${name}`)));
   }
 
   override unlink(name: string): Promise<void> {
-    return this.inDir((d) => fsp.unlink(`${d}/${name}`));
+    return this.mutate(name, (d) => fsp.unlink(`${d}/${name}`));
   }
 
   override rmdir(name: string): Promise<void> {
-    return this.inDir(async (d, rel) => {
+    return this.mutate(name, async (d, rel) => {
       await fsp.rmdir(`${d}/${name}`);
       this.fs.forgetDir([...rel, name]);
     });
@@ -335,8 +420,8 @@ export class HostInode extends InodeBase {
 
   override rename(oldName: string, newDir: InodeImpl, newName: string): Promise<void> {
     if (!(newDir instanceof HostInode) || newDir.fs !== this.fs) throw sysErr(Errno.XDEV);
-    return this.inDir((d, rel) =>
-      newDir.inDir(async (nd, nrel) => {
+    return this.mutate(oldName, (d, rel) =>
+      newDir.mutate(newName, async (nd, nrel) => {
         const st = await fsp.lstat(`${d}/${oldName}`, { bigint: true });
         await fsp.rename(`${d}/${oldName}`, `${nd}/${newName}`);
         if (st.isDirectory()) this.fs.movedDir([...rel, oldName], [...nrel, newName]);
@@ -376,19 +461,20 @@ export class HostFile extends SeekableFile {
     const t = resolveTimes({ atim: st.atimeNs, mtim: st.mtimeNs }, atim, mtim, fstflags, nowNs());
     await host(() => this.fh.utimes(nsToDate(t.atim), nsToDate(t.mtim)));
   }
+  /** fchmod through the open handle (never a path: nothing to race). */
+  setMode(mode: number): Promise<void> {
+    return host(() => this.fh.chmod(mode & 0o7777));
+  }
   override sync(): Promise<void> {
     return host(() => this.fh.sync());
   }
   override datasync(): Promise<void> {
     return host(() => this.fh.datasync());
   }
-  override async allocate(offset: bigint, len: bigint): Promise<void> {
-    if (offset < 0n || len <= 0n) throw sysErr(Errno.INVAL);
-    if (offset + len > (await this.getSize())) await this.setSize(offset + len);
-  }
-  override async release(): Promise<void> {
+  override release(): void {
     if (this.closed) return;
     this.closed = true;
-    await this.fh.close().catch(() => {});
+    // Nothing waits on a close (its errors are not reportable on a regular file anyway).
+    void this.fh.close().catch(() => {});
   }
 }

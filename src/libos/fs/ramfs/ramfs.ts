@@ -327,10 +327,9 @@ export class RamFile extends SeekableFile {
   override setTimes(atim: bigint, mtim: bigint, fstflags: number): void {
     this.inode.setTimes(atim, mtim, fstflags);
   }
-  override allocate(offset: bigint, len: bigint): void {
-    if (offset < 0n || len <= 0n) throw sysErr(Errno.INVAL);
-    const end = offset + len;
-    if (end > BigInt(this.inode.size)) this.setSize(end);
+  setMode(mode: number): void {
+    this.inode.mode = mode & 0o7777;
+    this.inode.ctim = nowNs();
   }
   override release(): void {
     if (this.released) return;

@@ -80,6 +80,12 @@ export interface InodeImpl {
    * checked to be compatible (a non-directory, or an empty directory the impl re-checks).
    */
   rename(oldName: string, newDir: InodeImpl, newName: string): Maybe<void>;
+  /**
+   * Magic links (procfs /proc/<pid>/fd/N): following this symlink as the last component of an
+   * open does not resolve readlink's text but returns this file (`shared`: the very description
+   * of the fd, which the caller must not release on its own).
+   */
+  openLink?(opts: InodeOpenOptions, ctx: FsCtx): Maybe<{ file: OpenFile; shared: boolean }>;
 }
 
 /** Defaults that fail as Linux does for the inode's type. */
@@ -131,6 +137,15 @@ export abstract class InodeBase implements InodeImpl {
     if (this.filetype !== FileType.DIRECTORY) this.notDir();
     throw sysErr(Errno.PERM, "cannot rename here");
   }
+}
+
+/** Open files that can change their permission bits (used by unionfs copy-up; WASI has no chmod). */
+export interface ModeSettable {
+  setMode(mode: number): Maybe<void>;
+}
+
+export function canSetMode(f: object): f is ModeSettable {
+  return typeof (f as Partial<ModeSettable>).setMode === "function";
 }
 
 let nextDev = 1n;

@@ -41,6 +41,7 @@ export abstract class SeekableFile extends FileBase {
 
   override async write(iovs: Uint8Array[]): Promise<number> {
     const len = BigInt(iovLength(iovs));
+    if (len === 0n) return 0;
     let at: bigint;
     if (this.flags & FdFlags.APPEND) {
       at = await this.getSize();
@@ -63,9 +64,13 @@ export abstract class SeekableFile extends FileBase {
     return this.readAt(iovs, offset);
   }
 
-  override pwrite(iovs: Uint8Array[], offset: bigint): Maybe<number> {
-    if (offset < 0n || offset + BigInt(iovLength(iovs)) > MAX_OFFSET) throw sysErr(offset < 0n ? Errno.INVAL : Errno.FBIG);
-    // POSIX semantics: pwrite writes at `offset` even with O_APPEND (Linux appends; we do not).
+  override async pwrite(iovs: Uint8Array[], offset: bigint): Promise<number> {
+    const len = BigInt(iovLength(iovs));
+    if (offset < 0n || offset + len > MAX_OFFSET) throw sysErr(offset < 0n ? Errno.INVAL : Errno.FBIG);
+    // An empty write changes nothing, not even the size (Linux).
+    if (len === 0n) return 0;
+    // Linux (and so wasmtime) ignore the offset of pwrite on an O_APPEND description.
+    if (this.flags & FdFlags.APPEND) offset = await this.getSize();
     return this.writeAt(iovs, offset);
   }
 

@@ -2,19 +2,20 @@
  * The VFS: a mount tree (VfsCore) and the path-level service seen by one process (ProcessVfs,
  * implementing types.ts's Vfs). The checks every file system shares live here, in the order
  * Linux makes them, so errnos match wasmtime on Linux:
- *   path_open:  O_DIRECTORY with O_CREAT/O_EXCL/O_TRUNC → EINVAL; missing without O_CREAT →
+ *   path_open:  O_DIRECTORY with O_CREAT/O_EXCL/O_TRUNC → EINVAL; fdflags SYNC/DSYNC/RSYNC →
+ *               ENOTSUP (as wasmtime); missing without O_CREAT →
  *               ENOENT; O_CREAT on "name/" → EISDIR; O_EXCL on an existing name (even a
- *               dangling symlink) → EEXIST; a final symlink without follow → ELOOP (ENOTDIR with
+ *               dangling symlink) → EEXIST; O_CREAT on an existing directory → EISDIR; a final symlink without follow → ELOOP (ENOTDIR with
  *               O_DIRECTORY); O_DIRECTORY or "name/" on a non-directory → ENOTDIR; a directory
  *               opened for writing or with O_TRUNC → EISDIR; writing on a read-only mount → EROFS.
  *   namespace:  see each method.
  */
-import { Errno, sysErr } from "../../syscall/errno.ts";
-import { FileType, OFlags, type OpenFile, type OpenOptions, type Stat, type Vfs } from "../types.ts";
+import { Errno, SysError, sysErr } from "../../syscall/errno.ts";
+import { FdFlags, FileType, OFlags, type OpenFile, type OpenOptions, type Stat, type Vfs } from "../types.ts";
 import { Dentry, Mount } from "./dentry.ts";
 import { DirFile } from "./dir-file.ts";
 import type { FileSystemImpl, FsCtx } from "./inode.ts";
-import { continueAt, lookupChild, resolveLast, walkFull, walkParent, type ParentResult, type Walker } from "./walk.ts";
+import { byteLength, continueAt, lookupChild, PATH_MAX, resolveLast, walkFull, walkParent, type ParentResult, type Walker } from "./walk.ts";
 
 export interface MountOptions {
   readOnly?: boolean;
@@ -97,6 +98,21 @@ function dirOf(f: OpenFile): Dentry {
   throw sysErr(Errno.NOTDIR, "not a directory descriptor");
 }
 
+/**
+ * The start of a dir-relative path. As wasmtime, an absolute path is refused with EPERM (wasi-libc
+ * never passes one: it strips the preopen "/"); symlinks may still be absolute.
+ */
+function startOf(f: OpenFile, path: string): Dentry {
+  const d = dirOf(f);
+  if (path.startsWith("/")) throw sysErr(Errno.PERM, "absolute path");
+  return d;
+}
+
+/** An existing name where one is to be created: ENOTDIR for "file/", else EEXIST. */
+function existsError(d: Dentry | null, slash: boolean): never {
+  throw sysErr(slash && d && !d.isDir ? Errno.NOTDIR : Errno.EXIST);
+}
+
 function writable(d: Dentry): void {
   if (d.mount.readOnly) throw sysErr(Errno.ROFS);
 }
@@ -128,28 +144,42 @@ export class ProcessVfs implements Vfs {
   }
 
   async open(dir: OpenFile, path: string, opts: OpenOptions): Promise<OpenFile> {
-    return this.openAt(dirOf(dir), path, opts);
+    return this.openAt(startOf(dir, path), path, opts);
   }
 
   private async openAt(start: Dentry, path: string, opts: OpenOptions): Promise<OpenFile> {
     const { oflags } = opts;
     const wantDir = (oflags & OFlags.DIRECTORY) !== 0;
     if (wantDir && (oflags & (OFlags.CREAT | OFlags.EXCL | OFlags.TRUNC)) !== 0) throw sysErr(Errno.INVAL, "O_DIRECTORY with O_CREAT/O_EXCL/O_TRUNC");
+    // wasmtime refuses the synchronous-I/O flags at open (cap-std cannot honour them).
+    if (opts.fdflags & (FdFlags.DSYNC | FdFlags.RSYNC | FdFlags.SYNC)) throw sysErr(Errno.NOTSUP, "O_SYNC/O_DSYNC/O_RSYNC");
     const w = this.w();
     let p = await walkParent(w, start, path);
     let d: Dentry | null;
+    let raced = 0;
     for (;;) {
       d = await resolveLast(w, p);
       if (!d) {
         if (!(oflags & OFlags.CREAT)) throw sysErr(Errno.NOENT);
         if (p.slash) throw sysErr(Errno.ISDIR, "O_CREAT on a name ending with /");
         writable(p.dir);
-        const inode = await p.dir.inode.create(p.last, "file", opts.mode ?? 0o644);
+        let inode;
+        try {
+          inode = await p.dir.inode.create(p.last, "file", opts.mode ?? 0o644);
+        } catch (e) {
+          // Another thread created it since our lookup: without O_EXCL, open what is there.
+          if (e instanceof SysError && e.errno === Errno.EXIST && !(oflags & OFlags.EXCL) && ++raced < 8) continue;
+          throw e;
+        }
         d = p.dir.child(p.last, inode);
         break;
       }
       if (oflags & OFlags.CREAT && oflags & OFlags.EXCL) throw sysErr(Errno.EXIST);
       if (d.inode.filetype === FileType.SYMBOLIC_LINK) {
+        if ((opts.followSymlinks || p.slash) && d.inode.openLink) {
+          const o = await d.inode.openLink({ read: opts.read, write: opts.write, fdflags: opts.fdflags, truncate: (oflags & OFlags.TRUNC) !== 0, path: d.path() }, this.ctx);
+          return o.file;
+        }
         if (opts.followSymlinks || p.slash) {
           p = await continueAt(w, p.dir, d, p.slash);
           continue;
@@ -161,7 +191,7 @@ export class ProcessVfs implements Vfs {
     const isDir = d.inode.filetype === FileType.DIRECTORY;
     if ((wantDir || p.slash) && !isDir) throw sysErr(Errno.NOTDIR);
     if (isDir) {
-      if (opts.write || oflags & OFlags.TRUNC) throw sysErr(Errno.ISDIR);
+      if (opts.write || oflags & (OFlags.TRUNC | OFlags.CREAT)) throw sysErr(Errno.ISDIR);
       return new DirFile(d, this.ctx, opts.fdflags, opts.read);
     }
     const truncate = (oflags & OFlags.TRUNC) !== 0 && d.inode.filetype === FileType.REGULAR_FILE;
@@ -170,12 +200,21 @@ export class ProcessVfs implements Vfs {
   }
 
   async stat(dir: OpenFile, path: string, followSymlinks: boolean): Promise<Stat> {
-    const d = await walkFull(this.w(), dirOf(dir), path, followSymlinks);
+    const d = await walkFull(this.w(), startOf(dir, path), path, followSymlinks);
+    if (followSymlinks && d.inode.openLink && d.inode.filetype === FileType.SYMBOLIC_LINK) {
+      // A magic link walkFull stopped at: stat what it opens.
+      const o = await d.inode.openLink({ read: false, write: false, fdflags: 0, truncate: false, path: d.path() }, this.ctx);
+      try {
+        return await o.file.stat();
+      } finally {
+        if (!o.shared) await o.file.release();
+      }
+    }
     return d.inode.stat();
   }
 
   async setTimes(dir: OpenFile, path: string, followSymlinks: boolean, atim: bigint, mtim: bigint, fstflags: number): Promise<void> {
-    const d = await walkFull(this.w(), dirOf(dir), path, followSymlinks);
+    const d = await walkFull(this.w(), startOf(dir, path), path, followSymlinks);
     writable(d);
     await d.inode.setTimes(atim, mtim, fstflags);
   }
@@ -183,7 +222,7 @@ export class ProcessVfs implements Vfs {
   /** EEXIST for an existing name (also "." and ".."), EROFS, ENOENT/ENOTDIR on the way. */
   async mkdir(dir: OpenFile, path: string, mode = 0o755): Promise<void> {
     const w = this.w();
-    const p = await walkParent(w, dirOf(dir), path);
+    const p = await walkParent(w, startOf(dir, path), path);
     if (isSpecial(p.last) || (await lookupChild(w, p.dir, p.last))) throw sysErr(Errno.EXIST);
     writable(p.dir);
     const inode = await p.dir.inode.create(p.last, "dir", mode);
@@ -193,7 +232,7 @@ export class ProcessVfs implements Vfs {
   /** "." → EINVAL, ".." → ENOTEMPTY, a non-directory → ENOTDIR, a mountpoint/root → EBUSY. */
   async rmdir(dir: OpenFile, path: string): Promise<void> {
     const w = this.w();
-    const p = await walkParent(w, dirOf(dir), path);
+    const p = await walkParent(w, startOf(dir, path), path);
     if (p.last === ".") throw sysErr(Errno.INVAL);
     if (p.last === "..") throw sysErr(Errno.NOTEMPTY);
     const d = await lookupChild(w, p.dir, p.last);
@@ -208,7 +247,7 @@ export class ProcessVfs implements Vfs {
   /** A directory → EISDIR; "name/" on a non-directory → ENOTDIR. */
   async unlink(dir: OpenFile, path: string): Promise<void> {
     const w = this.w();
-    const p = await walkParent(w, dirOf(dir), path);
+    const p = await walkParent(w, startOf(dir, path), path);
     if (isSpecial(p.last)) throw sysErr(Errno.ISDIR);
     const d = await lookupChild(w, p.dir, p.last);
     if (!d) throw sysErr(Errno.NOENT);
@@ -227,8 +266,8 @@ export class ProcessVfs implements Vfs {
    */
   async rename(oldDir: OpenFile, oldPath: string, newDir: OpenFile, newPath: string): Promise<void> {
     const w = this.w();
-    const op = await walkParent(w, dirOf(oldDir), oldPath);
-    const np = await walkParent(w, dirOf(newDir), newPath);
+    const op = await walkParent(w, startOf(oldDir, oldPath), oldPath);
+    const np = await walkParent(w, startOf(newDir, newPath), newPath);
     if (isSpecial(op.last) || isSpecial(np.last)) throw sysErr(Errno.BUSY);
     if (op.dir.mount !== np.dir.mount) throw sysErr(Errno.XDEV);
     const src = await lookupChild(w, op.dir, op.last);
@@ -256,12 +295,19 @@ export class ProcessVfs implements Vfs {
     np.dir.children.set(np.last, src);
   }
 
-  /** link(2) without AT_SYMLINK_FOLLOW unless asked: a directory → EPERM; existing → EEXIST. */
+  /**
+   * link(2) of the entry itself (a symlink is linked, not its target): SYMLINK_FOLLOW → EINVAL
+   * (as wasmtime); a directory → EPERM; an existing name → EEXIST ("file/" → ENOTDIR); a
+   * missing "name/" → ENOENT.
+   */
   async link(oldDir: OpenFile, oldPath: string, newDir: OpenFile, newPath: string, followSymlinks: boolean): Promise<void> {
+    if (followSymlinks) throw sysErr(Errno.INVAL, "path_link with SYMLINK_FOLLOW");
     const w = this.w();
-    const src = await walkFull(w, dirOf(oldDir), oldPath, followSymlinks);
-    const np = await walkParent(w, dirOf(newDir), newPath);
-    if (isSpecial(np.last) || (await lookupChild(w, np.dir, np.last))) throw sysErr(Errno.EXIST);
+    const src = await walkFull(w, startOf(oldDir, oldPath), oldPath, false);
+    const np = await walkParent(w, startOf(newDir, newPath), newPath);
+    if (isSpecial(np.last)) throw sysErr(Errno.EXIST);
+    const existing = await lookupChild(w, np.dir, np.last);
+    if (existing) existsError(existing, np.slash);
     if (np.slash) throw sysErr(Errno.NOENT);
     if (src.mount !== np.dir.mount) throw sysErr(Errno.XDEV);
     if (src.inode.filetype === FileType.DIRECTORY) throw sysErr(Errno.PERM, "hard link to a directory");
@@ -269,20 +315,23 @@ export class ProcessVfs implements Vfs {
     await np.dir.inode.link(np.last, src.inode);
   }
 
-  /** An existing name (even "name/") → EEXIST; a missing "name/" → ENOENT; empty target → ENOENT. */
+  /** An existing name → EEXIST ("file/" → ENOTDIR); a missing "name/" → ENOENT; empty target → ENOENT. */
   async symlink(target: string, dir: OpenFile, path: string): Promise<void> {
     const w = this.w();
-    const p = await walkParent(w, dirOf(dir), path);
-    if (isSpecial(p.last) || (await lookupChild(w, p.dir, p.last))) throw sysErr(Errno.EXIST);
+    const p = await walkParent(w, startOf(dir, path), path);
+    if (isSpecial(p.last)) throw sysErr(Errno.EXIST);
+    const existing = await lookupChild(w, p.dir, p.last);
+    if (existing) existsError(existing, p.slash);
     if (p.slash) throw sysErr(Errno.NOENT);
     if (target.length === 0) throw sysErr(Errno.NOENT, "empty symlink target");
+    if (byteLength(target) >= PATH_MAX) throw sysErr(Errno.NAMETOOLONG, "symlink target");
     writable(p.dir);
     await p.dir.inode.symlink(p.last, target);
   }
 
   /** A non-symlink → EINVAL. */
   async readlink(dir: OpenFile, path: string): Promise<string> {
-    const d = await walkFull(this.w(), dirOf(dir), path, false);
+    const d = await walkFull(this.w(), startOf(dir, path), path, false);
     if (d.inode.filetype !== FileType.SYMBOLIC_LINK) throw sysErr(Errno.INVAL, "not a symlink");
     return d.inode.readlink(this.ctx);
   }

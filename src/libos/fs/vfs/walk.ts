@@ -17,7 +17,7 @@ export const PATH_MAX = 4096;
 
 const encoder = new TextEncoder();
 
-function byteLength(s: string): number {
+export function byteLength(s: string): number {
   // ASCII fast path: most names are.
   // eslint-disable-next-line no-control-regex
   return /^[\x00-\x7f]*$/.test(s) ? s.length : encoder.encode(s).length;
@@ -38,9 +38,10 @@ export interface ParentResult {
   slash: boolean;
 }
 
+/** Linux: a path of PATH_MAX bytes or more (no room for its NUL) is ENAMETOOLONG. */
 export function checkPath(path: string): void {
   if (path.length === 0) throw sysErr(Errno.NOENT, "empty path");
-  if (byteLength(path) > PATH_MAX) throw sysErr(Errno.NAMETOOLONG);
+  if (byteLength(path) >= PATH_MAX) throw sysErr(Errno.NAMETOOLONG);
   if (path.includes("\0")) throw sysErr(Errno.INVAL, "NUL in path");
 }
 
@@ -111,7 +112,7 @@ export async function followTarget(w: Walker, link: Dentry): Promise<{ parts: st
   if (++w.links > MAX_SYMLINKS) throw sysErr(Errno.LOOP);
   const target = await link.inode.readlink(w.ctx);
   if (target.length === 0) throw sysErr(Errno.NOENT, "empty symlink");
-  if (byteLength(target) > PATH_MAX) throw sysErr(Errno.NAMETOOLONG);
+  if (byteLength(target) >= PATH_MAX) throw sysErr(Errno.NAMETOOLONG);
   return split(target);
 }
 
@@ -133,6 +134,8 @@ export async function walkFull(w: Walker, start: Dentry, path: string, follow: b
     if (!d) throw sysErr(Errno.NOENT);
     const isLink = d.inode.filetype === FileType.SYMBOLIC_LINK;
     if (isLink && (follow || p.slash)) {
+      // A magic link is not resolved through its text ("pipe:[3]"): the caller opens it (Vfs.stat).
+      if (d.inode.openLink) return d;
       p = await continueAt(w, p.dir, d, p.slash);
       continue;
     }

@@ -89,10 +89,17 @@ export class ByteWriter {
 
   /** Copy `src[start, end)` through unchanged. */
   range(src: Uint8Array, start: number, end: number): void {
-    if (end <= start) return;
-    this.grow(end - start);
-    this.buf.set(src.subarray(start, end), this.len);
-    this.len += end - start;
+    const n = end - start;
+    if (n <= 0) return;
+    if (this.len + n > this.buf.length) this.grow(n);
+    const buf = this.buf;
+    let o = this.len;
+    if (n < 48) { // short runs between rewrites: a loop beats allocating a subarray
+      for (let i = start; i < end; i++) buf[o++] = src[i]!;
+    } else {
+      buf.set(src.subarray(start, end), o);
+    }
+    this.len += n;
   }
 
   u32(v: number): void {

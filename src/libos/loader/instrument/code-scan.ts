@@ -15,11 +15,21 @@ import { InstrumentError, lebEnd, readU32, skipLeb } from "./bytes.ts";
 export const Ev = {
   /** a = immediate start, b = immediate end, c = function index. */
   FuncRef: 1,
-  /** a = position just after the loop's block type (where a check goes). */
+  /** a = loop instruction start, b = just after its block type, c = 1 if the loop is wrapped. */
   Loop: 2,
   /** a = instruction start, b = instruction end, c = atomic site id (see AtomicSites). */
   Atomic: 3,
+  /** a = position of the `end` closing a wrapped loop. */
+  LoopEnd: 4,
+  /** a = label immediate start, b = its end, c = the new label index. */
+  Label: 5,
 } as const;
+
+/**
+ * Labels added around each wrapped loop (block $exit, loop $outer, block $slow): a branch from
+ * inside the loop to a label outside it crosses these too.
+ */
+export const WRAP_LABELS = 3;
 
 /** The atomic opcodes the rewriter replaces (0xFE sub-opcodes). */
 export const AtomicOp = { Notify: 0, Wait32: 1, Wait64: 2 } as const;
@@ -76,6 +86,13 @@ export interface ScanContext {
   funcRefMin: number;
   /** Record loop headers. */
   loops: boolean;
+  /**
+   * Wrap loops whose block type takes no parameters (so the preemption call sits outside the
+   * loop): record their ends and renumber the labels that cross them. Needs `typeParams`.
+   */
+  wrapLoops: boolean;
+  /** Parameter count of each type index (-1 for non-function types). */
+  typeParams: readonly number[];
   /** Record atomic wait/notify; null: leave them alone. */
   atomics: AtomicSites | null;
   /** Set by the scanner: the expression contains a call of any kind. */
@@ -106,6 +123,7 @@ const K_FB = 18;
 const K_FC = 19;
 const K_FD = 20;
 const K_FE = 21;
+const K_LABEL = 22; // one label immediate
 
 const kinds = new Uint8Array(256);
 function set(from: number, to: number, k: number): void {
@@ -117,10 +135,11 @@ set(0x03, 0x03, K_LOOP);
 set(0x04, 0x04, K_BLOCK);
 set(0x05, 0x05, K_NONE); // else
 set(0x06, 0x06, K_BLOCK); // try
-set(0x07, 0x09, K_U32); // catch tag, throw tag, rethrow label
+set(0x07, 0x08, K_U32); // catch tag, throw tag
+set(0x09, 0x09, K_LABEL); // rethrow
 set(0x0a, 0x0a, K_NONE); // throw_ref
 set(0x0b, 0x0b, K_END);
-set(0x0c, 0x0d, K_U32); // br br_if
+set(0x0c, 0x0d, K_LABEL); // br br_if
 set(0x0e, 0x0e, K_BRTABLE);
 set(0x0f, 0x0f, K_NONE); // return
 set(0x10, 0x10, K_FUNCIDX); // call
@@ -144,7 +163,7 @@ set(0xd0, 0xd0, K_HEAPTYPE); // ref.null
 set(0xd1, 0xd1, K_NONE); // ref.is_null
 set(0xd2, 0xd2, K_FUNCIDX); // ref.func
 set(0xd3, 0xd4, K_NONE); // ref.eq ref.as_non_null
-set(0xd5, 0xd6, K_U32); // br_on_null br_on_non_null
+set(0xd5, 0xd6, K_LABEL); // br_on_null br_on_non_null
 set(0xfb, 0xfb, K_FB);
 set(0xfc, 0xfc, K_FC);
 set(0xfd, 0xfd, K_FD);
@@ -224,6 +243,45 @@ function skipFD(b: Uint8Array, p: number, start: number): number {
   throw new InstrumentError(`unknown SIMD opcode 0xfd ${sub}`, start);
 }
 
+// Control stack of the expression being scanned: wrapped[d] = 1 when the construct at depth d is
+// a wrapped loop; crossed[d] = number of wrapped loops among depths [0, d).
+let wrapped = new Uint8Array(256);
+let crossed = new Int32Array(257);
+
+function growControl(): void {
+  const w = new Uint8Array(wrapped.length * 2);
+  w.set(wrapped);
+  wrapped = w;
+  const c = new Int32Array(w.length + 1);
+  c.set(crossed);
+  crossed = c;
+}
+
+/** Skip a label immediate at p (control depth `depth`), renumbering it when it crosses wrapped loops. */
+function label(b: Uint8Array, p: number, depth: number, ev: EventList): number {
+  if (crossed[depth] === 0) return skipLeb(b, p);
+  const l = readU32(b, p);
+  const end = lebEnd[0]!;
+  const n = l >= depth ? crossed[depth]! : crossed[depth]! - crossed[depth - l]!;
+  if (n > 0) ev.push(Ev.Label, p, end, l + WRAP_LABELS * n);
+  return end;
+}
+
+/** Block type of a loop takes no parameters (so the loop can be re-entered from outside). */
+function noParams(b: Uint8Array, p: number, typeParams: readonly number[]): boolean {
+  const t = b[p]!;
+  if (t === 0x40 || t === 0x63 || t === 0x64 || (t >= 0x40 && t < 0x80)) return true;
+  let idx = 0;
+  let shift = 0;
+  for (;;) {
+    const x = b[p++]!;
+    idx += (x & 0x7f) * 2 ** shift;
+    shift += 7;
+    if (!(x & 0x80)) break;
+  }
+  return typeParams[idx] === 0;
+}
+
 /**
  * Scan one expression starting at `p`, up to and including the `end` that closes it. Returns the
  * position after that `end`. Never reads at or past `limit`.
@@ -232,10 +290,13 @@ export function scanExpr(b: Uint8Array, p: number, limit: number, ctx: ScanConte
   const ev = ctx.events;
   const funcRefMin = ctx.funcRefMin;
   const wantLoops = ctx.loops;
+  const wrap = ctx.wrapLoops;
   const atomics = ctx.atomics;
   let depth = 0;
   let sawCall = false;
   let loopCount = 0;
+  crossed[0] = 0;
+
   while (p < limit) {
     const start = p;
     const op = b[p++]!;
@@ -248,6 +309,9 @@ export function scanExpr(b: Uint8Array, p: number, limit: number, ctx: ScanConte
       case K_MEMARG:
         p = skipMemarg(b, p);
         break;
+      case K_LABEL:
+        p = label(b, p, depth, ev);
+        break;
       case K_END:
         if (depth === 0) {
           ctx.sawCall = sawCall;
@@ -255,17 +319,26 @@ export function scanExpr(b: Uint8Array, p: number, limit: number, ctx: ScanConte
           return p;
         }
         depth--;
+        if (wrapped[depth]) ev.push(Ev.LoopEnd, start, 0, 0);
         break;
       case K_BLOCK:
         p = skipBlockType(b, p);
+        if (depth + 1 >= wrapped.length) growControl();
+        wrapped[depth] = 0;
+        crossed[depth + 1] = crossed[depth]!;
         depth++;
         break;
-      case K_LOOP:
+      case K_LOOP: {
+        const w = wantLoops && wrap && noParams(b, p, ctx.typeParams) ? 1 : 0;
         p = skipBlockType(b, p);
-        depth++;
         loopCount++;
-        if (wantLoops) ev.push(Ev.Loop, p, 0, 0);
+        if (wantLoops) ev.push(Ev.Loop, start, p, w);
+        if (depth + 1 >= wrapped.length) growControl();
+        wrapped[depth] = w;
+        crossed[depth + 1] = crossed[depth]! + w;
+        depth++;
         break;
+      }
       case K_FUNCIDX: {
         const idx = readU32(b, p);
         const end = lebEnd[0]!;
@@ -285,7 +358,7 @@ export function scanExpr(b: Uint8Array, p: number, limit: number, ctx: ScanConte
       case K_BRTABLE: {
         let n = readU32(b, p);
         p = lebEnd[0]!;
-        for (; n >= 0; n--) p = skipLeb(b, p); // n targets + default
+        for (; n >= 0; n--) p = label(b, p, depth, ev); // n targets + default
         break;
       }
       case K_SELECT_T: {
@@ -307,22 +380,32 @@ export function scanExpr(b: Uint8Array, p: number, limit: number, ctx: ScanConte
         p = skipBlockType(b, p);
         let n = readU32(b, p);
         p = lebEnd[0]!;
-        for (; n > 0; n--) {
+        for (; n > 0; n--) { // catch labels are relative to the try_table's enclosing context
           const kind = b[p++];
-          if (kind === 0 || kind === 1) p = skipLeb(b, skipLeb(b, p)); // tag, label
-          else if (kind === 2 || kind === 3) p = skipLeb(b, p); // label
+          if (kind === 0 || kind === 1) p = label(b, skipLeb(b, p), depth, ev); // tag, label
+          else if (kind === 2 || kind === 3) p = label(b, p, depth, ev);
           else throw new InstrumentError(`bad try_table catch kind ${kind}`, p - 1);
         }
+        if (depth + 1 >= wrapped.length) growControl();
+        wrapped[depth] = 0;
+        crossed[depth + 1] = crossed[depth]!;
         depth++;
         break;
       }
-      case K_DELEGATE:
-        p = skipLeb(b, p);
+      case K_DELEGATE: // ends the try; its label is resolved outside it
         depth--;
+        p = label(b, p, depth, ev);
         break;
-      case K_FB:
-        p = skipFB(b, p, start);
+      case K_FB: {
+        const sub = readU32(b, p);
+        if (sub === 24 || sub === 25) { // br_on_cast(_fail): flags byte, label, ht1, ht2
+          p = label(b, lebEnd[0]! + 1, depth, ev);
+          p = skipHeapType(b, skipHeapType(b, p));
+        } else {
+          p = skipFB(b, p, start);
+        }
         break;
+      }
       case K_FC:
         p = skipFC(b, p, start);
         break;

@@ -73,20 +73,22 @@ test("a module with nothing to rewrite is returned unchanged", () => {
   assert.equal(instrument(loops, { rewriteAtomics: true, preemption: false }).bytes, loops);
 });
 
-for (const checkStyle of ["local-tee", "global-twice"] as const) {
+for (const checkStyle of ["local-counter", "global"] as const) {
   test(`loops and recursive functions get fuel checks and compute the same (${checkStyle})`, () => {
     const bytes = loopsAndRecursion();
     const plain = run(bytes).exports as Record<string, (x: number) => number>;
-    const r = instrument(bytes, { ...both, checkStyle, initialFuel: 10 });
+    const r = instrument(bytes, { ...both, checkStyle, initialFuel: 10, loopBudget: 10 });
     assert.equal(r.changed, true);
     assert.deepEqual(r.imports, ["yield_check"]);
     assert.equal(r.fuelExport, FUEL_EXPORT);
-    assert.deepEqual([r.stats.loopChecks, r.stats.entryChecks], [1, 1]); // sum's loop, fib's entry; leaf none
+    // sum's loop (and, counting locally, its entry), fib's entry; leaf none.
+    assert.deepEqual([r.stats.loopChecks, r.stats.entryChecks], [1, checkStyle === "global" ? 1 : 2]);
     const st = run(r.bytes, {}, 10);
     const e = st.exports as Record<string, (x: number) => number>;
     assert.equal(e.sum!(1000), plain.sum!(1000));
-    // 1000 iterations + the exit pass through the header, one yield per 11 checks (fuel 10 .. -1).
-    assert.equal(st.yields, Math.floor(1001 / 11));
+    // 1000 iterations + the exit pass through the header: one yield per 11 global checks (fuel
+    // 10 .. -1); a wrapped loop re-enters its header after each yield, so one per 10 passes there.
+    assert.equal(st.yields, checkStyle === "global" ? Math.floor(1001 / 11) : 100);
     st.yields = 0;
     assert.equal(e.fib!(15), plain.fib!(15));
     assert.ok(st.yields > 100, `recursion yields: ${st.yields}`);
@@ -215,7 +217,7 @@ test("function indices are renumbered in calls, tail calls, ref.func, elements, 
   };
   const before = results(bytes);
   assert.deepEqual(before.values, [7, 8, 8, 7, 8, 8, 70, 8, 8, 70, 77]);
-  for (const opts of [both, { ...both, checkStyle: "global-twice" as const }]) {
+  for (const opts of [both, { ...both, checkStyle: "global" as const }]) {
     const r = instrument(bytes, opts);
     assert.deepEqual(r.imports, ["yield_check"]);
     assert.deepEqual(results(r.bytes), before);
@@ -302,4 +304,101 @@ test("malformed input and double instrumentation are reported as InstrumentError
   assert.throws(() => instrument(once, both), /instrumented twice/);
   // Atomics-only instrumentation is idempotent in effect: nothing left to rewrite.
   assert.equal(instrument(once, { rewriteAtomics: true, preemption: false }).changed, false);
+});
+
+/** Loops that exercise label renumbering around wrapped loops. */
+function controlFlowModule(): Uint8Array {
+  const m = new ModuleBuilder();
+  const ii = m.type([T.i32], [T.i32]);
+  const vi = m.type([], [T.i32]);
+  const tagT = m.type([T.i32], []);
+  const tag = m.tag(tagT);
+  // br / br_if / br_table from an inner loop to every enclosing level.
+  const tables = m.func(ii, [
+    I.block(), I.loop(),
+    I.localGet(1), I.localGet(0), I.i32GeU, I.brIf(1),
+    I.localGet(1), I.i32Const(1), I.i32Add, I.localSet(1),
+    I.i32Const(0), I.localSet(2),
+    I.block(), I.loop(),
+    I.localGet(3), I.i32Const(31), I.i32Mul, I.localGet(1), I.localGet(2), I.i32Xor, I.i32Add, I.localSet(3),
+    I.localGet(2), I.i32Const(1), I.i32Add, I.localTee(2), I.i32Const(200), I.i32GeU, I.brIf(1),
+    I.localGet(2), I.localGet(1), I.i32LtU, I.brIf(0),
+    I.localGet(3), I.i32Const(7), I.i32And, [0x0e, 4, 0, 1, 2, 3, 1], // br_table inner next outer done, default next
+    I.end, I.end,
+    I.br(0), I.end, I.end, I.localGet(3),
+  ], [[3, T.i32]]);
+  // A loop producing a value, and one whose type index has no parameters but a result.
+  const valued = m.func(ii, [
+    [0x03, T.i32],
+    I.localGet(1), I.i32Const(1), I.i32Add, I.localTee(1), I.localGet(0), I.i32LtU, I.brIf(0),
+    I.localGet(1), I.end,
+    [0x03, vi], I.localGet(1), I.i32Const(3), I.i32Mul, I.localTee(1), I.i32Const(100000), I.i32LtU, I.brIf(0),
+    I.localGet(1), I.end,
+    I.i32Add,
+  ], [[1, T.i32]]);
+  // A loop with a parameter cannot be wrapped: it gets an inline check.
+  const withParam = m.func(ii, [
+    I.localGet(0),
+    [0x03, ii], I.i32Const(1), I.i32Sub, I.localTee(1),
+    I.localGet(2), I.i32Const(1), I.i32Add, I.localSet(2),
+    I.localGet(1), I.brIf(0), I.end,
+    I.localGet(2), I.i32Add,
+  ], [[2, T.i32]]);
+  // try_table inside a loop catching to a label outside it.
+  const tryTable = m.func(ii, [
+    I.block(T.i32), I.loop(),
+    [0x1f, 0x40, 1, 0x00, tag, 1], // try_table (catch tag -> the outer block)
+    I.localGet(0), I.i32Const(1), I.i32Add, I.localTee(0), I.i32Const(50), I.i32Eq,
+    I.if(), I.localGet(0), I.i32Const(10), I.i32Mul, [0x08, tag], I.end,
+    I.br(1), I.end,
+    I.end, I.i32Const(-1), I.end,
+  ]);
+  for (const [n, f] of Object.entries({ tables, valued, withParam, tryTable })) m.export(n, "func", f);
+  return m.build();
+}
+
+function legacyEhModule(): Uint8Array {
+  const m = new ModuleBuilder();
+  const ii = m.type([T.i32], [T.i32]);
+  const tag = m.tag(m.type([T.i32], []));
+  const delegate = m.func(ii, [
+    [0x06, T.i32], I.loop(),
+    [0x06, 0x40], I.localGet(0), I.i32Const(1), I.i32Add, I.localTee(0), I.i32Const(30), I.i32Eq,
+    I.if(), I.localGet(0), [0x08, tag], I.end, [0x18, 1], // try ... delegate 1 (the outer try)
+    I.br(0), I.end,
+    I.i32Const(-1),
+    [0x07, tag], I.i32Const(1000), I.i32Add, I.end,
+  ]);
+  const rethrow = m.func(ii, [
+    [0x06, T.i32],
+    [0x06, 0x40], I.i32Const(7), [0x08, tag],
+    [0x07, tag], I.localSet(1),
+    I.loop(), I.localGet(0), I.i32Const(1), I.i32Add, I.localTee(0), I.i32Const(20), I.i32LtU, I.brIf(0),
+    [0x09, 1], // rethrow the exception caught by the enclosing catch
+    I.end, I.end,
+    I.i32Const(-1),
+    [0x07, tag], I.i32Const(2000), I.i32Add, I.end,
+  ], [[1, T.i32]]);
+  m.export("delegate", "func", delegate);
+  m.export("rethrow", "func", rethrow);
+  return m.build();
+}
+
+test("wrapped loops keep every branch target: br_table, valued loops, params, try_table, delegate, rethrow", () => {
+  for (const bytes of [controlFlowModule(), legacyEhModule()]) {
+    const plain = run(bytes).exports as Record<string, (x: number) => number>;
+    for (const checkStyle of ["local-counter", "global"] as const) {
+      const r = instrument(bytes, { ...both, checkStyle, loopBudget: 3, initialFuel: 3 });
+      const st = run(r.bytes, {}, 3);
+      const e = st.exports as Record<string, (x: number) => number>;
+      for (const name of Object.keys(plain)) {
+        for (const arg of [0, 1, 7, 40]) assert.equal(e[name]!(arg), plain[name]!(arg), `${name}(${arg}) ${checkStyle}`);
+      }
+      assert.ok(st.yields > 10, `${checkStyle}: ${st.yields} yields`);
+    }
+  }
+  const plain = run(controlFlowModule()).exports as Record<string, (x: number) => number>;
+  assert.equal(plain.tryTable!(0), 500);
+  assert.equal(plain.withParam!(10), 20);
+  assert.equal(run(legacyEhModule()).exports.delegate !== undefined, true);
 });

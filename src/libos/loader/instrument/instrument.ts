@@ -6,12 +6,17 @@
  *    coroutine on the same thread), so each becomes a call to a generated helper per (opcode,
  *    offset). The helper keeps wasm's trap semantics (an atomic load with the same memarg traps on
  *    an unaligned or out-of-bounds address) and calls the suspending kernel import with addr+offset.
- * 2. Nothing preempts running wasm, so every loop header, and the entry of every function that makes
- *    calls (which covers recursion), gets a fuel check: decrement a module-defined i32 global and
- *    call the suspending `occlum.yield_check` when it goes negative. The host resets the counter
- *    through the exported global `__occlum_fuel`. Functions without calls or loops run for a
- *    bounded time and get no check.
- *
+ * 2. Nothing preempts running wasm, so loops and calls get fuel checks that call the suspending
+ *    `occlum.yield_check` now and then; the host reads the clock there and yields when the time
+ *    slice is over. Two levels keep the hot path free of memory traffic ("local-counter" style):
+ *    - every function that loops or calls decrements a module-defined i32 global at entry (the
+ *      host resets it through the exported `__occlum_fuel`) and calls yield_check below zero;
+ *    - each loop header decrements a per-invocation local counter (a register), starting at
+ *      `loopBudget`, and calls yield_check when it runs out.
+ *    So between two yield_checks at most (global fuel) invocations run, each with fewer than
+ *    loopBudget iterations of its own loops: bounded. Functions without calls or loops run for a
+ *    bounded time and get no check. The "global" style (every check a global decrement) is kept
+ *    for comparison: it is simpler but puts a load/store chain through memory on every iteration.
  * New imports go after the existing function imports, so every defined function moves up by the
  * number of new imports: all function-index references are renumbered. New types, helpers, the fuel
  * global and its export are appended at the ends of their index spaces, so nothing else moves.
@@ -38,16 +43,18 @@ export const KernelImport = {
 } as const;
 export const FUEL_EXPORT = "__occlum_fuel";
 
-/** Shape of the inline preemption check (alternatives kept for the benchmark). */
-export type CheckStyle = "local-tee" | "global-twice";
+/** Shape of the preemption checks (see the header; the alternative is kept for the benchmark). */
+export type CheckStyle = "local-counter" | "global";
 
 export interface InstrumentOptions {
   rewriteAtomics: boolean;
   preemption: boolean;
-  /** Default "local-tee" (one extra i32 local per checked function). */
+  /** Default "local-counter" (one extra i32 local per checked function). */
   checkStyle?: CheckStyle;
-  /** Initial value of the fuel global (the host resets it in yield_check). Default 65536. */
+  /** Initial value of the fuel global (the host resets it in yield_check). Default 1024. */
   initialFuel?: number;
+  /** Loop iterations per invocation between yield_checks ("local-counter"). Default 65536. */
+  loopBudget?: number;
 }
 
 export interface InstrumentStats {
@@ -146,8 +153,11 @@ export function instrument(input: Uint8Array, options: InstrumentOptions): Instr
 
   const events = new EventList();
   const sites = options.rewriteAtomics ? new AtomicSites() : null;
+  const style: CheckStyle = options.checkStyle ?? "local-counter";
+  const loopBudget = options.loopBudget ?? 65536;
   const ctx: ScanContext = {
     events, funcRefMin: info.importedFuncs, loops: options.preemption, atomics: sites, sawCall: false, loopCount: 0,
+    wrapLoops: style === "local-counter", typeParams: info.typeParams,
   };
   const bodies = scanBodies(b, codeSection, info, ctx);
 
@@ -182,10 +192,9 @@ export function instrument(input: Uint8Array, options: InstrumentOptions): Instr
   const helperCount = sites?.size ?? 0;
   const fuelGlobal = info.importedGlobals + info.definedGlobals;
   const yieldIndex = preempt ? importIndex.get(KernelImport.yieldCheck)! : -1;
-  const style: CheckStyle = options.checkStyle ?? "local-tee";
   const stats: InstrumentStats = { functions: definedFuncs, loopChecks: 0, entryChecks: 0, atomicCalls: 0, helpers: helperCount };
 
-  const out = new ByteWriter(b.length + (b.length >> 3) + 1024);
+  const out = new ByteWriter(b.length + (b.length >> 2) + 1024);
   out.range(b, 0, 8);
 
   const specOf = (op: AtomicOp) => importSpecs.find((s) => s.op === op)!;
@@ -229,7 +238,7 @@ export function instrument(input: Uint8Array, options: InstrumentOptions): Instr
     vecWith(s, preempt ? 1 : 0, (p, n) => copyGlobalEntries(b, p, s!.end, n, out, shift));
     if (preempt) {
       out.bytes([0x7f, 0x01, 0x41]);
-      out.i32(options.initialFuel ?? 65536);
+      out.i32(options.initialFuel ?? 1024);
       out.byte(0x0b);
     }
   });
@@ -242,22 +251,38 @@ export function instrument(input: Uint8Array, options: InstrumentOptions): Instr
     }
   });
 
-  const emitCheck = (tmpLocal: number): void => {
-    // global.get F; i32.const 1; i32.sub; (local.tee T; global.set F; local.get T | global.set F;
-    // global.get F); i32.const 0; i32.lt_s; if; call yield_check; end
+  // global.get F; i32.const 1; i32.sub; local.tee T; global.set F; local.get T; i32.const 0;
+  // i32.lt_s; if; call yield_check; end
+  const emitGlobalCheck = (tmp: number): void => {
     out.byte(0x23); out.u32(fuelGlobal);
     out.byte(0x41); out.byte(0x01); out.byte(0x6b);
-    if (style === "local-tee") {
-      out.byte(0x22); out.u32(tmpLocal);
-      out.byte(0x24); out.u32(fuelGlobal);
-      out.byte(0x20); out.u32(tmpLocal);
-    } else {
-      out.byte(0x24); out.u32(fuelGlobal);
-      out.byte(0x23); out.u32(fuelGlobal);
-    }
+    out.byte(0x22); out.u32(tmp);
+    out.byte(0x24); out.u32(fuelGlobal);
+    out.byte(0x20); out.u32(tmp);
     out.byte(0x41); out.byte(0x00); out.byte(0x48);
     out.byte(0x04); out.byte(0x40);
     out.byte(0x10); out.u32(yieldIndex);
+    out.byte(0x0b);
+  };
+  // i32.const B; local.set C
+  const emitCounterInit = (counter: number): void => {
+    out.byte(0x41); out.i32(loopBudget);
+    out.byte(0x21); out.u32(counter);
+  };
+  // local.get C; i32.const 1; i32.sub; local.tee C; i32.const 0; i32.lt_s
+  const emitCounterDecrement = (counter: number): void => {
+    out.byte(0x20); out.u32(counter);
+    out.byte(0x41); out.byte(0x01); out.byte(0x6b);
+    out.byte(0x22); out.u32(counter);
+    out.byte(0x41); out.byte(0x00); out.byte(0x48);
+  };
+  // decrement; if; call yield_check; i32.const B; local.set C; end (for loops that cannot be
+  // wrapped: their block type takes parameters)
+  const emitLocalCheck = (counter: number): void => {
+    emitCounterDecrement(counter);
+    out.byte(0x04); out.byte(0x40);
+    out.byte(0x10); out.u32(yieldIndex);
+    emitCounterInit(counter);
     out.byte(0x0b);
   };
 
@@ -266,10 +291,10 @@ export function instrument(input: Uint8Array, options: InstrumentOptions): Instr
     const d = events.data;
     for (let i = 0; i < bodies.count; i++) {
       const mark = out.reserveLength();
-      const entryCheck = preempt && bodies.sawCall[i] === 1;
-      const checks = preempt && (entryCheck || bodies.loops[i]! > 0);
+      const loops = preempt && bodies.loops[i]! > 0;
+      const entryCheck = preempt && (bodies.sawCall[i] === 1 || (loops && style === "local-counter"));
       let tmp = -1;
-      if (checks && style === "local-tee") {
+      if (entryCheck || loops) {
         tmp = info.typeParams[info.funcTypes[i]!]! + bodies.locals[i]!;
         out.u32(bodies.localEntries[i]! + 1);
         out.range(b, bodies.vecEnd[i]!, bodies.instr[i]!);
@@ -278,18 +303,48 @@ export function instrument(input: Uint8Array, options: InstrumentOptions): Instr
         out.range(b, bodies.start[i]!, bodies.instr[i]!);
       }
       if (entryCheck) {
-        emitCheck(tmp);
+        emitGlobalCheck(tmp);
         stats.entryChecks++;
       }
+      if (loops && style === "local-counter") emitCounterInit(tmp);
       let cur = bodies.instr[i]!;
       for (let e = bodies.firstEvent[i]!, last = bodies.firstEvent[i + 1]!; e < last; e++) {
         const kind = d[e * 4]!;
         const a = d[e * 4 + 1]!;
         if (kind === Ev.Loop) {
-          out.range(b, cur, a);
-          emitCheck(tmp);
+          const after = d[e * 4 + 2]!;
+          if (d[e * 4 + 3] === 1) {
+            // block $exit (loop's type); loop $outer; block $slow; loop (original) + check
+            out.range(b, cur, a);
+            out.byte(0x02); out.range(b, a + 1, after);
+            out.byte(0x03); out.byte(0x40);
+            out.byte(0x02); out.byte(0x40);
+            out.range(b, a, after);
+            emitCounterDecrement(tmp);
+            out.byte(0x0d); out.byte(0x01); // br_if $slow
+          } else {
+            out.range(b, cur, after);
+            if (style === "local-counter") emitLocalCheck(tmp);
+            else emitGlobalCheck(tmp);
+          }
           stats.loopChecks++;
-          cur = a;
+          cur = after;
+        } else if (kind === Ev.LoopEnd) {
+          // end (loop); br $exit; end $slow; call yield_check; reset; br $outer; end; unreachable; end
+          out.range(b, cur, a + 1);
+          out.byte(0x0c); out.byte(0x02);
+          out.byte(0x0b);
+          out.byte(0x10); out.u32(yieldIndex);
+          emitCounterInit(tmp);
+          out.byte(0x0c); out.byte(0x00);
+          out.byte(0x0b);
+          out.byte(0x00);
+          out.byte(0x0b);
+          cur = a + 1;
+        } else if (kind === Ev.Label) {
+          out.range(b, cur, a);
+          out.u32(d[e * 4 + 3]!);
+          cur = d[e * 4 + 2]!;
         } else if (kind === Ev.FuncRef) {
           out.range(b, cur, a);
           out.u32(d[e * 4 + 3]! + K);

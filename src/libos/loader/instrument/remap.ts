@@ -20,7 +20,7 @@ const scratch = new EventList();
 export function copyExpr(b: Uint8Array, p: number, limit: number, w: ByteWriter, shift: Shift): number {
   scratch.count = 0;
   const ctx: ScanContext = {
-    events: scratch, funcRefMin: shift.from, loops: false, atomics: null, sawCall: false, loopCount: 0,
+    events: scratch, funcRefMin: shift.from, loops: false, wrapLoops: false, typeParams: [], atomics: null, sawCall: false, loopCount: 0,
   };
   const end = scanExpr(b, p, limit, ctx);
   let cur = p;

@@ -1,0 +1,181 @@
+/**
+ * Instrumenter benchmark (issue 6, item 2), all in one process:
+ *   1. throughput of instrument() on a ~10 MB synthetic module (MB/s, median of several runs);
+ *   2. runtime cost of the preemption checks on CPU-bound code: a C guest (SHA-256, quicksort,
+ *      recursive fib; compiled with occlum-cc/@yowasp/clang at -O2) and two raw-wasm micro loops,
+ *      uninstrumented vs each check style, interleaved, medians, as ratios.
+ * Writes bench/results/instrument.json and prints a table.
+ *
+ *   ./node_modules/.bin/node bench/instrument/run.ts [--mb 10] [--reps 7]
+ */
+
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { type CheckStyle, FUEL_EXPORT, instrument } from "../../src/libos/loader/instrument/instrument.ts";
+import { I, ModuleBuilder, T, Wasm, type WasmGlobal } from "../../src/libos/loader/instrument/test-asm.ts";
+import { buildGuest } from "../../test/support/guest.ts";
+import { syntheticModule } from "./synth.ts";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const MB = arg("mb", 10);
+const REPS = arg("reps", 7);
+const FUEL = 100_000;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+
+// --- 1. throughput ------------------------------------------------------------------------------
+function throughput() {
+  const t0 = performance.now();
+  const synth = syntheticModule(MB * 1024 * 1024);
+  const genMs = performance.now() - t0;
+  if (!Wasm.validate(synth)) throw new Error("synthetic module does not validate");
+  const rows: Record<string, unknown>[] = [];
+  const variants = [
+    { name: "atomics only", opts: { rewriteAtomics: true, preemption: false } },
+    { name: "preemption only", opts: { rewriteAtomics: false, preemption: true } },
+    { name: "atomics + preemption", opts: { rewriteAtomics: true, preemption: true } },
+  ];
+  for (const v of variants) {
+    const times: number[] = [];
+    let out = synth;
+    let stats = {};
+    for (let r = 0; r < 5; r++) {
+      const t = performance.now();
+      const res = instrument(synth, v.opts);
+      times.push(performance.now() - t);
+      out = res.bytes;
+      stats = res.stats;
+    }
+    const tv = performance.now();
+    const valid = Wasm.validate(out);
+    const validateMs = performance.now() - tv;
+    if (!valid) throw new Error(`${v.name}: output does not validate`);
+    const ms = median(times);
+    rows.push({
+      variant: v.name, inputMB: +(synth.length / 1048576).toFixed(2), outputMB: +(out.length / 1048576).toFixed(2),
+      medianMs: +ms.toFixed(1), MBps: +(synth.length / 1048576 / (ms / 1000)).toFixed(1),
+      validateOutputMs: +validateMs.toFixed(1), stats,
+    });
+  }
+  return { generateMs: +genMs.toFixed(1), rows };
+}
+
+// --- 2. runtime overhead ------------------------------------------------------------------------
+interface Workload { name: string; bytes: Uint8Array; fn: string; arg: number; wasi: boolean }
+
+function microModule(): Uint8Array {
+  const m = new ModuleBuilder();
+  const ii = m.type([T.i32], [T.i32]);
+  // Tightest possible loop: the check is a large share of each iteration (worst case).
+  const sum = m.func(ii, [
+    I.block(), I.loop(),
+    I.localGet(1), I.localGet(0), I.i32GeU, I.brIf(1),
+    I.localGet(2), I.localGet(1), I.i32Add, I.localGet(1), I.i32Const(13), I.i32Rotl, I.i32Xor, I.localSet(2),
+    I.localGet(1), I.i32Const(1), I.i32Add, I.localSet(1),
+    I.br(0), I.end, I.end, I.localGet(2),
+  ], [[2, T.i32]]);
+  // A nested loop where the inner loop does a little more work.
+  const nested = m.func(ii, [
+    I.block(), I.loop(),
+    I.localGet(1), I.localGet(0), I.i32GeU, I.brIf(1),
+    I.i32Const(0), I.localSet(3),
+    I.block(), I.loop(),
+    I.localGet(3), I.i32Const(64), I.i32GeU, I.brIf(1),
+    I.localGet(2), I.i32Const(31), I.i32Mul, I.localGet(3), I.i32Add, I.localGet(1), I.i32Xor, I.localSet(2),
+    I.localGet(3), I.i32Const(1), I.i32Add, I.localSet(3),
+    I.br(0), I.end, I.end,
+    I.localGet(1), I.i32Const(1), I.i32Add, I.localSet(1),
+    I.br(0), I.end, I.end, I.localGet(2),
+  ], [[3, T.i32]]);
+  m.export("sum", "func", sum);
+  m.export("nested", "func", nested);
+  return m.build();
+}
+
+type Runner = () => number;
+
+async function instantiate(bytes: Uint8Array, w: Workload): Promise<{ run: Runner; yields: () => number }> {
+  let yields = 0;
+  const state: { fuel?: WasmGlobal } = {};
+  const imports: Record<string, Record<string, unknown>> = {
+    occlum: { yield_check: () => { yields++; if (state.fuel) state.fuel.value = FUEL; } },
+  };
+  if (w.wasi) {
+    const { WASI } = await import("node:wasi");
+    imports.wasi_snapshot_preview1 = new WASI({ version: "preview1", returnOnExit: true }).wasiImport;
+  }
+  const inst = new Wasm.Instance(new Wasm.Module(bytes), imports);
+  state.fuel = inst.exports[FUEL_EXPORT] as WasmGlobal | undefined;
+  const f = inst.exports[w.fn] as (x: number) => number;
+  return { run: () => f(w.arg), yields: () => yields };
+}
+
+async function overhead() {
+  const workloads: Workload[] = [];
+  const micro = microModule();
+  workloads.push({ name: "raw: tight loop (1e8 iters)", bytes: micro, fn: "sum", arg: 100_000_000, wasi: false });
+  workloads.push({ name: "raw: nested loops (64x1.5e6)", bytes: micro, fn: "nested", arg: 1_500_000, wasi: false });
+  try {
+    const guest = await buildGuest(path.join(here, "cpu.c"), { mode: "wasip1", flags: ["-O2"] });
+    const bytes = new Uint8Array(readFileSync(guest));
+    workloads.push({ name: "C: sha256 (64 KiB x 150)", bytes, fn: "sha256_bench", arg: 150, wasi: true });
+    workloads.push({ name: "C: quicksort 262144 ints", bytes, fn: "sort_bench", arg: 262_144, wasi: true });
+    workloads.push({ name: "C: recursive fib(34)", bytes, fn: "fib", arg: 34, wasi: true });
+  } catch (e) {
+    console.error(`C guest not built (${(e as Error).message.split("\n")[0]}); raw workloads only`);
+  }
+  const styles: (CheckStyle | "none")[] = ["none", "local-counter", "global"];
+  const rows: Record<string, unknown>[] = [];
+  for (const w of workloads) {
+    const runners = new Map<string, { run: Runner; yields: () => number }>();
+    for (const s of styles) {
+      const bytes = s === "none" ? w.bytes
+        : instrument(w.bytes, { rewriteAtomics: true, preemption: true, checkStyle: s, initialFuel: FUEL }).bytes;
+      runners.set(s, await instantiate(bytes, w));
+    }
+    // Warm up (tier-up to the optimizing compiler) and check every variant computes the same.
+    const expect = runners.get("none")!.run();
+    for (const [s, r] of runners) {
+      for (let i = 0; i < 2; i++) {
+        const got = r.run();
+        if (got !== expect) throw new Error(`${w.name}: ${s} computed ${got}, expected ${expect}`);
+      }
+    }
+    const times = new Map<string, number[]>(styles.map((s) => [s, []]));
+    for (let rep = 0; rep < REPS; rep++) {
+      for (const s of rep % 2 ? [...styles].reverse() : styles) {
+        const t = performance.now();
+        runners.get(s)!.run();
+        times.get(s)!.push(performance.now() - t);
+      }
+    }
+    const base = median(times.get("none")!);
+    const row: Record<string, unknown> = { workload: w.name, baseMs: +base.toFixed(1) };
+    for (const s of styles.slice(1)) {
+      const m = median(times.get(s)!);
+      row[`${s}Ms`] = +m.toFixed(1);
+      row[`${s}Overhead%`] = +((m / base - 1) * 100).toFixed(1);
+      row[`${s}Yields/run`] = Math.round(runners.get(s)!.yields() / (REPS + 2));
+    }
+    rows.push(row);
+  }
+  return rows;
+}
+
+const tp = throughput();
+const ov = await overhead();
+const result = {
+  date: new Date().toISOString(), node: process.version, reps: REPS, fuelPerSlice: FUEL, throughput: tp, overhead: ov,
+};
+const outDir = path.join(here, "..", "results");
+mkdirSync(outDir, { recursive: true });
+writeFileSync(path.join(outDir, "instrument.json"), JSON.stringify(result, null, 2) + "\n");
+console.log(`synthetic module generated in ${tp.generateMs} ms`);
+console.table(tp.rows.map(({ stats: _s, ...r }) => r));
+console.table(ov);
+console.log(`wrote ${path.relative(process.cwd(), path.join(outDir, "instrument.json"))}`);

@@ -1,0 +1,264 @@
+/**
+ * Boot: run a program of a built instance, as `occlum run <path> [args]` does.
+ *
+ *   runInstance({ instanceDir, path, args, stdio, env }) => Promise<number>   (the exit code)
+ *
+ * Steps: check the instance is built (build/.Occlum_sys.json, Occlum's internal config); read
+ * its app stage (entry points, mounts) and env; mount the file systems (createVfs); check the
+ * program path as Occlum's LibOS does (absolute, no `..`, inside an entry point, exists, is a
+ * WebAssembly command) else exit 127 with a one-line message; build the environment (env.default,
+ * then the host variables env.untrusted names); wire stdio to the host streams; run; shut down.
+ *
+ * Exit code (Occlum's occlum-run, spec §3.6): a normal exit gives `status & 0x7F` (exit(200) → 72:
+ * kept as Occlum does, so codes above 127 always mean a signal), death by signal N gives 128 + N.
+ * A trap kills the process with SIGSEGV/SIGFPE/SIGILL (139/136/132) after one line naming the trap
+ * and the wasm function. A guest never crashes the host; a LibOS failure is exit 1.
+ */
+import { readFile, stat } from "node:fs/promises";
+import path from "node:path";
+import type { Readable, Writable } from "node:stream";
+import { createVfs, type MountSpec, type VfsService } from "./fs/index.ts";
+import { ConsoleInput, ConsoleOutput } from "./fs/console.ts";
+import type { OpenFile } from "./fs/types.ts";
+import type { FileSystemService, Kernel } from "./kernel.ts";
+import { Logger, LogLevel } from "./log.ts";
+import { ProcessTable } from "./process/process-table.ts";
+import { createProcess, runProcess, type ProcessResult } from "./process/run.ts";
+import { hostExitCode } from "./process/exit.ts";
+import { compileProgram, readProgramFile, ExecFormatError } from "./loader/loader.ts";
+import { Errno, SysError, errnoName } from "./syscall/errno.ts";
+import { Signal } from "./syscall/abi.ts";
+import { monotonicNs } from "./sched/clock.ts";
+
+export interface RunOptions {
+  /** The Occlum instance directory (the one `occlum new`/`init` made and `occlum build` built). */
+  instanceDir: string;
+  /** Program path inside the instance's file system (absolute, under an entry point). */
+  path: string;
+  /** Arguments after the path (argv[0] is the path). */
+  args?: readonly string[];
+  /** Host streams for the guest's stdio (default: this process's). stdin may be fixed bytes. */
+  stdio?: { stdin?: Readable | Uint8Array | string; stdout?: Writable; stderr?: Writable };
+  /** The host environment env.untrusted picks from (default process.env). */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Logger (default: OCCLUM_LOG_LEVEL from `env`, to this process's stderr). */
+  logger?: Logger;
+  /** Kill the program with SIGKILL when aborted (exit code 137). */
+  signal?: AbortSignal;
+  /** Extra open files installed at fds 4, 5... (sockets the host hands in). */
+  extraFiles?: readonly { file: OpenFile; rights: number }[];
+  /** Recompute the image layer's MAC at boot (default true). */
+  verifyImage?: boolean;
+}
+
+/** The parts of build/.Occlum_sys.json the LibOS reads. */
+interface SysConfig {
+  env: { default: string[]; untrusted: string[] };
+  app: { stage: string; entry_points: unknown; mount: MountSpec[] }[];
+}
+
+/** A user-caused failure to start: one line on stderr, exit code. */
+class StartError extends Error {
+  readonly code: number;
+  constructor(message: string, code: number) {
+    super(message);
+    this.code = code;
+  }
+}
+
+const NOT_BUILT = 'Error: the Occlum image and enclave are not built yet. Need to run "occlum build" first.';
+
+export async function runInstance(opts: RunOptions): Promise<number> {
+  const hostEnv = opts.env ?? process.env;
+  const stderr = opts.stdio?.stderr ?? process.stderr;
+  const log = opts.logger ?? Logger.fromEnv(hostEnv as NodeJS.ProcessEnv);
+  let vfs: VfsService | undefined;
+  try {
+    const sys = await readSysConfig(opts.instanceDir);
+    const app = sys.app.find((a) => a.stage === "app");
+    if (!app) throw new StartError("Error: build/.Occlum_sys.json has no app stage", 1);
+    const entryPoints = checkEntryPoints(app.entry_points);
+    const exe = checkProgramPath(opts.path, entryPoints);
+    const env = mergeEnv(sys.env, hostEnv);
+
+    const processes = new ProcessTable(monotonicNs());
+    try {
+      vfs = await createVfs(app.mount, { instanceDir: opts.instanceDir, processInfo: processes, ...(opts.verifyImage !== undefined ? { verifyImage: opts.verifyImage } : {}) });
+    } catch (e) {
+      throw new StartError(`Error: failed to mount the file systems: ${messageOf(e)}`, 1);
+    }
+    return await runProgram({
+      fs: vfs, processes, exe, argv: [exe, ...(opts.args ?? [])], env, log, stderr,
+      stdio: [
+        new ConsoleInput(opts.stdio?.stdin ?? process.stdin, "/dev/stdin"),
+        new ConsoleOutput(opts.stdio?.stdout ?? process.stdout, "/dev/stdout"),
+        new ConsoleOutput(stderr, "/dev/stderr"),
+      ],
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.extraFiles ? { extraFiles: opts.extraFiles } : {}),
+    });
+  } catch (e) {
+    if (e instanceof StartError) {
+      stderr.write(e.message + "\n");
+      return e.code;
+    }
+    log.error(`LibOS failure: ${(e as Error)?.stack ?? String(e)}`);
+    stderr.write(`Error: ${messageOf(e)}\n`);
+    return 1;
+  } finally {
+    await vfs?.close().catch((e: unknown) => log.error(`unmount failed: ${messageOf(e)}`));
+  }
+}
+
+export interface ProgramOptions {
+  /** The mounted file systems. */
+  fs: FileSystemService;
+  /** The process table to use (procfs of `fs` should read this one); a new one by default. */
+  processes?: ProcessTable;
+  exe: string;
+  argv: string[];
+  env: string[];
+  stdio: readonly [OpenFile, OpenFile, OpenFile];
+  /** Where start-up errors and trap reports go. */
+  stderr: Writable;
+  log: Logger;
+  signal?: AbortSignal;
+  extraFiles?: readonly { file: OpenFile; rights: number }[];
+}
+
+/**
+ * Load and run one program on already-mounted file systems (the part of runInstance after the
+ * config; also what tests and `occlum exec` use). Returns the host exit code.
+ */
+export async function runProgram(o: ProgramOptions): Promise<number> {
+  const { exe, log, stderr } = o;
+  const processes = o.processes ?? new ProcessTable(monotonicNs());
+  const kernel: Kernel = { fs: o.fs, log, processes, trace: log.enabled(LogLevel.trace) };
+  try {
+    let bytes: Uint8Array;
+    try {
+      bytes = await readProgramFile(o.fs.forProcess(0), exe);
+    } catch (e) {
+      throw new StartError(`Error: ${exe}: cannot execute: ${describeErrno(e)}`, 127);
+    }
+    let program;
+    try {
+      program = await compileProgram(bytes);
+    } catch (e) {
+      if (e instanceof ExecFormatError) throw new StartError(`Error: ${exe}: ${e.message}`, 127);
+      throw e;
+    }
+    const proc = await createProcess(kernel, { exe, argv: o.argv, env: o.env, stdio: o.stdio, ...(o.extraFiles ? { extraFiles: o.extraFiles } : {}) });
+    log.info(`pid ${proc.pid}: ${exe} started`);
+    const onAbort = (): void => proc.exit({ kind: "signal", signo: Signal.KILL });
+    o.signal?.addEventListener("abort", onAbort, { once: true });
+    if (o.signal?.aborted) onAbort();
+    let result: ProcessResult;
+    try {
+      result = await runProcess(proc, program);
+    } finally {
+      o.signal?.removeEventListener("abort", onAbort);
+    }
+    if (result.trap) {
+      const where = result.trap.func ? ` in wasm function ${result.trap.func}` : "";
+      stderr.write(`Error: ${exe} (pid ${proc.pid}) killed by ${signalName(result.status)}: ${result.trap.message}${where}\n`);
+    }
+    log.info(`pid ${proc.pid}: exited ${JSON.stringify(result.status)}`);
+    return hostExitCode(result.status);
+  } catch (e) {
+    if (e instanceof StartError) {
+      stderr.write(e.message + "\n");
+      return e.code;
+    }
+    throw e;
+  } finally {
+    for (const f of o.stdio) await f.release();
+  }
+}
+
+async function readSysConfig(instanceDir: string): Promise<SysConfig> {
+  const file = path.join(instanceDir, "build", ".Occlum_sys.json");
+  let text: string;
+  try {
+    if (!(await stat(file)).isFile()) throw new Error();
+    text = await readFile(file, "utf8");
+  } catch {
+    throw new StartError(NOT_BUILT, 1);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new StartError(`Error: build/.Occlum_sys.json is not valid JSON: ${messageOf(e)}`, 1);
+  }
+  const c = raw as Partial<SysConfig>;
+  const env = c.env as Partial<SysConfig["env"]> | undefined;
+  if (!env || !Array.isArray(env.default) || !Array.isArray(env.untrusted)) {
+    throw new StartError('Error: build/.Occlum_sys.json: "env" needs "default" and "untrusted" arrays', 1);
+  }
+  if (!Array.isArray(c.app)) throw new StartError('Error: build/.Occlum_sys.json: missing "app"', 1);
+  return c as SysConfig;
+}
+
+function checkEntryPoints(v: unknown): string[] {
+  if (!Array.isArray(v) || v.some((e) => typeof e !== "string")) {
+    throw new StartError("Error: entry_points must be an array of absolute paths", 1);
+  }
+  for (const e of v as string[]) if (!e.startsWith("/")) throw new StartError(`Error: entry point must be an absolute path: ${e}`, 1);
+  return v as string[];
+}
+
+function components(p: string): string[] {
+  return p.split("/").filter((c) => c !== "" && c !== ".");
+}
+
+/** Occlum's checks, in its order: absolute, no "..", under an entry point (component-wise). */
+export function checkProgramPath(p: string, entryPoints: readonly string[]): string {
+  if (!p.startsWith("/")) throw new StartError(`Error: ${p}: program path must be absolute`, 127);
+  const parts = components(p);
+  if (parts.includes("..")) throw new StartError(`Error: ${p}: program path must not contain ".."`, 127);
+  const ok = entryPoints.some((e) => {
+    const ep = components(e);
+    return ep.length <= parts.length && ep.every((c, i) => parts[i] === c);
+  });
+  if (!ok) throw new StartError(`Error: ${p}: program path is NOT a valid entry point`, 127);
+  return "/" + parts.join("/");
+}
+
+/** env.default entries not overridden, then the host's values of the env.untrusted names (spec §3.5). */
+export function mergeEnv(cfg: SysConfig["env"], host: Readonly<Record<string, string | undefined>>): string[] {
+  const trusted = new Map<string, string>();
+  for (const kv of cfg.default) {
+    const i = kv.indexOf("=");
+    if (i > 0) trusted.set(kv.slice(0, i), kv);
+  }
+  const untrusted: string[] = [];
+  for (const name of cfg.untrusted) {
+    const value = host[name];
+    if (value === undefined) continue;
+    trusted.delete(name);
+    untrusted.push(`${name}=${value}`);
+  }
+  return [...trusted.values(), ...untrusted];
+}
+
+function describeErrno(e: unknown): string {
+  if (e instanceof SysError) {
+    const text: Partial<Record<number, string>> = {
+      [Errno.NOENT]: "No such file or directory", [Errno.ACCES]: "Permission denied",
+      [Errno.NOTDIR]: "Not a directory", [Errno.LOOP]: "Too many levels of symbolic links",
+    };
+    return text[e.errno] ?? errnoName(e.errno);
+  }
+  return messageOf(e);
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+const signalNames: Record<number, string> = { 4: "SIGILL", 6: "SIGABRT", 8: "SIGFPE", 9: "SIGKILL", 11: "SIGSEGV", 15: "SIGTERM" };
+
+function signalName(s: ProcessResult["status"]): string {
+  return s.kind === "signal" ? (signalNames[s.signo] ?? `signal ${s.signo}`) : `exit ${s.code}`;
+}

@@ -1,0 +1,112 @@
+/**
+ * The content MAC of a layer stored as a host directory tree: SHA-256 over a canonical
+ * serialization, first 16 bytes in Occlum's MAC format ("xx-xx-...", 47 chars).
+ *
+ * Serialization, entries in pre-order with siblings sorted by the bytes of their names (the
+ * root itself excluded), each entry:
+ *   u32 len, path bytes (relative, "/"-separated, UTF-8) | u8 type (1 dir, 2 file, 3 symlink)
+ *   | u32 permission bits (mode & 0o7777)
+ *   | file: u64 size, contents | symlink: u32 len, target bytes
+ * (integers big-endian). Anything else in the tree (FIFOs, sockets, devices) is an error.
+ * Hosts' timestamps and owners are not covered (they do not survive a copy).
+ */
+import { createHash, type Hash } from "node:crypto";
+import { constants as C } from "node:fs";
+import * as fsp from "node:fs/promises";
+import * as path from "node:path";
+
+export const MAC_RE = /^[0-9a-f]{2}(-[0-9a-f]{2}){15}$/;
+
+export function formatMac(bytes: Uint8Array): string {
+  return [...bytes.subarray(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("-");
+}
+
+function u32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n);
+  return b;
+}
+
+function byteCompare(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+async function hashFile(h: Hash, file: string, size: bigint): Promise<void> {
+  const sz = Buffer.alloc(8);
+  sz.writeBigUInt64BE(size);
+  h.update(sz);
+  const fh = await fsp.open(file, C.O_RDONLY | C.O_NOFOLLOW);
+  try {
+    const buf = Buffer.alloc(1 << 20);
+    let total = 0n;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      h.update(buf.subarray(0, bytesRead));
+      total += BigInt(bytesRead);
+    }
+    if (total !== size) throw new Error(`file changed while hashing: ${file}`);
+  } finally {
+    await fh.close();
+  }
+}
+
+async function walk(h: Hash, root: string, rel: string): Promise<void> {
+  const dir = path.join(root, rel);
+  const names = (await fsp.readdir(dir)).sort(byteCompare);
+  for (const name of names) {
+    const relPath = rel ? `${rel}/${name}` : name;
+    const full = path.join(dir, name);
+    const st = await fsp.lstat(full, { bigint: true });
+    const p = Buffer.from(relPath);
+    h.update(u32(p.length));
+    h.update(p);
+    const perm = u32(Number(st.mode) & 0o7777);
+    if (st.isDirectory()) {
+      h.update(Buffer.from([1]));
+      h.update(perm);
+      await walk(h, root, relPath);
+    } else if (st.isFile()) {
+      h.update(Buffer.from([2]));
+      h.update(perm);
+      await hashFile(h, full, st.size);
+    } else if (st.isSymbolicLink()) {
+      h.update(Buffer.from([3]));
+      h.update(perm);
+      const t = Buffer.from(await fsp.readlink(full));
+      h.update(u32(t.length));
+      h.update(t);
+    } else {
+      throw new Error(`unsupported file type in layer: ${full}`);
+    }
+  }
+}
+
+/** The MAC of the tree under `root` (Occlum format). */
+export async function computeTreeMac(root: string): Promise<string> {
+  const h = createHash("sha256");
+  h.update("occlum-ts layer v1\0");
+  await walk(h, root, "");
+  return formatMac(h.digest());
+}
+
+export class ImageMacError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ImageMacError";
+  }
+}
+
+/** Recompute the MAC of `root`; throws ImageMacError when it differs from `mac`. */
+export async function verifyTreeMac(root: string, mac: string): Promise<void> {
+  if (!MAC_RE.test(mac)) throw new ImageMacError(`invalid image MAC "${mac}" in the configuration (instance not built?)`);
+  let actual: string;
+  try {
+    actual = await computeTreeMac(root);
+  } catch (e) {
+    throw new ImageMacError(`cannot verify the image at ${root}: ${(e as Error).message}`);
+  }
+  if (actual !== mac) {
+    throw new ImageMacError(`the image at ${root} was modified after the build (MAC ${actual}, expected ${mac}): rebuild with \`occlum build\``);
+  }
+}

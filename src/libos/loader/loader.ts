@@ -1,0 +1,136 @@
+/**
+ * The loader: from a program file in the VFS to a compiled module plus its import object.
+ *
+ * - Validation: a file that is not WebAssembly is an exec format error (ENOEXEC; the runner exits
+ *   127 as Occlum does for a program it cannot start); a module that fails to compile is too.
+ * - Compile cache: modules are compiled once per content hash (SHA-256) and shared by every
+ *   process that runs the same program, in every kernel of this Node process.
+ * - Imports: every `wasi_snapshot_preview1` function comes from the syscall table; any other
+ *   function import gets a stub returning ENOSYS (logged once per program), so instantiation never
+ *   fails for a call we lack; an imported memory is created with the module's declared limits.
+ */
+import { createHash } from "node:crypto";
+import { Errno, SysError, sysErr } from "../syscall/errno.ts";
+import { FileType, type OpenFile, type Vfs } from "../fs/types.ts";
+import { Wasm, type ImportObject, type WasmMemory, type WasmModule } from "../wasm.ts";
+import { ExecFormatError, isWasm, readImports, type ImportInfo, type ValType } from "./wasm-info.ts";
+import { wasiRows } from "../syscall/table.ts";
+import { importFunction, type SyscallContext } from "../syscall/dispatch.ts";
+import { MODULE } from "../syscall/abi.ts";
+import type { Logger } from "../log.ts";
+
+export interface Program {
+  readonly module: WasmModule;
+  readonly imports: readonly ImportInfo[];
+  readonly sha256: string;
+  /** Imports we stub with ENOSYS ("module.name"). */
+  readonly unsupported: readonly string[];
+}
+
+const cache = new Map<string, Promise<Program>>();
+
+/** Statistics for tests and benches. */
+export const loaderStats = { compiles: 0 };
+
+export function compileProgram(bytes: Uint8Array): Promise<Program> {
+  if (!isWasm(bytes)) return Promise.reject(new ExecFormatError("exec format error (not a WebAssembly module)"));
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  let p = cache.get(sha256);
+  if (!p) {
+    p = compileOnce(bytes, sha256);
+    cache.set(sha256, p);
+    p.catch(() => cache.delete(sha256));
+  }
+  return p;
+}
+
+async function compileOnce(bytes: Uint8Array, sha256: string): Promise<Program> {
+  let imports: ImportInfo[];
+  let module: WasmModule;
+  try {
+    imports = readImports(bytes);
+    loaderStats.compiles++;
+    module = await Wasm.compile(bytes);
+  } catch (e) {
+    if (e instanceof ExecFormatError) throw e;
+    throw new ExecFormatError(`exec format error (${(e as Error).message})`);
+  }
+  const exports = new Set(Wasm.Module.exports(module).map((e) => e.name));
+  if (!exports.has("_start")) throw new ExecFormatError("exec format error (no _start export: not a WASI command)");
+  const unsupported: string[] = [];
+  for (const imp of imports) {
+    if (imp.kind === "function" && !(imp.module === MODULE && wasiRows.has(imp.name))) unsupported.push(`${imp.module}.${imp.name}`);
+    if (imp.kind === "table" || imp.kind === "global" || imp.kind === "tag") {
+      throw new ExecFormatError(`exec format error (unsupported import: ${imp.kind} ${imp.module}.${imp.name})`);
+    }
+  }
+  return { module, imports, sha256, unsupported };
+}
+
+/** Read a whole program file through the VFS (EACCES for a directory, as execve). */
+export async function readProgramFile(vfs: Vfs, path: string): Promise<Uint8Array> {
+  const f: OpenFile = await vfs.openAbsolute(path, { oflags: 0, fdflags: 0, read: true, write: false, followSymlinks: true });
+  try {
+    if (f.filetype === FileType.DIRECTORY) throw sysErr(Errno.ACCES, "is a directory");
+    const st = await f.stat();
+    const size = Number(st.size);
+    const out = new Uint8Array(size);
+    let off = 0;
+    while (off < size) {
+      const n = await f.pread([out.subarray(off)], BigInt(off));
+      if (n === 0) break;
+      off += n;
+    }
+    return off === size ? out : out.subarray(0, off);
+  } finally {
+    await f.release();
+  }
+}
+
+function enosysResult(results: readonly ValType[]): unknown {
+  const r = results[0];
+  if (r === undefined) return undefined;
+  if (r === "i32") return Errno.NOSYS;
+  if (r === "i64") return BigInt(Errno.NOSYS);
+  if (r === "f32" || r === "f64") return 0;
+  return null;
+}
+
+export interface Linked {
+  imports: ImportObject;
+  /** The memory the module imports, if it imports one (else it exports its own). */
+  memory: WasmMemory | undefined;
+}
+
+/** Build the import object of one thread of a program. */
+export function linkImports(program: Program, ctx: SyscallContext, log: Logger, trace: boolean): Linked {
+  const imports: ImportObject = {};
+  let memory: WasmMemory | undefined;
+  for (const imp of program.imports) {
+    const ns = (imports[imp.module] ??= {});
+    if (imp.kind === "function") {
+      const row = imp.module === MODULE ? wasiRows.get(imp.name) : undefined;
+      if (row) {
+        ns[imp.name] = importFunction(ctx, row, trace);
+      } else {
+        const value = enosysResult(imp.type.results);
+        const label = `${imp.module}.${imp.name}`;
+        ns[imp.name] = () => {
+          if (trace) log.traceRaw(`[pid ${ctx.t.process.pid}:${ctx.t.tid}] ${label}(...) = -1 ENOSYS (not implemented)`);
+          return value;
+        };
+      }
+    } else if (imp.kind === "memory") {
+      memory = new Wasm.Memory({ initial: imp.initial, ...(imp.maximum !== undefined ? { maximum: imp.maximum } : {}), shared: imp.shared });
+      ns[imp.name] = memory;
+    }
+  }
+  if (program.unsupported.length > 0) log.warn(`unsupported imports stubbed with ENOSYS: ${program.unsupported.join(", ")}`);
+  return { imports, memory };
+}
+
+export function isExecFormatError(e: unknown): e is ExecFormatError {
+  return e instanceof ExecFormatError;
+}
+
+export { ExecFormatError, SysError };
