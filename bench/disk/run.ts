@@ -13,7 +13,8 @@
  * phase syncs every `sync-every` bytes and at its end (the durability contract is the same for
  * all devices). MiB = 2^20 bytes. The host page cache is warm (no O_DIRECT, no cache drop).
  * Write amplification = host bytes written (all host files of the device) / bytes written by
- * the workload. Results: bench/results/disk.json, and a markdown table on stdout.
+ * the workload. Results: bench/results/disk.json, a chart bench/results/disk.svg, and a
+ * markdown table on stdout.
  */
 
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -25,6 +26,7 @@ import { HostIoQueue } from "../../src/block/host-io.ts";
 import { Rng } from "../../src/block/testing/rng.ts";
 import { markdownTable, runPhase, STANDARD_PHASES, type PhaseResult } from "../../src/block/tool/fio.ts";
 import { pfsSpec, rawSpec, swornSpec, type DeviceSpec } from "./devices.ts";
+import { svgChart } from "./plot.ts";
 import { runTransientBench, transientTable } from "./transient.ts";
 
 interface Options {
@@ -125,10 +127,12 @@ async function main(): Promise<void> {
   await mkdir(outDir, { recursive: true });
   const out = path.join(outDir, "disk.json");
   await writeFile(out, JSON.stringify({ date: new Date().toISOString(), options: o, node: process.version, results, transient }, null, 2) + "\n");
+  const svg = path.join(outDir, "disk.svg");
+  await writeFile(svg, svgChart(results, header(o)));
   const security = transient.length
     ? `\n\nTransient-snapshot replay (CVE-2022-27499), seeded workload of ${o.transientOps} ops, image captured after every host write:\n\n${transientTable(transient)}`
     : "";
-  process.stdout.write(header(o) + "\n\n" + markdownTable(results) + security + "\n\n" + `results: ${out}\n`);
+  process.stdout.write(header(o) + "\n\n" + markdownTable(results) + security + "\n\n" + `results: ${out}, chart: ${svg}\n`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {

@@ -180,7 +180,7 @@ test("occlum build --sgx-mode SIM with feature.enable_edmm: builds as Occlum, wi
   writeFileSync(file, read(file).replace('"enable_edmm": false', '"enable_edmm": true'));
   const r = occlum(dir, ["build", "--sgx-mode", "SIM"]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /^Occlum\.json:45:24: warning: feature\.enable_edmm: true under --sgx-mode SIM: .*ENOMEM/m);
+  assert.match(r.stderr, /^Occlum\.json:42:24: warning: feature\.enable_edmm: true under --sgx-mode SIM: .*ENOMEM/m);
   assert.match(r.stdout, /SGX mode: SIM\nBuild on platform WITH EDMM support\n/);
   assert.match(r.stdout, /EDMM: on, because feature\.enable_edmm is true in Occlum\.json \(forces the EDMM layout even under --sgx-mode SIM\)/);
   assert.equal(read(dir, ".sgx_mode"), "SIM\n");

@@ -189,3 +189,28 @@ test("adversarial write-stream cuts expose many never-synced PFS states", async 
   );
   assert.ok(r.failures.length >= 5, `${r.failures.length} transient states of ${r.pointsTested} cut points`);
 });
+
+test("LRU cache: clean nodes are evicted silently; only a dirty LRU tail forces an internal flush", async () => {
+  const { file, disk } = await freshDisk(2000, 8);
+  for (let i = 0; i < 2000; i += 50) await disk.write(i, block(i));
+  await disk.sync();
+  const flushes = disk.stats.internalFlushes;
+  const writesBefore = file.stats.writeOps;
+  // Reads of the 40 written blocks (over all MHT subtrees), twice: the 8-node cache churns but
+  // nothing is dirty, so nothing is written.
+  const missesBefore = disk.stats.cacheMisses;
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < 2000; i += 50) {
+      const b = new Uint8Array(BLOCK_SIZE);
+      await disk.read(i, b);
+      assert.deepEqual(b, block(i));
+    }
+  }
+  assert.equal(disk.stats.internalFlushes, flushes);
+  assert.equal(file.stats.writeOps, writesBefore);
+  assert.ok(disk.stats.cacheMisses - missesBefore >= 80, `misses ${disk.stats.cacheMisses - missesBefore}`);
+  // Writes to scattered blocks dirty more nodes than the cache holds: internal flushes follow.
+  for (let i = 0; i < 40; i++) await disk.write((i * 53) % 2000, block(5000 + i));
+  assert.ok(disk.stats.internalFlushes > flushes);
+  await disk.close();
+});

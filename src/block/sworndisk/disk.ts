@@ -20,7 +20,7 @@
 import { BLOCK_SIZE, BlockError, checkRange, type BlockDevice, type Lba } from "../block-device.ts";
 import type { HostFile } from "../host-file.ts";
 import type { TrustedCounterStore } from "./counter.ts";
-import { decryptData, encryptData, IV_LEN, KEY_LEN, randomPool, TAG_LEN, bytesEqual } from "./crypto.ts";
+import { decryptData, IV_LEN, KEY_LEN, randomPool, TAG_LEN, bytesEqual } from "./crypto.ts";
 import { BlockIo } from "./io.ts";
 import { emptyWal, Journal, type WalDesc } from "./journal.ts";
 import { computeLayout, decodeSuperblock, encodeSuperblock, newSuperblock, regions, type LayoutOptions, type Superblock } from "./layout.ts";
@@ -110,7 +110,7 @@ export class SwornDisk implements BlockDevice {
     this.ids = ids;
     this.counter = opts.counterStore;
     this.S = sb.segBlocks;
-    this.dlog = new DataLog(io, space);
+    this.dlog = new DataLog(io, space, (hba, tag) => this.sealed(hba, tag));
     this.gcHeadroom = Math.max(3, Math.floor((sb.dataSegs - Math.ceil(sb.nblocks / this.S)) / 2));
     this.rootKey = opts.rootKey;
   }
@@ -251,19 +251,28 @@ export class SwornDisk implements BlockDevice {
     for (let i = 0; i < n; i++) {
       let off = dlog.nextSlot();
       if (off < 0) off = await this.nextDataSeg();
-      const r = randomPool.take(KEY_LEN + IV_LEN);
-      const key = r.subarray(0, KEY_LEN);
-      const iv = r.subarray(KEY_LEN);
-      const tag = encryptData(key, iv, buf.subarray(i * BLOCK_SIZE, (i + 1) * BLOCK_SIZE), dlog.slot(off));
-      const hba = dlog.take(off);
+      const kiv = dlog.keyIv(off);
+      kiv.set(randomPool.take(KEY_LEN + IV_LEN));
+      dlog.slot(off).set(buf.subarray(i * BLOCK_SIZE, (i + 1) * BLOCK_SIZE));
+      const hba = dlog.takePlain(off);
       this.remap(lba + i, hba);
-      mem.putFields(lba + i, hba, key, iv, tag);
+      // The tag arrives when the staged batch is encrypted (sealed()).
+      mem.putFields(lba + i, hba, kiv.subarray(0, KEY_LEN), kiv.subarray(KEY_LEN), NO_TAG);
     }
     this.stats.userBlocksWritten += n;
     this.sinceSync += n;
   }
 
-  /** Point `lba` at `hba` (0 = unmapped), releasing the block it pointed at. */
+  /** A staged block was encrypted: store its tag in the record, if the block is still current. */
+  private sealed(hba: number, tag: Uint8Array): void {
+    const lba = this.space.rev[hba - this.space.segBase]!;
+    if (lba < 0 || this.fwd[lba] !== hba) return; // overwritten or trimmed meanwhile: dead block
+    const slot = this.lsm.mem.get(lba);
+    if (slot < 0 || this.lsm.mem.hbaAt(slot) !== hba) throw new BlockError("Corrupted", `staged block of LBA ${lba} lost its MemTable record`);
+    this.lsm.mem.vals.set(tag, slot * VALUE_SIZE + V_TAG);
+  }
+
+    /** Point `lba` at `hba` (0 = unmapped), releasing the block it pointed at. */
   private remap(lba: number, hba: number): void {
     const old = this.fwd[lba]!;
     if (old !== 0) this.space.release(old);
@@ -409,6 +418,7 @@ export class SwornDisk implements BlockDevice {
 
   private async maybeFlushMem(): Promise<void> {
     if (this.lsm.mem.size < this.lsm.opts.memtableRecords) return;
+    await this.dlog.seal(); // records must carry their tags before they go into an SST
     await this.lsm.flushMem();
     // The MemTable (including what the WAL logged) now lives in an SST: start a new WAL. The old
     // WAL stays intact on disk until the next sync commits the SST.
@@ -502,7 +512,8 @@ export class SwornDisk implements BlockDevice {
       const w = wants[i]!;
       const st = this.dlog.staged(w.hba);
       if (st) {
-        this.decrypt(w, st);
+        if (st.plain) w.out.set(st.data); // not yet encrypted: trusted memory
+        else this.decrypt(w, st.data);
         i++;
         continue;
       }
@@ -646,6 +657,8 @@ export interface SwornDiskInspect {
   journal: Record<string, number>;
   writes: Record<string, number>;
 }
+
+const NO_TAG = new Uint8Array(TAG_LEN);
 
 function cloneWal(w: WalDesc): WalDesc {
   return { id: w.id, key: w.key, segs: [...w.segs], nblocks: w.nblocks, tailTag: w.tailTag };

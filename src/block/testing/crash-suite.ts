@@ -10,7 +10,8 @@
  * tear it at a 512-byte sector) and everything after; then open the device on the surviving
  * bytes and compare every block. Accepted states: the last completed sync, or, if the cut fell
  * inside a sync, the state that sync was committing. By default all writes before K survive
- * (the adversarial cut); `durableOnly` keeps only writes covered by a completed host sync.
+ * (the adversarial cut); `durableOnly` keeps only writes covered by a completed host sync;
+ * `reorder` keeps those plus a random subset of the unsynced ones (tests write barriers).
  *
  * With the adversarial cut at every point this is also the transient-snapshot replay test of
  * secure-disk.md §5.5: the image after writes 1..K-1 is exactly what an adversary snapshotting
@@ -43,6 +44,10 @@ export interface CrashSuiteOptions extends Omit<WorkloadOptions, "weights"> {
   tear?: boolean;
   /** Keep only writes covered by a completed host sync (default false: keep all before K). */
   durableOnly?: boolean;
+  /** Keep writes covered by a completed host sync plus a random half of the later ones (the
+   * host may persist unsynced writes in any order: checks the disk's write barriers).
+   * Overrides durableOnly. */
+  reorder?: boolean;
   /** Stop collecting after this many failures (default 20). */
   maxFailures?: number;
 }
@@ -87,7 +92,12 @@ export async function runCrashSuite(target: CrashTarget, opts: CrashSuiteOptions
     const run = await runCut(target, base, ops, new CrashPlan({ crashAtWrite: k, tearBytes }));
     if (!run.plan.crashed) continue; // the run issued fewer writes this time
     result.pointsTested++;
-    const images = run.inner.map((f) => new MemHostFile(opts.durableOnly ? f.durableImage() : f.image()));
+    const images = run.inner.map(
+      (f) =>
+        new MemHostFile(
+          opts.reorder ? f.crashImage({ keep: () => rng.chance(0.5) }) : opts.durableOnly ? f.durableImage() : f.image(),
+        ),
+    );
     let dev: BlockDevice;
     try {
       dev = await target.open(images);

@@ -12,7 +12,6 @@
  */
 import * as path from "node:path";
 import { Errno, sysErr } from "../syscall/errno.ts";
-import type { Vfs } from "./types.ts";
 import { emptyProcessInfo, type ProcessInfoSource } from "./procfs/source.ts";
 import { DevFs } from "./devfs/devfs.ts";
 import { HostFs } from "./hostfs/hostfs.ts";
@@ -22,7 +21,7 @@ import { openDirLayerStore } from "./sefs/dir-layer-store.ts";
 import { verifyTreeMac } from "./sefs/tree-mac.ts";
 import { UnionFs } from "./unionfs/unionfs.ts";
 import type { FileSystemImpl } from "./vfs/inode.ts";
-import { VfsCore, type MountEntry } from "./vfs/vfs.ts";
+import { VfsCore, type MountEntry, type ProcessVfs } from "./vfs/vfs.ts";
 
 /** One mount object of the internal config (keys as Occlum writes them). */
 export interface MountSpec {
@@ -51,7 +50,7 @@ export interface CreateVfsOptions {
 
 export interface VfsService {
   /** The path-level service as seen by process `pid`. */
-  forProcess(pid: number): Vfs & { readonly ctx: { readonly pid: number } };
+  forProcess(pid: number): ProcessVfs;
   /** The mount table (as /proc/mounts shows it). */
   mounts(): MountEntry[];
   readonly core: VfsCore;
@@ -60,7 +59,7 @@ export interface VfsService {
 
 export const SUPPORTED_FS_TYPES = ["sefs", "hostfs", "ramfs", "unionfs", "devfs", "procfs"] as const;
 
-export interface FsFactoryContext {
+interface FsFactoryContext {
   opts: CreateVfsOptions;
   processInfo: ProcessInfoSource;
   core: () => VfsCore;

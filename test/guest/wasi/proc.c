@@ -2,6 +2,15 @@
 #include <stdlib.h>
 #include "check.h"
 
+// wasi-libc dropped proc_raise from its headers; the import itself is still preview 1.
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("proc_raise")))
+uint16_t raw_proc_raise(uint8_t sig);
+#define __wasi_proc_raise raw_proc_raise
+#define __WASI_SIGNAL_NONE 0
+#define __WASI_SIGNAL_TERM 15
+#define __WASI_SIGNAL_CHLD 16
+#define __WASI_SIGNAL_STOP 18
+
 int main(int argc, char **argv) {
   OK(__wasi_sched_yield());
   OK(__wasi_sched_yield());

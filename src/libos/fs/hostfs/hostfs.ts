@@ -13,6 +13,9 @@
  *   (which does not follow), and files are opened with O_NOFOLLOW (a symlink swapped in gives
  *   ELOOP) and O_NONBLOCK (a FIFO swapped in cannot block; non-regular files are refused).
  * Host I/O is asynchronous (node:fs/promises). Linux only (/proc/self/fd).
+ * As with openat-based sandboxes (cap-std, so wasmtime), a directory descriptor we hold stays
+ * usable if a third party on the host moves that directory elsewhere: the guest cannot do that,
+ * someone with write access to both places on the host can.
  *
  * Directory identity: a directory inode knows its path relative to `source`; the fs keeps the
  * current path of every directory inode it has seen (by host inode number), updated on renames
@@ -122,6 +125,9 @@ export class HostFs implements FileSystemImpl {
     }
     m.set(name, v);
   }
+
+  /** Read-only exclusive stores: directory listings by directory ino. */
+  readonly listings = new Map<bigint, ListEntry[]>();
 
   /** Bumped by every change: a lookup that raced with one does not cache its answer. */
   epoch = 0;
@@ -357,7 +363,10 @@ export class HostInode extends InodeBase {
     });
   }
 
-  override list(_ctx: FsCtx): Promise<ListEntry[]> {
+  override list(_ctx: FsCtx): ListEntry[] | Promise<ListEntry[]> {
+    const frozen = this.fs.readOnly && this.fs.exclusive;
+    const cached = frozen ? this.fs.listings.get(this.ino) : undefined;
+    if (cached) return cached;
     return this.inDir(async (d) => {
       const names = await fsp.readdir(d);
       const out: ListEntry[] = [];
@@ -372,6 +381,11 @@ export class HostInode extends InodeBase {
           }
         }));
         for (const e of batch) if (e) out.push(e);
+      }
+      // A read-only exclusive store never changes: keep the listing (bounded).
+      if (frozen) {
+        if (this.fs.listings.size >= 1024) this.fs.listings.clear();
+        this.fs.listings.set(this.ino, out);
       }
       return out;
     });

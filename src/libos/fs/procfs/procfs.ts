@@ -134,7 +134,7 @@ export class ProcInode extends InodeBase {
     return { dev: this.fs.dev, ino: this.ino, filetype: this.filetype, nlink: dir ? 2n : 1n, size: 0n, atim: t, mtim: t, ctim: t, mode };
   }
 
-  override lookup(name: string, ctx: FsCtx): InodeImpl | null {
+  override lookup(name: string, _ctx: FsCtx): InodeImpl | null {
     const n = this.node;
     const mk = (node: Node) => (node.kind === "fd" ? new ProcFdLink(this.fs, node) : new ProcInode(this.fs, node));
     switch (n.kind) {
@@ -158,7 +158,6 @@ export class ProcInode extends InodeBase {
         return this.src.fds(n.pid)?.some((f) => f.fd === fd) ? mk({ kind: "fd", pid: n.pid, fd }) : null;
       }
       default:
-        void ctx;
         throw sysErr(Errno.NOTDIR);
     }
   }

@@ -33,7 +33,9 @@ export async function path_open(
   // A new fd can hold only rights its directory may hand down.
   if ((base & ~d.inheriting) !== 0 || (inheriting & ~d.inheriting) !== 0) throw sysErr(Errno.NOTCAPABLE);
   const read = (base & (Rights.FD_READ | Rights.FD_READDIR)) !== 0;
-  const write = (base & Rights.FD_WRITE) !== 0;
+  // O_DIRECTORY opens for listing: a write right asked along with it is not a request to write
+  // (wasi-libc and test suites pass every right); without O_DIRECTORY, writing a directory is EISDIR.
+  const write = (base & Rights.FD_WRITE) !== 0 && (oflags & OFlags.DIRECTORY) === 0;
   if ((oflags & OFlags.DIRECTORY) !== 0 && (oflags & (OFlags.CREAT | OFlags.TRUNC)) !== 0) throw sysErr(Errno.INVAL);
   const file = await t.process.vfs.open(d.file, path, {
     oflags, fdflags, read, write, followSymlinks: (dirflags & 1) !== 0,

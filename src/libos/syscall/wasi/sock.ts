@@ -11,9 +11,11 @@ import type { Thread } from "../../process/thread.ts";
 
 type Maybe<T> = T | Promise<T>;
 
+/** ENOTSOCK comes before the rights check: a non-socket never has socket rights to lack. */
 function socket(t: Thread, fd: number, need: number): SocketFile {
-  const f: OpenFile = t.process.fds.get(fd, need).file;
+  const f: OpenFile = t.process.fds.get(fd).file;
   if (!isSocket(f)) throw sysErr(Errno.NOTSOCK);
+  t.process.fds.get(fd, need);
   return f;
 }
 
