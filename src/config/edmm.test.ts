@@ -60,6 +60,7 @@ test("feature.enable_edmm forces EDMM even in SIM, with the spec 2.9 warning", (
   assert.equal(sim.decidedBy, "feature.enable_edmm");
   assert.match(sim.featureWarning ?? "", /SGX_MODE=SIM.*ENOMEM/);
   assert.match(sim.reason, /forces the EDMM layout even under SGX_MODE=SIM/);
+  assert.match(d({ featureEnableEdmm: true, envSgxMode: "SIM", envEnableEdmm: "Y" }).warnings.join(), /ENABLE_EDMM=Y in the environment is ignored under SGX_MODE=SIM/);
 });
 
 test("the decision is frozen and keeps its inputs", () => {

@@ -88,6 +88,7 @@ export function decideEdmm(inputs: EdmmInputs): EdmmDecision {
     reason = "feature.enable_edmm is true in Occlum.json";
     if (!isHw) {
       reason += ` (forces the EDMM layout even under ${modeText})`;
+      if (enableTruthy) warnings.push(`${enableText} is ignored under ${modeText} (SGX_MODE takes precedence over ENABLE_EDMM)`);
       featureWarning =
         `true under ${modeText}: the EDMM layout is built anyway (as Occlum does), but simulation mode has no EDMM, ` +
         `so at run time the whole user space max (at least 16 GiB) must fit in the reserved memory of user_space_size: the instance will very likely fail to start (ENOMEM); ` +

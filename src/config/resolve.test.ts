@@ -114,6 +114,7 @@ test("what sgx_sign would reject at signing is rejected at build", () => {
   const cases: [(c: any) => void, string, RegExp][] = [
     [(c) => (c.resource_limits.kernel_space_stack_size = "1000B"), "resource_limits.kernel_space_stack_size", /not a multiple of 4 KiB/],
     [(c) => (c.resource_limits.kernel_space_heap_size = "33KB"), "resource_limits.kernel_space_heap_size", /not a multiple of 4 KiB/],
+    [(c) => (c.resource_limits.kernel_space_heap_max_size = "33KB"), "resource_limits.kernel_space_heap_max_size", /kernel heap init size 33 KiB is not a multiple of 4 KiB/],
     [(c) => (c.metadata.product_id = 65536), "metadata.product_id", /too large/],
     [(c) => (c.metadata.version_number = 70000), "metadata.version_number", /too large/],
     [(c) => (c.feature.pkru = 3), "feature.pkru", /not a PKRU mode/],

@@ -210,7 +210,9 @@ export function resolve(input: InputConfig, edmm: boolean): ResolveResult {
   };
   const aligned = (v: bigint | undefined) => v === undefined || v % 4096n === 0n;
   signCheck(rl.kernelSpaceStackSize, aligned(S), `${formatSizeValue(rl.kernelSpaceStackSize.value, S)} is not a multiple of 4 KiB`, "a multiple of 4KB (the page size)");
-  signCheck(rl.kernelSpaceHeapSize, aligned(heapInit), `kernel heap init size ${formatBytes(heapInit ?? 0n)} is not a multiple of 4 KiB`, "a multiple of 4KB (the page size)");
+  // Without EDMM a present kernel_space_heap_max_size replaces kernel_space_heap_size entirely.
+  const heapInitField = !edmm && rl.kernelSpaceHeapMaxSize !== undefined ? rl.kernelSpaceHeapMaxSize : rl.kernelSpaceHeapSize;
+  signCheck(heapInitField, aligned(heapInit), `kernel heap init size ${formatBytes(heapInit ?? 0n)} is not a multiple of 4 KiB`, "a multiple of 4KB (the page size)");
   if (heapMax !== heapInit) {
     signCheck(rl.kernelSpaceHeapMaxSize ?? rl.kernelSpaceHeapSize, aligned(heapMax), `kernel heap max size ${formatBytes(heapMax ?? 0n)} is not a multiple of 4 KiB`, "a multiple of 4KB (the page size)");
   }

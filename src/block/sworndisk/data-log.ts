@@ -169,6 +169,11 @@ export class DataLog {
     }
   }
 
+  /** Wait for background data writes (errors ignored: used when closing without a sync). */
+  async drain(): Promise<void> {
+    await this.settle().catch(() => undefined);
+  }
+
   /** Write every staged block to the host and wait for all data writes to complete. */
   async flush(): Promise<void> {
     await this.seal();

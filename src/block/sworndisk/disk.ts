@@ -540,6 +540,7 @@ export class SwornDisk implements BlockDevice {
     // Wait for in-flight operations; unsynced writes are discarded by design (no implicit sync).
     await this.lock.catch(() => undefined);
     this.closed = true;
+    await this.dlog.drain();
     await this.io.file.close();
   }
 

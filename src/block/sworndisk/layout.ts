@@ -40,9 +40,11 @@ export interface Superblock extends Layout {
 
 export interface LayoutOptions {
   nblocks: number;
-  /** Blocks per segment (default 1024 = 4 MiB: the unit of sequential host writes and GC). */
+  /** Blocks per segment (default 1024 = 4 MiB, less for disks under 256 MiB): the unit of
+   * sequential host writes and of cleaning. */
   segmentBlocks?: number;
-  /** Spare data space as a fraction of nblocks (default 0.25): room for GC and unsynced overwrites. */
+  /** Spare data space as a fraction of nblocks (default 0.25, more below 256 MiB): room for
+   * cleaning and for the synced blocks overwritten between two syncs (pinned until the next). */
   overprovision?: number;
   journalBlocks?: number;
   checkpointBlocks?: number;
@@ -51,9 +53,12 @@ export interface LayoutOptions {
 export function computeLayout(o: LayoutOptions): Layout {
   const n = o.nblocks;
   if (!Number.isSafeInteger(n) || n <= 0 || n >= 2 ** 31) throw new BlockError("InvalidArgument", `bad nblocks ${n}`);
-  const S = o.segmentBlocks ?? 1024;
+  // Default segment: 4 MiB (one large host write), smaller for small disks (≥ 64 segments).
+  const S = o.segmentBlocks ?? Math.min(1024, Math.max(64, 2 ** Math.floor(Math.log2(Math.max(1, n / 64)))));
   if (!Number.isInteger(S) || S < 4) throw new BlockError("InvalidArgument", `bad segmentBlocks ${S}`);
-  const op = o.overprovision ?? 0.25;
+  // Spare space must absorb every synced block overwritten before the next sync (they stay
+  // pinned until it commits): 25%, but at least 64 MiB (up to 100%) on small disks.
+  const op = o.overprovision ?? Math.max(0.25, Math.min(1, 16384 / n));
   const dataSegs = Math.ceil((n * (1 + op)) / S);
   // Index space: ~2.5 copies of the whole index (compaction keeps old and new SSTs until sync).
   const indexBlocks = Math.ceil(((n * RECORD_SIZE) / 4000) * 2.5) + 8;

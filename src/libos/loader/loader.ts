@@ -13,7 +13,7 @@ import { createHash } from "node:crypto";
 import { Errno, SysError, sysErr } from "../syscall/errno.ts";
 import { FileType, type OpenFile, type Vfs } from "../fs/types.ts";
 import { Wasm, type ImportObject, type WasmMemory, type WasmModule } from "../wasm.ts";
-import { ExecFormatError, isWasm, readImports, type ImportInfo, type ValType } from "./wasm-info.ts";
+import { ExecFormatError, isWasm, readFunctionNames, readImports, type ImportInfo, type ValType } from "./wasm-info.ts";
 import { wasiRows } from "../syscall/table.ts";
 import { importFunction, type SyscallContext } from "../syscall/dispatch.ts";
 import { MODULE } from "../syscall/abi.ts";
@@ -25,6 +25,8 @@ export interface Program {
   readonly sha256: string;
   /** Imports we stub with ENOSYS ("module.name"). */
   readonly unsupported: readonly string[];
+  /** Name of a function by index (name section), for trap reports. */
+  functionName(index: number): string | undefined;
 }
 
 const cache = new Map<string, Promise<Program>>();
@@ -64,7 +66,12 @@ async function compileOnce(bytes: Uint8Array, sha256: string): Promise<Program> 
       throw new ExecFormatError(`exec format error (unsupported import: ${imp.kind} ${imp.module}.${imp.name})`);
     }
   }
-  return { module, imports, sha256, unsupported };
+  let names: Map<number, string> | undefined;
+  const functionName = (index: number): string | undefined => {
+    names ??= readFunctionNames(Wasm.Module.customSections(module, "name")[0] ?? new ArrayBuffer(0));
+    return names.get(index);
+  };
+  return { module, imports, sha256, unsupported, functionName };
 }
 
 /** Read a whole program file through the VFS (EACCES for a directory, as execve). */

@@ -160,3 +160,27 @@ export function readImports(bytes: Uint8Array): ImportInfo[] {
   }
   return imports;
 }
+
+/** Function names from a "name" custom section (subsection 1), by function index. */
+export function readFunctionNames(section: ArrayBuffer): Map<number, string> {
+  const names = new Map<number, string>();
+  const bytes = new Uint8Array(section);
+  const r = new Reader(bytes, 0);
+  try {
+    while (r.pos < bytes.byteLength) {
+      const id = r.byte();
+      const size = r.u32();
+      const end = r.pos + size;
+      if (id === 1) {
+        for (let n = r.u32(); n > 0; n--) {
+          const idx = r.u32();
+          names.set(idx, r.name());
+        }
+      }
+      r.pos = end;
+    }
+  } catch {
+    // A malformed name section only costs us names in trap reports.
+  }
+  return names;
+}

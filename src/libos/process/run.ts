@@ -103,7 +103,7 @@ async function runThread(t: Thread, program: Program): Promise<Trap | undefined>
       p.exit({ kind: "exit", code: e instanceof ProcessExit ? e.code : 0 });
       return undefined;
     }
-    const trap = describeTrap(e);
+    const trap = describeTrap(e, program);
     p.exit({ kind: "signal", signo: trapSignal(e, trap.message) });
     if (!(e instanceof GuestTrap) && !(e instanceof Wasm.RuntimeError) && !(e instanceof RangeError)) {
       log.error(`pid ${p.pid}: unexpected error in guest thread: ${(e as Error)?.stack ?? String(e)}`);
@@ -121,14 +121,14 @@ function trapSignal(e: unknown, message: string): number {
 
 const wasmFrame = /at (?:(\S+) \()?wasm:\/\/wasm\/[^\s)]*?:wasm-function\[(\d+)\]/;
 
-function describeTrap(e: unknown): Trap {
+function describeTrap(e: unknown, program: Program): Trap {
   const err = e as Error;
   const message = err?.message ?? String(e);
   let func: string | undefined;
   for (const line of String(err?.stack ?? "").split("\n")) {
     const m = wasmFrame.exec(line);
     if (m) {
-      func = m[1] ?? `wasm-function[${m[2]}]`;
+      func = program.functionName(Number(m[2])) ?? m[1] ?? `wasm-function[${m[2]}]`;
       break;
     }
   }

@@ -1,0 +1,99 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Executor, executor } from "./executor.ts";
+import { WaitQueue, waitAny, sleepUntil, type Interruptible } from "./wait-queue.ts";
+
+class Intr implements Interruptible {
+  interruptPending = false;
+  private cancel: (() => void) | undefined;
+  setCanceller(c: (() => void) | undefined): void {
+    this.cancel = c;
+  }
+  interrupt(): void {
+    this.interruptPending = true;
+    this.cancel?.();
+  }
+}
+
+test("the run queue resumes in FIFO order", async () => {
+  const ex = new Executor();
+  const order: number[] = [];
+  const done = [1, 2, 3].map((i) => ex.yieldNow().then(() => order.push(i)));
+  await Promise.all(done);
+  assert.deepEqual(order, [1, 2, 3]);
+  assert.equal(ex.switches, 3);
+});
+
+test("yielding coroutines take turns and let timers run (no starvation of the event loop)", async () => {
+  const ex = new Executor();
+  const trace: string[] = [];
+  let stop = false;
+  let timerFired = false;
+  setTimeout(() => {
+    timerFired = true;
+    stop = true;
+  }, 5);
+  const worker = async (name: string): Promise<number> => {
+    let n = 0;
+    while (!stop) {
+      if (trace.length < 6) trace.push(name);
+      n++;
+      await ex.yieldNow();
+    }
+    return n;
+  };
+  const [a, b] = await Promise.all([worker("a"), worker("b")]);
+  assert.ok(timerFired);
+  assert.deepEqual(trace, ["a", "b", "a", "b", "a", "b"]);
+  assert.ok(a > 0 && b > 0);
+});
+
+test("wait queue: notify wakes in FIFO order, counts and resolves 'woken'", async () => {
+  const q = new WaitQueue();
+  const got: string[] = [];
+  const w1 = q.wait().then((r) => got.push(`1:${r}`));
+  const w2 = q.wait().then((r) => got.push(`2:${r}`));
+  assert.equal(q.size, 2);
+  assert.equal(q.notify(), 1);
+  await w1;
+  assert.equal(q.size, 1);
+  assert.equal(q.notifyAll(), 1);
+  await w2;
+  assert.deepEqual(got, ["1:woken", "2:woken"]);
+  assert.equal(q.notify(), 0);
+});
+
+test("wait queue: deadline gives 'timeout' and leaves the queue", async () => {
+  const q = new WaitQueue();
+  const r = await q.wait({ deadlineMs: performance.now() + 5 });
+  assert.equal(r, "timeout");
+  assert.equal(q.size, 0);
+});
+
+test("interruption cancels a wait, and a pending interruption fails the next wait at once", async () => {
+  const q = new WaitQueue();
+  const intr = new Intr();
+  const p = q.wait({ intr });
+  intr.interrupt();
+  assert.equal(await p, "interrupted");
+  assert.equal(q.size, 0);
+  assert.equal(await q.wait({ intr }), "interrupted");
+  assert.equal(await sleepUntil(performance.now() + 10_000, intr), "interrupted");
+});
+
+test("waitAny: the first queue to notify wins; the waiter leaves every queue", async () => {
+  const a = new WaitQueue();
+  const b = new WaitQueue();
+  const p = waitAny([a, b]);
+  assert.equal(a.size + b.size, 2);
+  b.notify();
+  assert.equal(await p, "woken");
+  assert.equal(a.size + b.size, 0);
+  assert.equal(a.notify(), 0);
+});
+
+test("the shared executor counts switches", async () => {
+  const before = executor.switches;
+  await executor.yieldNow();
+  assert.equal(executor.switches, before + 1);
+});
