@@ -26,7 +26,7 @@ import {
 } from "../config/index.ts";
 import { BUILD_RECORD_FILE, changedInputs, fileSha256, makeRecord, readRecord, serializeRecord, type BuildInputs } from "./build-record.ts";
 import { CONFIG_FILE, instancePaths } from "./instance.ts";
-import { PLACEHOLDER_IMAGE_MAC, PLACEHOLDER_INITFS_MAC } from "./placeholder-mac.ts";
+import { captureImage } from "./image.ts";
 
 export interface ConfigStageOptions {
   readonly instanceDir: string;
@@ -49,7 +49,7 @@ export interface ConfigStageResult {
 }
 
 /** Runs the stage. Throws ConfigError (nothing written) when Occlum.json is invalid. */
-export function runConfigStage(o: ConfigStageOptions): ConfigStageResult {
+export async function runConfigStage(o: ConfigStageOptions): Promise<ConfigStageResult> {
   const p = instancePaths(o.instanceDir);
 
   // The mode does not depend on Occlum.json; Occlum prints it before anything else happens.
@@ -107,8 +107,17 @@ export function runConfigStage(o: ConfigStageOptions): ConfigStageResult {
 
   o.log(`Build on platform ${d.edmm ? "WITH" : "WITHOUT"} EDMM support`);
   mkdirSync(p.build, { recursive: true });
+  // The images: initfs/ and image/ captured as read-only layers and measured; their MACs go into
+  // the internal config, which the boot checks them against (spec 3.4 step 7).
+  o.log("Building the initfs...");
+  mkdirSync(p.initfs, { recursive: true });
+  const initfs = await captureImage(p.initfs, p.buildInitfsRoot);
+  writeFileSync(path.join(path.dirname(p.buildInitfsRoot), ".ROOT_MAC"), initfs.mac);
+  o.log("Building new image...");
+  const image = await captureImage(p.image, p.buildMountRoot);
+  writeFileSync(path.join(path.dirname(p.buildMountRoot), ".ROOT_MAC"), image.mac);
   writeFileSync(p.enclaveXml, enclaveXml(loaded.resolved.layout));
-  writeFileSync(p.internalConfig, internalConfigJson(loaded.input, loaded.resolved, { image: PLACEHOLDER_IMAGE_MAC, initfs: PLACEHOLDER_INITFS_MAC }));
+  writeFileSync(p.internalConfig, internalConfigJson(loaded.input, loaded.resolved, { image: image.mac, initfs: initfs.mac }));
   if (!existsSync(p.imageConfig)) {
     // Created once, as Occlum's make target without prerequisites; a changed image key rebuilds all.
     writeFileSync(p.imageConfig, `{\n  "image_type": "${o.imageKey !== undefined ? "encrypted" : "integrity-only"}"\n}\n`);

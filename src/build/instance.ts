@@ -23,6 +23,8 @@ export function instancePaths(dir: string) {
     enclaveXml: path.join(build, "Enclave.xml"),
     internalConfig: path.join(build, ".Occlum_sys.json"),
     imageConfig: path.join(build, "image_config.json"),
+    buildMountRoot: path.join(build, "mount", "__ROOT"),
+    buildInitfsRoot: path.join(build, "initfs", "__ROOT"),
     run,
     runMountRoot: path.join(run, "mount", "__ROOT"),
     runInitfsRoot: path.join(run, "initfs", "__ROOT"),

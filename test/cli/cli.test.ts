@@ -6,7 +6,6 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { PLACEHOLDER_IMAGE_MAC, PLACEHOLDER_INITFS_MAC } from "../../src/build/placeholder-mac.ts";
 import { TEMPLATE_OCCLUM_JSON } from "../../src/config/index.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -120,6 +119,8 @@ test("occlum build: Occlum's output, golden Enclave.xml and internal config, sta
       "Enclave sign-key: built-in development key",
       "SGX mode: HW",
       "Build on platform WITHOUT EDMM support",
+      "Building the initfs...",
+      "Building new image...",
       "Resolved configuration (SGX mode HW, EDMM off):",
       "                   Init      Max",
       "  Kernel heap    32 MiB   32 MiB",
@@ -134,8 +135,10 @@ test("occlum build: Occlum's output, golden Enclave.xml and internal config, sta
   );
   assert.equal(read(dir, "build", "Enclave.xml"), read(GOLDEN, "example1-hw.xml"));
   const golden = read(GOLDEN, "example1-hw.json")
-    .replace("aa-bb-cc-dd-ee-ff-00-11-22-33-44-55-66-77-88-99", PLACEHOLDER_IMAGE_MAC)
-    .replace("01-23-45-67-89-ab-cd-ef-01-23-45-67-89-ab-cd-ef", PLACEHOLDER_INITFS_MAC);
+    .replace("aa-bb-cc-dd-ee-ff-00-11-22-33-44-55-66-77-88-99", read(dir, "build", "mount", ".ROOT_MAC"))
+    .replace("01-23-45-67-89-ab-cd-ef-01-23-45-67-89-ab-cd-ef", read(dir, "build", "initfs", ".ROOT_MAC"));
+  assert.match(read(dir, "build", "mount", ".ROOT_MAC"), /^[0-9a-f]{2}(-[0-9a-f]{2}){15}$/);
+  assert.ok(statSync(path.join(dir, "build", "mount", "__ROOT", "etc", "hosts")).isFile(), "image/ captured");
   assert.equal(read(dir, "build", ".Occlum_sys.json"), golden);
   assert.equal(read(dir, "build", "image_config.json"), '{\n  "image_type": "integrity-only"\n}\n');
   assert.equal(read(dir, ".__occlum_status"), "built\n");

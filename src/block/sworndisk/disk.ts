@@ -1,33 +1,35 @@
 /**
  * Layer 5 of SwornDisk: the trusted log-structured block device.
  *
- * Write: each 4 KiB block gets a fresh random key and IV, is encrypted (AES-256-GCM) straight
- * into the staging buffer of the open data segment (out of place; the whole segment goes to the
- * host as large sequential writes), and its record LBA -> (HBA, key, IV, tag) goes to the
- * MemTable. The superseded block is released through Space (freed now if it was never synced,
- * else only after the next sync commits).
+ * Write: each 4 KiB block gets a fresh random key and IV and is staged in the open data segment
+ * (data-log.ts: out of place, encrypted in batches with AES-256-GCM, written to the host as large
+ * runs); its record LBA -> (HBA, key, IV, tag) goes to the MemTable. The superseded block is
+ * released through Space: freed now if it was never synced, else only after the next sync.
  *
- * Sync (the only commit point): staged data -> WAL append of the unlogged records -> host sync
- * (barrier) -> journal edit group {sync id, WAL tail, SST catalog edits} -> host sync ->
- * trusted counter advance -> delayed frees become free. A crash anywhere recovers exactly the
- * last journaled sync: MemTable flushes, compactions and segment cleaning between syncs only
- * write into free space and are referenced by nothing durable until the next commit.
+ * Sync (the only commit point): seal + write staged data -> WAL append of the unlogged records
+ * -> host sync (barrier) -> journal edit group {sync id, WAL tail, SST catalog edits} -> host
+ * sync -> trusted counter advance -> delayed frees become free. A crash anywhere recovers exactly
+ * the last journaled sync: MemTable flushes, compactions, cleaning and hole filling between
+ * syncs only write where nothing durable points, and nothing durable points at them until the
+ * next commit.
  *
- * Open: superblock (AEAD, both copies) -> checkpoint + journal chain -> counter check
- * (RolledBack) -> WAL replay -> SST roots -> in-memory LBA map, reverse map and segment validity.
+ * Open: recovery.ts. Cleaning: segments with at most half their blocks live are cleaned at sync
+ * (so that commit frees them at once); when no free segment is left, threaded logging fills the
+ * holes of the emptiest segments instead (SwornDisk §6).
  */
 
 import { BLOCK_SIZE, BlockError, checkRange, type BlockDevice, type Lba } from "../block-device.ts";
 import type { HostFile } from "../host-file.ts";
 import type { TrustedCounterStore } from "./counter.ts";
-import { decryptData, IV_LEN, KEY_LEN, randomPool, TAG_LEN, bytesEqual } from "./crypto.ts";
+import { decryptData, IV_LEN, KEY_LEN, randomPool, TAG_LEN } from "./crypto.ts";
 import { BlockIo } from "./io.ts";
 import { emptyWal, Journal, type WalDesc } from "./journal.ts";
-import { computeLayout, decodeSuperblock, encodeSuperblock, newSuperblock, regions, type LayoutOptions, type Superblock } from "./layout.ts";
+import { computeLayout, encodeSuperblock, newSuperblock, regions, type LayoutOptions, type Superblock } from "./layout.ts";
 import { Lsm, type LsmOptions } from "./lsm.ts";
 import { V_IV, V_KEY, V_TAG, VALUE_SIZE, valueHba } from "./memtable.ts";
 import { DataLog } from "./data-log.ts";
-import { SegKind, Space } from "./space.ts";
+import { readSuperblock, recover, sameSuperblock } from "./recovery.ts";
+import { SegKind, type Space } from "./space.ts";
 import { appendWal, readWal, walHba } from "./wal.ts";
 
 export interface SwornDiskRuntimeOptions {
@@ -137,56 +139,8 @@ export class SwornDisk implements BlockDevice {
   /** Open and recover an existing image: exactly the state of its last completed sync. */
   static async open(file: HostFile, opts: SwornDiskOpenOptions): Promise<SwornDisk> {
     checkKey(opts.rootKey);
-    const io = new BlockIo(file);
-    const sbs = await io.readBlocks(0, 2);
-    const a = decodeSuperblock(sbs.subarray(0, BLOCK_SIZE), opts.rootKey, "superblock A");
-    const b = decodeSuperblock(sbs.subarray(BLOCK_SIZE), opts.rootKey, "superblock B");
-    if (!sameSuperblock(a, b)) throw new BlockError("Corrupted", "superblock copies disagree");
-    const sb = a;
-    if (opts.nblocks !== undefined && opts.nblocks !== sb.nblocks) {
-      throw new BlockError("InvalidArgument", `image has ${sb.nblocks} blocks, caller expects ${opts.nblocks}`);
-    }
-    const total = regions(sb).total;
-    if ((await file.size()) < total * BLOCK_SIZE) throw new BlockError("Corrupted", "image is shorter than its layout");
-    const journal = await Journal.recover(io, sb);
-    const state = journal.state;
-    if (opts.counterStore) {
-      const c = await opts.counterStore.read();
-      const s = BigInt(state.syncId);
-      if (s < c) throw new BlockError("RolledBack", `image is at sync ${s} but the trusted counter is at ${c}: rolled back or truncated`);
-      if (s > c + 1n) throw new BlockError("Corrupted", `image is at sync ${s}, ahead of the trusted counter ${c} by more than one sync (wrong counter store?)`);
-      if (s === c + 1n) await opts.counterStore.advance(s); // crash between journal commit and counter bump
-    }
-    const space = new Space(sb.segBlocks, sb.nsegs, regions(sb).segBase);
-    const lsmOpts = toLsmOptions(opts);
-    const levels = await Lsm.openLevels(io, state.ssts, lsmOpts.maxLevels);
-    const ids = { next: state.nextId };
-    const lsm = new Lsm(io, space, lsmOpts, ids, levels);
-    // WAL replay into the MemTable; all of it is already logged.
-    const wal = state.wal;
-    await readWal(io, space, wal, (lba, v) => {
-      if (lba >= sb.nblocks) throw new BlockError("Corrupted", `WAL record for LBA ${lba} beyond the device`);
-      lsm.mem.put(lba, v, true);
-    });
-    for (let i = 0; i < wal.nblocks; i++) space.useRecovered(walHba(space, wal, i), SegKind.Wal, `WAL ${wal.id}`);
-    if (wal.segs.length) space.open.add(wal.segs[wal.segs.length - 1]!);
-    for (const hba of lsm.sstBlocks()) space.useRecovered(hba, SegKind.Index, "SST");
-    // Newest record per LBA wins: rebuild the LBA map, reverse map and data segment validity.
-    const fwd = new Uint32Array(sb.nblocks);
-    const seen = new Uint8Array(sb.nblocks);
-    await lsm.forEachRecord((lba, vals, off) => {
-      if (lba >= sb.nblocks) throw new BlockError("Corrupted", `index record for LBA ${lba} beyond the device`);
-      if (seen[lba]) return;
-      seen[lba] = 1;
-      const hba = valueHba(vals, off);
-      if (hba === 0) return;
-      space.useRecovered(hba, SegKind.Data, `data block of LBA ${lba}`);
-      const rel = hba - space.segBase;
-      if (space.rev[rel] !== -1) throw new BlockError("Corrupted", `host block ${hba} mapped by two LBAs`);
-      space.rev[rel] = lba;
-      fwd[lba] = hba;
-    });
-    const disk = new SwornDisk(io, sb, journal, space, lsm, fwd, ids, opts);
+    const r = await recover(file, opts, toLsmOptions(opts));
+    const disk = new SwornDisk(r.io, r.sb, r.journal, r.space, r.lsm, r.fwd, r.ids, opts);
     // A fragmented image: clean now and commit. The commit changes no block's contents (only
     // where ciphertexts live), so it is the same logical state as the recovered sync.
     if (disk.needGc()) await disk.sync();
@@ -599,10 +553,7 @@ export class SwornDisk implements BlockDevice {
       const note = (e: unknown): void => void errors.push(e instanceof Error ? e.message : String(e));
       await this.flushStaging();
       try {
-        const sbs = await this.io.readBlocks(0, 2);
-        const a = decodeSuperblock(sbs.subarray(0, BLOCK_SIZE), this.rootKey, "superblock A");
-        const b = decodeSuperblock(sbs.subarray(BLOCK_SIZE), this.rootKey, "superblock B");
-        if (!sameSuperblock(a, b) || !sameSuperblock(a, this.sb)) errors.push("superblock copies disagree");
+        if (!sameSuperblock(await readSuperblock(this.io, this.rootKey), this.sb)) errors.push("superblock changed since open");
         checked.superblocks = 2;
       } catch (e) {
         note(e);
@@ -669,18 +620,5 @@ function checkKey(k: Uint8Array): void {
   if (!(k instanceof Uint8Array) || k.length !== 32) throw new BlockError("InvalidArgument", "rootKey must be 32 bytes");
 }
 
-function sameSuperblock(a: Superblock, b: Superblock): boolean {
-  return (
-    bytesEqual(a.instanceId, b.instanceId) &&
-    bytesEqual(a.journalKey, b.journalKey) &&
-    bytesEqual(a.checkpointKey, b.checkpointKey) &&
-    a.nblocks === b.nblocks &&
-    a.segBlocks === b.segBlocks &&
-    a.nsegs === b.nsegs &&
-    a.journalBlocks === b.journalBlocks &&
-    a.checkpointBlocks === b.checkpointBlocks &&
-    a.dataSegs === b.dataSegs
-  );
-}
 
 export { VALUE_SIZE };

@@ -50,7 +50,7 @@ export function parseBuildArgs(args: readonly string[]): BuildArgs {
   return out as unknown as BuildArgs;
 }
 
-export function run(args: readonly string[], ctx: CliContext): number {
+export async function run(args: readonly string[], ctx: CliContext): Promise<number> {
   checkHasInit(ctx.cwd);
   const a = parseBuildArgs(args);
   const abs = (p: string | undefined) => (p === undefined ? undefined : path.resolve(ctx.cwd, p));
@@ -66,7 +66,7 @@ export function run(args: readonly string[], ctx: CliContext): number {
 
   const warn = (w: string | ConfigIssue) => ctx.stderr(typeof w === "string" ? `Warning: ${w}\n` : `${formatIssue("Occlum.json", w, "warning")}\n`);
   try {
-    const { loaded } = runConfigStage({
+    const { loaded } = await runConfigStage({
       instanceDir: ctx.cwd,
       edmm: { envSgxMode: ctx.env.SGX_MODE, envEnableEdmm: ctx.env.ENABLE_EDMM, flagSgxMode: a.sgxMode, flagEnableEdmm: a.enableEdmm },
       signKey,

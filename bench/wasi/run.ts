@@ -1,0 +1,124 @@
+/**
+ * WASI benchmarks: occlum-ts vs node:wasi running the same modules in this process.
+ *
+ *   node bench/wasi/run.ts [--quick]
+ *
+ * Per-call costs (timed inside the guest around the loop, so start-up is excluded): 1-byte
+ * fd_write to /dev/null, clock_time_get, path_open+fd_close, fd_fdstat_get, sched_yield (for
+ * occlum-ts a real coroutine switch: suspend + run queue + resume). CPU-bound: SHA-256 over
+ * 256 MB and a qsort of 4M integers, timed inside the guest. Baseline: node:wasi (uvwasi) with
+ * preopens "/" (a host copy of the image) and "/dev". occlum-ts runs through runInstance on a
+ * built instance (unionfs root over the image and container layers, devfs at /dev).
+ * Median of ROUNDS alternating runs. JSON → bench/results/wasi.json; a table on stdout.
+ */
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { closeSync, openSync, readFileSync, ftruncateSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { WASI } from "node:wasi";
+import { buildGuest } from "../../test/support/guest.ts";
+import { makeInstance, run } from "../../test/libos/helpers.ts";
+import { Wasm } from "../../src/libos/wasm.ts";
+
+const quick = process.argv.includes("--quick");
+const ROUNDS = quick ? 1 : 3;
+const calls: [mode: string, iterations: number][] = [
+  ["write", quick ? 20000 : 200000],
+  ["clock", quick ? 50000 : 500000],
+  ["open", quick ? 2000 : 20000],
+  ["fdstat", quick ? 50000 : 500000],
+  ["yield", quick ? 20000 : 200000],
+];
+const cpuArgs = quick ? ["16", "500000"] : ["256", "4000000"];
+
+const syscallsWasm = await buildGuest("bench/wasi/syscalls.c");
+const cpuWasm = await buildGuest("bench/wasi/cpu.c");
+const inst = await makeInstance({ programs: { "/bin/syscalls": syscallsWasm, "/bin/cpu": cpuWasm } });
+const nodeRoot = await mkdtemp(path.join(os.tmpdir(), "occlum-ts-bench-nodewasi-"));
+await mkdir(path.join(nodeRoot, "tmp"));
+const outFile = path.join(nodeRoot, "stdout.txt");
+
+async function occlum(prog: string, args: string[]): Promise<string> {
+  const r = await run(inst, prog, { args });
+  if (r.code !== 0) throw new Error(`occlum-ts ${prog} ${args.join(" ")}: exit ${r.code}: ${r.stdout}${r.stderr}`);
+  return r.stdout;
+}
+
+const modules = new Map<string, unknown>();
+async function nodeWasi(wasmFile: string, args: string[]): Promise<string> {
+  let mod = modules.get(wasmFile);
+  if (!mod) {
+    mod = await Wasm.compile(readFileSync(wasmFile));
+    modules.set(wasmFile, mod);
+  }
+  const fd = openSync(outFile, "w+");
+  try {
+    ftruncateSync(fd, 0);
+    const wasi = new WASI({ version: "preview1", args: ["/bin/prog", ...args], env: {}, preopens: { "/": nodeRoot, "/dev": "/dev" }, stdout: fd, returnOnExit: true });
+    const instance = await Wasm.instantiate(mod as never, wasi.getImportObject() as never);
+    const code = wasi.start(instance as never);
+    if (code !== 0) throw new Error(`node:wasi ${args.join(" ")}: exit ${code}`);
+  } finally {
+    closeSync(fd);
+  }
+  return await readFile(outFile, "utf8");
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+interface Row {
+  name: string;
+  unit: string;
+  occlumTs: number;
+  nodeWasi: number;
+  ratio: number;
+}
+const rows: Row[] = [];
+
+for (const [mode, n] of calls) {
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    ours.push(Number((await occlum("/bin/syscalls", [mode, String(n)])).trim().split(" ")[2]));
+    theirs.push(Number((await nodeWasi(syscallsWasm, [mode, String(n)])).trim().split(" ")[2]));
+  }
+  const o = median(ours);
+  const t = median(theirs);
+  rows.push({ name: `${mode} (${n} calls)`, unit: "ns/call", occlumTs: o, nodeWasi: t, ratio: o / t });
+}
+
+const cpu = { ours: { sha: [] as number[], sort: [] as number[] }, theirs: { sha: [] as number[], sort: [] as number[] } };
+for (let r = 0; r < Math.max(2, ROUNDS - 1); r++) {
+  for (const [side, out] of [["ours", await occlum("/bin/cpu", cpuArgs)], ["theirs", await nodeWasi(cpuWasm, cpuArgs)]] as const) {
+    const lines = Object.fromEntries(out.trim().split("\n").map((l) => [l.split(" ")[0], Number(l.split(" ")[1])]));
+    cpu[side].sha.push(lines.sha256!);
+    cpu[side].sort.push(lines.sort!);
+  }
+}
+rows.push({ name: `SHA-256 over ${cpuArgs[0]} MB`, unit: "ms", occlumTs: median(cpu.ours.sha), nodeWasi: median(cpu.theirs.sha), ratio: median(cpu.ours.sha) / median(cpu.theirs.sha) });
+rows.push({ name: `qsort of ${cpuArgs[1]} u32`, unit: "ms", occlumTs: median(cpu.ours.sort), nodeWasi: median(cpu.theirs.sort), ratio: median(cpu.ours.sort) / median(cpu.theirs.sort) });
+
+await inst.cleanup();
+await rm(nodeRoot, { recursive: true, force: true });
+
+const result = {
+  benchmark: "wasi",
+  baseline: "node:wasi (same module, same process)",
+  node: process.version,
+  rounds: ROUNDS,
+  quick,
+  date: new Date().toISOString(),
+  rows,
+};
+const resultsDir = path.join(path.dirname(new URL(import.meta.url).pathname), "..", "results");
+await mkdir(resultsDir, { recursive: true });
+await writeFile(path.join(resultsDir, "wasi.json"), JSON.stringify(result, null, 2) + "\n");
+
+const pad = (s: string, n: number): string => s.padEnd(n);
+console.log(`${pad("benchmark", 30)} ${pad("unit", 8)} ${pad("occlum-ts", 10)} ${pad("node:wasi", 10)} ratio`);
+for (const r of rows) {
+  console.log(`${pad(r.name, 30)} ${pad(r.unit, 8)} ${pad(r.occlumTs.toFixed(1), 10)} ${pad(r.nodeWasi.toFixed(1), 10)} ${r.ratio.toFixed(2)}`);
+}
