@@ -19,6 +19,7 @@ import { WASI } from "node:wasi";
 import { buildGuest } from "../../test/support/guest.ts";
 import { makeInstance, run } from "../../test/libos/helpers.ts";
 import { Wasm } from "../../src/libos/wasm.ts";
+import { executor } from "../../src/libos/sched/executor.ts";
 
 const quick = process.argv.includes("--quick");
 const ROUNDS = quick ? 1 : 3;
@@ -78,6 +79,14 @@ interface Row {
 }
 const rows: Row[] = [];
 
+// Warm-up (not counted): V8 tiers a module up in the background, per compiled module, and each
+// runtime here compiles its own copy.
+await occlum("/bin/cpu", cpuArgs);
+await nodeWasi(cpuWasm, cpuArgs);
+for (const [mode] of calls) {
+  await occlum("/bin/syscalls", [mode, "1000"]);
+  await nodeWasi(syscallsWasm, [mode, "1000"]);
+}
 for (const [mode, n] of calls) {
   const ours: number[] = [];
   const theirs: number[] = [];
@@ -91,7 +100,7 @@ for (const [mode, n] of calls) {
 }
 
 const cpu = { ours: { sha: [] as number[], sort: [] as number[] }, theirs: { sha: [] as number[], sort: [] as number[] } };
-for (let r = 0; r < Math.max(2, ROUNDS - 1); r++) {
+for (let r = 0; r < ROUNDS; r++) {
   for (const [side, out] of [["ours", await occlum("/bin/cpu", cpuArgs)], ["theirs", await nodeWasi(cpuWasm, cpuArgs)]] as const) {
     const lines = Object.fromEntries(out.trim().split("\n").map((l) => [l.split(" ")[0], Number(l.split(" ")[1])]));
     cpu[side].sha.push(lines.sha256!);
@@ -100,6 +109,25 @@ for (let r = 0; r < Math.max(2, ROUNDS - 1); r++) {
 }
 rows.push({ name: `SHA-256 over ${cpuArgs[0]} MB`, unit: "ms", occlumTs: median(cpu.ours.sha), nodeWasi: median(cpu.theirs.sha), ratio: median(cpu.ours.sha) / median(cpu.theirs.sha) });
 rows.push({ name: `qsort of ${cpuArgs[1]} u32`, unit: "ms", occlumTs: median(cpu.ours.sort), nodeWasi: median(cpu.theirs.sort), ratio: median(cpu.ours.sort) / median(cpu.theirs.sort) });
+
+// The JSPI floor under the syscall layer (no baseline: node:wasi cannot suspend).
+const floorWasm = await buildGuest("bench/wasi/jspi_floor.c", { flags: ["-nostartfiles", "-Wl,--no-entry"] });
+const floorMod = await Wasm.compile(readFileSync(floorWasm));
+const floorN = quick ? 100000 : 1000000;
+async function floor(k: unknown): Promise<number> {
+  const i = (await Wasm.instantiate(floorMod, { env: { k } })) as { exports: { loop: Function } };
+  const loop = Wasm.promising(i.exports.loop);
+  await loop(1000);
+  const t0 = performance.now();
+  await loop(floorN);
+  return ((performance.now() - t0) * 1e6) / floorN;
+}
+const floors = {
+  plainImportNs: await floor(() => 0),
+  suspendingNoSuspendNs: await floor(new Wasm.Suspending(() => 0)),
+  suspendResumeNs: await floor(new Wasm.Suspending(() => Promise.resolve(0))),
+  runQueueSwitchNs: await floor(new Wasm.Suspending(() => executor.yieldNow().then(() => 0))),
+};
 
 await inst.cleanup();
 await rm(nodeRoot, { recursive: true, force: true });
@@ -112,6 +140,7 @@ const result = {
   quick,
   date: new Date().toISOString(),
   rows,
+  jspiFloor: floors,
 };
 const resultsDir = path.join(path.dirname(new URL(import.meta.url).pathname), "..", "results");
 await mkdir(resultsDir, { recursive: true });
@@ -122,3 +151,7 @@ console.log(`${pad("benchmark", 30)} ${pad("unit", 8)} ${pad("occlum-ts", 10)} $
 for (const r of rows) {
   console.log(`${pad(r.name, 30)} ${pad(r.unit, 8)} ${pad(r.occlumTs.toFixed(1), 10)} ${pad(r.nodeWasi.toFixed(1), 10)} ${r.ratio.toFixed(2)}`);
 }
+console.log(
+  `JSPI floor (ns/call): plain import ${floors.plainImportNs.toFixed(1)}, Suspending without suspending ${floors.suspendingNoSuspendNs.toFixed(1)}, ` +
+    `suspend+resume ${floors.suspendResumeNs.toFixed(1)}, suspend+run queue+resume ${floors.runQueueSwitchNs.toFixed(1)}`,
+);

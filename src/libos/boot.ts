@@ -43,7 +43,11 @@ export interface RunOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Logger (default: OCCLUM_LOG_LEVEL from `env`, to this process's stderr). */
   logger?: Logger;
-  /** Kill the program with SIGKILL when aborted (exit code 137). */
+  /**
+   * Kill the program when aborted: with the signal number given as the abort reason
+   * (`ac.abort(2)` for a host SIGINT → exit 130), else SIGKILL (exit 137). A blocked guest is
+   * woken at once; a computing one at its next preemption check.
+   */
   signal?: AbortSignal;
   /** Extra open files installed at fds 4, 5... (sockets the host hands in). */
   extraFiles?: readonly { file: OpenFile; rights: number }[];
@@ -150,7 +154,11 @@ export async function runProgram(o: ProgramOptions): Promise<number> {
     }
     const proc = await createProcess(kernel, { exe, argv: o.argv, env: o.env, stdio: o.stdio, ...(o.extraFiles ? { extraFiles: o.extraFiles } : {}) });
     log.info(`pid ${proc.pid}: ${exe} started`);
-    const onAbort = (): void => proc.exit({ kind: "signal", signo: Signal.KILL });
+    const onAbort = (): void => {
+      const reason: unknown = o.signal?.reason;
+      const signo = typeof reason === "number" && Number.isInteger(reason) && reason > 0 && reason < 65 ? reason : Signal.KILL;
+      proc.exit({ kind: "signal", signo });
+    };
     o.signal?.addEventListener("abort", onAbort, { once: true });
     if (o.signal?.aborted) onAbort();
     let result: ProcessResult;

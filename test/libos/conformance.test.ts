@@ -10,7 +10,7 @@ import { Collect, guest, makeInstance, run, PassThrough, type Instance } from ".
 import { FakeListener, FakeSocket } from "./fake-socket.ts";
 import { SOCKET_RIGHTS } from "../../src/libos/net/socket.ts";
 
-const names = ["args_env", "clock_random", "fd", "path", "proc", "poll", "sock"];
+const names = ["args_env", "clock_random", "fd", "path", "proc", "poll", "sock", "grow", "devices"];
 let inst: Instance;
 
 before(async () => {
@@ -79,4 +79,17 @@ test("sock_*: send/recv/accept/shutdown on sockets handed in, ENOTSOCK elsewhere
     ],
   });
   passed(r, "sock");
+});
+
+test("memory grown between syscalls: the kernel sees the new pages", async () => {
+  const r = await run(inst, "/bin/grow");
+  passed(r, "grow");
+  assert.match(r.stdout, /^tail-of-memory\n/);
+});
+
+test("devices: /dev/null, zero, urandom, and /dev/std{in,out,err} naming the process's stdio", async () => {
+  const r = await run(inst, "/bin/devices", { stdin: "input\n" });
+  passed(r, "devices");
+  assert.match(r.stdout, /^via \/dev\/stdout\nstill stdout\n/);
+  assert.equal(r.stderr, "via /dev/stderr\n");
 });

@@ -27,6 +27,8 @@ before(async () => {
       "/bin/trap": await guest("trap"),
       "/bin/cat_paths": await guest("cat_paths"),
       "/bin/hello": await guest("hello"),
+      "/bin/yield_loop": await guest("yield_loop"),
+      "/bin/spin": await guest("spin"),
     },
     files: { "/etc/passwd": "guest-passwd\n" },
     mounts: [{ source: path.relative("/", shared).replace(/^/, "/"), target: "/host", type: "hostfs" }],
@@ -97,6 +99,13 @@ test("a kill (abort) cancels a blocking read: exit 128 + SIGKILL", async () => {
   const r = await pending;
   assert.equal(r.code, 137);
   assert.doesNotMatch(r.stdout, /eof/);
+  // a host SIGINT forwarded as the abort reason
+  const out2 = new Collect();
+  const ac2 = new AbortController();
+  const p2 = run(inst, "/bin/stdin_echo", { stdin: new PassThrough(), stdout: out2, signal: ac2.signal });
+  await out2.waitFor(/ready/);
+  ac2.abort(2);
+  assert.equal((await p2).code, 130);
 });
 
 test("hostfs: `..`, absolute and host-planted symlinks never reach the host's files", async () => {
@@ -118,4 +127,48 @@ test("hostfs: `..`, absolute and host-planted symlinks never reach the host's fi
   assert.match(r.stdout, /\/\.\.\/\.\.\/etc\/passwd: \[guest-passwd\]/);
   // nothing was created outside the shared directory
   assert.deepEqual((await readdir(hostDir)).sort(), ["shared"]);
+});
+
+test("sched_yield is a real switch through the run queue: two guests alternate", async () => {
+  const out = new Collect();
+  // One host stream feeds both stdins, so one host event wakes both guests: from then on only the
+  // run queue decides who runs. (Wakes from separate host callbacks are separate events: the first
+  // woken guest may run until it parks or its slice ends before the second one's event arrives.)
+  const go = new PassThrough();
+  const both = Promise.all([
+    run(inst, "/bin/yield_loop", { args: ["a", "4"], stdout: out, stdin: go }),
+    run(inst, "/bin/yield_loop", { args: ["b", "4"], stdout: out, stdin: go }),
+  ]);
+  // both are parked in fd_read once both consoles listen to the stream (the first read attaches
+  // the listener, then parks at once)
+  while (go.listenerCount("data") < 2) await new Promise((r) => setTimeout(r, 5));
+  go.end("go\n");
+  const [a, b] = await both;
+  assert.equal(a.code, 0);
+  assert.equal(b.code, 0);
+  // strict alternation (whichever read stdin first starts)
+  const lines = out.text.replace(/[ab]-ready\n/g, "").trim().split("\n");
+  const [x, y] = lines[0] === "a0" ? ["a", "b"] : ["b", "a"];
+  assert.deepEqual(lines, [0, 1, 2, 3].flatMap((i) => [`${x}${i}`, `${y}${i}`]), out.text);
+});
+
+test("procfs shows the running process (ProcessInfoSource of the process table)", async () => {
+  const r = await run(inst, "/bin/cat_paths", { args: ["/proc/self/cmdline", "/proc/1/status", "/proc/self/fd/3"] });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /\/proc\/self\/cmdline: \[\/bin\/cat_paths\]/); // argv[0], up to its NUL
+  assert.match(r.stdout, /\/proc\/1\/status: \[Name:\s+cat_paths\]/);
+});
+
+test("a guest computing forever is preempted (others and timers run) and can be killed", { timeout: 30_000 }, async () => {
+  const spinOut = new Collect();
+  const ac = new AbortController();
+  const spinner = run(inst, "/bin/spin", { stdout: spinOut, signal: ac.signal });
+  await spinOut.waitFor(/spinning/);
+  // while it spins: a timer fires, and another guest runs to completion
+  await new Promise((r) => setTimeout(r, 30));
+  const other = await run(inst, "/bin/hello");
+  assert.equal(other.code, 0);
+  ac.abort();
+  const r = await spinner;
+  assert.equal(r.code, 137);
 });

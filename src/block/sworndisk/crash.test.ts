@@ -57,7 +57,7 @@ test("crash points cover syncs, MemTable flushes, compactions, GC, hole filling 
   assert.ok(p.holeSegments! >= 1, "threaded logging (hole filling) happened");
 });
 
-test("crash suite: every cut point recovers exactly the last sync (adversarial cut, torn writes)", async () => {
+test("crash suite: every cut point recovers exactly the last sync (adversarial cut, torn writes)", async (t) => {
   let points = 0;
   for (const seed of SEEDS) {
     const r = await runCrashSuite(swornTarget(OPTS), { seed, ops: OPS, maxRun: MAX_RUN, weights: WEIGHTS, tear: true });
@@ -66,20 +66,22 @@ test("crash suite: every cut point recovers exactly the last sync (adversarial c
     assert.ok(r.matchedLastSync === r.pointsTested, JSON.stringify({ ...r, failures: r.failures.length }));
     points += r.pointsTested;
   }
+  t.diagnostic(`${points} cut points over ${SEEDS.length} seeds`);
   assert.ok(points >= (HEAVY ? 4000 : 1000), `only ${points} cut points`);
 });
 
-test("crash suite: power cut (only host-synced writes survive)", async () => {
+test("crash suite: power cut (only host-synced writes survive)", async (t) => {
   let points = 0;
   for (const seed of HEAVY ? [21, 22, 23, 24] : [21]) {
     const r = await runCrashSuite(swornTarget(OPTS), { seed, ops: OPS, maxRun: MAX_RUN, weights: WEIGHTS, durableOnly: true });
     assert.deepEqual(r.failures, [], `seed ${seed}`);
     points += r.pointsTested;
   }
+  t.diagnostic(`${points} cut points`);
   assert.ok(points >= 100, `only ${points} cut points`);
 });
 
-test("reordered write-back: any subset of the unsynced host writes (plus a torn one) recovers a synced state", async () => {
+test("reordered write-back: any subset of the unsynced host writes (plus a torn one) recovers a synced state", async (t) => {
   const opList = generateOps({ seed: 31, ops: OPS, maxRun: MAX_RUN, weights: WEIGHTS }, OPTS.nblocks, { trim: true, crash: false });
   opList.push({ kind: "sync" });
   const base = new MemHostFile();
@@ -112,6 +114,7 @@ test("reordered write-back: any subset of the unsynced host writes (plus a torn 
   };
   let dev = (await SwornDisk.open(file, OPTS)) as import("../block-device.ts").BlockDevice;
   for (let i = 0; i < opList.length; i++) dev = await applyOp(factory, dev, model, opList[i]!, `reorder op ${i}`, hooks);
+  t.diagnostic(`${captures.length} crash images`);
   assert.ok(captures.length >= 40, `${captures.length} crash images`);
   for (const [i, c] of captures.entries()) {
     const d = await SwornDisk.open(new MemHostFile(c.img), OPTS);

@@ -396,33 +396,35 @@ export class SwornDisk implements BlockDevice {
     );
   }
 
+  /** Nothing to commit: no unlogged record, no catalog edit, same WAL. */
+  private unchanged(): boolean {
+    const e = this.lsm.pendingEdits();
+    return this.lsm.mem.dirtyCount === 0 && e.added.length === 0 && e.removed.length === 0 && this.wal.id === this.journal.state.wal.id;
+  }
+
   private async syncLocked(): Promise<void> {
-    {
-      const edits = this.lsm.pendingEdits();
-      const mem = this.lsm.mem;
-      const committedWal = this.journal.state.wal;
-      const unchanged = mem.dirtyCount === 0 && edits.added.length === 0 && edits.removed.length === 0 && this.wal.id === committedWal.id;
-      if (unchanged && !this.needGc()) return;
-      this.ownPhase = "sync";
-      // Clean segments now: this commit then frees the victims at once instead of a sync later.
-      if (this.needGc()) await this.gc("sync");
-      await this.flushStaging();
-      const dirty = mem.dirtySlots();
-      const lbas = new Float64Array(dirty.length);
-      for (let i = 0; i < dirty.length; i++) lbas[i] = mem.lbas[dirty[i]!]!;
-      this.stats.walBlocksWritten += await appendWal(this.io, this.space, this.wal, lbas, (i) => mem.valueAt(dirty[i]!));
-      mem.markAllInWal();
-      await this.io.sync(); // barrier: data, SSTs and WAL are durable before the commit record
-      const syncId = this.journal.state.syncId + 1;
-      await this.journal.commit({ syncId, nextId: this.ids.next, wal: cloneWal(this.wal), removed: edits.removed, added: edits.added });
-      await this.io.sync(); // the commit itself is durable
-      await this.counter?.advance(BigInt(syncId));
-      this.lsm.committed();
-      this.space.commit();
-      this.sinceSync = 0;
-      this.stats.syncs++;
-      this.ownPhase = "idle";
-    }
+    if (this.unchanged() && !this.needGc()) return;
+    this.ownPhase = "sync";
+    // Clean segments now: this commit then frees the victims at once instead of a sync later.
+    if (this.needGc()) await this.gc("sync");
+    if (this.unchanged()) return; // (no victim was worth moving)
+    await this.flushStaging();
+    const mem = this.lsm.mem;
+    const dirty = mem.dirtySlots();
+    const lbas = new Float64Array(dirty.length);
+    for (let i = 0; i < dirty.length; i++) lbas[i] = mem.lbas[dirty[i]!]!;
+    this.stats.walBlocksWritten += await appendWal(this.io, this.space, this.wal, lbas, (i) => mem.valueAt(dirty[i]!));
+    mem.markAllInWal();
+    await this.io.sync(); // barrier: data, SSTs and WAL are durable before the commit record
+    const syncId = this.journal.state.syncId + 1;
+    const edits = this.lsm.pendingEdits();
+    await this.journal.commit({ syncId, nextId: this.ids.next, wal: cloneWal(this.wal), removed: edits.removed, added: edits.added });
+    await this.io.sync(); // the commit itself is durable
+    await this.counter?.advance(BigInt(syncId));
+    this.lsm.committed();
+    this.space.commit();
+    this.sinceSync = 0;
+    this.stats.syncs++;
   }
 
   // ---- reads ----

@@ -1,15 +1,33 @@
 /**
- * SwornDisk: a trusted log-structured block device (SwornDisk/MlsDisk design; see disk.ts for the
- * write, sync and recovery protocol and layout.ts for the on-disk layout).
+ * SwornDisk: a trusted log-structured block device (the SwornDisk/MlsDisk design of
+ * ../../../../shared/reference/secure-disk.md, rebuilt on node:crypto AES-256-GCM).
  *
  *   const disk = await SwornDisk.create(hostFile, { rootKey, nblocks, counterStore });
  *   await disk.write(lba, buf); await disk.sync();
  *   const again = await SwornDisk.open(hostFile, { rootKey, counterStore });
+ *   again.inspect(); await again.check();
  *
- * Layers, bottom-up (each imports only from below): io.ts (host blocks), crypto.ts (AEAD),
- * layout.ts (superblock), journal.ts (MAC-chained edit journal + checkpoints), space.ts
- * (segments, delayed reclamation, reverse map), memtable.ts / wal.ts / sst.ts / lsm.ts (secure
- * LSM index), disk.ts (the device).
+ * On-disk layout (layout.ts): 2 AEAD superblock copies | 2 checkpoint slots | journal ring |
+ * segments (data log, SST log and WAL segments). Trust chain: root key -> superblock -> journal
+ * and checkpoint keys -> MAC-chained edit groups (sync id, WAL tail MAC, SST catalog with root
+ * MACs) -> WAL blocks and SST blocks (per-log random keys) -> index records (per-block random
+ * key, IV and tag) -> data blocks.
+ *
+ * Guarantees: confidentiality (everything encrypted, no plaintext LBA on disk), integrity and
+ * freshness (every block reachable only through MACs pinned by its parent), consistency and sync
+ * atomicity (one commit point per sync: after a crash anywhere, open returns exactly the last
+ * completed sync, or the one whose commit record became durable), irreversibility (with a
+ * TrustedCounterStore, opening an image older than the last sync fails with RolledBack; without
+ * one, a whole-image rollback to an earlier synced copy is undetectable by design).
+ * Operational limit: synced blocks overwritten before the next sync stay pinned until it
+ * commits, so the spare space (overprovision) bounds how much can be rewritten between syncs
+ * (OutOfDisk otherwise; a sync makes the space reusable).
+ *
+ * Layers, bottom-up (each imports only from below): io.ts (host blocks), crypto.ts and
+ * crypto-pool.ts (AEAD, batched with a worker), layout.ts (superblock), journal.ts (edit journal
+ * + checkpoints), space.ts (segments, delayed reclamation, reverse map), memtable.ts / wal.ts /
+ * sst.ts / lsm.ts (secure LSM index), data-log.ts (staging, threaded logging), recovery.ts,
+ * disk.ts (the device).
  */
 
 export { SwornDisk, type SwornDiskCreateOptions, type SwornDiskOpenOptions, type SwornDiskInspect, type SwornDiskStats } from "./disk.ts";

@@ -70,7 +70,8 @@ export function computeLayout(o: LayoutOptions): Layout {
     nsegs: dataSegs + indexSegs + reserve,
     dataSegs,
     journalBlocks: o.journalBlocks ?? 128,
-    checkpointBlocks: o.checkpointBlocks ?? 16,
+    // A checkpoint holds the SST catalog (~100 B per SST; ~3 SSTs per 64 Ki records).
+    checkpointBlocks: o.checkpointBlocks ?? 16 + Math.ceil(((3 * n) / 65536) * 100 / 4096),
   };
 }
 

@@ -54,11 +54,17 @@ export class Lsm {
   private removed: number[] = [];
   /** Shared id allocator (SST and WAL ids come from one journaled counter). */
   private readonly ids: { next: number };
+  /**
+   * Per LBA: id of the SST holding its newest record (0 = unknown). An exact in-memory location
+   * cache, so a lookup probes one SST instead of every L0 table and a level each.
+   */
+  private readonly loc: Uint32Array;
+  private readonly byId = new Map<number, Sst>();
   /** What the LSM is doing right now (crash tests classify cut points by it). */
   phase: "idle" | "flush" | "compaction" = "idle";
   readonly stats: LsmStats = { flushes: 0, compactions: 0, sstBlocksWritten: 0, cacheHits: 0, cacheMisses: 0 };
 
-  constructor(io: BlockIo, space: Space, opts: LsmOptions, ids: { next: number }, levels: Sst[][] = []) {
+  constructor(io: BlockIo, space: Space, opts: LsmOptions, ids: { next: number }, nblocks: number, levels: Sst[][] = []) {
     this.io = io;
     this.space = space;
     this.opts = opts;
@@ -66,6 +72,8 @@ export class Lsm {
     this.mem = new MemTable(Math.min(opts.memtableRecords, 1 << 16));
     this.levels = levels;
     while (this.levels.length < opts.maxLevels) this.levels.push([]);
+    this.loc = new Uint32Array(nblocks);
+    for (const lv of levels) for (const sst of lv) this.byId.set(sst.desc.id, sst);
   }
 
   /** Open the catalog's SSTs (verifying roots and fences) into levels. */
@@ -91,6 +99,11 @@ export class Lsm {
   async lookup(lba: number): Promise<Uint8Array | null> {
     const slot = this.mem.get(lba);
     if (slot >= 0) return this.mem.valueAt(slot);
+    const hint = this.byId.get(this.loc[lba]!);
+    if (hint) {
+      const v = await this.lookupSst(hint, lba);
+      if (v) return v;
+    }
     for (const sst of this.levels[0]!) {
       const v = await this.lookupSst(sst, lba);
       if (v) return v;
@@ -166,16 +179,18 @@ export class Lsm {
     await Promise.all(writes);
     this.stats.sstBlocksWritten += hbas.length;
     this.added.set(id, desc);
-    // Reopen from memory to build the fences without re-reading: cheap path via Sst.open on io
-    // would double the reads, so decode from the blocks we just sealed.
-    return Sst.open(
-      { readBlocks: async (hba: number, n: number) => blocks.slice(hbas.indexOf(hba) * BLOCK_SIZE, (hbas.indexOf(hba) + n) * BLOCK_SIZE) } as unknown as BlockIo,
-      desc,
-    );
+    // Decode the fences from the blocks just sealed instead of reading them back.
+    const at = new Map(hbas.map((h, i) => [h, i]));
+    const fromMemory = async (hba: number, n: number): Promise<Uint8Array> => {
+      const i = at.get(hba)!;
+      return blocks.slice(i * BLOCK_SIZE, (i + n) * BLOCK_SIZE);
+    };
+    return Sst.open({ readBlocks: fromMemory }, desc);
   }
 
   private dropSst(sst: Sst): void {
     const id = sst.desc.id;
+    this.byId.delete(id);
     if (this.added.has(id)) this.added.delete(id);
     else this.removed.push(id);
     for (let b = 0; b < sst.nblocks; b++) {
@@ -199,6 +214,7 @@ export class Lsm {
     }
     const sst = await this.writeSst(recs, 0);
     this.levels[0]!.unshift(sst);
+    this.locate(sst, recs);
     this.mem.clear();
     this.stats.flushes++;
     this.phase = "idle";
@@ -221,12 +237,27 @@ export class Lsm {
     }
   }
 
+  /**
+   * Record that `sst` holds the newest records of `recs`' LBAs. With `from` (a compaction's
+   * inputs), only for LBAs whose newest record was in those inputs: a newer L0 table may shadow
+   * a lower-level merge.
+   */
+  private locate(sst: Sst, recs: RecordArray, from?: Set<number>): void {
+    this.byId.set(sst.desc.id, sst);
+    const id = sst.desc.id < 2 ** 32 ? sst.desc.id : 0;
+    for (let i = 0; i < recs.n; i++) {
+      const lba = recs.lbas[i]!;
+      if (!from || this.loc[lba] === 0 || from.has(this.loc[lba]!)) this.loc[lba] = id;
+    }
+  }
+
   /** Merge all of level `l` into level l+1 (whole-level merge: simple and sync-safe). */
   async compact(l: number): Promise<void> {
     const to = l + 1;
     this.phase = "compaction";
     const inputs = [...this.levels[l]!, ...this.levels[to]!]; // newest first: L0 by id, then the lower level
     const dropTombstones = to >= this.deepestNonEmpty();
+    const inputIds = new Set(inputs.map((x) => x.desc.id));
     let merged: RecordArray | null = null;
     for (const sst of inputs) {
       const recs = await sst.readAll(this.io);
@@ -239,7 +270,9 @@ export class Lsm {
     for (let from = 0; from < merged.n; from += per) {
       const n = Math.min(per, merged.n - from);
       const part: RecordArray = { n, lbas: merged.lbas.subarray(from, from + n), vals: merged.vals.subarray(from * VALUE_SIZE, (from + n) * VALUE_SIZE) };
-      outs.push(await this.writeSst(part, to));
+      const out = await this.writeSst(part, to);
+      this.locate(out, part, inputIds);
+      outs.push(out);
     }
     for (const sst of inputs) this.dropSst(sst);
     this.levels[l] = [];
@@ -258,14 +291,17 @@ export class Lsm {
     this.removed = [];
   }
 
-  /** Iterate all records newest-first (MemTable, L0 newest first, then L1...): for recovery. */
-  async forEachRecord(fn: (lba: number, v: Uint8Array, off: number) => void): Promise<void> {
+  /** Iterate all records newest-first (MemTable, L0 newest first, then L1...): for recovery,
+   * which also fills the location cache. */
+  async forEachRecord(fn: (lba: number, v: Uint8Array, off: number) => boolean): Promise<void> {
     const slots = this.mem.size;
     for (let s = 0; s < slots; s++) fn(this.mem.lbas[s]!, this.mem.vals, s * VALUE_SIZE);
     for (const lv of this.levels) {
       for (const sst of lv) {
         const recs = await sst.readAll(this.io);
-        for (let i = 0; i < recs.n; i++) fn(recs.lbas[i]!, recs.vals, i * VALUE_SIZE);
+        const id = sst.desc.id < 2 ** 32 ? sst.desc.id : 0;
+        // `fn` returns true for the newest record of an LBA: that SST is its location.
+        for (let i = 0; i < recs.n; i++) if (fn(recs.lbas[i]!, recs.vals, i * VALUE_SIZE) && recs.lbas[i]! < this.loc.length) this.loc[recs.lbas[i]!] = id;
       }
     }
   }

@@ -81,7 +81,7 @@ export async function recover(
   const space = new Space(sb.segBlocks, sb.nsegs, regions(sb).segBase);
   const levels = await Lsm.openLevels(io, state.ssts, lsmOpts.maxLevels);
   const ids = { next: state.nextId };
-  const lsm = new Lsm(io, space, lsmOpts, ids, levels);
+  const lsm = new Lsm(io, space, lsmOpts, ids, sb.nblocks, levels);
   // WAL replay into the MemTable; all of it is already logged.
   const wal = state.wal;
   await readWal(io, space, wal, (lba, v) => {
@@ -96,15 +96,16 @@ export async function recover(
   const seen = new Uint8Array(sb.nblocks);
   await lsm.forEachRecord((lba, vals, off) => {
     if (lba >= sb.nblocks) throw new BlockError("Corrupted", `index record for LBA ${lba} beyond the device`);
-    if (seen[lba]) return;
+    if (seen[lba]) return false;
     seen[lba] = 1;
     const hba = valueHba(vals, off);
-    if (hba === 0) return;
+    if (hba === 0) return true;
     space.useRecovered(hba, SegKind.Data, `data block of LBA ${lba}`);
     const rel = hba - space.segBase;
     if (space.rev[rel] !== -1) throw new BlockError("Corrupted", `host block ${hba} mapped by two LBAs`);
     space.rev[rel] = lba;
     fwd[lba] = hba;
+    return true;
   });
   return { io, sb, journal, space, lsm, fwd, ids };
 }

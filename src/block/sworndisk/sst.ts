@@ -132,7 +132,7 @@ export class Sst {
   }
 
   /** Open from the catalog entry: verify the root and fence blocks. */
-  static async open(io: BlockIo, desc: SstDesc): Promise<Sst> {
+  static async open(io: Pick<BlockIo, "readBlocks">, desc: SstDesc): Promise<Sst> {
     const what = `SST ${desc.id}`;
     const rootBlk = await io.readBlocks(desc.rootHba, 1);
     const root = openBlock(desc.key, aad(desc.id, ROLE_ROOT, 0), rootBlk, `${what} root`, desc.rootTag);

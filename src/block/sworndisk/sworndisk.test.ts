@@ -64,7 +64,7 @@ test("model-based random workloads (reads, trims, syncs, reopens, crashes)", asy
   }
 });
 
-test("model-based workload with default-sized internals (no flush) and 4 MiB-style segments", async () => {
+test("model-based workload on a larger disk (64-block segments, no MemTable flush)", async () => {
   const opts = smallOptions({ nblocks: 2048, segmentBlocks: 64, memtableRecords: 65536, overprovision: 1, journalBlocks: 32 });
   const r = await runWorkload(swornFactory(opts), { seed: 11, ops: 600, maxRun: 64 });
   await r.dev.close();

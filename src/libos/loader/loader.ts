@@ -5,12 +5,15 @@
  *   127 as Occlum does for a program it cannot start); a module that fails to compile is too.
  * - Compile cache: modules are compiled once per content hash (SHA-256) and shared by every
  *   process that runs the same program, in every kernel of this Node process.
+ * - Instrumentation (loader/instrument): fuel checks for preemption (a guest that computes
+ *   without syscalls is preempted every time slice and can be killed) and atomic waits rewritten
+ *   into kernel calls. A module the instrumenter cannot handle runs uninstrumented (logged).
  * - Imports: every `wasi_snapshot_preview1` function comes from the syscall table; any other
  *   function import gets a stub returning ENOSYS (logged once per program), so instantiation never
  *   fails for a call we lack; an imported memory is created with the module's declared limits.
  */
 import { createHash } from "node:crypto";
-import { Errno, SysError, sysErr } from "../syscall/errno.ts";
+import { Errno, sysErr } from "../syscall/errno.ts";
 import { FileType, type OpenFile, type Vfs } from "../fs/types.ts";
 import { Wasm, type ImportObject, type WasmMemory, type WasmModule } from "../wasm.ts";
 import { ExecFormatError, isWasm, readFunctionNames, readImports, type ImportInfo, type ValType } from "./wasm-info.ts";
@@ -18,6 +21,10 @@ import { wasiRows } from "../syscall/table.ts";
 import { importFunction, type SyscallContext } from "../syscall/dispatch.ts";
 import { MODULE } from "../syscall/abi.ts";
 import type { Logger } from "../log.ts";
+import { instrument, KERNEL_MODULE, KernelImport } from "./instrument/instrument.ts";
+import { kernelImports, type KernelImportContext } from "./kernel-imports.ts";
+
+const kernelNames = new Set<string>(Object.values(KernelImport));
 
 export interface Program {
   readonly module: WasmModule;
@@ -27,6 +34,10 @@ export interface Program {
   readonly unsupported: readonly string[];
   /** Name of a function by index (name section), for trap reports. */
   functionName(index: number): string | undefined;
+  /** Exported fuel global of the instrumented module (null: no preemption checks). */
+  readonly fuelExport: string | null;
+  /** Why the module runs uninstrumented, if it does. */
+  readonly instrumentError?: string;
 }
 
 const cache = new Map<string, Promise<Program>>();
@@ -49,10 +60,24 @@ export function compileProgram(bytes: Uint8Array): Promise<Program> {
 async function compileOnce(bytes: Uint8Array, sha256: string): Promise<Program> {
   let imports: ImportInfo[];
   let module: WasmModule;
+  let code = bytes;
+  let fuelExport: string | null = null;
+  let instrumentError: string | undefined;
   try {
     imports = readImports(bytes);
+    // Invalid modules fail here with the engine's reason, before the instrumenter sees them.
+    if (!Wasm.validate(bytes)) await Wasm.compile(bytes);
+    try {
+      const r = instrument(bytes, { rewriteAtomics: true, preemption: true });
+      code = r.bytes;
+      fuelExport = r.fuelExport;
+      if (r.changed) imports = readImports(code);
+    } catch (e) {
+      instrumentError = (e as Error).message;
+      code = bytes;
+    }
     loaderStats.compiles++;
-    module = await Wasm.compile(bytes);
+    module = await Wasm.compile(code);
   } catch (e) {
     if (e instanceof ExecFormatError) throw e;
     throw new ExecFormatError(`exec format error (${(e as Error).message})`);
@@ -61,7 +86,8 @@ async function compileOnce(bytes: Uint8Array, sha256: string): Promise<Program> 
   if (!exports.has("_start")) throw new ExecFormatError("exec format error (no _start export: not a WASI command)");
   const unsupported: string[] = [];
   for (const imp of imports) {
-    if (imp.kind === "function" && !(imp.module === MODULE && wasiRows.has(imp.name))) unsupported.push(`${imp.module}.${imp.name}`);
+    const known = (imp.module === MODULE && wasiRows.has(imp.name)) || (imp.module === KERNEL_MODULE && kernelNames.has(imp.name));
+    if (imp.kind === "function" && !known) unsupported.push(`${imp.module}.${imp.name}`);
     if (imp.kind === "table" || imp.kind === "global" || imp.kind === "tag") {
       throw new ExecFormatError(`exec format error (unsupported import: ${imp.kind} ${imp.module}.${imp.name})`);
     }
@@ -71,7 +97,7 @@ async function compileOnce(bytes: Uint8Array, sha256: string): Promise<Program> 
     names ??= readFunctionNames(Wasm.Module.customSections(module, "name")[0] ?? new ArrayBuffer(0));
     return names.get(index);
   };
-  return { module, imports, sha256, unsupported, functionName };
+  return { module, imports, sha256, unsupported, functionName, fuelExport, ...(instrumentError !== undefined ? { instrumentError } : {}) };
 }
 
 /** Read a whole program file through the VFS (EACCES for a directory, as execve). */
@@ -107,18 +133,25 @@ export interface Linked {
   imports: ImportObject;
   /** The memory the module imports, if it imports one (else it exports its own). */
   memory: WasmMemory | undefined;
+  /** State of the `occlum` kernel imports: the runner fills in exports/mem/running. */
+  kernel: KernelImportContext;
 }
 
 /** Build the import object of one thread of a program. */
 export function linkImports(program: Program, ctx: SyscallContext, log: Logger, trace: boolean): Linked {
   const imports: ImportObject = {};
   let memory: WasmMemory | undefined;
+  const kernel: KernelImportContext = { t: ctx.t, exports: undefined, mem: undefined, running: false, fuelExport: program.fuelExport };
+  let kernelFns: Record<string, unknown> | undefined;
   for (const imp of program.imports) {
     const ns = (imports[imp.module] ??= {});
     if (imp.kind === "function") {
       const row = imp.module === MODULE ? wasiRows.get(imp.name) : undefined;
       if (row) {
         ns[imp.name] = importFunction(ctx, row, trace);
+      } else if (imp.module === KERNEL_MODULE && kernelNames.has(imp.name)) {
+        kernelFns ??= kernelImports(kernel);
+        ns[imp.name] = kernelFns[imp.name];
       } else {
         const value = enosysResult(imp.type.results);
         const label = `${imp.module}.${imp.name}`;
@@ -133,11 +166,8 @@ export function linkImports(program: Program, ctx: SyscallContext, log: Logger, 
     }
   }
   if (program.unsupported.length > 0) log.warn(`unsupported imports stubbed with ENOSYS: ${program.unsupported.join(", ")}`);
-  return { imports, memory };
+  if (program.instrumentError) log.warn(`running uninstrumented (no preemption): ${program.instrumentError}`);
+  return { imports, memory, kernel };
 }
 
-export function isExecFormatError(e: unknown): e is ExecFormatError {
-  return e instanceof ExecFormatError;
-}
-
-export { ExecFormatError, SysError };
+export { ExecFormatError };

@@ -3,9 +3,8 @@
  * with the WASI rights of this fd and, for preopens, the directory name the guest sees.
  *
  * Rules: a new fd takes the lowest free number (POSIX; wasmtime reuses the lowest free too);
- * rights are checked here, where the fd is resolved: a missing right is ENOTCAPABLE (the WASI
- * errno for it; wasmtime's newer p1 adapter says EBADF, wasi-common said ENOTCAPABLE: we follow
- * the capability model); closing the last fd of a description releases it.
+ * rights are checked here, where the fd is resolved (see get() for EBADF vs ENOTCAPABLE);
+ * closing the last fd of a description releases it.
  */
 import { Errno, SysError, sysErr } from "../syscall/errno.ts";
 import type { OpenFile } from "../fs/types.ts";
@@ -18,9 +17,14 @@ export interface FdEntry {
   inheriting: number;
   /** Name shown by fd_prestat_dir_name, for preopened directories. */
   readonly preopen?: string;
+  /** Per-fd (not per-description) flags: FD_CLOEXEC, honoured by spawn (issue 4). */
+  cloexec?: boolean;
 }
 
 const EBADF = new SysError(Errno.BADF);
+// Rights.FD_READ and FD_WRITE (syscall/abi.ts), inlined to keep process/ free of ABI imports.
+const READ = 1 << 1;
+const WRITE = 1 << 6;
 const ENOTCAPABLE = new SysError(Errno.NOTCAPABLE);
 
 /** RLIMIT_NOFILE as Occlum's default. */
@@ -30,11 +34,19 @@ export class FdTable {
   private readonly entries: (FdEntry | undefined)[] = [];
   private count = 0;
 
-  /** Resolve an fd, requiring every bit of `need` in its rights. */
+  /**
+   * Resolve an fd, requiring every bit of `need` in its rights. Reading a description not opened
+   * for reading (or writing one not opened for writing) is EBADF, as on Linux and in wasmtime;
+   * a right the fd lost to fd_fdstat_set_rights, or never had, is ENOTCAPABLE.
+   */
   get(fd: number, need = 0): FdEntry {
     const e = this.entries[fd];
     if (e === undefined) throw EBADF;
-    if ((e.base & need) !== need) throw ENOTCAPABLE;
+    if ((e.base & need) !== need) {
+      if ((need & READ) !== 0 && !e.file.readable) throw EBADF;
+      if ((need & WRITE) !== 0 && !e.file.writable) throw EBADF;
+      throw ENOTCAPABLE;
+    }
     return e;
   }
 

@@ -94,6 +94,10 @@ async function runThread(t: Thread, program: Program): Promise<Trap | undefined>
     }
     ctx.mem ??= new GuestMemory(mem);
     p.memory = ctx.mem;
+    linked.kernel.exports = instance.exports;
+    linked.kernel.mem = ctx.mem;
+    linked.kernel.running = true;
+    t.sliceStartMs = performance.now();
     const start = Wasm.promising(instance.exports._start as Function);
     await start();
     p.exit({ kind: "exit", code: 0 });

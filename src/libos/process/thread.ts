@@ -20,6 +20,8 @@ export class Thread implements Interruptible {
   private cpuNs = 0n;
   private onCpuSince: bigint = monotonicNs();
   private running = true;
+  /** performance.now() when the thread last got the vCPU (preemption measures its slice from here). */
+  sliceStartMs = performance.now();
 
   constructor(tid: number, process: Process) {
     this.tid = tid;
@@ -58,6 +60,7 @@ export class Thread implements Interruptible {
     if (this.running) return;
     this.running = true;
     this.onCpuSince = monotonicNs();
+    this.sliceStartMs = performance.now();
   }
 
   /** Time this thread spent running guest or kernel code (not parked). */

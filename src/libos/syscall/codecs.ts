@@ -96,6 +96,8 @@ export const A = {
   riflags: flags("riflags", 0x3),
   siflags: flags("siflags", 0x0),
   u64: { kind: "u64", wasm: ["i64"], decode: (_m, p, i) => BigInt.asUintN(64, p[i] as bigint), show: (v) => String(v) } as ArgCodec<bigint>,
+  /** clock_time_get's precision: unused, so passed through without normalizing (hot path) */
+  precision: { kind: "precision", wasm: ["i64"], decode: (_m, p, i) => p[i] as bigint, show: (v) => String(BigInt.asUintN(64, v)) } as ArgCodec<bigint>,
   i64: { kind: "i64", wasm: ["i64"], decode: (_m, p, i) => BigInt.asIntN(64, p[i] as bigint), show: (v) => String(v) } as ArgCodec<bigint>,
   /** rights: the defined 30 bits as a number (abi.ts explains why) */
   rights: { kind: "rights", wasm: ["i64"], decode: (_m, p, i) => Number(BigInt.asUintN(64, p[i] as bigint) & 0x3fffffffn), show: (v) => `0x${v.toString(16)}` } as ArgCodec<number>,
@@ -130,6 +132,7 @@ export const A = {
       const s = m.text(u32(p[i]!), len);
       if (s === undefined) throw EILSEQ;
       if (len > PATH_MAX) throw sysErr(Errno.NAMETOOLONG);
+      if (s.includes("\0")) throw EINVAL; // no host or file system can name it (cap-std: EINVAL)
       return s;
     },
     show: (v) => JSON.stringify(v),
@@ -190,7 +193,7 @@ export const R = {
     kind: "u64", wasm: ["i32"],
     encode: (m, p, i, v) => m.setU64(u32(p[i]!), v),
     show: (v) => String(v),
-  } as RetCodec<bigint>,
+  } as RetCodec<bigint | number>,
   /** two u32 out-pointers (args/environ sizes) */
   sizes: {
     kind: "sizes", wasm: ["i32", "i32"],

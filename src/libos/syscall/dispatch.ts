@@ -54,60 +54,31 @@ function afterWait(t: Thread): void {
   if (t.interruptPending) t.clearInterrupt();
 }
 
-async function settle(ctx: SyscallContext, row: SyscallRow, p: Params, args: unknown[], pending: Promise<unknown>, tr?: Tracer): Promise<number> {
+/** The slow path: the handler waits. One promise reaction, no async-function machinery. */
+function settle(ctx: SyscallContext, row: SyscallRow, p: Params, args: unknown[], pending: Promise<unknown>, tr?: Tracer): Promise<number> {
   const t = ctx.t;
   t.offCpu();
-  let v: unknown;
-  try {
-    v = await pending;
-  } catch (e) {
-    afterWait(t);
-    const errno = toErrno(ctx, row, e);
-    tr?.(args, `-1 ${errnoName(errno)}`);
-    return errno;
-  }
-  afterWait(t);
-  try {
-    ctx.mem.refresh();
-    row.ret.encode(ctx.mem, p, row.retIndex, v, args);
-  } catch (e) {
-    const errno = toErrno(ctx, row, e);
-    tr?.(args, `-1 ${errnoName(errno)}`);
-    return errno;
-  }
-  tr?.(args, row.ret.show(v) || "0");
-  return Errno.SUCCESS;
-}
-
-/** One syscall. Returns the errno, or a Promise of it when the handler waits. */
-export function invoke(ctx: SyscallContext, row: SyscallRow, p: Params, tr?: Tracer): number | Promise<number> {
-  const m = ctx.mem;
-  let args: unknown[] | undefined;
-  if (ctx.t.killed) throw new ThreadKilled();
-  try {
-    m.refresh();
-    const codecs = row.args;
-    args = new Array(codecs.length);
-    let i = 0;
-    for (let k = 0; k < codecs.length; k++) {
-      const c = codecs[k]!;
-      args[k] = c.decode(m, p, i);
-      i += c.wasm.length;
-    }
-    const r = (row.impl as (t: Thread, ...a: unknown[]) => unknown)(ctx.t, ...args);
-    if (r instanceof Promise) {
-      if (!row.blocking) throw new Error(`kernel bug: non-blocking ${row.name} returned a Promise`);
-      return settle(ctx, row, p, args, r, tr);
-    }
-    row.ret.encode(m, p, row.retIndex, r, args);
-    tr?.(args, row.ret.show(r) || "0");
-    return Errno.SUCCESS;
-  } catch (e) {
-    if (tr && (e instanceof ProcessExit || e instanceof GuestTrap)) tr(args, e instanceof GuestTrap ? `TRAP (${e.message})` : "?");
-    const errno = toErrno(ctx, row, e);
-    tr?.(args, `-1 ${errnoName(errno)}`);
-    return errno;
-  }
+  return pending.then(
+    (v) => {
+      afterWait(t);
+      try {
+        ctx.mem.refresh();
+        row.ret.encode(ctx.mem, p, row.retIndex, v, args);
+      } catch (e) {
+        const errno = toErrno(ctx, row, e);
+        tr?.(args, `-1 ${errnoName(errno)}`);
+        return errno;
+      }
+      tr?.(args, row.ret.show(v) || "0");
+      return Errno.SUCCESS;
+    },
+    (e: unknown) => {
+      afterWait(t);
+      const errno = toErrno(ctx, row, e);
+      tr?.(args, `-1 ${errnoName(errno)}`);
+      return errno;
+    },
+  );
 }
 
 export interface ImportOptions {
@@ -124,23 +95,84 @@ export function wasiImports(ctx: SyscallContext, opts: ImportOptions = {}): Reco
 
 /** A plain function for non-blocking rows, a WebAssembly.Suspending for blocking ones. */
 export function importFunction(ctx: SyscallContext, row: SyscallRow, trace: boolean): unknown {
-  let fn: (...p: (number | bigint)[]) => number | Promise<number>;
-  if (trace) {
-    fn = (...p) => {
-      const tr: Tracer = (args, result) => ctx.log.traceRaw(formatCall(ctx.t, row, args, result));
-      return invoke(ctx, row, p, tr);
-    };
-  } else {
-    fn = (...p) => invoke(ctx, row, p);
-  }
+  let fn = rawImport(ctx, row, trace);
   if (row.noreturn) {
     const inner = fn;
-    fn = (...p) => {
+    fn = (...p: (number | bigint)[]) => {
       inner(...p);
       return 0;
     };
   }
   return row.blocking ? new Wasm.Suspending(fn) : fn;
+}
+
+type ImportFn = (...p: (number | bigint)[]) => number | Promise<number>;
+
+/** The dispatch function of a row before the JSPI wrapping (tests call it directly). */
+export function rawImport(ctx: SyscallContext, row: SyscallRow, trace = false): ImportFn {
+  const tr: Tracer | undefined = trace ? (args, result) => ctx.log.traceRaw(formatCall(ctx.t, row, args, result)) : undefined;
+  return compiledRow(row)(ctx, tr);
+}
+type RowFactory = (ctx: SyscallContext, tr: Tracer | undefined) => ImportFn;
+
+const factories = new WeakMap<SyscallRow, RowFactory>();
+
+function fail(ctx: SyscallContext, row: SyscallRow, args: unknown[], e: unknown, tr: Tracer | undefined): number {
+  if (tr && e instanceof GuestTrap) tr(args, `TRAP (${e.message})`);
+  if (tr && e instanceof ProcessExit) tr(args, "?");
+  const errno = toErrno(ctx, row, e);
+  tr?.(args, `-1 ${errnoName(errno)}`);
+  return errno;
+}
+
+/**
+ * The fast path of one row, generated from its table entry (as wiggle generates wasmtime's glue):
+ * the same steps as invoke(), unrolled for the row's parameters and codecs, so every call site in
+ * it sees one codec and one handler (monomorphic, inlinable) instead of the whole table's. The
+ * parameter and argument arrays are reused: a thread is in at most one syscall at a time, and
+ * each thread has its own import functions.
+ */
+function compiledRow(row: SyscallRow): RowFactory {
+  let f = factories.get(row);
+  if (f) return f;
+  const ps = row.params.map((_, i) => `p${i}`);
+  const decodes: string[] = [];
+  let i = 0;
+  row.args.forEach((c, k) => {
+    decodes.push(`A[${k}] = dec[${k}](m, P, ${i});`);
+    i += c.wasm.length;
+  });
+  const call = `impl(t${row.args.map((_, k) => `, A[${k}]`).join("")})`;
+  const src = `
+    const decs = row.args.map((c) => c.decode);
+    const impl = row.impl, enc = row.ret.encode, show = row.ret.show, retIndex = row.retIndex;
+    return function factory(ctx, tr) {
+      const P = new Array(${ps.length}).fill(0);
+      const A = new Array(${row.args.length});
+      const t = ctx.t;
+      const dec = decs;
+      return function ${row.name}(${ps.join(", ")}) {
+        ${ps.map((p, k) => `P[${k}] = ${p};`).join(" ")}
+        if (t.killed) throw new ThreadKilled();
+        const m = ctx.mem;
+        try {
+          m.refresh();
+          ${decodes.join("\n          ")}
+          const r = ${call};
+          if (r instanceof Promise) {
+            ${row.blocking ? "return settle(ctx, row, P, A, r, tr);" : "throw new Error('kernel bug: non-blocking " + row.name + " returned a Promise');"}
+          }
+          enc(m, P, retIndex, r, A);
+          if (tr !== undefined) tr(A, show(r) || "0");
+          return 0;
+        } catch (e) {
+          return fail(ctx, row, A, e, tr);
+        }
+      };
+    };`;
+  f = new Function("row", "settle", "fail", "ThreadKilled", src)(row, settle, fail, ThreadKilled) as RowFactory;
+  factories.set(row, f);
+  return f;
 }
 
 export { MODULE as WASI_MODULE };

@@ -34,8 +34,17 @@ export class GuestMemory {
     this.dv = new DataView(this.buf);
   }
 
-  /** Re-read the buffer if memory.grow replaced it; called at the start of every syscall. */
+  /**
+   * Called at the start of every syscall. A grow of a non-shared memory detaches the old buffer
+   * (length 0): reload then. A shared memory's grow keeps the old view valid but short; check()
+   * reloads before deciding a pointer is out of bounds. Reading `memory.buffer` on every call
+   * would cost a host call each time.
+   */
   refresh(): void {
+    if (this.u8.byteLength === 0) this.reload();
+  }
+
+  private reload(): void {
     const b = this.memory.buffer;
     if (b !== this.buf) {
       this.buf = b;
@@ -51,7 +60,8 @@ export class GuestMemory {
   /** Trap unless [ptr, ptr+len) is inside memory and ptr is aligned to `align`. */
   check(ptr: number, len: number, align = 1): void {
     if (ptr + len > this.u8.byteLength) {
-      throw new GuestTrap(`memory access out of bounds: pointer 0x${ptr.toString(16)} + ${len}`);
+      this.reload();
+      if (ptr + len > this.u8.byteLength) throw new GuestTrap(`memory access out of bounds: pointer 0x${ptr.toString(16)} + ${len}`);
     }
     if ((ptr & (align - 1)) !== 0) {
       throw new GuestTrap(`misaligned pointer 0x${ptr.toString(16)} (needs ${align}-byte alignment)`);
@@ -70,9 +80,15 @@ export class GuestMemory {
     this.check(ptr, 8, 8);
     return this.dv.getBigUint64(ptr, true);
   }
-  setU64(ptr: number, v: bigint): void {
+  /** A number (exact below 2^53: the hot clock path avoids allocating a BigInt) or a bigint. */
+  setU64(ptr: number, v: bigint | number): void {
     this.check(ptr, 8, 8);
-    this.dv.setBigUint64(ptr, v, true);
+    if (typeof v === "number") {
+      this.dv.setUint32(ptr, v >>> 0, true);
+      this.dv.setUint32(ptr + 4, Math.floor(v / 4294967296), true);
+    } else {
+      this.dv.setBigUint64(ptr, v, true);
+    }
   }
 
   /** A live view of guest bytes (no copy). */

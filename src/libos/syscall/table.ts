@@ -65,7 +65,7 @@ export const wasiTable: readonly SyscallRow[] = [
   row("environ_get", [], R.cstrings, args.environ_get),
   row("environ_sizes_get", [], R.sizes, args.environ_sizes_get),
   row("clock_res_get", [A.clockId], R.u64, clock.clock_res_get),
-  row("clock_time_get", [A.clockId, A.u64], R.u64, clock.clock_time_get, { note: "precision is ignored" }),
+  row("clock_time_get", [A.clockId, A.precision], R.u64, clock.clock_time_get, { note: "precision is ignored" }),
   row("fd_advise", [A.fd, A.u64, A.u64, A.advice], R.none, fd.fd_advise, { ...B, support: "partial", note: "advice is a hint; file systems may ignore it" }),
   row("fd_allocate", [A.fd, A.u64, A.u64], R.none, fd.fd_allocate, B),
   row("fd_close", [A.fd], R.none, fd.fd_close, B),

@@ -3,6 +3,10 @@
 // ELOOP, ENAMETOOLONG, EINVAL, ENOTCAPABLE).
 #include "check.h"
 
+// The import itself, with an explicit length (the libc wrapper stops at the first NUL).
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("path_create_directory")))
+int32_t raw_mkdir(int32_t fd, const char *path, int32_t len);
+
 static __wasi_errno_t open_e(const char *p, __wasi_lookupflags_t lf, __wasi_oflags_t of, __wasi_rights_t r, __wasi_fd_t *fd) {
   return __wasi_path_open(ROOT, lf, p, of, r, r, 0, fd);
 }
@@ -110,6 +114,10 @@ int main(void) {
   memcpy(longname, "tmp/", 4);
   longname[299] = 0;
   EXPECT_ERR(open_e(longname, 0, __WASI_OFLAGS_CREAT, ALL_RIGHTS, &fd), __WASI_ERRNO_NAMETOOLONG);
+
+  // ---- a path with a NUL byte inside (EINVAL), invalid UTF-8 (EILSEQ)
+  EXPECT_ERR(raw_mkdir(ROOT, "tmp/a\0b", 7), __WASI_ERRNO_INVAL);
+  EXPECT_ERR(__wasi_path_create_directory(ROOT, "tmp/\xff\xfe"), __WASI_ERRNO_ILSEQ);
 
   // ---- set times by path
   OK(__wasi_path_filestat_set_times(ROOT, 0, "tmp/p/b.txt", 5000000000ull, 6000000000ull, __WASI_FSTFLAGS_ATIM | __WASI_FSTFLAGS_MTIM));

@@ -1,7 +1,8 @@
 /**
  * Instruction scanner: walks a wasm expression (a function body or a constant expression) far
  * enough to know every immediate's length, and records the few places the rewriter cares about:
- * function-index immediates (call, return_call, ref.func), loop headers, and atomic wait/notify.
+ * function-index immediates (call, return_call, ref.func), loop headers and ends, label
+ * immediates that cross a loop the rewriter wraps, and atomic wait/notify.
  *
  * It decodes nothing else: all other bytes are copied through by the emitter. Covered: MVP,
  * sign-ext, sat-conv + bulk memory + table ops (0xFC), reference types, SIMD + relaxed SIMD (0xFD),
@@ -23,6 +24,8 @@ export const Ev = {
   LoopEnd: 4,
   /** a = label immediate start, b = its end, c = the new label index. */
   Label: 5,
+  /** ref.func: as FuncRef (a function reference that is not a call). */
+  RefFunc: 6,
 } as const;
 
 /**
@@ -97,6 +100,8 @@ export interface ScanContext {
   atomics: AtomicSites | null;
   /** Set by the scanner: the expression contains a call of any kind. */
   sawCall: boolean;
+  /** Set by the scanner: the expression contains an indirect call (call_indirect, call_ref...). */
+  sawIndirect: boolean;
   /** Set by the scanner: number of loops in the expression. */
   loopCount: number;
 }
@@ -104,7 +109,7 @@ export interface ScanContext {
 // Immediate shapes of single-byte opcodes.
 const K_BAD = 0;
 const K_NONE = 1;
-const K_BLOCK = 2; // block, if, try: block type, depth+1
+const K_BLOCK = 2; // block, if, try: block type, opens a label
 const K_LOOP = 3;
 const K_END = 4;
 const K_U32 = 5; // one LEB immediate
@@ -294,6 +299,7 @@ export function scanExpr(b: Uint8Array, p: number, limit: number, ctx: ScanConte
   const atomics = ctx.atomics;
   let depth = 0;
   let sawCall = false;
+  let sawIndirect = false;
   let loopCount = 0;
   crossed[0] = 0;
 
@@ -315,6 +321,7 @@ export function scanExpr(b: Uint8Array, p: number, limit: number, ctx: ScanConte
       case K_END:
         if (depth === 0) {
           ctx.sawCall = sawCall;
+          ctx.sawIndirect = sawIndirect;
           ctx.loopCount = loopCount;
           return p;
         }
@@ -343,16 +350,18 @@ export function scanExpr(b: Uint8Array, p: number, limit: number, ctx: ScanConte
         const idx = readU32(b, p);
         const end = lebEnd[0]!;
         if (op !== 0xd2) sawCall = true;
-        if (idx >= funcRefMin) ev.push(Ev.FuncRef, p, end, idx);
+        if (idx >= funcRefMin) ev.push(op === 0xd2 ? Ev.RefFunc : Ev.FuncRef, p, end, idx);
         p = end;
         break;
       }
       case K_CALL_OTHER:
         sawCall = true;
+        sawIndirect = true;
         p = skipLeb(b, skipLeb(b, p));
         break;
       case K_CALL_REF:
         sawCall = true;
+        sawIndirect = true;
         p = skipLeb(b, p);
         break;
       case K_BRTABLE: {

@@ -68,3 +68,20 @@ test("plain wasip1 guests behave the same instrumented (node:wasi)", { skip }, (
   t.diagnostic(`${ran} guests ran`);
   if (ran === 0) t.skip("no deterministic plain wasip1 guest in the cache");
 });
+
+// LLVM itself (75 MB of C++ compiled to wasm, shipped by @yowasp/clang): a real large module.
+const llvm = path.resolve(path.dirname(fileURLToPath(import.meta.url)),
+  "../../../../node_modules/@yowasp/clang/gen/llvm.core.wasm");
+const heavySkip = process.env.OCCLUM_TEST_HEAVY !== "1" ? "set OCCLUM_TEST_HEAVY=1"
+  : !existsSync(llvm) ? "no @yowasp/clang" : false;
+
+test("a 75 MB real module (LLVM) instruments, validates and keeps its interface", { skip: heavySkip }, () => {
+  const bytes = new Uint8Array(readFileSync(llvm));
+  const r = instrument(bytes, { rewriteAtomics: true, preemption: true });
+  assert.ok(Wasm.validate(r.bytes));
+  const before = new Wasm.Module(bytes);
+  const after = new Wasm.Module(r.bytes);
+  assert.deepEqual(names(Wasm.Module.exports(after)), [...names(Wasm.Module.exports(before)), `/${FUEL_EXPORT}/global`].sort());
+  assert.deepEqual(names(Wasm.Module.imports(after)),
+    [...names(Wasm.Module.imports(before)), ...r.imports.map((n) => `${KERNEL_MODULE}/${n}/function`)].sort());
+});

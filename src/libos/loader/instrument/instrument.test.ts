@@ -86,9 +86,11 @@ for (const checkStyle of ["local-counter", "global"] as const) {
     const st = run(r.bytes, {}, 10);
     const e = st.exports as Record<string, (x: number) => number>;
     assert.equal(e.sum!(1000), plain.sum!(1000));
-    // 1000 iterations + the exit pass through the header: one yield per 11 global checks (fuel
-    // 10 .. -1); a wrapped loop re-enters its header after each yield, so one per 10 passes there.
-    assert.equal(st.yields, checkStyle === "global" ? Math.floor(1001 / 11) : 100);
+    // 1000 iterations + the exit pass through the header. "global": every pass charges the fuel,
+    // one yield per 11 charges (fuel 10 .. -1). "local-counter": the counter runs out after 11
+    // passes, then every 10 (the refilled loop re-enters its header): 100 charges, plus 1 at
+    // entry; the first yield after 11 charges (fuel starts at 10), then one per 11: 9.
+    assert.equal(st.yields, checkStyle === "global" ? Math.floor(1001 / 11) : Math.floor(101 / 11));
     st.yields = 0;
     assert.equal(e.fib!(15), plain.fib!(15));
     assert.ok(st.yields > 100, `recursion yields: ${st.yields}`);
@@ -183,6 +185,7 @@ test("function indices are renumbered in calls, tail calls, ref.func, elements, 
     I.i32Const(10), I.callIndirect(vi), I.i32Const(11), I.callIndirect(vi), I.i32Add,
   ]);
   const start = m.func(vv, [I.globalGet(ptr), I.call(log), I.i32Const(42), I.globalSet(started)]);
+  const spin = m.func(ii, [I.loop(), I.localGet(0), I.i32Const(1), I.i32Sub, I.localTee(0), I.brIf(0), I.end, I.i32Const(3)]);
   m.elem([0x00, ...I.i32Const(0), 0x0b, 2, seven, callSeven]); // table[0,1]
   m.elem([0x04, ...I.i32Const(2), 0x0b, 1, ...I.refFunc(tail), 0x0b]); // table[2]
   m.elem([0x02, 0x00, ...I.i32Const(5), 0x0b, 0x00, 1, seventy]); // table[5]
@@ -192,7 +195,7 @@ test("function indices are renumbered in calls, tail calls, ref.func, elements, 
   m.elem([0x05, T.funcref, 1, ...I.refFunc(seven), 0x0b]); // passive exprs
   m.elem([0x07, T.funcref, 1, ...I.refFunc(tail), 0x0b]); // declarative exprs
   m.start(start);
-  for (const [name, f] of Object.entries({ seven, callSeven, tail, viaTable, viaRefFunc, viaGlobal, tableInit })) {
+  for (const [name, f] of Object.entries({ seven, callSeven, tail, viaTable, viaRefFunc, viaGlobal, tableInit, spin })) {
     m.export(name, "func", f);
   }
   m.export("started", "global", started);
@@ -211,12 +214,12 @@ test("function indices are renumbered in calls, tail calls, ref.func, elements, 
     return {
       logged, started: (e.started as WasmGlobal).value,
       values: [f("seven")(), f("callSeven")(), f("tail")(), f("viaTable")(0), f("viaTable")(1), f("viaTable")(2),
-        f("viaTable")(5), f("viaTable")(6), f("viaRefFunc")(), f("viaGlobal")(), f("tableInit")()],
+        f("viaTable")(5), f("viaTable")(6), f("viaRefFunc")(), f("viaGlobal")(), f("tableInit")(), f("spin")(5)],
       reexport: typeof e.log,
     };
   };
   const before = results(bytes);
-  assert.deepEqual(before.values, [7, 8, 8, 7, 8, 8, 70, 8, 8, 70, 77]);
+  assert.deepEqual(before.values, [7, 8, 8, 7, 8, 8, 70, 8, 8, 70, 77, 3]);
   for (const opts of [both, { ...both, checkStyle: "global" as const }]) {
     const r = instrument(bytes, opts);
     assert.deepEqual(r.imports, ["yield_check"]);
@@ -232,6 +235,8 @@ test("function indices are renumbered in calls, tail calls, ref.func, elements, 
     assert.equal(fn.get(seven + 1), "seven");
     assert.equal(fn.get(callSeven + 1), "callSeven");
     assert.equal(fn.get(tableInit + 1), "tableInit");
+    assert.equal(fn.get(`locals of ${viaTable + 1}`), "0:slot");
+    assert.equal(fn.get(`locals of ${viaTable}`), undefined);
   }
 });
 
@@ -388,8 +393,8 @@ test("wrapped loops keep every branch target: br_table, valued loops, params, tr
   for (const bytes of [controlFlowModule(), legacyEhModule()]) {
     const plain = run(bytes).exports as Record<string, (x: number) => number>;
     for (const checkStyle of ["local-counter", "global"] as const) {
-      const r = instrument(bytes, { ...both, checkStyle, loopBudget: 3, initialFuel: 3 });
-      const st = run(r.bytes, {}, 3);
+      const r = instrument(bytes, { ...both, checkStyle, loopBudget: 3, initialFuel: 1 });
+      const st = run(r.bytes, {}, 1);
       const e = st.exports as Record<string, (x: number) => number>;
       for (const name of Object.keys(plain)) {
         for (const arg of [1, 7, 29]) assert.equal(e[name]!(arg), plain[name]!(arg), `${name}(${arg}) ${checkStyle}`);
@@ -401,4 +406,97 @@ test("wrapped loops keep every branch target: br_table, valued loops, params, tr
   assert.equal(plain.tryTable!(0), 500);
   assert.equal(plain.withParam!(10), 10);
   assert.equal(run(legacyEhModule()).exports.delegate !== undefined, true);
+});
+
+test("indices whose LEB128 grows with the shift (127 -> 128 and beyond) are re-encoded", () => {
+  const m = new ModuleBuilder();
+  const vi = m.type([], [T.i32]);
+  const count = 300;
+  // f_k calls f_{k+1} and adds 1; the last returns 0; f_0 therefore returns count - 1.
+  for (let k = 0; k < count; k++) {
+    m.func(vi, k === count - 1 ? [I.i32Const(0)] : [I.call(k + 1), I.i32Const(1), I.i32Add]);
+  }
+  for (const k of [0, 126, 127, 128, 200]) m.export(`f${k}`, "func", k);
+  m.table(count);
+  m.elem([0x00, ...I.i32Const(0), 0x0b, ...uleb(count), ...Array.from({ length: count }, (_, k) => uleb(k)).flat()]);
+  const bytes = m.build();
+  const r = instrument(bytes, both);
+  const e = run(r.bytes).exports as Record<string, () => number>;
+  for (const k of [0, 126, 127, 128, 200]) assert.equal(e[`f${k}`]!(), count - 1 - k);
+});
+
+test("entry charges go only to recursive functions and heads of long loop-free call chains", () => {
+  // a -> b -> c, no loops, no recursion: nothing to instrument at all.
+  const plain = new ModuleBuilder();
+  const vi = plain.type([], [T.i32]);
+  const c = plain.func(vi, [I.i32Const(1)]);
+  const bf = plain.func(vi, [I.call(c), I.call(c), I.i32Add]);
+  plain.export("a", "func", plain.func(vi, [I.call(bf), I.i32Const(1), I.i32Add]));
+  assert.equal(instrument(plain.build(), both).changed, false);
+
+  // Mutual recursion through the table: even -> (call_indirect) odd -> even.
+  const m = new ModuleBuilder();
+  const ii = m.type([T.i32], [T.i32]);
+  m.table(1);
+  const even = m.func(ii, [
+    I.localGet(0), I.i32Eqz, I.if(T.i32), I.i32Const(1), I.else,
+    I.localGet(0), I.i32Const(1), I.i32Sub, I.i32Const(0), I.callIndirect(ii), I.end,
+  ]);
+  const odd = m.func(ii, [
+    I.localGet(0), I.i32Eqz, I.if(T.i32), I.i32Const(0), I.else,
+    I.localGet(0), I.i32Const(1), I.i32Sub, I.call(even), I.end,
+  ]);
+  const helper = m.func(ii, [I.localGet(0), I.call(even)]); // calls into the cycle, not part of it
+  m.elem([0x00, ...I.i32Const(0), 0x0b, 1, odd]);
+  m.export("even", "func", even);
+  m.export("helper", "func", helper);
+  const r = instrument(m.build(), { ...both, initialFuel: 5 });
+  assert.equal(r.stats.entryChecks, 2);
+  const st = run(r.bytes, {}, 5);
+  const e = st.exports as Record<string, (x: number) => number>;
+  assert.equal(e.even!(1001), 0);
+  assert.equal(e.helper!(1000), 1);
+  assert.ok(st.yields >= 300, `${st.yields} yields`);
+
+  // f_k calls f_{k+1} twice: 2^(30-k) calls from f_k, no loops, no recursion.
+  const fan = new ModuleBuilder();
+  const fvi = fan.type([], [T.i32]);
+  const levels = 30;
+  for (let k = 0; k < levels; k++) {
+    fan.func(fvi, k === levels - 1 ? [I.i32Const(1)] : [I.call(k + 1), I.call(k + 1), I.i32Add]);
+  }
+  fan.export("f0", "func", 0);
+  fan.export("f24", "func", 24);
+  const fr = instrument(fan.build(), both);
+  assert.ok(fr.stats.entryChecks >= 1 && fr.stats.entryChecks <= 5, `${fr.stats.entryChecks} charged`);
+  assert.equal((run(fr.bytes).exports.f24 as () => number)(), 32);
+});
+
+test("under JSPI a suspending yield_check lets the event loop run while a guest loop spins", async () => {
+  const r = instrument(loopsAndRecursion(), { ...both, loopBudget: 1000, initialFuel: 10 });
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 0);
+  let yields = 0;
+  const state: { fuel?: WasmGlobal } = {};
+  const inst = new Wasm.Instance(new Wasm.Module(r.bytes), {
+    occlum: {
+      // The host's real yield_check suspends only when the slice is over; here, every time.
+      yield_check: new Wasm.Suspending(() => {
+        yields++;
+        state.fuel!.value = 10;
+        return new Promise((resolve) => setTimeout(resolve, 1));
+      }),
+    },
+  });
+  state.fuel = inst.exports[FUEL_EXPORT] as WasmGlobal;
+  const sum = Wasm.promising(inst.exports.sum);
+  const fib = Wasm.promising(inst.exports.fib);
+  try {
+    assert.equal(await sum(200_000), 19_999_900_000 | 0); // i32 wrap-around
+    assert.equal(await fib(12), 144);
+  } finally {
+    clearInterval(timer);
+  }
+  assert.ok(yields >= 5, `${yields} yields`);
+  assert.ok(ticks >= 3, `the event loop ran ${ticks} timer ticks during the guest's loops`);
 });

@@ -7,16 +7,31 @@
  *    offset). The helper keeps wasm's trap semantics (an atomic load with the same memarg traps on
  *    an unaligned or out-of-bounds address) and calls the suspending kernel import with addr+offset.
  * 2. Nothing preempts running wasm, so loops and calls get fuel checks that call the suspending
- *    `occlum.yield_check` now and then; the host reads the clock there and yields when the time
- *    slice is over. Two levels keep the hot path free of memory traffic ("local-counter" style):
- *    - every function that loops or calls decrements a module-defined i32 global at entry (the
- *      host resets it through the exported `__occlum_fuel`) and calls yield_check below zero;
- *    - each loop header decrements a per-invocation local counter (a register), starting at
- *      `loopBudget`, and calls yield_check when it runs out.
- *    So between two yield_checks at most (global fuel) invocations run, each with fewer than
- *    loopBudget iterations of its own loops: bounded. Functions without calls or loops run for a
- *    bounded time and get no check. The "global" style (every check a global decrement) is kept
- *    for comparison: it is simpler but puts a load/store chain through memory on every iteration.
+ *    `occlum.yield_check` now and then; the host reads the clock there, resets the module-defined
+ *    i32 global exported as `__occlum_fuel`, and yields when the time slice is over. The default
+ *    "local-counter" style keeps the hot path in registers:
+ *    - each loop header decrements a per-invocation local counter (starting at `loopBudget`);
+ *      when it runs out, one unit is charged to the global fuel and the counter is refilled;
+ *    - every function that loops charges one unit to the global at entry, and so does every
+ *      function in a call cycle or heading a long loop-free call chain (call-graph.ts);
+ *    - a charge that takes the global below zero calls yield_check.
+ *    The refill path sits outside the loop: each loop whose type takes no parameters is wrapped as
+ *    `block $exit (loop $outer (block $slow (loop ...; br_if $slow on exhaustion)) refill; br
+ *    $outer)`, so the loop itself contains no call (V8 optimizes call-free inner loops much better,
+ *    e.g. unrolls them). Branches that leave the loop are renumbered past the 3 added labels.
+ *    So at most (global fuel) units run between two yield_checks, each unit being one function
+ *    entry or fewer than loopBudget iterations of one loop: bounded by fuel x loopBudget loop
+ *    iterations plus bounded straight-line code. Other functions get no check. The "global"
+ *    style (every loop header an inline global decrement + call) is kept for comparison: a call
+ *    inside a loop costs 50-130% on tight loops (bench/instrument), the wrapped form ~0-3%.
+ *
+ * Host contract: yield_check must be a WebAssembly.Suspending import that returns a Promise only
+ * when it really yields (a start function runs outside `promising` and must not suspend), and it
+ * refills `__occlum_fuel` (units, not time: calibrate so fuel x loopBudget is about one slice).
+ * futex_wait32/64 return wasm's codes (0 ok, 1 not-equal, 2 timed-out; timeout < 0 = forever) and
+ * must trap (throw) on a non-shared memory as memory.atomic.wait does; futex_notify returns the
+ * number woken.
+ *
  * New imports go after the existing function imports, so every defined function moves up by the
  * number of new imports: all function-index references are renumbered. New types, helpers, the fuel
  * global and its export are appended at the ends of their index spaces, so nothing else moves.
@@ -26,9 +41,10 @@
 import { ByteWriter, InstrumentError, lebEnd, readU32 } from "./bytes.ts";
 import { AtomicOp, AtomicSites, Ev, EventList, type ScanContext, scanExpr, skipValType } from "./code-scan.ts";
 import { type ModuleInfo, readModuleInfo, type Section, SectionId, sectionRank } from "./module-info.ts";
+import { chargedFunctions } from "./call-graph.ts";
 import { type AddedName, rewriteNames } from "./names.ts";
 import {
-  copyElements, copyExportEntries, copyGlobalEntries, copyTables, type Shift,
+  collectFuncRefs, copyElements, copyExportEntries, copyGlobalEntries, copyTables, type Shift,
 } from "./remap.ts";
 
 export { InstrumentError } from "./bytes.ts";
@@ -53,7 +69,7 @@ export interface InstrumentOptions {
   checkStyle?: CheckStyle;
   /** Initial value of the fuel global (the host resets it in yield_check). Default 1024. */
   initialFuel?: number;
-  /** Loop iterations per invocation between yield_checks ("local-counter"). Default 65536. */
+  /** Loop iterations per unit of global fuel ("local-counter"). Default 4096. */
   loopBudget?: number;
 }
 
@@ -99,6 +115,7 @@ interface Bodies {
   locals: Float64Array;
   firstEvent: Uint32Array;
   sawCall: Uint8Array;
+  sawIndirect: Uint8Array;
   loops: Uint32Array;
 }
 
@@ -109,7 +126,8 @@ function scanBodies(b: Uint8Array, code: Section, info: ModuleInfo, ctx: ScanCon
   const bodies: Bodies = {
     count: n, start: new Uint32Array(n), vecEnd: new Uint32Array(n), instr: new Uint32Array(n),
     end: new Uint32Array(n), localEntries: new Uint32Array(n), locals: new Float64Array(n),
-    firstEvent: new Uint32Array(n + 1), sawCall: new Uint8Array(n), loops: new Uint32Array(n),
+    firstEvent: new Uint32Array(n + 1), sawCall: new Uint8Array(n), sawIndirect: new Uint8Array(n),
+    loops: new Uint32Array(n),
   };
   for (let i = 0; i < n; i++) {
     const size = readU32(b, p);
@@ -133,12 +151,37 @@ function scanBodies(b: Uint8Array, code: Section, info: ModuleInfo, ctx: ScanCon
     const after = scanExpr(b, q, end, ctx);
     if (after !== end) throw new InstrumentError(`body of defined function ${i} ends before its size`, after);
     bodies.sawCall[i] = ctx.sawCall ? 1 : 0;
+    bodies.sawIndirect[i] = ctx.sawIndirect ? 1 : 0;
     bodies.loops[i] = ctx.loopCount;
     p = end;
   }
   bodies.firstEvent[n] = ctx.events.count;
   if (p !== code.end) throw new InstrumentError("code section size mismatch", p);
   return bodies;
+}
+
+/** Bytes of uncharged straight-line work a call chain may accumulate (see call-graph.ts). */
+const WORK_LIMIT = 20_000;
+
+function entryCharges(b: Uint8Array, info: ModuleInfo, bodies: Bodies, events: EventList, style: CheckStyle): Uint8Array {
+  const n = bodies.count;
+  const addressTaken = new Uint8Array(n);
+  const take = (idx: number): void => {
+    if (idx >= info.importedFuncs && idx - info.importedFuncs < n) addressTaken[idx - info.importedFuncs] = 1;
+  };
+  const d = events.data;
+  for (let e = 0; e < events.count; e++) if (d[e * 4] === Ev.RefFunc) take(d[e * 4 + 3]!);
+  collectFuncRefs(b, info.sections, take);
+  const size = new Uint32Array(n);
+  const forced = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    size[i] = bodies.end[i]! - bodies.start[i]!;
+    forced[i] = style === "local-counter" && bodies.loops[i]! > 0 ? 1 : 0;
+  }
+  return chargedFunctions({
+    count: n, firstDefined: info.importedFuncs, events, firstEvent: bodies.firstEvent, sawCall: bodies.sawCall,
+    sawIndirect: bodies.sawIndirect, size, addressTaken, forced,
+  }, WORK_LIMIT);
 }
 
 const noStats: InstrumentStats = { functions: 0, loopChecks: 0, entryChecks: 0, atomicCalls: 0, helpers: 0 };
@@ -154,21 +197,18 @@ export function instrument(input: Uint8Array, options: InstrumentOptions): Instr
   const events = new EventList();
   const sites = options.rewriteAtomics ? new AtomicSites() : null;
   const style: CheckStyle = options.checkStyle ?? "local-counter";
-  const loopBudget = options.loopBudget ?? 65536;
+  const loopBudget = options.loopBudget ?? 4096;
   const ctx: ScanContext = {
-    events, funcRefMin: info.importedFuncs, loops: options.preemption, atomics: sites, sawCall: false, loopCount: 0,
-    wrapLoops: style === "local-counter", typeParams: info.typeParams,
+    events, funcRefMin: info.importedFuncs, loops: options.preemption, atomics: sites, sawCall: false, sawIndirect: false,
+    loopCount: 0, wrapLoops: style === "local-counter", typeParams: info.typeParams,
   };
   const bodies = scanBodies(b, codeSection, info, ctx);
 
   // Decide what gets added.
   let anyLoop = false;
-  let anyCaller = false;
-  for (let i = 0; i < bodies.count; i++) {
-    if (bodies.loops[i]) anyLoop = true;
-    if (bodies.sawCall[i]) anyCaller = true;
-  }
-  const preempt = options.preemption && (anyLoop || anyCaller);
+  for (let i = 0; i < bodies.count && !anyLoop; i++) anyLoop = bodies.loops[i]! > 0;
+  const charged = options.preemption ? entryCharges(b, info, bodies, events, style) : new Uint8Array(0);
+  const preempt = options.preemption && (anyLoop || charged.includes(1));
   const opsUsed = new Set<number>(sites?.ops ?? []);
   if (opsUsed.size > 0 && info.memory0Is64) {
     throw new InstrumentError("memory.atomic wait/notify on a 64-bit memory is not supported");
@@ -276,13 +316,16 @@ export function instrument(input: Uint8Array, options: InstrumentOptions): Instr
     out.byte(0x22); out.u32(counter);
     out.byte(0x41); out.byte(0x00); out.byte(0x48);
   };
-  // decrement; if; call yield_check; i32.const B; local.set C; end (for loops that cannot be
-  // wrapped: their block type takes parameters)
+  // Counter ran out: charge one unit to the global fuel (yield_check below zero), refill the counter.
+  const emitRefill = (counter: number): void => {
+    emitGlobalCheck(counter);
+    emitCounterInit(counter);
+  };
+  // decrement; if; refill; end (for loops that cannot be wrapped: their type takes parameters)
   const emitLocalCheck = (counter: number): void => {
     emitCounterDecrement(counter);
     out.byte(0x04); out.byte(0x40);
-    out.byte(0x10); out.u32(yieldIndex);
-    emitCounterInit(counter);
+    emitRefill(counter);
     out.byte(0x0b);
   };
 
@@ -292,7 +335,7 @@ export function instrument(input: Uint8Array, options: InstrumentOptions): Instr
     for (let i = 0; i < bodies.count; i++) {
       const mark = out.reserveLength();
       const loops = preempt && bodies.loops[i]! > 0;
-      const entryCheck = preempt && (bodies.sawCall[i] === 1 || (loops && style === "local-counter"));
+      const entryCheck = preempt && charged[i] === 1;
       let tmp = -1;
       if (entryCheck || loops) {
         tmp = info.typeParams[info.funcTypes[i]!]! + bodies.locals[i]!;
@@ -330,12 +373,11 @@ export function instrument(input: Uint8Array, options: InstrumentOptions): Instr
           stats.loopChecks++;
           cur = after;
         } else if (kind === Ev.LoopEnd) {
-          // end (loop); br $exit; end $slow; call yield_check; reset; br $outer; end; unreachable; end
+          // end (loop); br $exit; end $slow; refill; br $outer; end; unreachable; end
           out.range(b, cur, a + 1);
           out.byte(0x0c); out.byte(0x02);
           out.byte(0x0b);
-          out.byte(0x10); out.u32(yieldIndex);
-          emitCounterInit(tmp);
+          emitRefill(tmp);
           out.byte(0x0c); out.byte(0x00);
           out.byte(0x0b);
           out.byte(0x00);
@@ -345,7 +387,7 @@ export function instrument(input: Uint8Array, options: InstrumentOptions): Instr
           out.range(b, cur, a);
           out.u32(d[e * 4 + 3]!);
           cur = d[e * 4 + 2]!;
-        } else if (kind === Ev.FuncRef) {
+        } else if (kind === Ev.FuncRef || kind === Ev.RefFunc) {
           out.range(b, cur, a);
           out.u32(d[e * 4 + 3]! + K);
           cur = d[e * 4 + 2]!;

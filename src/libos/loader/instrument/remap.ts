@@ -5,9 +5,9 @@
  * moved up by `shift`.
  */
 
-import { type ByteWriter, InstrumentError, lebEnd, readU32, skipLeb } from "./bytes.ts";
+import { ByteWriter, InstrumentError, lebEnd, readU32, skipLeb } from "./bytes.ts";
 import { Ev, EventList, type ScanContext, scanExpr, skipValType } from "./code-scan.ts";
-import { readName, skipTableType } from "./module-info.ts";
+import { readName, type Section, SectionId, skipTableType } from "./module-info.ts";
 
 export interface Shift {
   from: number;
@@ -16,17 +16,22 @@ export interface Shift {
 
 const scratch = new EventList();
 
+// While collectFuncRefs runs: receives every function index the copies see.
+let collector: ((idx: number) => void) | null = null;
+
 /** Copy the constant expression at `p` (through its `end`), renumbering ref.func. */
 export function copyExpr(b: Uint8Array, p: number, limit: number, w: ByteWriter, shift: Shift): number {
   scratch.count = 0;
   const ctx: ScanContext = {
-    events: scratch, funcRefMin: shift.from, loops: false, wrapLoops: false, typeParams: [], atomics: null, sawCall: false, loopCount: 0,
+    events: scratch, funcRefMin: shift.from, loops: false, wrapLoops: false, typeParams: [], atomics: null,
+    sawCall: false, sawIndirect: false, loopCount: 0,
   };
   const end = scanExpr(b, p, limit, ctx);
   let cur = p;
   const d = scratch.data;
   for (let i = 0; i < scratch.count; i++) {
-    if (d[i * 4] !== Ev.FuncRef) continue;
+    if (d[i * 4] !== Ev.FuncRef && d[i * 4] !== Ev.RefFunc) continue;
+    collector?.(d[i * 4 + 3]!);
     w.range(b, cur, d[i * 4 + 1]!);
     w.u32(d[i * 4 + 3]! + shift.by);
     cur = d[i * 4 + 2]!;
@@ -43,6 +48,7 @@ function copyFuncVec(b: Uint8Array, p: number, w: ByteWriter, shift: Shift): num
   for (; n > 0; n--) {
     const idx = readU32(b, p);
     p = lebEnd[0]!;
+    collector?.(idx);
     w.u32(idx >= shift.from ? idx + shift.by : idx);
   }
   return p;
@@ -149,4 +155,27 @@ export function copyExportEntries(b: Uint8Array, p: number, end: number, n: numb
     p = q;
   }
   if (p !== end) throw new InstrumentError("export section size mismatch", p);
+}
+
+/**
+ * Report every function index referenced outside the code section (element segments, global and
+ * table initializers): with ref.func in code, the functions an indirect call may reach.
+ */
+export function collectFuncRefs(b: Uint8Array, sections: readonly Section[], fn: (idx: number) => void): void {
+  const sink = new ByteWriter(4096);
+  const noShift: Shift = { from: 0, by: 0 };
+  collector = fn;
+  try {
+    for (const s of sections) {
+      sink.len = 0;
+      if (s.id === SectionId.Element) copyElements(b, s.start, s.end, sink, noShift);
+      else if (s.id === SectionId.Table) copyTables(b, s.start, s.end, sink, noShift);
+      else if (s.id === SectionId.Global) {
+        const n = readU32(b, s.start);
+        copyGlobalEntries(b, lebEnd[0]!, s.end, n, sink, noShift);
+      }
+    }
+  } finally {
+    collector = null;
+  }
 }

@@ -16,6 +16,9 @@ export interface WasmApi {
   Instance: new (m: object, imports: object) => { exports: Record<string, unknown> };
   Global: new (desc: { value: string; mutable: boolean }, v: unknown) => WasmGlobal;
   RuntimeError: new (message?: string) => Error;
+  /** JSPI (Node >= 24). */
+  Suspending: new (fn: (...args: never[]) => unknown) => object;
+  promising: (fn: unknown) => (...args: unknown[]) => Promise<unknown>;
 }
 export const Wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
@@ -211,9 +214,12 @@ export function nameSection(funcs: [number, string][], locals: [number, [number,
   return out;
 }
 
-/** Decode a name section's function-name map (subsection 1) from a module, for assertions. */
-export function functionNames(module: Uint8Array): Map<number, string> {
-  const names = new Map<number, string>();
+/**
+ * Decode a module's name section for assertions: function names (subsection 1), and local names
+ * (subsection 2) as "function index -> 'local:name,...'".
+ */
+export function functionNames(module: Uint8Array): Map<number | string, string> {
+  const names = new Map<number | string, string>();
   const customs = Wasm.Module.customSections(new Wasm.Module(module), "name");
   if (!customs.length) return names;
   const b = new Uint8Array(customs[0]!);
@@ -232,12 +238,22 @@ export function functionNames(module: Uint8Array): Map<number, string> {
     const id = b[p++]!;
     const size = u();
     const end = p + size;
+    const name = (): string => {
+      const len = u();
+      p += len;
+      return new TextDecoder().decode(b.subarray(p - len, p));
+    };
     if (id === 1) {
       for (let n = u(); n > 0; n--) {
         const idx = u();
-        const len = u();
-        names.set(idx, new TextDecoder().decode(b.subarray(p, p + len)));
-        p += len;
+        names.set(idx, name());
+      }
+    } else if (id === 2) {
+      for (let n = u(); n > 0; n--) {
+        const f = u();
+        const locals: string[] = [];
+        for (let m = u(); m > 0; m--) locals.push(`${u()}:${name()}`);
+        names.set(`locals of ${f}`, locals.join(","));
       }
     }
     p = end;

@@ -5,7 +5,7 @@
  */
 import { ClockId } from "../abi.ts";
 import { Errno, SysError } from "../errno.ts";
-import { CLOCK_RES_NS, monotonicNs, realtimeNs } from "../../sched/clock.ts";
+import { CLOCK_RES_NS, monotonicNsNumber, realtimeNs } from "../../sched/clock.ts";
 import type { Thread } from "../../process/thread.ts";
 
 const EINVAL = new SysError(Errno.INVAL);
@@ -15,12 +15,12 @@ export function clock_res_get(_t: Thread, id: number): bigint {
   return id === ClockId.MONOTONIC ? 1n : CLOCK_RES_NS;
 }
 
-export function clock_time_get(t: Thread, id: number, _precision: bigint): bigint {
+export function clock_time_get(t: Thread, id: number, _precision: bigint): bigint | number {
   switch (id) {
     case ClockId.REALTIME:
       return realtimeNs();
     case ClockId.MONOTONIC:
-      return monotonicNs();
+      return monotonicNsNumber();
     case ClockId.PROCESS_CPUTIME_ID:
       return t.process.cpuTimeNs();
     case ClockId.THREAD_CPUTIME_ID:

@@ -35,23 +35,39 @@ export function fd_write(t: Thread, fd: number, iovs: Uint8Array[]): Maybe<numbe
   return blockingIo(t, f, WRITE, () => f.write(iovs));
 }
 
+/**
+ * Resolve an fd for a positioned operation. A stream (stdio, pipe, socket) never has the seek
+ * rights (wasmtime reports stdio without them so wasi-libc's isatty works); using them there is
+ * ESPIPE as in wasmtime and Linux, not ENOTCAPABLE.
+ */
+function seekable(t: Thread, fd: number, need: number): OpenFile {
+  const e = t.process.fds.get(fd);
+  if ((e.base & need) !== need) {
+    const ft = e.file.filetype;
+    const stream = ft !== FileType.REGULAR_FILE && ft !== FileType.DIRECTORY && ft !== FileType.BLOCK_DEVICE;
+    if (stream && (e.base & (Rights.FD_SEEK | Rights.FD_TELL)) === 0) throw sysErr(Errno.SPIPE);
+    t.process.fds.get(fd, need); // ENOTCAPABLE
+  }
+  return e.file;
+}
+
 export function fd_pread(t: Thread, fd: number, iovs: Uint8Array[], offset: bigint): Maybe<number> {
-  const f = t.process.fds.get(fd, Rights.FD_READ | Rights.FD_SEEK).file;
+  const f = seekable(t, fd, Rights.FD_READ | Rights.FD_SEEK);
   return blockingIo(t, f, READ, () => f.pread(iovs, offset));
 }
 
 export function fd_pwrite(t: Thread, fd: number, iovs: Uint8Array[], offset: bigint): Maybe<number> {
-  const f = t.process.fds.get(fd, Rights.FD_WRITE | Rights.FD_SEEK).file;
+  const f = seekable(t, fd, Rights.FD_WRITE | Rights.FD_SEEK);
   return blockingIo(t, f, WRITE, () => f.pwrite(iovs, offset));
 }
 
 export function fd_seek(t: Thread, fd: number, offset: bigint, whence: number): Maybe<bigint> {
   const need = offset === 0n && whence === Whence.CUR ? Rights.FD_TELL : Rights.FD_SEEK | Rights.FD_TELL;
-  return t.process.fds.get(fd, need).file.seek(offset, whence);
+  return seekable(t, fd, need).seek(offset, whence);
 }
 
 export function fd_tell(t: Thread, fd: number): Maybe<bigint> {
-  return t.process.fds.get(fd, Rights.FD_TELL).file.tell();
+  return seekable(t, fd, Rights.FD_TELL).tell();
 }
 
 export function fd_close(t: Thread, fd: number): Maybe<void> {

@@ -1,0 +1,209 @@
+/**
+ * ByteRing: the bounded byte buffer behind pipes and stream sockets.
+ *
+ * - `capacity` is the most it ever holds (64 KiB for pipes as Linux, 128 KiB for sockets as
+ *   Occlum's async-socket rings). Storage is allocated lazily and grows by doubling up to the
+ *   capacity, so an idle pipe or socket costs no buffer memory.
+ * - Every byte of storage is charged to a MemCharge (the kernel heap budget, later): growth that
+ *   the charge refuses is not an error while some space is left (the write is partial); a write
+ *   that cannot store a single byte throws the refusal errno (ENOMEM for pipes, ENOBUFS for
+ *   sockets). `dispose()` returns the storage.
+ * - Reads copy straight from storage into the caller's iovecs; `peekContiguous()` hands out a view
+ *   of the oldest bytes so a host write can send them without a copy: the view stays valid until
+ *   `consume()`, because writes only ever touch free space and growth allocates a new array.
+ */
+import { Errno, sysErr } from "../syscall/errno.ts";
+
+export const PIPE_RING_CAPACITY = 64 * 1024;
+export const SOCKET_RING_CAPACITY = 128 * 1024;
+
+/** The memory budget hook: `charge` returns false to refuse. */
+export interface MemCharge {
+  charge(bytes: number): boolean;
+  uncharge(bytes: number): void;
+}
+
+/** Charges nothing and never refuses (until the memory issue installs the kernel heap budget). */
+export const unlimitedCharge: MemCharge = { charge: () => true, uncharge: () => {} };
+
+/** A budget of `limit` bytes (tests, and a ready-made implementation for the memory issue). */
+export class ByteBudget implements MemCharge {
+  used = 0;
+  readonly limit: number;
+  constructor(limit: number) {
+    this.limit = limit;
+  }
+  charge(bytes: number): boolean {
+    if (this.used + bytes > this.limit) return false;
+    this.used += bytes;
+    return true;
+  }
+  uncharge(bytes: number): void {
+    this.used -= bytes;
+  }
+}
+
+const MIN_STORAGE = 4096;
+const EMPTY = new Uint8Array(0);
+
+export interface ByteRingOptions {
+  capacity?: number;
+  mem?: MemCharge;
+  /** Errno thrown when the budget refuses all growth (ENOMEM by default, ENOBUFS for sockets). */
+  refuseErrno?: Errno;
+}
+
+export class ByteRing {
+  private buf: Uint8Array = EMPTY;
+  private head = 0; // index of the oldest byte
+  private len = 0;
+  private cap: number;
+  private readonly mem: MemCharge;
+  private readonly refuseErrno: Errno;
+
+  constructor(opts: ByteRingOptions = {}) {
+    this.cap = opts.capacity ?? PIPE_RING_CAPACITY;
+    this.mem = opts.mem ?? unlimitedCharge;
+    this.refuseErrno = opts.refuseErrno ?? Errno.NOMEM;
+  }
+
+  get length(): number {
+    return this.len;
+  }
+  get capacity(): number {
+    return this.cap;
+  }
+  /** Bytes a write may still add (ignoring the memory budget). */
+  get free(): number {
+    return this.cap - this.len;
+  }
+  /** Bytes of storage currently allocated (and charged). */
+  get allocated(): number {
+    return this.buf.byteLength;
+  }
+
+  /** Change the bound (SO_RCVBUF/SO_SNDBUF, F_SETPIPE_SZ); never below what is stored. */
+  setCapacity(capacity: number): void {
+    this.cap = Math.max(capacity, this.len, 1);
+  }
+
+  /** Copy as much of `iovs` as fits; returns the bytes stored (0 when full). */
+  write(iovs: readonly Uint8Array[], max = Number.POSITIVE_INFINITY): number {
+    let want = 0;
+    for (const v of iovs) want += v.byteLength;
+    want = Math.min(want, max, this.free);
+    if (want === 0) return 0;
+    const room = this.reserve(want);
+    let done = 0;
+    for (const v of iovs) {
+      if (done >= room) break;
+      done += this.put(v, 0, Math.min(v.byteLength, room - done));
+    }
+    return done;
+  }
+
+  /** Copy bytes [off, off+len) of `src` as far as they fit; returns the bytes stored. */
+  writeFrom(src: Uint8Array, off = 0, len = src.byteLength - off): number {
+    const want = Math.min(len, this.free);
+    if (want === 0) return 0;
+    const room = this.reserve(want);
+    return this.put(src, off, room);
+  }
+
+  /** Copy up to the iovecs' total length out of the ring; `peek` leaves the bytes in place. */
+  read(iovs: readonly Uint8Array[], peek = false): number {
+    let pos = this.head;
+    let left = this.len;
+    let done = 0;
+    const size = this.buf.byteLength;
+    for (const v of iovs) {
+      let vOff = 0;
+      while (vOff < v.byteLength && left > 0) {
+        const n = Math.min(v.byteLength - vOff, left, size - pos);
+        v.set(this.buf.subarray(pos, pos + n), vOff);
+        vOff += n;
+        left -= n;
+        done += n;
+        pos += n;
+        if (pos === size) pos = 0;
+      }
+      if (left === 0) break;
+    }
+    if (!peek) this.consume(done);
+    return done;
+  }
+
+  /** A view of the oldest contiguous bytes (at most `max`), valid until consume(). */
+  peekContiguous(max = Number.POSITIVE_INFINITY): Uint8Array {
+    const n = Math.min(this.len, this.buf.byteLength - this.head, max);
+    return this.buf.subarray(this.head, this.head + n);
+  }
+
+  /** Drop the `n` oldest bytes. */
+  consume(n: number): void {
+    if (n > this.len) n = this.len;
+    this.len -= n;
+    this.head = this.len === 0 ? 0 : (this.head + n) % this.buf.byteLength;
+  }
+
+  /** Drop everything and return the storage to the budget. */
+  dispose(): void {
+    this.mem.uncharge(this.buf.byteLength);
+    this.buf = EMPTY;
+    this.head = 0;
+    this.len = 0;
+  }
+
+  /**
+   * Make storage for `want` more bytes (at most `free`), growing within the budget; returns how
+   * many fit (>= 1), or throws the refusal errno when none does. Atomic writers call this first.
+   */
+  reserve(want: number): number {
+    want = Math.min(want, this.free);
+    if (want <= 0) return 0;
+    const size = this.buf.byteLength;
+    const need = this.len + want;
+    if (need <= size) return want;
+    let target = Math.max(MIN_STORAGE, size);
+    while (target < need) target *= 2;
+    target = Math.min(target, this.cap);
+    // Ask for the whole growth first, then for halves the budget may still allow.
+    let t = target;
+    while (t > size) {
+      if (this.mem.charge(t - size)) {
+        this.grow(t);
+        break;
+      }
+      t = t >> 1 > size ? t >> 1 : size;
+    }
+    const room = Math.min(want, this.buf.byteLength - this.len);
+    if (room === 0) throw sysErr(this.refuseErrno, "buffer memory budget exhausted");
+    return room;
+  }
+
+  private grow(target: number): void {
+    const old = this.buf;
+    const next = new Uint8Array(target);
+    // Linearize: the oldest byte moves to index 0. `old` stays intact for outstanding views.
+    const first = Math.min(this.len, old.byteLength - this.head);
+    next.set(old.subarray(this.head, this.head + first), 0);
+    if (first < this.len) next.set(old.subarray(0, this.len - first), first);
+    this.buf = next; // the delta was charged by reserve()
+    this.head = 0;
+  }
+
+  private put(src: Uint8Array, off: number, n: number): number {
+    const size = this.buf.byteLength;
+    let tail = (this.head + this.len) % size;
+    let left = n;
+    while (left > 0) {
+      const k = Math.min(left, size - tail);
+      this.buf.set(src.subarray(off, off + k), tail);
+      off += k;
+      left -= k;
+      tail = (tail + k) % size;
+    }
+    this.len += n;
+    return n;
+  }
+}

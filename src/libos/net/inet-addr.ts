@@ -1,0 +1,52 @@
+/**
+ * Internet addresses between the kernel's SockAddr union and Node's host sockets: family checks
+ * (as Linux's inet/inet6 connect and bind), IPv4-mapped addresses on dual-stack IPv6 sockets,
+ * and host error → errno.
+ */
+import { isIPv4, isIPv6 } from "node:net";
+import { Errno, SysError, sysErr } from "../syscall/errno.ts";
+import { errnoOf } from "../syscall/errno-map.ts";
+import { Domain, type SockAddr } from "./types.ts";
+
+/** The host address to use for `addr` on a socket of `domain` (EAFNOSUPPORT / EINVAL otherwise). */
+export function hostAddr(domain: Domain, addr: SockAddr, v6only: boolean): { host: string; port: number } {
+  if (domain === Domain.INET) {
+    if (addr.family !== "inet") throw sysErr(Errno.AFNOSUPPORT);
+    if (!isIPv4(addr.addr)) throw sysErr(Errno.INVAL, "bad IPv4 address");
+    return { host: addr.addr, port: addr.port };
+  }
+  if (addr.family === "inet6") {
+    if (!isIPv6(addr.addr)) throw sysErr(Errno.INVAL, "bad IPv6 address");
+    return { host: addr.addr, port: addr.port };
+  }
+  // A dual-stack IPv6 socket reaches IPv4 peers through mapped addresses.
+  if (addr.family === "inet" && !v6only && isIPv4(addr.addr)) return { host: "::ffff:" + addr.addr, port: addr.port };
+  throw sysErr(Errno.AFNOSUPPORT);
+}
+
+/** The wildcard address of a domain. */
+export function anyAddr(domain: Domain): SockAddr {
+  return domain === Domain.INET6 ? { family: "inet6", addr: "::", port: 0 } : { family: "inet", addr: "0.0.0.0", port: 0 };
+}
+
+/** A SockAddr for a host address seen on a socket of `domain`. */
+export function sockAddrOf(domain: Domain, host: string | undefined, port: number | undefined): SockAddr {
+  if (domain === Domain.INET6) {
+    let a = host ?? "::";
+    if (isIPv4(a)) a = "::ffff:" + a;
+    return { family: "inet6", addr: a, port: port ?? 0 };
+  }
+  let a = host ?? "0.0.0.0";
+  if (a.startsWith("::ffff:")) a = a.slice(7);
+  return { family: "inet", addr: a, port: port ?? 0 };
+}
+
+/** The errno of a host error (Node `err.code`), EIO when unknown. */
+export function hostErrno(e: unknown): Errno {
+  return errnoOf(e) ?? Errno.IO;
+}
+
+export function hostError(e: unknown): SysError {
+  if (e instanceof SysError) return e;
+  return sysErr(hostErrno(e), (e as Error | undefined)?.message);
+}

@@ -1,0 +1,205 @@
+/**
+ * SocketBase: what every kernel socket shares. read/write and WASI's sock_recv/sock_send map onto
+ * recvFrom/sendTo; the SOL_SOCKET options common to all kinds live here (a subclass hooks
+ * `optionChanged` to push one to the host); the pending error (SO_ERROR) is reported once.
+ */
+import { FileBase } from "../fs/file-base.ts";
+import { FileType } from "../fs/types.ts";
+import { Errno, sysErr, type SysError } from "../syscall/errno.ts";
+import { WaitQueue } from "../sched/wait-queue.ts";
+import { RiFlags, RoFlags } from "../syscall/abi.ts";
+import {
+  IPV6_V6ONLY, IpProto, Msg, SOL_SOCKET, SockOpt, SockType, TCP_NODELAY,
+  type Domain, type KernelSocket, type Linger, type OptValue, type RecvResult, type SockAddr,
+} from "./types.ts";
+
+type Maybe<T> = T | Promise<T>;
+
+/** Apply `f` to a value or a Promise of it, staying synchronous when possible. */
+export function then<T, U>(m: Maybe<T>, f: (v: T) => U): Maybe<U> {
+  return m instanceof Promise ? m.then(f) : f(m);
+}
+
+// Linux clamps SO_*BUF to [SOCK_MIN, *mem_max] and stores (and reports) twice the value.
+const MIN_BUF = 4608;
+const MAX_BUF = 212992;
+
+export abstract class SocketBase extends FileBase implements KernelSocket {
+  readonly isSocket = true as const;
+  readonly domain: Domain;
+  readonly type: SockType;
+  readonly protocol: number;
+  readonly waitQueue = new WaitQueue();
+  onSigpipe: (() => void) | undefined;
+  rcvTimeoutMs = 0;
+  sndTimeoutMs = 0;
+  protected reuseAddr = false;
+  protected reusePort = false;
+  protected keepAlive = false;
+  protected noDelay = false;
+  protected v6only = false;
+  protected linger: Linger = { onoff: false, seconds: 0 };
+  /** Pending asynchronous error (SO_ERROR), reported once. */
+  protected soError: Errno | 0 = 0;
+
+  constructor(domain: Domain, type: SockType, protocol: number, flags = 0) {
+    super(type === SockType.STREAM ? FileType.SOCKET_STREAM : FileType.SOCKET_DGRAM, { readable: true, writable: true, flags });
+    this.domain = domain;
+    this.type = type;
+    this.protocol = protocol;
+  }
+
+  abstract bind(addr: SockAddr): Maybe<void>;
+  abstract listen(backlog: number): Maybe<void>;
+  abstract connect(addr: SockAddr): Maybe<void>;
+  abstract finishConnect(): Maybe<void>;
+  abstract accept(): Maybe<KernelSocket>;
+  abstract sendTo(iovs: Uint8Array[], flags: number, to?: SockAddr): Maybe<number>;
+  abstract recvFrom(iovs: Uint8Array[], flags: number): Maybe<RecvResult>;
+  abstract shutdown(how: number): Maybe<void>;
+  abstract getsockname(): SockAddr;
+  abstract getpeername(): SockAddr;
+  /** Whether the socket is listening (SO_ACCEPTCONN). */
+  protected abstract get listening(): boolean;
+  /** Current receive / send buffer bound in bytes. */
+  protected abstract get rcvBuf(): number;
+  protected abstract get sndBuf(): number;
+  protected abstract setBufSizes(rcv: number | undefined, snd: number | undefined): void;
+  /** A host-backed socket pushes an option to its host handle here. */
+  protected optionChanged(_level: number, _name: number): void {}
+
+  override read(iovs: Uint8Array[]): Maybe<number> {
+    return then(this.recvFrom(iovs, 0), (r) => r.n);
+  }
+  override write(iovs: Uint8Array[]): Maybe<number> {
+    return this.sendTo(iovs, 0);
+  }
+  recv(iovs: Uint8Array[], riflags: number): Maybe<[number, number]> {
+    const flags = (riflags & RiFlags.RECV_PEEK) !== 0 ? Msg.PEEK : 0;
+    return then(this.recvFrom(iovs, flags), (r) => [r.n, r.truncated ? RoFlags.RECV_DATA_TRUNCATED : 0] as [number, number]);
+  }
+  send(iovs: Uint8Array[]): Maybe<number> {
+    return this.sendTo(iovs, 0);
+  }
+
+  /** The pending error as a SysError, cleared (as sock_error()). */
+  protected takeError(): SysError | undefined {
+    if (this.soError === 0) return undefined;
+    const e = sysErr(this.soError);
+    this.soError = 0;
+    return e;
+  }
+  /** EPIPE, raising SIGPIPE through the hook unless MSG_NOSIGNAL. */
+  protected epipe(flags: number): SysError {
+    if ((flags & Msg.NOSIGNAL) === 0) this.onSigpipe?.();
+    return sysErr(Errno.PIPE);
+  }
+  protected notify(): void {
+    this.waitQueue.notifyAll();
+  }
+
+  setsockopt(level: number, name: number, value: OptValue): Maybe<void> {
+    const int = typeof value === "number" ? value : undefined;
+    const needInt = (): number => {
+      if (int === undefined) throw sysErr(Errno.INVAL);
+      return int;
+    };
+    if (level === SOL_SOCKET) {
+      switch (name) {
+        case SockOpt.SO_REUSEADDR: this.reuseAddr = needInt() !== 0; break;
+        case SockOpt.SO_REUSEPORT: this.reusePort = needInt() !== 0; break;
+        case SockOpt.SO_KEEPALIVE: this.keepAlive = needInt() !== 0; break;
+        case SockOpt.SO_RCVBUF: this.setBufSizes(clampBuf(needInt()), undefined); break;
+        case SockOpt.SO_SNDBUF: this.setBufSizes(undefined, clampBuf(needInt())); break;
+        case SockOpt.SO_RCVTIMEO: this.rcvTimeoutMs = Math.max(0, needInt()); break;
+        case SockOpt.SO_SNDTIMEO: this.sndTimeoutMs = Math.max(0, needInt()); break;
+        case SockOpt.SO_LINGER:
+          if (typeof value === "number") throw sysErr(Errno.INVAL);
+          this.linger = { onoff: value.onoff, seconds: Math.max(0, value.seconds) };
+          break;
+        case SockOpt.SO_TYPE: case SockOpt.SO_ERROR: case SockOpt.SO_ACCEPTCONN:
+        case SockOpt.SO_PROTOCOL: case SockOpt.SO_DOMAIN:
+          throw sysErr(Errno.NOPROTOOPT, "read-only option");
+        default: throw sysErr(Errno.NOPROTOOPT);
+      }
+    } else if (level === IpProto.TCP && this.isInetStream()) {
+      if (name !== TCP_NODELAY) throw sysErr(Errno.NOPROTOOPT);
+      this.noDelay = needInt() !== 0;
+    } else if (level === IpProto.IPV6 && this.domain === 10) {
+      if (name !== IPV6_V6ONLY) throw sysErr(Errno.NOPROTOOPT);
+      if (this.isBound()) throw sysErr(Errno.INVAL, "IPV6_V6ONLY after bind");
+      this.v6only = needInt() !== 0;
+    } else {
+      throw sysErr(Errno.NOPROTOOPT);
+    }
+    this.optionChanged(level, name);
+  }
+
+  getsockopt(level: number, name: number): OptValue {
+    if (level === SOL_SOCKET) {
+      switch (name) {
+        case SockOpt.SO_REUSEADDR: return +this.reuseAddr;
+        case SockOpt.SO_REUSEPORT: return +this.reusePort;
+        case SockOpt.SO_KEEPALIVE: return +this.keepAlive;
+        case SockOpt.SO_RCVBUF: return this.rcvBuf;
+        case SockOpt.SO_SNDBUF: return this.sndBuf;
+        case SockOpt.SO_RCVTIMEO: return this.rcvTimeoutMs;
+        case SockOpt.SO_SNDTIMEO: return this.sndTimeoutMs;
+        case SockOpt.SO_LINGER: return { ...this.linger };
+        case SockOpt.SO_TYPE: return this.type;
+        case SockOpt.SO_PROTOCOL: return this.protocol;
+        case SockOpt.SO_DOMAIN: return this.domain;
+        case SockOpt.SO_ACCEPTCONN: return +this.listening;
+        case SockOpt.SO_ERROR: {
+          const e = this.soError;
+          this.soError = 0;
+          return e;
+        }
+        default: throw sysErr(Errno.NOPROTOOPT);
+      }
+    }
+    if (level === IpProto.TCP && this.isInetStream() && name === TCP_NODELAY) return +this.noDelay;
+    if (level === IpProto.IPV6 && this.domain === 10 && name === IPV6_V6ONLY) return +this.v6only;
+    throw sysErr(Errno.NOPROTOOPT);
+  }
+
+  protected isInetStream(): boolean {
+    return this.domain !== 1 && this.type === SockType.STREAM;
+  }
+  /** Whether an address is bound (IPV6_V6ONLY must come before). */
+  protected abstract isBound(): boolean;
+}
+
+function clampBuf(v: number): number {
+  return Math.min(Math.max(v, MIN_BUF / 2), MAX_BUF) * 2;
+}
+
+/** Total length of iovecs. */
+export function iovTotal(iovs: readonly Uint8Array[]): number {
+  let n = 0;
+  for (const v of iovs) n += v.byteLength;
+  return n;
+}
+
+/** Gather iovecs into one fresh buffer (datagrams). */
+export function gather(iovs: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(iovTotal(iovs));
+  let off = 0;
+  for (const v of iovs) {
+    out.set(v, off);
+    off += v.byteLength;
+  }
+  return out;
+}
+
+/** Scatter `src` into iovecs; returns the bytes copied. */
+export function scatter(src: Uint8Array, iovs: readonly Uint8Array[]): number {
+  let off = 0;
+  for (const v of iovs) {
+    if (off >= src.byteLength) break;
+    const n = Math.min(v.byteLength, src.byteLength - off);
+    v.set(src.subarray(off, off + n), 0);
+    off += n;
+  }
+  return off;
+}

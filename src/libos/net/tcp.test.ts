@@ -1,0 +1,262 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as net from "node:net";
+import { createHash } from "node:crypto";
+import { once } from "node:events";
+import { Ready } from "../fs/types.ts";
+import { EAGAIN_ERROR, Errno } from "../syscall/errno.ts";
+import { createSocket } from "./socket-service.ts";
+import { pollFiles } from "./poll.ts";
+import { Domain, IpProto, Shut, SockType, SOL_SOCKET, SockOpt, TCP_NODELAY, type KernelSocket, type SockAddr } from "./types.ts";
+import { acceptBlocking, blocking, connectBlocking, expectErrno, readAll, writeAll } from "./test-helpers.ts";
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const dec = (b: Uint8Array) => new TextDecoder().decode(b);
+const LO4 = "127.0.0.1";
+const tcp = (domain: Domain = Domain.INET) => createSocket(domain, SockType.STREAM, 0);
+
+async function listener(domain: Domain = Domain.INET): Promise<{ srv: KernelSocket; addr: SockAddr }> {
+  const srv = tcp(domain);
+  await srv.bind(domain === Domain.INET ? { family: "inet", addr: LO4, port: 0 } : { family: "inet6", addr: "::1", port: 0 });
+  await srv.listen(128);
+  return { srv, addr: srv.getsockname() };
+}
+
+async function kernelPair(domain: Domain = Domain.INET): Promise<{ srv: KernelSocket; cli: KernelSocket; conn: KernelSocket }> {
+  const { srv, addr } = await listener(domain);
+  const cli = tcp(domain);
+  await connectBlocking(cli, addr);
+  const conn = await acceptBlocking(srv);
+  return { srv, cli, conn };
+}
+
+test("echo between two kernel TCP sockets over IPv4, with names", async () => {
+  const { srv, cli, conn } = await kernelPair();
+  const la = cli.getsockname();
+  assert.equal(la.family, "inet");
+  assert.deepEqual(conn.getpeername(), la);
+  assert.deepEqual(cli.getpeername(), srv.getsockname());
+  await writeAll(cli, enc("hello kernel"));
+  assert.equal(dec(await readAll(conn, 12)), "hello kernel");
+  await writeAll(conn, enc("hello back"));
+  assert.equal(dec(await readAll(cli, 10)), "hello back");
+  for (const s of [cli, conn, srv]) s.release();
+});
+
+test("echo over IPv6 loopback, and a dual-stack listener taking an IPv4-mapped peer", async () => {
+  const { srv, cli, conn } = await kernelPair(Domain.INET6);
+  assert.equal(conn.getpeername().family, "inet6");
+  await writeAll(cli, enc("six"));
+  assert.equal(dec(await readAll(conn, 3)), "six");
+  for (const s of [cli, conn, srv]) s.release();
+
+  const dual = tcp(Domain.INET6);
+  await dual.bind({ family: "inet6", addr: "::", port: 0 });
+  await dual.listen(8);
+  const port = (dual.getsockname() as { port: number }).port;
+  const c4 = tcp(Domain.INET);
+  await connectBlocking(c4, { family: "inet", addr: LO4, port });
+  const a = await acceptBlocking(dual);
+  assert.deepEqual(a.getpeername(), { family: "inet6", addr: "::ffff:127.0.0.1", port: (c4.getsockname() as { port: number }).port });
+  for (const s of [c4, a, dual]) s.release();
+});
+
+test("a kernel server reached from a host node:net client", async () => {
+  const { srv, addr } = await listener();
+  const port = (addr as { port: number }).port;
+  const host = net.connect({ host: LO4, port });
+  const conn = await acceptBlocking(srv);
+  host.write("from the host");
+  assert.equal(dec(await readAll(conn, 13)), "from the host");
+  await writeAll(conn, enc("to the host"));
+  conn.shutdown(Shut.WR);
+  const chunks: Buffer[] = [];
+  host.on("data", (c: Buffer) => chunks.push(c));
+  await once(host, "end");
+  assert.equal(Buffer.concat(chunks).toString(), "to the host");
+  host.destroy();
+  conn.release();
+  srv.release();
+});
+
+test("a kernel client reaching a host node:net server; half-close: the peer sees EOF, we still read", async () => {
+  const server = net.createServer({ allowHalfOpen: true }, (s) => {
+    const got: Buffer[] = [];
+    s.on("data", (c: Buffer) => got.push(c));
+    s.on("end", () => s.end("echo:" + Buffer.concat(got).toString()));
+  });
+  server.listen(0, LO4);
+  await once(server, "listening");
+  const port = (server.address() as net.AddressInfo).port;
+  const cli = tcp();
+  await connectBlocking(cli, { family: "inet", addr: LO4, port });
+  await writeAll(cli, enc("half"));
+  cli.shutdown(Shut.WR);
+  assert.throws(() => cli.write([enc("x")]), expectErrno(Errno.PIPE));
+  assert.equal(dec(await readAll(cli, 100)), "echo:half");
+  assert.equal(cli.read([new Uint8Array(4)]), 0, "EOF stays EOF");
+  assert.equal(cli.poll() & (Ready.IN | Ready.RDHUP | Ready.HUP), Ready.IN | Ready.RDHUP | Ready.HUP);
+  cli.release();
+  server.close();
+});
+
+test("ECONNREFUSED from a closed port, for blocking and non-blocking connect", async () => {
+  const { srv, addr } = await listener();
+  srv.release();
+  await new Promise((r) => setTimeout(r, 20));
+  const a = tcp();
+  await assert.rejects(connectBlocking(a, addr), expectErrno(Errno.CONNREFUSED));
+  const b = tcp();
+  assert.throws(() => b.connect(addr), expectErrno(Errno.INPROGRESS));
+  const [rev] = await pollFiles([{ file: b, events: Ready.OUT }], 5000);
+  assert.equal(rev! & (Ready.ERR | Ready.HUP), Ready.ERR | Ready.HUP);
+  assert.equal(b.getsockopt(SOL_SOCKET, SockOpt.SO_ERROR), Errno.CONNREFUSED);
+  assert.equal(b.getsockopt(SOL_SOCKET, SockOpt.SO_ERROR), 0, "SO_ERROR is cleared by reading it");
+  a.release();
+  b.release();
+});
+
+test("non-blocking connect: EINPROGRESS, EALREADY, poll OUT, SO_ERROR 0, then 0 once and EISCONN", async () => {
+  const { srv, addr } = await listener();
+  const c = tcp();
+  assert.throws(() => c.connect(addr), expectErrno(Errno.INPROGRESS));
+  assert.throws(() => c.connect(addr), expectErrno(Errno.ALREADY));
+  assert.throws(() => c.write([enc("x")]), (e: unknown) => e === EAGAIN_ERROR, "send waits for the connection");
+  const [rev] = await pollFiles([{ file: c, events: Ready.OUT }], 5000);
+  assert.equal(rev, Ready.OUT);
+  assert.equal(c.getsockopt(SOL_SOCKET, SockOpt.SO_ERROR), 0);
+  c.connect(addr); // reports the completed connection once
+  assert.throws(() => c.connect(addr), expectErrno(Errno.ISCONN));
+  const conn = await acceptBlocking(srv);
+  for (const s of [c, conn, srv]) s.release();
+});
+
+test("ECONNRESET when the host peer destroys the connection; EPIPE afterwards", async () => {
+  let hostSide: net.Socket | undefined;
+  const server = net.createServer((s) => {
+    hostSide = s;
+  });
+  server.listen(0, LO4);
+  await once(server, "listening");
+  const cli = tcp();
+  let sigpipes = 0;
+  cli.onSigpipe = () => sigpipes++;
+  await connectBlocking(cli, { family: "inet", addr: LO4, port: (server.address() as net.AddressInfo).port });
+  while (!hostSide) await new Promise((r) => setTimeout(r, 5));
+  hostSide.resetAndDestroy();
+  await assert.rejects(blocking(cli, Ready.IN, () => cli.read([new Uint8Array(10)])), expectErrno(Errno.CONNRESET));
+  assert.equal(cli.read([new Uint8Array(10)]), 0, "after the error: EOF");
+  assert.throws(() => cli.write([enc("x")]), expectErrno(Errno.PIPE));
+  assert.equal(sigpipes, 1);
+  cli.release();
+  server.close();
+});
+
+test("EADDRINUSE at bind, against the kernel and against a host listener", async () => {
+  const { srv, addr } = await listener();
+  const other = tcp();
+  await assert.rejects(Promise.resolve().then(() => other.bind(addr)), expectErrno(Errno.ADDRINUSE));
+  const server = net.createServer();
+  server.listen(0, LO4);
+  await once(server, "listening");
+  const third = tcp();
+  await assert.rejects(Promise.resolve().then(() => third.bind({ family: "inet", addr: LO4, port: (server.address() as net.AddressInfo).port })), expectErrno(Errno.ADDRINUSE));
+  assert.throws(() => tcp().bind({ family: "inet6", addr: "::1", port: 0 }), expectErrno(Errno.AFNOSUPPORT));
+  server.close();
+  for (const s of [srv, other, third]) s.release();
+});
+
+test("options: TCP_NODELAY, SO_KEEPALIVE, SO_RCVBUF doubling, SO_TYPE, SO_LINGER, unknown → ENOPROTOOPT", async () => {
+  const s = tcp();
+  s.setsockopt(IpProto.TCP, TCP_NODELAY, 1);
+  assert.equal(s.getsockopt(IpProto.TCP, TCP_NODELAY), 1);
+  s.setsockopt(SOL_SOCKET, SockOpt.SO_KEEPALIVE, 1);
+  assert.equal(s.getsockopt(SOL_SOCKET, SockOpt.SO_KEEPALIVE), 1);
+  s.setsockopt(SOL_SOCKET, SockOpt.SO_RCVBUF, 65536);
+  assert.equal(s.getsockopt(SOL_SOCKET, SockOpt.SO_RCVBUF), 131072, "Linux reports twice the value set");
+  assert.equal(s.getsockopt(SOL_SOCKET, SockOpt.SO_TYPE), SockType.STREAM);
+  s.setsockopt(SOL_SOCKET, SockOpt.SO_LINGER, { onoff: true, seconds: 0 });
+  assert.deepEqual(s.getsockopt(SOL_SOCKET, SockOpt.SO_LINGER), { onoff: true, seconds: 0 });
+  assert.throws(() => s.setsockopt(SOL_SOCKET, 999, 1), expectErrno(Errno.NOPROTOOPT));
+  assert.throws(() => s.getsockopt(IpProto.IPV6, 26), expectErrno(Errno.NOPROTOOPT), "IPV6_V6ONLY on an IPv4 socket");
+  const v6 = tcp(Domain.INET6);
+  v6.setsockopt(IpProto.IPV6, 26, 1);
+  assert.equal(v6.getsockopt(IpProto.IPV6, 26), 1);
+  assert.throws(() => s.getpeername(), expectErrno(Errno.NOTCONN));
+  assert.throws(() => s.recvFrom([new Uint8Array(1)], 0), expectErrno(Errno.NOTCONN));
+  assert.equal(s.poll(), Ready.OUT | Ready.HUP);
+  s.release();
+  v6.release();
+});
+
+test("SO_LINGER {on, 0} and close with unread data reset the peer", async () => {
+  for (const how of ["linger", "unread"] as const) {
+    const { srv, cli, conn } = await kernelPair();
+    if (how === "linger") {
+      conn.setsockopt(SOL_SOCKET, SockOpt.SO_LINGER, { onoff: true, seconds: 0 });
+    } else {
+      await writeAll(cli, enc("unread"));
+      await blocking(conn, Ready.IN, () => (conn.poll() & Ready.IN ? 0 : Promise.reject(EAGAIN_ERROR)));
+    }
+    conn.release();
+    await assert.rejects(blocking(cli, Ready.IN, () => cli.read([new Uint8Array(10)])), expectErrno(Errno.CONNRESET), how);
+    cli.release();
+    srv.release();
+  }
+});
+
+test("back-pressure: a reader that does not read bounds what the writer buffers", async () => {
+  const { srv, cli, conn } = await kernelPair();
+  const chunk = new Uint8Array(128 * 1024).fill(1);
+  let accepted = 0;
+  // Write until EAGAIN persists: the host's socket buffers fill, then our rings.
+  for (let idle = 0; idle < 20;) {
+    try {
+      accepted += cli.write([chunk]) as number;
+      idle = 0;
+    } catch (e) {
+      assert.equal(e, EAGAIN_ERROR);
+      idle++;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+  const tcpConn = conn as unknown as { pendingIn: number };
+  const tcpCli = cli as unknown as { pendingOut: number };
+  assert.ok(tcpConn.pendingIn <= 128 * 1024, "the receive ring is bounded");
+  assert.ok(tcpCli.pendingOut <= 128 * 1024, "the send ring is bounded");
+  assert.ok(accepted < 64 * 1024 * 1024, `the writer was stopped (accepted ${accepted} bytes)`);
+  assert.equal(cli.poll() & Ready.OUT, 0);
+  // Draining the reader lets everything through.
+  const got = await readAll(conn, accepted);
+  assert.equal(got.byteLength, accepted);
+  for (const s of [cli, conn, srv]) s.release();
+});
+
+test("64 MB through a kernel TCP connection, checksummed on both sides", async () => {
+  const { srv, cli, conn } = await kernelPair();
+  const TOTAL = 64 * 1024 * 1024;
+  const block = new Uint8Array(128 * 1024);
+  const sent = createHash("sha256");
+  const recvd = createHash("sha256");
+  let seed = 7;
+  const writer = (async () => {
+    for (let off = 0; off < TOTAL; off += block.byteLength) {
+      for (let i = 0; i < block.length; i += 4096) block[i] = seed = (seed * 31 + 17) & 0xff;
+      sent.update(block);
+      await writeAll(cli, block);
+    }
+    cli.shutdown(Shut.WR);
+  })();
+  const buf = new Uint8Array(256 * 1024);
+  let total = 0;
+  for (;;) {
+    const n = await blocking(conn, Ready.IN, () => conn.read([buf]));
+    if (n === 0) break;
+    recvd.update(buf.subarray(0, n));
+    total += n;
+  }
+  await writer;
+  assert.equal(total, TOTAL);
+  assert.equal(recvd.digest("hex"), sent.digest("hex"));
+  for (const s of [cli, conn, srv]) s.release();
+});

@@ -1,0 +1,445 @@
+/**
+ * TCP sockets over node:net, buffered as Occlum's async sockets (reference §2.4):
+ *
+ * - Receive is proactive: the host socket flows into a 128 KiB receive ring from the moment it is
+ *   connected. When the ring is full the host socket is paused (the rest of the last chunk waits
+ *   in `rxOverflow`), and it resumes once the reader drains the ring: a slow reader slows the
+ *   writer through TCP's own window.
+ * - Send is write-behind: send copies into a 128 KiB send ring and returns; one host write is in
+ *   flight at a time, sending a view of the ring's oldest bytes (no second copy), consumed when
+ *   the host write completes. EAGAIN when the ring is full. SHUT_WR and close send FIN after the
+ *   ring drains; close with unread received data, or SO_LINGER {on, 0}, resets (as tcp_close).
+ * - bind reserves the address on the host at once (a listening host server, so EADDRINUSE and the
+ *   ephemeral port are known at bind, as in Linux); listen only starts handing out connections.
+ *   Connections that arrive between bind and listen are reset (Linux would refuse them). A bound
+ *   socket that connects instead releases the server and connects from the bound address.
+ * - The host keeps SO_REUSEADDR on for every listening socket (libuv does); the option is stored
+ *   and reported, not applied. Connections beyond the listen backlog stay queued (Node accepts
+ *   them before we see them).
+ *
+ * Between two awaits nothing else runs: the host callbacks below only update state and notify.
+ */
+import * as net from "node:net";
+import { ByteRing, SOCKET_RING_CAPACITY, type MemCharge } from "../ipc/byte-ring.ts";
+import { Ready } from "../fs/types.ts";
+import { EAGAIN_ERROR, Errno, sysErr } from "../syscall/errno.ts";
+import { SocketBase, iovTotal } from "./socket-base.ts";
+import { anyAddr, hostAddr, hostErrno, hostError, sockAddrOf } from "./inet-addr.ts";
+import { IpProto, Msg, Shut, SockOpt, SockType, SOL_SOCKET, TCP_NODELAY, type Domain, type KernelSocket, type RecvResult, type SockAddr } from "./types.ts";
+
+/** Largest single host write: one ring's worth. */
+const WRITE_CHUNK = 128 * 1024;
+
+type State = "new" | "bound" | "listening" | "connecting" | "connected" | "failed";
+
+export interface TcpOptions {
+  mem?: MemCharge;
+  flags?: number;
+}
+
+export class TcpSocket extends SocketBase {
+  private state: State = "new";
+  private server: net.Server | undefined;
+  private binding = false;
+  private readonly backlog: TcpSocket[] = [];
+  private sock: net.Socket | undefined;
+  private local: SockAddr | undefined;
+  private remote: SockAddr | undefined;
+  private readonly rx: ByteRing;
+  private readonly tx: ByteRing;
+  private rxOverflow: Uint8Array[] = [];
+  private paused = false;
+  private rxEof = false; // the peer's FIN
+  private rdShut = false;
+  private wrShut = false;
+  private endSent = false;
+  private writing = false;
+  private broken = false; // reset or failed: nothing more goes out
+  private hostClosed = false;
+  /** A non-blocking connect completed but no connect call has reported it yet. */
+  private connectUnreported = false;
+  private released = false;
+  private readonly mem: MemCharge | undefined;
+
+  constructor(domain: Domain, opts: TcpOptions = {}) {
+    super(domain, SockType.STREAM, IpProto.TCP, opts.flags ?? 0);
+    this.mem = opts.mem;
+    const ring = { capacity: SOCKET_RING_CAPACITY, refuseErrno: Errno.NOBUFS, ...(opts.mem ? { mem: opts.mem } : {}) };
+    this.rx = new ByteRing(ring);
+    this.tx = new ByteRing(ring);
+  }
+
+  protected get listening(): boolean {
+    return this.state === "listening";
+  }
+  protected get rcvBuf(): number {
+    return this.rx.capacity;
+  }
+  protected get sndBuf(): number {
+    return this.tx.capacity;
+  }
+  protected setBufSizes(rcv: number | undefined, snd: number | undefined): void {
+    if (rcv !== undefined) this.rx.setCapacity(rcv);
+    if (snd !== undefined) this.tx.setCapacity(snd);
+  }
+  protected isBound(): boolean {
+    return this.local !== undefined;
+  }
+  protected override optionChanged(level: number, name: number): void {
+    if (!this.sock) return;
+    if (level === IpProto.TCP && name === TCP_NODELAY) this.sock.setNoDelay(this.noDelay);
+    if (level === SOL_SOCKET && name === SockOpt.SO_KEEPALIVE) this.sock.setKeepAlive(this.keepAlive);
+  }
+
+  // ---- server side -------------------------------------------------------------------------
+
+  async bind(addr: SockAddr): Promise<void> {
+    if (this.state !== "new" || this.binding) throw sysErr(Errno.INVAL, "already bound");
+    const { host, port } = hostAddr(this.domain, addr, this.v6only);
+    this.binding = true;
+    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: false });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen({ host, port, backlog: 511, exclusive: true, ipv6Only: this.v6only, reusePort: this.reusePort }, () => {
+          server.off("error", reject);
+          resolve();
+        });
+      });
+    } catch (e) {
+      throw hostError(e);
+    } finally {
+      this.binding = false;
+    }
+    if (this.released) {
+      server.close();
+      throw sysErr(Errno.BADF);
+    }
+    const a = server.address() as net.AddressInfo;
+    this.server = server;
+    this.local = sockAddrOf(this.domain, a.address, a.port);
+    this.state = "bound";
+    server.on("connection", (s: net.Socket) => this.onConnection(s));
+    server.on("error", () => {}); // accept errors (EMFILE) leave the listener as it is
+  }
+
+  listen(_backlog: number): void | Promise<void> {
+    if (this.state === "listening") return;
+    if (this.state === "new") {
+      return this.bind(anyAddr(this.domain)).then(() => this.listen(_backlog));
+    }
+    if (this.state !== "bound") throw sysErr(Errno.INVAL);
+    this.state = "listening";
+  }
+
+  private onConnection(s: net.Socket): void {
+    if (this.state !== "listening") {
+      s.resetAndDestroy();
+      return;
+    }
+    const child = new TcpSocket(this.domain, this.mem ? { mem: this.mem } : {});
+    child.adopt(s);
+    this.backlog.push(child);
+    this.notify();
+  }
+
+  accept(): KernelSocket {
+    if (this.state !== "listening") throw sysErr(Errno.INVAL);
+    const s = this.backlog.shift();
+    if (!s) throw EAGAIN_ERROR;
+    return s;
+  }
+
+  // ---- client side -------------------------------------------------------------------------
+
+  connect(addr: SockAddr): void | Promise<void> {
+    switch (this.state) {
+      case "connected":
+        if (this.connectUnreported) {
+          this.connectUnreported = false;
+          return;
+        }
+        throw sysErr(Errno.ISCONN);
+      case "connecting": throw sysErr(Errno.ALREADY);
+      case "listening": throw sysErr(Errno.ISCONN);
+      case "failed": {
+        const err = this.takeError();
+        this.resetForReconnect();
+        if (err) throw err;
+        break;
+      }
+      default: break;
+    }
+    if (this.binding) throw sysErr(Errno.INVAL);
+    const { host, port } = hostAddr(this.domain, addr, this.v6only);
+    const server = this.server;
+    if (server) {
+      // Bound first: give the port back to the host, then connect from it.
+      this.server = undefined;
+      return new Promise<void>((resolve) => server.close(() => resolve())).then(() => this.startConnect(host, port));
+    }
+    return this.startConnect(host, port);
+  }
+
+  private startConnect(host: string, port: number): never {
+    const opts: net.NetConnectOpts = { host, port, allowHalfOpen: true, noDelay: this.noDelay, keepAlive: this.keepAlive };
+    if (this.local) {
+      const l = hostAddr(this.domain, this.local, this.v6only);
+      opts.localAddress = l.host;
+      opts.localPort = l.port;
+    }
+    const s = net.connect(opts);
+    this.state = "connecting";
+    this.connectUnreported = true;
+    this.attach(s);
+    s.once("connect", () => {
+      if (this.state !== "connecting") return;
+      this.state = "connected";
+      this.fillAddrs(s);
+      this.notify();
+      this.pump();
+    });
+    throw sysErr(Errno.INPROGRESS);
+  }
+
+  finishConnect(): void {
+    if (this.state === "connecting") throw EAGAIN_ERROR;
+    if (this.state === "connected") {
+      this.connectUnreported = false;
+      return;
+    }
+    if (this.state === "failed") {
+      const err = this.takeError() ?? sysErr(Errno.CONNABORTED);
+      this.resetForReconnect();
+      throw err;
+    }
+    throw sysErr(Errno.NOTCONN);
+  }
+
+  private resetForReconnect(): void {
+    this.sock = undefined;
+    this.state = "new";
+    this.broken = this.hostClosed = this.rxEof = this.endSent = false;
+  }
+
+  /** Take over a host socket accepted by a listener. */
+  private adopt(s: net.Socket): void {
+    this.state = "connected";
+    this.connectUnreported = false;
+    this.attach(s);
+    this.fillAddrs(s);
+    if (this.noDelay) s.setNoDelay(true);
+  }
+
+  private fillAddrs(s: net.Socket): void {
+    this.local = sockAddrOf(this.domain, s.localAddress, s.localPort);
+    this.remote = sockAddrOf(this.domain, s.remoteAddress, s.remotePort);
+  }
+
+  private attach(s: net.Socket): void {
+    this.sock = s;
+    s.on("data", (chunk: Buffer) => this.onData(chunk));
+    s.on("end", () => {
+      this.rxEof = true;
+      this.notify();
+    });
+    s.on("error", (e: Error) => {
+      if (this.sock !== s) return;
+      this.soError = hostErrno(e);
+      this.broken = true;
+      if (this.state === "connecting") this.state = "failed";
+      this.tx.consume(this.tx.length);
+      this.notify();
+    });
+    s.on("close", () => {
+      if (this.sock !== s) return;
+      this.hostClosed = true;
+      if (this.state === "connecting") {
+        this.state = "failed";
+        if (this.soError === 0) this.soError = Errno.CONNREFUSED;
+      }
+      this.notify();
+    });
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.released) return;
+    if (this.rxOverflow.length === 0) {
+      let n = 0;
+      try {
+        n = this.rx.writeFrom(chunk);
+      } catch {
+        n = 0; // the memory budget refused: hold the chunk and pause until the reader drains
+      }
+      if (n < chunk.byteLength) this.rxOverflow.push(chunk.subarray(n));
+    } else {
+      this.rxOverflow.push(chunk);
+    }
+    if (this.rxOverflow.length > 0 && !this.paused) {
+      this.paused = true;
+      this.sock?.pause();
+    }
+    this.notify();
+  }
+
+  /** Move held-back bytes into the ring; resume the host socket once none are left. */
+  private refill(): void {
+    while (this.rxOverflow.length > 0 && this.rx.free > 0) {
+      const c = this.rxOverflow[0]!;
+      let n = 0;
+      try {
+        n = this.rx.writeFrom(c);
+      } catch {
+        return;
+      }
+      if (n < c.byteLength) {
+        this.rxOverflow[0] = c.subarray(n);
+        return;
+      }
+      this.rxOverflow.shift();
+    }
+    if (this.rxOverflow.length === 0 && this.paused) {
+      this.paused = false;
+      this.sock?.resume();
+    }
+  }
+
+  // ---- data --------------------------------------------------------------------------------
+
+  recvFrom(iovs: Uint8Array[], flags: number): RecvResult {
+    if ((flags & Msg.OOB) !== 0) throw sysErr(Errno.INVAL);
+    if (this.state !== "connected") {
+      throw (this.state === "failed" ? this.takeError() : undefined) ?? sysErr(Errno.NOTCONN);
+    }
+    if (this.rx.length > 0) {
+      const peek = (flags & Msg.PEEK) !== 0;
+      const n = this.rx.read(iovs, peek);
+      if (!peek) this.refill();
+      return { n, truncated: false };
+    }
+    const err = this.takeError();
+    if (err) throw err;
+    if (this.rxEof || this.rdShut || this.hostClosed || this.broken || iovTotal(iovs) === 0) return { n: 0, truncated: false };
+    throw EAGAIN_ERROR;
+  }
+
+  sendTo(iovs: Uint8Array[], flags: number, _to?: SockAddr): number {
+    if ((flags & Msg.OOB) !== 0) throw sysErr(Errno.NOTSUP);
+    if (this.state === "connecting") throw EAGAIN_ERROR;
+    if (this.state !== "connected") throw this.takeError() ?? this.epipe(flags);
+    const err = this.takeError();
+    if (err) throw err;
+    if (this.wrShut || this.broken || this.hostClosed) throw this.epipe(flags);
+    if (iovTotal(iovs) === 0) return 0;
+    if (this.tx.free === 0) throw EAGAIN_ERROR;
+    const n = this.tx.write(iovs);
+    this.pump();
+    return n;
+  }
+
+  /** Keep one host write in flight while the send ring holds bytes; FIN once drained if asked. */
+  private pump(): void {
+    const s = this.sock;
+    if (this.writing || !s || this.state !== "connected" || this.broken) return;
+    if (this.tx.length > 0) {
+      const view = this.tx.peekContiguous(WRITE_CHUNK);
+      this.writing = true;
+      s.write(view, () => {
+        this.writing = false;
+        this.tx.consume(view.byteLength);
+        if (this.released && this.tx.length === 0 && this.endSent) this.tx.dispose();
+        this.notify();
+        this.pump();
+      });
+      return;
+    }
+    if (this.wrShut && !this.endSent) {
+      this.endSent = true;
+      s.end();
+      if (this.released) {
+        this.tx.dispose();
+        // A closed socket takes no more data: once the FIN is out, drop it (data after → RST).
+        s.once("finish", () => s.destroy());
+      }
+    }
+  }
+
+  shutdown(how: number): void {
+    if (this.state !== "connected") throw sysErr(Errno.NOTCONN);
+    if ((how & Shut.RD) !== 0) this.rdShut = true;
+    if ((how & Shut.WR) !== 0) {
+      this.wrShut = true;
+      this.pump();
+    }
+    this.notify();
+  }
+
+  getsockname(): SockAddr {
+    return this.local ?? anyAddr(this.domain);
+  }
+  getpeername(): SockAddr {
+    if (this.state !== "connected" || !this.remote) throw sysErr(Errno.NOTCONN);
+    return this.remote;
+  }
+
+  override poll(): number {
+    switch (this.state) {
+      case "new": case "bound": return Ready.OUT | Ready.HUP;
+      case "listening": return this.backlog.length > 0 ? Ready.IN : 0;
+      case "connecting": return 0;
+      case "failed": return Ready.OUT | Ready.HUP | (this.soError !== 0 ? Ready.ERR : 0);
+      default: break;
+    }
+    let r = 0;
+    if (this.soError !== 0) r |= Ready.ERR;
+    if (this.rx.length > 0) r |= Ready.IN;
+    const rcvShut = this.rxEof || this.rdShut || this.hostClosed || this.broken;
+    const sndShut = this.wrShut || this.hostClosed || this.broken;
+    if (rcvShut) r |= Ready.IN | Ready.RDHUP;
+    if ((rcvShut && sndShut) || this.broken) r |= Ready.HUP;
+    if (sndShut || this.tx.free > 0) r |= Ready.OUT;
+    return r;
+  }
+
+  /** Bytes waiting to be read (FIONREAD) and not yet sent (SIOCOUTQ). */
+  get pendingIn(): number {
+    return this.rx.length;
+  }
+  get pendingOut(): number {
+    return this.tx.length;
+  }
+
+  override release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.server?.close();
+    this.server = undefined;
+    for (const c of this.backlog) c.abort();
+    this.backlog.length = 0;
+    const s = this.sock;
+    if (s && this.state === "connected" && !this.broken && !this.hostClosed) {
+      const unread = this.rx.length > 0 || this.rxOverflow.length > 0;
+      if (unread || (this.linger.onoff && this.linger.seconds === 0)) {
+        this.abort();
+      } else {
+        if (this.paused) s.resume();
+        this.wrShut = true;
+        this.pump(); // FIN after the send ring drains, then the host socket is destroyed
+      }
+    } else if (s) {
+      s.destroy();
+      this.tx.dispose();
+    }
+    this.rx.dispose();
+    this.rxOverflow = [];
+    this.notify();
+  }
+
+  /** Close with RST (linger 0, unread data, never-accepted connections). */
+  private abort(): void {
+    this.released = true;
+    this.sock?.resetAndDestroy();
+    this.rx.dispose();
+    this.tx.dispose();
+  }
+}

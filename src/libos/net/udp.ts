@@ -1,0 +1,224 @@
+/**
+ * UDP sockets over node:dgram.
+ *
+ * - The host socket is created at bind (explicit, or implicit on the first send/connect, as
+ *   Linux autobinds), because Node fixes reuseAddr / reusePort / ipv6Only at creation.
+ * - Received datagrams queue in the kernel up to SO_RCVBUF bytes; more are dropped, as Linux
+ *   drops on a full receive buffer. A connected socket drops datagrams from other peers.
+ * - Sends copy the datagram (Node keeps the buffer until sent); bytes in flight are bounded by
+ *   SO_SNDBUF: EAGAIN beyond it. Send errors reported later (ECONNREFUSED from ICMP on a
+ *   connected socket) become SO_ERROR.
+ */
+import * as dgram from "node:dgram";
+import { Ready } from "../fs/types.ts";
+import { EAGAIN_ERROR, Errno, sysErr } from "../syscall/errno.ts";
+import { SocketBase, gather, iovTotal, scatter } from "./socket-base.ts";
+import { anyAddr, hostAddr, hostErrno, hostError, sockAddrOf } from "./inet-addr.ts";
+import { Domain, IpProto, Msg, Shut, SockType, type KernelSocket, type RecvResult, type SockAddr } from "./types.ts";
+
+const DEFAULT_BUF = 212992; // net.core.rmem_default / wmem_default
+const MAX_UDP_PAYLOAD = 65507;
+
+interface Datagram {
+  data: Uint8Array;
+  from: SockAddr;
+}
+
+export class UdpSocket extends SocketBase {
+  private sock: dgram.Socket | undefined;
+  private bindPromise: Promise<void> | undefined;
+  private local: SockAddr | undefined;
+  private peer: SockAddr | undefined;
+  private readonly queue: Datagram[] = [];
+  private queued = 0;
+  private rcvCap = DEFAULT_BUF;
+  private sndCap = DEFAULT_BUF;
+  private inflight = 0;
+  private rdShut = false;
+  private wrShut = false;
+  private released = false;
+
+  constructor(domain: Domain, flags = 0) {
+    super(domain, SockType.DGRAM, IpProto.UDP, flags);
+  }
+
+  protected get listening(): boolean {
+    return false;
+  }
+  protected get rcvBuf(): number {
+    return this.rcvCap;
+  }
+  protected get sndBuf(): number {
+    return this.sndCap;
+  }
+  protected setBufSizes(rcv: number | undefined, snd: number | undefined): void {
+    if (rcv !== undefined) this.rcvCap = rcv;
+    if (snd !== undefined) this.sndCap = snd;
+  }
+  protected isBound(): boolean {
+    return this.local !== undefined || this.bindPromise !== undefined;
+  }
+
+  bind(addr: SockAddr): Promise<void> {
+    if (this.isBound()) throw sysErr(Errno.INVAL, "already bound");
+    const { host, port } = hostAddr(this.domain, addr, this.v6only);
+    const sock = dgram.createSocket({
+      type: this.domain === Domain.INET6 ? "udp6" : "udp4",
+      reuseAddr: this.reuseAddr,
+      reusePort: this.reusePort,
+      ipv6Only: this.v6only,
+    });
+    const p = new Promise<void>((resolve, reject) => {
+      sock.once("error", reject);
+      sock.bind({ address: host, port, exclusive: true }, () => {
+        sock.off("error", reject);
+        resolve();
+      });
+    }).then(
+      () => {
+        if (this.released) {
+          sock.close();
+          throw sysErr(Errno.BADF);
+        }
+        this.sock = sock;
+        const a = sock.address();
+        this.local = sockAddrOf(this.domain, a.address, a.port);
+        sock.on("message", (msg: Buffer, rinfo: dgram.RemoteInfo) => this.onMessage(msg, rinfo));
+        sock.on("error", (e: Error) => {
+          this.soError = hostErrno(e);
+          this.notify();
+        });
+        this.notify();
+      },
+      (e: unknown) => {
+        this.bindPromise = undefined;
+        sock.close();
+        throw hostError(e);
+      },
+    );
+    this.bindPromise = p;
+    return p;
+  }
+
+  /** Bind to the wildcard address first when needed (implicit bind of send/connect). */
+  private ensureBound(): Promise<void> | undefined {
+    if (this.sock) return undefined;
+    return this.bindPromise ?? this.bind(anyAddr(this.domain));
+  }
+
+  private onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    if (this.released || this.rdShut) return;
+    const from = sockAddrOf(this.domain, rinfo.address, rinfo.port);
+    if (this.peer && !samePeer(this.peer, from)) return;
+    if (this.queue.length > 0 && this.queued + msg.byteLength > this.rcvCap) return; // receive buffer full: drop
+    this.queue.push({ data: msg, from });
+    this.queued += msg.byteLength;
+    this.notify();
+  }
+
+  listen(_backlog: number): void {
+    throw sysErr(Errno.NOTSUP);
+  }
+  accept(): KernelSocket {
+    throw sysErr(Errno.NOTSUP);
+  }
+
+  connect(addr: SockAddr): void | Promise<void> {
+    const { host, port } = hostAddr(this.domain, addr, this.v6only);
+    this.peer = sockAddrOf(this.domain, host, port);
+    // As Linux, datagrams already queued stay; only later arrivals from other peers are dropped.
+    const p = this.ensureBound();
+    return p?.then(() => {});
+  }
+  finishConnect(): void {}
+
+  sendTo(iovs: Uint8Array[], flags: number, to?: SockAddr): number | Promise<number> {
+    if ((flags & Msg.OOB) !== 0) throw sysErr(Errno.NOTSUP);
+    if (this.wrShut) throw this.epipe(flags);
+    const err = this.takeError();
+    if (err) throw err;
+    let dest: { host: string; port: number };
+    if (to !== undefined) dest = hostAddr(this.domain, to, this.v6only);
+    else if (this.peer) dest = hostAddr(this.domain, this.peer, false);
+    else throw sysErr(Errno.DESTADDRREQ);
+    const len = iovTotal(iovs);
+    if (len > MAX_UDP_PAYLOAD) throw sysErr(Errno.MSGSIZE);
+    if (this.inflight > 0 && this.inflight + len > this.sndCap) throw EAGAIN_ERROR;
+    const data = gather(iovs);
+    const bound = this.ensureBound();
+    if (bound) return bound.then(() => this.transmit(data, dest));
+    return this.transmit(data, dest);
+  }
+
+  private transmit(data: Uint8Array, dest: { host: string; port: number }): number {
+    const sock = this.sock;
+    if (!sock) throw sysErr(Errno.BADF);
+    this.inflight += data.byteLength;
+    sock.send(data, dest.port, dest.host, (e) => {
+      this.inflight -= data.byteLength;
+      if (e) this.soError = hostErrno(e);
+      this.notify();
+    });
+    return data.byteLength;
+  }
+
+  recvFrom(iovs: Uint8Array[], flags: number): RecvResult {
+    if ((flags & Msg.OOB) !== 0) throw sysErr(Errno.INVAL);
+    const d = this.queue[0];
+    if (!d) {
+      const err = this.takeError();
+      if (err) throw err;
+      if (this.rdShut) return { n: 0, truncated: false };
+      throw EAGAIN_ERROR;
+    }
+    const n = scatter(d.data, iovs);
+    if ((flags & Msg.PEEK) === 0) {
+      this.queue.shift();
+      this.queued -= d.data.byteLength;
+    }
+    return {
+      n: (flags & Msg.TRUNC) !== 0 ? d.data.byteLength : n,
+      from: d.from,
+      truncated: n < d.data.byteLength,
+      fullLength: d.data.byteLength,
+    };
+  }
+
+  shutdown(how: number): void {
+    if (!this.peer) throw sysErr(Errno.NOTCONN);
+    if ((how & Shut.RD) !== 0) this.rdShut = true;
+    if ((how & Shut.WR) !== 0) this.wrShut = true;
+    this.notify();
+  }
+
+  getsockname(): SockAddr {
+    return this.local ?? anyAddr(this.domain);
+  }
+  getpeername(): SockAddr {
+    if (!this.peer) throw sysErr(Errno.NOTCONN);
+    return this.peer;
+  }
+
+  override poll(): number {
+    let r = 0;
+    if (this.soError !== 0) r |= Ready.ERR;
+    if (this.queue.length > 0 || this.rdShut) r |= Ready.IN;
+    if (this.rdShut) r |= Ready.RDHUP;
+    if (this.rdShut && this.wrShut) r |= Ready.HUP;
+    if (this.inflight < this.sndCap) r |= Ready.OUT;
+    return r;
+  }
+
+  override release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.sock?.close();
+    this.queue.length = 0;
+    this.queued = 0;
+    this.notify();
+  }
+}
+
+function samePeer(a: SockAddr, b: SockAddr): boolean {
+  return a.family !== "unix" && b.family !== "unix" && a.port === b.port && a.addr === b.addr;
+}

@@ -1,0 +1,433 @@
+/**
+ * Unix domain sockets between LibOS processes, entirely in the kernel (no host socket).
+ *
+ * - Names live in a UnixNamespace (one per kernel): filesystem paths (already made absolute by
+ *   the syscall layer) and abstract names (leading "\0"). Deviation: a path name is not a VFS
+ *   inode, and it is removed when the bound socket is released (Linux leaves the socket file
+ *   until unlink; programs that unlink before bind behave the same here).
+ * - Stream: each direction is the receiver's ByteRing; send writes straight into the peer's
+ *   ring, so "buffered bytes" are bounded by one ring per direction. shutdown and close mirror
+ *   onto the peer as unix_shutdown/unix_release_sock do (closing with unread data gives the
+ *   peer ECONNRESET). connect completes at once (queued in the listener's backlog), or EAGAIN
+ *   when the backlog is full (retry connect after the wait queue fires).
+ * - Datagram: a bounded queue of messages per receiver (bytes and count), with unnamed senders
+ *   reported as path "". A sender blocked on a full receiver is woken when the receiver drains.
+ * - No SCM_RIGHTS / credentials passing yet.
+ */
+import { ByteRing, SOCKET_RING_CAPACITY, type MemCharge } from "../ipc/byte-ring.ts";
+import { Ready } from "../fs/types.ts";
+import { EAGAIN_ERROR, Errno, sysErr } from "../syscall/errno.ts";
+import { SocketBase, gather, iovTotal, scatter } from "./socket-base.ts";
+import { Domain, Msg, Shut, SockType, type KernelSocket, type RecvResult, type SockAddr } from "./types.ts";
+
+type UnixSocket = UnixStreamSocket | UnixDgramSocket;
+
+export class UnixNamespace {
+  private readonly names = new Map<string, UnixSocket>();
+  private autobindSeq = 0;
+  lookup(path: string): UnixSocket {
+    const s = this.names.get(path);
+    if (s) return s;
+    // A missing abstract name refuses; a missing path does not exist.
+    throw sysErr(path.startsWith("\0") ? Errno.CONNREFUSED : Errno.NOENT, path);
+  }
+  bind(path: string, s: UnixSocket): void {
+    if (this.names.has(path)) throw sysErr(Errno.ADDRINUSE, path);
+    this.names.set(path, s);
+  }
+  unbind(path: string, s: UnixSocket): void {
+    if (this.names.get(path) === s) this.names.delete(path);
+  }
+  /** Linux autobind: an abstract name of 5 hex digits. */
+  autoName(): string {
+    for (;;) {
+      const name = "\0" + (this.autobindSeq++ & 0xfffff).toString(16).padStart(5, "0");
+      if (!this.names.has(name)) return name;
+    }
+  }
+  /** Whether a name is bound (tests, and the VFS's view of socket files later). */
+  has(path: string): boolean {
+    return this.names.has(path);
+  }
+}
+
+export const defaultUnixNamespace = new UnixNamespace();
+
+function unixPath(addr: SockAddr): string {
+  if (addr.family !== "unix") throw sysErr(Errno.INVAL, "not a unix address");
+  return addr.path;
+}
+
+export interface UnixOptions {
+  ns?: UnixNamespace;
+  mem?: MemCharge;
+  flags?: number;
+}
+
+abstract class UnixBase extends SocketBase {
+  protected readonly ns: UnixNamespace;
+  protected readonly mem: MemCharge | undefined;
+  name: string | undefined;
+  released = false;
+  constructor(type: SockType, opts: UnixOptions) {
+    super(Domain.UNIX, type, 0, opts.flags ?? 0);
+    this.ns = opts.ns ?? defaultUnixNamespace;
+    this.mem = opts.mem;
+  }
+  protected isBound(): boolean {
+    return this.name !== undefined;
+  }
+  bind(addr: SockAddr): void {
+    let path = unixPath(addr);
+    if (this.name !== undefined) throw sysErr(Errno.INVAL, "already bound");
+    if (path === "") path = this.ns.autoName();
+    this.ns.bind(path, this as unknown as UnixSocket);
+    this.name = path;
+  }
+  getsockname(): SockAddr {
+    return { family: "unix", path: this.name ?? "" };
+  }
+  protected unbindName(): void {
+    if (this.name !== undefined) this.ns.unbind(this.name, this as unknown as UnixSocket);
+  }
+}
+
+export class UnixStreamSocket extends UnixBase {
+  private state: "new" | "listening" | "connected" = "new";
+  private peer: UnixStreamSocket | undefined;
+  private peerName = "";
+  /** Bytes from the peer. */
+  private readonly rx: ByteRing;
+  /** RCV_SHUTDOWN / SEND_SHUTDOWN as in Linux, mirrored from the peer's shutdown and close. */
+  private rcvShut = false;
+  private sndShut = false;
+  private readonly backlog: UnixStreamSocket[] = [];
+  private backlogMax = 0;
+  private readonly blockedConnectors = new Set<UnixStreamSocket>();
+  private waitingOn: UnixStreamSocket | undefined;
+
+  constructor(opts: UnixOptions = {}) {
+    super(SockType.STREAM, opts);
+    this.rx = new ByteRing({ capacity: SOCKET_RING_CAPACITY, refuseErrno: Errno.NOBUFS, ...(opts.mem ? { mem: opts.mem } : {}) });
+  }
+
+  protected get listening(): boolean {
+    return this.state === "listening";
+  }
+  protected get rcvBuf(): number {
+    return this.rx.capacity;
+  }
+  protected get sndBuf(): number {
+    return this.peer?.rx.capacity ?? SOCKET_RING_CAPACITY;
+  }
+  protected setBufSizes(rcv: number | undefined, _snd: number | undefined): void {
+    if (rcv !== undefined) this.rx.setCapacity(rcv);
+  }
+
+  /** Pair two fresh sockets (socketpair, and the server side of connect). */
+  static link(a: UnixStreamSocket, b: UnixStreamSocket): void {
+    a.state = b.state = "connected";
+    a.peer = b;
+    b.peer = a;
+    a.peerName = b.name ?? "";
+    b.peerName = a.name ?? "";
+  }
+
+  listen(backlog: number): void {
+    if (this.state === "connected") throw sysErr(Errno.INVAL);
+    if (this.name === undefined) throw sysErr(Errno.INVAL, "listen on an unbound unix socket");
+    this.backlogMax = Math.min(Math.max(backlog, 0), 4096) + 1;
+    this.state = "listening";
+    for (const c of this.blockedConnectors) c.notify(); // a larger backlog may admit them
+  }
+
+  connect(addr: SockAddr): void {
+    const path = unixPath(addr);
+    if (this.state === "connected") throw sysErr(Errno.ISCONN);
+    if (this.state === "listening") throw sysErr(Errno.INVAL);
+    this.waitingOn = undefined;
+    const target = this.ns.lookup(path);
+    if (!(target instanceof UnixStreamSocket)) throw sysErr(Errno.PROTOTYPE);
+    if (target.state !== "listening") throw sysErr(Errno.CONNREFUSED);
+    if (target.backlog.length >= target.backlogMax) {
+      this.waitingOn = target;
+      target.blockedConnectors.add(this);
+      throw EAGAIN_ERROR;
+    }
+    const server = new UnixStreamSocket({ ns: this.ns, ...(this.mem ? { mem: this.mem } : {}) });
+    server.name = target.name; // getsockname of an accepted socket is the listener's name
+    UnixStreamSocket.link(this, server);
+    this.peerName = target.name ?? "";
+    target.backlog.push(server);
+    target.notify();
+    this.notify();
+  }
+
+  finishConnect(): void {
+    if (this.state === "connected") return;
+    if (this.waitingOn) throw EAGAIN_ERROR;
+    throw this.takeError() ?? sysErr(Errno.NOTCONN);
+  }
+
+  accept(): KernelSocket {
+    if (this.state !== "listening") throw sysErr(Errno.INVAL);
+    const s = this.backlog.shift();
+    if (!s) throw EAGAIN_ERROR;
+    for (const c of this.blockedConnectors) {
+      c.waitingOn = undefined;
+      c.notify();
+    }
+    this.blockedConnectors.clear();
+    return s;
+  }
+
+  sendTo(iovs: Uint8Array[], flags: number, to?: SockAddr): number {
+    if ((flags & Msg.OOB) !== 0) throw sysErr(Errno.NOTSUP);
+    if (to !== undefined) throw sysErr(this.state === "connected" ? Errno.ISCONN : Errno.NOTSUP);
+    const peer = this.peer;
+    if (this.state !== "connected" || !peer) throw sysErr(Errno.NOTCONN);
+    if (this.sndShut || peer.released) throw this.epipe(flags);
+    const total = iovTotal(iovs);
+    if (total === 0) return 0;
+    if (peer.rx.free === 0) throw EAGAIN_ERROR;
+    const n = peer.rx.write(iovs);
+    peer.notify();
+    return n;
+  }
+
+  recvFrom(iovs: Uint8Array[], flags: number): RecvResult {
+    if ((flags & Msg.OOB) !== 0) throw sysErr(Errno.NOTSUP);
+    if (this.state !== "connected") throw sysErr(Errno.INVAL);
+    if (this.rx.length > 0) {
+      const n = this.rx.read(iovs, (flags & Msg.PEEK) !== 0);
+      if (n > 0 && (flags & Msg.PEEK) === 0) this.peer?.notify();
+      return { n, truncated: false };
+    }
+    const err = this.takeError();
+    if (err) throw err;
+    if (this.rcvShut || iovTotal(iovs) === 0) return { n: 0, truncated: false };
+    throw EAGAIN_ERROR;
+  }
+
+  shutdown(how: number): void {
+    if (this.state !== "connected" || !this.peer) throw sysErr(Errno.NOTCONN);
+    if ((how & Shut.RD) !== 0) {
+      this.rcvShut = true;
+      this.peer.sndShut = true;
+    }
+    if ((how & Shut.WR) !== 0) {
+      this.sndShut = true;
+      this.peer.rcvShut = true;
+    }
+    this.notify();
+    this.peer.notify();
+  }
+
+  getpeername(): SockAddr {
+    if (this.state !== "connected") throw sysErr(Errno.NOTCONN);
+    return { family: "unix", path: this.peerName };
+  }
+
+  override poll(): number {
+    if (this.state === "listening") return this.backlog.length > 0 ? Ready.IN : 0;
+    if (this.state === "new") return this.waitingOn ? 0 : Ready.OUT | Ready.HUP;
+    let r = 0;
+    if (this.soError !== 0) r |= Ready.ERR;
+    if (this.rx.length > 0) r |= Ready.IN;
+    if (this.rcvShut) r |= Ready.IN | Ready.RDHUP;
+    if (this.rcvShut && this.sndShut) r |= Ready.HUP;
+    if (this.sndShut || !this.peer || this.peer.released || this.peer.rx.free > 0) r |= Ready.OUT;
+    return r;
+  }
+
+  override release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.unbindName();
+    for (const s of this.backlog) s.release(); // never accepted: their connectors see EOF
+    this.backlog.length = 0;
+    for (const c of this.blockedConnectors) {
+      c.waitingOn = undefined;
+      c.notify();
+    }
+    this.blockedConnectors.clear();
+    const peer = this.peer;
+    if (peer) {
+      peer.rcvShut = peer.sndShut = true;
+      if (this.rx.length > 0) peer.soError = Errno.CONNRESET;
+      peer.notify();
+    }
+    this.rx.dispose();
+    this.notify();
+  }
+}
+
+interface Datagram {
+  data: Uint8Array;
+  from: string;
+}
+
+const DGRAM_QLEN = 512; // net.unix.max_dgram_qlen
+const DGRAM_RCVBUF = 212992; // net.core.rmem_default
+
+export class UnixDgramSocket extends UnixBase {
+  private peer: UnixDgramSocket | undefined;
+  private readonly queue: Datagram[] = [];
+  private queued = 0;
+  private rcvCap = DGRAM_RCVBUF;
+  private sndCap = DGRAM_RCVBUF;
+  private rcvShut = false;
+  private sndShut = false;
+  private readonly blockedSenders = new Set<UnixDgramSocket>();
+  private blockedOn: UnixDgramSocket | undefined;
+  private blockedLen = 1;
+
+  constructor(opts: UnixOptions = {}) {
+    super(SockType.DGRAM, opts);
+  }
+
+  protected get listening(): boolean {
+    return false;
+  }
+  protected get rcvBuf(): number {
+    return this.rcvCap;
+  }
+  protected get sndBuf(): number {
+    return this.sndCap;
+  }
+  protected setBufSizes(rcv: number | undefined, snd: number | undefined): void {
+    if (rcv !== undefined) this.rcvCap = rcv;
+    if (snd !== undefined) this.sndCap = snd;
+  }
+
+  static link(a: UnixDgramSocket, b: UnixDgramSocket): void {
+    a.peer = b;
+    b.peer = a;
+  }
+
+  listen(_backlog: number): void {
+    throw sysErr(Errno.NOTSUP);
+  }
+  accept(): KernelSocket {
+    throw sysErr(Errno.NOTSUP);
+  }
+
+  connect(addr: SockAddr): void {
+    const target = this.ns.lookup(unixPath(addr));
+    if (!(target instanceof UnixDgramSocket)) throw sysErr(Errno.PROTOTYPE);
+    this.peer = target;
+  }
+  finishConnect(): void {}
+
+  private full(extra: number): boolean {
+    return this.queue.length >= DGRAM_QLEN || (this.queue.length > 0 && this.queued + extra > this.rcvCap);
+  }
+
+  sendTo(iovs: Uint8Array[], flags: number, to?: SockAddr): number {
+    if ((flags & Msg.OOB) !== 0) throw sysErr(Errno.NOTSUP);
+    let target: UnixSocket;
+    if (to !== undefined) {
+      target = this.ns.lookup(unixPath(to));
+    } else {
+      if (!this.peer) throw sysErr(Errno.NOTCONN);
+      if (this.peer.released) {
+        this.peer = undefined;
+        throw sysErr(Errno.CONNREFUSED);
+      }
+      target = this.peer;
+    }
+    if (!(target instanceof UnixDgramSocket)) throw sysErr(Errno.PROTOTYPE);
+    if (target.peer !== undefined && target.peer !== this) throw sysErr(Errno.PERM);
+    if (this.sndShut || target.rcvShut) throw this.epipe(flags);
+    const len = iovTotal(iovs);
+    if (len > this.sndCap - 32) throw sysErr(Errno.MSGSIZE);
+    if (target.full(len)) {
+      this.blockedOn = target;
+      this.blockedLen = len;
+      target.blockedSenders.add(this);
+      throw EAGAIN_ERROR;
+    }
+    this.blockedOn = undefined;
+    target.queue.push({ data: gather(iovs), from: this.name ?? "" });
+    target.queued += len;
+    target.notify();
+    return len;
+  }
+
+  recvFrom(iovs: Uint8Array[], flags: number): RecvResult {
+    if ((flags & Msg.OOB) !== 0) throw sysErr(Errno.NOTSUP);
+    const d = this.queue[0];
+    if (!d) {
+      const err = this.takeError();
+      if (err) throw err;
+      if (this.rcvShut) return { n: 0, truncated: false };
+      throw EAGAIN_ERROR;
+    }
+    const n = scatter(d.data, iovs);
+    if ((flags & Msg.PEEK) === 0) {
+      this.queue.shift();
+      this.queued -= d.data.byteLength;
+      for (const s of this.blockedSenders) {
+        s.blockedOn = undefined;
+        s.notify();
+      }
+      this.blockedSenders.clear();
+    }
+    const truncated = n < d.data.byteLength;
+    return {
+      n: (flags & Msg.TRUNC) !== 0 ? d.data.byteLength : n,
+      from: { family: "unix", path: d.from },
+      truncated,
+      fullLength: d.data.byteLength,
+    };
+  }
+
+  shutdown(how: number): void {
+    if ((how & Shut.RD) !== 0) this.rcvShut = true;
+    if ((how & Shut.WR) !== 0) this.sndShut = true;
+    this.notify();
+  }
+
+  getpeername(): SockAddr {
+    if (!this.peer) throw sysErr(Errno.NOTCONN);
+    return { family: "unix", path: this.peer.name ?? "" };
+  }
+
+  override poll(): number {
+    let r = 0;
+    if (this.soError !== 0) r |= Ready.ERR;
+    if (this.queue.length > 0) r |= Ready.IN;
+    if (this.rcvShut) r |= Ready.IN | Ready.RDHUP;
+    if (this.rcvShut && this.sndShut) r |= Ready.HUP;
+    const target = this.blockedOn ?? this.peer;
+    if (!target || target.released || !target.full(this.blockedOn ? this.blockedLen : 1)) r |= Ready.OUT;
+    return r;
+  }
+
+  override release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.unbindName();
+    for (const s of this.blockedSenders) {
+      s.blockedOn = undefined;
+      s.notify();
+    }
+    this.blockedSenders.clear();
+    this.queue.length = 0;
+    this.queued = 0;
+  }
+}
+
+/** socketpair(AF_UNIX, type): two connected, unnamed sockets. */
+export function unixSocketpair(type: SockType, opts: UnixOptions = {}): [UnixStreamSocket | UnixDgramSocket, UnixStreamSocket | UnixDgramSocket] {
+  if (type === SockType.STREAM) {
+    const a = new UnixStreamSocket(opts);
+    const b = new UnixStreamSocket(opts);
+    UnixStreamSocket.link(a, b);
+    return [a, b];
+  }
+  const a = new UnixDgramSocket(opts);
+  const b = new UnixDgramSocket(opts);
+  UnixDgramSocket.link(a, b);
+  return [a, b];
+}
