@@ -4,6 +4,7 @@
  *   node bench/disk/run.ts [--size=1G] [--sync-every=16M] [--time=10] [--qd=1]
  *                          [--devices=raw,pfs,sworn] [--pfs-cache=48,...] [--dir=/tmp]
  *                          [--transient-ops=80]   (0 skips the transient-snapshot replay count)
+ *                          [--publish]   (also write the chart to docs/bench/disk.svg)
  *   env: DISK_BENCH_SIZE, DISK_BENCH_TIME, DISK_BENCH_SYNC_EVERY, ... (same meaning; flags win)
  *
  * Per device, on one freshly created image of `size` bytes:
@@ -13,8 +14,8 @@
  * phase syncs every `sync-every` bytes and at its end (the durability contract is the same for
  * all devices). MiB = 2^20 bytes. The host page cache is warm (no O_DIRECT, no cache drop).
  * Write amplification = host bytes written (all host files of the device) / bytes written by
- * the workload. Results: bench/results/disk.json, a chart bench/results/disk.svg, and a
- * markdown table on stdout.
+ * the workload. Results: bench/results/disk.json, a chart bench/results/disk.svg (with
+ * --publish also docs/bench/disk.svg), and a markdown table on stdout.
  */
 
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -39,9 +40,11 @@ interface Options {
   dir: string;
   /** Also run the transient-snapshot replay count (security metric); 0 ops = skip. */
   transientOps: number;
+  /** Also write the chart to docs/bench/disk.svg (the copy the README shows). */
+  publish: boolean;
 }
 
-function parseSize(s: string): number {
+export function parseSize(s: string): number {
   const m = /^(\d+(?:\.\d+)?)([kKmMgG]?)i?[bB]?$/.exec(s.trim());
   if (!m) throw new Error(`bad size "${s}"`);
   const mult = { "": 1, k: 1 << 10, m: 1 << 20, g: 1 << 30 }[m[2]!.toLowerCase() as "" | "k" | "m" | "g"];
@@ -66,6 +69,7 @@ function parseArgs(argv: string[]): Options {
     pfsCaches: get("pfs-cache", "DISK_BENCH_PFS_CACHE", "48").split(",").map(Number),
     dir: get("dir", "DISK_BENCH_DIR", tmpdir()),
     transientOps: Number(get("transient-ops", "DISK_BENCH_TRANSIENT_OPS", "80")),
+    publish: flags.has("publish") && flags.get("publish") !== "false",
   };
 }
 
@@ -128,7 +132,14 @@ async function main(): Promise<void> {
   const out = path.join(outDir, "disk.json");
   await writeFile(out, JSON.stringify({ date: new Date().toISOString(), options: o, node: process.version, results, transient }, null, 2) + "\n");
   const svg = path.join(outDir, "disk.svg");
-  await writeFile(svg, svgChart(results, header(o)));
+  const chart = svgChart(results, header(o));
+  await writeFile(svg, chart);
+  if (o.publish) {
+    // The committed copy the README shows.
+    const docs = fileURLToPath(new URL("../../docs/bench/", import.meta.url));
+    await mkdir(docs, { recursive: true });
+    await writeFile(path.join(docs, "disk.svg"), chart);
+  }
   const security = transient.length
     ? `\n\nTransient-snapshot replay (CVE-2022-27499), seeded workload of ${o.transientOps} ops, image captured after every host write:\n\n${transientTable(transient)}`
     : "";

@@ -1,11 +1,19 @@
 /**
- * Parallel encryption of staged data blocks: AES-GCM with a fresh key per block costs ~5 µs of
- * CPU per 4 KiB in Node (cipher setup dominates), which caps one thread at ~700 MiB/s before any
- * other work. Large batches are split between the calling thread and one worker thread sharing
- * the staging buffer (SharedArrayBuffer). Small batches, or no worker, run inline.
+ * Background encryption of staged data blocks. AES-256-GCM with a fresh key per block costs
+ * ~7 µs of CPU per 4 KiB in Node (cipher object setup and the output Buffer dominate the AES
+ * itself), so one thread caps near 550 MiB/s before any other work. Encryption therefore runs
+ * off the write call: the data log submits each batch of staged plaintext slots as a job as soon
+ * as it is staged, worker threads encrypt it while the caller goes on writing, and whoever
+ * has to wait for a job (the data log before a host write) helps with it instead of idling.
  *
- * The worker is created lazily, process-wide, and only keeps the process alive while a batch is
- * in flight.
+ * A job lives in a small SharedArrayBuffer: a claim counter, a done counter, the slot count, an
+ * error flag and the slot offsets. Every worker and the helping thread claim CHUNK slots at a
+ * time with Atomics.add, so the work splits itself between however many threads are free (a
+ * shared machine decides that, not us). The thread that completes the last chunk signals the
+ * job (a worker by message). Everything stays inside the process (trusted memory).
+ *
+ * Workers are created lazily, process-wide, and keep the process alive only while a job is in
+ * flight. SWORNDISK_CRYPTO_WORKERS=n sets their number (0 = encrypt on the calling thread).
  */
 
 import { availableParallelism } from "node:os";
@@ -15,38 +23,145 @@ import { encryptData, IV_LEN, KEY_LEN, TAG_LEN } from "./crypto.ts";
 
 /** Bytes of key + IV per slot in the shared key table. */
 export const KIV_LEN = KEY_LEN + IV_LEN;
-/** Batches smaller than this are not worth a worker round trip. */
-const MIN_PARALLEL = 64;
+/** Job header (Int32 words): next unclaimed index, completed count, slot count, error flag. */
+export const J_NEXT = 0;
+export const J_DONE = 1;
+export const J_N = 2;
+export const J_ERR = 3;
+export const J_HDR = 4;
+/** Slots claimed at once (~60 µs of work: small enough to balance, large enough to be cheap). */
+export const CHUNK = 8;
+/** Jobs smaller than this are encrypted at once on the calling thread (no round trip). */
+const MIN_REMOTE = 16;
 
-interface Pending {
-  resolve: () => void;
-  reject: (e: Error) => void;
+function defaultWorkers(): number {
+  const env = process.env.SWORNDISK_CRYPTO_WORKERS;
+  if (env !== undefined && env !== "") return Math.max(0, Math.min(8, Number(env) | 0));
+  // One thread per core: the calling thread helps whenever it would wait. More threads than
+  // cores is slower: a preempted thread holding a claimed chunk stalls the whole job.
+  return Math.min(3, availableParallelism() - 1);
+}
+
+/** Shared (worker-visible) zeroed bytes. */
+export function sharedBytes(n: number): Uint8Array {
+  return new Uint8Array(new SharedArrayBuffer(n));
+}
+
+/** Encrypt the claimed slots [from, to) of a job (both threads run exactly this). */
+export function encryptRange(staging: Uint8Array, kiv: Uint8Array, tags: Uint8Array, ctrl: Int32Array, from: number, to: number): void {
+  for (let i = from; i < to; i++) {
+    const off = ctrl[J_HDR + i]!;
+    const k = off * KIV_LEN;
+    const slot = staging.subarray(off * BLOCK_SIZE, (off + 1) * BLOCK_SIZE);
+    const tag = encryptData(kiv.subarray(k, k + KEY_LEN), kiv.subarray(k + KEY_LEN, k + KIV_LEN), slot, slot);
+    tags.set(tag, off * TAG_LEN);
+  }
+}
+
+/**
+ * Claim and encrypt chunks of `ctrl` until none is left. Returns true if this call completed
+ * the job (its last chunk). An exception while encrypting sets the error flag; the chunk still
+ * counts as done so that the job terminates.
+ */
+export function workOn(staging: Uint8Array, kiv: Uint8Array, tags: Uint8Array, ctrl: Int32Array): boolean {
+  const n = ctrl[J_N]!;
+  let finished = false;
+  for (;;) {
+    const from = Atomics.add(ctrl, J_NEXT, CHUNK);
+    if (from >= n) return finished;
+    const to = Math.min(n, from + CHUNK);
+    try {
+      encryptRange(staging, kiv, tags, ctrl, from, to);
+    } catch {
+      Atomics.store(ctrl, J_ERR, 1);
+    }
+    if (Atomics.add(ctrl, J_DONE, to - from) + (to - from) === n) finished = true;
+  }
+}
+
+/** One batch of slots being encrypted in place. */
+export class SealJob {
+  readonly id: number;
+  readonly ctrl: Int32Array;
+  readonly offs: Int32Array;
+  private readonly staging: Uint8Array;
+  private readonly kiv: Uint8Array;
+  private readonly tags: Uint8Array;
+  readonly done: Promise<void>;
+  private settle!: (e?: Error) => void;
+  settled = false;
+  failed = false;
+
+  constructor(id: number, staging: Uint8Array, kiv: Uint8Array, tags: Uint8Array, offs: ArrayLike<number>, from: number, to: number) {
+    this.id = id;
+    this.staging = staging;
+    this.kiv = kiv;
+    this.tags = tags;
+    const n = to - from;
+    this.ctrl = new Int32Array(new SharedArrayBuffer((J_HDR + n) * 4));
+    this.ctrl[J_N] = n;
+    for (let i = 0; i < n; i++) this.ctrl[J_HDR + i] = offs[from + i]!;
+    this.offs = this.ctrl.subarray(J_HDR);
+    this.done = new Promise<void>((resolve, reject) => {
+      this.settle = (e) => {
+        if (this.settled) return;
+        this.settled = true;
+        if (!e && Atomics.load(this.ctrl, J_ERR) !== 0) e = new BlockError("IoError", "data block encryption failed");
+        this.failed = e !== undefined;
+        if (e) reject(e);
+        else resolve();
+      };
+    });
+    this.done.catch(() => undefined); // observed by finish(); never an unhandled rejection
+  }
+
+  /** Encrypt unclaimed chunks on this thread; settles the job if that completed it. */
+  help(): void {
+    if (workOn(this.staging, this.kiv, this.tags, this.ctrl)) this.settle();
+  }
+
+  /** True once every slot is encrypted (settles the job without waiting for the message). */
+  poll(): boolean {
+    if (!this.settled && Atomics.load(this.ctrl, J_DONE) === this.ctrl[J_N]) this.settle();
+    return this.settled;
+  }
+
+  /** @internal the pool settles jobs finished by workers (or lost with a worker). */
+  complete(e?: Error): void {
+    this.settle(e);
+  }
+
+  message(): { id: number; staging: ArrayBufferLike; kiv: ArrayBufferLike; tags: ArrayBufferLike; ctrl: ArrayBufferLike } {
+    return { id: this.id, staging: this.staging.buffer, kiv: this.kiv.buffer, tags: this.tags.buffer, ctrl: this.ctrl.buffer };
+  }
 }
 
 class WorkerPool {
-  private worker: Worker | null = null;
-  private disabled = availableParallelism() < 2 || process.env.SWORNDISK_CRYPTO_WORKERS === "0";
+  private workers: Worker[] | null = null;
+  private disabled = false;
   private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
+  private readonly live = new Map<number, SealJob>();
+  readonly size = defaultWorkers();
 
-  private get(): Worker | null {
-    if (this.disabled) return null;
-    if (this.worker) return this.worker;
+  private get(): Worker[] | null {
+    if (this.disabled || this.size === 0) return null;
+    if (this.workers) return this.workers;
     try {
-      const w = new Worker(new URL("./crypto-worker.ts", import.meta.url));
-      w.unref();
-      w.on("message", (m: { id: number; ok: boolean; error?: string }) => {
-        const p = this.pending.get(m.id);
-        if (!p) return;
-        this.pending.delete(m.id);
-        if (this.pending.size === 0) w.unref();
-        if (m.ok) p.resolve();
-        else p.reject(new BlockError("IoError", `crypto worker: ${m.error}`));
-      });
-      w.on("error", (e: unknown) => this.fail(e instanceof Error ? e : new Error(String(e))));
-      w.on("exit", () => this.fail(new Error("crypto worker exited")));
-      this.worker = w;
-      return w;
+      const ws: Worker[] = [];
+      for (let i = 0; i < this.size; i++) {
+        const w = new Worker(new URL("./crypto-worker.ts", import.meta.url));
+        w.unref();
+        w.on("message", (id: number) => {
+          const job = this.live.get(id);
+          if (job) this.release(job);
+          job?.complete();
+        });
+        w.on("error", (e: unknown) => this.fail(e instanceof Error ? e : new Error(String(e))));
+        w.on("exit", () => this.fail(new Error("crypto worker exited")));
+        ws.push(w);
+      }
+      this.workers = ws;
+      return ws;
     } catch {
       this.disabled = true;
       return null;
@@ -54,63 +169,55 @@ class WorkerPool {
   }
 
   private fail(e: Error): void {
-    this.worker = null;
-    this.disabled = true; // fall back to inline encryption from now on
-    for (const p of this.pending.values()) p.reject(new BlockError("IoError", `crypto worker failed: ${e.message}`));
-    this.pending.clear();
+    const ws = this.workers;
+    this.workers = null;
+    this.disabled = true; // encrypt on the calling thread from now on
+    if (ws) for (const w of ws) void w.terminate();
+    // A job a dead worker had claimed chunks of can never complete.
+    for (const j of this.live.values()) j.complete(new BlockError("IoError", `crypto worker failed: ${e.message}`));
+    this.live.clear();
   }
 
-  run(staging: Uint8Array, kiv: Uint8Array, tags: Uint8Array, offs: number[]): Promise<void> | null {
-    const w = this.get();
-    if (!w) return null;
-    const id = this.nextId++;
-    return new Promise<void>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+  private release(job: SealJob): void {
+    if (!this.live.delete(job.id) || this.live.size > 0) return;
+    if (this.workers) for (const w of this.workers) w.unref();
+  }
+
+  /** Start encrypting offs[from, to) of `staging` in place; tags go to `tags`. */
+  submit(staging: Uint8Array, kiv: Uint8Array, tags: Uint8Array, offs: ArrayLike<number>, from: number, to: number): SealJob {
+    const job = new SealJob(this.nextId++, staging, kiv, tags, offs, from, to);
+    const ws = to - from >= MIN_REMOTE && staging.buffer instanceof SharedArrayBuffer ? this.get() : null;
+    if (!ws) {
+      job.help();
+      return job;
+    }
+    this.live.set(job.id, job);
+    const msg = job.message();
+    for (const w of ws) {
       w.ref();
-      w.postMessage({ id, staging: staging.buffer, kiv: kiv.buffer, tags: tags.buffer, offs });
-    });
+      w.postMessage(msg);
+    }
+    return job;
+  }
+
+  /** Whether `job` has ended, without waiting (the worker's message may still be queued). */
+  poll(job: SealJob): boolean {
+    if (!job.poll()) return false;
+    this.release(job);
+    return true;
+  }
+
+  /** Encrypt unclaimed chunks of `job` on this thread. */
+  help(job: SealJob): void {
+    if (process.env.SW_NOHELP !== "1" || !this.live.has(job.id)) job.help();
+    if (job.settled) this.release(job);
+  }
+
+  /** Wait for `job`, helping with its unclaimed chunks first; throws if encryption failed. */
+  async finish(job: SealJob): Promise<void> {
+    this.help(job);
+    await job.done;
   }
 }
 
-const pool = new WorkerPool();
-
-/** Shared (worker-visible) zeroed bytes. */
-export function sharedBytes(n: number): Uint8Array {
-  return new Uint8Array(new SharedArrayBuffer(n));
-}
-
-function encryptInline(staging: Uint8Array, kiv: Uint8Array, tags: Uint8Array, offs: ArrayLike<number>, from: number, to: number): void {
-  for (let i = from; i < to; i++) {
-    const off = offs[i]!;
-    const slot = staging.subarray(off * BLOCK_SIZE, (off + 1) * BLOCK_SIZE);
-    const tag = encryptData(kiv.subarray(off * KIV_LEN, off * KIV_LEN + KEY_LEN), kiv.subarray(off * KIV_LEN + KEY_LEN, (off + 1) * KIV_LEN), slot, slot);
-    tags.set(tag, off * TAG_LEN);
-  }
-}
-
-/**
- * Encrypt the given slots of `staging` in place with their keys/IVs from `kiv`, writing tags
- * into `tags` (all three shared buffers). Part of a large batch goes to the worker.
- */
-export async function encryptSlots(staging: Uint8Array, kiv: Uint8Array, tags: Uint8Array, offs: number[]): Promise<void> {
-  const n = offs.length;
-  if (n < MIN_PARALLEL || !(staging.buffer instanceof SharedArrayBuffer)) {
-    encryptInline(staging, kiv, tags, offs, 0, n);
-    return;
-  }
-  // The worker gets the larger share: this thread also runs the event loop and the index.
-  const split = Math.floor(n * 0.55);
-  const remote = pool.run(staging, kiv, tags, offs.slice(0, split));
-  if (!remote) {
-    encryptInline(staging, kiv, tags, offs, 0, n);
-    return;
-  }
-  let localErr: unknown = null;
-  try {
-    encryptInline(staging, kiv, tags, offs, split, n);
-  } catch (e) {
-    localErr = e;
-  }
-  await remote;
-  if (localErr) throw localErr;
-}
+export const cryptoPool = new WorkerPool();

@@ -2,10 +2,13 @@
  * Layer 5a of SwornDisk: the data log head.
  *
  * The open data segment has a staging buffer of S blocks. Writes copy plaintext into it with a
- * fresh key and IV per block; the staged blocks are encrypted in one batch (split with a worker
- * thread, crypto-pool.ts) right before they go to the host as few large writes (one per
- * contiguous run) when the segment is left, on flush and at sync. Plaintext never leaves the
- * process. `onSealed` hands each block's tag to the index. Two modes:
+ * fresh key and IV per block (one random draw per run of blocks); the staged blocks are handed
+ * to the background encryption pool (crypto-pool.ts) batch by batch as they are staged, so that
+ * encryption overlaps the caller's next writes and the host write of the previous segment. The
+ * encrypted blocks go to the host as few large writes (one per contiguous run) when the segment
+ * is left, on flush and at sync; `seal` (before any host write or index flush) waits for the
+ * batches, helping with what is left, and hands each block's tag to the index (`onSealed`).
+ * Plaintext never leaves the process. Two modes:
  *   - log mode: a free segment filled front to back (one sequential host write per segment);
  *   - hole mode (threaded logging, SwornDisk §6): when no free segment is left, a partly used
  *     data segment is reused by filling only its holes, blocks nothing references (neither the
@@ -13,8 +16,8 @@
  */
 
 import { BLOCK_SIZE } from "../block-device.ts";
-import { TAG_LEN } from "./crypto.ts";
-import { encryptSlots, KIV_LEN, sharedBytes } from "./crypto-pool.ts";
+import { randomPool, TAG_LEN } from "./crypto.ts";
+import { cryptoPool, KIV_LEN, sharedBytes, type SealJob } from "./crypto-pool.ts";
 import type { BlockIo } from "./io.ts";
 import type { Space } from "./space.ts";
 
@@ -22,6 +25,12 @@ const EMPTY = 0;
 const DIRTY = 1; // ciphertext not yet written to the host
 const FLUSHED = 2;
 const PLAIN = 3; // plaintext awaiting encryption
+const QUEUED = 4; // handed to the encryption pool: being encrypted in place, unreadable
+
+/** Staged plaintext blocks handed to the pool at once (~0.5 ms of encryption). */
+const BATCH = Number(process.env.SW_BATCH ?? 64);
+/** At the end of a write call, a smaller leftover is handed over from this size on. */
+const MIN_BATCH = 16;
 
 export class DataLog {
   private readonly io: BlockIo;
@@ -34,13 +43,16 @@ export class DataLog {
   /** Two staging buffers: the previous segment's host write overlaps filling the next one. */
   private readonly bufs: [Uint8Array, Uint8Array];
   private cur = 0;
-  private inflight: Promise<void> | null = null;
+  /** Host writes in flight from each staging buffer (a buffer is reused only once they are done). */
+  private readonly writes: [Promise<void>[], Promise<void>[]] = [[], []];
   private failed: unknown = null;
   private readonly mark: Uint8Array;
   /** Key and IV per slot, and the tags the batch encryption produces (shared with the worker). */
   private readonly kiv: Uint8Array;
   private readonly tags: Uint8Array;
   private plain: number[] = [];
+  /** Batches handed to the encryption pool whose tags are not yet reported. */
+  private jobs: SealJob[] = [];
   private readonly onSealed: (hba: number, tag: Uint8Array) => void;
   private dirtyLo = Infinity;
   private dirtyHi = -1;
@@ -91,17 +103,50 @@ export class DataLog {
     return this.staging.subarray(off * BLOCK_SIZE, (off + 1) * BLOCK_SIZE);
   }
 
-  /** Key (32 B) and IV (12 B) of slot `off`, to be filled before `takePlain`. */
-  keyIv(off: number): Uint8Array {
-    return this.kiv.subarray(off * KIV_LEN, (off + 1) * KIV_LEN);
+  /** Key (32 B) then IV (12 B) per slot, KIV_LEN bytes apart. */
+  get keyIvTable(): Uint8Array {
+    return this.kiv;
   }
 
-  /** Claim slot `off` holding plaintext (encrypted later by `seal`); returns its host address. */
-  takePlain(off: number): number {
-    const hba = this.take(off);
-    this.mark[off] = PLAIN;
-    this.plain.push(off);
-    return hba;
+  /**
+   * Stage up to `max` plaintext blocks of `src` into slot `off` (from nextSlot) and the free slots
+   * right after it, each with a fresh random key and IV; returns how many it took. The blocks'
+   * host addresses are `hbaOf(off)` onwards, their keys and IVs in `keyIvTable`.
+   */
+  stagePlain(off: number, src: Uint8Array, max: number): number {
+    let run = 1;
+    if (!this.holeMode) run = Math.min(max, this.S - off);
+    else {
+      const base = this.space.segStart(this.seg);
+      while (run < max && off + run < this.S && this.space.isHole(base + off + run)) run++;
+    }
+    this.kiv.set(randomPool.take(run * KIV_LEN), off * KIV_LEN);
+    this.staging.set(src.subarray(0, run * BLOCK_SIZE), off * BLOCK_SIZE);
+    this.mark.fill(PLAIN, off, off + run);
+    for (let i = off; i < off + run; i++) this.plain.push(i);
+    if (off < this.dirtyLo) this.dirtyLo = off;
+    if (off + run - 1 > this.dirtyHi) this.dirtyHi = off + run - 1;
+    this.cursor = off + run;
+    if (this.plain.length >= BATCH) this.submit();
+    return run;
+  }
+
+  hbaOf(off: number): number {
+    return this.space.segStart(this.seg) + off;
+  }
+
+  /** End of a write call: hand the staged plaintext to the pool, write what it has finished. */
+  kick(): void {
+    if (this.plain.length >= MIN_BATCH) this.submit();
+    this.reap();
+  }
+
+  private submit(): void {
+    const offs = this.plain;
+    if (offs.length === 0) return;
+    this.plain = [];
+    for (const off of offs) this.mark[off] = QUEUED;
+    this.jobs.push(cryptoPool.submit(this.staging, this.kiv, this.tags, offs, 0, offs.length));
   }
 
   /** Claim slot `off` (returned by nextSlot) holding ciphertext; returns its host address. */
@@ -113,55 +158,103 @@ export class DataLog {
     return this.space.segStart(this.seg) + off;
   }
 
-  /** The staged block of `hba` if it lives in the staging buffer (plaintext or ciphertext). */
-  staged(hba: number): { data: Uint8Array; plain: boolean } | null {
+  /**
+   * The staged block of `hba` if it lives in the staging buffer (plaintext or ciphertext), or
+   * "busy" while it is being encrypted (call `seal` first).
+   */
+  staged(hba: number): { data: Uint8Array; plain: boolean } | "busy" | null {
     if (this.seg < 0) return null;
     const off = hba - this.space.segStart(this.seg);
     if (off < 0 || off >= this.S || this.mark[off] === EMPTY) return null;
+    if (this.mark[off] === QUEUED) return "busy";
     return { data: this.slot(off), plain: this.mark[off] === PLAIN };
   }
 
-  /** Encrypt every plaintext slot in place and report the tags. */
+  /** Encrypt every plaintext slot in place (helping the pool) and report the tags. */
   async seal(): Promise<void> {
-    if (this.plain.length === 0) return;
-    const offs = this.plain;
-    this.plain = [];
-    await encryptSlots(this.staging, this.kiv, this.tags, offs);
+    this.submit();
+    const jobs = this.jobs;
+    if (jobs.length === 0) return;
+    this.jobs = [];
+    for (const j of jobs) cryptoPool.help(j); // work instead of waiting
+    let err: unknown = null;
+    for (const j of jobs) {
+      try {
+        await cryptoPool.finish(j);
+      } catch (e) {
+        err ??= e;
+      }
+    }
+    // Every job has ended (none still writes the staging buffer); a failed one breaks the disk.
+    if (err) throw err;
+    this.report(jobs);
+  }
+
+  private report(jobs: readonly SealJob[]): void {
     const base = this.space.segStart(this.seg);
-    for (const off of offs) {
-      this.mark[off] = DIRTY;
-      this.onSealed(base + off, this.tags.subarray(off * TAG_LEN, (off + 1) * TAG_LEN));
+    for (const j of jobs) {
+      for (const off of j.offs) {
+        this.mark[off] = DIRTY;
+        this.onSealed(base + off, this.tags.subarray(off * TAG_LEN, (off + 1) * TAG_LEN));
+      }
     }
   }
 
-  /** Issue host writes for the dirty staged runs (not awaited). */
-  private startWrites(): Promise<void>[] {
-    if (this.seg < 0 || this.dirtyHi < 0) return [];
+  /**
+   * Between write calls: report the batches the pool has finished (in order) and start their
+   * host writes at once, so that little is left to encrypt and write when a sync comes.
+   */
+  private reap(): void {
+    let k = 0;
+    while (k < this.jobs.length && cryptoPool.poll(this.jobs[k]!)) k++;
+    if (k === 0) return;
+    const done = this.jobs.slice(0, k);
+    if (done.some((j) => j.failed)) return; // seal() reports the failure
+    this.jobs = this.jobs.slice(k);
+    this.report(done);
+    this.issueWrites();
+  }
+
+  /** Start host writes for the dirty staged runs (awaited by close/flush). */
+  private issueWrites(): void {
+    if (this.seg < 0 || this.dirtyHi < 0) return;
     const base = this.space.segStart(this.seg);
     const staging = this.staging;
-    const writes: Promise<void>[] = [];
+    const pending = this.writes[this.cur]!;
+    let lo = Infinity;
+    let hi = -1;
     let i = this.dirtyLo;
     while (i <= this.dirtyHi) {
-      if (this.mark[i] !== DIRTY) {
+      const m = this.mark[i];
+      if (m !== DIRTY) {
+        if (m === PLAIN || m === QUEUED) {
+          // Not yet encrypted: stays in the range for a later round.
+          if (i < lo) lo = i;
+          hi = i;
+        }
         i++;
         continue;
       }
       let e = i;
       while (e <= this.dirtyHi && this.mark[e] === DIRTY) this.mark[e++] = FLUSHED;
-      writes.push(this.io.writeBlocks(base + i, staging.subarray(i * BLOCK_SIZE, e * BLOCK_SIZE)));
+      pending.push(
+        this.io.writeBlocks(base + i, staging.subarray(i * BLOCK_SIZE, e * BLOCK_SIZE)).catch((err: unknown) => {
+          this.failed ??= err;
+        }),
+      );
       this.blocksWritten += e - i;
       this.hostWrites++;
       i = e;
     }
-    this.dirtyLo = Infinity;
-    this.dirtyHi = -1;
-    return writes;
+    this.dirtyLo = lo;
+    this.dirtyHi = hi;
   }
 
-  private async settle(): Promise<void> {
-    const p = this.inflight;
-    this.inflight = null;
-    if (p) await p;
+  /** Wait for the host writes from staging buffer `b`; throws the first write failure. */
+  private async settle(b: number): Promise<void> {
+    const pending = this.writes[b]!;
+    this.writes[b] = [];
+    await Promise.all(pending);
     if (this.failed) {
       const e = this.failed;
       this.failed = null;
@@ -169,17 +262,21 @@ export class DataLog {
     }
   }
 
-  /** Wait for background data writes (errors ignored: used when closing without a sync). */
+  /** Wait for background encryption and data writes (errors ignored: closing without a sync). */
   async drain(): Promise<void> {
-    await this.settle().catch(() => undefined);
+    const jobs = this.jobs;
+    this.jobs = [];
+    await Promise.allSettled(jobs.map((j) => cryptoPool.finish(j)));
+    await Promise.allSettled([this.settle(0), this.settle(1)]);
   }
 
   /** Write every staged block to the host and wait for all data writes to complete. */
   async flush(): Promise<void> {
     await this.seal();
-    const writes = Promise.all(this.startWrites());
-    await this.settle().finally(() => writes.catch(() => undefined));
-    await writes;
+    this.issueWrites();
+    const other = this.settle(this.cur ^ 1);
+    await this.settle(this.cur).finally(() => other.catch(() => undefined));
+    await other;
   }
 
   /**
@@ -189,14 +286,8 @@ export class DataLog {
   async close(): Promise<void> {
     if (this.seg < 0) return;
     await this.seal();
-    const mine = Promise.all(this.startWrites()).then(
-      () => undefined,
-      (e: unknown) => {
-        this.failed ??= e;
-      },
-    );
-    await this.settle(); // the other buffer must be free before we switch to it
-    this.inflight = mine;
+    this.issueWrites();
+    await this.settle(this.cur ^ 1); // the other buffer must be free before we switch to it
     this.cur ^= 1;
     const done = this.seg;
     this.seg = -1;

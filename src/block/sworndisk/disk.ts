@@ -22,6 +22,7 @@ import { BLOCK_SIZE, BlockError, checkRange, type BlockDevice, type Lba } from "
 import type { HostFile } from "../host-file.ts";
 import type { TrustedCounterStore } from "./counter.ts";
 import { decryptData, IV_LEN, KEY_LEN, randomPool, TAG_LEN } from "./crypto.ts";
+import { KIV_LEN } from "./crypto-pool.ts";
 import { BlockIo } from "./io.ts";
 import { emptyWal, Journal, type WalDesc } from "./journal.ts";
 import { computeLayout, encodeSuperblock, newSuperblock, regions, type LayoutOptions, type Superblock } from "./layout.ts";
@@ -202,17 +203,22 @@ export class SwornDisk implements BlockDevice {
   private async writeBlocks(lba: number, n: number, buf: Uint8Array): Promise<void> {
     const mem = this.lsm.mem;
     const dlog = this.dlog;
-    for (let i = 0; i < n; i++) {
+    let i = 0;
+    while (i < n) {
       let off = dlog.nextSlot();
       if (off < 0) off = await this.nextDataSeg();
-      const kiv = dlog.keyIv(off);
-      kiv.set(randomPool.take(KEY_LEN + IV_LEN));
-      dlog.slot(off).set(buf.subarray(i * BLOCK_SIZE, (i + 1) * BLOCK_SIZE));
-      const hba = dlog.takePlain(off);
-      this.remap(lba + i, hba);
-      // The tag arrives when the staged batch is encrypted (sealed()).
-      mem.putFields(lba + i, hba, kiv.subarray(0, KEY_LEN), kiv.subarray(KEY_LEN), NO_TAG);
+      // A run of consecutive slots: one copy and one random draw for all its keys and IVs.
+      const run = dlog.stagePlain(off, buf.subarray(i * BLOCK_SIZE), n - i);
+      const hba = dlog.hbaOf(off);
+      const kiv = dlog.keyIvTable;
+      for (let k = 0; k < run; k++) {
+        this.remap(lba + i + k, hba + k);
+        // The tag arrives when the staged batch is encrypted (sealed()).
+        mem.putKeyIv(lba + i + k, hba + k, kiv, (off + k) * KIV_LEN);
+      }
+      i += run;
     }
+    dlog.kick();
     this.stats.userBlocksWritten += n;
     this.sinceSync += n;
   }
@@ -460,13 +466,16 @@ export class SwornDisk implements BlockDevice {
         wants.push({ hba, val, out, lba: r.lba + i });
       }
     }
-    // Staged blocks decrypt from memory; the rest are read in runs of consecutive HBAs.
+    // Staged blocks decrypt from memory; the rest are read in runs of consecutive HBAs. A block
+    // still being encrypted in the background is readable once its batch is sealed.
+    if (wants.some((w) => this.dlog.staged(w.hba) === "busy")) await this.dlog.seal();
     wants.sort((a, b) => a.hba - b.hba);
     const jobs: Promise<void>[] = [];
     let i = 0;
     while (i < wants.length) {
       const w = wants[i]!;
       const st = this.dlog.staged(w.hba);
+      if (st === "busy") throw new BlockError("Corrupted", `staged block ${w.hba} still being encrypted`);
       if (st) {
         if (st.plain) w.out.set(st.data); // not yet encrypted: trusted memory
         else this.decrypt(w, st.data);
@@ -612,7 +621,6 @@ export interface SwornDiskInspect {
   writes: Record<string, number>;
 }
 
-const NO_TAG = new Uint8Array(TAG_LEN);
 
 function cloneWal(w: WalDesc): WalDesc {
   return { id: w.id, key: w.key, segs: [...w.segs], nblocks: w.nblocks, tailTag: w.tailTag };

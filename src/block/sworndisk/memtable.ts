@@ -90,6 +90,27 @@ export class MemTable {
     this.mark(slot, false);
   }
 
+  /**
+   * Hot path of user writes: `kiv[kivOff..]` holds the key then the IV (KEY | IV, as in a value);
+   * the tag is zero until the block is encrypted.
+   */
+  putKeyIv(lba: number, hba: number, kiv: Uint8Array, kivOff: number): void {
+    let slot = this.index.get(lba);
+    if (slot === undefined) {
+      slot = this.index.size;
+      if (slot >= this.cap) this.grow();
+      this.index.set(lba, slot);
+      this.lbas[slot] = lba;
+      this.inWal[slot] = 1;
+    }
+    const o = slot * VALUE_SIZE;
+    this.dv.setUint32(o, hba >>> 0, true);
+    this.dv.setUint32(o + 4, Math.floor(hba / 4294967296), true);
+    this.vals.set(kiv.subarray(kivOff, kivOff + V_TAG - V_KEY), o + V_KEY);
+    this.vals.fill(0, o + V_TAG, o + VALUE_SIZE);
+    this.mark(slot, false);
+  }
+
   private mark(slot: number, fromWal: boolean): void {
     if (fromWal) {
       this.inWal[slot] = 1;

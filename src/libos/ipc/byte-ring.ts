@@ -139,6 +139,15 @@ export class ByteRing {
     return this.buf.subarray(this.head, this.head + n);
   }
 
+  /** A view of the contiguous bytes starting `offset` bytes after the oldest (at most `max`). */
+  peekContiguousAt(offset: number, max = Number.POSITIVE_INFINITY): Uint8Array {
+    if (offset >= this.len) return EMPTY;
+    const size = this.buf.byteLength;
+    const start = (this.head + offset) % size;
+    const n = Math.min(this.len - offset, size - start, max);
+    return this.buf.subarray(start, start + n);
+  }
+
   /** Drop the `n` oldest bytes. */
   consume(n: number): void {
     if (n > this.len) n = this.len;

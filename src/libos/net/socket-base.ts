@@ -9,8 +9,8 @@ import { Errno, sysErr, type SysError } from "../syscall/errno.ts";
 import { WaitQueue } from "../sched/wait-queue.ts";
 import { RiFlags, RoFlags } from "../syscall/abi.ts";
 import {
-  IPV6_V6ONLY, IpProto, Msg, SOL_SOCKET, SockOpt, SockType, TCP_NODELAY,
-  type Domain, type KernelSocket, type Linger, type OptValue, type RecvResult, type SockAddr,
+  Domain, IPV6_V6ONLY, IpProto, Msg, SOL_SOCKET, SockOpt, SockType, TCP_NODELAY,
+  type KernelSocket, type Linger, type OptValue, type RecvResult, type SockAddr,
 } from "./types.ts";
 
 type Maybe<T> = T | Promise<T>;
@@ -125,7 +125,7 @@ export abstract class SocketBase extends FileBase implements KernelSocket {
     } else if (level === IpProto.TCP && this.isInetStream()) {
       if (name !== TCP_NODELAY) throw sysErr(Errno.NOPROTOOPT);
       this.noDelay = needInt() !== 0;
-    } else if (level === IpProto.IPV6 && this.domain === 10) {
+    } else if (level === IpProto.IPV6 && this.domain === Domain.INET6) {
       if (name !== IPV6_V6ONLY) throw sysErr(Errno.NOPROTOOPT);
       if (this.isBound()) throw sysErr(Errno.INVAL, "IPV6_V6ONLY after bind");
       this.v6only = needInt() !== 0;
@@ -159,12 +159,12 @@ export abstract class SocketBase extends FileBase implements KernelSocket {
       }
     }
     if (level === IpProto.TCP && this.isInetStream() && name === TCP_NODELAY) return +this.noDelay;
-    if (level === IpProto.IPV6 && this.domain === 10 && name === IPV6_V6ONLY) return +this.v6only;
+    if (level === IpProto.IPV6 && this.domain === Domain.INET6 && name === IPV6_V6ONLY) return +this.v6only;
     throw sysErr(Errno.NOPROTOOPT);
   }
 
   protected isInetStream(): boolean {
-    return this.domain !== 1 && this.type === SockType.STREAM;
+    return this.domain !== Domain.UNIX && this.type === SockType.STREAM;
   }
   /** Whether an address is bound (IPV6_V6ONLY must come before). */
   protected abstract isBound(): boolean;

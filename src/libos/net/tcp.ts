@@ -2,9 +2,10 @@
  * TCP sockets over node:net, buffered as Occlum's async sockets (reference §2.4):
  *
  * - Receive is proactive: the host socket flows into a 128 KiB receive ring from the moment it is
- *   connected. When the ring is full the host socket is paused (the rest of the last chunk waits
- *   in `rxOverflow`), and it resumes once the reader drains the ring: a slow reader slows the
- *   writer through TCP's own window.
+ *   connected. Bytes that do not fit wait in `rxOverflow`; once it holds RX_HOLD_MAX (one host
+ *   read) the host socket is paused, and it resumes when the reader drains the ring: a slow
+ *   reader slows the writer through TCP's own window. Memory per socket stays below the ring +
+ *   RX_HOLD_MAX + one host read.
  * - Send is write-behind: send copies into a 128 KiB send ring and returns; one host write is in
  *   flight at a time, sending a view of the ring's oldest bytes (no second copy), consumed when
  *   the host write completes. EAGAIN when the ring is full. SHUT_WR and close send FIN after the
@@ -27,6 +28,8 @@ import { SocketBase, iovTotal } from "./socket-base.ts";
 import { anyAddr, hostAddr, hostErrno, hostError, sockAddrOf } from "./inet-addr.ts";
 import { IpProto, Msg, Shut, SockOpt, SockType, SOL_SOCKET, TCP_NODELAY, type Domain, type KernelSocket, type RecvResult, type SockAddr } from "./types.ts";
 
+/** Bytes held back beyond a full receive ring before the host socket is paused (one host read). */
+const RX_HOLD_MAX = 64 * 1024;
 /** Largest single host write: one ring's worth. */
 const WRITE_CHUNK = 128 * 1024;
 
@@ -48,12 +51,16 @@ export class TcpSocket extends SocketBase {
   private readonly rx: ByteRing;
   private readonly tx: ByteRing;
   private rxOverflow: Uint8Array[] = [];
+  private rxOverflowBytes = 0;
   private paused = false;
   private rxEof = false; // the peer's FIN
   private rdShut = false;
   private wrShut = false;
   private endSent = false;
-  private writing = false;
+  /** Bytes of the send ring handed to the host and not yet completed (the ring's oldest). */
+  private inflight = 0;
+  /** Lengths of the host writes in flight, oldest first. */
+  private inflightLens: number[] = [];
   private broken = false; // reset or failed: nothing more goes out
   private hostClosed = false;
   /** A non-blocking connect completed but no connect call has reported it yet. */
@@ -264,6 +271,7 @@ export class TcpSocket extends SocketBase {
 
   private onData(chunk: Buffer): void {
     if (this.released) return;
+    let rest: Uint8Array = chunk;
     if (this.rxOverflow.length === 0) {
       let n = 0;
       try {
@@ -271,18 +279,22 @@ export class TcpSocket extends SocketBase {
       } catch {
         n = 0; // the memory budget refused: hold the chunk and pause until the reader drains
       }
-      if (n < chunk.byteLength) this.rxOverflow.push(chunk.subarray(n));
-    } else {
-      this.rxOverflow.push(chunk);
+      rest = chunk.subarray(n);
     }
-    if (this.rxOverflow.length > 0 && !this.paused) {
+    if (rest.byteLength > 0) {
+      this.rxOverflow.push(rest);
+      this.rxOverflowBytes += rest.byteLength;
+    }
+    // Holding back up to one host read more than the ring keeps the host reading while the
+    // guest keeps up (a pause/resume costs event-loop turns); past that, stop the sender.
+    if (this.rxOverflowBytes >= RX_HOLD_MAX && !this.paused) {
       this.paused = true;
       this.sock?.pause();
     }
     this.notify();
   }
 
-  /** Move held-back bytes into the ring; resume the host socket once none are left. */
+  /** Move held-back bytes into the ring; resume the host socket once few are left. */
   private refill(): void {
     while (this.rxOverflow.length > 0 && this.rx.free > 0) {
       const c = this.rxOverflow[0]!;
@@ -290,15 +302,16 @@ export class TcpSocket extends SocketBase {
       try {
         n = this.rx.writeFrom(c);
       } catch {
-        return;
+        break;
       }
+      this.rxOverflowBytes -= n;
       if (n < c.byteLength) {
         this.rxOverflow[0] = c.subarray(n);
-        return;
+        break;
       }
       this.rxOverflow.shift();
     }
-    if (this.rxOverflow.length === 0 && this.paused) {
+    if (this.rxOverflowBytes < RX_HOLD_MAX && this.paused) {
       this.paused = false;
       this.sock?.resume();
     }
@@ -308,6 +321,7 @@ export class TcpSocket extends SocketBase {
 
   recvFrom(iovs: Uint8Array[], flags: number): RecvResult {
     if ((flags & Msg.OOB) !== 0) throw sysErr(Errno.INVAL);
+    if (this.state === "connecting") throw EAGAIN_ERROR; // tcp_recvmsg waits in SYN_SENT
     if (this.state !== "connected") {
       throw (this.state === "failed" ? this.takeError() : undefined) ?? sysErr(Errno.NOTCONN);
     }
@@ -337,23 +351,20 @@ export class TcpSocket extends SocketBase {
     return n;
   }
 
-  /** Keep one host write in flight while the send ring holds bytes; FIN once drained if asked. */
+  /**
+   * Hand every unsent byte of the send ring to the host (at most two views: the ring may wrap);
+   * each completion consumes its bytes, in order. FIN once drained, if asked.
+   */
   private pump(): void {
     const s = this.sock;
-    if (this.writing || !s || this.state !== "connected" || this.broken) return;
-    if (this.tx.length > 0) {
-      const view = this.tx.peekContiguous(WRITE_CHUNK);
-      this.writing = true;
-      s.write(view, () => {
-        this.writing = false;
-        this.tx.consume(view.byteLength);
-        if (this.released && this.tx.length === 0 && this.endSent) this.tx.dispose();
-        this.notify();
-        this.pump();
-      });
-      return;
+    if (!s || this.state !== "connected" || this.broken) return;
+    while (this.inflight < this.tx.length) {
+      const view = this.tx.peekContiguousAt(this.inflight, WRITE_CHUNK);
+      this.inflight += view.byteLength;
+      this.inflightLens.push(view.byteLength);
+      s.write(view, this.onWritten);
     }
-    if (this.wrShut && !this.endSent) {
+    if (this.inflight === 0 && this.wrShut && !this.endSent) {
       this.endSent = true;
       s.end();
       if (this.released) {
@@ -363,6 +374,21 @@ export class TcpSocket extends SocketBase {
       }
     }
   }
+
+  private readonly onWritten = (err?: Error | null): void => {
+    if (err || this.broken) {
+      this.inflight = 0;
+      this.inflightLens = [];
+      return;
+    }
+    // Completions come in write order: the oldest in-flight view is done.
+    const n = this.inflightLens.shift() ?? 0;
+    this.tx.consume(n);
+    this.inflight -= n;
+    if (this.released && this.tx.length === 0 && this.endSent) this.tx.dispose();
+    this.notify();
+    this.pump();
+  };
 
   shutdown(how: number): void {
     if (this.state !== "connected") throw sysErr(Errno.NOTCONN);
@@ -403,7 +429,7 @@ export class TcpSocket extends SocketBase {
 
   /** Bytes waiting to be read (FIONREAD) and not yet sent (SIOCOUTQ). */
   get pendingIn(): number {
-    return this.rx.length;
+    return this.rx.length + this.rxOverflowBytes;
   }
   get pendingOut(): number {
     return this.tx.length;
@@ -421,6 +447,11 @@ export class TcpSocket extends SocketBase {
       const unread = this.rx.length > 0 || this.rxOverflow.length > 0;
       if (unread || (this.linger.onoff && this.linger.seconds === 0)) {
         this.abort();
+      } else if (this.endSent) {
+        // SHUT_WR already sent the FIN: drop the host socket once it is flushed.
+        if (s.writableFinished) s.destroy();
+        else s.once("finish", () => s.destroy());
+        this.tx.dispose();
       } else {
         if (this.paused) s.resume();
         this.wrShut = true;
@@ -432,6 +463,7 @@ export class TcpSocket extends SocketBase {
     }
     this.rx.dispose();
     this.rxOverflow = [];
+    this.rxOverflowBytes = 0;
     this.notify();
   }
 

@@ -10,6 +10,7 @@
  * talk to the host may return a Promise (bind and listen of host sockets, a UDP send that must
  * first bind).
  */
+import type { WaitQueue } from "../sched/wait-queue.ts";
 import type { SocketFile } from "./socket.ts";
 
 type Maybe<T> = T | Promise<T>;
@@ -64,6 +65,8 @@ export interface KernelSocket extends SocketFile {
   readonly domain: Domain;
   readonly type: SockType;
   readonly protocol: number;
+  /** Always present on sockets: notified whenever readiness may have changed. */
+  readonly waitQueue: WaitQueue;
   /** Called before EPIPE reaches the caller unless MSG_NOSIGNAL: the kernel raises SIGPIPE. */
   onSigpipe: (() => void) | undefined;
   /** SO_RCVTIMEO / SO_SNDTIMEO in ms (0 = none): deadlines for the blocking helper. */

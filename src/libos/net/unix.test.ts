@@ -4,7 +4,7 @@ import { Ready } from "../fs/types.ts";
 import { EAGAIN_ERROR, Errno } from "../syscall/errno.ts";
 import { createSocket, createSocketpair } from "./socket-service.ts";
 import { UnixNamespace } from "./unix.ts";
-import { Domain, Msg, Shut, SockType, SOL_SOCKET, SockOpt, type KernelSocket } from "./types.ts";
+import { Domain, Msg, Shut, SockType, SOL_SOCKET, SockOpt, type KernelSocket, type RecvResult } from "./types.ts";
 import { acceptBlocking, blocking, connectBlocking, expectErrno, readAll, writeAll } from "./test-helpers.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -32,7 +32,7 @@ test("unix stream: bind, listen, connect, accept, echo both ways, names", async 
   assert.equal(dec(await readAll(conn, 4)), "ping");
   await writeAll(conn, enc("pong"));
   const peekBuf = new Uint8Array(4);
-  assert.equal((cli.recvFrom([peekBuf], Msg.PEEK)).n, 4);
+  assert.equal((cli.recvFrom([peekBuf], Msg.PEEK) as RecvResult).n, 4);
   assert.equal(dec(await readAll(cli, 4)), "pong");
   for (const s of [cli, conn, srv]) s.release();
   assert.equal(ns.has("/tmp/echo.sock"), false);
@@ -124,7 +124,7 @@ test("unix datagram: sendto/recvfrom with names, truncation, connect, ECONNREFUS
   cli.bind({ family: "unix", path: "/run/c" });
   assert.equal(cli.sendTo([enc("hello "), enc("world")], 0, { family: "unix", path: "/run/d" }), 11);
   const buf = new Uint8Array(5);
-  const r = srv.recvFrom([buf], 0);
+  const r = srv.recvFrom([buf], 0) as RecvResult;
   assert.equal(r.n, 5);
   assert.equal(r.truncated, true);
   assert.equal(r.fullLength, 11);
@@ -159,4 +159,21 @@ test("unix datagram socketpair: a full receiver blocks the sender until drained"
   b.read([new Uint8Array(1000)]);
   assert.equal(await sent, 1000);
   assert.equal(b.getpeername().family, "unix");
+});
+
+test("socket buffers are charged to the memory budget and returned on close", async () => {
+  const { ByteBudget } = await import("../ipc/byte-ring.ts");
+  const budget = new ByteBudget(1 << 20);
+  const [a, b] = createSocketpair(Domain.UNIX, SockType.STREAM, 0, { mem: budget });
+  a.write([new Uint8Array(10000)]);
+  assert.ok(budget.used >= 10000, `charged ${budget.used}`);
+  b.read([new Uint8Array(10000)]);
+  a.release();
+  b.release();
+  assert.equal(budget.used, 0);
+  const tight = new ByteBudget(0);
+  const [c, d] = createSocketpair(Domain.UNIX, SockType.STREAM, 0, { mem: tight });
+  assert.throws(() => c.write([new Uint8Array(1)]), expectErrno(Errno.NOBUFS));
+  c.release();
+  d.release();
 });
