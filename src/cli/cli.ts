@@ -11,6 +11,7 @@ import { run as genImageKey } from "./commands/gen-image-key.ts";
 import { run as init } from "./commands/init.ts";
 import { run as newInstance } from "./commands/new.ts";
 import { notImplemented } from "./commands/not-implemented.ts";
+import { run as runProgram } from "./commands/run.ts";
 import { run as status } from "./commands/status.ts";
 import { CliError, isDebug, type CliContext } from "./context.ts";
 import { USAGE } from "./usage.ts";
@@ -23,7 +24,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   build,
   status,
   "gen-image-key": genImageKey,
-  run: notImplemented("run"),
+  run: runProgram,
   start: notImplemented("start"),
   exec: notImplemented("exec"),
   stop: notImplemented("stop"),

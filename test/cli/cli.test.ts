@@ -261,8 +261,29 @@ test("occlum gen-image-key, and a build with the image key, --buildin-image-key 
   assert.match(occlum(dir, ["build", "--image-key", "image.key", "--buildin-image-key", "--sign-key", "image.key"]).stdout, /Rebuilding everything \(signing key, image key\)/);
 });
 
+test("occlum run: built check, program output and exit codes, 127 for bad paths, status back to built", async () => {
+  const dir = newInstance();
+  assert.deepEqual(occlum(dir, ["run", "/bin/hello"]).stdout, 'Error: the Occlum image and enclave are not built yet. Need to run "occlum build" first.\n');
+  const src = path.join(dir, "exit_with.c");
+  writeFileSync(src, '#include <stdio.h>\n#include <stdlib.h>\nint main(int c, char **v) { printf("%s|%s\\n", v[1], getenv("OCCLUM")); return atoi(v[1]); }\n');
+  const { buildGuest } = await import("../support/guest.ts");
+  const wasm = await buildGuest(src);
+  writeFileSync(path.join(dir, "image", "bin", "exit_with"), readFileSync(wasm));
+  assert.equal(occlum(dir, ["build"]).code, 0);
+  const ok = occlum(dir, ["run", "/bin/exit_with", "3"]);
+  assert.deepEqual([ok.code, ok.stdout], [3, "3|yes\n"]);
+  assert.equal(occlum(dir, ["run", "/bin/exit_with", "200"]).code, 200 & 0x7f, "Occlum's status & 0x7F");
+  for (const bad of ["bin/exit_with", "/bin/../bin/exit_with", "/bin/missing", "/etc/hosts"]) {
+    const r = occlum(dir, ["run", bad]);
+    assert.equal(r.code, 127, bad);
+    assert.match(r.stderr, /^Error: .+\n$/, bad);
+    noStack(r.stderr);
+  }
+  assert.equal(read(dir, ".__occlum_status"), "built\n");
+});
+
 test("subcommands of later issues: a clear error, exit 1", () => {
-  for (const cmd of ["run", "start", "exec", "stop", "package", "gdb", "mount", "print"]) {
+  for (const cmd of ["start", "exec", "stop", "package", "gdb", "mount", "print"]) {
     const r = occlum(work, [cmd, "x"]);
     assert.deepEqual([r.code, r.stderr], [1, `Error: "occlum ${cmd}" is not implemented yet in occlum-ts\n`], cmd);
   }
