@@ -43,7 +43,7 @@ interface RowOpts {
   note?: string;
 }
 
-function row<const C extends readonly ArgCodec<any>[], T>(
+export function row<const C extends readonly ArgCodec<any>[], T>(
   name: string, argCodecs: C, ret: RetCodec<T>,
   impl: (t: Thread, ...a: Decoded<C>) => T | Promise<T>, opts: RowOpts = {},
 ): SyscallRow {
