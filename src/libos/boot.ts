@@ -25,6 +25,8 @@ import { Logger, LogLevel } from "./log.ts";
 import { ProcessTable } from "./process/process-table.ts";
 import { createProcess, runProcess, type ProcessResult } from "./process/run.ts";
 import { hostExitCode } from "./process/exit.ts";
+import { bootThreadBudget, readThreadLimits, setThreadBudget } from "./process/thread-spawn.ts";
+import { killAll } from "./process/spawn.ts";
 import { compileProgram, readProgramFile, ExecFormatError } from "./loader/loader.ts";
 import { Errno, SysError, errnoName } from "./syscall/errno.ts";
 import { Signal } from "./syscall/abi.ts";
@@ -86,6 +88,9 @@ export async function runInstance(opts: RunOptions): Promise<number> {
     const env = mergeEnv(sys.env, hostEnv);
 
     const processes = new ProcessTable(monotonicNs());
+    // max_num_of_threads: TCSMaxNum of build/Enclave.xml caps live threads (EAGAIN beyond).
+    const threadLimits = await readThreadLimits(opts.instanceDir);
+    if (threadLimits) setThreadBudget(processes, bootThreadBudget(threadLimits));
     try {
       vfs = await createVfs(app.mount, { instanceDir: opts.instanceDir, processInfo: processes, ...(opts.verifyImage !== undefined ? { verifyImage: opts.verifyImage } : {}) });
     } catch (e) {
@@ -163,7 +168,11 @@ export async function runProgram(o: ProgramOptions): Promise<number> {
     if (o.signal?.aborted) onAbort();
     let result: ProcessResult;
     try {
-      result = await runProcess(proc, program);
+      const running = runProcess(proc, program);
+      proc.done = running;
+      result = await running;
+      // The app's main process is gone: the rest of its processes die with it.
+      await killAll(processes.pids().map((pid) => processes.get(pid)!));
     } finally {
       o.signal?.removeEventListener("abort", onAbort);
     }

@@ -1,16 +1,17 @@
 /**
  * Background encryption of staged data blocks. AES-256-GCM with a fresh key per block costs
- * ~7 µs of CPU per 4 KiB in Node (cipher object setup and the output Buffer dominate the AES
- * itself), so one thread caps near 550 MiB/s before any other work. Encryption therefore runs
+ * ~6-7 µs of CPU per 4 KiB in Node 26 (cipher object setup, the output Buffers and their GC; the
+ * AES itself is ~1.4 µs), so one thread caps near 600 MiB/s before any other work. It runs
  * off the write call: the data log submits each batch of staged plaintext slots as a job as soon
  * as it is staged, worker threads encrypt it while the caller goes on writing, and whoever
  * has to wait for a job (the data log before a host write) helps with it instead of idling.
  *
  * A job lives in a small SharedArrayBuffer: a claim counter, a done counter, the slot count, an
- * error flag and the slot offsets. Every worker and the helping thread claim CHUNK slots at a
- * time with Atomics.add, so the work splits itself between however many threads are free (a
- * shared machine decides that, not us). The thread that completes the last chunk signals the
- * job (a worker by message). Everything stays inside the process (trusted memory).
+ * error flag and the slot offsets. A job goes to one worker (round robin); it and the helping
+ * thread claim CHUNK slots at a time with Atomics.add, so the work splits itself between the
+ * threads that are free (a shared machine decides that, not us). The thread that completes the
+ * last chunk signals the job (a worker by message, or the data log polls the done counter).
+ * Everything stays inside the process (trusted memory).
  *
  * Workers are created lazily, process-wide, and keep the process alive only while a job is in
  * flight. SWORNDISK_CRYPTO_WORKERS=n sets their number (0 = encrypt on the calling thread).
@@ -37,9 +38,11 @@ const MIN_REMOTE = 16;
 function defaultWorkers(): number {
   const env = process.env.SWORNDISK_CRYPTO_WORKERS;
   if (env !== undefined && env !== "") return Math.max(0, Math.min(8, Number(env) | 0));
-  // One thread per core: the calling thread helps whenever it would wait. More threads than
-  // cores is slower: a preempted thread holding a claimed chunk stalls the whole job.
-  return Math.min(3, availableParallelism() - 1);
+  // One worker per core (on 2 cores, two workers beat one in the disk benchmark, though the
+  // machine was too noisy for a firm figure). The calling thread only stages blocks and helps
+  // when it would otherwise wait; encrypting there also costs more (its larger heap makes the
+  // GC of the cipher output buffers dearer).
+  return availableParallelism() < 2 ? 0 : Math.min(4, availableParallelism());
 }
 
 /** Shared (worker-visible) zeroed bytes. */
@@ -140,6 +143,7 @@ class WorkerPool {
   private workers: Worker[] | null = null;
   private disabled = false;
   private nextId = 1;
+  private rr = 0;
   private readonly live = new Map<number, SealJob>();
   readonly size = defaultWorkers();
 
@@ -192,11 +196,12 @@ class WorkerPool {
       return job;
     }
     this.live.set(job.id, job);
-    const msg = job.message();
-    for (const w of ws) {
-      w.ref();
-      w.postMessage(msg);
-    }
+    // One worker per job, round robin: every message wakes a thread, and on a loaded machine
+    // the wake-up often preempts this one. Load balance comes from the staging thread helping
+    // with whatever is unclaimed when it has to wait.
+    const w = ws[this.rr++ % ws.length]!;
+    w.ref();
+    w.postMessage(job.message());
     return job;
   }
 
@@ -209,7 +214,7 @@ class WorkerPool {
 
   /** Encrypt unclaimed chunks of `job` on this thread. */
   help(job: SealJob): void {
-    if (process.env.SW_NOHELP !== "1" || !this.live.has(job.id)) job.help();
+    job.help();
     if (job.settled) this.release(job);
   }
 

@@ -27,6 +27,7 @@ export class RandomPool {
 
   /** `n` fresh random bytes. The view is only valid until the next call (copy to keep). */
   take(n: number): Buffer {
+    if (n > this.buf.length) return randomFillSync(Buffer.allocUnsafe(n));
     if (this.pos + n > this.buf.length) {
       randomFillSync(this.buf);
       this.pos = 0;

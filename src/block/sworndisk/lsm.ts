@@ -207,11 +207,15 @@ export class Lsm {
     const slots = this.mem.sortedSlots();
     const n = slots.length;
     const recs: RecordArray = { n, lbas: new Float64Array(n), vals: new Uint8Array(n * VALUE_SIZE) };
+    let identity = true;
     for (let i = 0; i < n; i++) {
       const s = slots[i]!;
       recs.lbas[i] = this.mem.lbas[s]!;
-      recs.vals.set(this.mem.valueAt(s), i * VALUE_SIZE);
+      if (s !== i) identity = false;
     }
+    // Slots in LBA order (sequential writes): one copy of all values.
+    if (identity) recs.vals.set(this.mem.vals.subarray(0, n * VALUE_SIZE));
+    else for (let i = 0; i < n; i++) recs.vals.set(this.mem.valueAt(slots[i]!), i * VALUE_SIZE);
     const sst = await this.writeSst(recs, 0);
     this.levels[0]!.unshift(sst);
     this.locate(sst, recs);
@@ -322,20 +326,27 @@ export function mergeRuns(newer: RecordArray, older: RecordArray): RecordArray {
   let i = 0;
   let j = 0;
   let k = 0;
+  // Values are copied a run at a time (one input supplies long runs when the LBA ranges of the
+  // inputs barely overlap, as after sequential writes).
   while (i < newer.n || j < older.n) {
     const a = i < newer.n ? newer.lbas[i]! : Infinity;
     const b = j < older.n ? older.lbas[j]! : Infinity;
     if (a <= b) {
-      out.lbas[k] = a;
-      out.vals.set(newer.vals.subarray(i * VALUE_SIZE, (i + 1) * VALUE_SIZE), k * VALUE_SIZE);
-      i++;
-      if (a === b) j++;
+      const i0 = i;
+      const k0 = k;
+      // Take newer records up to the next older LBA (inclusive: newer wins on a tie).
+      while (i < newer.n && newer.lbas[i]! < b) out.lbas[k++] = newer.lbas[i++]!;
+      if (i < newer.n && newer.lbas[i]! === b) {
+        out.lbas[k++] = newer.lbas[i++]!;
+        j++;
+      }
+      out.vals.set(newer.vals.subarray(i0 * VALUE_SIZE, i * VALUE_SIZE), k0 * VALUE_SIZE);
     } else {
-      out.lbas[k] = b;
-      out.vals.set(older.vals.subarray(j * VALUE_SIZE, (j + 1) * VALUE_SIZE), k * VALUE_SIZE);
-      j++;
+      const j0 = j;
+      const k0 = k;
+      while (j < older.n && older.lbas[j]! < a) out.lbas[k++] = older.lbas[j++]!;
+      out.vals.set(older.vals.subarray(j0 * VALUE_SIZE, j * VALUE_SIZE), k0 * VALUE_SIZE);
     }
-    k++;
   }
   out.n = k;
   return out;

@@ -151,7 +151,10 @@ export class MemTable {
     const slots = new Int32Array(n);
     for (let i = 0; i < n; i++) slots[i] = i;
     const lbas = this.lbas;
-    return slots.sort((a, b) => lbas[a]! - lbas[b]!);
+    // Sequential writers insert in LBA order: then the slots are sorted already.
+    let sorted = true;
+    for (let i = 1; i < n && sorted; i++) sorted = lbas[i]! > lbas[i - 1]!;
+    return sorted ? slots : slots.sort((a, b) => lbas[a]! - lbas[b]!);
   }
 
   clear(): void {

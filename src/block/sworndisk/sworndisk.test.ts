@@ -252,3 +252,40 @@ test("batched encryption (worker-assisted for large batches): staged, sealed and
   // Nothing of the plaintext reached the host image.
   assert.equal(Buffer.from(f.image()).indexOf(Buffer.from(data.subarray(0, 64))), -1);
 });
+
+test("background encryption: reads of blocks still being encrypted, overwrites in flight, sync and reopen agree", async () => {
+  const opts = smallOptions({ nblocks: 2048, segmentBlocks: 512, memtableRecords: 8192, overprovision: 0.5 });
+  const f = new MemHostFile();
+  const d = await SwornDisk.create(f, opts);
+  const model = new Map<number, Uint8Array>();
+  const rng = new Rng(99);
+  for (let i = 0; i < 40; i++) {
+    // Runs large enough to be handed to the worker pool, some overwriting blocks in flight.
+    const lba = rng.int(2048 - 48);
+    const n = 16 + rng.int(32);
+    const data = pattern(1000 + i, n);
+    await d.write(lba, data);
+    for (let k = 0; k < n; k++) model.set(lba + k, data.subarray(k * BLOCK_SIZE, (k + 1) * BLOCK_SIZE));
+    const out = new Uint8Array(n * BLOCK_SIZE);
+    await d.read(lba, out); // typically still queued for encryption: read after sealing
+    assert.deepEqual(out, data);
+    if (i % 13 === 12) await d.sync();
+  }
+  const check = async (disk: SwornDisk, what: string): Promise<void> => {
+    const out = new Uint8Array(BLOCK_SIZE);
+    for (const [lba, want] of model) {
+      await disk.read(lba, out);
+      assert.deepEqual(out, want, `${what}: LBA ${lba}`);
+    }
+  };
+  await check(d, "before sync");
+  await d.sync();
+  await check(d, "after sync");
+  const again = await SwornDisk.open(new MemHostFile(f.image()), opts);
+  await check(again, "after reopen");
+  assert.ok((await again.check()).ok);
+  const img = Buffer.from(f.image());
+  for (const want of [...model.values()].slice(0, 32)) assert.equal(img.indexOf(Buffer.from(want.subarray(0, 256))), -1, "plaintext on the host");
+  await again.close();
+  await d.close();
+});

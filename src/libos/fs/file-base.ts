@@ -41,9 +41,19 @@ export class FileBase implements OpenFile {
   readonly readable: boolean;
   readonly writable: boolean;
   readonly path?: string;
-  /** Stable identity for stat() of files that have no inode. */
-  protected readonly anonIno: bigint = anonIno();
-  protected readonly createdAt: bigint = nowNs();
+  // Identity and birth time for stat() of files that have no inode. Kept cheap: every open
+  // builds one or two of these, most are never stat'ed through FileBase.stat.
+  private ownIno: bigint | undefined;
+  private createdNs: bigint | undefined;
+
+  /** Stable identity for stat() of files that have no inode (allocated on first use). */
+  protected get anonIno(): bigint {
+    return (this.ownIno ??= anonIno());
+  }
+  /** Birth time as stat shows it: fixed at the first stat (no clock read per open). */
+  protected get createdAt(): bigint {
+    return (this.createdNs ??= nowNs());
+  }
 
   constructor(filetype: FileType, init: FileBaseInit = {}) {
     this.filetype = filetype;
@@ -76,9 +86,10 @@ export class FileBase implements OpenFile {
     throw sysErr(Errno.SPIPE);
   }
   stat(): Maybe<Stat> {
+    const createdAt = this.createdAt;
     return {
       dev: 0n, ino: this.anonIno, filetype: this.filetype, nlink: 1n, size: 0n,
-      atim: this.createdAt, mtim: this.createdAt, ctim: this.createdAt,
+      atim: createdAt, mtim: createdAt, ctim: createdAt,
       mode: this.isDir ? 0o755 : 0o600,
     };
   }

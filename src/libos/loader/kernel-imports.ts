@@ -6,14 +6,16 @@
  *   thread has run for a whole time slice without suspending, preempts it: the thread resumes from
  *   a macrotask, after the event loop and the other ready coroutines. It never suspends while the
  *   module's start function runs (that runs outside `promising`).
- * - futex_wait32/64, futex_notify: the rewritten memory.atomic.wait/notify. With one thread per
- *   process (until wasi-threads, issue 6) nobody else can notify: a wait on a non-shared memory
- *   traps as the instruction does, a wait whose value differs returns 1 ("not-equal"), a timed
- *   wait sleeps and returns 2 ("timed-out"), an untimed one parks until the thread is killed.
+ * - futex_wait32/64, futex_notify: the rewritten memory.atomic.wait/notify, on the kernel futex
+ *   (sched/futex.ts) of the thread's memory, shared with WASIX futex_wait/futex_wake and with the
+ *   other threads of the process (wasi-threads). As the instructions: a wait on a non-shared memory
+ *   traps, a word that differs returns 1 ("not-equal"), a timeout 2 ("timed-out"), a wake 0
+ *   (an interruption that does not kill the thread is a spurious wake: 0). notify returns the
+ *   number woken; on a non-shared memory nobody can wait, so 0.
  */
 import { KernelImport } from "./instrument/instrument.ts";
 import { executor } from "../sched/executor.ts";
-import { sleepUntil, waitAny } from "../sched/wait-queue.ts";
+import { futexTable } from "../sched/futex.ts";
 import { ThreadKilled } from "../process/exit.ts";
 import type { Thread } from "../process/thread.ts";
 import type { GuestMemory } from "../syscall/memory.ts";
@@ -63,21 +65,29 @@ export function kernelImports(k: KernelImportContext): Record<string, unknown> {
     if (current !== expected) return 1;
     const t = k.t;
     t.offCpu();
-    const done = timeoutNs >= 0n ? sleepUntil(performance.now() + Number(timeoutNs) / 1e6, t) : waitAny([], { intr: t });
+    const ft = futexTable(m.memory);
+    const done = timeoutNs >= 0n ? ft.wait(addr >>> 0, { deadlineMs: performance.now() + Number(timeoutNs) / 1e6, intr: t }) : ft.wait(addr >>> 0, { intr: t });
     return done.then((reason) => {
       t.onCpu();
       if (t.killed) throw new ThreadKilled();
       if (reason === "interrupted") {
         t.clearInterrupt();
-        return 0; // woken (spuriously, as the instruction may be)
+        return 0;
       }
-      return 2;
+      return reason === "timeout" ? 2 : 0;
     });
+  };
+  const notify = (addr: number, count: number): number => {
+    const m = k.mem;
+    if (!m) return 0; // the start function (memory init) runs before anyone can wait
+    m.check(addr >>> 0, 4, 4);
+    if (!(m.memory.buffer instanceof SharedArrayBuffer)) return 0;
+    return futexTable(m.memory).wake(addr >>> 0, count >>> 0);
   };
   return {
     [KernelImport.yieldCheck]: new Wasm.Suspending(yieldCheck),
     [KernelImport.futexWait32]: new Wasm.Suspending(wait(32)),
     [KernelImport.futexWait64]: new Wasm.Suspending(wait(64)),
-    [KernelImport.futexNotify]: () => 0,
+    [KernelImport.futexNotify]: notify,
   };
 }

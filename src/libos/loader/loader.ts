@@ -17,12 +17,14 @@ import { Errno, sysErr } from "../syscall/errno.ts";
 import { FileType, type OpenFile, type Vfs } from "../fs/types.ts";
 import { Wasm, type ImportObject, type WasmMemory, type WasmModule } from "../wasm.ts";
 import { ExecFormatError, isWasm, readFunctionNames, readImports, type ImportInfo, type ValType } from "./wasm-info.ts";
-import { wasiRows } from "../syscall/table.ts";
+import { wasiRows, type SyscallRow } from "../syscall/table.ts";
+import { WASIX_MODULE, wasixRows } from "../syscall/wasix/table.ts";
 import { importFunction, type SyscallContext } from "../syscall/dispatch.ts";
 import { MODULE } from "../syscall/abi.ts";
 import type { Logger } from "../log.ts";
 import { instrument, KERNEL_MODULE, KernelImport } from "./instrument/instrument.ts";
 import { kernelImports, type KernelImportContext } from "./kernel-imports.ts";
+import { WASI_THREADS_MODULE, wasiThreadsImports } from "../syscall/wasix/thread-rows.ts";
 
 const kernelNames = new Set<string>(Object.values(KernelImport));
 
@@ -86,7 +88,8 @@ async function compileOnce(bytes: Uint8Array, sha256: string): Promise<Program> 
   if (!exports.has("_start")) throw new ExecFormatError("exec format error (no _start export: not a WASI command)");
   const unsupported: string[] = [];
   for (const imp of imports) {
-    const known = (imp.module === MODULE && wasiRows.has(imp.name)) || (imp.module === KERNEL_MODULE && kernelNames.has(imp.name));
+    const known = tableRow(imp.module, imp.name)?.support === "full" || tableRow(imp.module, imp.name)?.support === "partial" || (imp.module === KERNEL_MODULE && kernelNames.has(imp.name))
+      || (imp.module === WASI_THREADS_MODULE && imp.name === "thread-spawn");
     if (imp.kind === "function" && !known) unsupported.push(`${imp.module}.${imp.name}`);
     if (imp.kind === "table" || imp.kind === "global" || imp.kind === "tag") {
       throw new ExecFormatError(`exec format error (unsupported import: ${imp.kind} ${imp.module}.${imp.name})`);
@@ -120,6 +123,13 @@ export async function readProgramFile(vfs: Vfs, path: string): Promise<Uint8Arra
   }
 }
 
+/** The syscall table row of an import (preview 1 or WASIX), if the ABI has one. */
+function tableRow(module: string, name: string): SyscallRow | undefined {
+  if (module === MODULE) return wasiRows.get(name);
+  if (module === WASIX_MODULE) return wasixRows.get(name);
+  return undefined;
+}
+
 function enosysResult(results: readonly ValType[]): unknown {
   const r = results[0];
   if (r === undefined) return undefined;
@@ -137,8 +147,11 @@ export interface Linked {
   kernel: KernelImportContext;
 }
 
-/** Build the import object of one thread of a program. */
-export function linkImports(program: Program, ctx: SyscallContext, log: Logger, trace: boolean): Linked {
+/**
+ * Build the import object of one thread of a program. `shared`: the process's imported memory,
+ * for a thread spawned after the first one (wasi-threads); the first thread creates it.
+ */
+export function linkImports(program: Program, ctx: SyscallContext, log: Logger, trace: boolean, shared?: WasmMemory): Linked {
   const imports: ImportObject = {};
   let memory: WasmMemory | undefined;
   const kernel: KernelImportContext = { t: ctx.t, exports: undefined, mem: undefined, running: false, fuelExport: program.fuelExport };
@@ -146,9 +159,11 @@ export function linkImports(program: Program, ctx: SyscallContext, log: Logger, 
   for (const imp of program.imports) {
     const ns = (imports[imp.module] ??= {});
     if (imp.kind === "function") {
-      const row = imp.module === MODULE ? wasiRows.get(imp.name) : undefined;
+      const row = tableRow(imp.module, imp.name);
       if (row) {
         ns[imp.name] = importFunction(ctx, row, trace);
+      } else if (imp.module === WASI_THREADS_MODULE && imp.name === "thread-spawn") {
+        ns[imp.name] = wasiThreadsImports(ctx)[imp.name];
       } else if (imp.module === KERNEL_MODULE && kernelNames.has(imp.name)) {
         kernelFns ??= kernelImports(kernel);
         ns[imp.name] = kernelFns[imp.name];
@@ -161,7 +176,7 @@ export function linkImports(program: Program, ctx: SyscallContext, log: Logger, 
         };
       }
     } else if (imp.kind === "memory") {
-      memory = new Wasm.Memory({ initial: imp.initial, ...(imp.maximum !== undefined ? { maximum: imp.maximum } : {}), shared: imp.shared });
+      memory = shared ?? new Wasm.Memory({ initial: imp.initial, ...(imp.maximum !== undefined ? { maximum: imp.maximum } : {}), shared: imp.shared });
       ns[imp.name] = memory;
     }
   }

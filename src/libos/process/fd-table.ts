@@ -55,12 +55,65 @@ export class FdTable {
   }
 
   /** Install a description at the lowest free fd (>= min); takes a new reference. */
-  insert(file: OpenFile, base: number, inheriting: number, opts: { preopen?: string; min?: number } = {}): number {
+  insert(file: OpenFile, base: number, inheriting: number, opts: { preopen?: string; min?: number; cloexec?: boolean } = {}): number {
     if (this.count >= MAX_FDS) throw sysErr(Errno.MFILE);
     let fd = opts.min ?? 0;
+    if (fd >= MAX_FDS) throw sysErr(Errno.INVAL);
     while (this.entries[fd] !== undefined) fd++;
-    this.place(fd, { file, base, inheriting, ...(opts.preopen !== undefined ? { preopen: opts.preopen } : {}) });
+    if (fd >= MAX_FDS) throw sysErr(Errno.MFILE);
+    this.place(fd, {
+      file, base, inheriting,
+      ...(opts.preopen !== undefined ? { preopen: opts.preopen } : {}),
+      ...(opts.cloexec ? { cloexec: true } : {}),
+    });
     return fd;
+  }
+
+  /**
+   * dup2/dup3 and spawn's fd actions: make `to` refer to `from`'s description (closing what `to`
+   * held); `to` never inherits FD_CLOEXEC unless asked. Returns the release of the old one.
+   */
+  duplicateTo(from: number, to: number, cloexec = false): void | Promise<void> {
+    const e = this.get(from);
+    if (to < 0 || to >= MAX_FDS) throw EBADF;
+    if (from === to) return; // dup2(fd, fd): nothing changes, not even FD_CLOEXEC
+    const old = this.entries[to];
+    if (old === undefined) {
+      this.place(to, { file: e.file, base: e.base, inheriting: e.inheriting, ...(cloexec ? { cloexec } : {}) });
+      return;
+    }
+    retainFile(e.file);
+    this.entries[to] = { file: e.file, base: e.base, inheriting: e.inheriting, ...(cloexec ? { cloexec } : {}) };
+    return releaseFile(old.file);
+  }
+
+  /** Install a description at a given (free or not) fd: spawn's open action. */
+  installAt(fd: number, file: OpenFile, base: number, inheriting: number): void | Promise<void> {
+    if (fd < 0 || fd >= MAX_FDS) throw EBADF;
+    const old = this.entries[fd];
+    if (old === undefined) {
+      this.place(fd, { file, base, inheriting });
+      return;
+    }
+    retainFile(file);
+    this.entries[fd] = { file, base, inheriting };
+    return releaseFile(old.file);
+  }
+
+  /**
+   * A child's table at spawn: the same fds on the same descriptions, FD_CLOEXEC included (spawn's
+   * file actions see them, as in a forked child); closeOnExec() then drops those.
+   */
+  inheritFrom(parent: FdTable): void {
+    for (const fd of parent.list()) {
+      const e = parent.entries[fd]!;
+      this.place(fd, { ...e });
+    }
+  }
+
+  /** exec: close every FD_CLOEXEC fd. */
+  async closeOnExec(): Promise<void> {
+    for (const fd of this.list()) if (this.entries[fd]!.cloexec) await this.close(fd);
   }
 
   /** Put an entry at a given fd (which must be free). */
@@ -93,9 +146,9 @@ export class FdTable {
   }
 
   /** dup/dup2 (issue 4): a new fd sharing the description, with the same rights. */
-  dup(fd: number, min = 0): number {
+  dup(fd: number, min = 0, cloexec = false): number {
     const e = this.get(fd);
-    return this.insert(e.file, e.base, e.inheriting, { min });
+    return this.insert(e.file, e.base, e.inheriting, { min, cloexec });
   }
 
   /** Open fds, ascending. */

@@ -10,6 +10,7 @@ import { FdTable } from "./fd-table.ts";
 import type { ExitStatus } from "./exit.ts";
 import { Thread } from "./thread.ts";
 import { monotonicNs } from "../sched/clock.ts";
+import { WaitQueue } from "../sched/wait-queue.ts";
 
 export interface ProcessInit {
   pid: number;
@@ -18,6 +19,7 @@ export interface ProcessInit {
   argv: string[];
   env: string[];
   cwd?: string;
+  pgid?: number;
 }
 
 export class Process {
@@ -25,7 +27,36 @@ export class Process {
   /** The file system as this process sees it. */
   readonly vfs: Vfs;
   readonly pid: number;
-  readonly ppid: number;
+  /** Parent pid (changes when an orphan is re-parented to init); 0 for the first process. */
+  ppid: number;
+  /** The parent while it lives (wait4 and re-parenting); undefined: reaped by the kernel. */
+  parent: Process | undefined;
+  readonly children = new Set<Process>();
+  /** Process group (setpgid); a child starts in its parent's group. */
+  pgid: number;
+  /** Notified when a child becomes a zombie (wait4). */
+  readonly childEvents = new WaitQueue();
+  /** True once the process ended and its fds are closed: a zombie until its parent waits. */
+  zombie = false;
+  /** Resolves when the process has ended (fds closed); set by the runner. */
+  done: Promise<unknown> = Promise.resolve();
+  /** Signals whose disposition is "ignore" (spawn attributes, SIG_IGN). */
+  readonly ignored = new Set<number>();
+  /** The guest's signal entry point (WASIX callback_signal: an export taking the signal number). */
+  signalCallback: string | undefined;
+  /** Signals waiting to run the guest's callback, at its next return from the kernel. */
+  readonly pendingSignals: number[] = [];
+  /** The signal whose guest callback is running (default-action detection, spawn.ts). */
+  delivering: number | undefined;
+  /** The callbacks wrapped for JSPI, by export name. */
+  readonly signalRunners = new Map<string, (sig: number) => Promise<unknown>>();
+  /** The instance's exports (signal callbacks). */
+  exports: Record<string, unknown> | undefined;
+  /**
+   * The program uses the WASIX ABI (imports wasix_32v1): fd_renumber is then dup2 (wasix-libc's
+   * dup2 calls it and keeps using the source fd), as WASIX runtimes implement it.
+   */
+  wasix = false;
   readonly exe: string;
   readonly argv: string[];
   readonly env: string[];
@@ -44,6 +75,8 @@ export class Process {
     this.pid = init.pid;
     this.vfs = kernel.fs.forProcess(init.pid);
     this.ppid = init.ppid;
+    this.parent = undefined;
+    this.pgid = init.pgid ?? init.pid;
     this.exe = init.exe;
     this.argv = init.argv;
     this.env = init.env;

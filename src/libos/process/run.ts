@@ -17,6 +17,9 @@ import { Wasm, isWasmMemory } from "../wasm.ts";
 import { Process } from "./process.ts";
 import { ProcessExit, ThreadKilled, type ExitStatus } from "./exit.ts";
 import type { Thread } from "./thread.ts";
+import { admitThread, joinThreads, lastThreadExitCode, releaseThread, startThreadGroup, threadTrap, ThreadExit } from "./thread-spawn.ts";
+import { threadRunner } from "./thread-run.ts";
+import { finishProcess, initGuestSignals } from "./spawn.ts";
 
 export interface SpawnOptions {
   exe: string;
@@ -65,17 +68,29 @@ export async function createProcess(kernel: Kernel, opts: SpawnOptions): Promise
 
 /** Run the process's main thread to the end; never rejects for guest faults. */
 export async function runProcess(p: Process, program: Program): Promise<ProcessResult> {
+  p.wasix = program.imports.some((i) => i.module === "wasix_32v1");
   const t = p.newThread();
   let trap: Trap | undefined;
   try {
+    admitThread(t);
+  } catch {
+    // The main thread is counted when there is room; a process is never refused for it.
+  }
+  try {
     trap = await runThread(t, program);
+    // Every thread of the process ends before its fds close (issue 6: thread-spawn.ts).
+    p.threads.delete(t);
+    releaseThread(t);
+    await joinThreads(p);
+    trap ??= threadTrap(p);
   } finally {
     p.threads.delete(t);
+    releaseThread(t);
     await p.fds.closeAll();
-    p.kernel.processes.remove(p.pid);
+    finishProcess(p);
     p.reap();
   }
-  const status = p.status ?? { kind: "exit", code: 0 };
+  const status = p.status ?? { kind: "exit", code: lastThreadExitCode(p) };
   return trap ? { status, trap } : { status };
 }
 
@@ -94,7 +109,10 @@ async function runThread(t: Thread, program: Program): Promise<Trap | undefined>
     }
     ctx.mem ??= new GuestMemory(mem);
     p.memory = ctx.mem;
+    if (linked.memory && linked.memory.buffer instanceof SharedArrayBuffer) startThreadGroup(p, threadRunner(program, linked.memory));
     linked.kernel.exports = instance.exports;
+    p.exports = instance.exports;
+    initGuestSignals(p);
     linked.kernel.mem = ctx.mem;
     linked.kernel.running = true;
     t.sliceStartMs = performance.now();
@@ -103,6 +121,7 @@ async function runThread(t: Thread, program: Program): Promise<Trap | undefined>
     p.exit({ kind: "exit", code: 0 });
     return undefined;
   } catch (e) {
+    if (e instanceof ThreadExit) return undefined; // pthread_exit in main: the others go on
     if (e instanceof ProcessExit || e instanceof ThreadKilled) {
       p.exit({ kind: "exit", code: e instanceof ProcessExit ? e.code : 0 });
       return undefined;
@@ -116,7 +135,7 @@ async function runThread(t: Thread, program: Program): Promise<Trap | undefined>
   }
 }
 
-function trapSignal(e: unknown, message: string): number {
+export function trapSignal(e: unknown, message: string): number {
   if (e instanceof GuestTrap || e instanceof RangeError) return Signal.SEGV;
   if (/out of bounds|stack|null|dereferenc/i.test(message)) return Signal.SEGV;
   if (/divi|remainder|integer overflow|float unrepresentable|convert/i.test(message)) return Signal.FPE;
@@ -125,7 +144,7 @@ function trapSignal(e: unknown, message: string): number {
 
 const wasmFrame = /at (?:(\S+) \()?wasm:\/\/wasm\/[^\s)]*?:wasm-function\[(\d+)\]/;
 
-function describeTrap(e: unknown, program: Program): Trap {
+export function describeTrap(e: unknown, program: Program): Trap {
   const err = e as Error;
   const message = err?.message ?? String(e);
   let func: string | undefined;

@@ -21,6 +21,14 @@ import type { Thread } from "../process/thread.ts";
 import { ProcessExit, ThreadKilled } from "../process/exit.ts";
 import type { Logger } from "../log.ts";
 import { formatCall } from "./strace.ts";
+import { DefaultIgnored, deliverSignals, signalProcess } from "../process/spawn.ts";
+
+const SIGPIPE = 13;
+
+function raiseSignal(t: Thread, signo: number): void {
+  signalProcess(t.process, signo);
+  if (t.killed) throw new ThreadKilled();
+}
 import { Wasm } from "../wasm.ts";
 
 /** What the import functions of one thread close over; `mem` is set once the instance exists. */
@@ -40,7 +48,7 @@ type Tracer = (args: readonly unknown[] | undefined, result: string) => void;
 /** Map an error thrown by a handler or codec to an errno; rethrow what must unwind the guest. */
 function toErrno(ctx: SyscallContext, row: SyscallRow, e: unknown): number {
   if (e instanceof SysError) return e.errno;
-  if (e instanceof GuestTrap || e instanceof ProcessExit || e instanceof ThreadKilled) throw e;
+  if (e instanceof GuestTrap || e instanceof ProcessExit || e instanceof ThreadKilled || e instanceof DefaultIgnored) throw e;
   const errno = errnoOf(e);
   if (errno !== undefined) return errno;
   ctx.log.error(`${row.name}: unexpected kernel error: ${(e as Error)?.stack ?? String(e)}`);
@@ -70,13 +78,13 @@ function settle(ctx: SyscallContext, row: SyscallRow, p: Params, args: unknown[]
         return errno;
       }
       tr?.(args, row.ret.show(v) || "0");
-      return Errno.SUCCESS;
+      return t.process.pendingSignals.length > 0 ? deliverThen(t, Errno.SUCCESS) : Errno.SUCCESS;
     },
     (e: unknown) => {
       afterWait(t);
       const errno = toErrno(ctx, row, e);
       tr?.(args, `-1 ${errnoName(errno)}`);
-      return errno;
+      return t.process.pendingSignals.length > 0 ? deliverThen(t, errno) : errno;
     },
   );
 }
@@ -122,7 +130,23 @@ function fail(ctx: SyscallContext, row: SyscallRow, args: unknown[], e: unknown,
   if (tr && e instanceof ProcessExit) tr(args, "?");
   const errno = toErrno(ctx, row, e);
   tr?.(args, `-1 ${errnoName(errno)}`);
+  // A write to a pipe or socket nobody reads: SIGPIPE to the writer (Linux, without MSG_NOSIGNAL).
+  if (errno === Errno.PIPE && (row.name === "fd_write" || row.name === "fd_pwrite" || row.name === "sock_send")) raiseSignal(ctx.t, SIGPIPE);
   return errno;
+}
+
+/**
+ * Pending signals run their guest callback before a blocking call returns (the import may
+ * return a Promise); non-blocking calls leave them for the next blocking one.
+ */
+function deliverThen(t: Thread, result: number): number | Promise<number> {
+  const d = deliverSignals(t);
+  if (!d) return result;
+  t.offCpu();
+  return d.then(() => {
+    afterWait(t);
+    return result;
+  });
 }
 
 /**
@@ -164,13 +188,16 @@ function compiledRow(row: SyscallRow): RowFactory {
           }
           enc(m, P, retIndex, r, A);
           if (tr !== undefined) tr(A, show(r) || "0");
+          ${row.blocking ? "if (t.process.pendingSignals.length > 0) return deliver(t, 0);" : ""}
           return 0;
         } catch (e) {
-          return fail(ctx, row, A, e, tr);
+          const errno = fail(ctx, row, A, e, tr);
+          ${row.blocking ? "if (t.process.pendingSignals.length > 0) return deliver(t, errno);" : ""}
+          return errno;
         }
       };
     };`;
-  f = new Function("row", "settle", "fail", "ThreadKilled", src)(row, settle, fail, ThreadKilled) as RowFactory;
+  f = new Function("row", "settle", "fail", "ThreadKilled", "deliver", src)(row, settle, fail, ThreadKilled, deliverThen) as RowFactory;
   factories.set(row, f);
   return f;
 }

@@ -13,6 +13,14 @@
  *   (which does not follow), and files are opened with O_NOFOLLOW (a symlink swapped in gives
  *   ELOOP) and O_NONBLOCK (a FIFO swapped in cannot block; non-regular files are refused).
  * Host I/O is asynchronous (node:fs/promises). Linux only (/proc/self/fd).
+ *
+ * Exclusive stores (layer stores: the directory is ours alone) open host handles lazily: a guest
+ * open that only stats or closes (the common open/fstat/close pattern) costs no host call. The
+ * handle is opened on first data access. So that a lazy file always reaches the file it was
+ * opened as, every change through the store first opens the pending lazy files, and opens made
+ * while a change is in flight are eager. O_TRUNC opens are eager. Read-only exclusive stores
+ * (the image layer) share one host handle per file among its open descriptions (positional I/O
+ * only) and keep a few idle ones open, so reopening an image file costs no host call either.
  * As with openat-based sandboxes (cap-std, so wasmtime), a directory descriptor we hold stays
  * usable if a third party on the host moves that directory elsewhere: the guest cannot do that,
  * someone with write access to both places on the host can.
@@ -37,6 +45,13 @@ import { SeekableFile } from "../vfs/seekable.ts";
 import { host, toSysError } from "./host-errors.ts";
 
 const DIR_CACHE = 32;
+/** Idle shared handles a read-only exclusive store keeps open. */
+const SHARED_IDLE = 64;
+
+interface SharedHandle {
+  fh: Promise<FileHandle>;
+  refs: number;
+}
 
 interface DirHandle {
   fh: FileHandle;
@@ -131,6 +146,53 @@ export class HostFs implements FileSystemImpl {
 
   /** Bumped by every change: a lookup that raced with one does not cache its answer. */
   epoch = 0;
+
+  /** Lazy files (exclusive stores) whose host handle is not open yet. */
+  readonly pending = new Set<HostFile>();
+  /** Changes in flight: opens made meanwhile are eager. */
+  mutating = 0;
+  /** Read-only exclusive stores: shared host handles by file ino. */
+  private readonly shared = new Map<bigint, SharedHandle>();
+  /** Idle shared handles, oldest first (Map order). */
+  private readonly idle = new Map<bigint, SharedHandle>();
+
+  /** Open every pending lazy file (before a change could move or remove its name). */
+  async openPending(): Promise<void> {
+    while (this.pending.size > 0) {
+      await Promise.all([...this.pending].map((f) => f.handle().catch(() => {})));
+    }
+  }
+
+  /** A shared read-only handle of file `ino` (read-only exclusive stores); `open` opens it. */
+  async acquireShared(ino: bigint, open: () => Promise<FileHandle>): Promise<SharedHandle> {
+    let h = this.shared.get(ino);
+    if (!h) {
+      const created: SharedHandle = { fh: open(), refs: 0 };
+      h = created;
+      this.shared.set(ino, created);
+      created.fh.catch(() => this.shared.get(ino) === created && this.shared.delete(ino));
+    }
+    h.refs++;
+    this.idle.delete(ino);
+    try {
+      await h.fh;
+    } catch (e) {
+      h.refs--;
+      throw e;
+    }
+    return h;
+  }
+
+  releaseShared(ino: bigint, h: SharedHandle): void {
+    if (--h.refs > 0 || this.shared.get(ino) !== h) return;
+    this.idle.set(ino, h);
+    if (this.idle.size > SHARED_IDLE) {
+      const [oldIno, old] = this.idle.entries().next().value!;
+      this.idle.delete(oldIno);
+      this.shared.delete(oldIno);
+      void old.fh.then((fh) => fh.close()).catch(() => {});
+    }
+  }
 
   /** `name` in directory `dir` changed (created, removed, replaced). */
   invalidate(dir: bigint, name: string): void {
@@ -246,6 +308,11 @@ export class HostFs implements FileSystemImpl {
 
   async close(): Promise<void> {
     this.dropDirCache();
+    // Unmount: every shared handle goes, also those of descriptions nobody released (a GC'd
+    // FileHandle that is still open is an error in Node).
+    for (const h of this.shared.values()) void h.fh.then((fh) => fh.close()).catch(() => {});
+    this.shared.clear();
+    this.idle.clear();
   }
 }
 
@@ -302,13 +369,34 @@ export class HostInode extends InodeBase {
     });
   }
 
-  override async open(opts: InodeOpenOptions, _ctx: FsCtx): Promise<OpenFile> {
+  override open(opts: InodeOpenOptions, _ctx: FsCtx): OpenFile | Promise<OpenFile> {
     if (this.filetype !== FileType.REGULAR_FILE) throw sysErr(this.isDir ? Errno.ISDIR : Errno.NXIO, "hostfs: only regular files open");
     const access = opts.write ? (opts.read ? C.O_RDWR : C.O_WRONLY) : C.O_RDONLY;
     const flags = access | (opts.truncate ? C.O_TRUNC : 0) | C.O_NOFOLLOW | C.O_NONBLOCK;
-    const fh = await this.fs.withDir(this.parentRel, (d) => fsp.open(`${d}/${this.name}`, flags));
-    // An exclusive store holds only what we put there (regular files): skip the type check.
-    if (this.fs.exclusive) return new HostFile(this.fs, fh, opts);
+    const parentRel = this.parentRel;
+    const name = this.name;
+    const openHost = (): Promise<FileHandle> => this.fs.withDir(parentRel, (d) => fsp.open(`${d}/${name}`, flags));
+    if (this.fs.exclusive && !opts.truncate) {
+      // An exclusive store holds only what we put there (regular files): no type check.
+      if (this.fs.readOnly && !opts.write) {
+        const fs = this.fs;
+        const ino = this.ino;
+        return new HostFile(this.fs, opts, async () => {
+          const h = await fs.acquireShared(ino, openHost);
+          return { fh: await h.fh, close: () => fs.releaseShared(ino, h) };
+        }, this.frozenStat);
+      }
+      const file = new HostFile(this.fs, opts, async () => ({ fh: await openHost(), close: null }));
+      if (this.fs.mutating > 0) return file.handle().then(() => file);
+      this.fs.pending.add(file);
+      return file;
+    }
+    return this.openEager(opts, openHost);
+  }
+
+  private async openEager(opts: InodeOpenOptions, openHost: () => Promise<FileHandle>): Promise<OpenFile> {
+    const fh = await openHost();
+    if (this.fs.exclusive) return HostFile.opened(this.fs, opts, fh);
     try {
       const st = await fh.stat({ bigint: true });
       if (!st.isFile()) throw sysErr(Errno.NXIO, "hostfs: not a regular file on the host");
@@ -316,7 +404,7 @@ export class HostInode extends InodeBase {
       await fh.close();
       throw toSysError(e);
     }
-    return new HostFile(this.fs, fh, opts);
+    return HostFile.opened(this.fs, opts, fh);
   }
 
   override readlink(_ctx: FsCtx): Promise<string> {
@@ -392,15 +480,22 @@ export class HostInode extends InodeBase {
   }
 
   /** Run a change to `name` here, keeping the exclusive lookup cache exact around it. */
-  private mutate<T>(name: string, fn: (d: string, rel: string[]) => Promise<T>): Promise<T> {
-    return this.inDir(async (d, rel) => {
-      this.fs.invalidate(this.ino, name);
-      try {
-        return await fn(d, rel);
-      } finally {
+  private async mutate<T>(name: string, fn: (d: string, rel: string[]) => Promise<T>): Promise<T> {
+    this.fs.mutating++;
+    try {
+      return await this.inDir(async (d, rel) => {
         this.fs.invalidate(this.ino, name);
-      }
-    });
+        try {
+          // Lazy files must reach the file they were opened as: open them before the change.
+          if (this.fs.pending.size > 0) await this.fs.openPending();
+          return await fn(d, rel);
+        } finally {
+          this.fs.invalidate(this.ino, name);
+        }
+      });
+    } finally {
+      this.fs.mutating--;
+    }
   }
 
   override create(name: string, kind: CreateKind, mode: number): Promise<InodeImpl> {
@@ -436,59 +531,109 @@ export class HostInode extends InodeBase {
     if (!(newDir instanceof HostInode) || newDir.fs !== this.fs) throw sysErr(Errno.XDEV);
     return this.mutate(oldName, (d, rel) =>
       newDir.mutate(newName, async (nd, nrel) => {
-        const st = await fsp.lstat(`${d}/${oldName}`, { bigint: true });
         await fsp.rename(`${d}/${oldName}`, `${nd}/${newName}`);
+        const st = await fsp.lstat(`${nd}/${newName}`, { bigint: true });
         if (st.isDirectory()) this.fs.movedDir([...rel, oldName], [...nrel, newName]);
       }));
   }
 }
 
+/** A host handle and how to give it back (null: close it). */
+interface Opened {
+  fh: FileHandle;
+  close: (() => void) | null;
+}
+
 export class HostFile extends SeekableFile {
   private readonly fs: HostFs;
-  private readonly fh: FileHandle;
+  private readonly opener: (() => Promise<Opened>) | null;
+  private opening: Promise<Opened> | null = null;
+  private opened: Opened | null = null;
+  /** Read-only stores: the stat seen at lookup (the file never changes). */
+  private readonly frozen: BigIntStats | undefined;
   private closed = false;
 
-  constructor(fs: HostFs, fh: FileHandle, opts: InodeOpenOptions) {
+  constructor(fs: HostFs, opts: InodeOpenOptions, opener: (() => Promise<Opened>) | null, frozen?: BigIntStats) {
     super({ readable: opts.read, writable: opts.write, flags: opts.fdflags, path: opts.path });
     this.fs = fs;
-    this.fh = fh;
+    this.opener = opener;
+    this.frozen = frozen;
+  }
+
+  /** A description over a handle opened already. */
+  static opened(fs: HostFs, opts: InodeOpenOptions, fh: FileHandle): HostFile {
+    const f = new HostFile(fs, opts, null);
+    f.opened = { fh, close: null };
+    return f;
+  }
+
+  /** The host handle, opened on first use. */
+  async handle(): Promise<FileHandle> {
+    if (this.opened) return this.opened.fh;
+    if (this.closed) throw sysErr(Errno.BADF, "hostfs: file closed");
+    this.opening ??= this.opener!().then((o) => {
+      this.fs.pending.delete(this);
+      if (this.closed) {
+        giveBack(o);
+        throw sysErr(Errno.BADF, "hostfs: file closed");
+      }
+      this.opened = o;
+      return o;
+    }, (e: unknown) => {
+      this.fs.pending.delete(this);
+      throw toSysError(e);
+    });
+    return (await this.opening).fh;
   }
 
   protected readAt(iovs: Uint8Array[], offset: bigint): Promise<number> {
-    return host(async () => (await this.fh.readv(iovs, Number(offset))).bytesRead);
+    return host(async () => (await (await this.handle()).readv(iovs, Number(offset))).bytesRead);
   }
   protected writeAt(iovs: Uint8Array[], offset: bigint): Promise<number> {
-    return host(async () => (await this.fh.writev(iovs, Number(offset))).bytesWritten);
+    return host(async () => (await (await this.handle()).writev(iovs, Number(offset))).bytesWritten);
   }
   protected async getSize(): Promise<bigint> {
-    return (await host(() => this.fh.stat({ bigint: true }))).size;
+    if (this.frozen) return this.frozen.size;
+    return (await host(async () => (await this.handle()).stat({ bigint: true }))).size;
   }
   override async stat(): Promise<Stat> {
-    return this.fs.toStat(await host(() => this.fh.stat({ bigint: true })));
+    if (this.frozen) return this.fs.toStat(this.frozen);
+    return this.fs.toStat(await host(async () => (await this.handle()).stat({ bigint: true })));
   }
   override async setSize(size: bigint): Promise<void> {
     if (size < 0n) throw sysErr(Errno.INVAL);
-    await host(() => this.fh.truncate(Number(size)));
+    await host(async () => (await this.handle()).truncate(Number(size)));
   }
   override async setTimes(atim: bigint, mtim: bigint, fstflags: number): Promise<void> {
-    const st = await host(() => this.fh.stat({ bigint: true }));
+    const fh = await this.handle();
+    const st = await host(() => fh.stat({ bigint: true }));
     const t = resolveTimes({ atim: st.atimeNs, mtim: st.mtimeNs }, atim, mtim, fstflags, nowNs());
-    await host(() => this.fh.utimes(nsToDate(t.atim), nsToDate(t.mtim)));
+    await host(() => fh.utimes(nsToDate(t.atim), nsToDate(t.mtim)));
   }
   /** fchmod through the open handle (never a path: nothing to race). */
   setMode(mode: number): Promise<void> {
-    return host(() => this.fh.chmod(mode & 0o7777));
+    return host(async () => (await this.handle()).chmod(mode & 0o7777));
   }
-  override sync(): Promise<void> {
-    return host(() => this.fh.sync());
+  override async sync(): Promise<void> {
+    // Nothing written through a never-opened description: nothing to flush.
+    if (!this.opened && !this.opening) return;
+    await host(async () => (await this.handle()).sync());
   }
-  override datasync(): Promise<void> {
-    return host(() => this.fh.datasync());
+  override async datasync(): Promise<void> {
+    if (!this.opened && !this.opening) return;
+    await host(async () => (await this.handle()).datasync());
   }
   override release(): void {
     if (this.closed) return;
     this.closed = true;
-    // Nothing waits on a close (its errors are not reportable on a regular file anyway).
-    void this.fh.close().catch(() => {});
+    this.fs.pending.delete(this);
+    // Nothing waits on a close (its errors are not reportable on a regular file anyway); a
+    // handle still being opened is given back by handle() when it arrives.
+    if (this.opened) giveBack(this.opened);
   }
+}
+
+function giveBack(o: Opened): void {
+  if (o.close) o.close();
+  else void o.fh.close().catch(() => {});
 }

@@ -30,6 +30,8 @@ import {
 export const WHITEOUT_PREFIX = ".wh.";
 const KCTX: FsCtx = { pid: 0 };
 const COPY_CHUNK = 1 << 20;
+/** Cached child lookups per directory inode (memory bound). */
+const MAX_CACHED_CHILDREN = 1024;
 
 interface Layers {
   upper: InodeImpl | null;
@@ -117,6 +119,9 @@ export class UnionInode extends InodeBase {
   private readonly ownPath: string[];
   private cached: Layers;
   private gen: number;
+  /** Directories: children looked up at generation `childGen` (null: absent). */
+  private children: Map<string, UnionInode | null> | null = null;
+  private childGen = -1;
 
   constructor(fs: UnionFs, path: string[], layers: Layers) {
     super();
@@ -150,6 +155,11 @@ export class UnionInode extends InodeBase {
     return (l.upper ?? l.lower)!;
   }
 
+  /** The visible layer's inode when the cached resolution is current (no await), else null. */
+  private visibleNow(): InodeImpl | null {
+    return this.gen === this.fs.gen ? (this.cached.upper ?? this.cached.lower)! : null;
+  }
+
   async stat(): Promise<Stat> {
     const st = await (await this.visible()).stat();
     return { ...st, dev: this.fs.dev, ino: this.ino };
@@ -161,7 +171,17 @@ export class UnionInode extends InodeBase {
     this.fs.changed();
   }
 
-  override async open(opts: InodeOpenOptions, ctx: FsCtx): Promise<OpenFile> {
+  override open(opts: InodeOpenOptions, ctx: FsCtx): OpenFile | Promise<OpenFile> {
+    // Fast path: nothing to copy up and the layers are known; the layer may open synchronously.
+    const now = this.visibleNow();
+    if (now && (!(opts.write || opts.truncate) || now === this.cached.upper)) {
+      const inner = now.open(opts, ctx);
+      return inner instanceof Promise ? inner.then((f) => new UnionFile(this, f, opts)) : new UnionFile(this, inner, opts);
+    }
+    return this.openSlow(opts, ctx);
+  }
+
+  private async openSlow(opts: InodeOpenOptions, ctx: FsCtx): Promise<OpenFile> {
     const inner = opts.write || opts.truncate ? await (await this.copyUp()).open(opts, ctx) : await (await this.visible()).open(opts, ctx);
     return new UnionFile(this, inner, opts);
   }
@@ -175,11 +195,32 @@ export class UnionInode extends InodeBase {
     if (this.filetype !== FileType.DIRECTORY) throw sysErr(Errno.NOTDIR);
   }
 
-  override async lookup(name: string, _ctx: FsCtx): Promise<UnionInode | null> {
+  override lookup(name: string, _ctx: FsCtx): UnionInode | null | Promise<UnionInode | null> {
     this.dirOnly();
     if (name.startsWith(WHITEOUT_PREFIX)) return null;
+    // Nothing changed through the union since the last lookup of `name` (the layers are ours
+    // alone): the answer stands, synchronously.
+    if (this.childGen === this.fs.gen) {
+      const hit = this.children!.get(name);
+      if (hit !== undefined) return hit;
+    } else {
+      this.children = null;
+    }
+    return this.lookupLayers(name);
+  }
+
+  private async lookupLayers(name: string): Promise<UnionInode | null> {
+    const gen = this.fs.gen;
     const l = await step(await this.layers(), name);
-    return l ? new UnionInode(this.fs, [...this.path, name], l) : null;
+    const child = l ? new UnionInode(this.fs, [...this.path, name], l) : null;
+    if (gen === this.fs.gen) {
+      if (this.childGen !== gen || !this.children || this.children.size >= MAX_CACHED_CHILDREN) {
+        this.children = new Map();
+        this.childGen = gen;
+      }
+      this.children.set(name, child);
+    }
+    return child;
   }
 
   override async list(_ctx: FsCtx): Promise<ListEntry[]> {

@@ -61,11 +61,22 @@ export class Dentry {
     return d;
   }
 
-  /** Absolute guest path. */
+  /** Bumped whenever a dentry changes name or parent: cached paths below it are stale. */
+  private static moves = 0;
+  static moved(): void {
+    Dentry.moves++;
+  }
+  private cachedPath: string | null = null;
+  private cachedAt = -1;
+
+  /** Absolute guest path (cached until a rename anywhere). */
   path(): string {
+    if (this.cachedAt === Dentry.moves) return this.cachedPath!;
     const parts: string[] = [];
     for (let d: Dentry | null = this; d && d.parent; d = d.parent) parts.push(d.name);
-    return "/" + parts.reverse().join("/");
+    this.cachedPath = "/" + parts.reverse().join("/");
+    this.cachedAt = Dentry.moves;
+    return this.cachedPath;
   }
 
   /** True when `this` is `other` or lies below it. */

@@ -158,7 +158,8 @@ export class ProcessVfs implements Vfs {
     let d: Dentry | null;
     let raced = 0;
     for (;;) {
-      d = await resolveLast(w, p);
+      const r = resolveLast(w, p);
+      d = r instanceof Promise ? await r : r;
       if (!d) {
         if (!(oflags & OFlags.CREAT)) throw sysErr(Errno.NOENT);
         if (p.slash) throw sysErr(Errno.ISDIR, "O_CREAT on a name ending with /");
@@ -292,6 +293,7 @@ export class ProcessVfs implements Vfs {
     np.dir.children.delete(np.last);
     src.name = np.last;
     src.parent = np.dir;
+    Dentry.moved();
     np.dir.children.set(np.last, src);
   }
 

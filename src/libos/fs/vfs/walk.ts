@@ -9,7 +9,7 @@
 import { Errno, sysErr } from "../../syscall/errno.ts";
 import { FileType } from "../types.ts";
 import type { Dentry } from "./dentry.ts";
-import type { FsCtx } from "./inode.ts";
+import type { FsCtx, InodeImpl } from "./inode.ts";
 
 export const MAX_SYMLINKS = 40;
 export const NAME_MAX = 255;
@@ -41,23 +41,33 @@ export interface ParentResult {
 /** Linux: a path of PATH_MAX bytes or more (no room for its NUL) is ENAMETOOLONG. */
 export function checkPath(path: string): void {
   if (path.length === 0) throw sysErr(Errno.NOENT, "empty path");
-  if (byteLength(path) >= PATH_MAX) throw sysErr(Errno.NAMETOOLONG);
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: short strings need no count.
+  if (path.length * 3 >= PATH_MAX && byteLength(path) >= PATH_MAX) throw sysErr(Errno.NAMETOOLONG);
   if (path.includes("\0")) throw sysErr(Errno.INVAL, "NUL in path");
 }
 
 function split(path: string): { parts: string[]; abs: boolean; slash: boolean } {
   const abs = path.startsWith("/");
   const parts = path.split("/").filter((p) => p.length > 0);
-  for (const p of parts) if (byteLength(p) > NAME_MAX) throw sysErr(Errno.NAMETOOLONG);
+  for (const p of parts) if (p.length * 3 > NAME_MAX && byteLength(p) > NAME_MAX) throw sysErr(Errno.NAMETOOLONG);
   const slash = path.endsWith("/") && parts.length > 0;
   return { parts, abs, slash };
 }
 
-/** The child dentry of `dir` named `name` (not "." or ".."), mounts crossed; null if absent. */
-export async function lookupChild(w: Walker, dir: Dentry, name: string): Promise<Dentry | null> {
+/**
+ * The child dentry of `dir` named `name` (not "." or ".."), mounts crossed; null if absent.
+ * Synchronous when the file system answers synchronously (its own caches): the hot path of a
+ * path walk then takes no microtask per component.
+ */
+export function lookupChild(w: Walker, dir: Dentry, name: string): Dentry | null | Promise<Dentry | null> {
   const cached = dir.children.get(name);
   if (cached?.mounted) return cached.top();
-  const inode = await dir.inode.lookup(name, w.ctx);
+  const inode = dir.inode.lookup(name, w.ctx);
+  if (inode instanceof Promise) return inode.then((i) => childDentry(dir, name, i));
+  return childDentry(dir, name, inode);
+}
+
+function childDentry(dir: Dentry, name: string, inode: InodeImpl | null): Dentry | null {
   if (!inode) {
     dir.forget(name);
     return null;
@@ -92,7 +102,8 @@ export async function walkParent(w: Walker, start: Dentry, path: string): Promis
       cur = dotdot(w, cur);
       continue;
     }
-    const child = await lookupChild(w, cur, name);
+    const c = lookupChild(w, cur, name);
+    const child = c instanceof Promise ? await c : c;
     if (!child) throw sysErr(Errno.NOENT);
     if (child.inode.filetype === FileType.SYMBOLIC_LINK) {
       const t = await followTarget(w, child);
@@ -117,7 +128,7 @@ export async function followTarget(w: Walker, link: Dentry): Promise<{ parts: st
 }
 
 /** Resolve the last component of a walkParent result ("." and ".." included); null if absent. */
-export async function resolveLast(w: Walker, p: ParentResult): Promise<Dentry | null> {
+export function resolveLast(w: Walker, p: ParentResult): Dentry | null | Promise<Dentry | null> {
   if (p.last === ".") return p.dir;
   if (p.last === "..") return dotdot(w, p.dir);
   return lookupChild(w, p.dir, p.last);
@@ -130,7 +141,8 @@ export async function resolveLast(w: Walker, p: ParentResult): Promise<Dentry | 
 export async function walkFull(w: Walker, start: Dentry, path: string, follow: boolean): Promise<Dentry> {
   let p = await walkParent(w, start, path);
   for (;;) {
-    const d = await resolveLast(w, p);
+    const r = resolveLast(w, p);
+    const d = r instanceof Promise ? await r : r;
     if (!d) throw sysErr(Errno.NOENT);
     const isLink = d.inode.filetype === FileType.SYMBOLIC_LINK;
     if (isLink && (follow || p.slash)) {

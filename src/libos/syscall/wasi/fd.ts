@@ -75,6 +75,8 @@ export function fd_close(t: Thread, fd: number): Maybe<void> {
 }
 
 export function fd_renumber(t: Thread, from: number, to: number): Maybe<void> {
+  // WASIX: dup2 semantics (the source stays open, the target need not exist; see Process.wasix).
+  if (t.process.wasix) return t.process.fds.duplicateTo(from, to);
   return t.process.fds.renumber(from, to);
 }
 

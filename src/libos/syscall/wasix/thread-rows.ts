@@ -1,8 +1,169 @@
 /**
- * wasix_32v1 rows for threads and futexes (thread_spawn_v2, thread_exit, thread_id, thread_signal,
- * thread_parallelism, futex_wait/wake/wake_all, ...). Owned by the threads work (issue 6);
- * composed into the wasix_32v1 table by ./table.ts.
+ * wasix_32v1 rows for threads and futexes (ABI: wasix-libc's wasi/api_wasix.h), and the
+ * wasi-threads import `wasi.thread-spawn`. Composed into the wasix_32v1 table by ./table.ts.
+ *
+ * Futexes: the kernel futex (sched/futex.ts) keyed by the process's memory, shared with the
+ * loader's rewritten memory.atomic.wait/notify. wasix-libc traps on any futex_wait errno, so every
+ * outcome is SUCCESS: the woken flag is false only on a timeout; a word not holding `expected`
+ * is "woken" at once (the libc re-checks the word). The timeout is relative, in nanoseconds.
  */
-import type { SyscallRow } from "../table.ts";
+import { A, R, type ArgCodec, type RetCodec } from "../codecs.ts";
+import { row, type SyscallRow } from "../table.ts";
+import { Errno, SysError, sysErr } from "../errno.ts";
+import type { GuestMemory } from "../memory.ts";
+import type { Thread } from "../../process/thread.ts";
+import type { SyscallContext } from "../dispatch.ts";
+import { futexTable } from "../../sched/futex.ts";
+import { sleepUntil, waitAny } from "../../sched/wait-queue.ts";
+import { ProcessExit, ThreadKilled } from "../../process/exit.ts";
+import { joinThread, noteThreadExit, spawnThread, ThreadExit } from "../../process/thread-spawn.ts";
+import { wasiToLinuxSignal } from "../wasi/proc.ts";
 
-export const threadRows: readonly SyscallRow[] = [];
+const u32 = (v: number | bigint): number => (v as number) >>> 0;
+
+/** Guest memory word address of a futex (4-byte aligned, else the guest traps as the instruction does). */
+const futexPtr: ArgCodec<number> = {
+  kind: "futex", wasm: ["i32"],
+  decode: (m, p, i) => {
+    const ptr = u32(p[i]!);
+    m.check(ptr, 4, 4);
+    return ptr;
+  },
+  show: (v) => `0x${v.toString(16)}`,
+};
+
+/** const __wasi_option_timestamp_t *: tag u8 @0, u64 @8; undefined = none (wait forever). */
+const optionTimestamp: ArgCodec<bigint | undefined> = {
+  kind: "option_timestamp", wasm: ["i32"],
+  decode: (m, p, i) => {
+    const ptr = u32(p[i]!);
+    m.check(ptr, 16, 8);
+    return m.dv.getUint8(ptr) === 0 ? undefined : m.dv.getBigUint64(ptr + 8, true);
+  },
+  show: (v) => (v === undefined ? "none" : `${v}ns`),
+};
+
+/** __wasi_bool_t * (one byte). */
+const boolOut: RetCodec<boolean> = {
+  kind: "bool", wasm: ["i32"],
+  encode: (m, p, i, v) => {
+    const ptr = u32(p[i]!);
+    m.check(ptr, 1);
+    m.dv.setUint8(ptr, v ? 1 : 0);
+  },
+  show: (v) => (v ? "true" : "false"),
+};
+
+const tidOut: RetCodec<number> = {
+  kind: "tid", wasm: ["i32"], encode: (m, p, i, v) => m.setU32(u32(p[i]!), v), show: (v) => String(v),
+};
+
+function memoryKey(t: Thread): object {
+  const m = t.process.memory;
+  if (!m) throw sysErr(Errno.INVAL, "no memory");
+  return m.memory;
+}
+
+function futex_wait(t: Thread, addr: number, expected: number, timeoutNs: bigint | undefined): boolean | Promise<boolean> {
+  // The process's view of the shared memory: check() reloads it if another thread grew it.
+  const m = t.process.memory as GuestMemory;
+  m.check(addr, 4, 4);
+  if (m.dv.getUint32(addr, true) !== expected) return true;
+  const deadlineMs = timeoutNs === undefined ? undefined : performance.now() + Number(timeoutNs) / 1e6;
+  const w = futexTable(memoryKey(t)).wait(addr, deadlineMs === undefined ? { intr: t } : { deadlineMs, intr: t });
+  // Interrupted: dispatch unwinds a killed thread; a signal's interruption is a spurious wake.
+  return w.then((r) => r !== "timeout");
+}
+
+function futex_wake(t: Thread, addr: number): boolean {
+  return futexTable(memoryKey(t)).wake(addr, 1) > 0;
+}
+
+function futex_wake_all(t: Thread, addr: number): boolean {
+  return futexTable(memoryKey(t)).wake(addr, Number.POSITIVE_INFINITY) > 0;
+}
+
+function thread_exit(t: Thread, code: number): never {
+  noteThreadExit(t.process, code);
+  throw new ThreadExit(code);
+}
+
+function thread_id(t: Thread): number {
+  return t.tid;
+}
+
+/** One vCPU (see sched/README.md). */
+function thread_parallelism(_t: Thread): number {
+  return 1;
+}
+
+function thread_sleep(t: Thread, ns: bigint): Promise<void> | void {
+  if (ns === 0n) return;
+  const ms = Number(ns) / 1e6;
+  // Past the timer range (24.8 days) sleep until interrupted (setTimeout would make it 1 ms).
+  const done = ms > 2 ** 31 - 1 ? waitAny([], { intr: t }) : sleepUntil(performance.now() + ms, t);
+  return done.then((r) => {
+    if (r === "interrupted") throw sysErr(Errno.INTR);
+  });
+}
+
+function thread_spawn_v2(t: Thread, startPtr: number): number {
+  return spawnThread(t, startPtr);
+}
+
+function thread_join(t: Thread, tid: number): Promise<void> | void {
+  if (tid === t.tid) throw sysErr(Errno.DEADLK);
+  return joinThread(t.process, tid);
+}
+
+// WASI numbering: CHLD 16, CONT 17, URG 22, WINCH 27 are ignored by default.
+const ignoredByDefault = new Set([16, 17, 22, 27]);
+
+/**
+ * pthread_kill: signal 0 checks the thread exists; other signals take their default action
+ * (handlers and per-thread masks are the signals work, issue 5): ignored ones do nothing, the
+ * rest end the whole process, as a fatal signal does on Linux.
+ */
+function thread_signal(t: Thread, tid: number, sig: number): void {
+  const p = t.process;
+  let found = false;
+  for (const x of p.threads) if (x.tid === tid) found = true;
+  if (!found) throw sysErr(Errno.SRCH);
+  if (sig === 0 || ignoredByDefault.has(sig)) return;
+  const signo = wasiToLinuxSignal(sig);
+  p.exit({ kind: "signal", signo });
+  throw new ProcessExit(128 + signo);
+}
+
+const B = { blocking: true } as const;
+
+export const threadRows: readonly SyscallRow[] = [
+  row("futex_wait", [futexPtr, A.u32, optionTimestamp], boolOut, futex_wait, { ...B, note: "kernel futex shared with rewritten atomic waits" }),
+  row("futex_wake", [futexPtr], boolOut, futex_wake),
+  row("futex_wake_all", [futexPtr], boolOut, futex_wake_all),
+  row("thread_exit", [A.u32], R.none, thread_exit, { noreturn: true }),
+  row("thread_id", [], tidOut, thread_id),
+  row("thread_join", [A.u32], R.none, thread_join, B),
+  row("thread_parallelism", [], R.size, thread_parallelism, { note: "1 (one vCPU)" }),
+  row("thread_signal", [A.u32, A.signal], R.none, thread_signal, { support: "partial", note: "default dispositions only" }),
+  row("thread_sleep", [A.u64], R.none, thread_sleep, B),
+  row("thread_spawn_v2", [A.u32], tidOut, thread_spawn_v2, { note: "enters wasi_thread_start(tid, start)" }),
+];
+
+/** The "wasi" module: wasi-threads' thread-spawn(start_arg) -> tid, or a negative errno. */
+export const WASI_THREADS_MODULE = "wasi";
+
+export function wasiThreadsImports(ctx: SyscallContext): Record<string, unknown> {
+  return {
+    "thread-spawn": (startArg: number): number => {
+      const t = ctx.t;
+      if (t.killed) throw new ThreadKilled();
+      try {
+        return spawnThread(t, startArg >>> 0);
+      } catch (e) {
+        if (e instanceof SysError) return -e.errno;
+        throw e;
+      }
+    },
+  };
+}

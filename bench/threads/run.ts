@@ -1,0 +1,140 @@
+/**
+ * Thread scheduling bench (issue 6): the same C programs in three configurations, in one run.
+ *
+ * - occlum-ts: the LibOS (guest threads are JSPI coroutines on one vCPU; futexes are kernel wait
+ *   queues; sched_yield is a run-queue switch), through runInstance.
+ * - thread-per-thread: every guest thread its own worker_thread, futex waits in Atomics.wait
+ *   (tpt-runner.ts: what a runtime without coroutines does). Its sched_yield returns at once (JS
+ *   has no yield of an OS thread), which favours it on the sysbench loop.
+ * - native: gcc -O2 -pthread build of the same C on this Linux.
+ *
+ * Workloads: pingpong.c (2 threads hand a mutex+condvar turn back and forth; op = one hand-over)
+ * and sysbench.c (N threads, each yieldsFor(N) times lock(m[i mod L]) / sched_yield / unlock; op = one
+ * iteration), timed inside the guest from a barrier to the joins (thread creation excluded).
+ * Median of ROUNDS runs. JSON → bench/results/threads.json; a table on stdout.
+ *
+ *   node bench/threads/run.ts [--quick]      BENCH_TPT_MAX=N: largest N for thread-per-thread (200)
+ */
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { fileURLToPath } from "node:url";
+import { buildGuest } from "../../test/support/guest.ts";
+import { makeInstance, run } from "../../test/libos/helpers.ts";
+import { runThreadPerThread } from "./tpt-runner.ts";
+
+const exec = promisify(execFile);
+const here = path.dirname(fileURLToPath(import.meta.url));
+const quick = process.argv.includes("--quick");
+const ROUNDS = quick ? 1 : 3;
+const PING_ROUNDS = quick ? 2000 : 10000;
+/** Iterations per thread: at least 100 (sysbench's --thread-yields), at least ~40k ops per run (JIT warm). */
+const yieldsFor = (n: number): number => Math.max(100, Math.ceil((quick ? 10000 : 40000) / n));
+const LOCKS = 4;
+const NS = quick ? [2, 8, 64] : [2, 8, 64, 200, 1024];
+const TPT_MAX = Number(process.env.BENCH_TPT_MAX ?? 200);
+
+type Config = "occlum-ts" | "thread-per-thread" | "native";
+
+interface Row {
+  workload: string;
+  threads: number;
+  config: Config;
+  nsPerOp: number | null;
+  note?: string;
+}
+
+function parse(out: string): { ns: number; ops: number } {
+  const m = /ns=(\d+) ops=(\d+)/.exec(out);
+  if (!m) throw new Error(`unexpected output: ${JSON.stringify(out)}`);
+  return { ns: Number(m[1]), ops: Number(m[2]) };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+const sources = { pingpong: path.join(here, "pingpong.c"), sysbench: path.join(here, "sysbench.c") };
+const wasm = {
+  pingpong: await buildGuest(sources.pingpong, { mode: "posix", flags: ["-pthread"] }),
+  sysbench: await buildGuest(sources.sysbench, { mode: "posix", flags: ["-pthread"] }),
+};
+const tmp = await mkdtemp(path.join(os.tmpdir(), "occlum-bench-threads-"));
+const native = { pingpong: path.join(tmp, "pingpong"), sysbench: path.join(tmp, "sysbench") };
+let nativeOk = true;
+try {
+  for (const k of ["pingpong", "sysbench"] as const) await exec("gcc", ["-O2", "-pthread", "-o", native[k], sources[k]]);
+} catch (e) {
+  nativeOk = false;
+  console.error(`native build failed (${(e as Error).message.split("\n")[0]}): native rows skipped`);
+}
+const inst = await makeInstance({ programs: { "/bin/pingpong": wasm.pingpong, "/bin/sysbench": wasm.sysbench } });
+const bytes = { pingpong: await readFile(wasm.pingpong), sysbench: await readFile(wasm.sysbench) };
+
+async function once(config: Config, prog: "pingpong" | "sysbench", args: string[]): Promise<number> {
+  let out: string;
+  if (config === "occlum-ts") {
+    const r = await run(inst, `/bin/${prog}`, { args });
+    if (r.code !== 0) throw new Error(`occlum-ts ${prog} ${args.join(" ")}: exit ${r.code} ${r.stderr}`);
+    out = r.stdout;
+  } else if (config === "thread-per-thread") {
+    const r = await runThreadPerThread(bytes[prog], [prog, ...args]);
+    if (r.code !== 0) throw new Error(`thread-per-thread ${prog}: exit ${r.code}`);
+    out = r.stdout;
+  } else {
+    out = (await exec(native[prog], args)).stdout;
+  }
+  const { ns, ops } = parse(out);
+  return ns / ops;
+}
+
+async function measure(workload: string, threads: number, config: Config, prog: "pingpong" | "sysbench", args: string[]): Promise<Row> {
+  if (config === "native" && !nativeOk) return { workload, threads, config, nsPerOp: null, note: "no gcc" };
+  if (config === "thread-per-thread" && threads > TPT_MAX) {
+    return { workload, threads, config, nsPerOp: null, note: `skipped: ${threads} workers (BENCH_TPT_MAX=${TPT_MAX})` };
+  }
+  const xs: number[] = [];
+  await once(config, prog, args); // warm-up (JIT tiers, compile cache), not counted
+  for (let i = 0; i < ROUNDS; i++) xs.push(await once(config, prog, args));
+  return { workload, threads, config, nsPerOp: median(xs) };
+}
+
+const configs: Config[] = ["occlum-ts", "thread-per-thread", "native"];
+const rows: Row[] = [];
+for (const c of configs) rows.push(await measure("pingpong", 2, c, "pingpong", [String(PING_ROUNDS)]));
+for (const n of NS) for (const c of configs) rows.push(await measure("sysbench", n, c, "sysbench", [String(n), String(yieldsFor(n)), String(LOCKS)]));
+await inst.cleanup();
+await rm(tmp, { recursive: true, force: true });
+
+const ours = (w: string, n: number): number | null => rows.find((r) => r.workload === w && r.threads === n && r.config === "occlum-ts")?.nsPerOp ?? null;
+const table = rows.map((r) => {
+  const base = ours(r.workload, r.threads);
+  const speedup = r.nsPerOp !== null && base ? r.nsPerOp / base : null;
+  return { ...r, occlumSpeedup: speedup };
+});
+const result = {
+  bench: "threads", date: new Date().toISOString(), node: process.version, cpus: os.cpus().length,
+  params: { rounds: ROUNDS, pingRounds: PING_ROUNDS, yieldsPerThread: Object.fromEntries(NS.map((n) => [n, yieldsFor(n)])), locks: LOCKS },
+  baseline: "each row's ns/op; occlumSpeedup = that row's ns/op / occlum-ts ns/op (>1: occlum-ts faster)",
+  rows: table,
+};
+const resultsDir = path.join(here, "..", "results");
+await mkdir(resultsDir, { recursive: true });
+await writeFile(path.join(resultsDir, "threads.json"), JSON.stringify(result, null, 2) + "\n");
+
+console.log(`thread scheduling, ns per op (median of ${ROUNDS}); x = config's ns/op ÷ occlum-ts ns/op`);
+console.log("workload   N     occlum-ts    thread-per-thread       native");
+const keys = [...new Set(rows.map((r) => `${r.workload}:${r.threads}`))];
+for (const k of keys) {
+  const [w, n] = k.split(":");
+  const cell = (c: Config): string => {
+    const r = table.find((x) => x.workload === w && x.threads === Number(n) && x.config === c)!;
+    if (r.nsPerOp === null) return "—".padStart(20);
+    const v = r.nsPerOp.toFixed(0);
+    return (c === "occlum-ts" ? v : `${v} (${r.occlumSpeedup!.toFixed(2)}x)`).padStart(c === "occlum-ts" ? 12 : 20);
+  };
+  console.log(`${w!.padEnd(9)} ${n!.padStart(4)} ${cell("occlum-ts")} ${cell("thread-per-thread")} ${cell("native")}`);
+}

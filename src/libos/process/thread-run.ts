@@ -1,0 +1,61 @@
+/**
+ * Running a spawned thread (wasi-threads): a new instance of the process's module whose imports
+ * are this thread's (its own syscall context and kernel-import state) and whose memory is the
+ * process's shared one; it enters `wasi_thread_start(tid, start_arg)` inside
+ * WebAssembly.promising, so it is a coroutine like the main thread.
+ *
+ * How it ends: returning from wasi_thread_start or thread_exit ends this thread only; proc_exit,
+ * a kill or a trap ends the process (Process.exit kills the other threads). A trap is reported
+ * once, by the process's runner (threadTrap).
+ */
+import { SyscallContext } from "../syscall/dispatch.ts";
+import { GuestMemory, GuestTrap } from "../syscall/memory.ts";
+import { linkImports, type Program } from "../loader/loader.ts";
+import { Wasm, type WasmMemory } from "../wasm.ts";
+import { Signal } from "../syscall/abi.ts";
+import { ProcessExit, ThreadKilled } from "./exit.ts";
+import { ThreadExit, type ThreadRunner } from "./thread-spawn.ts";
+import { describeTrap, trapSignal, type Trap } from "./run.ts";
+import type { Thread } from "./thread.ts";
+
+export function threadRunner(program: Program, memory: WasmMemory): ThreadRunner {
+  return async (t: Thread, startArg: number): Promise<Trap | undefined> => {
+    const p = t.process;
+    const log = p.kernel.log;
+    const ctx = new SyscallContext(t, log);
+    try {
+      const linked = linkImports(program, ctx, log, p.kernel.trace, memory);
+      ctx.mem = new GuestMemory(memory);
+      const instance = new Wasm.Instance(program.module, linked.imports);
+      const entry = instance.exports.wasi_thread_start;
+      if (typeof entry !== "function") {
+        p.exit({ kind: "signal", signo: Signal.SEGV });
+        return { message: "thread-spawn: the module exports no wasi_thread_start", func: undefined };
+      }
+      linked.kernel.exports = instance.exports;
+      linked.kernel.mem = ctx.mem;
+      linked.kernel.running = true;
+      t.sliceStartMs = performance.now();
+      await Wasm.promising(entry as (tid: number, arg: number) => unknown)(t.tid, startArg);
+      return undefined;
+    } catch (e) {
+      return threadEnded(t, e, program);
+    }
+  };
+}
+
+/** Turn how a guest thread unwound into the process's fate; returns a trap to report. */
+export function threadEnded(t: Thread, e: unknown, program: Program): Trap | undefined {
+  const p = t.process;
+  if (e instanceof ThreadExit) return undefined;
+  if (e instanceof ProcessExit || e instanceof ThreadKilled) {
+    p.exit({ kind: "exit", code: e instanceof ProcessExit ? e.code : 0 });
+    return undefined;
+  }
+  const trap = describeTrap(e, program);
+  p.exit({ kind: "signal", signo: trapSignal(e, trap.message) });
+  if (!(e instanceof GuestTrap) && !(e instanceof Wasm.RuntimeError) && !(e instanceof RangeError)) {
+    p.kernel.log.error(`pid ${p.pid} tid ${t.tid}: unexpected error in guest thread: ${(e as Error)?.stack ?? String(e)}`);
+  }
+  return trap;
+}

@@ -1,0 +1,185 @@
+/**
+ * Threads of a process (wasi-threads): spawn, exit of one thread, and the end of all of them.
+ *
+ * A spawned thread is a new instance of the process's module sharing its imported shared memory,
+ * entering `wasi_thread_start(tid, start_arg)` as a new JSPI coroutine (process/thread-run.ts
+ * builds it; this file keeps the bookkeeping and knows nothing of the loader). It starts from the
+ * run queue, not inside its parent's thread-spawn call, so spawning never runs the child's code
+ * on the parent's stack.
+ *
+ * Exit rules (Linux's): a thread that returns from wasi_thread_start or calls thread_exit ends
+ * alone; proc_exit, a fatal signal or a trap in any thread ends the process: Process.exit() kills
+ * every thread (they unwind at their next kernel entry or preemption check), and the runner waits
+ * for all of them (joinThreads) before it closes the fds. Nothing outside the process is touched.
+ *
+ * Thread cap: max_num_of_threads (TCSMaxNum of build/Enclave.xml) through the kernel's
+ * ThreadBudget (vm/threads.ts), counted over the live threads of all processes of a kernel;
+ * beyond it thread-spawn fails and pthread_create returns EAGAIN.
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { Errno, sysErr } from "../syscall/errno.ts";
+import { executor } from "../sched/executor.ts";
+import { ThreadBudget, type ThreadContext } from "../vm/threads.ts";
+import type { Process } from "./process.ts";
+import type { Thread } from "./thread.ts";
+import type { Trap } from "./run.ts";
+import { ProcessExit } from "./exit.ts";
+
+/**
+ * thread_exit: unwinds one thread's stack; its runner ends that thread only. A ProcessExit so
+ * dispatch lets it through unchanged; runners test for ThreadExit first.
+ */
+export class ThreadExit extends ProcessExit {
+  constructor(code: number) {
+    super(code);
+    this.message = `thread_exit(${code})`;
+    this.name = "ThreadExit";
+  }
+}
+
+/** Runs a spawned thread to its end; resolves with the trap that killed it, if any. */
+export type ThreadRunner = (t: Thread, startArg: number) => Promise<Trap | undefined>;
+
+interface ThreadGroup {
+  readonly runner: ThreadRunner;
+  readonly running: Set<Promise<void>>;
+  /** Spawned threads still running, by tid (thread_join). */
+  readonly byTid: Map<number, Promise<void>>;
+  /** The first trap of a spawned thread (it killed the process). */
+  trap: Trap | undefined;
+  /** Exit code of the last thread_exit (the process's code when the last thread leaves that way). */
+  lastExitCode: number;
+}
+
+const groups = new WeakMap<Process, ThreadGroup>();
+const budgets = new WeakMap<object, ThreadBudget>();
+const contexts = new WeakMap<Thread, ThreadContext>();
+
+/**
+ * Install the thread budget of a kernel (`key`: its ProcessTable, the object every Process
+ * reaches through kernel.processes). Without one, threads are not capped.
+ */
+export function setThreadBudget(key: object, budget: ThreadBudget): void {
+  budgets.set(key, budget);
+}
+
+/** TCSNum / TCSMaxNum of a built instance (build/Enclave.xml); undefined if there is none. */
+export async function readThreadLimits(instanceDir: string): Promise<{ init: number; max: number } | undefined> {
+  let xml: string;
+  try {
+    xml = await readFile(path.join(instanceDir, "build", "Enclave.xml"), "utf8");
+  } catch {
+    return undefined;
+  }
+  const num = (tag: string): number | undefined => {
+    const m = new RegExp(`<${tag}>\\s*(\\d+)\\s*</${tag}>`).exec(xml);
+    return m ? Number(m[1]) : undefined;
+  };
+  const max = num("TCSMaxNum");
+  if (max === undefined || max < 1) return undefined;
+  const init = Math.min(num("TCSNum") ?? max, max);
+  return { init, max };
+}
+
+/** A budget from limits, with Init contexts prepared now (boot). */
+export function bootThreadBudget(limits: { init: number; max: number }): ThreadBudget {
+  return ThreadBudget.boot({ edmm: limits.init < limits.max, init: limits.init, max: limits.max });
+}
+
+function budgetOf(p: Process): ThreadBudget | undefined {
+  return budgets.get(p.kernel.processes);
+}
+
+/** Charge a thread to the budget (EAGAIN at the cap). */
+export function admitThread(t: Thread): void {
+  const b = budgetOf(t.process);
+  if (!b) return;
+  try {
+    contexts.set(t, b.acquire(t.process.pid));
+  } catch {
+    throw sysErr(Errno.AGAIN, "max_num_of_threads reached");
+  }
+}
+
+/** Give a thread's context back (its exit). */
+export function releaseThread(t: Thread): void {
+  const ctx = contexts.get(t);
+  if (!ctx) return;
+  contexts.delete(t);
+  budgetOf(t.process)?.release(ctx);
+}
+
+/** Called by the main thread's runner once the shared memory exists: threads may be spawned. */
+export function startThreadGroup(p: Process, runner: ThreadRunner): void {
+  groups.set(p, { runner, running: new Set(), byTid: new Map(), trap: undefined, lastExitCode: 0 });
+}
+
+/** wasi thread-spawn: a new thread entering wasi_thread_start(tid, startArg); returns its tid. */
+export function spawnThread(parent: Thread, startArg: number): number {
+  const p = parent.process;
+  const g = groups.get(p);
+  if (!g) throw sysErr(Errno.NOSYS, "the module has no shared memory: no threads");
+  if (p.status) throw sysErr(Errno.AGAIN, "process is exiting");
+  const t = p.newThread();
+  try {
+    admitThread(t);
+  } catch (e) {
+    p.threads.delete(t);
+    throw e;
+  }
+  const done = new Promise<void>((resolve) => {
+    executor.wake(() => {
+      // A thread whose process died before it got the CPU never runs.
+      const run = p.status ? Promise.resolve(undefined) : g.runner(t, startArg);
+      run.then(
+        (trap) => {
+          if (trap) g.trap ??= trap;
+        },
+        (e: unknown) => p.kernel.log.error(`pid ${p.pid} tid ${t.tid}: thread runner failed: ${(e as Error)?.stack ?? String(e)}`),
+      ).finally(() => {
+        p.threads.delete(t);
+        releaseThread(t);
+        g.running.delete(done);
+        g.byTid.delete(t.tid);
+        resolve();
+      });
+    });
+  });
+  g.running.add(done);
+  g.byTid.set(t.tid, done);
+  return t.tid;
+}
+
+/** thread_join: resolves when thread `tid` of `p` has ended (at once if it is not running). */
+export function joinThread(p: Process, tid: number): Promise<void> | void {
+  return groups.get(p)?.byTid.get(tid);
+}
+
+/** Record a thread_exit code (see ThreadGroup.lastExitCode). */
+export function noteThreadExit(p: Process, code: number): void {
+  const g = groups.get(p);
+  if (g) g.lastExitCode = code;
+}
+
+/** Wait until every spawned thread of `p` has ended (the main thread's runner calls this). */
+export async function joinThreads(p: Process): Promise<void> {
+  const g = groups.get(p);
+  if (!g) return;
+  while (g.running.size > 0) await Promise.all([...g.running]);
+}
+
+/** The trap that killed a spawned thread of `p` (and so the process), if any. */
+export function threadTrap(p: Process): Trap | undefined {
+  return groups.get(p)?.trap;
+}
+
+/** Exit code when every thread left by thread_exit (no proc_exit). */
+export function lastThreadExitCode(p: Process): number {
+  return groups.get(p)?.lastExitCode ?? 0;
+}
+
+/** Live threads of a process that were spawned (not the main one). */
+export function spawnedThreads(p: Process): number {
+  return groups.get(p)?.running.size ?? 0;
+}

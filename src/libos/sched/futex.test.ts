@@ -1,0 +1,79 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { FutexTable, futexTable } from "./futex.ts";
+import type { Interruptible } from "./wait-queue.ts";
+
+class Intr implements Interruptible {
+  interruptPending = false;
+  private cancel: (() => void) | undefined;
+  setCanceller(c: (() => void) | undefined): void {
+    this.cancel = c;
+  }
+  interrupt(): void {
+    this.interruptPending = true;
+    this.cancel?.();
+  }
+}
+
+test("wake wakes waiters of one address in FIFO order, up to n", async () => {
+  const f = new FutexTable();
+  const order: number[] = [];
+  const ws = [1, 2, 3].map((i) => f.wait(8).then((r) => (order.push(i), r)));
+  const other = f.wait(12);
+  assert.equal(f.waiting(8), 3);
+  assert.equal(f.wake(8, 2), 2);
+  assert.equal(f.wake(16, 1), 0);
+  await Promise.all(ws.slice(0, 2));
+  assert.deepEqual(order, [1, 2]);
+  assert.equal(f.wake(8, Infinity), 1);
+  assert.equal(await ws[2], "woken");
+  assert.equal(f.wake(12, 1), 1);
+  assert.equal(await other, "woken");
+  assert.equal(f.size, 0);
+});
+
+test("a timed wait times out and leaves the queue", async () => {
+  const f = new FutexTable();
+  const r = await f.wait(4, { deadlineMs: performance.now() + 5 });
+  assert.equal(r, "timeout");
+  assert.equal(f.waiting(4), 0);
+  assert.equal(f.wake(4, 1), 0);
+});
+
+test("requeue wakes some and moves the rest to another address", async () => {
+  const f = new FutexTable();
+  const ws = [0, 1, 2, 3].map(() => f.wait(100));
+  assert.equal(f.requeue(100, 200, 1, 2), 3);
+  assert.equal(await ws[0], "woken");
+  assert.equal(f.waiting(100), 1);
+  assert.equal(f.waiting(200), 2);
+  assert.equal(f.wake(200, 10), 2);
+  assert.deepEqual(await Promise.all([ws[1], ws[2]]), ["woken", "woken"]);
+  assert.equal(f.wake(100, 1), 1);
+  assert.equal(await ws[3], "woken");
+});
+
+test("interruption ends a wait; a pending interruption ends it at once", async () => {
+  const f = new FutexTable();
+  const i = new Intr();
+  const w = f.wait(0, { intr: i });
+  i.interrupt();
+  assert.equal(await w, "interrupted");
+  assert.equal(f.waiting(0), 0);
+  assert.equal(await f.wait(0, { intr: i }), "interrupted");
+});
+
+test("tables are per memory", () => {
+  const a = {}, b = {};
+  assert.equal(futexTable(a), futexTable(a));
+  assert.notEqual(futexTable(a), futexTable(b));
+});
+
+test("a timeout beyond the timer range is no timeout (not 1 ms)", async () => {
+  const f = new FutexTable();
+  const w = f.wait(4, { deadlineMs: performance.now() + 2 ** 40 });
+  const early = await Promise.race([w, new Promise((r) => setTimeout(() => r("still waiting"), 20))]);
+  assert.equal(early, "still waiting");
+  assert.equal(f.wake(4, 1), 1);
+  assert.equal(await w, "woken");
+});

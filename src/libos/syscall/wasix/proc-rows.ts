@@ -1,0 +1,69 @@
+/**
+ * wasix_32v1 rows for processes: ids, exit, spawn (posix_spawn), join (waitpid), signals with
+ * their default actions. Handlers decode nothing themselves: codecs.ts does, process/spawn.ts
+ * does the work.
+ */
+import { R } from "../codecs.ts";
+import { row, type SyscallRow } from "../table.ts";
+import { X, XR, type JoinResult, type OptionPid } from "./codecs.ts";
+import { Errno, sysErr } from "../errno.ts";
+import { ProcessExit } from "../../process/exit.ts";
+import { kill, onDefaultAction, spawnProcess, waitChild, type FdAction } from "../../process/spawn.ts";
+import type { Thread } from "../../process/thread.ts";
+import { rightsFor } from "../wasi/fd.ts";
+
+const JOIN_NON_BLOCKING = 1;
+
+function proc_id(t: Thread): number {
+  return t.process.pid;
+}
+
+function proc_parent(t: Thread, pid: number): number {
+  const self = t.process;
+  if (pid === self.pid || pid === 0) return self.ppid;
+  const p = self.kernel.processes.get(pid);
+  if (!p) throw sysErr(Errno.SRCH);
+  return p.ppid;
+}
+
+function proc_exit2(t: Thread, code: number): never {
+  t.process.exit({ kind: "exit", code });
+  throw new ProcessExit(code);
+}
+
+function proc_spawn2(
+  t: Thread, name: string, argv: string[], env: string[], fdActions: FdAction[],
+  dispositions: Map<number, boolean>, searchPath: number, pathVar: string,
+): Promise<number> {
+  return spawnProcess(t, { name, argv: argv.length > 0 ? argv : [name], env, fdActions, dispositions, searchPath: searchPath !== 0, pathVar, rightsFor });
+}
+
+async function proc_join(t: Thread, opt: OptionPid, flags: number): Promise<JoinResult> {
+  const r = await waitChild(t, opt.pid ?? -1, (flags & JOIN_NON_BLOCKING) !== 0);
+  return "status" in r ? { pid: r.pid, status: r.status } : { pid: 0, status: undefined };
+}
+
+function proc_signal(t: Thread, pid: number, sig: number): void {
+  kill(t, pid, sig);
+}
+
+function callback_signal(t: Thread, name: string): void {
+  if (name === "__wasm_signal_blocked") onDefaultAction(t);
+  t.process.signalCallback = name === "" ? undefined : name;
+}
+
+const B = { blocking: true } as const;
+
+export const procRows: readonly SyscallRow[] = [
+  row("proc_id", [], XR.u32, proc_id),
+  row("proc_parent", [X.i32], XR.u32, proc_parent),
+  row("proc_exit2", [X.u32], R.none, proc_exit2, { noreturn: true }),
+  row("proc_spawn2", [X.str, X.lines, X.lines, X.fdOps, X.dispositions, X.u32, X.str], XR.u32, proc_spawn2, {
+    ...B, support: "partial", note: "posix_spawn(p): PATH search, argv/envp, file actions, signal defaults; process groups from the attributes are not applied",
+  }),
+  row("proc_join", [X.optionPid, X.u32], XR.join, proc_join, { ...B, note: "waitpid: one pid, any child, process groups; WNOHANG; no stopped children" }),
+  row("proc_signal", [X.i32, X.u32], R.none, proc_signal, { ...B, note: "kill(pid, -pgid, 0, -1); a signal to the caller runs its handler before kill returns" }),
+  row("proc_signals_sizes_get", [], XR.u32, () => 0, { note: "no host-provided dispositions" }),
+  row("proc_signals_get", [X.u32], R.none, () => undefined),
+  row("callback_signal", [X.str], R.none, callback_signal, { note: "the export is called with the signal number when the process next leaves the kernel" }),
+];

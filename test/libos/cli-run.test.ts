@@ -1,0 +1,110 @@
+/**
+ * `occlum run` as a user runs it: the real bin/occlum in a child process, on an instance made by
+ * `occlum new` + `occlum build`. Interactive stdin with EOF, a trap reported on stderr with the
+ * wasm function (the host process exits normally), strace output at OCCLUM_LOG_LEVEL=trace, and
+ * env.untrusted taking host values.
+ */
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { guest } from "./helpers.ts";
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+const OCCLUM = path.join(repo, "bin", "occlum");
+let tmp: string;
+let inst: string;
+
+interface Child {
+  code: Promise<number | null>;
+  stdout: () => string;
+  stderr: () => string;
+  waitFor(re: RegExp): Promise<void>;
+  stdin: NodeJS.WritableStream;
+}
+
+function occlum(args: string[], env: Record<string, string> = {}, cwd = inst): Child {
+  const clean: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("OCCLUM") && k !== "EXAMPLE") clean[k] = v;
+  const p = spawn(process.execPath, [OCCLUM, ...args], { cwd, env: { ...clean, ...env }, stdio: ["pipe", "pipe", "pipe"] });
+  p.on("error", (e) => (err += String(e)));
+  let out = "";
+  let err = "";
+  const waiters: { re: RegExp; resolve: () => void }[] = [];
+  p.stdout.on("data", (d: Buffer) => {
+    out += d.toString();
+    for (const w of [...waiters]) if (w.re.test(out)) (waiters.splice(waiters.indexOf(w), 1), w.resolve());
+  });
+  p.stderr.on("data", (d: Buffer) => (err += d.toString()));
+  return {
+    code: new Promise((resolve) => p.on("close", (c) => resolve(c))),
+    stdout: () => out,
+    stderr: () => err,
+    waitFor: (re) => (re.test(out) ? Promise.resolve() : new Promise((resolve) => waiters.push({ re, resolve }))),
+    stdin: p.stdin,
+  };
+}
+
+before(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), "occlum-ts-cli-run-"));
+  inst = path.join(tmp, "inst");
+  const made = occlum(["new", inst], {}, tmp);
+  assert.equal(await made.code, 0, made.stderr());
+  for (const name of ["stdin_echo", "trap", "env_print", "hello"]) await copyFile(await guest(name), path.join(inst, "image", "bin", name));
+  // the template lists EXAMPLE in env.untrusted; add one more, and a default the host overrides
+  const cfgPath = path.join(inst, "Occlum.json");
+  const cfg = JSON.parse(await readFile(cfgPath, "utf8"));
+  cfg.env.default.push("MODE=default");
+  cfg.env.untrusted.push("MODE");
+  await writeFile(cfgPath, JSON.stringify(cfg, null, 4));
+  const built = occlum(["build"]);
+  assert.equal(await built.code, 0, built.stderr());
+});
+after(() => rm(tmp, { recursive: true, force: true }));
+
+test("occlum run: stdin is read interactively, line by line, until EOF", async () => {
+  const c = occlum(["run", "/bin/stdin_echo", "T"]);
+  await c.waitFor(/T: ready\n/);
+  c.stdin.write("one\n");
+  await c.waitFor(/T: one\n/); // answered before any more input exists
+  c.stdin.write("two\n");
+  await c.waitFor(/T: two\n/);
+  c.stdin.end();
+  assert.equal(await c.code, 0, c.stderr());
+  assert.equal(c.stdout(), "T: ready\nT: one\nT: two\nT: eof after 2 lines\n");
+});
+
+test("occlum run: a trap prints the trap and the wasm function, exits 128+signal, the host exits cleanly", async () => {
+  const c = occlum(["run", "/bin/trap", "oob"]);
+  assert.equal(await c.code, 139);
+  assert.match(c.stderr(), /SIGSEGV: memory access out of bounds in wasm function deep_fault/);
+  assert.doesNotMatch(c.stderr(), /\n\s+at .+\.ts:\d+/, "no host stack trace");
+});
+
+test("occlum run at OCCLUM_LOG_LEVEL=trace: every syscall strace-style on stderr", async () => {
+  const c = occlum(["run", "/bin/hello", "x"], { OCCLUM_LOG_LEVEL: "trace" });
+  assert.equal(await c.code, 72); // hello exits 200 with an argument: 200 & 0x7F
+  assert.match(c.stderr(), /args_get\(\) = \["\/bin\/hello","x"\]/);
+  assert.match(c.stderr(), /fd_write\(1, \[\d+(,\d+)*\]\) = \d+/);
+  assert.match(c.stderr(), /proc_exit\(200\)/);
+  // and nothing at the default level
+  const quiet = occlum(["run", "/bin/hello"]);
+  assert.equal(await quiet.code, 0);
+  assert.equal(quiet.stderr(), "");
+});
+
+test("occlum run: env.default, then the env.untrusted variables the host sets", async () => {
+  const c = occlum(["run", "/bin/env_print"], { EXAMPLE: "from-host", MODE: "host", SECRET: "not-listed" });
+  assert.equal(await c.code, 0, c.stderr());
+  const lines = c.stdout().trim().split("\n");
+  assert.ok(lines.includes("OCCLUM=yes"), c.stdout());
+  assert.ok(lines.includes("EXAMPLE=from-host"), c.stdout());
+  assert.ok(lines.includes("MODE=host"), c.stdout());
+  assert.ok(!lines.some((l) => l.startsWith("SECRET=")), c.stdout());
+  const d = occlum(["run", "/bin/env_print"]);
+  assert.equal(await d.code, 0);
+  assert.deepEqual(d.stdout().trim().split("\n").sort(), ["MODE=default", "OCCLUM=yes"]);
+});
