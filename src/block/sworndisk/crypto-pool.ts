@@ -10,7 +10,7 @@
  * error flag and the slot offsets. A job goes to one worker (round robin); it and the helping
  * thread claim CHUNK slots at a time with Atomics.add, so the work splits itself between the
  * threads that are free (a shared machine decides that, not us). The thread that completes the
- * last chunk signals the job (a worker by message, or the data log polls the done counter).
+ * last chunk signals the job (a worker by message; `poll` checks the done counter directly).
  * Everything stays inside the process (trusted memory).
  *
  * Workers are created lazily, process-wide, and keep the process alive only while a job is in
@@ -38,10 +38,10 @@ const MIN_REMOTE = 16;
 function defaultWorkers(): number {
   const env = process.env.SWORNDISK_CRYPTO_WORKERS;
   if (env !== undefined && env !== "") return Math.max(0, Math.min(8, Number(env) | 0));
-  // One worker per core (on 2 cores, two workers beat one in the disk benchmark, though the
-  // machine was too noisy for a firm figure). The calling thread only stages blocks and helps
-  // when it would otherwise wait; encrypting there also costs more (its larger heap makes the
-  // GC of the cipher output buffers dearer).
+  // One worker per core; the calling thread stages blocks and helps whenever it would wait. On
+  // 2 cores, interleaved runs of bench/disk/seqwrite.ts: 2 workers 310-379 MiB/s, 1 worker
+  // 288-293 MiB/s (the encryption-only loop favours 1 worker, but the disk's staging thread is
+  // busy with other work much of the time).
   return availableParallelism() < 2 ? 0 : Math.min(4, availableParallelism());
 }
 

@@ -3,6 +3,9 @@
  * chunks of a shared job and encrypts the staged slots in place, writing the tags into the shared
  * tag table. If it completes the job's last chunk it reports the job id. Everything stays inside
  * the process (trusted memory); nothing is copied.
+ *
+ * (Running workers at a lower priority than the staging thread was tried and measured worse:
+ * on a shared machine they then lose the CPU to other processes, not just to our own thread.)
  */
 
 import { parentPort } from "node:worker_threads";

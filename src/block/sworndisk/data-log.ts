@@ -8,6 +8,8 @@
  * encrypted blocks go to the host as few large writes (one per contiguous run) when the segment
  * is left, on flush and at sync; `seal` (before any host write or index flush) waits for the
  * batches, helping with what is left, and hands each block's tag to the index (`onSealed`).
+ * (Writing each batch as soon as it is encrypted was tried: 4x the host write submissions, each
+ * a cross-thread wake-up that is expensive on a VM, for ~0.5 ms less per sync: not worth it.)
  * Plaintext never leaves the process. Two modes:
  *   - log mode: a free segment filled front to back (one sequential host write per segment);
  *   - hole mode (threaded logging, SwornDisk §6): when no free segment is left, a partly used
@@ -139,10 +141,9 @@ export class DataLog {
     return this.space.segStart(this.seg) + off;
   }
 
-  /** End of a write call: hand the staged plaintext to the pool, write what it has finished. */
+  /** End of a write call: hand the staged plaintext to the pool. */
   kick(): void {
     if (this.plain.length >= MIN_BATCH) this.submit();
-    this.reap();
   }
 
   private submit(): void {
@@ -202,21 +203,6 @@ export class DataLog {
         this.onSealed(base + off, this.tags.subarray(off * TAG_LEN, (off + 1) * TAG_LEN));
       }
     }
-  }
-
-  /**
-   * Between write calls: report the batches the pool has finished (in order) and start their
-   * host writes at once, so that little is left to encrypt and write when a sync comes.
-   */
-  private reap(): void {
-    let k = 0;
-    while (k < this.jobs.length && cryptoPool.poll(this.jobs[k]!)) k++;
-    if (k === 0) return;
-    const done = this.jobs.slice(0, k);
-    if (done.some((j) => j.failed)) return; // seal() reports the failure
-    this.jobs = this.jobs.slice(k);
-    this.report(done);
-    this.issueWrites();
   }
 
   /** Start host writes for the dirty staged runs (awaited by close/flush). */

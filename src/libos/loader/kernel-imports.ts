@@ -18,6 +18,7 @@ import { executor } from "../sched/executor.ts";
 import { futexTable } from "../sched/futex.ts";
 import { ThreadKilled } from "../process/exit.ts";
 import type { Thread } from "../process/thread.ts";
+import { deliverSignals } from "../process/spawn.ts";
 import type { GuestMemory } from "../syscall/memory.ts";
 import { Wasm } from "../wasm.ts";
 
@@ -49,6 +50,17 @@ export function kernelImports(k: KernelImportContext): Record<string, unknown> {
     }
     const t = k.t;
     if (t.killed) throw new ThreadKilled();
+    // A signal sent to a thread computing without syscalls runs its handler here (issue 4).
+    if (k.running && t.process.pendingSignals.length > 0) {
+      const d = deliverSignals(t);
+      if (d) {
+        t.offCpu();
+        return d.then(() => {
+          t.onCpu();
+          if (t.killed) throw new ThreadKilled();
+        });
+      }
+    }
     if (!k.running || performance.now() - t.sliceStartMs < TIME_SLICE_MS) return undefined;
     t.offCpu();
     return executor.preempt().then(() => {

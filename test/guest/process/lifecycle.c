@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -44,6 +45,19 @@ int main(int argc, char **argv) {
   waitpid(fine, &st, 0);
   printf("fine: %s\n", desc(st));
   /* kill(pid, 0) probes; a reaped pid is ESRCH */
+  /* procfs shows every process; an exited child stays there as a zombie until waited for */
+  pid_t z = spawn("/bin/child", "exit", "0");
+  usleep(20000);
+  char path[64], text[512];
+  snprintf(path, sizeof path, "/proc/%d/status", (int)z);
+  FILE *f = fopen(path, "r");
+  size_t k = f ? fread(text, 1, sizeof text - 1, f) : 0;
+  text[k] = 0;
+  if (f) fclose(f);
+  printf("zombie in procfs: %s\n", strstr(text, "State:\tZ") ? "yes" : "no");
+  waitpid(z, &st, 0);
+  f = fopen(path, "r");
+  printf("gone after wait: %s\n", !f && errno == ENOENT ? "yes" : "no");
   /* SIGTERM to a sleeping child */
   pid_t s = spawn("/bin/child", "sleep", "100000");
   kill(s, SIGTERM);

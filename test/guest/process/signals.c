@@ -92,12 +92,21 @@ int main(int argc, char **argv) {
   kill(s, SIGINT);
   waitpid(s, &st, 0);
   printf("int default: %s\n", desc(st));
-  /* kill the process group: children share ours; we ignore SIGTERM, they die of it */
+  /* SIG_IGN is inherited by a spawned child; a handler is reset to the default action */
+  s = spawn("/bin/child", "sleep", "100000");
+  kill(s, SIGTERM);
+  usleep(20000);
+  pid_t alive = waitpid(s, &st, WNOHANG);
+  kill(s, SIGKILL);
+  waitpid(s, &st, 0);
+  printf("inherited ignore: alive %d, then %s\n", alive == 0, desc(st));
+  /* kill the process group: children share ours; our handler runs, they die of the default */
+  int before = got[SIGUSR1];
   pid_t g1 = spawn("/bin/child", "sleep", "100000"), g2 = spawn("/bin/child", "loop", NULL);
-  kill(0, SIGTERM);
+  kill(0, SIGUSR1);
   int n = 0;
-  while ((c = wait(&st)) > 0) if (WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM && (c == g1 || c == g2)) n++;
-  printf("group kill: %d\n", n);
+  while ((c = wait(&st)) > 0) if (WIFSIGNALED(st) && WTERMSIG(st) == SIGUSR1 && (c == g1 || c == g2)) n++;
+  printf("group kill: %d, own handler %d\n", n, got[SIGUSR1] - before);
   fflush(stdout);
   return 0;
 }

@@ -11,7 +11,7 @@ import { makeInstance, run, type Instance } from "../helpers.ts";
 
 const skip = posixSkip();
 const heavy = process.env.OCCLUM_TEST_HEAVY === "1";
-const programs = ["hello", "child", "spawn_wait", "gen", "xcat", "sum", "pipeline", "many", "lifecycle"];
+const programs = ["hello", "child", "spawn_wait", "gen", "xcat", "sum", "pipeline", "many", "lifecycle", "signals"];
 const examples = ["sh", "cat", "wc", "seq", "cksum", "echo"];
 let inst: Instance;
 
@@ -99,7 +99,7 @@ test("life cycle: a looping child killed, a trapping sibling, SIGTERM, orphans a
   const r = await run(inst, "/bin/lifecycle");
   const out = r.stdout.split("\n");
   for (const l of [
-    "trap: signal 4", "loop: signal 9", "fine: exit 0", "term: signal 15", "orphan parent spawned 1", "mid: exit 0",
+    "trap: signal 4", "loop: signal 9", "fine: exit 0", "term: signal 15", "zombie in procfs: yes", "gone after wait: yes", "orphan parent spawned 1", "mid: exit 0",
     "orphan adopted, running: yes", "orphan reaped by init: yes, signal 9", "ppid of init: 0, pid 1",
   ]) assert.ok(out.includes(l), `missing ${JSON.stringify(l)} in:\n${r.stdout}`);
   // main returned 4 while a looping and a sleeping child ran: they were killed, run returned
@@ -124,4 +124,26 @@ test("the example shell runs pipelines with <, >, >> redirections and reports st
   assert.equal(c.code, 0); // the last stage's status
   const d = await run(inst, "/bin/sh", { args: ["-c", "cat | child kill 9"] });
   assert.equal(d.code, (128 + 9) & 0x7f); // sh exits 137; occlum run reports status & 0x7F, as Occlum
+});
+
+test("signals: handlers, EINTR, SIG_IGN (inherited by spawn), SIGCHLD, SIGPIPE, default actions, group kill", { skip }, async () => {
+  const r = await run(inst, "/bin/signals");
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, [
+    "kill self: 1",
+    "reader: -1 EINTR handler 1",
+    "ignored term: alive",
+    "sigchld: 1",
+    "reader status: exit 0",
+    "writer default: signal 13",
+    "writer: -1 EPIPE",
+    "writer ignoring: exit 0",
+    "usr2 default: signal 12",
+    "int default: signal 2",
+    "inherited ignore: alive 1, then signal 9",
+    "group kill: 2, own handler 1",
+    "",
+  ].join("\n"));
+  // Linux's default actions: no libc "Program received..." message on the way out
+  assert.equal(r.stderr, "");
 });

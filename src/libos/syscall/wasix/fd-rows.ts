@@ -1,6 +1,6 @@
 /**
  * wasix_32v1 rows for fd plumbing: fd_pipe (pipe/pipe2), fd_dup / fd_dup2 (dup, F_DUPFD,
- * F_DUPFD_CLOEXEC), fd_fdflags_get/set (F_GETFD/F_SETFD: FD_CLOEXEC).
+ * F_DUPFD_CLOEXEC), fd_fdflags_get/set (F_GETFD/F_SETFD: FD_CLOEXEC), path_open2 (open with O_CLOEXEC).
  */
 import { A, R } from "../codecs.ts";
 import { row, type SyscallRow } from "../table.ts";
@@ -9,6 +9,7 @@ import { Errno, sysErr } from "../errno.ts";
 import { Rights } from "../abi.ts";
 import { createPipe } from "../../ipc/pipe.ts";
 import type { Thread } from "../../process/thread.ts";
+import { path_open } from "../wasi/path.ts";
 
 const FDFLAGSEXT_CLOEXEC = 1;
 const READ_END = Rights.FD_READ | Rights.POLL_FD_READWRITE | Rights.FD_FDSTAT_SET_FLAGS | Rights.FD_FILESTAT_GET;
@@ -44,10 +45,26 @@ function fd_fdflags_set(t: Thread, fd: number, flags: number): void {
   t.process.fds.get(fd).cloexec = (flags & FDFLAGSEXT_CLOEXEC) !== 0;
 }
 
+/** path_open2: path_open plus fdflagsext (O_CLOEXEC), what wasix-libc's open() calls. */
+async function path_open2(
+  t: Thread, dirfd: number, dirflags: number, path: string, oflags: number,
+  base: number, inheriting: number, fdflags: number, ext: number,
+): Promise<number> {
+  if ((ext & ~FDFLAGSEXT_CLOEXEC) !== 0) throw sysErr(Errno.INVAL);
+  // wasix-libc passes absolute paths with the root preopen; they name the same file from "/".
+  if (path.startsWith("/") && t.process.fds.get(dirfd).preopen === "/") path = path.replace(/^\/+/, "") || ".";
+  const fd = await path_open(t, dirfd, dirflags, path, oflags, base, inheriting, fdflags);
+  if (ext & FDFLAGSEXT_CLOEXEC) t.process.fds.get(fd).cloexec = true;
+  return fd;
+}
+
 export const fdRows: readonly SyscallRow[] = [
   row("fd_pipe", [], XR.fdPair, fd_pipe, { note: "64 KiB ring; write to a pipe without readers: EPIPE and SIGPIPE" }),
   row("fd_dup", [A.fd], XR.u32, fd_dup),
   row("fd_dup2", [A.fd, X.u32, X.u32], XR.u32, fd_dup2, { note: "lowest free fd >= min_result_fd (F_DUPFD), with FD_CLOEXEC when asked" }),
   row("fd_fdflags_get", [A.fd], XR.u16, fd_fdflags_get),
   row("fd_fdflags_set", [A.fd, X.u32], R.none, fd_fdflags_set),
+  row("path_open2", [A.fd, A.lookupflags, A.path, A.oflags, A.rights, A.rights, A.fdflags, X.u32], XR.u32, path_open2, {
+    blocking: true, note: "path_open with FD_CLOEXEC from fdflagsext",
+  }),
 ];

@@ -11,6 +11,9 @@ import { ProcessExit } from "../../process/exit.ts";
 import { kill, onDefaultAction, spawnProcess, waitChild, type FdAction } from "../../process/spawn.ts";
 import type { Thread } from "../../process/thread.ts";
 import { rightsFor } from "../wasi/fd.ts";
+import { encodeUtf8 } from "../memory.ts";
+import { FileType } from "../../fs/types.ts";
+import path from "node:path";
 
 const JOIN_NON_BLOCKING = 1;
 
@@ -52,6 +55,27 @@ function callback_signal(t: Thread, name: string): void {
   t.process.signalCallback = name === "" ? undefined : name;
 }
 
+/** getcwd: the path and its length (without NUL) through the in/out length; EOVERFLOW if it does not fit with its NUL. */
+function getcwd(t: Thread, ptr: number, lenPtr: number): void {
+  const m = t.process.memory!;
+  const max = m.u32(lenPtr);
+  const bytes = encodeUtf8(t.process.cwd);
+  m.setU32(lenPtr, bytes.byteLength);
+  if (bytes.byteLength >= max) throw sysErr(Errno.OVERFLOW);
+  m.writeText(ptr, bytes, max);
+  m.u8[ptr + bytes.byteLength] = 0;
+}
+
+async function chdir(t: Thread, dir: string): Promise<void> {
+  const p = t.process;
+  const target = path.posix.resolve(p.cwd, dir);
+  const f = await p.vfs.openAbsolute(target, { oflags: 0, fdflags: 0, read: true, write: false, followSymlinks: true });
+  const isDir = f.filetype === FileType.DIRECTORY;
+  await f.release();
+  if (!isDir) throw sysErr(Errno.NOTDIR);
+  p.cwd = target;
+}
+
 const B = { blocking: true } as const;
 
 export const procRows: readonly SyscallRow[] = [
@@ -65,5 +89,7 @@ export const procRows: readonly SyscallRow[] = [
   row("proc_signal", [X.i32, X.u32], R.none, proc_signal, { ...B, note: "kill(pid, -pgid, 0, -1); a signal to the caller runs its handler before kill returns" }),
   row("proc_signals_sizes_get", [], XR.u32, () => 0, { note: "no host-provided dispositions" }),
   row("proc_signals_get", [X.u32], R.none, () => undefined),
+  row("getcwd", [X.u32, X.u32], R.none, getcwd, { note: "the process's cwd (chdir, spawn's chdir action)" }),
+  row("chdir", [X.str], R.none, chdir, { ...B, note: "sets the cwd spawn and getcwd use; path calls still resolve from the preopen" }),
   row("callback_signal", [X.str], R.none, callback_signal, { note: "the export is called with the signal number when the process next leaves the kernel" }),
 ];
