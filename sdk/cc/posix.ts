@@ -6,6 +6,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { createHash } from "node:crypto";
 import { repoRoot } from "./paths.ts";
 
 export interface PosixToolchain {
@@ -87,9 +88,14 @@ export function posixIdentity(): string {
   } catch {
     // a sysroot not made by setup-wasix.sh (OCCLUM_WASIX_SYSROOT) has no stamp
   }
-  identity = `${version}|wasix-libc:${libc}|${tc.triple}`;
+  const additions = createHash("sha256");
+  for (const f of LIBC_ADDITIONS) additions.update(readFileSync(f));
+  identity = `${version}|wasix-libc:${libc}|${tc.triple}|sdk-libc:${additions.digest("hex").slice(0, 16)}`;
   return identity;
 }
+
+/** Fixes for wasix-libc bugs, linked into every POSIX program ahead of libc.a (sdk/libc/). */
+export const LIBC_ADDITIONS: readonly string[] = [path.join(repoRoot, "sdk", "libc", "timedwait.c")];
 
 /** The flags that make wasix-libc programs link and run (see shared reference guest-toolchain.md). */
 export function posixArgs(tc: PosixToolchain, userArgs: readonly string[], linking: boolean): string[] {
@@ -102,7 +108,7 @@ export function posixArgs(tc: PosixToolchain, userArgs: readonly string[], linki
     args.push("-Wl,--import-memory,--export-memory,--shared-memory,--max-memory=268435456");
   }
   args.push(...userArgs);
-  if (linking) args.push("-lwasi-emulated-process-clocks", "-lwasi-emulated-mman");
+  if (linking) args.push(...LIBC_ADDITIONS, "-lwasi-emulated-process-clocks", "-lwasi-emulated-mman");
   return args;
 }
 

@@ -11,7 +11,7 @@ import { makeInstance, run, type Instance } from "../helpers.ts";
 
 const skip = posixSkip();
 const heavy = process.env.OCCLUM_TEST_HEAVY === "1";
-const programs = ["hello", "child", "spawn_wait", "gen", "xcat", "sum", "pipeline", "many", "lifecycle", "signals"];
+const programs = ["hello", "child", "spawn_wait", "gen", "xcat", "sum", "pipeline", "many", "lifecycle", "signals", "raise"];
 const examples = ["sh", "cat", "wc", "seq", "cksum", "echo"];
 let inst: Instance;
 
@@ -146,4 +146,12 @@ test("signals: handlers, EINTR, SIG_IGN (inherited by spawn), SIGCHLD, SIGPIPE, 
   ].join("\n"));
   // Linux's default actions: no libc "Program received..." message on the way out
   assert.equal(r.stderr, "");
+});
+
+test("raise(): the handler runs before raise returns; SIG_IGN holds; a default-terminate signal kills", { skip }, async () => {
+  const ok = await run(inst, "/bin/raise");
+  assert.deepEqual([ok.code, ok.stdout], [0, "handler ran: 1\nignored survived\nnot reached with an argument\n"], ok.stderr);
+  const killed = await run(inst, "/bin/raise", { args: ["die"] });
+  assert.equal(killed.code, 128 + 15, killed.stderr);
+  assert.equal(killed.stdout, "handler ran: 1\nignored survived\n");
 });

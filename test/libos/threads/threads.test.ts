@@ -22,7 +22,7 @@ before(async () => {
   const progs: Record<string, string> = {};
   for (const n of programs) progs[`/bin/${n}`] = await buildGuest(`${dir}/${n}.c`, { mode: "posix", flags: ["-pthread"] });
   progs["/bin/timedwait"] = await buildGuest(`${dir}/timedwait.c`, {
-    mode: "posix", flags: ["-pthread"], extraSources: [`${dir}/timedwait_fix.c`],
+    mode: "posix", flags: ["-pthread"],
   });
   inst = await makeInstance({ programs: progs });
   capped = await makeInstance({ programs: { "/bin/cap": progs["/bin/cap"]! } });

@@ -15,9 +15,10 @@ import type { Thread } from "../../process/thread.ts";
 import type { SyscallContext } from "../dispatch.ts";
 import { futexTable } from "../../sched/futex.ts";
 import { sleepUntil, waitAny } from "../../sched/wait-queue.ts";
-import { ProcessExit, ThreadKilled } from "../../process/exit.ts";
+import { ThreadKilled } from "../../process/exit.ts";
 import { joinThread, noteThreadExit, spawnThread, ThreadExit } from "../../process/thread-spawn.ts";
 import { wasiToLinuxSignal } from "../wasi/proc.ts";
+import { signalProcess } from "../../process/spawn.ts";
 
 const u32 = (v: number | bigint): number => (v as number) >>> 0;
 
@@ -116,23 +117,18 @@ function thread_join(t: Thread, tid: number): Promise<void> | void {
   return joinThread(t.process, tid);
 }
 
-// WASI numbering: CHLD 16, CONT 17, URG 22, WINCH 27 are ignored by default.
-const ignoredByDefault = new Set([16, 17, 22, 27]);
-
 /**
- * pthread_kill: signal 0 checks the thread exists; other signals take their default action
- * (handlers and per-thread masks are the signals work, issue 5): ignored ones do nothing, the
- * rest end the whole process, as a fatal signal does on Linux.
+ * thread_signal: wasix-libc's raise() sends to its own thread (tid 0x3FFFFFFF stands for "the
+ * caller"). Signals are process-directed here: any live thread of the caller's process may take
+ * it, and the handler runs (through the libc's callback) before the call returns, as raise()
+ * requires; a default action applies as for kill().
  */
+const SELF_TID = 0x3fffffff;
 function thread_signal(t: Thread, tid: number, sig: number): void {
   const p = t.process;
-  let found = false;
-  for (const x of p.threads) if (x.tid === tid) found = true;
-  if (!found) throw sysErr(Errno.SRCH);
-  if (sig === 0 || ignoredByDefault.has(sig)) return;
-  const signo = wasiToLinuxSignal(sig);
-  p.exit({ kind: "signal", signo });
-  throw new ProcessExit(128 + signo);
+  if (tid !== SELF_TID && tid !== t.tid && ![...p.threads].some((x) => x.tid === tid)) throw sysErr(Errno.SRCH);
+  if (sig === 0) return;
+  signalProcess(p, wasiToLinuxSignal(sig));
 }
 
 const B = { blocking: true } as const;
@@ -145,7 +141,7 @@ export const threadRows: readonly SyscallRow[] = [
   row("thread_id", [], tidOut, thread_id),
   row("thread_join", [A.u32], R.none, thread_join, B),
   row("thread_parallelism", [], R.size, thread_parallelism, { note: "1 (one vCPU)" }),
-  row("thread_signal", [A.u32, A.signal], R.none, thread_signal, { support: "partial", note: "default dispositions only" }),
+  row("thread_signal", [A.u32, A.signal], R.none, thread_signal, { ...B, support: "partial", note: "process-directed: a handler runs before the call returns (raise)" }),
   row("thread_sleep", [A.u64], R.none, thread_sleep, B),
   row("thread_spawn_v2", [A.u32], tidOut, thread_spawn_v2, { note: "enters wasi_thread_start(tid, start)" }),
 ];

@@ -1,8 +1,8 @@
 /*
  * Debian's wasix-libc computes the remaining time in __timedwait_cp and then waits without it
  * (an untimed __wait): pthread_cond_timedwait, sem_timedwait... never time out. These strong
- * definitions replace that archive member with a timed WASIX futex_wait. (A candidate for the
- * sdk's libc additions; see the threads report.)
+ * definitions replace that archive member with a timed WASIX futex_wait. occlum-cc links this
+ * file into every POSIX program (sdk/cc/posix.ts).
  */
 #include <errno.h>
 #include <pthread.h>
