@@ -9,6 +9,7 @@
  */
 import type { Kernel } from "../kernel.ts";
 import type { OpenFile } from "../fs/types.ts";
+import { ProcessVfs } from "../fs/index.ts";
 import { Rights, RIGHTS_ALL, Signal } from "../syscall/abi.ts";
 import { GuestMemory, GuestTrap } from "../syscall/memory.ts";
 import { SyscallContext } from "../syscall/dispatch.ts";
@@ -69,6 +70,8 @@ export async function createProcess(kernel: Kernel, opts: SpawnOptions): Promise
 /** Run the process's main thread to the end; never rejects for guest faults. */
 export async function runProcess(p: Process, program: Program): Promise<ProcessResult> {
   p.wasix = program.imports.some((i) => i.module === "wasix_32v1");
+  // wasix-libc passes absolute paths with the root preopen: resolve them from the root.
+  if (p.wasix && p.vfs instanceof ProcessVfs) p.vfs.absolutePathsFromRoot = true;
   const t = p.newThread();
   let trap: Trap | undefined;
   try {

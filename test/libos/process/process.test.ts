@@ -11,7 +11,7 @@ import { makeInstance, run, type Instance } from "../helpers.ts";
 
 const skip = posixSkip();
 const heavy = process.env.OCCLUM_TEST_HEAVY === "1";
-const programs = ["hello", "child", "spawn_wait", "gen", "xcat", "sum", "pipeline", "many", "lifecycle", "signals", "raise"];
+const programs = ["hello", "child", "spawn_wait", "gen", "xcat", "sum", "pipeline", "many", "lifecycle", "signals", "raise", "abspath"];
 const examples = ["sh", "cat", "wc", "seq", "cksum", "echo"];
 let inst: Instance;
 
@@ -154,4 +154,9 @@ test("raise(): the handler runs before raise returns; SIG_IGN holds; a default-t
   const killed = await run(inst, "/bin/raise", { args: ["die"] });
   assert.equal(killed.code, 128 + 15, killed.stderr);
   assert.equal(killed.stdout, "handler ran: 1\nignored survived\n");
+});
+
+test("absolute paths from wasix-libc (root preopen) reach the whole file system: stat, mkdir, rename, unlink, opendir", { skip }, async () => {
+  const r = await run(inst, "/bin/abspath");
+  assert.deepEqual([r.code, r.stdout], [0, "ok\n"], r.stderr);
 });

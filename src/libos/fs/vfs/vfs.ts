@@ -100,11 +100,16 @@ function dirOf(f: OpenFile): Dentry {
 
 /**
  * The start of a dir-relative path. As wasmtime, an absolute path is refused with EPERM (wasi-libc
- * never passes one: it strips the preopen "/"); symlinks may still be absolute.
+ * never passes one: it strips the preopen "/"), unless `root` is given: then it starts there, as
+ * Linux's *at() calls do (wasix-libc passes absolute paths with the root preopen). Symlinks may
+ * always be absolute.
  */
-function startOf(f: OpenFile, path: string): Dentry {
+function startOf(f: OpenFile, path: string, root?: Dentry): Dentry {
   const d = dirOf(f);
-  if (path.startsWith("/")) throw sysErr(Errno.PERM, "absolute path");
+  if (path.startsWith("/")) {
+    if (root === undefined) throw sysErr(Errno.PERM, "absolute path");
+    return root;
+  }
   return d;
 }
 
@@ -125,9 +130,19 @@ export class ProcessVfs implements Vfs {
   readonly core: VfsCore;
   readonly ctx: FsCtx;
 
+  /**
+   * Absolute path arguments of the dir-relative calls resolve from the root (Linux *at()
+   * semantics) instead of EPERM (wasmtime's rule). The kernel sets it for WASIX programs.
+   */
+  absolutePathsFromRoot = false;
+
   constructor(core: VfsCore, ctx: FsCtx) {
     this.core = core;
     this.ctx = ctx;
+  }
+
+  private get absRoot(): Dentry | undefined {
+    return this.absolutePathsFromRoot ? this.core.root : undefined;
   }
 
   private w(): Walker {
@@ -144,7 +159,7 @@ export class ProcessVfs implements Vfs {
   }
 
   async open(dir: OpenFile, path: string, opts: OpenOptions): Promise<OpenFile> {
-    return this.openAt(startOf(dir, path), path, opts);
+    return this.openAt(startOf(dir, path, this.absRoot), path, opts);
   }
 
   private async openAt(start: Dentry, path: string, opts: OpenOptions): Promise<OpenFile> {
@@ -201,7 +216,7 @@ export class ProcessVfs implements Vfs {
   }
 
   async stat(dir: OpenFile, path: string, followSymlinks: boolean): Promise<Stat> {
-    const d = await walkFull(this.w(), startOf(dir, path), path, followSymlinks);
+    const d = await walkFull(this.w(), startOf(dir, path, this.absRoot), path, followSymlinks);
     if (followSymlinks && d.inode.openLink && d.inode.filetype === FileType.SYMBOLIC_LINK) {
       // A magic link walkFull stopped at: stat what it opens.
       const o = await d.inode.openLink({ read: false, write: false, fdflags: 0, truncate: false, path: d.path() }, this.ctx);
@@ -215,7 +230,7 @@ export class ProcessVfs implements Vfs {
   }
 
   async setTimes(dir: OpenFile, path: string, followSymlinks: boolean, atim: bigint, mtim: bigint, fstflags: number): Promise<void> {
-    const d = await walkFull(this.w(), startOf(dir, path), path, followSymlinks);
+    const d = await walkFull(this.w(), startOf(dir, path, this.absRoot), path, followSymlinks);
     writable(d);
     await d.inode.setTimes(atim, mtim, fstflags);
   }
@@ -223,7 +238,7 @@ export class ProcessVfs implements Vfs {
   /** EEXIST for an existing name (also "." and ".."), EROFS, ENOENT/ENOTDIR on the way. */
   async mkdir(dir: OpenFile, path: string, mode = 0o755): Promise<void> {
     const w = this.w();
-    const p = await walkParent(w, startOf(dir, path), path);
+    const p = await walkParent(w, startOf(dir, path, this.absRoot), path);
     if (isSpecial(p.last) || (await lookupChild(w, p.dir, p.last))) throw sysErr(Errno.EXIST);
     writable(p.dir);
     const inode = await p.dir.inode.create(p.last, "dir", mode);
@@ -233,7 +248,7 @@ export class ProcessVfs implements Vfs {
   /** "." → EINVAL, ".." → ENOTEMPTY, a non-directory → ENOTDIR, a mountpoint/root → EBUSY. */
   async rmdir(dir: OpenFile, path: string): Promise<void> {
     const w = this.w();
-    const p = await walkParent(w, startOf(dir, path), path);
+    const p = await walkParent(w, startOf(dir, path, this.absRoot), path);
     if (p.last === ".") throw sysErr(Errno.INVAL);
     if (p.last === "..") throw sysErr(Errno.NOTEMPTY);
     const d = await lookupChild(w, p.dir, p.last);
@@ -248,7 +263,7 @@ export class ProcessVfs implements Vfs {
   /** A directory → EISDIR; "name/" on a non-directory → ENOTDIR. */
   async unlink(dir: OpenFile, path: string): Promise<void> {
     const w = this.w();
-    const p = await walkParent(w, startOf(dir, path), path);
+    const p = await walkParent(w, startOf(dir, path, this.absRoot), path);
     if (isSpecial(p.last)) throw sysErr(Errno.ISDIR);
     const d = await lookupChild(w, p.dir, p.last);
     if (!d) throw sysErr(Errno.NOENT);
@@ -267,8 +282,8 @@ export class ProcessVfs implements Vfs {
    */
   async rename(oldDir: OpenFile, oldPath: string, newDir: OpenFile, newPath: string): Promise<void> {
     const w = this.w();
-    const op = await walkParent(w, startOf(oldDir, oldPath), oldPath);
-    const np = await walkParent(w, startOf(newDir, newPath), newPath);
+    const op = await walkParent(w, startOf(oldDir, oldPath, this.absRoot), oldPath);
+    const np = await walkParent(w, startOf(newDir, newPath, this.absRoot), newPath);
     if (isSpecial(op.last) || isSpecial(np.last)) throw sysErr(Errno.BUSY);
     if (op.dir.mount !== np.dir.mount) throw sysErr(Errno.XDEV);
     const src = await lookupChild(w, op.dir, op.last);
@@ -305,8 +320,8 @@ export class ProcessVfs implements Vfs {
   async link(oldDir: OpenFile, oldPath: string, newDir: OpenFile, newPath: string, followSymlinks: boolean): Promise<void> {
     if (followSymlinks) throw sysErr(Errno.INVAL, "path_link with SYMLINK_FOLLOW");
     const w = this.w();
-    const src = await walkFull(w, startOf(oldDir, oldPath), oldPath, false);
-    const np = await walkParent(w, startOf(newDir, newPath), newPath);
+    const src = await walkFull(w, startOf(oldDir, oldPath, this.absRoot), oldPath, false);
+    const np = await walkParent(w, startOf(newDir, newPath, this.absRoot), newPath);
     if (isSpecial(np.last)) throw sysErr(Errno.EXIST);
     const existing = await lookupChild(w, np.dir, np.last);
     if (existing) existsError(existing, np.slash);
@@ -320,7 +335,7 @@ export class ProcessVfs implements Vfs {
   /** An existing name → EEXIST ("file/" → ENOTDIR); a missing "name/" → ENOENT; empty target → ENOENT. */
   async symlink(target: string, dir: OpenFile, path: string): Promise<void> {
     const w = this.w();
-    const p = await walkParent(w, startOf(dir, path), path);
+    const p = await walkParent(w, startOf(dir, path, this.absRoot), path);
     if (isSpecial(p.last)) throw sysErr(Errno.EXIST);
     const existing = await lookupChild(w, p.dir, p.last);
     if (existing) existsError(existing, p.slash);
@@ -333,7 +348,7 @@ export class ProcessVfs implements Vfs {
 
   /** A non-symlink → EINVAL. */
   async readlink(dir: OpenFile, path: string): Promise<string> {
-    const d = await walkFull(this.w(), startOf(dir, path), path, false);
+    const d = await walkFull(this.w(), startOf(dir, path, this.absRoot), path, false);
     if (d.inode.filetype !== FileType.SYMBOLIC_LINK) throw sysErr(Errno.INVAL, "not a symlink");
     return d.inode.readlink(this.ctx);
   }
