@@ -95,7 +95,7 @@ export function posixIdentity(): string {
 }
 
 /** Fixes for wasix-libc bugs, linked into every POSIX program ahead of libc.a (sdk/libc/). */
-export const LIBC_ADDITIONS: readonly string[] = [path.join(repoRoot, "sdk", "libc", "timedwait.c")];
+export const LIBC_ADDITIONS: readonly string[] = ["timedwait.c", "itimer.c"].map((f) => path.join(repoRoot, "sdk", "libc", f));
 
 /** The flags that make wasix-libc programs link and run (see shared reference guest-toolchain.md). */
 export function posixArgs(tc: PosixToolchain, userArgs: readonly string[], linking: boolean): string[] {

@@ -46,6 +46,8 @@ export class Process {
   signalCallback: string | undefined;
   /** Signals waiting to run the guest's callback, at its next return from the kernel. */
   readonly pendingSignals: number[] = [];
+  /** alarm()/setitimer() timer (proc_raise_interval); cleared when the process ends. */
+  intervalTimer: ReturnType<typeof setTimeout> | undefined;
   /** The signal whose guest callback is running (default-action detection, spawn.ts). */
   delivering: number | undefined;
   /** The callbacks wrapped for JSPI, by export name. */

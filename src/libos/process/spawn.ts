@@ -157,6 +157,11 @@ async function applyFdAction(child: Process, a: FdAction, req: SpawnRequest): Pr
 export function finishProcess(p: Process): void {
   const table = p.kernel.processes;
   p.zombie = true;
+  if (p.intervalTimer !== undefined) {
+    clearTimeout(p.intervalTimer);
+    clearInterval(p.intervalTimer);
+    p.intervalTimer = undefined;
+  }
   const init = table.get(1);
   const heir = init && init !== p && !init.zombie ? init : undefined;
   for (const c of p.children) {

@@ -11,7 +11,7 @@ import { makeInstance, run, type Instance } from "../helpers.ts";
 
 const skip = posixSkip();
 const heavy = process.env.OCCLUM_TEST_HEAVY === "1";
-const programs = ["hello", "child", "spawn_wait", "gen", "xcat", "sum", "pipeline", "many", "lifecycle", "signals", "raise", "abspath"];
+const programs = ["hello", "child", "spawn_wait", "gen", "xcat", "sum", "pipeline", "many", "lifecycle", "signals", "raise", "abspath", "alarm"];
 const examples = ["sh", "cat", "wc", "seq", "cksum", "echo"];
 let inst: Instance;
 
@@ -159,4 +159,9 @@ test("raise(): the handler runs before raise returns; SIG_IGN holds; a default-t
 test("absolute paths from wasix-libc (root preopen) reach the whole file system: stat, mkdir, rename, unlink, opendir", { skip }, async () => {
   const r = await run(inst, "/bin/abspath");
   assert.deepEqual([r.code, r.stdout], [0, "ok\n"], r.stderr);
+});
+
+test("alarm() and setitimer(ITIMER_REAL) deliver SIGALRM to a handler; a periodic timer stops when disarmed; alarm(0) cancels", { skip }, async () => {
+  const r = await run(inst, "/bin/alarm");
+  assert.deepEqual([r.code, r.stdout], [0, "alarm: ticks=1 in_range=1\nitimer: at_least_3=1 stopped=1\ncancel: ticks_unchanged=1\n"], r.stderr);
 });

@@ -3,12 +3,12 @@
  * their default actions. Handlers decode nothing themselves: codecs.ts does, process/spawn.ts
  * does the work.
  */
-import { R } from "../codecs.ts";
+import { A, R } from "../codecs.ts";
 import { row, type SyscallRow } from "../table.ts";
 import { X, XR, type JoinResult, type OptionPid } from "./codecs.ts";
 import { Errno, sysErr } from "../errno.ts";
 import { ProcessExit } from "../../process/exit.ts";
-import { kill, onDefaultAction, spawnProcess, waitChild, type FdAction } from "../../process/spawn.ts";
+import { kill, onDefaultAction, signalProcess, spawnProcess, waitChild, type FdAction } from "../../process/spawn.ts";
 import type { Thread } from "../../process/thread.ts";
 import { rightsFor } from "../wasi/fd.ts";
 import { encodeUtf8 } from "../memory.ts";
@@ -76,6 +76,31 @@ async function chdir(t: Thread, dir: string): Promise<void> {
   p.cwd = target;
 }
 
+/**
+ * proc_raise_interval: alarm()/setitimer(ITIMER_REAL). One interval timer per process; an
+ * interval of 0 cancels it. The signal goes through signalProcess as kill's does, so a handler
+ * runs when the process next leaves the kernel and a blocked call is interrupted.
+ */
+function proc_raise_interval(t: Thread, sig: number, interval: bigint, repeat: number): void {
+  const p = t.process;
+  if (sig < 0 || sig > 64) throw sysErr(Errno.INVAL);
+  if (p.intervalTimer !== undefined) {
+    clearTimeout(p.intervalTimer);
+    clearInterval(p.intervalTimer);
+    p.intervalTimer = undefined;
+  }
+  if (interval === 0n) return;
+  const ms = Math.max(1, Math.min(Number(interval / INTERVAL_UNITS_PER_MS), 2 ** 31 - 1));
+  const fire = () => {
+    if (p.zombie || p.status) return clearInterval(p.intervalTimer);
+    signalProcess(p, sig);
+  };
+  p.intervalTimer = repeat ? setInterval(fire, ms) : setTimeout(() => ((p.intervalTimer = undefined), fire()), ms);
+  p.intervalTimer.unref?.();
+}
+/** The interval is a WASI timestamp: nanoseconds. */
+const INTERVAL_UNITS_PER_MS = 1_000_000n;
+
 const B = { blocking: true } as const;
 
 export const procRows: readonly SyscallRow[] = [
@@ -87,6 +112,7 @@ export const procRows: readonly SyscallRow[] = [
   }),
   row("proc_join", [X.optionPid, X.u32], XR.join, proc_join, { ...B, note: "waitpid: one pid, any child, process groups; WNOHANG; no stopped children" }),
   row("proc_signal", [X.i32, X.u32], R.none, proc_signal, { ...B, note: "kill(pid, -pgid, 0, -1); a signal to the caller runs its handler before kill returns" }),
+  row("proc_raise_interval", [X.u32, A.u64, X.u32], R.none, proc_raise_interval, { note: "alarm/setitimer(ITIMER_REAL): one timer per process (interval in ns, ms resolution); occlum-cc links a setitimer that uses it correctly (sdk/libc/itimer.c)" }),
   row("proc_signals_sizes_get", [], XR.u32, () => 0, { note: "no host-provided dispositions" }),
   row("proc_signals_get", [X.u32], R.none, () => undefined),
   row("getcwd", [X.u32, X.u32], R.none, getcwd, { note: "the process's cwd (chdir, spawn's chdir action)" }),
