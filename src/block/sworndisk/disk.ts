@@ -218,7 +218,6 @@ export class SwornDisk implements BlockDevice {
       }
       i += run;
     }
-    dlog.kick();
     this.stats.userBlocksWritten += n;
     this.sinceSync += n;
   }
