@@ -54,7 +54,7 @@ function flags(kind: string, mask: number): ArgCodec<number> {
       if ((v & ~mask) !== 0) throw EINVAL;
       return v;
     },
-    show: (v) => `0x${v.toString(16)}`,
+    show: (v) => (v === undefined ? "?" : `0x${v.toString(16)}`),
   };
 }
 
@@ -93,8 +93,10 @@ export const A = {
   fstflags: flags("fstflags", 0xf),
   lookupflags: { kind: "lookupflags", wasm: ["i32"], decode: (_m, p, i) => u32(p[i]!) & 1, show: (v) => (v ? "SYMLINK_FOLLOW" : "0") } as ArgCodec<number>,
   sdflags: flags("sdflags", 0x3),
-  riflags: flags("riflags", 0x3),
-  siflags: flags("siflags", 0x0),
+  /** PEEK | WAITALL, and WASIX's RECV_DONT_WAIT (8: wasix-libc's MSG_DONTWAIT) */
+  riflags: flags("riflags", 0xb),
+  /** WASIX's SEND_DONT_WAIT (1: wasix-libc's MSG_DONTWAIT); preview 1 defines none */
+  siflags: flags("siflags", 0x1),
   u64: { kind: "u64", wasm: ["i64"], decode: (_m, p, i) => BigInt.asUintN(64, p[i] as bigint), show: (v) => String(v) } as ArgCodec<bigint>,
   /** clock_time_get's precision: unused, so passed through without normalizing (hot path) */
   precision: { kind: "precision", wasm: ["i64"], decode: (_m, p, i) => p[i] as bigint, show: (v) => String(BigInt.asUintN(64, v)) } as ArgCodec<bigint>,

@@ -11,12 +11,22 @@ import type { Thread } from "../../process/thread.ts";
 
 type Maybe<T> = T | Promise<T>;
 
+/** WASIX flag bits wasix-libc uses for MSG_DONTWAIT (api_wasix.h). */
+const RIFLAGS_DONT_WAIT = 8;
+const SIFLAGS_DONT_WAIT = 1;
+
 /** ENOTSOCK comes before the rights check: a non-socket never has socket rights to lack. */
 function socket(t: Thread, fd: number, need: number): SocketFile {
   const f: OpenFile = t.process.fds.get(fd).file;
   if (!isSocket(f)) throw sysErr(Errno.NOTSOCK);
   t.process.fds.get(fd, need);
   return f;
+}
+
+/** SO_RCVTIMEO / SO_SNDTIMEO of kernel sockets (net/types.ts): the wait's deadline. */
+function deadline(s: SocketFile, which: "rcvTimeoutMs" | "sndTimeoutMs"): { deadlineMs?: number } {
+  const ms = (s as Partial<Record<typeof which, number>>)[which] ?? 0;
+  return ms > 0 ? { deadlineMs: performance.now() + ms } : {};
 }
 
 export function sock_accept(t: Thread, fd: number, flags: number): Maybe<number> {
@@ -32,12 +42,15 @@ export function sock_accept(t: Thread, fd: number, flags: number): Maybe<number>
 
 export function sock_recv(t: Thread, fd: number, iovs: Uint8Array[], riflags: number): Maybe<[number, number]> {
   const s = socket(t, fd, Rights.FD_READ);
-  return blockingIo(t, s, { interest: Ready.IN }, () => s.recv(iovs, riflags));
+  // WASIX RECV_DONT_WAIT (MSG_DONTWAIT): this call only, never waits.
+  if (riflags & RIFLAGS_DONT_WAIT) return s.recv(iovs, riflags & ~RIFLAGS_DONT_WAIT);
+  return blockingIo(t, s, { interest: Ready.IN, ...deadline(s, "rcvTimeoutMs") }, () => s.recv(iovs, riflags));
 }
 
-export function sock_send(t: Thread, fd: number, iovs: Uint8Array[], _siflags: number): Maybe<number> {
+export function sock_send(t: Thread, fd: number, iovs: Uint8Array[], siflags: number): Maybe<number> {
   const s = socket(t, fd, Rights.FD_WRITE);
-  return blockingIo(t, s, { interest: Ready.OUT }, () => s.send(iovs));
+  if (siflags & SIFLAGS_DONT_WAIT) return s.send(iovs);
+  return blockingIo(t, s, { interest: Ready.OUT, ...deadline(s, "sndTimeoutMs") }, () => s.send(iovs));
 }
 
 export function sock_shutdown(t: Thread, fd: number, how: number): Maybe<void> {

@@ -8,11 +8,12 @@ import type { SyscallRow } from "../table.ts";
 import { threadRows } from "./thread-rows.ts";
 import { procRows } from "./proc-rows.ts";
 import { fdRows } from "./fd-rows.ts";
+import { sockRows } from "./sock-rows.ts";
 import { LIBC_WASIX_IMPORTS, enosysRow } from "./enosys.ts";
 
 export const WASIX_MODULE = "wasix_32v1";
 
-const implemented: readonly SyscallRow[] = [...procRows, ...fdRows, ...threadRows];
+const implemented: readonly SyscallRow[] = [...procRows, ...fdRows, ...threadRows, ...sockRows];
 const names = new Set(implemented.map((r) => r.name));
 
 export const wasixTable: readonly SyscallRow[] = [

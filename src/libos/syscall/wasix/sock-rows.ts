@@ -1,0 +1,374 @@
+/**
+ * wasix_32v1 rows for BSD sockets, name resolution and epoll: what wasix-libc's socket(),
+ * bind(), connect(), accept4(), sendto()/recvfrom(), get/setsockopt(), getaddrinfo() and
+ * epoll_*() call. The kernel sockets are net/'s KernelSocket; waiting goes through blocking.ts
+ * (sockets never wait themselves). poll()/select() reach sockets through poll_oneoff (wasi/poll.ts)
+ * and send()/recv() without an address through preview 1's sock_send/sock_recv (wasi/sock.ts).
+ */
+import { A, R } from "../codecs.ts";
+import { row, type SyscallRow } from "../table.ts";
+import { X, XR, readCString } from "./codecs.ts";
+import { SX, SXR, writeAddrIp, epollFromLinux, type AcceptResult, type RecvFromResult } from "./sock-codecs.ts";
+import { Errno, SysError, sysErr } from "../errno.ts";
+import { blockingIo } from "../blocking.ts";
+import { FdFlags, Ready, type OpenFile } from "../../fs/types.ts";
+import { fileRefCount } from "../../process/file-refs.ts";
+import type { Thread } from "../../process/thread.ts";
+import { SOCKET_RIGHTS } from "../../net/socket.ts";
+import {
+  createSocket, createSocketpair, createEpoll, epollWait, EpollCtl, EpollFile, isKernelSocket,
+  Domain, IpProto, IPV6_V6ONLY, Msg, SOL_SOCKET, SockOpt, TCP_NODELAY, type KernelSocket, type SockAddr,
+} from "../../net/index.ts";
+
+type Maybe<T> = T | Promise<T>;
+
+const RIFLAGS = { PEEK: 1, WAITALL: 2, DONT_WAIT: 8 } as const;
+const SIFLAGS_DONT_WAIT = 1;
+const ROFLAGS_TRUNCATED = 1; // preview 1's RECV_DATA_TRUNCATED bit, what the libc tests for MSG_TRUNC
+const FDFLAGS_NONBLOCK = FdFlags.NONBLOCK;
+
+function sock(t: Thread, fd: number): KernelSocket {
+  const f = t.process.fds.get(fd).file;
+  if (!isKernelSocket(f)) throw sysErr(Errno.NOTSOCK);
+  return f;
+}
+
+function domainOf(af: number): number {
+  switch (af) {
+    case 1: return Domain.INET;
+    case 2: return Domain.INET6;
+    case 3: return Domain.UNIX;
+    default: throw sysErr(Errno.AFNOSUPPORT);
+  }
+}
+
+/** wasix-libc turns protocol 0 into TCP/UDP by type, for AF_UNIX too; there it means "the default". */
+function protoFor(domain: number, proto: number): number {
+  return domain === Domain.UNIX && (proto === IpProto.TCP || proto === IpProto.UDP) ? 0 : proto;
+}
+
+function install(t: Thread, s: KernelSocket): number {
+  try {
+    return t.process.fds.insert(s, SOCKET_RIGHTS, SOCKET_RIGHTS);
+  } catch (e) {
+    void s.release();
+    throw e;
+  }
+}
+
+function sock_open(t: Thread, af: number, type: number, proto: number): number {
+  const d = domainOf(af);
+  return install(t, createSocket(d, type, protoFor(d, proto)));
+}
+
+function sock_pair(t: Thread, af: number, type: number, proto: number): readonly [number, number] {
+  const d = domainOf(af);
+  const [a, b] = createSocketpair(d, type, protoFor(d, proto));
+  const fa = install(t, a);
+  try {
+    return [fa, install(t, b)];
+  } catch (e) {
+    void t.process.fds.close(fa);
+    throw e;
+  }
+}
+
+function sock_bind(t: Thread, fd: number, addr: SockAddr): Maybe<void> {
+  return sock(t, fd).bind(addr);
+}
+
+function sock_listen(t: Thread, fd: number, backlog: number): Maybe<void> {
+  return sock(t, fd).listen(backlog);
+}
+
+/** connect: EINPROGRESS from the socket means pending; a blocking caller waits for OUT, then finishConnect. */
+function sock_connect(t: Thread, fd: number, addr: SockAddr): Maybe<void> {
+  const s = sock(t, fd);
+  const pending = (e: unknown): Maybe<void> => {
+    if (!(e instanceof SysError) || e.errno !== Errno.INPROGRESS || (s.flags & FDFLAGS_NONBLOCK) !== 0) throw e;
+    return blockingIo(t, s, { interest: Ready.OUT }, () => s.finishConnect());
+  };
+  let r: Maybe<void>;
+  try {
+    r = s.connect(addr);
+  } catch (e) {
+    return pending(e);
+  }
+  return r instanceof Promise ? r.catch(pending) : r;
+}
+
+function sock_accept_v2(t: Thread, fd: number, flags: number): Maybe<AcceptResult> {
+  const s = sock(t, fd);
+  if ((flags & ~FDFLAGS_NONBLOCK) !== 0) throw sysErr(Errno.INVAL);
+  const done = (conn: KernelSocket): AcceptResult => {
+    if ((flags & FDFLAGS_NONBLOCK) !== 0) conn.flags |= FDFLAGS_NONBLOCK;
+    let peer: SockAddr;
+    try {
+      peer = conn.getpeername();
+    } catch {
+      peer = { family: "unix", path: "" };
+    }
+    return { fd: install(t, conn), peer };
+  };
+  const deadline = s.rcvTimeoutMs > 0 ? { deadlineMs: performance.now() + s.rcvTimeoutMs } : {};
+  const r = blockingIo(t, s, { interest: Ready.IN, ...deadline }, () => s.accept());
+  return r instanceof Promise ? r.then(done) : done(r);
+}
+
+function sock_addr_local(t: Thread, fd: number): SockAddr {
+  return sock(t, fd).getsockname();
+}
+
+function sock_addr_peer(t: Thread, fd: number): SockAddr {
+  return sock(t, fd).getpeername();
+}
+
+function sock_send_to(t: Thread, fd: number, iovs: Uint8Array[], siflags: number, to: SockAddr): Maybe<number> {
+  const s = sock(t, fd);
+  const flags = (siflags & SIFLAGS_DONT_WAIT) !== 0 ? Msg.DONTWAIT : 0;
+  // An unspecified address (tag 0 decodes as AFNOSUPPORT) never reaches here; connected sockets send via sock_send.
+  const op = (): Maybe<number> => s.sendTo(iovs, flags, to);
+  if (flags & Msg.DONTWAIT) return op();
+  const deadline = s.sndTimeoutMs > 0 ? { deadlineMs: performance.now() + s.sndTimeoutMs } : {};
+  return blockingIo(t, s, { interest: Ready.OUT, ...deadline }, op);
+}
+
+function sock_recv_from(t: Thread, fd: number, iovs: Uint8Array[], riflags: number): Maybe<RecvFromResult> {
+  const s = sock(t, fd);
+  let flags = 0;
+  if (riflags & RIFLAGS.PEEK) flags |= Msg.PEEK;
+  if (riflags & RIFLAGS.WAITALL) flags |= Msg.WAITALL;
+  const done = (r: { n: number; from?: SockAddr; truncated: boolean }): RecvFromResult =>
+    ({ n: r.n, roflags: r.truncated ? ROFLAGS_TRUNCATED : 0, from: r.from });
+  const op = () => s.recvFrom(iovs, flags);
+  if (riflags & RIFLAGS.DONT_WAIT) {
+    const r = op();
+    return r instanceof Promise ? r.then(done) : done(r);
+  }
+  const deadline = s.rcvTimeoutMs > 0 ? { deadlineMs: performance.now() + s.rcvTimeoutMs } : {};
+  const r = blockingIo(t, s, { interest: Ready.IN, ...deadline }, op);
+  return r instanceof Promise ? r.then(done) : done(r);
+}
+
+/** WASIX sock_option → (level, optname) in Linux numbering, as net/ speaks it. */
+const OPTS: Record<number, readonly [number, number]> = {
+  1: [SOL_SOCKET, SockOpt.SO_REUSEPORT],
+  2: [SOL_SOCKET, SockOpt.SO_REUSEADDR],
+  3: [IpProto.TCP, TCP_NODELAY],
+  5: [IpProto.IPV6, IPV6_V6ONLY],
+  10: [SOL_SOCKET, SockOpt.SO_ACCEPTCONN],
+  11: [SOL_SOCKET, SockOpt.SO_ERROR],
+  12: [SOL_SOCKET, SockOpt.SO_KEEPALIVE],
+  13: [SOL_SOCKET, SockOpt.SO_LINGER],
+  15: [SOL_SOCKET, SockOpt.SO_RCVBUF],
+  16: [SOL_SOCKET, SockOpt.SO_SNDBUF],
+  19: [SOL_SOCKET, SockOpt.SO_RCVTIMEO],
+  20: [SOL_SOCKET, SockOpt.SO_SNDTIMEO],
+  25: [SOL_SOCKET, SockOpt.SO_TYPE],
+  26: [SOL_SOCKET, SockOpt.SO_PROTOCOL],
+};
+/** Options Linux accepts that the kernel sockets have no use for (BROADCAST, DONT_ROUTE, OOB_INLINE). */
+const IGNORED = new Set([4, 6, 14]);
+
+function opt(o: number): readonly [number, number] {
+  const m = OPTS[o];
+  if (!m) throw sysErr(Errno.NOPROTOOPT);
+  return m;
+}
+
+function numeric(v: unknown): number {
+  if (typeof v === "number") return v;
+  const l = v as { onoff: boolean; seconds: number };
+  return l.onoff ? l.seconds * 1000 : 0;
+}
+
+function sock_set_opt_flag(t: Thread, fd: number, o: number, flag: number): Maybe<void> {
+  const s = sock(t, fd);
+  if (IGNORED.has(o)) return;
+  const [level, name] = opt(o);
+  return s.setsockopt(level, name, flag !== 0 ? 1 : 0);
+}
+
+function sock_get_opt_flag(t: Thread, fd: number, o: number): boolean {
+  const s = sock(t, fd);
+  if (IGNORED.has(o)) return false;
+  const [level, name] = opt(o);
+  return numeric(s.getsockopt(level, name)) !== 0;
+}
+
+function sock_set_opt_size(t: Thread, fd: number, o: number, size: bigint): Maybe<void> {
+  const s = sock(t, fd);
+  const [level, name] = opt(o);
+  return s.setsockopt(level, name, Number(BigInt.asUintN(32, size)));
+}
+
+function sock_get_opt_size(t: Thread, fd: number, o: number): number {
+  const s = sock(t, fd);
+  const [level, name] = opt(o);
+  return numeric(s.getsockopt(level, name));
+}
+
+function sock_set_opt_time(t: Thread, fd: number, o: number, ms: number): Maybe<void> {
+  const s = sock(t, fd);
+  const [level, name] = opt(o);
+  if (name === SockOpt.SO_LINGER) return s.setsockopt(level, name, { onoff: ms > 0, seconds: Math.ceil(ms / 1000) });
+  return s.setsockopt(level, name, ms);
+}
+
+function sock_get_opt_time(t: Thread, fd: number, o: number): number {
+  const [level, name] = opt(o);
+  return numeric(sock(t, fd).getsockopt(level, name));
+}
+
+function sock_status(t: Thread, fd: number): number {
+  sock(t, fd);
+  return 1; // OPENED: failures surface through SO_ERROR and the calls themselves
+}
+
+/** resolve: numeric addresses, "localhost", then the image's /etc/hosts. */
+async function resolve(t: Thread, hostPtr: number, _port: number, addrsPtr: number, naddrs: number): Promise<number> {
+  const m = t.process.memory!;
+  const host = readCString(m, hostPtr).trim();
+  const found = await lookup(t, host);
+  if (found.length === 0) throw sysErr(Errno.NOENT, `resolve ${host}`);
+  const n = Math.min(found.length, naddrs);
+  for (let k = 0; k < n; k++) writeAddrIp(t.process.memory!, addrsPtr + 18 * k, found[k]!);
+  return n;
+}
+
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+
+async function lookup(t: Thread, host: string): Promise<string[]> {
+  if (IPV4.test(host) || (host.includes(":") && /^[0-9a-fA-F:.%]+$/.test(host))) return [host];
+  const lower = host.toLowerCase();
+  const out: string[] = [];
+  for (const line of (await readHosts(t)).split("\n")) {
+    const f = line.replace(/#.*/, "").trim().split(/\s+/);
+    if (f.length >= 2 && f.slice(1).some((n) => n.toLowerCase() === lower) && !out.includes(f[0]!)) out.push(f[0]!);
+  }
+  if (out.length === 0 && (lower === "localhost" || lower === "localhost.localdomain")) out.push("127.0.0.1", "::1");
+  return out;
+}
+
+async function readHosts(t: Thread): Promise<string> {
+  let f;
+  try {
+    f = await t.process.vfs.openAbsolute("/etc/hosts", { oflags: 0, fdflags: 0, read: true, write: false, followSymlinks: true });
+  } catch (e) {
+    if (e instanceof SysError) return "";
+    throw e;
+  }
+  try {
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for (;;) {
+      const buf = new Uint8Array(4096);
+      const n = await f.read([buf]);
+      if (n === 0 || total > 1 << 20) break;
+      chunks.push(buf.subarray(0, n));
+      total += n;
+    }
+    return Buffer.concat(chunks).toString("utf8");
+  } finally {
+    await f.release();
+  }
+}
+
+function epoll_create(t: Thread): number {
+  const ep = createEpoll();
+  return t.process.fds.insert(ep, SOCKET_RIGHTS, SOCKET_RIGHTS);
+}
+
+/**
+ * Files each epoll watches, to drop interests whose description was released (Linux removes them
+ * on the last close; programs close without EPOLL_CTL_DEL). Pruned lazily at each ctl and wait:
+ * O(watched files), a Map lookup each.
+ */
+const watched = new WeakMap<EpollFile, Set<OpenFile>>();
+
+function epoll(t: Thread, epfd: number): EpollFile {
+  const f = t.process.fds.get(epfd).file;
+  if (!(f instanceof EpollFile)) throw sysErr(Errno.INVAL);
+  const files = watched.get(f);
+  if (files) {
+    for (const w of files) {
+      if (fileRefCount(w) === 0) {
+        f.forgetFile(w);
+        files.delete(w);
+      }
+    }
+  }
+  return f;
+}
+
+/**
+ * wasix-libc passes epoll_ctl's op unchanged from <sys/epoll.h> (Linux: ADD 1, DEL 2, MOD 3), not
+ * api_wasix.h's enum (ADD 0, MOD 1, DEL 2); the libc is what guests run, so Linux numbering wins
+ * and 0 is ADD as well.
+ */
+const CTL_OPS = [EpollCtl.ADD, EpollCtl.ADD, EpollCtl.DEL, EpollCtl.MOD] as const;
+
+function epoll_ctl(t: Thread, epfd: number, op: number, fd: number, ev: { events: number; data: bigint } | undefined): void {
+  const ep = epoll(t, epfd);
+  const lop = CTL_OPS[op];
+  if (lop === undefined) throw sysErr(Errno.INVAL);
+  const file = t.process.fds.get(fd).file;
+  ep.ctl(lop, fd, file, ev);
+  if (lop === EpollCtl.ADD) {
+    let files = watched.get(ep);
+    if (!files) watched.set(ep, (files = new Set()));
+    files.add(file);
+  }
+}
+
+const NO_TIMEOUT = 1n << 63n;
+
+function epoll_wait(t: Thread, epfd: number, eventsPtr: number, maxevents: number, timeoutNs: bigint): Maybe<number> {
+  const ep = epoll(t, epfd);
+  if (maxevents === 0 || maxevents > 1 << 16) throw sysErr(Errno.INVAL);
+  t.process.memory!.check(eventsPtr, maxevents * 32, 8);
+  const ns = BigInt.asUintN(64, timeoutNs);
+  const ms = ns >= NO_TIMEOUT ? -1 : Number((ns + 999_999n) / 1_000_000n);
+  const write = (evs: { events: number; data: bigint }[]): number => {
+    const m = t.process.memory!;
+    const dv = m.dv;
+    evs.forEach((e, k) => {
+      const o = eventsPtr + 32 * k;
+      dv.setUint32(o, epollFromLinux(e.events), true);
+      dv.setUint32(o + 4, 0, true);
+      const mask = (1n << 64n) - 1n;
+      dv.setBigUint64(o + 8, e.data & mask, true);
+      dv.setBigUint64(o + 16, (e.data >> 64n) & mask, true);
+      dv.setBigUint64(o + 24, (e.data >> 128n) & mask, true);
+    });
+    return evs.length;
+  };
+  const r = epollWait(ep, maxevents, ms, t);
+  return r instanceof Promise ? r.then(write) : write(r);
+}
+
+const B = { blocking: true } as const;
+
+export const sockRows: readonly SyscallRow[] = [
+  row("sock_open", [X.u32, X.u32, X.u32], XR.u32, sock_open, { note: "AF_INET/INET6 over host TCP/UDP, AF_UNIX in-kernel; SOCK_NONBLOCK/CLOEXEC come as fd flag calls" }),
+  row("sock_pair", [X.u32, X.u32, X.u32], XR.fdPair, sock_pair, { note: "AF_UNIX only (EOPNOTSUPP otherwise), as Linux" }),
+  row("sock_bind", [A.fd, SX.addrPort], R.none, sock_bind, B),
+  row("sock_listen", [A.fd, X.u32], R.none, sock_listen, B),
+  row("sock_connect", [A.fd, SX.addrPort], R.none, sock_connect, { ...B, note: "blocking or EINPROGRESS on O_NONBLOCK (then poll for POLLOUT and SO_ERROR)" }),
+  row("sock_accept_v2", [A.fd, A.fdflags], SXR.accept, sock_accept_v2, B),
+  row("sock_addr_local", [A.fd], SXR.addrPort, sock_addr_local),
+  row("sock_addr_peer", [A.fd], SXR.addrPort, sock_addr_peer),
+  row("sock_send_to", [A.fd, A.iovecs, X.u32, SX.addrPort], XR.u32, sock_send_to, B),
+  row("sock_recv_from", [A.fd, A.iovecs, X.u32], SXR.recvFrom, sock_recv_from, B),
+  row("sock_status", [A.fd], SXR.u8, sock_status, { support: "partial", note: "always OPENED" }),
+  row("sock_set_opt_flag", [A.fd, X.u32, X.u32], R.none, sock_set_opt_flag, B),
+  row("sock_get_opt_flag", [A.fd, X.u32], SXR.bool, sock_get_opt_flag),
+  row("sock_set_opt_size", [A.fd, X.u32, A.u64], R.none, sock_set_opt_size, B),
+  row("sock_get_opt_size", [A.fd, X.u32], SXR.u64, sock_get_opt_size),
+  row("sock_set_opt_time", [A.fd, X.u32, SX.optionTimeMs], R.none, sock_set_opt_time, B),
+  row("sock_get_opt_time", [A.fd, X.u32], SXR.optionTimeMs, sock_get_opt_time),
+  row("resolve", [X.u32, X.u32, X.u32, X.u32], XR.u32, resolve, { ...B, support: "partial", note: "numeric addresses, the image's /etc/hosts, localhost; no host resolver" }),
+  row("epoll_create", [], XR.u32, epoll_create),
+  row("epoll_ctl", [A.fd, X.u32, A.fd, SX.epollEvent], R.none, epoll_ctl),
+  row("epoll_wait", [A.fd, X.u32, X.u32, A.u64], XR.u32, epoll_wait, { ...B, note: "level and edge triggered, EPOLLONESHOT; timeout in ns" }),
+];
