@@ -14,7 +14,7 @@
  * A trap kills the process with SIGSEGV/SIGFPE/SIGILL (139/136/132) after one line naming the trap
  * and the wasm function. A guest never crashes the host; a LibOS failure is exit 1.
  */
-import { readFile, stat } from "node:fs/promises";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { createVfs, type MountSpec, type VfsService } from "./fs/index.ts";
@@ -26,6 +26,8 @@ import { ProcessTable } from "./process/process-table.ts";
 import { createProcess, runProcess, type ProcessResult } from "./process/run.ts";
 import { hostExitCode } from "./process/exit.ts";
 import { bootThreadBudget, readThreadLimits, setThreadBudget } from "./process/thread-spawn.ts";
+import { bootVm } from "./vm-boot.ts";
+import type { Vm } from "./vm/index.ts";
 import { killAll } from "./process/spawn.ts";
 import { compileProgram, readProgramFile, ExecFormatError } from "./loader/loader.ts";
 import { Errno, SysError, errnoName } from "./syscall/errno.ts";
@@ -55,6 +57,16 @@ export interface RunOptions {
   extraFiles?: readonly { file: OpenFile; rights: number }[];
   /** Recompute the image layer's MAC at boot (default true). */
   verifyImage?: boolean;
+  /** Called with the booted memory manager (tests, --mem-report); not called without one. */
+  onVm?: (vm: Vm) => void;
+  /** Share of the host's RAM user space may commit, in bytes (default 90% of os.totalmem()). */
+  hostCap?: number;
+  /**
+   * Where to write the sizing report (vm.report(): peaks against Init/Max and recommended
+   * Occlum.json values) when the program exits: a host path, or "-" for stderr. Default: the
+   * host variable OCCLUM_MEM_REPORT of `env`; none when unset.
+   */
+  memReport?: string;
 }
 
 /** The parts of build/.Occlum_sys.json the LibOS reads. */
@@ -88,16 +100,31 @@ export async function runInstance(opts: RunOptions): Promise<number> {
     const env = mergeEnv(sys.env, hostEnv);
 
     const processes = new ProcessTable(monotonicNs());
-    // max_num_of_threads: TCSMaxNum of build/Enclave.xml caps live threads (EAGAIN beyond).
-    const threadLimits = await readThreadLimits(opts.instanceDir);
-    if (threadLimits) setThreadBudget(processes, bootThreadBudget(threadLimits));
+    // The memory manager: Init (EDMM) or the static size is committed here (vm-boot.ts).
+    const booted = await bootVm(opts.instanceDir, hostEnv, opts.hostCap);
+    if (!booted.ok) throw new StartError(booted.message, 1);
+    // Warnings (an EDMM build run without EDMM) go to the terminal; info lines to the log only.
+    for (const m of booted.messages) {
+      if (m.startsWith("info:")) log.info(m.slice(6));
+      else stderr.write(m + "\n");
+    }
+    const vm = booted.vm;
+    if (vm) {
+      // max_num_of_threads: the Vm's thread budget (TCSNum prepared at boot, EAGAIN past TCSMaxNum).
+      setThreadBudget(processes, vm.threads);
+      processes.vm = vm;
+      opts.onVm?.(vm);
+    } else {
+      const threadLimits = await readThreadLimits(opts.instanceDir);
+      if (threadLimits) setThreadBudget(processes, bootThreadBudget(threadLimits));
+    }
     try {
       vfs = await createVfs(app.mount, { instanceDir: opts.instanceDir, processInfo: processes, ...(opts.verifyImage !== undefined ? { verifyImage: opts.verifyImage } : {}) });
     } catch (e) {
       throw new StartError(`Error: failed to mount the file systems: ${messageOf(e)}`, 1);
     }
-    return await runProgram({
-      fs: vfs, processes, exe, argv: [exe, ...(opts.args ?? [])], env, log, stderr,
+    const code = await runProgram({
+      fs: vfs, processes, exe, argv: [exe, ...(opts.args ?? [])], env, log, stderr, ...(vm ? { vm } : {}),
       stdio: [
         new ConsoleInput(opts.stdio?.stdin ?? process.stdin, "/dev/stdin"),
         new ConsoleOutput(opts.stdio?.stdout ?? process.stdout, "/dev/stdout"),
@@ -106,6 +133,13 @@ export async function runInstance(opts: RunOptions): Promise<number> {
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.extraFiles ? { extraFiles: opts.extraFiles } : {}),
     });
+    const reportTo = opts.memReport ?? (hostEnv["OCCLUM_MEM_REPORT"] || undefined);
+    if (reportTo !== undefined) {
+      if (!vm) stderr.write("warning: no memory report: the instance has no build/Enclave.xml with its memory layout\n");
+      else if (reportTo === "-") stderr.write(vm.report());
+      else await writeFile(reportTo, vm.report()).catch((e: unknown) => stderr.write(`warning: cannot write the memory report to ${reportTo}: ${messageOf(e)}\n`));
+    }
+    return code;
   } catch (e) {
     if (e instanceof StartError) {
       stderr.write(e.message + "\n");
@@ -133,6 +167,8 @@ export interface ProgramOptions {
   log: Logger;
   signal?: AbortSignal;
   extraFiles?: readonly { file: OpenFile; rights: number }[];
+  /** The memory manager the kernel charges processes to (none: uncharged memories). */
+  vm?: Vm;
 }
 
 /**
@@ -142,7 +178,7 @@ export interface ProgramOptions {
 export async function runProgram(o: ProgramOptions): Promise<number> {
   const { exe, log, stderr } = o;
   const processes = o.processes ?? new ProcessTable(monotonicNs());
-  const kernel: Kernel = { fs: o.fs, log, processes, trace: log.enabled(LogLevel.trace) };
+  const kernel: Kernel = { fs: o.fs, log, processes, trace: log.enabled(LogLevel.trace), ...(o.vm ? { vm: o.vm } : {}) };
   try {
     let bytes: Uint8Array;
     try {
@@ -170,6 +206,8 @@ export async function runProgram(o: ProgramOptions): Promise<number> {
     try {
       const running = runProcess(proc, program);
       proc.done = running;
+      // The app's first process is instantiated (and ran to its first suspension): start-up is over.
+      o.vm?.markStarted();
       result = await running;
       // The app's main process is gone: the rest of its processes die with it.
       await killAll(processes.pids().map((pid) => processes.get(pid)!));

@@ -6,6 +6,7 @@
 import type { Vfs } from "./fs/types.ts";
 import type { Logger } from "./log.ts";
 import type { ProcessTable } from "./process/process-table.ts";
+import type { Vm } from "./vm/index.ts";
 
 export interface FileSystemService {
   /** The path service as process `pid` sees it (procfs shows that process as /proc/self). */
@@ -18,4 +19,6 @@ export interface Kernel {
   readonly processes: ProcessTable;
   /** Trace every syscall (OCCLUM_LOG_LEVEL=trace). */
   readonly trace: boolean;
+  /** The memory manager (budgets of user space, kernel heap, threads); absent: nothing is charged. */
+  readonly vm?: Vm;
 }

@@ -1,12 +1,14 @@
 /**
- * `occlum run [--config-id <b64>] [--config-svn <n>] <path> [args...]` (spec 3.2 run row, 3.6):
+ * `occlum run [--config-id <b64>] [--config-svn <n>] [--mem-report <path|->] <path> [args...]`
+ * (spec 3.2 run row, 3.6):
  * checks the instance is built, marks it running, boots the LibOS on the build outputs and runs
  * the program with stdio wired to this terminal; the exit code is the program's (Occlum's rule:
  * status & 0x7F, 128+N for signal N, 127 when the program cannot be started).
  *
  * Better than Occlum: the status file goes back to `built` even when the program fails (Occlum's
  * `set -e` leaves `running`), and a host SIGINT/SIGTERM/SIGHUP is forwarded to the program as
- * that signal instead of tearing the enclave down.
+ * that signal instead of tearing the enclave down. `--mem-report` (or OCCLUM_MEM_REPORT) writes
+ * the memory sizing report at exit (libos/vm/report.ts; "-" = stderr).
  */
 import { writeFileSync } from "node:fs";
 import { instancePaths } from "../../build/instance.ts";
@@ -19,9 +21,11 @@ const FORWARDED_SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
 export async function run(args: readonly string[], ctx: CliContext): Promise<number> {
   checkHasBuilt(ctx.cwd);
   let i = 0;
-  // Occlum's leading KSS options; accepted and validated, meaningless without SGX KSS.
-  while (args[i] === "--config-id" || args[i] === "--config-svn") {
+  let memReport: string | undefined;
+  // Occlum's leading KSS options (accepted and validated, meaningless without SGX KSS), and ours.
+  while (args[i] === "--config-id" || args[i] === "--config-svn" || args[i] === "--mem-report") {
     if (args[i + 1] === undefined) throw exitError(`empty value for ${args[i]}`);
+    if (args[i] === "--mem-report") memReport = args[i + 1];
     i += 2;
   }
   const program = args[i];
@@ -35,7 +39,7 @@ export async function run(args: readonly string[], ctx: CliContext): Promise<num
     return () => process.off(name, h);
   });
   try {
-    return await runInstance({ instanceDir: ctx.cwd, path: program, args: args.slice(i + 1), env: ctx.env, signal: abort.signal });
+    return await runInstance({ instanceDir: ctx.cwd, path: program, args: args.slice(i + 1), env: ctx.env, signal: abort.signal, ...(memReport !== undefined ? { memReport } : {}) });
   } finally {
     for (const off of handlers) off();
     writeFileSync(p.status, "built\n");

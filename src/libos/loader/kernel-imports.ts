@@ -12,6 +12,8 @@
  *   traps, a word that differs returns 1 ("not-equal"), a timeout 2 ("timed-out"), a wake 0
  *   (an interruption that does not kill the thread is a spurious wake: 0). notify returns the
  *   number woken; on a non-shared memory nobody can wait, so 0.
+ * - memory_grow(delta): the rewritten memory.grow, charged to the user-space budget
+ *   (process/user-memory.ts): the old size in pages, or -1 past the process cap or the budget.
  */
 import { KernelImport } from "./instrument/instrument.ts";
 import { executor } from "../sched/executor.ts";
@@ -21,6 +23,7 @@ import type { Thread } from "../process/thread.ts";
 import { deliverSignals } from "../process/spawn.ts";
 import type { GuestMemory } from "../syscall/memory.ts";
 import { Wasm } from "../wasm.ts";
+import { growMemory } from "../process/user-memory.ts";
 
 /** Time a guest thread may compute before it is preempted. */
 export const TIME_SLICE_MS = 10;
@@ -101,5 +104,6 @@ export function kernelImports(k: KernelImportContext): Record<string, unknown> {
     [KernelImport.futexWait32]: new Wasm.Suspending(wait(32)),
     [KernelImport.futexWait64]: new Wasm.Suspending(wait(64)),
     [KernelImport.futexNotify]: notify,
+    [KernelImport.memoryGrow]: (delta: number): number => growMemory(k.t.process, k.mem?.memory, delta),
   };
 }

@@ -6,8 +6,9 @@
  * - Compile cache: modules are compiled once per content hash (SHA-256) and shared by every
  *   process that runs the same program, in every kernel of this Node process.
  * - Instrumentation (loader/instrument): fuel checks for preemption (a guest that computes
- *   without syscalls is preempted every time slice and can be killed) and atomic waits rewritten
- *   into kernel calls. A module the instrumenter cannot handle runs uninstrumented (logged).
+ *   without syscalls is preempted every time slice and can be killed), atomic waits and
+ *   memory.grow (charged to the user-space budget, process/user-memory.ts) rewritten into kernel
+ *   calls. A module the instrumenter cannot handle runs uninstrumented (logged).
  * - Imports: every `wasi_snapshot_preview1` function comes from the syscall table; any other
  *   function import gets a stub returning ENOSYS (logged once per program), so instantiation never
  *   fails for a call we lack; an imported memory is created with the module's declared limits.
@@ -70,7 +71,7 @@ async function compileOnce(bytes: Uint8Array, sha256: string): Promise<Program> 
     // Invalid modules fail here with the engine's reason, before the instrumenter sees them.
     if (!Wasm.validate(bytes)) await Wasm.compile(bytes);
     try {
-      const r = instrument(bytes, { rewriteAtomics: true, preemption: true });
+      const r = instrument(bytes, { rewriteAtomics: true, preemption: true, rewriteGrow: true });
       code = r.bytes;
       fuelExport = r.fuelExport;
       if (r.changed) imports = readImports(code);

@@ -6,15 +6,20 @@ import type { FdInfo, MemoryInfo, ProcessInfo, ProcessInfoSource } from "../fs/p
 import type { OpenFile } from "../fs/types.ts";
 import { FileType } from "../fs/types.ts";
 import type { Process } from "./process.ts";
+import type { Vm } from "../vm/index.ts";
+import { processMemory, syncMemory } from "./user-memory.ts";
 
 export class ProcessTable implements ProcessInfoSource {
   private readonly procs = new Map<number, Process>();
   private nextPid = 1;
   /** Boot time in monotonic ns (for starttime). */
   readonly bootNs: bigint;
+  /** The kernel's memory manager: /proc/meminfo and /proc/<pid>/status report its numbers. */
+  vm: Vm | undefined;
 
   constructor(bootNs: bigint) {
     this.bootNs = bootNs;
+    this.vm = undefined;
   }
 
   allocPid(): number {
@@ -47,7 +52,10 @@ export class ProcessTable implements ProcessInfoSource {
   process(pid: number): ProcessInfo | undefined {
     const p = this.procs.get(pid);
     if (!p) return undefined;
-    const mem = p.memory?.byteLength ?? 0;
+    const pm = processMemory(p);
+    if (pm) syncMemory(p); // native memory.grow since the last look
+    const mem = pm ? pm.pages * 65536 : (p.memory?.byteLength ?? 0);
+    const peak = pm ? pm.peakPages * 65536 : mem;
     const base = p.exe.slice(p.exe.lastIndexOf("/") + 1);
     return {
       pid: p.pid,
@@ -59,6 +67,7 @@ export class ProcessTable implements ProcessInfoSource {
       threads: p.threads.size,
       vmSizeBytes: mem,
       vmRssBytes: mem,
+      vmPeakBytes: peak,
       startTimeNs: p.startNs - this.bootNs,
       exe: p.exe,
       cwd: p.cwd,
@@ -78,6 +87,11 @@ export class ProcessTable implements ProcessInfoSource {
   }
 
   memory(): MemoryInfo {
+    if (this.vm) {
+      for (const p of this.procs.values()) syncMemory(p);
+      const m = this.vm.meminfo();
+      return { totalBytes: m["MemTotal"]!, freeBytes: m["MemFree"]!, availableBytes: m["MemAvailable"]!, extra: m };
+    }
     return { totalBytes: os.totalmem(), freeBytes: os.freemem(), availableBytes: os.freemem() };
   }
 

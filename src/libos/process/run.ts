@@ -21,6 +21,7 @@ import type { Thread } from "./thread.ts";
 import { admitThread, joinThreads, lastThreadExitCode, releaseThread, startThreadGroup, threadTrap, ThreadExit } from "./thread-spawn.ts";
 import { threadRunner } from "./thread-run.ts";
 import { finishProcess, initGuestSignals } from "./spawn.ts";
+import { attachMemory, isOutOfMemory, releaseMemory, reserveMemory } from "./user-memory.ts";
 
 export interface SpawnOptions {
   exe: string;
@@ -90,6 +91,7 @@ export async function runProcess(p: Process, program: Program): Promise<ProcessR
     p.threads.delete(t);
     releaseThread(t);
     await p.fds.closeAll();
+    releaseMemory(p); // every thread has ended: no code of the process can touch it any more
     finishProcess(p);
     p.reap();
   }
@@ -102,7 +104,8 @@ async function runThread(t: Thread, program: Program): Promise<Trap | undefined>
   const log = p.kernel.log;
   const ctx = new SyscallContext(t, log);
   try {
-    const linked = linkImports(program, ctx, log, p.kernel.trace);
+    const own = reserveMemory(p, program.imports);
+    const linked = linkImports(program, ctx, log, p.kernel.trace, own);
     if (linked.memory) ctx.mem = new GuestMemory(linked.memory);
     const instance = new Wasm.Instance(program.module, linked.imports);
     const mem = linked.memory ?? instance.exports.memory;
@@ -110,6 +113,7 @@ async function runThread(t: Thread, program: Program): Promise<Trap | undefined>
       p.exit({ kind: "signal", signo: Signal.SEGV });
       return { message: "the module neither exports nor imports a memory", func: undefined };
     }
+    if (!linked.memory) attachMemory(p, mem);
     ctx.mem ??= new GuestMemory(mem);
     p.memory = ctx.mem;
     if (linked.memory && linked.memory.buffer instanceof SharedArrayBuffer) startThreadGroup(p, threadRunner(program, linked.memory));
@@ -125,6 +129,11 @@ async function runThread(t: Thread, program: Program): Promise<Trap | undefined>
     return undefined;
   } catch (e) {
     if (e instanceof ThreadExit) return undefined; // pthread_exit in main: the others go on
+    if (isOutOfMemory(e)) {
+      // The user-space budget cannot hold the program's memory: as an enclave out of EPC.
+      p.exit({ kind: "signal", signo: Signal.KILL });
+      return { message: `out of memory: ${e.message}`, func: undefined };
+    }
     if (e instanceof ProcessExit || e instanceof ThreadKilled) {
       p.exit({ kind: "exit", code: e instanceof ProcessExit ? e.code : 0 });
       return undefined;

@@ -220,6 +220,7 @@ export class ProcInode extends InodeBase {
         case "meminfo": {
           const m = this.src.memory();
           const kb = (b: number) => String(Math.floor(b / 1024)).padStart(8) + " kB\n";
+          if (m.extra) return Object.entries(m.extra).map(([k, v]) => `${k}:`.padEnd(16) + kb(v)).join("");
           return `MemTotal:       ${kb(m.totalBytes)}MemFree:        ${kb(m.freeBytes)}MemAvailable:   ${kb(m.availableBytes)}`;
         }
         case "cpuinfo": {
@@ -259,7 +260,7 @@ function statusOf(p: ProcessInfo): string {
   const kb = (b: number) => String(Math.floor(b / 1024)).padStart(8) + " kB";
   return [
     `Name:\t${p.name.slice(0, 15)}`, `State:\t${p.state} (${STATE_NAMES[p.state]})`, `Tgid:\t${p.pid}`, `Pid:\t${p.pid}`,
-    `PPid:\t${p.ppid}`, `Threads:\t${p.threads}`, `VmSize:\t${kb(p.vmSizeBytes)}`, `VmRSS:\t${kb(p.vmRssBytes)}`,
+    `PPid:\t${p.ppid}`, `Threads:\t${p.threads}`, ...(p.vmPeakBytes !== undefined ? [`VmPeak:\t${kb(p.vmPeakBytes)}`] : []), `VmSize:\t${kb(p.vmSizeBytes)}`, ...(p.vmPeakBytes !== undefined ? [`VmHWM:\t${kb(p.vmPeakBytes)}`] : []), `VmRSS:\t${kb(p.vmRssBytes)}`,
   ].join("\n") + "\n";
 }
 

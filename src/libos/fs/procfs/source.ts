@@ -22,6 +22,8 @@ export interface ProcessInfo {
   /** Address-space size and resident bytes (the wasm memories and kernel-side buffers charged). */
   vmSizeBytes: number;
   vmRssBytes: number;
+  /** Peak of vmSizeBytes (VmPeak/VmHWM), when the memory manager tracks it. */
+  vmPeakBytes?: number;
   /** Start time, ns since the LibOS booted (for /proc/<pid>/stat starttime). */
   startTimeNs?: bigint;
   /** Absolute path of the executable, for /proc/<pid>/exe. */
@@ -40,6 +42,8 @@ export interface MemoryInfo {
   totalBytes: number;
   freeBytes: number;
   availableBytes: number;
+  /** All /proc/meminfo lines in bytes, in order, when the memory manager provides them (vm/report.ts). */
+  extra?: Record<string, number>;
 }
 
 export interface ProcessInfoSource {

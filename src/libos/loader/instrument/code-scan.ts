@@ -26,6 +26,8 @@ export const Ev = {
   Label: 5,
   /** ref.func: as FuncRef (a function reference that is not a call). */
   RefFunc: 6,
+  /** memory.grow of memory 0: a = instruction start, b = instruction end. */
+  Grow: 7,
 } as const;
 
 /**
@@ -98,6 +100,8 @@ export interface ScanContext {
   typeParams: readonly number[];
   /** Record atomic wait/notify; null: leave them alone. */
   atomics: AtomicSites | null;
+  /** Record memory.grow of memory 0 (Ev.Grow); absent/false: leave it alone. */
+  grows?: boolean;
   /** Set by the scanner: the expression contains a call of any kind. */
   sawCall: boolean;
   /** Set by the scanner: the expression contains an indirect call (call_indirect, call_ref...). */
@@ -310,6 +314,11 @@ export function scanExpr(b: Uint8Array, p: number, limit: number, ctx: ScanConte
       case K_NONE:
         break;
       case K_U32:
+        if (op === 0x40 && ctx.grows && b[p] === 0) {
+          ev.push(Ev.Grow, start, p + 1, 0);
+          p++;
+          break;
+        }
         p = skipLeb(b, p);
         break;
       case K_MEMARG:

@@ -56,6 +56,7 @@ export const KernelImport = {
   futexWait64: "futex_wait64", // (i32 addr, i64 expected, i64 timeout_ns) -> i32
   futexNotify: "futex_notify", // (i32 addr, i32 count) -> i32
   yieldCheck: "yield_check", // () -> ()
+  memoryGrow: "memory_grow", // (i32 delta_pages) -> i32 old size or -1: memory.grow of memory 0, charged by the kernel
 } as const;
 export const FUEL_EXPORT = "__occlum_fuel";
 
@@ -71,6 +72,8 @@ export interface InstrumentOptions {
   initialFuel?: number;
   /** Loop iterations per unit of global fuel ("local-counter"). Default 4096. */
   loopBudget?: number;
+  /** Rewrite `memory.grow` of memory 0 into a call of occlum.memory_grow (the kernel charges it). */
+  rewriteGrow?: boolean;
 }
 
 export interface InstrumentStats {
@@ -79,6 +82,7 @@ export interface InstrumentStats {
   entryChecks: number;
   atomicCalls: number;
   helpers: number;
+  growCalls?: number;
 }
 
 export interface InstrumentResult {
@@ -93,11 +97,12 @@ export interface InstrumentResult {
 }
 
 // Signatures of the kernel imports, in the type section's encoding; the order fixes import order.
-const importSpecs: { op: AtomicOp | -1; name: string; type: number[] }[] = [
+const importSpecs: { op: AtomicOp | -1 | -2; name: string; type: number[] }[] = [
   { op: AtomicOp.Wait32, name: KernelImport.futexWait32, type: [0x60, 3, 0x7f, 0x7f, 0x7e, 1, 0x7f] },
   { op: AtomicOp.Wait64, name: KernelImport.futexWait64, type: [0x60, 3, 0x7f, 0x7e, 0x7e, 1, 0x7f] },
   { op: AtomicOp.Notify, name: KernelImport.futexNotify, type: [0x60, 2, 0x7f, 0x7f, 1, 0x7f] },
   { op: -1, name: KernelImport.yieldCheck, type: [0x60, 0, 0] },
+  { op: -2, name: KernelImport.memoryGrow, type: [0x60, 1, 0x7f, 1, 0x7f] },
 ];
 
 /** Per-function facts from the scan (parallel typed arrays, one slot per body). */
@@ -192,7 +197,7 @@ export function instrument(input: Uint8Array, options: InstrumentOptions): Instr
   const codeSection = info.sections.find((s) => s.id === SectionId.Code);
   const unchanged = (): InstrumentResult =>
     ({ bytes: input, changed: false, imports: [], fuelExport: null, stats: { ...noStats } });
-  if (!codeSection || (!options.rewriteAtomics && !options.preemption)) return unchanged();
+  if (!codeSection || (!options.rewriteAtomics && !options.preemption && !options.rewriteGrow)) return unchanged();
 
   const events = new EventList();
   const sites = options.rewriteAtomics ? new AtomicSites() : null;
@@ -201,6 +206,7 @@ export function instrument(input: Uint8Array, options: InstrumentOptions): Instr
   const ctx: ScanContext = {
     events, funcRefMin: info.importedFuncs, loops: options.preemption, atomics: sites, sawCall: false, sawIndirect: false,
     loopCount: 0, wrapLoops: style === "local-counter", typeParams: info.typeParams,
+    grows: (options.rewriteGrow ?? false) && !info.memory0Is64,
   };
   const bodies = scanBodies(b, codeSection, info, ctx);
 
@@ -213,7 +219,9 @@ export function instrument(input: Uint8Array, options: InstrumentOptions): Instr
   if (opsUsed.size > 0 && info.memory0Is64) {
     throw new InstrumentError("memory.atomic wait/notify on a 64-bit memory is not supported");
   }
-  const specs = importSpecs.filter((s) => (s.op === -1 ? preempt : opsUsed.has(s.op)));
+  let grows = false;
+  for (let e = 0; e < events.count && !grows; e++) grows = events.data[e * 4] === Ev.Grow;
+  const specs = importSpecs.filter((s) => (s.op === -1 ? preempt : s.op === -2 ? grows : opsUsed.has(s.op as AtomicOp)));
   if (specs.length === 0) return unchanged();
   if (preempt && info.exportNames.has(FUEL_EXPORT)) {
     throw new InstrumentError(`module already exports ${FUEL_EXPORT} (instrumented twice?)`);
@@ -390,6 +398,12 @@ export function instrument(input: Uint8Array, options: InstrumentOptions): Instr
         } else if (kind === Ev.FuncRef || kind === Ev.RefFunc) {
           out.range(b, cur, a);
           out.u32(d[e * 4 + 3]! + K);
+          cur = d[e * 4 + 2]!;
+        } else if (kind === Ev.Grow) {
+          out.range(b, cur, a);
+          out.byte(0x10);
+          out.u32(importIndex.get(KernelImport.memoryGrow)!);
+          stats.growCalls = (stats.growCalls ?? 0) + 1;
           cur = d[e * 4 + 2]!;
         } else if (kind === Ev.Atomic) {
           out.range(b, cur, a);
