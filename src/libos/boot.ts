@@ -27,6 +27,7 @@ import { createProcess, runProcess, type ProcessResult } from "./process/run.ts"
 import { hostExitCode } from "./process/exit.ts";
 import { bootThreadBudget, readThreadLimits, setThreadBudget } from "./process/thread-spawn.ts";
 import { bootVm } from "./vm-boot.ts";
+import { fsCacheHeap, ramfsBudget } from "./vm-charge.ts";
 import type { Vm } from "./vm/index.ts";
 import { killAll } from "./process/spawn.ts";
 import { compileProgram, readProgramFile, ExecFormatError } from "./loader/loader.ts";
@@ -119,7 +120,9 @@ export async function runInstance(opts: RunOptions): Promise<number> {
       if (threadLimits) setThreadBudget(processes, bootThreadBudget(threadLimits));
     }
     try {
-      vfs = await createVfs(app.mount, { instanceDir: opts.instanceDir, processInfo: processes, ...(opts.verifyImage !== undefined ? { verifyImage: opts.verifyImage } : {}) });
+      const budget = ramfsBudget(vm); // ramfs contents are kernel heap (ENOSPC past it)
+      const cacheHeap = fsCacheHeap(vm); // so are the VFS's name caches, which shrink first
+      vfs = await createVfs(app.mount, { instanceDir: opts.instanceDir, processInfo: processes, ...(budget ? { ramfsBudget: budget } : {}), ...(cacheHeap ? { cacheHeap } : {}), ...(opts.verifyImage !== undefined ? { verifyImage: opts.verifyImage } : {}) });
     } catch (e) {
       throw new StartError(`Error: failed to mount the file systems: ${messageOf(e)}`, 1);
     }

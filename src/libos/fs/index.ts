@@ -34,6 +34,7 @@ export { ProcessVfs, VfsCore, type MountEntry, type MountOptions } from "./vfs/v
 export type { FileSystemImpl, FsCtx, InodeImpl } from "./vfs/inode.ts";
 export { SeekableFile } from "./vfs/seekable.ts";
 export { RamFs, type ByteBudget } from "./ramfs/ramfs.ts";
+export type { CacheHeap } from "./hostfs/hostfs.ts";
 export { HostFs } from "./hostfs/hostfs.ts";
 export { DevFs } from "./devfs/devfs.ts";
 export { ProcFs } from "./procfs/procfs.ts";

@@ -14,7 +14,7 @@ import * as path from "node:path";
 import { Errno, sysErr } from "../syscall/errno.ts";
 import { emptyProcessInfo, type ProcessInfoSource } from "./procfs/source.ts";
 import { DevFs } from "./devfs/devfs.ts";
-import { HostFs } from "./hostfs/hostfs.ts";
+import { HostFs, type CacheHeap } from "./hostfs/hostfs.ts";
 import { ProcFs } from "./procfs/procfs.ts";
 import { RamFs, type ByteBudget } from "./ramfs/ramfs.ts";
 import { openDirLayerStore } from "./sefs/dir-layer-store.ts";
@@ -44,6 +44,8 @@ export interface CreateVfsOptions {
   processInfo?: ProcessInfoSource;
   /** Charged for every byte held by ramfs mounts (and /dev/shm). */
   ramfsBudget?: ByteBudget;
+  /** Kernel heap that caches (SEFS layer name lookups) charge and shrink under pressure. */
+  cacheHeap?: CacheHeap;
   /** Recompute the image layer's MAC and compare it with the config (default true). */
   verifyImage?: boolean;
 }
@@ -132,10 +134,10 @@ async function sefs(spec: MountSpec, fx: FsFactoryContext): Promise<FileSystemIm
   if (typeof mac === "string") {
     if (spec.options?.temporary) throw sysErr(Errno.INVAL, `an integrity-protected SEFS cannot be temporary (mount ${spec.target})`);
     if (fx.opts.verifyImage !== false) await verifyTreeMac(dir, mac);
-    return openDirLayerStore(dir, { readOnly: true });
+    return openDirLayerStore(dir, { readOnly: true, ...(fx.opts.cacheHeap ? { cacheHeap: fx.opts.cacheHeap } : {}) });
   }
   if (spec.options?.temporary) return new RamFs(fx.opts.ramfsBudget ? { budget: fx.opts.ramfsBudget, type: "sefs" } : { type: "sefs" });
-  return openDirLayerStore(dir, { readOnly: false });
+  return openDirLayerStore(dir, { readOnly: false, ...(fx.opts.cacheHeap ? { cacheHeap: fx.opts.cacheHeap } : {}) });
 }
 
 async function union(spec: MountSpec, fx: FsFactoryContext, isRoot: boolean): Promise<FileSystemImpl> {

@@ -19,6 +19,7 @@ import type { ExitStatus } from "./exit.ts";
 import type { Thread } from "./thread.ts";
 import { Wasm } from "../wasm.ts";
 import { ThreadKilled } from "./exit.ts";
+import { isOutOfMemory, releaseMemory, reserveMemory } from "./user-memory.ts";
 
 export const SpawnFdOp = { CLOSE: 0, DUP2: 1, OPEN: 2, CHDIR: 3, FCHDIR: 4 } as const;
 
@@ -85,6 +86,13 @@ export async function spawnProcess(t: Thread, req: SpawnRequest): Promise<number
   }
   const pid = kernel.processes.allocPid();
   const child = new Process(kernel, { pid, ppid: parent.pid, pgid: parent.pgid, exe, argv: req.argv, env: req.env, cwd: parent.cwd });
+  // The child's initial memory is reserved now, so running out fails the spawn (ENOMEM).
+  try {
+    reserveMemory(child, program.imports);
+  } catch (e) {
+    if (isOutOfMemory(e)) throw sysErr(Errno.NOMEM, e.message);
+    throw e;
+  }
   child.fds.inheritFrom(parent.fds);
   for (const s of parent.ignored) child.ignored.add(s);
   try {
@@ -92,6 +100,7 @@ export async function spawnProcess(t: Thread, req: SpawnRequest): Promise<number
     await child.fds.closeOnExec();
   } catch (e) {
     await child.fds.closeAll();
+    releaseMemory(child);
     throw e;
   }
   for (const [sig, ignore] of req.dispositions) {

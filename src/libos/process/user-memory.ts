@@ -29,12 +29,15 @@ export function processMemory(p: Process): ProcessMemory | undefined {
 }
 
 /**
- * Before instantiation: the memory to import (imported memory) or undefined (defined memory, or
- * no Vm). Throws VmError(ENOMEM) when the budget cannot cover the initial size.
+ * Before instantiation (for a spawned child: before it is started, so posix_spawn fails with
+ * ENOMEM in the parent instead of a killed child): the memory to import (imported memory) or
+ * undefined (defined memory, or no Vm). Throws VmError(ENOMEM) when the budget cannot cover the initial size.
  */
 export function reserveMemory(p: Process, imports: readonly ImportInfo[]): WasmMemory | undefined {
   const vm = p.kernel.vm;
   if (!vm) return undefined;
+  const held = charged.get(p);
+  if (held) return held.memory; // reserved by spawn before the child started
   const imp = imports.find((i) => i.kind === "memory");
   if (imp && imp.kind === "memory") {
     const pm = vm.userSpace.reserveForProcess(imp.initial, imp.maximum, { shared: imp.shared, owner: p.pid });

@@ -69,7 +69,22 @@ export interface HostFsOptions {
   exclusive?: boolean;
   /** Type name in /proc/mounts (default "hostfs"; layer stores use "sefs"). */
   type?: string;
+  /** exclusive: the kernel heap the name cache is charged to (it shrinks before a charge fails). */
+  cacheHeap?: CacheHeap;
 }
+
+/** The kernel heap as a cache sees it (vm/kernel-heap.ts through vm-charge.ts). */
+export interface CacheHeap {
+  charge(bytes: number): boolean;
+  uncharge(bytes: number): void;
+  /** `fn` frees cache memory (uncharging it) and returns how much; called before a charge fails. */
+  registerShrinker(name: string, fn: (wantBytes: number) => number): () => void;
+}
+
+/** Estimated kernel heap cost of a cached name / a cached directory (the ledger is by estimate). */
+const NAME_BYTES = 64;
+const DIR_BYTES = 96;
+const nameCost = (name: string): number => NAME_BYTES + 2 * name.length;
 
 /** A cached lookup; `st` only for read-only exclusive stores, whose entries never change. */
 interface CachedName {
@@ -103,6 +118,9 @@ export class HostFs implements FileSystemImpl {
   private readonly dirPaths = new Map<bigint, string[]>();
   /** exclusive: directory ino → name → what lookup found (null: absent). */
   private readonly names: Map<bigint, Map<string, CachedName | null>> | null;
+  private readonly heap: CacheHeap | undefined;
+  /** What the name cache holds charged to `heap`. */
+  private namesBytes = 0;
 
   protected constructor(rootPath: string, rootIno: bigint, opts: HostFsOptions) {
     this.rootPath = rootPath;
@@ -111,6 +129,9 @@ export class HostFs implements FileSystemImpl {
     this.readOnly = opts.readOnly ?? false;
     this.exclusive = opts.exclusive ?? false;
     this.names = this.exclusive ? new Map() : null;
+    this.heap = this.exclusive ? opts.cacheHeap : undefined;
+    // Lookups are only a cache: under kernel heap pressure drop them all (clean, synchronous).
+    this.heap?.registerShrinker("sefs-names", () => this.dropNames());
     this.dirPaths.set(rootIno, []);
   }
 
@@ -133,12 +154,48 @@ export class HostFs implements FileSystemImpl {
   cacheLookup(dir: bigint, name: string, v: CachedName | null): void {
     if (!this.names) return;
     let m = this.names.get(dir);
+    const cost = (m ? 0 : DIR_BYTES) + (m?.has(name) ? 0 : nameCost(name));
+    if (!m && this.names.size >= 4096) this.dropNames();
+    if (cost > 0 && this.heap) {
+      if (!this.heap.charge(cost)) return; // no room: just do not cache
+      if (m && this.names.get(dir) !== m) {
+        this.heap.uncharge(cost); // the charge shrank the cache itself: m is gone
+        return;
+      }
+      this.namesBytes += cost;
+    }
     if (!m) {
-      if (this.names.size >= 4096) this.names.clear();
       m = new Map();
       this.names.set(dir, m);
     }
     m.set(name, v);
+  }
+
+  /** Drops the whole name cache; returns the bytes given back to the kernel heap. */
+  private dropNames(): number {
+    const freed = this.namesBytes;
+    this.names?.clear();
+    this.namesBytes = 0;
+    if (freed > 0) this.heap?.uncharge(freed);
+    return freed;
+  }
+
+  private dropName(m: Map<string, CachedName | null>, name: string): void {
+    if (!m.delete(name) || !this.heap) return;
+    const cost = nameCost(name);
+    this.namesBytes -= cost;
+    this.heap.uncharge(cost);
+  }
+
+  private dropNamesOf(ino: bigint): void {
+    const m = this.names?.get(ino);
+    if (!m) return;
+    this.names!.delete(ino);
+    if (!this.heap) return;
+    let cost = DIR_BYTES;
+    for (const k of m.keys()) cost += nameCost(k);
+    this.namesBytes -= cost;
+    this.heap.uncharge(cost);
   }
 
   /** Read-only exclusive stores: directory listings by directory ino. */
@@ -200,8 +257,8 @@ export class HostFs implements FileSystemImpl {
     const m = this.names?.get(dir);
     if (!m) return;
     const old = m.get(name);
-    m.delete(name);
-    if (old && old.type === FileType.DIRECTORY) this.names!.delete(old.ino);
+    this.dropName(m, name);
+    if (old && old.type === FileType.DIRECTORY) this.dropNamesOf(old.ino);
   }
 
   relOf(ino: bigint, fallback: string[]): string[] {

@@ -7,7 +7,7 @@
  * HostFs shown as "sefs"). A read-only store refuses every change (EROFS at the VFS).
  */
 import * as fsp from "node:fs/promises";
-import { HostFs } from "../hostfs/hostfs.ts";
+import { HostFs, type CacheHeap } from "../hostfs/hostfs.ts";
 import { host } from "../hostfs/host-errors.ts";
 import type { FileSystemImpl } from "../vfs/inode.ts";
 
@@ -17,11 +17,13 @@ export interface DirLayerStoreOptions {
   readOnly?: boolean;
   /** Create the directory when missing (writable layers; default: !readOnly). */
   create?: boolean;
+  /** Kernel heap the name cache is charged to. */
+  cacheHeap?: CacheHeap;
 }
 
 export async function openDirLayerStore(dir: string, opts: DirLayerStoreOptions = {}): Promise<LayerStore> {
   const readOnly = opts.readOnly ?? false;
   if (opts.create ?? !readOnly) await host(() => fsp.mkdir(dir, { recursive: true }));
   // The store's directory belongs to this instance alone: cache name lookups.
-  return HostFs.open(dir, { readOnly, type: "sefs", exclusive: true });
+  return HostFs.open(dir, { readOnly, type: "sefs", exclusive: true, ...(opts.cacheHeap ? { cacheHeap: opts.cacheHeap } : {}) });
 }

@@ -8,6 +8,7 @@ import { X, XR } from "./codecs.ts";
 import { Errno, sysErr } from "../errno.ts";
 import { Rights } from "../abi.ts";
 import { createPipe } from "../../ipc/pipe.ts";
+import { heapCharge, HeapOwner } from "../../vm-charge.ts";
 import type { Thread } from "../../process/thread.ts";
 import { path_open } from "../wasi/path.ts";
 
@@ -16,7 +17,8 @@ const READ_END = Rights.FD_READ | Rights.POLL_FD_READWRITE | Rights.FD_FDSTAT_SE
 const WRITE_END = Rights.FD_WRITE | Rights.POLL_FD_READWRITE | Rights.FD_FDSTAT_SET_FLAGS | Rights.FD_FILESTAT_GET;
 
 function fd_pipe(t: Thread): readonly [number, number] {
-  const { reader, writer } = createPipe();
+  const mem = heapCharge(t.process.kernel.vm, HeapOwner.PIPE); // the ring is kernel heap: ENOMEM past it
+  const { reader, writer } = createPipe(mem ? { mem } : {});
   const fds = t.process.fds;
   const r = fds.insert(reader, READ_END, 0);
   try {

@@ -12,9 +12,11 @@ import { SX, SXR, writeAddrIp, epollFromLinux, type AcceptResult, type RecvFromR
 import { Errno, SysError, sysErr } from "../errno.ts";
 import { blockingIo } from "../blocking.ts";
 import { FdFlags, Ready, type OpenFile } from "../../fs/types.ts";
+import type { MemCharge } from "../../ipc/byte-ring.ts";
 import { fileRefCount } from "../../process/file-refs.ts";
 import type { Thread } from "../../process/thread.ts";
 import { SOCKET_RIGHTS } from "../../net/socket.ts";
+import { heapCharge, HeapOwner } from "../../vm-charge.ts";
 import {
   createSocket, createSocketpair, createEpoll, epollWait, EpollCtl, EpollFile, isKernelSocket,
   Domain, IpProto, IPV6_V6ONLY, Msg, SOL_SOCKET, SockOpt, TCP_NODELAY, type KernelSocket, type SockAddr,
@@ -56,14 +58,20 @@ function install(t: Thread, s: KernelSocket): number {
   }
 }
 
+/** Socket rings are kernel heap (ENOBUFS past it). */
+function memOpts(t: Thread): { mem?: MemCharge } {
+  const mem = heapCharge(t.process.kernel.vm, HeapOwner.SOCKET);
+  return mem ? { mem } : {};
+}
+
 function sock_open(t: Thread, af: number, type: number, proto: number): number {
   const d = domainOf(af);
-  return install(t, createSocket(d, type, protoFor(d, proto)));
+  return install(t, createSocket(d, type, protoFor(d, proto), memOpts(t)));
 }
 
 function sock_pair(t: Thread, af: number, type: number, proto: number): readonly [number, number] {
   const d = domainOf(af);
-  const [a, b] = createSocketpair(d, type, protoFor(d, proto));
+  const [a, b] = createSocketpair(d, type, protoFor(d, proto), memOpts(t));
   const fa = install(t, a);
   try {
     return [fa, install(t, b)];
