@@ -6,25 +6,25 @@
  * no stack trace; anything else is a bug in occlum-ts: "Error: <message>", exit 1, and the stack
  * only with OCCLUM_LOG_LEVEL=debug or trace.
  */
-import { run as build } from "./commands/build.ts";
-import { run as genImageKey } from "./commands/gen-image-key.ts";
-import { run as init } from "./commands/init.ts";
-import { run as newInstance } from "./commands/new.ts";
 import { notImplemented } from "./commands/not-implemented.ts";
-import { run as runProgram } from "./commands/run.ts";
-import { run as status } from "./commands/status.ts";
 import { CliError, isDebug, type CliContext } from "./context.ts";
 import { USAGE } from "./usage.ts";
 
 type Command = (args: readonly string[], ctx: CliContext) => number | Promise<number>;
 
+/**
+ * Each subcommand's module is loaded when it runs: `occlum run` does not load the config tool,
+ * and `occlum status` does not load the LibOS (start-up time is part of every command).
+ */
+const lazy = (load: () => Promise<{ run: Command }>): Command => async (args, ctx) => (await load()).run(args, ctx);
+
 export const COMMANDS: Readonly<Record<string, Command>> = {
-  new: newInstance,
-  init,
-  build,
-  status,
-  "gen-image-key": genImageKey,
-  run: runProgram,
+  new: lazy(() => import("./commands/new.ts")),
+  init: lazy(() => import("./commands/init.ts")),
+  build: lazy(() => import("./commands/build.ts")),
+  status: lazy(() => import("./commands/status.ts")),
+  "gen-image-key": lazy(() => import("./commands/gen-image-key.ts")),
+  run: lazy(() => import("./commands/run.ts")),
   start: notImplemented("start"),
   exec: notImplemented("exec"),
   stop: notImplemented("stop"),
