@@ -40,7 +40,8 @@ class Reader {
     if (this.pos >= this.b.byteLength) throw new ExecFormatError("truncated module");
     return this.b[this.pos++]!;
   }
-  u32(): number {
+  /** Unsigned LEB128 of at most `bits` bits (as a JS number: exact up to 2^53, enough for limits). */
+  private leb(bits: number): number {
     let result = 0;
     let shift = 0;
     for (;;) {
@@ -48,19 +49,14 @@ class Reader {
       result += (byte & 0x7f) * 2 ** shift;
       if ((byte & 0x80) === 0) return result;
       shift += 7;
-      if (shift > 35) throw new ExecFormatError("bad LEB128");
+      if (shift >= bits) throw new ExecFormatError("bad LEB128");
     }
   }
+  u32(): number {
+    return this.leb(36);
+  }
   u64(): number {
-    let result = 0;
-    let shift = 0;
-    for (;;) {
-      const byte = this.byte();
-      result += (byte & 0x7f) * 2 ** shift;
-      if ((byte & 0x80) === 0) return result;
-      shift += 7;
-      if (shift > 70) throw new ExecFormatError("bad LEB128");
-    }
+    return this.leb(71);
   }
   name(): string {
     const n = this.u32();
