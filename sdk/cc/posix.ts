@@ -89,17 +89,25 @@ export function posixIdentity(): string {
     // a sysroot not made by setup-wasix.sh (OCCLUM_WASIX_SYSROOT) has no stamp
   }
   const additions = createHash("sha256");
-  for (const f of LIBC_ADDITIONS) additions.update(readFileSync(f));
+  for (const f of [...LIBC_ADDITIONS, ...SDK_HEADERS]) additions.update(readFileSync(f));
+  additions.update(LIBC_ADDITION_LINK_FLAGS.join(" "));
   identity = `${version}|wasix-libc:${libc}|${tc.triple}|sdk-libc:${additions.digest("hex").slice(0, 16)}`;
   return identity;
 }
 
 /** Fixes for wasix-libc bugs, linked into every POSIX program ahead of libc.a (sdk/libc/). */
-export const LIBC_ADDITIONS: readonly string[] = ["timedwait.c", "itimer.c"].map((f) => path.join(repoRoot, "sdk", "libc", f));
+export const LIBC_ADDITIONS: readonly string[] = ["timedwait.c", "itimer.c", "signals.c", "pgroup.c", "sockets.c"].map((f) => path.join(repoRoot, "sdk", "libc", f));
+/** sockets.c: AF_UNIX addresses, sendmsg/recvmsg (SCM_RIGHTS), MSG_NOSIGNAL. */
+const SOCKET_WRAPS = ["bind", "connect", "sendto", "getsockname", "getpeername", "accept", "accept4", "recvfrom", "send", "sendmsg", "recvmsg"].map((f) => `-Wl,--wrap=${f}`);
+/** pgroup.c wraps posix_spawn(p) to hand the spawn attributes to the kernel first. */
+const LIBC_ADDITION_LINK_FLAGS = ["-Wl,--wrap=posix_spawn", "-Wl,--wrap=posix_spawnp", ...SOCKET_WRAPS];
+/** Headers declaring what the libc's hide but sdk/libc provides (pause), searched before the sysroot's. */
+const SDK_INCLUDE = path.join(repoRoot, "sdk", "include");
+const SDK_HEADERS: readonly string[] = ["unistd.h", "sys/socket.h"].map((f) => path.join(SDK_INCLUDE, f));
 
 /** The flags that make wasix-libc programs link and run (see shared reference guest-toolchain.md). */
 export function posixArgs(tc: PosixToolchain, userArgs: readonly string[], linking: boolean): string[] {
-  const args = [`--target=${tc.triple}`, `--sysroot=${tc.sysroot}`, "-pthread", "-matomics", "-mbulk-memory"];
+  const args = [`--target=${tc.triple}`, `--sysroot=${tc.sysroot}`, "-isystem", SDK_INCLUDE, "-pthread", "-matomics", "-mbulk-memory"];
   if (!userArgs.some((a) => /^-O/.test(a))) args.push("-O2");
   // getrusage/times and mmap are #error'd unless their emulations are chosen; wasix has neither natively.
   args.push("-D_WASI_EMULATED_PROCESS_CLOCKS", "-D_WASI_EMULATED_MMAN");
@@ -108,7 +116,7 @@ export function posixArgs(tc: PosixToolchain, userArgs: readonly string[], linki
     args.push("-Wl,--import-memory,--export-memory,--shared-memory,--max-memory=268435456");
   }
   args.push(...userArgs);
-  if (linking) args.push(...LIBC_ADDITIONS, "-lwasi-emulated-process-clocks", "-lwasi-emulated-mman");
+  if (linking) args.push(...LIBC_ADDITIONS, ...LIBC_ADDITION_LINK_FLAGS, "-lwasi-emulated-process-clocks", "-lwasi-emulated-mman");
   return args;
 }
 

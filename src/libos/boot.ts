@@ -14,7 +14,8 @@
  * A trap kills the process with SIGSEGV/SIGFPE/SIGILL (139/136/132) after one line naming the trap
  * and the wasm function. A guest never crashes the host; a LibOS failure is exit 1.
  */
-import { readFile, stat, writeFile } from "node:fs/promises";
+import { readFileSync, statSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { createVfs, type MountSpec, type VfsService } from "./fs/index.ts";
@@ -27,7 +28,7 @@ import { createProcess, runProcess, type ProcessResult } from "./process/run.ts"
 import { hostExitCode } from "./process/exit.ts";
 import { bootThreadBudget, readThreadLimits, setThreadBudget } from "./process/thread-spawn.ts";
 import { bootVm } from "./vm-boot.ts";
-import { fsCacheHeap, ramfsBudget } from "./vm-charge.ts";
+import { fsCacheHeap, HeapOwner, ramfsBudget } from "./vm-charge.ts";
 import type { Vm } from "./vm/index.ts";
 import { killAll } from "./process/spawn.ts";
 import { compileProgram, readProgramFile, ExecFormatError } from "./loader/loader.ts";
@@ -101,7 +102,8 @@ export async function runInstance(opts: RunOptions): Promise<number> {
     const env = mergeEnv(sys.env, hostEnv);
 
     const processes = new ProcessTable(monotonicNs());
-    // The memory manager: Init (EDMM) or the static size is committed here (vm-boot.ts).
+    // The memory manager: Init (EDMM) or the static size is committed from here on, by the I/O
+    // threads while we mount and compile (vm-boot.ts); awaited before the first process.
     const booted = await bootVm(opts.instanceDir, hostEnv, opts.hostCap);
     if (!booted.ok) throw new StartError(booted.message, 1);
     // Warnings (an EDMM build run without EDMM) go to the terminal; info lines to the log only.
@@ -122,11 +124,13 @@ export async function runInstance(opts: RunOptions): Promise<number> {
     try {
       const budget = ramfsBudget(vm); // ramfs contents are kernel heap (ENOSPC past it)
       const cacheHeap = fsCacheHeap(vm); // so are the VFS's name caches, which shrink first
-      vfs = await createVfs(app.mount, { instanceDir: opts.instanceDir, processInfo: processes, ...(budget ? { ramfsBudget: budget } : {}), ...(cacheHeap ? { cacheHeap } : {}), ...(opts.verifyImage !== undefined ? { verifyImage: opts.verifyImage } : {}) });
+      const dentryHeap = fsCacheHeap(vm, HeapOwner.DENTRY); // and its dentry cache
+      vfs = await createVfs(app.mount, { instanceDir: opts.instanceDir, processInfo: processes, ...(budget ? { ramfsBudget: budget } : {}), ...(cacheHeap ? { cacheHeap } : {}), ...(dentryHeap ? { dentryHeap } : {}), ...(opts.verifyImage !== undefined ? { verifyImage: opts.verifyImage } : {}) });
     } catch (e) {
       throw new StartError(`Error: failed to mount the file systems: ${messageOf(e)}`, 1);
     }
     const code = await runProgram({
+      committed: booted.committed,
       fs: vfs, processes, exe, argv: [exe, ...(opts.args ?? [])], env, log, stderr, ...(vm ? { vm } : {}),
       stdio: [
         new ConsoleInput(opts.stdio?.stdin ?? process.stdin, "/dev/stdin"),
@@ -172,6 +176,11 @@ export interface ProgramOptions {
   extraFiles?: readonly { file: OpenFile; rights: number }[];
   /** The memory manager the kernel charges processes to (none: uncharged memories). */
   vm?: Vm;
+  /**
+   * Resolves when the Vm's boot commitment is committed (bootVm overlaps it with the mount and
+   * the first compile); the process is created only after. A rejection is a start-up error.
+   */
+  committed?: Promise<void>;
 }
 
 /**
@@ -195,6 +204,12 @@ export async function runProgram(o: ProgramOptions): Promise<number> {
     } catch (e) {
       if (e instanceof ExecFormatError) throw new StartError(`Error: ${exe}: ${e.message}`, 127);
       throw e;
+    }
+    // The boot commitment, faulted in by the I/O threads meanwhile: no process before it.
+    try {
+      await o.committed;
+    } catch (e) {
+      throw new StartError(messageOf(e), 1);
     }
     const proc = await createProcess(kernel, { exe, argv: o.argv, env: o.env, stdio: o.stdio, ...(o.extraFiles ? { extraFiles: o.extraFiles } : {}) });
     log.info(`pid ${proc.pid}: ${exe} started`);
@@ -238,8 +253,9 @@ async function readSysConfig(instanceDir: string): Promise<SysConfig> {
   const file = path.join(instanceDir, "build", ".Occlum_sys.json");
   let text: string;
   try {
-    if (!(await stat(file)).isFile()) throw new Error();
-    text = await readFile(file, "utf8");
+    // Read at once (a small file, before anything runs): cheaper than five thread-pool trips.
+    if (!statSync(file).isFile()) throw new Error();
+    text = readFileSync(file, "utf8");
   } catch {
     throw new StartError(NOT_BUILT, 1);
   }

@@ -9,20 +9,54 @@
  * UserRegionSize" (only EDMM layouts have one). An instance without Enclave.xml (hand-made test
  * instances, or one with only the thread numbers) boots without a Vm: memories are then plain, uncharged WebAssembly memories.
  */
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { open } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseSize } from "../config/size.ts";
-import { Vm, decideRuntimeMode, platformEdmm, type VmLimits } from "./vm/index.ts";
+import { Vm, decideRuntimeMode, platformEdmm, type AsyncToucher, type VmLimits } from "./vm/index.ts";
 
 /** Share of the host's RAM user space may commit (beyond it: ENOMEM in the guest, not the OOM killer). */
 export const HOST_CAP_SHARE = 0.9;
 
-export type VmBoot = { readonly ok: true; readonly vm: Vm | undefined; readonly messages: readonly string[] } | { readonly ok: false; readonly message: string };
+/**
+ * `committed`: resolves when the boot commitment is really committed (the caller must await it
+ * before starting a process); rejects with the one-line error when the host cannot back it.
+ */
+export type VmBoot =
+  | { readonly ok: true; readonly vm: Vm | undefined; readonly committed: Promise<void>; readonly messages: readonly string[] }
+  | { readonly ok: false; readonly message: string };
 
+/**
+ * Touches a chunk by reading /dev/zero into it: the kernel writes every page, in libuv's thread
+ * pool, so the JS thread goes on booting meanwhile (the same page faults a fill would take, off
+ * the JS thread). Where /dev/zero cannot be read, the chunk is filled here instead.
+ */
+async function devZeroToucher(): Promise<{ touch: AsyncToucher; close: () => Promise<void> }> {
+  const fh = await open("/dev/zero", "r").catch(() => undefined);
+  const touch: AsyncToucher = async (chunk) => {
+    const view = new Uint8Array(chunk, 0, chunk.byteLength);
+    let off = 0;
+    try {
+      while (fh && off < view.length) {
+        const { bytesRead } = await fh.read(view, off, view.length - off, null);
+        if (bytesRead <= 0) break;
+        off += bytesRead;
+      }
+    } catch {
+      // fall through: the rest is filled on this thread
+    }
+    if (off < view.length) view.fill(0, off);
+  };
+  return { touch, close: async () => { await fh?.close().catch(() => {}); } };
+}
+
+const COMMIT_ERROR = "Error: cannot commit the memory the configuration asks for at start-up: ";
+
+/** A small file of the build, read at once: at boot nothing else waits, and one syscall beats four thread-pool trips. */
 async function readText(file: string): Promise<string | undefined> {
   try {
-    return await readFile(file, "utf8");
+    return readFileSync(file, "utf8");
   } catch {
     return undefined;
   }
@@ -76,7 +110,8 @@ export async function readBuiltLimits(instanceDir: string): Promise<VmLimits | u
 }
 
 /**
- * Decide the runtime mode and boot the Vm: Init (EDMM) or the static size is committed here.
+ * Decide the runtime mode and boot the Vm: Init (EDMM) or the static size is committed, in the
+ * background (`committed`), so that mounting and compiling the first program overlap it.
  * `hostCap` defaults to 90% of os.totalmem().
  */
 export async function bootVm(instanceDir: string, env: Readonly<Record<string, string | undefined>>, hostCap: number = Math.floor(os.totalmem() * HOST_CAP_SHARE)): Promise<VmBoot> {
@@ -88,7 +123,7 @@ export async function bootVm(instanceDir: string, env: Readonly<Record<string, s
   } catch (e) {
     return { ok: false, message: `Error: ${(e as Error).message}` };
   }
-  if (built === undefined) return { ok: true, vm: undefined, messages: [] };
+  if (built === undefined) return { ok: true, vm: undefined, committed: Promise.resolve(), messages: [] };
   const mode = decideRuntimeMode(built, platform.edmm, env);
   if (mode.fatal !== undefined) return { ok: false, message: mode.fatal };
   const limits: VmLimits = { ...mode.limits, userSpace: { ...mode.limits.userSpace, hostCap } };
@@ -97,8 +132,15 @@ export async function bootVm(instanceDir: string, env: Readonly<Record<string, s
     return { ok: false, message: `Error: user space of ${bootable} bytes must be committed at start-up but the host allows ${hostCap} (90% of its RAM): lower resource_limits.user_space_size${limits.userSpace.edmm ? "" : " / user_space_max_size (or build with EDMM)"}` };
   }
   try {
-    return { ok: true, vm: Vm.boot(limits), messages: mode.messages };
+    const zero = await devZeroToucher();
+    const { vm, committed } = Vm.bootOverlapped(limits, zero.touch);
+    const done = committed.then(zero.close, async (e: unknown) => {
+      await zero.close();
+      throw new Error(COMMIT_ERROR + (e as Error).message);
+    });
+    done.catch(() => {}); // observed by the caller's await; never an unhandled rejection meanwhile
+    return { ok: true, vm, committed: done, messages: mode.messages };
   } catch (e) {
-    return { ok: false, message: `Error: cannot commit the memory the configuration asks for at start-up: ${(e as Error).message}` };
+    return { ok: false, message: COMMIT_ERROR + (e as Error).message };
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The kernel heap budget (vm/kernel-heap.ts) as the hooks the kernel's buffers take: MemCharge
  * for pipe and socket rings (ipc/byte-ring.ts), ByteBudget for ramfs contents (fs/ramfs), and
- * CacheHeap for the VFS caches that can shrink (SEFS layer name lookups, fs/hostfs). Each
+ * CacheHeap for the VFS caches that can shrink (SEFS layer name lookups, fs/hostfs; the dentry
+ * cache, fs/vfs/dentry.ts). Each
  * owner name shows in the ledger's byOwner (and so in --mem-report). Without a Vm nothing is
  * charged (undefined: the services fall back to unlimited).
  */
@@ -9,7 +10,7 @@ import type { MemCharge } from "./ipc/byte-ring.ts";
 import type { ByteBudget, CacheHeap } from "./fs/index.ts";
 import type { Vm } from "./vm/index.ts";
 
-export const HeapOwner = { PIPE: "pipe", SOCKET: "socket", RAMFS: "ramfs", FS_CACHE: "fs-cache" } as const;
+export const HeapOwner = { PIPE: "pipe", SOCKET: "socket", RAMFS: "ramfs", FS_CACHE: "fs-cache", DENTRY: "dentry" } as const;
 
 /** A MemCharge on the kernel heap for `who` (a refused charge: the ring's ENOMEM / ENOBUFS). */
 export function heapCharge(vm: Vm | undefined, who: string): MemCharge | undefined {
@@ -29,13 +30,16 @@ export function ramfsBudget(vm: Vm | undefined): ByteBudget | undefined {
   };
 }
 
-/** The kernel heap for shrinkable VFS caches: they charge, and give memory back before a charge fails. */
-export function fsCacheHeap(vm: Vm | undefined): CacheHeap | undefined {
+/**
+ * The kernel heap for a shrinkable VFS cache, charged as `who` (SEFS name lookups: fs-cache; the
+ * dentry cache: dentry): it charges, and gives memory back before a charge fails.
+ */
+export function fsCacheHeap(vm: Vm | undefined, who: string = HeapOwner.FS_CACHE): CacheHeap | undefined {
   if (!vm) return undefined;
   const heap = vm.kernelHeap;
   return {
-    charge: (bytes) => heap.tryCharge(bytes, HeapOwner.FS_CACHE),
-    uncharge: (bytes) => heap.uncharge(bytes, HeapOwner.FS_CACHE),
+    charge: (bytes) => heap.tryCharge(bytes, who),
+    uncharge: (bytes) => heap.uncharge(bytes, who),
     registerShrinker: (name, fn) => heap.registerShrinker(name, fn),
   };
 }

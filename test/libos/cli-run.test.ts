@@ -53,7 +53,7 @@ before(async () => {
   inst = path.join(tmp, "inst");
   const made = occlum(["new", inst], {}, tmp);
   assert.equal(await made.code, 0, made.stderr());
-  for (const name of ["stdin_echo", "trap", "env_print", "hello"]) await copyFile(await guest(name), path.join(inst, "image", "bin", name));
+  for (const name of ["stdin_echo", "tty_echo", "trap", "env_print", "hello"]) await copyFile(await guest(name), path.join(inst, "image", "bin", name));
   // the template lists EXAMPLE in env.untrusted; add one more, and a default the host overrides
   const cfgPath = path.join(inst, "Occlum.json");
   const cfg = JSON.parse(await readFile(cfgPath, "utf8"));
@@ -75,6 +75,52 @@ test("occlum run: stdin is read interactively, line by line, until EOF", async (
   c.stdin.end();
   assert.equal(await c.code, 0, c.stderr());
   assert.equal(c.stdout(), "T: ready\nT: one\nT: two\nT: eof after 2 lines\n");
+});
+
+/** `occlum run` on a pseudo-terminal, as from an interactive shell: util-linux `script` owns the pty. */
+function occlumOnTty(args: string[]): Child & { kill(): void } {
+  const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+  const clean: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("OCCLUM")) clean[k] = v;
+  const cmd = [process.execPath, OCCLUM, ...args].map(q).join(" ");
+  const p = spawn("script", ["-q", "-e", "-f", "-c", cmd, "/dev/null"], { cwd: inst, env: clean, stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  p.on("error", (e) => (err += String(e)));
+  const waiters: { re: RegExp; resolve: () => void }[] = [];
+  p.stdout.on("data", (d: Buffer) => {
+    out += d.toString();
+    for (const w of [...waiters]) if (w.re.test(out)) (waiters.splice(waiters.indexOf(w), 1), w.resolve());
+  });
+  p.stderr.on("data", (d: Buffer) => (err += d.toString()));
+  return {
+    code: new Promise((resolve) => p.on("close", (c) => resolve(c))),
+    stdout: () => out,
+    stderr: () => err,
+    waitFor: (re) => (re.test(out) ? Promise.resolve() : new Promise((resolve) => waiters.push({ re, resolve }))),
+    stdin: p.stdin,
+    kill: () => p.kill("SIGKILL"),
+  };
+}
+
+test("occlum run on a terminal: stdin and stdout are ttys, lines are read as typed, Ctrl-D is EOF", async () => {
+  const c = occlumOnTty(["run", "/bin/tty_echo"]);
+  const timer = setTimeout(() => c.kill(), 60_000);
+  // The terminal maps output "\n" to "\r\n" (ONLCR) and echoes what is typed.
+  const until = (re: RegExp) =>
+    Promise.race([c.waitFor(re), c.code.then((code) => assert.fail(`exited (${code}) before ${re}: ${JSON.stringify(c.stdout())} ${c.stderr()}`))]);
+  try {
+    await until(/tty stdin=1 stdout=1\r\nprompt> /);
+    c.stdin.write("first line\r"); // Enter: the terminal turns CR into the "\n" the guest reads (ICRNL)
+    await until(/got\[first line\r\n\]\r\nprompt> /); // answered before the next line is typed
+    c.stdin.write("second\r");
+    await until(/got\[second\r\n\]/);
+    c.stdin.write("\x04"); // Ctrl-D at the start of a line: the terminal's EOF
+    assert.equal(await c.code, 0, c.stderr() + c.stdout());
+    assert.match(c.stdout(), /eof after 2 lines/);
+  } finally {
+    clearTimeout(timer);
+  }
 });
 
 test("occlum run: a trap prints the trap and the wasm function, exits 128+signal, the host exits cleanly", async () => {

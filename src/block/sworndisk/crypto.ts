@@ -85,8 +85,11 @@ export function decryptData(key: Uint8Array, iv: Uint8Array, tag: Uint8Array, ct
 export function sealBlock(key: Uint8Array, aad: Uint8Array, payload: Uint8Array, out?: Uint8Array): { block: Uint8Array; tag: Uint8Array } {
   if (payload.length > SEALED_PAYLOAD) throw new BlockError("InvalidArgument", "sealed payload too large");
   const block = out ?? new Uint8Array(BLOCK_SIZE);
-  const padded = new Uint8Array(SEALED_PAYLOAD);
-  padded.set(payload);
+  let padded = payload;
+  if (payload.length < SEALED_PAYLOAD) {
+    padded = new Uint8Array(SEALED_PAYLOAD);
+    padded.set(payload);
+  }
   const iv = randomPool.take(IV_LEN);
   block.set(iv, SEALED_PAYLOAD);
   const c = createCipheriv(ALG, key, iv, { authTagLength: TAG_LEN });

@@ -19,7 +19,7 @@
 
 import { BLOCK_SIZE } from "../block-device.ts";
 import { randomPool, TAG_LEN } from "./crypto.ts";
-import { cryptoPool, KIV_LEN, sharedBytes, type SealJob } from "./crypto-pool.ts";
+import { cryptoPool, JOB_CAP, KIV_LEN, sharedBytes, type SealJob } from "./crypto-pool.ts";
 import type { BlockIo } from "./io.ts";
 import type { Space } from "./space.ts";
 
@@ -57,9 +57,10 @@ export class DataLog {
   private readonly kiv: Uint8Array;
   private readonly tags: Uint8Array;
   private plain: number[] = [];
-  /** Batches handed to the encryption pool whose tags are not yet reported. */
-  private jobs: SealJob[] = [];
-  private readonly onSealed: (hba: number, tag: Uint8Array) => void;
+  /** Batches handed to the encryption pool whose tags are not yet reported, with their slots
+   * offs[from, to) (our copy: the pool recycles a job's control block once it has ended). */
+  private jobs: Array<{ job: SealJob; offs: number[]; from: number; to: number }> = [];
+  private readonly onSealed: (hba: number, tags: Uint8Array, tagOff: number) => void;
   private dirtyLo = Infinity;
   private dirtyHi = -1;
   blocksWritten = 0;
@@ -67,7 +68,7 @@ export class DataLog {
   /** Segments reopened for threaded logging (hole filling). */
   holeSegments = 0;
 
-  constructor(io: BlockIo, space: Space, onSealed: (hba: number, tag: Uint8Array) => void) {
+  constructor(io: BlockIo, space: Space, onSealed: (hba: number, tags: Uint8Array, tagOff: number) => void) {
     this.io = io;
     this.space = space;
     this.S = space.S;
@@ -148,7 +149,10 @@ export class DataLog {
     if (offs.length === 0) return;
     this.plain = [];
     for (const off of offs) this.mark[off] = QUEUED;
-    this.jobs.push(cryptoPool.submit(this.staging, this.kiv, this.tags, offs, 0, offs.length));
+    for (let from = 0; from < offs.length; from += JOB_CAP) {
+      const to = Math.min(offs.length, from + JOB_CAP);
+      this.jobs.push({ job: cryptoPool.submit(this.staging, this.kiv, this.tags, offs, from, to), offs, from, to });
+    }
   }
 
   /** Claim slot `off` (returned by nextSlot) holding ciphertext; returns its host address. */
@@ -178,11 +182,11 @@ export class DataLog {
     const jobs = this.jobs;
     if (jobs.length === 0) return;
     this.jobs = [];
-    for (const j of jobs) cryptoPool.help(j); // work instead of waiting
+    for (const j of jobs) cryptoPool.help(j.job); // work instead of waiting
     let err: unknown = null;
     for (const j of jobs) {
       try {
-        await cryptoPool.finish(j);
+        await cryptoPool.finish(j.job);
       } catch (e) {
         err ??= e;
       }
@@ -192,12 +196,13 @@ export class DataLog {
     this.report(jobs);
   }
 
-  private report(jobs: readonly SealJob[]): void {
+  private report(jobs: ReadonlyArray<{ offs: number[]; from: number; to: number }>): void {
     const base = this.space.segStart(this.seg);
     for (const j of jobs) {
-      for (const off of j.offs) {
+      for (let i = j.from; i < j.to; i++) {
+        const off = j.offs[i]!;
         this.mark[off] = DIRTY;
-        this.onSealed(base + off, this.tags.subarray(off * TAG_LEN, (off + 1) * TAG_LEN));
+        this.onSealed(base + off, this.tags, off * TAG_LEN);
       }
     }
   }
@@ -253,8 +258,9 @@ export class DataLog {
   async drain(): Promise<void> {
     const jobs = this.jobs;
     this.jobs = [];
-    await Promise.allSettled(jobs.map((j) => cryptoPool.finish(j)));
+    await Promise.allSettled(jobs.map((j) => cryptoPool.finish(j.job)));
     await Promise.allSettled([this.settle(0), this.settle(1)]);
+    for (const b of [...this.bufs, this.kiv, this.tags]) cryptoPool.forget(b.buffer);
   }
 
   /** Write every staged block to the host and wait for all data writes to complete. */

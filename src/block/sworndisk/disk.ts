@@ -113,7 +113,7 @@ export class SwornDisk implements BlockDevice {
     this.ids = ids;
     this.counter = opts.counterStore;
     this.S = sb.segBlocks;
-    this.dlog = new DataLog(io, space, (hba, tag) => this.sealed(hba, tag));
+    this.dlog = new DataLog(io, space, (hba, tags, off) => this.sealed(hba, tags, off));
     this.gcHeadroom = Math.max(3, Math.floor((sb.dataSegs - Math.ceil(sb.nblocks / this.S)) / 2));
     this.rootKey = opts.rootKey;
   }
@@ -210,12 +210,9 @@ export class SwornDisk implements BlockDevice {
       // A run of consecutive slots: one copy and one random draw for all its keys and IVs.
       const run = dlog.stagePlain(off, buf.subarray(i * BLOCK_SIZE), n - i);
       const hba = dlog.hbaOf(off);
-      const kiv = dlog.keyIvTable;
-      for (let k = 0; k < run; k++) {
-        this.remap(lba + i + k, hba + k);
-        // The tag arrives when the staged batch is encrypted (sealed()).
-        mem.putKeyIv(lba + i + k, hba + k, kiv, (off + k) * KIV_LEN);
-      }
+      for (let k = 0; k < run; k++) this.remap(lba + i + k, hba + k);
+      // The tags arrive when the staged batch is encrypted (sealed()).
+      mem.putRun(lba + i, hba, run, dlog.keyIvTable, off * KIV_LEN);
       i += run;
     }
     this.stats.userBlocksWritten += n;
@@ -223,12 +220,13 @@ export class SwornDisk implements BlockDevice {
   }
 
   /** A staged block was encrypted: store its tag in the record, if the block is still current. */
-  private sealed(hba: number, tag: Uint8Array): void {
+  private sealed(hba: number, tags: Uint8Array, tagOff: number): void {
     const lba = this.space.rev[hba - this.space.segBase]!;
     if (lba < 0 || this.fwd[lba] !== hba) return; // overwritten or trimmed meanwhile: dead block
-    const slot = this.lsm.mem.get(lba);
-    if (slot < 0 || this.lsm.mem.hbaAt(slot) !== hba) throw new BlockError("Corrupted", `staged block of LBA ${lba} lost its MemTable record`);
-    this.lsm.mem.vals.set(tag, slot * VALUE_SIZE + V_TAG);
+    const mem = this.lsm.mem;
+    const slot = mem.get(lba);
+    if (slot < 0 || mem.hbaAt(slot) !== hba) throw new BlockError("Corrupted", `staged block of LBA ${lba} lost its MemTable record`);
+    mem.setTag(slot, tags, tagOff);
   }
 
     /** Point `lba` at `hba` (0 = unmapped), releasing the block it pointed at. */

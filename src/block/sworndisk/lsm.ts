@@ -4,10 +4,12 @@
  * MemTable (+ WAL, managed by the disk) on top of levels of immutable SSTs: L0 holds MemTable
  * flushes (overlapping, newest first), L1.. hold sorted non-overlapping runs. Compaction merges
  * L0 + L1 into L1 when L0 has `l0Max` tables, and a level into the next when it outgrows its
- * budget (10x per level). New SSTs go to free index segments only; the SSTs they replace are
- * released through Space (delayed reclamation), and the catalog change is journaled at the next
- * sync together with everything else, so flushes and compactions between syncs never create a
- * recoverable state of their own.
+ * budget (10x per level). When no two tables of the two levels overlap (sequential writes), the
+ * tables move down by a catalog edit instead (trivial move: nothing read, merged or rewritten).
+ * New SSTs go to free index segments only; the SSTs they replace are released through Space
+ * (delayed reclamation), and the catalog change is journaled at the next sync together with
+ * everything else, so flushes and compactions between syncs never create a recoverable state of
+ * their own.
  */
 
 import { BLOCK_SIZE, BlockError } from "../block-device.ts";
@@ -34,6 +36,8 @@ export interface LsmOptions {
 export interface LsmStats {
   flushes: number;
   compactions: number;
+  /** Compactions done by re-leveling disjoint tables (no I/O). */
+  trivialMoves: number;
   sstBlocksWritten: number;
   cacheHits: number;
   cacheMisses: number;
@@ -62,14 +66,14 @@ export class Lsm {
   private readonly byId = new Map<number, Sst>();
   /** What the LSM is doing right now (crash tests classify cut points by it). */
   phase: "idle" | "flush" | "compaction" = "idle";
-  readonly stats: LsmStats = { flushes: 0, compactions: 0, sstBlocksWritten: 0, cacheHits: 0, cacheMisses: 0 };
+  readonly stats: LsmStats = { flushes: 0, compactions: 0, trivialMoves: 0, sstBlocksWritten: 0, cacheHits: 0, cacheMisses: 0 };
 
   constructor(io: BlockIo, space: Space, opts: LsmOptions, ids: { next: number }, nblocks: number, levels: Sst[][] = []) {
     this.io = io;
     this.space = space;
     this.opts = opts;
     this.ids = ids;
-    this.mem = new MemTable(Math.min(opts.memtableRecords, 1 << 16));
+    this.mem = new MemTable(Math.min(opts.memtableRecords, 1 << 16), nblocks);
     this.levels = levels;
     while (this.levels.length < opts.maxLevels) this.levels.push([]);
     this.loc = new Uint32Array(nblocks);
@@ -255,9 +259,43 @@ export class Lsm {
     }
   }
 
+  /** No two tables of levels l and l+1 overlap (each LBA is in at most one of them). */
+  private disjoint(l: number): boolean {
+    const all = [...this.levels[l]!, ...this.levels[l + 1]!].map((x) => x.desc).sort((a, b) => a.minLba - b.minLba);
+    for (let i = 1; i < all.length; i++) if (all[i]!.minLba <= all[i - 1]!.maxLba) return false;
+    return true;
+  }
+
+  /**
+   * Trivial move (as in LevelDB): re-level the tables of level l as they are, by a catalog edit
+   * alone (remove + add under the same id, journaled with the next sync). Same blocks, same key
+   * and MACs, nothing written, nothing freed: a crash before that sync simply finds them at
+   * level l. Tombstones are kept (they still shadow any older record below).
+   */
+  private moveDown(l: number): void {
+    const to = l + 1;
+    const moved: Sst[] = [];
+    for (const sst of this.levels[l]!) {
+      const m = sst.atLevel(to);
+      const id = m.desc.id;
+      if (!this.added.has(id)) this.removed.push(id);
+      this.added.set(id, m.desc);
+      this.byId.set(id, m);
+      moved.push(m);
+    }
+    this.levels[l] = [];
+    this.levels[to] = [...this.levels[to]!, ...moved].sort((a, b) => a.desc.minLba - b.desc.minLba);
+    this.stats.trivialMoves++;
+  }
+
   /** Merge all of level `l` into level l+1 (whole-level merge: simple and sync-safe). */
   async compact(l: number): Promise<void> {
     const to = l + 1;
+    if (this.disjoint(l)) {
+      // Sequential writes fill disjoint LBA ranges: nothing to merge.
+      this.moveDown(l);
+      return;
+    }
     this.phase = "compaction";
     const inputs = [...this.levels[l]!, ...this.levels[to]!]; // newest first: L0 by id, then the lower level
     const dropTombstones = to >= this.deepestNonEmpty();

@@ -66,10 +66,13 @@ export function buildSst(recs: RecordArray, id: number, level: number, hbas: rea
     const from = b * RECS_PER_BLOCK;
     const to = Math.min(recs.n, from + RECS_PER_BLOCK);
     pdv.setUint32(0, to - from, true);
+    const vals = recs.vals;
     for (let i = from; i < to; i++) {
       const o = 4 + (i - from) * RECORD_SIZE;
       putU64(pdv, o, recs.lbas[i]!);
-      payload.set(recs.vals.subarray(i * VALUE_SIZE, (i + 1) * VALUE_SIZE), o + 8);
+      // A byte loop: no subarray object per record.
+      const v = i * VALUE_SIZE;
+      for (let b = 0; b < VALUE_SIZE; b++) payload[o + 8 + b] = vals[v + b]!;
     }
     const { tag } = sealBlock(key, aad(id, ROLE_RECORD, b), payload, blocks.subarray(b * BLOCK_SIZE, (b + 1) * BLOCK_SIZE));
     putU64(fdv, b * FENCE_SIZE, from < recs.n ? recs.lbas[from]! : 0);
@@ -129,6 +132,11 @@ export class Sst {
 
   get nblocks(): number {
     return this.firstLba.length;
+  }
+
+  /** The same table at another level (the level lives only in the authenticated catalog). */
+  atLevel(level: number): Sst {
+    return new Sst({ ...this.desc, level }, this.firstLba, this.hba, this.tags, this.metaHbas);
   }
 
   /** Open from the catalog entry: verify the root and fence blocks. */

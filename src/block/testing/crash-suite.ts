@@ -50,6 +50,8 @@ export interface CrashSuiteOptions extends Omit<WorkloadOptions, "weights"> {
   reorder?: boolean;
   /** Stop collecting after this many failures (default 20). */
   maxFailures?: number;
+  /** Replay this op list instead of a generated one (a final sync is appended). */
+  opList?: WorkloadOp[];
 }
 
 export interface CrashPointFailure {
@@ -69,7 +71,7 @@ export interface CrashSuiteResult {
 
 export async function runCrashSuite(target: CrashTarget, opts: CrashSuiteOptions): Promise<CrashSuiteResult> {
   const weights = { ...opts.weights, reopen: 0, crash: 0 };
-  const ops = generateOps({ ...opts, weights }, target.nblocks, { trim: target.trim ?? true, crash: false });
+  const ops = opts.opList ? [...opts.opList] : generateOps({ ...opts, weights }, target.nblocks, { trim: target.trim ?? true, crash: false });
   ops.push({ kind: "sync" });
 
   // Format once; every run starts from these images.

@@ -46,6 +46,8 @@ export interface CreateVfsOptions {
   ramfsBudget?: ByteBudget;
   /** Kernel heap that caches (SEFS layer name lookups) charge and shrink under pressure. */
   cacheHeap?: CacheHeap;
+  /** Kernel heap the VFS's dentry cache charges and shrinks under pressure (vfs/dentry.ts). */
+  dentryHeap?: CacheHeap;
   /** Recompute the image layer's MAC and compare it with the config (default true). */
   verifyImage?: boolean;
 }
@@ -86,7 +88,7 @@ export async function createVfs(mounts: MountSpec[], opts: CreateVfsOptions): Pr
   for (const m of mounts) checkSpec(m);
   const rootSpec = mounts.find((m) => m.target === "/" && m.type === "unionfs") ?? mounts.find((m) => m.target === "/");
   const rootFs: FileSystemImpl = rootSpec ? await build(rootSpec, fx, true) : new RamFs(opts.ramfsBudget ? { budget: opts.ramfsBudget } : {});
-  core = await VfsCore.create(rootFs, { source: rootSpec?.source ?? rootSpec?.type ?? "ramfs" });
+  core = await VfsCore.create(rootFs, { source: rootSpec?.source ?? rootSpec?.type ?? "ramfs", ...(opts.dentryHeap ? { dentryHeap: opts.dentryHeap } : {}) });
   const built: FileSystemImpl[] = [];
   try {
     for (const m of mounts) {

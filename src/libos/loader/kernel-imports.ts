@@ -45,6 +45,18 @@ function trap(message: string): Error {
 }
 
 export function kernelImports(k: KernelImportContext): Record<string, unknown> {
+  const f = kernelImportFns(k);
+  return {
+    [KernelImport.yieldCheck]: new Wasm.Suspending(f[KernelImport.yieldCheck]!),
+    [KernelImport.futexWait32]: new Wasm.Suspending(f[KernelImport.futexWait32]!),
+    [KernelImport.futexWait64]: new Wasm.Suspending(f[KernelImport.futexWait64]!),
+    [KernelImport.futexNotify]: f[KernelImport.futexNotify],
+    [KernelImport.memoryGrow]: f[KernelImport.memoryGrow],
+  };
+}
+
+/** The same functions before the JSPI wrapping (vcpu/: the kernel side of a vCPU thread's calls). */
+export function kernelImportFns(k: KernelImportContext): Record<string, (...a: never[]) => unknown> {
   let fuel: { value: number } | undefined;
   const yieldCheck = (): Promise<void> | undefined => {
     if (k.fuelExport && k.exports) {
@@ -61,6 +73,7 @@ export function kernelImports(k: KernelImportContext): Record<string, unknown> {
         return d.then(() => {
           t.onCpu();
           if (t.killed) throw new ThreadKilled();
+          t.clearInterrupt(); // the signal that interrupted nothing was handled here
         });
       }
     }
@@ -69,6 +82,13 @@ export function kernelImports(k: KernelImportContext): Record<string, unknown> {
     return executor.preempt().then(() => {
       t.onCpu();
       if (t.killed) throw new ThreadKilled();
+      // Signals sent while this thread was preempted (the only time others run) are handled now.
+      const d = t.process.pendingSignals.length > 0 ? deliverSignals(t) : undefined;
+      if (!d) return undefined;
+      return d.then(() => {
+        if (t.killed) throw new ThreadKilled();
+        t.clearInterrupt();
+      });
     });
   };
   const wait = (width: 32 | 64) => (addr: number, expected: number | bigint, timeoutNs: bigint): number | Promise<number> => {
@@ -81,7 +101,7 @@ export function kernelImports(k: KernelImportContext): Record<string, unknown> {
     const t = k.t;
     t.offCpu();
     const ft = futexTable(m.memory);
-    const done = timeoutNs >= 0n ? ft.wait(addr >>> 0, { deadlineMs: performance.now() + Number(timeoutNs) / 1e6, intr: t }) : ft.wait(addr >>> 0, { intr: t });
+    const done = timeoutNs >= 0n ? ft.park(addr >>> 0, t, performance.now() + Number(timeoutNs) / 1e6) : ft.park(addr >>> 0, t);
     return done.then((reason) => {
       t.onCpu();
       if (t.killed) throw new ThreadKilled();
@@ -100,9 +120,9 @@ export function kernelImports(k: KernelImportContext): Record<string, unknown> {
     return futexTable(m.memory).wake(addr >>> 0, count >>> 0);
   };
   return {
-    [KernelImport.yieldCheck]: new Wasm.Suspending(yieldCheck),
-    [KernelImport.futexWait32]: new Wasm.Suspending(wait(32)),
-    [KernelImport.futexWait64]: new Wasm.Suspending(wait(64)),
+    [KernelImport.yieldCheck]: yieldCheck,
+    [KernelImport.futexWait32]: wait(32),
+    [KernelImport.futexWait64]: wait(64),
     [KernelImport.futexNotify]: notify,
     [KernelImport.memoryGrow]: (delta: number): number => growMemory(k.t.process, k.mem?.memory, delta),
   };

@@ -12,6 +12,10 @@
  * - Imports: every `wasi_snapshot_preview1` function comes from the syscall table; any other
  *   function import gets a stub returning ENOSYS (logged once per program), so instantiation never
  *   fails for a call we lack; an imported memory is created with the module's declared limits.
+ * - The WASIX and wasi-threads tables (with sockets, epoll, spawn and threads behind them, ~20
+ *   modules) load with the first program that imports them: a plain wasip1 program never pays
+ *   for them at start-up. They are loaded before compileProgram resolves, so linking stays
+ *   synchronous and the import functions are the same as with an eager import.
  */
 import { createHash } from "node:crypto";
 import { Errno, sysErr } from "../syscall/errno.ts";
@@ -19,13 +23,43 @@ import { FileType, type OpenFile, type Vfs } from "../fs/types.ts";
 import { Wasm, type ImportObject, type WasmMemory, type WasmModule } from "../wasm.ts";
 import { ExecFormatError, isWasm, readFunctionNames, readImports, type ImportInfo, type ValType } from "./wasm-info.ts";
 import { wasiRows, type SyscallRow } from "../syscall/table.ts";
-import { WASIX_MODULE, wasixRows } from "../syscall/wasix/table.ts";
 import { importFunction, type SyscallContext } from "../syscall/dispatch.ts";
 import { MODULE } from "../syscall/abi.ts";
 import type { Logger } from "../log.ts";
 import { instrument, KERNEL_MODULE, KernelImport } from "./instrument/instrument.ts";
 import { kernelImports, type KernelImportContext } from "./kernel-imports.ts";
-import { WASI_THREADS_MODULE, wasiThreadsImports } from "../syscall/wasix/thread-rows.ts";
+import { singleAgentNow } from "../sched/agents.ts";
+import { occlumRows } from "../syscall/occlum/table.ts";
+
+/** Import module names of the lazily loaded tables (asserted equal to theirs by loader.test.ts). */
+export const WASIX_MODULE = "wasix_32v1";
+export const WASI_THREADS_MODULE = "wasi";
+
+type WasixAbi = {
+  readonly wasixRows: ReadonlyMap<string, SyscallRow>;
+  readonly wasiThreadsImports: typeof import("../syscall/wasix/thread-rows.ts").wasiThreadsImports;
+};
+let wasixAbi: WasixAbi | undefined;
+let wasixLoading: Promise<WasixAbi> | undefined;
+
+/** Loads the WASIX and wasi-threads tables once (they import each other's families). */
+export function loadWasixAbi(): Promise<WasixAbi> {
+  wasixLoading ??= Promise.all([import("../syscall/wasix/table.ts"), import("../syscall/wasix/thread-rows.ts")]).then(([t, th]) => {
+    wasixAbi = { wasixRows: t.wasixRows, wasiThreadsImports: th.wasiThreadsImports };
+    return wasixAbi;
+  });
+  return wasixLoading;
+}
+
+/** wasi-threads' imports of a thread (loaded with the first program that imports them). */
+export function wasiThreadsImports(ctx: SyscallContext): Record<string, unknown> {
+  if (!wasixAbi) throw new Error("wasi-threads imports used before a program importing them was compiled");
+  return wasixAbi.wasiThreadsImports(ctx);
+}
+
+function needsWasixAbi(imports: readonly ImportInfo[]): boolean {
+  return imports.some((i) => i.module === WASIX_MODULE || i.module === WASI_THREADS_MODULE);
+}
 
 const kernelNames = new Set<string>(Object.values(KernelImport));
 
@@ -41,6 +75,11 @@ export interface Program {
   readonly fuelExport: string | null;
   /** Why the module runs uninstrumented, if it does. */
   readonly instrumentError?: string;
+  /**
+   * Compiled with atomic.fence dropped (instrument.ts, elideFences): every thread of a process
+   * running it must stay on the agent that runs its main thread (process/thread-run.ts).
+   */
+  readonly singleAgent?: boolean;
 }
 
 const cache = new Map<string, Promise<Program>>();
@@ -51,16 +90,19 @@ export const loaderStats = { compiles: 0 };
 export function compileProgram(bytes: Uint8Array): Promise<Program> {
   if (!isWasm(bytes)) return Promise.reject(new ExecFormatError("exec format error (not a WebAssembly module)"));
   const sha256 = createHash("sha256").update(bytes).digest("hex");
-  let p = cache.get(sha256);
+  // One vCPU (sched/agents.ts): fences are dropped at load; the variants are cached apart.
+  const single = singleAgentNow();
+  const key = single ? `${sha256}:1` : sha256;
+  let p = cache.get(key);
   if (!p) {
-    p = compileOnce(bytes, sha256);
-    cache.set(sha256, p);
-    p.catch(() => cache.delete(sha256));
+    p = compileOnce(bytes, sha256, single);
+    cache.set(key, p);
+    p.catch(() => cache.delete(key));
   }
   return p;
 }
 
-async function compileOnce(bytes: Uint8Array, sha256: string): Promise<Program> {
+async function compileOnce(bytes: Uint8Array, sha256: string, singleAgent: boolean): Promise<Program> {
   let imports: ImportInfo[];
   let module: WasmModule;
   let code = bytes;
@@ -71,7 +113,7 @@ async function compileOnce(bytes: Uint8Array, sha256: string): Promise<Program> 
     // Invalid modules fail here with the engine's reason, before the instrumenter sees them.
     if (!Wasm.validate(bytes)) await Wasm.compile(bytes);
     try {
-      const r = instrument(bytes, { rewriteAtomics: true, preemption: true, rewriteGrow: true });
+      const r = instrument(bytes, { rewriteAtomics: true, preemption: true, rewriteGrow: true, elideFences: singleAgent });
       code = r.bytes;
       fuelExport = r.fuelExport;
       if (r.changed) imports = readImports(code);
@@ -85,6 +127,7 @@ async function compileOnce(bytes: Uint8Array, sha256: string): Promise<Program> 
     if (e instanceof ExecFormatError) throw e;
     throw new ExecFormatError(`exec format error (${(e as Error).message})`);
   }
+  if (needsWasixAbi(imports)) await loadWasixAbi(); // a failure here is ours, not the program's
   const exports = new Set(Wasm.Module.exports(module).map((e) => e.name));
   if (!exports.has("_start")) throw new ExecFormatError("exec format error (no _start export: not a WASI command)");
   const unsupported: string[] = [];
@@ -101,7 +144,10 @@ async function compileOnce(bytes: Uint8Array, sha256: string): Promise<Program> 
     names ??= readFunctionNames(Wasm.Module.customSections(module, "name")[0] ?? new ArrayBuffer(0));
     return names.get(index);
   };
-  return { module, imports, sha256, unsupported, functionName, fuelExport, ...(instrumentError !== undefined ? { instrumentError } : {}) };
+  return {
+    module, imports, sha256, unsupported, functionName, fuelExport, ...(instrumentError !== undefined ? { instrumentError } : {}),
+    ...(singleAgent && instrumentError === undefined ? { singleAgent: true } : {}),
+  };
 }
 
 /** Read a whole program file through the VFS (EACCES for a directory, as execve). */
@@ -124,10 +170,15 @@ export async function readProgramFile(vfs: Vfs, path: string): Promise<Uint8Arra
   }
 }
 
-/** The syscall table row of an import (preview 1 or WASIX), if the ABI has one. */
-function tableRow(module: string, name: string): SyscallRow | undefined {
+/**
+ * The syscall table row of an import (preview 1 or WASIX), if the ABI has one. For a Program's
+ * imports the WASIX rows are always there (compileProgram loaded them); use this rather than
+ * importing syscall/wasix/table.ts, which would load it (and sockets, epoll...) at boot again.
+ */
+export function tableRow(module: string, name: string): SyscallRow | undefined {
   if (module === MODULE) return wasiRows.get(name);
-  if (module === WASIX_MODULE) return wasixRows.get(name);
+  if (module === WASIX_MODULE) return wasixAbi?.wasixRows.get(name);
+  if (module === KERNEL_MODULE) return occlumRows.get(name); // our own calls (sdk/libc)
   return undefined;
 }
 

@@ -40,7 +40,7 @@ export function createSocket(domain: number, type: number, protocol: number, opt
   }
   const d = domain as Domain;
   if (type === SockType.STREAM) return new TcpSocket(d, { flags, ...(opts.mem ? { mem: opts.mem } : {}) });
-  return new UdpSocket(d, flags);
+  return new UdpSocket(d, flags, opts.mem);
 }
 
 /** socketpair(2): AF_UNIX only, as Linux (EOPNOTSUPP for inet). */

@@ -2,10 +2,12 @@
  * TCP sockets over node:net, buffered as Occlum's async sockets (reference §2.4):
  *
  * - Receive is proactive: the host socket flows into a 128 KiB receive ring from the moment it is
- *   connected. Bytes that do not fit wait in `rxOverflow`; once it holds RX_HOLD_MAX (one host
- *   read) the host socket is paused, and it resumes when the reader drains the ring: a slow
- *   reader slows the writer through TCP's own window. Memory per socket stays below the ring +
- *   RX_HOLD_MAX + one host read.
+ *   connected. libuv reads into one kernel-wide buffer (node:net's `onread`: no Buffer per read,
+ *   and each read is sized to the ring's free space, so a read never exceeds what fits), and the
+ *   callback copies the bytes into the ring. When the ring is full the host socket is paused; it
+ *   resumes when the reader drains the ring: a slow reader slows the writer through TCP's own
+ *   window. Bytes that do not fit (a read sized before SO_RCVBUF shrank, a budget refusal) wait
+ *   in `rxOverflow`. Memory per socket stays below the ring + RX_HOLD_MAX + one host read.
  * - Send is write-behind: send copies into a 128 KiB send ring and returns; one host write is in
  *   flight at a time, sending a view of the ring's oldest bytes (no second copy), consumed when
  *   the host write completes. EAGAIN when the ring is full. SHUT_WR and close send FIN after the
@@ -32,6 +34,33 @@ import { IpProto, Msg, Shut, SockOpt, SockType, SOL_SOCKET, TCP_NODELAY, type Do
 const RX_HOLD_MAX = 64 * 1024;
 /** Largest single host write: one ring's worth. */
 const WRITE_CHUNK = 128 * 1024;
+/** Smallest host read asked for (a full ring still needs a non-empty buffer for the next read). */
+const MIN_READ = 4096;
+
+/**
+ * The one buffer every host TCP read lands in. Safe to share: node:net calls the onread callback
+ * synchronously after each read, and the callback copies the bytes out before anything else runs.
+ */
+const hostReadBuf = new Uint8Array(512 * 1024);
+
+/**
+ * node:net's onread hook for a socket it accepted (the option exists only for sockets we create):
+ * installed through the same three fields the Socket constructor sets from `onread`. False when
+ * this Node keeps them elsewhere; the socket then delivers 'data' events as usual.
+ */
+function adoptUserBuffer(s: net.Socket, gen: () => Uint8Array, cb: (n: number) => boolean): boolean {
+  const syms = Object.getOwnPropertySymbols(s);
+  const find = (d: string) => syms.find((x) => x.description === d);
+  const kBuffer = find("kBuffer"), kBufferCb = find("kBufferCb"), kBufferGen = find("kBufferGen");
+  const handle = (s as unknown as { _handle?: { useUserBuffer?: (b: Uint8Array) => void } })._handle;
+  if (!kBuffer || !kBufferCb || !kBufferGen || typeof handle?.useUserBuffer !== "function") return false;
+  const rec = s as unknown as Record<symbol, unknown>;
+  rec[kBuffer] = true;
+  rec[kBufferGen] = gen;
+  rec[kBufferCb] = cb;
+  handle.useUserBuffer(gen());
+  return true;
+}
 
 type State = "new" | "bound" | "listening" | "connecting" | "connected" | "failed";
 
@@ -104,7 +133,8 @@ export class TcpSocket extends SocketBase {
     if (this.state !== "new" || this.binding) throw sysErr(Errno.INVAL, "already bound");
     const { host, port } = hostAddr(this.domain, addr, this.v6only);
     this.binding = true;
-    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: false });
+    // Paused so that no read happens before adopt() has installed the shared read buffer.
+    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
     try {
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
@@ -189,7 +219,10 @@ export class TcpSocket extends SocketBase {
   }
 
   private startConnect(host: string, port: number): never {
-    const opts: net.NetConnectOpts = { host, port, allowHalfOpen: true, noDelay: this.noDelay, keepAlive: this.keepAlive };
+    const opts: net.NetConnectOpts = {
+      host, port, allowHalfOpen: true, noDelay: this.noDelay, keepAlive: this.keepAlive,
+      onread: { buffer: this.nextReadBuf, callback: this.onHostRead },
+    };
     if (this.local) {
       const l = hostAddr(this.domain, this.local, this.v6only);
       opts.localAddress = l.host;
@@ -198,7 +231,7 @@ export class TcpSocket extends SocketBase {
     const s = net.connect(opts);
     this.state = "connecting";
     this.connectUnreported = true;
-    this.attach(s);
+    this.attach(s, true);
     s.once("connect", () => {
       if (this.state !== "connecting") return;
       this.state = "connected";
@@ -233,9 +266,10 @@ export class TcpSocket extends SocketBase {
   private adopt(s: net.Socket): void {
     this.state = "connected";
     this.connectUnreported = false;
-    this.attach(s);
+    this.attach(s, adoptUserBuffer(s, this.nextReadBuf, this.onHostRead));
     this.fillAddrs(s);
     if (this.noDelay) s.setNoDelay(true);
+    s.resume();
   }
 
   private fillAddrs(s: net.Socket): void {
@@ -243,9 +277,10 @@ export class TcpSocket extends SocketBase {
     this.remote = sockAddrOf(this.domain, s.remoteAddress, s.remotePort);
   }
 
-  private attach(s: net.Socket): void {
+  /** `userBuffer`: reads arrive through onHostRead (onread), else as 'data' events. */
+  private attach(s: net.Socket, userBuffer: boolean): void {
     this.sock = s;
-    s.on("data", (chunk: Buffer) => this.onData(chunk));
+    if (!userBuffer) s.on("data", (chunk: Buffer) => this.onData(chunk));
     s.on("end", () => {
       this.rxEof = true;
       this.notify();
@@ -267,6 +302,35 @@ export class TcpSocket extends SocketBase {
       }
       this.notify();
     });
+  }
+
+  /** The buffer for the next host read: the shared one, cut to the ring's free space. */
+  private readonly nextReadBuf = (): Uint8Array =>
+    hostReadBuf.subarray(0, Math.min(hostReadBuf.byteLength, Math.max(MIN_READ, this.rx.free)));
+
+  /** onread callback: `n` bytes are in hostReadBuf; false pauses the host socket (ring full). */
+  private readonly onHostRead = (n: number): boolean => {
+    if (this.released) return true;
+    if (this.rxOverflow.length === 0) {
+      let k = 0;
+      try {
+        k = this.rx.writeFrom(hostReadBuf, 0, n);
+      } catch {
+        k = 0; // the memory budget refused: hold the bytes until the reader drains
+      }
+      if (k < n) this.hold(hostReadBuf.slice(k, n));
+    } else {
+      this.hold(hostReadBuf.slice(0, n));
+    }
+    this.notify();
+    if (this.rx.free > 0 && this.rxOverflowBytes < RX_HOLD_MAX) return true;
+    this.paused = true;
+    return false;
+  };
+
+  private hold(bytes: Uint8Array): void {
+    this.rxOverflow.push(bytes);
+    this.rxOverflowBytes += bytes.byteLength;
   }
 
   private onData(chunk: Buffer): void {
@@ -311,7 +375,7 @@ export class TcpSocket extends SocketBase {
       }
       this.rxOverflow.shift();
     }
-    if (this.rxOverflowBytes < RX_HOLD_MAX && this.paused) {
+    if (this.paused && this.rxOverflowBytes < RX_HOLD_MAX && this.rx.free > 0) {
       this.paused = false;
       this.sock?.resume();
     }
@@ -383,10 +447,14 @@ export class TcpSocket extends SocketBase {
     }
     // Completions come in write order: the oldest in-flight view is done.
     const n = this.inflightLens.shift() ?? 0;
+    // Readiness changes only if the ring was full (POLLOUT comes back, as Linux's write_space
+    // fires only after a writer found no room); otherwise a notify would only wake an epoll
+    // waiter watching EPOLLIN for nothing, once per write.
+    const wasFull = this.tx.free === 0;
     this.tx.consume(n);
     this.inflight -= n;
     if (this.released && this.tx.length === 0 && this.endSent) this.tx.dispose();
-    this.notify();
+    if (wasFull) this.notify();
     this.pump();
   };
 

@@ -48,8 +48,11 @@ export type OptValue = number | Linger;
 export type SockAddr =
   | { family: "inet"; addr: string; port: number }
   | { family: "inet6"; addr: string; port: number; flowinfo?: number; scopeId?: number }
-  /** path "" = unnamed; a leading "\0" = Linux abstract name. */
-  | { family: "unix"; path: string };
+  /**
+   * path "" = unnamed; a leading "\0" = Linux abstract name. `key`: the socket file's identity
+   * in the kernel's unix namespace, set by the syscall layer for pathnames (unix-path.ts).
+   */
+  | { family: "unix"; path: string; key?: string };
 
 export interface RecvResult {
   n: number;

@@ -8,6 +8,9 @@
  * - Sends copy the datagram (Node keeps the buffer until sent); bytes in flight are bounded by
  *   SO_SNDBUF: EAGAIN beyond it. Send errors reported later (ECONNREFUSED from ICMP on a
  *   connected socket) become SO_ERROR.
+ * - Both are kernel memory, charged to the kernel heap budget (`mem`) while held: a datagram
+ *   that arrives when the budget refuses is dropped (Linux drops on socket memory pressure), a
+ *   send the budget refuses fails with ENOBUFS (as Linux's sock_alloc_send_skb).
  */
 import * as dgram from "node:dgram";
 import { Ready } from "../fs/types.ts";
@@ -15,6 +18,7 @@ import { EAGAIN_ERROR, Errno, sysErr } from "../syscall/errno.ts";
 import { SocketBase, gather, iovTotal, scatter } from "./socket-base.ts";
 import { anyAddr, hostAddr, hostErrno, hostError, sockAddrOf } from "./inet-addr.ts";
 import { Domain, IpProto, Msg, Shut, SockType, type KernelSocket, type RecvResult, type SockAddr } from "./types.ts";
+import { unlimitedCharge, type MemCharge } from "../ipc/byte-ring.ts";
 
 const DEFAULT_BUF = 212992; // net.core.rmem_default / wmem_default
 const MAX_UDP_PAYLOAD = 65507;
@@ -37,9 +41,11 @@ export class UdpSocket extends SocketBase {
   private rdShut = false;
   private wrShut = false;
   private released = false;
+  private readonly mem: MemCharge;
 
-  constructor(domain: Domain, flags = 0) {
+  constructor(domain: Domain, flags = 0, mem: MemCharge = unlimitedCharge) {
     super(domain, SockType.DGRAM, IpProto.UDP, flags);
+    this.mem = mem;
   }
 
   protected get listening(): boolean {
@@ -111,6 +117,7 @@ export class UdpSocket extends SocketBase {
     const from = sockAddrOf(this.domain, rinfo.address, rinfo.port);
     if (this.peer && !samePeer(this.peer, from)) return;
     if (this.queue.length > 0 && this.queued + msg.byteLength > this.rcvCap) return; // receive buffer full: drop
+    if (!this.mem.charge(msg.byteLength)) return; // kernel memory exhausted: drop
     this.queue.push({ data: msg, from });
     this.queued += msg.byteLength;
     this.notify();
@@ -153,9 +160,12 @@ export class UdpSocket extends SocketBase {
   private transmit(data: Uint8Array, dest: { host: string; port: number }): number {
     const sock = this.sock;
     if (!sock) throw sysErr(Errno.BADF);
+    if (!this.mem.charge(data.byteLength)) throw sysErr(Errno.NOBUFS, "kernel heap budget exhausted");
     this.inflight += data.byteLength;
     sock.send(data, dest.port, dest.host, (e) => {
+      if (this.released) return; // release() uncharged what was in flight
       this.inflight -= data.byteLength;
+      this.mem.uncharge(data.byteLength);
       if (e) this.soError = hostErrno(e);
       this.notify();
     });
@@ -175,6 +185,7 @@ export class UdpSocket extends SocketBase {
     if ((flags & Msg.PEEK) === 0) {
       this.queue.shift();
       this.queued -= d.data.byteLength;
+      this.mem.uncharge(d.data.byteLength);
     }
     return {
       n: (flags & Msg.TRUNC) !== 0 ? d.data.byteLength : n,
@@ -214,6 +225,8 @@ export class UdpSocket extends SocketBase {
     this.released = true;
     this.sock?.close();
     this.queue.length = 0;
+    this.mem.uncharge(this.queued + this.inflight);
+    this.inflight = 0;
     this.queued = 0;
     this.notify();
   }

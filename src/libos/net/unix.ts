@@ -1,10 +1,12 @@
 /**
  * Unix domain sockets between LibOS processes, entirely in the kernel (no host socket).
  *
- * - Names live in a UnixNamespace (one per kernel): filesystem paths (already made absolute by
- *   the syscall layer) and abstract names (leading "\0"). Deviation: a path name is not a VFS
- *   inode, and it is removed when the bound socket is released (Linux leaves the socket file
- *   until unlink; programs that unlink before bind behave the same here).
+ * - Names live in a UnixNamespace (one per kernel), keyed by `nsKeyOf(addr)`: abstract names
+ *   (leading "\0") as they are, pathnames by the identity of the socket file the syscall layer
+ *   created for them in the VFS (unix-path.ts sets `addr.key`), so an unlinked or replaced file
+ *   no longer reaches the socket, and a file whose socket is gone refuses (ECONNREFUSED), as on
+ *   Linux. Without a key (kernel unit tests) the path itself is the key. getsockname and the
+ *   peer names report the path as the program gave it.
  * - Stream: each direction is the receiver's ByteRing; send writes straight into the peer's
  *   ring, so "buffered bytes" are bounded by one ring per direction. shutdown and close mirror
  *   onto the peer as unix_shutdown/unix_release_sock do (closing with unread data gives the
@@ -12,7 +14,13 @@
  *   when the backlog is full (retry connect after the wait queue fires).
  * - Datagram: a bounded queue of messages per receiver (bytes and count), with unnamed senders
  *   reported as path "". A sender blocked on a full receiver is woken when the receiver drains.
- * - No SCM_RIGHTS / credentials passing yet.
+ *   Queued bytes are charged to the receiver's kernel heap budget (ENOBUFS when it refuses).
+ * - SCM_RIGHTS: `sendMsg` attaches an opaque Attachment (the syscall layer's files in flight) to
+ *   the message: for a stream, to the stream position of its first byte; a `recvMsg` that reaches
+ *   that byte returns it, and stops short of the next attached byte, so attachments come with the
+ *   data they were sent with (Linux keeps them with their skb). Plain reads (`recvFrom`) drop
+ *   the attachments they pass, as Linux discards fds a recv without a control buffer receives.
+ *   Anything undelivered is discarded when the receiver is released. No credentials passing.
  */
 import { ByteRing, SOCKET_RING_CAPACITY, type MemCharge } from "../ipc/byte-ring.ts";
 import { Ready } from "../fs/types.ts";
@@ -22,14 +30,39 @@ import { Domain, Msg, Shut, SockType, type KernelSocket, type RecvResult, type S
 
 type UnixSocket = UnixStreamSocket | UnixDgramSocket;
 
+/** Ancillary data in flight (SCM_RIGHTS): opaque here; `discard` frees it when never delivered. */
+export interface Attachment {
+  readonly items: readonly unknown[];
+  discard(): void;
+}
+
+/** recvMsg's result: recvFrom's, plus the attachment that came with these bytes. */
+export interface RecvMsgResult extends RecvResult {
+  attachment?: Attachment;
+}
+
+/** The first `limit` bytes of `iovs` (views, no copy). */
+function limitIovs(iovs: Uint8Array[], limit: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const v of iovs) {
+    if (limit <= 0) break;
+    out.push(v.byteLength <= limit ? v : v.subarray(0, limit));
+    limit -= v.byteLength;
+  }
+  return out;
+}
+
+/** Namespace keys of socket files start with this (never a path's or abstract name's first byte). */
+export const FILE_KEY_PREFIX = "\u0001";
+
 export class UnixNamespace {
   private readonly names = new Map<string, UnixSocket>();
   private autobindSeq = 0;
-  lookup(path: string): UnixSocket {
-    const s = this.names.get(path);
+  lookup(key: string): UnixSocket {
+    const s = this.names.get(key);
     if (s) return s;
-    // A missing abstract name refuses; a missing path does not exist.
-    throw sysErr(path.startsWith("\0") ? Errno.CONNREFUSED : Errno.NOENT, path);
+    // A missing abstract name or a socket file without a socket refuses; a missing path does not exist.
+    throw sysErr(key.startsWith("\0") || key.startsWith(FILE_KEY_PREFIX) ? Errno.CONNREFUSED : Errno.NOENT);
   }
   bind(path: string, s: UnixSocket): void {
     if (this.names.has(path)) throw sysErr(Errno.ADDRINUSE, path);
@@ -58,6 +91,12 @@ function unixPath(addr: SockAddr): string {
   return addr.path;
 }
 
+/** The namespace key of a unix address: its socket file's identity when resolved, else the name. */
+function nsKeyOf(addr: SockAddr): string {
+  unixPath(addr);
+  return addr.family === "unix" ? addr.key ?? addr.path : "";
+}
+
 export interface UnixOptions {
   ns?: UnixNamespace;
   mem?: MemCharge;
@@ -68,6 +107,8 @@ abstract class UnixBase extends SocketBase {
   protected readonly ns: UnixNamespace;
   protected readonly mem: MemCharge | undefined;
   name: string | undefined;
+  /** The namespace key `name` is bound under. */
+  private nsKey: string | undefined;
   released = false;
   constructor(type: SockType, opts: UnixOptions) {
     super(Domain.UNIX, type, 0, opts.flags ?? 0);
@@ -80,15 +121,17 @@ abstract class UnixBase extends SocketBase {
   bind(addr: SockAddr): void {
     let path = unixPath(addr);
     if (this.name !== undefined) throw sysErr(Errno.INVAL, "already bound");
-    if (path === "") path = this.ns.autoName();
-    this.ns.bind(path, this as unknown as UnixSocket);
+    let key = nsKeyOf(addr);
+    if (path === "") path = key = this.ns.autoName();
+    this.ns.bind(key, this as unknown as UnixSocket);
     this.name = path;
+    this.nsKey = key;
   }
   getsockname(): SockAddr {
     return { family: "unix", path: this.name ?? "" };
   }
   protected unbindName(): void {
-    if (this.name !== undefined) this.ns.unbind(this.name, this as unknown as UnixSocket);
+    if (this.nsKey !== undefined) this.ns.unbind(this.nsKey, this as unknown as UnixSocket);
   }
 }
 
@@ -105,6 +148,11 @@ export class UnixStreamSocket extends UnixBase {
   private backlogMax = 0;
   private readonly blockedConnectors = new Set<UnixStreamSocket>();
   private waitingOn: UnixStreamSocket | undefined;
+  /** Stream positions: bytes ever written into / read from `rx`. */
+  private rxIn = 0;
+  private rxOut = 0;
+  /** Attachments by the stream position of their first byte, oldest first. */
+  private readonly attached: { pos: number; att: Attachment }[] = [];
 
   constructor(opts: UnixOptions = {}) {
     super(SockType.STREAM, opts);
@@ -142,11 +190,11 @@ export class UnixStreamSocket extends UnixBase {
   }
 
   connect(addr: SockAddr): void {
-    const path = unixPath(addr);
+    const key = nsKeyOf(addr);
     if (this.state === "connected") throw sysErr(Errno.ISCONN);
     if (this.state === "listening") throw sysErr(Errno.INVAL);
     this.waitingOn = undefined;
-    const target = this.ns.lookup(path);
+    const target = this.ns.lookup(key);
     if (!(target instanceof UnixStreamSocket)) throw sysErr(Errno.PROTOTYPE);
     if (target.state !== "listening") throw sysErr(Errno.CONNREFUSED);
     if (target.backlog.length >= target.backlogMax) {
@@ -182,26 +230,60 @@ export class UnixStreamSocket extends UnixBase {
   }
 
   sendTo(iovs: Uint8Array[], flags: number, to?: SockAddr): number {
+    return this.sendMsg(iovs, flags, to, undefined);
+  }
+
+  /** sendmsg: `att` rides with the first byte sent (dropped by the caller if this throws). */
+  sendMsg(iovs: Uint8Array[], flags: number, to: SockAddr | undefined, att: Attachment | undefined): number {
     if ((flags & Msg.OOB) !== 0) throw sysErr(Errno.NOTSUP);
     if (to !== undefined) throw sysErr(this.state === "connected" ? Errno.ISCONN : Errno.NOTSUP);
     const peer = this.peer;
     if (this.state !== "connected" || !peer) throw sysErr(Errno.NOTCONN);
     if (this.sndShut || peer.released) throw this.epipe(flags);
     const total = iovTotal(iovs);
-    if (total === 0) return 0;
+    if (total === 0) {
+      att?.discard();
+      return 0;
+    }
     if (peer.rx.free === 0) throw EAGAIN_ERROR;
+    const pos = peer.rxIn;
     const n = peer.rx.write(iovs);
+    peer.rxIn += n;
+    if (att) peer.attached.push({ pos, att });
     peer.notify();
     return n;
   }
 
   recvFrom(iovs: Uint8Array[], flags: number): RecvResult {
+    const r = this.recvMsg(iovs, flags);
+    r.attachment?.discard();
+    delete r.attachment;
+    return r;
+  }
+
+  /**
+   * recvmsg: the bytes up to the next attached position; an attachment at the first byte read
+   * comes with them. recvFrom drops what it passes (see the header).
+   */
+  recvMsg(iovs: Uint8Array[], flags: number): RecvMsgResult {
     if ((flags & Msg.OOB) !== 0) throw sysErr(Errno.NOTSUP);
     if (this.state !== "connected") throw sysErr(Errno.INVAL);
     if (this.rx.length > 0) {
-      const n = this.rx.read(iovs, (flags & Msg.PEEK) !== 0);
-      if (n > 0 && (flags & Msg.PEEK) === 0) this.peer?.notify();
-      return { n, truncated: false };
+      const peek = (flags & Msg.PEEK) !== 0;
+      let attachment: Attachment | undefined;
+      let k = 0;
+      if (this.attached[0]?.pos === this.rxOut) {
+        if (!peek) attachment = this.attached[0].att; // a peek leaves it for the real read
+        k = 1;
+      }
+      const next = this.attached[k];
+      const n = this.rx.read(next ? limitIovs(iovs, next.pos - this.rxOut) : iovs, peek);
+      if (!peek) {
+        this.rxOut += n;
+        if (attachment) this.attached.shift();
+      }
+      if (n > 0 && !peek) this.peer?.notify();
+      return attachment ? { n, truncated: false, attachment } : { n, truncated: false };
     }
     const err = this.takeError();
     if (err) throw err;
@@ -258,6 +340,7 @@ export class UnixStreamSocket extends UnixBase {
       peer.notify();
     }
     this.rx.dispose();
+    for (const a of this.attached.splice(0)) a.att.discard();
     this.notify();
   }
 }
@@ -265,6 +348,7 @@ export class UnixStreamSocket extends UnixBase {
 interface Datagram {
   data: Uint8Array;
   from: string;
+  att?: Attachment;
 }
 
 const DGRAM_QLEN = 512; // net.unix.max_dgram_qlen
@@ -313,7 +397,7 @@ export class UnixDgramSocket extends UnixBase {
   }
 
   connect(addr: SockAddr): void {
-    const target = this.ns.lookup(unixPath(addr));
+    const target = this.ns.lookup(nsKeyOf(addr));
     if (!(target instanceof UnixDgramSocket)) throw sysErr(Errno.PROTOTYPE);
     this.peer = target;
   }
@@ -324,10 +408,15 @@ export class UnixDgramSocket extends UnixBase {
   }
 
   sendTo(iovs: Uint8Array[], flags: number, to?: SockAddr): number {
+    return this.sendMsg(iovs, flags, to, undefined);
+  }
+
+  /** sendmsg: `att` travels with the datagram (dropped by the caller if this throws). */
+  sendMsg(iovs: Uint8Array[], flags: number, to: SockAddr | undefined, att: Attachment | undefined): number {
     if ((flags & Msg.OOB) !== 0) throw sysErr(Errno.NOTSUP);
     let target: UnixSocket;
     if (to !== undefined) {
-      target = this.ns.lookup(unixPath(to));
+      target = this.ns.lookup(nsKeyOf(to));
     } else {
       if (!this.peer) throw sysErr(Errno.NOTCONN);
       if (this.peer.released) {
@@ -347,14 +436,22 @@ export class UnixDgramSocket extends UnixBase {
       target.blockedSenders.add(this);
       throw EAGAIN_ERROR;
     }
+    if (target.mem && !target.mem.charge(len)) throw sysErr(Errno.NOBUFS, "kernel heap budget exhausted");
     this.blockedOn = undefined;
-    target.queue.push({ data: gather(iovs), from: this.name ?? "" });
+    target.queue.push({ data: gather(iovs), from: this.name ?? "", ...(att ? { att } : {}) });
     target.queued += len;
     target.notify();
     return len;
   }
 
   recvFrom(iovs: Uint8Array[], flags: number): RecvResult {
+    const r = this.recvMsg(iovs, flags);
+    r.attachment?.discard();
+    delete r.attachment;
+    return r;
+  }
+
+  recvMsg(iovs: Uint8Array[], flags: number): RecvMsgResult {
     if ((flags & Msg.OOB) !== 0) throw sysErr(Errno.NOTSUP);
     const d = this.queue[0];
     if (!d) {
@@ -367,6 +464,7 @@ export class UnixDgramSocket extends UnixBase {
     if ((flags & Msg.PEEK) === 0) {
       this.queue.shift();
       this.queued -= d.data.byteLength;
+      this.mem?.uncharge(d.data.byteLength);
       for (const s of this.blockedSenders) {
         s.blockedOn = undefined;
         s.notify();
@@ -374,12 +472,14 @@ export class UnixDgramSocket extends UnixBase {
       this.blockedSenders.clear();
     }
     const truncated = n < d.data.byteLength;
-    return {
+    const r: RecvMsgResult = {
       n: (flags & Msg.TRUNC) !== 0 ? d.data.byteLength : n,
       from: { family: "unix", path: d.from },
       truncated,
       fullLength: d.data.byteLength,
     };
+    if (d.att && (flags & Msg.PEEK) === 0) r.attachment = d.att;
+    return r;
   }
 
   shutdown(how: number): void {
@@ -413,7 +513,8 @@ export class UnixDgramSocket extends UnixBase {
       s.notify();
     }
     this.blockedSenders.clear();
-    this.queue.length = 0;
+    for (const d of this.queue.splice(0)) d.att?.discard();
+    this.mem?.uncharge(this.queued);
     this.queued = 0;
   }
 }

@@ -20,7 +20,25 @@ export function releaseFile(f: OpenFile): void | Promise<void> {
     return;
   }
   refs.delete(f);
+  const hooks = releaseHooks.get(f);
+  if (hooks) {
+    releaseHooks.delete(f);
+    for (const h of hooks) h();
+  }
   return f.release();
+}
+
+const releaseHooks = new WeakMap<OpenFile, Set<() => void>>();
+
+/**
+ * Run `fn` when the last reference to `f` goes, just before its release() (epoll forgets its
+ * interests in the description then, as Linux's eventpoll_release). Returns the unsubscribe.
+ */
+export function onLastRelease(f: OpenFile, fn: () => void): () => void {
+  let hooks = releaseHooks.get(f);
+  if (!hooks) releaseHooks.set(f, (hooks = new Set()));
+  hooks.add(fn);
+  return () => void hooks.delete(fn);
 }
 
 export function fileRefCount(f: OpenFile): number {

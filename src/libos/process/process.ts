@@ -11,6 +11,7 @@ import type { ExitStatus } from "./exit.ts";
 import { Thread } from "./thread.ts";
 import { monotonicNs } from "../sched/clock.ts";
 import { WaitQueue } from "../sched/wait-queue.ts";
+import type { SigAction } from "./signals.ts";
 
 export interface ProcessInit {
   pid: number;
@@ -46,12 +47,16 @@ export class Process {
   signalCallback: string | undefined;
   /** Signals waiting to run the guest's callback, at its next return from the kernel. */
   readonly pendingSignals: number[] = [];
+  /** Pending signals directed at one thread (raise, pthread_kill): only that thread takes them. */
+  readonly signalTargets = new Map<number, Thread>();
+  /** Dispositions the libc reported (occlum.sigaction): handler/default/ignore, flags, sa_mask. */
+  readonly sigactions = new Map<number, SigAction>();
+  /** The program reports every disposition it installs (it imports occlum.sigaction). */
+  reportsSigactions = false;
+  /** The main thread's signal mask at start (posix_spawn: the parent's, or POSIX_SPAWN_SETSIGMASK's). */
+  initialSigmask = 0n;
   /** alarm()/setitimer() timer (proc_raise_interval); cleared when the process ends. */
   intervalTimer: ReturnType<typeof setTimeout> | undefined;
-  /** The signal whose guest callback is running (default-action detection, spawn.ts). */
-  delivering: number | undefined;
-  /** The callbacks wrapped for JSPI, by export name. */
-  readonly signalRunners = new Map<string, (sig: number) => Promise<unknown>>();
   /** The instance's exports (signal callbacks). */
   exports: Record<string, unknown> | undefined;
   /**
@@ -86,8 +91,10 @@ export class Process {
     this.nextTid = init.pid; // the main thread's tid is the pid, as on Linux
   }
 
-  newThread(): Thread {
+  /** A new thread; it starts with its creator's signal mask (the main thread: initialSigmask). */
+  newThread(creator?: Thread): Thread {
     const t = new Thread(this.nextTid++, this);
+    t.sigmask = creator ? creator.sigmask : this.initialSigmask;
     this.threads.add(t);
     return t;
   }

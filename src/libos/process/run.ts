@@ -21,6 +21,7 @@ import type { Thread } from "./thread.ts";
 import { admitThread, joinThreads, lastThreadExitCode, releaseThread, startThreadGroup, threadTrap, ThreadExit } from "./thread-spawn.ts";
 import { threadRunner } from "./thread-run.ts";
 import { finishProcess, initGuestSignals } from "./spawn.ts";
+import { threadExports } from "./signals.ts";
 import { attachMemory, isOutOfMemory, releaseMemory, reserveMemory } from "./user-memory.ts";
 
 export interface SpawnOptions {
@@ -71,6 +72,7 @@ export async function createProcess(kernel: Kernel, opts: SpawnOptions): Promise
 /** Run the process's main thread to the end; never rejects for guest faults. */
 export async function runProcess(p: Process, program: Program): Promise<ProcessResult> {
   p.wasix = program.imports.some((i) => i.module === "wasix_32v1");
+  p.reportsSigactions = program.imports.some((i) => i.module === "occlum" && i.name === "sigaction");
   // wasix-libc passes absolute paths with the root preopen: resolve them from the root.
   if (p.wasix && p.vfs instanceof ProcessVfs) p.vfs.absolutePathsFromRoot = true;
   const t = p.newThread();
@@ -119,6 +121,7 @@ async function runThread(t: Thread, program: Program): Promise<Trap | undefined>
     if (linked.memory && linked.memory.buffer instanceof SharedArrayBuffer) startThreadGroup(p, threadRunner(program, linked.memory));
     linked.kernel.exports = instance.exports;
     p.exports = instance.exports;
+    threadExports.set(t, instance.exports);
     initGuestSignals(p);
     linked.kernel.mem = ctx.mem;
     linked.kernel.running = true;

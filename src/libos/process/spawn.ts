@@ -1,6 +1,7 @@
 /**
- * Process life cycle services: spawn (posix_spawn semantics), wait (wait4), exit bookkeeping
- * (zombies, re-parenting of orphans) and signals with their default actions.
+ * Process life cycle services: spawn (posix_spawn semantics, with the process group and signal
+ * mask of its attributes), wait (wait4, by pid or group), exit bookkeeping (zombies, re-parenting
+ * of orphans), kill and process groups. Signal delivery, masks and default actions: signals.ts.
  *
  * A child is its own WebAssembly instance and memory, started from the compile cache (keyed on
  * the program's content hash), with a copy of its parent's fd table (FD_CLOEXEC fds left out)
@@ -17,9 +18,12 @@ import { Process } from "./process.ts";
 import { runProcess } from "./run.ts";
 import type { ExitStatus } from "./exit.ts";
 import type { Thread } from "./thread.ts";
-import { Wasm } from "../wasm.ts";
-import { ThreadKilled } from "./exit.ts";
+import { cleanMask, SIGCHLD, signalProcess } from "./signals.ts";
+import { ERESTARTSYS } from "../syscall/blocking.ts";
 import { isOutOfMemory, releaseMemory, reserveMemory } from "./user-memory.ts";
+
+// Signal services live in signals.ts; these names are re-exported for the syscall layer.
+export { DefaultIgnored, deliverSignals, initGuestSignals, onDefaultAction, SIGCHLD, signalProcess } from "./signals.ts";
 
 export const SpawnFdOp = { CLOSE: 0, DUP2: 1, OPEN: 2, CHDIR: 3, FCHDIR: 4 } as const;
 
@@ -47,9 +51,38 @@ export interface SpawnRequest {
   dispositions: ReadonlyMap<number, boolean>;
   /** Rights an opened file gets at most (the syscall layer knows the ABI's rights). */
   rightsFor: (f: OpenFile) => number;
+  /** POSIX_SPAWN_SETPGROUP: the child's group (0: a new group led by the child); absent: the parent's. */
+  pgroup?: number;
+  /** POSIX_SPAWN_SETSIGMASK: the child's mask; absent: the calling thread's (as across execve). */
+  sigmask?: bigint;
 }
 
 const NOENT = new Set<number>([Errno.NOENT, Errno.NOTDIR]);
+
+/** posix_spawn's attribute flags the kernel applies (musl's values). */
+export const SpawnFlag = { SETPGROUP: 2, SETSIGMASK: 8 } as const;
+export interface SpawnAttrs {
+  flags: number;
+  pgroup: number;
+  mask: bigint;
+}
+/**
+ * Attributes for a thread's next proc_spawn2 (WASIX's call has no place for them): the libc's
+ * posix_spawn wrapper (sdk/libc/pgroup.c) sets them through occlum.spawn_attrs just before.
+ */
+export const spawnAttrs = new WeakMap<Thread, SpawnAttrs>();
+
+/** Take the thread's pending spawn attributes as SpawnRequest fields. */
+export function takeSpawnAttrs(t: Thread): { pgroup?: number; sigmask?: bigint } {
+  const a = spawnAttrs.get(t);
+  if (!a) return {};
+  spawnAttrs.delete(t);
+  if (a.pgroup < 0 && (a.flags & SpawnFlag.SETPGROUP) !== 0) throw sysErr(Errno.INVAL);
+  return {
+    ...((a.flags & SpawnFlag.SETPGROUP) !== 0 ? { pgroup: a.pgroup } : {}),
+    ...((a.flags & SpawnFlag.SETSIGMASK) !== 0 ? { sigmask: a.mask } : {}),
+  };
+}
 
 /** Find and read the program: a path with a slash is taken as is (relative to cwd), else PATH. */
 async function loadExe(parent: Process, req: SpawnRequest): Promise<{ exe: string; bytes: Uint8Array }> {
@@ -76,6 +109,7 @@ async function loadExe(parent: Process, req: SpawnRequest): Promise<{ exe: strin
 export async function spawnProcess(t: Thread, req: SpawnRequest): Promise<number> {
   const parent = t.process;
   const kernel = parent.kernel;
+  if (req.pgroup !== undefined && req.pgroup !== 0) checkGroup(parent, req.pgroup);
   const { exe, bytes } = await loadExe(parent, req);
   let program;
   try {
@@ -85,7 +119,9 @@ export async function spawnProcess(t: Thread, req: SpawnRequest): Promise<number
     throw e;
   }
   const pid = kernel.processes.allocPid();
-  const child = new Process(kernel, { pid, ppid: parent.pid, pgid: parent.pgid, exe, argv: req.argv, env: req.env, cwd: parent.cwd });
+  const pgid = req.pgroup === undefined ? parent.pgid : req.pgroup === 0 ? pid : req.pgroup;
+  const child = new Process(kernel, { pid, ppid: parent.pid, pgid, exe, argv: req.argv, env: req.env, cwd: parent.cwd });
+  child.initialSigmask = cleanMask(req.sigmask ?? t.sigmask);
   // The child's initial memory is reserved now, so running out fails the spawn (ENOMEM).
   try {
     reserveMemory(child, program.imports);
@@ -195,8 +231,6 @@ export function finishProcess(p: Process): void {
   }
 }
 
-export const SIGCHLD = 17;
-
 /** Which children a wait selects: pid > 0 that one, -1 any, 0 the caller's group, < -1 group -pid. */
 function selects(parent: Process, c: Process, pid: number): boolean {
   if (pid > 0) return c.pid === pid;
@@ -224,107 +258,8 @@ export async function waitChild(t: Thread, pid: number, nohang: boolean): Promis
     if (!any) throw sysErr(Errno.CHILD);
     if (nohang) return { pid: 0 };
     const reason = await parent.childEvents.wait({ intr: t });
-    if (reason === "interrupted") throw sysErr(Errno.INTR);
+    if (reason === "interrupted") throw ERESTARTSYS; // waitpid restarts under SA_RESTART
   }
-}
-
-/** Signals whose default action is to do nothing. */
-const DEFAULT_IGNORE = new Set([17, 18, 23, 28]); // CHLD, CONT, URG, WINCH
-const STOPS = new Set([19, 20, 21, 22]);
-
-/**
- * Send a signal. SIGKILL (and SIGSTOP, lacking job control) act at once. A guest that registered
- * a signal callback (wasix-libc does at start) gets every other signal through it: the libc holds
- * the dispositions (handler, SIG_IGN, SIG_DFL → its default action). The callback runs when the
- * target next returns from the kernel; a thread blocked in the kernel is interrupted (EINTR).
- * Without a callback, the default action applies here.
- */
-export function signalProcess(p: Process, signo: number): void {
-  if (signo === 0 || p.zombie || p.status) return;
-  if (signo === 9) return p.exit({ kind: "signal", signo });
-  if (p.ignored.has(signo)) return;
-  if (p.signalCallback && typeof p.exports?.[p.signalCallback] === "function") {
-    if (!p.pendingSignals.includes(signo)) p.pendingSignals.push(signo); // standard signals do not queue
-    // A signal ignored by default does not interrupt a blocked call (no spurious EINTR for a
-    // SIGCHLD nobody handles); a handler for it runs at the next return from a blocking call.
-    if (!DEFAULT_IGNORE.has(signo)) for (const t of p.threads) t.interrupt();
-    return;
-  }
-  if (DEFAULT_IGNORE.has(signo) || STOPS.has(signo)) return;
-  p.exit({ kind: "signal", signo });
-}
-
-/**
- * Tell a wasix-libc guest its initial dispositions through its `__wasm_sigaction(sig, disp)`
- * export (0 default, 1 ignore), as a WASIX runtime does for inherited dispositions. Besides
- * recording SIG_IGN from the spawn, this installs the libc's default-action routine, which its
- * `__wasm_signal` calls for SIG_DFL signals. Runs before _start (the export touches only libc data).
- */
-export function initGuestSignals(p: Process): void {
-  const set = p.exports?.["__wasm_sigaction"];
-  if (typeof set !== "function") return;
-  for (let sig = 1; sig < 32; sig++) {
-    if (sig === 9 || sig === 19) continue;
-    set(sig, p.ignored.has(sig) ? 1 : 0);
-  }
-}
-
-/**
- * Run the guest's callback for each pending signal (dispatch calls this on the way out of a
- * blocking call). The callback runs on its own JSPI stack (`promising`), so a handler, or the
- * libc's default action, may itself make blocking calls; the returned promise settles when all
- * pending signals ran. undefined: nothing to run.
- */
-export function deliverSignals(t: Thread): Promise<void> | undefined {
-  const p = t.process;
-  const name = p.signalCallback;
-  const cb = name ? p.exports?.[name] : undefined;
-  if (typeof cb !== "function") {
-    p.pendingSignals.length = 0;
-    return undefined;
-  }
-  let run = p.signalRunners.get(name!);
-  if (!run) {
-    run = Wasm.promising(cb as (sig: number) => unknown) as (sig: number) => Promise<unknown>;
-    p.signalRunners.set(name!, run);
-  }
-  const runner = run;
-  const next = (): Promise<void> | undefined => {
-    const s = p.pendingSignals.shift();
-    if (s === undefined || t.killed) return undefined;
-    p.delivering = s;
-    return runner(s).then(
-      () => {
-        p.delivering = undefined;
-        return next();
-      },
-      (e: unknown) => {
-        p.delivering = undefined;
-        if (!(e instanceof DefaultIgnored)) throw e;
-        p.signalCallback = name; // the libc's routine was cut short before it restored this
-        return next();
-      },
-    );
-  };
-  return next();
-}
-
-/** Thrown through the libc's default-action routine for a signal whose default is to ignore. */
-export class DefaultIgnored extends Error {}
-
-/**
- * wasix-libc's `__wasm_signal` switches its callback to "__wasm_signal_blocked" only on its
- * SIG_DFL path, right before its default routine (which prints a message and aborts, for every
- * signal). The kernel applies Linux's default action there instead: ignore (CHLD, CONT, URG,
- * WINCH) or terminate with the signal as the wait status.
- */
-export function onDefaultAction(t: Thread): void {
-  const p = t.process;
-  const s = p.delivering;
-  if (s === undefined) return;
-  if (DEFAULT_IGNORE.has(s) || STOPS.has(s)) throw new DefaultIgnored();
-  p.exit({ kind: "signal", signo: s });
-  throw new ThreadKilled();
 }
 
 /** kill(): pid > 0 one process, 0 the caller's group, -1 everyone but init and the caller, < -1 a group. */
@@ -347,13 +282,33 @@ export function kill(t: Thread, pid: number, signo: number): void {
   if (targets.includes(t.process)) signalProcess(t.process, signo);
 }
 
-/** setpgid(pid, pgid): the caller or one of its children. */
+/**
+ * setpgid(pid, pgid): the caller or one of its children (ESRCH otherwise); pgid 0 means the
+ * target's pid; joining another group needs a live process in it (EPERM), as on Linux.
+ */
 export function setpgid(t: Thread, pid: number, pgid: number): void {
   const self = t.process;
   const target = pid === 0 || pid === self.pid ? self : self.kernel.processes.get(pid);
-  if (!target || (target !== self && target.parent !== self)) throw sysErr(Errno.SRCH);
+  if (!target || target.zombie || (target !== self && target.parent !== self)) throw sysErr(Errno.SRCH);
   if (pgid < 0) throw sysErr(Errno.INVAL);
-  target.pgid = pgid === 0 ? target.pid : pgid;
+  const group = pgid === 0 ? target.pid : pgid;
+  if (group !== target.pid) checkGroup(self, group);
+  target.pgid = group;
+}
+
+/** A group a process may join: some live process is in it (Linux: in the same session). */
+function checkGroup(self: Process, pgid: number): void {
+  const table = self.kernel.processes;
+  if (!table.pids().some((n) => { const p = table.get(n); return p !== undefined && p.pgid === pgid; })) throw sysErr(Errno.PERM);
+}
+
+/** getpgid(pid): 0 is the caller; any live process of the kernel may be asked. */
+export function getpgid(t: Thread, pid: number): number {
+  const self = t.process;
+  if (pid === 0) return self.pgid;
+  const p = self.kernel.processes.get(pid);
+  if (!p || pid < 0) throw sysErr(Errno.SRCH);
+  return p.pgid;
 }
 
 /** Kill every process still running in a kernel and wait for them (the app's main exited). */

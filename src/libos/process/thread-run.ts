@@ -7,19 +7,32 @@
  * How it ends: returning from wasi_thread_start or thread_exit ends this thread only; proc_exit,
  * a kill or a trap ends the process (Process.exit kills the other threads). A trap is reported
  * once, by the process's runner (threadTrap).
+ *
+ * One agent: while one vCPU is configured, programs are compiled without atomic.fence (the
+ * loader's elideFences: the libc spins on fences before each futex wait, for nothing when the lock
+ * holder cannot run meanwhile). A thread of such a program always runs here, on the kernel
+ * thread, even if vCPUs were added since its process started.
  */
 import { SyscallContext } from "../syscall/dispatch.ts";
 import { GuestMemory, GuestTrap } from "../syscall/memory.ts";
 import { linkImports, type Program } from "../loader/loader.ts";
+import { setSingleAgent } from "../sched/agents.ts";
 import { Wasm, type WasmMemory } from "../wasm.ts";
 import { Signal } from "../syscall/abi.ts";
 import { ProcessExit, ThreadKilled } from "./exit.ts";
 import { ThreadExit, type ThreadRunner } from "./thread-spawn.ts";
 import { describeTrap, trapSignal, type Trap } from "./run.ts";
 import type { Thread } from "./thread.ts";
+import { threadExports } from "./signals.ts";
+import { runOnVcpu, vcpuCount } from "../vcpu/index.ts";
+
+setSingleAgent(() => vcpuCount() <= 1);
 
 export function threadRunner(program: Program, memory: WasmMemory): ThreadRunner {
   return async (t: Thread, startArg: number): Promise<Trap | undefined> => {
+    // N vCPUs (vcpu/): the thread may run on a worker; its kernel calls come back here.
+    const remote = program.singleAgent ? undefined : runOnVcpu(t, startArg, program, memory, threadEnded);
+    if (remote) return remote;
     const p = t.process;
     const log = p.kernel.log;
     const ctx = new SyscallContext(t, log);
@@ -33,6 +46,7 @@ export function threadRunner(program: Program, memory: WasmMemory): ThreadRunner
         return { message: "thread-spawn: the module exports no wasi_thread_start", func: undefined };
       }
       linked.kernel.exports = instance.exports;
+      threadExports.set(t, instance.exports); // its signal handlers run in this instance
       linked.kernel.mem = ctx.mem;
       linked.kernel.running = true;
       t.sliceStartMs = performance.now();

@@ -121,7 +121,7 @@ export function spawnThread(parent: Thread, startArg: number): number {
   const g = groups.get(p);
   if (!g) throw sysErr(Errno.NOSYS, "the module has no shared memory: no threads");
   if (p.status) throw sysErr(Errno.AGAIN, "process is exiting");
-  const t = p.newThread();
+  const t = p.newThread(parent);
   try {
     admitThread(t);
   } catch (e) {

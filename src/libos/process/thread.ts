@@ -5,23 +5,30 @@
  *
  * CPU time: a thread is "on CPU" from a resume until its next suspension; dispatch calls
  * offCpu()/onCpu() around real suspensions only, so the accounting costs nothing on the fast path.
+ * A switch reads the clock once: offCpu stamps the executor's clock, and the thread resumed next
+ * in the same streak starts from that stamp (Executor.resumedAt). Times are performance.now() ms.
  */
 import type { Interruptible } from "../sched/wait-queue.ts";
-import { monotonicNs } from "../sched/clock.ts";
+import { executor } from "../sched/executor.ts";
 import type { Process } from "./process.ts";
+
+// `performance` is an accessor on globalThis in Node (a getter call per use): read it once.
+const perf = performance;
 
 export class Thread implements Interruptible {
   readonly tid: number;
   readonly process: Process;
   interruptPending = false;
+  /** Blocked signals, bit sig-1 (process/signals.ts; sigprocmask, inherited by new threads). */
+  sigmask = 0n;
   /** Set when the thread must not return to the guest (kill, exit of the process). */
   killed = false;
   private canceller: (() => void) | undefined;
-  private cpuNs = 0n;
-  private onCpuSince: bigint = monotonicNs();
+  private cpuMs = 0;
+  private onCpuSince = perf.now();
   private running = true;
   /** performance.now() when the thread last got the vCPU (preemption measures its slice from here). */
-  sliceStartMs = performance.now();
+  sliceStartMs = perf.now();
 
   constructor(tid: number, process: Process) {
     this.tid = tid;
@@ -53,18 +60,18 @@ export class Thread implements Interruptible {
   offCpu(): void {
     if (!this.running) return;
     this.running = false;
-    this.cpuNs += monotonicNs() - this.onCpuSince;
+    this.cpuMs += executor.stamp() - this.onCpuSince;
   }
 
   onCpu(): void {
     if (this.running) return;
     this.running = true;
-    this.onCpuSince = monotonicNs();
-    this.sliceStartMs = performance.now();
+    this.onCpuSince = this.sliceStartMs = executor.resumedAt();
   }
 
   /** Time this thread spent running guest or kernel code (not parked). */
   cpuTimeNs(): bigint {
-    return this.running ? this.cpuNs + (monotonicNs() - this.onCpuSince) : this.cpuNs;
+    const ms = this.running ? this.cpuMs + (perf.now() - this.onCpuSince) : this.cpuMs;
+    return BigInt(Math.round(ms * 1e6));
   }
 }

@@ -3,48 +3,66 @@
  *
  * A guest runs inside `WebAssembly.promising(entry)`; a kernel call that must wait returns a
  * Promise to its `WebAssembly.Suspending` import, which parks the wasm stack. Resuming a parked
- * coroutine is a `resume()` callback (the resolver of that Promise). Every resume goes through the
- * run queue below, in FIFO order, so woken and yielding threads take turns fairly.
+ * coroutine means resolving that Promise: the continuation then runs from V8's microtask queue,
+ * which is FIFO. So the run queue is, in the common case, the microtask queue itself:
+ * `resume(resolve, v)` resolves at once (direct hand-off: the waker's syscall returns, its
+ * coroutine parks, and the woken one runs next, with no extra hop through a queue of ours).
  *
- * Fairness with host I/O: the run queue normally drains from a microtask (cheap: a yield costs one
- * suspend + resume), but once coroutines have kept the microtask queue busy for SLICE_MS without
- * the event loop getting a turn (a setImmediate posted at the start of the streak has not run),
- * the next drain is posted with setImmediate so libuv runs its timers and I/O callbacks.
- * The executor never blocks the event loop; a guest that computes without making a syscall does
- * (until the loader's yield points exist: see loader/).
+ * Fairness with host I/O: microtasks run before any macrotask, so coroutines that keep waking each
+ * other would starve timers and I/O forever. A "streak" is the run of resumes since the event
+ * loop last had a turn (a setImmediate posted at its start has not run yet). Once a streak has
+ * lasted SLICE_MS, resumes stop being direct: they go to `queue`, drained from a setImmediate, so
+ * libuv runs its timers and I/O callbacks first. While `queue` holds anything, every resume goes
+ * behind it (FIFO). `wake(fn)` (a callback, e.g. starting a new thread, which must not run on its
+ * parent's stack) always goes through `queue`, drained from a microtask while the streak is young.
  *
  * Invariant: code between two awaits in the kernel is atomic with respect to other guest threads.
  */
 
 const SLICE_MS = 4;
+// `performance` is an accessor on globalThis in Node (a getter call per use): read it once.
+const perf = performance;
+const RESOLVED: Promise<void> = Promise.resolve();
 
 export class Executor {
   private queue: (() => void)[] = [];
   private spare: (() => void)[] = [];
   private scheduled = false;
-  /** A run of microtask-driven drains since the event loop last had a turn. */
+  /** A run of microtask-driven resumes since the event loop last had a turn. */
   private streak = false;
   private sliceStart = 0;
-  private drainsInStreak = 0;
+  private inStreak = 0;
+  /** The streak has lasted SLICE_MS: resumes go through the macrotask queue until it ends. */
+  private expired = false;
   /** Resumes done (statistics, bench). */
   switches = 0;
+  /**
+   * performance.now() at the latest point known to be inside the current streak (its start, or
+   * the last `stamp`): within a streak the event loop never idled, so a coroutine resumed now
+   * may take this as the time it got the vCPU without reading the clock (Thread.onCpu).
+   */
+  clockMs = 0;
 
-  /** Make a parked coroutine runnable: `resume` is called from the run queue, in FIFO order. */
-  wake(resume: () => void): void {
-    this.queue.push(resume);
+  /** Make a parked coroutine runnable by resolving its Promise with `v`, in FIFO order. */
+  resume<T>(resolve: (v: T) => void, v: T): void {
+    if (this.queue.length > 0) {
+      this.queue.push(() => resolve(v)); // a drain is already scheduled
+    } else if (this.young()) {
+      this.switches++;
+      resolve(v);
+    } else {
+      this.queue.push(() => resolve(v));
+      this.scheduled = true;
+      setImmediate(this.drainMacro);
+    }
+  }
+
+  /** Run `fn` from the run queue (never on the caller's stack), in FIFO order. */
+  wake(fn: () => void): void {
+    this.queue.push(fn);
     if (this.scheduled) return;
     this.scheduled = true;
-    if (!this.streak) {
-      // The streak ends when the event loop next runs a macrotask (this one).
-      this.streak = true;
-      this.sliceStart = performance.now();
-      this.drainsInStreak = 0;
-      setImmediate(this.endStreak);
-      queueMicrotask(this.drainMicro);
-      return;
-    }
-    // Reading the clock costs about as much as a switch: look at it every 16 drains only.
-    if ((++this.drainsInStreak & 15) !== 0 || performance.now() - this.sliceStart < SLICE_MS) queueMicrotask(this.drainMicro);
+    if (this.young()) queueMicrotask(this.drainMicro);
     else setImmediate(this.drainMacro);
   }
 
@@ -53,12 +71,50 @@ export class Executor {
    * the event loop (timers, host I/O) and every coroutine already ready have had their turn.
    */
   preempt(): Promise<void> {
-    return new Promise<void>((resolve) => setImmediate(() => this.wake(resolve)));
+    return new Promise<void>((resolve) => setImmediate(() => this.resume(resolve, undefined)));
   }
 
-  /** A real coroutine switch: the caller re-enters the run queue behind every ready thread. */
+  /**
+   * A real coroutine switch: the caller re-enters the run queue behind every ready thread. On the
+   * direct path this is an already resolved Promise, shared by every yield: the suspension's own
+   * `.then` puts the caller at the tail of the microtask queue, and nothing is allocated here.
+   */
   yieldNow(): Promise<void> {
-    return new Promise<void>((resolve) => this.wake(resolve));
+    if (this.queue.length === 0 && this.young()) {
+      this.switches++;
+      return RESOLVED;
+    }
+    return new Promise<void>((resolve) => this.resume(resolve, undefined));
+  }
+
+  /** A clock reading taken now, remembered as `clockMs` (Thread.offCpu). */
+  stamp(): number {
+    return (this.clockMs = perf.now());
+  }
+
+  /**
+   * The time a coroutine resumed now got the vCPU (Thread.onCpu): `clockMs` inside a streak (no
+   * clock read: only kernel work ran since it was taken, charged to this thread as system time),
+   * a fresh reading otherwise (the event loop may have idled, e.g. a wait ended by host I/O).
+   */
+  resumedAt(): number {
+    return this.streak ? this.clockMs : this.stamp();
+  }
+
+  /** True while the streak may go on: starts one if none runs; reads the clock every 16 calls. */
+  private young(): boolean {
+    if (!this.streak) {
+      // The streak ends when the event loop next runs a macrotask (this one).
+      this.streak = true;
+      this.clockMs = this.sliceStart = perf.now();
+      this.inStreak = 0;
+      setImmediate(this.endStreak);
+      return true;
+    }
+    if (this.expired) return false;
+    if ((++this.inStreak & 15) !== 0 || this.stamp() - this.sliceStart < SLICE_MS) return true;
+    this.expired = true; // until the event loop has had its turn (endStreak)
+    return false;
   }
 
   get readyCount(): number {
@@ -67,6 +123,7 @@ export class Executor {
 
   private readonly endStreak = (): void => {
     this.streak = false;
+    this.expired = false;
   };
   private readonly drainMicro = (): void => this.drain();
   private readonly drainMacro = (): void => this.drain();

@@ -77,3 +77,48 @@ test("a timeout beyond the timer range is no timeout (not 1 ms)", async () => {
   assert.equal(f.wake(4, 1), 1);
   assert.equal(await w, "woken");
 });
+
+test("futex ping-pong hands over directly yet never starves the event loop (timers still fire)", async () => {
+  const f = new FutexTable();
+  let stop = false;
+  let timerFired = false;
+  setTimeout(() => {
+    timerFired = true;
+    stop = true;
+  }, 5);
+  const counts = [0, 0];
+  // Two coroutines handing a turn back and forth on one word, as a mutex+condvar pair does. A
+  // starved event loop would let them reach the round cap (seconds of work) before the timer.
+  const CAP = 1_000_000;
+  let turn = 0;
+  const side = async (me: number): Promise<void> => {
+    while (!stop) {
+      while (turn !== me && !stop) await f.wait(64);
+      if (++counts[me]! >= CAP) stop = true;
+      turn = 1 - me;
+      f.wake(64, 1);
+    }
+    f.wake(64, 1);
+  };
+  await Promise.all([side(0), side(1)]);
+  assert.ok(timerFired, `the timer did not fire before ${CAP} rounds: ${JSON.stringify(counts)}`);
+  // Both sides ran, in strict alternation.
+  assert.ok(counts[0]! > 0 && counts[1]! > 0, JSON.stringify(counts));
+  assert.ok(Math.abs(counts[0]! - counts[1]!) <= 1, JSON.stringify(counts));
+  assert.equal(f.size, 0);
+});
+
+test("an emptied bucket is kept for reuse, and swept once empty buckets pile up", async () => {
+  const f = new FutexTable();
+  for (let addr = 0; addr < 1000; addr += 4) {
+    const w = f.wait(addr);
+    assert.equal(f.wake(addr, 1), 1);
+    assert.equal(await w, "woken");
+  }
+  assert.equal(f.size, 0);
+  const w = f.wait(4);
+  assert.equal(f.waiting(4), 1);
+  assert.equal(f.size, 1);
+  assert.equal(f.wake(4, 5), 1);
+  assert.equal(await w, "woken");
+});

@@ -7,16 +7,24 @@
  * between. Kernel code between awaits is atomic with respect to other guest threads (one vCPU,
  * see executor.ts), so a wake cannot slip between the check and the registration: no lost
  * wake-ups. A wait ends exactly once: "woken" (wake/requeue target), "timeout" or "interrupted"
- * (kill, signal); the resume goes through the executor's run queue like every other wait.
+ * (kill, signal); the resume is the executor's (a direct hand-off to the woken coroutine while
+ * the event loop is not owed a turn).
  *
  * Keys: the memory object itself (WebAssembly.Memory or its buffer), so the threads of one
  * process (instances sharing one imported memory) meet, and two processes never do. A bucket is
- * a FIFO list; empty buckets are dropped so the table holds only addresses being waited on.
+ * a FIFO doubly linked list threaded through the waiters (O(1) unlink, no arrays). A hand-over
+ * parks and wakes on the same few addresses again and again, so an emptied bucket stays in the
+ * map (adding and deleting a Map key per wait showed up as rehashing in profiles); empty buckets
+ * are swept once they outnumber the live ones.
  */
 import { executor } from "./executor.ts";
 import type { Interruptible, WakeReason } from "./wait-queue.ts";
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Empty buckets kept before a sweep (beyond as many as there are live ones). */
+const EMPTY_SLACK = 64;
+// `performance` is an accessor on globalThis in Node: read it once.
+const perf = performance;
 
 export interface FutexWaitOptions {
   /** A performance.now() value; absent = no timeout. */
@@ -24,41 +32,56 @@ export interface FutexWaitOptions {
   intr?: Interruptible;
 }
 
+class Bucket {
+  head: FutexWaiter | null = null;
+  tail: FutexWaiter | null = null;
+  length = 0;
+}
+
 class FutexWaiter {
+  prev: FutexWaiter | null = null;
+  next: FutexWaiter | null = null;
+  bucket: Bucket | null = null;
   addr: number;
-  done = false;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  timer: ReturnType<typeof setTimeout> | undefined = undefined;
   private readonly table: FutexTable;
   private readonly intr: Interruptible | undefined;
   private readonly resolve: (r: WakeReason) => void;
 
-  constructor(table: FutexTable, addr: number, opts: FutexWaitOptions, resolve: (r: WakeReason) => void) {
+  constructor(table: FutexTable, addr: number, intr: Interruptible | undefined, deadlineMs: number | undefined, resolve: (r: WakeReason) => void) {
     this.table = table;
     this.addr = addr;
-    this.intr = opts.intr;
+    this.intr = intr;
     this.resolve = resolve;
-    if (opts.deadlineMs !== undefined) {
-      const delay = Math.max(0, opts.deadlineMs - performance.now());
+    if (deadlineMs !== undefined) {
+      const delay = Math.max(0, deadlineMs - perf.now());
       // setTimeout turns delays past 2^31-1 ms into 1 ms: a timeout that far away is no timeout.
       if (delay <= MAX_TIMER_MS) this.timer = setTimeout(() => this.finish("timeout"), Math.ceil(delay));
     }
-    this.intr?.setCanceller(() => this.finish("interrupted"));
+    if (intr !== undefined) intr.setCanceller(() => this.finish("interrupted"));
   }
 
   finish(reason: WakeReason): boolean {
-    if (this.done) return false;
-    this.done = true;
+    if (this.bucket === null) return false;
     this.table.unlink(this);
     if (this.timer !== undefined) clearTimeout(this.timer);
-    this.intr?.setCanceller(undefined);
-    executor.wake(() => this.resolve(reason));
+    if (this.intr !== undefined) this.intr.setCanceller(undefined);
+    executor.resume(this.resolve, reason);
     return true;
   }
 }
 
+// One executor function for every wait's Promise (it runs synchronously inside the constructor):
+// a closure per wait would be one more allocation on the hottest path of a hand-over.
+let captured: ((r: WakeReason) => void) | undefined;
+const captureResolve = (resolve: (r: WakeReason) => void): void => {
+  captured = resolve;
+};
+
 /** The futex wait queues of one memory. */
 export class FutexTable {
-  private readonly buckets = new Map<number, FutexWaiter[]>();
+  private readonly buckets = new Map<number, Bucket>();
+  private live = 0;
   /** Statistics (tests, bench). */
   waits = 0;
   wakes = 0;
@@ -70,7 +93,7 @@ export class FutexTable {
 
   /** Addresses with at least one waiter. */
   get size(): number {
-    return this.buckets.size;
+    return this.live;
   }
 
   /**
@@ -78,23 +101,26 @@ export class FutexTable {
    * why the wait ended; an already pending interruption ends it at once.
    */
   wait(addr: number, opts: FutexWaitOptions = {}): Promise<WakeReason> {
-    if (opts.intr?.interruptPending) return Promise.resolve("interrupted");
+    return this.park(addr, opts.intr, opts.deadlineMs);
+  }
+
+  /** wait() without the options object (the syscall paths). */
+  park(addr: number, intr: Interruptible | undefined, deadlineMs?: number): Promise<WakeReason> {
+    if (intr !== undefined && intr.interruptPending) return Promise.resolve("interrupted");
     this.waits++;
-    return new Promise<WakeReason>((resolve) => {
-      const w = new FutexWaiter(this, addr, opts, resolve);
-      this.link(w);
-    });
+    const p = new Promise<WakeReason>(captureResolve);
+    this.link(new FutexWaiter(this, addr, intr, deadlineMs, captured!));
+    captured = undefined;
+    return p;
   }
 
   /** Wake up to `n` waiters of `addr`, oldest first; returns how many were woken. */
   wake(addr: number, n: number): number {
-    const q = this.buckets.get(addr);
-    if (!q || n <= 0) return 0;
+    const b = this.buckets.get(addr);
+    if (b === undefined || b.head === null || n <= 0) return 0;
     let woken = 0;
-    while (woken < n && q.length > 0) {
-      // finish() unlinks the waiter (and drops the bucket when it empties).
-      if (q[0]!.finish("woken")) woken++;
-    }
+    // finish() unlinks the head.
+    while (woken < n && b.head !== null) if (b.head.finish("woken")) woken++;
     this.wakes += woken;
     return woken;
   }
@@ -106,38 +132,56 @@ export class FutexTable {
   requeue(from: number, to: number, nWake: number, nMove: number): number {
     const woken = this.wake(from, nWake);
     if (from === to) return woken;
-    const q = this.buckets.get(from);
-    if (!q) return woken;
-    const moved = q.splice(0, Math.max(0, nMove));
-    if (q.length === 0) this.buckets.delete(from);
-    for (const w of moved) {
+    const b = this.buckets.get(from);
+    let moved = 0;
+    while (b !== undefined && b.head !== null && moved < nMove) {
+      const w = b.head;
+      this.unlink(w);
       w.addr = to;
       this.link(w);
+      moved++;
     }
-    return woken + moved.length;
+    return woken + moved;
   }
 
   private link(w: FutexWaiter): void {
-    let q = this.buckets.get(w.addr);
-    if (!q) this.buckets.set(w.addr, (q = []));
-    q.push(w);
+    let b = this.buckets.get(w.addr);
+    if (b === undefined) {
+      if (this.buckets.size >= 2 * this.live + EMPTY_SLACK) this.sweep();
+      this.buckets.set(w.addr, (b = new Bucket()));
+    }
+    if (b.length++ === 0) this.live++;
+    w.bucket = b;
+    w.prev = b.tail;
+    w.next = null;
+    if (b.tail !== null) b.tail.next = w;
+    else b.head = w;
+    b.tail = w;
   }
 
   /** @internal FutexWaiter.finish */
   unlink(w: FutexWaiter): void {
-    const q = this.buckets.get(w.addr);
-    if (!q) return;
-    const i = q.indexOf(w);
-    if (i >= 0) q.splice(i, 1);
-    if (q.length === 0) this.buckets.delete(w.addr);
+    const b = w.bucket;
+    if (b === null) return;
+    if (w.prev !== null) w.prev.next = w.next;
+    else b.head = w.next;
+    if (w.next !== null) w.next.prev = w.prev;
+    else b.tail = w.prev;
+    w.prev = w.next = w.bucket = null;
+    if (--b.length === 0) this.live--;
+  }
+
+  private sweep(): void {
+    for (const [addr, b] of this.buckets) if (b.length === 0) this.buckets.delete(addr);
   }
 }
 
-const tables = new WeakMap<object, FutexTable>();
+// The table hangs off the memory object itself: a property load, where a WeakMap lookup cost a
+// hash probe per futex call; it lives exactly as long as the memory.
+const TABLE = Symbol("futex table");
 
 /** The futex table of a memory (a WebAssembly.Memory: every instance importing it shares it). */
 export function futexTable(memory: object): FutexTable {
-  let t = tables.get(memory);
-  if (!t) tables.set(memory, (t = new FutexTable()));
-  return t;
+  const m = memory as { [TABLE]?: FutexTable };
+  return m[TABLE] ?? (m[TABLE] = new FutexTable());
 }

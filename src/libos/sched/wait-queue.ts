@@ -54,7 +54,7 @@ class Waiter {
     for (const q of this.queues) q.remove(this);
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.intr?.setCanceller(undefined);
-    executor.wake(() => this.resolveOuter(reason));
+    executor.resume(this.resolveOuter, reason);
     return true;
   }
 }

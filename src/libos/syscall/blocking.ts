@@ -4,15 +4,32 @@
  * readiness changes, a deadline passes (EAGAIN, as SO_RCVTIMEO) or the thread is interrupted
  * (EINTR), then retries. A NONBLOCK description gets EAGAIN at once.
  *
+ * Restarts (signal(7)): an interrupted wait without a deadline throws ERESTARTSYS, an EINTR that
+ * dispatch turns into a transparent restart of the call when every handler that ran had
+ * SA_RESTART; a wait with a deadline (SO_RCVTIMEO/SO_SNDTIMEO) throws a plain EINTR, as Linux
+ * does for sockets with timeouts. Calls Linux never restarts (poll, select, epoll_wait, sleeps,
+ * sigsuspend) throw EINTR_ERROR themselves.
+ *
  * The fast path stays synchronous: when the operation completes at once, no Promise is made and
  * the Suspending import returns without suspending the guest.
  */
-import { EAGAIN_ERROR, EINTR_ERROR } from "./errno.ts";
+import { EAGAIN_ERROR, EINTR_ERROR, Errno, SysError } from "./errno.ts";
 import { FdFlags, Ready, type OpenFile } from "../fs/types.ts";
 import type { Thread } from "../process/thread.ts";
 import { executor } from "../sched/executor.ts";
 
 type Maybe<T> = T | Promise<T>;
+
+/** EINTR of a call that restarts under SA_RESTART (Linux's -ERESTARTSYS); preallocated. */
+export const ERESTARTSYS: SysError = (() => {
+  const saved = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new SysError(Errno.INTR, "restartable");
+  } finally {
+    Error.stackTraceLimit = saved;
+  }
+})();
 
 export interface BlockingOptions {
   /** Ready bits that mean "retry now" (Ready.IN for reads, Ready.OUT for writes). */
@@ -43,16 +60,17 @@ async function waitAndRetry<T>(t: Thread, file: OpenFile, opts: BlockingOptions,
   const queue = file.waitQueue;
   if (!queue) throw EAGAIN_ERROR; // nothing would ever wake us
   const wake = opts.interest | Ready.ERR | Ready.HUP;
+  const eintr = opts.deadlineMs === undefined ? ERESTARTSYS : EINTR_ERROR;
   let retried = false;
   for (;;) {
     // Re-check readiness first: the op may have failed asynchronously, after a notify we missed.
     if ((file.poll() & wake) !== 0 && retried) {
       // Ready yet still EAGAIN: a file whose poll() is optimistic. Yield instead of spinning.
       await executor.yieldNow();
-      if (t.interruptPending) throw EINTR_ERROR;
+      if (t.interruptPending) throw eintr;
     } else if ((file.poll() & wake) === 0) {
       const reason = await queue.wait(opts.deadlineMs !== undefined ? { intr: t, deadlineMs: opts.deadlineMs } : { intr: t });
-      if (reason === "interrupted") throw EINTR_ERROR;
+      if (reason === "interrupted") throw eintr;
       if (reason === "timeout") throw EAGAIN_ERROR;
     }
     try {

@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { SyscallContext, rawImport } from "./dispatch.ts";
+import { SyscallContext, importFunction, rawImport } from "./dispatch.ts";
 import { GuestMemory, GuestTrap } from "./memory.ts";
 import { wasiRows } from "./table.ts";
 import { Errno, SysError } from "./errno.ts";
@@ -100,4 +100,21 @@ test("strace: decoded arguments and the result or errno name", () => {
 
 test("SysError carries its errno", () => {
   assert.equal(new SysError(Errno.NOENT, "x").errno, Errno.NOENT);
+});
+
+test("clock_time_get's fast import (used when not tracing) agrees with its row", () => {
+  const { ctx, call } = setup();
+  const fast = importFunction(ctx, wasiRows.get("clock_time_get")!, false) as (...p: (number | bigint)[]) => number;
+  assert.notEqual(fast, undefined);
+  for (const id of [0, 1]) {
+    assert.equal(call("clock_time_get")(id, 1n, 256), 0);
+    const viaRow = ctx.mem.dv.getBigUint64(256, true);
+    assert.equal(fast(id, 1n, 264), 0);
+    const viaFast = ctx.mem.dv.getBigUint64(264, true);
+    assert.ok(viaFast >= viaRow && viaFast - viaRow < 1_000_000_000n, `clock ${id}: ${viaRow} then ${viaFast}`);
+  }
+  assert.equal(fast(4, 1n, 256), Errno.INVAL);
+  assert.throws(() => fast(1, 1n, 65536 - 4), GuestTrap); // out of bounds: a trap, as through the row
+  assert.throws(() => call("clock_time_get")(1, 1n, 65536 - 4), GuestTrap);
+  assert.throws(() => fast(1, 1n, 260), GuestTrap); // misaligned u64
 });

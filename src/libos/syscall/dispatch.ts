@@ -22,6 +22,7 @@ import { ProcessExit, ThreadKilled } from "../process/exit.ts";
 import type { Logger } from "../log.ts";
 import { formatCall } from "./strace.ts";
 import { DefaultIgnored, deliverSignals, signalProcess } from "../process/spawn.ts";
+import { ERESTARTSYS } from "./blocking.ts";
 
 const SIGPIPE = 13;
 
@@ -64,29 +65,74 @@ function afterWait(t: Thread): void {
 
 /** The slow path: the handler waits. One promise reaction, no async-function machinery. */
 function settle(ctx: SyscallContext, row: SyscallRow, p: Params, args: unknown[], pending: Promise<unknown>, tr?: Tracer): Promise<number> {
+  return settler(ctx, row, p, args, tr)(pending);
+}
+
+/**
+ * settle() for one import function, its two reactions made once (a wait is a thread switch:
+ * two closures per wait were a fifth of what a hand-over allocates). Its arguments are fixed per
+ * import function: a thread is in at most one call of it at a time.
+ */
+function settler(ctx: SyscallContext, row: SyscallRow, p: Params, args: unknown[], tr?: Tracer): (pending: Promise<unknown>) => Promise<number> {
   const t = ctx.t;
-  t.offCpu();
-  return pending.then(
-    (v) => {
-      afterWait(t);
-      try {
-        ctx.mem.refresh();
-        row.ret.encode(ctx.mem, p, row.retIndex, v, args);
-      } catch (e) {
-        const errno = toErrno(ctx, row, e);
-        tr?.(args, `-1 ${errnoName(errno)}`);
-        return errno;
-      }
-      tr?.(args, row.ret.show(v) || "0");
-      return signalsPending(t) ? deliverThen(t, Errno.SUCCESS) : Errno.SUCCESS;
-    },
-    (e: unknown) => {
-      afterWait(t);
+  const onValue = (v: unknown): number | Promise<number> => {
+    afterWait(t);
+    try {
+      ctx.mem.refresh();
+      row.ret.encode(ctx.mem, p, row.retIndex, v, args);
+    } catch (e) {
       const errno = toErrno(ctx, row, e);
       tr?.(args, `-1 ${errnoName(errno)}`);
-      return signalsPending(t) ? deliverThen(t, errno) : errno;
-    },
-  );
+      return errno;
+    }
+    tr?.(args, row.ret.show(v) || "0");
+    return signalsPending(t) ? deliverThen(t, Errno.SUCCESS) : Errno.SUCCESS;
+  };
+  const onError = (e: unknown): number | Promise<number> => {
+    afterWait(t);
+    if (e === ERESTARTSYS) return interrupted(ctx, row, p, args, tr);
+    const errno = toErrno(ctx, row, e);
+    tr?.(args, `-1 ${errnoName(errno)}`);
+    return signalsPending(t) ? deliverThen(t, errno) : errno;
+  };
+  return (pending) => {
+    t.offCpu();
+    return pending.then(onValue, onError);
+  };
+}
+
+/**
+ * A restartable call was interrupted (ERESTARTSYS, syscall/blocking.ts): run the handlers, then
+ * restart the call when every one that ran had SA_RESTART (or none ran), else fail with EINTR.
+ * The parameters are copied first: a handler making the same call reuses this row's arrays.
+ */
+function interrupted(ctx: SyscallContext, row: SyscallRow, p: Params, args: unknown[], tr?: Tracer): number | Promise<number> {
+  const t = ctx.t;
+  const P = p.slice() as Params, A = args.slice();
+  const d = signalsPending(t) ? deliverSignals(t) : undefined;
+  if (!d) return restart(ctx, row, P, A, tr);
+  t.offCpu();
+  return d.then((eintr) => {
+    afterWait(t);
+    if (!eintr) return restart(ctx, row, P, A, tr);
+    tr?.(A, "-1 EINTR");
+    return Errno.INTR;
+  });
+}
+
+function restart(ctx: SyscallContext, row: SyscallRow, P: Params, A: unknown[], tr?: Tracer): number | Promise<number> {
+  const t = ctx.t;
+  try {
+    const r = row.impl(t, ...(A as never[]));
+    if (r instanceof Promise) return settle(ctx, row, P, A, r, tr);
+    ctx.mem.refresh();
+    row.ret.encode(ctx.mem, P, row.retIndex, r, A);
+    tr?.(A, row.ret.show(r) || "0");
+    return signalsPending(t) ? deliverThen(t, Errno.SUCCESS) : Errno.SUCCESS;
+  } catch (e) {
+    const errno = fail(ctx, row, A, e, tr);
+    return signalsPending(t) ? deliverThen(t, errno) : errno;
+  }
 }
 
 export interface ImportOptions {
@@ -103,6 +149,7 @@ export function wasiImports(ctx: SyscallContext, opts: ImportOptions = {}): Reco
 
 /** A plain function for non-blocking rows, a WebAssembly.Suspending for blocking ones. */
 export function importFunction(ctx: SyscallContext, row: SyscallRow, trace: boolean): unknown {
+  if (row.fast && !trace && !row.blocking) return row.fast(ctx.t, ctx);
   let fn = rawImport(ctx, row, trace);
   if (row.noreturn) {
     const inner = fn;
@@ -181,6 +228,7 @@ function compiledRow(row: SyscallRow): RowFactory {
       const P = new Array(${ps.length}).fill(0);
       const A = new Array(${row.args.length});
       const t = ctx.t;
+      let S;
       const dec = decs;
       return function ${row.name}(${ps.join(", ")}) {
         ${ps.map((p, k) => `P[${k}] = ${p};`).join(" ")}
@@ -191,7 +239,7 @@ function compiledRow(row: SyscallRow): RowFactory {
           ${decodes.join("\n          ")}
           const r = ${call};
           if (r instanceof Promise) {
-            ${row.blocking ? "return settle(ctx, row, P, A, r, tr);" : "throw new Error('kernel bug: non-blocking " + row.name + " returned a Promise');"}
+            ${row.blocking ? "return (S ??= settler(ctx, row, P, A, tr))(r);" : "throw new Error('kernel bug: non-blocking " + row.name + " returned a Promise');"}
           }
           enc(m, P, retIndex, r, A);
           if (tr !== undefined) tr(A, show(r) || "0");
@@ -204,7 +252,7 @@ function compiledRow(row: SyscallRow): RowFactory {
         }
       };
     };`;
-  f = new Function("row", "settle", "fail", "ThreadKilled", "deliver", src)(row, settle, fail, ThreadKilled, deliverThen) as RowFactory;
+  f = new Function("row", "settler", "fail", "ThreadKilled", "deliver", src)(row, settler, fail, ThreadKilled, deliverThen) as RowFactory;
   factories.set(row, f);
   return f;
 }

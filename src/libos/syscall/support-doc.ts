@@ -4,6 +4,7 @@
  */
 import { wasiTable } from "./table.ts";
 import { MODULE } from "./abi.ts";
+import { OCCLUM_MODULE, occlumTable } from "./occlum/table.ts";
 
 export function supportDoc(): string {
   const lines = [
@@ -21,6 +22,19 @@ export function supportDoc(): string {
   }
   const full = wasiTable.filter((r) => r.support === "full").length;
   lines.push("", `${wasiTable.length} calls: ${full} full, ${wasiTable.length - full} partial.`, "");
+  lines.push(
+    `## ${OCCLUM_MODULE}: occlum-ts's own calls`,
+    "",
+    "Generated from `src/libos/syscall/occlum/table.ts`. What neither WASI nor WASIX has; occlum-cc links the libc overrides",
+    "that make these calls into every POSIX program (`sdk/libc/signals.c`, `sdk/libc/pgroup.c`). Signal sets are u64, bit sig-1.",
+    "",
+    "| call | arguments | result | blocking | note |",
+    "|---|---|---|---|---|",
+  );
+  for (const r of occlumTable) {
+    lines.push(`| \`${r.name}\` | ${r.args.map((a) => a.kind).join(", ")} | ${r.ret.kind} | ${r.blocking ? "yes" : "no"} | ${r.note ?? ""} |`);
+  }
+  lines.push("");
   return lines.join("\n");
 }
 

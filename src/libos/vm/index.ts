@@ -1,12 +1,14 @@
 /**
  * src/libos/vm/: the memory manager. User space (shared budget, really committed, EDMM Init/Max),
  * kernel heap ledger with shrinkers, thread contexts, the EDMM mismatch decision and the sizing
- * report. All synchronous; vm/ imports nothing above it (not even src/config: plain numbers).
+ * report. All synchronous but `Vm.bootOverlapped` (the boot commitment touched by a host service
+ * the caller passes in); vm/ imports nothing above it (not even src/config: plain numbers).
  *
  * Wiring (for the boot, loader and kernel):
  * - boot: `p = platformEdmm(env)` (error line if !p.ok) → `m = decideRuntimeMode(
  *   limitsFromResolved(config), p.edmm, env)` → print `m.messages`, exit non-zero on `m.fatal` →
- *   `Vm.boot({ ...m.limits, userSpace: { ...m.limits.userSpace, hostCap } })` with hostCap e.g.
+ *   `Vm.boot({ ...m.limits, userSpace: { ...m.limits.userSpace, hostCap } })` (or
+ *   `Vm.bootOverlapped(limits, touch)`, awaiting `committed` before the first process) with hostCap e.g.
  *   90% of os.totalmem(); optionally `vm.userSpace.prewarm(...)` with the entry program's memory
  *   import; `vm.markStarted()` once the app's first process is instantiated.
  * - loader, imported memory: `pm = vm.userSpace.reserveForProcess(imp.initial, imp.maximum,
@@ -24,12 +26,12 @@
  */
 import { KernelHeap } from "./kernel-heap.ts";
 import { ThreadBudget } from "./threads.ts";
-import { UserSpace } from "./user-space.ts";
+import { UserSpace, type AsyncToucher } from "./user-space.ts";
 import { meminfo, sizingReport, type Peaks } from "./report.ts";
 import type { VmLimits } from "./limits.ts";
 
 export { VmError, WASM_PAGE, OS_PAGE, limitsFromResolved, occlumSize, touchPages, type VmLimits, type VmErrorCode, type UserSpaceLimits, type KernelHeapLimits, type ThreadLimits, type ResolvedSizes } from "./limits.ts";
-export { UserSpace, ProcessMemory, type ReserveOptions, type UserSpaceStats, type Refusal } from "./user-space.ts";
+export { UserSpace, ProcessMemory, type AsyncToucher, type ReserveOptions, type UserSpaceStats, type Refusal } from "./user-space.ts";
 export { KernelHeap, type Shrinker, type KernelHeapStats } from "./kernel-heap.ts";
 export { ThreadBudget, ThreadContext, DEFAULT_CONTEXT_BYTES, type ThreadStats } from "./threads.ts";
 export { decideRuntimeMode, platformEdmm, type RuntimeMode, type MismatchCase, type PlatformEdmm } from "./mismatch.ts";
@@ -54,6 +56,16 @@ export class Vm {
     const vm = new Vm(limits, threadContextBytes);
     vm.userSpace.commitBoot();
     return vm;
+  }
+
+  /**
+   * As boot, but user space's boot commitment is touched by `touch` off the JS thread
+   * (UserSpace.commitBootAsync): `committed` resolves when it is done, and no process may be
+   * started before (the boot overlaps it with mounting and compiling the first program).
+   */
+  static bootOverlapped(limits: VmLimits, touch: AsyncToucher, threadContextBytes?: number): { vm: Vm; committed: Promise<void> } {
+    const vm = new Vm(limits, threadContextBytes);
+    return { vm, committed: vm.userSpace.commitBootAsync(touch) };
   }
 
   /** End of start-up (the app's first process is instantiated): Init is sized by the peaks so far. */

@@ -209,3 +209,39 @@ test("prewarm turns reserve into ready memories of the entry program's shape", (
   assert.equal(us.prewarm(16, 100, true, 10), 6, "only what the raw reserve covers (6 MB left)");
   assert.equal(us.stats().committed, 8 * MB);
 });
+
+test("commitBootAsync: the toucher writes every chunk; committed only once all are touched", async () => {
+  const us = new UserSpace(lim(true, 10, 64));
+  const touched: number[] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const done = us.commitBootAsync(async (chunk) => {
+    await gate;
+    new Uint8Array(chunk).fill(0); // a real toucher (vm-boot.ts) has the kernel write it
+    touched.push(chunk.byteLength);
+  });
+  await new Promise((r) => setImmediate(r));
+  assert.equal(us.stats().committed, 0, "nothing counted while the pages are being touched");
+  us.commitBoot(); // a concurrent synchronous boot does not double the commitment
+  release();
+  await done;
+  assert.deepEqual(touched.sort((a, b) => a - b), [2 * MB, 4 * MB, 4 * MB]);
+  assert.equal(us.stats().committed, 10 * MB);
+  assert.equal(us.stats().bootCommitted, 10 * MB);
+  // From here on it is the ordinary reserve: a small defined memory takes part of a chunk.
+  const pm = us.reserveForProcess(0, undefined, { defined: true });
+  us.attach(pm, new WebAssembly.Memory({ initial: 3 }));
+  assert.equal(us.stats().reserve, 10 * MB - 3 * WASM_PAGE);
+  assert.equal(us.stats().committed, 10 * MB);
+});
+
+test("commitBootAsync: a failing toucher leaves nothing committed", async () => {
+  const us = new UserSpace(lim(false, 12, 12));
+  let n = 0;
+  await assert.rejects(us.commitBootAsync(async () => {
+    if (++n === 2) throw new Error("host refused");
+  }), /host refused/);
+  assert.equal(us.stats().committed, 0);
+  us.commitBoot(); // and the boot can still be made
+  assert.equal(us.stats().committed, 12 * MB);
+});

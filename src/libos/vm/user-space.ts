@@ -6,10 +6,12 @@
  *   per 4 KiB page, so the host has backed them: VmRSS rises), i.e. the reserve plus what
  *   processes hold. committed = rawReserve + warmReserve + inUse, exactly.
  * - **reserve**: committed memory no process holds yet. Two forms:
- *   - *raw* chunks: plain ArrayBuffers of ≤ 4 MiB. They exist because they can be given back to
- *     the host exactly and at once (`ArrayBuffer.prototype.transfer(n)` frees the old backing
- *     store immediately: measured, VmRSS drops), which a WebAssembly.Memory cannot (V8 frees one
- *     only when the GC collects it, and it can never shrink).
+ *   - *raw* chunks: resizable ArrayBuffers of ≤ 4 MiB. They exist because they can be given
+ *     back to the host exactly and at once, which a WebAssembly.Memory cannot (V8 frees one only
+ *     when the GC collects it, and it can never shrink): a whole chunk with `transfer(0)` (frees
+ *     its store), part of one with `resize()` (V8 decommits the tail pages in place; measured,
+ *     VmRSS drops). A fixed-length chunk could only be cut by copying what stays (`transfer(n)`),
+ *     which faulted in a fresh ~4 MiB for the first process's first pages.
  *   - *warm* memories: ready WebAssembly.Memory objects, handed to the next process importing a
  *     memory of the same shape (sharing, maximum, size within a small slack): those of exited
  *     processes, zeroed and kept (as Occlum zeroes freed pages and keeps them committed), and
@@ -21,7 +23,8 @@
  *   charged before instantiation and grown through onGrow).
  * - **boot commitment**: EDMM → Init (user_space_size); static → the static size (= Max). It is
  *   committed by `boot()` (the start-up cost, flat in Max with EDMM, growing with the size
- *   without), and committed memory never falls below it: what a process gives back refills the
+ *   without) or by `commitBootAsync(touch)`, which lets the host's I/O threads fault the pages
+ *   in while the kernel mounts and compiles (the boot awaits it before the first process); committed memory never falls below it: what a process gives back refills the
  *   reserve up to it. With EDMM, commits beyond it are on demand, up to Max, and are returned to
  *   the host when released (Occlum never trims; giving back is our deliberate improvement).
  *
@@ -56,6 +59,12 @@ export interface ReserveOptions {
 }
 
 export type Refusal = "cap" | "budget" | "host";
+
+/**
+ * Makes the host commit every page of a fresh buffer without the JS thread's help (vm-boot.ts:
+ * a read of /dev/zero into it, done by libuv's thread pool); resolves once every page is written.
+ */
+export type AsyncToucher = (chunk: ArrayBuffer) => Promise<void>;
 
 /** One process's memory and its accounting. Fields are owned by UserSpace; read-only elsewhere. */
 export class ProcessMemory {
@@ -135,6 +144,7 @@ export class UserSpace {
   private started = false;
   private afterBoot = 0;
   private booted = false;
+  private committing = false;
   private bootMs = 0;
   private nextId = 1;
   private readonly refused: Record<Refusal, number> = { cap: 0, budget: 0, host: 0 };
@@ -156,12 +166,58 @@ export class UserSpace {
 
   /** Commits the boot commitment: EDMM → Init, static → the whole static size. Idempotent. */
   commitBoot(): void {
-    if (this.booted) return;
+    if (this.booted || this.committing) return;
     const t0 = performance.now();
     this.addRaw(this.bootCommitment);
     this.booted = true;
     this.bootMs = performance.now() - t0;
     this.afterBoot = 0;
+  }
+
+  /**
+   * commitBoot with the pages touched by `touch`, `parallel` chunks at a time (libuv has four I/O
+   * threads: the rest stay free for the boot's own file I/O). The chunks join the reserve only
+   * once all are touched, so `committed` never counts a page the host has not backed. Nothing may
+   * be reserved before it resolves (the boot awaits it before the first process). On failure
+   * nothing stays committed.
+   */
+  async commitBootAsync(touch: AsyncToucher, parallel = 2): Promise<void> {
+    if (this.booted || this.committing) return;
+    this.committing = true;
+    const t0 = performance.now();
+    const chunks: ArrayBuffer[] = [];
+    try {
+      let left = this.bootCommitment;
+      const worker = async (): Promise<void> => {
+        try {
+          while (left > 0) {
+            const chunk = newChunk(Math.min(RAW_CHUNK, left));
+            left -= chunk.byteLength;
+            chunks.push(chunk);
+            await touch(chunk);
+          }
+        } catch (e) {
+          left = 0; // the other workers stop too
+          throw e;
+        }
+      };
+      // allSettled: no chunk may be freed while an I/O thread still writes into it.
+      const failed = (await Promise.allSettled(Array.from({ length: Math.max(1, parallel) }, worker))).find((r) => r.status === "rejected");
+      if (failed) throw failed.reason;
+    } catch (e) {
+      for (const c of chunks) c.transfer(0);
+      throw e;
+    } finally {
+      this.committing = false;
+    }
+    for (const c of chunks) {
+      this.raw.push(c);
+      this.rawBytes += c.byteLength;
+    }
+    this.booted = true;
+    this.bootMs = performance.now() - t0;
+    this.afterBoot = 0;
+    this.notePeaks();
   }
 
   get committed(): number {
@@ -459,7 +515,7 @@ export class UserSpace {
     let left = bytes;
     while (left > 0) {
       const size = Math.min(RAW_CHUNK, left);
-      const chunk = new ArrayBuffer(size);
+      const chunk = newChunk(size);
       // A fresh buffer holds no data: one native memset faults its pages in ~40% faster than a
       // JS write per page (measured on 16 MiB: 12 ms vs 20 ms).
       new Uint8Array(chunk).fill(0);
@@ -481,10 +537,16 @@ export class UserSpace {
         this.rawBytes -= size;
         left -= size;
       } else {
-        this.raw.push(chunk.transfer(size - left)); // the copy is written, hence committed
+        chunk.resize(size - left); // decommits the tail in place; the rest stays touched
+        this.raw.push(chunk);
         this.rawBytes -= left;
         left = 0;
       }
     }
   }
+}
+
+/** A raw chunk: resizable so that part of it can be given back without a copy (releaseRaw). */
+function newChunk(size: number): ArrayBuffer {
+  return new ArrayBuffer(size, { maxByteLength: size });
 }

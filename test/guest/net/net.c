@@ -282,8 +282,7 @@ static int unixsock(void) {
   char buf[16] = {0};
   CHECK(read(sv[1], buf, sizeof buf - 1));
   printf("socketpair %s\n", buf);
-  /* Named AF_UNIX addresses never reach the kernel: this wasix-libc's bind()/connect() convert
-   * only AF_INET/AF_INET6 sockaddrs (they fail with errno 0). */
+  /* Named AF_UNIX addresses: test/guest/net/unix_named.c. */
   CHECK(write(sv[1], "back", 4));
   memset(buf, 0, sizeof buf);
   CHECK(read(sv[0], buf, sizeof buf - 1));
@@ -327,7 +326,7 @@ static int flags(void) {
   n = recv(d, buf, sizeof buf, 0);
   printf("rcvtimeo %zd %s\n", n, n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? "EAGAIN" : strerror(errno));
   close(d);
-  /* This wasix-libc drops MSG_NOSIGNAL (siflags 0), so SIGPIPE is ignored the classic way. */
+  /* MSG_NOSIGNAL reaches the kernel through sdk/libc/sockets.c (scm_rights.c tests it); SIGPIPE is ignored too. */
   signal(SIGPIPE, SIG_IGN);
   for (int i = 0; i < 50; i++) {
     n = send(c, "xxxxxxxx", 8, MSG_NOSIGNAL);

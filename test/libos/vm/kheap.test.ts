@@ -56,7 +56,9 @@ test("ramfs contents are kernel heap: ENOSPC at kernel_space_heap_size, freed on
   assert.ok(s.failedCharges > 0);
   assert.ok(s.shrunkBytes > 0 && s.shrinkCalls > 0, "the SEFS name cache shrank before a charge failed");
   const report = await readFile(file, "utf8");
-  assert.match(report, /kernel heap: peak 1(\.0)?MB \(100(\.0)?% of the static size\)/, report);
+  // Near the limit (how near depends on the size of the refused ramfs charge and on what the
+  // shrinkable caches, SEFS names and dentries, gave back before it).
+  assert.match(report, /kernel heap: peak (1(\.0)?MB \(100(\.0)?%|\d+(\.\d)?KB \(9\d(\.\d)?%) of the static size\)/, report);
   assert.match(report, /[1-9]\d* kernel heap charges failed/, report);
 });
 

@@ -12,7 +12,7 @@
  */
 import { Errno, SysError, sysErr } from "../../syscall/errno.ts";
 import { FdFlags, FileType, OFlags, type OpenFile, type OpenOptions, type Stat, type Vfs } from "../types.ts";
-import { Dentry, Mount } from "./dentry.ts";
+import { Dentry, DentryCache, Mount, type DentryHeap } from "./dentry.ts";
 import { DirFile } from "./dir-file.ts";
 import type { FileSystemImpl, FsCtx } from "./inode.ts";
 import { byteLength, continueAt, lookupChild, PATH_MAX, resolveLast, walkFull, walkParent, type ParentResult, type Walker } from "./walk.ts";
@@ -35,15 +35,21 @@ export interface MountEntry {
 export class VfsCore {
   readonly rootMount: Mount;
   private readonly mountList: Mount[] = [];
+  /** The dentry cache's kernel heap charge (undefined: uncharged). */
+  readonly dentryCache: DentryCache | undefined;
 
-  private constructor(rootMount: Mount) {
+  private constructor(rootMount: Mount, cache: DentryCache | undefined) {
     this.rootMount = rootMount;
     this.mountList.push(rootMount);
+    this.dentryCache = cache;
+    cache?.attach(() => this.root);
   }
 
-  static async create(rootFs: FileSystemImpl, opts: MountOptions = {}): Promise<VfsCore> {
+  /** `dentryHeap`: the kernel heap the dentry cache is charged to (dentry.ts). */
+  static async create(rootFs: FileSystemImpl, opts: MountOptions & { dentryHeap?: DentryHeap } = {}): Promise<VfsCore> {
     const inode = await rootFs.root();
-    return new VfsCore(new Mount(rootFs, inode, null, { readOnly: opts.readOnly ?? false, source: opts.source ?? rootFs.type, target: "/" }));
+    const cache = opts.dentryHeap ? new DentryCache(opts.dentryHeap) : undefined;
+    return new VfsCore(new Mount(rootFs, inode, null, { readOnly: opts.readOnly ?? false, source: opts.source ?? rootFs.type, target: "/", cache }), cache);
   }
 
   get root(): Dentry {
@@ -68,10 +74,10 @@ export class VfsCore {
       d = next;
     }
     const inode = await fs.root();
-    const m = new Mount(fs, inode, d, { readOnly: opts.readOnly ?? false, source: opts.source ?? fs.type, target });
+    const m = new Mount(fs, inode, d, { readOnly: opts.readOnly ?? false, source: opts.source ?? fs.type, target, cache: this.dentryCache });
     d.mounted = m;
     // Pin the mountpoint in its parent's cache so lookups keep finding the mount.
-    if (d.parent) d.parent.children.set(d.name, d);
+    if (d.parent) d.parent.cacheChild(d.name, d, true);
     this.mountList.push(m);
     return m;
   }
@@ -89,6 +95,7 @@ export class VfsCore {
   }
 
   async close(): Promise<void> {
+    this.dentryCache?.close();
     for (const m of [...this.mountList].reverse()) await m.fs.close?.();
   }
 }
@@ -304,12 +311,12 @@ export class ProcessVfs implements Vfs {
     if (dst && srcDir && (await dst.inode.list(this.ctx)).length > 0) throw sysErr(Errno.NOTEMPTY);
     await op.dir.inode.rename(op.last, np.dir.inode, np.last);
     // Move the cached dentry so open descriptors below it keep a correct "..".
-    op.dir.children.delete(op.last);
-    np.dir.children.delete(np.last);
+    op.dir.uncache(op.last);
+    np.dir.uncache(np.last);
     src.name = np.last;
     src.parent = np.dir;
     Dentry.moved();
-    np.dir.children.set(np.last, src);
+    np.dir.cacheChild(np.last, src);
   }
 
   /**

@@ -28,6 +28,8 @@ export const Ev = {
   RefFunc: 6,
   /** memory.grow of memory 0: a = instruction start, b = instruction end. */
   Grow: 7,
+  /** atomic.fence: a = instruction start, b = instruction end. */
+  Fence: 8,
 } as const;
 
 /**
@@ -102,6 +104,8 @@ export interface ScanContext {
   atomics: AtomicSites | null;
   /** Record memory.grow of memory 0 (Ev.Grow); absent/false: leave it alone. */
   grows?: boolean;
+  /** Record atomic.fence (Ev.Fence); absent/false: leave it alone. */
+  fences?: boolean;
   /** Set by the scanner: the expression contains a call of any kind. */
   sawCall: boolean;
   /** Set by the scanner: the expression contains an indirect call (call_indirect, call_ref...). */
@@ -435,6 +439,7 @@ export function scanExpr(b: Uint8Array, p: number, limit: number, ctx: ScanConte
         p = lebEnd[0]!;
         if (sub === 3) {
           p += 1; // atomic.fence: reserved byte
+          if (ctx.fences) ev.push(Ev.Fence, start, p, 0);
         } else if (sub <= 2) {
           const flags = readU32(b, p);
           p = lebEnd[0]!;

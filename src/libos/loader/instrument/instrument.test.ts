@@ -500,3 +500,39 @@ test("under JSPI a suspending yield_check lets the event loop run while a guest 
   assert.ok(yields >= 5, `${yields} yields`);
   assert.ok(ticks >= 3, `the event loop ran ${ticks} timer ticks during the guest's loops`);
 });
+
+test("elideFences drops every atomic.fence (one agent) and nothing else; off by default", () => {
+  const m = new ModuleBuilder();
+  m.memory(1, 1, true);
+  const ii = m.type([T.i32], [T.i32]);
+  // spin(n): n rounds of (fence; acc += 2), the shape of the libc's spin-before-wait loop.
+  const spin = m.func(ii, [
+    I.block(), I.loop(),
+    I.localGet(0), I.i32Eqz, I.brIf(1),
+    I.atomicFence,
+    I.localGet(1), I.i32Const(2), I.i32Add, I.localSet(1),
+    I.localGet(0), I.i32Const(1), I.i32Sub, I.localSet(0),
+    I.br(0), I.end, I.end, I.atomicFence, I.localGet(1),
+  ], [[1, T.i32]]);
+  m.export("spin", "func", spin);
+  const bytes = m.build();
+  const count = (b: Uint8Array): number => {
+    let n = 0;
+    for (let i = 0; i + 2 < b.length; i++) if (b[i] === 0xfe && b[i + 1] === 0x03 && b[i + 2] === 0x00) n++;
+    return n;
+  };
+  assert.equal(count(bytes), 2);
+  // Fence elision alone is a change (no imports needed); with the other rewrites too.
+  for (const opts of [{ rewriteAtomics: false, preemption: false, elideFences: true }, { ...both, elideFences: true }]) {
+    const r = instrument(bytes, opts);
+    assert.equal(r.changed, true);
+    assert.equal(r.stats.fencesElided, 2);
+    assert.equal(count(r.bytes), 0);
+    const s = run(r.bytes);
+    assert.equal((s.exports.spin as (n: number) => number)(1000), 2000);
+  }
+  const kept = instrument(bytes, both);
+  assert.equal(count(kept.bytes), 2);
+  assert.equal(kept.stats.fencesElided, undefined);
+  assert.equal((run(kept.bytes).exports.spin as (n: number) => number)(10), 20);
+});

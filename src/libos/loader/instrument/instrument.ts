@@ -25,6 +25,12 @@
  *    style (every loop header an inline global decrement + call) is kept for comparison: a call
  *    inside a loop costs 50-130% on tight loops (bench/instrument), the wrapped form ~0-3%.
  *
+ * 3. With `elideFences`, atomic.fence instructions are dropped. Only for a process whose threads
+ *    all run on one agent (one JS thread, one vCPU): sequential execution is already sequentially
+ *    consistent there, and a fence is a full barrier (mfence, ~20-40 ns on these machines). The
+ *    libc's spin-before-futex-wait loops (a_spin is a fence, 100 rounds) cost microseconds per
+ *    contended lock for nothing, since the holder cannot run while the spinner spins.
+ *
  * Host contract: yield_check must be a WebAssembly.Suspending import that returns a Promise only
  * when it really yields (a start function runs outside `promising` and must not suspend), and it
  * refills `__occlum_fuel` (units, not time: calibrate so fuel x loopBudget is about one slice).
@@ -74,6 +80,8 @@ export interface InstrumentOptions {
   loopBudget?: number;
   /** Rewrite `memory.grow` of memory 0 into a call of occlum.memory_grow (the kernel charges it). */
   rewriteGrow?: boolean;
+  /** Drop atomic.fence (only for modules whose threads all run on one agent; see the header). */
+  elideFences?: boolean;
 }
 
 export interface InstrumentStats {
@@ -83,6 +91,7 @@ export interface InstrumentStats {
   atomicCalls: number;
   helpers: number;
   growCalls?: number;
+  fencesElided?: number;
 }
 
 export interface InstrumentResult {
@@ -197,7 +206,7 @@ export function instrument(input: Uint8Array, options: InstrumentOptions): Instr
   const codeSection = info.sections.find((s) => s.id === SectionId.Code);
   const unchanged = (): InstrumentResult =>
     ({ bytes: input, changed: false, imports: [], fuelExport: null, stats: { ...noStats } });
-  if (!codeSection || (!options.rewriteAtomics && !options.preemption && !options.rewriteGrow)) return unchanged();
+  if (!codeSection || (!options.rewriteAtomics && !options.preemption && !options.rewriteGrow && !options.elideFences)) return unchanged();
 
   const events = new EventList();
   const sites = options.rewriteAtomics ? new AtomicSites() : null;
@@ -206,7 +215,7 @@ export function instrument(input: Uint8Array, options: InstrumentOptions): Instr
   const ctx: ScanContext = {
     events, funcRefMin: info.importedFuncs, loops: options.preemption, atomics: sites, sawCall: false, sawIndirect: false,
     loopCount: 0, wrapLoops: style === "local-counter", typeParams: info.typeParams,
-    grows: (options.rewriteGrow ?? false) && !info.memory0Is64,
+    grows: (options.rewriteGrow ?? false) && !info.memory0Is64, fences: options.elideFences ?? false,
   };
   const bodies = scanBodies(b, codeSection, info, ctx);
 
@@ -220,9 +229,14 @@ export function instrument(input: Uint8Array, options: InstrumentOptions): Instr
     throw new InstrumentError("memory.atomic wait/notify on a 64-bit memory is not supported");
   }
   let grows = false;
-  for (let e = 0; e < events.count && !grows; e++) grows = events.data[e * 4] === Ev.Grow;
+  let fences = false;
+  for (let e = 0; e < events.count && !(grows && fences); e++) {
+    const kind = events.data[e * 4];
+    if (kind === Ev.Grow) grows = true;
+    else if (kind === Ev.Fence) fences = true;
+  }
   const specs = importSpecs.filter((s) => (s.op === -1 ? preempt : s.op === -2 ? grows : opsUsed.has(s.op as AtomicOp)));
-  if (specs.length === 0) return unchanged();
+  if (specs.length === 0 && !fences) return unchanged();
   if (preempt && info.exportNames.has(FUEL_EXPORT)) {
     throw new InstrumentError(`module already exports ${FUEL_EXPORT} (instrumented twice?)`);
   }
@@ -404,6 +418,10 @@ export function instrument(input: Uint8Array, options: InstrumentOptions): Instr
           out.byte(0x10);
           out.u32(importIndex.get(KernelImport.memoryGrow)!);
           stats.growCalls = (stats.growCalls ?? 0) + 1;
+          cur = d[e * 4 + 2]!;
+        } else if (kind === Ev.Fence) {
+          out.range(b, cur, a);
+          stats.fencesElided = (stats.fencesElided ?? 0) + 1;
           cur = d[e * 4 + 2]!;
         } else if (kind === Ev.Atomic) {
           out.range(b, cur, a);

@@ -79,6 +79,7 @@ export const I = {
   atomicNotify: (off = 0, align = 2) => [0xfe, 0x00, ...uleb(align), ...uleb(off)],
   atomicWait32: (off = 0, align = 2) => [0xfe, 0x01, ...uleb(align), ...uleb(off)],
   atomicWait64: (off = 0, align = 3) => [0xfe, 0x02, ...uleb(align), ...uleb(off)],
+  atomicFence: [0xfe, 0x03, 0x00],
 };
 
 interface Func { type: number; locals: [number, number][]; body: number[] }

@@ -8,7 +8,8 @@ import { row, type SyscallRow } from "../table.ts";
 import { X, XR, type JoinResult, type OptionPid } from "./codecs.ts";
 import { Errno, sysErr } from "../errno.ts";
 import { ProcessExit } from "../../process/exit.ts";
-import { kill, onDefaultAction, signalProcess, spawnProcess, waitChild, type FdAction } from "../../process/spawn.ts";
+import { kill, onDefaultAction, signalProcess, spawnProcess, takeSpawnAttrs, waitChild, type FdAction } from "../../process/spawn.ts";
+import { setLibcBlocked } from "../../process/signals.ts";
 import type { Thread } from "../../process/thread.ts";
 import { rightsFor } from "../wasi/fd.ts";
 import { encodeUtf8 } from "../memory.ts";
@@ -38,7 +39,8 @@ function proc_spawn2(
   t: Thread, name: string, argv: string[], env: string[], fdActions: FdAction[],
   dispositions: Map<number, boolean>, searchPath: number, pathVar: string,
 ): Promise<number> {
-  return spawnProcess(t, { name, argv: argv.length > 0 ? argv : [name], env, fdActions, dispositions, searchPath: searchPath !== 0, pathVar, rightsFor });
+  const attrs = takeSpawnAttrs(t);
+  return spawnProcess(t, { name, argv: argv.length > 0 ? argv : [name], env, fdActions, dispositions, searchPath: searchPath !== 0, pathVar, rightsFor, ...attrs });
 }
 
 async function proc_join(t: Thread, opt: OptionPid, flags: number): Promise<JoinResult> {
@@ -50,10 +52,25 @@ function proc_signal(t: Thread, pid: number, sig: number): void {
   kill(t, pid, sig);
 }
 
+/**
+ * callback_signal: the export the kernel calls with each signal. wasix-libc switches it to
+ * "__wasm_signal_blocked" (an export it does not have) to block every signal of the calling
+ * thread (__block_all_sigs) and back to "__wasm_signal" (__restore_sigs): the kernel keeps the
+ * callback and blocks that thread instead. Inside a delivery the switch is the libc's SIG_DFL
+ * path: the kernel applies the default action there (onDefaultAction). Not a blocking row: the
+ * libc calls it outside `promising` too (its sigaction, which the kernel runs before _start), so
+ * signals the restore unblocks run at the thread's next blocking call or preemption check.
+ */
 function callback_signal(t: Thread, name: string): void {
-  if (name === "__wasm_signal_blocked") onDefaultAction(t);
+  if (name === BLOCKED_CALLBACK) {
+    onDefaultAction(t);
+    setLibcBlocked(t, true);
+    return;
+  }
+  setLibcBlocked(t, false);
   t.process.signalCallback = name === "" ? undefined : name;
 }
+const BLOCKED_CALLBACK = "__wasm_signal_blocked";
 
 /** getcwd: the path and its length (without NUL) through the in/out length; EOVERFLOW if it does not fit with its NUL. */
 function getcwd(t: Thread, ptr: number, lenPtr: number): void {
@@ -95,8 +112,9 @@ function proc_raise_interval(t: Thread, sig: number, interval: bigint, repeat: n
     if (p.zombie || p.status) return clearInterval(p.intervalTimer);
     signalProcess(p, sig);
   };
+  // Not unref'd: a process in pause()/sigsuspend waits for nothing else, and the timer must keep
+  // the LibOS alive until it fires (finishProcess clears it when the process ends).
   p.intervalTimer = repeat ? setInterval(fire, ms) : setTimeout(() => ((p.intervalTimer = undefined), fire()), ms);
-  p.intervalTimer.unref?.();
 }
 /** The interval is a WASI timestamp: nanoseconds. */
 const INTERVAL_UNITS_PER_MS = 1_000_000n;
@@ -108,14 +126,14 @@ export const procRows: readonly SyscallRow[] = [
   row("proc_parent", [X.i32], XR.u32, proc_parent),
   row("proc_exit2", [X.u32], R.none, proc_exit2, { noreturn: true }),
   row("proc_spawn2", [X.str, X.lines, X.lines, X.fdOps, X.dispositions, X.u32, X.str], XR.u32, proc_spawn2, {
-    ...B, support: "partial", note: "posix_spawn(p): PATH search, argv/envp, file actions, signal defaults; process groups from the attributes are not applied",
+    ...B, note: "posix_spawn(p): PATH search, argv/envp, file actions, signal defaults; process group and signal mask from occlum.spawn_attrs",
   }),
-  row("proc_join", [X.optionPid, X.u32], XR.join, proc_join, { ...B, note: "waitpid: one pid, any child, process groups; WNOHANG; no stopped children" }),
+  row("proc_join", [X.optionPid, X.u32], XR.join, proc_join, { ...B, note: "waitpid: one pid, any child, 0 = own group, < -1 = group (the pid is signed; occlum-cc's waitpid passes it unchanged); WNOHANG; no stopped children; restarted under SA_RESTART" }),
   row("proc_signal", [X.i32, X.u32], R.none, proc_signal, { ...B, note: "kill(pid, -pgid, 0, -1); a signal to the caller runs its handler before kill returns" }),
   row("proc_raise_interval", [X.u32, A.u64, X.u32], R.none, proc_raise_interval, { note: "alarm/setitimer(ITIMER_REAL): one timer per process (interval in ns, ms resolution); occlum-cc links a setitimer that uses it correctly (sdk/libc/itimer.c)" }),
   row("proc_signals_sizes_get", [], XR.u32, () => 0, { note: "no host-provided dispositions" }),
   row("proc_signals_get", [X.u32], R.none, () => undefined),
   row("getcwd", [X.u32, X.u32], R.none, getcwd, { note: "the process's cwd (chdir, spawn's chdir action)" }),
   row("chdir", [X.str], R.none, chdir, { ...B, note: "sets the cwd spawn and getcwd use; path calls still resolve from the preopen" }),
-  row("callback_signal", [X.str], R.none, callback_signal, { note: "the export is called with the signal number when the process next leaves the kernel" }),
+  row("callback_signal", [X.str], R.none, callback_signal, { note: "the export is called with the signal number when the process next leaves the kernel; \"__wasm_signal_blocked\" blocks the caller's signals until the next call" }),
 ];

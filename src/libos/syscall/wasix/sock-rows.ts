@@ -8,15 +8,18 @@
 import { A, R } from "../codecs.ts";
 import { row, type SyscallRow } from "../table.ts";
 import { X, XR, readCString } from "./codecs.ts";
-import { SX, SXR, writeAddrIp, epollFromLinux, type AcceptResult, type RecvFromResult } from "./sock-codecs.ts";
+import { SX, SXR, readAddrPort, writeAddrIp, writeAddrPort, epollFromLinux, type AcceptResult, type RecvFromResult } from "./sock-codecs.ts";
 import { Errno, SysError, sysErr } from "../errno.ts";
 import { blockingIo } from "../blocking.ts";
 import { FdFlags, Ready, type OpenFile } from "../../fs/types.ts";
 import type { MemCharge } from "../../ipc/byte-ring.ts";
-import { fileRefCount } from "../../process/file-refs.ts";
+import { onLastRelease, releaseFile, retainFile } from "../../process/file-refs.ts";
 import type { Thread } from "../../process/thread.ts";
 import { SOCKET_RIGHTS } from "../../net/socket.ts";
 import { heapCharge, HeapOwner } from "../../vm-charge.ts";
+import { createSocketFile, findSocketFile, isPathAddr, removeSocketFile } from "../../net/unix-path.ts";
+import type { Attachment, UnixDgramSocket, UnixStreamSocket } from "../../net/unix.ts";
+import type { RecvMsgOut } from "../occlum/sock-rows.ts";
 import {
   createSocket, createSocketpair, createEpoll, epollWait, EpollCtl, EpollFile, isKernelSocket,
   Domain, IpProto, IPV6_V6ONLY, Msg, SOL_SOCKET, SockOpt, TCP_NODELAY, type KernelSocket, type SockAddr,
@@ -82,7 +85,26 @@ function sock_pair(t: Thread, af: number, type: number, proto: number): readonly
 }
 
 function sock_bind(t: Thread, fd: number, addr: SockAddr): Maybe<void> {
-  return sock(t, fd).bind(addr);
+  const s = sock(t, fd);
+  if (s.domain === Domain.UNIX && isPathAddr(addr)) return bindPath(t, s, addr);
+  return s.bind(addr);
+}
+
+/** A named AF_UNIX bind: the socket file first (EADDRINUSE if the path exists), then the name. */
+async function bindPath(t: Thread, s: KernelSocket, addr: SockAddr & { family: "unix" }): Promise<void> {
+  const { vfs, cwd } = t.process;
+  const keyed = await createSocketFile(vfs, cwd, addr);
+  try {
+    await s.bind(keyed);
+  } catch (e) {
+    await removeSocketFile(vfs, cwd, addr);
+    throw e;
+  }
+}
+
+/** A pathname AF_UNIX destination, resolved to its socket file (ENOENT if none). */
+function resolveDest(t: Thread, s: KernelSocket, addr: SockAddr): Maybe<SockAddr> {
+  return s.domain === Domain.UNIX && isPathAddr(addr) ? findSocketFile(t.process.vfs, t.process.cwd, addr) : addr;
 }
 
 function sock_listen(t: Thread, fd: number, backlog: number): Maybe<void> {
@@ -92,6 +114,11 @@ function sock_listen(t: Thread, fd: number, backlog: number): Maybe<void> {
 /** connect: EINPROGRESS from the socket means pending; a blocking caller waits for OUT, then finishConnect. */
 function sock_connect(t: Thread, fd: number, addr: SockAddr): Maybe<void> {
   const s = sock(t, fd);
+  const dest = resolveDest(t, s, addr);
+  return dest instanceof Promise ? dest.then((d) => connectTo(t, s, d)) : connectTo(t, s, dest);
+}
+
+function connectTo(t: Thread, s: KernelSocket, addr: SockAddr): Maybe<void> {
   const pending = (e: unknown): Maybe<void> => {
     if (!(e instanceof SysError) || e.errno !== Errno.INPROGRESS || (s.flags & FDFLAGS_NONBLOCK) !== 0) throw e;
     return blockingIo(t, s, { interest: Ready.OUT }, () => s.finishConnect());
@@ -131,8 +158,13 @@ function sock_addr_peer(t: Thread, fd: number): SockAddr {
   return sock(t, fd).getpeername();
 }
 
-function sock_send_to(t: Thread, fd: number, iovs: Uint8Array[], siflags: number, to: SockAddr): Maybe<number> {
+function sock_send_to(t: Thread, fd: number, iovs: Uint8Array[], siflags: number, addr: SockAddr): Maybe<number> {
   const s = sock(t, fd);
+  const dest = resolveDest(t, s, addr);
+  return dest instanceof Promise ? dest.then((d) => sendTo(t, s, iovs, siflags, d)) : sendTo(t, s, iovs, siflags, dest);
+}
+
+function sendTo(t: Thread, s: KernelSocket, iovs: Uint8Array[], siflags: number, to: SockAddr): Maybe<number> {
   const flags = (siflags & SIFLAGS_DONT_WAIT) !== 0 ? Msg.DONTWAIT : 0;
   // An unspecified address (tag 0 decodes as AFNOSUPPORT) never reaches here; connected sockets send via sock_send.
   const op = (): Maybe<number> => s.sendTo(iovs, flags, to);
@@ -288,24 +320,15 @@ function epoll_create(t: Thread): number {
 }
 
 /**
- * Files each epoll watches, to drop interests whose description was released (Linux removes them
- * on the last close; programs close without EPOLL_CTL_DEL). Pruned lazily at each ctl and wait:
- * O(watched files), a Map lookup each.
+ * Files each epoll has a release hook on: Linux drops an interest when its description is
+ * released (programs close without EPOLL_CTL_DEL), so ADD subscribes once per (epoll, file) and
+ * the last close of the file runs forgetFile. A hook outliving its epoll is harmless.
  */
 const watched = new WeakMap<EpollFile, Set<OpenFile>>();
 
 function epoll(t: Thread, epfd: number): EpollFile {
   const f = t.process.fds.get(epfd).file;
   if (!(f instanceof EpollFile)) throw sysErr(Errno.INVAL);
-  const files = watched.get(f);
-  if (files) {
-    for (const w of files) {
-      if (fileRefCount(w) === 0) {
-        f.forgetFile(w);
-        files.delete(w);
-      }
-    }
-  }
   return f;
 }
 
@@ -325,7 +348,13 @@ function epoll_ctl(t: Thread, epfd: number, op: number, fd: number, ev: { events
   if (lop === EpollCtl.ADD) {
     let files = watched.get(ep);
     if (!files) watched.set(ep, (files = new Set()));
-    files.add(file);
+    if (!files.has(file)) {
+      files.add(file);
+      onLastRelease(file, () => {
+        ep.forgetFile(file);
+        files.delete(file);
+      });
+    }
   }
 }
 
@@ -353,6 +382,127 @@ function epoll_wait(t: Thread, epfd: number, eventsPtr: number, maxevents: numbe
   };
   const r = epollWait(ep, maxevents, ms, t);
   return r instanceof Promise ? r.then(write) : write(r);
+}
+
+// ---- sendmsg / recvmsg with SCM_RIGHTS and MSG_NOSIGNAL: the handlers of the `occlum` rows in
+// syscall/occlum/sock-rows.ts (loaded on their first call), for sdk/libc/sockets.c ----
+
+/** Linux's SCM_MAX_FD: most fds one message carries. */
+const SCM_MAX_FD = 253;
+const MSG_CTRUNC = 0x8;
+const MSG_TRUNC = 0x20;
+const MSG_CMSG_CLOEXEC = 0x40000000;
+
+/** A file in flight: its description (one reference held) and the rights of the fd it left. */
+interface InFlight {
+  file: OpenFile;
+  base: number;
+  inheriting: number;
+}
+
+type UnixSock = UnixStreamSocket | UnixDgramSocket;
+function isUnixMsg(s: KernelSocket): s is KernelSocket & UnixSock {
+  return s.domain === Domain.UNIX && typeof (s as Partial<UnixSock>).sendMsg === "function";
+}
+
+/** Take a reference on each fd's description (EBADF for a closed one), as sendmsg does at once. */
+function takeFiles(t: Thread, fdsPtr: number, nfds: number): Attachment | undefined {
+  if (nfds === 0) return undefined;
+  if (nfds > SCM_MAX_FD) throw sysErr(Errno.INVAL);
+  const m = t.process.memory!;
+  m.check(fdsPtr, 4 * nfds, 4);
+  const entries = Array.from({ length: nfds }, (_, k) => t.process.fds.get(m.dv.getInt32(fdsPtr + 4 * k, true)));
+  const items: InFlight[] = entries.map((e) => ({ file: e.file, base: e.base, inheriting: e.inheriting }));
+  for (const it of items) retainFile(it.file);
+  let done = false;
+  return {
+    items,
+    discard: () => {
+      if (done) return;
+      done = true;
+      for (const it of items) void releaseFile(it.file);
+    },
+  };
+}
+
+/**
+ * sock_sendmsg(fd, iovs, flags, addr, fds, nfds) -> sent: sendmsg with Linux MSG_* flags
+ * (MSG_NOSIGNAL: EPIPE without SIGPIPE; MSG_DONTWAIT), an optional __wasi_addr_port_t destination
+ * (0 = none) and the SCM_RIGHTS fds (AF_UNIX only, EINVAL elsewhere, as Linux).
+ */
+export function occlum_sock_sendmsg(t: Thread, fd: number, iovs: Uint8Array[], flags: number, addrPtr: number, fdsPtr: number, nfds: number): Maybe<number> {
+  const s = sock(t, fd);
+  if (nfds > 0 && !isUnixMsg(s)) throw sysErr(Errno.INVAL, "SCM_RIGHTS on a non-unix socket");
+  const addr = addrPtr !== 0 ? readAddrPort(t.process.memory!, addrPtr) : undefined;
+  const att = takeFiles(t, fdsPtr, nfds);
+  const send = (to: SockAddr | undefined): Maybe<number> => {
+    const op = (): Maybe<number> => (att && isUnixMsg(s) ? s.sendMsg(iovs, flags, to, att) : s.sendTo(iovs, flags, to));
+    if ((flags & Msg.DONTWAIT) !== 0) return op();
+    const deadline = s.sndTimeoutMs > 0 ? { deadlineMs: performance.now() + s.sndTimeoutMs } : {};
+    return blockingIo(t, s, { interest: Ready.OUT, ...deadline }, op);
+  };
+  try {
+    const dest = addr ? resolveDest(t, s, addr) : undefined;
+    const r = dest instanceof Promise ? dest.then(send) : send(dest);
+    if (r instanceof Promise) {
+      return r.catch((e: unknown) => {
+        att?.discard();
+        throw e;
+      });
+    }
+    return r;
+  } catch (e) {
+    att?.discard();
+    throw e;
+  }
+}
+
+/** Install received files as new fds (up to `max`); the rest are closed and MSG_CTRUNC is set. */
+function installFiles(t: Thread, att: Attachment | undefined, fdsPtr: number, max: number, cloexec: boolean): { nfds: number; ctrunc: boolean } {
+  if (!att) return { nfds: 0, ctrunc: false };
+  const items = att.items as InFlight[];
+  const m = t.process.memory!;
+  let nfds = 0;
+  let ctrunc = false;
+  for (const it of items) {
+    if (nfds < max && !ctrunc) {
+      try {
+        const nfd = t.process.fds.insert(it.file, it.base, it.inheriting, { cloexec });
+        m.dv.setInt32(fdsPtr + 4 * nfds++, nfd, true);
+      } catch {
+        ctrunc = true; // EMFILE: Linux stops installing and reports MSG_CTRUNC
+      }
+    } else {
+      ctrunc = true;
+    }
+    void releaseFile(it.file); // the in-flight reference
+  }
+  return { nfds, ctrunc };
+}
+
+/**
+ * sock_recvmsg(fd, iovs, flags, fds, max_fds, addr) -> (bytes, nfds, msg_flags): recvmsg with the
+ * SCM_RIGHTS fds installed in the caller's table and written at `fds` (at most max_fds; the libc
+ * wrapper builds the cmsghdr), the sender's address at `addr` (0 = not wanted).
+ */
+export function occlum_sock_recvmsg(t: Thread, fd: number, iovs: Uint8Array[], flags: number, fdsPtr: number, maxFds: number, addrPtr: number): Maybe<RecvMsgOut> {
+  const s = sock(t, fd);
+  if (maxFds > 0) t.process.memory!.check(fdsPtr, 4 * maxFds, 4);
+  const rflags = flags & (Msg.PEEK | Msg.WAITALL | Msg.TRUNC);
+  const op = () => (isUnixMsg(s) ? s.recvMsg(iovs, rflags) : s.recvFrom(iovs, rflags));
+  const done = (r: { n: number; truncated: boolean; from?: SockAddr; attachment?: Attachment }): RecvMsgOut => {
+    const got = installFiles(t, r.attachment, fdsPtr, maxFds, (flags & MSG_CMSG_CLOEXEC) !== 0);
+    if (addrPtr !== 0) writeAddrPort(t.process.memory!, addrPtr, r.from ?? { family: "unix", path: "" });
+    return { n: r.n, nfds: got.nfds, msgFlags: (r.truncated ? MSG_TRUNC : 0) | (got.ctrunc ? MSG_CTRUNC : 0) };
+  };
+  let r;
+  if ((flags & Msg.DONTWAIT) !== 0) {
+    r = op();
+  } else {
+    const deadline = s.rcvTimeoutMs > 0 ? { deadlineMs: performance.now() + s.rcvTimeoutMs } : {};
+    r = blockingIo(t, s, { interest: Ready.IN, ...deadline }, op);
+  }
+  return r instanceof Promise ? r.then(done) : done(r);
 }
 
 const B = { blocking: true } as const;

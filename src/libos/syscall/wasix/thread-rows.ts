@@ -14,10 +14,9 @@ import type { GuestMemory } from "../memory.ts";
 import type { Thread } from "../../process/thread.ts";
 import type { SyscallContext } from "../dispatch.ts";
 import { futexTable } from "../../sched/futex.ts";
-import { sleepUntil, waitAny } from "../../sched/wait-queue.ts";
+import { sleepUntil, waitAny, type WakeReason } from "../../sched/wait-queue.ts";
 import { ThreadKilled } from "../../process/exit.ts";
-import { joinThread, noteThreadExit, spawnThread, ThreadExit } from "../../process/thread-spawn.ts";
-import { wasiToLinuxSignal } from "../wasi/proc.ts";
+import { joinThread, noteThreadExit, releaseThread, spawnThread, ThreadExit } from "../../process/thread-spawn.ts";
 import { signalProcess } from "../../process/spawn.ts";
 
 const u32 = (v: number | bigint): number => (v as number) >>> 0;
@@ -44,6 +43,20 @@ const optionTimestamp: ArgCodec<bigint | undefined> = {
   show: (v) => (v === undefined ? "none" : `${v}ns`),
 };
 
+/**
+ * futex_wait's woken flag (one byte), from why the wait ended: false only on a timeout. The
+ * handler returns the reason itself, so a wait costs no extra promise hop to map it.
+ */
+const wokenOut: RetCodec<WakeReason> = {
+  kind: "bool", wasm: ["i32"],
+  encode: (m, p, i, v) => {
+    const ptr = u32(p[i]!);
+    m.check(ptr, 1);
+    m.dv.setUint8(ptr, v === "timeout" ? 0 : 1);
+  },
+  show: (v) => (v === "timeout" ? "false" : "true"),
+};
+
 /** __wasi_bool_t * (one byte). */
 const boolOut: RetCodec<boolean> = {
   kind: "bool", wasm: ["i32"],
@@ -65,15 +78,14 @@ function memoryKey(t: Thread): object {
   return m.memory;
 }
 
-function futex_wait(t: Thread, addr: number, expected: number, timeoutNs: bigint | undefined): boolean | Promise<boolean> {
+function futex_wait(t: Thread, addr: number, expected: number, timeoutNs: bigint | undefined): WakeReason | Promise<WakeReason> {
   // The process's view of the shared memory: check() reloads it if another thread grew it.
   const m = t.process.memory as GuestMemory;
   m.check(addr, 4, 4);
-  if (m.dv.getUint32(addr, true) !== expected) return true;
-  const deadlineMs = timeoutNs === undefined ? undefined : performance.now() + Number(timeoutNs) / 1e6;
-  const w = futexTable(memoryKey(t)).wait(addr, deadlineMs === undefined ? { intr: t } : { deadlineMs, intr: t });
+  if (m.dv.getUint32(addr, true) !== expected) return "woken";
   // Interrupted: dispatch unwinds a killed thread; a signal's interruption is a spurious wake.
-  return w.then((r) => r !== "timeout");
+  if (timeoutNs === undefined) return futexTable(memoryKey(t)).park(addr, t);
+  return futexTable(memoryKey(t)).park(addr, t, performance.now() + Number(timeoutNs) / 1e6);
 }
 
 function futex_wake(t: Thread, addr: number): boolean {
@@ -86,6 +98,10 @@ function futex_wake_all(t: Thread, addr: number): boolean {
 
 function thread_exit(t: Thread, code: number): never {
   noteThreadExit(t.process, code);
+  // The thread's slot is free now, not when its runner's promise settles: the libc woke its
+  // joiner just before this call, and the joiner runs first (hand-offs are direct); a
+  // pthread_create right after pthread_join must find room again.
+  releaseThread(t);
   throw new ThreadExit(code);
 }
 
@@ -119,29 +135,32 @@ function thread_join(t: Thread, tid: number): Promise<void> | void {
 
 /**
  * thread_signal: wasix-libc's raise() sends to its own thread (tid 0x3FFFFFFF stands for "the
- * caller"). Signals are process-directed here: any live thread of the caller's process may take
- * it, and the handler runs (through the libc's callback) before the call returns, as raise()
- * requires; a default action applies as for kill().
+ * caller"), pthread_kill to another. The signal is directed at that thread: only it takes it,
+ * when its mask allows (process/signals.ts); the handler runs (through the libc's callback)
+ * before the call returns, as raise() requires; a default action applies as for kill().
  */
 const SELF_TID = 0x3fffffff;
 function thread_signal(t: Thread, tid: number, sig: number): void {
   const p = t.process;
-  if (tid !== SELF_TID && tid !== t.tid && ![...p.threads].some((x) => x.tid === tid)) throw sysErr(Errno.SRCH);
+  const target = tid === SELF_TID || tid === t.tid ? t : [...p.threads].find((x) => x.tid === tid);
+  if (!target) throw sysErr(Errno.SRCH);
+  if (sig > 64) throw sysErr(Errno.INVAL);
   if (sig === 0) return;
-  signalProcess(p, wasiToLinuxSignal(sig));
+  // WASIX numbers signals as Linux does (CHLD 17), unlike preview 1's proc_raise (CHLD 16).
+  signalProcess(p, sig, target);
 }
 
 const B = { blocking: true } as const;
 
 export const threadRows: readonly SyscallRow[] = [
-  row("futex_wait", [futexPtr, A.u32, optionTimestamp], boolOut, futex_wait, { ...B, note: "kernel futex shared with rewritten atomic waits" }),
+  row("futex_wait", [futexPtr, A.u32, optionTimestamp], wokenOut, futex_wait, { ...B, note: "kernel futex shared with rewritten atomic waits" }),
   row("futex_wake", [futexPtr], boolOut, futex_wake),
   row("futex_wake_all", [futexPtr], boolOut, futex_wake_all),
   row("thread_exit", [A.u32], R.none, thread_exit, { noreturn: true }),
   row("thread_id", [], tidOut, thread_id),
   row("thread_join", [A.u32], R.none, thread_join, B),
   row("thread_parallelism", [], R.size, thread_parallelism, { note: "1 (one vCPU)" }),
-  row("thread_signal", [A.u32, A.signal], R.none, thread_signal, { ...B, support: "partial", note: "process-directed: a handler runs before the call returns (raise)" }),
+  row("thread_signal", [A.u32, A.u32], R.none, thread_signal, { ...B, note: "raise/pthread_kill: pending for that thread only (its mask applies); a handler runs before the call returns" }),
   row("thread_sleep", [A.u64], R.none, thread_sleep, B),
   row("thread_spawn_v2", [A.u32], tidOut, thread_spawn_v2, { note: "enters wasi_thread_start(tid, start)" }),
 ];

@@ -1,0 +1,212 @@
+/**
+ * Guest-level network benchmarks: one C server (bench/net/netbench.c) under occlum-ts, the same
+ * source built natively with gcc, and an equivalent Node server (node:net / node:http), in one run.
+ *
+ *   node bench/net/guest.ts [--quick] [--reps=3] [--size=1024] [--pings=20000] [--requests=50000]
+ *                           [--conns=50] [--cases=bulk1,bulk4,pingpong,http] [--impls=native,occlum,node]
+ *
+ * Cases (loopback, server under test on 127.0.0.1):
+ * - bulk1 / bulk4: the native netbench client sends `size` MiB over 1 or 4 connections in 128 KiB
+ *   writes (iperf3 -P style); the server reads and discards. MiB/s from the client's first connect
+ *   to the server's close of the last connection.
+ * - pingpong: the native client does `pings` 1-byte round trips on one connection; round trips/s.
+ * - http: bench/net/httpload.ts (its own Node process) keeps `conns` keep-alive connections busy,
+ *   one GET at a time each, `requests` in all; requests/s.
+ * The clients are the same for the three servers and always run in their own process. The occlum
+ * server runs in this process (runInstance, as `occlum run` does); the Node server too (one event
+ * loop each); the native server is its own process. Runs alternate the implementations; the table
+ * shows medians. Results: bench/results/net-guest.json, a markdown table on stdout; plot with
+ * `node bench/net/plot.ts`.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { once } from "node:events";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import * as http from "node:http";
+import * as net from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildGuest } from "../../test/support/guest.ts";
+import { Collect, makeInstance, run } from "../../test/libos/helpers.ts";
+
+const repo = fileURLToPath(new URL("../..", import.meta.url));
+const here = path.join(repo, "bench", "net");
+const args = new Map(process.argv.slice(2).map((a) => {
+  const [k, v] = a.replace(/^--/, "").split("=");
+  return [k!, v ?? "1"] as const;
+}));
+const quick = args.has("quick");
+const REPS = Number(args.get("reps") ?? (quick ? 1 : 3));
+const SIZE_MIB = Number(args.get("size") ?? (quick ? 256 : 1024));
+const PINGS = Number(args.get("pings") ?? (quick ? 5000 : 20000));
+const REQUESTS = Number(args.get("requests") ?? (quick ? 10000 : 50000));
+const CONNS = Number(args.get("conns") ?? 50);
+const WRITE = 128 * 1024;
+const CASES = (args.get("cases") ?? "bulk1,bulk4,pingpong,http").split(",");
+const IMPLS = (args.get("impls") ?? "native,occlum,node").split(",") as Impl[];
+
+type Impl = "native" | "occlum" | "node";
+type Mode = "sink" | "echo" | "http";
+
+/** gcc build of netbench.c, cached under .cache/native by the source's hash. */
+async function nativeBinary(): Promise<string> {
+  const src = path.join(here, "netbench.c");
+  const hash = createHash("sha256").update(await readFile(src)).update("gcc -O2").digest("hex").slice(0, 16);
+  const out = path.join(repo, ".cache", "native", `netbench-${hash}`);
+  if (existsSync(out)) return out;
+  await mkdir(path.dirname(out), { recursive: true });
+  const tmp = `${out}.${process.pid}.tmp`;
+  const r = spawnSync("gcc", ["-O2", "-o", tmp, src], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`gcc netbench.c: ${r.stderr}`);
+  await rename(tmp, out);
+  return out;
+}
+
+const nativeBin = await nativeBinary();
+const inst = await makeInstance({ programs: { "/bin/netbench": await buildGuest(path.join(here, "netbench.c"), { mode: "posix" }) } });
+
+/** Run a client process; its last stdout line is "<name> <count> <seconds>". */
+async function client(cmd: string, argv: string[]): Promise<{ count: number; seconds: number }> {
+  const p = spawn(cmd, argv, { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  p.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+  // 'close', not 'exit': stdout may still hold the result line when the process exits.
+  const [code] = await once(p, "close") as [number];
+  const m = /^\w+ (\d+) ([\d.]+)\s*$/m.exec(out);
+  if (code !== 0 || !m) throw new Error(`${cmd} ${argv.join(" ")}: exit ${code}, output ${JSON.stringify(out)}`);
+  return { count: Number(m[1]), seconds: Number(m[2]) };
+}
+
+interface Server {
+  port: number;
+  done: Promise<void>;
+}
+
+async function nativeServer(mode: Mode, nconn: number): Promise<Server> {
+  const p = spawn(nativeBin, ["server", mode, String(nconn)], { stdio: ["ignore", "pipe", "inherit"] });
+  const stdout = new Collect();
+  p.stdout.pipe(stdout);
+  const exited = once(p, "close");
+  await Promise.race([stdout.waitFor(/listening \d+\n/), exited]);
+  const port = Number(/listening (\d+)/.exec(stdout.text)?.[1]);
+  if (!port) throw new Error("native server did not start");
+  return { port, done: exited.then(([code]) => { if (code !== 0) throw new Error(`native server exit ${code}`); }) };
+}
+
+async function occlumServer(mode: Mode, nconn: number): Promise<Server> {
+  const stdout = new Collect();
+  const r = run(inst, "/bin/netbench", { args: ["server", mode, String(nconn)], stdout });
+  await Promise.race([stdout.waitFor(/listening \d+\n/), r]);
+  const port = Number(/listening (\d+)/.exec(stdout.text)?.[1]);
+  if (!port) throw new Error(`occlum server did not start: ${(await r).stderr}`);
+  return { port, done: r.then((x) => { if (x.code !== 0) throw new Error(`occlum server exit ${x.code}: ${x.stderr}`); }) };
+}
+
+/** The Node equivalents: node:net for sink/echo, node:http for http; done after nconn closes. */
+async function nodeServer(mode: Mode, nconn: number): Promise<Server> {
+  let closed = 0;
+  let finish!: () => void;
+  const done = new Promise<void>((r) => (finish = r));
+  const onSocket = (s: net.Socket): void => {
+    s.setNoDelay(true);
+    s.on("close", () => {
+      if (++closed === nconn) finish();
+    });
+  };
+  let srv: net.Server;
+  if (mode === "http") {
+    const body = Buffer.from("Hello, World!");
+    srv = http.createServer({ keepAliveTimeout: 60_000 }, (_req, res) => {
+      res.writeHead(200, { "Content-Type": "text/plain", "Content-Length": body.length });
+      res.end(body);
+    });
+    srv.on("connection", onSocket);
+  } else {
+    srv = net.createServer({ allowHalfOpen: true }, (s) => {
+      onSocket(s);
+      let bytes = 0; // as the C server, count what the sink receives
+      s.on("data", mode === "echo" ? (d: Buffer) => s.write(d) : (d: Buffer) => void (bytes += d.byteLength));
+      s.on("end", () => s.end());
+    });
+  }
+  srv.listen(0, "127.0.0.1");
+  await once(srv, "listening");
+  return { port: (srv.address() as net.AddressInfo).port, done: done.then(() => void srv.close()) };
+}
+
+const servers = { native: nativeServer, occlum: occlumServer, node: nodeServer };
+
+interface CaseDef {
+  name: string;
+  unit: string;
+  mode: Mode;
+  nconn: number;
+  client: (port: number) => Promise<{ count: number; seconds: number }>;
+  /** The rate from a client's result. */
+  rate: (c: { count: number; seconds: number }) => number;
+}
+
+const CASE_DEFS: CaseDef[] = [
+  ...[1, 4].map((streams): CaseDef => ({
+    name: `bulk${streams}`, unit: "MiB/s", mode: "sink", nconn: streams,
+    client: (port) => client(nativeBin, ["bulk", String(port), String(streams), String(SIZE_MIB), String(WRITE)]),
+    rate: (c) => c.count / 2 ** 20 / c.seconds,
+  })),
+  {
+    name: "pingpong", unit: "round trips/s", mode: "echo", nconn: 1,
+    client: (port) => client(nativeBin, ["pingpong", String(port), String(PINGS)]),
+    rate: (c) => c.count / c.seconds,
+  },
+  {
+    name: "http", unit: "requests/s", mode: "http", nconn: CONNS,
+    client: (port) => client(process.execPath, [path.join(here, "httpload.ts"), String(port), String(CONNS), String(REQUESTS)]),
+    rate: (c) => c.count / c.seconds,
+  },
+];
+
+interface Run { case: string; impl: Impl; rate: number; seconds: number }
+const runs: Run[] = [];
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+
+for (const def of CASE_DEFS.filter((d) => CASES.includes(d.name))) {
+  for (let rep = 0; rep < REPS; rep++) {
+    for (const impl of IMPLS) {
+      const srv = await servers[impl](def.mode, def.nconn);
+      const c = await def.client(srv.port);
+      await srv.done;
+      const rate = def.rate(c);
+      runs.push({ case: def.name, impl, rate, seconds: c.seconds });
+      process.stderr.write(`${def.name} ${impl}: ${rate.toFixed(1)} ${def.unit}\n`);
+    }
+  }
+}
+
+interface Row { case: string; unit: string; native?: number; occlum?: number; node?: number; vsNative?: number; vsNode?: number }
+const rows: Row[] = [];
+for (const def of CASE_DEFS.filter((d) => CASES.includes(d.name))) {
+  const row: Row = { case: def.name, unit: def.unit };
+  for (const impl of IMPLS) row[impl] = median(runs.filter((r) => r.case === def.name && r.impl === impl).map((r) => r.rate));
+  if (row.occlum && row.native) row.vsNative = row.occlum / row.native;
+  if (row.occlum && row.node) row.vsNode = row.occlum / row.node;
+  rows.push(row);
+}
+
+const outDir = path.join(repo, "bench", "results");
+await mkdir(outDir, { recursive: true });
+const out = path.join(outDir, "net-guest.json");
+await writeFile(out, JSON.stringify({
+  date: new Date().toISOString(), node: process.version, reps: REPS, sizeMiB: SIZE_MIB, writeBytes: WRITE,
+  pings: PINGS, requests: REQUESTS, conns: CONNS, rows, runs,
+}, null, 2) + "\n");
+
+const fmt = (v: number | undefined): string => (v === undefined ? "-" : v >= 100 ? v.toFixed(0) : v.toFixed(2));
+const lines = [
+  `netbench.c server: native (gcc) / occlum-ts / Node, loopback, median of ${REPS}`,
+  "",
+  "| case | unit | native | occlum-ts | Node | occlum/native | occlum/Node |",
+  "|---|---|---:|---:|---:|---:|---:|",
+  ...rows.map((r) => `| ${r.case} | ${r.unit} | ${fmt(r.native)} | ${fmt(r.occlum)} | ${fmt(r.node)} | ${fmt(r.vsNative)} | ${fmt(r.vsNode)} |`),
+];
+process.stdout.write(lines.join("\n") + `\n\nresults: ${out}\n`);
+await inst.cleanup();

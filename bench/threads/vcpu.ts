@@ -1,0 +1,105 @@
+/**
+ * N vCPUs bench (issue 6): the same programs with 1 vCPU (every thread a coroutine on the kernel
+ * thread) and 2 vCPUs (spawned threads on two workers), in one run, alternating, median of ROUNDS.
+ *
+ * - cpu2: test/guest/threads/vcpu_work.c, two CPU-bound threads counting work units for a fixed
+ *   wall window. Metric: units per second; goal: 2 vCPUs ≥ 1.8× 1 vCPU. Next to it, the cores
+ *   the whole Node process got during the run (CPU time ÷ wall time): on a shared machine the OS
+ *   may not give a second core, and that caps the ratio whatever the LibOS does; and units per
+ *   ms of CPU time, which shows whether a vCPU computes as fast as the kernel thread.
+ * - pingpong (bench/threads/pingpong.c): two threads hand a mutex+condvar turn back and forth;
+ *   ns per hand-over. With 2 vCPUs every futex wait/wake crosses to the kernel thread and back:
+ *   this is what decides the default (1) of OCCLUM_VCPUS.
+ *
+ *   node bench/threads/vcpu.ts [--quick]     → bench/results/threads-vcpu.json + a table
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildGuest } from "../../test/support/guest.ts";
+import { makeInstance, run } from "../../test/libos/helpers.ts";
+import { setVcpuCount } from "../../src/libos/vcpu/index.ts";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const quick = process.argv.includes("--quick");
+const ROUNDS = quick ? 1 : 3;
+const WINDOW_MS = quick ? 300 : 1000;
+const PING_ROUNDS = quick ? 2000 : 10000;
+
+const wasm = {
+  cpu2: await buildGuest(path.join(here, "..", "..", "test", "guest", "threads", "vcpu_work.c"), { mode: "posix", flags: ["-pthread"] }),
+  pingpong: await buildGuest(path.join(here, "pingpong.c"), { mode: "posix", flags: ["-pthread"] }),
+};
+const inst = await makeInstance({ programs: { "/bin/cpu2": wasm.cpu2, "/bin/pingpong": wasm.pingpong } });
+
+interface Sample {
+  value: number;
+  cores: number;
+  /** cpu2: work units per ms of the process's CPU time (the per-core speed of a vCPU vs the kernel thread). */
+  perCpuMs: number;
+}
+
+async function sample(vcpus: number, prog: "cpu2" | "pingpong"): Promise<Sample> {
+  setVcpuCount(vcpus);
+  const args = prog === "cpu2" ? [String(WINDOW_MS), "2"] : [String(PING_ROUNDS)];
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const r = await run(inst, `/bin/${prog}`, { args });
+  const wall = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  if (r.code !== 0) throw new Error(`${prog} with ${vcpus} vCPUs: exit ${r.code} ${r.stderr}`);
+  const cpuMs = (c.user + c.system) / 1000;
+  const cores = cpuMs / wall;
+  if (prog === "cpu2") {
+    const m = /total=(\d+)/.exec(r.stdout);
+    if (!m) throw new Error(`unexpected output ${JSON.stringify(r.stdout)}`);
+    return { value: Number(m[1]) / (WINDOW_MS / 1000), cores, perCpuMs: Number(m[1]) / cpuMs };
+  }
+  const m = /ns=(\d+) ops=(\d+)/.exec(r.stdout);
+  if (!m) throw new Error(`unexpected output ${JSON.stringify(r.stdout)}`);
+  return { value: Number(m[1]) / Number(m[2]), cores, perCpuMs: 0 };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+const rows: { workload: string; unit: string; vcpus: number; value: number; cores: number; unitsPerCpuMs?: number; samples: number[] }[] = [];
+for (const prog of ["cpu2", "pingpong"] as const) {
+  await sample(1, prog); // warm-up: JIT tiers, compile cache, the vCPU workers' start
+  await sample(2, prog);
+  const got: Record<number, Sample[]> = { 1: [], 2: [] };
+  for (let i = 0; i < ROUNDS; i++) for (const n of [1, 2]) got[n]!.push(await sample(n, prog));
+  for (const n of [1, 2]) {
+    const xs = got[n]!;
+    rows.push({
+      workload: prog, unit: prog === "cpu2" ? "units/s" : "ns/op", vcpus: n,
+      value: median(xs.map((x) => x.value)), cores: median(xs.map((x) => x.cores)), samples: xs.map((x) => Math.round(x.value)),
+      ...(prog === "cpu2" ? { unitsPerCpuMs: median(xs.map((x) => x.perCpuMs)) } : {}),
+    });
+  }
+}
+await inst.cleanup();
+
+const of = (w: string, n: number) => rows.find((r) => r.workload === w && r.vcpus === n)!;
+const speedup = of("cpu2", 2).value / of("cpu2", 1).value;
+const pingCost = of("pingpong", 2).value / of("pingpong", 1).value;
+const result = {
+  bench: "threads-vcpu", date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, loadavg: os.loadavg(),
+  params: { rounds: ROUNDS, windowMs: WINDOW_MS, pingRounds: PING_ROUNDS },
+  baseline: "1 vCPU in the same run; cpu2 speedup = units/s(2) ÷ units/s(1), goal ≥ 1.8; pingpong cost = ns/op(2) ÷ ns/op(1)",
+  rows, cpu2Speedup: speedup, pingpongCost: pingCost,
+};
+const resultsDir = path.join(here, "..", "results");
+await mkdir(resultsDir, { recursive: true });
+await writeFile(path.join(resultsDir, "threads-vcpu.json"), JSON.stringify(result, null, 2) + "\n");
+
+console.log(`N vCPUs, median of ${ROUNDS}; cores = process CPU time ÷ wall time; load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+console.log("workload   vCPUs        value   cores  units/CPU-ms");
+for (const r of rows) {
+  const eff = r.unitsPerCpuMs !== undefined ? r.unitsPerCpuMs.toFixed(1).padStart(13) : "".padStart(13);
+  console.log(`${r.workload.padEnd(9)} ${String(r.vcpus).padStart(6)} ${r.value.toFixed(0).padStart(12)} ${r.cores.toFixed(2).padStart(7)} ${eff}  ${r.unit}`);
+}
+console.log(`cpu2: 2 vCPUs ÷ 1 vCPU = ${speedup.toFixed(2)}x (goal ≥ 1.8x); pingpong: 2 vCPUs cost ${pingCost.toFixed(2)}x the ns per hand-over`);

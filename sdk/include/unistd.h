@@ -1,0 +1,17 @@
+/*
+ * occlum-ts: wasix-libc's unistd.h leaves out pause() ("WASI has no pause"); occlum-cc links one
+ * (sdk/libc/signals.c: sigsuspend with the current mask), so POSIX programs that call it compile
+ * unchanged. occlum-cc puts this folder ahead of the sysroot in POSIX mode.
+ */
+#include_next <unistd.h>
+
+#ifndef _OCCLUM_UNISTD_H
+#define _OCCLUM_UNISTD_H
+#ifdef __cplusplus
+extern "C" {
+#endif
+int pause(void);
+#ifdef __cplusplus
+}
+#endif
+#endif

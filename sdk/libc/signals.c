@@ -1,0 +1,131 @@
+/*
+ * Signal masks, SA_RESTART and sigsuspend for Debian's wasix-libc, whose sigprocmask and
+ * pthread_sigmask do nothing, sigpending and sigsuspend return 28 without doing anything, pause is
+ * missing, and sigaction keeps sa_flags/sa_mask to itself. These strong definitions replace those
+ * archive members and talk to the kernel, the authority on masks and pending sets, through
+ * occlum-ts's own imports (module "occlum", docs/wasi-support.md). The handlers stay in the libc:
+ * sigaction still installs them through the libc's __sigaction, then reports the disposition.
+ *
+ * clock_nanosleep (behind nanosleep, sleep and usleep) is replaced because the libc's turns every
+ * error of its poll_oneoff, EINTR included, into ENOTSUP: an interrupted sleep must fail with EINTR
+ * (and report the time left), whatever SA_RESTART says.
+ *
+ * signal() is replaced with its archive member (signal.o also defines __SIG_IGN/__SIG_ERR, which
+ * must then come from here) because it calls __sigaction directly, past sigaction.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <wasi/api_wasix.h>
+
+#define OCCLUM_IMPORT(name) __attribute__((__import_module__("occlum"), __import_name__(#name)))
+
+int32_t __occlum_sigaction(int32_t sig, int32_t kind, int32_t flags, uint64_t mask) OCCLUM_IMPORT(sigaction);
+int32_t __occlum_sigprocmask(int32_t how, uint64_t set, int32_t has_set, uint64_t *old) OCCLUM_IMPORT(sigprocmask);
+int32_t __occlum_sigpending(uint64_t *set) OCCLUM_IMPORT(sigpending);
+int32_t __occlum_sigsuspend(uint64_t mask) OCCLUM_IMPORT(sigsuspend);
+
+int __sigaction(int, const struct sigaction *restrict, struct sigaction *restrict);
+
+/* The kernel's sets are the first 64 bits of sigset_t (signals 1..64). */
+static uint64_t bits_of(const sigset_t *s) {
+  uint64_t v;
+  memcpy(&v, s, sizeof v);
+  return v;
+}
+
+static void set_bits(sigset_t *s, uint64_t v) {
+  memset(s, 0, sizeof *s);
+  memcpy(s, &v, sizeof v);
+}
+
+void __SIG_IGN(int sig) { (void)sig; }
+void __SIG_ERR(int sig) { (void)sig; }
+
+int sigaction(int sig, const struct sigaction *restrict sa, struct sigaction *restrict old) {
+  if (sa && (sig == SIGKILL || sig == SIGSTOP)) { errno = EINVAL; return -1; } /* as Linux */
+  int r = __sigaction(sig, sa, old);
+  if (r == 0 && sa) {
+    int kind = sa->sa_handler == SIG_DFL ? 0 : sa->sa_handler == SIG_IGN ? 1 : 2;
+    __occlum_sigaction(sig, kind, sa->sa_flags, bits_of(&sa->sa_mask));
+  }
+  return r;
+}
+
+/* BSD semantics, as musl's: the handler stays installed and interrupted calls restart. */
+void (*signal(int sig, void (*func)(int)))(int) {
+  struct sigaction sa, old;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = func;
+  sa.sa_flags = SA_RESTART;
+  if (sigaction(sig, &sa, &old) < 0) return SIG_ERR;
+  return old.sa_handler;
+}
+void (*bsd_signal(int sig, void (*func)(int)))(int) { return signal(sig, func); }
+void (*__sysv_signal(int sig, void (*func)(int)))(int) { return signal(sig, func); }
+
+int pthread_sigmask(int how, const sigset_t *restrict set, sigset_t *restrict old) {
+  uint64_t prev = 0;
+  int e = __occlum_sigprocmask(how, set ? bits_of(set) : 0, set != 0, &prev);
+  if (e) return e;
+  if (old) set_bits(old, prev);
+  return 0;
+}
+
+int sigprocmask(int how, const sigset_t *restrict set, sigset_t *restrict old) {
+  int e = pthread_sigmask(how, set, old);
+  if (e) { errno = e; return -1; }
+  return 0;
+}
+
+int sigpending(sigset_t *set) {
+  uint64_t v = 0;
+  int e = __occlum_sigpending(&v);
+  if (e) { errno = e; return -1; }
+  set_bits(set, v);
+  return 0;
+}
+
+int sigsuspend(const sigset_t *mask) {
+  errno = __occlum_sigsuspend(bits_of(mask));
+  return -1;
+}
+
+int pause(void) {
+  uint64_t cur = 0;
+  __occlum_sigprocmask(SIG_BLOCK, 0, 0, &cur);
+  errno = __occlum_sigsuspend(cur);
+  return -1;
+}
+
+static int64_t ns_now(clockid_t clk) {
+  struct timespec ts;
+  if (clock_gettime(clk, &ts) != 0) return 0;
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int clock_nanosleep(clockid_t clk, int flags, const struct timespec *req, struct timespec *rem) {
+  if (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC) return EINVAL;
+  if (req->tv_sec < 0 || req->tv_nsec < 0 || req->tv_nsec >= 1000000000) return EINVAL;
+  int64_t ns = req->tv_sec > INT64_MAX / 1000000000 - 1 ? INT64_MAX : (int64_t)req->tv_sec * 1000000000 + req->tv_nsec;
+  int64_t start = ns_now(CLOCK_MONOTONIC);
+  if (flags & TIMER_ABSTIME) {
+    int64_t now = ns_now(clk);
+    if (ns <= now) return 0;
+    ns -= now;
+  }
+  int e = __wasi_thread_sleep((__wasi_timestamp_t)ns);
+  if (e == EINTR) {
+    if (rem && !(flags & TIMER_ABSTIME)) {
+      int64_t left = ns - (ns_now(CLOCK_MONOTONIC) - start);
+      if (left < 0) left = 0;
+      rem->tv_sec = left / 1000000000;
+      rem->tv_nsec = left % 1000000000;
+    }
+    return EINTR;
+  }
+  return e ? ENOTSUP : 0;
+}

@@ -1,0 +1,301 @@
+/*
+ * Sockets fixes for Debian's wasix-libc, linked into every POSIX program (occlum-cc passes --wrap
+ * for each wrapped call; see sdk/cc/posix.ts).
+ *
+ * 1. sendmsg/recvmsg with SCM_RIGHTS, and MSG_NOSIGNAL: the libc ignores msg_control and keeps
+ *    only MSG_DONTWAIT of the flags. sendmsg and recvmsg always, and send/sendto when asked for
+ *    MSG_NOSIGNAL, go through occlum-ts's own calls sock_sendmsg / sock_recvmsg (module "occlum",
+ *    src/libos/syscall/wasix/sock-rows.ts), which take Linux MSG_* flags, the fds to pass and
+ *    return the fds received (installed by the kernel; the cmsghdr is built here).
+ *
+ * 2. Named AF_UNIX addresses. Its bind(), connect() and sendto() do convert
+ * AF_UNIX sockaddrs (to __wasi_addr_port_t's 108-byte unix arm), but they take addrlen - 2 as the
+ * path length and fail (errno 0xffff) when it exceeds 107: so every program that passes
+ * sizeof(struct sockaddr_un) (112 here), the usual idiom, fails. These wrappers (occlum-cc links
+ * with --wrap=bind,--wrap=connect,--wrap=sendto) cut the length to the path's own before calling
+ * the libc: a pathname ends at its NUL; an abstract name (leading NUL) keeps its given length,
+ * capped at what the ABI carries. Linux's 108-byte unterminated paths do not fit the ABI
+ * (ENAMETOOLONG here). The kernel side is in src/libos/net/unix-path.ts.
+ *
+ * The other direction is broken too: the libc's conversion of a unix __wasi_addr_port_t back to a
+ * sockaddr sets the length but never copies the address out. getsockname, getpeername, accept(4)
+ * and recvfrom (--wrap for each) therefore ask the kernel for the address themselves when the
+ * socket is AF_UNIX, and leave inet sockets to the libc.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <wasi/api_wasix.h>
+
+int __real_bind(int fd, const struct sockaddr *addr, socklen_t len);
+int __real_connect(int fd, const struct sockaddr *addr, socklen_t len);
+ssize_t __real_sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *addr, socklen_t len);
+
+/* The ABI's unix arm holds 108 bytes, the libc keeps one for a NUL. */
+#define ABI_PATH_MAX 107
+
+/* The length to hand the libc, or -1 with errno set. */
+static long unix_len(const struct sockaddr *addr, socklen_t len) {
+  if (!addr || len <= offsetof(struct sockaddr_un, sun_path) || addr->sa_family != AF_UNIX) return len;
+  const struct sockaddr_un *un = (const struct sockaddr_un *)addr;
+  size_t room = len - offsetof(struct sockaddr_un, sun_path);
+  if (room > sizeof un->sun_path) room = sizeof un->sun_path;
+  size_t n;
+  if (un->sun_path[0] == '\0') {
+    n = room > ABI_PATH_MAX ? ABI_PATH_MAX : room;
+  } else {
+    n = strnlen(un->sun_path, room);
+    if (n > ABI_PATH_MAX) {
+      errno = ENAMETOOLONG;
+      return -1;
+    }
+  }
+  return (long)(offsetof(struct sockaddr_un, sun_path) + n);
+}
+
+int __wrap_bind(int fd, const struct sockaddr *addr, socklen_t len) {
+  long l = unix_len(addr, len);
+  return l < 0 ? -1 : __real_bind(fd, addr, (socklen_t)l);
+}
+
+int __wrap_connect(int fd, const struct sockaddr *addr, socklen_t len) {
+  long l = unix_len(addr, len);
+  return l < 0 ? -1 : __real_connect(fd, addr, (socklen_t)l);
+}
+
+ssize_t __wrap_sendmsg(int fd, const struct msghdr *msg, int flags);
+
+ssize_t __wrap_sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *addr, socklen_t len) {
+  if (flags & MSG_NOSIGNAL) {
+    struct iovec iov = {.iov_base = (void *)buf, .iov_len = n};
+    struct msghdr m = {.msg_name = (void *)addr, .msg_namelen = addr ? len : 0, .msg_iov = &iov, .msg_iovlen = 1};
+    return __wrap_sendmsg(fd, &m, flags);
+  }
+  long l = unix_len(addr, len);
+  return l < 0 ? -1 : __real_sendto(fd, buf, n, flags, addr, (socklen_t)l);
+}
+
+int __real_getsockname(int fd, struct sockaddr *addr, socklen_t *len);
+int __real_getpeername(int fd, struct sockaddr *addr, socklen_t *len);
+int __real_accept(int fd, struct sockaddr *addr, socklen_t *len);
+int __real_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
+ssize_t __real_recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *addr, socklen_t *len);
+
+/* Linux's result: family, then the path with its NUL (pathnames), the name (abstract), or nothing
+ * (unnamed); truncated to the caller's buffer, *len set to the full size. */
+static void unix_out(const __wasi_addr_port_t *ap, struct sockaddr *addr, socklen_t *len) {
+  struct sockaddr_un un;
+  memset(&un, 0, sizeof un);
+  un.sun_family = AF_UNIX;
+  const char *p = (const char *)&ap->u;
+  size_t n;
+  if (p[0] != '\0') n = strnlen(p, 108) + 1;
+  else n = p[1] == '\0' ? 0 : 1 + strnlen(p + 1, 107);
+  memcpy(un.sun_path, p, n > sizeof un.sun_path ? sizeof un.sun_path : n);
+  socklen_t full = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
+  memcpy(addr, &un, *len < full ? *len : full);
+  *len = full;
+}
+
+/* The socket's own address if it is an AF_UNIX socket (tag 3), else 0. */
+static int unix_local(int fd, __wasi_addr_port_t *ap) {
+  return __wasi_sock_addr_local(fd, ap) == 0 && ap->tag == __WASI_ADDRESS_FAMILY_UNIX;
+}
+
+int __wrap_getsockname(int fd, struct sockaddr *addr, socklen_t *len) {
+  __wasi_addr_port_t ap;
+  if (addr && len && unix_local(fd, &ap)) {
+    unix_out(&ap, addr, len);
+    return 0;
+  }
+  return __real_getsockname(fd, addr, len);
+}
+
+int __wrap_getpeername(int fd, struct sockaddr *addr, socklen_t *len) {
+  __wasi_addr_port_t ap;
+  if (addr && len && __wasi_sock_addr_peer(fd, &ap) == 0 && ap.tag == __WASI_ADDRESS_FAMILY_UNIX) {
+    unix_out(&ap, addr, len);
+    return 0;
+  }
+  return __real_getpeername(fd, addr, len);
+}
+
+static int fix_accepted(int c, struct sockaddr *addr, socklen_t *len) {
+  __wasi_addr_port_t ap;
+  if (c >= 0 && addr && len && __wasi_sock_addr_peer(c, &ap) == 0 && ap.tag == __WASI_ADDRESS_FAMILY_UNIX) unix_out(&ap, addr, len);
+  return c;
+}
+
+int __wrap_accept(int fd, struct sockaddr *addr, socklen_t *len) {
+  return fix_accepted(__real_accept(fd, addr, len), addr, len);
+}
+
+int __wrap_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags) {
+  return fix_accepted(__real_accept4(fd, addr, len, flags), addr, len);
+}
+
+ssize_t __wrap_recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *addr, socklen_t *len) {
+  __wasi_addr_port_t ap;
+  if (!addr || !len || !unix_local(fd, &ap)) return __real_recvfrom(fd, buf, n, flags, addr, len);
+  __wasi_iovec_t iov = {.buf = buf, .buf_len = n};
+  __wasi_riflags_t ri = 0;
+  if (flags & MSG_PEEK) ri |= __WASI_RIFLAGS_RECV_PEEK;
+  if (flags & MSG_WAITALL) ri |= __WASI_RIFLAGS_RECV_WAITALL;
+  if (flags & MSG_DONTWAIT) ri |= __WASI_RIFLAGS_RECV_DONT_WAIT;
+  __wasi_size_t got = 0;
+  __wasi_roflags_t ro = 0;
+  memset(&ap, 0, sizeof ap);
+  __wasi_errno_t e = __wasi_sock_recv_from(fd, &iov, 1, ri, &got, &ro, &ap);
+  if (e) {
+    errno = e;
+    return -1;
+  }
+  if (ap.tag == __WASI_ADDRESS_FAMILY_UNIX) unix_out(&ap, addr, len);
+  else *len = 0;
+  return (ssize_t)got;
+}
+
+/* ---- 1. sendmsg / recvmsg ----------------------------------------------------------------- */
+
+#define OCCLUM_IMPORT(name) __attribute__((__import_module__("occlum"), __import_name__(#name)))
+
+int32_t __occlum_sock_sendmsg(int32_t fd, const struct iovec *iov, size_t iovlen, int32_t flags,
+                              const __wasi_addr_port_t *addr, const int32_t *fds, int32_t nfds,
+                              uint32_t *sent) OCCLUM_IMPORT(sock_sendmsg);
+int32_t __occlum_sock_recvmsg(int32_t fd, const struct iovec *iov, size_t iovlen, int32_t flags,
+                              int32_t *fds, int32_t maxfds, __wasi_addr_port_t *addr,
+                              uint32_t *got, uint32_t *nfds, uint32_t *msg_flags) OCCLUM_IMPORT(sock_recvmsg);
+ssize_t __real_send(int fd, const void *buf, size_t n, int flags);
+
+#define SCM_MAX_FD 253
+
+/* sockaddr -> __wasi_addr_port_t (layout: sdk notes in src/libos/syscall/wasix/sock-codecs.ts). */
+static int to_wasi(const struct sockaddr *sa, socklen_t len, __wasi_addr_port_t *ap) {
+  uint8_t *b = (uint8_t *)ap;
+  memset(ap, 0, sizeof *ap);
+  if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+    const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+    uint16_t port = ntohs(in->sin_port);
+    b[0] = __WASI_ADDRESS_FAMILY_INET4;
+    memcpy(b + 2, &port, 2);
+    memcpy(b + 4, &in->sin_addr, 4);
+    return 0;
+  }
+  if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+    uint16_t port = ntohs(in6->sin6_port), w[4];
+    uint32_t fl = in6->sin6_flowinfo, sc = in6->sin6_scope_id;
+    w[0] = fl >> 16; w[1] = fl & 0xffff; w[2] = sc >> 16; w[3] = sc & 0xffff;
+    b[0] = __WASI_ADDRESS_FAMILY_INET6;
+    memcpy(b + 2, &port, 2);
+    memcpy(b + 4, &in6->sin6_addr, 16);
+    memcpy(b + 20, w, 8);
+    return 0;
+  }
+  if (sa->sa_family == AF_UNIX) {
+    long l = unix_len(sa, len);
+    if (l < 0) return -1;
+    b[0] = __WASI_ADDRESS_FAMILY_UNIX;
+    memcpy(b + 2, ((const struct sockaddr_un *)sa)->sun_path, l - offsetof(struct sockaddr_un, sun_path));
+    return 0;
+  }
+  errno = EAFNOSUPPORT;
+  return -1;
+}
+
+/* __wasi_addr_port_t -> sockaddr, truncated to *len, *len set to the full size. */
+static void from_wasi(const __wasi_addr_port_t *ap, struct sockaddr *sa, socklen_t *len) {
+  const uint8_t *b = (const uint8_t *)ap;
+  uint16_t port;
+  memcpy(&port, b + 2, 2);
+  if (b[0] == __WASI_ADDRESS_FAMILY_INET4) {
+    struct sockaddr_in in = {.sin_family = AF_INET, .sin_port = htons(port)};
+    memcpy(&in.sin_addr, b + 4, 4);
+    memcpy(sa, &in, *len < sizeof in ? *len : sizeof in);
+    *len = sizeof in;
+  } else if (b[0] == __WASI_ADDRESS_FAMILY_INET6) {
+    struct sockaddr_in6 in6 = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
+    uint16_t w[4];
+    memcpy(&in6.sin6_addr, b + 4, 16);
+    memcpy(w, b + 20, 8);
+    in6.sin6_flowinfo = (uint32_t)w[0] << 16 | w[1];
+    in6.sin6_scope_id = (uint32_t)w[2] << 16 | w[3];
+    memcpy(sa, &in6, *len < sizeof in6 ? *len : sizeof in6);
+    *len = sizeof in6;
+  } else if (b[0] == __WASI_ADDRESS_FAMILY_UNIX) {
+    unix_out(ap, sa, len);
+  } else {
+    *len = 0;
+  }
+}
+
+ssize_t __wrap_sendmsg(int fd, const struct msghdr *msg, int flags) {
+  int32_t fds[SCM_MAX_FD];
+  int nfds = 0;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0)) {
+      errno = EINVAL;
+      return -1;
+    }
+    size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    if (nfds + n > SCM_MAX_FD) {
+      errno = EINVAL;
+      return -1;
+    }
+    memcpy(fds + nfds, CMSG_DATA(c), n * sizeof(int));
+    nfds += (int)n;
+  }
+  __wasi_addr_port_t ap;
+  if (msg->msg_name && msg->msg_namelen > 0 && to_wasi(msg->msg_name, msg->msg_namelen, &ap) < 0) return -1;
+  uint32_t sent = 0;
+  int32_t e = __occlum_sock_sendmsg(fd, msg->msg_iov, msg->msg_iovlen, flags,
+                                    msg->msg_name && msg->msg_namelen > 0 ? &ap : NULL, fds, nfds, &sent);
+  if (e) {
+    errno = e;
+    return -1;
+  }
+  return (ssize_t)sent;
+}
+
+ssize_t __wrap_send(int fd, const void *buf, size_t n, int flags) {
+  if (!(flags & MSG_NOSIGNAL)) return __real_send(fd, buf, n, flags);
+  struct iovec iov = {.iov_base = (void *)buf, .iov_len = n};
+  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+  return __wrap_sendmsg(fd, &m, flags);
+}
+
+ssize_t __wrap_recvmsg(int fd, struct msghdr *msg, int flags) {
+  int maxfds = 0;
+  if (msg->msg_control && msg->msg_controllen >= CMSG_LEN(sizeof(int))) {
+    maxfds = (int)((msg->msg_controllen - CMSG_LEN(0)) / sizeof(int));
+    if (maxfds > SCM_MAX_FD) maxfds = SCM_MAX_FD;
+  }
+  int32_t fds[SCM_MAX_FD];
+  __wasi_addr_port_t ap;
+  uint32_t got = 0, nfds = 0, mflags = 0;
+  int32_t e = __occlum_sock_recvmsg(fd, msg->msg_iov, msg->msg_iovlen, flags, fds, maxfds,
+                                    msg->msg_name ? &ap : NULL, &got, &nfds, &mflags);
+  if (e) {
+    errno = e;
+    return -1;
+  }
+  if (msg->msg_name) from_wasi(&ap, msg->msg_name, &msg->msg_namelen);
+  if (nfds > 0) {
+    struct cmsghdr *c = CMSG_FIRSTHDR(msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+    memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
+    size_t used = CMSG_SPACE(nfds * sizeof(int));
+    msg->msg_controllen = used < msg->msg_controllen ? used : msg->msg_controllen;
+  } else {
+    msg->msg_controllen = 0;
+  }
+  msg->msg_flags = (int)mflags;
+  return (ssize_t)got;
+}

@@ -1,0 +1,341 @@
+/**
+ * Signals: sending, masks, pending sets, delivery through the guest's callback, and the default
+ * actions. The kernel is the authority on masks and pending sets (sigprocmask, sigpending,
+ * sigsuspend); the guest's libc keeps the handlers and calls them from its `__wasm_signal`
+ * export (WASIX callback_signal), and tells the kernel each disposition with its flags and mask
+ * (occlum.sigaction, linked into every POSIX program by occlum-cc: sdk/libc/signals.c).
+ *
+ * State: each thread has a mask (Thread.sigmask, bit sig-1, 64 signals); pending signals are in
+ * Process.pendingSignals (arrival order; standard signals do not queue), process-directed (kill)
+ * or directed at one thread (raise, pthread_kill: Process.signalTargets).
+ * A signal is delivered by a thread that does not block it, when that thread next leaves the
+ * kernel: at the return of a blocking call (dispatch), at a preemption check (loader), or inside
+ * sigprocmask/sigsuspend. A thread blocked in the kernel is interrupted only for a signal it
+ * may take and that would run a handler or kill: EINTR, or a transparent restart of a
+ * restartable call when every handler that ran had SA_RESTART (syscall/blocking.ts, dispatch).
+ *
+ * While a handler runs, the thread's mask is its mask | sa_mask | the signal (unless SA_NODEFER),
+ * restored when the handler returns, as Linux's signal frame does.
+ */
+import type { Process } from "./process.ts";
+import type { Thread } from "./thread.ts";
+import { Wasm } from "../wasm.ts";
+import { ThreadKilled } from "./exit.ts";
+import { EINTR_ERROR, Errno, sysErr } from "../syscall/errno.ts";
+import { waitAny } from "../sched/wait-queue.ts";
+
+export const SIGKILL = 9;
+export const SIGSTOP = 19;
+export const SIGCHLD = 17;
+
+/** sigaction flags the kernel acts on (musl's values). */
+export const SA_RESTART = 0x10000000;
+export const SA_NODEFER = 0x40000000;
+
+/** A disposition as the libc reported it (occlum.sigaction). */
+export const SigKind = { DEFAULT: 0, IGNORE: 1, HANDLER: 2 } as const;
+export interface SigAction {
+  kind: number;
+  flags: number;
+  mask: bigint;
+}
+
+export function sigbit(sig: number): bigint {
+  return 1n << BigInt(sig - 1);
+}
+/** SIGKILL and SIGSTOP cannot be blocked (sigprocmask silently drops them, as Linux does). */
+export const UNBLOCKABLE = sigbit(SIGKILL) | sigbit(SIGSTOP);
+const ALL64 = (1n << 64n) - 1n;
+
+export function cleanMask(m: bigint): bigint {
+  return m & ALL64 & ~UNBLOCKABLE;
+}
+
+/** Signals whose default action is to do nothing. */
+const DEFAULT_IGNORE = new Set([17, 18, 23, 28]); // CHLD, CONT, URG, WINCH
+const STOPS = new Set([19, 20, 21, 22]);
+
+const DEFAULT_ACTION: SigAction = { kind: SigKind.DEFAULT, flags: 0, mask: 0n };
+const IGNORE_ACTION: SigAction = { kind: SigKind.IGNORE, flags: 0, mask: 0n };
+
+/**
+ * The disposition of `sig`: as the libc reported it; for a program that reports every change
+ * (it imports occlum.sigaction) one never reported is the default or the inherited SIG_IGN;
+ * otherwise undefined (unknown: the libc may hold a handler the kernel was never told about).
+ */
+function actionOf(p: Process, sig: number): SigAction | undefined {
+  const a = p.sigactions.get(sig);
+  if (a || !p.reportsSigactions) return a;
+  return p.ignored.has(sig) ? IGNORE_ACTION : DEFAULT_ACTION;
+}
+
+function ignoredByDefault(a: SigAction | undefined, sig: number): boolean {
+  return a?.kind === SigKind.DEFAULT && (DEFAULT_IGNORE.has(sig) || STOPS.has(sig));
+}
+
+/** Would delivering `sig` run a handler or end the process (then a blocked call is interrupted)? */
+function acts(p: Process, sig: number): boolean {
+  const a = actionOf(p, sig);
+  if (a?.kind === SigKind.HANDLER) return true;
+  return !DEFAULT_IGNORE.has(sig) && !STOPS.has(sig);
+}
+
+/**
+ * Send a signal. SIGKILL acts at once. A guest that registered a signal callback (wasix-libc
+ * does at start) gets every other signal through it: the libc holds the handlers (SIG_DFL leads
+ * to onDefaultAction below). The signal stays pending until a thread that does not block it
+ * leaves the kernel; one such thread, if blocked in the kernel, is interrupted. Without a
+ * callback the default action applies here.
+ */
+export function signalProcess(p: Process, signo: number, target?: Thread): void {
+  if (signo === 0 || p.zombie || p.status) return;
+  if (signo === SIGKILL) return p.exit({ kind: "signal", signo });
+  if (p.ignored.has(signo)) return;
+  if (p.signalCallback && typeof p.exports?.[p.signalCallback] === "function") {
+    const bit = sigbit(signo);
+    const takers = target ? [target] : [...p.threads];
+    // Known to do nothing (SIGCHLD at SIG_DFL): discarded unless blocked, as Linux does; the
+    // guest's callback would only run the libc's default routine to ignore it.
+    if (ignoredByDefault(actionOf(p, signo), signo) && takers.some((t) => !blocks(t, bit))) return;
+    if (!p.pendingSignals.includes(signo)) {
+      p.pendingSignals.push(signo);
+      if (target) p.signalTargets.set(signo, target);
+    } else if (!target) {
+      p.signalTargets.delete(signo); // now process-directed: any thread may take it
+    }
+    if (!acts(p, signo)) return; // no spurious EINTR for a SIGCHLD nobody handles
+    for (const t of takers) {
+      if (!blocks(t, bit)) {
+        t.interrupt();
+        break;
+      }
+    }
+    return;
+  }
+  if (DEFAULT_IGNORE.has(signo) || STOPS.has(signo)) return;
+  p.exit({ kind: "signal", signo });
+}
+
+/**
+ * Threads inside a libc section that blocks every signal (wasix-libc's __block_all_sigs, e.g. in
+ * pthread_kill and abort, switches its callback to "__wasm_signal_blocked" until __restore_sigs).
+ */
+const libcBlocked = new WeakSet<Thread>();
+
+/** callback_signal: the libc blocks (`on`) or restores the calling thread's signals. */
+export function setLibcBlocked(t: Thread, on: boolean): void {
+  if (on) libcBlocked.add(t);
+  else libcBlocked.delete(t);
+}
+
+function blocks(t: Thread, bit: bigint): boolean {
+  return (t.sigmask & bit) !== 0n || libcBlocked.has(t);
+}
+
+/** May `t` take pending signal `s` now: not blocked, and not directed at another thread. */
+function mayTake(t: Thread, s: number): boolean {
+  if (blocks(t, sigbit(s))) return false;
+  const to = t.process.signalTargets.get(s);
+  return to === undefined || to === t;
+}
+
+/** The first pending signal `t` may take, removed from the pending set; undefined if none. */
+function takeDeliverable(t: Thread): number | undefined {
+  const q = t.process.pendingSignals;
+  for (let i = 0; i < q.length; i++) {
+    const s = q[i]!;
+    if (mayTake(t, s)) {
+      q.splice(i, 1);
+      t.process.signalTargets.delete(s);
+      return s;
+    }
+  }
+  return undefined;
+}
+
+export function hasDeliverable(t: Thread): boolean {
+  for (const s of t.process.pendingSignals) if (mayTake(t, s)) return true;
+  return false;
+}
+
+/**
+ * Each thread's own instance exports: a handler runs in the instance of the thread that takes
+ * the signal (its stack pointer and TLS globals), not in the main thread's.
+ */
+export const threadExports = new WeakMap<Thread, Record<string, unknown>>();
+/** The signal whose callback a thread is running (the default-action hook below needs it). */
+const delivering = new WeakMap<Thread, number>();
+function setDelivering(t: Thread, s: number | undefined): void {
+  if (s === undefined) delivering.delete(t);
+  else delivering.set(t, s);
+}
+/** The callbacks wrapped for JSPI, per thread and export name. */
+const runners = new WeakMap<Thread, Map<string, (sig: number) => Promise<unknown>>>();
+
+/**
+ * Run the guest's callback for each pending signal `t` may take. The callback runs on its own
+ * JSPI stack (`promising`), so a handler, or the libc's default action, may itself make blocking
+ * calls. Resolves to true when an interrupted call must fail with EINTR: a handler ran without
+ * SA_RESTART (or with flags the kernel was never told); false when every handler that ran asked
+ * for a restart. undefined: nothing to deliver now.
+ */
+export function deliverSignals(t: Thread, stats?: { handled: number }): Promise<boolean> | undefined {
+  const p = t.process;
+  const name = p.signalCallback;
+  const cb = name ? (threadExports.get(t) ?? p.exports)?.[name] : undefined;
+  if (typeof cb !== "function") {
+    p.pendingSignals.length = 0;
+    p.signalTargets.clear();
+    return undefined;
+  }
+  if (!hasDeliverable(t)) return undefined;
+  let byName = runners.get(t);
+  if (!byName) runners.set(t, (byName = new Map()));
+  let run = byName.get(name!);
+  if (!run) {
+    run = Wasm.promising(cb as (sig: number) => unknown) as (sig: number) => Promise<unknown>;
+    byName.set(name!, run);
+  }
+  const runner = run;
+  let eintr = false;
+  const next = (): Promise<boolean> | boolean => {
+    if (t.killed) return eintr;
+    const s = takeDeliverable(t);
+    if (s === undefined) return eintr;
+    const act = actionOf(p, s);
+    if (ignoredByDefault(act, s)) return next(); // nothing would run
+    if (!act || (act.kind === SigKind.HANDLER && (act.flags & SA_RESTART) === 0)) eintr = true;
+    // Unknown: a handler unless the default ignores it (then nothing ran, as far as we know).
+    if (stats && (act ? act.kind === SigKind.HANDLER : !DEFAULT_IGNORE.has(s))) stats.handled++;
+    const saved = t.sigmask;
+    const outer = delivering.get(t);
+    if (!act || act.kind === SigKind.HANDLER) {
+      const self = act && (act.flags & SA_NODEFER) !== 0 ? 0n : sigbit(s);
+      t.sigmask = cleanMask(saved | (act?.mask ?? 0n) | self);
+    }
+    delivering.set(t, s);
+    return runner(s).then(
+      () => {
+        t.sigmask = saved;
+        setDelivering(t, outer);
+        return next();
+      },
+      (e: unknown) => {
+        t.sigmask = saved;
+        setDelivering(t, outer);
+        if (!(e instanceof DefaultIgnored)) throw e;
+        p.signalCallback = name; // the libc's routine was cut short before it restored this
+        return next();
+      },
+    );
+  };
+  const r = next();
+  return r instanceof Promise ? r : Promise.resolve(r);
+}
+
+/** Thrown through the libc's default-action routine for a signal whose default is to ignore. */
+export class DefaultIgnored extends Error {}
+
+/**
+ * wasix-libc's `__wasm_signal` switches its callback to "__wasm_signal_blocked" only on its
+ * SIG_DFL path, right before its default routine (which prints a message and aborts, for every
+ * signal). The kernel applies Linux's default action there instead: ignore (CHLD, CONT, URG,
+ * WINCH) or terminate with the signal as the wait status.
+ */
+export function onDefaultAction(t: Thread): void {
+  const p = t.process;
+  const s = delivering.get(t);
+  if (s === undefined) return;
+  if (DEFAULT_IGNORE.has(s) || STOPS.has(s)) throw new DefaultIgnored();
+  p.exit({ kind: "signal", signo: s });
+  throw new ThreadKilled();
+}
+
+/**
+ * Tell a wasix-libc guest its initial dispositions through its `__wasm_sigaction(sig, disp)`
+ * export (0 default, 1 ignore), as a WASIX runtime does for inherited dispositions. Besides
+ * recording SIG_IGN from the spawn, this installs the libc's default-action routine, which its
+ * `__wasm_signal` calls for SIG_DFL signals. Runs before _start (the export touches only libc data).
+ */
+export function initGuestSignals(p: Process): void {
+  const set = p.exports?.["__wasm_sigaction"];
+  if (typeof set !== "function") return;
+  for (let sig = 1; sig < 32; sig++) {
+    if (sig === SIGKILL || sig === SIGSTOP) continue;
+    set(sig, p.ignored.has(sig) ? 1 : 0);
+  }
+}
+
+/** occlum.sigaction: the libc reports a disposition it installed (sigaction, signal). */
+export function setSigAction(t: Thread, sig: number, act: SigAction): void {
+  if (sig < 1 || sig > 64 || sig === SIGKILL || sig === SIGSTOP) throw sysErr(Errno.INVAL);
+  if (act.kind !== SigKind.DEFAULT && act.kind !== SigKind.IGNORE && act.kind !== SigKind.HANDLER) throw sysErr(Errno.INVAL);
+  const p = t.process;
+  p.sigactions.set(sig, { kind: act.kind, flags: act.flags, mask: cleanMask(act.mask) });
+  if (act.kind === SigKind.IGNORE) {
+    p.ignored.add(sig);
+    // POSIX: setting SIG_IGN discards a pending instance of the signal.
+    const i = p.pendingSignals.indexOf(sig);
+    if (i >= 0) p.pendingSignals.splice(i, 1);
+    p.signalTargets.delete(sig);
+  } else {
+    p.ignored.delete(sig);
+  }
+}
+
+export const SigHow = { BLOCK: 0, UNBLOCK: 1, SETMASK: 2 } as const;
+
+/**
+ * sigprocmask/pthread_sigmask: change the calling thread's mask and return the old one. A
+ * signal this unblocks is delivered before the call returns (POSIX), so the call may wait for
+ * the handler (a Promise).
+ */
+export function sigprocmask(t: Thread, how: number, set: bigint | undefined): bigint | Promise<bigint> {
+  const old = t.sigmask;
+  if (set !== undefined) {
+    if (how === SigHow.BLOCK) t.sigmask = cleanMask(old | set);
+    else if (how === SigHow.UNBLOCK) t.sigmask = cleanMask(old & ~set);
+    else if (how === SigHow.SETMASK) t.sigmask = cleanMask(set);
+    else throw sysErr(Errno.INVAL);
+  }
+  const d = deliverSignals(t);
+  return d ? d.then(() => old) : old;
+}
+
+/** sigpending: the pending signals the calling thread blocks. */
+export function sigpending(t: Thread): bigint {
+  let m = 0n;
+  for (const s of t.process.pendingSignals) {
+    const to = t.process.signalTargets.get(s);
+    if (to === undefined || to === t) m |= sigbit(s);
+  }
+  return m & t.sigmask;
+}
+
+/**
+ * sigsuspend: atomically replace the mask and wait for a signal; the handlers run with that
+ * mask in effect, then the old mask is back and the call fails with EINTR (never restarted).
+ */
+export async function sigsuspend(t: Thread, mask: bigint): Promise<never> {
+  const old = t.sigmask;
+  t.sigmask = cleanMask(mask);
+  try {
+    for (;;) {
+      if (t.killed) throw new ThreadKilled();
+      if (hasDeliverable(t)) {
+        // A signal whose action is to ignore (SIGCHLD with SIG_DFL) does not end the wait.
+        const stats = { handled: 0 };
+        const d = deliverSignals(t, stats);
+        if (d) await d;
+        if (t.killed) throw new ThreadKilled();
+        if (stats.handled > 0) break;
+        continue;
+      }
+      await waitAny([], { intr: t });
+      t.clearInterrupt();
+    }
+  } finally {
+    t.sigmask = old;
+  }
+  throw EINTR_ERROR;
+}

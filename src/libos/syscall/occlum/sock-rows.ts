@@ -1,0 +1,57 @@
+/**
+ * The `occlum` module's socket rows: sendmsg / recvmsg with SCM_RIGHTS and Linux MSG_* flags
+ * (MSG_NOSIGNAL), which WASIX's sock_send_to / sock_recv_from cannot carry. sdk/libc/sockets.c
+ * makes these calls. The handlers live with the other socket rows (wasix/sock-rows.ts), loaded on
+ * the first call so that a wasip1 program's start-up never loads the socket stack.
+ */
+import { A, type RetCodec } from "../codecs.ts";
+import { row, type SyscallRow } from "../table.ts";
+import type { Thread } from "../../process/thread.ts";
+
+type Handlers = typeof import("../wasix/sock-rows.ts");
+let handlers: Handlers | undefined;
+function withHandlers<T>(f: (h: Handlers) => T | Promise<T>): T | Promise<T> {
+  return handlers ? f(handlers) : import("../wasix/sock-rows.ts").then((m) => f((handlers = m)));
+}
+
+const u32 = (v: number | bigint): number => Number(v) >>> 0;
+
+/** occlum sock_recvmsg's result: bytes read, fds installed (written at fdsPtr), Linux msg_flags. */
+export interface RecvMsgOut {
+  n: number;
+  nfds: number;
+  msgFlags: number;
+}
+
+const sent: RetCodec<number> = { kind: "size", wasm: ["i32"], encode: (m, p, i, v) => m.setU32(u32(p[i]!), v), show: (v) => String(v) };
+/** three u32 out-pointers: (bytes, fds, msg_flags) */
+const recvMsg: RetCodec<RecvMsgOut> = {
+  kind: "recvmsg", wasm: ["i32", "i32", "i32"],
+  encode: (m, p, i, v) => {
+    m.setU32(u32(p[i]!), v.n);
+    m.setU32(u32(p[i + 1]!), v.nfds);
+    m.setU32(u32(p[i + 2]!), v.msgFlags);
+  },
+  show: (v) => `${v.n}, fds=${v.nfds}, flags=0x${v.msgFlags.toString(16)}`,
+};
+
+/** sock_sendmsg(fd, iovs, flags, addr, fds, nfds) -> sent */
+function sock_sendmsg(t: Thread, fd: number, iovs: Uint8Array[], flags: number, addr: number, fds: number, nfds: number): number | Promise<number> {
+  return withHandlers((h) => h.occlum_sock_sendmsg(t, fd, iovs, flags, addr, fds, nfds));
+}
+
+/** sock_recvmsg(fd, iovs, flags, fds, max_fds, addr) -> (bytes, nfds, msg_flags) */
+function sock_recvmsg(t: Thread, fd: number, iovs: Uint8Array[], flags: number, fds: number, maxFds: number, addr: number): RecvMsgOut | Promise<RecvMsgOut> {
+  return withHandlers((h) => h.occlum_sock_recvmsg(t, fd, iovs, flags, fds, maxFds, addr));
+}
+
+const B = { blocking: true } as const;
+
+export const occlumSockRows: readonly SyscallRow[] = [
+  row("sock_sendmsg", [A.fd, A.iovecs, A.u32, A.u32, A.u32, A.u32], sent, sock_sendmsg, {
+    ...B, note: "sendmsg (and send/sendto with MSG_NOSIGNAL): Linux MSG_* flags (MSG_NOSIGNAL: EPIPE without SIGPIPE; MSG_DONTWAIT), an optional __wasi_addr_port_t, SCM_RIGHTS fds (AF_UNIX only)",
+  }),
+  row("sock_recvmsg", [A.fd, A.iovecs, A.u32, A.u32, A.u32, A.u32], recvMsg, sock_recvmsg, {
+    ...B, note: "recvmsg: SCM_RIGHTS fds installed (MSG_CTRUNC past max_fds, MSG_CMSG_CLOEXEC), MSG_PEEK/WAITALL/DONTWAIT/TRUNC, the sender's address",
+  }),
+];

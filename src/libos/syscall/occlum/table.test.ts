@@ -1,0 +1,48 @@
+/**
+ * The occlum table's own tests: unique rows with handlers, the wasm signatures sdk/libc declares
+ * (and a real POSIX guest imports), Suspending exactly where a call may wait, and the support doc.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { occlumTable, occlumRows, OCCLUM_MODULE } from "./table.ts";
+import { supportDoc } from "../support-doc.ts";
+import { buildGuest, posixSkip } from "../../../../test/support/guest.ts";
+import { readImports } from "../../loader/wasm-info.ts";
+import { KERNEL_MODULE } from "../../loader/instrument/instrument.ts";
+
+// params as sdk/libc/signals.c and pgroup.c declare them (i = i32, I = i64); result: i32 errno
+const spec: Record<string, string> = {
+  sigaction: "iiiI", sigprocmask: "iIii", sigpending: "i", sigsuspend: "I", spawn_attrs: "iiI", getpgid: "ii", setpgid: "ii",
+  // sdk/libc/sockets.c
+  sock_sendmsg: "iiiiiiii", sock_recvmsg: "iiiiiiiiii",
+};
+const blocking = new Set(["sigprocmask", "sigsuspend", "sock_sendmsg", "sock_recvmsg"]);
+
+test("one row per call, each with a handler, signatures as the libc side declares them", () => {
+  assert.equal(OCCLUM_MODULE, KERNEL_MODULE); // one module with the loader's instrumentation imports
+  assert.deepEqual(occlumTable.map((r) => r.name).sort(), Object.keys(spec).sort());
+  for (const r of occlumTable) {
+    assert.equal(typeof r.impl, "function", r.name);
+    assert.equal(r.params.map((t) => (t === "i64" ? "I" : "i")).join(""), spec[r.name], r.name);
+    assert.equal(r.blocking, blocking.has(r.name), r.name);
+  }
+});
+
+test("the support doc lists every occlum call", () => {
+  const doc = supportDoc();
+  for (const r of occlumTable) assert.match(doc, new RegExp(`\\| \`${r.name}\` \\|`));
+});
+
+test("a POSIX guest imports these calls with these signatures", { skip: posixSkip() }, async () => {
+  const wasm = await readFile(await buildGuest("test/guest/process/sigmask.c", { mode: "posix" }));
+  const imported = readImports(wasm).filter((i) => i.module === OCCLUM_MODULE && i.kind === "function");
+  assert.ok(imported.length >= 4, "the sdk/libc overrides are linked");
+  for (const i of imported) {
+    if (i.kind !== "function") continue;
+    const row = occlumRows.get(i.name);
+    assert.ok(row, `no row for occlum.${i.name}`);
+    assert.deepEqual([...i.type.params], [...row.params], i.name);
+    assert.deepEqual([...i.type.results], ["i32"], i.name);
+  }
+});

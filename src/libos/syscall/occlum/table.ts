@@ -1,0 +1,75 @@
+/**
+ * The `occlum` import module: our own calls, for what neither WASI nor WASIX has. occlum-cc links
+ * small libc overrides (sdk/libc/signals.c, sdk/libc/pgroup.c) that make them, so ordinary POSIX
+ * programs get kernel-enforced signal masks, SA_RESTART, sigsuspend and process groups. Same row
+ * format as the other tables; the loader's own instrumentation imports (yield_check, futex_*,
+ * memory_grow) share the module name and are not rows.
+ *
+ * Signal sets are u64 values, bit sig-1 (the first 8 bytes of musl's sigset_t).
+ */
+import { A, R, type ArgCodec, type RetCodec } from "../codecs.ts";
+import { row, type SyscallRow } from "../table.ts";
+import type { Thread } from "../../process/thread.ts";
+import { setSigAction, sigpending, sigprocmask, sigsuspend } from "../../process/signals.ts";
+import { getpgid, setpgid, spawnAttrs } from "../../process/spawn.ts";
+import { occlumSockRows } from "./sock-rows.ts";
+
+export const OCCLUM_MODULE = "occlum";
+
+const i32: ArgCodec<number> = { kind: "i32", wasm: ["i32"], decode: (_m, p, i) => (p[i] as number) | 0, show: (v) => String(v) };
+const pidOut: RetCodec<number> = { kind: "pid", wasm: ["i32"], encode: (m, p, i, v) => m.setU32((p[i] as number) >>> 0, v), show: (v) => String(v) };
+const sigset: ArgCodec<bigint> = { ...A.u64, kind: "sigset", show: (v) => showSet(v) };
+const sigsetOut: RetCodec<bigint> = { ...R.u64, kind: "sigset", show: (v) => showSet(v) };
+
+function showSet(v: bigint): string {
+  const out: number[] = [];
+  for (let s = 1; s <= 64; s++) if ((v >> BigInt(s - 1)) & 1n) out.push(s);
+  return `{${out.join(",")}}`;
+}
+
+/** sigaction(sig, kind 0 default / 1 ignore / 2 handler, sa_flags, sa_mask): after the libc installed it. */
+function occlum_sigaction(t: Thread, sig: number, kind: number, flags: number, mask: bigint): void {
+  setSigAction(t, sig, { kind, flags, mask });
+}
+
+/** sigprocmask(how, set, has_set) -> old mask; an unblocked pending signal runs before it returns. */
+function occlum_sigprocmask(t: Thread, how: number, set: bigint, hasSet: number): bigint | Promise<bigint> {
+  return sigprocmask(t, how, hasSet !== 0 ? set : undefined);
+}
+
+function occlum_sigpending(t: Thread): bigint {
+  return sigpending(t);
+}
+
+function occlum_sigsuspend(t: Thread, mask: bigint): Promise<never> {
+  return sigsuspend(t, mask);
+}
+
+/** spawn_attrs(flags, pgroup, sigmask): posix_spawn's attributes for this thread's next proc_spawn2. */
+function occlum_spawn_attrs(t: Thread, flags: number, pgroup: number, mask: bigint): void {
+  spawnAttrs.set(t, { flags, pgroup, mask });
+}
+
+function occlum_getpgid(t: Thread, pid: number): number {
+  return getpgid(t, pid);
+}
+
+function occlum_setpgid(t: Thread, pid: number, pgid: number): void {
+  setpgid(t, pid, pgid);
+}
+
+const B = { blocking: true } as const;
+
+/** Rows by import name (the handlers carry an `occlum_` prefix so strace and stacks say whose they are). */
+export const occlumTable: readonly SyscallRow[] = [
+  row("sigaction", [A.u32, A.u32, A.u32, sigset], R.none, occlum_sigaction, { note: "tells the kernel a disposition the libc installed: handler/ignore/default, SA_RESTART, SA_NODEFER, sa_mask" }),
+  row("sigprocmask", [A.u32, sigset, A.u32], sigsetOut, occlum_sigprocmask, { ...B, note: "the calling thread's mask (SIG_BLOCK 0, SIG_UNBLOCK 1, SIG_SETMASK 2); SIGKILL/SIGSTOP dropped; an unblocked pending signal is delivered before it returns" }),
+  row("sigpending", [], sigsetOut, occlum_sigpending, { note: "pending signals the calling thread blocks" }),
+  row("sigsuspend", [sigset], R.none, occlum_sigsuspend, { ...B, note: "waits with the given mask until a handler ran; always EINTR, the old mask restored" }),
+  row("spawn_attrs", [A.u32, i32, sigset], R.none, occlum_spawn_attrs, { note: "posix_spawn attributes (POSIX_SPAWN_SETPGROUP, POSIX_SPAWN_SETSIGMASK) for the thread's next proc_spawn2" }),
+  row("getpgid", [i32], pidOut, occlum_getpgid, { note: "0 = the caller; ESRCH for an unknown pid" }),
+  row("setpgid", [i32, i32], R.none, occlum_setpgid, { note: "the caller or a child (ESRCH); pgid 0 = the target's pid; EPERM for a group with no process" }),
+  ...occlumSockRows,
+];
+
+export const occlumRows: ReadonlyMap<string, SyscallRow> = new Map(occlumTable.map((r) => [r.name, r]));

@@ -1,0 +1,299 @@
+/**
+ * The vCPU pool, kernel side: N worker_threads (worker.ts), each with a submission ring, a
+ * completion ring and a doorbell (ring.ts), and the kernel's loop that serves their requests.
+ *
+ * Placement: a spawned thread goes to the vCPU with the fewest live threads and stays there
+ * (an instance cannot move between agents). Its kernel Thread stays here with everything else
+ * of the kernel; the thread's requests run the same dispatch as on the kernel thread
+ * (kernel-calls.ts), so kernel state is only ever touched on this thread and the invariant "code
+ * between two awaits in the kernel is atomic" still holds. Guest memory is the only state shared
+ * between agents, as on real hardware.
+ *
+ * The loop: read the kernel doorbell, drain every submission ring, run each request (a Promise
+ * result completes when it settles), then Atomics.waitAsync on the doorbell: the event loop is
+ * never blocked. Completions made in one drain ring the vCPU's doorbell once.
+ *
+ * Kill and signals: while a vCPU thread is not in a kernel wait, its Thread's canceller is
+ * `raise`, which sets the thread's attention word; the vCPU reads it at its next preemption check
+ * or local fast path and sends an attention request (KernelCalls.attention). A thread in a
+ * kernel wait is interrupted by the wait's own canceller, as on the kernel thread.
+ *
+ * Signal handlers of a vCPU thread run in its own instance on its vCPU: the kernel's delivery
+ * (process/signals.ts) finds, as the thread's exports, stand-ins that post a call to the vCPU and
+ * settle when the handler returned (or unwound: then with the reason the kernel kept).
+ *
+ * Liveness: a worker is ref'd while it runs threads (pending doorbell waits do not keep Node
+ * alive) and unref'd when idle, so an idle pool never holds the process open.
+ */
+import { Worker } from "node:worker_threads";
+import { SyscallContext } from "../syscall/dispatch.ts";
+import { GuestMemory } from "../syscall/memory.ts";
+import { FUEL, TIME_SLICE_MS } from "../loader/kernel-imports.ts";
+import type { Program } from "../loader/loader.ts";
+import type { WasmMemory } from "../wasm.ts";
+import { Wasm } from "../wasm.ts";
+import { ThreadKilled } from "../process/exit.ts";
+import type { Thread } from "../process/thread.ts";
+import { threadExports } from "../process/signals.ts";
+import type { Trap } from "../process/run.ts";
+import { monotonicNs, realtimeNs } from "../sched/clock.ts";
+import { Doorbell, Ring, Sender, type RingMessage, type WasmValue } from "./ring.ts";
+import { Op, Status, type EndMessage, type InitMessage, type SpawnMessage } from "./protocol.ts";
+import { kernelCalls, type KernelCalls } from "./kernel-calls.ts";
+
+/** Slots per ring: more requests in flight than this wait in the sender's overflow, in order. */
+const RING_SLOTS = 256;
+
+/** How the kernel turns the way a guest thread unwound into its process's fate (thread-run.ts). */
+export type ThreadEnded = (t: Thread, e: unknown, program: Program) => Trap | undefined;
+
+interface ThreadRecord {
+  readonly key: number;
+  readonly t: Thread;
+  readonly vcpu: Vcpu;
+  readonly program: Program;
+  readonly calls: KernelCalls;
+  readonly attention: Int32Array;
+  readonly raise: () => void;
+  /** Why the thread last unwound on a kernel request (exit, kill, bad pointer, a handler's default action). */
+  unwind: unknown;
+  readonly finish: (e: unknown) => void;
+  /** Signal handlers running on the vCPU, by call id. */
+  readonly handlerCalls: Map<number, { resolve: () => void; reject: (e: unknown) => void }>;
+}
+
+/**
+ * (module (import "k" "f" (func (param i32))) (func (export "cb") (param i32) local.get 0 call 0)):
+ * a wasm function the kernel's signal delivery can wrap with WebAssembly.promising like an export
+ * of a thread's own instance; its import (a Suspending) runs the real handler on the vCPU.
+ */
+const STUB = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  0x01, 0x05, 0x01, 0x60, 0x01, 0x7f, 0x00,
+  0x02, 0x07, 0x01, 0x01, 0x6b, 0x01, 0x66, 0x00, 0x00,
+  0x03, 0x02, 0x01, 0x00,
+  0x07, 0x06, 0x01, 0x02, 0x63, 0x62, 0x00, 0x01,
+  0x0a, 0x08, 0x01, 0x06, 0x00, 0x20, 0x00, 0x10, 0x00, 0x0b,
+]);
+let stubModule: ReturnType<typeof compileStub> | undefined;
+function compileStub() {
+  return new Wasm.Module(STUB);
+}
+
+class Vcpu {
+  readonly index: number;
+  readonly worker: Worker;
+  readonly submit: Ring;
+  readonly complete: Sender;
+  readonly bell = new Doorbell();
+  threads = 0;
+  dead = false;
+
+  constructor(index: number, kernelBell: Doorbell) {
+    this.index = index;
+    this.submit = Ring.create(RING_SLOTS);
+    this.complete = new Sender(Ring.create(RING_SLOTS), this.bell);
+    this.worker = new Worker(new URL("./worker.ts", import.meta.url), { name: `vcpu${index}` });
+    const init: InitMessage = {
+      type: "init", submit: this.submit.sab, complete: this.complete.ring.sab, kernelBell: kernelBell.sab, bell: this.bell.sab,
+      fuel: FUEL, sliceMs: TIME_SLICE_MS, realtimeOffsetNs: realtimeNs() - monotonicNs(),
+    };
+    this.worker.postMessage(init);
+  }
+}
+
+function value(v: unknown): WasmValue {
+  return typeof v === "number" || typeof v === "bigint" ? v : 0;
+}
+
+/** A trap reported by a vCPU, as an error of the class the kernel's trap rules know. */
+function revive(m: EndMessage): Error {
+  const message = m.message ?? "trap";
+  const e = m.name === "RangeError" ? new RangeError(message) : m.name === "RuntimeError" ? new Wasm.RuntimeError(message) : new Error(message);
+  if (m.stack) e.stack = m.stack;
+  return e;
+}
+
+export class VcpuPool {
+  private readonly vcpus: Vcpu[] = [];
+  private readonly kernelBell = new Doorbell();
+  private readonly records = new Map<number, ThreadRecord>();
+  private lastKey = 0;
+  private lastCall = 0;
+  private looping = false;
+
+  /** Threads started on vCPUs so far (tests, bench). */
+  spawned = 0;
+
+  /** Live threads per vCPU (tests, bench). */
+  get load(): number[] {
+    return this.vcpus.map((v) => v.threads);
+  }
+
+  /** Run a spawned thread on the least-loaded of `n` vCPUs; resolves when it has ended. */
+  run(n: number, t: Thread, startArg: number, program: Program, memory: WasmMemory, ended: ThreadEnded): Promise<Trap | undefined> {
+    const v = this.pick(n);
+    const key = (this.lastKey = (this.lastKey + 1) & 0x7fffffff || 1);
+    const attentionSab = new SharedArrayBuffer(4);
+    const word = new Int32Array(attentionSab);
+    const ctx = new SyscallContext(t, t.process.kernel.log);
+    ctx.mem = new GuestMemory(memory);
+    return new Promise<Trap | undefined>((resolve) => {
+      const rec: ThreadRecord = {
+        key, t, vcpu: v, program, calls: kernelCalls(program, ctx, t.process.kernel.trace), attention: word,
+        raise: () => Atomics.store(word, 0, 1), unwind: undefined,
+        finish: (e) => resolve(e === undefined ? undefined : ended(t, e, program)),
+        handlerCalls: new Map(),
+      };
+      this.records.set(key, rec);
+      // Signal handlers of this thread run in its own instance, on its vCPU (process/signals.ts).
+      threadExports.set(t, this.remoteExports(rec));
+      t.setCanceller(rec.raise);
+      if (t.killed) rec.raise();
+      if (v.threads++ === 0) v.worker.ref();
+      this.spawned++;
+      const spawn: SpawnMessage = {
+        type: "spawn", key, tid: t.tid, startArg, module: program.module, memory, imports: program.imports,
+        fuelExport: program.fuelExport, attention: attentionSab,
+      };
+      v.worker.postMessage(spawn);
+    });
+  }
+
+  /** Stand-ins for the exports of a vCPU thread's instance: calling one runs the export there. */
+  private remoteExports(rec: ThreadRecord): Record<string, unknown> {
+    const made = new Map<string, unknown>();
+    return new Proxy({}, {
+      get: (_target, name) => {
+        if (typeof name !== "string") return undefined;
+        let f = made.get(name);
+        if (!f) {
+          const run = (arg: number): Promise<void> => new Promise<void>((resolve, reject) => {
+            const callId = (this.lastCall = (this.lastCall + 1) & 0x7fffffff || 1);
+            rec.handlerCalls.set(callId, { resolve, reject });
+            if (rec.vcpu.dead) return reject(new ThreadKilled());
+            rec.vcpu.worker.postMessage({ type: "call", key: rec.key, callId, name, arg });
+          });
+          stubModule ??= compileStub();
+          f = new Wasm.Instance(stubModule, { k: { f: new Wasm.Suspending(run) } }).exports.cb;
+          made.set(name, f);
+        }
+        return f;
+      },
+    });
+  }
+
+  private pick(n: number): Vcpu {
+    while (this.vcpus.length < n) this.vcpus.push(this.startVcpu(this.vcpus.length));
+    let best = this.vcpus[0]!;
+    for (let i = 1; i < n; i++) if (this.vcpus[i]!.threads < best.threads) best = this.vcpus[i]!;
+    return best;
+  }
+
+  private startVcpu(index: number): Vcpu {
+    const v = new Vcpu(index, this.kernelBell);
+    v.worker.on("message", (m: EndMessage) => this.ended(m));
+    v.worker.on("error", (e: Error) => this.failed(v, e));
+    v.worker.on("exit", () => this.failed(v, new Error("vCPU worker exited")));
+    // After the listeners: adding a 'message' listener refs the worker's port again.
+    v.worker.unref();
+    if (!this.looping) {
+      this.looping = true;
+      this.loop();
+    }
+    return v;
+  }
+
+  /** The kernel's service loop over every vCPU's submission ring (see the header). */
+  private readonly loop = (): void => {
+    for (;;) {
+      const seen = this.kernelBell.value;
+      for (const v of this.vcpus) if (!v.dead) this.service(v);
+      const w = this.kernelBell.waitAsync(seen);
+      if (w) {
+        void w.then(this.loop);
+        return;
+      }
+    }
+  };
+
+  private service(v: Vcpu): void {
+    v.complete.batch(() => v.submit.drain((m) => this.request(m)));
+    if (v.submit.takeWantSpace()) v.bell.ring();
+    v.complete.flush();
+  }
+
+  private request(m: RingMessage): void {
+    const rec = this.records.get(m.key);
+    if (!rec) return; // a thread's requests all complete before it can end
+    let r: unknown;
+    try {
+      if (m.op === Op.attention) {
+        Atomics.store(rec.attention, 0, 0);
+        r = rec.calls.attention();
+      } else {
+        const call = rec.calls.calls[m.op];
+        if (!call) throw new Error(`vCPU request for import ${m.op}, which is not a function`);
+        r = call(...m.args);
+      }
+    } catch (e) {
+      this.complete(rec, m.id, Status.unwind, e);
+      return;
+    }
+    if (r instanceof Promise) {
+      r.then(
+        (x: unknown) => this.complete(rec, m.id, Status.ok, x),
+        (e: unknown) => this.complete(rec, m.id, Status.unwind, e),
+      );
+    } else {
+      this.complete(rec, m.id, Status.ok, r);
+    }
+  }
+
+  private complete(rec: ThreadRecord, id: number, status: number, v: unknown): void {
+    if (status === Status.unwind) rec.unwind = v;
+    // Back in the guest: a kill or a signal now raises the attention word.
+    else rec.t.setCanceller(rec.raise);
+    if (rec.vcpu.dead) return;
+    rec.vcpu.complete.send({ id, key: rec.key, op: status, args: status === Status.ok ? [value(v)] : [] });
+  }
+
+  private ended(m: EndMessage): void {
+    const rec = this.records.get(m.key);
+    if (!rec) return;
+    if (m.type === "called") {
+      const c = rec.handlerCalls.get(m.callId!);
+      if (!c) return;
+      rec.handlerCalls.delete(m.callId!);
+      if (m.how === "return") c.resolve();
+      else c.reject(m.how === "unwound" ? (rec.unwind ?? new ThreadKilled()) : revive(m));
+      return;
+    }
+    this.forget(rec);
+    if (m.how === "return") rec.finish(undefined);
+    else if (m.how === "unwound") rec.finish(rec.unwind ?? new ThreadKilled());
+    else rec.finish(revive(m));
+  }
+
+  private forget(rec: ThreadRecord): void {
+    this.records.delete(rec.key);
+    rec.t.setCanceller(undefined);
+    for (const c of rec.handlerCalls.values()) c.reject(new ThreadKilled());
+    rec.handlerCalls.clear();
+    if (--rec.vcpu.threads === 0) rec.vcpu.worker.unref();
+  }
+
+  /** A worker died (a bug, never a guest fault): its threads die as by a trap; the next spawn starts a new one. */
+  private failed(v: Vcpu, e: Error): void {
+    if (v.dead) return;
+    v.dead = true;
+    const i = this.vcpus.indexOf(v);
+    if (i >= 0) this.vcpus.splice(i, 1);
+    for (const rec of [...this.records.values()]) {
+      if (rec.vcpu !== v) continue;
+      rec.t.process.kernel.log.error(`vCPU ${v.index} failed: ${e.stack ?? e.message}`);
+      this.forget(rec);
+      rec.finish(e);
+    }
+  }
+}
