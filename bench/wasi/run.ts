@@ -20,6 +20,8 @@ import { buildGuest } from "../../test/support/guest.ts";
 import { makeInstance, run } from "../../test/libos/helpers.ts";
 import { Wasm } from "../../src/libos/wasm.ts";
 import { executor } from "../../src/libos/sched/executor.ts";
+import { clockTimeGetFast } from "../../src/libos/syscall/wasi/clock.ts";
+import { GuestMemory } from "../../src/libos/syscall/memory.ts";
 
 const quick = process.argv.includes("--quick");
 const ROUNDS = quick ? 1 : 3;
@@ -138,24 +140,54 @@ const floors = {
 // nothing, reading the host clock, and reading it + storing the u64 through the out-pointer.
 const clockWasm = await buildGuest("bench/wasi/clock_floor.c", { flags: ["-nostartfiles", "-Wl,--no-entry"] });
 const clockMod = await Wasm.compile(readFileSync(clockWasm));
-async function clockFloor(mk: (view: () => DataView) => Function): Promise<number> {
+type ClockImport = Function | { fn: Function; attach: (m: WebAssembly.Memory) => void };
+async function clockFloor(mk: (view: () => DataView, memory: () => WebAssembly.Memory) => ClockImport, jspi = false): Promise<number> {
   let dv: DataView | null = null;
-  const i = (await Wasm.instantiate(clockMod, { env: { k: mk(() => dv!) } })) as { exports: { loop: (n: number) => number; memory: { buffer: ArrayBuffer } } };
+  let memory: WebAssembly.Memory | null = null;
+  const imp = mk(() => dv!, () => memory!);
+  const k = typeof imp === "function" ? imp : imp.fn;
+  const i = (await Wasm.instantiate(clockMod, { env: { k } })) as { exports: { loop: (n: number) => number; memory: WebAssembly.Memory } };
+  memory = i.exports.memory;
+  if (typeof imp !== "function") imp.attach(memory);
   dv = new DataView(i.exports.memory.buffer);
-  i.exports.loop(100000);
+  // jspi: the loop runs inside WebAssembly.promising, as every occlum-ts guest does.
+  const loop = jspi ? (Wasm.promising(i.exports.loop) as (n: number) => Promise<number>) : async (n: number) => i.exports.loop(n);
+  await loop(100000);
   let best = Infinity;
   for (let r = 0; r < 3; r++) {
     const t0 = performance.now();
-    i.exports.loop(floorN);
+    await loop(floorN);
     best = Math.min(best, ((performance.now() - t0) * 1e6) / floorN);
   }
   return best;
+}
+/** node:wasi's own clock_time_get (its C++ function, no JS in between) as the import. */
+function nodeWasiClock(): ClockImport {
+  const wasi = new WASI({ version: "preview1" });
+  return {
+    fn: (wasi.wasiImport as Record<string, Function>).clock_time_get!,
+    attach: (memory) => wasi.initialize({ exports: { memory } } as never),
+  };
+}
+/** occlum-ts's clock_time_get import (the fast path dispatch hands the guest) on a stand-in thread. */
+function occlumClock(memory: () => WebAssembly.Memory): Function {
+  const holder = { mem: null as unknown as GuestMemory };
+  const f = clockTimeGetFast({ killed: false } as never, holder);
+  return (id: number, p: bigint, out: number) => {
+    holder.mem ??= new GuestMemory(memory() as never);
+    return f(id, p, out);
+  };
 }
 const clockFloors = {
   noopImportNs: await clockFloor(() => () => 0),
   hrtimeBigintNs: await clockFloor(() => () => (process.hrtime.bigint(), 0)),
   performanceNowNs: await clockFloor(() => () => (performance.now(), 0)),
   hrtimeBigintStoreNs: await clockFloor((v) => (_id: number, _p: bigint, out: number) => (v().setBigUint64(out, process.hrtime.bigint(), true), 0)),
+  // Same loop, both implementations, with and without a JSPI stack: the difference between
+  // occlum-ts and node:wasi in the clock row above is JSPI's cost per host call, not the clock.
+  nodeWasiNs: await clockFloor(() => nodeWasiClock()),
+  nodeWasiJspiNs: await clockFloor(() => nodeWasiClock(), true),
+  occlumJspiNs: await clockFloor((_v, m) => occlumClock(m), true),
 };
 
 await inst.cleanup();
@@ -188,4 +220,8 @@ console.log(
 console.log(
   `clock_time_get floor (ns/call): import of its signature doing nothing ${clockFloors.noopImportNs.toFixed(1)}, reading process.hrtime.bigint() ` +
     `${clockFloors.hrtimeBigintNs.toFixed(1)}, performance.now() ${clockFloors.performanceNowNs.toFixed(1)}, hrtime.bigint() + store ${clockFloors.hrtimeBigintStoreNs.toFixed(1)}`,
+);
+console.log(
+  `clock_time_get, same loop (ns/call): node:wasi's function ${clockFloors.nodeWasiNs.toFixed(1)}; inside WebAssembly.promising: ` +
+    `node:wasi's ${clockFloors.nodeWasiJspiNs.toFixed(1)}, occlum-ts's ${clockFloors.occlumJspiNs.toFixed(1)}`,
 );
