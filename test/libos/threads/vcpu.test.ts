@@ -25,7 +25,7 @@ const skip = posixSkip();
 /** A broken kill or signal path would hang a spinning guest: fail instead. */
 const timeout = 60_000;
 const dir = "test/guest/threads";
-const programs = ["vcpu_work", "vcpu_signal", "vcpu_grow", "basic", "sync", "many", "busy_io", "trap", "futex_timeout", "atomic_wait", "exit", "timedwait"];
+const programs = ["nprocs", "vcpu_work", "vcpu_signal", "vcpu_grow", "basic", "sync", "many", "busy_io", "trap", "futex_timeout", "atomic_wait", "exit", "timedwait"];
 let inst: Instance;
 
 before(async () => {
@@ -132,4 +132,14 @@ test("2 vCPUs: killing the process from the host stops threads computing on vCPU
   assert.equal(r.code, 137);
   assert.equal(r.stdout, "");
   assert.deepEqual(vcpuStats().load, [0, 0]);
+});
+
+test("sysconf(_SC_NPROCESSORS_ONLN) reports the vCPU count", { skip, timeout }, async () => {
+  for (const n of [1, 2, 3]) {
+    setVcpuCount(n);
+    const r = await run(inst, "/bin/nprocs");
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `online=${n} conf=${n}\n`);
+  }
+  setVcpuCount(1);
 });

@@ -18,6 +18,7 @@ import { sleepUntil, waitAny, type WakeReason } from "../../sched/wait-queue.ts"
 import { ThreadKilled } from "../../process/exit.ts";
 import { joinThread, noteThreadExit, releaseThread, spawnThread, ThreadExit } from "../../process/thread-spawn.ts";
 import { signalProcess } from "../../process/spawn.ts";
+import { vcpuCount } from "../../vcpu/index.ts";
 
 const u32 = (v: number | bigint): number => (v as number) >>> 0;
 
@@ -109,9 +110,9 @@ function thread_id(t: Thread): number {
   return t.tid;
 }
 
-/** One vCPU (see sched/README.md). */
+/** The number of vCPUs (OCCLUM_VCPUS; sched/README.md): what sysconf(_SC_NPROCESSORS_ONLN) reports. */
 function thread_parallelism(_t: Thread): number {
-  return 1;
+  return vcpuCount();
 }
 
 function thread_sleep(t: Thread, ns: bigint): Promise<void> | void {
@@ -159,7 +160,7 @@ export const threadRows: readonly SyscallRow[] = [
   row("thread_exit", [A.u32], R.none, thread_exit, { noreturn: true }),
   row("thread_id", [], tidOut, thread_id),
   row("thread_join", [A.u32], R.none, thread_join, B),
-  row("thread_parallelism", [], R.size, thread_parallelism, { note: "1 (one vCPU)" }),
+  row("thread_parallelism", [], R.size, thread_parallelism, { note: "the vCPU count (OCCLUM_VCPUS, default 1)" }),
   row("thread_signal", [A.u32, A.u32], R.none, thread_signal, { ...B, note: "raise/pthread_kill: pending for that thread only (its mask applies); a handler runs before the call returns" }),
   row("thread_sleep", [A.u64], R.none, thread_sleep, B),
   row("thread_spawn_v2", [A.u32], tidOut, thread_spawn_v2, { note: "enters wasi_thread_start(tid, start)" }),
