@@ -10,6 +10,8 @@
  * error of its poll_oneoff, EINTR included, into ENOTSUP: an interrupted sleep must fail with EINTR
  * (and report the time left), whatever SA_RESTART says.
  *
+ * sigaction adds SA_SIGINFO and SA_RESETHAND (see trampoline below).
+ *
  * signal() is replaced with its archive member (signal.o also defines __SIG_IGN/__SIG_ERR, which
  * must then come from here) because it calls __sigaction directly, past sigaction.
  */
@@ -45,11 +47,66 @@ static void set_bits(sigset_t *s, uint64_t v) {
 void __SIG_IGN(int sig) { (void)sig; }
 void __SIG_ERR(int sig) { (void)sig; }
 
+/*
+ * SA_SIGINFO and SA_RESETHAND: the libc calls every handler as handler(sig), so a three-argument
+ * sa_sigaction trapped (call_indirect signature mismatch), and it ignores SA_RESETHAND. Such
+ * handlers are installed behind a trampoline that resets the disposition first (the kernel then
+ * applies the default action to the next one) and passes a siginfo_t. The sender's pid is not
+ * known here: si_pid is 0, si_code SI_USER.
+ */
+#define NSIG_TABLE 65
+static void (*user_fn[NSIG_TABLE])(void);
+static int user_flags[NSIG_TABLE];
+
+static void trampoline(int sig) {
+  if (sig <= 0 || sig >= NSIG_TABLE) return;
+  int flags = user_flags[sig];
+  void (*fn)(void) = user_fn[sig];
+  if (flags & SA_RESETHAND) {
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigaction(sig, &dfl, NULL);
+  }
+  if (flags & SA_SIGINFO) {
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    info.si_signo = sig;
+    info.si_code = SI_USER;
+    ((void (*)(int, siginfo_t *, void *))fn)(sig, &info, NULL);
+  } else {
+    ((void (*)(int))fn)(sig);
+  }
+}
+
 int sigaction(int sig, const struct sigaction *restrict sa, struct sigaction *restrict old) {
   if (sa && (sig == SIGKILL || sig == SIGSTOP)) { errno = EINVAL; return -1; } /* as Linux */
-  int r = __sigaction(sig, sa, old);
-  if (r == 0 && sa) {
-    int kind = sa->sa_handler == SIG_DFL ? 0 : sa->sa_handler == SIG_IGN ? 1 : 2;
+  int in_table = sig > 0 && sig < NSIG_TABLE;
+  void (*prev_fn)(void) = in_table ? user_fn[sig] : NULL;
+  int prev_flags = in_table ? user_flags[sig] : 0;
+  int kind = 0;
+  struct sigaction local;
+  const struct sigaction *use = sa;
+  if (sa) {
+    kind = sa->sa_handler == SIG_DFL ? 0 : sa->sa_handler == SIG_IGN ? 1 : 2;
+    if (kind == 2 && in_table && (sa->sa_flags & (SA_SIGINFO | SA_RESETHAND))) {
+      local = *sa;
+      local.sa_handler = trampoline;
+      use = &local;
+    }
+  }
+  int r = __sigaction(sig, use, old);
+  if (r != 0) return r;
+  if (old && old->sa_handler == trampoline) {
+    if (prev_flags & SA_SIGINFO) old->sa_sigaction = (void (*)(int, siginfo_t *, void *))prev_fn;
+    else old->sa_handler = (void (*)(int))prev_fn;
+    old->sa_flags = prev_flags;
+  }
+  if (sa) {
+    if (in_table) {
+      user_fn[sig] = use == &local ? (void (*)(void))sa->sa_handler : NULL;
+      user_flags[sig] = use == &local ? sa->sa_flags : 0;
+    }
     __occlum_sigaction(sig, kind, sa->sa_flags, bits_of(&sa->sa_mask));
   }
   return r;

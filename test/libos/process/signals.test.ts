@@ -11,7 +11,7 @@ import { buildGuest, posixSkip } from "../../support/guest.ts";
 import { makeInstance, run, type Instance } from "../helpers.ts";
 
 const skip = posixSkip();
-const programs = ["child", "sigrestart", "sigmask", "sigsuspend", "pgroup", "sigbusy", "sigthread"];
+const programs = ["child", "sigrestart", "sigmask", "sigsuspend", "pgroup", "sigbusy", "sigthread", "sigflags"];
 let inst: Instance;
 
 before(async () => {
@@ -108,5 +108,14 @@ test("per-thread masks and thread-directed signals: inherited by a new thread; r
     "worker: inherited block 1, read -1 EINTR, handled here 1",
     "worker: pthread_kill -1 EINTR, handled here 1",
     "main: hits 3",
+  ]);
+});
+
+test("SA_SIGINFO handlers get a siginfo_t; SA_RESETHAND runs the handler once, then the default action", { skip }, async () => {
+  assert.deepEqual(await lines("sigflags"), [
+    "installed: same function 1, siginfo flag 1",
+    "siginfo: hits 1 signo 12 code SI_USER",
+    "resethand: hits 1, now default 1",
+    "child: signaled 1 sig 10",
   ]);
 });
