@@ -6,7 +6,7 @@
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -26,13 +26,17 @@ interface Child {
   stdin: NodeJS.WritableStream;
 }
 
-function occlum(args: string[], env: Record<string, string> = {}, cwd = inst): Child {
+/** Env of the host shell: no OCCLUM_* from the test runner, nor the template's EXAMPLE. */
+function cleanEnv(): Record<string, string> {
   const clean: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("OCCLUM") && k !== "EXAMPLE") clean[k] = v;
-  const p = spawn(process.execPath, [OCCLUM, ...args], { cwd, env: { ...clean, ...env }, stdio: ["pipe", "pipe", "pipe"] });
-  p.on("error", (e) => (err += String(e)));
+  return clean;
+}
+
+function watch(p: ChildProcessWithoutNullStreams): Child {
   let out = "";
   let err = "";
+  p.on("error", (e) => (err += String(e)));
   const waiters: { re: RegExp; resolve: () => void }[] = [];
   p.stdout.on("data", (d: Buffer) => {
     out += d.toString();
@@ -46,6 +50,10 @@ function occlum(args: string[], env: Record<string, string> = {}, cwd = inst): C
     waitFor: (re) => (re.test(out) ? Promise.resolve() : new Promise((resolve) => waiters.push({ re, resolve }))),
     stdin: p.stdin,
   };
+}
+
+function occlum(args: string[], env: Record<string, string> = {}, cwd = inst): Child {
+  return watch(spawn(process.execPath, [OCCLUM, ...args], { cwd, env: { ...cleanEnv(), ...env }, stdio: ["pipe", "pipe", "pipe"] }));
 }
 
 before(async () => {
@@ -80,27 +88,9 @@ test("occlum run: stdin is read interactively, line by line, until EOF", async (
 /** `occlum run` on a pseudo-terminal, as from an interactive shell: util-linux `script` owns the pty. */
 function occlumOnTty(args: string[]): Child & { kill(): void } {
   const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
-  const clean: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("OCCLUM")) clean[k] = v;
   const cmd = [process.execPath, OCCLUM, ...args].map(q).join(" ");
-  const p = spawn("script", ["-q", "-e", "-f", "-c", cmd, "/dev/null"], { cwd: inst, env: clean, stdio: ["pipe", "pipe", "pipe"] });
-  let out = "";
-  let err = "";
-  p.on("error", (e) => (err += String(e)));
-  const waiters: { re: RegExp; resolve: () => void }[] = [];
-  p.stdout.on("data", (d: Buffer) => {
-    out += d.toString();
-    for (const w of [...waiters]) if (w.re.test(out)) (waiters.splice(waiters.indexOf(w), 1), w.resolve());
-  });
-  p.stderr.on("data", (d: Buffer) => (err += d.toString()));
-  return {
-    code: new Promise((resolve) => p.on("close", (c) => resolve(c))),
-    stdout: () => out,
-    stderr: () => err,
-    waitFor: (re) => (re.test(out) ? Promise.resolve() : new Promise((resolve) => waiters.push({ re, resolve }))),
-    stdin: p.stdin,
-    kill: () => p.kill("SIGKILL"),
-  };
+  const p = spawn("script", ["-q", "-e", "-f", "-c", cmd, "/dev/null"], { cwd: inst, env: cleanEnv(), stdio: ["pipe", "pipe", "pipe"] });
+  return { ...watch(p), kill: () => p.kill("SIGKILL") };
 }
 
 test("occlum run on a terminal: stdin and stdout are ttys, lines are read as typed, Ctrl-D is EOF", async () => {
