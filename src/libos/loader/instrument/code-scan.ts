@@ -30,6 +30,11 @@ export const Ev = {
   Grow: 7,
   /** atomic.fence: a = instruction start, b = instruction end. */
   Fence: 8,
+  /**
+   * A loop's body starts with a direct call, before any control instruction: every iteration
+   * runs it. a = index of the loop's Loop event, b = callee function index. Not a position.
+   */
+  LoopCall: 9,
 } as const;
 
 /**
@@ -256,6 +261,17 @@ function skipFD(b: Uint8Array, p: number, start: number): number {
   throw new InstrumentError(`unknown SIMD opcode 0xfd ${sub}`, start);
 }
 
+// Opcodes that neither branch, trap on purpose, throw nor call: a run of them at the top of a loop
+// body always reaches what follows (memory traps end the thread, which is fine).
+const plainOp = new Uint8Array(256);
+for (let op = 0; op < 256; op++) {
+  const k = kinds[op]!;
+  plainOp[op] = k === K_NONE || k === K_U32 || k === K_MEMARG || k === K_SELECT_T || k === K_F32 || k === K_F64 ||
+    k === K_HEAPTYPE || k === K_FC || k === K_FD || k === K_FE ? 1 : 0;
+}
+// unreachable, else, catch, throw, throw_ref, return, catch_all
+for (const op of [0x00, 0x05, 0x07, 0x08, 0x0a, 0x0f, 0x19]) plainOp[op] = 0;
+
 // Control stack of the expression being scanned: wrapped[d] = 1 when the construct at depth d is
 // a wrapped loop; crossed[d] = number of wrapped loops among depths [0, d).
 let wrapped = new Uint8Array(256);
@@ -309,11 +325,17 @@ export function scanExpr(b: Uint8Array, p: number, limit: number, ctx: ScanConte
   let sawCall = false;
   let sawIndirect = false;
   let loopCount = 0;
+  // Loop event whose body has seen only plain (non-control, non-call) instructions so far; -1: none.
+  let openLoop = -1;
   crossed[0] = 0;
 
   while (p < limit) {
     const start = p;
     const op = b[p++]!;
+    if (openLoop >= 0 && !plainOp[op]) {
+      if (op === 0x10) ev.push(Ev.LoopCall, openLoop, readU32(b, p), 0);
+      openLoop = -1;
+    }
     switch (kinds[op]) {
       case K_NONE:
         break;
@@ -352,7 +374,10 @@ export function scanExpr(b: Uint8Array, p: number, limit: number, ctx: ScanConte
         const w = wantLoops && wrap && noParams(b, p, ctx.typeParams) ? 1 : 0;
         p = skipBlockType(b, p);
         loopCount++;
-        if (wantLoops) ev.push(Ev.Loop, start, p, w);
+        if (wantLoops) {
+          openLoop = ev.count;
+          ev.push(Ev.Loop, start, p, w);
+        }
         if (depth + 1 >= wrapped.length) growControl();
         wrapped[depth] = w;
         crossed[depth + 1] = crossed[depth]! + w;

@@ -472,6 +472,85 @@ test("entry charges go only to recursive functions and heads of long loop-free c
   assert.equal((run(fr.bytes).exports.f24 as () => number)(), 32);
 });
 
+/** Instantiate, run `fn` (which never returns by itself) and expect yield_check to stop it. */
+function preemptedAfter(bytes: Uint8Array, fn: string, env: Record<string, unknown> = {}): number {
+  validOrThrow(bytes);
+  let yields = 0;
+  const box: { exports?: Exports } = {};
+  const inst = new Wasm.Instance(new Wasm.Module(bytes), {
+    env,
+    occlum: {
+      yield_check: () => {
+        if (++yields === 20) throw new Error("preempted");
+        (box.exports![FUEL_EXPORT] as WasmGlobal).value = 50;
+      },
+    },
+  });
+  box.exports = inst.exports as Exports;
+  assert.throws(() => (box.exports![fn] as () => void)(), /preempted/);
+  return yields;
+}
+
+test("a loop whose every iteration starts by calling an entry-charged function gets no check of its own", () => {
+  for (const checkStyle of ["local-counter", "global"] as const) {
+    const m = new ModuleBuilder();
+    const ii = m.type([T.i32], [T.i32]);
+    const v = m.type([], []);
+    const tick = m.importFunc("env", "tick", v);
+    // depth(n): recursive, so charged at entry.
+    const depth = m.func(ii, [
+      I.localGet(0), I.i32Eqz, I.if(T.i32), I.i32Const(0), I.else,
+      I.localGet(0), I.i32Const(1), I.i32Sub, I.call(1), I.i32Const(1), I.i32Add, I.end,
+    ]);
+    const leaf = m.func(ii, [I.localGet(0), I.i32Const(3), I.i32Mul]);
+    // Covered: plain instructions, then the call, on every path through the body.
+    m.export("covered", "func", m.func(v, [I.loop(), I.i32Const(1), I.i32Const(2), I.i32Add, I.call(depth), I.drop, I.br(0), I.end]));
+    // Not covered: the call is conditional (inside an if), so a path skips it.
+    m.export("conditional", "func", m.func(v, [
+      I.loop(), I.localGet(0), I.if(), I.i32Const(1), I.call(depth), I.drop, I.end, I.br(0), I.end,
+    ], [[1, T.i32]]));
+    // Not covered: a back-edge (br_if 0) before the call.
+    m.export("branchFirst", "func", m.func(v, [
+      I.loop(), I.i32Const(1), I.brIf(0), I.i32Const(1), I.call(depth), I.drop, I.br(0), I.end,
+    ]));
+    // Not covered: the first call goes to an uncharged leaf, or to an import.
+    m.export("leafFirst", "func", m.func(v, [I.loop(), I.i32Const(1), I.call(leaf), I.drop, I.br(0), I.end]));
+    m.export("importFirst", "func", m.func(v, [I.loop(), I.call(tick), I.i32Const(1), I.call(depth), I.drop, I.br(0), I.end]));
+    const r = instrument(m.build(), { ...both, checkStyle, initialFuel: 50, loopBudget: 64 });
+    assert.equal(r.stats.coveredLoops, 1, checkStyle);
+    assert.equal(r.stats.loopChecks, 4, checkStyle);
+    // Each would spin forever without a check; each is still switched out.
+    for (const fn of ["covered", "conditional", "branchFirst", "leafFirst", "importFirst"]) {
+      assert.equal(preemptedAfter(r.bytes, fn, { tick: () => {} }), 20, `${fn} (${checkStyle})`);
+    }
+  }
+  // A covered loop nested in a counted one, in a function that still counts: both stay bounded
+  // and the results are unchanged.
+  const m = new ModuleBuilder();
+  const ii = m.type([T.i32], [T.i32]);
+  const rec = m.func(ii, [
+    I.localGet(0), I.i32Const(2), I.i32LtS, I.if(T.i32), I.localGet(0), I.else,
+    I.localGet(0), I.i32Const(1), I.i32Sub, I.call(0), I.localGet(0), I.i32Const(2), I.i32Sub, I.call(0), I.i32Add, I.end,
+  ]);
+  // sumfib(n) = sum over i < n, j < 4 of fib(j + 5) + i; the call comes first in the inner loop.
+  m.export("sumfib", "func", m.func(ii, [
+    I.block(), I.loop(), I.localGet(1), I.localGet(0), I.i32GeU, I.brIf(1),
+    I.i32Const(0), I.localSet(3),
+    I.loop(),
+    I.localGet(3), I.i32Const(5), I.i32Add, I.call(rec), I.localGet(2), I.i32Add, I.localGet(1), I.i32Add, I.localSet(2),
+    I.localGet(3), I.i32Const(1), I.i32Add, I.localTee(3), I.i32Const(4), I.i32LtU, I.brIf(0), I.end,
+    I.localGet(1), I.i32Const(1), I.i32Add, I.localSet(1), I.br(0), I.end, I.end, I.localGet(2),
+  ], [[3, T.i32]]));
+  const bytes = m.build();
+  const r = instrument(bytes, { ...both, initialFuel: 10, loopBudget: 10 });
+  assert.deepEqual([r.stats.coveredLoops, r.stats.loopChecks], [1, 1]);
+  const plain = run(bytes).exports.sumfib as (n: number) => number;
+  const st = run(r.bytes, {}, 10);
+  assert.equal(plain(300), 300 * (5 + 8 + 13 + 21) + 4 * (300 * 299) / 2);
+  assert.equal((st.exports.sumfib as (n: number) => number)(300), plain(300));
+  assert.ok(st.yields > 100, `${st.yields} yields`);
+});
+
 test("under JSPI a suspending yield_check lets the event loop run while a guest loop spins", async () => {
   const r = instrument(loopsAndRecursion(), { ...both, loopBudget: 1000, initialFuel: 10 });
   let ticks = 0;

@@ -21,9 +21,13 @@
  *    e.g. unrolls them). Branches that leave the loop are renumbered past the 3 added labels.
  *    So at most (global fuel) units run between two yield_checks, each unit being one function
  *    entry or fewer than loopBudget iterations of one loop: bounded by fuel x loopBudget loop
- *    iterations plus bounded straight-line code. Other functions get no check. The "global"
- *    style (every loop header an inline global decrement + call) is kept for comparison: a call
- *    inside a loop costs 50-130% on tight loops (bench/instrument), the wrapped form ~0-3%.
+ *    iterations plus bounded straight-line code. Other functions get no check. A loop whose body
+ *    starts (before any branch, call or other control instruction) with a direct call to a function
+ *    charged at entry gets no check of its own: every iteration already charges one unit (it is
+ *    still wrapped, with a dead refill path, so label renumbering is decided at scan time).
+ *    The "global" style (every loop header an inline global decrement + call) is kept for
+ *    comparison: a call inside a loop costs 50-130% on tight loops (bench/instrument), the
+ *    wrapped form ~0-3%.
  *
  * 3. With `elideFences`, atomic.fence instructions are dropped. Only for a process whose threads
  *    all run on one agent (one JS thread, one vCPU): sequential execution is already sequentially
@@ -92,6 +96,8 @@ export interface InstrumentStats {
   helpers: number;
   growCalls?: number;
   fencesElided?: number;
+  /** Loops left without a check because each iteration starts by calling a charged function. */
+  coveredLoops?: number;
 }
 
 export interface InstrumentResult {
@@ -224,6 +230,24 @@ export function instrument(input: Uint8Array, options: InstrumentOptions): Instr
   for (let i = 0; i < bodies.count && !anyLoop; i++) anyLoop = bodies.loops[i]! > 0;
   const charged = options.preemption ? entryCharges(b, info, bodies, events, style) : new Uint8Array(0);
   const preempt = options.preemption && (anyLoop || charged.includes(1));
+  // A loop whose every iteration starts by calling a function charged at entry needs no check of
+  // its own: each iteration already costs one unit. Marked per Loop event; `counted[i]`: function
+  // i has a loop that still counts iterations (so its counter needs initializing).
+  const covered = new Uint8Array(preempt ? events.count : 0);
+  const counted = new Uint8Array(bodies.count);
+  if (preempt) {
+    const d = events.data;
+    for (let e = 0; e < events.count; e++) {
+      if (d[e * 4] !== Ev.LoopCall) continue;
+      const callee = d[e * 4 + 2]! - info.importedFuncs;
+      if (callee >= 0 && callee < bodies.count && charged[callee] === 1) covered[d[e * 4 + 1]!] = 1;
+    }
+    for (let i = 0; i < bodies.count; i++) {
+      for (let e = bodies.firstEvent[i]!, last = bodies.firstEvent[i + 1]!; e < last && !counted[i]; e++) {
+        if (d[e * 4] === Ev.Loop && !covered[e]) counted[i] = 1;
+      }
+    }
+  }
   const opsUsed = new Set<number>(sites?.ops ?? []);
   if (opsUsed.size > 0 && info.memory0Is64) {
     throw new InstrumentError("memory.atomic wait/notify on a 64-bit memory is not supported");
@@ -371,7 +395,9 @@ export function instrument(input: Uint8Array, options: InstrumentOptions): Instr
         emitGlobalCheck(tmp);
         stats.entryChecks++;
       }
-      if (loops && style === "local-counter") emitCounterInit(tmp);
+      if (loops && style === "local-counter" && counted[i]) emitCounterInit(tmp);
+      // Covered flags of the wrapped loops enclosing the current position (innermost last).
+      const wrapCovered: number[] = [];
       let cur = bodies.instr[i]!;
       for (let e = bodies.firstEvent[i]!, last = bodies.firstEvent[i + 1]!; e < last; e++) {
         const kind = d[e * 4]!;
@@ -385,22 +411,31 @@ export function instrument(input: Uint8Array, options: InstrumentOptions): Instr
             out.byte(0x03); out.byte(0x40);
             out.byte(0x02); out.byte(0x40);
             out.range(b, a, after);
-            emitCounterDecrement(tmp);
-            out.byte(0x0d); out.byte(0x01); // br_if $slow
+            wrapCovered.push(covered[e]!);
+            if (!covered[e]) {
+              emitCounterDecrement(tmp);
+              out.byte(0x0d); out.byte(0x01); // br_if $slow
+            }
           } else {
             out.range(b, cur, after);
-            if (style === "local-counter") emitLocalCheck(tmp);
+            if (covered[e]) { /* the call at the top of the body charges each iteration */ }
+            else if (style === "local-counter") emitLocalCheck(tmp);
             else emitGlobalCheck(tmp);
           }
-          stats.loopChecks++;
+          if (covered[e]) stats.coveredLoops = (stats.coveredLoops ?? 0) + 1;
+          else stats.loopChecks++;
           cur = after;
         } else if (kind === Ev.LoopEnd) {
           // end (loop); br $exit; end $slow; refill; br $outer; end; unreachable; end
           out.range(b, cur, a + 1);
           out.byte(0x0c); out.byte(0x02);
           out.byte(0x0b);
-          emitRefill(tmp);
-          out.byte(0x0c); out.byte(0x00);
+          if (wrapCovered.pop()) {
+            out.byte(0x00); // $slow is never taken: the labels stay so branch renumbering holds
+          } else {
+            emitRefill(tmp);
+            out.byte(0x0c); out.byte(0x00);
+          }
           out.byte(0x0b);
           out.byte(0x00);
           out.byte(0x0b);
