@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "wait_status.h"
 
 extern char **environ;
 static volatile sig_atomic_t got[65], depth, max_depth;
@@ -62,14 +63,6 @@ static pid_t spawn_with(const char *mode, const posix_spawnattr_t *attr) {
   pid_t pid;
   if (posix_spawn(&pid, argv[0], NULL, attr, argv, environ) != 0) return -1;
   return pid;
-}
-
-static const char *desc(int st) {
-  static char buf[32];
-  if (WIFEXITED(st)) snprintf(buf, sizeof buf, "exit %d", WEXITSTATUS(st));
-  else if (WIFSIGNALED(st)) snprintf(buf, sizeof buf, "signal %d", WTERMSIG(st));
-  else snprintf(buf, sizeof buf, "?%x", st);
-  return buf;
 }
 
 int main(int argc, char **argv) {

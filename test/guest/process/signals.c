@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "wait_status.h"
 
 extern char **environ;
 static volatile sig_atomic_t got[65];
@@ -20,14 +21,6 @@ static pid_t spawn(const char *prog, const char *a1, const char *a2) {
   pid_t pid;
   if (posix_spawn(&pid, prog, NULL, NULL, argv, environ) != 0) return -1;
   return pid;
-}
-
-static const char *desc(int st) {
-  static char buf[32];
-  if (WIFEXITED(st)) snprintf(buf, sizeof buf, "exit %d", WEXITSTATUS(st));
-  else if (WIFSIGNALED(st)) snprintf(buf, sizeof buf, "signal %d", WTERMSIG(st));
-  else snprintf(buf, sizeof buf, "?%x", st);
-  return buf;
 }
 
 int main(int argc, char **argv) {
