@@ -123,6 +123,14 @@ function interrupted(ctx: SyscallContext, row: SyscallRow, p: Params, args: unkn
 function restart(ctx: SyscallContext, row: SyscallRow, P: Params, A: unknown[], tr?: Tracer): number | Promise<number> {
   const t = ctx.t;
   try {
+    // Decoded again from the raw parameters: a handler may have grown memory, which detaches the
+    // views the first decode made into a non-shared memory.
+    ctx.mem.refresh();
+    let i = 0;
+    row.args.forEach((c, k) => {
+      A[k] = c.decode(ctx.mem, P, i);
+      i += c.wasm.length;
+    });
     const r = row.impl(t, ...(A as never[]));
     if (r instanceof Promise) return settle(ctx, row, P, A, r, tr);
     ctx.mem.refresh();

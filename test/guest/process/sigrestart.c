@@ -21,10 +21,18 @@ extern char **environ;
 static volatile sig_atomic_t hits;
 static void on(int s) { (void)s; hits++; }
 
+/* A handler that grows the memory (16 MiB): the restarted read must still land in the buffer. */
+static void on_grow(int s) {
+  (void)s;
+  hits++;
+  __builtin_wasm_memory_grow(0, 256);
+}
+static int grow_in_handler;
+
 static void handle(int flags) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on;
+  sa.sa_handler = grow_in_handler ? on_grow : on;
   sa.sa_flags = flags;
   sigaction(SIGALRM, &sa, NULL);
   hits = 0;
@@ -121,6 +129,9 @@ int main(int argc, char **argv) {
   read_case("read", 0, 0);
   read_case("read SA_RESTART", SA_RESTART, 0);
   read_case("read signal()", 0, 1);
+  grow_in_handler = 1;
+  read_case("read SA_RESTART, handler grows memory", SA_RESTART, 0);
+  grow_in_handler = 0;
   wait_case("waitpid", 0);
   wait_case("waitpid SA_RESTART", SA_RESTART);
   accept_case("accept", 0);

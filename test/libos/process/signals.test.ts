@@ -37,6 +37,7 @@ test("SA_RESTART: read, waitpid and accept fail with EINTR without it and restar
     "read: -1 EINTR - hits 1",
     "read SA_RESTART: 1 ok x hits 1",
     "read signal(): 1 ok x hits 1",
+    "read SA_RESTART, handler grows memory: 1 ok x hits 1",
     "waitpid: -1 EINTR hits 1",
     "waitpid SA_RESTART: child ok hits 1",
     "accept: EINTR hits 1",
