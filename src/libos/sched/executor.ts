@@ -53,7 +53,7 @@ export class Executor {
     } else {
       this.queue.push(() => resolve(v));
       this.scheduled = true;
-      setImmediate(this.drainMacro);
+      setImmediate(this.drain);
     }
   }
 
@@ -62,8 +62,8 @@ export class Executor {
     this.queue.push(fn);
     if (this.scheduled) return;
     this.scheduled = true;
-    if (this.young()) queueMicrotask(this.drainMicro);
-    else setImmediate(this.drainMacro);
+    if (this.young()) queueMicrotask(this.drain);
+    else setImmediate(this.drain);
   }
 
   /**
@@ -125,10 +125,7 @@ export class Executor {
     this.streak = false;
     this.expired = false;
   };
-  private readonly drainMicro = (): void => this.drain();
-  private readonly drainMacro = (): void => this.drain();
-
-  private drain(): void {
+  private readonly drain = (): void => {
     this.scheduled = false;
     // Double buffering: wakes during this drain go to the other array (the next drain).
     const batch = this.queue;
@@ -138,7 +135,7 @@ export class Executor {
     for (let i = 0; i < batch.length; i++) batch[i]!();
     batch.length = 0;
     this.spare = batch;
-  }
+  };
 }
 
 /** The executor of this JS thread. Every booted instance shares it: one event loop, one vCPU. */
