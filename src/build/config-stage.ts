@@ -27,6 +27,7 @@ import {
 import { BUILD_RECORD_FILE, changedInputs, fileSha256, makeRecord, readRecord, serializeRecord, type BuildInputs } from "./build-record.ts";
 import { CONFIG_FILE, instancePaths } from "./instance.ts";
 import { captureImage } from "./image.ts";
+import { precompileImage } from "../libos/loader/precompiled.ts";
 
 export interface ConfigStageOptions {
   readonly instanceDir: string;
@@ -116,6 +117,9 @@ export async function runConfigStage(o: ConfigStageOptions): Promise<ConfigStage
   o.log("Building new image...");
   const image = await captureImage(p.image, p.buildMountRoot);
   writeFileSync(path.join(path.dirname(p.buildMountRoot), ".ROOT_MAC"), image.mac);
+  // The image's programs instrumented ahead of time: `occlum run` skips the instrumenter for them.
+  const pre = await precompileImage(p.buildMountRoot, path.join(p.build, "precompiled"));
+  if (pre.programs > 0) o.log(`Instrumented ${pre.programs} WebAssembly program${pre.programs === 1 ? "" : "s"} of the image ahead of time`);
   writeFileSync(p.enclaveXml, enclaveXml(loaded.resolved.layout));
   writeFileSync(p.internalConfig, internalConfigJson(loaded.input, loaded.resolved, { image: image.mac, initfs: initfs.mac }));
   if (!existsSync(p.imageConfig)) {

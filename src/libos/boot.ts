@@ -31,7 +31,8 @@ import { bootVm } from "./vm-boot.ts";
 import { fsCacheHeap, HeapOwner, ramfsBudget } from "./vm-charge.ts";
 import type { Vm } from "./vm/index.ts";
 import { killAll } from "./process/spawn.ts";
-import { compileProgram, readProgramFile, ExecFormatError } from "./loader/loader.ts";
+import { compileProgram, readProgramFile, ExecFormatError, usePrecompiled } from "./loader/loader.ts";
+import { openPrecompiled } from "./loader/precompiled.ts";
 import { Errno, SysError, errnoName } from "./syscall/errno.ts";
 import { Signal } from "./syscall/abi.ts";
 import { monotonicNs } from "./sched/clock.ts";
@@ -101,6 +102,7 @@ export async function runInstance(opts: RunOptions): Promise<number> {
     const exe = checkProgramPath(opts.path, entryPoints);
     const env = mergeEnv(sys.env, hostEnv);
 
+    usePrecompiled(openPrecompiled(path.join(opts.instanceDir, "build", "precompiled"), (m) => stderr.write(`warning: ${m}\n`)));
     const processes = new ProcessTable(monotonicNs());
     // The memory manager: Init (EDMM) or the static size is committed from here on, by the I/O
     // threads while we mount and compile (vm-boot.ts); awaited before the first process.

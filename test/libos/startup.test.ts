@@ -59,7 +59,8 @@ const seen = [];
 registerHooks({ load(url, context, next) { seen.push(url); return next(url, context); } });
 process.on("exit", () => writeFileSync(${JSON.stringify(list)}, seen.join("\\n")));
 `);
-  const r = node(["--import", pathToFileURL(hook).href, OCCLUM, "run", program]);
+  // The sources, not the bundle: the test is about which of them load.
+  const r = node(["--import", pathToFileURL(hook).href, OCCLUM, "run", program], { OCCLUM_TS_SOURCES: "1" });
   const src = pathToFileURL(path.join(repo, "src")).href + "/";
   const modules = readFileSync(list, "utf8").split("\n").filter((u) => u.startsWith(src)).map((u) => u.slice(src.length));
   return { code: r.status, out: r.stdout + r.stderr, modules };

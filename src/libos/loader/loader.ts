@@ -9,6 +9,8 @@
  *   without syscalls is preempted every time slice and can be killed), atomic waits and
  *   memory.grow (charged to the user-space budget, process/user-memory.ts) rewritten into kernel
  *   calls. A module the instrumenter cannot handle runs uninstrumented (logged).
+ * - Precompiled programs: `occlum build` instruments the image's modules ahead of time
+ *   (precompiled.ts); a verified one replaces the instrumenter run at load.
  * - Imports: every `wasi_snapshot_preview1` function comes from the syscall table; any other
  *   function import gets a stub returning ENOSYS (logged once per program), so instantiation never
  *   fails for a call we lack; an imported memory is created with the module's declared limits.
@@ -27,6 +29,7 @@ import { importFunction, type SyscallContext } from "../syscall/dispatch.ts";
 import { MODULE } from "../syscall/abi.ts";
 import type { Logger } from "../log.ts";
 import { instrument, KERNEL_MODULE, KernelImport } from "./instrument/instrument.ts";
+import { loadOptions, type PrecompiledStore } from "./precompiled.ts";
 import { kernelImports, type KernelImportContext } from "./kernel-imports.ts";
 import { singleAgentNow } from "../sched/agents.ts";
 import { occlumRows } from "../syscall/occlum/table.ts";
@@ -84,8 +87,16 @@ export interface Program {
 
 const cache = new Map<string, Promise<Program>>();
 
+/** Where `occlum build`'s instrumented programs come from (boot sets it per instance). */
+let precompiled: PrecompiledStore | undefined;
+
+/** Use (or, with undefined, stop using) an instance's precompiled programs. */
+export function usePrecompiled(store: PrecompiledStore | undefined): void {
+  precompiled = store;
+}
+
 /** Statistics for tests and benches. */
-export const loaderStats = { compiles: 0 };
+export const loaderStats = { compiles: 0, precompiled: 0 };
 
 export function compileProgram(bytes: Uint8Array): Promise<Program> {
   if (!isWasm(bytes)) return Promise.reject(new ExecFormatError("exec format error (not a WebAssembly module)"));
@@ -109,17 +120,26 @@ async function compileOnce(bytes: Uint8Array, sha256: string, singleAgent: boole
   let fuelExport: string | null = null;
   let instrumentError: string | undefined;
   try {
-    imports = readImports(bytes);
-    // Invalid modules fail here with the engine's reason, before the instrumenter sees them.
-    if (!Wasm.validate(bytes)) await Wasm.compile(bytes);
-    try {
-      const r = instrument(bytes, { rewriteAtomics: true, preemption: true, rewriteGrow: true, elideFences: singleAgent });
-      code = r.bytes;
-      fuelExport = r.fuelExport;
-      if (r.changed) imports = readImports(code);
-    } catch (e) {
-      instrumentError = (e as Error).message;
-      code = bytes;
+    // Instrumented by `occlum build` (precompiled.ts): valid, and verified against the build's manifest.
+    const pre = precompiled?.get(sha256, singleAgent);
+    if (pre) {
+      loaderStats.precompiled++;
+      code = pre.bytes;
+      fuelExport = pre.fuelExport;
+      imports = readImports(code);
+    } else {
+      imports = readImports(bytes);
+      // Invalid modules fail here with the engine's reason, before the instrumenter sees them.
+      if (!Wasm.validate(bytes)) await Wasm.compile(bytes);
+      try {
+        const r = instrument(bytes, loadOptions(singleAgent));
+        code = r.bytes;
+        fuelExport = r.fuelExport;
+        if (r.changed) imports = readImports(code);
+      } catch (e) {
+        instrumentError = (e as Error).message;
+        code = bytes;
+      }
     }
     loaderStats.compiles++;
     module = await Wasm.compile(code);

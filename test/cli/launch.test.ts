@@ -1,0 +1,103 @@
+/**
+ * How bin/occlum starts the CLI: the bundle (scripts/bundle-cli.ts) while it is fresh, the sources
+ * otherwise; and that the real bundle runs a program as the sources do.
+ */
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildGuest, posixSkip } from "../support/guest.ts";
+import { bundleCli, BUNDLE_NAME, INPUTS_NAME } from "../../scripts/bundle-cli.ts";
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+const env: Record<string, string> = {};
+for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("OCCLUM") && k !== "ENABLE_EDMM" && k !== "SGX_MODE") env[k] = v;
+let tmp: string;
+
+before(() => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), "occlum-ts-launch-"));
+});
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** A package with the real bin/occlum, a stand-in bundle and stand-in sources that say which ran. */
+function fakePackage(): { root: string; input: string; launch: (extra?: Record<string, string>) => { out: string; err: string; code: number | null } } {
+  const root = mkdtempSync(path.join(tmp, "pkg-")) + "/";
+  mkdirSync(path.join(root, "bin"));
+  mkdirSync(path.join(root, "dist"));
+  mkdirSync(path.join(root, "src", "cli"), { recursive: true });
+  copyFileSync(path.join(repo, "bin", "occlum"), path.join(root, "bin", "occlum"));
+  writeFileSync(path.join(root, "package.json"), JSON.stringify({ type: "module" }));
+  writeFileSync(path.join(root, "src", "cli", "main.ts"), `export async function runCli(argv: string[]) { process.stdout.write("sources " + argv.join(" ")); }\n`);
+  writeFileSync(path.join(root, "dist", BUNDLE_NAME), `exports.runCli = async (argv) => { process.stdout.write("bundle " + argv.join(" ")); };\n`);
+  const input = path.join(root, "src", "cli", "main.ts");
+  const st = statSync(input);
+  writeFileSync(path.join(root, "dist", INPUTS_NAME), JSON.stringify({ root, files: { "src/cli/main.ts": [st.size, st.mtimeMs] } }));
+  const launch = (extra: Record<string, string> = {}) => {
+    const r = spawnSync(process.execPath, [path.join(root, "bin", "occlum"), "run", "/bin/x"], { env: { ...env, OCCLUM_TS_LAUNCH_DEBUG: "1", ...extra }, encoding: "utf8" });
+    return { out: r.stdout, err: r.stderr, code: r.status };
+  };
+  return { root, input, launch };
+}
+
+test("bin/occlum runs the bundle while every input is unchanged, else the sources", () => {
+  const pkg = fakePackage();
+  let r = pkg.launch();
+  assert.equal(r.out, "bundle run /bin/x", r.err);
+  assert.match(r.err, /launch: bundle/);
+
+  r = pkg.launch({ OCCLUM_TS_SOURCES: "1" });
+  assert.equal(r.out, "sources run /bin/x", r.err);
+
+  const st = statSync(pkg.input);
+  utimesSync(pkg.input, st.atime, new Date(st.mtimeMs + 5000)); // an edit that keeps the size
+  r = pkg.launch();
+  assert.equal(r.out, "sources run /bin/x", r.err);
+  assert.match(r.err, /bundle stale: src\/cli\/main\.ts changed/);
+
+  rmSync(pkg.input);
+  r = pkg.launch();
+  assert.notEqual(r.code, 0, "a deleted input: the sources are tried (and here fail), never the stale bundle");
+  assert.doesNotMatch(r.out, /bundle/);
+});
+
+test("bin/occlum ignores a bundle made in another checkout or a missing inputs record", () => {
+  const moved = fakePackage();
+  writeFileSync(path.join(moved.root, "dist", INPUTS_NAME), JSON.stringify({ root: "/elsewhere/", files: {} }));
+  let r = moved.launch();
+  assert.equal(r.out, "sources run /bin/x", r.err);
+  assert.match(r.err, /bundle made in \/elsewhere\//);
+
+  const none = fakePackage();
+  rmSync(path.join(none.root, "dist", INPUTS_NAME));
+  r = none.launch();
+  assert.equal(r.out, "sources run /bin/x", r.err);
+});
+
+test("the real bundle runs a program like the sources, workers included", async () => {
+  const out = path.join(tmp, "dist");
+  const made = await bundleCli(out);
+  assert.ok(made.inputs > 50 && made.bytes > 100_000, JSON.stringify(made));
+  const inst = path.join(tmp, "inst");
+  const occlum = path.join(repo, "bin", "occlum");
+  const sh = (args: string[], extra: Record<string, string> = {}) => spawnSync(process.execPath, args, { cwd: inst, env: { ...env, OCCLUM_TS_SOURCES: "1", ...extra }, encoding: "utf8", timeout: 120_000 });
+  assert.equal(spawnSync(process.execPath, [occlum, "new", inst], { env, encoding: "utf8" }).status, 0);
+  copyFileSync(await buildGuest("test/guest/wasi/hello.c"), path.join(inst, "image", "bin", "hello"));
+  const b = sh([occlum, "build"]);
+  assert.equal(b.status, 0, b.stdout + b.stderr);
+  const viaBundle = sh(["-e", `require(${JSON.stringify(path.join(out, BUNDLE_NAME))}).runCli(["run", "/bin/hello", "a", "b"])`]);
+  const viaSources = sh([occlum, "run", "/bin/hello", "a", "b"]);
+  assert.equal(viaBundle.status, 0, viaBundle.stderr);
+  assert.equal(viaBundle.stdout, viaSources.stdout);
+  assert.match(viaBundle.stdout, /hello from \/bin\/hello argc=3/);
+  // A worker started by URL (the vCPU) must find its source file from inside the bundle.
+  if (!posixSkip()) {
+    copyFileSync(await buildGuest("test/guest/threads/vcpu_work.c", { mode: "posix", flags: ["-pthread"] }), path.join(inst, "image", "bin", "vcpu_work"));
+    assert.equal(sh([occlum, "build"]).status, 0);
+    const r = sh(["-e", `require(${JSON.stringify(path.join(out, BUNDLE_NAME))}).runCli(["run", "/bin/vcpu_work", "200", "2"])`], { OCCLUM_VCPUS: "2" });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^units=\d+,\d+ total=\d+ overlap=\d+\n$/);
+  }
+});
