@@ -4,8 +4,8 @@
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -61,6 +61,20 @@ test("bin/occlum runs the bundle while every input is unchanged, else the source
   r = pkg.launch();
   assert.notEqual(r.code, 0, "a deleted input: the sources are tried (and here fail), never the stale bundle");
   assert.doesNotMatch(r.out, /bundle/);
+});
+
+test("bin/occlum run as a program starts the Node of the package directly (sh header), one process", () => {
+  const pkg = fakePackage();
+  symlinkSync(path.join(repo, "node_modules"), path.join(pkg.root, "node_modules"));
+  const bundled = JSON.parse(readFileSync(path.join(repo, "node_modules", "node", "package.json"), "utf8")).version as string;
+  // A PATH whose `node` fails: the header must not need it.
+  const bin = path.join(pkg.root, "fakebin");
+  mkdirSync(bin);
+  for (const tool of ["readlink", "dirname"]) symlinkSync(execFileSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).trim(), path.join(bin, tool));
+  writeFileSync(path.join(bin, "node"), "#!/bin/sh\necho 'PATH node used' >&2\nexit 99\n", { mode: 0o755 });
+  const r = spawnSync(path.join(pkg.root, "bin", "occlum"), ["run", "/bin/x"], { env: { ...env, PATH: bin, OCCLUM_TS_LAUNCH_DEBUG: "1" }, encoding: "utf8" });
+  assert.equal(r.stdout, "bundle run /bin/x", r.stderr);
+  assert.match(r.stderr, new RegExp(`launch: bundle on Node v${bundled.replaceAll(".", "\\.")}\\n`));
 });
 
 test("bin/occlum ignores a bundle made in another checkout or a missing inputs record", () => {
