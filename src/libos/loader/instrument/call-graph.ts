@@ -29,6 +29,8 @@ export interface CallGraph {
   addressTaken: Uint8Array;
   /** Per defined function: charged at entry regardless (e.g. it has loops). */
   forced: Uint8Array;
+  /** Output, when given: 1 for each defined function in a call-graph cycle. */
+  cyclic?: Uint8Array;
 }
 
 /** Returns, per defined function, 1 when it gets an entry charge. */
@@ -78,6 +80,7 @@ export function chargedFunctions(g: CallGraph, workLimit: number): Uint8Array {
       onStack[v] = 0;
       if (v === T) continue;
       if (g.forced[v] || (cyclic && g.sawCall[v])) charged[v] = 1;
+      if (cyclic && g.cyclic) g.cyclic[v] = 1;
     }
     // Callees are finished before callers (Tarjan emits SCCs in reverse topological order).
     for (const v of members) {

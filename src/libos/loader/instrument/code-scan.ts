@@ -11,12 +11,17 @@
  */
 
 import { InstrumentError, lebEnd, readU32, skipLeb } from "./bytes.ts";
+import { parseLoopTail, readS32, tail, tripCount } from "./trip-count.ts";
 
 /** Event kinds recorded by the scanner; each event is 4 ints: kind, a, b, c. */
 export const Ev = {
   /** a = immediate start, b = immediate end, c = function index. */
   FuncRef: 1,
-  /** a = loop instruction start, b = just after its block type, c = 1 if the loop is wrapped. */
+  /**
+   * a = loop instruction start, b = just after its block type, c = (bit 0) 1 if the loop is wrapped,
+   * (bit 1) 1 if it is a small plain loop to unroll (see UNROLL_MAX_BODY), (c >> 2) its trip count
+   * when it is a counted wrapped loop (trip-count.ts), else 0.
+   */
   Loop: 2,
   /** a = instruction start, b = instruction end, c = atomic site id (see AtomicSites). */
   Atomic: 3,
@@ -35,7 +40,28 @@ export const Ev = {
    * runs it. a = index of the loop's Loop event, b = callee function index. Not a position.
    */
   LoopCall: 9,
+  /**
+   * A loop's body starts with a nested loop, before any control instruction or call: every
+   * iteration passes the nested loop's header check. a = index of the outer loop's Loop event.
+   */
+  LoopNest: 13,
+  /**
+   * Only with `localEvents`: a local.get/set/tee of local `fuelLocal` (whose index a fuel-passing
+   * clone gives to its fuel parameter); a = immediate start, b = its end.
+   */
+  Local: 10,
+  /** Only with `localEvents`: `return` at a; c = the label of the function body in the output. */
+  Return: 11,
+  /** Only with `localEvents`: call_indirect/call_ref at a (instruction start), b = instruction end. */
+  CallInd: 12,
 } as const;
+
+/**
+ * A wrapped void loop whose body is at most this many bytes of plain instructions (no control, no
+ * call) ending in its only back-edge `br_if 0` is unrolled by the emitter, so its check runs once
+ * per few iterations (`while (a[i] < pivot) i++`: the check is a third of such a loop).
+ */
+export const UNROLL_MAX_BODY = 64;
 
 /**
  * Labels added around each wrapped loop (block $exit, loop $outer, block $slow): a branch from
@@ -105,6 +131,10 @@ export interface ScanContext {
   wrapLoops: boolean;
   /** Parameter count of each type index (-1 for non-function types). */
   typeParams: readonly number[];
+  /** Record trip counts up to this many iterations for wrapped counted loops; 0/absent: off. */
+  countLimit?: number;
+  /** Mark plain loops of at most this many body bytes for unrolling (needs countLimit); 0/absent: off. */
+  unrollBody?: number;
   /** Record atomic wait/notify; null: leave them alone. */
   atomics: AtomicSites | null;
   /** Record memory.grow of memory 0 (Ev.Grow); absent/false: leave it alone. */
@@ -117,6 +147,13 @@ export interface ScanContext {
   sawIndirect: boolean;
   /** Set by the scanner: number of loops in the expression. */
   loopCount: number;
+  /** Record accesses to local `fuelLocal`, returns and indirect calls (for fuel-passing clones, fuel-pass.ts). */
+  localEvents?: boolean;
+  fuelLocal?: number;
+  /** Set by the scanner: a tail call of any kind. */
+  sawTailCall?: boolean;
+  /** Set by the scanner (sticky, never cleared): an exception-handling instruction. */
+  sawEH?: boolean;
 }
 
 // Immediate shapes of single-byte opcodes.
@@ -271,11 +308,20 @@ for (let op = 0; op < 256; op++) {
 }
 // unreachable, else, catch, throw, throw_ref, return, catch_all
 for (const op of [0x00, 0x05, 0x07, 0x08, 0x0a, 0x0f, 0x19]) plainOp[op] = 0;
+// Exception handling: try catch throw rethrow throw_ref delegate catch_all try_table.
+const ehOp = new Uint8Array(256);
+for (const op of [0x06, 0x07, 0x08, 0x09, 0x0a, 0x18, 0x19, 0x1f]) ehOp[op] = 1;
 
 // Control stack of the expression being scanned: wrapped[d] = 1 when the construct at depth d is
 // a wrapped loop; crossed[d] = number of wrapped loops among depths [0, d).
 let wrapped = new Uint8Array(256);
 let crossed = new Int32Array(257);
+// Counted-loop tracking, per control depth: the Loop event (-1: not a loop or not tracked), the
+// straight-line region and local-write sequence number at its header, branches that target it.
+let loopEv = new Int32Array(256);
+let hdrRegion = new Float64Array(256);
+let hdrSeq = new Float64Array(256);
+let backEdges = new Int32Array(256);
 
 function growControl(): void {
   const w = new Uint8Array(wrapped.length * 2);
@@ -284,11 +330,53 @@ function growControl(): void {
   const c = new Int32Array(w.length + 1);
   c.set(crossed);
   crossed = c;
+  const grow = <A extends Int32Array | Float64Array>(a: A, make: (n: number) => A): A => {
+    const x = make(w.length);
+    x.set(a as never);
+    return x;
+  };
+  loopEv = grow(loopEv, (n) => new Int32Array(n));
+  hdrRegion = grow(hdrRegion, (n) => new Float64Array(n));
+  hdrSeq = grow(hdrSeq, (n) => new Float64Array(n));
+  backEdges = grow(backEdges, (n) => new Int32Array(n));
+}
+
+// Per local index: sequence numbers of its last two writes, and of its last write of a constant
+// (`i32.const K; local.set`), with K and the straight-line region it happened in. `seq` and
+// `region` only ever grow (across functions and modules), so stale entries never match.
+const LOCAL_LIMIT = 50_000; // V8's limit on locals per function
+let lastWrite = new Float64Array(64);
+let prevWrite = new Float64Array(64);
+let constSeq = new Float64Array(64);
+let constRegion = new Float64Array(64);
+let constVal = new Int32Array(64);
+let seq = 0;
+/** Bumped by every instruction that is not plainOp: equal regions mean straight-line code. */
+let region = 1;
+/** label() counts branches per target construct while this is set (counted-loop detection). */
+let countBranches = false;
+
+function growLocals(idx: number): void {
+  let n = lastWrite.length;
+  while (n <= idx) n *= 2;
+  const f = (a: Float64Array) => { const x = new Float64Array(n); x.set(a); return x; };
+  lastWrite = f(lastWrite);
+  prevWrite = f(prevWrite);
+  constSeq = f(constSeq);
+  constRegion = f(constRegion);
+  const v = new Int32Array(n);
+  v.set(constVal);
+  constVal = v;
 }
 
 /** Skip a label immediate at p (control depth `depth`), renumbering it when it crosses wrapped loops. */
 function label(b: Uint8Array, p: number, depth: number, ev: EventList): number {
-  if (crossed[depth] === 0) return skipLeb(b, p);
+  if (countBranches) {
+    const l = readU32(b, p);
+    if (l < depth) backEdges[depth - 1 - l]!++;
+  } else if (crossed[depth] === 0) {
+    return skipLeb(b, p);
+  }
   const l = readU32(b, p);
   const end = lebEnd[0]!;
   const n = l >= depth ? crossed[depth]! : crossed[depth]! - crossed[depth - l]!;
@@ -328,18 +416,68 @@ export function scanExpr(b: Uint8Array, p: number, limit: number, ctx: ScanConte
   // Loop event whose body has seen only plain (non-control, non-call) instructions so far; -1: none.
   let openLoop = -1;
   crossed[0] = 0;
+  const countLimit = wantLoops && wrap ? ctx.countLimit ?? 0 : 0;
+  countBranches = countLimit > 0;
+  // Positions for counted loops: last local.get, last i32.const (start, end), last `br_if 0`.
+  let lastGet = -1;
+  let lastConst = -1;
+  let lastConstEnd = -1;
+  let brIf0 = -1;
+  let brIf0End = -1;
+  const localEvents = ctx.localEvents ?? false;
+  const fuelLocal = ctx.fuelLocal ?? -1;
+  let sawTailCall = false;
+  // Starts of the last three non-plain instructions (np1 the latest).
+  let np1 = -1;
+  let np2 = -1;
+  let np3 = -1;
 
   while (p < limit) {
     const start = p;
     const op = b[p++]!;
-    if (openLoop >= 0 && !plainOp[op]) {
-      if (op === 0x10) ev.push(Ev.LoopCall, openLoop, readU32(b, p), 0);
-      openLoop = -1;
+    if (!plainOp[op]) {
+      region++;
+      np3 = np2;
+      np2 = np1;
+      np1 = start;
+      if (ehOp[op]) ctx.sawEH = true;
+      if (op === 0x12 || op === 0x13 || op === 0x15) sawTailCall = true;
+      else if (localEvents && op === 0x0f) ev.push(Ev.Return, start, 0, depth + WRAP_LABELS * crossed[depth]!);
+      if (openLoop >= 0) {
+        if (op === 0x10) ev.push(Ev.LoopCall, openLoop, readU32(b, p), 0);
+        else if (op === 0x03) ev.push(Ev.LoopNest, openLoop, 0, 0);
+        openLoop = -1;
+      }
     }
     switch (kinds[op]) {
       case K_NONE:
         break;
       case K_U32:
+        if (localEvents && op >= 0x20 && op <= 0x22 && readU32(b, p) === fuelLocal) ev.push(Ev.Local, p, lebEnd[0]!, 0);
+        if (countLimit > 0) {
+          if (op === 0x20) {
+            lastGet = start;
+          } else if (op === 0x21 || op === 0x22) {
+            const idx = readU32(b, p);
+            p = lebEnd[0]!;
+            if (idx < LOCAL_LIMIT) {
+              if (idx >= lastWrite.length) growLocals(idx);
+              prevWrite[idx] = lastWrite[idx]!;
+              lastWrite[idx] = ++seq;
+              if (op === 0x21 && lastConstEnd === start) {
+                constSeq[idx] = seq;
+                constRegion[idx] = region;
+                constVal[idx] = readS32(b, lastConst + 1);
+              }
+            }
+            break;
+          } else if (op === 0x41) {
+            lastConst = start;
+            p = skipLeb(b, p);
+            lastConstEnd = p;
+            break;
+          }
+        }
         if (op === 0x40 && ctx.grows && b[p] === 0) {
           ev.push(Ev.Grow, start, p + 1, 0);
           p++;
@@ -351,6 +489,10 @@ export function scanExpr(b: Uint8Array, p: number, limit: number, ctx: ScanConte
         p = skipMemarg(b, p);
         break;
       case K_LABEL:
+        if (op === 0x0d && b[p] === 0) {
+          brIf0 = start;
+          brIf0End = p + 1;
+        }
         p = label(b, p, depth, ev);
         break;
       case K_END:
@@ -358,14 +500,37 @@ export function scanExpr(b: Uint8Array, p: number, limit: number, ctx: ScanConte
           ctx.sawCall = sawCall;
           ctx.sawIndirect = sawIndirect;
           ctx.loopCount = loopCount;
+          ctx.sawTailCall = sawTailCall;
+          countBranches = false;
           return p;
         }
         depth--;
-        if (wrapped[depth]) ev.push(Ev.LoopEnd, start, 0, 0);
+        if (wrapped[depth]) {
+          ev.push(Ev.LoopEnd, start, 0, 0);
+          const e = loopEv[depth]!;
+          // Counted: the single back-edge is the `br_if 0` right before this end (see trip-count.ts).
+          if (countLimit > 0 && e >= 0 && brIf0End === start && backEdges[depth] === 1 && lastGet > ev.data[e * 4 + 1]! &&
+              parseLoopTail(b, lastGet, brIf0)) {
+            const i = tail.local;
+            const before = prevWrite[i]!;
+            if (i < LOCAL_LIMIT && lastWrite[i]! > hdrSeq[depth]! && before <= hdrSeq[depth]! &&
+                constSeq[i] === before && constRegion[i] === hdrRegion[depth]) {
+              ev.data[e * 4 + 3] = 1 | (tripCount(constVal[i]!, countLimit) << 2);
+            }
+          }
+          // Unrollable: loop, plain instructions, br_if 0, end (np3, np2, np1).
+          const a = ev.data[e * 4 + 1]!;
+          if (countLimit > 0 && e >= 0 && ev.data[e * 4 + 3] === 1 && brIf0End === start && np2 === brIf0 && np3 === a &&
+              b[a + 1] === 0x40 && brIf0 - ev.data[e * 4 + 2]! <= (ctx.unrollBody ?? 0)) {
+            ev.data[e * 4 + 3] = 1 | 2;
+          }
+        }
         break;
       case K_BLOCK:
         p = skipBlockType(b, p);
         if (depth + 1 >= wrapped.length) growControl();
+        loopEv[depth] = -1;
+        backEdges[depth] = 0;
         wrapped[depth] = 0;
         crossed[depth + 1] = crossed[depth]!;
         depth++;
@@ -374,11 +539,18 @@ export function scanExpr(b: Uint8Array, p: number, limit: number, ctx: ScanConte
         const w = wantLoops && wrap && noParams(b, p, ctx.typeParams) ? 1 : 0;
         p = skipBlockType(b, p);
         loopCount++;
+        if (depth + 1 >= wrapped.length) growControl();
+        loopEv[depth] = -1;
+        backEdges[depth] = 0;
         if (wantLoops) {
           openLoop = ev.count;
+          if (w && countLimit > 0) {
+            loopEv[depth] = ev.count;
+            hdrRegion[depth] = region - 1; // the region that ran into this loop instruction
+            hdrSeq[depth] = seq;
+          }
           ev.push(Ev.Loop, start, p, w);
         }
-        if (depth + 1 >= wrapped.length) growControl();
         wrapped[depth] = w;
         crossed[depth + 1] = crossed[depth]! + w;
         depth++;
@@ -396,11 +568,13 @@ export function scanExpr(b: Uint8Array, p: number, limit: number, ctx: ScanConte
         sawCall = true;
         sawIndirect = true;
         p = skipLeb(b, skipLeb(b, p));
+        if (localEvents) ev.push(Ev.CallInd, start, p, 0);
         break;
       case K_CALL_REF:
         sawCall = true;
         sawIndirect = true;
         p = skipLeb(b, p);
+        if (localEvents) ev.push(Ev.CallInd, start, p, 0);
         break;
       case K_BRTABLE: {
         let n = readU32(b, p);
@@ -434,6 +608,8 @@ export function scanExpr(b: Uint8Array, p: number, limit: number, ctx: ScanConte
           else throw new InstrumentError(`bad try_table catch kind ${kind}`, p - 1);
         }
         if (depth + 1 >= wrapped.length) growControl();
+        loopEv[depth] = -1;
+        backEdges[depth] = 0;
         wrapped[depth] = 0;
         crossed[depth + 1] = crossed[depth]!;
         depth++;

@@ -32,6 +32,8 @@ export interface ModuleInfo {
   typeCount: number;
   /** Parameter count of each type index (-1 for non-function types). */
   typeParams: number[];
+  /** Position of each function type's 0x60 form byte (-1 for other types). */
+  typeStart: number[];
   importedFuncs: number;
   importedGlobals: number;
   importedMemories: number;
@@ -97,8 +99,9 @@ export function skipTableType(b: Uint8Array, p: number): number {
 }
 
 /** Parse a composite type (func/struct/array), returning its end; records params for funcs. */
-function skipCompType(b: Uint8Array, p: number, params: number[]): number {
+function skipCompType(b: Uint8Array, p: number, params: number[], starts: number[]): number {
   const form = b[p++];
+  starts.push(form === 0x60 ? p - 1 : -1);
   if (form === 0x60) {
     let n = readU32(b, p);
     p = lebEnd[0]!;
@@ -120,14 +123,14 @@ function skipCompType(b: Uint8Array, p: number, params: number[]): number {
   throw new InstrumentError(`unknown type form 0x${(form ?? 0).toString(16)}`, p - 1);
 }
 
-function skipSubType(b: Uint8Array, p: number, params: number[]): number {
+function skipSubType(b: Uint8Array, p: number, params: number[], starts: number[]): number {
   const t = b[p];
   if (t === 0x50 || t === 0x4f) { // sub / sub final: supertypes, then comptype
     let n = readU32(b, p + 1);
     p = lebEnd[0]!;
     for (; n > 0; n--) p = skipLeb(b, p);
   }
-  return skipCompType(b, p, params);
+  return skipCompType(b, p, params, starts);
 }
 
 function parseTypes(b: Uint8Array, s: Section, info: ModuleInfo): void {
@@ -137,9 +140,9 @@ function parseTypes(b: Uint8Array, s: Section, info: ModuleInfo): void {
     if (b[p] === 0x4e) { // rec group
       let m = readU32(b, p + 1);
       p = lebEnd[0]!;
-      for (; m > 0; m--) p = skipSubType(b, p, info.typeParams);
+      for (; m > 0; m--) p = skipSubType(b, p, info.typeParams, info.typeStart);
     } else {
-      p = skipSubType(b, p, info.typeParams);
+      p = skipSubType(b, p, info.typeParams, info.typeStart);
     }
   }
   if (p !== s.end) throw new InstrumentError("type section size mismatch", p);
@@ -174,7 +177,7 @@ function parseImports(b: Uint8Array, s: Section, info: ModuleInfo): void {
 /** Collect the facts of `ModuleInfo` (one pass over the non-code sections). */
 export function readModuleInfo(b: Uint8Array): ModuleInfo {
   const info: ModuleInfo = {
-    sections: splitSections(b), typeCount: 0, typeParams: [], importedFuncs: 0, importedGlobals: 0,
+    sections: splitSections(b), typeCount: 0, typeParams: [], typeStart: [], importedFuncs: 0, importedGlobals: 0,
     importedMemories: 0, definedGlobals: 0, funcTypes: new Uint32Array(0), memory0Is64: false,
     exportNames: new Set(),
   };

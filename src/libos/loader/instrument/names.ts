@@ -10,6 +10,12 @@ export interface AddedName {
   /** Function index in the output module. */
   index: number;
   name: string;
+  /**
+   * Input function index whose name to reuse instead of `name` when it has one (a clone keeps the
+   * name of the function it was cloned from: trap reports name the guest's function). Only for
+   * entries whose index is above every input function's output index.
+   */
+  nameOf?: number;
 }
 
 /**
@@ -36,8 +42,11 @@ export function rewriteNames(
       let q = lebEnd[0]!;
       w.u32(n + added.length);
       let next = 0;
+      const wanted = new Map<number, [number, number]>();
+      for (const a of added) if (a.nameOf !== undefined) wanted.set(a.nameOf, [0, 0]);
       for (; n > 0; n--) {
-        const idx = map(readU32(b, q));
+        const input = readU32(b, q);
+        const idx = map(input);
         const nameStart = lebEnd[0]!;
         const len = readU32(b, nameStart);
         const nameEnd = lebEnd[0]! + len;
@@ -48,11 +57,15 @@ export function rewriteNames(
         }
         w.u32(idx);
         w.range(b, nameStart, nameEnd);
+        if (wanted.has(input)) wanted.set(input, [nameStart, nameEnd]);
         q = nameEnd;
       }
       for (; next < added.length; next++) {
-        w.u32(added[next]!.index);
-        w.name(added[next]!.name);
+        const a = added[next]!;
+        w.u32(a.index);
+        const r = a.nameOf === undefined ? undefined : wanted.get(a.nameOf);
+        if (r && r[1] > r[0]) w.range(b, r[0], r[1]);
+        else w.name(a.name);
       }
       if (q !== e) throw new InstrumentError("function name map size mismatch", q);
       w.patchLength(mark);
