@@ -15,8 +15,9 @@
  * The clients are the same for the three servers and always run in their own process. The occlum
  * server runs in this process (runInstance, as `occlum run` does); the Node server too (one event
  * loop each); the native server is its own process. Runs alternate the implementations; the table
- * shows medians. Results: bench/results/net-guest.json, a markdown table on stdout; plot with
- * `node bench/net/plot.ts`.
+ * shows medians, and for the two in-process servers (occlum-ts, Node) the server's CPU per MiB,
+ * round trip or request. Results: bench/results/net-guest.json, a markdown table on stdout; plot
+ * with `node bench/net/plot.ts`.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -165,7 +166,12 @@ const CASE_DEFS: CaseDef[] = [
   },
 ];
 
-interface Run { case: string; impl: Impl; rate: number; seconds: number }
+/**
+ * CPU of the server per unit of work (µs per MiB, round trip or request; user + system of this
+ * process while the client ran): only for the in-process servers, occlum-ts and Node. On a shared
+ * machine it varies less than the rates do, since it does not count time spent waiting for a CPU.
+ */
+interface Run { case: string; impl: Impl; rate: number; seconds: number; cpuUsPerUnit?: number }
 const runs: Run[] = [];
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
@@ -173,22 +179,39 @@ for (const def of CASE_DEFS.filter((d) => CASES.includes(d.name))) {
   for (let rep = 0; rep < REPS; rep++) {
     for (const impl of IMPLS) {
       const srv = await servers[impl](def.mode, def.nconn);
+      const cpu0 = process.cpuUsage();
       const c = await def.client(srv.port);
       await srv.done;
+      const cpu = process.cpuUsage(cpu0);
       const rate = def.rate(c);
-      runs.push({ case: def.name, impl, rate, seconds: c.seconds });
-      process.stderr.write(`${def.name} ${impl}: ${rate.toFixed(1)} ${def.unit}\n`);
+      const units = rate * c.seconds;
+      const run: Run = { case: def.name, impl, rate, seconds: c.seconds };
+      if (impl !== "native") run.cpuUsPerUnit = (cpu.user + cpu.system) / units;
+      runs.push(run);
+      const cpuNote = run.cpuUsPerUnit === undefined ? "" : `, server CPU ${run.cpuUsPerUnit.toFixed(1)} µs per ${def.unit.split("/")[0]!.replace(/s$/, "")}`;
+      process.stderr.write(`${def.name} ${impl}: ${rate.toFixed(1)} ${def.unit}${cpuNote}\n`);
     }
   }
 }
 
-interface Row { case: string; unit: string; native?: number; occlum?: number; node?: number; vsNative?: number; vsNode?: number }
+interface Row {
+  case: string; unit: string; native?: number; occlum?: number; node?: number; vsNative?: number; vsNode?: number;
+  /** Median server CPU per unit (µs), and occlum-ts's relative to Node's. */
+  occlumCpu?: number; nodeCpu?: number; cpuVsNode?: number;
+}
 const rows: Row[] = [];
 for (const def of CASE_DEFS.filter((d) => CASES.includes(d.name))) {
   const row: Row = { case: def.name, unit: def.unit };
   for (const impl of IMPLS) row[impl] = median(runs.filter((r) => r.case === def.name && r.impl === impl).map((r) => r.rate));
   if (row.occlum && row.native) row.vsNative = row.occlum / row.native;
   if (row.occlum && row.node) row.vsNode = row.occlum / row.node;
+  const cpuOf = (impl: Impl): number | undefined => {
+    const xs = runs.filter((r) => r.case === def.name && r.impl === impl && r.cpuUsPerUnit !== undefined).map((r) => r.cpuUsPerUnit!);
+    return xs.length > 0 ? median(xs) : undefined;
+  };
+  row.occlumCpu = cpuOf("occlum");
+  row.nodeCpu = cpuOf("node");
+  if (row.occlumCpu && row.nodeCpu) row.cpuVsNode = row.occlumCpu / row.nodeCpu;
   rows.push(row);
 }
 
@@ -201,12 +224,15 @@ await writeFile(out, JSON.stringify({
 }, null, 2) + "\n");
 
 const fmt = (v: number | undefined): string => (v === undefined ? "-" : v >= 100 ? v.toFixed(0) : v.toFixed(2));
+const cpuFmt = (r: Row): string =>
+  r.occlumCpu === undefined && r.nodeCpu === undefined ? "-"
+    : `${r.occlumCpu?.toFixed(1) ?? "-"} / ${r.nodeCpu?.toFixed(1) ?? "-"}${r.cpuVsNode ? ` (${r.cpuVsNode.toFixed(2)})` : ""}`;
 const lines = [
   `netbench.c server: native (gcc) / occlum-ts / Node, loopback, median of ${REPS}`,
   "",
-  "| case | unit | native | occlum-ts | Node | occlum/native | occlum/Node |",
-  "|---|---|---:|---:|---:|---:|---:|",
-  ...rows.map((r) => `| ${r.case} | ${r.unit} | ${fmt(r.native)} | ${fmt(r.occlum)} | ${fmt(r.node)} | ${fmt(r.vsNative)} | ${fmt(r.vsNode)} |`),
+  "| case | unit | native | occlum-ts | Node | occlum/native | occlum/Node | server CPU µs/unit occlum-ts / Node |",
+  "|---|---|---:|---:|---:|---:|---:|---:|",
+  ...rows.map((r) => `| ${r.case} | ${r.unit} | ${fmt(r.native)} | ${fmt(r.occlum)} | ${fmt(r.node)} | ${fmt(r.vsNative)} | ${fmt(r.vsNode)} | ${cpuFmt(r)} |`),
 ];
 process.stdout.write(lines.join("\n") + `\n\nresults: ${out}\n`);
 await inst.cleanup();

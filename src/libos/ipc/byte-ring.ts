@@ -110,6 +110,45 @@ export class ByteRing {
     return this.put(src, off, room);
   }
 
+  /**
+   * For a producer that fills the ring in place (a host read straight into storage): make storage
+   * for up to `want` more bytes (as reserve, growing within the budget; a refusal just leaves
+   * less) and return a view of the contiguous free space at the tail, possibly empty. Nothing is
+   * stored until `commitTail`. The view stays valid while the ring has no other writer: reads
+   * only free space, and growth, the one thing that moves storage, happens only in writes.
+   */
+  tailSpace(want: number): Uint8Array {
+    try {
+      this.reserve(want);
+    } catch {
+      // the budget refused all growth: offer what is allocated
+    }
+    const size = this.buf.byteLength;
+    if (this.len >= size) return EMPTY;
+    if (this.len === 0) this.head = 0;
+    const tail = (this.head + this.len) % size;
+    const n = Math.min(tail < this.head ? this.head - tail : size - tail, this.free);
+    return this.buf.subarray(tail, tail + n);
+  }
+
+  /**
+   * Store the first `n` bytes of `view`, a view from `tailSpace()` that a producer filled:
+   * without a copy when it still is the tail (or the ring emptied meanwhile), else copied.
+   * Returns the bytes stored; fewer than `n` only when the capacity shrank meanwhile.
+   */
+  commitTail(view: Uint8Array, n: number): number {
+    n = Math.min(n, view.byteLength);
+    const size = this.buf.byteLength;
+    const off = view.byteOffset - this.buf.byteOffset;
+    const inPlace = view.buffer === this.buf.buffer && off >= 0 && off + n <= size &&
+      (this.len === 0 || (this.head + this.len) % size === off);
+    if (!inPlace) return this.writeFrom(view.slice(0, n));
+    const k = Math.min(n, this.free);
+    if (this.len === 0) this.head = off;
+    this.len += k;
+    return k;
+  }
+
   /** Copy up to the iovecs' total length out of the ring; `peek` leaves the bytes in place. */
   read(iovs: readonly Uint8Array[], peek = false): number {
     let pos = this.head;

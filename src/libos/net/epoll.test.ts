@@ -198,3 +198,37 @@ test("1000 concurrent TCP connections served through epoll", async () => {
   srv.release();
   assert.equal(conns.size, N);
 });
+
+test("epoll_wait deadlines share one host timer: each wait times out at its own deadline, in any order; a wake or EINTR leaves it", async () => {
+  const t0 = performance.now();
+  const order: number[] = [];
+  const waits = [200, 30, 90, 30].map((ms, i) => {
+    const r = epollWait(createEpoll(), 4, ms);
+    assert.ok(r instanceof Promise);
+    return r.then((evs) => {
+      assert.deepEqual(evs, [], "a timeout returns no events");
+      assert.ok(performance.now() - t0 >= ms - 1, `wait ${i} (${ms} ms) not ended before its deadline`);
+      order.push(ms);
+    });
+  });
+  // A wait with a long deadline that data ends, and one a signal ends, meanwhile.
+  const [a, b] = createSocketpair(Domain.UNIX, SockType.STREAM, 0);
+  const ep = createEpoll();
+  ep.ctl(EpollCtl.ADD, 3, b, { events: Epoll.IN, data: 3n });
+  const woken = epollWait(ep, 4, 60_000);
+  const t = fakeThread();
+  const interrupted = epollWait(createEpoll(), 1, 60_000, t);
+  setTimeout(() => {
+    a.write([new Uint8Array([1])]);
+    t.interrupt();
+  }, 10);
+  assert.deepEqual(await woken, [{ events: Epoll.IN, data: 3n }]);
+  await assert.rejects(Promise.resolve(interrupted), (e: unknown) => e === EINTR_ERROR);
+  await Promise.all(waits);
+  assert.deepEqual(order, [30, 30, 90, 200]);
+  // A later wait with a shorter deadline than any pending one still ends on time.
+  const late = performance.now();
+  assert.deepEqual(await epollWait(createEpoll(), 1, 15), []);
+  assert.ok(performance.now() - late >= 14);
+  for (const s of [a, b, ep]) s.release();
+});

@@ -13,11 +13,16 @@
  * the file description is released: the syscall layer calls `forgetFile` at that point.
  * Edge-triggered reporting may repeat on a notification that did not add readiness (wait queues
  * carry no event mask); programs using ET read until EAGAIN anyway.
+ *
+ * Cost per call matters (an epoll server makes one epoll_wait per request): the ready list is an
+ * array with a flag per interest (a Set that fills and empties on every call rehashes), "nothing
+ * ready" is a return value, not a throw (unwinding through the guest's wasm frames walks the
+ * stack), and a blocked wait with a timeout does not arm a host timer of its own (see `timed`).
  */
 import { FileBase } from "../fs/file-base.ts";
 import { FileType, Ready, type OpenFile } from "../fs/types.ts";
 import { EAGAIN_ERROR, EINTR_ERROR, Errno, sysErr } from "../syscall/errno.ts";
-import { WaitQueue, type Interruptible } from "../sched/wait-queue.ts";
+import { WaitQueue, type Interruptible, type WakeReason } from "../sched/wait-queue.ts";
 import { watchQueue } from "./wait-watch.ts";
 
 export const Epoll = {
@@ -41,14 +46,23 @@ interface Interest {
   events: number;
   data: bigint;
   disabled: boolean;
+  /** On the ready list (at most once). */
+  queued: boolean;
   unwatch: (() => void) | undefined;
 }
+
+/** "Nothing ready", shared (frozen: a caller cannot add to it). */
+const NONE = Object.freeze([]) as unknown as EpollEvent[];
 
 export class EpollFile extends FileBase {
   readonly isEpoll = true;
   readonly waitQueue = new WaitQueue();
   private readonly interests = new Map<number, Interest>();
-  private readonly ready = new Set<Interest>();
+  /** Interests that may be ready, oldest first; entries whose `queued` is false are stale. */
+  private ready: Interest[] = [];
+  private spare: Interest[] = [];
+  /** Scratch for tryWait (level-triggered interests reported in this pass). */
+  private readonly back: Interest[] = [];
 
   constructor(flags = 0) {
     super(FileType.UNKNOWN, { readable: true, flags });
@@ -64,7 +78,7 @@ export class EpollFile extends FileBase {
       case EpollCtl.ADD: {
         if (it && it.file === file) throw sysErr(Errno.EXIST);
         if (it) this.drop(it); // a stale entry for a recycled fd number
-        const created: Interest = { fd, file, events: ev!.events >>> 0, data: ev!.data, disabled: false, unwatch: undefined };
+        const created: Interest = { fd, file, events: ev!.events >>> 0, data: ev!.data, disabled: false, queued: false, unwatch: undefined };
         const q = file.waitQueue;
         if (q) created.unwatch = watchQueue(q, () => this.onNotify(created));
         this.interests.set(fd, created);
@@ -101,17 +115,23 @@ export class EpollFile extends FileBase {
   private drop(it: Interest): void {
     it.unwatch?.();
     this.interests.delete(it.fd);
-    this.ready.delete(it);
+    it.queued = false; // its list entry goes stale (a dropped interest is never queued again)
+  }
+
+  private enqueue(it: Interest): void {
+    if (it.queued) return;
+    it.queued = true;
+    this.ready.push(it);
   }
 
   private arm(it: Interest): void {
-    this.ready.add(it);
+    this.enqueue(it);
     if (this.revents(it) !== 0) this.waitQueue.notifyAll();
   }
 
   private onNotify(it: Interest): void {
     if (it.disabled) return;
-    this.ready.add(it);
+    this.enqueue(it);
     if (this.waitQueue.size > 0) this.waitQueue.notifyAll();
   }
 
@@ -123,31 +143,67 @@ export class EpollFile extends FileBase {
   /** epoll_wait without waiting: up to maxEvents ready events, EAGAIN_ERROR when none. */
   wait(maxEvents: number): EpollEvent[] {
     if (maxEvents <= 0) throw sysErr(Errno.INVAL);
-    const out: EpollEvent[] = [];
-    if (this.ready.size === 0) throw EAGAIN_ERROR;
-    for (const it of [...this.ready]) {
-      if (out.length >= maxEvents) break;
-      const r = this.revents(it);
-      this.ready.delete(it);
-      if (r === 0) continue;
-      out.push({ events: r, data: it.data });
-      if ((it.events & Epoll.ONESHOT) !== 0) it.disabled = true;
-      else if ((it.events & Epoll.ET) === 0) this.ready.add(it); // level-triggered: stays, at the back
-    }
+    const out = this.tryWait(maxEvents);
     if (out.length === 0) throw EAGAIN_ERROR;
+    return out;
+  }
+
+  /**
+   * Up to maxEvents (> 0) ready events, an empty array when none. One pass over the ready list:
+   * an interest found not ready, an edge-triggered one reported and a one-shot one leave it; a
+   * level-triggered one reported goes to the back; those past maxEvents keep their place.
+   */
+  tryWait(maxEvents: number): EpollEvent[] {
+    const list = this.ready;
+    if (list.length === 0) return NONE;
+    let out = NONE;
+    // poll() never notifies, so nothing joins the list during this pass.
+    const next = this.spare;
+    const back = this.back;
+    for (let i = 0; i < list.length; i++) {
+      const it = list[i]!;
+      if (!it.queued) continue;
+      if (out.length >= maxEvents) {
+        next.push(it);
+        continue;
+      }
+      const r = this.revents(it);
+      if (r === 0) {
+        it.queued = false;
+        continue;
+      }
+      if (out === NONE) out = [];
+      out.push({ events: r, data: it.data });
+      if ((it.events & Epoll.ONESHOT) !== 0) {
+        it.disabled = true;
+        it.queued = false;
+      } else if ((it.events & Epoll.ET) !== 0) {
+        it.queued = false;
+      } else {
+        back.push(it); // level-triggered: stays, at the back
+      }
+    }
+    for (let i = 0; i < back.length; i++) next.push(back[i]!);
+    back.length = 0;
+    list.length = 0;
+    this.spare = list;
+    this.ready = next;
     return out;
   }
 
   /** Readable when some interest is ready (an epoll inside poll or another epoll). */
   override poll(): number {
-    for (const it of this.ready) if (this.revents(it) !== 0) return Ready.IN;
+    for (const it of this.ready) if (it.queued && this.revents(it) !== 0) return Ready.IN;
     return 0;
   }
 
   override release(): void {
-    for (const it of this.interests.values()) it.unwatch?.();
+    for (const it of this.interests.values()) {
+      it.unwatch?.();
+      it.queued = false;
+    }
     this.interests.clear();
-    this.ready.clear();
+    this.ready.length = 0;
   }
 }
 
@@ -158,29 +214,147 @@ export function createEpoll(flags = 0): EpollFile {
 
 /**
  * epoll_wait with a timeout (ms; < 0 = none, 0 = never wait), suspending on the epoll's queue.
- * Returns [] on timeout; throws EINTR_ERROR when interrupted.
+ * `map` turns the events into the result (the syscall layer encodes them into guest memory), so
+ * a wake-up settles the caller's Promise with its final value in one step. Timeout: `map([])`.
+ * Throws (or rejects with) EINTR_ERROR when interrupted.
  */
-export function epollWait(ep: EpollFile, maxEvents: number, timeoutMs: number, intr?: Interruptible): EpollEvent[] | Promise<EpollEvent[]> {
-  try {
-    return ep.wait(maxEvents);
-  } catch (e) {
-    if (e !== EAGAIN_ERROR || timeoutMs === 0) {
-      if (e === EAGAIN_ERROR) return [];
-      throw e;
-    }
-  }
-  return epollWaitSlow(ep, maxEvents, timeoutMs < 0 ? undefined : performance.now() + timeoutMs, intr);
+export function epollWait(ep: EpollFile, maxEvents: number, timeoutMs: number, intr?: Interruptible): EpollEvent[] | Promise<EpollEvent[]>;
+export function epollWait<T>(ep: EpollFile, maxEvents: number, timeoutMs: number, intr: Interruptible | undefined, map: (evs: EpollEvent[]) => T): T | Promise<T>;
+export function epollWait<T>(ep: EpollFile, maxEvents: number, timeoutMs: number, intr?: Interruptible, map?: (evs: EpollEvent[]) => T): T | Promise<T> {
+  if (maxEvents <= 0) throw sysErr(Errno.INVAL);
+  const f = map ?? ((evs: EpollEvent[]) => evs as T);
+  const evs = ep.tryWait(maxEvents);
+  if (evs.length > 0 || timeoutMs === 0) return f(evs);
+  if (intr?.interruptPending) throw EINTR_ERROR;
+  return new Promise<T>((resolve, reject) => {
+    new BlockedWait(ep, maxEvents, timeoutMs < 0 ? undefined : performance.now() + timeoutMs, intr, f, resolve, reject).park();
+  });
 }
 
-async function epollWaitSlow(ep: EpollFile, maxEvents: number, deadlineMs: number | undefined, intr: Interruptible | undefined): Promise<EpollEvent[]> {
-  for (;;) {
-    const reason = await ep.waitQueue.wait({ ...(deadlineMs !== undefined ? { deadlineMs } : {}), ...(intr ? { intr } : {}) });
-    if (reason === "interrupted") throw EINTR_ERROR;
-    try {
-      return ep.wait(maxEvents);
-    } catch (e) {
-      if (e !== EAGAIN_ERROR) throw e;
-      if (reason === "timeout") return [];
-    }
+/**
+ * One blocked epoll_wait. It parks on the epoll's queue without a deadline: the waits that have
+ * one are kept in `timed`, and a single host timer armed for the earliest deadline ends them by
+ * cancelling their park. A server looping on epoll_wait(…, 60000) thus arms no timer per call (a
+ * setTimeout/clearTimeout pair with a fresh duration makes and drops a node timer list each
+ * time): the timer armed by the first wait fires before every later deadline, and then only
+ * re-arms for the earliest pending one. It is the Interruptible of its park, forwarding to the
+ * thread's, so that both a signal and the timer can cancel it.
+ */
+class BlockedWait<T> implements Interruptible, Timed {
+  private readonly ep: EpollFile;
+  private readonly max: number;
+  readonly deadlineMs: number | undefined;
+  private readonly intr: Interruptible | undefined;
+  private readonly map: (evs: EpollEvent[]) => T;
+  private readonly resolve: (v: T) => void;
+  private readonly reject: (e: unknown) => void;
+  private cancel: (() => void) | undefined;
+  private timedOut = false;
+  /** Index in `timed`, -1 when not there. */
+  slot = -1;
+  private readonly opts: { intr: Interruptible };
+
+  constructor(ep: EpollFile, max: number, deadlineMs: number | undefined, intr: Interruptible | undefined,
+    map: (evs: EpollEvent[]) => T, resolve: (v: T) => void, reject: (e: unknown) => void) {
+    this.ep = ep;
+    this.max = max;
+    this.deadlineMs = deadlineMs;
+    this.intr = intr;
+    this.map = map;
+    this.resolve = resolve;
+    this.reject = reject;
+    this.opts = { intr: this };
+    if (deadlineMs !== undefined) addTimed(this);
   }
+
+  get interruptPending(): boolean {
+    return this.timedOut || (this.intr?.interruptPending ?? false);
+  }
+  setCanceller(cancel: (() => void) | undefined): void {
+    this.cancel = cancel;
+    this.intr?.setCanceller(cancel);
+  }
+
+  park(): void {
+    this.ep.waitQueue.wait(this.opts).then(this.onWake);
+  }
+
+  /** Called by the timer once the deadline has passed. */
+  expire(): void {
+    this.timedOut = true;
+    const c = this.cancel;
+    this.cancel = undefined;
+    c?.();
+  }
+
+  private readonly onWake = (reason: WakeReason): void => {
+    if (reason === "interrupted" && !this.timedOut) {
+      removeTimed(this);
+      this.reject(EINTR_ERROR);
+      return;
+    }
+    try {
+      const evs = this.ep.tryWait(this.max);
+      if (evs.length === 0 && !this.timedOut) {
+        this.park(); // a wake-up for an interest that turned out not ready
+        return;
+      }
+      removeTimed(this);
+      this.resolve(this.map(evs));
+    } catch (e) {
+      removeTimed(this);
+      this.reject(e);
+    }
+  };
+}
+
+/** What the timer sees of a blocked wait with a deadline. */
+interface Timed {
+  readonly deadlineMs: number | undefined;
+  slot: number;
+  expire(): void;
+}
+
+// The blocked waits with a deadline (unordered; a wait knows its slot) and the one timer.
+const timed: Timed[] = [];
+let timer: ReturnType<typeof setTimeout> | undefined;
+let timerAt = Number.POSITIVE_INFINITY;
+
+function addTimed(w: Timed): void {
+  w.slot = timed.length;
+  timed.push(w);
+  if (w.deadlineMs! < timerAt) armTimer(w.deadlineMs!);
+  else if (timed.length === 1) timer?.ref();
+}
+
+function removeTimed(w: Timed): void {
+  const i = w.slot;
+  if (i < 0) return;
+  const last = timed.pop()!;
+  if (last !== w) {
+    timed[i] = last;
+    last.slot = i;
+  }
+  w.slot = -1;
+  // The timer stays armed (it fires at most once more, then re-arms only for a wait still there)
+  // but stops holding the event loop open once no wait needs it.
+  if (timed.length === 0) timer?.unref();
+}
+
+function armTimer(at: number): void {
+  if (timer !== undefined) clearTimeout(timer);
+  timerAt = at;
+  timer = setTimeout(onTimer, Math.max(0, Math.ceil(at - performance.now())));
+}
+
+function onTimer(): void {
+  timer = undefined;
+  timerAt = Number.POSITIVE_INFINITY;
+  const now = performance.now();
+  let next = Number.POSITIVE_INFINITY;
+  for (const w of [...timed]) {
+    if (w.deadlineMs! <= now) w.expire();
+    else if (w.deadlineMs! < next) next = w.deadlineMs!;
+  }
+  if (next !== Number.POSITIVE_INFINITY) armTimer(next);
 }

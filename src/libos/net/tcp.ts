@@ -1,17 +1,22 @@
 /**
  * TCP sockets over node:net, buffered as Occlum's async sockets (reference §2.4):
  *
- * - Receive is proactive: the host socket flows into a 128 KiB receive ring from the moment it is
- *   connected. libuv reads into one kernel-wide buffer (node:net's `onread`: no Buffer per read,
- *   and each read is sized to the ring's free space, so a read never exceeds what fits), and the
- *   callback copies the bytes into the ring. When the ring is full the host socket is paused; it
- *   resumes when the reader drains the ring: a slow reader slows the writer through TCP's own
- *   window. Bytes that do not fit (a read sized before SO_RCVBUF shrank, a budget refusal) wait
- *   in `rxOverflow`. Memory per socket stays below the ring + RX_HOLD_MAX + one host read.
- * - Send is write-behind: send copies into a 128 KiB send ring and returns; one host write is in
- *   flight at a time, sending a view of the ring's oldest bytes (no second copy), consumed when
- *   the host write completes. EAGAIN when the ring is full. SHUT_WR and close send FIN after the
- *   ring drains; close with unread received data, or SO_LINGER {on, 0}, resets (as tcp_close).
+ * - Receive is proactive: the host socket flows into a 512 KiB receive ring from the moment it is
+ *   connected. libuv reads straight into the ring's free tail (node:net's `onread` with a buffer
+ *   callback: the view of the next read is the ring's own storage, so a received byte is copied
+ *   once into the ring and once into guest memory). The shared `hostReadBuf` is the fallback
+ *   when bytes are held back or the contiguous tail space is small; those bytes are then copied
+ *   into the ring. Ring storage grows with what the host delivers (a chatty socket keeps a few
+ *   KiB). When the ring is full the host socket is paused; it resumes when the reader drains the
+ *   ring: a slow reader slows the writer through TCP's own window. Bytes that do not fit (a read
+ *   sized before SO_RCVBUF shrank, a budget refusal) wait in `rxOverflow`, and while any wait
+ *   there, reads go to the shared buffer (refill() writes at the tail, where a read would land).
+ *   Memory per socket stays below the ring + RX_HOLD_MAX + one host read.
+ * - Send is write-behind: send copies into a 512 KiB send ring and returns; the ring's unsent bytes
+ *   go to the host as views (no second copy) through net.Socket's own write step (below the
+ *   Writable layer), consumed when the host write completes, synchronously in the usual case.
+ *   EAGAIN when the ring is full. SHUT_WR and close send FIN after the ring drains; close with
+ *   unread received data, or SO_LINGER {on, 0}, resets (as tcp_close).
  * - bind reserves the address on the host at once (a listening host server, so EADDRINUSE and the
  *   ephemeral port are known at bind, as in Linux); listen only starts handing out connections.
  *   Connections that arrive between bind and listen are reset (Linux would refuse them). A bound
@@ -23,13 +28,20 @@
  * Between two awaits nothing else runs: the host callbacks below only update state and notify.
  */
 import * as net from "node:net";
-import { ByteRing, SOCKET_RING_CAPACITY, type MemCharge } from "../ipc/byte-ring.ts";
+import { ByteRing, type MemCharge } from "../ipc/byte-ring.ts";
 import { Ready } from "../fs/types.ts";
 import { EAGAIN_ERROR, Errno, sysErr } from "../syscall/errno.ts";
 import { SocketBase, iovTotal } from "./socket-base.ts";
 import { anyAddr, hostAddr, hostErrno, hostError, sockAddrOf } from "./inet-addr.ts";
 import { IpProto, Msg, Shut, SockOpt, SockType, SOL_SOCKET, TCP_NODELAY, type Domain, type KernelSocket, type RecvResult, type SockAddr } from "./types.ts";
 
+/**
+ * Capacity of a TCP socket's receive and send rings (Linux autotunes a TCP buffer from 128 KiB up
+ * to several MiB; an explicit SO_RCVBUF/SO_SNDBUF still sets it). Storage grows only as data
+ * accumulates, so an idle or chatty socket holds a few KiB. 512 KiB against 128 KiB halves the
+ * CPU per MiB of a bulk receiver: fewer, larger host reads and one guest wake-up per 512 KiB.
+ */
+const TCP_RING_CAPACITY = 512 * 1024;
 /** Bytes held back beyond a full receive ring before the host socket is paused (one host read). */
 const RX_HOLD_MAX = 64 * 1024;
 /** Largest single host write: one ring's worth. */
@@ -37,28 +49,74 @@ const WRITE_CHUNK = 128 * 1024;
 /** Smallest host read asked for (a full ring still needs a non-empty buffer for the next read). */
 const MIN_READ = 4096;
 
+/** Bytes received from host sockets, by path (tests check the direct path runs; bench reports it). */
+export const tcpRxStats = { direct: 0, copied: 0 };
+
 /**
- * The one buffer every host TCP read lands in. Safe to share: node:net calls the onread callback
+ * The one buffer every host TCP read lands in when it cannot land in the ring itself. Safe to share: node:net calls the onread callback
  * synchronously after each read, and the callback copies the bytes out before anything else runs.
  */
 const hostReadBuf = new Uint8Array(512 * 1024);
+
+/** net.Socket's own write step, below the Writable stream layer (see `hostWrite`). */
+type WriteGeneric = (writev: boolean, data: Uint8Array, encoding: string, cb: (err?: Error | null) => void) => unknown;
+const writeGeneric = (net.Socket.prototype as unknown as { _writeGeneric?: WriteGeneric })._writeGeneric;
+
+/**
+ * Send `view` on the host socket; `cb` runs when the host has taken it (synchronously when the
+ * write completed at once, the usual case). One write per call of `pump`, so the Writable layer
+ * above net.Socket's `_writeGeneric` (buffering, corking, a nextTick per write to defer the
+ * callback, 'drain') only costs: call the socket's write step directly. The callback then sees a
+ * write error first, and must destroy the socket as the Writable layer would have ('error',
+ * 'close'). Where a Node lacks `_writeGeneric`, the public write.
+ */
+function hostWrite(s: net.Socket, view: Uint8Array, cb: (err?: Error | null) => void): void {
+  if (writeGeneric === undefined || s.connecting) s.write(view, cb);
+  else writeGeneric.call(s, false, view, "buffer", cb);
+}
+
+/** Reads at least this large copy through Buffer#copy (copyOut); smaller ones through the ring. */
+const BULK_COPY = 4096;
+
+/**
+ * Copy the ring's oldest bytes into iovecs without consuming them; returns the count. Buffer's
+ * copy is a plain memmove, where TypedArray#set into guest memory (a SharedArrayBuffer when the
+ * program has threads) copies with relaxed atomics, about half as fast: it was a fifth of a
+ * bulk receiver's CPU. For small reads the Buffer objects would cost more than they save.
+ */
+function copyOut(ring: ByteRing, iovs: readonly Uint8Array[]): number {
+  let done = 0;
+  for (const v of iovs) {
+    let off = 0;
+    while (off < v.byteLength) {
+      const src = ring.peekContiguousAt(done, v.byteLength - off);
+      if (src.byteLength === 0) return done;
+      Buffer.from(src.buffer, src.byteOffset, src.byteLength).copy(v, off);
+      off += src.byteLength;
+      done += src.byteLength;
+    }
+  }
+  return done;
+}
 
 /**
  * node:net's onread hook for a socket it accepted (the option exists only for sockets we create):
  * installed through the same three fields the Socket constructor sets from `onread`. False when
  * this Node keeps them elsewhere; the socket then delivers 'data' events as usual.
  */
-function adoptUserBuffer(s: net.Socket, gen: () => Uint8Array, cb: (n: number) => boolean): boolean {
+function adoptUserBuffer(s: net.Socket, gen: () => Uint8Array, cb: (n: number, buf?: Uint8Array) => boolean): boolean {
   const syms = Object.getOwnPropertySymbols(s);
   const find = (d: string) => syms.find((x) => x.description === d);
   const kBuffer = find("kBuffer"), kBufferCb = find("kBufferCb"), kBufferGen = find("kBufferGen");
   const handle = (s as unknown as { _handle?: { useUserBuffer?: (b: Uint8Array) => void } })._handle;
   if (!kBuffer || !kBufferCb || !kBufferGen || typeof handle?.useUserBuffer !== "function") return false;
   const rec = s as unknown as Record<symbol, unknown>;
-  rec[kBuffer] = true;
+  // kBuffer is the buffer of the next read (node:net passes it to the callback with the count).
+  const first = gen();
+  rec[kBuffer] = first;
   rec[kBufferGen] = gen;
   rec[kBufferCb] = cb;
-  handle.useUserBuffer(gen());
+  handle.useUserBuffer(first);
   return true;
 }
 
@@ -82,6 +140,12 @@ export class TcpSocket extends SocketBase {
   private rxOverflow: Uint8Array[] = [];
   private rxOverflowBytes = 0;
   private paused = false;
+  /** How much ring storage the next direct host read asks for (grows while reads fill it). */
+  private readWant = MIN_READ;
+  /** The shared read buffer cut to the last size asked (a view per read costs an allocation). */
+  private sharedView: Uint8Array | undefined;
+  /** The buffer of the pending host read (the last one nextReadBuf returned). */
+  private readBuf: Uint8Array | undefined;
   private rxEof = false; // the peer's FIN
   private rdShut = false;
   private wrShut = false;
@@ -100,7 +164,7 @@ export class TcpSocket extends SocketBase {
   constructor(domain: Domain, opts: TcpOptions = {}) {
     super(domain, SockType.STREAM, IpProto.TCP, opts.flags ?? 0);
     this.mem = opts.mem;
-    const ring = { capacity: SOCKET_RING_CAPACITY, refuseErrno: Errno.NOBUFS, ...(opts.mem ? { mem: opts.mem } : {}) };
+    const ring = { capacity: TCP_RING_CAPACITY, refuseErrno: Errno.NOBUFS, ...(opts.mem ? { mem: opts.mem } : {}) };
     this.rx = new ByteRing(ring);
     this.tx = new ByteRing(ring);
   }
@@ -304,14 +368,42 @@ export class TcpSocket extends SocketBase {
     });
   }
 
-  /** The buffer for the next host read: the shared one, cut to the ring's free space. */
-  private readonly nextReadBuf = (): Uint8Array =>
-    hostReadBuf.subarray(0, Math.min(hostReadBuf.byteLength, Math.max(MIN_READ, this.rx.free)));
+  /**
+   * The buffer for the next host read (node:net asks right after each read, and once at the
+   * start): the free space at the receive ring's tail, so the bytes land in the ring without a
+   * copy; the shared buffer, cut to the ring's free space, when bytes are held back (they must
+   * enter the ring first: refill() writes at the tail, where a pending read would land) or the
+   * contiguous space is small. The ring's storage grows with what the host delivers (a read that
+   * filled its buffer asks for twice as much next time), so a chatty socket keeps a few KiB.
+   */
+  private readonly nextReadBuf = (): Uint8Array => {
+    if (this.rxOverflow.length === 0 && !this.released) {
+      const v = this.rx.tailSpace(this.readWant);
+      if (v.byteLength >= MIN_READ) return (this.readBuf = v);
+    }
+    const size = Math.min(hostReadBuf.byteLength, Math.max(MIN_READ, this.rx.free));
+    if (this.sharedView?.byteLength !== size) this.sharedView = hostReadBuf.subarray(0, size);
+    return (this.readBuf = this.sharedView);
+  };
 
-  /** onread callback: `n` bytes are in hostReadBuf; false pauses the host socket (ring full). */
-  private readonly onHostRead = (n: number): boolean => {
+  /** onread callback: `n` bytes are in `buf` (from nextReadBuf); false pauses the host socket. */
+  private readonly onHostRead = (n: number, landed?: Uint8Array): boolean => {
     if (this.released) return true;
-    if (this.rxOverflow.length === 0) {
+    // node:net passes the buffer the bytes landed in; it is the one nextReadBuf handed out last.
+    const buf = landed instanceof Uint8Array ? landed : this.readBuf;
+    if (buf !== undefined && buf.buffer !== hostReadBuf.buffer) {
+      // Read straight into the ring (no other writer since nextReadBuf: nothing was held back).
+      if (n >= buf.byteLength) this.readWant = Math.min(this.rx.capacity, 2 * Math.max(this.readWant, buf.byteLength));
+      tcpRxStats.direct += n;
+      let k = n;
+      try {
+        k = this.rx.commitTail(buf, n);
+      } catch {
+        k = 0; // only a copy can fail (the budget): hold the bytes until the reader drains
+      }
+      if (k < n) this.hold(buf.slice(k, n));
+    } else if (this.rxOverflow.length === 0) {
+      tcpRxStats.copied += n;
       let k = 0;
       try {
         k = this.rx.writeFrom(hostReadBuf, 0, n);
@@ -320,6 +412,7 @@ export class TcpSocket extends SocketBase {
       }
       if (k < n) this.hold(hostReadBuf.slice(k, n));
     } else {
+      tcpRxStats.copied += n;
       this.hold(hostReadBuf.slice(0, n));
     }
     this.notify();
@@ -391,8 +484,11 @@ export class TcpSocket extends SocketBase {
     }
     if (this.rx.length > 0) {
       const peek = (flags & Msg.PEEK) !== 0;
-      const n = this.rx.read(iovs, peek);
-      if (!peek) this.refill();
+      const n = this.rx.length >= BULK_COPY ? copyOut(this.rx, iovs) : this.rx.read(iovs, true);
+      if (!peek) {
+        this.rx.consume(n);
+        this.refill();
+      }
       return { n, truncated: false };
     }
     const err = this.takeError();
@@ -422,11 +518,13 @@ export class TcpSocket extends SocketBase {
   private pump(): void {
     const s = this.sock;
     if (!s || this.state !== "connected" || this.broken) return;
-    while (this.inflight < this.tx.length) {
+    // hostWrite may call onWritten before it returns (which pumps again): the bookkeeping of a
+    // write is done before it starts, and the loop re-reads the state after each.
+    while (this.inflight < this.tx.length && this.sock === s && !this.broken) {
       const view = this.tx.peekContiguousAt(this.inflight, WRITE_CHUNK);
       this.inflight += view.byteLength;
       this.inflightLens.push(view.byteLength);
-      s.write(view, this.onWritten);
+      hostWrite(s, view, this.onWritten);
     }
     if (this.inflight === 0 && this.wrShut && !this.endSent) {
       this.endSent = true;
@@ -441,6 +539,13 @@ export class TcpSocket extends SocketBase {
 
   private readonly onWritten = (err?: Error | null): void => {
     if (err || this.broken) {
+      // A failed write breaks the connection now (its 'error' event, which records SO_ERROR,
+      // comes later): a write error seen synchronously must not let pump() try again. Below the
+      // Writable layer nobody else destroys the host socket (destroying twice is harmless).
+      if (err) {
+        this.broken = true;
+        this.sock?.destroy(err);
+      }
       this.inflight = 0;
       this.inflightLens = [];
       return;

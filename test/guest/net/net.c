@@ -14,6 +14,7 @@
 #include <spawn.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -337,6 +338,28 @@ static int flags(void) {
   return 0;
 }
 
+/* fstat of sockets: the inode type is S_IFSOCK (TCP listener and connection, UDP, AF_UNIX pair). */
+static int fstat_sock(void) {
+  int s = listener("127.0.0.1", 0);
+  struct sockaddr_in a;
+  socklen_t len = sizeof a;
+  CHECK(getsockname(s, (struct sockaddr *)&a, &len));
+  int c = connect_to("127.0.0.1", ntohs(a.sin_port));
+  CHECK(c);
+  int u = socket(AF_INET, SOCK_DGRAM, 0);
+  CHECK(u);
+  int sv[2];
+  CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+  int fds[] = {s, c, u, sv[0]};
+  const char *names[] = {"listener", "tcp", "udp", "unix"};
+  for (int i = 0; i < 4; i++) {
+    struct stat st;
+    CHECK(fstat(fds[i], &st));
+    printf("%s sock %d reg %d fifo %d\n", names[i], S_ISSOCK(st.st_mode), S_ISREG(st.st_mode), S_ISFIFO(st.st_mode));
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) return 2;
   const char *m = argv[1];
@@ -352,5 +375,6 @@ int main(int argc, char **argv) {
   if (!strcmp(m, "ipv6")) return ipv6();
   if (!strcmp(m, "unix")) return unixsock();
   if (!strcmp(m, "flags")) return flags();
+  if (!strcmp(m, "fstat")) return fstat_sock();
   return 2;
 }

@@ -164,3 +164,9 @@ test("recv/send flags and options: MSG_DONTWAIT, MSG_PEEK, TCP_NODELAY, SO_TYPE,
     "send after peer close EPIPE", "",
   ].join("\n"));
 });
+
+test("fstat of a socket reports S_IFSOCK (TCP listener and connection, UDP, AF_UNIX)", { skip }, async () => {
+  const r = await run(inst, "/bin/net", { args: ["fstat"] });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.equal(r.stdout.replace(/^listening \d+\n/, ""), ["listener", "tcp", "udp", "unix"].map((n) => `${n} sock 1 reg 0 fifo 0\n`).join(""));
+});

@@ -21,7 +21,7 @@ import { createSocketFile, findSocketFile, isPathAddr, removeSocketFile } from "
 import type { Attachment, UnixDgramSocket, UnixStreamSocket } from "../../net/unix.ts";
 import type { RecvMsgOut } from "../occlum/sock-rows.ts";
 import {
-  createSocket, createSocketpair, createEpoll, epollWait, EpollCtl, EpollFile, isKernelSocket,
+  createSocket, createSocketpair, createEpoll, epollWait, EpollCtl, EpollFile, isKernelSocket, type EpollEvent,
   Domain, IpProto, IPV6_V6ONLY, Msg, SOL_SOCKET, SockOpt, TCP_NODELAY, type KernelSocket, type SockAddr,
 } from "../../net/index.ts";
 
@@ -359,29 +359,46 @@ function epoll_ctl(t: Thread, epfd: number, op: number, fd: number, ev: { events
 }
 
 const NO_TIMEOUT = 1n << 63n;
+const U64 = (1n << 64n) - 1n;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** Encode epoll events into the guest's array (32 bytes each: events, pad, 192-bit data). */
+function writeEpollEvents(t: Thread, eventsPtr: number, evs: readonly EpollEvent[]): number {
+  const m = t.process.memory!;
+  m.refresh(); // after a wait: the views of a memory that grew meanwhile are reloaded
+  const dv = m.dv;
+  for (let k = 0; k < evs.length; k++) {
+    const e = evs[k]!;
+    const o = eventsPtr + 32 * k;
+    dv.setUint32(o, epollFromLinux(e.events), true);
+    dv.setUint32(o + 4, 0, true);
+    const d = e.data;
+    if (d >= 0n && d <= MAX_SAFE) {
+      // The usual case (an fd or a pointer): plain number stores, no BigInt arithmetic.
+      const v = Number(d);
+      dv.setUint32(o + 8, v >>> 0, true);
+      dv.setUint32(o + 12, (v / 0x1_0000_0000) >>> 0, true);
+      dv.setUint32(o + 16, 0, true);
+      dv.setUint32(o + 20, 0, true);
+      dv.setUint32(o + 24, 0, true);
+      dv.setUint32(o + 28, 0, true);
+    } else {
+      dv.setBigUint64(o + 8, d & U64, true);
+      dv.setBigUint64(o + 16, (d >> 64n) & U64, true);
+      dv.setBigUint64(o + 24, (d >> 128n) & U64, true);
+    }
+  }
+  return evs.length;
+}
 
 function epoll_wait(t: Thread, epfd: number, eventsPtr: number, maxevents: number, timeoutNs: bigint): Maybe<number> {
   const ep = epoll(t, epfd);
   if (maxevents === 0 || maxevents > 1 << 16) throw sysErr(Errno.INVAL);
   t.process.memory!.check(eventsPtr, maxevents * 32, 8);
+  // Rounded up to ms; a negative i64 (as u64, >= 2^63) waits forever. Number(): no BigInt division.
   const ns = BigInt.asUintN(64, timeoutNs);
-  const ms = ns >= NO_TIMEOUT ? -1 : Number((ns + 999_999n) / 1_000_000n);
-  const write = (evs: { events: number; data: bigint }[]): number => {
-    const m = t.process.memory!;
-    const dv = m.dv;
-    evs.forEach((e, k) => {
-      const o = eventsPtr + 32 * k;
-      dv.setUint32(o, epollFromLinux(e.events), true);
-      dv.setUint32(o + 4, 0, true);
-      const mask = (1n << 64n) - 1n;
-      dv.setBigUint64(o + 8, e.data & mask, true);
-      dv.setBigUint64(o + 16, (e.data >> 64n) & mask, true);
-      dv.setBigUint64(o + 24, (e.data >> 128n) & mask, true);
-    });
-    return evs.length;
-  };
-  const r = epollWait(ep, maxevents, ms, t);
-  return r instanceof Promise ? r.then(write) : write(r);
+  const ms = ns >= NO_TIMEOUT ? -1 : Math.ceil(Number(ns) / 1e6);
+  return epollWait(ep, maxevents, ms, t, (evs) => writeEpollEvents(t, eventsPtr, evs));
 }
 
 // ---- sendmsg / recvmsg with SCM_RIGHTS and MSG_NOSIGNAL: the handlers of the `occlum` rows in
