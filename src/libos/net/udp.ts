@@ -12,7 +12,10 @@
  *   that arrives when the budget refuses is dropped (Linux drops on socket memory pressure), a
  *   send the budget refuses fails with ENOBUFS (as Linux's sock_alloc_send_skb).
  */
-import * as dgram from "node:dgram";
+import type * as dgram from "node:dgram";
+
+/** node:dgram, loaded with the first UDP socket: every `occlum run` would pay for it otherwise. */
+const dgramModule = (): typeof dgram => process.getBuiltinModule("node:dgram");
 import { Ready } from "../fs/types.ts";
 import { EAGAIN_ERROR, Errno, sysErr } from "../syscall/errno.ts";
 import { SocketBase, gather, iovTotal, scatter } from "./socket-base.ts";
@@ -68,7 +71,7 @@ export class UdpSocket extends SocketBase {
   bind(addr: SockAddr): Promise<void> {
     if (this.isBound()) throw sysErr(Errno.INVAL, "already bound");
     const { host, port } = hostAddr(this.domain, addr, this.v6only);
-    const sock = dgram.createSocket({
+    const sock = dgramModule().createSocket({
       type: this.domain === Domain.INET6 ? "udp6" : "udp4",
       reuseAddr: this.reuseAddr,
       reusePort: this.reusePort,
