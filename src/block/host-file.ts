@@ -8,6 +8,7 @@
  *     write(offset, buf)   // extends the file as needed; NOT durable until sync()
  *     writev(offset, bufs) // one contiguous run made of several buffers
  *     sync()               // barrier: every write issued before it is durable when it resolves
+ *     writeback?()         // optional hint: start flushing what was written (no ordering/guarantee)
  *     size()               // current length in bytes
  *     truncate(size)
  *     close()
@@ -49,6 +50,8 @@ export interface HostFile {
   writev(offset: number, bufs: ReadonlyArray<Uint8Array>): Promise<void>;
   /** Barrier: resolves once every write issued before the call is durable. */
   sync(): Promise<void>;
+  /** Optional hint: start writing back the data written so far (no ordering, no guarantee). */
+  writeback?(): Promise<void>;
   size(): Promise<number>;
   truncate(size: number): Promise<void>;
   close(): Promise<void>;

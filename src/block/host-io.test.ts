@@ -154,3 +154,22 @@ test("truncate and size are ordered with the writes around them", () =>
     assert.deepEqual(b.subarray(4096), pattern(100, 2));
     await f.close();
   }));
+
+test("writeback is a hint beside the queue: no barrier, writes around it land, close waits for it", () =>
+  withDir(async (dir) => {
+    const q = new HostIoQueue({ queueDepth: 4 });
+    const f = await openHostFile(path.join(dir, "wb.img"), { create: true, queue: q });
+    const writes = [];
+    for (let i = 0; i < 8; i++) {
+      writes.push(f.write(i * 4096, pattern(4096, i)));
+      if (i % 3 === 0) void f.writeback();
+    }
+    const wb = f.writeback();
+    await Promise.all([...writes, wb]);
+    assert.equal(f.stats.syncs, 0, "not a sync: the caller may not rely on durability");
+    void f.writeback(); // still running when close() is called: close waits for it
+    await f.close();
+    await f.writeback(); // after close: nothing to do, never an error
+    const disk = await readFile(path.join(dir, "wb.img"));
+    for (let i = 0; i < 8; i++) assert.deepEqual(new Uint8Array(disk.subarray(i * 4096, (i + 1) * 4096)), pattern(4096, i));
+  }));

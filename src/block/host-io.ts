@@ -307,6 +307,15 @@ export class NodeHostFile implements HostFile {
     return this.track(this.queue.submit(this.fq, "barrier", 0, [], (fh) => fh.datasync()));
   }
 
+  /**
+   * Start writing back what was written so far (fdatasync outside the queue order: no barrier,
+   * later operations do not wait for it, and the caller may not rely on any durability).
+   */
+  writeback(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return this.track(this.fq.fh.datasync().catch(() => undefined));
+  }
+
   /** Ordered like a barrier: sees every earlier write, and later ops wait for it. */
   async size(): Promise<number> {
     this.check();

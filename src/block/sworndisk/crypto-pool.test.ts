@@ -1,7 +1,7 @@
 /**
- * The background encryption pool: every slot of a job is encrypted exactly once with its own key
- * and IV (whichever thread claims it), tags land in the tag table, and jobs finish whether the
- * workers, the helping thread or both did the work.
+ * The background encryption pool: every published slot of a lane is encrypted exactly once with
+ * its own key and IV (whichever thread claims it), tags land in the tag table, unlisted slots are
+ * untouched, and a lane reused for a new epoch is never touched by a stale claim.
  */
 
 import assert from "node:assert/strict";
@@ -9,98 +9,130 @@ import { test } from "node:test";
 import { BLOCK_SIZE } from "../block-device.ts";
 import { Rng } from "../testing/rng.ts";
 import { decryptData, IV_LEN, KEY_LEN, TAG_LEN } from "./crypto.ts";
-import { cryptoPool, KIV_LEN, sharedBytes } from "./crypto-pool.ts";
+import { cryptoPool, KIV_LEN, Lane } from "./crypto-pool.ts";
 
-function setup(S: number, seed: number): { staging: Uint8Array; plain: Uint8Array; kiv: Uint8Array; tags: Uint8Array } {
-  const rng = new Rng(seed);
-  const plain = rng.bytes(S * BLOCK_SIZE);
-  const staging = sharedBytes(S * BLOCK_SIZE);
-  staging.set(plain);
-  const kiv = sharedBytes(S * KIV_LEN);
-  kiv.set(rng.bytes(S * KIV_LEN));
-  return { staging, plain, kiv, tags: sharedBytes(S * TAG_LEN) };
+interface Fixture {
+  lane: Lane;
+  plain: Uint8Array;
 }
 
-function verify(t: ReturnType<typeof setup>, offs: Iterable<number>): void {
+function setup(S: number, seed: number): Fixture {
+  const rng = new Rng(seed);
+  const lane = new Lane(S);
+  const plain = rng.bytes(S * BLOCK_SIZE);
+  lane.staging.set(plain);
+  lane.kiv.set(rng.bytes(S * KIV_LEN));
+  return { lane, plain };
+}
+
+function block(b: Uint8Array, off: number): Uint8Array {
+  return b.subarray(off * BLOCK_SIZE, (off + 1) * BLOCK_SIZE);
+}
+
+function verify(t: Fixture, offs: Iterable<number>): void {
   const out = new Uint8Array(BLOCK_SIZE);
+  const { kiv, tags, staging } = t.lane;
   for (const off of offs) {
     const k = off * KIV_LEN;
-    decryptData(
-      t.kiv.subarray(k, k + KEY_LEN),
-      t.kiv.subarray(k + KEY_LEN, k + KEY_LEN + IV_LEN),
-      t.tags.subarray(off * TAG_LEN, (off + 1) * TAG_LEN),
-      t.staging.subarray(off * BLOCK_SIZE, (off + 1) * BLOCK_SIZE),
-      out,
-      `slot ${off}`,
-    );
-    assert.deepEqual(out, t.plain.subarray(off * BLOCK_SIZE, (off + 1) * BLOCK_SIZE), `slot ${off}`);
+    decryptData(kiv.subarray(k, k + KEY_LEN), kiv.subarray(k + KEY_LEN, k + KEY_LEN + IV_LEN), tags.subarray(off * TAG_LEN, (off + 1) * TAG_LEN), block(staging, off), out, `slot ${off}`);
+    assert.deepEqual(out, block(t.plain, off), `slot ${off}`);
   }
 }
 
-test("jobs of all sizes encrypt each listed slot once, in place; other slots stay untouched", async () => {
+function add(lane: Lane, offs: readonly number[]): void {
+  for (const o of offs) lane.addRun(o, 1);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+test("published slots are encrypted once each, in place; unlisted slots stay untouched", async () => {
   const S = 512;
   const t = setup(S, 1);
-  // Scattered offsets (hole mode) and a large contiguous run, several jobs in flight at once.
+  // Scattered offsets (hole mode) and a long run, published in several pieces.
   const small = [3, 9, 10, 200];
-  const large = Array.from({ length: 300 }, (_, i) => 201 + i);
-  const jobs = [cryptoPool.submit(t.staging, t.kiv, t.tags, small, 0, small.length), cryptoPool.submit(t.staging, t.kiv, t.tags, large, 0, 150), cryptoPool.submit(t.staging, t.kiv, t.tags, large, 150, 300)];
-  for (const j of jobs) await cryptoPool.finish(j);
-  for (const j of jobs) assert.ok(j.settled && !j.failed);
-  verify(t, [...small, ...large]);
-  for (const off of [0, 1, 2, 4, 199, 501, 511]) assert.deepEqual(t.staging.subarray(off * BLOCK_SIZE, (off + 1) * BLOCK_SIZE), t.plain.subarray(off * BLOCK_SIZE, (off + 1) * BLOCK_SIZE));
+  add(t.lane, small);
+  t.lane.publish();
+  t.lane.addRun(201, 150);
+  t.lane.publish();
+  t.lane.addRun(351, 150);
+  await t.lane.wait(); // publishes the rest itself
+  assert.ok(t.lane.done);
+  verify(t, [...small, ...Array.from({ length: 300 }, (_, i) => 201 + i)]);
+  for (const off of [0, 1, 2, 4, 199, 501, 511]) assert.deepEqual(block(t.lane.staging, off), block(t.plain, off));
+  t.lane.dispose();
 });
 
-test("poll reports completion without waiting; finish after completion is immediate", async () => {
+test("the workers encrypt published slots without the owner's help", { skip: cryptoPool.size === 0 && "no crypto workers (SWORNDISK_CRYPTO_WORKERS=0)" }, async () => {
   const S = 256;
   const t = setup(S, 2);
-  const offs = Array.from({ length: S }, (_, i) => i);
-  const job = cryptoPool.submit(t.staging, t.kiv, t.tags, offs, 0, S);
-  while (!cryptoPool.poll(job)) await new Promise((r) => setTimeout(r, 1));
-  assert.ok(job.settled && !job.failed);
-  await cryptoPool.finish(job);
-  verify(t, offs);
+  t.lane.addRun(0, S);
+  t.lane.publish(true);
+  for (let i = 0; i < 5000 && !t.lane.done; i++) await sleep(1);
+  assert.ok(t.lane.done, "workers finished the lane");
+  await t.lane.wait();
+  verify(t, Array.from({ length: S }, (_, i) => i));
+  t.lane.dispose();
 });
 
-test("a job the calling thread completes alone (help) is correct too", async () => {
+test("the owner's help (any order of slots) and the workers share a lane correctly", () => {
   const t = setup(64, 3);
   const offs = Array.from({ length: 64 }, (_, i) => 63 - i);
-  const job = cryptoPool.submit(t.staging, t.kiv, t.tags, offs, 0, 64);
-  cryptoPool.help(job); // claims whatever the workers have not
-  await cryptoPool.finish(job);
-  verify(t, offs);
+  add(t.lane, offs);
+  t.lane.publish(false);
+  t.lane.help(); // claims everything no worker took meanwhile
+  assert.equal(t.lane.unpublished, 0);
+  return t.lane.wait().then(() => {
+    verify(t, offs);
+    t.lane.dispose();
+  });
 });
 
-test("an encryption error fails the job (reported at finish), not silently", async () => {
-  const t = setup(32, 4);
+test("an encryption error fails wait (not silently); reset refuses a lane still encrypting", async () => {
+  const t = setup(64, 4);
   const offs = Array.from({ length: 32 }, (_, i) => i);
   offs[20] = 1000; // past the tables: an empty key, which the cipher refuses
-  const job = cryptoPool.submit(t.staging, t.kiv, t.tags, offs, 0, 32);
-  await assert.rejects(cryptoPool.finish(job), /encryption failed/);
-  assert.ok(job.failed);
+  add(t.lane, offs);
+  t.lane.addRun(0, 1);
+  assert.throws(() => t.lane.reset(), /lane reset while encrypting/);
+  await assert.rejects(t.lane.wait(), /encryption failed/);
+  t.lane.reset(); // the epoch ended (every claim completed): a new one starts clean
+  t.lane.addRun(5, 1);
+  await t.lane.wait();
+  t.lane.dispose();
 });
 
-test("control blocks are recycled: jobs the caller finished alone, whose messages the workers see late, never disturb later jobs", async () => {
+test("epochs: a reused lane is never touched by a stale claim, over many quick reuses", async () => {
   const S = 256;
-  // Two sets of buffers in turn: a stale job message that claimed from a recycled control block
-  // would encrypt the other set's slots in the wrong buffers, and verify would catch it.
+  // Two lanes in turn, each reset and refilled many times while the workers are active: a
+  // claim that survived an epoch would encrypt a slot twice or one of the wrong epoch, and the
+  // decryption below would fail.
   const ts = [setup(S, 5), setup(S, 6)];
   const all = Array.from({ length: S }, (_, i) => i);
-  for (let round = 0; round < 48; round++) {
+  for (let round = 0; round < 64; round++) {
     const t = ts[round % 2]!;
-    // Every 16 rounds cover each slot of both sets once (strided: the offsets are not one run).
+    // Every 16 rounds cover each slot of both lanes once (strided: the offsets are not one run);
+    // epochs of different lengths, so that list positions never line up across epochs.
     const offs = Array.from({ length: 32 }, (_, i) => ((round >> 1) % 8) + 8 * i);
-    const job = cryptoPool.submit(t.staging, t.kiv, t.tags, offs, 0, offs.length);
-    // Even rounds: done at once here, the worker's message arrives late. Odd rounds: the workers
-    // get time to act on those late messages while this job is still unclaimed.
-    if (round % 2 === 0) cryptoPool.help(job);
-    else await new Promise((r) => setTimeout(r, 2));
-    await cryptoPool.finish(job);
-    assert.ok(job.settled && !job.failed);
+    const n = 32 - (round % 5);
+    if (n < 32) {
+      add(t.lane, offs.slice(n)); // a short extra epoch first
+      await t.lane.wait();
+      t.lane.reset();
+    }
+    offs.length = n;
+    add(t.lane, offs.slice(0, 16));
+    t.lane.publish(true);
+    add(t.lane, offs.slice(16));
+    t.lane.publish(true);
+    if (round % 3 === 1) await sleep(1); // let the workers take some
+    await t.lane.wait();
+    t.lane.reset();
     if (round % 16 === 15) {
       for (const x of ts) {
         verify(x, all);
-        x.staging.set(x.plain); // back to plaintext (encrypted in place) for the next rounds
+        x.lane.staging.set(x.plain); // back to plaintext (encrypted in place) for the next rounds
       }
     }
   }
+  for (const x of ts) x.lane.dispose();
 });

@@ -1,58 +1,65 @@
 /**
  * Background encryption of staged data blocks. AES-256-GCM with a fresh key per block costs
  * ~5-8 µs of CPU per 4 KiB in Node 26 (cipher object setup, the output Buffers and their GC; the
- * AES itself is ~1.4 µs), so one thread caps near 600 MiB/s before any other work. It runs
- * off the write call: the data log submits each batch of staged plaintext slots as a job as soon
- * as it is staged, worker threads encrypt it while the caller goes on writing, and whoever
- * has to wait for a job (the data log before a host write) helps with it instead of idling.
+ * AES itself is ~1.4 µs), so one thread caps near 600 MiB/s before any other work. It runs off
+ * the write call: worker threads encrypt staged blocks while the caller goes on writing.
  *
- * A job is a control block in shared memory: a claim counter, a done counter, the slot count, an
- * error flag, a count of workers that may still touch it, and the slot offsets. A job goes to
- * one worker (round robin); it and the helping thread claim CHUNK slots at a time with
- * Atomics.add, so the work splits itself between the threads that are free (a shared machine
- * decides that, not us). The thread that completes the last chunk signals the job (a worker by
- * message; `poll` checks the done counter directly). Everything stays inside the process
- * (trusted memory).
+ * A Lane is one staging buffer with its key/IV table, its tag table and a list of slot offsets
+ * to encrypt, all in shared memory (trusted: it never leaves the process). The owner appends
+ * slots and publishes them (P); workers (and the owner, when it encrypts itself) claim CHUNK
+ * slots at a time by compare-and-swap on the claim counter C, encrypt them in place and add to
+ * the done counter D. P, C and D only grow (mod 2^32), so a stale claim attempt can never
+ * succeed after the lane was reused: a lane starts a new epoch (its list restarts at base B = P)
+ * only when D == P, i.e. every claim ever made on it has ended, and a claim only takes
+ * published slots.
  *
- * Messages are kept tiny: each shared buffer (staging, key table, tag table, control block) is
- * registered with the workers once and jobs name them by number. Sending the buffers with every
- * job cost ~0.2 ms of the caller's CPU per job (a new SharedArrayBuffer per job and its
- * serialization, and the garbage on both sides). Control blocks are recycled once their job
- * has ended and no worker holds them.
+ * No message per job: workers loop over the registered lanes (oldest epoch first) and sleep on
+ * a futex word (Atomics.wait) only when no lane has work; publishing wakes sleepers only, and a
+ * worker notifies a waiting owner only when the lane is complete. Before this, every 1 MiB job
+ * was one postMessage each way (~10% of the staging thread's time in wake-ups) and the owner
+ * encrypted most blocks itself while the woken workers were still getting a core. Messages are
+ * left for registering lanes (their buffers, once).
  *
- * Workers are created lazily, process-wide, and keep the process alive only while a job is in
- * flight. SWORNDISK_CRYPTO_WORKERS=n sets their number (0 = encrypt on the calling thread).
+ * Workers are created lazily, process-wide, and keep the process alive only while someone waits
+ * for them. SWORNDISK_CRYPTO_WORKERS=n sets their number (0 = encrypt on the calling thread).
  */
 
 import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
+import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
 import { BLOCK_SIZE, BlockError } from "../block-device.ts";
 import { encryptData, IV_LEN, KEY_LEN, TAG_LEN } from "./crypto.ts";
 
-/** Bytes of key + IV per slot in the shared key table. */
+/** Bytes of key + IV per slot in the key table. */
 export const KIV_LEN = KEY_LEN + IV_LEN;
-/** Control block (Int32 words): next unclaimed index, completed count, slot count, error flag,
- * deliveries to workers not yet finished with it; then the slot offsets. */
-export const J_NEXT = 0;
-export const J_DONE = 1;
-export const J_N = 2;
-export const J_ERR = 3;
-export const J_REFS = 4;
-export const J_HDR = 5;
-/** Most slots one job (one control block) carries; larger submissions are split. */
-export const JOB_CAP = 1024;
-/** Slots claimed at once (~60 µs of work: small enough to balance, large enough to be cheap). */
+/** Lane control words (Int32): published, claimed, done, epoch base, error flag, a waiter is
+ * parked on D, epoch order (workers serve the oldest epoch first); then the slot list. */
+export const L_P = 0;
+export const L_C = 1;
+export const L_D = 2;
+export const L_B = 3;
+export const L_ERR = 4;
+export const L_WAIT = 5;
+export const L_ORDER = 6;
+export const L_HDR = 8;
+/** Pool control words: futex sequence the idle workers sleep on, number of sleeping workers. */
+export const P_SEQ = 0;
+export const P_SLEEPERS = 1;
+/** Workers that finished starting up (until then a waiter encrypts on its own thread). */
+export const P_READY = 2;
+/** Messages posted to the workers so far (a worker reads its port only when this changed). */
+export const P_MSGS = 3;
+/** Slots claimed at once (~40 µs of work: small enough to balance, large enough to be cheap). */
 export const CHUNK = 8;
-/** Jobs smaller than this are encrypted at once on the calling thread (no round trip). */
-const MIN_REMOTE = 16;
+/** Published slots per worker woken (fewer: the caller does them when it next waits). */
+const WAKE_PER = 32;
+/** A waiter encrypts this many unclaimed slots itself rather than wake a worker for them. */
+const HELP_MAX = 2 * CHUNK;
+/** How long a waiter blocks synchronously for chunks being encrypted right now. */
+const SPIN_MS = 0.5;
 
 function defaultWorkers(): number {
   const env = process.env.SWORNDISK_CRYPTO_WORKERS;
   if (env !== undefined && env !== "") return Math.max(0, Math.min(8, Number(env) | 0));
-  // One worker per core; the calling thread stages blocks and helps whenever it would wait. On
-  // 2 cores, interleaved runs of bench/disk/seqwrite.ts: 2 workers 310-379 MiB/s, 1 worker
-  // 288-293 MiB/s (the encryption-only loop favours 1 worker, but the disk's staging thread is
-  // busy with other work much of the time).
   return availableParallelism() < 2 ? 0 : Math.min(4, availableParallelism());
 }
 
@@ -61,137 +68,228 @@ export function sharedBytes(n: number): Uint8Array {
   return new Uint8Array(new SharedArrayBuffer(n));
 }
 
-/** Encrypt the claimed slots [from, to) of a job (both threads run exactly this). */
-export function encryptRange(staging: Uint8Array, kiv: Uint8Array, tags: Uint8Array, ctrl: Int32Array, from: number, to: number): void {
-  for (let i = from; i < to; i++) {
-    const off = ctrl[J_HDR + i]!;
-    const k = off * KIV_LEN;
-    const slot = staging.subarray(off * BLOCK_SIZE, (off + 1) * BLOCK_SIZE);
-    const tag = encryptData(kiv.subarray(k, k + KEY_LEN), kiv.subarray(k + KEY_LEN, k + KIV_LEN), slot, slot);
-    tags.set(tag, off * TAG_LEN);
-  }
+/** The buffers of one lane, as both sides see them. */
+export interface LaneBufs {
+  staging: Uint8Array;
+  kiv: Uint8Array;
+  tags: Uint8Array;
+  words: Int32Array;
 }
 
 /**
- * Claim and encrypt chunks of `ctrl` until none is left. Returns true if this call completed
- * the job (its last chunk). An exception while encrypting sets the error flag; the chunk still
- * counts as done so that the job terminates.
+ * Claim up to CHUNK published slots of a lane; returns the first claimed index and the count
+ * (count 0: nothing to claim). Indices are counters mod 2^32.
  */
-export function workOn(staging: Uint8Array, kiv: Uint8Array, tags: Uint8Array, ctrl: Int32Array): boolean {
-  const n = ctrl[J_N]!;
-  let finished = false;
+function claim(w: Int32Array): number {
   for (;;) {
-    const from = Atomics.add(ctrl, J_NEXT, CHUNK);
-    if (from >= n) return finished;
-    const to = Math.min(n, from + CHUNK);
-    try {
-      encryptRange(staging, kiv, tags, ctrl, from, to);
-    } catch {
-      Atomics.store(ctrl, J_ERR, 1);
+    const c = Atomics.load(w, L_C);
+    const avail = (Atomics.load(w, L_P) - c) | 0;
+    if (avail <= 0) return 0;
+    const k = avail < CHUNK ? avail : CHUNK;
+    if (Atomics.compareExchange(w, L_C, c, (c + k) | 0) === c) {
+      claimedFrom = c;
+      return k;
     }
-    if (Atomics.add(ctrl, J_DONE, to - from) + (to - from) === n) finished = true;
   }
 }
+let claimedFrom = 0;
 
-/** A shared control block, registered with the workers under `id`. */
-interface Ctrl {
-  id: number;
-  words: Int32Array;
-  /** The job using it, until that job has ended. */
-  job: SealJob | null;
+/** Encrypt the claimed list entries [from, from+k) of a lane in place (all threads run this). */
+function encryptClaimed(l: LaneBufs, from: number, k: number): void {
+  const w = l.words;
+  const rel = (from - Atomics.load(w, L_B)) | 0;
+  try {
+    for (let i = rel; i < rel + k; i++) {
+      const off = w[L_HDR + i]!;
+      const kv = off * KIV_LEN;
+      const slot = l.staging.subarray(off * BLOCK_SIZE, (off + 1) * BLOCK_SIZE);
+      const tag = encryptData(l.kiv.subarray(kv, kv + KEY_LEN), l.kiv.subarray(kv + KEY_LEN, kv + KIV_LEN), slot, slot);
+      l.tags.set(tag, off * TAG_LEN);
+    }
+  } catch {
+    Atomics.store(w, L_ERR, 1); // the chunk still counts as done, so that waiters terminate
+  }
+  // Wake a waiting owner only when the lane is complete: a wake-up per chunk cost more CPU than
+  // the encryption it reported.
+  const d = (Atomics.add(w, L_D, k) + k) | 0;
+  if (d === Atomics.load(w, L_P) && Atomics.load(w, L_WAIT) !== 0) Atomics.notify(w, L_D);
 }
 
-/** One batch of slots being encrypted in place. */
-export class SealJob {
-  readonly id: number;
-  /** The control block: only valid until the job has settled (then the pool recycles it). */
-  readonly ctrl: Int32Array;
-  private readonly staging: Uint8Array;
-  private readonly kiv: Uint8Array;
-  private readonly tags: Uint8Array;
-  readonly done: Promise<void>;
-  private settle!: (e?: Error) => void;
-  settled = false;
-  failed = false;
+/** Claim and encrypt one chunk; false if the lane had nothing to claim. */
+export function workChunk(l: LaneBufs): boolean {
+  const k = claim(l.words);
+  if (k === 0) return false;
+  encryptClaimed(l, claimedFrom, k);
+  return true;
+}
 
-  constructor(id: number, ctrl: Int32Array, staging: Uint8Array, kiv: Uint8Array, tags: Uint8Array, offs: ArrayLike<number>, from: number, to: number) {
-    this.id = id;
-    this.staging = staging;
-    this.kiv = kiv;
-    this.tags = tags;
-    const n = to - from;
-    this.ctrl = ctrl;
-    ctrl[J_NEXT] = 0;
-    ctrl[J_DONE] = 0;
-    ctrl[J_N] = n;
-    ctrl[J_ERR] = 0;
-    for (let i = 0; i < n; i++) ctrl[J_HDR + i] = offs[from + i]!;
-    this.done = new Promise<void>((resolve, reject) => {
-      this.settle = (e) => {
-        if (this.settled) return;
-        this.settled = true;
-        if (!e && Atomics.load(this.ctrl, J_ERR) !== 0) e = new BlockError("IoError", "data block encryption failed");
-        this.failed = e !== undefined;
-        if (e) reject(e);
-        else resolve();
-      };
-    });
-    this.done.catch(() => undefined); // observed by finish(); never an unhandled rejection
+/** Whether a lane has published slots nobody claimed yet. */
+export function hasWork(w: Int32Array): boolean {
+  return ((Atomics.load(w, L_P) - Atomics.load(w, L_C)) | 0) > 0;
+}
+
+/** Messages to a worker: a lane's buffers, or that it is gone. */
+export type RegMessage = { reg: number; bufs: { staging: SharedArrayBuffer; kiv: SharedArrayBuffer; tags: SharedArrayBuffer; words: SharedArrayBuffer } };
+export type PoolMessage = RegMessage | { unreg: number };
+
+/**
+ * One staging buffer and its encryption list. The owner (one thread) stages slots with `add`,
+ * makes them claimable with `publish`, and before touching the ciphertext waits with `wait`;
+ * `reset` starts a new epoch (a new segment in the same buffer) once everything is done.
+ */
+export class Lane implements LaneBufs {
+  readonly staging: Uint8Array;
+  readonly kiv: Uint8Array;
+  readonly tags: Uint8Array;
+  readonly words: Int32Array;
+  readonly cap: number;
+  id = 0;
+  /** Local mirrors: list entries added (published or not), published, epoch base. */
+  private added: number;
+  private pub: number;
+  private base: number;
+
+  constructor(cap: number) {
+    this.cap = cap;
+    this.staging = sharedBytes(cap * BLOCK_SIZE);
+    this.kiv = sharedBytes(cap * KIV_LEN);
+    this.tags = sharedBytes(cap * TAG_LEN);
+    this.words = new Int32Array(new SharedArrayBuffer((L_HDR + cap) * 4));
+    this.added = this.pub = this.base = 0;
+    cryptoPool.register(this);
   }
 
-  /** Encrypt unclaimed chunks on this thread; settles the job if that completed it. */
+  /** Entries of the current epoch (published or not). */
+  get length(): number {
+    return (this.added - this.base) | 0;
+  }
+
+  /** Entries added but not yet published. */
+  get unpublished(): number {
+    return (this.added - this.pub) | 0;
+  }
+
+  /** Entry i of the current epoch's list (a slot offset). */
+  entry(i: number): number {
+    return this.words[L_HDR + i]!;
+  }
+
+  /** Append `n` consecutive slots from `off` to the list (not yet claimable). */
+  addRun(off: number, n: number): void {
+    const at = L_HDR + this.length;
+    if (this.length + n > this.cap) throw new BlockError("InvalidArgument", `lane overflow (${this.length} + ${n} > ${this.cap})`);
+    for (let i = 0; i < n; i++) this.words[at + i] = off + i;
+    this.added = (this.added + n) | 0;
+  }
+
+  /** Make the added entries claimable; `wake`: rouse sleeping workers for them. */
+  publish(wake = true): void {
+    const n = this.unpublished;
+    if (n === 0) return;
+    this.pub = this.added;
+    Atomics.store(this.words, L_P, this.pub);
+    if (wake) cryptoPool.wake(n);
+  }
+
+  /** Every published entry is encrypted (none held by a worker any more). */
+  get done(): boolean {
+    return Atomics.load(this.words, L_D) === this.pub;
+  }
+
+  /** Encrypt unclaimed published entries on this thread. */
   help(): void {
-    // Once settled, the control block may already serve another job: never touch it again.
-    if (this.settled) return;
-    if (workOn(this.staging, this.kiv, this.tags, this.ctrl)) this.settle();
+    while (workChunk(this));
   }
 
-  /** True once every slot is encrypted (settles the job without waiting for the message). */
-  poll(): boolean {
-    if (!this.settled && Atomics.load(this.ctrl, J_DONE) === this.ctrl[J_N]) this.settle();
-    return this.settled;
+  /**
+   * Publish everything and wait until every entry is encrypted; throws if an encryption failed
+   * (the slots are then garbage: the caller must not write them). With workers, the caller
+   * only waits: helping was measured slower (three threads on two cores, and the caller's
+   * event loop, which completes host I/O, blocked meanwhile). Without workers, or for a few
+   * blocks (less than a wake-up costs), it encrypts them itself.
+   */
+  async wait(): Promise<void> {
+    this.publish(false);
+    const w = this.words;
+    const unclaimed = (Atomics.load(w, L_P) - Atomics.load(w, L_C)) | 0;
+    if (!cryptoPool.active || unclaimed <= HELP_MAX) this.help();
+    else cryptoPool.wake(unclaimed);
+    if (!this.done) {
+      const until = performance.now() + SPIN_MS;
+      Atomics.store(w, L_WAIT, 1);
+      try {
+        for (let d = Atomics.load(w, L_D); d !== this.pub; d = Atomics.load(w, L_D)) {
+          cryptoPool.check();
+          // Nothing unclaimed: what is left is being encrypted right now, and a short
+          // synchronous wait costs less than a round trip through the event loop.
+          const left = until - performance.now();
+          if (left > 0 && !hasWork(w)) Atomics.wait(w, L_D, d, left);
+          else await cryptoPool.parked(Atomics.waitAsync(w, L_D, d, 50));
+        }
+      } finally {
+        Atomics.store(w, L_WAIT, 0);
+      }
+    }
+    if (Atomics.load(w, L_ERR) !== 0) throw new BlockError("IoError", "data block encryption failed");
   }
 
-  /** @internal the pool settles jobs finished by workers (or lost with a worker). */
-  complete(e?: Error): void {
-    this.settle(e);
+  /** Start a new epoch (requires `done`): the list restarts empty. */
+  reset(): void {
+    if (!this.done || this.unpublished !== 0) throw new BlockError("InvalidArgument", "lane reset while encrypting");
+    this.base = this.added;
+    Atomics.store(this.words, L_B, this.base);
+    Atomics.store(this.words, L_ERR, 0);
+    Atomics.store(this.words, L_ORDER, cryptoPool.nextOrder());
+  }
+
+  /** The workers may drop this lane (call when done with it). */
+  dispose(): void {
+    cryptoPool.unregister(this);
   }
 }
-
-/** Worker messages: registration of a shared buffer, its release, or a job (ids only). */
-export type PoolMessage = { reg: number; buf: SharedArrayBuffer } | { unreg: number } | [job: number, staging: number, kiv: number, tags: number, ctrl: number];
 
 class WorkerPool {
   private workers: Worker[] | null = null;
+  private ports: MessagePort[] = [];
   private disabled = false;
+  private failure: BlockError | null = null;
   private nextId = 1;
-  private rr = 0;
-  private readonly live = new Map<number, SealJob>();
-  /** Shared buffers the workers know, by id. */
-  private readonly bufIds = new WeakMap<SharedArrayBuffer, number>();
-  /** A buffer the caller dropped without `forget` is released in the workers once collected. */
-  private readonly gone = new FinalizationRegistry<number>((id) => this.post({ unreg: id }));
-  private readonly ctrls: Ctrl[] = [];
+  private order = 1;
+  private waiting = 0;
+  readonly ctl = new Int32Array(new SharedArrayBuffer(64));
+  /** Registered lanes' buffers by id (the workers learn them once). */
+  private readonly lanes = new Map<number, RegMessage>();
+  /** A lane dropped without `dispose` is released in the workers once collected. */
+  private readonly gone = new FinalizationRegistry<number>((id) => this.unregisterId(id));
   readonly size = defaultWorkers();
 
-  private get(): Worker[] | null {
+  /** Workers are running and ready (else callers encrypt on their own thread). */
+  get active(): boolean {
+    return this.workers !== null && Atomics.load(this.ctl, P_READY) > 0;
+  }
+
+  nextOrder(): number {
+    return this.order++;
+  }
+
+  private start(): Worker[] | null {
     if (this.disabled || this.size === 0) return null;
     if (this.workers) return this.workers;
     try {
       const ws: Worker[] = [];
       for (let i = 0; i < this.size; i++) {
-        const w = new Worker(new URL("./crypto-worker.ts", import.meta.url));
+        const ch = new MessageChannel();
+        const w = new Worker(new URL("./crypto-worker.ts", import.meta.url), { workerData: { ctl: this.ctl.buffer, port: ch.port2 }, transferList: [ch.port2] });
         w.unref();
-        w.on("message", (id: number) => {
-          const job = this.live.get(id);
-          if (job) this.release(job);
-          job?.complete();
-        });
         w.on("error", (e: unknown) => this.fail(e instanceof Error ? e : new Error(String(e))));
         w.on("exit", () => this.fail(new Error("crypto worker exited")));
         ws.push(w);
+        this.ports.push(ch.port1);
+        ch.port1.unref();
       }
       this.workers = ws;
+      for (const m of this.lanes.values()) this.post(m);
+      this.kick(this.size);
       return ws;
     } catch {
       this.disabled = true;
@@ -200,108 +298,70 @@ class WorkerPool {
   }
 
   private post(m: PoolMessage): void {
-    if (this.workers) for (const w of this.workers) w.postMessage(m);
+    for (const p of this.ports) p.postMessage(m);
+    Atomics.add(this.ctl, P_MSGS, 1);
+  }
+
+  /** Wake up to `n` sleeping workers (new work or a message for them). */
+  private kick(n: number): void {
+    Atomics.add(this.ctl, P_SEQ, 1);
+    Atomics.notify(this.ctl, P_SEQ, n);
+  }
+
+  register(l: Lane): void {
+    l.id = this.nextId++;
+    const m: RegMessage = { reg: l.id, bufs: { staging: l.staging.buffer as SharedArrayBuffer, kiv: l.kiv.buffer as SharedArrayBuffer, tags: l.tags.buffer as SharedArrayBuffer, words: l.words.buffer as SharedArrayBuffer } };
+    Atomics.store(l.words, L_ORDER, this.nextOrder());
+    this.lanes.set(l.id, m);
+    this.gone.register(l, l.id, l);
+    if (this.start() === null) return;
+    this.post(m);
+    this.kick(this.size);
+  }
+
+  unregister(l: Lane): void {
+    this.gone.unregister(l);
+    this.unregisterId(l.id);
+  }
+
+  private unregisterId(id: number): void {
+    if (!this.lanes.delete(id)) return;
+    this.post({ unreg: id });
+    if (this.workers) this.kick(this.size);
+  }
+
+  /** `n` slots were published: wake workers for them if any sleep. */
+  wake(n: number): void {
+    if (!this.workers) return;
+    const sleepers = Atomics.load(this.ctl, P_SLEEPERS);
+    if (sleepers > 0) this.kick(Math.min(sleepers, Math.ceil(n / WAKE_PER)));
+  }
+
+  /** Throws if the workers died (a chunk one of them held will never complete). */
+  check(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  /** Await a waitAsync result, keeping the process alive meanwhile (workers are unref'd). */
+  async parked(r: { async: boolean; value: unknown }): Promise<void> {
+    if (!r.async) return;
+    if (this.waiting++ === 0) for (const w of this.workers ?? []) w.ref();
+    try {
+      await r.value;
+    } finally {
+      if (--this.waiting === 0) for (const w of this.workers ?? []) w.unref();
+    }
   }
 
   private fail(e: Error): void {
     const ws = this.workers;
     this.workers = null;
+    this.ports = [];
     this.disabled = true; // encrypt on the calling thread from now on
+    this.failure ??= new BlockError("IoError", `crypto worker failed: ${e.message}`);
     if (ws) for (const w of ws) void w.terminate();
-    // A job a dead worker had claimed chunks of can never complete.
-    for (const j of this.live.values()) j.complete(new BlockError("IoError", `crypto worker failed: ${e.message}`));
-    this.live.clear();
-  }
-
-  private release(job: SealJob): void {
-    if (!this.live.delete(job.id) || this.live.size > 0) return;
-    if (this.workers) for (const w of this.workers) w.unref();
-  }
-
-  /** The workers' id for `buf`, registering it on first use. */
-  private share(buf: SharedArrayBuffer): number {
-    let id = this.bufIds.get(buf);
-    if (id === undefined) {
-      id = this.nextId++;
-      this.bufIds.set(buf, id);
-      this.gone.register(buf, id, buf);
-      this.post({ reg: id, buf });
-    }
-    return id;
-  }
-
-  /** The workers may drop `buf` (its owner is done with it; jobs on it have ended). */
-  forget(buf: ArrayBufferLike): void {
-    if (!(buf instanceof SharedArrayBuffer)) return;
-    const id = this.bufIds.get(buf);
-    if (id === undefined) return;
-    this.bufIds.delete(buf);
-    this.gone.unregister(buf);
-    this.post({ unreg: id });
-  }
-
-  /** A control block no job or worker uses any more (or a new one). */
-  private ctrl(): Ctrl {
-    for (const c of this.ctrls) {
-      if (c.job && !c.job.settled) continue;
-      if (Atomics.load(c.words, J_REFS) !== 0) continue; // a worker may still claim from it
-      c.job = null;
-      return c;
-    }
-    const words = new Int32Array(new SharedArrayBuffer((J_HDR + JOB_CAP) * 4));
-    const c: Ctrl = { id: this.nextId++, words, job: null };
-    this.ctrls.push(c);
-    if (this.workers) this.post({ reg: c.id, buf: words.buffer as SharedArrayBuffer });
-    return c;
-  }
-
-  /**
-   * Start encrypting offs[from, to) (at most JOB_CAP slots) of `staging` in place; tags go to
-   * `tags`.
-   */
-  submit(staging: Uint8Array, kiv: Uint8Array, tags: Uint8Array, offs: ArrayLike<number>, from: number, to: number): SealJob {
-    if (to - from > JOB_CAP) throw new BlockError("InvalidArgument", `encryption job of ${to - from} slots (at most ${JOB_CAP})`);
-    const c = this.ctrl();
-    const job = new SealJob(this.nextId++, c.words, staging, kiv, tags, offs, from, to);
-    c.job = job;
-    const shared = staging.buffer instanceof SharedArrayBuffer && kiv.buffer instanceof SharedArrayBuffer && tags.buffer instanceof SharedArrayBuffer;
-    const fresh = this.workers === null;
-    const ws = to - from >= MIN_REMOTE && shared ? this.get() : null;
-    if (!ws) {
-      job.help();
-      return job;
-    }
-    // Workers created just now learn the control blocks that already exist.
-    if (fresh) for (const x of this.ctrls) this.post({ reg: x.id, buf: x.words.buffer as SharedArrayBuffer });
-    const msg: PoolMessage = [job.id, this.share(staging.buffer as SharedArrayBuffer), this.share(kiv.buffer as SharedArrayBuffer), this.share(tags.buffer as SharedArrayBuffer), c.id];
-    this.live.set(job.id, job);
-    // One worker per job, round robin: every message wakes a thread, and on a loaded machine
-    // the wake-up often preempts this one. Load balance comes from the staging thread helping
-    // with whatever is unclaimed when it has to wait.
-    const w = ws[this.rr++ % ws.length]!;
-    w.ref();
-    Atomics.add(c.words, J_REFS, 1); // the worker releases it after its claim loop
-    w.postMessage(msg);
-    return job;
-  }
-
-  /** Whether `job` has ended, without waiting (the worker's message may still be queued). */
-  poll(job: SealJob): boolean {
-    if (!job.poll()) return false;
-    this.release(job);
-    return true;
-  }
-
-  /** Encrypt unclaimed chunks of `job` on this thread. */
-  help(job: SealJob): void {
-    job.help();
-    if (job.settled) this.release(job);
-  }
-
-  /** Wait for `job`, helping with its unclaimed chunks first; throws if encryption failed. */
-  async finish(job: SealJob): Promise<void> {
-    this.help(job);
-    await job.done;
+    // Wake every waiter: it sees the failure (a chunk a dead worker claimed never completes).
+    for (const m of this.lanes.values()) Atomics.notify(new Int32Array(m.bufs.words), L_D);
   }
 }
 

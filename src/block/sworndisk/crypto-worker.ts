@@ -1,34 +1,66 @@
 /**
- * Worker half of SwornDisk's background data-block encryption (see crypto-pool.ts): keeps the
- * shared buffers the pool registers, claims chunks of each job it is sent and encrypts the staged
- * slots in place, writing the tags into the shared tag table. If it completes the job's last
- * chunk it reports the job id. Everything stays inside the process (trusted memory); nothing is
- * copied.
+ * Worker half of SwornDisk's background data-block encryption (see crypto-pool.ts): learns the
+ * lanes from its port, claims chunks of published slots (oldest epoch first) and encrypts them
+ * in place, and sleeps on the pool's futex word only when no lane has work. It never returns to
+ * its event loop: messages are read with receiveMessageOnPort after every wake-up (the pool
+ * wakes the workers after each message). Everything stays inside the process (trusted memory).
  *
  * (Running workers at a lower priority than the staging thread was tried and measured worse:
  * on a shared machine they then lose the CPU to other processes, not just to our own thread.)
  */
 
-import { parentPort } from "node:worker_threads";
-import { J_REFS, workOn, type PoolMessage } from "./crypto-pool.ts";
+import { type MessagePort, receiveMessageOnPort, workerData } from "node:worker_threads";
+import { hasWork, L_ORDER, type LaneBufs, P_MSGS, P_READY, P_SEQ, P_SLEEPERS, type PoolMessage, workChunk } from "./crypto-pool.ts";
 
-const bufs = new Map<number, Uint8Array>();
-const ctrls = new Map<number, Int32Array>();
+const ctl = new Int32Array(workerData.ctl as SharedArrayBuffer);
+const port = workerData.port as MessagePort;
+const byId = new Map<number, LaneBufs>();
+let lanes: LaneBufs[] = [];
+let seen = 0;
 
-parentPort!.on("message", (m: PoolMessage) => {
-  if (Array.isArray(m)) {
-    const [id, s, k, t, c] = m;
-    const ctrl = ctrls.get(c)!;
-    try {
-      if (workOn(bufs.get(s)!, bufs.get(k)!, bufs.get(t)!, ctrl)) parentPort!.postMessage(id);
-    } finally {
-      Atomics.sub(ctrl, J_REFS, 1);
-    }
-  } else if ("reg" in m) {
-    bufs.set(m.reg, new Uint8Array(m.buf));
-    ctrls.set(m.reg, new Int32Array(m.buf));
-  } else {
-    bufs.delete(m.unreg);
-    ctrls.delete(m.unreg);
+/** Read the port, but only when the pool posted something since the last time (cheap check). */
+function drain(): void {
+  const posted = Atomics.load(ctl, P_MSGS);
+  if (posted === seen) return;
+  seen = posted;
+  for (let r = receiveMessageOnPort(port); r; r = receiveMessageOnPort(port)) {
+    const m = r.message as PoolMessage;
+    if ("reg" in m) {
+      const b = m.bufs;
+      byId.set(m.reg, { staging: new Uint8Array(b.staging), kiv: new Uint8Array(b.kiv), tags: new Uint8Array(b.tags), words: new Int32Array(b.words) });
+    } else byId.delete(m.unreg);
   }
-});
+  lanes = [...byId.values()];
+}
+
+/** The lane with claimable work whose epoch is oldest, or null. */
+function pick(): LaneBufs | null {
+  let best: LaneBufs | null = null;
+  let bestOrder = 0;
+  for (const l of lanes) {
+    if (!hasWork(l.words)) continue;
+    const o = Atomics.load(l.words, L_ORDER);
+    if (!best || o - bestOrder < 0) {
+      best = l;
+      bestOrder = o;
+    }
+  }
+  return best;
+}
+
+Atomics.add(ctl, P_READY, 1);
+for (;;) {
+  drain();
+  const l = pick();
+  if (l) {
+    workChunk(l);
+    continue;
+  }
+  // Sleep unless work or a message arrived after the sequence was read (the publisher bumps it
+  // after publishing, and only notifies when it sees a sleeper: both orders are covered).
+  const seq = Atomics.load(ctl, P_SEQ);
+  Atomics.add(ctl, P_SLEEPERS, 1);
+  drain();
+  if (!pick()) Atomics.wait(ctl, P_SEQ, seq);
+  Atomics.sub(ctl, P_SLEEPERS, 1);
+}

@@ -203,6 +203,7 @@ export class SwornDisk implements BlockDevice {
   private async writeBlocks(lba: number, n: number, buf: Uint8Array): Promise<void> {
     const mem = this.lsm.mem;
     const dlog = this.dlog;
+    dlog.poll(); // queue the previous segment's host write as soon as it is encrypted
     let i = 0;
     while (i < n) {
       let off = dlog.nextSlot();
@@ -321,6 +322,8 @@ export class SwornDisk implements BlockDevice {
     const before = this.ownPhase;
     this.ownPhase = "gc";
     try {
+      // Victims and threaded logging consider every segment left so far as closed.
+      await this.dlog.finishClosed();
       const S = this.S;
       const budget = this.sb.dataSegs - this.gcHeadroom;
       const victims: number[] = [];
@@ -408,6 +411,7 @@ export class SwornDisk implements BlockDevice {
   private async syncLocked(): Promise<void> {
     if (this.unchanged() && !this.needGc()) return;
     this.ownPhase = "sync";
+    await this.dlog.finishClosed(); // the segment left last is encrypted and queued for writing
     // Clean segments now: this commit then frees the victims at once instead of a sync later.
     if (this.needGc()) await this.gc("sync");
     if (this.unchanged()) return; // (no victim was worth moving)
