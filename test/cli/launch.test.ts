@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -75,6 +75,29 @@ test("bin/occlum run as a program starts the Node of the package directly (sh he
   const r = spawnSync(path.join(pkg.root, "bin", "occlum"), ["run", "/bin/x"], { env: { ...env, PATH: bin, OCCLUM_TS_LAUNCH_DEBUG: "1" }, encoding: "utf8" });
   assert.equal(r.stdout, "bundle run /bin/x", r.stderr);
   assert.match(r.stderr, new RegExp(`launch: bundle on Node v${bundled.replaceAll(".", "\\.")}\\n`));
+});
+
+test("the bundle's V8 code cache: written after a first run per subcommand, reused, rewritten when V8 rejects it", () => {
+  const pkg = fakePackage();
+  const cacheRoot = path.join(pkg.root, "compile-cache");
+  const caches = () => readdirSync(cacheRoot, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".v8cache")).sort();
+  let r = pkg.launch({ NODE_COMPILE_CACHE: cacheRoot });
+  assert.equal(r.out, "bundle run /bin/x", r.err);
+  const [runCache, ...rest] = caches();
+  assert.ok(runCache !== undefined && rest.length === 0 && /occlum-ts-[0-9a-f]+-run\.v8cache$/.test(runCache), caches().join(" "));
+  const file = path.join(cacheRoot, runCache);
+  assert.ok(readFileSync(file).length > 0);
+  utimesSync(file, new Date(0), new Date(0));
+  r = pkg.launch({ NODE_COMPILE_CACHE: cacheRoot });
+  assert.equal(r.out, "bundle run /bin/x", r.err);
+  assert.equal(statSync(file).mtimeMs, 0, "accepted: not written again");
+  writeFileSync(file, Buffer.from("not a V8 code cache"));
+  r = pkg.launch({ NODE_COMPILE_CACHE: cacheRoot });
+  assert.equal(r.out, "bundle run /bin/x", r.err);
+  assert.ok(readFileSync(file).length > 0 && !readFileSync(file).equals(Buffer.from("not a V8 code cache")), "rejected, so written again");
+  utimesSync(file, new Date(0), new Date(0));
+  r = pkg.launch({ NODE_COMPILE_CACHE: cacheRoot });
+  assert.equal(statSync(file).mtimeMs, 0, "and accepted after");
 });
 
 test("bin/occlum ignores a bundle made in another checkout or a missing inputs record", () => {
