@@ -35,15 +35,16 @@
  * reloaded after an import call, later overwrites those charges (the handler still yields on its
  * own when it runs out; the clone's own charges are all counted).
  * Only functions in a cycle of direct calls (not one through the table: see directCycles in
- * instrument.ts) with at most one result of a one-byte value type and no tail calls are cloned.
+ * plan.ts) with at most one result of a one-byte value type and no tail calls are cloned.
  */
 
 import { lebEnd, readU32 } from "./bytes.ts";
-import { Ev, EventList, type ScanContext, scanExpr, skipValType } from "./code-scan.ts";
+import { Ev, EventList, type ScanContext, scanExpr } from "./code-scan.ts";
 import type { ModuleInfo } from "./module-info.ts";
+import { skipValType } from "./opcodes.ts";
 import type { ByteWriter } from "./bytes.ts";
 
-/** The per-function facts of instrument.ts's scan that the planner reads. */
+/** The per-function facts of plan.ts's scan that the planner reads. */
 export interface BodyFacts {
   count: number;
   instr: Uint32Array;

@@ -5,7 +5,7 @@
  */
 
 import { InstrumentError, lebEnd, readU32, skipLeb } from "./bytes.ts";
-import { skipValType } from "./code-scan.ts";
+import { skipValType } from "./opcodes.ts";
 
 export const SectionId = {
   Custom: 0, Type: 1, Import: 2, Function: 3, Table: 4, Memory: 5, Global: 6, Export: 7, Start: 8,

@@ -6,8 +6,9 @@
  */
 
 import { ByteWriter, InstrumentError, lebEnd, readU32, skipLeb } from "./bytes.ts";
-import { Ev, EventList, type ScanContext, scanExpr, skipValType } from "./code-scan.ts";
+import { Ev, EventList, type ScanContext, scanExpr } from "./code-scan.ts";
 import { readName, type Section, SectionId, skipTableType } from "./module-info.ts";
+import { skipValType } from "./opcodes.ts";
 
 export interface Shift {
   from: number;

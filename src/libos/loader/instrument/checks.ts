@@ -1,0 +1,89 @@
+/**
+ * The preemption check sequences (instrument.ts's header says which goes where): the inline
+ * global charge, the per-invocation loop counter (init, decrement, refill) and, for fuel-passing
+ * clones, the charge of the fuel local with its syncs to and from the global around calls.
+ * Each writes straight-line bytes to `out`; none decides anything.
+ */
+
+import type { ByteWriter } from "./bytes.ts";
+
+export interface CheckWriter {
+  emitGlobalCheck(tmp: number): void;
+  emitCounterInit(counter: number): void;
+  emitCounterDecrement(counter: number, n?: number): void;
+  emitFuelCharge(fuel: number): void;
+  emitSyncOut(fuel: number): void;
+  emitSyncIn(fuel: number): void;
+  emitRefill(counter: number, fuel: number): void;
+  emitLocalCheck(counter: number, fuel: number): void;
+}
+
+/** Check writers for a module whose fuel global is `fuelGlobal` and yield_check import `yieldIndex`. */
+export function checkWriter(out: ByteWriter, fuelGlobal: number, yieldIndex: number, loopBudget: number): CheckWriter {
+  // global.get F; i32.const 1; i32.sub; local.tee T; global.set F; local.get T; i32.const 0;
+  // i32.lt_s; if; call yield_check; end
+  const emitGlobalCheck = (tmp: number): void => {
+    out.byte(0x23); out.u32(fuelGlobal);
+    out.byte(0x41); out.byte(0x01); out.byte(0x6b);
+    out.byte(0x22); out.u32(tmp);
+    out.byte(0x24); out.u32(fuelGlobal);
+    out.byte(0x20); out.u32(tmp);
+    out.byte(0x41); out.byte(0x00); out.byte(0x48);
+    out.byte(0x04); out.byte(0x40);
+    out.byte(0x10); out.u32(yieldIndex);
+    out.byte(0x0b);
+  };
+  // i32.const B; local.set C
+  const emitCounterInit = (counter: number): void => {
+    out.byte(0x41); out.i32(loopBudget);
+    out.byte(0x21); out.u32(counter);
+  };
+  // local.get C; i32.const n; i32.sub; local.tee C; i32.const 0; i32.lt_s
+  const emitCounterDecrement = (counter: number, n = 1): void => {
+    out.byte(0x20); out.u32(counter);
+    out.byte(0x41); out.i32(n); out.byte(0x6b);
+    out.byte(0x22); out.u32(counter);
+    out.byte(0x41); out.byte(0x00); out.byte(0x48);
+  };
+  // In a fuel-passing clone the fuel lives in local F; it goes to the global only around
+  // yield_check: local.get F; i32.const 1; i32.sub; local.tee F; i32.const 0; i32.lt_s; if;
+  // local.get F; global.set G; call yield_check; global.get G; local.set F; end
+  const emitFuelCharge = (fuel: number): void => {
+    out.byte(0x20); out.u32(fuel);
+    out.byte(0x41); out.byte(0x01); out.byte(0x6b);
+    out.byte(0x22); out.u32(fuel);
+    out.byte(0x41); out.byte(0x00); out.byte(0x48);
+    out.byte(0x04); out.byte(0x40);
+    emitSyncOut(fuel);
+    out.byte(0x10); out.u32(yieldIndex);
+    emitSyncIn(fuel);
+    out.byte(0x0b);
+  };
+  const emitSyncOut = (fuel: number): void => {
+    out.byte(0x20); out.u32(fuel);
+    out.byte(0x24); out.u32(fuelGlobal);
+  };
+  const emitSyncIn = (fuel: number): void => {
+    out.byte(0x23); out.u32(fuelGlobal);
+    out.byte(0x21); out.u32(fuel);
+  };
+  // Counter ran out: charge one unit of fuel (yield_check below zero), refill the counter.
+  // `fuel` < 0: the global (counter doubles as the temporary); else the clone's fuel local.
+  const emitRefill = (counter: number, fuel: number): void => {
+    if (fuel >= 0) emitFuelCharge(fuel);
+    else emitGlobalCheck(counter);
+    emitCounterInit(counter);
+  };
+  // decrement; if; refill; end (for loops that cannot be wrapped: their type takes parameters)
+  const emitLocalCheck = (counter: number, fuel: number): void => {
+    emitCounterDecrement(counter);
+    out.byte(0x04); out.byte(0x40);
+    emitRefill(counter, fuel);
+    out.byte(0x0b);
+  };
+
+  return {
+    emitGlobalCheck, emitCounterInit, emitCounterDecrement, emitFuelCharge, emitSyncOut, emitSyncIn, emitRefill,
+    emitLocalCheck,
+  };
+}

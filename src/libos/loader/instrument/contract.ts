@@ -1,0 +1,67 @@
+/**
+ * The instrumenter's contract with the loader and the kernel: the kernel imports it may add, the
+ * exported fuel global, its options and its result. A leaf module so that every part of the
+ * instrumenter (plan.ts, emit-*.ts) can name them; instrument.ts re-exports it all.
+ */
+
+/** Module and names of the kernel imports the instrumenter may add. */
+export const KERNEL_MODULE = "occlum";
+export const KernelImport = {
+  futexWait32: "futex_wait32", // (i32 addr, i32 expected, i64 timeout_ns) -> i32
+  futexWait64: "futex_wait64", // (i32 addr, i64 expected, i64 timeout_ns) -> i32
+  futexNotify: "futex_notify", // (i32 addr, i32 count) -> i32
+  yieldCheck: "yield_check", // () -> ()
+  memoryGrow: "memory_grow", // (i32 delta_pages) -> i32 old size or -1: memory.grow of memory 0, charged by the kernel
+} as const;
+export const FUEL_EXPORT = "__occlum_fuel";
+
+/** Shape of the preemption checks (see the header; the alternative is kept for the benchmark). */
+export type CheckStyle = "local-counter" | "global";
+
+export interface InstrumentOptions {
+  rewriteAtomics: boolean;
+  preemption: boolean;
+  /** Default "local-counter" (one extra i32 local per checked function). */
+  checkStyle?: CheckStyle;
+  /** Initial value of the fuel global (the host resets it in yield_check). Default 1024. */
+  initialFuel?: number;
+  /** Loop iterations per unit of global fuel ("local-counter"). Default 4096. */
+  loopBudget?: number;
+  /** Rewrite `memory.grow` of memory 0 into a call of occlum.memory_grow (the kernel charges it). */
+  rewriteGrow?: boolean;
+  /** Drop atomic.fence (only for modules whose threads all run on one agent; see the header). */
+  elideFences?: boolean;
+  /** Recursive functions pass their fuel in a parameter ("local-counter" only; fuel-pass.ts). Default true. */
+  passFuel?: boolean;
+  /** Copies of a small plain loop's body per check ("local-counter"; 1 = no unrolling). Default 4, at most 8. */
+  unroll?: number;
+}
+
+export interface InstrumentStats {
+  functions: number;
+  loopChecks: number;
+  entryChecks: number;
+  atomicCalls: number;
+  helpers: number;
+  growCalls?: number;
+  fencesElided?: number;
+  /** Loops left without a check because each iteration starts by calling a charged function. */
+  coveredLoops?: number;
+  /** Counted loops (trip-count.ts): charged their trip count once before they start, no check inside. */
+  countedLoops?: number;
+  /** Recursive functions given a fuel-passing clone (fuel-pass.ts). */
+  fuelPassing?: number;
+  /** Small plain loops unrolled once so their check runs every other iteration (also in loopChecks). */
+  unrolledLoops?: number;
+}
+
+export interface InstrumentResult {
+  /** The rewritten module, or the input itself when nothing needed rewriting. */
+  bytes: Uint8Array;
+  changed: boolean;
+  /** Kernel imports (names in KernelImport) the output imports from KERNEL_MODULE. */
+  imports: string[];
+  /** Name of the exported fuel global, or null when preemption checks were not inserted. */
+  fuelExport: string | null;
+  stats: InstrumentStats;
+}
