@@ -1,8 +1,9 @@
 /**
  * Thread scheduling bench (issue 6): the same C programs in three configurations, in one run.
  *
- * - occlum-ts: the LibOS (guest threads are JSPI coroutines on one vCPU; futexes are kernel wait
- *   queues; sched_yield is a run-queue switch), through runInstance.
+ * - occlum-ts: the LibOS with its default vCPUs (one per core; affine placement keeps these
+ *   programs' threads next to main on the kernel thread); guest threads are JSPI coroutines,
+ *   futexes are kernel wait queues, sched_yield is a run-queue switch; through runInstance.
  * - thread-per-thread: every guest thread its own worker_thread, futex waits in Atomics.wait
  *   (tpt-runner.ts: what a runtime without coroutines does). Its sched_yield returns at once (JS
  *   has no yield of an OS thread), which favours it on the sysbench loop.

@@ -1,6 +1,7 @@
 /**
  * N vCPUs bench (issue 6): the same programs with 1 vCPU (every thread a coroutine on the kernel
- * thread) and 2 vCPUs (spawned threads on two workers), in one run, alternating, median of ROUNDS.
+ * thread) and 2 vCPUs (the kernel thread + one worker, affine placement: src/libos/sched/README.md
+ * "N vCPUs"), in one run, alternating, median of ROUNDS.
  *
  * - cpu2: test/guest/threads/vcpu_work.c, two CPU-bound threads counting work units for a fixed
  *   wall window. Metric: units per second; goal: 2 vCPUs ≥ 1.8× 1 vCPU. Next to it, the cores
@@ -8,8 +9,11 @@
  *   may not give a second core, and that caps the ratio whatever the LibOS does; and units per
  *   ms of CPU time, which shows whether a vCPU computes as fast as the kernel thread.
  * - pingpong (bench/threads/pingpong.c): two threads hand a mutex+condvar turn back and forth;
- *   ns per hand-over. With 2 vCPUs every futex wait/wake crosses to the kernel thread and back:
- *   this is what decides the default (1) of OCCLUM_VCPUS.
+ *   ns per hand-over. With 2 vCPUs the pair stays on the kernel thread (affine placement); with
+ *   the threads on different agents every futex wait/wake would cross to the kernel thread and
+ *   back (~27 µs; the "spread" row, 3 vCPUs spread over two workers, shows it).
+ * - kbusy (bench/threads/kernel_busy.c): ns per getpid() of a thread on a worker while a
+ *   CPU-bound thread runs on the kernel thread (with 1 vCPU both share it).
  *
  *   node bench/threads/vcpu.ts [--quick]     → bench/results/threads-vcpu.json + a table
  */
@@ -19,7 +23,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildGuest } from "../../test/support/guest.ts";
 import { makeInstance, run } from "../../test/libos/helpers.ts";
-import { setVcpuCount } from "../../src/libos/vcpu/index.ts";
+import { setVcpuCount, setVcpuPlacement } from "../../src/libos/vcpu/index.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes("--quick");
@@ -30,8 +34,12 @@ const PING_ROUNDS = quick ? 2000 : 10000;
 const wasm = {
   cpu2: await buildGuest(path.join(here, "..", "..", "test", "guest", "threads", "vcpu_work.c"), { mode: "posix", flags: ["-pthread"] }),
   pingpong: await buildGuest(path.join(here, "pingpong.c"), { mode: "posix", flags: ["-pthread"] }),
+  kbusy: await buildGuest(path.join(here, "kernel_busy.c"), { mode: "posix", flags: ["-pthread"] }),
 };
-const inst = await makeInstance({ programs: { "/bin/cpu2": wasm.cpu2, "/bin/pingpong": wasm.pingpong } });
+const inst = await makeInstance({ programs: { "/bin/cpu2": wasm.cpu2, "/bin/pingpong": wasm.pingpong, "/bin/kbusy": wasm.kbusy } });
+type Prog = keyof typeof wasm;
+/** A configuration: a vCPU count, "spread" = 3 vCPUs with every spawned thread on a worker. */
+type Vcpus = 1 | 2 | "spread";
 
 interface Sample {
   value: number;
@@ -40,9 +48,10 @@ interface Sample {
   perCpuMs: number;
 }
 
-async function sample(vcpus: number, prog: "cpu2" | "pingpong"): Promise<Sample> {
-  setVcpuCount(vcpus);
-  const args = prog === "cpu2" ? [String(WINDOW_MS), "2"] : [String(PING_ROUNDS)];
+async function sample(vcpus: Vcpus, prog: Prog): Promise<Sample> {
+  setVcpuCount(vcpus === "spread" ? 3 : vcpus);
+  setVcpuPlacement(vcpus === "spread" ? "spread" : "affine");
+  const args = prog === "cpu2" ? [String(WINDOW_MS), "2"] : prog === "kbusy" ? [String(WINDOW_MS)] : [String(PING_ROUNDS)];
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   const r = await run(inst, `/bin/${prog}`, { args });
@@ -66,14 +75,14 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-const rows: { workload: string; unit: string; vcpus: number; value: number; cores: number; unitsPerCpuMs?: number; samples: number[] }[] = [];
-for (const prog of ["cpu2", "pingpong"] as const) {
-  await sample(1, prog); // warm-up: JIT tiers, compile cache, the vCPU workers' start
-  await sample(2, prog);
-  const got: Record<number, Sample[]> = { 1: [], 2: [] };
-  for (let i = 0; i < ROUNDS; i++) for (const n of [1, 2]) got[n]!.push(await sample(n, prog));
-  for (const n of [1, 2]) {
-    const xs = got[n]!;
+const rows: { workload: string; unit: string; vcpus: Vcpus; value: number; cores: number; unitsPerCpuMs?: number; samples: number[] }[] = [];
+for (const prog of ["cpu2", "pingpong", "kbusy"] as const) {
+  const configs: Vcpus[] = prog === "pingpong" ? [1, 2, "spread"] : [1, 2];
+  for (const n of configs) await sample(n, prog); // warm-up: JIT tiers, compile cache, the vCPU workers' start
+  const got = new Map<Vcpus, Sample[]>(configs.map((n) => [n, []]));
+  for (let i = 0; i < ROUNDS; i++) for (const n of configs) got.get(n)!.push(await sample(n, prog));
+  for (const n of configs) {
+    const xs = got.get(n)!;
     rows.push({
       workload: prog, unit: prog === "cpu2" ? "units/s" : "ns/op", vcpus: n,
       value: median(xs.map((x) => x.value)), cores: median(xs.map((x) => x.cores)), samples: xs.map((x) => Math.round(x.value)),
@@ -83,13 +92,13 @@ for (const prog of ["cpu2", "pingpong"] as const) {
 }
 await inst.cleanup();
 
-const of = (w: string, n: number) => rows.find((r) => r.workload === w && r.vcpus === n)!;
+const of = (w: string, n: Vcpus) => rows.find((r) => r.workload === w && r.vcpus === n)!;
 const speedup = of("cpu2", 2).value / of("cpu2", 1).value;
 const pingCost = of("pingpong", 2).value / of("pingpong", 1).value;
 const result = {
   bench: "threads-vcpu", date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, loadavg: os.loadavg(),
   params: { rounds: ROUNDS, windowMs: WINDOW_MS, pingRounds: PING_ROUNDS },
-  baseline: "1 vCPU in the same run; cpu2 speedup = units/s(2) ÷ units/s(1), goal ≥ 1.8; pingpong cost = ns/op(2) ÷ ns/op(1)",
+  baseline: "1 vCPU in the same run; cpu2 speedup = units/s(2) ÷ units/s(1), goal ≥ 1.8; pingpong cost = ns/op(2) ÷ ns/op(1); spread = 3 vCPUs, every spawned thread on a worker",
   rows, cpu2Speedup: speedup, pingpongCost: pingCost,
 };
 const resultsDir = path.join(here, "..", "results");
@@ -102,4 +111,6 @@ for (const r of rows) {
   const eff = r.unitsPerCpuMs !== undefined ? r.unitsPerCpuMs.toFixed(1).padStart(13) : "".padStart(13);
   console.log(`${r.workload.padEnd(9)} ${String(r.vcpus).padStart(6)} ${r.value.toFixed(0).padStart(12)} ${r.cores.toFixed(2).padStart(7)} ${eff}  ${r.unit}`);
 }
-console.log(`cpu2: 2 vCPUs ÷ 1 vCPU = ${speedup.toFixed(2)}x (goal ≥ 1.8x); pingpong: 2 vCPUs cost ${pingCost.toFixed(2)}x the ns per hand-over`);
+console.log(`cpu2: 2 vCPUs ÷ 1 vCPU = ${speedup.toFixed(2)}x (goal ≥ 1.8x); pingpong: 2 vCPUs cost ${pingCost.toFixed(2)}x the ns per hand-over (spread over workers: ${(of("pingpong", "spread").value / of("pingpong", 1).value).toFixed(1)}x)`);
+setVcpuCount(1);
+setVcpuPlacement("affine");

@@ -17,6 +17,7 @@
  */
 import { KernelImport } from "./instrument/instrument.ts";
 import { executor } from "../sched/executor.ts";
+import { vcpuRequests } from "../sched/agents.ts";
 import { futexTable } from "../sched/futex.ts";
 import { ThreadKilled } from "../process/exit.ts";
 import type { Thread } from "../process/thread.ts";
@@ -29,6 +30,12 @@ import { growMemory } from "../process/user-memory.ts";
 export const TIME_SLICE_MS = 10;
 /** Fuel given at each check (units of loop budget; see instrument.ts). */
 export const FUEL = 1024;
+/**
+ * Fuel given on the kernel thread while threads run on vCPU workers: checks come 16 times as
+ * often, so a thread computing here yields within a fraction of a slice when a worker's syscall
+ * waits for the kernel (sched/agents.ts VcpuRequests).
+ */
+const SHARED_FUEL = FUEL / 16;
 
 export interface KernelImportContext {
   readonly t: Thread;
@@ -38,6 +45,8 @@ export interface KernelImportContext {
   /** True once _start runs inside `promising` (suspending is allowed). */
   running: boolean;
   fuelExport: string | null;
+  /** The kernel side of a vCPU worker's thread (vcpu/kernel-calls.ts): preemption is the worker's. */
+  remote?: true;
 }
 
 function trap(message: string): Error {
@@ -59,9 +68,11 @@ export function kernelImports(k: KernelImportContext): Record<string, unknown> {
 export function kernelImportFns(k: KernelImportContext): Record<string, (...a: never[]) => unknown> {
   let fuel: { value: number } | undefined;
   const yieldCheck = (): Promise<void> | undefined => {
+    const workers = k.remote ? undefined : vcpuRequests();
+    const shared = workers !== undefined && workers.live();
     if (k.fuelExport && k.exports) {
       fuel ??= k.exports[k.fuelExport] as { value: number };
-      fuel.value = FUEL;
+      fuel.value = shared ? SHARED_FUEL : FUEL;
     }
     const t = k.t;
     if (t.killed) throw new ThreadKilled();
@@ -77,8 +88,13 @@ export function kernelImportFns(k: KernelImportContext): Record<string, (...a: n
         });
       }
     }
-    if (!k.running || performance.now() - t.sliceStartMs < TIME_SLICE_MS) return undefined;
-    t.offCpu();
+    if (!k.running) return undefined;
+    const now = performance.now();
+    if (now - t.sliceStartMs < TIME_SLICE_MS && !(shared && workers.waiting())) return undefined;
+    t.offCpu(true);
+    // A whole slice of computing since it last waited (not of spawning threads): new threads go
+    // to vCPU workers rather than next to it.
+    if (now - t.busySinceMs >= TIME_SLICE_MS && t.lastSpawnMs < t.busySinceMs) t.markCpuBound();
     return executor.preempt().then(() => {
       t.onCpu();
       if (t.killed) throw new ThreadKilled();

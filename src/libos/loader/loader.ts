@@ -79,8 +79,8 @@ export interface Program {
   /** Why the module runs uninstrumented, if it does. */
   readonly instrumentError?: string;
   /**
-   * Compiled with atomic.fence dropped (instrument.ts, elideFences): every thread of a process
-   * running it must stay on the agent that runs its main thread (process/thread-run.ts).
+   * Compiled with atomic.fence dropped (instrument.ts, elideFences): its threads run on the
+   * agent of its main thread; one placed elsewhere runs withFences' variant (vcpu/index.ts).
    */
   readonly singleAgent?: boolean;
 }
@@ -101,16 +101,32 @@ export const loaderStats = { compiles: 0, precompiled: 0 };
 export function compileProgram(bytes: Uint8Array): Promise<Program> {
   if (!isWasm(bytes)) return Promise.reject(new ExecFormatError("exec format error (not a WebAssembly module)"));
   const sha256 = createHash("sha256").update(bytes).digest("hex");
-  // One vCPU (sched/agents.ts): fences are dropped at load; the variants are cached apart.
-  const single = singleAgentNow();
+  // One agent (sched/agents.ts): fences are dropped at load; the variants are cached apart.
+  return compileVariant(bytes, sha256, singleAgentNow());
+}
+
+/** The bytes a fence-free program was compiled from (withFences). */
+const sources = new WeakMap<Program, Uint8Array>();
+
+function compileVariant(bytes: Uint8Array, sha256: string, single: boolean): Promise<Program> {
   const key = single ? `${sha256}:1` : sha256;
   let p = cache.get(key);
   if (!p) {
     p = compileOnce(bytes, sha256, single);
+    if (single) void p.then((prog) => sources.set(prog, bytes), () => {});
     cache.set(key, p);
     p.catch(() => cache.delete(key));
   }
   return p;
+}
+
+/**
+ * The same program with its atomic.fence kept, for a thread of a fence-free program that the
+ * vCPU placement sends to a worker (vcpu/index.ts); cached like compileProgram's variants.
+ */
+export function withFences(p: Program): Promise<Program> {
+  const bytes = p.singleAgent ? sources.get(p) : undefined;
+  return bytes ? compileVariant(bytes, p.sha256, false) : Promise.resolve(p);
 }
 
 async function compileOnce(bytes: Uint8Array, sha256: string, singleAgent: boolean): Promise<Program> {

@@ -8,10 +8,10 @@
  * a kill or a trap ends the process (Process.exit kills the other threads). A trap is reported
  * once, by the process's runner (threadTrap).
  *
- * One agent: while one vCPU is configured, programs are compiled without atomic.fence (the
- * loader's elideFences: the libc spins on fences before each futex wait, for nothing when the lock
- * holder cannot run meanwhile). A thread of such a program always runs here, on the kernel
- * thread, even if vCPUs were added since its process started.
+ * Fences: with one vCPU, or with affine placement on x86-64 (vcpu/index.ts fenceFreeNow), programs
+ * are compiled without atomic.fence (the loader's elideFences: the libc spins on fences before
+ * each futex wait, for nothing when the lock holder cannot run meanwhile). A thread of such a
+ * program placed on a worker runs the fenced variant of the same program (loader.withFences).
  */
 import { SyscallContext } from "../syscall/dispatch.ts";
 import { GuestMemory, GuestTrap } from "../syscall/memory.ts";
@@ -24,21 +24,21 @@ import { ThreadExit, type ThreadRunner } from "./thread-spawn.ts";
 import { describeTrap, trapSignal, type Trap } from "./run.ts";
 import type { Thread } from "./thread.ts";
 import { threadExports } from "./signals.ts";
-import { runOnVcpu, vcpuCount } from "../vcpu/index.ts";
+import { fenceFreeNow, runOnVcpu } from "../vcpu/index.ts";
 
-setSingleAgent(() => vcpuCount() <= 1);
+setSingleAgent(fenceFreeNow);
 
 export function threadRunner(program: Program, memory: WasmMemory): ThreadRunner {
   return async (t: Thread, startArg: number): Promise<Trap | undefined> => {
     // N vCPUs (vcpu/): the thread may run on a worker; its kernel calls come back here.
-    const remote = program.singleAgent ? undefined : runOnVcpu(t, startArg, program, memory, threadEnded);
+    const remote = runOnVcpu(t, startArg, program, memory, threadEnded);
     if (remote) return remote;
     const p = t.process;
     const log = p.kernel.log;
     const ctx = new SyscallContext(t, log);
     try {
       const linked = linkImports(program, ctx, log, p.kernel.trace, memory);
-      ctx.mem = new GuestMemory(memory);
+      ctx.mem = sharedView(p, memory);
       const instance = new Wasm.Instance(program.module, linked.imports);
       const entry = instance.exports.wasi_thread_start;
       if (typeof entry !== "function") {
@@ -56,6 +56,15 @@ export function threadRunner(program: Program, memory: WasmMemory): ThreadRunner
       return threadEnded(t, e, program);
     }
   };
+}
+
+/**
+ * The process's view of its shared memory, for one more thread: one object for all threads (the
+ * kernel is single-threaded), so a switch between 1000 threads touches one hot view, not one cold
+ * view per thread, and a grow is noticed once.
+ */
+export function sharedView(p: Thread["process"], memory: WasmMemory): GuestMemory {
+  return p.memory?.memory === memory ? p.memory : new GuestMemory(memory);
 }
 
 /** Turn how a guest thread unwound into the process's fate; returns a trap to report. */

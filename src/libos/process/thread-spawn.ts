@@ -122,6 +122,8 @@ export function spawnThread(parent: Thread, startArg: number): number {
   if (!g) throw sysErr(Errno.NOSYS, "the module has no shared memory: no threads");
   if (p.status) throw sysErr(Errno.AGAIN, "process is exiting");
   const t = p.newThread(parent);
+  t.spawner = parent;
+  parent.lastSpawnMs = performance.now();
   try {
     admitThread(t);
   } catch (e) {

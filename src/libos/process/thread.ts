@@ -15,6 +15,19 @@ import type { Process } from "./process.ts";
 // `performance` is an accessor on globalThis in Node (a getter call per use): read it once.
 const perf = performance;
 
+/**
+ * Threads on the kernel thread that were preempted after computing for a whole time slice, until
+ * they next wait (offCpu) or end: while there is one, a new thread is placed on a vCPU worker
+ * rather than next to its spawner (vcpu/index.ts).
+ */
+const cpuBound = new Set<Thread>();
+
+/** Is a CPU-bound thread running on the kernel thread? */
+export function kernelThreadBusy(): boolean {
+  for (const t of cpuBound) if (t.killed || t.process.status !== undefined || !t.process.threads.has(t)) t.unmarkCpuBound();
+  return cpuBound.size > 0;
+}
+
 export class Thread implements Interruptible {
   readonly tid: number;
   readonly process: Process;
@@ -29,6 +42,17 @@ export class Thread implements Interruptible {
   private running = true;
   /** performance.now() when the thread last got the vCPU (preemption measures its slice from here). */
   sliceStartMs = perf.now();
+  /** The thread whose thread-spawn created this one (vCPU placement, vcpu/index.ts). */
+  spawner: Thread | undefined = undefined;
+  /**
+   * performance.now() of this thread's latest thread-spawn: a thread preempted while it spawns
+   * threads is handing out work, not a CPU-bound thread (markCpuBound).
+   */
+  lastSpawnMs = -Infinity;
+  /** performance.now() when the thread last got the vCPU back from a wait (preemptions do not count). */
+  busySinceMs = perf.now();
+  private cpuBound = false;
+  private preempted = false;
 
   constructor(tid: number, process: Process) {
     this.tid = tid;
@@ -57,7 +81,21 @@ export class Thread implements Interruptible {
     this.interrupt();
   }
 
-  offCpu(): void {
+  /** Preempted after a whole slice of computing (see kernelThreadBusy). */
+  markCpuBound(): void {
+    this.cpuBound = true;
+    cpuBound.add(this);
+  }
+
+  unmarkCpuBound(): void {
+    this.cpuBound = false;
+    cpuBound.delete(this);
+  }
+
+  /** Off the vCPU: into a wait, or `preempted` (still computing: busySinceMs and the mark stay). */
+  offCpu(preempted = false): void {
+    this.preempted = preempted;
+    if (this.cpuBound && !preempted) this.unmarkCpuBound();
     if (!this.running) return;
     this.running = false;
     this.cpuMs += executor.stamp() - this.onCpuSince;
@@ -67,6 +105,7 @@ export class Thread implements Interruptible {
     if (this.running) return;
     this.running = true;
     this.onCpuSince = this.sliceStartMs = executor.resumedAt();
+    if (!this.preempted) this.busySinceMs = this.onCpuSince;
   }
 
   /** Time this thread spent running guest or kernel code (not parked). */

@@ -1,8 +1,13 @@
 /**
- * How many agents (JS threads) the threads of a process started now may run on: one while a
- * single vCPU is configured. The loader asks (it drops atomic.fence for one-agent programs, see
- * loader/instrument); the thread layer answers (process/thread-run.ts installs the vCPU count).
- * A module of its own so that both can import it without a cycle.
+ * What the loader and the kernel's preemption check need to know about the agents (JS threads)
+ * guest threads run on, answered by the layers above (a module of its own so that both sides can
+ * import it without a cycle):
+ *
+ * - singleAgentNow: may a program compiled now drop atomic.fence (loader/instrument)? Its threads
+ *   on the kernel thread then run it as is (process/thread-run.ts installs vcpu/index.ts's
+ *   fenceFreeNow: one vCPU, or affine placement on x86-64).
+ * - vcpuRequests: are threads running on vCPU workers, and is one of their syscalls waiting for
+ *   the kernel thread (vcpu/pool.ts installs it; loader/kernel-imports.ts reads it)?
  */
 
 let singleAgent: () => boolean = () => false;
@@ -15,4 +20,26 @@ export function setSingleAgent(pred: () => boolean): void {
 /** True when a program compiled now may assume all its threads share one agent. */
 export function singleAgentNow(): boolean {
   return singleAgent();
+}
+
+/**
+ * The vCPU workers as the kernel thread's preemption check sees them (vcpu/pool.ts installs it).
+ * While threads run on workers, a guest thread computing on the kernel thread delays every
+ * syscall they make; the check then runs more often and yields as soon as a request waits.
+ */
+export interface VcpuRequests {
+  /** Threads are running on workers. */
+  live(): boolean;
+  /** A worker rang the kernel since the kernel last served the rings. */
+  waiting(): boolean;
+}
+
+let requests: VcpuRequests = { live: () => false, waiting: () => false };
+
+export function setVcpuRequests(r: VcpuRequests): void {
+  requests = r;
+}
+
+export function vcpuRequests(): VcpuRequests {
+  return requests;
 }

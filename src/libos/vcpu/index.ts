@@ -1,19 +1,29 @@
 /**
  * N vCPUs: the threads of one process run in parallel on worker_threads (sched/README.md,
- * "N vCPUs"). The kernel stays on the main JS thread; a spawned thread (wasi-threads
- * thread-spawn, WASIX thread_spawn_v2) runs on a vCPU worker and its kernel calls come back
- * through rings (ring.ts, pool.ts, worker.ts). A process's main thread stays on the kernel thread.
+ * "N vCPUs"). The kernel stays on the main JS thread, which is vCPU 0: a process's main thread
+ * runs there, and so does a spawned thread placed there. A spawned thread (wasi-threads
+ * thread-spawn, WASIX thread_spawn_v2) placed on a vCPU worker has its kernel calls come back
+ * through rings (ring.ts, pool.ts, worker.ts).
  *
  * How many: the host variable OCCLUM_VCPUS (read once, at the first spawn), or setVcpuCount().
- * 1, the default, is today's single vCPU: every thread is a coroutine on the kernel thread (no
- * workers). N >= 2 starts N vCPU workers (lazily) and spreads spawned threads over them.
- * "auto" means one per host core (os.availableParallelism()).
+ * Unset (the default) or "auto" means one vCPU per host core (os.availableParallelism()). 1 is a
+ * single vCPU: every thread is a coroutine on the kernel thread (no workers). N >= 2 is the kernel
+ * thread plus N-1 vCPU workers, started when a thread is first placed on them.
+ *
+ * Placement (decided when a spawned thread first gets to run; an instance never moves between
+ * agents afterwards): "affine", the default, starts a thread spawned from the kernel thread right
+ * there, next to its spawner, so threads handing over through futexes stay coroutine switches of
+ * one run queue, unless a CPU-bound thread runs on the kernel thread (one preempted after a whole
+ * slice of computing that has not waited since: process/thread.ts kernelThreadBusy); then, and
+ * for threads spawned on a worker, it goes to the worker with the fewest live threads. "spread"
+ * sends every spawned thread to a worker (tests of the worker path).
  */
 import os from "node:os";
-import type { Program } from "../loader/loader.ts";
+import { withFences, type Program } from "../loader/loader.ts";
 import type { Trap } from "../process/run.ts";
 import type { Thread } from "../process/thread.ts";
 import { Wasm, type WasmMemory } from "../wasm.ts";
+import { kernelThreadBusy } from "../process/thread.ts";
 import { VcpuPool, type ThreadEnded } from "./pool.ts";
 
 /** More workers than this is a configuration mistake, not a machine. */
@@ -22,11 +32,47 @@ export const MAX_VCPUS = 256;
 let count: number | undefined;
 let pool: VcpuPool | undefined;
 
-/** OCCLUM_VCPUS as a count: unset or empty → 1; "auto" → host cores; else an integer in [1, MAX_VCPUS]. */
+export type Placement = "affine" | "spread";
+let placement: Placement = "affine";
+
+/** Choose how spawned threads are placed from now on (see the header). */
+export function setVcpuPlacement(p: Placement): void {
+  placement = p;
+}
+
+/**
+ * Whether code without atomic.fence on the kernel thread may share memory with fenced code on
+ * workers. On x86-64 a wasm plain load or store is an ordinary mov and a wasm atomic store or
+ * read-modify-write a locked instruction (a full barrier), so dropping a fence only lets a plain
+ * load pass an earlier plain store of the same thread. The libc has one such pattern, musl's
+ * a_store (fence, store, fence) followed by a load of a waiter count (__tl_unlock): with the
+ * fence gone the unlocker may miss a waiter that just counted itself, but that waiter's futex
+ * wait checks the word on the kernel thread, the very thread whose store is pending, which sees
+ * it: the wait returns at once instead of being lost. Elsewhere (weaker memory models, where
+ * plain stores may also pass each other) a fence-free program keeps its threads on the kernel
+ * thread.
+ */
+const MIXED_FENCES_OK = process.arch === "x64";
+
+/**
+ * May a program compiled now drop its fences (sched/agents.ts)? With one vCPU, and with affine
+ * placement where mixing is sound: its main thread and the threads placed next to it run without
+ * fences, a thread placed on a worker gets the fenced variant (loader.withFences).
+ */
+export function fenceFreeNow(): boolean {
+  return vcpuCount() <= 1 || (placement === "affine" && MIXED_FENCES_OK);
+}
+
+/** One vCPU per host core: the default. */
+function hostCores(): number {
+  return Math.min(MAX_VCPUS, Math.max(1, os.availableParallelism()));
+}
+
+/** OCCLUM_VCPUS as a count: unset, empty or "auto" → host cores; else an integer in [1, MAX_VCPUS]. */
 export function parseVcpus(value: string | undefined): number {
-  if (value === undefined || value.trim() === "") return 1;
+  if (value === undefined || value.trim() === "") return hostCores();
   const v = value.trim().toLowerCase();
-  if (v === "auto") return Math.min(MAX_VCPUS, Math.max(1, os.availableParallelism()));
+  if (v === "auto") return hostCores();
   if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > MAX_VCPUS) {
     throw new RangeError(`OCCLUM_VCPUS must be "auto" or an integer from 1 to ${MAX_VCPUS}, not ${JSON.stringify(value)}`);
   }
@@ -52,7 +98,7 @@ export function setVcpuCount(n: number): void {
   count = n;
 }
 
-/** Threads started on vCPU workers so far, and the live threads per worker (tests, bench). */
+/** Threads started on vCPU workers so far, and the live threads per worker (vCPU 1..N-1; tests, bench). */
 export function vcpuStats(): { spawned: number; load: number[] } {
   return { spawned: pool?.spawned ?? 0, load: pool?.load ?? [] };
 }
@@ -74,5 +120,9 @@ export function runOnVcpu(t: Thread, startArg: number, program: Program, memory:
   }
   if (!ok) return undefined;
   pool ??= new VcpuPool();
-  return pool.run(n, t, startArg, program, memory, ended);
+  if (placement === "affine" && !(t.spawner && pool.hosts(t.spawner)) && !kernelThreadBusy()) return undefined;
+  const p = pool;
+  if (!program.singleAgent) return p.run(n - 1, t, startArg, program, memory, ended);
+  if (!MIXED_FENCES_OK) return undefined;
+  return withFences(program).then((fenced) => p.run(n - 1, t, startArg, fenced, memory, ended));
 }

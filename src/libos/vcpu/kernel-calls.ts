@@ -44,7 +44,7 @@ export interface KernelCalls {
 /** The kernel functions of one thread's imports (see the header). */
 export function kernelCalls(program: Program, ctx: SyscallContext, trace: boolean): KernelCalls {
   const t = ctx.t;
-  const k: KernelImportContext = { t, exports: undefined, mem: ctx.mem, running: true, fuelExport: null };
+  const k: KernelImportContext = { t, exports: undefined, mem: ctx.mem, running: true, fuelExport: null, remote: true };
   const kernelFns = kernelImportFns(k);
   let threadFns: Record<string, unknown> | undefined;
   const calls = program.imports.map((imp): KernelCall | undefined => {

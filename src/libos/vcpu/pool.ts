@@ -37,6 +37,7 @@ import type { Thread } from "../process/thread.ts";
 import { threadExports } from "../process/signals.ts";
 import type { Trap } from "../process/run.ts";
 import { monotonicNs, realtimeNs } from "../sched/clock.ts";
+import { setVcpuRequests } from "../sched/agents.ts";
 import { Doorbell, Ring, Sender, type RingMessage, type WasmValue } from "./ring.ts";
 import { Op, Status, type EndMessage, type InitMessage, type SpawnMessage } from "./protocol.ts";
 import { kernelCalls, type KernelCalls } from "./kernel-calls.ts";
@@ -118,9 +119,19 @@ export class VcpuPool {
   private readonly vcpus: Vcpu[] = [];
   private readonly kernelBell = new Doorbell();
   private readonly records = new Map<number, ThreadRecord>();
+  private readonly onWorker = new WeakSet<Thread>();
   private lastKey = 0;
   private lastCall = 0;
   private looping = false;
+  /** The kernel doorbell's value when the loop last read it (then served every ring). */
+  private served = 0;
+
+  constructor() {
+    setVcpuRequests({
+      live: () => this.records.size > 0,
+      waiting: () => this.kernelBell.value !== this.served,
+    });
+  }
 
   /** Threads started on vCPUs so far (tests, bench). */
   spawned = 0;
@@ -130,14 +141,20 @@ export class VcpuPool {
     return this.vcpus.map((v) => v.threads);
   }
 
-  /** Run a spawned thread on the least-loaded of `n` vCPUs; resolves when it has ended. */
+  /** Does `t` run on one of the workers? */
+  hosts(t: Thread): boolean {
+    return this.onWorker.has(t);
+  }
+
+  /** Run a spawned thread on the least-loaded of `n` workers; resolves when it has ended. */
   run(n: number, t: Thread, startArg: number, program: Program, memory: WasmMemory, ended: ThreadEnded): Promise<Trap | undefined> {
     const v = this.pick(n);
     const key = (this.lastKey = (this.lastKey + 1) & 0x7fffffff || 1);
     const attentionSab = new SharedArrayBuffer(4);
     const word = new Int32Array(attentionSab);
     const ctx = new SyscallContext(t, t.process.kernel.log);
-    ctx.mem = new GuestMemory(memory);
+    // The process's one view of its memory (see thread-run.ts sharedView).
+    ctx.mem = t.process.memory?.memory === memory ? t.process.memory : new GuestMemory(memory);
     return new Promise<Trap | undefined>((resolve) => {
       const rec: ThreadRecord = {
         key, t, vcpu: v, program, calls: kernelCalls(program, ctx, t.process.kernel.trace), attention: word,
@@ -146,6 +163,7 @@ export class VcpuPool {
         handlerCalls: new Map(),
       };
       this.records.set(key, rec);
+      this.onWorker.add(t);
       // Signal handlers of this thread run in its own instance, on its vCPU (process/signals.ts).
       threadExports.set(t, this.remoteExports(rec));
       t.setCanceller(rec.raise);
@@ -207,7 +225,7 @@ export class VcpuPool {
   /** The kernel's service loop over every vCPU's submission ring (see the header). */
   private readonly loop = (): void => {
     for (;;) {
-      const seen = this.kernelBell.value;
+      const seen = (this.served = this.kernelBell.value);
       for (const v of this.vcpus) if (!v.dead) this.service(v);
       const w = this.kernelBell.waitAsync(seen);
       if (w) {

@@ -7,7 +7,12 @@
  *   across a preemption; on two vCPUs it happens on every unit the two run at the same time
  *   (work counts, never timing). The totals' ratio is printed, not asserted: bench/threads/vcpu.ts
  *   measures it, and on a shared machine the OS may not give the process a second core.
- * - a representative part of threads.test.ts under 2 vCPUs, same exact results (mutex/condvar,
+ * - placement ("affine", the default): with 2 vCPUs (the kernel thread + one worker) the first
+ *   CPU-bound thread starts on the kernel thread next to main, the second, which only gets to
+ *   run once the first was preempted after a whole slice, goes to the worker; threads that hand
+ *   over through a mutex (basic.c) all stay on the kernel thread.
+ * - a representative part of threads.test.ts with every spawned thread on a worker ("spread"
+ *   over 3 vCPUs: two workers), same exact results (mutex/condvar,
  *   rwlock/barrier/once/TLS, 1000 threads, futex timeouts, rewritten atomic waits, preemption
  *   next to I/O, exit() from a thread killing a spinner on another vCPU, memory.grow from two
  *   vCPUs, a trap report naming the wasm function), a signal reaching a thread computing on a
@@ -17,9 +22,11 @@
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
 import { buildGuest, posixSkip } from "../../support/guest.ts";
 import { makeInstance, run, type Instance } from "../helpers.ts";
-import { setVcpuCount, vcpuStats } from "../../../src/libos/vcpu/index.ts";
+import { setVcpuCount, setVcpuPlacement, vcpuStats } from "../../../src/libos/vcpu/index.ts";
+import { compileProgram, withFences } from "../../../src/libos/loader/loader.ts";
 
 const skip = posixSkip();
 /** A broken kill or signal path would hang a spinning guest: fail instead. */
@@ -36,6 +43,8 @@ before(async () => {
 });
 
 after(async () => {
+  setVcpuCount(1);
+  setVcpuPlacement("affine");
   await inst?.cleanup();
 });
 
@@ -47,6 +56,7 @@ interface Work {
 
 async function work(vcpus: number, ms: number): Promise<Work> {
   setVcpuCount(vcpus);
+  setVcpuPlacement("affine");
   const r = await run(inst, "/bin/vcpu_work", { args: [String(ms), "2"] });
   assert.equal(r.code, 0, r.stderr);
   const m = /^units=(\d+),(\d+) total=(\d+) overlap=(\d+)\n$/.exec(r.stdout);
@@ -68,8 +78,8 @@ test("parallel speedup exists with 2 vCPUs (work counts: units overlap across th
   for (let i = 0; i < 5 && (tries.at(-1)?.overlap ?? 0) <= bound; i++) {
     const before = vcpuStats().spawned;
     const two = await work(2, 500);
-    assert.equal(vcpuStats().spawned, before + 2, "two vCPUs: both threads ran on workers");
-    assert.deepEqual(vcpuStats().load, [0, 0], "one thread per vCPU, both gone");
+    assert.equal(vcpuStats().spawned, before + 1, "two vCPUs: one thread on the kernel thread, the other on the worker");
+    assert.deepEqual(vcpuStats().load, [0], "the worker's thread is gone");
     for (const u of two.units) assert.ok(u > 0, `every thread made progress: ${JSON.stringify(two)}`);
     tries.push(two);
   }
@@ -90,9 +100,42 @@ const expected: [string, string, number][] = [
   ["vcpu_grow", "grew 64 MiB\ngrew 64 MiB\nmain ok\n", 0],
 ];
 
+test("fences: with affine placement on x86-64 a program is compiled fence-free; a thread sent to a worker gets the fenced variant", { skip, timeout }, async () => {
+  setVcpuCount(2);
+  setVcpuPlacement("affine");
+  const bytes = await readFile(await buildGuest(`${dir}/vcpu_work.c`, { mode: "posix", flags: ["-pthread"] }));
+  const p = await compileProgram(bytes);
+  assert.equal(p.singleAgent === true, process.arch === "x64");
+  const fenced = await withFences(p);
+  assert.equal(fenced.singleAgent, undefined);
+  assert.equal(fenced.sha256, p.sha256);
+  assert.deepEqual(fenced.imports, p.imports, "same imports: the worker's proxies and the kernel's calls line up");
+  assert.equal(await withFences(p), fenced, "compiled once");
+  if (process.arch === "x64") assert.notEqual(fenced.module, p.module);
+  setVcpuPlacement("spread");
+  assert.notEqual((await compileProgram(bytes)).singleAgent, true, "spread: every spawned thread on a worker, fences kept");
+  setVcpuPlacement("affine");
+});
+
+test("2 vCPUs, affine placement: threads handing over through a mutex stay next to main on the kernel thread", { skip, timeout }, async () => {
+  setVcpuCount(2);
+  setVcpuPlacement("affine");
+  const before = vcpuStats().spawned;
+  const r = await run(inst, "/bin/basic");
+  assert.equal(r.stdout, "counter=80000 sum=280 detached=1\n");
+  assert.equal(r.code, 0);
+  assert.equal(vcpuStats().spawned, before, "no thread went to the worker");
+});
+
+/** Every spawned thread on a worker, over two workers (3 vCPUs with the kernel thread). */
+function spreadOverWorkers(): void {
+  setVcpuCount(3);
+  setVcpuPlacement("spread");
+}
+
 for (const [name, stdout, code] of expected) {
-  test(`2 vCPUs: ${name} gives the same exact results`, { skip, timeout }, async () => {
-    setVcpuCount(2);
+  test(`spread over 2 workers: ${name} gives the same exact results`, { skip, timeout }, async () => {
+    spreadOverWorkers();
     const before = vcpuStats().spawned;
     const r = await run(inst, `/bin/${name}`);
     assert.equal(r.stderr, "");
@@ -102,8 +145,8 @@ for (const [name, stdout, code] of expected) {
   });
 }
 
-test("2 vCPUs: a trap in a vCPU thread kills its process with the trap report; another process is untouched", { skip, timeout }, async () => {
-  setVcpuCount(2);
+test("spread over 2 workers: a trap in a vCPU thread kills its process with the trap report; another process is untouched", { skip, timeout }, async () => {
+  spreadOverWorkers();
   const [crashed, other] = await Promise.all([run(inst, "/bin/trap"), run(inst, "/bin/basic")]);
   assert.equal(crashed.code, 132);
   assert.equal(crashed.stdout, "start\n");
@@ -112,8 +155,8 @@ test("2 vCPUs: a trap in a vCPU thread kills its process with the trap report; a
   assert.equal(other.code, 0);
 });
 
-test("2 vCPUs: a signal reaches a thread computing on a vCPU; its handler runs on that thread, which goes on", { skip, timeout }, async () => {
-  setVcpuCount(2);
+test("spread over 2 workers: a signal reaches a thread computing on a vCPU; its handler runs on that thread, which goes on", { skip, timeout }, async () => {
+  spreadOverWorkers();
   const before = vcpuStats().spawned;
   const r = await run(inst, "/bin/vcpu_signal");
   assert.equal(vcpuStats().spawned, before + 1);
@@ -121,8 +164,8 @@ test("2 vCPUs: a signal reaches a thread computing on a vCPU; its handler runs o
   assert.equal(r.code, 0);
 });
 
-test("2 vCPUs: killing the process from the host stops threads computing on vCPUs", { skip, timeout }, async () => {
-  setVcpuCount(2);
+test("spread over 2 workers: killing the process from the host stops threads computing on vCPUs", { skip, timeout }, async () => {
+  spreadOverWorkers();
   const ac = new AbortController();
   const before = vcpuStats().spawned;
   const p = run(inst, "/bin/vcpu_work", { args: ["100000", "2"], signal: ac.signal });

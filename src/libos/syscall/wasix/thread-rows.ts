@@ -160,7 +160,7 @@ export const threadRows: readonly SyscallRow[] = [
   row("thread_exit", [A.u32], R.none, thread_exit, { noreturn: true }),
   row("thread_id", [], tidOut, thread_id),
   row("thread_join", [A.u32], R.none, thread_join, B),
-  row("thread_parallelism", [], R.size, thread_parallelism, { note: "the vCPU count (OCCLUM_VCPUS, default 1)" }),
+  row("thread_parallelism", [], R.size, thread_parallelism, { note: "the vCPU count (OCCLUM_VCPUS, default one per host core)" }),
   row("thread_signal", [A.u32, A.u32], R.none, thread_signal, { ...B, note: "raise/pthread_kill: pending for that thread only (its mask applies); a handler runs before the call returns" }),
   row("thread_sleep", [A.u64], R.none, thread_sleep, B),
   row("thread_spawn_v2", [A.u32], tidOut, thread_spawn_v2, { note: "enters wasi_thread_start(tid, start)" }),
