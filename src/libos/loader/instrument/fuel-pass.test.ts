@@ -1,24 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { FUEL_EXPORT, instrument, type InstrumentOptions } from "./instrument.ts";
-import { functionNames, I, ModuleBuilder, nameSection, T, Wasm, type WasmGlobal } from "./test-asm.ts";
+import { instrument, type InstrumentOptions } from "./instrument.ts";
+import { functionNames, I, ModuleBuilder, nameSection, T, instantiateFueled, type WasmGlobal } from "./test-asm.ts";
 
 type Fn = (...a: unknown[]) => unknown;
 
-function instantiate(bytes: Uint8Array, fuel: number, stopAfter = Infinity) {
-  if (!Wasm.validate(bytes)) new Wasm.Module(bytes); // throws with V8's reason
-  const st = { yields: 0, exports: {} as Record<string, unknown> };
-  const inst = new Wasm.Instance(new Wasm.Module(bytes), {
-    occlum: {
-      yield_check: () => {
-        if (++st.yields >= stopAfter) throw new Error("preempted");
-        (st.exports[FUEL_EXPORT] as WasmGlobal).value = fuel;
-      },
-    },
-  });
-  st.exports = inst.exports as Record<string, unknown>;
-  return st;
-}
+const instantiate = instantiateFueled;
 
 const i64Add = [0x7c];
 const i64ExtendI32U = [0xad];

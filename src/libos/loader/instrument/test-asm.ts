@@ -3,6 +3,8 @@
  * no wat2wasm). Not used by the kernel.
  */
 
+import { FUEL_EXPORT } from "./contract.ts";
+
 // tsconfig's lib (esnext, no "dom") declares no WebAssembly: the calls tests and benches use, typed here.
 export interface WasmGlobal { value: unknown }
 export interface WasmApi {
@@ -260,4 +262,24 @@ export function functionNames(module: Uint8Array): Map<number | string, string> 
     p = end;
   }
   return names;
+}
+
+/**
+ * Instantiates an instrumented module whose `occlum.yield_check` counts its calls and refills the
+ * fuel global with `fuel`, throwing "preempted" at call `stopAfter`. An invalid module throws
+ * with V8's reason.
+ */
+export function instantiateFueled(bytes: Uint8Array, fuel: number, stopAfter = Infinity): { yields: number; exports: Record<string, unknown> } {
+  if (!Wasm.validate(bytes)) new Wasm.Module(bytes);
+  const st = { yields: 0, exports: {} as Record<string, unknown> };
+  const inst = new Wasm.Instance(new Wasm.Module(bytes), {
+    occlum: {
+      yield_check: () => {
+        if (++st.yields >= stopAfter) throw new Error("preempted");
+        (st.exports[FUEL_EXPORT] as WasmGlobal).value = fuel;
+      },
+    },
+  });
+  st.exports = inst.exports as Record<string, unknown>;
+  return st;
 }

@@ -1,25 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { FUEL_EXPORT, instrument } from "./instrument.ts";
-import { I, ModuleBuilder, T, Wasm, type WasmGlobal } from "./test-asm.ts";
+import { instrument } from "./instrument.ts";
+import { I, ModuleBuilder, T, instantiateFueled } from "./test-asm.ts";
 
 const both = { rewriteAtomics: true, preemption: true } as const;
 type Fn = (...a: number[]) => number;
 
-function instantiate(bytes: Uint8Array, fuel: number, stopAfter = Infinity) {
-  assert.ok(Wasm.validate(bytes), "module validates");
-  const st = { yields: 0, exports: {} as Record<string, unknown> };
-  const inst = new Wasm.Instance(new Wasm.Module(bytes), {
-    occlum: {
-      yield_check: () => {
-        if (++st.yields >= stopAfter) throw new Error("preempted");
-        (st.exports[FUEL_EXPORT] as WasmGlobal).value = fuel;
-      },
-    },
-  });
-  st.exports = inst.exports as Record<string, unknown>;
-  return st;
-}
+const instantiate = instantiateFueled;
 
 /** `i32.const k; local.set 1; loop <body>; local.get 1; i32.const c; i32.add; local.tee 1; <cmp>; br_if 0; end` */
 const counted = (k: number, c: number, cmp: number[][], body: number[][] = []) => [
