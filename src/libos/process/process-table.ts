@@ -8,6 +8,7 @@ import { FileType } from "../fs/types.ts";
 import type { Process } from "./process.ts";
 import type { Vm } from "../vm/index.ts";
 import { processMemory, syncMemory } from "./user-memory.ts";
+import { vcpuCount } from "../vcpu/index.ts";
 
 export class ProcessTable implements ProcessInfoSource {
   private readonly procs = new Map<number, Process>();
@@ -96,7 +97,7 @@ export class ProcessTable implements ProcessInfoSource {
   }
 
   cpus(): number {
-    return 1; // one JS thread runs every coroutine: one vCPU
+    return vcpuCount(); // as sysconf and thread_parallelism say
   }
 }
 

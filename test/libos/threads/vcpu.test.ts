@@ -177,12 +177,12 @@ test("spread over 2 workers: killing the process from the host stops threads com
   assert.deepEqual(vcpuStats().load, [0, 0]);
 });
 
-test("sysconf(_SC_NPROCESSORS_ONLN) reports the vCPU count", { skip, timeout }, async () => {
+test("sysconf(_SC_NPROCESSORS_ONLN) and /proc/cpuinfo report the vCPU count", { skip, timeout }, async () => {
   for (const n of [1, 2, 3]) {
     setVcpuCount(n);
     const r = await run(inst, "/bin/nprocs");
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, `online=${n} conf=${n}\n`);
+    assert.equal(r.stdout, `online=${n} conf=${n} cpuinfo=${n}\n`);
   }
   setVcpuCount(1);
 });
