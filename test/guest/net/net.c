@@ -18,7 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define CHECK(x) do { if ((x) < 0) { printf("FAIL %s: %s\n", #x, strerror(errno)); fflush(stdout); exit(1); } } while (0)
+#include "net_util.h"
 
 static int listener(const char *ip, int port) {
   int s = socket(AF_INET, SOCK_STREAM, 0);

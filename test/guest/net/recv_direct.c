@@ -16,21 +16,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define CHECK(x) do { if ((x) < 0) { fprintf(stderr, "recv_direct: %s: %s\n", #x, strerror(errno)); exit(1); } } while (0)
+#include "net_util.h"
 
 static char buf[700 * 1024];
 
 int main(void) {
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  CHECK(s);
-  struct sockaddr_in a = {0};
-  a.sin_family = AF_INET;
-  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-  CHECK(bind(s, (struct sockaddr *)&a, sizeof a));
-  CHECK(listen(s, 4));
-  socklen_t len = sizeof a;
-  CHECK(getsockname(s, (struct sockaddr *)&a, &len));
-  printf("listening %d\n", ntohs(a.sin_port));
+  int port;
+  int s = listen_loopback4(4, &port);
+  printf("listening %d\n", port);
   fflush(stdout);
   int c = accept(s, NULL, NULL);
   CHECK(c);

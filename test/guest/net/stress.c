@@ -21,31 +21,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define CHECK(x) do { if ((x) < 0) { printf("FAIL %s: %s\n", #x, strerror(errno)); fflush(stdout); exit(1); } } while (0)
+#include "net_util.h"
 
 extern char **environ;
 
-static int listener(int backlog) {
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  CHECK(s);
-  struct sockaddr_in a = {0};
-  a.sin_family = AF_INET;
-  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-  CHECK(bind(s, (struct sockaddr *)&a, sizeof a));
-  CHECK(listen(s, backlog));
-  return s;
-}
-
-static int port_of(int s) {
-  struct sockaddr_in a;
-  socklen_t len = sizeof a;
-  CHECK(getsockname(s, (struct sockaddr *)&a, &len));
-  return ntohs(a.sin_port);
-}
-
 static int epoll_many(int n) {
-  int s = listener(1024);
-  printf("listening %d\n", port_of(s));
+  int port;
+  int s = listen_loopback4(1024, &port);
+  printf("listening %d\n", port);
   fflush(stdout);
   int ep = epoll_create1(0);
   CHECK(ep);
@@ -99,10 +82,7 @@ static uint64_t fnv(uint64_t h, const unsigned char *p, size_t n) {
 static int sender(int port, long mib) {
   int s = socket(AF_INET, SOCK_STREAM, 0);
   CHECK(s);
-  struct sockaddr_in a = {0};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+  struct sockaddr_in a = loopback4(port);
   CHECK(connect(s, (struct sockaddr *)&a, sizeof a));
   static unsigned char buf[CHUNK];
   uint64_t x = 0x9e3779b97f4a7c15ULL, h = FNV_INIT;
@@ -129,9 +109,10 @@ static int sender(int port, long mib) {
 }
 
 static int transfer(const char *mib) {
-  int s = listener(4);
+  int p;
+  int s = listen_loopback4(4, &p);
   char port[16];
-  snprintf(port, sizeof port, "%d", port_of(s));
+  snprintf(port, sizeof port, "%d", p);
   char *argv[] = {"/bin/stress", "send", port, (char *)mib, NULL};
   pid_t pid;
   if (posix_spawn(&pid, "/bin/stress", NULL, NULL, argv, environ) != 0) { printf("FAIL spawn\n"); return 1; }

@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define CHECK(x) do { if ((x) < 0) { printf("FAIL %s: %s\n", #x, strerror(errno)); fflush(stdout); exit(1); } } while (0)
+#include "net_util.h"
 #define DGRAM 8192
 
 int main(int argc, char **argv) {
