@@ -118,7 +118,7 @@ export async function runConfigStage(o: ConfigStageOptions): Promise<ConfigStage
   const image = await captureImage(p.image, p.buildMountRoot);
   writeFileSync(path.join(path.dirname(p.buildMountRoot), ".ROOT_MAC"), image.mac);
   // The image's programs instrumented ahead of time: `occlum run` skips the instrumenter for them.
-  const pre = await precompileImage(p.buildMountRoot, path.join(p.build, "precompiled"));
+  const pre = precompileImage(p.buildMountRoot, path.join(p.build, "precompiled"));
   if (pre.programs > 0) o.log(`Instrumented ${pre.programs} WebAssembly program${pre.programs === 1 ? "" : "s"} of the image ahead of time`);
   writeFileSync(p.enclaveXml, enclaveXml(loaded.resolved.layout));
   writeFileSync(p.internalConfig, internalConfigJson(loaded.input, loaded.resolved, { image: image.mac, initfs: initfs.mac }));

@@ -36,7 +36,7 @@ test("occlum build's precompiled programs: both variants, used by the loader ins
   const hello = await uniqueHello();
   const img = image({ "bin/hello": hello, "bin/copy": hello, "etc/hosts": new TextEncoder().encode("127.0.0.1 localhost\n"), "bin/bad": new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 0x7f]) });
   t.after(img.cleanup);
-  const r = await precompileImage(img.root, img.store);
+  const r = precompileImage(img.root, img.store);
   assert.equal(r.programs, 1, "one program (two paths, same content); text and invalid modules skipped");
   const manifest = JSON.parse(readFileSync(path.join(img.store, MANIFEST), "utf8"));
   assert.equal(Object.keys(manifest.entries).length, 2, "one entry per variant");
@@ -58,7 +58,7 @@ test("a tampered precompiled file or a manifest of another instrumenter is not u
   const hello = await uniqueHello();
   const img = image({ "bin/hello": hello });
   t.after(img.cleanup);
-  await precompileImage(img.root, img.store);
+  precompileImage(img.root, img.store);
   const sha = createSha(hello);
   const file = path.join(img.store, `${sha}.${singleAgentNow() ? "1" : "n"}.wasm`);
   const good = readFileSync(file);

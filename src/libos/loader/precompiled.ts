@@ -103,18 +103,18 @@ export function openPrecompiled(dir: string, warn: (msg: string) => void = () =>
  * (replaced). Modules that do not validate or that the instrumenter rejects are skipped: the
  * loader reports them at run time as it always did. Returns how many programs were written.
  */
-export async function precompileImage(root: string, dir: string): Promise<{ programs: number }> {
+export function precompileImage(root: string, dir: string): { programs: number } {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const entries: Record<string, Entry> = {};
   const seen = new Set<string>();
   let programs = 0;
-  const walk = async (d: string): Promise<void> => {
+  const walk = (d: string): void => {
     for (const name of readdirSync(d).sort()) {
       const p = path.join(d, name);
       const st = lstatSync(p);
       if (st.isDirectory()) {
-        await walk(p);
+        walk(p);
         continue;
       }
       if (!st.isFile()) continue;
@@ -138,7 +138,7 @@ export async function precompileImage(root: string, dir: string): Promise<{ prog
       programs++;
     }
   };
-  await walk(root);
+  walk(root);
   const manifest: Manifest = { fingerprint: instrumenterFingerprint(), entries };
   const tmp = path.join(dir, `.${MANIFEST}.tmp`);
   writeFileSync(tmp, JSON.stringify(manifest, null, 1));
