@@ -31,7 +31,8 @@ function fakePackage(): { root: string; input: string; launch: (extra?: Record<s
   copyFileSync(path.join(repo, "bin", "occlum"), path.join(root, "bin", "occlum"));
   writeFileSync(path.join(root, "package.json"), JSON.stringify({ type: "module" }));
   writeFileSync(path.join(root, "src", "cli", "main.ts"), `export async function runCli(argv: string[]) { process.stdout.write("sources " + argv.join(" ")); }\n`);
-  writeFileSync(path.join(root, "dist", BUNDLE_NAME), `exports.runCli = async (argv) => { process.stdout.write("bundle " + argv.join(" ")); };\n`);
+  // The bundle file is the CommonJS wrapper function itself (scripts/bundle-cli.ts).
+  writeFileSync(path.join(root, "dist", BUNDLE_NAME), `(function (exports, require, module, __filename, __dirname) {\nexports.runCli = async (argv) => { process.stdout.write("bundle " + argv.join(" ")); };\n})`);
   const input = path.join(root, "src", "cli", "main.ts");
   const st = statSync(input);
   writeFileSync(path.join(root, "dist", INPUTS_NAME), JSON.stringify({ root, files: { "src/cli/main.ts": [st.size, st.mtimeMs] } }));
@@ -124,7 +125,14 @@ test("the real bundle runs a program like the sources, workers included", async 
   copyFileSync(await buildGuest("test/guest/wasi/hello.c"), path.join(inst, "image", "bin", "hello"));
   const b = sh([occlum, "build"]);
   assert.equal(b.status, 0, b.stdout + b.stderr);
-  const viaBundle = sh(["-e", `require(${JSON.stringify(path.join(out, BUNDLE_NAME))}).runCli(["run", "/bin/hello", "a", "b"])`]);
+  // What bin/occlum does with the bundle file: compile the wrapper function as read and call it.
+  const bundleRun = (argv: string[]) => [
+    "-e",
+    `const file = ${JSON.stringify(path.join(out, BUNDLE_NAME))}; const m = { exports: {} };
+     require("node:vm").runInThisContext(require("node:fs").readFileSync(file, "utf8"), { filename: file })(m.exports, require("node:module").createRequire(file), m, file, require("node:path").dirname(file));
+     m.exports.runCli(${JSON.stringify(argv)});`,
+  ];
+  const viaBundle = sh(bundleRun(["run", "/bin/hello", "a", "b"]));
   const viaSources = sh([occlum, "run", "/bin/hello", "a", "b"]);
   assert.equal(viaBundle.status, 0, viaBundle.stderr);
   assert.equal(viaBundle.stdout, viaSources.stdout);
@@ -133,7 +141,7 @@ test("the real bundle runs a program like the sources, workers included", async 
   if (!posixSkip()) {
     copyFileSync(await buildGuest("test/guest/threads/vcpu_work.c", { mode: "posix", flags: ["-pthread"] }), path.join(inst, "image", "bin", "vcpu_work"));
     assert.equal(sh([occlum, "build"]).status, 0);
-    const r = sh(["-e", `require(${JSON.stringify(path.join(out, BUNDLE_NAME))}).runCli(["run", "/bin/vcpu_work", "200", "2"])`], { OCCLUM_VCPUS: "2" });
+    const r = sh(bundleRun(["run", "/bin/vcpu_work", "200", "2"]), { OCCLUM_VCPUS: "2" });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /^units=\d+,\d+ total=\d+ overlap=\d+\n$/);
   }

@@ -19,7 +19,6 @@
  *   for them at start-up. They are loaded before compileProgram resolves, so linking stays
  *   synchronous and the import functions are the same as with an eager import.
  */
-import { createHash } from "node:crypto";
 import { Errno, sysErr } from "../syscall/errno.ts";
 import { FileType, type OpenFile, type Vfs } from "../fs/types.ts";
 import { Wasm, type ImportObject, type WasmMemory, type WasmModule } from "../wasm.ts";
@@ -28,6 +27,7 @@ import { wasiRows, type SyscallRow } from "../syscall/table.ts";
 import { importFunction, type SyscallContext } from "../syscall/dispatch.ts";
 import { MODULE } from "../syscall/abi.ts";
 import type { Logger } from "../log.ts";
+import { sha256Hex } from "../sha256.ts";
 import { instrument, KERNEL_MODULE, KernelImport } from "./instrument/instrument.ts";
 import { loadOptions, type PrecompiledStore } from "./precompiled.ts";
 import { kernelImports, type KernelImportContext } from "./kernel-imports.ts";
@@ -100,7 +100,7 @@ export const loaderStats = { compiles: 0, precompiled: 0 };
 
 export function compileProgram(bytes: Uint8Array): Promise<Program> {
   if (!isWasm(bytes)) return Promise.reject(new ExecFormatError("exec format error (not a WebAssembly module)"));
-  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  const sha256 = sha256Hex(bytes);
   // One agent (sched/agents.ts): fences are dropped at load; the variants are cached apart.
   return compileVariant(bytes, sha256, singleAgentNow());
 }

@@ -16,11 +16,11 @@
  * or a manifest made by another version of the instrumenter (the fingerprint: a hash of the
  * instrumenter's source files) only means the program is instrumented at run time as before.
  */
-import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, lstatSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Wasm } from "../wasm.ts";
+import { createSha256, sha256Hex } from "../sha256.ts";
 import { isWasm } from "./wasm-info.ts";
 import { instrument, type InstrumentOptions } from "./instrument/instrument.ts";
 
@@ -32,7 +32,7 @@ export function loadOptions(single: boolean): InstrumentOptions {
 }
 
 const variantOf = (single: boolean): string => (single ? "1" : "n");
-const sha256 = (b: Uint8Array | string): string => createHash("sha256").update(b).digest("hex");
+const sha256 = sha256Hex;
 
 /** Set by scripts/bundle-cli.ts in the CLI bundle (whose inputs are checked before it runs). */
 declare const OCCLUM_TS_INSTRUMENTER_FINGERPRINT: string | undefined;
@@ -49,7 +49,7 @@ export function instrumenterFingerprint(): string {
 /** The fingerprint from the instrumenter's source files (what the bundle inlines). */
 export function computeInstrumenterFingerprint(): string {
   const dir = fileURLToPath(new URL("./instrument/", import.meta.url));
-  const h = createHash("sha256");
+  const h = createSha256();
   for (const name of readdirSync(dir).filter((n) => n.endsWith(".ts") && !n.endsWith(".test.ts")).sort()) {
     h.update(name).update("\0").update(readFileSync(path.join(dir, name))).update("\0");
   }

@@ -1,19 +1,20 @@
 /**
  * devfs: the fixed device nodes Occlum provides.
  *   null     reads EOF, swallows writes        zero     reads zeros, swallows writes
- *   random   reads random bytes (node:crypto)  urandom  same (one CSPRNG behind both, as Linux ≥ 5.6)
+ *   random   reads random bytes (node:crypto, loaded at the first read: it costs ~8 ms of start-up)  urandom  same (one CSPRNG behind both, as Linux ≥ 5.6)
  *   stdin, stdout, stderr → /proc/self/fd/0, 1, 2      fd → /proc/self/fd
  *   shm      an empty directory on which createVfs mounts a ramfs
  * The set is fixed: creating or removing entries fails with EPERM. Devices have no position:
  * seek always returns 0, as Linux does for these character devices.
  */
-import { randomFillSync } from "node:crypto";
 import { Errno, sysErr } from "../../syscall/errno.ts";
 import { FileBase, iovLength, nowNs } from "../file-base.ts";
 import { FileType, type OpenFile, type Stat } from "../types.ts";
 import { allocDev, InodeBase, type FileSystemImpl, type FsCtx, type InodeOpenOptions, type ListEntry } from "../vfs/inode.ts";
 
 type DeviceKind = "null" | "zero" | "random";
+
+const randomFill = (v: Uint8Array): Uint8Array => process.getBuiltinModule("node:crypto").randomFillSync(v);
 
 class DeviceFile extends FileBase {
   private readonly kind: DeviceKind;
@@ -30,8 +31,8 @@ class DeviceFile extends FileBase {
     for (const v of iovs) {
       if (this.kind === "zero") v.fill(0);
       // randomFillSync refuses views of shared memory: fill a private buffer and copy.
-      else if (v.buffer instanceof SharedArrayBuffer) v.set(randomFillSync(new Uint8Array(v.length)));
-      else randomFillSync(v);
+      else if (v.buffer instanceof SharedArrayBuffer) v.set(randomFill(new Uint8Array(v.length)));
+      else randomFill(v);
     }
     return iovLength(iovs);
   }

@@ -10,10 +10,10 @@
  * (integers big-endian). Anything else in the tree (FIFOs, sockets, devices) is an error.
  * Hosts' timestamps and owners are not covered (they do not survive a copy).
  */
-import { createHash, type Hash } from "node:crypto";
 import { closeSync, constants as C, openSync, readSync, type BigIntStats } from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
+import { createSha256, type Sha256 } from "../../sha256.ts";
 
 export const MAC_RE = /^[0-9a-f]{2}(-[0-9a-f]{2}){15}$/;
 
@@ -34,7 +34,7 @@ function byteCompare(a: string, b: string): number {
 /** Files up to this size are read with one synchronous call (cheaper than 4 thread-pool trips). */
 const SMALL_FILE = 256 << 10;
 
-async function hashFile(h: Hash, file: string, size: bigint): Promise<void> {
+async function hashFile(h: Sha256, file: string, size: bigint): Promise<void> {
   const sz = Buffer.alloc(8);
   sz.writeBigUInt64BE(size);
   h.update(sz);
@@ -96,7 +96,7 @@ async function list(root: string, rel: string): Promise<Entry[]> {
 }
 
 /** Hashes the entries in pre-order (the serialization of the module header). */
-async function hashEntries(h: Hash, entries: readonly Entry[]): Promise<void> {
+async function hashEntries(h: Sha256, entries: readonly Entry[]): Promise<void> {
   for (const e of entries) {
     const p = Buffer.from(e.rel);
     h.update(u32(p.length));
@@ -120,11 +120,19 @@ async function hashEntries(h: Hash, entries: readonly Entry[]): Promise<void> {
   }
 }
 
+/** The bytes of file contents under `entries` (the size hint for the hasher). */
+function contentBytes(entries: readonly Entry[]): number {
+  let n = 0;
+  for (const e of entries) n += e.children !== undefined ? contentBytes(e.children) : e.target === undefined ? Number(e.st.size) : 0;
+  return n;
+}
+
 /** The MAC of the tree under `root` (Occlum format). */
 export async function computeTreeMac(root: string): Promise<string> {
-  const h = createHash("sha256");
+  const entries = await list(root, "");
+  const h = createSha256(contentBytes(entries));
   h.update("occlum-ts layer v1\0");
-  await hashEntries(h, await list(root, ""));
+  await hashEntries(h, entries);
   return formatMac(h.digest());
 }
 
