@@ -27,7 +27,9 @@ const MB = arg("mb", 10);
 const REPS = arg("reps", 11);
 // Fuel the host's yield_check refills: "global" charges every check, "local-counter" one unit per
 // charged function entry or per LOOP_BUDGET loop iterations (10000 units ≈ 4e7 loop iterations).
-const FUEL: Record<string, number> = { global: 100_000, "local-counter": 10_000, "no-fuel-passing": 10_000 };
+const FUEL: Record<string, number> = {
+  global: 100_000, "local-counter": 10_000, "no-fuel-passing": 10_000, "kernel-fuel": 1024, "kernel-fuel-c1": 1024,
+};
 const LOOP_BUDGET = 4096;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
@@ -124,11 +126,18 @@ function microModule(): Uint8Array {
 
 type Runner = () => number;
 
-async function instantiate(bytes: Uint8Array, w: Workload, fuel: number): Promise<{ run: Runner; yields: () => number }> {
+async function instantiate(
+  bytes: Uint8Array, w: Workload, fuel: number, clock = false,
+): Promise<{ run: Runner; yields: () => number }> {
   let yields = 0;
   const state: { fuel?: WasmGlobal } = {};
+  // `clock`: read the clock as the kernel's yield_check does (src/libos/loader/kernel-imports.ts).
   const imports: Record<string, Record<string, unknown>> = {
-    occlum: { yield_check: () => { yields++; if (state.fuel) state.fuel.value = fuel; } },
+    occlum: {
+      yield_check: clock
+        ? () => { yields++; performance.now(); if (state.fuel) state.fuel.value = fuel; }
+        : () => { yields++; if (state.fuel) state.fuel.value = fuel; },
+    },
   };
   if (w.wasi) {
     const { WASI } = await import("node:wasi");
@@ -155,18 +164,26 @@ async function overhead() {
     console.error(`C guest not built (${(e as Error).message.split("\n")[0]}); raw workloads only`);
   }
   // "no-fuel-passing": the default style with recursive functions charging the fuel global (as
-  // before fuel-passing clones), to show what the clones buy on call-heavy code.
-  const styles: (CheckStyle | "none" | "no-fuel-passing")[] = ["none", "local-counter", "no-fuel-passing", "global"];
+  // before fuel-passing clones), to show what the clones buy on call-heavy code. "kernel-fuel":
+  // the default options with the kernel's refill (FUEL = 1024 in kernel-imports.ts) and a
+  // yield_check that reads the clock, as the kernel's does (without its JSPI wrapper, ~0.1 us
+  // more per call); "kernel-fuel-c1" the same with a whole unit per call (callsPerUnit 1, as
+  // before 2026-12-04): how often yield_check runs matters on call-heavy code.
+  const styles: (CheckStyle | "none" | "no-fuel-passing" | "kernel-fuel" | "kernel-fuel-c1")[] = [
+    "none", "local-counter", "no-fuel-passing", "global", "kernel-fuel", "kernel-fuel-c1",
+  ];
   const rows: Record<string, unknown>[] = [];
   for (const w of workloads) {
     const runners = new Map<string, { run: Runner; yields: () => number }>();
     for (const s of styles) {
+      const kernel = s === "kernel-fuel" || s === "kernel-fuel-c1";
       const bytes = s === "none" ? w.bytes
         : instrument(w.bytes, {
-          rewriteAtomics: true, preemption: true, checkStyle: s === "no-fuel-passing" ? "local-counter" : s,
+          rewriteAtomics: true, preemption: true, checkStyle: s === "global" ? "global" : "local-counter",
           passFuel: s !== "no-fuel-passing", initialFuel: FUEL[s], loopBudget: LOOP_BUDGET,
+          ...(s === "kernel-fuel-c1" ? { callsPerUnit: 1 } : {}),
         }).bytes;
-      runners.set(s, await instantiate(bytes, w, FUEL[s] ?? 0));
+      runners.set(s, await instantiate(bytes, w, FUEL[s] ?? 0, kernel));
     }
     // Warm up (tier-up to the optimizing compiler) and check every variant computes the same.
     const expect = runners.get("none")!.run();

@@ -1,5 +1,7 @@
 // CPU-bound work with no syscalls in the hot loops: SHA-256 over MB megabytes of generated data,
-// then sorting N 32-bit integers. Prints "sha256 <ms> <digest prefix>" and "sort <ms> <check>".
+// sorting N 32-bit integers, then a recursive fib(F) (call-heavy: ~1 ns of work per call, the
+// worst case for per-call preemption checks). Prints "sha256 <ms> <digest prefix>",
+// "sort <ms> <check>" and "fib <ms> <value>".
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +43,9 @@ static double ms(void) {
   return (double)t / 1e6;
 }
 
+// noinline: the recursion must stay a call (clang turns one of the two calls into a loop).
+__attribute__((noinline)) static int fib(int n) { return n < 2 ? n : fib(n - 1) + fib(n - 2); }
+
 static int cmp(const void *a, const void *b) {
   uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
   return x < y ? -1 : x > y;
@@ -49,6 +54,7 @@ static int cmp(const void *a, const void *b) {
 int main(int argc, char **argv) {
   long mb = argc > 1 ? atol(argv[1]) : 256;
   long n = argc > 2 ? atol(argv[2]) : 4000000;
+  int fn = argc > 3 ? atoi(argv[3]) : 36;
   static uint8_t chunk[1 << 20];
   uint32_t x = 12345;
   for (size_t i = 0; i < sizeof chunk; i++) {
@@ -76,5 +82,10 @@ int main(int argc, char **argv) {
   int sorted = 1;
   for (long i = 1; i < n; i++) sorted &= v[i - 1] <= v[i];
   printf("sort %.1f %d\n", t3 - t2, sorted);
+
+  double t4 = ms();
+  int f = fib(fn);
+  double t5 = ms();
+  printf("fib %.1f %d\n", t5 - t4, f);
   return sorted ? 0 : 1;
 }

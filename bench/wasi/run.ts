@@ -6,7 +6,7 @@
  * Per-call costs (timed inside the guest around the loop, so start-up is excluded): 1-byte
  * fd_write to /dev/null, clock_time_get, path_open+fd_close, fd_fdstat_get, sched_yield (for
  * occlum-ts a real coroutine switch: suspend + run queue + resume). CPU-bound: SHA-256 over
- * 256 MB and a qsort of 4M integers, timed inside the guest. Baseline: node:wasi (uvwasi) with
+ * 256 MB, a qsort of 4M integers and a recursive fib(38) (call-heavy), timed inside the guest. Baseline: node:wasi (uvwasi) with
  * preopens "/" (a host copy of the image) and "/dev". occlum-ts runs through runInstance on a
  * built instance (unionfs root over the image and container layers, devfs at /dev).
  * Median of ROUNDS alternating runs. JSON → bench/results/wasi.json; a table on stdout.
@@ -32,7 +32,7 @@ const calls: [mode: string, iterations: number][] = [
   ["fdstat", quick ? 50000 : 500000],
   ["yield", quick ? 20000 : 200000],
 ];
-const cpuArgs = quick ? ["16", "500000"] : ["256", "4000000"];
+const cpuArgs = quick ? ["16", "500000", "30"] : ["256", "4000000", "38"];
 
 const syscallsWasm = await buildGuest("bench/wasi/syscalls.c");
 const cpuWasm = await buildGuest("bench/wasi/cpu.c");
@@ -101,16 +101,22 @@ for (const [mode, n] of calls) {
   rows.push({ name: `${mode} (${n} calls)`, unit: "ns/call", occlumTs: o, nodeWasi: t, ratio: o / t });
 }
 
-const cpu = { ours: { sha: [] as number[], sort: [] as number[] }, theirs: { sha: [] as number[], sort: [] as number[] } };
+const cpu = {
+  ours: { sha: [] as number[], sort: [] as number[], fib: [] as number[] },
+  theirs: { sha: [] as number[], sort: [] as number[], fib: [] as number[] },
+};
 for (let r = 0; r < ROUNDS; r++) {
   for (const [side, out] of [["ours", await occlum("/bin/cpu", cpuArgs)], ["theirs", await nodeWasi(cpuWasm, cpuArgs)]] as const) {
     const lines = Object.fromEntries(out.trim().split("\n").map((l) => [l.split(" ")[0], Number(l.split(" ")[1])]));
     cpu[side].sha.push(lines.sha256!);
     cpu[side].sort.push(lines.sort!);
+    cpu[side].fib.push(lines.fib!);
   }
 }
 rows.push({ name: `SHA-256 over ${cpuArgs[0]} MB`, unit: "ms", occlumTs: median(cpu.ours.sha), nodeWasi: median(cpu.theirs.sha), ratio: median(cpu.ours.sha) / median(cpu.theirs.sha) });
 rows.push({ name: `qsort of ${cpuArgs[1]} u32`, unit: "ms", occlumTs: median(cpu.ours.sort), nodeWasi: median(cpu.theirs.sort), ratio: median(cpu.ours.sort) / median(cpu.theirs.sort) });
+// Call-heavy: every call of the recursion pays the preemption check (loader/instrument/fuel-pass.ts).
+rows.push({ name: `recursive fib(${cpuArgs[2]})`, unit: "ms", occlumTs: median(cpu.ours.fib), nodeWasi: median(cpu.theirs.fib), ratio: median(cpu.ours.fib) / median(cpu.theirs.fib) });
 
 // The JSPI floor under the syscall layer (no baseline: node:wasi cannot suspend).
 const floorWasm = await buildGuest("bench/wasi/jspi_floor.c", { flags: ["-nostartfiles", "-Wl,--no-entry"] });

@@ -33,6 +33,13 @@ export interface InstrumentOptions {
   elideFences?: boolean;
   /** Recursive functions pass their fuel in a parameter ("local-counter" only; fuel-pass.ts). Default true. */
   passFuel?: boolean;
+  /**
+   * Calls of a fuel-passing clone per unit of fuel (a power of two, 1 to 4096; default 64): a
+   * loop unit is loopBudget iterations, a call of a small recursive function ~1 ns, and
+   * yield_check ~0.3 us, so a whole unit per call made fib call it every microsecond (+18%).
+   * The fuel the host puts in the global must stay below 2^31 / callsPerUnit.
+   */
+  callsPerUnit?: number;
   /** Copies of a small plain loop's body per check ("local-counter"; 1 = no unrolling). Default 4, at most 8. */
   unroll?: number;
 }

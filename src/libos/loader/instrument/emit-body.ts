@@ -16,6 +16,7 @@ export interface BodyWriter {
   emitBody(i: number, ev: EventList, first: number, last: number, cov: Uint8Array, clone: boolean): void;
   emitWrapper(i: number): void;
   writeHelper(op: AtomicOp, offset: number): void;
+  writeRefuel(): void;
 }
 
 /** Body writers for the module `b` as `plan` instruments it, appending to `out`. */
@@ -26,8 +27,8 @@ export function bodyWriter(b: Uint8Array, plan: Plan, out: ByteWriter): BodyWrit
   } = plan;
   const {
     emitGlobalCheck, emitCounterInit, emitCounterDecrement, emitFuelCharge, emitSyncOut, emitSyncIn, emitRefill,
-    emitLocalCheck,
-  } = checkWriter(out, fuelGlobal, yieldIndex, plan.loopBudget);
+    emitLocalCheck, writeRefuel,
+  } = checkWriter(out, fuelGlobal, yieldIndex, plan.loopBudget, plan.callShift, plan.refuelIndex);
 
   /**
    * Copy [from, to) of a plain loop body, applying its events [e0, e1) (the only kinds a plain
@@ -133,10 +134,12 @@ export function bodyWriter(b: Uint8Array, plan: Plan, out: ByteWriter): BodyWrit
           continue;
         }
         if (d[e * 4 + 3]! & 1) {
-          // block $exit (loop's type); loop $outer; block $slow; loop (original) + check
+          // block $exit (loop's type); loop $outer; block $slow; loop (original) + check.
+          // A covered loop never refills, so its $outer is a block: a loop header that never
+          // iterates still costs V8 an interrupt check per entry (once per call of fib's body).
           out.range(b, cur, a);
           out.byte(0x02); out.range(b, a + 1, after);
-          out.byte(0x03); out.byte(0x40);
+          out.byte(cov[e] ? 0x02 : 0x03); out.byte(0x40);
           out.byte(0x02); out.byte(0x40);
           if (!cov[e] && trips > 0) {
             // A counted loop pays for all its iterations before it starts; after a refill
@@ -163,6 +166,7 @@ export function bodyWriter(b: Uint8Array, plan: Plan, out: ByteWriter): BodyWrit
         cur = after;
       } else if (kind === Ev.LoopEnd) {
         // end (loop); br $exit; end $slow; refill; br $outer; end; unreachable; end
+        // (covered: end (loop); br $exit; end $slow; unreachable; end; unreachable; end)
         out.range(b, cur, a + 1);
         out.byte(0x0c); out.byte(0x02);
         out.byte(0x0b);
@@ -244,14 +248,18 @@ export function bodyWriter(b: Uint8Array, plan: Plan, out: ByteWriter): BodyWrit
   };
 
   // The original index of a cloned function keeps its callers outside the cycle (exports, tables,
-  // other functions): local.get params; global.get G; call clone; global.set G
+  // other functions): local.get params; global.get G; [i32.const s; i32.shl]; call clone;
+  // [i32.const s; i32.shr_s]; global.set G (the clone's fuel counts calls: checks.ts)
   const emitWrapper = (i: number): void => {
     const mark = out.reserveLength();
     out.byte(0);
     const params = info.typeParams[info.funcTypes[i]!]!;
+    const s = plan.callShift;
     for (let l = 0; l < params; l++) { out.byte(0x20); out.u32(l); }
     out.byte(0x23); out.u32(fuelGlobal);
+    if (s > 0) { out.byte(0x41); out.i32(s); out.byte(0x74); }
     out.byte(0x10); out.u32(cloneBase + fp.cloneOf[i]!);
+    if (s > 0) { out.byte(0x41); out.i32(s); out.byte(0x75); }
     out.byte(0x24); out.u32(fuelGlobal);
     out.byte(0x0b);
     out.patchLength(mark);
@@ -276,5 +284,5 @@ export function bodyWriter(b: Uint8Array, plan: Plan, out: ByteWriter): BodyWrit
     out.patchLength(mark);
   };
 
-  return { emitBody, emitWrapper, writeHelper };
+  return { emitBody, emitWrapper, writeHelper, writeRefuel };
 }

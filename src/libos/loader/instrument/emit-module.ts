@@ -18,11 +18,12 @@ import { copyElements, copyExportEntries, copyGlobalEntries, copyTables } from "
 export function writeModule(b: Uint8Array, plan: Plan): Uint8Array {
   const {
     info, options, bodies, events, sites, preempt, covered, specs, K, shift, importIndex, typeIndex, helperBase,
-    helperCount, fuelGlobal, fp, cloneBase, cloneTypeBase,
+    helperCount, fuelGlobal, fp, cloneBase, cloneTypeBase, refuelIndex, refuelType,
   } = plan;
+  const refuel = refuelIndex >= 0 ? 1 : 0;
   const out = new ByteWriter(b.length + (b.length >> 2) + 1024);
   out.range(b, 0, 8);
-  const { emitBody, emitWrapper, writeHelper } = bodyWriter(b, plan, out);
+  const { emitBody, emitWrapper, writeHelper, writeRefuel } = bodyWriter(b, plan, out);
 
   // --- writers for each section we touch -------------------------------------------------------
   const section = (id: number, body: () => void): void => {
@@ -43,9 +44,10 @@ export function writeModule(b: Uint8Array, plan: Plan): Uint8Array {
   };
 
   const writeTypes = (s?: Section) => section(SectionId.Type, () => {
-    vecWith(s, K + fp.types.length, (p) => out.range(b, p, s!.end));
+    vecWith(s, K + fp.types.length + refuel, (p) => out.range(b, p, s!.end));
     for (const spec of specs) out.bytes(spec.type);
     for (const t of fp.types) writeCloneType(b, info, t, out);
+    if (refuel) out.bytes([0x60, 1, 0x7f, 1, 0x7f]);
   });
   const writeImports = (s?: Section) => section(SectionId.Import, () => {
     vecWith(s, K, (p) => out.range(b, p, s!.end));
@@ -57,9 +59,10 @@ export function writeModule(b: Uint8Array, plan: Plan): Uint8Array {
     }
   });
   const writeFunctions = (s?: Section) => section(SectionId.Function, () => {
-    vecWith(s, helperCount + fp.clones.length, (p) => out.range(b, p, s!.end));
+    vecWith(s, helperCount + fp.clones.length + refuel, (p) => out.range(b, p, s!.end));
     for (let j = 0; j < helperCount; j++) out.u32(typeIndex.get(specOf(sites!.ops[j]!).name)!);
     for (const i of fp.clones) out.u32(cloneTypeBase + fp.typeSlot.get(info.funcTypes[i]!)!);
+    if (refuel) out.u32(refuelType);
   });
   const writeGlobals = (s?: Section) => section(SectionId.Global, () => {
     vecWith(s, preempt ? 1 : 0, (p, n) => copyGlobalEntries(b, p, s!.end, n, out, shift));
@@ -79,13 +82,14 @@ export function writeModule(b: Uint8Array, plan: Plan): Uint8Array {
   });
 
   const writeCode = (s: Section) => section(SectionId.Code, () => {
-    out.u32(bodies.count + helperCount + fp.clones.length);
+    out.u32(bodies.count + helperCount + fp.clones.length + refuel);
     for (let i = 0; i < bodies.count; i++) {
       if (fp.cloneOf[i]! >= 0) emitWrapper(i);
       else emitBody(i, events, bodies.firstEvent[i]!, bodies.firstEvent[i + 1]!, covered, false);
     }
     for (let j = 0; j < helperCount; j++) writeHelper(sites!.ops[j]!, sites!.offsets[j]!);
     fp.clones.forEach((i, j) => emitBody(i, fp.events, fp.firstEvent[j]!, fp.firstEvent[j + 1]!, fp.covered, true));
+    if (refuel) writeRefuel();
     void s;
   });
 
@@ -100,6 +104,7 @@ export function writeModule(b: Uint8Array, plan: Plan): Uint8Array {
     fp.clones.forEach((i, j) => added.push({
       index: cloneBase + j, name: `__occlum_fuel_pass_${i + info.importedFuncs}`, nameOf: i + info.importedFuncs,
     }));
+    if (refuel) added.push({ index: refuelIndex, name: "__occlum_refuel" });
     const tmp = new ByteWriter(s.end - s.start + 256);
     try {
       rewriteNames(b, s.contentStart!, s.end, tmp, shift.from, shift.by, added);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { instrument, type InstrumentOptions } from "./instrument.ts";
-import { functionNames, I, ModuleBuilder, nameSection, T, instantiateFueled, type WasmGlobal } from "./test-asm.ts";
+import { functionNames, I, ModuleBuilder, nameSection, T, instantiateFueled, Wasm, type WasmGlobal } from "./test-asm.ts";
 
 type Fn = (...a: unknown[]) => unknown;
 
@@ -77,7 +77,8 @@ const calls: [string, unknown[]][] = [
 test("recursive functions pass their fuel and yield exactly where the global-fuel version yields", () => {
   const bytes = recursiveModule();
   const plain = instantiate(bytes, 0).exports;
-  const opts: InstrumentOptions = { rewriteAtomics: true, preemption: true, initialFuel: 7, loopBudget: 5 };
+  // One unit per call, as the global version charges (the default charges 1/64: next test).
+  const opts: InstrumentOptions = { rewriteAtomics: true, preemption: true, initialFuel: 7, loopBudget: 5, callsPerUnit: 1 };
   const on = instrument(bytes, opts);
   const off = instrument(bytes, { ...opts, passFuel: false });
   // Every function in a cycle of direct calls (loopy is charged, not recursive; ind recurses
@@ -97,6 +98,53 @@ test("recursive functions pass their fuel and yield exactly where the global-fue
     assert.ok(a.yields > 10, `${fn}: ${a.yields} yields`);
     assert.equal(a.yields, b.yields, fn);
   }
+});
+
+test("a clone charges 1/callsPerUnit of a unit per call; what it spends is never lost", () => {
+  const bytes = recursiveModule();
+  const plain = instantiate(bytes, 0).exports;
+  // fib(18): 8361 calls, all in the clone. The wrapper hands it fuel x C; each call takes 1; it
+  // yields below zero and gets fuel x C again: one yield per fuel x C + 1 calls.
+  for (const C of [1, 4, 64]) {
+    const r = instrument(bytes, { rewriteAtomics: true, preemption: true, initialFuel: 7, loopBudget: 5, callsPerUnit: C });
+    for (const [fn, args] of calls) {
+      const st = instantiate(r.bytes, 7);
+      assert.equal((st.exports[fn] as Fn)(...args), (plain[fn] as Fn)(...args), `${fn}, ${C}`);
+      if (fn === "fib") assert.equal(st.yields, Math.floor(8361 / (7 * C + 1)), `${fn}, ${C}`);
+    }
+  }
+  for (const C of [0, 3, 8192, 1.5]) {
+    assert.throws(() => instrument(bytes, { rewriteAtomics: true, preemption: true, callsPerUnit: C }), /power of two/);
+  }
+  // Written back to the global (around a call that may charge it), a clone's part of a unit is
+  // charged whole: spin(n)'s loop is covered by its call of spin(0) (1/64 of a unit), then
+  // calls touch(), which may charge the global. Each iteration costs a whole unit, so it yields
+  // every fuel + 1 iterations; a write-back that rounded up would never yield.
+  const m = new ModuleBuilder();
+  const ii = m.type([T.i32], [T.i32]);
+  const v = m.type([], []);
+  const tick = m.importFunc("env", "tick", v);
+  const leaf = m.func(v, [I.call(tick)]);
+  const touch = m.func(v, [I.call(leaf)]);
+  const spin = m.func(ii, [
+    I.localGet(0), I.i32Eqz, I.if(), I.i32Const(0), I.return, I.end,
+    I.loop(), I.i32Const(0), I.call(3), I.drop, I.call(touch), I.br(0), I.end, I.unreachable,
+  ]);
+  assert.equal(spin, 3);
+  m.export("spin", "func", spin);
+  const r = instrument(m.build(), { rewriteAtomics: true, preemption: true, initialFuel: 5 });
+  assert.equal(r.stats.fuelPassing, 1);
+  assert.equal(r.stats.coveredLoops, 1);
+  let ticks = 0;
+  const st = { yields: 0, exports: {} as Record<string, unknown> };
+  const inst = new (Wasm as unknown as { Instance: new (m: object, i: object) => { exports: Record<string, unknown> } }).Instance(
+    new Wasm.Module(r.bytes), {
+      env: { tick: () => { ticks++; } },
+      occlum: { yield_check: () => { if (++st.yields >= 20) throw new Error("preempted"); (st.exports.__occlum_fuel as WasmGlobal).value = 5; } },
+    });
+  st.exports = inst.exports;
+  assert.throws(() => (st.exports.spin as Fn)(1), /preempted/);
+  assert.equal(ticks, 6 * 19 + 5, "one yield per fuel + 1 iterations");
 });
 
 test("a recursion that never ends, and a loop calling a cloned function forever, are preempted", () => {
@@ -165,7 +213,7 @@ test("a clone keeps its function's name: a trap inside it names the guest's func
   const r = instrument(m.build(), { rewriteAtomics: true, preemption: true });
   assert.equal(r.stats.fuelPassing, 1);
   assert.deepEqual([...functionNames(r.bytes).entries()].filter(([k]) => typeof k === "number").map(([, v]) => v),
-    ["occlum.yield_check", "recurse", "recurse"]);
+    ["occlum.yield_check", "recurse", "recurse", "__occlum_refuel"]);
   const st = instantiate(r.bytes, 1000);
   assert.throws(() => (st.exports.recurse as Fn)(5), (e: Error) => /recurse/.test(e.stack ?? "") && !/fuel_pass/.test(e.stack ?? ""));
 });
@@ -183,7 +231,7 @@ test("a clone moves its first declared local past the others, whatever the local
     I.localGet(2), I.i32Add, I.localGet(0), I.i32Const(7), I.i32Mul, I.i32Sub, I.end,
   ], [[0, T.i64], [1, T.f64], [2, T.i32]]));
   const bytes = m.build();
-  const r = instrument(bytes, { rewriteAtomics: true, preemption: true, initialFuel: 3 });
+  const r = instrument(bytes, { rewriteAtomics: true, preemption: true, initialFuel: 3, callsPerUnit: 1 });
   assert.equal(r.stats.fuelPassing, 1);
   const st = instantiate(r.bytes, 3);
   assert.equal((st.exports.tri as Fn)(1000), 500500);

@@ -11,7 +11,8 @@
  * whose type takes the fuel as an extra last parameter and returns it as an extra last result:
  * (params..., i32 fuel) -> (results..., i32 fuel). In f':
  *   - the entry charge and every loop refill decrement the fuel local; when it goes below zero
- *     it is stored to the global, yield_check runs (it refills the global), and it is reloaded;
+ *     it is stored to the global, yield_check runs (it refills the global), and it is reloaded,
+ *     all in one out-of-line helper per module (`__occlum_refuel`, F -> F);
  *   - a direct call to another cloned function g becomes `local.get F; call g'; local.set F`;
  *   - a call to any other function that may charge fuel (anything that loops, calls, or is
  *     charged) or an indirect call stores F to the global before and reloads it after;
@@ -25,10 +26,19 @@
  * f itself becomes a wrapper that loads the global, calls f' and stores the returned fuel, so
  * exports, tables, ref.func and callers outside the clones are untouched.
  *
+ * The clone's fuel counts calls (checks.ts): it is the global's value times C = callsPerUnit
+ * (default 64); an entry charge takes 1 (1/C of a unit), a loop refill C (a whole unit), and it
+ * is written to the global shifted right, rounded down (a part of a unit spent counts whole).
+ * Why: a unit is loopBudget loop iterations but was also one call, and a call of a small
+ * recursive function is ~1 ns: fib called yield_check (~0.3 us) every microsecond, +18% on the
+ * real runtime's fuel (bench/instrument/README.md).
+ *
  * Preemption bound: every charge that the global-fuel version makes is still made, in the same
- * order, on a value that is the global's value at the time (the fuel is handed from caller to
- * callee and back, and written to the global before any code that could read or charge it runs),
- * so yield_check is called exactly when the global version would call it. Where the two differ:
+ * order, on a value that is the global's value at the time times C (the fuel is handed from
+ * caller to callee and back, and written to the global, rounded down, before any code that could
+ * read or charge it runs): so with C = 1 yield_check is called exactly when the global version
+ * would call it, and with C > 1 a unit is at most C entry charges, each a bounded amount of
+ * straight-line work (the loops in between are still charged whole units). Where they differ:
  * an exception unwinding out of a clone loses the decrements since the last store, so modules
  * that use exception handling get no clones; guest code that an import re-enters (a signal
  * handler run by the kernel during a syscall) charges the global, and the clone's copy, not

@@ -2,6 +2,10 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { FUEL_EXPORT, instrument, InstrumentError, type InstrumentOptions } from "./instrument.ts";
 import { functionNames, I, ModuleBuilder, nameSection, T, uleb, Wasm, type WasmGlobal } from "./test-asm.ts";
+import { lebEnd, readU32 } from "./bytes.ts";
+import { EventList, type ScanContext, scanExpr } from "./code-scan.ts";
+import { readModuleInfo, SectionId } from "./module-info.ts";
+import { skipValType } from "./opcodes.ts";
 
 type Exports = Record<string, unknown>;
 const both: InstrumentOptions = { rewriteAtomics: true, preemption: true };
@@ -93,7 +97,10 @@ for (const checkStyle of ["local-counter", "global"] as const) {
     assert.equal(st.yields, checkStyle === "global" ? Math.floor(1001 / 11) : Math.floor(101 / 11));
     st.yields = 0;
     assert.equal(e.fib!(15), plain.fib!(15));
-    assert.ok(st.yields > 100, `recursion yields: ${st.yields}`);
+    // fib(15) makes 1973 calls. "global": each charges a unit. "local-counter": fib's clone
+    // charges 1/64 of a unit per call (callsPerUnit), so the first yield comes after 10 x 64 + 1.
+    if (checkStyle === "global") assert.ok(st.yields > 100, `recursion yields: ${st.yields}`);
+    else assert.equal(st.yields, Math.floor(1973 / (10 * 64 + 1)));
     st.yields = 0;
     assert.equal(e.leaf!(7), 21);
     assert.equal(st.yields, 0);
@@ -491,6 +498,30 @@ function preemptedAfter(bytes: Uint8Array, fn: string, env: Record<string, unkno
   return yields;
 }
 
+/** Loop instructions per defined function body (code-scan's count), in function order. */
+function loopHeaders(bytes: Uint8Array): number[] {
+  const info = readModuleInfo(bytes);
+  const code = info.sections.find((s) => s.id === SectionId.Code)!;
+  const ctx: ScanContext = {
+    events: new EventList(), funcRefMin: Infinity, loops: false, wrapLoops: false, typeParams: info.typeParams,
+    atomics: null, sawCall: false, sawIndirect: false, loopCount: 0,
+  };
+  const counts: number[] = [];
+  let n = readU32(bytes, code.start);
+  let p = lebEnd[0]!;
+  for (; n > 0; n--) {
+    const size = readU32(bytes, p);
+    const start = lebEnd[0]!;
+    let entries = readU32(bytes, start);
+    let q = lebEnd[0]!;
+    for (; entries > 0; entries--) { readU32(bytes, q); q = skipValType(bytes, lebEnd[0]!); }
+    scanExpr(bytes, q, start + size, ctx);
+    counts.push(ctx.loopCount);
+    p = start + size;
+  }
+  return counts;
+}
+
 test("a loop whose every iteration starts by calling an entry-charged function gets no check of its own", () => {
   for (const checkStyle of ["local-counter", "global"] as const) {
     const m = new ModuleBuilder();
@@ -516,9 +547,16 @@ test("a loop whose every iteration starts by calling an entry-charged function g
     // Not covered: the first call goes to an uncharged leaf, or to an import.
     m.export("leafFirst", "func", m.func(v, [I.loop(), I.i32Const(1), I.call(leaf), I.drop, I.br(0), I.end]));
     m.export("importFirst", "func", m.func(v, [I.loop(), I.call(tick), I.i32Const(1), I.call(depth), I.drop, I.br(0), I.end]));
-    const r = instrument(m.build(), { ...both, checkStyle, initialFuel: 50, loopBudget: 64 });
+    const input = m.build();
+    const r = instrument(input, { ...both, checkStyle, initialFuel: 50, loopBudget: 64 });
     assert.equal(r.stats.coveredLoops, 1, checkStyle);
     assert.equal(r.stats.loopChecks, 4, checkStyle);
+    // The covered loop is wrapped in blocks only (no loop header that never iterates); each
+    // checked, wrapped loop gains its refill loop ($outer).
+    const before = loopHeaders(input);
+    const after = loopHeaders(r.bytes);
+    const wrapped = checkStyle === "local-counter" ? 1 : 0;
+    assert.deepEqual(after.slice(0, before.length), before.map((n, i) => n + (i >= 3 ? wrapped : 0)), checkStyle);
     // Each would spin forever without a check; each is still switched out.
     for (const fn of ["covered", "conditional", "branchFirst", "leafFirst", "importFirst"]) {
       assert.equal(preemptedAfter(r.bytes, fn, { tick: () => {} }), 20, `${fn} (${checkStyle})`);

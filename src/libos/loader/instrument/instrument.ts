@@ -24,8 +24,9 @@
  *      instruction) with a direct call to a function charged at entry, or with a nested loop,
  *      has no check of its own: every iteration pays at least one unit (the callee's) or one
  *      counter decrement (the nested loop's header check, or its own covering, down to a loop
- *      that is checked). Still wrapped, with a dead refill path, since wrapping is decided when
- *      the scan reaches the loop header;
+ *      that is checked). Still wrapped, since wrapping is decided when the scan reaches the
+ *      loop header, but with blocks only ($outer is a block, the refill path dead): a loop
+ *      header that never iterates still costs V8 an interrupt check on every entry;
  *    - counted loops (trip-count.ts): a loop that provably runs T <= loopBudget times per entry
  *      (clang's `for (i = 0; i < 16; i++)`) subtracts T from the counter once, before it starts,
  *      and has no check inside;
@@ -34,18 +35,27 @@
  *      each leaving the loop when its condition fails) and subtract `unroll` per pass;
  *    - fuel-passing clones (fuel-pass.ts): functions in a cycle of direct calls keep the fuel in
  *      a parameter/result instead of the global (a store-to-load chain through memory on every
- *      call); yield_check runs at exactly the same charges as with the global.
- *    The bound: the global fuel (or the clone's copy of it, which is the same value) is decreased
- *    by one unit per charged function entry and per refill of a loop counter; a counter is
+ *      call), counted in calls: C = callsPerUnit (default 64) times the global's value, an entry
+ *      charge 1/C of a unit, a refill a whole one, written back rounded down (with C = 1
+ *      yield_check runs at exactly the same charges as with the global).
+ *    The bound: the global fuel (or the clone's copy of it, C times the same value) is decreased
+ *    by one unit per charged function entry (1/C in a clone) and per refill of a loop counter; a counter is
  *    decreased by at least one per iteration of every loop that is neither covered nor counted,
  *    by T before each run of a counted loop, and by U per pass (at most U iterations) of an
  *    unrolled loop. Loops that are
  *    covered spend at least one counter decrement or fuel unit per iteration elsewhere. A refill
  *    happens when the counter goes below zero. So between two yield_checks there are at most
- *    (fuel + 1) units, each unit at most 2 x loopBudget loop iterations plus straight-line code and
- *    calls to uncharged functions (whose work call-graph.ts bounds by WORK_LIMIT bytes of code).
+ *    (fuel + 1) units, each unit at most 2 x loopBudget loop iterations or C clone entries, plus
+ *    straight-line code and calls to uncharged functions (whose work call-graph.ts bounds by
+ *    WORK_LIMIT bytes of code).
  *    Functions that loop are charged at entry, so a fresh counter per invocation cannot be used to
  *    run loops forever by re-entering them.
+ *    Why every call of a recursive function still tests its fuel (bench/instrument/fib-checks.ts
+ *    measures the alternatives on clang's fib): any cycle of execution must pass a test, and a
+ *    loop whose iterations call a function that returns early (fib's leaves) forms one that
+ *    passes only through the loop and the leaf. A test on either costs more than the test at
+ *    entry does (a fuel test inside a loop that calls: +20-33% on fib; only at the entry of the
+ *    non-leaf path: +3%, but then a loop of leaf calls never yields).
  *    The "global" style (every loop header an inline global decrement + call) is kept for
  *    comparison: a call inside a loop costs 50-130% on tight loops (bench/instrument), the
  *    wrapped form ~0-3%. Counted loops, unrolling and fuel passing are "local-counter" only.
@@ -58,7 +68,8 @@
  *
  * Host contract: yield_check must be a WebAssembly.Suspending import that returns a Promise only
  * when it really yields (a start function runs outside `promising` and must not suspend), and it
- * refills `__occlum_fuel` (units, not time: calibrate so fuel x loopBudget is about one slice).
+ * refills `__occlum_fuel` (units, not time: calibrate so fuel x loopBudget is about one slice;
+ * below 2^31 / callsPerUnit, since clones hold it multiplied).
  * futex_wait32/64 return wasm's codes (0 ok, 1 not-equal, 2 timed-out; timeout < 0 = forever) and
  * must trap (throw) on a non-shared memory as memory.atomic.wait does; futex_notify returns the
  * number woken.

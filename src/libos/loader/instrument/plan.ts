@@ -147,6 +147,8 @@ export interface Plan {
   loopBudget: number;
   /** Copies of an unrolled loop's body. */
   unroll: number;
+  /** log2 of callsPerUnit: a clone's fuel is the global's shifted left by this much. */
+  callShift: number;
   bodies: Bodies;
   events: EventList;
   sites: AtomicSites | null;
@@ -172,6 +174,12 @@ export interface Plan {
   fp: FuelPassing;
   cloneBase: number;
   cloneTypeBase: number;
+  /**
+   * The clones' out-of-line yield path, `(i32 fuel) -> i32 fuel`, and its type (-1 without
+   * clones): after all clones, and after all clone types.
+   */
+  refuelIndex: number;
+  refuelType: number;
   /** Filled in here (counts) and by the emitter (what it inserts). */
   stats: InstrumentStats;
 }
@@ -187,6 +195,11 @@ export function planInstrument(b: Uint8Array, options: InstrumentOptions): Plan 
   const style: CheckStyle = options.checkStyle ?? "local-counter";
   const loopBudget = options.loopBudget ?? 4096;
   const unroll = Math.max(1, Math.min(8, Math.floor(options.unroll ?? 4)));
+  const callsPerUnit = options.callsPerUnit ?? 64;
+  if (!Number.isInteger(callsPerUnit) || callsPerUnit < 1 || callsPerUnit > 4096 || (callsPerUnit & (callsPerUnit - 1)) !== 0) {
+    throw new InstrumentError(`callsPerUnit must be a power of two from 1 to 4096 (got ${callsPerUnit})`);
+  }
+  const callShift = Math.log2(callsPerUnit);
   const ctx: ScanContext = {
     events, funcRefMin: info.importedFuncs, loops: options.preemption, atomics: sites, sawCall: false, sawIndirect: false,
     loopCount: 0, wrapLoops: style === "local-counter", typeParams: info.typeParams, countLimit: loopBudget,
@@ -252,10 +265,13 @@ export function planInstrument(b: Uint8Array, options: InstrumentOptions): Plan 
     : noFuelPassing(bodies.count);
   const cloneBase = helperBase + helperCount;
   const cloneTypeBase = info.typeCount + K;
+  const refuelIndex = fp.clones.length > 0 ? cloneBase + fp.clones.length : -1;
+  const refuelType = fp.clones.length > 0 ? cloneTypeBase + fp.types.length : -1;
   if (fp.clones.length > 0) stats.fuelPassing = fp.clones.length;
 
   return {
-    info, options, style, loopBudget, unroll, bodies, events, sites, charged, preempt, covered, counted, specs, K,
-    shift, importIndex, typeIndex, helperBase, helperCount, fuelGlobal, yieldIndex, fp, cloneBase, cloneTypeBase, stats,
+    info, options, style, loopBudget, unroll, callShift, bodies, events, sites, charged, preempt, covered, counted, specs, K,
+    shift, importIndex, typeIndex, helperBase, helperCount, fuelGlobal, yieldIndex, fp, cloneBase, cloneTypeBase,
+    refuelIndex, refuelType, stats,
   };
 }
