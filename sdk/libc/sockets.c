@@ -21,7 +21,13 @@
  * sockaddr sets the length but never copies the address out. getsockname, getpeername, accept(4)
  * and recvfrom (--wrap for each) therefore ask the kernel for the address themselves when the
  * socket is AF_UNIX, and leave inet sockets to the libc.
+ *
+ * 3. Credentials: SCM_CREDENTIALS in sendmsg/recvmsg (sock_sendmsg_v2 / sock_recvmsg_v2), and
+ * SO_PASSCRED / SO_PEERCRED, which the libc's getsockopt/setsockopt cannot name (sdk/include/sys/
+ * socket.h defines them): --wrap=getsockopt,setsockopt hands these two to sock_getsockopt /
+ * sock_setsockopt in Linux numbering and everything else to the libc.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -170,7 +176,23 @@ int32_t __occlum_sock_sendmsg(int32_t fd, const struct iovec *iov, size_t iovlen
 int32_t __occlum_sock_recvmsg(int32_t fd, const struct iovec *iov, size_t iovlen, int32_t flags,
                               int32_t *fds, int32_t maxfds, __wasi_addr_port_t *addr,
                               uint32_t *got, uint32_t *nfds, uint32_t *msg_flags) OCCLUM_IMPORT(sock_recvmsg);
+int32_t __occlum_sock_sendmsg_v2(int32_t fd, const struct iovec *iov, size_t iovlen, int32_t flags,
+                                 const __wasi_addr_port_t *addr, const int32_t *fds, int32_t nfds,
+                                 const struct ucred *cred, uint32_t *sent) OCCLUM_IMPORT(sock_sendmsg_v2);
+int32_t __occlum_sock_recvmsg_v2(int32_t fd, const struct iovec *iov, size_t iovlen, int32_t flags,
+                                 int32_t *fds, int32_t maxfds, __wasi_addr_port_t *addr, struct ucred *cred,
+                                 uint32_t *got, uint32_t *nfds, uint32_t *msg_flags, uint32_t *has_cred)
+    OCCLUM_IMPORT(sock_recvmsg_v2);
+int32_t __occlum_sock_setsockopt(int32_t fd, int32_t level, int32_t name, const void *val, uint32_t len)
+    OCCLUM_IMPORT(sock_setsockopt);
+int32_t __occlum_sock_getsockopt(int32_t fd, int32_t level, int32_t name, void *val, uint32_t *len)
+    OCCLUM_IMPORT(sock_getsockopt);
 ssize_t __real_send(int fd, const void *buf, size_t n, int flags);
+
+/* Linux numbering of what sock_getsockopt / sock_setsockopt take. */
+#define LINUX_SOL_SOCKET 1
+#define LINUX_SO_PASSCRED 16
+#define LINUX_SO_PEERCRED 17
 
 #define SCM_MAX_FD 253
 
@@ -237,7 +259,18 @@ static void from_wasi(const __wasi_addr_port_t *ap, struct sockaddr *sa, socklen
 ssize_t __wrap_sendmsg(int fd, const struct msghdr *msg, int flags) {
   int32_t fds[SCM_MAX_FD];
   int nfds = 0;
+  struct ucred cred;
+  int has_cred = 0;
   for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
+      if (c->cmsg_len != CMSG_LEN(sizeof cred)) {
+        errno = EINVAL;
+        return -1;
+      }
+      memcpy(&cred, CMSG_DATA(c), sizeof cred);
+      has_cred = 1;
+      continue;
+    }
     if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0)) {
       errno = EINVAL;
       return -1;
@@ -253,8 +286,11 @@ ssize_t __wrap_sendmsg(int fd, const struct msghdr *msg, int flags) {
   __wasi_addr_port_t ap;
   if (msg->msg_name && msg->msg_namelen > 0 && to_wasi(msg->msg_name, msg->msg_namelen, &ap) < 0) return -1;
   uint32_t sent = 0;
-  int32_t e = __occlum_sock_sendmsg(fd, msg->msg_iov, msg->msg_iovlen, flags,
-                                    msg->msg_name && msg->msg_namelen > 0 ? &ap : NULL, fds, nfds, &sent);
+  int32_t e = has_cred
+    ? __occlum_sock_sendmsg_v2(fd, msg->msg_iov, msg->msg_iovlen, flags,
+                               msg->msg_name && msg->msg_namelen > 0 ? &ap : NULL, fds, nfds, &cred, &sent)
+    : __occlum_sock_sendmsg(fd, msg->msg_iov, msg->msg_iovlen, flags,
+                            msg->msg_name && msg->msg_namelen > 0 ? &ap : NULL, fds, nfds, &sent);
   if (e) {
     errno = e;
     return -1;
@@ -270,32 +306,78 @@ ssize_t __wrap_send(int fd, const void *buf, size_t n, int flags) {
 }
 
 ssize_t __wrap_recvmsg(int fd, struct msghdr *msg, int flags) {
+  /* With SO_PASSCRED the credentials come first (as Linux's scm_recv), the fds after them. */
+  size_t room = msg->msg_control ? msg->msg_controllen : 0;
+  int32_t passcred = 0;
+  uint32_t optlen = sizeof passcred;
+  if (room > 0 && __occlum_sock_getsockopt(fd, LINUX_SOL_SOCKET, LINUX_SO_PASSCRED, &passcred, &optlen) != 0) passcred = 0;
+  size_t cred_space = passcred && room >= CMSG_SPACE(sizeof(struct ucred)) ? CMSG_SPACE(sizeof(struct ucred)) : 0;
   int maxfds = 0;
-  if (msg->msg_control && msg->msg_controllen >= CMSG_LEN(sizeof(int))) {
-    maxfds = (int)((msg->msg_controllen - CMSG_LEN(0)) / sizeof(int));
+  if (room >= cred_space + CMSG_LEN(sizeof(int))) {
+    maxfds = (int)((room - cred_space - CMSG_LEN(0)) / sizeof(int));
     if (maxfds > SCM_MAX_FD) maxfds = SCM_MAX_FD;
   }
   int32_t fds[SCM_MAX_FD];
   __wasi_addr_port_t ap;
-  uint32_t got = 0, nfds = 0, mflags = 0;
-  int32_t e = __occlum_sock_recvmsg(fd, msg->msg_iov, msg->msg_iovlen, flags, fds, maxfds,
-                                    msg->msg_name ? &ap : NULL, &got, &nfds, &mflags);
+  struct ucred cred;
+  uint32_t got = 0, nfds = 0, mflags = 0, has_cred = 0;
+  int32_t e = __occlum_sock_recvmsg_v2(fd, msg->msg_iov, msg->msg_iovlen, flags, fds, maxfds,
+                                       msg->msg_name ? &ap : NULL, &cred, &got, &nfds, &mflags, &has_cred);
   if (e) {
     errno = e;
     return -1;
   }
   if (msg->msg_name) from_wasi(&ap, msg->msg_name, &msg->msg_namelen);
+  size_t used = 0;
+  if (has_cred) {
+    if (cred_space > 0) {
+      struct cmsghdr *c = (struct cmsghdr *)msg->msg_control;
+      c->cmsg_level = SOL_SOCKET;
+      c->cmsg_type = SCM_CREDENTIALS;
+      c->cmsg_len = CMSG_LEN(sizeof cred);
+      memcpy(CMSG_DATA(c), &cred, sizeof cred);
+      used = cred_space;
+    } else if (room > 0) {
+      mflags |= MSG_CTRUNC; /* no room for them, as put_cmsg */
+    }
+  }
   if (nfds > 0) {
-    struct cmsghdr *c = CMSG_FIRSTHDR(msg);
+    struct cmsghdr *c = (struct cmsghdr *)((unsigned char *)msg->msg_control + used);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
     c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
     memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
-    size_t used = CMSG_SPACE(nfds * sizeof(int));
-    msg->msg_controllen = used < msg->msg_controllen ? used : msg->msg_controllen;
-  } else {
-    msg->msg_controllen = 0;
+    used += CMSG_SPACE(nfds * sizeof(int));
   }
+  if (msg->msg_control) msg->msg_controllen = used < msg->msg_controllen ? used : msg->msg_controllen;
+  else msg->msg_controllen = 0;
   msg->msg_flags = (int)mflags;
   return (ssize_t)got;
+}
+
+/* ---- 3. SO_PASSCRED / SO_PEERCRED ------------------------------------------------------------- */
+
+int __real_setsockopt(int fd, int level, int name, const void *val, socklen_t len);
+int __real_getsockopt(int fd, int level, int name, void *val, socklen_t *len);
+
+int __wrap_setsockopt(int fd, int level, int name, const void *val, socklen_t len) {
+  if (level != SOL_SOCKET || name != SO_PASSCRED) return __real_setsockopt(fd, level, name, val, len);
+  int32_t e = __occlum_sock_setsockopt(fd, LINUX_SOL_SOCKET, LINUX_SO_PASSCRED, val, len);
+  if (e) {
+    errno = e;
+    return -1;
+  }
+  return 0;
+}
+
+int __wrap_getsockopt(int fd, int level, int name, void *val, socklen_t *len) {
+  if (level != SOL_SOCKET || (name != SO_PASSCRED && name != SO_PEERCRED)) return __real_getsockopt(fd, level, name, val, len);
+  uint32_t n = *len;
+  int32_t e = __occlum_sock_getsockopt(fd, LINUX_SOL_SOCKET, name == SO_PASSCRED ? LINUX_SO_PASSCRED : LINUX_SO_PEERCRED, val, &n);
+  if (e) {
+    errno = e;
+    return -1;
+  }
+  *len = n;
+  return 0;
 }

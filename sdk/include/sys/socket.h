@@ -32,4 +32,13 @@ struct cmsghdr {
 #define SCM_RIGHTS 0x01
 #define SCM_CREDENTIALS 0x02
 #endif
+/*
+ * SO_PASSCRED / SO_PEERCRED: the libc has no such options (its SO_* are WASIX's option enum, which
+ * has none for credentials). sdk/libc/sockets.c serves these two through occlum-ts's own calls;
+ * the values lie outside that enum (Linux's 16 and 17 are SO_SNDBUF and SO_RCVLOWAT there).
+ */
+#ifndef SO_PASSCRED
+#define SO_PASSCRED 0x10010
+#define SO_PEERCRED 0x10011
+#endif
 #endif

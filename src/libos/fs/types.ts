@@ -119,6 +119,8 @@ export interface Vfs {
   link(oldDir: OpenFile, oldPath: string, newDir: OpenFile, newPath: string, followSymlinks: boolean): Promise<void>;
   symlink(target: string, dir: OpenFile, path: string): Promise<void>;
   readlink(dir: OpenFile, path: string): Promise<string>;
+  /** bind(2) of a pathname AF_UNIX socket: a socket file at `path` (EEXIST if the name exists). */
+  mksock(dir: OpenFile, path: string, type: typeof FileType.SOCKET_STREAM | typeof FileType.SOCKET_DGRAM, mode?: number): Promise<Stat>;
   /** The root directory, opened (the guest's preopen "/"). */
   openRoot(): Promise<OpenFile>;
   /** Absolute path resolution helper for the kernel (exec of /bin/x, /proc/self/...). */

@@ -232,3 +232,28 @@ test("epoll_wait deadlines share one host timer: each wait times out at its own 
   assert.ok(performance.now() - late >= 14);
   for (const s of [a, b, ep]) s.release();
 });
+
+test("epoll_wait: a wake-up for an interest that is no longer ready waits on, to the next event or its deadline", async () => {
+  const [a, b] = createSocketpair(Domain.UNIX, SockType.STREAM, 0);
+  const ep = createEpoll();
+  ep.ctl(EpollCtl.ADD, 3, b, { events: Epoll.IN, data: 3n });
+  const pending = Symbol("pending");
+  const later = (ms: number) => new Promise<typeof pending>((r) => setTimeout(() => r(pending), ms));
+  // Notified, then drained before the waiter runs: it must park again, not return nothing.
+  const w = epollWait(ep, 4, -1);
+  assert.ok(w instanceof Promise);
+  a.write([one]);
+  assert.equal(b.read([new Uint8Array(4)]), 1);
+  assert.equal(await Promise.race([w, later(20)]), pending, "a wait without a deadline returned without an event");
+  a.write([one]);
+  assert.deepEqual(await w, [{ events: Epoll.IN, data: 3n }]);
+  assert.equal(b.read([new Uint8Array(4)]), 1);
+  // The same with a deadline: it ends at the deadline with no events.
+  const t0 = performance.now();
+  const d = epollWait(ep, 4, 30);
+  a.write([one]);
+  assert.equal(b.read([new Uint8Array(4)]), 1);
+  assert.deepEqual(await Promise.race([d, later(2000)]), []);
+  assert.ok(performance.now() - t0 >= 29, "not before its deadline");
+  for (const s of [a, b, ep]) s.release();
+});

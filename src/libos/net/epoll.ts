@@ -23,6 +23,7 @@ import { FileBase } from "../fs/file-base.ts";
 import { FileType, Ready, type OpenFile } from "../fs/types.ts";
 import { EAGAIN_ERROR, EINTR_ERROR, Errno, sysErr } from "../syscall/errno.ts";
 import { WaitQueue, type Interruptible, type WakeReason } from "../sched/wait-queue.ts";
+import { executor } from "../sched/executor.ts";
 import { watchQueue } from "./wait-watch.ts";
 
 export const Epoll = {
@@ -231,16 +232,27 @@ export function epollWait<T>(ep: EpollFile, maxEvents: number, timeoutMs: number
   });
 }
 
+/** WaitQueue's registration, as wait-watch.ts uses it: a waiter is anything with finish(). */
+interface QueueInternals {
+  add(w: unknown): void;
+  remove(w: unknown): void;
+}
+
 /**
- * One blocked epoll_wait. It parks on the epoll's queue without a deadline: the waits that have
- * one are kept in `timed`, and a single host timer armed for the earliest deadline ends them by
- * cancelling their park. A server looping on epoll_wait(…, 60000) thus arms no timer per call (a
- * setTimeout/clearTimeout pair with a fresh duration makes and drops a node timer list each
- * time): the timer armed by the first wait fires before every later deadline, and then only
- * re-arms for the earliest pending one. It is the Interruptible of its park, forwarding to the
- * thread's, so that both a signal and the timer can cancel it.
+ * One blocked epoll_wait, parked on the epoll's queue as a waiter of its own (the way
+ * wait-watch.ts registers watchers): a blocked call costs the caller's Promise and this object,
+ * where parking through WaitQueue.wait added a Promise, a Waiter, an options object and a
+ * reaction, and a re-park after a wake-up that found nothing ready allocates nothing. A notify
+ * makes it runnable through the executor, as any waiter; the ready list is read one microtask
+ * later, as before (a notifier may still be updating the state it announced).
+ *
+ * Deadlines: the waits that have one are kept in `timed`, and a single host timer armed for the
+ * earliest deadline ends them. A server looping on epoll_wait(…, 60000) thus arms no timer per
+ * call (a setTimeout/clearTimeout pair with a fresh duration makes and drops a node timer list
+ * each time): the timer armed by the first wait fires before every later deadline, and then only
+ * re-arms for the earliest pending one.
  */
-class BlockedWait<T> implements Interruptible, Timed {
+class BlockedWait<T> implements Timed {
   private readonly ep: EpollFile;
   private readonly max: number;
   readonly deadlineMs: number | undefined;
@@ -248,11 +260,11 @@ class BlockedWait<T> implements Interruptible, Timed {
   private readonly map: (evs: EpollEvent[]) => T;
   private readonly resolve: (v: T) => void;
   private readonly reject: (e: unknown) => void;
-  private cancel: (() => void) | undefined;
-  private timedOut = false;
+  private parked = false;
+  /** Why it was made runnable (a timeout may overtake a wake-up not yet run). */
+  private reason: WakeReason = "woken";
   /** Index in `timed`, -1 when not there. */
   slot = -1;
-  private readonly opts: { intr: Interruptible };
 
   constructor(ep: EpollFile, max: number, deadlineMs: number | undefined, intr: Interruptible | undefined,
     map: (evs: EpollEvent[]) => T, resolve: (v: T) => void, reject: (e: unknown) => void) {
@@ -263,41 +275,61 @@ class BlockedWait<T> implements Interruptible, Timed {
     this.map = map;
     this.resolve = resolve;
     this.reject = reject;
-    this.opts = { intr: this };
     if (deadlineMs !== undefined) addTimed(this);
   }
 
-  get interruptPending(): boolean {
-    return this.timedOut || (this.intr?.interruptPending ?? false);
-  }
-  setCanceller(cancel: (() => void) | undefined): void {
-    this.cancel = cancel;
-    this.intr?.setCanceller(cancel);
+  park(): void {
+    this.parked = true;
+    (this.ep.waitQueue as unknown as QueueInternals).add(this);
+    this.intr?.setCanceller(this.cancel);
   }
 
-  park(): void {
-    this.ep.waitQueue.wait(this.opts).then(this.onWake);
+  /** The queue's notify ("woken"), the timer ("timeout") or an interruption: runnable once. */
+  finish(reason: WakeReason): boolean {
+    if (!this.parked) return false;
+    this.parked = false;
+    (this.ep.waitQueue as unknown as QueueInternals).remove(this);
+    this.intr?.setCanceller(undefined);
+    this.reason = reason;
+    executor.resume(this.runSoon, undefined);
+    return true;
   }
+
+  private readonly cancel = (): void => {
+    this.finish("interrupted");
+  };
 
   /** Called by the timer once the deadline has passed. */
   expire(): void {
-    this.timedOut = true;
-    const c = this.cancel;
-    this.cancel = undefined;
-    c?.();
+    if (this.parked) this.finish("timeout");
+    else if (this.reason === "woken") this.reason = "timeout"; // runnable already: nothing ready is now a timeout
   }
 
-  private readonly onWake = (reason: WakeReason): void => {
-    if (reason === "interrupted" && !this.timedOut) {
+  /** The executor made it runnable: run after the notifier's code, as a promise reaction would. */
+  private readonly runSoon = (): void => {
+    queueMicrotask(this.onWake);
+  };
+
+  private readonly onWake = (): void => {
+    const reason = this.reason;
+    if (reason === "interrupted") {
       removeTimed(this);
       this.reject(EINTR_ERROR);
       return;
     }
     try {
       const evs = this.ep.tryWait(this.max);
-      if (evs.length === 0 && !this.timedOut) {
-        this.park(); // a wake-up for an interest that turned out not ready
-        return;
+      if (evs.length === 0 && reason !== "timeout") {
+        // A wake-up for an interest that turned out not ready: wait on, unless that must end.
+        if (this.intr?.interruptPending) {
+          removeTimed(this);
+          this.reject(EINTR_ERROR);
+          return;
+        }
+        if (this.deadlineMs === undefined || performance.now() < this.deadlineMs) {
+          this.park();
+          return;
+        }
       }
       removeTimed(this);
       this.resolve(this.map(evs));

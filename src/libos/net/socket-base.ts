@@ -10,7 +10,7 @@ import { WaitQueue } from "../sched/wait-queue.ts";
 import { RiFlags, RoFlags } from "../syscall/abi.ts";
 import {
   Domain, IPV6_V6ONLY, IpProto, Msg, SOL_SOCKET, SockOpt, SockType, TCP_NODELAY,
-  type KernelSocket, type Linger, type OptValue, type RecvResult, type SockAddr,
+  NO_CRED, type KernelSocket, type Linger, type OptValue, type RecvResult, type SockAddr, type Ucred,
 } from "./types.ts";
 
 type Maybe<T> = T | Promise<T>;
@@ -19,6 +19,9 @@ type Maybe<T> = T | Promise<T>;
 export function then<T, U>(m: Maybe<T>, f: (v: T) => U): Maybe<U> {
   return m instanceof Promise ? m.then(f) : f(m);
 }
+
+/** sock_recv's (bytes, roflags) from a recvFrom result (one function, not a closure per call). */
+const recvPair = (r: RecvResult): [number, number] => [r.n, r.truncated ? RoFlags.RECV_DATA_TRUNCATED : 0];
 
 // Linux clamps SO_*BUF to [SOCK_MIN, *mem_max] and stores (and reports) twice the value.
 const MIN_BUF = 4608;
@@ -41,6 +44,18 @@ export abstract class SocketBase extends FileBase implements KernelSocket {
   protected linger: Linger = { onoff: false, seconds: 0 };
   /** Pending asynchronous error (SO_ERROR), reported once. */
   protected soError: Errno | 0 = 0;
+  /**
+   * The credentials of the process that created the socket, or last connected or listened with
+   * it (the syscall layer sets them): what the peer's SO_PEERCRED and SCM_CREDENTIALS report.
+   */
+  cred: Ucred = NO_CRED;
+  /** SO_PASSCRED: received messages carry the sender's credentials (unix sockets). */
+  passCred = false;
+
+  /** SO_PEERCRED: the peer's credentials when it connected (unix sockets; NO_CRED elsewhere). */
+  peerCred(): Ucred {
+    return NO_CRED;
+  }
 
   constructor(domain: Domain, type: SockType, protocol: number, flags = 0) {
     super(type === SockType.STREAM ? FileType.SOCKET_STREAM : FileType.SOCKET_DGRAM, { readable: true, writable: true, flags });
@@ -76,7 +91,7 @@ export abstract class SocketBase extends FileBase implements KernelSocket {
   }
   recv(iovs: Uint8Array[], riflags: number): Maybe<[number, number]> {
     const flags = (riflags & RiFlags.RECV_PEEK) !== 0 ? Msg.PEEK : 0;
-    return then(this.recvFrom(iovs, flags), (r) => [r.n, r.truncated ? RoFlags.RECV_DATA_TRUNCATED : 0] as [number, number]);
+    return then(this.recvFrom(iovs, flags), recvPair);
   }
   send(iovs: Uint8Array[]): Maybe<number> {
     return this.sendTo(iovs, 0);

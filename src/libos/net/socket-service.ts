@@ -8,7 +8,7 @@ import { Errno, sysErr } from "../syscall/errno.ts";
 import { TcpSocket } from "./tcp.ts";
 import { UdpSocket } from "./udp.ts";
 import { UnixDgramSocket, UnixStreamSocket, defaultUnixNamespace, unixSocketpair, type UnixNamespace } from "./unix.ts";
-import { Domain, IpProto, SockType, type KernelSocket } from "./types.ts";
+import { Domain, IpProto, SockType, type KernelSocket, type Ucred } from "./types.ts";
 
 export interface SocketServiceOptions {
   /** Namespace of unix socket names (one per kernel). */
@@ -17,6 +17,8 @@ export interface SocketServiceOptions {
   mem?: MemCharge;
   /** FdFlags of the new description (NONBLOCK). */
   flags?: number;
+  /** The creating process's credentials (socketpair: each end's SO_PEERCRED). */
+  cred?: Ucred;
 }
 
 function checkType(domain: number, type: number, protocol: number): void {
@@ -47,6 +49,6 @@ export function createSocket(domain: number, type: number, protocol: number, opt
 export function createSocketpair(domain: number, type: number, protocol: number, opts: SocketServiceOptions = {}): [KernelSocket, KernelSocket] {
   checkType(domain, type, protocol);
   if (domain !== Domain.UNIX) throw sysErr(Errno.NOTSUP);
-  const uopts = { ns: opts.unixNs ?? defaultUnixNamespace, flags: opts.flags ?? 0, ...(opts.mem ? { mem: opts.mem } : {}) };
+  const uopts = { ns: opts.unixNs ?? defaultUnixNamespace, flags: opts.flags ?? 0, ...(opts.mem ? { mem: opts.mem } : {}), ...(opts.cred ? { cred: opts.cred } : {}) };
   return unixSocketpair(type as SockType, uopts);
 }

@@ -152,8 +152,12 @@ export class TcpSocket extends SocketBase {
   private endSent = false;
   /** Bytes of the send ring handed to the host and not yet completed (the ring's oldest). */
   private inflight = 0;
-  /** Lengths of the host writes in flight, oldest first. */
+  /**
+   * Lengths of the host writes in flight, oldest first from `inflightHead` (a FIFO without
+   * Array#shift: a write usually completes at once, so it empties and restarts at 0).
+   */
   private inflightLens: number[] = [];
+  private inflightHead = 0;
   private broken = false; // reset or failed: nothing more goes out
   private hostClosed = false;
   /** A non-blocking connect completed but no connect call has reported it yet. */
@@ -547,11 +551,16 @@ export class TcpSocket extends SocketBase {
         this.sock?.destroy(err);
       }
       this.inflight = 0;
-      this.inflightLens = [];
+      this.inflightLens.length = 0;
+      this.inflightHead = 0;
       return;
     }
     // Completions come in write order: the oldest in-flight view is done.
-    const n = this.inflightLens.shift() ?? 0;
+    const n = this.inflightLens[this.inflightHead++] ?? 0;
+    if (this.inflightHead >= this.inflightLens.length) {
+      this.inflightLens.length = 0;
+      this.inflightHead = 0;
+    }
     // Readiness changes only if the ring was full (POLLOUT comes back, as Linux's write_space
     // fires only after a writer found no room); otherwise a notify would only wake an epoll
     // waiter watching EPOLLIN for nothing, once per write.

@@ -37,6 +37,18 @@ export const SockOpt = {
 export const TCP_NODELAY = 1;
 export const IPV6_V6ONLY = 26;
 
+/**
+ * Process credentials as SO_PEERCRED / SCM_CREDENTIALS carry them. The LibOS has no users: every
+ * process is uid 0 / gid 0 (what the libc's getuid/getgid report).
+ */
+export interface Ucred {
+  readonly pid: number;
+  readonly uid: number;
+  readonly gid: number;
+}
+/** Credentials never set (Linux reports pid 0 and the overflow ids). */
+export const NO_CRED: Ucred = Object.freeze({ pid: 0, uid: 65534, gid: 65534 });
+
 export interface Linger {
   onoff: boolean;
   seconds: number;
@@ -75,6 +87,12 @@ export interface KernelSocket extends SocketFile {
   /** SO_RCVTIMEO / SO_SNDTIMEO in ms (0 = none): deadlines for the blocking helper. */
   readonly rcvTimeoutMs: number;
   readonly sndTimeoutMs: number;
+  /** Credentials of the process that created, connected or listened (the syscall layer sets them). */
+  cred: Ucred;
+  /** SO_PASSCRED. */
+  passCred: boolean;
+  /** SO_PEERCRED. */
+  peerCred(): Ucred;
 
   bind(addr: SockAddr): Maybe<void>;
   listen(backlog: number): Maybe<void>;

@@ -5,14 +5,14 @@
  * kernel's UnixNamespace (unix.ts) holds the socket. The file outlives the socket, as on Linux: a
  * connect to it then refuses (ECONNREFUSED), a new bind on the path needs an unlink first.
  *
- * Deviation: the file is a regular empty file to the VFS (stat shows S_IFREG, not S_IFSOCK); the
- * file systems have no socket inode type yet; opening it succeeds (Linux: ENXIO).
+ * The file is a socket inode (fs/vfs/socket-nodes.ts): stat shows S_IFSOCK, open fails with ENXIO,
+ * unlink removes it.
  */
 import path from "node:path";
-import { OFlags, type Vfs } from "../fs/types.ts";
+import { FileType, type Vfs } from "../fs/types.ts";
 import { Errno, SysError, sysErr } from "../syscall/errno.ts";
 import { FILE_KEY_PREFIX } from "./unix.ts";
-import type { SockAddr } from "./types.ts";
+import { SockType, type SockAddr } from "./types.ts";
 
 type UnixAddr = Extract<SockAddr, { family: "unix" }>;
 
@@ -31,25 +31,18 @@ function fromRoot(cwd: string, p: string): string {
   return abs === "/" ? "." : abs.slice(1);
 }
 
-/** bind: create the socket file at `a.path` (relative to `cwd`); returns the address with its key. */
-export async function createSocketFile(vfs: Vfs, cwd: string, a: UnixAddr): Promise<UnixAddr> {
+/**
+ * bind: create the socket file at `a.path` (relative to `cwd`) for a socket of `type`; returns the
+ * address with its key.
+ */
+export async function createSocketFile(vfs: Vfs, cwd: string, a: UnixAddr, type: SockType): Promise<UnixAddr> {
   const root = await vfs.openRoot();
   try {
-    let f;
-    try {
-      f = await vfs.open(root, fromRoot(cwd, a.path), {
-        oflags: OFlags.CREAT | OFlags.EXCL, fdflags: 0, read: false, write: false, followSymlinks: false, mode: 0o755,
-      });
-    } catch (e) {
-      if (e instanceof SysError && e.errno === Errno.EXIST) throw sysErr(Errno.ADDRINUSE, a.path);
-      throw e;
-    }
-    try {
-      const st = await f.stat();
-      return { ...a, key: fileKey(st.dev, st.ino) };
-    } finally {
-      await f.release();
-    }
+    const st = await vfs.mksock(root, fromRoot(cwd, a.path), type === SockType.DGRAM ? FileType.SOCKET_DGRAM : FileType.SOCKET_STREAM, 0o755);
+    return { ...a, key: fileKey(st.dev, st.ino) };
+  } catch (e) {
+    if (e instanceof SysError && e.errno === Errno.EXIST) throw sysErr(Errno.ADDRINUSE, a.path);
+    throw e;
   } finally {
     await root.release();
   }

@@ -20,13 +20,19 @@
  *   that byte returns it, and stops short of the next attached byte, so attachments come with the
  *   data they were sent with (Linux keeps them with their skb). Plain reads (`recvFrom`) drop
  *   the attachments they pass, as Linux discards fds a recv without a control buffer receives.
- *   Anything undelivered is discarded when the receiver is released. No credentials passing.
+ *   Anything undelivered is discarded when the receiver is released.
+ * - Credentials: SO_PEERCRED is the peer's `cred` when the connection was made (socketpair: the
+ *   creator's; a listener: its own from listen(), as Linux). Every message carries its sender's
+ *   credentials (or those sendmsg gave in SCM_CREDENTIALS): a datagram with it, a stream as a list
+ *   of (position, credentials) entries made when the sender changes; a receiver with SO_PASSCRED
+ *   gets them from recvMsg, and a stream read stops where the writer changes, as Linux never
+ *   glues messages of different writers.
  */
 import { ByteRing, SOCKET_RING_CAPACITY, type MemCharge } from "../ipc/byte-ring.ts";
 import { Ready } from "../fs/types.ts";
 import { EAGAIN_ERROR, Errno, sysErr } from "../syscall/errno.ts";
 import { SocketBase, gather, iovTotal, scatter } from "./socket-base.ts";
-import { Domain, Msg, Shut, SockType, type KernelSocket, type RecvResult, type SockAddr } from "./types.ts";
+import { Domain, Msg, NO_CRED, Shut, SockType, type KernelSocket, type RecvResult, type SockAddr, type Ucred } from "./types.ts";
 
 type UnixSocket = UnixStreamSocket | UnixDgramSocket;
 
@@ -39,6 +45,12 @@ export interface Attachment {
 /** recvMsg's result: recvFrom's, plus the attachment that came with these bytes. */
 export interface RecvMsgResult extends RecvResult {
   attachment?: Attachment;
+  /** The sender's credentials, when the receiver has SO_PASSCRED. */
+  cred?: Ucred;
+}
+
+function sameCred(a: Ucred, b: Ucred): boolean {
+  return a.pid === b.pid && a.uid === b.uid && a.gid === b.gid;
 }
 
 /** The first `limit` bytes of `iovs` (views, no copy). */
@@ -101,6 +113,7 @@ export interface UnixOptions {
   ns?: UnixNamespace;
   mem?: MemCharge;
   flags?: number;
+  cred?: Ucred;
 }
 
 abstract class UnixBase extends SocketBase {
@@ -110,10 +123,13 @@ abstract class UnixBase extends SocketBase {
   /** The namespace key `name` is bound under. */
   private nsKey: string | undefined;
   released = false;
+  /** SO_PEERCRED (set when the connection is made). */
+  protected peerCredVal: Ucred | undefined;
   constructor(type: SockType, opts: UnixOptions) {
     super(Domain.UNIX, type, 0, opts.flags ?? 0);
     this.ns = opts.ns ?? defaultUnixNamespace;
     this.mem = opts.mem;
+    if (opts.cred) this.cred = opts.cred;
   }
   protected isBound(): boolean {
     return this.name !== undefined;
@@ -129,6 +145,9 @@ abstract class UnixBase extends SocketBase {
   }
   getsockname(): SockAddr {
     return { family: "unix", path: this.name ?? "" };
+  }
+  override peerCred(): Ucred {
+    return this.peerCredVal ?? NO_CRED;
   }
   protected unbindName(): void {
     if (this.nsKey !== undefined) this.ns.unbind(this.nsKey, this as unknown as UnixSocket);
@@ -153,6 +172,8 @@ export class UnixStreamSocket extends UnixBase {
   private rxOut = 0;
   /** Attachments by the stream position of their first byte, oldest first. */
   private readonly attached: { pos: number; att: Attachment }[] = [];
+  /** Senders' credentials from a stream position on, oldest first (a new entry per change). */
+  private readonly creds: { pos: number; cred: Ucred }[] = [];
 
   constructor(opts: UnixOptions = {}) {
     super(SockType.STREAM, opts);
@@ -179,6 +200,8 @@ export class UnixStreamSocket extends UnixBase {
     b.peer = a;
     a.peerName = b.name ?? "";
     b.peerName = a.name ?? "";
+    a.peerCredVal = b.cred;
+    b.peerCredVal = a.cred;
   }
 
   listen(backlog: number): void {
@@ -186,6 +209,7 @@ export class UnixStreamSocket extends UnixBase {
     if (this.name === undefined) throw sysErr(Errno.INVAL, "listen on an unbound unix socket");
     this.backlogMax = Math.min(Math.max(backlog, 0), 4096) + 1;
     this.state = "listening";
+    this.peerCredVal = this.cred; // Linux: a listener's SO_PEERCRED is its own, from listen()
     for (const c of this.blockedConnectors) c.notify(); // a larger backlog may admit them
   }
 
@@ -204,6 +228,7 @@ export class UnixStreamSocket extends UnixBase {
     }
     const server = new UnixStreamSocket({ ns: this.ns, ...(this.mem ? { mem: this.mem } : {}) });
     server.name = target.name; // getsockname of an accepted socket is the listener's name
+    server.cred = target.cred; // the client's SO_PEERCRED: the listener's from listen()
     UnixStreamSocket.link(this, server);
     this.peerName = target.name ?? "";
     target.backlog.push(server);
@@ -233,8 +258,11 @@ export class UnixStreamSocket extends UnixBase {
     return this.sendMsg(iovs, flags, to, undefined);
   }
 
-  /** sendmsg: `att` rides with the first byte sent (dropped by the caller if this throws). */
-  sendMsg(iovs: Uint8Array[], flags: number, to: SockAddr | undefined, att: Attachment | undefined): number {
+  /**
+   * sendmsg: `att` rides with the first byte sent (dropped by the caller if this throws); `cred`
+   * (SCM_CREDENTIALS, checked by the caller) replaces the socket's own credentials.
+   */
+  sendMsg(iovs: Uint8Array[], flags: number, to: SockAddr | undefined, att: Attachment | undefined, cred?: Ucred): number {
     if ((flags & Msg.OOB) !== 0) throw sysErr(Errno.NOTSUP);
     if (to !== undefined) throw sysErr(this.state === "connected" ? Errno.ISCONN : Errno.NOTSUP);
     const peer = this.peer;
@@ -250,6 +278,9 @@ export class UnixStreamSocket extends UnixBase {
     const n = peer.rx.write(iovs);
     peer.rxIn += n;
     if (att) peer.attached.push({ pos, att });
+    const c = cred ?? this.cred;
+    const last = peer.creds[peer.creds.length - 1];
+    if (!last || !sameCred(last.cred, c)) peer.creds.push({ pos, cred: c });
     peer.notify();
     return n;
   }
@@ -276,14 +307,19 @@ export class UnixStreamSocket extends UnixBase {
         if (!peek) attachment = this.attached[0].att; // a peek leaves it for the real read
         k = 1;
       }
-      const next = this.attached[k];
-      const n = this.rx.read(next ? limitIovs(iovs, next.pos - this.rxOut) : iovs, peek);
+      const creds = this.creds;
+      while (creds.length > 1 && creds[1]!.pos <= this.rxOut) creds.shift();
+      let stop = this.attached[k]?.pos ?? Number.POSITIVE_INFINITY;
+      if (this.passCred && creds.length > 1) stop = Math.min(stop, creds[1]!.pos); // another writer's bytes
+      const n = this.rx.read(stop !== Number.POSITIVE_INFINITY ? limitIovs(iovs, stop - this.rxOut) : iovs, peek);
       if (!peek) {
         this.rxOut += n;
         if (attachment) this.attached.shift();
       }
       if (n > 0 && !peek) this.peer?.notify();
-      return attachment ? { n, truncated: false, attachment } : { n, truncated: false };
+      const r: RecvMsgResult = attachment ? { n, truncated: false, attachment } : { n, truncated: false };
+      if (this.passCred) r.cred = creds[0] !== undefined && creds[0].pos <= this.rxOut - (peek ? 0 : n) ? creds[0].cred : NO_CRED;
+      return r;
     }
     const err = this.takeError();
     if (err) throw err;
@@ -341,6 +377,7 @@ export class UnixStreamSocket extends UnixBase {
     }
     this.rx.dispose();
     for (const a of this.attached.splice(0)) a.att.discard();
+    this.creds.length = 0;
     this.notify();
   }
 }
@@ -349,6 +386,7 @@ interface Datagram {
   data: Uint8Array;
   from: string;
   att?: Attachment;
+  cred: Ucred;
 }
 
 const DGRAM_QLEN = 512; // net.unix.max_dgram_qlen
@@ -387,6 +425,8 @@ export class UnixDgramSocket extends UnixBase {
   static link(a: UnixDgramSocket, b: UnixDgramSocket): void {
     a.peer = b;
     b.peer = a;
+    a.peerCredVal = b.cred;
+    b.peerCredVal = a.cred;
   }
 
   listen(_backlog: number): void {
@@ -411,8 +451,8 @@ export class UnixDgramSocket extends UnixBase {
     return this.sendMsg(iovs, flags, to, undefined);
   }
 
-  /** sendmsg: `att` travels with the datagram (dropped by the caller if this throws). */
-  sendMsg(iovs: Uint8Array[], flags: number, to: SockAddr | undefined, att: Attachment | undefined): number {
+  /** sendmsg: `att` and `cred` (else the socket's own) travel with the datagram (`att` dropped by the caller if this throws). */
+  sendMsg(iovs: Uint8Array[], flags: number, to: SockAddr | undefined, att: Attachment | undefined, cred?: Ucred): number {
     if ((flags & Msg.OOB) !== 0) throw sysErr(Errno.NOTSUP);
     let target: UnixSocket;
     if (to !== undefined) {
@@ -438,7 +478,7 @@ export class UnixDgramSocket extends UnixBase {
     }
     if (target.mem && !target.mem.charge(len)) throw sysErr(Errno.NOBUFS, "kernel heap budget exhausted");
     this.blockedOn = undefined;
-    target.queue.push({ data: gather(iovs), from: this.name ?? "", ...(att ? { att } : {}) });
+    target.queue.push({ data: gather(iovs), from: this.name ?? "", cred: cred ?? this.cred, ...(att ? { att } : {}) });
     target.queued += len;
     target.notify();
     return len;
@@ -479,6 +519,7 @@ export class UnixDgramSocket extends UnixBase {
       fullLength: d.data.byteLength,
     };
     if (d.att && (flags & Msg.PEEK) === 0) r.attachment = d.att;
+    if (this.passCred) r.cred = d.cred;
     return r;
   }
 

@@ -12,6 +12,7 @@ import { FileBase } from "../file-base.ts";
 import { FileType, type DirEntry, type Stat } from "../types.ts";
 import type { Dentry } from "./dentry.ts";
 import type { FsCtx, ListEntry } from "./inode.ts";
+import { socketNodeType } from "./socket-nodes.ts";
 
 export class DirFile extends FileBase {
   readonly dentry: Dentry;
@@ -56,7 +57,9 @@ export class DirFile extends FileBase {
     const out: DirEntry[] = [];
     for (let i = Number(cookie); i < snap.length; i++) {
       const e = snap[i]!;
-      out.push({ name: e.name, ino: e.ino, filetype: e.filetype, next: BigInt(i + 1) });
+      // A socket file: DT_UNKNOWN, the caller stats it (socket-nodes.ts: no DT_SOCK in WASI).
+      const filetype = i >= 2 && socketNodeType(this.dentry.inode.fs, e.ino) !== undefined ? FileType.UNKNOWN : e.filetype;
+      out.push({ name: e.name, ino: e.ino, filetype, next: BigInt(i + 1) });
     }
     return out;
   }

@@ -16,6 +16,7 @@ import { Dentry, DentryCache, Mount, type DentryHeap } from "./dentry.ts";
 import { DirFile } from "./dir-file.ts";
 import type { FileSystemImpl, FsCtx } from "./inode.ts";
 import { byteLength, continueAt, lookupChild, PATH_MAX, resolveLast, walkFull, walkParent, type ParentResult, type Walker } from "./walk.ts";
+import { forgetSocketNode, markSocketNode, socketNodeType } from "./socket-nodes.ts";
 
 export interface MountOptions {
   readOnly?: boolean;
@@ -129,6 +130,19 @@ function writable(d: Dentry): void {
   if (d.mount.readOnly) throw sysErr(Errno.ROFS);
 }
 
+/**
+ * Whether `d` is a socket file's last name (asked before the name goes: some file systems cannot
+ * stat an inode by a name it no longer has). Removing it ends the inode's life as a socket file.
+ */
+async function isLastSocketLink(d: Dentry): Promise<boolean> {
+  if (socketNodeType(d.inode.fs, d.inode.ino) === undefined) return false;
+  try {
+    return (await d.inode.stat()).nlink <= 1n;
+  } catch {
+    return true;
+  }
+}
+
 function isSpecial(last: string): boolean {
   return last === "." || last === "..";
 }
@@ -217,6 +231,7 @@ export class ProcessVfs implements Vfs {
       if (opts.write || oflags & (OFlags.TRUNC | OFlags.CREAT)) throw sysErr(Errno.ISDIR);
       return new DirFile(d, this.ctx, opts.fdflags, opts.read);
     }
+    if (socketNodeType(d.inode.fs, d.inode.ino) !== undefined) throw sysErr(Errno.NXIO, "open of a socket file");
     const truncate = (oflags & OFlags.TRUNC) !== 0 && d.inode.filetype === FileType.REGULAR_FILE;
     if ((opts.write || truncate) && d.inode.filetype === FileType.REGULAR_FILE) writable(d);
     return d.inode.open({ read: opts.read, write: opts.write, fdflags: opts.fdflags, truncate, path: d.path() }, this.ctx);
@@ -233,7 +248,26 @@ export class ProcessVfs implements Vfs {
         if (!o.shared) await o.file.release();
       }
     }
-    return d.inode.stat();
+    const sock = socketNodeType(d.inode.fs, d.inode.ino);
+    if (sock === undefined) return d.inode.stat();
+    return { ...(await d.inode.stat()), filetype: sock };
+  }
+
+  /**
+   * bind(2) of a pathname AF_UNIX socket: a socket inode at `path` (socket-nodes.ts), its Stat.
+   * An existing name (even a dangling symlink) → EEXIST, which bind reports as EADDRINUSE; a
+   * missing directory → ENOENT; "name/" → ENOENT, as Linux's unix_bind.
+   */
+  async mksock(dir: OpenFile, path: string, type: typeof FileType.SOCKET_STREAM | typeof FileType.SOCKET_DGRAM, mode = 0o755): Promise<Stat> {
+    const w = this.w();
+    const p = await walkParent(w, startOf(dir, path, this.absRoot), path);
+    if (isSpecial(p.last) || (await lookupChild(w, p.dir, p.last))) throw sysErr(Errno.EXIST);
+    if (p.slash) throw sysErr(Errno.NOENT);
+    writable(p.dir);
+    const inode = await p.dir.inode.create(p.last, "file", mode);
+    p.dir.child(p.last, inode);
+    markSocketNode(inode.fs, inode.ino, type);
+    return { ...(await inode.stat()), filetype: type };
   }
 
   async setTimes(dir: OpenFile, path: string, followSymlinks: boolean, atim: bigint, mtim: bigint, fstflags: number): Promise<void> {
@@ -277,8 +311,10 @@ export class ProcessVfs implements Vfs {
     if (d.inode.filetype === FileType.DIRECTORY) throw sysErr(Errno.ISDIR);
     if (p.slash) throw sysErr(Errno.NOTDIR);
     writable(p.dir);
+    const lastLink = await isLastSocketLink(d);
     await p.dir.inode.unlink(p.last);
     p.dir.forget(p.last);
+    if (lastLink) forgetSocketNode(d.inode.fs, d.inode.ino);
   }
 
   /**
@@ -309,7 +345,9 @@ export class ProcessVfs implements Vfs {
     if (dst === src || (dst && dst.inode.ino === src.inode.ino && dst.inode.fs === src.inode.fs)) return;
     writable(op.dir);
     if (dst && srcDir && (await dst.inode.list(this.ctx)).length > 0) throw sysErr(Errno.NOTEMPTY);
+    const lastLink = dst !== null && !srcDir && (await isLastSocketLink(dst));
     await op.dir.inode.rename(op.last, np.dir.inode, np.last);
+    if (lastLink) forgetSocketNode(dst.inode.fs, dst.inode.ino);
     // Move the cached dentry so open descriptors below it keep a correct "..".
     op.dir.uncache(op.last);
     np.dir.uncache(np.last);

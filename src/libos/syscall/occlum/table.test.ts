@@ -16,8 +16,9 @@ const spec: Record<string, string> = {
   sigaction: "iiiI", sigprocmask: "iIii", sigpending: "i", sigsuspend: "I", spawn_attrs: "iiI", getpgid: "ii", setpgid: "ii",
   // sdk/libc/sockets.c
   sock_sendmsg: "iiiiiiii", sock_recvmsg: "iiiiiiiiii",
+  sock_sendmsg_v2: "iiiiiiiii", sock_recvmsg_v2: "iiiiiiiiiiii", sock_setsockopt: "iiiii", sock_getsockopt: "iiiii",
 };
-const blocking = new Set(["sigprocmask", "sigsuspend", "sock_sendmsg", "sock_recvmsg"]);
+const blocking = new Set(["sigprocmask", "sigsuspend", "sock_sendmsg", "sock_recvmsg", "sock_sendmsg_v2", "sock_recvmsg_v2", "sock_setsockopt", "sock_getsockopt"]);
 
 test("one row per call, each with a handler, signatures as the libc side declares them", () => {
   assert.equal(OCCLUM_MODULE, KERNEL_MODULE); // one module with the loader's instrumentation imports

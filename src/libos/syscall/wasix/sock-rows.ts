@@ -22,7 +22,7 @@ import type { Attachment, UnixDgramSocket, UnixStreamSocket } from "../../net/un
 import type { RecvMsgOut } from "../occlum/sock-rows.ts";
 import {
   createSocket, createSocketpair, createEpoll, epollWait, EpollCtl, EpollFile, isKernelSocket, type EpollEvent,
-  Domain, IpProto, IPV6_V6ONLY, Msg, SOL_SOCKET, SockOpt, TCP_NODELAY, type KernelSocket, type SockAddr,
+  Domain, IpProto, IPV6_V6ONLY, Msg, SOL_SOCKET, SockOpt, TCP_NODELAY, type KernelSocket, type SockAddr, type Ucred,
 } from "../../net/index.ts";
 
 type Maybe<T> = T | Promise<T>;
@@ -52,6 +52,14 @@ function protoFor(domain: number, proto: number): number {
   return domain === Domain.UNIX && (proto === IpProto.TCP || proto === IpProto.UDP) ? 0 : proto;
 }
 
+/**
+ * The caller's credentials (SO_PEERCRED, SCM_CREDENTIALS): its pid; uid and gid 0, as the libc's
+ * getuid/getgid report for every process (the LibOS has no users).
+ */
+function credOf(t: Thread): Ucred {
+  return { pid: t.process.pid, uid: 0, gid: 0 };
+}
+
 function install(t: Thread, s: KernelSocket): number {
   try {
     return t.process.fds.insert(s, SOCKET_RIGHTS, SOCKET_RIGHTS);
@@ -69,12 +77,14 @@ function memOpts(t: Thread): { mem?: MemCharge } {
 
 function sock_open(t: Thread, af: number, type: number, proto: number): number {
   const d = domainOf(af);
-  return install(t, createSocket(d, type, protoFor(d, proto), memOpts(t)));
+  const s = createSocket(d, type, protoFor(d, proto), memOpts(t));
+  s.cred = credOf(t);
+  return install(t, s);
 }
 
 function sock_pair(t: Thread, af: number, type: number, proto: number): readonly [number, number] {
   const d = domainOf(af);
-  const [a, b] = createSocketpair(d, type, protoFor(d, proto), memOpts(t));
+  const [a, b] = createSocketpair(d, type, protoFor(d, proto), { ...memOpts(t), cred: credOf(t) });
   const fa = install(t, a);
   try {
     return [fa, install(t, b)];
@@ -93,7 +103,7 @@ function sock_bind(t: Thread, fd: number, addr: SockAddr): Maybe<void> {
 /** A named AF_UNIX bind: the socket file first (EADDRINUSE if the path exists), then the name. */
 async function bindPath(t: Thread, s: KernelSocket, addr: SockAddr & { family: "unix" }): Promise<void> {
   const { vfs, cwd } = t.process;
-  const keyed = await createSocketFile(vfs, cwd, addr);
+  const keyed = await createSocketFile(vfs, cwd, addr, s.type);
   try {
     await s.bind(keyed);
   } catch (e) {
@@ -108,12 +118,15 @@ function resolveDest(t: Thread, s: KernelSocket, addr: SockAddr): Maybe<SockAddr
 }
 
 function sock_listen(t: Thread, fd: number, backlog: number): Maybe<void> {
-  return sock(t, fd).listen(backlog);
+  const s = sock(t, fd);
+  s.cred = credOf(t); // the listener's SO_PEERCRED and what its clients see: from listen()
+  return s.listen(backlog);
 }
 
 /** connect: EINPROGRESS from the socket means pending; a blocking caller waits for OUT, then finishConnect. */
 function sock_connect(t: Thread, fd: number, addr: SockAddr): Maybe<void> {
   const s = sock(t, fd);
+  s.cred = credOf(t); // what the accepted socket's SO_PEERCRED reports: the connecting process
   const dest = resolveDest(t, s, addr);
   return dest instanceof Promise ? dest.then((d) => connectTo(t, s, d)) : connectTo(t, s, dest);
 }
@@ -401,8 +414,9 @@ function epoll_wait(t: Thread, epfd: number, eventsPtr: number, maxevents: numbe
   return epollWait(ep, maxevents, ms, t, (evs) => writeEpollEvents(t, eventsPtr, evs));
 }
 
-// ---- sendmsg / recvmsg with SCM_RIGHTS and MSG_NOSIGNAL: the handlers of the `occlum` rows in
-// syscall/occlum/sock-rows.ts (loaded on their first call), for sdk/libc/sockets.c ----
+// ---- sendmsg / recvmsg with SCM_RIGHTS, SCM_CREDENTIALS and MSG_NOSIGNAL, and SO_PASSCRED /
+// SO_PEERCRED: the handlers of the `occlum` rows in syscall/occlum/sock-rows.ts (loaded on their
+// first call), for sdk/libc/sockets.c ----
 
 /** Linux's SCM_MAX_FD: most fds one message carries. */
 const SCM_MAX_FD = 253;
@@ -442,18 +456,45 @@ function takeFiles(t: Thread, fdsPtr: number, nfds: number): Attachment | undefi
   };
 }
 
+/** struct ucred {pid, uid, gid} (3 × i32) at `ptr`. */
+function readCred(t: Thread, ptr: number): Ucred {
+  const m = t.process.memory!;
+  m.check(ptr, 12);
+  return { pid: m.dv.getInt32(ptr, true), uid: m.dv.getInt32(ptr + 4, true), gid: m.dv.getInt32(ptr + 8, true) };
+}
+
+function writeCred(t: Thread, ptr: number, c: Ucred, len = 12): void {
+  const m = t.process.memory!;
+  m.refresh();
+  m.check(ptr, len);
+  const words = [c.pid, c.uid, c.gid];
+  for (let k = 0; k < len / 4; k++) m.dv.setInt32(ptr + 4 * k, words[k]!, true);
+}
+
+/**
+ * SCM_CREDENTIALS a sender gives: checked as Linux's scm_check_creds for a privileged sender
+ * (every process is uid 0 here, with the capabilities that lets it name any pid, uid and gid),
+ * then the pid must exist (ESRCH), as __scm_send requires.
+ */
+function checkCred(t: Thread, c: Ucred): Ucred {
+  if (c.pid !== t.process.pid && !t.process.kernel.processes.process(c.pid)) throw sysErr(Errno.SRCH, "SCM_CREDENTIALS: no such process");
+  return c;
+}
+
 /**
  * sock_sendmsg(fd, iovs, flags, addr, fds, nfds) -> sent: sendmsg with Linux MSG_* flags
  * (MSG_NOSIGNAL: EPIPE without SIGPIPE; MSG_DONTWAIT), an optional __wasi_addr_port_t destination
- * (0 = none) and the SCM_RIGHTS fds (AF_UNIX only, EINVAL elsewhere, as Linux).
+ * (0 = none) and the SCM_RIGHTS fds (AF_UNIX only, EINVAL elsewhere, as Linux); sock_sendmsg_v2
+ * adds the SCM_CREDENTIALS to send (`credPtr`, 0 = the sender's own; other sockets ignore them).
  */
-export function occlum_sock_sendmsg(t: Thread, fd: number, iovs: Uint8Array[], flags: number, addrPtr: number, fdsPtr: number, nfds: number): Maybe<number> {
+export function occlum_sock_sendmsg(t: Thread, fd: number, iovs: Uint8Array[], flags: number, addrPtr: number, fdsPtr: number, nfds: number, credPtr = 0): Maybe<number> {
   const s = sock(t, fd);
   if (nfds > 0 && !isUnixMsg(s)) throw sysErr(Errno.INVAL, "SCM_RIGHTS on a non-unix socket");
   const addr = addrPtr !== 0 ? readAddrPort(t.process.memory!, addrPtr) : undefined;
+  const cred = credPtr !== 0 ? checkCred(t, readCred(t, credPtr)) : undefined;
   const att = takeFiles(t, fdsPtr, nfds);
   const send = (to: SockAddr | undefined): Maybe<number> => {
-    const op = (): Maybe<number> => (att && isUnixMsg(s) ? s.sendMsg(iovs, flags, to, att) : s.sendTo(iovs, flags, to));
+    const op = (): Maybe<number> => ((att || cred) && isUnixMsg(s) ? s.sendMsg(iovs, flags, to, att, cred) : s.sendTo(iovs, flags, to));
     if ((flags & Msg.DONTWAIT) !== 0) return op();
     const deadline = s.sndTimeoutMs > 0 ? { deadlineMs: performance.now() + s.sndTimeoutMs } : {};
     return blockingIo(t, s, { interest: Ready.OUT, ...deadline }, op);
@@ -502,15 +543,18 @@ function installFiles(t: Thread, att: Attachment | undefined, fdsPtr: number, ma
  * SCM_RIGHTS fds installed in the caller's table and written at `fds` (at most max_fds; the libc
  * wrapper builds the cmsghdr), the sender's address at `addr` (0 = not wanted).
  */
-export function occlum_sock_recvmsg(t: Thread, fd: number, iovs: Uint8Array[], flags: number, fdsPtr: number, maxFds: number, addrPtr: number): Maybe<RecvMsgOut> {
+export function occlum_sock_recvmsg(t: Thread, fd: number, iovs: Uint8Array[], flags: number, fdsPtr: number, maxFds: number, addrPtr: number, credPtr = 0): Maybe<RecvMsgOut> {
   const s = sock(t, fd);
   if (maxFds > 0) t.process.memory!.check(fdsPtr, 4 * maxFds, 4);
+  if (credPtr !== 0) t.process.memory!.check(credPtr, 12);
   const rflags = flags & (Msg.PEEK | Msg.WAITALL | Msg.TRUNC);
   const op = () => (isUnixMsg(s) ? s.recvMsg(iovs, rflags) : s.recvFrom(iovs, rflags));
-  const done = (r: { n: number; truncated: boolean; from?: SockAddr; attachment?: Attachment }): RecvMsgOut => {
+  const done = (r: { n: number; truncated: boolean; from?: SockAddr; attachment?: Attachment; cred?: Ucred }): RecvMsgOut => {
     const got = installFiles(t, r.attachment, fdsPtr, maxFds, (flags & MSG_CMSG_CLOEXEC) !== 0);
     if (addrPtr !== 0) writeAddrPort(t.process.memory!, addrPtr, r.from ?? { family: "unix", path: "" });
-    return { n: r.n, nfds: got.nfds, msgFlags: (r.truncated ? MSG_TRUNC : 0) | (got.ctrunc ? MSG_CTRUNC : 0) };
+    const hasCred = credPtr !== 0 && r.cred !== undefined;
+    if (hasCred) writeCred(t, credPtr, r.cred!);
+    return { n: r.n, nfds: got.nfds, msgFlags: (r.truncated ? MSG_TRUNC : 0) | (got.ctrunc ? MSG_CTRUNC : 0), hasCred };
   };
   let r;
   if ((flags & Msg.DONTWAIT) !== 0) {
@@ -520,6 +564,44 @@ export function occlum_sock_recvmsg(t: Thread, fd: number, iovs: Uint8Array[], f
     r = blockingIo(t, s, { interest: Ready.IN, ...deadline }, op);
   }
   return r instanceof Promise ? r.then(done) : done(r);
+}
+
+/** Linux SOL_SOCKET options the WASIX option enum lacks (sock_getsockopt / sock_setsockopt). */
+const SO_PASSCRED = 16;
+const SO_PEERCRED = 17;
+
+/**
+ * sock_setsockopt(fd, level, name, val, len): Linux numbering, for the options WASIX's
+ * sock_set_opt_* cannot name: SOL_SOCKET SO_PASSCRED (an int; EINVAL when shorter).
+ */
+export function occlum_sock_setsockopt(t: Thread, fd: number, level: number, name: number, valPtr: number, len: number): void {
+  const s = sock(t, fd);
+  if (level !== SOL_SOCKET || name !== SO_PASSCRED) throw sysErr(Errno.NOPROTOOPT);
+  if (len < 4) throw sysErr(Errno.INVAL);
+  const m = t.process.memory!;
+  m.check(valPtr, 4);
+  s.passCred = m.dv.getInt32(valPtr, true) !== 0;
+}
+
+/**
+ * sock_getsockopt(fd, level, name, val, len_ptr): SO_PASSCRED (an int) and SO_PEERCRED (struct
+ * ucred), truncated to *len_ptr as Linux does, which gets the length written.
+ */
+export function occlum_sock_getsockopt(t: Thread, fd: number, level: number, name: number, valPtr: number, lenPtr: number): void {
+  const s = sock(t, fd);
+  if (level !== SOL_SOCKET || (name !== SO_PASSCRED && name !== SO_PEERCRED)) throw sysErr(Errno.NOPROTOOPT);
+  const m = t.process.memory!;
+  m.check(lenPtr, 4);
+  const want = m.dv.getInt32(lenPtr, true);
+  if (want < 0) throw sysErr(Errno.INVAL);
+  const full = name === SO_PEERCRED ? 12 : 4;
+  const len = Math.min(want, full) & ~3; // whole fields (Linux copies bytes; ints are all we hand out)
+  if (name === SO_PEERCRED) writeCred(t, valPtr, s.peerCred(), len);
+  else if (len >= 4) {
+    m.check(valPtr, 4);
+    m.dv.setInt32(valPtr, +s.passCred, true);
+  }
+  m.dv.setInt32(lenPtr, len, true);
 }
 
 const B = { blocking: true } as const;
