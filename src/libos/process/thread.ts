@@ -7,6 +7,13 @@
  * offCpu()/onCpu() around real suspensions only, so the accounting costs nothing on the fast path.
  * A switch reads the clock once: offCpu stamps the executor's clock, and the thread resumed next
  * in the same streak starts from that stamp (Executor.resumedAt). Times are performance.now() ms.
+ *
+ * A direct resume (syscall/dispatch.ts "direct" rows: a futex wake or a yield that hands the
+ * parked stack its final result, with no reaction of ours running when it gets the vCPU) marks
+ * the thread `resumeDue`; its onCpu then happens at the first use of its CPU state (its next
+ * suspension, a CPU-time read, the preemption check's slice), starting from the switch that let
+ * it run (Executor.switchedAt). Only guest code of the thread itself can reach those between its
+ * resume and its next suspension, so the result is the same as an onCpu at the resume.
  */
 import type { Interruptible } from "../sched/wait-queue.ts";
 import { executor } from "../sched/executor.ts";
@@ -40,8 +47,12 @@ export class Thread implements Interruptible {
   private cpuMs = 0;
   private onCpuSince = perf.now();
   private running = true;
-  /** performance.now() when the thread last got the vCPU (preemption measures its slice from here). */
-  sliceStartMs = perf.now();
+  /** Resumed directly: onCpu is due at the first use of the CPU state (see the header). */
+  private resumeDue = false;
+  /** resumeLater() while still on the vCPU (a yield): resumeDue once it is off. */
+  private dueAfterOff = false;
+  private sliceStart = perf.now();
+  private busySince = perf.now();
   /** The thread whose thread-spawn created this one (vCPU placement, vcpu/index.ts). */
   spawner: Thread | undefined = undefined;
   /**
@@ -49,14 +60,27 @@ export class Thread implements Interruptible {
    * threads is handing out work, not a CPU-bound thread (markCpuBound).
    */
   lastSpawnMs = -Infinity;
-  /** performance.now() when the thread last got the vCPU back from a wait (preemptions do not count). */
-  busySinceMs = perf.now();
   private cpuBound = false;
   private preempted = false;
 
   constructor(tid: number, process: Process) {
     this.tid = tid;
     this.process = process;
+  }
+
+  /** performance.now() when the thread last got the vCPU (preemption measures its slice from here). */
+  get sliceStartMs(): number {
+    if (this.resumeDue) this.lateOnCpu();
+    return this.sliceStart;
+  }
+  set sliceStartMs(ms: number) {
+    this.sliceStart = ms;
+  }
+
+  /** performance.now() when the thread last got the vCPU back from a wait (preemptions do not count). */
+  get busySinceMs(): number {
+    if (this.resumeDue) this.lateOnCpu();
+    return this.busySince;
   }
 
   setCanceller(cancel: (() => void) | undefined): void {
@@ -94,22 +118,51 @@ export class Thread implements Interruptible {
 
   /** Off the vCPU: into a wait, or `preempted` (still computing: busySinceMs and the mark stay). */
   offCpu(preempted = false): void {
+    if (this.resumeDue) this.lateOnCpu();
     this.preempted = preempted;
     if (this.cpuBound && !preempted) this.unmarkCpuBound();
-    if (!this.running) return;
-    this.running = false;
-    this.cpuMs += executor.stamp() - this.onCpuSince;
+    if (this.running) {
+      this.running = false;
+      this.cpuMs += executor.stampSwitch() - this.onCpuSince;
+    }
+    if (this.dueAfterOff) {
+      this.dueAfterOff = false;
+      this.resumeDue = true;
+    }
   }
 
   onCpu(): void {
+    this.resumeDue = false;
     if (this.running) return;
     this.running = true;
-    this.onCpuSince = this.sliceStartMs = executor.resumedAt();
-    if (!this.preempted) this.busySinceMs = this.onCpuSince;
+    this.started(executor.resumedAt());
+  }
+
+  /**
+   * The thread will get the vCPU with no reaction of ours running first (a direct resume): its
+   * onCpu happens later, from the switch that let it run (see the header).
+   */
+  resumeLater(): void {
+    if (this.resumeDue) this.lateOnCpu(); // the current run began with a direct resume too
+    if (this.running) this.dueAfterOff = true; // a yield, about to suspend: due after that
+    else this.resumeDue = true;
+  }
+
+  private lateOnCpu(): void {
+    this.resumeDue = false;
+    if (this.running) return;
+    this.running = true;
+    this.started(executor.switchedAt());
+  }
+
+  private started(ms: number): void {
+    this.onCpuSince = this.sliceStart = ms;
+    if (!this.preempted) this.busySince = ms;
   }
 
   /** Time this thread spent running guest or kernel code (not parked). */
   cpuTimeNs(): bigint {
+    if (this.resumeDue) this.lateOnCpu();
     const ms = this.running ? this.cpuMs + (perf.now() - this.onCpuSince) : this.cpuMs;
     return BigInt(Math.round(ms * 1e6));
   }

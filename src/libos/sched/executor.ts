@@ -23,6 +23,7 @@ const SLICE_MS = 4;
 // `performance` is an accessor on globalThis in Node (a getter call per use): read it once.
 const perf = performance;
 const RESOLVED: Promise<void> = Promise.resolve();
+const RESOLVED_0: Promise<number> = Promise.resolve(0);
 
 export class Executor {
   private queue: (() => void)[] = [];
@@ -42,6 +43,8 @@ export class Executor {
    * may take this as the time it got the vCPU without reading the clock (Thread.onCpu).
    */
   clockMs = 0;
+  /** performance.now() at the latest suspension (`stampSwitch`) or the start of the streak. */
+  private switchMs = 0;
 
   /** Make a parked coroutine runnable by resolving its Promise with `v`, in FIFO order. */
   resume<T>(resolve: (v: T) => void, v: T): void {
@@ -87,9 +90,36 @@ export class Executor {
     return new Promise<void>((resolve) => this.resume(resolve, undefined));
   }
 
-  /** A clock reading taken now, remembered as `clockMs` (Thread.offCpu). */
+  /**
+   * yieldNow() that resumes the caller with `v` (a direct resume: `v` is the suspended call's
+   * result, or a Promise of it). A 0 on the direct path is one shared resolved Promise.
+   */
+  yieldWith<T>(v: T): Promise<Awaited<T>> {
+    if (this.queue.length === 0 && this.young()) {
+      this.switches++;
+      return (v === 0 ? RESOLVED_0 : Promise.resolve(v)) as Promise<Awaited<T>>;
+    }
+    return new Promise<Awaited<T>>((resolve) => this.resume(resolve, v as Awaited<T>));
+  }
+
+  /** A clock reading taken now, remembered as `clockMs`. */
   stamp(): number {
     return (this.clockMs = perf.now());
+  }
+
+  /** stamp() at a suspension (Thread.offCpu): also the time the coroutine that runs next got the vCPU. */
+  stampSwitch(): number {
+    return (this.switchMs = this.clockMs = perf.now());
+  }
+
+  /**
+   * When a coroutine resumed directly (no reaction of ours ran when it got the vCPU: Thread's
+   * resumeLater) got the vCPU, asked at its first kernel entry since: inside the streak, the
+   * latest suspension (only that coroutine ran since: any other suspension would have been its
+   * own, through a kernel entry); otherwise now.
+   */
+  switchedAt(): number {
+    return this.streak ? this.switchMs : this.stampSwitch();
   }
 
   /**
@@ -106,7 +136,7 @@ export class Executor {
     if (!this.streak) {
       // The streak ends when the event loop next runs a macrotask (this one).
       this.streak = true;
-      this.clockMs = this.sliceStart = perf.now();
+      this.clockMs = this.switchMs = this.sliceStart = perf.now();
       this.inStreak = 0;
       setImmediate(this.endStreak);
       return true;

@@ -122,3 +122,33 @@ test("an emptied bucket is kept for reuse, and swept once empty buckets pile up"
   assert.equal(f.wake(4, 5), 1);
   assert.equal(await w, "woken");
 });
+
+test("parkWith: the waker maps the reason once, as it ends the wait; wake, timeout, requeue and interruption", async () => {
+  const f = new FutexTable();
+  const seen: string[] = [];
+  const complete = (r: string): string => {
+    seen.push(r);
+    return `done:${r}`;
+  };
+  const i = new Intr();
+  const woken = f.parkWith(8, i, undefined, complete);
+  const timed = f.parkWith(8, undefined, performance.now() + 2, complete);
+  const moved = f.parkWith(16, undefined, undefined, complete);
+  assert.equal(f.wake(8, 1), 1);
+  assert.deepEqual(seen, ["woken"]); // at the wake, before anyone awaits
+  assert.equal(await woken, "done:woken");
+  assert.equal(await timed, "done:timeout");
+  i.interrupt(); // its wait is over: nothing more happens
+  assert.deepEqual(seen, ["woken", "timeout"]);
+  assert.equal(f.requeue(16, 24, 0, 1), 1);
+  assert.equal(f.wake(24, 1), 1);
+  assert.equal(await moved, "done:woken");
+  const j = new Intr();
+  const cut = f.parkWith(8, j, performance.now() + 60_000, complete);
+  j.interrupt();
+  assert.equal(await cut, "done:interrupted");
+  assert.equal(f.wake(8, 1), 0); // its timer and queue entry are gone
+  assert.equal(await f.parkWith(8, j, undefined, complete), "done:interrupted"); // already pending
+  assert.deepEqual(seen, ["woken", "timeout", "woken", "interrupted", "interrupted"]);
+  assert.equal(f.size, 0);
+});

@@ -23,6 +23,8 @@ import type { Interruptible, WakeReason } from "./wait-queue.ts";
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Empty buckets kept before a sweep (beyond as many as there are live ones). */
 const EMPTY_SLACK = 64;
+/** Finished waiters kept for reuse (as many as were parked at once, up to this). */
+const MAX_FREE = 4096;
 // `performance` is an accessor on globalThis in Node: read it once.
 const perf = performance;
 
@@ -38,50 +40,81 @@ class Bucket {
   length = 0;
 }
 
+/**
+ * One parked wait. Waiter objects are reused (each table keeps the finished ones, last finished
+ * first, so the next wait gets one still in cache): their canceller and timer callbacks are made
+ * once per object. Safe because nothing keeps a finished waiter's callbacks: finish() clears the
+ * timer and the thread's canceller (Interruptible.setCanceller drops the previous one) before the
+ * object is handed out again.
+ */
 class FutexWaiter {
   prev: FutexWaiter | null = null;
   next: FutexWaiter | null = null;
   bucket: Bucket | null = null;
-  addr: number;
-  timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  addr = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined = undefined;
   private readonly table: FutexTable;
-  private readonly intr: Interruptible | undefined;
-  private readonly resolve: (r: WakeReason) => void;
+  private intr: Interruptible | undefined = undefined;
+  private resolve: ((v: unknown) => void) | undefined = undefined;
+  /** Maps why the wait ended to what the Promise resolves with (parkWith); none: the reason. */
+  private complete: ((r: WakeReason) => unknown) | undefined = undefined;
+  private readonly cancel = (): void => {
+    this.finish("interrupted");
+  };
+  private readonly expire = (): void => {
+    this.timer = undefined;
+    this.finish("timeout");
+  };
 
-  constructor(table: FutexTable, addr: number, intr: Interruptible | undefined, deadlineMs: number | undefined, resolve: (r: WakeReason) => void) {
+  constructor(table: FutexTable) {
     this.table = table;
+  }
+
+  arm(addr: number, intr: Interruptible | undefined, deadlineMs: number | undefined, resolve: (v: unknown) => void, complete: ((r: WakeReason) => unknown) | undefined): void {
     this.addr = addr;
     this.intr = intr;
     this.resolve = resolve;
+    this.complete = complete;
     if (deadlineMs !== undefined) {
       const delay = Math.max(0, deadlineMs - perf.now());
       // setTimeout turns delays past 2^31-1 ms into 1 ms: a timeout that far away is no timeout.
-      if (delay <= MAX_TIMER_MS) this.timer = setTimeout(() => this.finish("timeout"), Math.ceil(delay));
+      if (delay <= MAX_TIMER_MS) this.timer = setTimeout(this.expire, Math.ceil(delay));
     }
-    if (intr !== undefined) intr.setCanceller(() => this.finish("interrupted"));
+    if (intr !== undefined) intr.setCanceller(this.cancel);
   }
 
   finish(reason: WakeReason): boolean {
     if (this.bucket === null) return false;
     this.table.unlink(this);
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
     if (this.intr !== undefined) this.intr.setCanceller(undefined);
-    executor.resume(this.resolve, reason);
+    const resolve = this.resolve!, complete = this.complete;
+    this.intr = this.resolve = this.complete = undefined;
+    this.table.release(this);
+    // The wait is over before complete() runs: it may look at the thread.
+    executor.resume(resolve, complete === undefined ? reason : complete(reason));
     return true;
   }
 }
 
 // One executor function for every wait's Promise (it runs synchronously inside the constructor):
 // a closure per wait would be one more allocation on the hottest path of a hand-over.
-let captured: ((r: WakeReason) => void) | undefined;
-const captureResolve = (resolve: (r: WakeReason) => void): void => {
+let captured: ((v: unknown) => void) | undefined;
+const captureResolve = (resolve: (v: unknown) => void): void => {
   captured = resolve;
 };
+
+/** Parks and wakes over every table of this JS thread (bench/threads/profile.ts). */
+export const futexStats = { parks: 0, wakes: 0 };
 
 /** The futex wait queues of one memory. */
 export class FutexTable {
   private readonly buckets = new Map<number, Bucket>();
   private live = 0;
+  private readonly free: FutexWaiter[] = [];
   /** Statistics (tests, bench). */
   waits = 0;
   wakes = 0;
@@ -107,11 +140,32 @@ export class FutexTable {
   /** wait() without the options object (the syscall paths). */
   park(addr: number, intr: Interruptible | undefined, deadlineMs?: number): Promise<WakeReason> {
     if (intr !== undefined && intr.interruptPending) return Promise.resolve("interrupted");
+    return this.enqueue(addr, intr, deadlineMs, undefined) as Promise<WakeReason>;
+  }
+
+  /**
+   * park(), resolving with `complete(reason)`, called by whoever ends the wait as it ends it (a
+   * direct resume: syscall/dispatch.ts). `complete` must not throw.
+   */
+  parkWith<R>(addr: number, intr: Interruptible | undefined, deadlineMs: number | undefined, complete: (r: WakeReason) => R): Promise<Awaited<R>> {
+    if (intr !== undefined && intr.interruptPending) return Promise.resolve(complete("interrupted"));
+    return this.enqueue(addr, intr, deadlineMs, complete) as Promise<Awaited<R>>;
+  }
+
+  private enqueue(addr: number, intr: Interruptible | undefined, deadlineMs: number | undefined, complete: ((r: WakeReason) => unknown) | undefined): Promise<unknown> {
     this.waits++;
-    const p = new Promise<WakeReason>(captureResolve);
-    this.link(new FutexWaiter(this, addr, intr, deadlineMs, captured!));
+    futexStats.parks++;
+    const p = new Promise<unknown>(captureResolve);
+    const w = this.free.pop() ?? new FutexWaiter(this);
+    w.arm(addr, intr, deadlineMs, captured!, complete);
     captured = undefined;
+    this.link(w);
     return p;
+  }
+
+  /** @internal FutexWaiter.finish: a finished waiter, for the next wait. */
+  release(w: FutexWaiter): void {
+    if (this.free.length < MAX_FREE) this.free.push(w);
   }
 
   /** Wake up to `n` waiters of `addr`, oldest first; returns how many were woken. */
@@ -122,6 +176,7 @@ export class FutexTable {
     // finish() unlinks the head.
     while (woken < n && b.head !== null) if (b.head.finish("woken")) woken++;
     this.wakes += woken;
+    futexStats.wakes += woken;
     return woken;
   }
 

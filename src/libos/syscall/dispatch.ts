@@ -9,13 +9,14 @@
  *
  * Blocking rows are WebAssembly.Suspending imports. When the handler completes synchronously,
  * dispatch returns a number and the guest does not suspend; only a real wait returns a Promise.
- * After a wait, a killed thread unwinds instead of returning to the guest.
+ * After a wait, a killed thread unwinds instead of returning to the guest (one killed after its
+ * wake-up was completed directly, see "Direct resumes", unwinds at its next kernel entry).
  */
 import { errnoName, Errno, SysError } from "./errno.ts";
 import { errnoOf } from "./errno-map.ts";
 import { GuestTrap, type GuestMemory } from "./memory.ts";
 import type { Params } from "./codecs.ts";
-import { wasiTable, type SyscallRow } from "./table.ts";
+import { wasiTable, type Completion, type SyscallRow } from "./table.ts";
 import { MODULE } from "./abi.ts";
 import type { Thread } from "../process/thread.ts";
 import { ProcessExit, ThreadKilled } from "../process/exit.ts";
@@ -98,6 +99,34 @@ function settler(ctx: SyscallContext, row: SyscallRow, p: Params, args: unknown[
   return (pending) => {
     t.offCpu();
     return pending.then(onValue, onError);
+  };
+}
+
+/**
+ * Direct resumes (rows marked `direct`: futex_wait, sched_yield, the calls every thread switch
+ * goes through). The handler gets a Completion made once per import function, like settler's
+ * reactions: the waker calls it with the handler's result as it wakes the thread, it encodes the
+ * result into guest memory there and then, and the parked stack is resumed with the import's
+ * return value itself. So a switch costs one promise reaction (JSPI's own) instead of two, with
+ * no closure of ours touched when the thread gets the vCPU; its CPU time starts lazily
+ * (Thread.resumeLater). Whatever needs the thread's own context afterwards (an interruption, a
+ * kill, signals to deliver, an out-pointer that traps) takes settler's path instead, unchanged.
+ */
+function completer(ctx: SyscallContext, row: SyscallRow, p: Params, args: unknown[], tr: Tracer | undefined, slow: (pending: Promise<unknown>) => Promise<number>): Completion<unknown> {
+  const t = ctx.t;
+  const enc = row.ret.encode, show = row.ret.show, retIndex = row.retIndex;
+  return (v) => {
+    if (t.killed || t.interruptPending || signalsPending(t)) return slow(Promise.resolve(v));
+    try {
+      const m = ctx.mem;
+      m.refresh();
+      enc(m, p, retIndex, v, args);
+    } catch {
+      return slow(Promise.resolve(v)); // encodes again there, and fails there (a trap unwinds the guest)
+    }
+    tr?.(args, show(v) || "0");
+    t.resumeLater();
+    return Errno.SUCCESS;
   };
 }
 
@@ -228,7 +257,13 @@ function compiledRow(row: SyscallRow): RowFactory {
     decodes.push(`A[${k}] = dec[${k}](m, P, ${i});`);
     i += c.wasm.length;
   });
-  const call = `impl(t${row.args.map((_, k) => `, A[${k}]`).join("")})`;
+  const done = row.direct ? ", C ??= completer(ctx, row, P, A, tr, S ??= settler(ctx, row, P, A, tr))" : "";
+  const call = `impl(t${row.args.map((_, k) => `, A[${k}]`).join("")}${done})`;
+  const onPromise = row.direct
+    ? "t.offCpu(); return r;" // settles with the Completion's value: the import's result
+    : row.blocking
+      ? "return (S ??= settler(ctx, row, P, A, tr))(r);"
+      : "throw new Error('kernel bug: non-blocking " + row.name + " returned a Promise');";
   const src = `
     const decs = row.args.map((c) => c.decode);
     const impl = row.impl, enc = row.ret.encode, show = row.ret.show, retIndex = row.retIndex;
@@ -236,7 +271,7 @@ function compiledRow(row: SyscallRow): RowFactory {
       const P = new Array(${ps.length}).fill(0);
       const A = new Array(${row.args.length});
       const t = ctx.t;
-      let S;
+      let S, C;
       const dec = decs;
       return function ${row.name}(${ps.join(", ")}) {
         ${ps.map((p, k) => `P[${k}] = ${p};`).join(" ")}
@@ -247,7 +282,7 @@ function compiledRow(row: SyscallRow): RowFactory {
           ${decodes.join("\n          ")}
           const r = ${call};
           if (r instanceof Promise) {
-            ${row.blocking ? "return (S ??= settler(ctx, row, P, A, tr))(r);" : "throw new Error('kernel bug: non-blocking " + row.name + " returned a Promise');"}
+            ${onPromise}
           }
           enc(m, P, retIndex, r, A);
           if (tr !== undefined) tr(A, show(r) || "0");
@@ -260,7 +295,7 @@ function compiledRow(row: SyscallRow): RowFactory {
         }
       };
     };`;
-  f = new Function("row", "settler", "fail", "ThreadKilled", "deliver", src)(row, settler, fail, ThreadKilled, deliverThen) as RowFactory;
+  f = new Function("row", "settler", "completer", "fail", "ThreadKilled", "deliver", src)(row, settler, completer, fail, ThreadKilled, deliverThen) as RowFactory;
   factories.set(row, f);
   return f;
 }

@@ -37,16 +37,31 @@ export interface SyscallRow {
    * and so small that the generic decode/encode steps dominate (clock_time_get). Same semantics.
    */
   readonly fast?: FastImport;
+  /**
+   * A blocking row whose handler takes a Completion after its arguments and may park with it
+   * (dispatch.ts "Direct resumes"): the waker completes the call, so the parked stack gets its
+   * final result with no reaction of ours in between (futex_wait, sched_yield: the switch path).
+   */
+  readonly direct?: boolean;
   /** Derived: wasm parameter types and the index of the first out-pointer parameter. */
   readonly params: readonly WasmType[];
   readonly retIndex: number;
 }
+
+/**
+ * Completes a direct row's call with the handler's result `v` (encoded into guest memory at
+ * once): the import's return value, or a Promise of it when the call must take the slow path
+ * (an interruption, a kill, pending signals, a bad out-pointer). A handler that parks resolves
+ * its Promise with what this returns; it runs in the waker's context and never throws.
+ */
+export type Completion<T> = (v: T) => number | Promise<number>;
 
 /** What a fast import closes over: its thread and the holder of the thread's memory views. */
 export type FastImport = (t: Thread, ctx: { readonly mem: GuestMemory }) => (...p: (number | bigint)[]) => number;
 
 interface RowOpts {
   blocking?: boolean;
+  direct?: boolean;
   noreturn?: boolean;
   support?: Support;
   note?: string;
@@ -64,8 +79,21 @@ export function row<const C extends readonly ArgCodec<any>[], T>(
     blocking: opts.blocking ?? false, noreturn: opts.noreturn ?? false, support: opts.support ?? "full",
     ...(opts.note !== undefined ? { note: opts.note } : {}),
     ...(opts.fast !== undefined ? { fast: opts.fast } : {}),
+    ...(opts.direct === true ? { direct: true } : {}),
     params: [...argParams, ...ret.wasm], retIndex: argParams.length,
   };
+}
+
+/**
+ * A direct row (SyscallRow.direct): the handler gets the call's Completion after its arguments
+ * and returns a result, or a Promise that settles with what the Completion returned. Without a
+ * Completion (a restarted call) it behaves as an ordinary blocking handler.
+ */
+export function directRow<const C extends readonly ArgCodec<any>[], T>(
+  name: string, argCodecs: C, ret: RetCodec<T>,
+  impl: (t: Thread, ...a: [...Decoded<C>, Completion<T> | undefined]) => T | Promise<T | number>, opts: RowOpts = {},
+): SyscallRow {
+  return row(name, argCodecs, ret, impl as unknown as (t: Thread, ...a: Decoded<C>) => T, { ...opts, blocking: true, direct: true });
 }
 
 const B = { blocking: true } as const;
@@ -111,7 +139,7 @@ export const wasiTable: readonly SyscallRow[] = [
   row("poll_oneoff", [A.subscriptions], R.events, poll.poll_oneoff, { ...B, note: "clock (REALTIME, MONOTONIC; relative and absolute) and fd readiness" }),
   row("proc_exit", [A.u32], R.none, proc.proc_exit, { noreturn: true }),
   row("proc_raise", [A.signal], R.none, proc.proc_raise, { support: "partial", note: "default dispositions only: terminate, ignore, or ENOSYS for stop signals" }),
-  row("sched_yield", [], R.none, proc.sched_yield, { ...B, note: "a coroutine switch through the run queue" }),
+  directRow("sched_yield", [], R.none, proc.sched_yield, { note: "a coroutine switch through the run queue" }),
   row("random_get", [A.buf], R.none, random.random_get),
   row("sock_accept", [A.fd, A.fdflags], R.fd, sock.sock_accept, { ...B, support: "partial", note: "on sockets the LibOS hands in; real sockets: issue 8" }),
   row("sock_recv", [A.fd, A.iovecs, A.riflags], R.recv, sock.sock_recv, { ...B, support: "partial", note: "on sockets the LibOS hands in" }),

@@ -13,7 +13,7 @@ import { makeInstance, run, type Instance } from "../helpers.ts";
 
 const skip = posixSkip();
 const dir = "test/guest/threads";
-const programs = ["basic", "sync", "many", "busy_io", "cap", "trap", "futex_timeout", "atomic_wait", "exit"];
+const programs = ["basic", "sync", "many", "busy_io", "cap", "trap", "futex_timeout", "atomic_wait", "exit", "direct", "cputime"];
 let inst: Instance;
 let capped: Instance;
 
@@ -63,6 +63,19 @@ test("1000 threads in waves of 100", { skip }, async () => {
 test("futex_wait times out, returns at once on a changed word, and is woken by another thread", { skip }, async () => {
   const r = await run(inst, "/bin/futex_timeout");
   assert.equal(r.stdout, "timeout=1 mismatch=0/1 woken=0/1 nobody=0\n");
+});
+
+test("direct resumes: timed hand-overs, timeouts, a signal interrupting a parked thread (its handler yields and waits), exit() with threads parked and yielding", { skip }, async () => {
+  const r = await run(inst, "/bin/direct");
+  assert.equal(r.stderr, "");
+  assert.equal(r.stdout, "hands=2000 timeouts=50 bad=0\nhandler=1 err=0 woken=0 bad=0\n");
+  assert.equal(r.code, 7);
+});
+
+test("per-thread CPU time across direct resumes: a computing thread is charged its computing, a yielding one little", { skip }, async () => {
+  const r = await run(inst, "/bin/cputime");
+  assert.equal(r.stderr, "");
+  assert.equal(r.stdout, "worker_ok=1 idler_ok=1\n");
 });
 
 test("pthread_cond_timedwait times out with ETIMEDOUT and returns 0 when signalled", { skip }, async () => {

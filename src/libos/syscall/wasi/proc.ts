@@ -10,6 +10,7 @@ import { ProcessExit } from "../../process/exit.ts";
 import type { Thread } from "../../process/thread.ts";
 import { Errno, sysErr } from "../errno.ts";
 import { executor } from "../../sched/executor.ts";
+import type { Completion } from "../table.ts";
 
 export function proc_exit(t: Thread, code: number): never {
   t.process.exit({ kind: "exit", code });
@@ -33,6 +34,7 @@ export function proc_raise(t: Thread, sig: number): void {
   throw new ProcessExit(128 + signo);
 }
 
-export function sched_yield(_t: Thread): Promise<void> {
-  return executor.yieldNow();
+/** A direct row (dispatch.ts "Direct resumes"): the switch back completes the call. */
+export function sched_yield(_t: Thread, done: Completion<void> | undefined): Promise<void | number> {
+  return done === undefined ? executor.yieldNow() : executor.yieldWith(done(undefined));
 }

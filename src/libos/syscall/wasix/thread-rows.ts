@@ -8,7 +8,7 @@
  * is "woken" at once (the libc re-checks the word). The timeout is relative, in nanoseconds.
  */
 import { A, R, type ArgCodec, type RetCodec } from "../codecs.ts";
-import { row, type SyscallRow } from "../table.ts";
+import { directRow, row, type Completion, type SyscallRow } from "../table.ts";
 import { Errno, SysError, sysErr } from "../errno.ts";
 import type { GuestMemory } from "../memory.ts";
 import type { Thread } from "../../process/thread.ts";
@@ -79,14 +79,16 @@ function memoryKey(t: Thread): object {
   return m.memory;
 }
 
-function futex_wait(t: Thread, addr: number, expected: number, timeoutNs: bigint | undefined): WakeReason | Promise<WakeReason> {
+/** A direct row (dispatch.ts "Direct resumes"): the waker completes the call. */
+function futex_wait(t: Thread, addr: number, expected: number, timeoutNs: bigint | undefined, done: Completion<WakeReason> | undefined): WakeReason | Promise<WakeReason | number> {
   // The process's view of the shared memory: check() reloads it if another thread grew it.
   const m = t.process.memory as GuestMemory;
   m.check(addr, 4, 4);
   if (m.dv.getUint32(addr, true) !== expected) return "woken";
   // Interrupted: dispatch unwinds a killed thread; a signal's interruption is a spurious wake.
-  if (timeoutNs === undefined) return futexTable(memoryKey(t)).park(addr, t);
-  return futexTable(memoryKey(t)).park(addr, t, performance.now() + Number(timeoutNs) / 1e6);
+  const deadline = timeoutNs === undefined ? undefined : performance.now() + Number(timeoutNs) / 1e6;
+  const ft = futexTable(memoryKey(t));
+  return done === undefined ? ft.park(addr, t, deadline) : ft.parkWith(addr, t, deadline, done);
 }
 
 function futex_wake(t: Thread, addr: number): boolean {
@@ -154,7 +156,7 @@ function thread_signal(t: Thread, tid: number, sig: number): void {
 const B = { blocking: true } as const;
 
 export const threadRows: readonly SyscallRow[] = [
-  row("futex_wait", [futexPtr, A.u32, optionTimestamp], wokenOut, futex_wait, { ...B, note: "kernel futex shared with rewritten atomic waits" }),
+  directRow("futex_wait", [futexPtr, A.u32, optionTimestamp], wokenOut, futex_wait, { note: "kernel futex shared with rewritten atomic waits" }),
   row("futex_wake", [futexPtr], boolOut, futex_wake),
   row("futex_wake_all", [futexPtr], boolOut, futex_wake_all),
   row("thread_exit", [A.u32], R.none, thread_exit, { noreturn: true }),
