@@ -136,3 +136,30 @@ test("epochs: a reused lane is never touched by a stale claim, over many quick r
   }
   for (const x of ts) x.lane.dispose();
 });
+
+test("opening a disk starts the workers and waits for their warm-up (not the first writes)", { skip: cryptoPool.size === 0 && "no crypto workers (SWORNDISK_CRYPTO_WORKERS=0)" }, async () => {
+  // A fresh process: in this one the pool may already be running.
+  const { spawnSync } = await import("node:child_process");
+  const here = (m: string): string => JSON.stringify(new URL(m, import.meta.url).pathname);
+  const script = `
+    import { SwornDisk } from ${here("./index.ts")};
+    import { MemHostFile } from ${here("../host-file.ts")};
+    import { cryptoPool, P_READY } from ${here("./crypto-pool.ts")};
+    const d = await SwornDisk.create(new MemHostFile(), { nblocks: 1024, rootKey: new Uint8Array(32).fill(7) });
+    const ready = Atomics.load(cryptoPool.ctl, P_READY);
+    await d.write(0, new Uint8Array(64 * 4096).fill(1));
+    await d.sync();
+    await d.close();
+    console.log(JSON.stringify({ size: cryptoPool.size, ready, active: cryptoPool.active }));`;
+  // A script file, not --eval: the workers inherit the process's flags (--input-type would stop them).
+  const { mkdtempSync, rmSync, writeFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const dir = mkdtempSync(`${tmpdir()}/sworn-warm-`);
+  writeFileSync(`${dir}/warm.mjs`, script);
+  const r = spawnSync(process.execPath, [`${dir}/warm.mjs`], { encoding: "utf8", timeout: 120_000 });
+  rmSync(dir, { recursive: true, force: true });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim().split("\n").pop()!) as { size: number; ready: number; active: boolean };
+  assert.equal(out.ready, out.size, "every worker finished its warm-up before create returned");
+  assert.ok(out.active);
+});

@@ -337,6 +337,22 @@ class WorkerPool {
     if (sleepers > 0) this.kick(Math.min(sleepers, Math.ceil(n / WAKE_PER)));
   }
 
+  /**
+   * Start the workers (if not yet) and wait until they finished their warm-up, at most
+   * `timeoutMs`. Opening a disk calls this, so that worker start-up and JIT warm-up are part of
+   * opening the device, not of its first writes. Never fails: without ready workers, callers
+   * encrypt on their own thread.
+   */
+  async ready(timeoutMs = 5000): Promise<void> {
+    const ws = this.start();
+    if (!ws) return;
+    const until = performance.now() + timeoutMs;
+    // Polled with a timer (which keeps the process alive even if the workers die meanwhile).
+    while (Atomics.load(this.ctl, P_READY) < ws.length && this.workers === ws && performance.now() < until) {
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  }
+
   /** Throws if the workers died (a chunk one of them held will never complete). */
   check(): void {
     if (this.failure) throw this.failure;
