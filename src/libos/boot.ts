@@ -19,7 +19,9 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { createVfs, type MountSpec, type VfsService } from "./fs/index.ts";
-import { ConsoleInput, ConsoleOutput } from "./fs/console.ts";
+import { ConsoleInput, ConsoleOutput, type ConsoleSink } from "./fs/console.ts";
+import { HostFdWriter } from "./fs/host-fd-writer.ts";
+import { FileType } from "./fs/types.ts";
 import type { OpenFile } from "./fs/types.ts";
 import type { FileSystemService, Kernel } from "./kernel.ts";
 import { Logger, LogLevel } from "./log.ts";
@@ -91,7 +93,12 @@ const NOT_BUILT = 'Error: the Occlum image and enclave are not built yet. Need t
 
 export async function runInstance(opts: RunOptions): Promise<number> {
   const hostEnv = opts.env ?? process.env;
-  const stderr = opts.stdio?.stderr ?? process.stderr;
+  // This process's stdout/stderr through their descriptors, not process.stdout/stderr, whose
+  // streams cost ~10 ms of every start (fs/host-fd-writer.ts); flushed before we return.
+  const hostOut = opts.stdio?.stdout ? undefined : new HostFdWriter(1);
+  const hostErr = opts.stdio?.stderr ? undefined : new HostFdWriter(2);
+  const stdout: ConsoleSink = opts.stdio?.stdout ?? hostOut!;
+  const stderr: TextSink & ConsoleSink = opts.stdio?.stderr ?? hostErr!;
   const log = opts.logger ?? Logger.fromEnv(hostEnv as NodeJS.ProcessEnv);
   let vfs: VfsService | undefined;
   try {
@@ -135,8 +142,8 @@ export async function runInstance(opts: RunOptions): Promise<number> {
       committed: booted.committed,
       fs: vfs, processes, exe, argv: [exe, ...(opts.args ?? [])], env, log, stderr, ...(vm ? { vm } : {}),
       stdio: [
-        new ConsoleInput(opts.stdio?.stdin ?? process.stdin, "/dev/stdin"),
-        new ConsoleOutput(opts.stdio?.stdout ?? process.stdout, "/dev/stdout"),
+        opts.stdio?.stdin !== undefined ? new ConsoleInput(opts.stdio.stdin, "/dev/stdin") : new ConsoleInput(() => process.stdin, "/dev/stdin", stdinType()),
+        new ConsoleOutput(stdout, "/dev/stdout"),
         new ConsoleOutput(stderr, "/dev/stderr"),
       ],
       ...(opts.signal ? { signal: opts.signal } : {}),
@@ -159,6 +166,21 @@ export async function runInstance(opts: RunOptions): Promise<number> {
     return 1;
   } finally {
     await vfs?.close().catch((e: unknown) => log.error(`unmount failed: ${messageOf(e)}`));
+    await Promise.all([hostOut?.flush(), hostErr?.flush()]);
+  }
+}
+
+/** Where start-up errors, warnings and trap reports go: a Writable or a HostFdWriter. */
+export interface TextSink {
+  write(text: string): unknown;
+}
+
+/** stdin's file type without building process.stdin: a terminal (or another character device) or not. */
+function stdinType(): FileType {
+  try {
+    return process.getBuiltinModule("node:fs").fstatSync(0).isCharacterDevice() ? FileType.CHARACTER_DEVICE : FileType.UNKNOWN;
+  } catch {
+    return FileType.UNKNOWN;
   }
 }
 
@@ -172,7 +194,7 @@ export interface ProgramOptions {
   env: string[];
   stdio: readonly [OpenFile, OpenFile, OpenFile];
   /** Where start-up errors and trap reports go. */
-  stderr: Writable;
+  stderr: TextSink;
   log: Logger;
   signal?: AbortSignal;
   extraFiles?: readonly { file: OpenFile; rights: number }[];

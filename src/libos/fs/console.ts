@@ -8,11 +8,11 @@
  * the terminal alone) and is paused again at release, so it never keeps the event loop alive.
  * Buffering is bounded: above HIGH_WATER the stream is paused until the guest drains it.
  *
- * ConsoleOutput writes to a host Writable (copying the guest's bytes). When the stream signals
- * back-pressure, the next write throws EAGAIN_ERROR until 'drain': the guest waits, the event
- * loop does not.
+ * ConsoleOutput writes to a host Writable or a HostFdWriter (copying the guest's bytes). When
+ * the sink signals back-pressure, the next write throws EAGAIN_ERROR until 'drain': the guest
+ * waits, the event loop does not.
  */
-import type { Readable, Writable } from "node:stream";
+import type { Readable } from "node:stream";
 import { EAGAIN_ERROR, Errno, sysErr } from "../syscall/errno.ts";
 import { WaitQueue } from "../sched/wait-queue.ts";
 import { FileBase, iovLength } from "./file-base.ts";
@@ -20,13 +20,25 @@ import { FileType, Ready } from "./types.ts";
 
 const HIGH_WATER = 1 << 20;
 
+/** What ConsoleOutput needs of its host side: node:stream's Writable has it, so does HostFdWriter. */
+export interface ConsoleSink {
+  write(data: Uint8Array): boolean;
+  once(event: "drain", fn: () => void): unknown;
+  on(event: "error", fn: (e: Error) => void): unknown;
+  off(event: "error", fn: (e: Error) => void): unknown;
+}
+
+/** A host input stream, or a function that makes it at the first read (process.stdin's getter builds a stream). */
+export type ConsoleSource = Readable | (() => Readable);
+
 function ttyType(stream: unknown): FileType {
   return (stream as { isTTY?: boolean }).isTTY ? FileType.CHARACTER_DEVICE : FileType.UNKNOWN;
 }
 
 export class ConsoleInput extends FileBase {
   readonly waitQueue = new WaitQueue();
-  private readonly stream: Readable | undefined;
+  private source: ConsoleSource | undefined;
+  private stream: Readable | undefined;
   private chunks: Uint8Array[] = [];
   private buffered = 0;
   private eof = false;
@@ -34,17 +46,20 @@ export class ConsoleInput extends FileBase {
   private started = false;
   private released = false;
 
-  /** `source`: a host stream, or fixed bytes (then EOF after them); undefined = empty input. */
-  constructor(source: Readable | Uint8Array | string | undefined, path = "/dev/stdin") {
-    super(source === undefined || typeof source === "string" || source instanceof Uint8Array ? FileType.UNKNOWN : ttyType(source), { readable: true, path });
+  /**
+   * `source`: a host stream (or a function making it, called at the first read or poll; then
+   * `lazyType` is the file type to report), or fixed bytes (then EOF after them); undefined =
+   * empty input.
+   */
+  constructor(source: ConsoleSource | Uint8Array | string | undefined, path = "/dev/stdin", lazyType: FileType = FileType.UNKNOWN) {
+    super(source === undefined || typeof source === "string" || source instanceof Uint8Array ? FileType.UNKNOWN : typeof source === "function" ? lazyType : ttyType(source), { readable: true, path });
     if (source === undefined || typeof source === "string" || source instanceof Uint8Array) {
       const bytes = typeof source === "string" ? new TextEncoder().encode(source) : source;
       if (bytes && bytes.byteLength > 0) this.push(bytes);
       this.eof = true;
       this.started = true;
-      this.stream = undefined;
     } else {
-      this.stream = source;
+      this.source = source;
     }
   }
 
@@ -69,8 +84,9 @@ export class ConsoleInput extends FileBase {
   }
 
   private start(): void {
-    if (this.started || this.released || !this.stream) return;
+    if (this.started || this.released || !this.source) return;
     this.started = true;
+    this.stream = typeof this.source === "function" ? this.source() : this.source;
     this.stream.on("data", this.onData);
     this.stream.on("end", this.onEnd);
     this.stream.on("error", this.onError);
@@ -125,11 +141,11 @@ export class ConsoleInput extends FileBase {
 
 export class ConsoleOutput extends FileBase {
   readonly waitQueue = new WaitQueue();
-  private readonly stream: Writable;
+  private readonly stream: ConsoleSink;
   private blocked = false;
   private error: Error | undefined;
 
-  constructor(stream: Writable, path: string) {
+  constructor(stream: ConsoleSink, path: string) {
     super(ttyType(stream), { writable: true, path });
     this.stream = stream;
     stream.on("error", this.onError);
@@ -179,4 +195,4 @@ export class ConsoleOutput extends FileBase {
   }
 }
 
-const guarded = new WeakSet<Writable>();
+const guarded = new WeakSet<ConsoleSink>();

@@ -3,10 +3,13 @@
  * (as Linux's inet/inet6 connect and bind), IPv4-mapped addresses on dual-stack IPv6 sockets,
  * and host error → errno.
  */
-import { isIPv4, isIPv6 } from "node:net";
 import { Errno, SysError, sysErr } from "../syscall/errno.ts";
 import { errnoOf } from "../syscall/errno-map.ts";
 import { Domain, type SockAddr } from "./types.ts";
+
+// node:net at the first use, not at start-up (it loads Node's stream modules; see tcp.ts).
+const isIPv4 = (a: string): boolean => process.getBuiltinModule("node:net").isIPv4(a);
+const isIPv6 = (a: string): boolean => process.getBuiltinModule("node:net").isIPv6(a);
 
 /** The host address to use for `addr` on a socket of `domain` (EAFNOSUPPORT / EINVAL otherwise). */
 export function hostAddr(domain: Domain, addr: SockAddr, v6only: boolean): { host: string; port: number } {

@@ -27,7 +27,7 @@
  *
  * Between two awaits nothing else runs: the host callbacks below only update state and notify.
  */
-import * as net from "node:net";
+import type * as net from "node:net";
 import { ByteRing, type MemCharge } from "../ipc/byte-ring.ts";
 import { Ready } from "../fs/types.ts";
 import { EAGAIN_ERROR, Errno, sysErr } from "../syscall/errno.ts";
@@ -60,7 +60,19 @@ const hostReadBuf = new Uint8Array(512 * 1024);
 
 /** net.Socket's own write step, below the Writable stream layer (see `hostWrite`). */
 type WriteGeneric = (writev: boolean, data: Uint8Array, encoding: string, cb: (err?: Error | null) => void) => unknown;
-const writeGeneric = (net.Socket.prototype as unknown as { _writeGeneric?: WriteGeneric })._writeGeneric;
+let writeGeneric: WriteGeneric | undefined;
+
+/**
+ * node:net, loaded by the first TCP socket: it pulls in Node's stream modules, which a program
+ * without sockets should not pay for at start-up (~3 ms here).
+ */
+let netModule: typeof net | undefined;
+function hostNet(): typeof net {
+  if (netModule) return netModule;
+  netModule = process.getBuiltinModule("node:net");
+  writeGeneric = (netModule.Socket.prototype as unknown as { _writeGeneric?: WriteGeneric })._writeGeneric;
+  return netModule;
+}
 
 /**
  * Send `view` on the host socket; `cb` runs when the host has taken it (synchronously when the
@@ -202,7 +214,7 @@ export class TcpSocket extends SocketBase {
     const { host, port } = hostAddr(this.domain, addr, this.v6only);
     this.binding = true;
     // Paused so that no read happens before adopt() has installed the shared read buffer.
-    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
+    const server = hostNet().createServer({ allowHalfOpen: true, pauseOnConnect: true });
     try {
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
@@ -296,7 +308,7 @@ export class TcpSocket extends SocketBase {
       opts.localAddress = l.host;
       opts.localPort = l.port;
     }
-    const s = net.connect(opts);
+    const s = hostNet().connect(opts);
     this.state = "connecting";
     this.connectUnreported = true;
     this.attach(s, true);
