@@ -115,14 +115,23 @@ function settler(ctx: SyscallContext, row: SyscallRow, p: Params, args: unknown[
 function completer(ctx: SyscallContext, row: SyscallRow, p: Params, args: unknown[], tr: Tracer | undefined, slow: (pending: Promise<unknown>) => Promise<number>): Completion<unknown> {
   const t = ctx.t;
   const enc = row.ret.encode, show = row.ret.show, retIndex = row.retIndex;
+  // The slow path's Promise rejects when the thread was killed (ThreadKilled unwinds the guest).
+  // A waker whose parked call was already settled another way (a kill that unwound it, a
+  // timeout) drops what we return: mark it handled, or that rejection reaches the host as an
+  // unhandled one. Whoever does await it still sees the rejection.
+  const slowHandled = (v: unknown): Promise<number> => {
+    const pr = slow(Promise.resolve(v));
+    pr.catch(() => {});
+    return pr;
+  };
   return (v) => {
-    if (t.killed || t.interruptPending || signalsPending(t)) return slow(Promise.resolve(v));
+    if (t.killed || t.interruptPending || signalsPending(t)) return slowHandled(v);
     try {
       const m = ctx.mem;
       m.refresh();
       enc(m, p, retIndex, v, args);
     } catch {
-      return slow(Promise.resolve(v)); // encodes again there, and fails there (a trap unwinds the guest)
+      return slowHandled(v); // encodes again there, and fails there (a trap unwinds the guest)
     }
     tr?.(args, show(v) || "0");
     t.resumeLater();
