@@ -30,7 +30,7 @@ const exec = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes("--quick");
 const ROUNDS = quick ? 1 : 3;
-const PING_ROUNDS = quick ? 2000 : 10000;
+const PING_ROUNDS = quick ? 2000 : 50000; // ≥ 40k hand-overs, as sysbench: 10k measured the JIT warming up (2-3x the steady state)
 /** Iterations per thread: at least 100 (sysbench's --thread-yields), at least ~40k ops per run (JIT warm). */
 const yieldsFor = (n: number): number => Math.max(100, Math.ceil((quick ? 10000 : 40000) / n));
 const LOCKS = 4;

@@ -1,4 +1,4 @@
-/* Shared by the network test guests: the failure check and IPv4 loopback sockets. */
+/* Shared by the network test guests: the failure check, IPv4 loopback sockets, Unix addresses. */
 #ifndef NET_UTIL_H
 #define NET_UTIL_H
 #include <arpa/inet.h>
@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #define CHECK(x) do { if ((x) < 0) { printf("FAIL %s: %s\n", #x, strerror(errno)); fflush(stdout); exit(1); } } while (0)
 
@@ -30,5 +31,13 @@ static inline int listen_loopback4(int backlog, int *port) {
   CHECK(getsockname(s, (struct sockaddr *)&a, &len));
   if (port) *port = ntohs(a.sin_port);
   return s;
+}
+/* A Unix socket address for `path` (cut to fit sun_path). */
+static inline struct sockaddr_un unix_addr(const char *path) {
+  struct sockaddr_un a;
+  memset(&a, 0, sizeof a);
+  a.sun_family = AF_UNIX;
+  strncpy(a.sun_path, path, sizeof a.sun_path - 1);
+  return a;
 }
 #endif

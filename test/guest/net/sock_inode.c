@@ -12,14 +12,6 @@
 
 #include "net_util.h"
 
-static struct sockaddr_un addr_of(const char *path) {
-  struct sockaddr_un a;
-  memset(&a, 0, sizeof a);
-  a.sun_family = AF_UNIX;
-  strncpy(a.sun_path, path, sizeof a.sun_path - 1);
-  return a;
-}
-
 static const char *kind(mode_t m) {
   if (S_ISSOCK(m)) return "socket";
   if (S_ISREG(m)) return "regular";
@@ -49,14 +41,14 @@ static const char *fd_kind(int fd) {
 }
 
 static int bind_path(int s, const char *path) {
-  struct sockaddr_un a = addr_of(path);
+  struct sockaddr_un a = unix_addr(path);
   return bind(s, (struct sockaddr *)&a, sizeof a);
 }
 
 static const char *connect_path(const char *path) {
   int c = socket(AF_UNIX, SOCK_STREAM, 0);
   CHECK(c);
-  struct sockaddr_un a = addr_of(path);
+  struct sockaddr_un a = unix_addr(path);
   int r = connect(c, (struct sockaddr *)&a, sizeof a);
   int e = errno;
   close(c);
@@ -109,7 +101,7 @@ int main(void) {
   /* fstat on every kind of socket fd. */
   int c = socket(AF_UNIX, SOCK_STREAM, 0);
   CHECK(c);
-  struct sockaddr_un a = addr_of("/tmp/s.sock");
+  struct sockaddr_un a = unix_addr("/tmp/s.sock");
   CHECK(connect(c, (struct sockaddr *)&a, sizeof a));
   int acc = accept(s, NULL, NULL);
   CHECK(acc);

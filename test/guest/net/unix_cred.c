@@ -23,14 +23,6 @@ extern char **environ;
 
 static pid_t self, child;
 
-static struct sockaddr_un addr_of(const char *path) {
-  struct sockaddr_un a;
-  memset(&a, 0, sizeof a);
-  a.sun_family = AF_UNIX;
-  strncpy(a.sun_path, path, sizeof a.sun_path - 1);
-  return a;
-}
-
 /* A pid as "self", "parent", "child" or "other", and whether uid/gid are the process's own. */
 static const char *who(pid_t pid) {
   if (pid == self) return "self";
@@ -90,7 +82,7 @@ static int client(const char *path) {
   self = getpid();
   int s = socket(AF_UNIX, SOCK_STREAM, 0);
   CHECK(s);
-  struct sockaddr_un a = addr_of(path);
+  struct sockaddr_un a = unix_addr(path);
   CHECK(connect(s, (struct sockaddr *)&a, sizeof a));
   peercred("client:", s);
   char go;
@@ -149,7 +141,7 @@ int main(int argc, char **argv) {
   unlink(path);
   int l = socket(AF_UNIX, SOCK_STREAM, 0);
   CHECK(l);
-  struct sockaddr_un a = addr_of(path);
+  struct sockaddr_un a = unix_addr(path);
   CHECK(bind(l, (struct sockaddr *)&a, sizeof a));
   CHECK(listen(l, 4));
   peercred("listener:", l);

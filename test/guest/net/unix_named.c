@@ -19,14 +19,6 @@
 
 extern char **environ;
 
-static struct sockaddr_un addr_of(const char *path) {
-  struct sockaddr_un a;
-  memset(&a, 0, sizeof a);
-  a.sun_family = AF_UNIX;
-  strncpy(a.sun_path, path, sizeof a.sun_path - 1);
-  return a;
-}
-
 static const char *errname(int e) {
   switch (e) {
     case ENOENT: return "ENOENT";
@@ -41,7 +33,7 @@ static const char *errname(int e) {
 static const char *try_connect(const char *path) {
   int s = socket(AF_UNIX, SOCK_STREAM, 0);
   CHECK(s);
-  struct sockaddr_un a = addr_of(path);
+  struct sockaddr_un a = unix_addr(path);
   int r = connect(s, (struct sockaddr *)&a, sizeof a);
   int e = errno;
   close(s);
@@ -51,7 +43,7 @@ static const char *try_connect(const char *path) {
 static int client(const char *path) {
   int s = socket(AF_UNIX, SOCK_STREAM, 0);
   CHECK(s);
-  struct sockaddr_un a = addr_of(path);
+  struct sockaddr_un a = unix_addr(path);
   CHECK(connect(s, (struct sockaddr *)&a, sizeof a));
   struct sockaddr_un peer;
   socklen_t len = sizeof peer;
@@ -68,7 +60,7 @@ static int server(void) {
   printf("before bind: connect %s\n", try_connect(path));
   int s = socket(AF_UNIX, SOCK_STREAM, 0);
   CHECK(s);
-  struct sockaddr_un a = addr_of(path);
+  struct sockaddr_un a = unix_addr(path);
   CHECK(bind(s, (struct sockaddr *)&a, sizeof a));
   struct stat st;
   printf("socket file %s\n", stat(path, &st) == 0 ? "exists" : strerror(errno));
@@ -117,19 +109,19 @@ static int server(void) {
   CHECK(chdir("/tmp"));
   s = socket(AF_UNIX, SOCK_STREAM, 0);
   CHECK(s);
-  struct sockaddr_un rel = addr_of("rel.sock");
+  struct sockaddr_un rel = unix_addr("rel.sock");
   CHECK(bind(s, (struct sockaddr *)&rel, sizeof rel));
   CHECK(listen(s, 1));
   printf("relative: connect by absolute path %s\n", try_connect("/tmp/rel.sock"));
   close(s);
-  printf("missing directory: bind %s\n", (s = socket(AF_UNIX, SOCK_STREAM, 0), a = addr_of("/nonexistent/x.sock"),
+  printf("missing directory: bind %s\n", (s = socket(AF_UNIX, SOCK_STREAM, 0), a = unix_addr("/nonexistent/x.sock"),
          bind(s, (struct sockaddr *)&a, sizeof a) == 0 ? "ok" : errname(errno)));
   close(s);
 
   /* Datagrams by path: the receiver sees the sender's name. */
   int d1 = socket(AF_UNIX, SOCK_DGRAM, 0), d2 = socket(AF_UNIX, SOCK_DGRAM, 0);
   CHECK(d1); CHECK(d2);
-  struct sockaddr_un da = addr_of("/tmp/d1.sock"), db = addr_of("/tmp/d2.sock");
+  struct sockaddr_un da = unix_addr("/tmp/d1.sock"), db = unix_addr("/tmp/d2.sock");
   CHECK(bind(d1, (struct sockaddr *)&da, sizeof da));
   CHECK(bind(d2, (struct sockaddr *)&db, sizeof db));
   CHECK(sendto(d2, "dgram", 5, 0, (struct sockaddr *)&da, sizeof da));
@@ -139,7 +131,7 @@ static int server(void) {
   memset(buf, 0, sizeof buf);
   CHECK(recvfrom(d1, buf, sizeof buf - 1, 0, (struct sockaddr *)&from, &flen));
   printf("dgram %s from %s\n", buf, from.sun_path);
-  struct sockaddr_un nowhere = addr_of("/tmp/none.sock");
+  struct sockaddr_un nowhere = unix_addr("/tmp/none.sock");
   r = sendto(d2, "x", 1, 0, (struct sockaddr *)&nowhere, sizeof nowhere);
   printf("dgram to a missing path %s\n", r >= 0 ? "ok" : errname(errno));
   return 0;
