@@ -166,7 +166,25 @@ export async function runInstance(opts: RunOptions): Promise<number> {
     return 1;
   } finally {
     await vfs?.close().catch((e: unknown) => log.error(`unmount failed: ${messageOf(e)}`));
-    await Promise.all([hostOut?.flush(), hostErr?.flush()]);
+    await flushUnlessKilled([hostOut, hostErr], opts.signal);
+  }
+}
+
+/**
+ * Waits until what the guest wrote has reached the host descriptors, as an exiting Linux
+ * process's bytes are in the pipe; but a run killed by a host signal (SIGTERM/SIGINT forwarded
+ * as an abort) exits at once, as a killed process does, even when a reader has stalled.
+ */
+async function flushUnlessKilled(writers: (HostFdWriter | undefined)[], signal: AbortSignal | undefined): Promise<void> {
+  if (signal?.aborted) return;
+  const flushed = Promise.all(writers.map((w) => w?.flush()));
+  if (!signal) return void (await flushed);
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<void>((resolve) => signal.addEventListener("abort", (onAbort = () => resolve()), { once: true }));
+  try {
+    await Promise.race([flushed, aborted]);
+  } finally {
+    signal.removeEventListener("abort", onAbort!);
   }
 }
 

@@ -75,3 +75,16 @@ test("to a pipe whose reader has gone: the guest's write fails with EPIPE, the r
   assert.match(err, /write failed after \d+ bytes: (Broken pipe|.*pipe)/i);
   assert.equal(code, 2, err);
 });
+
+test("killed while its stdout reader has stalled: occlum ends at once by the signal, as a process blocked in write(2) is", async () => {
+  const child = spawn(process.execPath, [occlum, "run", "/bin/bigout", String(256 << 20)], { cwd: inst, env, stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout.pause(); // never read: a write of the guest's output blocks an I/O thread
+  await new Promise((r) => setTimeout(r, 1500));
+  const t0 = Date.now();
+  child.kill("SIGTERM");
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((r) => child.on("exit", (c, s) => r([c, s])));
+  const took = Date.now() - t0;
+  child.stdout.destroy();
+  assert.ok(took < 5000, `took ${took} ms to end`);
+  assert.ok(signal === "SIGTERM" || code === 143, `code ${code}, signal ${signal}`);
+});

@@ -13,6 +13,7 @@
 import { writeFileSync } from "node:fs";
 import { instancePaths } from "../../build/instance.ts";
 import { runInstance } from "../../libos/boot.ts";
+import { hostWritesInFlight } from "../../libos/fs/host-fd-writer.ts";
 import { exitError, type CliContext } from "../context.ts";
 import { checkHasBuilt } from "./guards.ts";
 
@@ -43,5 +44,13 @@ export async function run(args: readonly string[], ctx: CliContext): Promise<num
   } finally {
     for (const off of handlers) off();
     writeFileSync(p.status, "built\n");
+    // Killed while a pipe write of the guest's output waits for a reader that stopped reading:
+    // Node's exit would join that blocked I/O thread. End by the signal's default action, as a
+    // process blocked in write(2) is killed.
+    const signo = abort.signal.reason;
+    if (abort.signal.aborted && hostWritesInFlight()) {
+      const name = Object.entries(FORWARDED_SIGNALS).find(([, n]) => n === signo)?.[0] ?? "SIGKILL";
+      process.kill(process.pid, name);
+    }
   }
 }

@@ -19,6 +19,18 @@ import type { Stats } from "node:fs";
 
 const HIGH_WATER = 1 << 20;
 
+let writesInFlight = 0;
+
+/**
+ * Whether a pipe write is still in the I/O pool. Such a write blocks a pool thread until the
+ * reader takes the bytes, and Node's exit joins the pool: a process killed while its reader has
+ * stalled must end by the signal's default action instead (src/cli/commands/run.ts), as a Linux
+ * process blocked in write(2) is killed.
+ */
+export function hostWritesInFlight(): boolean {
+  return writesInFlight > 0;
+}
+
 type Listener<T extends unknown[]> = (...a: T) => void;
 
 export class HostFdWriter {
@@ -91,7 +103,9 @@ export class HostFdWriter {
     const chunks = this.queue;
     this.queue = [];
     this.inFlight = true;
+    writesInFlight++;
     this.fs.writev(this.fd, chunks, (err, written) => {
+      writesInFlight--;
       this.inFlight = false;
       if (err) {
         if ((err as NodeJS.ErrnoException).code === "EAGAIN") {
