@@ -73,6 +73,14 @@ static int echo_server(int nclients) {
   return 0;
 }
 
+/* The port a socket is bound to. */
+static int port_of(int s) {
+  struct sockaddr_in a;
+  socklen_t len = sizeof a;
+  CHECK(getsockname(s, (struct sockaddr *)&a, &len));
+  return ntohs(a.sin_port);
+}
+
 static int connect_to(const char *ip, int port) {
   int s = socket(AF_INET, SOCK_STREAM, 0);
   CHECK(s);
@@ -222,11 +230,8 @@ extern char **environ;
  * pending connection, echo it, reap the client. */
 static int inproc(void) {
   int s = listener("127.0.0.1", 0);
-  struct sockaddr_in a;
-  socklen_t len = sizeof a;
-  CHECK(getsockname(s, (struct sockaddr *)&a, &len));
   char port[16];
-  snprintf(port, sizeof port, "%d", ntohs(a.sin_port));
+  snprintf(port, sizeof port, "%d", port_of(s));
   char *argv[] = {"/bin/net", "client", port, "inside", NULL};
   pid_t pid;
   if (posix_spawn(&pid, "/bin/net", NULL, NULL, argv, environ) != 0) { printf("FAIL spawn\n"); return 1; }
@@ -294,12 +299,10 @@ static int unixsock(void) {
 /* recv/send flags and socket options over a connected loopback pair. */
 static int flags(void) {
   int s = listener("127.0.0.1", 0);
-  struct sockaddr_in a;
-  socklen_t len = sizeof a;
-  CHECK(getsockname(s, (struct sockaddr *)&a, &len));
-  int c = connect_to("127.0.0.1", ntohs(a.sin_port));
+  int c = connect_to("127.0.0.1", port_of(s));
   CHECK(c);
   int d = accept(s, NULL, NULL);
+  socklen_t len;
   CHECK(d);
   char buf[16] = {0};
   ssize_t n = recv(d, buf, sizeof buf, MSG_DONTWAIT);
@@ -341,10 +344,7 @@ static int flags(void) {
 /* fstat of sockets: the inode type is S_IFSOCK (TCP listener and connection, UDP, AF_UNIX pair). */
 static int fstat_sock(void) {
   int s = listener("127.0.0.1", 0);
-  struct sockaddr_in a;
-  socklen_t len = sizeof a;
-  CHECK(getsockname(s, (struct sockaddr *)&a, &len));
-  int c = connect_to("127.0.0.1", ntohs(a.sin_port));
+  int c = connect_to("127.0.0.1", port_of(s));
   CHECK(c);
   int u = socket(AF_INET, SOCK_DGRAM, 0);
   CHECK(u);

@@ -13,6 +13,8 @@
 #include <time.h>
 #include <wasi/api_wasix.h>
 
+#include "futex_wasix.h"
+
 #define CHUNKS 60
 
 static volatile int done;
@@ -24,13 +26,6 @@ static double ms(clockid_t c) {
   struct timespec ts;
   clock_gettime(c, &ts);
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static __wasi_option_timestamp_t forever(void) {
-  __wasi_option_timestamp_t t;
-  memset(&t, 0, sizeof t);
-  t.tag = __WASI_OPTION_NONE;
-  return t;
 }
 
 static void *worker(void *arg) {
@@ -48,7 +43,7 @@ static void *worker(void *arg) {
       turn = 1;
       __wasi_bool_t w;
       __wasi_futex_wake((uint32_t *)&turn, &w);
-      __wasi_option_timestamp_t t = forever();
+      __wasi_option_timestamp_t t = after_ns(0);
       while (turn == 1) __wasi_futex_wait((uint32_t *)&turn, 1, &t, &w);
     }
   }
@@ -62,7 +57,7 @@ static void *worker(void *arg) {
 
 static void *idler(void *arg) {
   (void)arg;
-  __wasi_option_timestamp_t t = forever();
+  __wasi_option_timestamp_t t = after_ns(0);
   while (!done) {
     if (turn == 1) {
       turn = 0;

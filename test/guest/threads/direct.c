@@ -16,6 +16,8 @@
 #include <unistd.h>
 #include <wasi/api_wasix.h>
 
+#include "futex_wasix.h"
+
 #define ROUNDS 50
 #define HANDS 40
 
@@ -25,14 +27,6 @@ static _Alignas(4) volatile uint32_t gate;   /* the interrupted thread waits her
 static _Alignas(4) volatile uint32_t never;  /* the last waiters park here for good */
 static volatile int parked_ready, handler_hits, handler_woken = -1, handler_err = -1;
 static int bad_flags, timeouts_ok, peer_hands;
-
-static __wasi_option_timestamp_t after_ns(__wasi_timestamp_t ns) {
-  __wasi_option_timestamp_t t;
-  memset(&t, 0, sizeof t);
-  t.tag = ns ? __WASI_OPTION_SOME : __WASI_OPTION_NONE;
-  t.u.some = ns;
-  return t;
-}
 
 /* Wait until `turn` is `mine`, with a long timeout that must never fire. */
 static void wait_turn(uint32_t mine) {

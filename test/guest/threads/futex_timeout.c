@@ -6,15 +6,9 @@
 #include <unistd.h>
 #include <wasi/api_wasix.h>
 
-static _Alignas(4) volatile uint32_t word = 7;
+#include "futex_wasix.h"
 
-static __wasi_option_timestamp_t after_ns(__wasi_timestamp_t ns) {
-  __wasi_option_timestamp_t t;
-  memset(&t, 0, sizeof t);
-  t.tag = ns ? __WASI_OPTION_SOME : __WASI_OPTION_NONE;
-  t.u.some = ns;
-  return t;
-}
+static _Alignas(4) volatile uint32_t word = 7;
 
 static void *waker(void *arg) {
   (void)arg;
