@@ -1,6 +1,7 @@
 /* CPU-bound kernels for the instrumentation-overhead benchmark: no syscalls, only loops, calls and
  * memory traffic. Exported for direct calls from bench/instrument/run.ts. */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define EXPORT(name) __attribute__((export_name(name)))
@@ -68,6 +69,21 @@ EXPORT("sort_bench") uint32_t sort_bench(int n) {
   uint32_t x = 2463534242u;
   for (int i = 0; i < n; i++) { x ^= x << 13; x ^= x >> 17; x ^= x << 5; arr[i] = (int32_t)x; }
   quicksort(arr, 0, n - 1);
+  uint32_t sum = 0;
+  for (int i = 0; i < n; i++) sum = sum * 31 + (uint32_t)arr[i];
+  return sum;
+}
+
+static int cmp_i32(const void *a, const void *b) {
+  int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* The same with libc's qsort: the comparator through qsort's wrapper and the function table. */
+EXPORT("libc_qsort_bench") uint32_t libc_qsort_bench(int n) {
+  uint32_t x = 2463534242u;
+  for (int i = 0; i < n; i++) { x ^= x << 13; x ^= x >> 17; x ^= x << 5; arr[i] = (int32_t)x; }
+  qsort(arr, (size_t)n, sizeof arr[0], cmp_i32);
   uint32_t sum = 0;
   for (int i = 0; i < n; i++) sum = sum * 31 + (uint32_t)arr[i];
   return sum;

@@ -13,7 +13,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { type CheckStyle, FUEL_EXPORT, instrument } from "../../src/libos/loader/instrument/instrument.ts";
+import { CALLS_PER_UNIT, type CheckStyle, FUEL_EXPORT, instrument } from "../../src/libos/loader/instrument/instrument.ts";
+import { FUEL as KERNEL_FUEL } from "../../src/libos/loader/kernel-imports.ts";
 import { I, ModuleBuilder, T, Wasm, type WasmGlobal } from "../../src/libos/loader/instrument/test-asm.ts";
 import { buildGuest } from "../../test/support/guest.ts";
 import { syntheticModule } from "./synth.ts";
@@ -25,10 +26,12 @@ const arg = (name: string, dflt: number) => {
 };
 const MB = arg("mb", 10);
 const REPS = arg("reps", 11);
-// Fuel the host's yield_check refills: "global" charges every check, "local-counter" one unit per
-// charged function entry or per LOOP_BUDGET loop iterations (10000 units ≈ 4e7 loop iterations).
+// Fuel the host's yield_check refills, in calls: "global" charges 1 per loop pass and function
+// entry; "local-counter" 1 per charged function entry and CALLS_PER_UNIT per LOOP_BUDGET loop
+// iterations (10000 units ≈ 4e7 loop iterations); "kernel-fuel" the kernel's refill (1024 units).
 const FUEL: Record<string, number> = {
-  global: 100_000, "local-counter": 10_000, "no-fuel-passing": 10_000, "kernel-fuel": 1024, "kernel-fuel-c1": 1024,
+  global: 100_000, "local-counter": 10_000 * CALLS_PER_UNIT, "no-fuel-passing": 10_000 * CALLS_PER_UNIT,
+  "kernel-fuel": KERNEL_FUEL, "kernel-fuel-c1": 1024,
 };
 const LOOP_BUDGET = 4096;
 
@@ -159,16 +162,18 @@ async function overhead() {
     const bytes = new Uint8Array(readFileSync(guest));
     workloads.push({ name: "C: sha256 (64 KiB x 150)", bytes, fn: "sha256_bench", arg: 150, wasi: true });
     workloads.push({ name: "C: quicksort 262144 ints", bytes, fn: "sort_bench", arg: 262_144, wasi: true });
+    workloads.push({ name: "C: libc qsort 262144 ints", bytes, fn: "libc_qsort_bench", arg: 262_144, wasi: true });
     workloads.push({ name: "C: recursive fib(34)", bytes, fn: "fib", arg: 34, wasi: true });
   } catch (e) {
     console.error(`C guest not built (${(e as Error).message.split("\n")[0]}); raw workloads only`);
   }
   // "no-fuel-passing": the default style with recursive functions charging the fuel global (as
   // before fuel-passing clones), to show what the clones buy on call-heavy code. "kernel-fuel":
-  // the default options with the kernel's refill (FUEL = 1024 in kernel-imports.ts) and a
-  // yield_check that reads the clock, as the kernel's does (without its JSPI wrapper, ~0.1 us
-  // more per call); "kernel-fuel-c1" the same with a whole unit per call (callsPerUnit 1, as
-  // before 2026-12-04): how often yield_check runs matters on call-heavy code.
+  // the default options with the kernel's refill (FUEL in kernel-imports.ts: 1024 units of
+  // CALLS_PER_UNIT calls) and a yield_check that reads the clock, as the kernel's does (without
+  // its JSPI wrapper, ~0.1 us more per call); "kernel-fuel-c1" the same with a whole unit per
+  // call (callsPerUnit 1, as fuel-passing clones did before 2026-12-04 and every other charged
+  // function before the round after): how often yield_check runs matters on call-heavy code.
   const styles: (CheckStyle | "none" | "no-fuel-passing" | "kernel-fuel" | "kernel-fuel-c1")[] = [
     "none", "local-counter", "no-fuel-passing", "global", "kernel-fuel", "kernel-fuel-c1",
   ];

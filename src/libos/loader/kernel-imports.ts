@@ -15,7 +15,7 @@
  * - memory_grow(delta): the rewritten memory.grow, charged to the user-space budget
  *   (process/user-memory.ts): the old size in pages, or -1 past the process cap or the budget.
  */
-import { KernelImport } from "./instrument/instrument.ts";
+import { CALLS_PER_UNIT, KernelImport } from "./instrument/instrument.ts";
 import { executor } from "../sched/executor.ts";
 import { vcpuRequests } from "../sched/agents.ts";
 import { futexTable } from "../sched/futex.ts";
@@ -28,8 +28,11 @@ import { growMemory } from "../process/user-memory.ts";
 
 /** Time a guest thread may compute before it is preempted. */
 export const TIME_SLICE_MS = 10;
-/** Fuel given at each check (units of loop budget; see instrument.ts). */
-export const FUEL = 1024;
+/**
+ * Fuel given at each check: 1024 units of loop budget, in the calls the fuel global counts
+ * (CALLS_PER_UNIT per unit; see instrument.ts).
+ */
+export const FUEL = 1024 * CALLS_PER_UNIT;
 /**
  * Fuel given on the kernel thread while threads run on vCPU workers: checks come 16 times as
  * often, so a thread computing here yields within a fraction of a slice when a worker's syscall

@@ -4,19 +4,20 @@
  * clones, the charge of the fuel local with its syncs to and from the global around calls.
  * Each writes straight-line bytes to `out`; none decides anything.
  *
- * A clone's fuel local counts calls: it is the global's value times 2^callShift (plus the part
- * of a unit not yet spent). An entry charge takes 1 from it, a refill a whole unit (2^callShift).
- * Written back, it is shifted right (arithmetic: rounded down, so a part of a unit spent is
- * charged as a whole one and nothing charged is lost); read in, shifted left.
+ * The fuel (the global, and a clone's local copy of it) counts calls: a unit of loop work
+ * (loopBudget iterations) is C = callsPerUnit of them. An entry charge takes 1, a loop refill C
+ * and refills the counter to loopBudget; an invocation's counter starts at loopBudget / C (what
+ * its entry charge paid for), so a call of a function that loops costs the same per iteration as
+ * a refill does.
  */
 
 import type { ByteWriter } from "./bytes.ts";
 
 export interface CheckWriter {
-  emitGlobalCheck(tmp: number): void;
-  emitCounterInit(counter: number): void;
+  emitGlobalCheck(tmp: number, n?: number): void;
+  emitCounterInit(counter: number, full?: boolean): void;
   emitCounterDecrement(counter: number, n?: number): void;
-  emitFuelCharge(fuel: number, units?: number): void;
+  emitFuelCharge(fuel: number, whole?: boolean): void;
   emitSyncOut(fuel: number): void;
   emitSyncIn(fuel: number): void;
   emitRefill(counter: number, fuel: number): void;
@@ -26,13 +27,14 @@ export interface CheckWriter {
 
 /** Check writers for a module whose fuel global is `fuelGlobal` and yield_check import `yieldIndex`. */
 export function checkWriter(
-  out: ByteWriter, fuelGlobal: number, yieldIndex: number, loopBudget: number, callShift = 0, refuelIndex = -1,
+  out: ByteWriter, fuelGlobal: number, yieldIndex: number, loopBudget: number, callsPerUnit = 1, refuelIndex = -1,
 ): CheckWriter {
-  // global.get F; i32.const 1; i32.sub; local.tee T; global.set F; local.get T; i32.const 0;
+  const entryBudget = Math.max(1, Math.floor(loopBudget / callsPerUnit));
+  // global.get F; i32.const n; i32.sub; local.tee T; global.set F; local.get T; i32.const 0;
   // i32.lt_s; if; call yield_check; end
-  const emitGlobalCheck = (tmp: number): void => {
+  const emitGlobalCheck = (tmp: number, n = 1): void => {
     out.byte(0x23); out.u32(fuelGlobal);
-    out.byte(0x41); out.byte(0x01); out.byte(0x6b);
+    out.byte(0x41); out.i32(n); out.byte(0x6b);
     out.byte(0x22); out.u32(tmp);
     out.byte(0x24); out.u32(fuelGlobal);
     out.byte(0x20); out.u32(tmp);
@@ -41,9 +43,9 @@ export function checkWriter(
     out.byte(0x10); out.u32(yieldIndex);
     out.byte(0x0b);
   };
-  // i32.const B; local.set C
-  const emitCounterInit = (counter: number): void => {
-    out.byte(0x41); out.i32(loopBudget);
+  // i32.const B; local.set C (B: loopBudget after a refill, loopBudget / C at entry)
+  const emitCounterInit = (counter: number, full = false): void => {
+    out.byte(0x41); out.i32(full ? loopBudget : entryBudget);
     out.byte(0x21); out.u32(counter);
   };
   // local.get C; i32.const n; i32.sub; local.tee C; i32.const 0; i32.lt_s
@@ -54,13 +56,12 @@ export function checkWriter(
     out.byte(0x41); out.byte(0x00); out.byte(0x48);
   };
   // In a fuel-passing clone the fuel lives in local F; it goes to the global only around
-  // yield_check, in the out-of-line helper (writeRefuel: the inline path stays as small as it was
-  // before the shifts, which cost ~4% on fib inline): local.get F; i32.const n; i32.sub;
-  // local.tee F; i32.const 0; i32.lt_s; if; local.get F; call refuel; local.set F; end.
-  // `units`: whole units (a refill), else one call.
-  const emitFuelCharge = (fuel: number, units = 0): void => {
+  // yield_check, in the out-of-line helper (writeRefuel: one call on the slow path, which keeps
+  // the inline path short): local.get F; i32.const n; i32.sub; local.tee F; i32.const 0;
+  // i32.lt_s; if; local.get F; call refuel; local.set F; end. `whole`: a refill (C), else one call.
+  const emitFuelCharge = (fuel: number, whole = false): void => {
     out.byte(0x20); out.u32(fuel);
-    out.byte(0x41); out.i32(units > 0 ? units * 2 ** callShift : 1); out.byte(0x6b);
+    out.byte(0x41); out.i32(whole ? callsPerUnit : 1); out.byte(0x6b);
     out.byte(0x22); out.u32(fuel);
     out.byte(0x41); out.byte(0x00); out.byte(0x48);
     out.byte(0x04); out.byte(0x40);
@@ -71,20 +72,18 @@ export function checkWriter(
   };
   const emitSyncOut = (fuel: number): void => {
     out.byte(0x20); out.u32(fuel);
-    if (callShift > 0) { out.byte(0x41); out.i32(callShift); out.byte(0x75); }
     out.byte(0x24); out.u32(fuelGlobal);
   };
   const emitSyncIn = (fuel: number): void => {
     out.byte(0x23); out.u32(fuelGlobal);
-    if (callShift > 0) { out.byte(0x41); out.i32(callShift); out.byte(0x74); }
     out.byte(0x21); out.u32(fuel);
   };
-  // Counter ran out: charge one unit of fuel (yield_check below zero), refill the counter.
-  // `fuel` < 0: the global (counter doubles as the temporary); else the clone's fuel local.
+  // Counter ran out: charge one unit of fuel (C calls; yield_check below zero), refill the
+  // counter. `fuel` < 0: the global (counter doubles as the temporary); else the clone's fuel local.
   const emitRefill = (counter: number, fuel: number): void => {
-    if (fuel >= 0) emitFuelCharge(fuel, 1);
-    else emitGlobalCheck(counter);
-    emitCounterInit(counter);
+    if (fuel >= 0) emitFuelCharge(fuel, true);
+    else emitGlobalCheck(counter, callsPerUnit);
+    emitCounterInit(counter, true);
   };
   // decrement; if; refill; end (for loops that cannot be wrapped: their type takes parameters)
   const emitLocalCheck = (counter: number, fuel: number): void => {
@@ -102,7 +101,6 @@ export function checkWriter(
     emitSyncOut(0);
     out.byte(0x10); out.u32(yieldIndex);
     out.byte(0x23); out.u32(fuelGlobal);
-    if (callShift > 0) { out.byte(0x41); out.i32(callShift); out.byte(0x74); }
     out.byte(0x0b);
     out.patchLength(mark);
   };

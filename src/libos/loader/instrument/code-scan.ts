@@ -60,6 +60,11 @@ export const Ev = {
   Return: 11,
   /** Only with `localEvents`: call_indirect/call_ref at a (instruction start), b = instruction end. */
   CallInd: 12,
+  /**
+   * Only with `callTypes`: an indirect call (call_indirect, call_ref, their tail forms) at a; c =
+   * the type index it calls through (the callee's type must match it, or the call traps).
+   */
+  CallType: 14,
 } as const;
 
 /**
@@ -156,6 +161,8 @@ export interface ScanContext {
   /** Record accesses to local `fuelLocal`, returns and indirect calls (for fuel-passing clones, fuel-pass.ts). */
   localEvents?: boolean;
   fuelLocal?: number;
+  /** Record the type of every indirect call (Ev.CallType; call-graph.ts's typed targets). */
+  callTypes?: boolean;
   /** Set by the scanner: a tail call of any kind. */
   sawTailCall?: boolean;
   /** Set by the scanner (sticky, never cleared): an exception-handling instruction. */
@@ -417,12 +424,14 @@ export function scanExpr(b: Uint8Array, p: number, limit: number, ctx: ScanConte
       case K_CALL_OTHER:
         sawCall = true;
         sawIndirect = true;
+        if (ctx.callTypes) ev.push(Ev.CallType, start, 0, readU32(b, p));
         p = skipLeb(b, skipLeb(b, p));
         if (localEvents) ev.push(Ev.CallInd, start, p, 0);
         break;
       case K_CALL_REF:
         sawCall = true;
         sawIndirect = true;
+        if (ctx.callTypes) ev.push(Ev.CallType, start, 0, readU32(b, p));
         p = skipLeb(b, p);
         if (localEvents) ev.push(Ev.CallInd, start, p, 0);
         break;

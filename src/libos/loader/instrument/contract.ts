@@ -14,6 +14,11 @@ export const KernelImport = {
   memoryGrow: "memory_grow", // (i32 delta_pages) -> i32 old size or -1: memory.grow of memory 0, charged by the kernel
 } as const;
 export const FUEL_EXPORT = "__occlum_fuel";
+/**
+ * Default calls per unit of fuel (InstrumentOptions.callsPerUnit): the fuel global counts calls,
+ * and a unit of loop work (loopBudget iterations) is this many. The host's refill is in calls.
+ */
+export const CALLS_PER_UNIT = 64;
 
 /** Shape of the preemption checks (see the header; the alternative is kept for the benchmark). */
 export type CheckStyle = "local-counter" | "global";
@@ -23,7 +28,7 @@ export interface InstrumentOptions {
   preemption: boolean;
   /** Default "local-counter" (one extra i32 local per checked function). */
   checkStyle?: CheckStyle;
-  /** Initial value of the fuel global (the host resets it in yield_check). Default 1024. */
+  /** Initial value of the fuel global, in calls (the host resets it in yield_check). Default 1024 x callsPerUnit. */
   initialFuel?: number;
   /** Loop iterations per unit of global fuel ("local-counter"). Default 4096. */
   loopBudget?: number;
@@ -34,10 +39,11 @@ export interface InstrumentOptions {
   /** Recursive functions pass their fuel in a parameter ("local-counter" only; fuel-pass.ts). Default true. */
   passFuel?: boolean;
   /**
-   * Calls of a fuel-passing clone per unit of fuel (a power of two, 1 to 4096; default 64): a
-   * loop unit is loopBudget iterations, a call of a small recursive function ~1 ns, and
-   * yield_check ~0.3 us, so a whole unit per call made fib call it every microsecond (+18%).
-   * The fuel the host puts in the global must stay below 2^31 / callsPerUnit.
+   * Function entries per unit of fuel (1 to 4096; default CALLS_PER_UNIT): the fuel global
+   * counts calls; a loop refill (loopBudget iterations) charges callsPerUnit, a charged function
+   * entry 1 and gives the invocation's loop counter loopBudget / callsPerUnit. Why: a call of a
+   * small function is ~1 ns and yield_check ~0.3 us, so a whole unit per call made fib call it
+   * every microsecond (+18%) and libc qsort's comparator every ~10 us.
    */
   callsPerUnit?: number;
   /** Copies of a small plain loop's body per check ("local-counter"; 1 = no unrolling). Default 4, at most 8. */

@@ -28,7 +28,7 @@ export function bodyWriter(b: Uint8Array, plan: Plan, out: ByteWriter): BodyWrit
   const {
     emitGlobalCheck, emitCounterInit, emitCounterDecrement, emitFuelCharge, emitSyncOut, emitSyncIn, emitRefill,
     emitLocalCheck, writeRefuel,
-  } = checkWriter(out, fuelGlobal, yieldIndex, plan.loopBudget, plan.callShift, plan.refuelIndex);
+  } = checkWriter(out, fuelGlobal, yieldIndex, plan.loopBudget, plan.callsPerUnit, plan.refuelIndex);
 
   /**
    * Copy [from, to) of a plain loop body, applying its events [e0, e1) (the only kinds a plain
@@ -248,18 +248,14 @@ export function bodyWriter(b: Uint8Array, plan: Plan, out: ByteWriter): BodyWrit
   };
 
   // The original index of a cloned function keeps its callers outside the cycle (exports, tables,
-  // other functions): local.get params; global.get G; [i32.const s; i32.shl]; call clone;
-  // [i32.const s; i32.shr_s]; global.set G (the clone's fuel counts calls: checks.ts)
+  // other functions): local.get params; global.get G; call clone; global.set G
   const emitWrapper = (i: number): void => {
     const mark = out.reserveLength();
     out.byte(0);
     const params = info.typeParams[info.funcTypes[i]!]!;
-    const s = plan.callShift;
     for (let l = 0; l < params; l++) { out.byte(0x20); out.u32(l); }
     out.byte(0x23); out.u32(fuelGlobal);
-    if (s > 0) { out.byte(0x41); out.i32(s); out.byte(0x74); }
     out.byte(0x10); out.u32(cloneBase + fp.cloneOf[i]!);
-    if (s > 0) { out.byte(0x41); out.i32(s); out.byte(0x75); }
     out.byte(0x24); out.u32(fuelGlobal);
     out.byte(0x0b);
     out.patchLength(mark);

@@ -68,7 +68,7 @@ export function writeModule(b: Uint8Array, plan: Plan): Uint8Array {
     vecWith(s, preempt ? 1 : 0, (p, n) => copyGlobalEntries(b, p, s!.end, n, out, shift));
     if (preempt) {
       out.bytes([0x7f, 0x01, 0x41]);
-      out.i32(options.initialFuel ?? 1024);
+      out.i32(options.initialFuel ?? 1024 * plan.callsPerUnit);
       out.byte(0x0b);
     }
   });

@@ -77,49 +77,53 @@ const calls: [string, unknown[]][] = [
 test("recursive functions pass their fuel and yield exactly where the global-fuel version yields", () => {
   const bytes = recursiveModule();
   const plain = instantiate(bytes, 0).exports;
-  // One unit per call, as the global version charges (the default charges 1/64: next test).
-  const opts: InstrumentOptions = { rewriteAtomics: true, preemption: true, initialFuel: 7, loopBudget: 5, callsPerUnit: 1 };
-  const on = instrument(bytes, opts);
-  const off = instrument(bytes, { ...opts, passFuel: false });
-  // Every function in a cycle of direct calls (loopy is charged, not recursive; ind recurses
-  // through the table, so it keeps its global charge).
-  assert.equal(on.stats.fuelPassing, 7);
-  assert.equal(off.stats.fuelPassing, undefined);
-  assert.deepEqual([on.stats.entryChecks, on.stats.loopChecks], [off.stats.entryChecks, off.stats.loopChecks]);
-  for (const [fn, args] of calls) {
-    const a = instantiate(on.bytes, 7);
-    const b = instantiate(off.bytes, 7);
-    const expect = (plain[fn] as Fn)(...args);
-    assert.equal((a.exports[fn] as Fn)(...args), expect, fn);
-    assert.equal((b.exports[fn] as Fn)(...args), expect, fn);
-    if (fn === "countdown") {
-      assert.equal((a.exports.count as WasmGlobal).value, 401);
+  // The clone's fuel is the global's value, charged the same amounts (1 per entry, C per loop
+  // refill), so for every callsPerUnit they yield at the same charges.
+  for (const C of [1, 4, 64]) {
+    const opts: InstrumentOptions = { rewriteAtomics: true, preemption: true, initialFuel: 7, loopBudget: 5, callsPerUnit: C };
+    const on = instrument(bytes, opts);
+    const off = instrument(bytes, { ...opts, passFuel: false });
+    // Every function in a cycle of direct calls (loopy is charged, not recursive; ind recurses
+    // through the table, so it keeps its global charge).
+    assert.equal(on.stats.fuelPassing, 7);
+    assert.equal(off.stats.fuelPassing, undefined);
+    assert.deepEqual([on.stats.entryChecks, on.stats.loopChecks], [off.stats.entryChecks, off.stats.loopChecks]);
+    for (const [fn, args] of calls) {
+      const a = instantiate(on.bytes, 7);
+      const b = instantiate(off.bytes, 7);
+      const expect = (plain[fn] as Fn)(...args);
+      assert.equal((a.exports[fn] as Fn)(...args), expect, fn);
+      assert.equal((b.exports[fn] as Fn)(...args), expect, fn);
+      if (fn === "countdown") {
+        assert.equal((a.exports.count as WasmGlobal).value, 401);
+      }
+      assert.ok(a.yields > 10, `${fn}, ${C}: ${a.yields} yields`);
+      assert.equal(a.yields, b.yields, `${fn}, ${C}`);
     }
-    assert.ok(a.yields > 10, `${fn}: ${a.yields} yields`);
-    assert.equal(a.yields, b.yields, fn);
   }
 });
 
-test("a clone charges 1/callsPerUnit of a unit per call; what it spends is never lost", () => {
+test("the fuel counts calls: a clone's call takes 1 of it, whatever callsPerUnit is", () => {
   const bytes = recursiveModule();
   const plain = instantiate(bytes, 0).exports;
-  // fib(18): 8361 calls, all in the clone. The wrapper hands it fuel x C; each call takes 1; it
-  // yields below zero and gets fuel x C again: one yield per fuel x C + 1 calls.
+  // fib(18): 8361 calls, all in the clone. Given F, it yields below zero and gets F again: one
+  // yield per F + 1 calls. The host gives C x 7 (7 units).
   for (const C of [1, 4, 64]) {
-    const r = instrument(bytes, { rewriteAtomics: true, preemption: true, initialFuel: 7, loopBudget: 5, callsPerUnit: C });
+    const F = 7 * C;
+    const r = instrument(bytes, { rewriteAtomics: true, preemption: true, initialFuel: F, loopBudget: 5, callsPerUnit: C });
     for (const [fn, args] of calls) {
-      const st = instantiate(r.bytes, 7);
+      const st = instantiate(r.bytes, F);
       assert.equal((st.exports[fn] as Fn)(...args), (plain[fn] as Fn)(...args), `${fn}, ${C}`);
-      if (fn === "fib") assert.equal(st.yields, Math.floor(8361 / (7 * C + 1)), `${fn}, ${C}`);
+      if (fn === "fib") assert.equal(st.yields, Math.floor(8361 / (F + 1)), `${fn}, ${C}`);
     }
   }
-  for (const C of [0, 3, 8192, 1.5]) {
-    assert.throws(() => instrument(bytes, { rewriteAtomics: true, preemption: true, callsPerUnit: C }), /power of two/);
+  for (const C of [0, 8192, 1.5]) {
+    assert.throws(() => instrument(bytes, { rewriteAtomics: true, preemption: true, callsPerUnit: C }), /callsPerUnit/);
   }
-  // Written back to the global (around a call that may charge it), a clone's part of a unit is
-  // charged whole: spin(n)'s loop is covered by its call of spin(0) (1/64 of a unit), then
-  // calls touch(), which may charge the global. Each iteration costs a whole unit, so it yields
-  // every fuel + 1 iterations; a write-back that rounded up would never yield.
+  // Written back to the global around a call that may charge it, the clone's charges are kept:
+  // spin(n)'s loop is covered by its call of spin(0) (one call's charge), then calls touch(),
+  // which may charge the global. Each iteration costs 1, so it yields every fuel + 1
+  // iterations; a sync that lost the clone's charge (or reloaded a stale value) would never yield.
   const m = new ModuleBuilder();
   const ii = m.type([T.i32], [T.i32]);
   const v = m.type([], []);
@@ -144,7 +148,9 @@ test("a clone charges 1/callsPerUnit of a unit per call; what it spends is never
     });
   st.exports = inst.exports;
   assert.throws(() => (st.exports.spin as Fn)(1), /preempted/);
-  assert.equal(ticks, 6 * 19 + 5, "one yield per fuel + 1 iterations");
+  // 5 iterations before the first yield (fuel 5 - spin(1)'s own entry + 1), 6 per yield after
+  // it, and the 20th yield throws before its iteration's touch().
+  assert.equal(ticks, 5 + 6 * 18 + 5, "one yield per fuel + 1 iterations");
 });
 
 test("a recursion that never ends, and a loop calling a cloned function forever, are preempted", () => {

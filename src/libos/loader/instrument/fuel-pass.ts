@@ -1,7 +1,7 @@
 /**
  * Fuel-passing clones for recursive functions.
  *
- * Why: a recursive function is charged one unit of fuel per call (call-graph.ts). Charging the
+ * Why: a recursive function is charged fuel on every call (call-graph.ts). Charging the
  * fuel global is a load, a subtract and a store to the same address on every call: each call's
  * load waits for the previous call's store (store-to-load forwarding, ~5 cycles), a serial chain
  * through memory that about doubles the time of a small recursive function (fib: +90-110%). A
@@ -26,19 +26,14 @@
  * f itself becomes a wrapper that loads the global, calls f' and stores the returned fuel, so
  * exports, tables, ref.func and callers outside the clones are untouched.
  *
- * The clone's fuel counts calls (checks.ts): it is the global's value times C = callsPerUnit
- * (default 64); an entry charge takes 1 (1/C of a unit), a loop refill C (a whole unit), and it
- * is written to the global shifted right, rounded down (a part of a unit spent counts whole).
- * Why: a unit is loopBudget loop iterations but was also one call, and a call of a small
- * recursive function is ~1 ns: fib called yield_check (~0.3 us) every microsecond, +18% on the
- * real runtime's fuel (bench/instrument/README.md).
+ * The clone's fuel is the global's value, in the same calls (checks.ts): an entry charge takes
+ * 1, a loop refill C = callsPerUnit.
  *
  * Preemption bound: every charge that the global-fuel version makes is still made, in the same
- * order, on a value that is the global's value at the time times C (the fuel is handed from
- * caller to callee and back, and written to the global, rounded down, before any code that could
- * read or charge it runs): so with C = 1 yield_check is called exactly when the global version
- * would call it, and with C > 1 a unit is at most C entry charges, each a bounded amount of
- * straight-line work (the loops in between are still charged whole units). Where they differ:
+ * order and of the same amount, on a value that is the global's value at the time (the fuel is
+ * handed from caller to callee and back, and written to the global before any code that could
+ * read or charge it runs): so yield_check is called exactly when the global version would call
+ * it. Where they differ:
  * an exception unwinding out of a clone loses the decrements since the last store, so modules
  * that use exception handling get no clones; guest code that an import re-enters (a signal
  * handler run by the kernel during a syscall) charges the global, and the clone's copy, not
@@ -192,9 +187,9 @@ export function planFuelPassing(
 
 /**
  * Loops that need no check of their own (flags per Loop event index in `covered`): each iteration
- * starts, before any branch, by calling a function charged at entry (one unit of fuel), or by
+ * starts, before any branch, by calling a function charged at entry (one call of fuel), or by
  * entering a nested loop, whose header is checked (or itself covered, down to a checked loop):
- * either way every iteration pays at least one unit of the counter or of the fuel.
+ * either way every iteration pays at least one decrement of the counter or of the fuel.
  */
 export function markCovered(
   ev: EventList, from: number, to: number, importedFuncs: number, charged: Uint8Array, covered: Uint8Array,

@@ -81,7 +81,8 @@ for (const checkStyle of ["local-counter", "global"] as const) {
   test(`loops and recursive functions get fuel checks and compute the same (${checkStyle})`, () => {
     const bytes = loopsAndRecursion();
     const plain = run(bytes).exports as Record<string, (x: number) => number>;
-    const r = instrument(bytes, { ...both, checkStyle, initialFuel: 10, loopBudget: 10 });
+    // One call per unit: a loop refill and a function entry each charge 1.
+    const r = instrument(bytes, { ...both, checkStyle, initialFuel: 10, loopBudget: 10, callsPerUnit: 1 });
     assert.equal(r.changed, true);
     assert.deepEqual(r.imports, ["yield_check"]);
     assert.equal(r.fuelExport, FUEL_EXPORT);
@@ -94,16 +95,28 @@ for (const checkStyle of ["local-counter", "global"] as const) {
     // one yield per 11 charges (fuel 10 .. -1). "local-counter": the counter runs out after 11
     // passes, then every 10 (the refilled loop re-enters its header): 100 charges, plus 1 at
     // entry; the first yield after 11 charges (fuel starts at 10), then one per 11: 9.
-    assert.equal(st.yields, checkStyle === "global" ? Math.floor(1001 / 11) : Math.floor(101 / 11));
+    const sumYields = checkStyle === "global" ? Math.floor(1001 / 11) : Math.floor(101 / 11);
+    assert.equal(st.yields, sumYields);
     st.yields = 0;
     assert.equal(e.fib!(15), plain.fib!(15));
-    // fib(15) makes 1973 calls. "global": each charges a unit. "local-counter": fib's clone
-    // charges 1/64 of a unit per call (callsPerUnit), so the first yield comes after 10 x 64 + 1.
-    if (checkStyle === "global") assert.ok(st.yields > 100, `recursion yields: ${st.yields}`);
-    else assert.equal(st.yields, Math.floor(1973 / (10 * 64 + 1)));
+    // fib(15) makes 1973 calls, each charging 1 (in the clone, or the global).
+    assert.equal(st.yields, Math.floor(1973 / 11));
     st.yields = 0;
     assert.equal(e.leaf!(7), 21);
     assert.equal(st.yields, 0);
+    if (checkStyle === "global") return;
+
+    // 64 calls per unit and 10 units (640): a call charges 1/64 of what a loop refill does, and
+    // the invocation's counter starts at 10 / 64 (rounded up to 1), so the loop yields as often
+    // as above and fib 64 times less often.
+    const r64 = instrument(bytes, { ...both, checkStyle, initialFuel: 640, loopBudget: 10, callsPerUnit: 64 });
+    const st64 = run(r64.bytes, {}, 640);
+    const e64 = st64.exports as Record<string, (x: number) => number>;
+    assert.equal(e64.sum!(1000), plain.sum!(1000));
+    assert.equal(st64.yields, sumYields);
+    st64.yields = 0;
+    assert.equal(e64.fib!(15), plain.fib!(15));
+    assert.equal(st64.yields, Math.floor(1973 / 641));
   });
 }
 
@@ -652,4 +665,87 @@ test("elideFences drops every atomic.fence (one agent) and nothing else; off by 
   assert.equal(count(kept.bytes), 2);
   assert.equal(kept.stats.fencesElided, undefined);
   assert.equal((run(kept.bytes).exports.spin as (n: number) => number)(10), 20);
+});
+
+test("a function that loops, called over and over, pays for its iterations as a loop refill does", () => {
+  // work(n) loops n times; spin calls work(n) then tick() forever (its loop is covered by work's
+  // entry charge). An entry charges 1 call and gives the invocation loopBudget / C iterations;
+  // past them it refills (C calls for loopBudget). So iterations between yields stay within
+  // 2 x loopBudget per unit of fuel however short each call is (a counter that started at
+  // loopBudget per call would allow C times that: 64 x 17 x 256 iterations here).
+  const loopBudget = 256;
+  const C = 64;
+  const units = 16;
+  for (const n of [3, 200, 1000]) {
+    const m = new ModuleBuilder();
+    const ii = m.type([T.i32], [T.i32]);
+    const v = m.type([], []);
+    const tick = m.importFunc("env", "tick", v);
+    const work = m.func(ii, [
+      I.block(), I.loop(), I.localGet(0), I.i32Eqz, I.brIf(1),
+      I.localGet(0), I.i32Const(1), I.i32Sub, I.localSet(0),
+      I.localGet(1), I.i32Const(3), I.i32Add, I.localSet(1), I.br(0), I.end, I.end, I.localGet(1),
+    ], [[1, T.i32]]);
+    m.export("spin", "func", m.func(v, [I.loop(), I.i32Const(n), I.call(work), I.drop, I.call(tick), I.br(0), I.end]));
+    const r = instrument(m.build(), { ...both, loopBudget, callsPerUnit: C, initialFuel: units * C });
+    assert.equal(r.stats.coveredLoops, 1);
+    let ticks = 0;
+    let last = 0;
+    let most = 0;
+    const st = run(r.bytes, { tick: () => { ticks++; } }, units * C, {
+      yield_check: () => {
+        most = Math.max(most, ticks - last);
+        last = ticks;
+        if (++st.yields === 20) throw new Error("preempted");
+        (st.exports[FUEL_EXPORT] as WasmGlobal).value = units * C;
+      },
+    });
+    assert.throws(() => (st.exports.spin as () => void)(), /preempted/);
+    assert.ok(most > 0, `n=${n}: calls between yields ${most}`);
+    assert.ok(most * n <= 2 * (units + 1) * loopBudget, `n=${n}: ${most} calls x ${n} iterations between yields`);
+  }
+});
+
+test("an indirect call reaches only functions of its type: a comparator wrapper is not charged, real cycles still are", () => {
+  // libc qsort's shape: wrap(a, b, i) calls the comparator through the table with another type.
+  const build = (gcTypes: boolean) => {
+    const m = new ModuleBuilder();
+    const tA = m.type([T.i32, T.i32, T.i32], [T.i32]);
+    const tB = m.type([T.i32, T.i32], [T.i32]);
+    const tB2 = m.type([T.i32, T.i32], [T.i32]); // the same type declared twice
+    const tR1 = m.rawType([0x60, 1, 0x70, 1, 0x7f]); // (funcref) -> i32
+    const tR2 = m.rawType([0x60, 1, 0x63, 0x70, 1, 0x7f]); // ((ref null func)) -> i32: the same type
+    // A rec group makes the types undecided here: every indirect call may reach every function.
+    if (gcTypes) m.rawType([0x4e, 1, 0x60, 0, 0]);
+    m.table(5);
+    const cmp = m.func(tB, [I.localGet(0), I.localGet(1), I.i32LtS]);
+    const wrap = m.func(tA, [I.localGet(0), I.localGet(1), I.localGet(2), I.callIndirect(tB)]);
+    // Look-alikes that do recurse through the table, for ever: declared with an equivalent type.
+    const selfB = m.func(tB2, [I.localGet(0), I.localGet(1), I.localGet(1), I.callIndirect(tB)]);
+    const selfR = m.func(tR1, [I.localGet(0), I.i32Const(3), I.callIndirect(tR2)]);
+    const wrapSelf = m.func(tA, [I.localGet(0), I.localGet(1), I.i32Const(4), I.i32Const(4), I.callIndirect(tA)]);
+    m.elem([0x00, ...I.i32Const(0), 0x0b, 5, cmp, wrap, selfB, selfR, wrapSelf]);
+    m.export("wrap", "func", wrap);
+    m.export("selfB", "func", selfB);
+    m.export("selfR", "func", selfR);
+    m.export("wrapSelf", "func", wrapSelf);
+    return m.build();
+  };
+  for (const gcTypes of [false, true]) {
+    const r = instrument(build(gcTypes), { ...both, initialFuel: 50 });
+    // selfB, selfR, wrapSelf; wrap too when the types are not classified.
+    assert.equal(r.stats.entryChecks, gcTypes ? 4 : 3, `gcTypes ${gcTypes}`);
+    const st = run(r.bytes);
+    assert.equal((st.exports.wrap as (a: number, b: number, i: number) => number)(1, 2, 0), 1);
+    for (const [fn, args] of [["selfB", [0, 2]], ["selfR", [null]], ["wrapSelf", [0, 0, 4]]] as const) {
+      let yields = 0;
+      const s2 = run(r.bytes, {}, 50, {
+        yield_check: () => {
+          if (++yields === 20) throw new Error("preempted");
+          (s2.exports[FUEL_EXPORT] as WasmGlobal).value = 50;
+        },
+      });
+      assert.throws(() => (s2.exports[fn] as (...a: unknown[]) => unknown)(...args), /preempted/, `${fn}, gcTypes ${gcTypes}`);
+    }
+  }
 });

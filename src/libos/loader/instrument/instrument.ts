@@ -10,10 +10,14 @@
  *    `occlum.yield_check` now and then; the host reads the clock there, resets the module-defined
  *    i32 global exported as `__occlum_fuel`, and yields when the time slice is over. The default
  *    "local-counter" style keeps the hot path in registers:
- *    - each loop header decrements a per-invocation local counter (starting at `loopBudget`);
- *      when it runs out, one unit is charged to the global fuel and the counter is refilled;
- *    - every function that loops charges one unit to the global at entry, and so does every
- *      function in a call cycle or heading a long loop-free call chain (call-graph.ts);
+ *    - the fuel counts calls: a unit of loop work (loopBudget iterations) is C = callsPerUnit
+ *      (default 64) of them, and the host refills fuel x C;
+ *    - each loop header decrements a per-invocation local counter; when it runs out, one unit (C)
+ *      is charged to the global fuel and the counter is refilled to loopBudget;
+ *    - every function that loops is charged 1 (a call) at entry, which pays for the first
+ *      loopBudget / C iterations of the invocation: its counter starts there. So does every
+ *      function in a call cycle (direct, or through the table between functions of matching
+ *      types) or heading a long loop-free call chain (call-graph.ts);
  *    - a charge that takes the global below zero calls yield_check.
  *    The refill path sits outside the loop: each loop whose type takes no parameters is wrapped as
  *    `block $exit (loop $outer (block $slow (loop ...; br_if $slow on exhaustion)) refill; br
@@ -22,8 +26,8 @@
  *    Refinements, each of which only removes or moves a check that another one already implies:
  *    - covered loops: a loop whose body starts (before any branch, call or other control
  *      instruction) with a direct call to a function charged at entry, or with a nested loop,
- *      has no check of its own: every iteration pays at least one unit (the callee's) or one
- *      counter decrement (the nested loop's header check, or its own covering, down to a loop
+ *      has no check of its own: every iteration pays at least one call of fuel (the callee's entry
+ *      charge) or one counter decrement (the nested loop's header check, or its own covering, down to a loop
  *      that is checked). Still wrapped, since wrapping is decided when the scan reaches the
  *      loop header, but with blocks only ($outer is a block, the refill path dead): a loop
  *      header that never iterates still costs V8 an interrupt check on every entry;
@@ -35,28 +39,31 @@
  *      each leaving the loop when its condition fails) and subtract `unroll` per pass;
  *    - fuel-passing clones (fuel-pass.ts): functions in a cycle of direct calls keep the fuel in
  *      a parameter/result instead of the global (a store-to-load chain through memory on every
- *      call), counted in calls: C = callsPerUnit (default 64) times the global's value, an entry
- *      charge 1/C of a unit, a refill a whole one, written back rounded down (with C = 1
- *      yield_check runs at exactly the same charges as with the global).
- *    The bound: the global fuel (or the clone's copy of it, C times the same value) is decreased
- *    by one unit per charged function entry (1/C in a clone) and per refill of a loop counter; a counter is
- *    decreased by at least one per iteration of every loop that is neither covered nor counted,
- *    by T before each run of a counted loop, and by U per pass (at most U iterations) of an
- *    unrolled loop. Loops that are
- *    covered spend at least one counter decrement or fuel unit per iteration elsewhere. A refill
- *    happens when the counter goes below zero. So between two yield_checks there are at most
- *    (fuel + 1) units, each unit at most 2 x loopBudget loop iterations or C clone entries, plus
+ *      call), charged the same amounts at the same places, so yield_check runs exactly where it
+ *      would with the global.
+ *    The bound: the global fuel (or a clone's copy of it) is decreased by 1 per charged function
+ *    entry and by C per refill of a loop counter. A counter starts at E = max(1, loopBudget / C)
+ *    per invocation (paid by that invocation's entry charge) and at loopBudget after a refill (paid
+ *    by the refill's C); it is decreased by at least one per iteration of every loop that is
+ *    neither covered nor counted, by T before each run of a counted loop, and by U per pass (at
+ *    most U iterations) of an unrolled loop; it is refilled when it goes below zero. Loops that
+ *    are covered spend at least one counter decrement or one call of fuel per iteration elsewhere.
+ *    So between two yield_checks at most fuel + 1 is charged, each 1 paying for at most one
+ *    charged function entry and 2 x E loop iterations (a refill of C: 2 x loopBudget), plus
  *    straight-line code and calls to uncharged functions (whose work call-graph.ts bounds by
- *    WORK_LIMIT bytes of code).
+ *    WORK_LIMIT bytes of code): with the kernel's fuel (1024 x C), about 1024 x 2 x loopBudget
+ *    iterations, as when a call cost a whole unit, but C times as many calls of a function that
+ *    does not loop far.
  *    Functions that loop are charged at entry, so a fresh counter per invocation cannot be used to
- *    run loops forever by re-entering them.
+ *    run loops forever by re-entering them; their counter starts at E, not loopBudget, so a
+ *    function that loops a little, called over and over, pays per iteration what a refill does.
  *    Why every call of a recursive function still tests its fuel (bench/instrument/fib-checks.ts
  *    measures the alternatives on clang's fib): any cycle of execution must pass a test, and a
  *    loop whose iterations call a function that returns early (fib's leaves) forms one that
  *    passes only through the loop and the leaf. A test on either costs more than the test at
  *    entry does (a fuel test inside a loop that calls: +20-33% on fib; only at the entry of the
  *    non-leaf path: +3%, but then a loop of leaf calls never yields).
- *    The "global" style (every loop header an inline global decrement + call) is kept for
+ *    The "global" style (every loop header an inline global decrement of 1 + call) is kept for
  *    comparison: a call inside a loop costs 50-130% on tight loops (bench/instrument), the
  *    wrapped form ~0-3%. Counted loops, unrolling and fuel passing are "local-counter" only.
  *
@@ -68,8 +75,8 @@
  *
  * Host contract: yield_check must be a WebAssembly.Suspending import that returns a Promise only
  * when it really yields (a start function runs outside `promising` and must not suspend), and it
- * refills `__occlum_fuel` (units, not time: calibrate so fuel x loopBudget is about one slice;
- * below 2^31 / callsPerUnit, since clones hold it multiplied).
+ * refills `__occlum_fuel` (calls, not time: calibrate so fuel / callsPerUnit x loopBudget
+ * iterations are about one slice; below 2^31).
  * futex_wait32/64 return wasm's codes (0 ok, 1 not-equal, 2 timed-out; timeout < 0 = forever) and
  * must trap (throw) on a non-shared memory as memory.atomic.wait does; futex_notify returns the
  * number woken.
@@ -91,7 +98,7 @@ import { planInstrument } from "./plan.ts";
 
 export { InstrumentError } from "./bytes.ts";
 export {
-  type CheckStyle, FUEL_EXPORT, type InstrumentOptions, type InstrumentResult, type InstrumentStats, KERNEL_MODULE,
+  CALLS_PER_UNIT, type CheckStyle, FUEL_EXPORT, type InstrumentOptions, type InstrumentResult, type InstrumentStats, KERNEL_MODULE,
   KernelImport,
 } from "./contract.ts";
 

@@ -216,3 +216,61 @@ export function readModuleInfo(b: Uint8Array): ModuleInfo {
   }
   return info;
 }
+
+// Abstract heap types (funcref = 0x70 = `ref null func`, ..., exnref 0x69, nullexnref 0x74).
+const isAbstractHeapType = (x: number): boolean => x >= 0x69 && x <= 0x74;
+
+/** A canonical key for the value type at p (lebEnd[0] = its end), or null when it names a type index. */
+function valTypeKey(b: Uint8Array, p: number): string | null {
+  const v = b[p]!;
+  lebEnd[0] = p + 1;
+  if (v >= 0x7b && v <= 0x7f) return String(v);
+  if (isAbstractHeapType(v)) return `n${v}`; // shorthand: nullable
+  if ((v === 0x63 || v === 0x64) && isAbstractHeapType(b[p + 1]!)) {
+    lebEnd[0] = p + 2;
+    return `${v === 0x63 ? "n" : "r"}${b[p + 1]}`;
+  }
+  return null;
+}
+
+/**
+ * Equivalence classes of the module's function types, for the targets of indirect calls: a call
+ * through type t (call_indirect, call_ref) traps unless the callee's type is t or a subtype, so it
+ * can only reach functions whose type has t's class. Per type index its class (-1 for a struct or
+ * array type), and the number of classes; null when this does not decide it (rec groups, declared
+ * supertypes, value types naming a type index: the callers then treat any reference as reaching
+ * any function). Plain function types (each its own final type) are equivalent exactly when their
+ * parameters and results are, with `funcref` and `(ref null func)` the same.
+ */
+export function funcTypeClasses(b: Uint8Array, info: ModuleInfo): { classOf: Int32Array; count: number } | null {
+  const classOf = new Int32Array(info.typeCount).fill(-1);
+  const s = info.sections.find((x) => x.id === SectionId.Type);
+  if (!s) return { classOf, count: 0 };
+  const ids = new Map<string, number>();
+  const n = readU32(b, s.start);
+  let p = lebEnd[0]!;
+  for (let t = 0; t < n; t++) {
+    const form = b[p];
+    if (form !== 0x60) {
+      if (form !== 0x5f && form !== 0x5e) return null;
+      p = skipCompType(b, p, [], []);
+      continue;
+    }
+    let key = "";
+    for (let part = 0; part < 2; part++) {
+      let k = readU32(b, part === 0 ? p + 1 : p);
+      p = lebEnd[0]!;
+      key += `${part === 0 ? "(" : ")->("}${k}`;
+      for (; k > 0; k--) {
+        const v = valTypeKey(b, p);
+        if (v === null) return null;
+        key += `,${v}`;
+        p = lebEnd[0]!;
+      }
+    }
+    let id = ids.get(key);
+    if (id === undefined) ids.set(key, (id = ids.size));
+    classOf[t] = id;
+  }
+  return { classOf, count: ids.size };
+}

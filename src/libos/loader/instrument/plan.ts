@@ -12,10 +12,10 @@ import {
   AtomicOp, AtomicSites, Ev, EventList, type ScanContext, scanExpr, UNROLL_MAX_BODY,
 } from "./code-scan.ts";
 import {
-  type CheckStyle, FUEL_EXPORT, type InstrumentOptions, type InstrumentStats, KernelImport,
+  CALLS_PER_UNIT, type CheckStyle, FUEL_EXPORT, type InstrumentOptions, type InstrumentStats, KernelImport,
 } from "./contract.ts";
 import { type FuelPassing, markCovered, noFuelPassing, planFuelPassing } from "./fuel-pass.ts";
-import { type ModuleInfo, readModuleInfo, type Section, SectionId } from "./module-info.ts";
+import { funcTypeClasses, type ModuleInfo, readModuleInfo, type Section, SectionId } from "./module-info.ts";
 import { skipValType } from "./opcodes.ts";
 import { collectFuncRefs, type Shift } from "./remap.ts";
 
@@ -116,9 +116,13 @@ function entryCharges(
     size[i] = bodies.end[i]! - bodies.start[i]!;
     forced[i] = style === "local-counter" && bodies.loops[i]! > 0 ? 1 : 0;
   }
+  // The scan recorded each indirect call's type (ScanContext.callTypes): a call reaches only the
+  // functions of its type class (call-graph.ts).
+  const classes = funcTypeClasses(b, info);
   return chargedFunctions({
     count: n, firstDefined: info.importedFuncs, events, firstEvent: bodies.firstEvent, sawCall: bodies.sawCall,
     sawIndirect: bodies.sawIndirect, size, addressTaken, forced, cyclic,
+    typed: classes ? { ...classes, funcTypes: info.funcTypes } : undefined,
   }, WORK_LIMIT);
 }
 
@@ -147,8 +151,8 @@ export interface Plan {
   loopBudget: number;
   /** Copies of an unrolled loop's body. */
   unroll: number;
-  /** log2 of callsPerUnit: a clone's fuel is the global's shifted left by this much. */
-  callShift: number;
+  /** Calls per unit of loop work: a loop refill charges this much fuel, a function entry 1. */
+  callsPerUnit: number;
   bodies: Bodies;
   events: EventList;
   sites: AtomicSites | null;
@@ -195,16 +199,16 @@ export function planInstrument(b: Uint8Array, options: InstrumentOptions): Plan 
   const style: CheckStyle = options.checkStyle ?? "local-counter";
   const loopBudget = options.loopBudget ?? 4096;
   const unroll = Math.max(1, Math.min(8, Math.floor(options.unroll ?? 4)));
-  const callsPerUnit = options.callsPerUnit ?? 64;
-  if (!Number.isInteger(callsPerUnit) || callsPerUnit < 1 || callsPerUnit > 4096 || (callsPerUnit & (callsPerUnit - 1)) !== 0) {
-    throw new InstrumentError(`callsPerUnit must be a power of two from 1 to 4096 (got ${callsPerUnit})`);
+  const callsPerUnit = options.callsPerUnit ?? CALLS_PER_UNIT;
+  if (!Number.isInteger(callsPerUnit) || callsPerUnit < 1 || callsPerUnit > 4096) {
+    throw new InstrumentError(`callsPerUnit must be an integer from 1 to 4096 (got ${callsPerUnit})`);
   }
-  const callShift = Math.log2(callsPerUnit);
   const ctx: ScanContext = {
     events, funcRefMin: info.importedFuncs, loops: options.preemption, atomics: sites, sawCall: false, sawIndirect: false,
     loopCount: 0, wrapLoops: style === "local-counter", typeParams: info.typeParams, countLimit: loopBudget,
     unrollBody: unroll > 1 ? UNROLL_MAX_BODY : 0,
     grows: (options.rewriteGrow ?? false) && !info.memory0Is64, fences: options.elideFences ?? false,
+    callTypes: options.preemption,
   };
   const bodies = scanBodies(b, codeSection, info, ctx);
 
@@ -261,7 +265,7 @@ export function planInstrument(b: Uint8Array, options: InstrumentOptions): Plan 
   const stats: InstrumentStats = { functions: definedFuncs, loopChecks: 0, entryChecks: 0, atomicCalls: 0, helpers: helperCount };
   const fp = preempt && style === "local-counter" && (options.passFuel ?? true) && !ctx.sawEH
     ? planFuelPassing(b, info, bodies, directCycles(bodies, events, info.importedFuncs), charged,
-      { ...ctx, events: new EventList(), localEvents: true })
+      { ...ctx, events: new EventList(), localEvents: true, callTypes: false })
     : noFuelPassing(bodies.count);
   const cloneBase = helperBase + helperCount;
   const cloneTypeBase = info.typeCount + K;
@@ -270,7 +274,7 @@ export function planInstrument(b: Uint8Array, options: InstrumentOptions): Plan 
   if (fp.clones.length > 0) stats.fuelPassing = fp.clones.length;
 
   return {
-    info, options, style, loopBudget, unroll, callShift, bodies, events, sites, charged, preempt, covered, counted, specs, K,
+    info, options, style, loopBudget, unroll, callsPerUnit, bodies, events, sites, charged, preempt, covered, counted, specs, K,
     shift, importIndex, typeIndex, helperBase, helperCount, fuelGlobal, yieldIndex, fp, cloneBase, cloneTypeBase,
     refuelIndex, refuelType, stats,
   };

@@ -108,6 +108,12 @@ export class ModuleBuilder {
     return this.types.length - 1;
   }
 
+  /** A type entry given as its bytes (multi-byte value types, rec groups). */
+  rawType(bytes: number[]): number {
+    this.types.push(bytes);
+    return this.types.length - 1;
+  }
+
   importFunc(module: string, name: string, type: number): number {
     if (this.funcs.length) throw new Error("declare imports first");
     this.imports.push([...str(module), ...str(name), 0, ...uleb(type)]);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { instrument } from "./instrument.ts";
+import { CALLS_PER_UNIT, instrument } from "./instrument.ts";
 import { I, ModuleBuilder, T, instantiateFueled } from "./test-asm.ts";
 
 const both = { rewriteAtomics: true, preemption: true } as const;
@@ -53,11 +53,13 @@ test("a counted loop is charged its trip count: an outer loop of n entries costs
     ...counted(0, 1, [I.i32Const(10), I.i32Ne]),
     I.br(0), I.end, I.end, I.localGet(2),
   ], [[2, T.i32]]));
-  const r = instrument(m.build(), { ...both, loopBudget: 100, initialFuel: 10 });
+  // 10 units of fuel (a refill charges C = CALLS_PER_UNIT, an entry 1).
+  const F = 10 * CALLS_PER_UNIT;
+  const r = instrument(m.build(), { ...both, loopBudget: 100, initialFuel: F });
   assert.deepEqual([r.stats.countedLoops, r.stats.loopChecks], [1, 1]);
-  const st = instantiate(r.bytes, 10);
+  const st = instantiate(r.bytes, F);
   assert.equal((st.exports.f as Fn)(10_000), 3 * 10 * 10_000);
-  // 10000 x 11 counter units = 1100 refills (+1 entry charge), one yield per 11 charges: 100.
+  // 10000 x 11 counter units = 1100 refills (+1 entry charge), one yield per 11 refills: 100.
   // Were the inner loop not charged at all: 100 refills, 9 yields.
   assert.ok(st.yields >= 90 && st.yields <= 110, `${st.yields} yields`);
 });
