@@ -8,6 +8,8 @@
  *
  * Counters are measured as a difference between a run of Y and of 2Y iterations per thread
  * (thread creation, instantiation and teardown cancel out), so they are per op of the loop only.
+ * "cpu ns/op" is the same difference of the kernel thread's CPU time (process.threadCpuUsage: time
+ * the OS gave other jobs is not in it; helper threads' GC work is not either).
  * This machine's VM has no hardware counters for perf; `perf record --perf-basic-prof` works.
  *
  *   node bench/threads/profile.ts [N...] [--yields=Y] [--reps=R]     (default N = 2 64 1024)
@@ -43,20 +45,22 @@ new PerformanceObserver((list) => {
 const wasm = await buildGuest(path.join(here, "sysbench.c"), { mode: "posix", flags: ["-pthread"] });
 const inst = await makeInstance({ programs: { "/bin/sysbench": wasm } });
 
-interface Sample { nsPerOp: number; ops: number; parks: number; wakes: number; switches: number; bytes: number; gcs: number; gcMs: number }
+interface Sample { nsPerOp: number; ops: number; cpuNs: number; parks: number; wakes: number; switches: number; bytes: number; gcs: number; gcMs: number }
 
 async function once(n: number, yields: number): Promise<Sample> {
   // Let pending GC entries arrive before the snapshot.
   await new Promise((r) => setImmediate(r));
+  const c0 = process.threadCpuUsage();
   const s0 = { parks: futexStats.parks, wakes: futexStats.wakes, sw: executor.switches, bytes: v8.getHeapStatistics().total_allocated_bytes, gcs, gcMs };
   const r = await run(inst, "/bin/sysbench", { args: [String(n), String(yields), "4"] });
   if (r.code !== 0) throw new Error(`sysbench ${n}: exit ${r.code} ${r.stderr}`);
+  const c1 = process.threadCpuUsage(c0);
   await new Promise((r) => setImmediate(r));
   const m = /ns=(\d+) ops=(\d+)/.exec(r.stdout);
   if (!m) throw new Error(`unexpected output ${r.stdout}`);
   const ops = Number(m[2]);
   return {
-    nsPerOp: Number(m[1]) / ops, ops,
+    nsPerOp: Number(m[1]) / ops, ops, cpuNs: (c1.user + c1.system) * 1000,
     parks: futexStats.parks - s0.parks, wakes: futexStats.wakes - s0.wakes, switches: executor.switches - s0.sw,
     bytes: v8.getHeapStatistics().total_allocated_bytes - s0.bytes, gcs: gcs - s0.gcs, gcMs: gcMs - s0.gcMs,
   };
@@ -64,7 +68,7 @@ async function once(n: number, yields: number): Promise<Sample> {
 
 const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-console.log("N   min ns/op  parks/op wakes/op switch/op  B/op   GC/kop  GCms/kop   (counters: 2Y run - Y run)");
+console.log("N   min ns/op  cpu ns/op  parks/op wakes/op switch/op  B/op   GC/kop  GCms/kop   (counters: 2Y run - Y run)");
 for (const n of NS) {
   const y = yieldsFor(n);
   await once(n, y); // warm-up
@@ -74,7 +78,7 @@ for (const n of NS) {
   // The best of the runs: other jobs on a shared machine only add.
   const ns = Math.min(...rows.flatMap(({ a, b }) => [a.nsPerOp, b.nsPerOp]));
   console.log(
-    `${String(n).padEnd(5)} ${ns.toFixed(0).padStart(9)} ${per((s) => s.parks).toFixed(3).padStart(9)} ${per((s) => s.wakes).toFixed(3).padStart(8)}` +
+    `${String(n).padEnd(5)} ${ns.toFixed(0).padStart(9)} ${per((s) => s.cpuNs).toFixed(0).padStart(10)} ${per((s) => s.parks).toFixed(3).padStart(9)} ${per((s) => s.wakes).toFixed(3).padStart(8)}` +
       ` ${per((s) => s.switches).toFixed(3).padStart(9)} ${per((s) => s.bytes).toFixed(0).padStart(6)} ${(per((s) => s.gcs) * 1000).toFixed(2).padStart(8)}` +
       ` ${(per((s) => s.gcMs) * 1000).toFixed(2).padStart(9)}`,
   );

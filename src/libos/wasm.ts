@@ -3,6 +3,7 @@
  * WebAssembly, so the parts the LibOS uses (including JSPI: Suspending, promising) are typed here
  * once and everything imports `Wasm` from this module.
  */
+import { applyJspiStackFlags } from "./jspi-stacks.ts";
 
 export interface WasmMemory {
   readonly buffer: ArrayBuffer | SharedArrayBuffer;
@@ -48,6 +49,9 @@ interface WasmApi {
   CompileError: new (message?: string) => Error;
   LinkError: new (message?: string) => Error;
 }
+
+// Before any wasm is compiled: growable JSPI stacks change every function's stack check.
+applyJspiStackFlags();
 
 export const Wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
