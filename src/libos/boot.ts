@@ -15,7 +15,7 @@
  * and the wasm function. A guest never crashes the host; a LibOS failure is exit 1.
  */
 import { readFileSync, statSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { writeFile } from "./async-fs.ts";
 import path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { createVfs, type MountSpec, type VfsService } from "./fs/index.ts";

@@ -9,8 +9,8 @@
  * UserRegionSize" (only EDMM layouts have one). An instance without Enclave.xml (hand-made test
  * instances, or one with only the thread numbers) boots without a Vm: memories are then plain, uncharged WebAssembly memories.
  */
-import { readFileSync } from "node:fs";
-import { open } from "node:fs/promises";
+import { constants, readFileSync } from "node:fs";
+import { open } from "./async-fs.ts";
 import os from "node:os";
 import path from "node:path";
 import { parseSize } from "../config/size.ts";
@@ -33,7 +33,7 @@ export type VmBoot =
  * the JS thread). Where /dev/zero cannot be read, the chunk is filled here instead.
  */
 async function devZeroToucher(): Promise<{ touch: AsyncToucher; close: () => Promise<void> }> {
-  const fh = await open("/dev/zero", "r").catch(() => undefined);
+  const fh = await open("/dev/zero", constants.O_RDONLY).catch(() => undefined);
   const touch: AsyncToucher = async (chunk) => {
     const view = new Uint8Array(chunk, 0, chunk.byteLength);
     let off = 0;

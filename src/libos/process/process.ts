@@ -96,6 +96,10 @@ export class Process {
     const t = new Thread(this.nextTid++, this);
     t.sigmask = creator ? creator.sigmask : this.initialSigmask;
     this.threads.add(t);
+    // A process that exited before this thread existed (a kill that arrived while it was being
+    // created, e.g. a SIGTERM during boot): the thread starts killed, so it leaves at its first
+    // kernel call or preemption check instead of running on unseen.
+    if (this.status) t.kill();
     return t;
   }
 

@@ -16,7 +16,7 @@
  * ThreadBudget (vm/threads.ts), counted over the live threads of all processes of a kernel;
  * beyond it thread-spawn fails and pthread_create returns EAGAIN.
  */
-import { readFile } from "node:fs/promises";
+import { readFile } from "../async-fs.ts";
 import path from "node:path";
 import { Errno, sysErr } from "../syscall/errno.ts";
 import { executor } from "../sched/executor.ts";
@@ -25,6 +25,7 @@ import type { Process } from "./process.ts";
 import type { Thread } from "./thread.ts";
 import type { Trap } from "./run.ts";
 import { ProcessExit } from "./exit.ts";
+import { nowMs } from "../sched/clock.ts";
 
 /**
  * thread_exit: unwinds one thread's stack; its runner ends that thread only. A ProcessExit so
@@ -68,7 +69,7 @@ export function setThreadBudget(key: object, budget: ThreadBudget): void {
 export async function readThreadLimits(instanceDir: string): Promise<{ init: number; max: number } | undefined> {
   let xml: string;
   try {
-    xml = await readFile(path.join(instanceDir, "build", "Enclave.xml"), "utf8");
+    xml = (await readFile(path.join(instanceDir, "build", "Enclave.xml"))).toString("utf8");
   } catch {
     return undefined;
   }
@@ -123,7 +124,7 @@ export function spawnThread(parent: Thread, startArg: number): number {
   if (p.status) throw sysErr(Errno.AGAIN, "process is exiting");
   const t = p.newThread(parent);
   t.spawner = parent;
-  parent.lastSpawnMs = performance.now();
+  parent.lastSpawnMs = nowMs();
   try {
     admitThread(t);
   } catch (e) {

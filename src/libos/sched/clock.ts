@@ -11,16 +11,27 @@ export function monotonicNs(): bigint {
   return process.hrtime.bigint();
 }
 
-const originNs = Number(process.hrtime.bigint()) - Math.round(performance.now() * 1e6);
+const hrtime = process.hrtime;
 
 /**
  * The monotonic clock as a number of ns, on the same time line as monotonicNs (exact while host
  * uptime stays below 2^53 ns, 104 days). Not used by clock_time_get: measured in bench/wasi
- * (clockFloor), performance.now() costs ~5 ns more per read than process.hrtime.bigint() +
- * setBigUint64, so avoiding the BigInt does not pay.
+ * (clockFloor), a number read costs about what process.hrtime.bigint() + setBigUint64 does.
  */
 export function monotonicNsNumber(): number {
-  return originNs + Math.round(performance.now() * 1e6);
+  const t = hrtime();
+  return t[0] * 1e9 + t[1];
+}
+
+/**
+ * Milliseconds on the monotonic clock: the kernel's deadlines, time slices and CPU accounting.
+ * Not performance.now(): the first use of `performance` loads perf_hooks (~10 of Node's modules,
+ * a few ms of every start), and its time line is per thread (a vCPU worker's differs from the
+ * kernel's); process.hrtime is one clock for the whole process and costs the same per read.
+ */
+export function nowMs(): number {
+  const t = hrtime();
+  return t[0] * 1e3 + t[1] / 1e6;
 }
 
 const anchorMono = process.hrtime.bigint();

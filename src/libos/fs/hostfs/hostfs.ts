@@ -29,10 +29,10 @@
  * current path of every directory inode it has seen (by host inode number), updated on renames
  * made through it, so an open directory keeps working after one of its ancestors moved.
  */
-import { constants as C } from "node:fs";
-import * as fsp from "node:fs/promises";
+import { constants as C, realpathSync, statSync } from "node:fs";
+import * as fsp from "../../async-fs.ts";
 import type { BigIntStats } from "node:fs";
-import type { FileHandle } from "node:fs/promises";
+import type { HostHandle as FileHandle } from "../../async-fs.ts";
 import * as path from "node:path";
 import { Errno, sysErr } from "../../syscall/errno.ts";
 import { nowNs } from "../file-base.ts";
@@ -135,10 +135,15 @@ export class HostFs implements FileSystemImpl {
     this.dirPaths.set(rootIno, []);
   }
 
-  /** `source` must be an existing host directory. */
+  /** `source` must be an existing host directory. Synchronous calls: a mount runs at boot, when nothing else waits. */
   static async open(source: string, opts: HostFsOptions = {}): Promise<HostFs> {
-    const real = await host(() => fsp.realpath(source));
-    const st = await host(() => fsp.stat(real, { bigint: true }));
+    let real: string, st: BigIntStats;
+    try {
+      real = realpathSync.native(source);
+      st = statSync(real, { bigint: true });
+    } catch (e) {
+      throw toSysError(e);
+    }
     if (!st.isDirectory()) throw sysErr(Errno.NOTDIR, `hostfs source is not a directory: ${source}`);
     return new HostFs(real, st.ino, opts);
   }

@@ -6,9 +6,9 @@
  * DirLayerStore (for now): a plain host directory tree, confined exactly as hostfs (it is a
  * HostFs shown as "sefs"). A read-only store refuses every change (EROFS at the VFS).
  */
-import * as fsp from "node:fs/promises";
+import { mkdirSync } from "node:fs";
 import { HostFs, type CacheHeap } from "../hostfs/hostfs.ts";
-import { host } from "../hostfs/host-errors.ts";
+import { toSysError } from "../hostfs/host-errors.ts";
 import type { FileSystemImpl } from "../vfs/inode.ts";
 
 export type LayerStore = FileSystemImpl;
@@ -23,7 +23,13 @@ export interface DirLayerStoreOptions {
 
 export async function openDirLayerStore(dir: string, opts: DirLayerStoreOptions = {}): Promise<LayerStore> {
   const readOnly = opts.readOnly ?? false;
-  if (opts.create ?? !readOnly) await host(() => fsp.mkdir(dir, { recursive: true }));
+  if (opts.create ?? !readOnly) {
+    try {
+      mkdirSync(dir, { recursive: true }); // at boot: nothing else waits for the thread pool's answer
+    } catch (e) {
+      throw toSysError(e);
+    }
+  }
   // The store's directory belongs to this instance alone: cache name lookups.
   return HostFs.open(dir, { readOnly, type: "sefs", exclusive: true, ...(opts.cacheHeap ? { cacheHeap: opts.cacheHeap } : {}) });
 }
