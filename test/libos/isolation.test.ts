@@ -108,6 +108,15 @@ test("a kill (abort) cancels a blocking read: exit 128 + SIGKILL", async () => {
   assert.equal((await p2).code, 130);
 });
 
+test("a kill that arrives before the program starts (a SIGTERM during boot): it never runs, exit 128 + SIGTERM", async () => {
+  const ac = new AbortController();
+  ac.abort(15);
+  const stdin = new PassThrough();
+  const r = await run(inst, "/bin/stdin_echo", { stdin, signal: ac.signal });
+  assert.equal(r.code, 143);
+  assert.doesNotMatch(r.stdout, /ready/);
+});
+
 test("hostfs: `..`, absolute and host-planted symlinks never reach the host's files", async () => {
   const r = await run(inst, "/bin/cat_paths", {
     args: [
