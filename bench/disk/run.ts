@@ -4,6 +4,7 @@
  *   node bench/disk/run.ts [--size=1G] [--sync-every=16M] [--time=10] [--qd=1]
  *                          [--devices=raw,pfs,sworn] [--pfs-cache=48,...] [--dir=/tmp]
  *                          [--transient-ops=80]   (0 skips the transient-snapshot replay count)
+ *                          [--warm-host-cache=true]  (false: time writes into never-cached pages)
  *                          [--publish]   (also write the chart to docs/bench/disk.svg)
  *   env: DISK_BENCH_SIZE, DISK_BENCH_TIME, DISK_BENCH_SYNC_EVERY, ... (same meaning; flags win)
  *
@@ -26,7 +27,7 @@ import { BLOCK_SIZE } from "../../src/block/block-device.ts";
 import { HostIoQueue } from "../../src/block/host-io.ts";
 import { Rng } from "../../src/block/testing/rng.ts";
 import { markdownTable, runPhase, STANDARD_PHASES, type PhaseResult } from "../../src/block/tool/fio.ts";
-import { pfsSpec, rawSpec, swornSpec, type DeviceSpec } from "./devices.ts";
+import { pfsSpec, rawSpec, swornSpec, warmHostCache, type DeviceSpec } from "./devices.ts";
 import { svgChart } from "./plot.ts";
 import { runTransientBench, transientTable } from "./transient.ts";
 
@@ -42,6 +43,8 @@ interface Options {
   transientOps: number;
   /** Also write the chart to docs/bench/disk.svg (the copy the README shows). */
   publish: boolean;
+  /** Read each device's host files once before its phases (devices.ts warmHostCache). */
+  warmHostCache: boolean;
 }
 
 export function parseSize(s: string): number {
@@ -70,6 +73,7 @@ function parseArgs(argv: string[]): Options {
     dir: get("dir", "DISK_BENCH_DIR", tmpdir()),
     transientOps: Number(get("transient-ops", "DISK_BENCH_TRANSIENT_OPS", "80")),
     publish: flags.has("publish") && flags.get("publish") !== "false",
+    warmHostCache: get("warm-host-cache", "DISK_BENCH_WARM_HOST_CACHE", "true") !== "false",
   };
 }
 
@@ -92,6 +96,7 @@ export async function runDiskBench(o: Options): Promise<PhaseResult[]> {
     try {
       const queue = new HostIoQueue({ queueDepth: 32 });
       const d = await spec.open(dir, nblocks, key, queue);
+      if (o.warmHostCache) await warmHostCache(d.files);
       const rng = new Rng(1234);
       const po = { limitBytes: o.size, seconds: o.time, syncEvery: o.syncEvery, qd: o.qd, hostBytesWritten: d.hostBytesWritten };
       let failed = false;
@@ -120,7 +125,8 @@ export async function runDiskBench(o: Options): Promise<PhaseResult[]> {
 }
 
 function header(o: Options): string {
-  return `Disk benchmark: size ${o.size / (1 << 20)} MiB, sync every ${o.syncEvery / (1 << 20)} MiB, random phases ≤ ${o.time} s, QD ${o.qd}, warm host page cache (MiB = 2^20 B).`;
+  const cache = o.warmHostCache ? "warm host page cache (host files read once before the phases)" : "host files not pre-read";
+  return `Disk benchmark: size ${o.size / (1 << 20)} MiB, sync every ${o.syncEvery / (1 << 20)} MiB, random phases ≤ ${o.time} s, QD ${o.qd}, ${cache} (MiB = 2^20 B).`;
 }
 
 async function main(): Promise<void> {

@@ -5,6 +5,7 @@
  * Meant for profiling (`node --cpu-prof bench/disk/seqwrite.ts --devices=sworn`).
  *
  *   node bench/disk/seqwrite.ts [--size=1G] [--sync-every=16M] [--rounds=2] [--devices=raw,sworn]
+ *                               [--warm-host-cache=true]   (see devices.ts warmHostCache)
  */
 
 import { mkdtemp, rm } from "node:fs/promises";
@@ -14,7 +15,7 @@ import { BLOCK_SIZE } from "../../src/block/block-device.ts";
 import { HostIoQueue } from "../../src/block/host-io.ts";
 import { Rng } from "../../src/block/testing/rng.ts";
 import { runPhase, STANDARD_PHASES } from "../../src/block/tool/fio.ts";
-import { rawSpec, swornSpec, type DeviceSpec } from "./devices.ts";
+import { rawSpec, swornSpec, warmHostCache, type DeviceSpec } from "./devices.ts";
 import { parseSize } from "./run.ts";
 
 const flags = new Map<string, string>();
@@ -28,6 +29,7 @@ const syncEvery = parseSize(flags.get("sync-every") ?? "16M");
 const rounds = Number(flags.get("rounds") ?? "2");
 const names = (flags.get("devices") ?? "raw,sworn").split(",");
 const phase = STANDARD_PHASES[0]!;
+const warm = (flags.get("warm-host-cache") ?? "true") !== "false";
 
 const specs: DeviceSpec[] = [];
 for (const n of names) {
@@ -43,6 +45,7 @@ for (let r = 0; r < rounds; r++) {
     const dir = await mkdtemp(path.join(tmpdir(), "occlum-seqwrite-"));
     try {
       const d = await spec.open(dir, size / BLOCK_SIZE, key, new HostIoQueue({ queueDepth: 32 }));
+      if (warm) await warmHostCache(d.files);
       const cpu0 = process.cpuUsage();
       const res = await runPhase(d.name, d.dev, phase, { limitBytes: size, seconds: 1e9, syncEvery, qd: 1, hostBytesWritten: d.hostBytesWritten }, new Rng(1234));
       const cpu = process.cpuUsage(cpu0);

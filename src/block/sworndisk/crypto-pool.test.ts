@@ -9,7 +9,7 @@ import { test } from "node:test";
 import { BLOCK_SIZE } from "../block-device.ts";
 import { Rng } from "../testing/rng.ts";
 import { decryptData, IV_LEN, KEY_LEN, TAG_LEN } from "./crypto.ts";
-import { cryptoPool, KIV_LEN, Lane } from "./crypto-pool.ts";
+import { cryptoPool, KIV_LEN, Lane, P_SLEEPERS } from "./crypto-pool.ts";
 
 interface Fixture {
   lane: Lane;
@@ -71,6 +71,25 @@ test("the workers encrypt published slots without the owner's help", { skip: cry
   assert.ok(t.lane.done, "workers finished the lane");
   await t.lane.wait();
   verify(t, Array.from({ length: S }, (_, i) => i));
+  t.lane.dispose();
+});
+
+test("the owner wakes one sleeping worker, which relays the wake-up: every worker takes part", { skip: cryptoPool.size < 2 && "fewer than 2 crypto workers" }, async () => {
+  const S = 8192; // tens of ms of work: long enough for the relayed worker to get a core
+  const t = setup(S, 7);
+  await cryptoPool.ready();
+  for (let i = 0; i < 5000 && Atomics.load(cryptoPool.ctl, P_SLEEPERS) < cryptoPool.size; i++) await sleep(1);
+  assert.equal(Atomics.load(cryptoPool.ctl, P_SLEEPERS), cryptoPool.size, "workers idle before the test");
+  t.lane.addRun(0, S);
+  t.lane.publish(true); // wakes one worker: the others only through the relay
+  let allAwake = false;
+  for (let i = 0; i < 10000 && !t.lane.done; i++) {
+    if (Atomics.load(cryptoPool.ctl, P_SLEEPERS) === 0) allAwake = true;
+    await sleep(0);
+  }
+  assert.ok(allAwake, "a worker stayed asleep although the lane had work for all");
+  await t.lane.wait();
+  verify(t, [0, 1, 4095, 8191]);
   t.lane.dispose();
 });
 

@@ -50,8 +50,12 @@ export const P_READY = 2;
 export const P_MSGS = 3;
 /** Slots claimed at once (~40 µs of work: small enough to balance, large enough to be cheap). */
 export const CHUNK = 8;
-/** Published slots per worker woken (fewer: the caller does them when it next waits). */
-const WAKE_PER = 32;
+/**
+ * A busy worker wakes a sleeping one when at least this many slots are unclaimed (a relay: the
+ * owner itself wakes a worker only when all of them sleep), at most once per RELAY_GAP_MS.
+ */
+export const RELAY_MIN = 2 * CHUNK;
+export const RELAY_GAP_MS = 0.2;
 /** A waiter encrypts this many unclaimed slots itself rather than wake a worker for them. */
 const HELP_MAX = 2 * CHUNK;
 /** How long a waiter blocks synchronously for chunks being encrypted right now. */
@@ -188,7 +192,7 @@ export class Lane implements LaneBufs {
     if (n === 0) return;
     this.pub = this.added;
     Atomics.store(this.words, L_P, this.pub);
-    if (wake) cryptoPool.wake(n);
+    if (wake) cryptoPool.wake();
   }
 
   /** Every published entry is encrypted (none held by a worker any more). */
@@ -213,7 +217,7 @@ export class Lane implements LaneBufs {
     const w = this.words;
     const unclaimed = (Atomics.load(w, L_P) - Atomics.load(w, L_C)) | 0;
     if (!cryptoPool.active || unclaimed <= HELP_MAX) this.help();
-    else cryptoPool.wake(unclaimed);
+    else cryptoPool.wake();
     if (!this.done) {
       const until = performance.now() + SPIN_MS;
       Atomics.store(w, L_WAIT, 1);
@@ -330,11 +334,16 @@ class WorkerPool {
     if (this.workers) this.kick(this.size);
   }
 
-  /** `n` slots were published: wake workers for them if any sleep. */
-  wake(n: number): void {
+  /**
+   * Slots were published: wake one worker if all of them sleep. A futex wake costs the waker
+   * ~25-100 µs here (and the woken thread often takes its core), so the owner never wakes a
+   * second one: a worker that finds more work than it can take at once relays the wake-up
+   * (crypto-worker.ts). An awake worker sees the new slots before it sleeps (it counts itself
+   * a sleeper, then looks for work once more; publishing stores P before reading the count).
+   */
+  wake(): void {
     if (!this.workers) return;
-    const sleepers = Atomics.load(this.ctl, P_SLEEPERS);
-    if (sleepers > 0) this.kick(Math.min(sleepers, Math.ceil(n / WAKE_PER)));
+    if (Atomics.load(this.ctl, P_SLEEPERS) >= this.workers.length) this.kick(1);
   }
 
   /**

@@ -12,7 +12,7 @@
 import { type MessagePort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import { BLOCK_SIZE } from "../block-device.ts";
 import { TAG_LEN } from "./crypto.ts";
-import { hasWork, KIV_LEN, L_HDR, L_ORDER, L_P, type LaneBufs, P_MSGS, P_READY, P_SEQ, P_SLEEPERS, type PoolMessage, workChunk } from "./crypto-pool.ts";
+import { hasWork, KIV_LEN, L_C, L_HDR, L_ORDER, L_P, type LaneBufs, P_MSGS, P_READY, P_SEQ, P_SLEEPERS, type PoolMessage, RELAY_GAP_MS, RELAY_MIN, workChunk } from "./crypto-pool.ts";
 
 const ctl = new Int32Array(workerData.ctl as SharedArrayBuffer);
 const port = workerData.port as MessagePort;
@@ -65,12 +65,27 @@ function warmUp(): void {
   while (workChunk(l));
 }
 
+/**
+ * The owner wakes one worker only when all sleep (crypto-pool.ts `wake`): a worker that finds
+ * more than it takes at once wakes a sleeping peer, off the owner's thread.
+ */
+let lastRelay = -Infinity;
+function relay(l: LaneBufs): void {
+  if (((Atomics.load(l.words, L_P) - Atomics.load(l.words, L_C)) | 0) < RELAY_MIN || Atomics.load(ctl, P_SLEEPERS) === 0) return;
+  const now = performance.now();
+  if (now - lastRelay < RELAY_GAP_MS) return;
+  lastRelay = now;
+  Atomics.add(ctl, P_SEQ, 1);
+  Atomics.notify(ctl, P_SEQ, 1);
+}
+
 warmUp();
 Atomics.add(ctl, P_READY, 1);
 for (;;) {
   drain();
   const l = pick();
   if (l) {
+    relay(l);
     workChunk(l);
     continue;
   }

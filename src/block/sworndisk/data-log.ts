@@ -4,15 +4,16 @@
  * The open data segment has a staging buffer of S blocks. Writes copy plaintext into it with a
  * fresh key and IV per block (one random draw per run of blocks) and publish the staged slots
  * to the background encryption pool (crypto-pool.ts, one Lane per staging buffer), so that
- * encryption overlaps the caller's next writes. There are two staging buffers: when a segment
- * is left (`close`) it stays "closing" in its buffer, still being encrypted by the workers,
- * while the other buffer takes the next segment. A closing segment is finished (its tags handed
- * to the index through `onSealed`, its host writes issued as one write per contiguous run, and
- * only then released to Space, so that it cannot be reused before its write is queued) as soon
- * as its encryption is seen complete (`poll`, at each write), and at the latest when its buffer
- * is needed again or at `seal`/`flush`. Once its host writes complete, the host is asked to
- * start writing them back (HostFile.writeback: fdatasync beside the queue, no ordering), so the
- * sync's barrier finds little left to flush; durability still comes from the barrier alone.
+ * encryption overlaps the caller's next writes. The staging buffers form a ring (HEADS): when a
+ * segment is left (`close`) it stays "closing" in its buffer, still being encrypted by the
+ * workers, while the next buffer takes the next segment. Closing segments are finished, oldest
+ * first (their tags handed to the index through `onSealed`, their host writes issued as one
+ * write per contiguous run, and only then released to Space, so that they cannot be reused
+ * before their write is queued) as soon as their encryption is seen complete (`poll`, at each
+ * write), and at the latest when their buffer is needed again or at `seal`/`flush`. Once a
+ * segment's host writes complete, the host is asked to start writing them back
+ * (HostFile.writeback: fdatasync beside the queue, no ordering), so the sync's barrier finds
+ * little left to flush; durability still comes from the barrier alone.
  * (Writing each batch as soon as it is encrypted was tried: 4x the host write submissions, each
  * a cross-thread wake-up that is expensive on a VM, for ~0.5 ms less per sync: not worth it.)
  * Plaintext never leaves the process. Two modes:
@@ -45,6 +46,12 @@ const QUEUED = 4; // published: being encrypted in place, unreadable until its t
 const PUBLISH_MIN = 32;
 /** Most blocks staged by one stagePlain call. */
 const MAX_RUN = 1024;
+/**
+ * Staging buffers. With two, leaving a segment waited for the previous one's encryption and
+ * then for its whole host write (4 MiB, 1-10 ms here depending on the host page cache); with a
+ * third, that segment had a whole segment's time to be written.
+ */
+const HEADS = 3;
 
 /** One staging buffer and the segment it holds. */
 interface Head {
@@ -69,7 +76,8 @@ export class DataLog {
   private readonly space: Space;
   private readonly S: number;
   private cursor = 0;
-  private readonly heads: [Head, Head];
+  /** A ring: heads[cur] takes writes, the ones after it (in ring order) are closing, oldest first. */
+  private readonly heads: Head[];
   private cur = 0;
   private failed: unknown = null;
   private readonly onSealed: (hba: number, tags: Uint8Array, tagOff: number) => void;
@@ -77,6 +85,14 @@ export class DataLog {
   hostWrites = 0;
   /** Segments reopened for threaded logging (hole filling). */
   holeSegments = 0;
+  /**
+   * Blocks staged for encryption so far, and blocks whose tags were reported so far. Reports
+   * follow staging order (the closing segment before the open one, each in list order), so
+   * `reportedBlocks >= n` means every block staged before `stagedBlocks` was n is reported.
+   */
+  stagedBlocks = 0;
+  reportedBlocks = 0;
+  private reportWaiters: Array<{ target: number; resolve: (ok: boolean) => void }> = [];
 
   constructor(io: BlockIo, space: Space, onSealed: (hba: number, tags: Uint8Array, tagOff: number) => void) {
     this.io = io;
@@ -84,15 +100,21 @@ export class DataLog {
     this.S = space.S;
     this.onSealed = onSealed;
     const head = (): Head => ({ lane: new Lane(this.S), mark: new Uint8Array(this.S), seg: -1, holeMode: false, dirtyLo: Infinity, dirtyHi: -1, queued: 0, reported: 0, closing: false, writes: [] });
-    this.heads = [head(), head()];
+    this.heads = Array.from({ length: HEADS }, head);
   }
 
   private get head(): Head {
     return this.heads[this.cur]!;
   }
 
-  private get other(): Head {
-    return this.heads[this.cur ^ 1]!;
+  /** The closing heads, oldest first. */
+  private closingHeads(): Head[] {
+    const out: Head[] = [];
+    for (let i = 1; i < this.heads.length; i++) {
+      const h = this.heads[(this.cur + i) % this.heads.length]!;
+      if (h.closing) out.push(h);
+    }
+    return out;
   }
 
   /** The open segment, or -1. */
@@ -157,6 +179,7 @@ export class DataLog {
     h.lane.staging.set(src.subarray(0, run * BLOCK_SIZE), off * BLOCK_SIZE);
     h.mark.fill(PLAIN, off, off + run);
     h.lane.addRun(off, run);
+    this.stagedBlocks += run;
     if (off < h.dirtyLo) h.dirtyLo = off;
     if (off + run - 1 > h.dirtyHi) h.dirtyHi = off + run - 1;
     this.cursor = off + run;
@@ -192,8 +215,14 @@ export class DataLog {
    */
   staged(hba: number): { data: Uint8Array; plain: boolean } | "busy" | null {
     const r = this.stagedIn(this.head, hba);
-    if (r !== null || !this.other.closing) return r;
-    return this.stagedIn(this.other, hba);
+    if (r !== null) return r;
+    for (let i = 1; i < this.heads.length; i++) {
+      const h = this.heads[(this.cur + i) % this.heads.length]!;
+      if (!h.closing) continue;
+      const x = this.stagedIn(h, hba);
+      if (x !== null) return x;
+    }
+    return null;
   }
 
   private stagedIn(h: Head, hba: number): { data: Uint8Array; plain: boolean } | "busy" | null {
@@ -206,18 +235,23 @@ export class DataLog {
     return { data: h.lane.staging.subarray(off * BLOCK_SIZE, (off + 1) * BLOCK_SIZE), plain: m === PLAIN };
   }
 
-  /** Finish the closing segment if its encryption is complete (no waiting). */
+  /** Finish the closing segments whose encryption is complete, oldest first (no waiting). */
   poll(): void {
-    const o = this.other;
-    if (o.closing && o.lane.done) this.finishClosing(o);
+    for (const o of this.closingHeads()) {
+      if (!o.lane.done) return; // (tags are reported in staging order)
+      this.finishClosing(o);
+    }
   }
 
-  /** Finish the closing segment, waiting for its encryption. */
+  /** Finish every closing segment, oldest first, waiting for its encryption. */
   async finishClosed(): Promise<void> {
-    const o = this.other;
+    for (const o of this.closingHeads()) await this.finishOne(o);
+  }
+
+  private async finishOne(o: Head): Promise<void> {
     if (!o.closing) return;
     await o.lane.wait();
-    this.finishClosing(o);
+    if (o.closing) this.finishClosing(o);
   }
 
   /** Encrypt every staged slot and report the tags. */
@@ -239,7 +273,24 @@ export class DataLog {
       h.mark[off] = DIRTY;
       this.onSealed(base + off, tags, off * TAG_LEN);
     }
+    this.reportedBlocks += n - h.reported;
     h.reported = n;
+    if (this.reportWaiters.length) {
+      this.reportWaiters = this.reportWaiters.filter((w) => {
+        if (this.reportedBlocks < w.target) return true;
+        w.resolve(true);
+        return false;
+      });
+    }
+  }
+
+  /**
+   * Resolves true once the tags of the first `target` staged blocks are reported (as later
+   * writes, `seal` or `flush` finish their encryption), false if the log is drained first.
+   */
+  whenReported(target: number): Promise<boolean> {
+    if (this.reportedBlocks >= target) return Promise.resolve(true);
+    return new Promise((resolve) => this.reportWaiters.push({ target, resolve }));
   }
 
   /** A closing segment's encryption is complete: report, queue its host writes, release it. */
@@ -302,6 +353,8 @@ export class DataLog {
 
   /** Wait for background encryption and data writes (errors ignored: closing without a sync). */
   async drain(): Promise<void> {
+    for (const w of this.reportWaiters) w.resolve(false);
+    this.reportWaiters = [];
     for (const h of this.heads) {
       this.publish(h, false);
       await h.lane.wait().catch(() => undefined);
@@ -314,25 +367,26 @@ export class DataLog {
   async flush(): Promise<void> {
     await this.seal();
     this.issueWrites(this.head);
-    const other = this.settle(this.other);
-    await this.settle(this.head).finally(() => other.catch(() => undefined));
-    await other;
+    const all = this.heads.map((h) => this.settle(h));
+    await Promise.allSettled(all);
+    await Promise.all(all);
   }
 
   /**
    * Leave the open segment: it goes on being encrypted (and then written) in the background
-   * while the other staging buffer takes the next segment; that buffer's own segment is
-   * finished first and its host writes must be complete.
+   * while the next staging buffer of the ring takes the next segment; that buffer's own segment
+   * (the oldest closing one) is finished first and its host writes must be complete.
    */
   async close(): Promise<void> {
     const h = this.head;
     if (h.seg < 0) return;
     this.publish(h, true);
-    const o = this.other;
-    await this.finishClosed();
+    const next = (this.cur + 1) % this.heads.length;
+    const o = this.heads[next]!;
+    await this.finishOne(o);
     await this.settle(o);
     h.closing = true;
-    this.cur ^= 1;
+    this.cur = next;
     // The buffer switched to: empty, its lane done (it was finished above), start a new epoch.
     o.lane.reset();
     o.seg = -1;

@@ -6,12 +6,18 @@
  * runs); its record LBA -> (HBA, key, IV, tag) goes to the MemTable. The superseded block is
  * released through Space: freed now if it was never synced, else only after the next sync.
  *
- * Sync (the only commit point): seal + write staged data -> WAL append of the unlogged records
- * -> host sync (barrier) -> journal edit group {sync id, WAL tail, SST catalog edits} -> host
- * sync -> trusted counter advance -> delayed frees become free. A crash anywhere recovers exactly
- * the last journaled sync: MemTable flushes, compactions, cleaning and hole filling between
- * syncs only write where nothing durable points, and nothing durable points at them until the
- * next commit.
+ * Sync (the only commit point): seal + write staged data -> install a MemTable flush in progress
+ * -> WAL append of the unlogged records -> host sync (barrier) -> journal edit group {sync id,
+ * WAL tail, SST catalog edits} -> host sync -> trusted counter advance -> delayed frees become
+ * free.
+ *
+ * MemTable flush (off the write path): a full MemTable is frozen and a new MemTable and WAL start
+ * at once; the frozen one stays searchable while its SST is built and written in the background
+ * (lsm.ts), once the tags of its blocks arrive. The next write (or sync) installs it.
+ *
+ * A crash anywhere recovers exactly the last journaled sync: MemTable flushes, compactions,
+ * cleaning and hole filling between syncs only write where nothing durable points, and nothing
+ * durable points at them until the next commit.
  *
  * Open: recovery.ts. Cleaning: segments with at most half their blocks live are cleaned at sync
  * (so that commit frees them at once); when no free segment is left, threaded logging fills the
@@ -92,6 +98,10 @@ export class SwornDisk implements BlockDevice {
   /** User blocks written since the last sync (bounds the GC work done at a sync). */
   private sinceSync = 0;
   private inGc = false;
+  /** The background build of a frozen MemTable's SST (never rejects), or null. */
+  private flushTask: Promise<void> | null = null;
+  /** Staged blocks whose tags the frozen MemTable needs (DataLog.stagedBlocks at the freeze). */
+  private flushTarget = 0;
   /** Data segments the GC tries to keep free-or-reclaimable (half of the spare space). */
   private readonly gcHeadroom: number;
   private lock: Promise<void> = Promise.resolve();
@@ -154,6 +164,7 @@ export class SwornDisk implements BlockDevice {
   /** What the disk is doing right now (crash tests classify host-write cut points by it). */
   get phase(): string {
     if (this.lsm.phase !== "idle") return this.lsm.phase;
+    if (this.lsm.flushWriting) return "flush";
     return this.ownPhase;
   }
 
@@ -227,8 +238,13 @@ export class SwornDisk implements BlockDevice {
   private sealed(hba: number, tags: Uint8Array, tagOff: number): void {
     const lba = this.space.rev[hba - this.space.segBase]!;
     if (lba < 0 || this.fwd[lba] !== hba) return; // overwritten or trimmed meanwhile: dead block
-    const mem = this.lsm.mem;
-    const slot = mem.get(lba);
+    // The record is in the MemTable, or (staged before a freeze) in the frozen one.
+    let mem = this.lsm.mem;
+    let slot = mem.get(lba);
+    if ((slot < 0 || mem.hbaAt(slot) !== hba) && this.lsm.imm) {
+      mem = this.lsm.imm;
+      slot = mem.get(lba);
+    }
     if (slot < 0 || mem.hbaAt(slot) !== hba) throw new BlockError("Corrupted", `staged block of LBA ${lba} lost its MemTable record`);
     mem.setTag(slot, tags, tagOff);
   }
@@ -380,15 +396,40 @@ export class SwornDisk implements BlockDevice {
   }
 
   private async maybeFlushMem(): Promise<void> {
+    if (this.lsm.flushDone) await this.finishFlush();
     if (this.lsm.mem.size < this.lsm.opts.memtableRecords) return;
-    await this.dlog.seal(); // records must carry their tags before they go into an SST
-    await this.lsm.flushMem();
-    // The MemTable (including what the WAL logged) now lives in an SST: start a new WAL. The old
-    // WAL stays intact on disk until the next sync commits the SST.
+    if (this.lsm.flushing) await this.finishFlush(); // one flush at a time
+    // Freeze: the records stay searchable in the frozen MemTable until its SST is installed,
+    // and the sync after this point installs it before committing. Records must carry their
+    // tags before they go into an SST: the build waits for the blocks staged so far.
+    this.lsm.freeze();
+    this.flushTarget = this.dlog.stagedBlocks;
+    this.startFlush();
+    // The frozen MemTable (including what the WAL logged) goes to an SST: start a new WAL. The
+    // old WAL stays intact on disk until the next sync commits the SST.
     const old = this.wal;
     for (let i = 0; i < old.nblocks; i++) this.space.release(walHba(this.space, old, i));
     for (const s of old.segs) this.space.closeSeg(s);
     this.wal = emptyWal(this.ids.next++, randomPool.fresh(KEY_LEN));
+  }
+
+  private startFlush(): void {
+    this.flushTask = this.lsm.buildFrozen(this.dlog.whenReported(this.flushTarget));
+  }
+
+  /**
+   * Wait for the flush in progress (making its tags complete if need be) and install it. After
+   * a failed build (e.g. OutOfDisk for its index blocks) the frozen MemTable stays and this
+   * builds it again.
+   */
+  private async finishFlush(): Promise<void> {
+    if (!this.lsm.flushing) return;
+    if (!this.flushTask || this.lsm.flushNeedsBuild) this.startFlush();
+    if (this.dlog.reportedBlocks < this.flushTarget) await this.dlog.seal();
+    const task = this.flushTask!;
+    await task;
+    this.flushTask = null;
+    await this.lsm.installFrozen();
   }
 
   async flush(): Promise<void> {
@@ -419,6 +460,8 @@ export class SwornDisk implements BlockDevice {
     if (this.needGc()) await this.gc("sync");
     if (this.unchanged()) return; // (no victim was worth moving)
     await this.flushStaging();
+    // The commit must carry the SST of a flush in progress: its records left the WAL.
+    await this.finishFlush();
     const mem = this.lsm.mem;
     const dirty = mem.dirtySlots();
     const lbas = new Float64Array(dirty.length);
@@ -509,7 +552,8 @@ export class SwornDisk implements BlockDevice {
     // Wait for in-flight operations; unsynced writes are discarded by design (no implicit sync).
     await this.lock.catch(() => undefined);
     this.closed = true;
-    await this.dlog.drain();
+    await this.dlog.drain(); // (also abandons a flush still waiting for tags)
+    await this.flushTask; // its host writes, if it got that far
     await this.io.file.close();
   }
 

@@ -10,13 +10,19 @@
  * (delayed reclamation), and the catalog change is journaled at the next sync together with
  * everything else, so flushes and compactions between syncs never create a recoverable state of
  * their own.
+ *
+ * A MemTable flush runs off the write path: `freeze` makes the full MemTable immutable (`imm`,
+ * searched between the MemTable and the SSTs) and starts an empty one at once; `buildFrozen`
+ * builds its SST in slices (yielding to the event loop, so writes go on) and writes it once the
+ * disk reports every frozen record's tag; `installFrozen` (under the disk's lock) puts it in L0
+ * and compacts. The disk's sync installs a flush in progress before it commits.
  */
 
 import { BLOCK_SIZE, BlockError } from "../block-device.ts";
 import type { BlockIo } from "./io.ts";
 import type { SstDesc } from "./journal.ts";
 import { MemTable, VALUE_SIZE, valueHba } from "./memtable.ts";
-import { buildSst, findInBlock, MAX_SST_RECORDS, type RecordArray, Sst, sstBlockCount } from "./sst.ts";
+import { buildSstSliced, findInBlock, MAX_SST_RECORDS, type RecordArray, Sst, sstBlockCount } from "./sst.ts";
 import { SegKind, type Space } from "./space.ts";
 
 export interface LsmOptions {
@@ -43,8 +49,26 @@ export interface LsmStats {
   cacheMisses: number;
 }
 
+/** Record blocks sealed per slice of a background flush (~0.5 ms of work between yields). */
+const FLUSH_SLICE = 64;
+
+const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** A background flush: its SST once written, or the error that stopped it. */
+interface Frozen {
+  done: boolean;
+  sst: Sst | null;
+  lbas: Float64Array | null;
+  error: unknown;
+}
+
 export class Lsm {
-  readonly mem: MemTable;
+  mem: MemTable;
+  /** The frozen MemTable being flushed, or null. Read-only once its tags are complete. */
+  imm: MemTable | null = null;
+  /** A cleared MemTable for the next freeze (two arenas alternate instead of a fresh one). */
+  private spare: MemTable | null = null;
+  private frozen: Frozen | null = null;
   /** levels[0]: newest first; levels[i>0]: sorted by minLba, non-overlapping. */
   levels: Sst[][];
   private readonly io: BlockIo;
@@ -66,6 +90,8 @@ export class Lsm {
   private readonly byId = new Map<number, Sst>();
   /** What the LSM is doing right now (crash tests classify cut points by it). */
   phase: "idle" | "flush" | "compaction" = "idle";
+  /** A background flush's SST writes are in flight (its own phase, beside the disk's). */
+  flushWriting = false;
   readonly stats: LsmStats = { flushes: 0, compactions: 0, trivialMoves: 0, sstBlocksWritten: 0, cacheHits: 0, cacheMisses: 0 };
 
   constructor(io: BlockIo, space: Space, opts: LsmOptions, ids: { next: number }, nblocks: number, levels: Sst[][] = []) {
@@ -103,6 +129,11 @@ export class Lsm {
   async lookup(lba: number): Promise<Uint8Array | null> {
     const slot = this.mem.get(lba);
     if (slot >= 0) return this.mem.valueAt(slot);
+    const imm = this.imm;
+    if (imm) {
+      const s = imm.get(lba);
+      if (s >= 0) return imm.valueAt(s);
+    }
     const hint = this.byId.get(this.loc[lba]!);
     if (hint) {
       const v = await this.lookupSst(hint, lba);
@@ -168,10 +199,20 @@ export class Lsm {
     return out;
   }
 
-  private async writeSst(recs: RecordArray, level: number): Promise<Sst> {
+  /**
+   * Build and write an SST. `background` (a flush off the write path): built in slices, and
+   * registered in the catalog only when installed.
+   */
+  private async writeSst(recs: RecordArray, level: number, background = false): Promise<Sst> {
     const id = this.ids.next++;
     const hbas = this.allocIndex(sstBlockCount(recs.n));
-    const { desc, blocks } = buildSst(recs, id, level, hbas);
+    const steps = buildSstSliced(recs, id, level, hbas, background ? FLUSH_SLICE : Infinity);
+    let step = steps.next();
+    while (!step.done) {
+      await nextTurn();
+      step = steps.next();
+    }
+    const { desc, blocks } = step.value;
     const writes: Promise<void>[] = [];
     let i = 0;
     while (i < hbas.length) {
@@ -180,9 +221,14 @@ export class Lsm {
       writes.push(this.io.writeBlocks(hbas[i]!, blocks.subarray(i * BLOCK_SIZE, e * BLOCK_SIZE)));
       i = e;
     }
-    await Promise.all(writes);
+    if (background) this.flushWriting = true;
+    try {
+      await Promise.all(writes);
+    } finally {
+      if (background) this.flushWriting = false;
+    }
     this.stats.sstBlocksWritten += hbas.length;
-    this.added.set(id, desc);
+    if (!background) this.added.set(id, desc);
     // Decode the fences from the blocks just sealed instead of reading them back.
     const at = new Map(hbas.map((h, i) => [h, i]));
     const fromMemory = async (hba: number, n: number): Promise<Uint8Array> => {
@@ -204,28 +250,69 @@ export class Lsm {
     for (const h of sst.metaHbas) this.space.release(h);
   }
 
-  /** Write the MemTable as a new L0 SST and clear it; compacts if thresholds are reached. */
-  async flushMem(): Promise<void> {
-    if (this.mem.size === 0) return;
-    this.phase = "flush";
-    const slots = this.mem.sortedSlots();
-    const n = slots.length;
-    const recs: RecordArray = { n, lbas: new Float64Array(n), vals: new Uint8Array(n * VALUE_SIZE) };
-    let identity = true;
-    for (let i = 0; i < n; i++) {
-      const s = slots[i]!;
-      recs.lbas[i] = this.mem.lbas[s]!;
-      if (s !== i) identity = false;
+  /** A flush is in progress (frozen MemTable not yet installed). */
+  get flushing(): boolean {
+    return this.imm !== null;
+  }
+
+  /** The background flush finished (installFrozen will not wait). */
+  get flushDone(): boolean {
+    return this.frozen?.done === true;
+  }
+
+  /** A frozen MemTable waits for a (new) build: none started yet, or the last one failed. */
+  get flushNeedsBuild(): boolean {
+    return this.imm !== null && this.frozen === null;
+  }
+
+  /** Make the MemTable immutable (`imm`) and start an empty one. */
+  freeze(): void {
+    if (this.imm) throw new BlockError("InvalidArgument", "a MemTable flush is already in progress");
+    this.imm = this.mem;
+    this.mem = this.spare ?? new MemTable(Math.min(this.opts.memtableRecords, 1 << 16), this.loc.length);
+    this.spare = null;
+  }
+
+  /**
+   * Background half of a flush: once `tagsReady` resolves true (every frozen record carries its
+   * tag), build the frozen MemTable's SST in slices and write it. Never rejects: an error is
+   * kept for installFrozen. `tagsReady` false (the disk closed) abandons the flush.
+   */
+  async buildFrozen(tagsReady: Promise<boolean>): Promise<void> {
+    if (!this.flushNeedsBuild) throw new BlockError("InvalidArgument", "no frozen MemTable to build");
+    const f: Frozen = { done: false, sst: null, lbas: null, error: null };
+    this.frozen = f;
+    try {
+      if (!(await tagsReady)) return;
+      const recs = sortedRecords(this.imm!);
+      f.sst = await this.writeSst(recs, 0, true);
+      f.lbas = recs.lbas;
+    } catch (e) {
+      f.error = e;
+    } finally {
+      f.done = true;
     }
-    // Slots in LBA order (sequential writes): one copy of all values.
-    if (identity) recs.vals.set(this.mem.vals.subarray(0, n * VALUE_SIZE));
-    else for (let i = 0; i < n; i++) recs.vals.set(this.mem.valueAt(slots[i]!), i * VALUE_SIZE);
-    const sst = await this.writeSst(recs, 0);
+  }
+
+  /**
+   * Put the finished flush's SST into L0 (under the disk's lock) and compact if due. A failed
+   * build throws its error and leaves the frozen MemTable in place for another build.
+   */
+  async installFrozen(): Promise<void> {
+    const f = this.frozen;
+    if (!f || !f.done) throw new BlockError("InvalidArgument", "no finished MemTable flush to install");
+    this.frozen = null;
+    if (f.error) throw f.error;
+    if (!f.sst || !f.lbas) throw new BlockError("Closed", "MemTable flush abandoned");
+    const sst = f.sst;
+    this.added.set(sst.desc.id, sst.desc);
     this.levels[0]!.unshift(sst);
-    this.locate(sst, recs);
-    this.mem.clear();
+    this.locate(sst, { n: f.lbas.length, lbas: f.lbas, vals: new Uint8Array(0) });
+    const imm = this.imm!;
+    this.imm = null;
+    imm.clear();
+    this.spare = imm;
     this.stats.flushes++;
-    this.phase = "idle";
     await this.maybeCompact();
   }
 
@@ -355,6 +442,24 @@ export class Lsm {
       yield* sst.metaHbas;
     }
   }
+}
+
+/** A (frozen) MemTable's records in LBA order. */
+function sortedRecords(m: MemTable): RecordArray {
+  const slots = m.sortedSlots();
+  const n = slots.length;
+  const lbas = new Float64Array(n);
+  let identity = true;
+  for (let i = 0; i < n; i++) {
+    const s = slots[i]!;
+    lbas[i] = m.lbas[s]!;
+    if (s !== i) identity = false;
+  }
+  // Slots in LBA order (sequential writes): the arena itself, no copy (the table is frozen).
+  if (identity) return { n, lbas, vals: m.vals.subarray(0, n * VALUE_SIZE) };
+  const vals = new Uint8Array(n * VALUE_SIZE);
+  for (let i = 0; i < n; i++) vals.set(m.valueAt(slots[i]!), i * VALUE_SIZE);
+  return { n, lbas, vals };
 }
 
 /** Merge two sorted runs; `newer` wins on equal LBAs. */

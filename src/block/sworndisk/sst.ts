@@ -52,6 +52,18 @@ function getU64(dv: DataView, o: number): number {
  * (`hbas.length === sstBlockCount(n)`: record blocks, then fence blocks, then the root).
  */
 export function buildSst(recs: RecordArray, id: number, level: number, hbas: readonly number[]): { desc: SstDesc; blocks: Uint8Array } {
+  const steps = buildSstSliced(recs, id, level, hbas, Infinity);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * buildSst in slices: yields after every `slice` record blocks, so that a MemTable flush built
+ * off the write path lets the event loop (and the writes it serves) run in between.
+ */
+export function* buildSstSliced(recs: RecordArray, id: number, level: number, hbas: readonly number[], slice: number): Generator<void, { desc: SstDesc; blocks: Uint8Array }> {
   const key = randomPool.fresh(KEY_LEN);
   const nrb = Math.max(1, Math.ceil(recs.n / RECS_PER_BLOCK));
   const nfb = Math.ceil(nrb / FENCES_PER_BLOCK);
@@ -78,6 +90,7 @@ export function buildSst(recs: RecordArray, id: number, level: number, hbas: rea
     putU64(fdv, b * FENCE_SIZE, from < recs.n ? recs.lbas[from]! : 0);
     putU64(fdv, b * FENCE_SIZE + 8, hbas[b]!);
     fences.set(tag, b * FENCE_SIZE + 16);
+    if ((b + 1) % slice === 0) yield;
   }
   const root = new Uint8Array(SEALED_PAYLOAD);
   const rdv = new DataView(root.buffer);
