@@ -19,17 +19,18 @@
  * round trip or request. Results: bench/results/net-guest.json, a markdown table on stdout; plot
  * with `node bench/net/plot.ts`.
  */
-import { spawn, spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
+import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { existsSync } from "node:fs";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import * as http from "node:http";
 import * as net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildGuest } from "../../test/support/guest.ts";
+import { nativeBinary } from "./native.ts";
 import { Collect, makeInstance, run } from "../../test/libos/helpers.ts";
+import { tcpRxStats } from "../../src/libos/net/tcp.ts";
+import { executor } from "../../src/libos/sched/executor.ts";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 const here = path.join(repo, "bench", "net");
@@ -46,23 +47,11 @@ const CONNS = Number(args.get("conns") ?? 50);
 const WRITE = 128 * 1024;
 const CASES = (args.get("cases") ?? "bulk1,bulk4,pingpong,http").split(",");
 const IMPLS = (args.get("impls") ?? "native,occlum,node").split(",") as Impl[];
+/** --stats: per unit of an occlum-ts run, host reads, pauses/resumes of host sockets, guest switches. */
+const STATS = args.has("stats");
 
 type Impl = "native" | "occlum" | "node";
 type Mode = "sink" | "echo" | "http";
-
-/** gcc build of netbench.c, cached under .cache/native by the source's hash. */
-async function nativeBinary(): Promise<string> {
-  const src = path.join(here, "netbench.c");
-  const hash = createHash("sha256").update(await readFile(src)).update("gcc -O2").digest("hex").slice(0, 16);
-  const out = path.join(repo, ".cache", "native", `netbench-${hash}`);
-  if (existsSync(out)) return out;
-  await mkdir(path.dirname(out), { recursive: true });
-  const tmp = `${out}.${process.pid}.tmp`;
-  const r = spawnSync("gcc", ["-O2", "-o", tmp, src], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`gcc netbench.c: ${r.stderr}`);
-  await rename(tmp, out);
-  return out;
-}
 
 const nativeBin = await nativeBinary();
 const inst = await makeInstance({ programs: { "/bin/netbench": await buildGuest(path.join(here, "netbench.c"), { mode: "posix" }) } });
@@ -180,6 +169,7 @@ for (const def of CASE_DEFS.filter((d) => CASES.includes(d.name))) {
     for (const impl of IMPLS) {
       const srv = await servers[impl](def.mode, def.nconn);
       const cpu0 = process.cpuUsage();
+      const st0 = { ...tcpRxStats, switches: executor.switches };
       const c = await def.client(srv.port);
       await srv.done;
       const cpu = process.cpuUsage(cpu0);
@@ -188,8 +178,12 @@ for (const def of CASE_DEFS.filter((d) => CASES.includes(d.name))) {
       const run: Run = { case: def.name, impl, rate, seconds: c.seconds };
       if (impl !== "native") run.cpuUsPerUnit = (cpu.user + cpu.system) / units;
       runs.push(run);
-      const cpuNote = run.cpuUsPerUnit === undefined ? "" : `, server CPU ${run.cpuUsPerUnit.toFixed(1)} µs per ${def.unit.split("/")[0]!.replace(/s$/, "")}`;
+      const cpuNote = run.cpuUsPerUnit === undefined ? "" : `, server CPU ${run.cpuUsPerUnit.toFixed(1)} µs per ${def.unit.split("/")[0]!.replace(/s$/, "")} (user ${(cpu.user / units).toFixed(1)})`;
       process.stderr.write(`${def.name} ${impl}: ${rate.toFixed(1)} ${def.unit}${cpuNote}\n`);
+      if (STATS && impl === "occlum") {
+        const per = (k: keyof typeof st0): string => (((k === "switches" ? executor.switches : tcpRxStats[k]) - st0[k]) / units).toFixed(2);
+        process.stderr.write(`  per ${def.unit.split("/")[0]}: host reads ${per("reads")}, pauses ${per("pauses")}, resumes ${per("resumes")}, guest switches ${per("switches")}\n`);
+      }
     }
   }
 }

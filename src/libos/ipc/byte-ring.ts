@@ -46,6 +46,12 @@ export class ByteBudget implements MemCharge {
 const MIN_STORAGE = 4096;
 const EMPTY = new Uint8Array(0);
 
+/** Copies this short go byte by byte: a subarray for TypedArray#set costs more (request/response traffic). */
+const SMALL_COPY = 32;
+function copySmall(src: Uint8Array, from: number, dst: Uint8Array, to: number, n: number): void {
+  for (let i = 0; i < n; i++) dst[to + i] = src[from + i]!;
+}
+
 export interface ByteRingOptions {
   capacity?: number;
   mem?: MemCharge;
@@ -55,6 +61,7 @@ export interface ByteRingOptions {
 
 export class ByteRing {
   private buf: Uint8Array = EMPTY;
+  private lastView: Uint8Array = EMPTY;
   private head = 0; // index of the oldest byte
   private len = 0;
   private cap: number;
@@ -128,7 +135,18 @@ export class ByteRing {
     if (this.len === 0) this.head = 0;
     const tail = (this.head + this.len) % size;
     const n = Math.min(tail < this.head ? this.head - tail : size - tail, this.free);
-    return this.buf.subarray(tail, tail + n);
+    return this.view(tail, n);
+  }
+
+  /**
+   * `buf.subarray(start, start + n)`, reusing the last view made when it covers the same bytes:
+   * a socket asks for the same tail or head view on every host read or write of a request (a
+   * typed array is ~100 bytes of garbage each). A view is immutable, so sharing it is safe.
+   */
+  private view(start: number, n: number): Uint8Array {
+    const v = this.lastView;
+    if (v.buffer === this.buf.buffer && v.byteOffset === this.buf.byteOffset + start && v.byteLength === n) return v;
+    return (this.lastView = this.buf.subarray(start, start + n));
   }
 
   /**
@@ -159,7 +177,8 @@ export class ByteRing {
       let vOff = 0;
       while (vOff < v.byteLength && left > 0) {
         const n = Math.min(v.byteLength - vOff, left, size - pos);
-        v.set(this.buf.subarray(pos, pos + n), vOff);
+        if (n <= SMALL_COPY) copySmall(this.buf, pos, v, vOff, n);
+        else v.set(this.buf.subarray(pos, pos + n), vOff);
         vOff += n;
         left -= n;
         done += n;
@@ -184,7 +203,7 @@ export class ByteRing {
     const size = this.buf.byteLength;
     const start = (this.head + offset) % size;
     const n = Math.min(this.len - offset, size - start, max);
-    return this.buf.subarray(start, start + n);
+    return this.view(start, n);
   }
 
   /** Drop the `n` oldest bytes. */
@@ -246,7 +265,8 @@ export class ByteRing {
     let left = n;
     while (left > 0) {
       const k = Math.min(left, size - tail);
-      this.buf.set(src.subarray(off, off + k), tail);
+      if (k <= SMALL_COPY) copySmall(src, off, this.buf, tail, k);
+      else this.buf.set(src.subarray(off, off + k), tail);
       off += k;
       left -= k;
       tail = (tail + k) % size;

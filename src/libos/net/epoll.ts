@@ -2,8 +2,10 @@
  * epoll as an open file (epoll_create1 / epoll_ctl / epoll_wait), level- and edge-triggered,
  * with EPOLLONESHOT and EPOLLRDHUP.
  *
- * Readiness is tracked as Linux's ready list: every registered file's wait queue is watched; a
- * notification puts the interest on the ready list and wakes the epoll's own queue. A wait only
+ * Readiness is tracked as Linux's ready list: every registered file is watched (a socket through
+ * its own watchers, SocketBase.watchReadiness; other files through their wait queue); a
+ * notification puts the interest on the ready list and wakes the epoll's blocked waits and its
+ * queue. A wait only
  * polls the interests on the ready list: one that is not ready leaves it; an edge-triggered one
  * leaves it once reported (until the next notification); a level-triggered one stays (and moves
  * to the back, so maxevents smaller than the ready set rotates fairly); a one-shot one is disabled
@@ -17,7 +19,9 @@
  * Cost per call matters (an epoll server makes one epoll_wait per request): the ready list is an
  * array with a flag per interest (a Set that fills and empties on every call rehashes), "nothing
  * ready" is a return value, not a throw (unwinding through the guest's wasm frames walks the
- * stack), and a blocked wait with a timeout does not arm a host timer of its own (see `timed`).
+ * stack), a blocked wait with a timeout does not arm a host timer of its own (see `timed`), and
+ * a wake-up by host data completes the guest's call from the host callback itself, with no
+ * setImmediate and one promise reaction (see `notifyFromHost` and BlockedWait).
  */
 import { FileBase } from "../fs/file-base.ts";
 import { FileType, Ready, type OpenFile } from "../fs/types.ts";
@@ -52,6 +56,14 @@ interface Interest {
   unwatch: (() => void) | undefined;
 }
 
+/** A file that calls watchers itself on every readiness notification (SocketBase.watchReadiness). */
+interface Watchable {
+  watchReadiness(cb: () => void): () => void;
+}
+function isWatchable(f: OpenFile): f is OpenFile & Watchable {
+  return typeof (f as Partial<Watchable>).watchReadiness === "function";
+}
+
 /** "Nothing ready", shared (frozen: a caller cannot add to it). */
 const NONE = Object.freeze([]) as unknown as EpollEvent[];
 
@@ -59,11 +71,20 @@ export class EpollFile extends FileBase {
   readonly isEpoll = true;
   readonly waitQueue = new WaitQueue();
   private readonly interests = new Map<number, Interest>();
-  /** Interests that may be ready, oldest first; entries whose `queued` is false are stale. */
+  /**
+   * Interests that may be ready, oldest first: the first `readyLen` entries (entries whose
+   * `queued` is false are stale). The arrays keep their storage between passes (lengths are
+   * counts of ours: setting an array's length to 0 drops its storage, a reallocation per call).
+   */
   private ready: Interest[] = [];
+  private readyLen = 0;
   private spare: Interest[] = [];
-  /** Scratch for tryWait (level-triggered interests reported in this pass). */
+  /** Scratch for collect (level-triggered interests reported in this pass). */
   private readonly back: Interest[] = [];
+  /** Blocked epoll_waits (BlockedWait parks here, not on waitQueue: no Set churn per wait). */
+  private readonly parked: BlockedWait<unknown>[] = [];
+  /** Finished BlockedWaits, reused by the next blocked call. */
+  readonly spareWaits: BlockedWait<unknown>[] = [];
 
   constructor(flags = 0) {
     super(FileType.UNKNOWN, { readable: true, flags });
@@ -81,7 +102,10 @@ export class EpollFile extends FileBase {
         if (it) this.drop(it); // a stale entry for a recycled fd number
         const created: Interest = { fd, file, events: ev!.events >>> 0, data: ev!.data, disabled: false, queued: false, unwatch: undefined };
         const q = file.waitQueue;
-        if (q) created.unwatch = watchQueue(q, () => this.onNotify(created));
+        const cb = (): void => this.onNotify(created);
+        // Sockets keep watchers of their own (socket-base.ts); other files through their queue.
+        if (isWatchable(file)) created.unwatch = file.watchReadiness(cb);
+        else if (q) created.unwatch = watchQueue(q, cb);
         this.interests.set(fd, created);
         this.arm(created);
         return;
@@ -122,18 +146,41 @@ export class EpollFile extends FileBase {
   private enqueue(it: Interest): void {
     if (it.queued) return;
     it.queued = true;
-    this.ready.push(it);
+    this.ready[this.readyLen++] = it;
   }
 
   private arm(it: Interest): void {
     this.enqueue(it);
-    if (this.revents(it) !== 0) this.waitQueue.notifyAll();
+    if (this.revents(it) !== 0) this.wakeAll();
   }
 
   private onNotify(it: Interest): void {
     if (it.disabled) return;
     this.enqueue(it);
+    this.wakeAll();
+  }
+
+  /** Wake every blocked epoll_wait and every other waiter (poll, an epoll watching this one). */
+  private wakeAll(): void {
+    // The other waiters first (as when the blocked waits were queued behind them), then the
+    // blocked epoll_waits, oldest first (finish() removes each from `parked`).
     if (this.waitQueue.size > 0) this.waitQueue.notifyAll();
+    const p = this.parked;
+    for (let n = p.length; n > 0 && p.length > 0; n--) p[0]!.finish("woken");
+  }
+
+  /** @internal BlockedWait */
+  addParked(w: BlockedWait<unknown>): void {
+    this.parked.push(w);
+  }
+  /** @internal BlockedWait */
+  removeParked(w: BlockedWait<unknown>): void {
+    const p = this.parked;
+    const i = p.indexOf(w);
+    if (i < 0) return;
+    // Keep the order (oldest first; usually there is one): shift the rest down.
+    for (let j = i + 1; j < p.length; j++) p[j - 1] = p[j]!;
+    p.pop();
   }
 
   private revents(it: Interest): number {
@@ -150,22 +197,38 @@ export class EpollFile extends FileBase {
   }
 
   /**
-   * Up to maxEvents (> 0) ready events, an empty array when none. One pass over the ready list:
-   * an interest found not ready, an edge-triggered one reported and a one-shot one leave it; a
-   * level-triggered one reported goes to the back; those past maxEvents keep their place.
+   * Up to maxEvents (> 0) ready events, an empty array when none (see collect).
    */
   tryWait(maxEvents: number): EpollEvent[] {
-    const list = this.ready;
-    if (list.length === 0) return NONE;
+    if (this.readyLen === 0) return NONE;
     let out = NONE;
+    this.collect(maxEvents, (events, data) => {
+      if (out === NONE) out = [];
+      out.push({ events, data });
+    });
+    return out;
+  }
+
+  /**
+   * Report up to maxEvents (> 0) ready events to `visit` (its event bits, its data, its index);
+   * returns how many. One pass over the ready list: an interest found not ready, an
+   * edge-triggered one reported and a one-shot one leave it; a level-triggered one reported goes
+   * to the back; those past maxEvents keep their place. The syscall layer writes each event
+   * straight into guest memory (no event objects, no array per call).
+   */
+  collect(maxEvents: number, visit: (events: number, data: bigint, k: number) => void): number {
+    const list = this.ready;
+    const len = this.readyLen;
+    if (len === 0) return 0;
     // poll() never notifies, so nothing joins the list during this pass.
     const next = this.spare;
     const back = this.back;
-    for (let i = 0; i < list.length; i++) {
+    let n = 0, nextLen = 0, backLen = 0;
+    for (let i = 0; i < len; i++) {
       const it = list[i]!;
       if (!it.queued) continue;
-      if (out.length >= maxEvents) {
-        next.push(it);
+      if (n >= maxEvents) {
+        next[nextLen++] = it;
         continue;
       }
       const r = this.revents(it);
@@ -173,28 +236,29 @@ export class EpollFile extends FileBase {
         it.queued = false;
         continue;
       }
-      if (out === NONE) out = [];
-      out.push({ events: r, data: it.data });
+      visit(r, it.data, n++);
       if ((it.events & Epoll.ONESHOT) !== 0) {
         it.disabled = true;
         it.queued = false;
       } else if ((it.events & Epoll.ET) !== 0) {
         it.queued = false;
       } else {
-        back.push(it); // level-triggered: stays, at the back
+        back[backLen++] = it; // level-triggered: stays, at the back
       }
     }
-    for (let i = 0; i < back.length; i++) next.push(back[i]!);
-    back.length = 0;
-    list.length = 0;
+    for (let i = 0; i < backLen; i++) next[nextLen++] = back[i]!;
     this.spare = list;
     this.ready = next;
-    return out;
+    this.readyLen = nextLen;
+    return n;
   }
 
   /** Readable when some interest is ready (an epoll inside poll or another epoll). */
   override poll(): number {
-    for (const it of this.ready) if (it.queued && this.revents(it) !== 0) return Ready.IN;
+    for (let i = 0; i < this.readyLen; i++) {
+      const it = this.ready[i]!;
+      if (it.queued && this.revents(it) !== 0) return Ready.IN;
+    }
     return 0;
   }
 
@@ -204,7 +268,9 @@ export class EpollFile extends FileBase {
       it.queued = false;
     }
     this.interests.clear();
-    this.ready.length = 0;
+    this.ready = [];
+    this.spare = [];
+    this.readyLen = 0;
   }
 }
 
@@ -226,25 +292,62 @@ export function epollWait<T>(ep: EpollFile, maxEvents: number, timeoutMs: number
   const f = map ?? ((evs: EpollEvent[]) => evs as T);
   const evs = ep.tryWait(maxEvents);
   if (evs.length > 0 || timeoutMs === 0) return f(evs);
-  if (intr?.interruptPending) throw EINTR_ERROR;
-  return new Promise<T>((resolve, reject) => {
-    new BlockedWait(ep, maxEvents, timeoutMs < 0 ? undefined : performance.now() + timeoutMs, intr, f, resolve, reject).park();
+  return epollPark(ep, timeoutMs, intr, (timedOut) => {
+    const got = ep.tryWait(maxEvents);
+    return got.length === 0 && !timedOut ? NOT_READY : f(got);
   });
 }
 
-/** WaitQueue's registration, as wait-watch.ts uses it: a waiter is anything with finish(). */
-interface QueueInternals {
-  add(w: unknown): void;
-  remove(w: unknown): void;
+/** What a wake-up's `take` returns when nothing was ready: the wait goes on. */
+export const NOT_READY: unique symbol = Symbol("not ready");
+
+/**
+ * The blocking half of an epoll_wait, for a caller that has polled and found nothing: park until
+ * `take` (run at each wake-up; `timedOut` once the deadline passed) returns something other
+ * than NOT_READY, or until an interruption. `take` collects the events and maps them to the
+ * result; with a timeout it must return a result. With `fail`, an error (EINTR_ERROR when
+ * interrupted) settles the Promise with `fail(error)` instead of rejecting it: a direct syscall
+ * row (dispatch.ts) completes the guest's call from the wake-up itself, `take` encoding the
+ * events and `fail` the errno.
+ */
+export function epollPark<T>(ep: EpollFile, timeoutMs: number, intr: Interruptible | undefined,
+  take: (timedOut: boolean) => T | typeof NOT_READY, fail?: (e: unknown) => T): Promise<T> {
+  if (intr?.interruptPending) {
+    if (fail) return Promise.resolve(fail(EINTR_ERROR));
+    throw EINTR_ERROR;
+  }
+  const w = (ep.spareWaits.pop() ?? new BlockedWait(ep)) as BlockedWait<T>;
+  return w.start(timeoutMs < 0 ? undefined : performance.now() + timeoutMs, intr, take, fail);
 }
 
 /**
- * One blocked epoll_wait, parked on the epoll's queue as a waiter of its own (the way
- * wait-watch.ts registers watchers): a blocked call costs the caller's Promise and this object,
- * where parking through WaitQueue.wait added a Promise, a Waiter, an options object and a
- * reaction, and a re-park after a wake-up that found nothing ready allocates nothing. A notify
- * makes it runnable through the executor, as any waiter; the ready list is read one microtask
- * later, as before (a notifier may still be updating the state it announced).
+ * True while a host callback notifies (see notifyFromHost): a blocked wait it wakes resumes
+ * through Executor.resumeFromHost, which posts no setImmediate.
+ */
+let hostNotify = false;
+
+/**
+ * Run `notify` (a file's readiness notification) from a host callback: a macrotask of the event
+ * loop, e.g. a socket's read callback, never a coroutine or a microtask; after the state it
+ * announces is updated.
+ */
+export function notifyFromHost(notify: () => void): void {
+  hostNotify = true;
+  try {
+    notify();
+  } finally {
+    hostNotify = false;
+  }
+}
+
+/**
+ * One blocked epoll_wait, parked in its epoll's own list (the epoll wakes it on every
+ * notification, as a waiter of its queue would be): a blocked call costs the caller's Promise;
+ * the BlockedWait itself is reused by the epoll's next blocked call once this one settled, and
+ * a re-park after a wake-up that found nothing ready allocates nothing. A notify makes it
+ * runnable through the executor, as any waiter; the ready list is read one microtask later, as
+ * a promise reaction would (a notifier may still be updating the state it announced), or at
+ * once for a host callback's notification (notifyFromHost: made after the update).
  *
  * Deadlines: the waits that have one are kept in `timed`, and a single host timer armed for the
  * earliest deadline ends them. A server looping on epoll_wait(…, 60000) thus arms no timer per
@@ -254,44 +357,54 @@ interface QueueInternals {
  */
 class BlockedWait<T> implements Timed {
   private readonly ep: EpollFile;
-  private readonly max: number;
-  readonly deadlineMs: number | undefined;
-  private readonly intr: Interruptible | undefined;
-  private readonly map: (evs: EpollEvent[]) => T;
-  private readonly resolve: (v: T) => void;
-  private readonly reject: (e: unknown) => void;
+  deadlineMs: number | undefined;
+  private intr: Interruptible | undefined;
+  private take: ((timedOut: boolean) => T | typeof NOT_READY) | undefined;
+  private fail: ((e: unknown) => T) | undefined;
+  private resolve: ((v: T) => void) | undefined;
+  private reject: ((e: unknown) => void) | undefined;
   private parked = false;
   /** Why it was made runnable (a timeout may overtake a wake-up not yet run). */
   private reason: WakeReason = "woken";
   /** Index in `timed`, -1 when not there. */
   slot = -1;
 
-  constructor(ep: EpollFile, max: number, deadlineMs: number | undefined, intr: Interruptible | undefined,
-    map: (evs: EpollEvent[]) => T, resolve: (v: T) => void, reject: (e: unknown) => void) {
+  constructor(ep: EpollFile) {
     this.ep = ep;
-    this.max = max;
+  }
+
+  start(deadlineMs: number | undefined, intr: Interruptible | undefined, take: (timedOut: boolean) => T | typeof NOT_READY, fail: ((e: unknown) => T) | undefined): Promise<T> {
     this.deadlineMs = deadlineMs;
     this.intr = intr;
-    this.map = map;
+    this.take = take;
+    this.fail = fail;
+    this.reason = "woken";
+    const p = new Promise<T>(this.capture);
+    if (deadlineMs !== undefined) addTimed(this);
+    this.park();
+    return p;
+  }
+
+  private readonly capture = (resolve: (v: T) => void, reject: (e: unknown) => void): void => {
     this.resolve = resolve;
     this.reject = reject;
-    if (deadlineMs !== undefined) addTimed(this);
-  }
+  };
 
   park(): void {
     this.parked = true;
-    (this.ep.waitQueue as unknown as QueueInternals).add(this);
+    this.ep.addParked(this as BlockedWait<unknown>);
     this.intr?.setCanceller(this.cancel);
   }
 
-  /** The queue's notify ("woken"), the timer ("timeout") or an interruption: runnable once. */
+  /** The epoll's notification ("woken"), the timer ("timeout") or an interruption: runnable once. */
   finish(reason: WakeReason): boolean {
     if (!this.parked) return false;
     this.parked = false;
-    (this.ep.waitQueue as unknown as QueueInternals).remove(this);
+    this.ep.removeParked(this as BlockedWait<unknown>);
     this.intr?.setCanceller(undefined);
     this.reason = reason;
-    executor.resume(this.runSoon, undefined);
+    if (hostNotify) executor.resumeFromHost(this.runSoon, undefined);
+    else executor.resume(this.runSoon, undefined);
     return true;
   }
 
@@ -305,39 +418,74 @@ class BlockedWait<T> implements Timed {
     else if (this.reason === "woken") this.reason = "timeout"; // runnable already: nothing ready is now a timeout
   }
 
-  /** The executor made it runnable: run after the notifier's code, as a promise reaction would. */
+  /**
+   * The executor made it runnable: run after the notifier's code, as a promise reaction would,
+   * except for a host callback's notification (notifyFromHost), made once its state is updated:
+   * the events are collected at once, one microtask fewer per request of a server.
+   */
   private readonly runSoon = (): void => {
-    queueMicrotask(this.onWake);
+    if (hostNotify) this.onWake();
+    else queueMicrotask(this.onWake);
   };
 
   private readonly onWake = (): void => {
     const reason = this.reason;
     if (reason === "interrupted") {
-      removeTimed(this);
-      this.reject(EINTR_ERROR);
+      this.settleError(EINTR_ERROR);
       return;
     }
+    let r: T | typeof NOT_READY;
     try {
-      const evs = this.ep.tryWait(this.max);
-      if (evs.length === 0 && reason !== "timeout") {
+      r = this.take!(reason === "timeout");
+      if (r === NOT_READY) {
         // A wake-up for an interest that turned out not ready: wait on, unless that must end.
         if (this.intr?.interruptPending) {
-          removeTimed(this);
-          this.reject(EINTR_ERROR);
+          this.settleError(EINTR_ERROR);
           return;
         }
         if (this.deadlineMs === undefined || performance.now() < this.deadlineMs) {
           this.park();
           return;
         }
+        r = this.take!(true);
+        if (r === NOT_READY) throw new Error("kernel bug: epoll take() gave no result at the timeout");
       }
-      removeTimed(this);
-      this.resolve(this.map(evs));
     } catch (e) {
-      removeTimed(this);
-      this.reject(e);
+      this.settleError(e);
+      return;
     }
+    const resolve = this.resolve!;
+    this.done();
+    resolve(r);
   };
+
+  private settleError(e: unknown): void {
+    const fail = this.fail, resolve = this.resolve!, reject = this.reject!;
+    this.done();
+    if (!fail) {
+      reject(e);
+      return;
+    }
+    let v: T;
+    try {
+      v = fail(e);
+    } catch (e2) {
+      reject(e2);
+      return;
+    }
+    resolve(v);
+  }
+
+  /** Settled: out of the timer's list, references dropped, back to the epoll's spares. */
+  private done(): void {
+    removeTimed(this);
+    this.take = undefined;
+    this.fail = undefined;
+    this.intr = undefined;
+    this.resolve = undefined;
+    this.reject = undefined;
+    this.ep.spareWaits.push(this as BlockedWait<unknown>);
+  }
 }
 
 /** What the timer sees of a blocked wait with a deadline. */

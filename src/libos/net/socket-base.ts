@@ -23,6 +23,8 @@ export function then<T, U>(m: Maybe<T>, f: (v: T) => U): Maybe<U> {
 /** sock_recv's (bytes, roflags) from a recvFrom result (one function, not a closure per call). */
 const recvPair = (r: RecvResult): [number, number] => [r.n, r.truncated ? RoFlags.RECV_DATA_TRUNCATED : 0];
 
+const NO_WATCHERS: readonly (() => void)[] = Object.freeze([]);
+
 // Linux clamps SO_*BUF to [SOCK_MIN, *mem_max] and stores (and reports) twice the value.
 const MIN_BUF = 4608;
 const MAX_BUF = 212992;
@@ -109,8 +111,26 @@ export abstract class SocketBase extends FileBase implements KernelSocket {
     if ((flags & Msg.NOSIGNAL) === 0) this.onSigpipe?.();
     return sysErr(Errno.PIPE);
   }
+  /**
+   * Readiness watchers (epoll interests): called on every notification, before the waiters.
+   * Kept apart from the wait queue's waiters, which a notification iterates as a Set (a socket
+   * with an epoll interest notifies once per received segment). Copy-on-write: a callback may
+   * add or remove watchers while they are being called.
+   */
+  private watchers: readonly (() => void)[] = NO_WATCHERS;
+
+  /** Call `cb` on every readiness notification until the returned function is called. */
+  watchReadiness(cb: () => void): () => void {
+    this.watchers = [...this.watchers, cb];
+    return () => {
+      this.watchers = this.watchers.filter((w) => w !== cb);
+    };
+  }
+
   protected notify(): void {
-    this.waitQueue.notifyAll();
+    const w = this.watchers;
+    for (let i = 0; i < w.length; i++) w[i]!();
+    if (this.waitQueue.size > 0) this.waitQueue.notifyAll();
   }
 
   setsockopt(level: number, name: number, value: OptValue): Maybe<void> {

@@ -32,6 +32,7 @@ import { ByteRing, type MemCharge } from "../ipc/byte-ring.ts";
 import { Ready } from "../fs/types.ts";
 import { EAGAIN_ERROR, Errno, sysErr } from "../syscall/errno.ts";
 import { SocketBase, iovTotal } from "./socket-base.ts";
+import { notifyFromHost } from "./epoll.ts";
 import { anyAddr, hostAddr, hostErrno, hostError, sockAddrOf } from "./inet-addr.ts";
 import { IpProto, Msg, Shut, SockOpt, SockType, SOL_SOCKET, TCP_NODELAY, type Domain, type KernelSocket, type RecvResult, type SockAddr } from "./types.ts";
 
@@ -49,8 +50,11 @@ const WRITE_CHUNK = 128 * 1024;
 /** Smallest host read asked for (a full ring still needs a non-empty buffer for the next read). */
 const MIN_READ = 4096;
 
-/** Bytes received from host sockets, by path (tests check the direct path runs; bench reports it). */
-export const tcpRxStats = { direct: 0, copied: 0 };
+/**
+ * Bytes received from host sockets, by path (tests check the direct path runs), and how often the
+ * host read callback ran and the host socket was paused and resumed (bench/net reports them).
+ */
+export const tcpRxStats = { direct: 0, copied: 0, reads: 0, pauses: 0, resumes: 0 };
 
 /**
  * The one buffer every host TCP read lands in when it cannot land in the ring itself. Safe to share: node:net calls the onread callback
@@ -405,6 +409,7 @@ export class TcpSocket extends SocketBase {
   /** onread callback: `n` bytes are in `buf` (from nextReadBuf); false pauses the host socket. */
   private readonly onHostRead = (n: number, landed?: Uint8Array): boolean => {
     if (this.released) return true;
+    tcpRxStats.reads++;
     // node:net passes the buffer the bytes landed in; it is the one nextReadBuf handed out last.
     const buf = landed instanceof Uint8Array ? landed : this.readBuf;
     if (buf !== undefined && buf.buffer !== hostReadBuf.buffer) {
@@ -431,11 +436,14 @@ export class TcpSocket extends SocketBase {
       tcpRxStats.copied += n;
       this.hold(hostReadBuf.slice(0, n));
     }
-    this.notify();
+    notifyFromHost(this.notifyNow); // a host callback: a woken epoll_wait needs no setImmediate
     if (this.rx.free > 0 && this.rxOverflowBytes < RX_HOLD_MAX) return true;
     this.paused = true;
+    tcpRxStats.pauses++;
     return false;
   };
+
+  private readonly notifyNow = (): void => this.notify();
 
   private hold(bytes: Uint8Array): void {
     this.rxOverflow.push(bytes);
@@ -486,6 +494,7 @@ export class TcpSocket extends SocketBase {
     }
     if (this.paused && this.rxOverflowBytes < RX_HOLD_MAX && this.rx.free > 0) {
       this.paused = false;
+      tcpRxStats.resumes++;
       this.sock?.resume();
     }
   }

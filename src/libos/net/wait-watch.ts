@@ -1,6 +1,8 @@
 /**
  * Watching a WaitQueue without parking: epoll needs a callback on every notification of every
- * registered file, and WaitQueue (sched/, not ours) only parks waiters. A watcher is registered
+ * registered file, and WaitQueue (sched/, not ours) only parks waiters. Sockets keep watchers of
+ * their own (SocketBase.watchReadiness, no Set iteration per notification); this serves the
+ * other files. A watcher is registered
  * as a waiter whose finish() runs the callback and reports "not woken", so it stays registered,
  * is called on every notify, and never counts against notify(n).
  *

@@ -104,13 +104,15 @@ function settler(ctx: SyscallContext, row: SyscallRow, p: Params, args: unknown[
 
 /**
  * Direct resumes (rows marked `direct`: futex_wait, sched_yield, the calls every thread switch
- * goes through). The handler gets a Completion made once per import function, like settler's
+ * goes through, and epoll_wait, the call each request to a server wakes). The handler gets a
+ * Completion made once per import function, like settler's
  * reactions: the waker calls it with the handler's result as it wakes the thread, it encodes the
  * result into guest memory there and then, and the parked stack is resumed with the import's
  * return value itself. So a switch costs one promise reaction (JSPI's own) instead of two, with
  * no closure of ours touched when the thread gets the vCPU; its CPU time starts lazily
  * (Thread.resumeLater). Whatever needs the thread's own context afterwards (an interruption, a
- * kill, signals to deliver, an out-pointer that traps) takes settler's path instead, unchanged.
+ * kill, signals to deliver, an out-pointer that traps) takes settler's path instead, unchanged,
+ * and so does an error (`fail`: EINTR of an epoll_wait).
  */
 function completer(ctx: SyscallContext, row: SyscallRow, p: Params, args: unknown[], tr: Tracer | undefined, slow: (pending: Promise<unknown>) => Promise<number>): Completion<unknown> {
   const t = ctx.t;
@@ -124,7 +126,7 @@ function completer(ctx: SyscallContext, row: SyscallRow, p: Params, args: unknow
     pr.catch(() => {});
     return pr;
   };
-  return (v) => {
+  const complete = (v: unknown): number | Promise<number> => {
     if (t.killed || t.interruptPending || signalsPending(t)) return slowHandled(v);
     try {
       const m = ctx.mem;
@@ -137,6 +139,12 @@ function completer(ctx: SyscallContext, row: SyscallRow, p: Params, args: unknow
     t.resumeLater();
     return Errno.SUCCESS;
   };
+  const fail = (e: unknown): Promise<number> => {
+    const pr = slow(Promise.reject(e));
+    pr.catch(() => {});
+    return pr;
+  };
+  return Object.assign(complete, { fail });
 }
 
 /**

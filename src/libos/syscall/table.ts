@@ -54,7 +54,13 @@ export interface SyscallRow {
  * (an interruption, a kill, pending signals, a bad out-pointer). A handler that parks resolves
  * its Promise with what this returns; it runs in the waker's context and never throws.
  */
-export type Completion<T> = (v: T) => number | Promise<number>;
+export type Completion<T> = ((v: T) => number | Promise<number>) & {
+  /**
+   * Completes the call with an error instead (a SysError's errno, or what must unwind the guest),
+   * always through the slow path: signals are delivered first, as for any blocking call.
+   */
+  readonly fail?: (e: unknown) => Promise<number>;
+};
 
 /** What a fast import closes over: its thread and the holder of the thread's memory views. */
 export type FastImport = (t: Thread, ctx: { readonly mem: GuestMemory }) => (...p: (number | bigint)[]) => number;

@@ -4,7 +4,7 @@
  */
 import { Rights } from "../abi.ts";
 import { Errno, sysErr } from "../errno.ts";
-import { blockingIo } from "../blocking.ts";
+import { blockingIo, type BlockingOptions } from "../blocking.ts";
 import { FdFlags, Ready, type OpenFile } from "../../fs/types.ts";
 import { isSocket, SOCKET_RIGHTS, type SocketFile } from "../../net/socket.ts";
 import type { Thread } from "../../process/thread.ts";
@@ -17,16 +17,26 @@ const SIFLAGS_DONT_WAIT = 1;
 
 /** ENOTSOCK comes before the rights check: a non-socket never has socket rights to lack. */
 function socket(t: Thread, fd: number, need: number): SocketFile {
-  const f: OpenFile = t.process.fds.get(fd).file;
+  const fds = t.process.fds;
+  const e = fds.get(fd);
+  const f: OpenFile = e.file;
   if (!isSocket(f)) throw sysErr(Errno.NOTSOCK);
-  t.process.fds.get(fd, need);
+  if ((e.base & need) !== need) fds.get(fd, need); // throws the rights error
   return f;
 }
 
-/** SO_RCVTIMEO / SO_SNDTIMEO of kernel sockets (net/types.ts): the wait's deadline. */
-function deadline(s: SocketFile, which: "rcvTimeoutMs" | "sndTimeoutMs"): { deadlineMs?: number } {
-  const ms = (s as Partial<Record<typeof which, number>>)[which] ?? 0;
-  return ms > 0 ? { deadlineMs: performance.now() + ms } : {};
+// The options of a wait without a timeout, shared (a send and a recv per request of a server).
+const RECV_WAIT: BlockingOptions = { interest: Ready.IN };
+const SEND_WAIT: BlockingOptions = { interest: Ready.OUT };
+
+/** SO_RCVTIMEO / SO_SNDTIMEO of kernel sockets (net/types.ts) as the wait's deadline. */
+function recvWait(s: SocketFile): BlockingOptions {
+  const ms = (s as { rcvTimeoutMs?: number }).rcvTimeoutMs ?? 0;
+  return ms > 0 ? { interest: Ready.IN, deadlineMs: performance.now() + ms } : RECV_WAIT;
+}
+function sendWait(s: SocketFile): BlockingOptions {
+  const ms = (s as { sndTimeoutMs?: number }).sndTimeoutMs ?? 0;
+  return ms > 0 ? { interest: Ready.OUT, deadlineMs: performance.now() + ms } : SEND_WAIT;
 }
 
 export function sock_accept(t: Thread, fd: number, flags: number): Maybe<number> {
@@ -44,13 +54,13 @@ export function sock_recv(t: Thread, fd: number, iovs: Uint8Array[], riflags: nu
   const s = socket(t, fd, Rights.FD_READ);
   // WASIX RECV_DONT_WAIT (MSG_DONTWAIT): this call only, never waits.
   if (riflags & RIFLAGS_DONT_WAIT) return s.recv(iovs, riflags & ~RIFLAGS_DONT_WAIT);
-  return blockingIo(t, s, { interest: Ready.IN, ...deadline(s, "rcvTimeoutMs") }, () => s.recv(iovs, riflags));
+  return blockingIo(t, s, recvWait(s), () => s.recv(iovs, riflags));
 }
 
 export function sock_send(t: Thread, fd: number, iovs: Uint8Array[], siflags: number): Maybe<number> {
   const s = socket(t, fd, Rights.FD_WRITE);
   if (siflags & SIFLAGS_DONT_WAIT) return s.send(iovs);
-  return blockingIo(t, s, { interest: Ready.OUT, ...deadline(s, "sndTimeoutMs") }, () => s.send(iovs));
+  return blockingIo(t, s, sendWait(s), () => s.send(iovs));
 }
 
 export function sock_shutdown(t: Thread, fd: number, how: number): Maybe<void> {

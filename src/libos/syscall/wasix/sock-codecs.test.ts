@@ -49,4 +49,10 @@ test("addr_ip (resolve output) and the epoll bit mapping", () => {
   assert.equal(m.u8[32 + 17], 1);
   assert.equal(epollToLinux(1 | 2 | 64), (Epoll.IN | Epoll.OUT | Epoll.ET) >>> 0);
   assert.equal(epollFromLinux(Epoll.HUP | Epoll.ERR | Epoll.RDHUP), 32 | 16 | 4);
+  // Every bit each way, and the round trip of every combination of the mapped bits.
+  const wasix = [1, 2, 4, 8, 16, 32, 64, 128];
+  const linux = [Epoll.IN, Epoll.OUT, Epoll.RDHUP, Epoll.PRI, Epoll.ERR, Epoll.HUP, Epoll.ET, Epoll.ONESHOT];
+  wasix.forEach((w, k) => assert.equal(epollFromLinux(linux[k]!), w, `Linux bit ${linux[k]}`));
+  for (let m = 0; m < 256; m++) assert.equal(epollFromLinux(epollToLinux(m)), m);
+  assert.equal(epollFromLinux(Epoll.MSG | Epoll.WRBAND), 0, "unmapped bits are dropped");
 });

@@ -6,7 +6,7 @@
  * and send()/recv() without an address through preview 1's sock_send/sock_recv (wasi/sock.ts).
  */
 import { A, R } from "../codecs.ts";
-import { row, type SyscallRow } from "../table.ts";
+import { directRow, row, type Completion, type SyscallRow } from "../table.ts";
 import { X, XR, readCString } from "./codecs.ts";
 import { SX, SXR, readAddrPort, writeAddrIp, writeAddrPort, epollFromLinux, type AcceptResult, type RecvFromResult } from "./sock-codecs.ts";
 import { Errno, SysError, sysErr } from "../errno.ts";
@@ -21,7 +21,7 @@ import { createSocketFile, findSocketFile, isPathAddr, removeSocketFile } from "
 import type { Attachment, UnixDgramSocket, UnixStreamSocket } from "../../net/unix.ts";
 import type { RecvMsgOut } from "../occlum/sock-rows.ts";
 import {
-  createSocket, createSocketpair, createEpoll, epollWait, EpollCtl, EpollFile, isKernelSocket, type EpollEvent,
+  createSocket, createSocketpair, createEpoll, epollPark, EpollCtl, EpollFile, isKernelSocket, NOT_READY,
   Domain, IpProto, IPV6_V6ONLY, Msg, SOL_SOCKET, SockOpt, TCP_NODELAY, type KernelSocket, type SockAddr, type Ucred,
 } from "../../net/index.ts";
 
@@ -375,43 +375,67 @@ const NO_TIMEOUT = 1n << 63n;
 const U64 = (1n << 64n) - 1n;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
-/** Encode epoll events into the guest's array (32 bytes each: events, pad, 192-bit data). */
-function writeEpollEvents(t: Thread, eventsPtr: number, evs: readonly EpollEvent[]): number {
-  const m = t.process.memory!;
-  m.refresh(); // after a wait: the views of a memory that grew meanwhile are reloaded
-  const dv = m.dv;
-  for (let k = 0; k < evs.length; k++) {
-    const e = evs[k]!;
-    const o = eventsPtr + 32 * k;
-    dv.setUint32(o, epollFromLinux(e.events), true);
-    dv.setUint32(o + 4, 0, true);
-    const d = e.data;
-    if (d >= 0n && d <= MAX_SAFE) {
-      // The usual case (an fd or a pointer): plain number stores, no BigInt arithmetic.
-      const v = Number(d);
-      dv.setUint32(o + 8, v >>> 0, true);
-      dv.setUint32(o + 12, (v / 0x1_0000_0000) >>> 0, true);
-      dv.setUint32(o + 16, 0, true);
-      dv.setUint32(o + 20, 0, true);
-      dv.setUint32(o + 24, 0, true);
-      dv.setUint32(o + 28, 0, true);
-    } else {
-      dv.setBigUint64(o + 8, d & U64, true);
-      dv.setBigUint64(o + 16, (d >> 64n) & U64, true);
-      dv.setBigUint64(o + 24, (d >> 128n) & U64, true);
-    }
+// The target of writeEvent while one collect() runs (synchronous: module state is safe).
+let evDv: DataView;
+let evPtr = 0;
+
+/** Encode one epoll event into the guest's array (32 bytes each: events, pad, 192-bit data). */
+function writeEvent(events: number, d: bigint, k: number): void {
+  const dv = evDv;
+  const o = evPtr + 32 * k;
+  dv.setUint32(o, epollFromLinux(events), true);
+  dv.setUint32(o + 4, 0, true);
+  if (d >= 0n && d <= MAX_SAFE) {
+    // The usual case (an fd or a pointer): plain number stores, no BigInt arithmetic.
+    const v = Number(d);
+    dv.setUint32(o + 8, v >>> 0, true);
+    dv.setUint32(o + 12, (v / 0x1_0000_0000) >>> 0, true);
+    dv.setUint32(o + 16, 0, true);
+    dv.setUint32(o + 20, 0, true);
+    dv.setUint32(o + 24, 0, true);
+    dv.setUint32(o + 28, 0, true);
+  } else {
+    dv.setBigUint64(o + 8, d & U64, true);
+    dv.setBigUint64(o + 16, (d >> 64n) & U64, true);
+    dv.setBigUint64(o + 24, (d >> 128n) & U64, true);
   }
-  return evs.length;
 }
 
-function epoll_wait(t: Thread, epfd: number, eventsPtr: number, maxevents: number, timeoutNs: bigint): Maybe<number> {
+/** Collect up to `max` ready events of `ep` straight into the guest's array; returns the count. */
+function collectEvents(t: Thread, ep: EpollFile, eventsPtr: number, max: number): number {
+  const m = t.process.memory!;
+  m.refresh(); // after a wait: the views of a memory that grew meanwhile are reloaded
+  evDv = m.dv;
+  evPtr = eventsPtr;
+  return ep.collect(max, writeEvent);
+}
+
+/**
+ * A direct row (dispatch.ts "Direct resumes"): a wake-up writes the events and the count into
+ * guest memory and completes the call (`done`), with no reaction of dispatch's in between; an
+ * interruption completes it with EINTR through `done.fail`. Events ready at once, or a zero
+ * timeout, return as usual.
+ */
+function epoll_wait(t: Thread, epfd: number, eventsPtr: number, maxevents: number, timeoutNs: bigint, done: Completion<number> | undefined): Maybe<number> {
   const ep = epoll(t, epfd);
   if (maxevents === 0 || maxevents > 1 << 16) throw sysErr(Errno.INVAL);
   t.process.memory!.check(eventsPtr, maxevents * 32, 8);
+  const n = collectEvents(t, ep, eventsPtr, maxevents);
+  if (n > 0 || timeoutNs === 0n) return n;
   // Rounded up to ms; a negative i64 (as u64, >= 2^63) waits forever. Number(): no BigInt division.
   const ns = BigInt.asUintN(64, timeoutNs);
   const ms = ns >= NO_TIMEOUT ? -1 : Math.ceil(Number(ns) / 1e6);
-  return epollWait(ep, maxevents, ms, t, (evs) => writeEpollEvents(t, eventsPtr, evs));
+  if (done === undefined || done.fail === undefined) {
+    return epollPark(ep, ms, t, (timedOut) => {
+      const k = collectEvents(t, ep, eventsPtr, maxevents);
+      return k === 0 && !timedOut ? NOT_READY : k;
+    });
+  }
+  // Settles with the call's return value (a Promise of it on the slow path, which the import adopts).
+  return epollPark<number | Promise<number>>(ep, ms, t, (timedOut) => {
+    const k = collectEvents(t, ep, eventsPtr, maxevents);
+    return k === 0 && !timedOut ? NOT_READY : done(k);
+  }, done.fail) as Promise<number>;
 }
 
 // ---- sendmsg / recvmsg with SCM_RIGHTS, SCM_CREDENTIALS and MSG_NOSIGNAL, and SO_PASSCRED /
@@ -627,5 +651,5 @@ export const sockRows: readonly SyscallRow[] = [
   row("resolve", [X.u32, X.u32, X.u32, X.u32], XR.u32, resolve, { ...B, support: "partial", note: "numeric addresses, the image's /etc/hosts, localhost; no host resolver" }),
   row("epoll_create", [], XR.u32, epoll_create),
   row("epoll_ctl", [A.fd, X.u32, A.fd, SX.epollEvent], R.none, epoll_ctl),
-  row("epoll_wait", [A.fd, X.u32, X.u32, A.u64], XR.u32, epoll_wait, { ...B, note: "level and edge triggered, EPOLLONESHOT; timeout in ns" }),
+  directRow("epoll_wait", [A.fd, X.u32, X.u32, A.u64], XR.u32, epoll_wait, { note: "level and edge triggered, EPOLLONESHOT; timeout in ns" }),
 ];
