@@ -25,6 +25,7 @@ import { deliverSignals } from "../process/spawn.ts";
 import type { GuestMemory } from "../syscall/memory.ts";
 import { Wasm } from "../wasm.ts";
 import { growMemory } from "../process/user-memory.ts";
+import { nowMs } from "../sched/clock.ts";
 
 /** Time a guest thread may compute before it is preempted. */
 export const TIME_SLICE_MS = 10;
@@ -92,7 +93,7 @@ export function kernelImportFns(k: KernelImportContext): Record<string, (...a: n
       }
     }
     if (!k.running) return undefined;
-    const now = performance.now();
+    const now = nowMs();
     if (now - t.sliceStartMs < TIME_SLICE_MS && !(shared && workers.waiting())) return undefined;
     t.offCpu(true);
     // A whole slice of computing since it last waited (not of spawning threads): new threads go
@@ -120,7 +121,7 @@ export function kernelImportFns(k: KernelImportContext): Record<string, (...a: n
     const t = k.t;
     t.offCpu();
     const ft = futexTable(m.memory);
-    const done = timeoutNs >= 0n ? ft.park(addr >>> 0, t, performance.now() + Number(timeoutNs) / 1e6) : ft.park(addr >>> 0, t);
+    const done = timeoutNs >= 0n ? ft.park(addr >>> 0, t, nowMs() + Number(timeoutNs) / 1e6) : ft.park(addr >>> 0, t);
     return done.then((reason) => {
       t.onCpu();
       if (t.killed) throw new ThreadKilled();

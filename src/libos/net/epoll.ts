@@ -29,6 +29,7 @@ import { EAGAIN_ERROR, EINTR_ERROR, Errno, sysErr } from "../syscall/errno.ts";
 import { WaitQueue, type Interruptible, type WakeReason } from "../sched/wait-queue.ts";
 import { executor } from "../sched/executor.ts";
 import { watchQueue } from "./wait-watch.ts";
+import { nowMs } from "../sched/clock.ts";
 
 export const Epoll = {
   IN: 0x1, PRI: 0x2, OUT: 0x4, ERR: 0x8, HUP: 0x10, RDNORM: 0x40, RDBAND: 0x80, WRNORM: 0x100,
@@ -317,7 +318,7 @@ export function epollPark<T>(ep: EpollFile, timeoutMs: number, intr: Interruptib
     throw EINTR_ERROR;
   }
   const w = (ep.spareWaits.pop() ?? new BlockedWait(ep)) as BlockedWait<T>;
-  return w.start(timeoutMs < 0 ? undefined : performance.now() + timeoutMs, intr, take, fail);
+  return w.start(timeoutMs < 0 ? undefined : nowMs() + timeoutMs, intr, take, fail);
 }
 
 /**
@@ -443,7 +444,7 @@ class BlockedWait<T> implements Timed {
           this.settleError(EINTR_ERROR);
           return;
         }
-        if (this.deadlineMs === undefined || performance.now() < this.deadlineMs) {
+        if (this.deadlineMs === undefined || nowMs() < this.deadlineMs) {
           this.park();
           return;
         }
@@ -524,13 +525,13 @@ function removeTimed(w: Timed): void {
 function armTimer(at: number): void {
   if (timer !== undefined) clearTimeout(timer);
   timerAt = at;
-  timer = setTimeout(onTimer, Math.max(0, Math.ceil(at - performance.now())));
+  timer = setTimeout(onTimer, Math.max(0, Math.ceil(at - nowMs())));
 }
 
 function onTimer(): void {
   timer = undefined;
   timerAt = Number.POSITIVE_INFINITY;
-  const now = performance.now();
+  const now = nowMs();
   let next = Number.POSITIVE_INFINITY;
   for (const w of [...timed]) {
     if (w.deadlineMs! <= now) w.expire();

@@ -8,6 +8,7 @@
 import { Ready, type OpenFile } from "../fs/types.ts";
 import { EINTR_ERROR } from "../syscall/errno.ts";
 import { waitAny, type Interruptible, type WaitQueue } from "../sched/wait-queue.ts";
+import { nowMs } from "../sched/clock.ts";
 
 export interface PollEntry {
   /** undefined: the fd is not open (POLLNVAL). */
@@ -35,7 +36,7 @@ export function pollOnce(entries: readonly PollEntry[]): { revents: number[]; co
 export function pollFiles(entries: readonly PollEntry[], timeoutMs: number, intr?: Interruptible): number[] | Promise<number[]> {
   const first = pollOnce(entries);
   if (first.count > 0 || timeoutMs === 0) return first.revents;
-  return pollWait(entries, timeoutMs < 0 ? undefined : performance.now() + timeoutMs, intr);
+  return pollWait(entries, timeoutMs < 0 ? undefined : nowMs() + timeoutMs, intr);
 }
 
 async function pollWait(entries: readonly PollEntry[], deadlineMs: number | undefined, intr: Interruptible | undefined): Promise<number[]> {

@@ -6,11 +6,12 @@ import { Ready, type OpenFile } from "../fs/types.ts";
 import { EAGAIN_ERROR, Errno, SysError } from "../syscall/errno.ts";
 import { waitAny } from "../sched/wait-queue.ts";
 import type { KernelSocket, SockAddr } from "./types.ts";
+import { nowMs } from "../sched/clock.ts";
 
 type Maybe<T> = T | Promise<T>;
 
 export async function blocking<T>(file: OpenFile, interest: number, op: () => Maybe<T>, timeoutMs = 10_000): Promise<T> {
-  const deadlineMs = performance.now() + timeoutMs;
+  const deadlineMs = nowMs() + timeoutMs;
   for (;;) {
     try {
       return await op();

@@ -23,6 +23,7 @@ import { threadRunner } from "./thread-run.ts";
 import { finishProcess, initGuestSignals } from "./spawn.ts";
 import { threadExports } from "./signals.ts";
 import { attachMemory, isOutOfMemory, releaseMemory, reserveMemory } from "./user-memory.ts";
+import { nowMs } from "../sched/clock.ts";
 
 export interface SpawnOptions {
   exe: string;
@@ -125,7 +126,7 @@ async function runThread(t: Thread, program: Program): Promise<Trap | undefined>
     initGuestSignals(p);
     linked.kernel.mem = ctx.mem;
     linked.kernel.running = true;
-    t.sliceStartMs = performance.now();
+    t.sliceStartMs = nowMs();
     const start = Wasm.promising(instance.exports._start as Function);
     await start();
     p.exit({ kind: "exit", code: 0 });

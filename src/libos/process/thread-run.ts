@@ -25,6 +25,7 @@ import { describeTrap, trapSignal, type Trap } from "./run.ts";
 import type { Thread } from "./thread.ts";
 import { threadExports } from "./signals.ts";
 import { fenceFreeNow, runOnVcpu } from "../vcpu/index.ts";
+import { nowMs } from "../sched/clock.ts";
 
 setSingleAgent(fenceFreeNow);
 
@@ -49,7 +50,7 @@ export function threadRunner(program: Program, memory: WasmMemory): ThreadRunner
       threadExports.set(t, instance.exports); // its signal handlers run in this instance
       linked.kernel.mem = ctx.mem;
       linked.kernel.running = true;
-      t.sliceStartMs = performance.now();
+      t.sliceStartMs = nowMs();
       await Wasm.promising(entry as (tid: number, arg: number) => unknown)(t.tid, startArg);
       return undefined;
     } catch (e) {

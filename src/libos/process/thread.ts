@@ -6,7 +6,7 @@
  * CPU time: a thread is "on CPU" from a resume until its next suspension; dispatch calls
  * offCpu()/onCpu() around real suspensions only, so the accounting costs nothing on the fast path.
  * A switch reads the clock once: offCpu stamps the executor's clock, and the thread resumed next
- * in the same streak starts from that stamp (Executor.resumedAt). Times are performance.now() ms.
+ * in the same streak starts from that stamp (Executor.resumedAt). Times are nowMs() (sched/clock.ts).
  *
  * A direct resume (syscall/dispatch.ts "direct" rows: a futex wake or a yield that hands the
  * parked stack its final result, with no reaction of ours running when it gets the vCPU) marks
@@ -18,9 +18,8 @@
 import type { Interruptible } from "../sched/wait-queue.ts";
 import { executor } from "../sched/executor.ts";
 import type { Process } from "./process.ts";
+import { nowMs } from "../sched/clock.ts";
 
-// `performance` is an accessor on globalThis in Node (a getter call per use): read it once.
-const perf = performance;
 
 /**
  * Threads on the kernel thread that were preempted after computing for a whole time slice, until
@@ -45,18 +44,18 @@ export class Thread implements Interruptible {
   killed = false;
   private canceller: (() => void) | undefined;
   private cpuMs = 0;
-  private onCpuSince = perf.now();
+  private onCpuSince = nowMs();
   private running = true;
   /** Resumed directly: onCpu is due at the first use of the CPU state (see the header). */
   private resumeDue = false;
   /** resumeLater() while still on the vCPU (a yield): resumeDue once it is off. */
   private dueAfterOff = false;
-  private sliceStart = perf.now();
-  private busySince = perf.now();
+  private sliceStart = nowMs();
+  private busySince = nowMs();
   /** The thread whose thread-spawn created this one (vCPU placement, vcpu/index.ts). */
   spawner: Thread | undefined = undefined;
   /**
-   * performance.now() of this thread's latest thread-spawn: a thread preempted while it spawns
+   * nowMs() of this thread's latest thread-spawn: a thread preempted while it spawns
    * threads is handing out work, not a CPU-bound thread (markCpuBound).
    */
   lastSpawnMs = -Infinity;
@@ -68,7 +67,7 @@ export class Thread implements Interruptible {
     this.process = process;
   }
 
-  /** performance.now() when the thread last got the vCPU (preemption measures its slice from here). */
+  /** nowMs() when the thread last got the vCPU (preemption measures its slice from here). */
   get sliceStartMs(): number {
     if (this.resumeDue) this.lateOnCpu();
     return this.sliceStart;
@@ -77,7 +76,7 @@ export class Thread implements Interruptible {
     this.sliceStart = ms;
   }
 
-  /** performance.now() when the thread last got the vCPU back from a wait (preemptions do not count). */
+  /** nowMs() when the thread last got the vCPU back from a wait (preemptions do not count). */
   get busySinceMs(): number {
     if (this.resumeDue) this.lateOnCpu();
     return this.busySince;
@@ -163,7 +162,7 @@ export class Thread implements Interruptible {
   /** Time this thread spent running guest or kernel code (not parked). */
   cpuTimeNs(): bigint {
     if (this.resumeDue) this.lateOnCpu();
-    const ms = this.running ? this.cpuMs + (perf.now() - this.onCpuSince) : this.cpuMs;
+    const ms = this.running ? this.cpuMs + (nowMs() - this.onCpuSince) : this.cpuMs;
     return BigInt(Math.round(ms * 1e6));
   }
 }

@@ -18,10 +18,9 @@
  *
  * Invariant: code between two awaits in the kernel is atomic with respect to other guest threads.
  */
+import { nowMs } from "./clock.ts";
 
 const SLICE_MS = 4;
-// `performance` is an accessor on globalThis in Node (a getter call per use): read it once.
-const perf = performance;
 const RESOLVED: Promise<void> = Promise.resolve();
 const RESOLVED_0: Promise<number> = Promise.resolve(0);
 
@@ -38,12 +37,12 @@ export class Executor {
   /** Resumes done (statistics, bench). */
   switches = 0;
   /**
-   * performance.now() at the latest point known to be inside the current streak (its start, or
+   * nowMs() at the latest point known to be inside the current streak (its start, or
    * the last `stamp`): within a streak the event loop never idled, so a coroutine resumed now
    * may take this as the time it got the vCPU without reading the clock (Thread.onCpu).
    */
   clockMs = 0;
-  /** performance.now() at the latest suspension (`stampSwitch`) or the start of the streak. */
+  /** nowMs() at the latest suspension (`stampSwitch`) or the start of the streak. */
   private switchMs = 0;
 
   /** Make a parked coroutine runnable by resolving its Promise with `v`, in FIFO order. */
@@ -121,12 +120,12 @@ export class Executor {
 
   /** A clock reading taken now, remembered as `clockMs`. */
   stamp(): number {
-    return (this.clockMs = perf.now());
+    return (this.clockMs = nowMs());
   }
 
   /** stamp() at a suspension (Thread.offCpu): also the time the coroutine that runs next got the vCPU. */
   stampSwitch(): number {
-    return (this.switchMs = this.clockMs = perf.now());
+    return (this.switchMs = this.clockMs = nowMs());
   }
 
   /**
@@ -153,7 +152,7 @@ export class Executor {
     if (!this.streak) {
       // The streak ends when the event loop next runs a macrotask (this one).
       this.streak = true;
-      this.clockMs = this.switchMs = this.sliceStart = perf.now();
+      this.clockMs = this.switchMs = this.sliceStart = nowMs();
       this.inStreak = 0;
       setImmediate(this.endStreak);
       return true;

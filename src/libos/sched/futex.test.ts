@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { FutexTable, futexTable } from "./futex.ts";
 import type { Interruptible } from "./wait-queue.ts";
+import { nowMs } from "./clock.ts";
 
 class Intr implements Interruptible {
   interruptPending = false;
@@ -34,7 +35,7 @@ test("wake wakes waiters of one address in FIFO order, up to n", async () => {
 
 test("a timed wait times out and leaves the queue", async () => {
   const f = new FutexTable();
-  const r = await f.wait(4, { deadlineMs: performance.now() + 5 });
+  const r = await f.wait(4, { deadlineMs: nowMs() + 5 });
   assert.equal(r, "timeout");
   assert.equal(f.waiting(4), 0);
   assert.equal(f.wake(4, 1), 0);
@@ -71,7 +72,7 @@ test("tables are per memory", () => {
 
 test("a timeout beyond the timer range is no timeout (not 1 ms)", async () => {
   const f = new FutexTable();
-  const w = f.wait(4, { deadlineMs: performance.now() + 2 ** 40 });
+  const w = f.wait(4, { deadlineMs: nowMs() + 2 ** 40 });
   const early = await Promise.race([w, new Promise((r) => setTimeout(() => r("still waiting"), 20))]);
   assert.equal(early, "still waiting");
   assert.equal(f.wake(4, 1), 1);
@@ -132,7 +133,7 @@ test("parkWith: the waker maps the reason once, as it ends the wait; wake, timeo
   };
   const i = new Intr();
   const woken = f.parkWith(8, i, undefined, complete);
-  const timed = f.parkWith(8, undefined, performance.now() + 2, complete);
+  const timed = f.parkWith(8, undefined, nowMs() + 2, complete);
   const moved = f.parkWith(16, undefined, undefined, complete);
   assert.equal(f.wake(8, 1), 1);
   assert.deepEqual(seen, ["woken"]); // at the wake, before anyone awaits
@@ -144,7 +145,7 @@ test("parkWith: the waker maps the reason once, as it ends the wait; wake, timeo
   assert.equal(f.wake(24, 1), 1);
   assert.equal(await moved, "done:woken");
   const j = new Intr();
-  const cut = f.parkWith(8, j, performance.now() + 60_000, complete);
+  const cut = f.parkWith(8, j, nowMs() + 60_000, complete);
   j.interrupt();
   assert.equal(await cut, "done:interrupted");
   assert.equal(f.wake(8, 1), 0); // its timer and queue entry are gone

@@ -19,17 +19,16 @@
  */
 import { executor } from "./executor.ts";
 import type { Interruptible, WakeReason } from "./wait-queue.ts";
+import { nowMs } from "./clock.ts";
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Empty buckets kept before a sweep (beyond as many as there are live ones). */
 const EMPTY_SLACK = 64;
 /** Finished waiters kept for reuse (as many as were parked at once, up to this). */
 const MAX_FREE = 4096;
-// `performance` is an accessor on globalThis in Node: read it once.
-const perf = performance;
 
 export interface FutexWaitOptions {
-  /** A performance.now() value; absent = no timeout. */
+  /** A nowMs() value; absent = no timeout. */
   deadlineMs?: number;
   intr?: Interruptible;
 }
@@ -76,7 +75,7 @@ class FutexWaiter {
     this.resolve = resolve;
     this.complete = complete;
     if (deadlineMs !== undefined) {
-      const delay = Math.max(0, deadlineMs - perf.now());
+      const delay = Math.max(0, deadlineMs - nowMs());
       // setTimeout turns delays past 2^31-1 ms into 1 ms: a timeout that far away is no timeout.
       if (delay <= MAX_TIMER_MS) this.timer = setTimeout(this.expire, Math.ceil(delay));
     }

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Executor, executor } from "./executor.ts";
 import { WaitQueue, waitAny, sleepUntil, type Interruptible } from "./wait-queue.ts";
+import { nowMs } from "./clock.ts";
 
 class Intr implements Interruptible {
   interruptPending = false;
@@ -65,7 +66,7 @@ test("wait queue: notify wakes in FIFO order, counts and resolves 'woken'", asyn
 
 test("wait queue: deadline gives 'timeout' and leaves the queue", async () => {
   const q = new WaitQueue();
-  const r = await q.wait({ deadlineMs: performance.now() + 5 });
+  const r = await q.wait({ deadlineMs: nowMs() + 5 });
   assert.equal(r, "timeout");
   assert.equal(q.size, 0);
 });
@@ -78,7 +79,7 @@ test("interruption cancels a wait, and a pending interruption fails the next wai
   assert.equal(await p, "interrupted");
   assert.equal(q.size, 0);
   assert.equal(await q.wait({ intr }), "interrupted");
-  assert.equal(await sleepUntil(performance.now() + 10_000, intr), "interrupted");
+  assert.equal(await sleepUntil(nowMs() + 10_000, intr), "interrupted");
 });
 
 test("waitAny: the first queue to notify wins; the waiter leaves every queue", async () => {

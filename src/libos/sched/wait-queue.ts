@@ -11,6 +11,7 @@
  * kernel code between awaits is atomic, so a notify cannot slip between the check and the wait.
  */
 import { executor } from "./executor.ts";
+import { nowMs } from "./clock.ts";
 
 export type WakeReason = "woken" | "timeout" | "interrupted";
 
@@ -23,7 +24,7 @@ export interface Interruptible {
 }
 
 export interface WaitOptions {
-  /** A performance.now() value; absent = no timeout. */
+  /** A nowMs() value; absent = no timeout. */
   deadlineMs?: number;
   intr?: Interruptible;
 }
@@ -42,7 +43,7 @@ class Waiter {
     this.resolveOuter = resolveOuter;
     for (const q of queues) q.add(this);
     if (opts.deadlineMs !== undefined) {
-      const delay = Math.max(0, opts.deadlineMs - performance.now());
+      const delay = Math.max(0, opts.deadlineMs - nowMs());
       this.timer = setTimeout(() => this.finish("timeout"), Math.ceil(delay));
     }
     this.intr?.setCanceller(() => this.finish("interrupted"));
@@ -76,7 +77,7 @@ export class WaitQueue {
   }
 
   /**
-   * Park until notified, until `deadlineMs` (a performance.now() value) passes, or until `intr`
+   * Park until notified, until `deadlineMs` (a nowMs() value) passes, or until `intr`
    * is interrupted.
    */
   wait(opts: WaitOptions = {}): Promise<WakeReason> {
@@ -110,7 +111,7 @@ export function waitAny(queues: WaitQueue[], opts: WaitOptions = {}): Promise<Wa
   });
 }
 
-/** Sleep until a deadline (performance.now() ms) unless interrupted. */
+/** Sleep until a deadline (nowMs()) unless interrupted. */
 export function sleepUntil(deadlineMs: number, intr?: Interruptible): Promise<WakeReason> {
   return waitAny([], intr ? { deadlineMs, intr } : { deadlineMs });
 }

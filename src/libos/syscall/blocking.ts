@@ -34,7 +34,7 @@ export const ERESTARTSYS: SysError = (() => {
 export interface BlockingOptions {
   /** Ready bits that mean "retry now" (Ready.IN for reads, Ready.OUT for writes). */
   interest: number;
-  /** A performance.now() deadline; absent = wait as long as it takes. */
+  /** A nowMs() deadline; absent = wait as long as it takes. */
   deadlineMs?: number;
 }
 

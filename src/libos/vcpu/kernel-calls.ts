@@ -19,6 +19,7 @@ import { kernelImportFns, type KernelImportContext } from "../loader/kernel-impo
 import { tableRow, WASI_THREADS_MODULE, wasiThreadsImports, type Program } from "../loader/loader.ts";
 import type { ValType } from "../loader/wasm-info.ts";
 import type { WasmValue } from "./ring.ts";
+import { nowMs } from "../sched/clock.ts";
 
 export type KernelCall = (...args: WasmValue[]) => unknown;
 
@@ -62,7 +63,7 @@ export function kernelCalls(program: Program, ctx: SyscallContext, trace: boolea
   return {
     calls,
     attention: () => {
-      t.sliceStartMs = performance.now();
+      t.sliceStartMs = nowMs();
       return yieldCheck();
     },
   };

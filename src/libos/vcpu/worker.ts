@@ -25,6 +25,7 @@ import { Wasm, type WasmMemory } from "../wasm.ts";
 import type { ImportInfo, ValType } from "../loader/wasm-info.ts";
 import { Doorbell, MAX_ARGS, Ring, Sender, type RingMessage, type WasmValue } from "./ring.ts";
 import { Op, Status, type CallMessage, type EndMessage, type InitMessage, type SpawnMessage, type ToVcpu } from "./protocol.ts";
+import { nowMs } from "../sched/clock.ts";
 
 /** A kernel request unwound this thread; the kernel holds the reason (exit, kill, fault). */
 class Unwound extends Error {}
@@ -118,7 +119,7 @@ function forward(th: VThread, op: number, args: WasmValue[], conv: (v: WasmValue
     pending.set(msg.id, {
       // The resume goes through this vCPU's run queue, like every other wake.
       resolve: (v) => executor.wake(() => {
-        th.sliceStart = performance.now();
+        th.sliceStart = nowMs();
         resolve(conv(v));
       }),
       reject: (e) => executor.wake(() => reject(e)),
@@ -165,10 +166,10 @@ function viewFor(th: VThread, ptr: number, len: number, align: number): DataView
 function yieldCheck(th: VThread): unknown {
   if (th.fuel) th.fuel.value = cfg.fuel;
   if (wantsAttention(th)) return forward(th, Op.attention, [], none);
-  if (!th.running || performance.now() - th.sliceStart < cfg.sliceMs) return undefined;
+  if (!th.running || nowMs() - th.sliceStart < cfg.sliceMs) return undefined;
   // A whole slice without suspending: behind the other ready coroutines of this vCPU.
   return executor.preempt().then(() => {
-    th.sliceStart = performance.now();
+    th.sliceStart = nowMs();
   });
 }
 
@@ -199,7 +200,7 @@ function proxy(th: VThread, index: number, imp: ImportInfo & { kind: "function" 
       return () => {
         if (wantsAttention(th) || !th.running) return call();
         return executor.yieldNow().then(() => {
-          th.sliceStart = performance.now();
+          th.sliceStart = nowMs();
           return 0;
         });
       };
@@ -228,7 +229,7 @@ function proxy(th: VThread, index: number, imp: ImportInfo & { kind: "function" 
 function spawn(s: SpawnMessage): void {
   const th: VThread = {
     key: s.key, tid: s.tid, attention: new Int32Array(s.attention), memory: s.memory,
-    running: false, sliceStart: performance.now(), fuel: undefined, view: new DataView(s.memory.buffer),
+    running: false, sliceStart: nowMs(), fuel: undefined, view: new DataView(s.memory.buffer),
     exports: undefined, runners: new Map(),
   };
   threads.set(th.key, th);
@@ -252,7 +253,7 @@ function spawn(s: SpawnMessage): void {
   const start = Wasm.promising(entry as Function);
   executor.wake(() => {
     th.running = true;
-    th.sliceStart = performance.now();
+    th.sliceStart = nowMs();
     start(s.tid, s.startArg).then(() => end(th, undefined), (e: unknown) => end(th, e));
   });
 }

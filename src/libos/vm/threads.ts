@@ -15,6 +15,7 @@
  * of them are prepared at boot and start-up grows with max_num_of_threads, as on SGX1.
  */
 import { VmError, touchPages, type ThreadLimits } from "./limits.ts";
+import { nowMs } from "../sched/clock.ts";
 
 export const DEFAULT_CONTEXT_BYTES = 64 << 10;
 
@@ -68,10 +69,10 @@ export class ThreadBudget {
   /** Creates the budget and prepares TCSNum contexts (the start-up cost). */
   static boot(limits: ThreadLimits, contextBytes?: number): ThreadBudget {
     const tb = new ThreadBudget(limits, contextBytes);
-    const t0 = performance.now();
+    const t0 = nowMs();
     while (tb.all.length < limits.init) tb.prepare();
     tb.free = [...tb.all].reverse(); // slot 0 on top
-    tb.bootMs = performance.now() - t0;
+    tb.bootMs = nowMs() - t0;
     tb.onDemand = 0;
     return tb;
   }

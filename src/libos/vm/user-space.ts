@@ -44,6 +44,7 @@
  * from JS like an imported one. Everything here is synchronous (no await inside).
  */
 import { VmError, WASM_PAGE, pagesFor, touchPages, type UserSpaceLimits } from "./limits.ts";
+import { nowMs } from "../sched/clock.ts";
 
 const RAW_CHUNK = 4 << 20;
 const MAX_WARM = 8;
@@ -167,10 +168,10 @@ export class UserSpace {
   /** Commits the boot commitment: EDMM → Init, static → the whole static size. Idempotent. */
   commitBoot(): void {
     if (this.booted || this.committing) return;
-    const t0 = performance.now();
+    const t0 = nowMs();
     this.addRaw(this.bootCommitment);
     this.booted = true;
-    this.bootMs = performance.now() - t0;
+    this.bootMs = nowMs() - t0;
     this.afterBoot = 0;
   }
 
@@ -184,7 +185,7 @@ export class UserSpace {
   async commitBootAsync(touch: AsyncToucher, parallel = 2): Promise<void> {
     if (this.booted || this.committing) return;
     this.committing = true;
-    const t0 = performance.now();
+    const t0 = nowMs();
     const chunks: ArrayBuffer[] = [];
     try {
       let left = this.bootCommitment;
@@ -215,7 +216,7 @@ export class UserSpace {
       this.rawBytes += c.byteLength;
     }
     this.booted = true;
-    this.bootMs = performance.now() - t0;
+    this.bootMs = nowMs() - t0;
     this.afterBoot = 0;
     this.notePeaks();
   }

@@ -12,7 +12,7 @@ import type { PollEvent, Subscriptions } from "../codecs.ts";
 import { FileType, Ready, type OpenFile } from "../../fs/types.ts";
 import type { WaitQueue } from "../../sched/wait-queue.ts";
 import { waitAny } from "../../sched/wait-queue.ts";
-import { monotonicNs, realtimeNs } from "../../sched/clock.ts";
+import { monotonicNs, realtimeNs, nowMs } from "../../sched/clock.ts";
 import type { Thread } from "../../process/thread.ts";
 
 type Maybe<T> = T | Promise<T>;
@@ -87,7 +87,7 @@ async function waitLoop(t: Thread, clocks: ClockWait[], fds: FdWait[]): Promise<
   for (;;) {
     const opts = earliest === undefined
       ? { intr: t }
-      : { intr: t, deadlineMs: performance.now() + Math.max(0, Number(earliest - monotonicNs()) / 1e6) };
+      : { intr: t, deadlineMs: nowMs() + Math.max(0, Number(earliest - monotonicNs()) / 1e6) };
     const reason = await waitAny(queues, opts);
     if (reason === "interrupted") throw EINTR_ERROR;
     const events = collect(clocks, fds, []);

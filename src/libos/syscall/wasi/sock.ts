@@ -8,6 +8,7 @@ import { blockingIo, type BlockingOptions } from "../blocking.ts";
 import { FdFlags, Ready, type OpenFile } from "../../fs/types.ts";
 import { isSocket, SOCKET_RIGHTS, type SocketFile } from "../../net/socket.ts";
 import type { Thread } from "../../process/thread.ts";
+import { nowMs } from "../../sched/clock.ts";
 
 type Maybe<T> = T | Promise<T>;
 
@@ -32,11 +33,11 @@ const SEND_WAIT: BlockingOptions = { interest: Ready.OUT };
 /** SO_RCVTIMEO / SO_SNDTIMEO of kernel sockets (net/types.ts) as the wait's deadline. */
 function recvWait(s: SocketFile): BlockingOptions {
   const ms = (s as { rcvTimeoutMs?: number }).rcvTimeoutMs ?? 0;
-  return ms > 0 ? { interest: Ready.IN, deadlineMs: performance.now() + ms } : RECV_WAIT;
+  return ms > 0 ? { interest: Ready.IN, deadlineMs: nowMs() + ms } : RECV_WAIT;
 }
 function sendWait(s: SocketFile): BlockingOptions {
   const ms = (s as { sndTimeoutMs?: number }).sndTimeoutMs ?? 0;
-  return ms > 0 ? { interest: Ready.OUT, deadlineMs: performance.now() + ms } : SEND_WAIT;
+  return ms > 0 ? { interest: Ready.OUT, deadlineMs: nowMs() + ms } : SEND_WAIT;
 }
 
 export function sock_accept(t: Thread, fd: number, flags: number): Maybe<number> {

@@ -24,6 +24,7 @@ import {
   createSocket, createSocketpair, createEpoll, epollPark, EpollCtl, EpollFile, isKernelSocket, NOT_READY,
   Domain, IpProto, IPV6_V6ONLY, Msg, SOL_SOCKET, SockOpt, TCP_NODELAY, type KernelSocket, type SockAddr, type Ucred,
 } from "../../net/index.ts";
+import { nowMs } from "../../sched/clock.ts";
 
 type Maybe<T> = T | Promise<T>;
 
@@ -158,7 +159,7 @@ function sock_accept_v2(t: Thread, fd: number, flags: number): Maybe<AcceptResul
     }
     return { fd: install(t, conn), peer };
   };
-  const deadline = s.rcvTimeoutMs > 0 ? { deadlineMs: performance.now() + s.rcvTimeoutMs } : {};
+  const deadline = s.rcvTimeoutMs > 0 ? { deadlineMs: nowMs() + s.rcvTimeoutMs } : {};
   const r = blockingIo(t, s, { interest: Ready.IN, ...deadline }, () => s.accept());
   return r instanceof Promise ? r.then(done) : done(r);
 }
@@ -182,7 +183,7 @@ function sendTo(t: Thread, s: KernelSocket, iovs: Uint8Array[], siflags: number,
   // An unspecified address (tag 0 decodes as AFNOSUPPORT) never reaches here; connected sockets send via sock_send.
   const op = (): Maybe<number> => s.sendTo(iovs, flags, to);
   if (flags & Msg.DONTWAIT) return op();
-  const deadline = s.sndTimeoutMs > 0 ? { deadlineMs: performance.now() + s.sndTimeoutMs } : {};
+  const deadline = s.sndTimeoutMs > 0 ? { deadlineMs: nowMs() + s.sndTimeoutMs } : {};
   return blockingIo(t, s, { interest: Ready.OUT, ...deadline }, op);
 }
 
@@ -198,7 +199,7 @@ function sock_recv_from(t: Thread, fd: number, iovs: Uint8Array[], riflags: numb
     const r = op();
     return r instanceof Promise ? r.then(done) : done(r);
   }
-  const deadline = s.rcvTimeoutMs > 0 ? { deadlineMs: performance.now() + s.rcvTimeoutMs } : {};
+  const deadline = s.rcvTimeoutMs > 0 ? { deadlineMs: nowMs() + s.rcvTimeoutMs } : {};
   const r = blockingIo(t, s, { interest: Ready.IN, ...deadline }, op);
   return r instanceof Promise ? r.then(done) : done(r);
 }
@@ -520,7 +521,7 @@ export function occlum_sock_sendmsg(t: Thread, fd: number, iovs: Uint8Array[], f
   const send = (to: SockAddr | undefined): Maybe<number> => {
     const op = (): Maybe<number> => ((att || cred) && isUnixMsg(s) ? s.sendMsg(iovs, flags, to, att, cred) : s.sendTo(iovs, flags, to));
     if ((flags & Msg.DONTWAIT) !== 0) return op();
-    const deadline = s.sndTimeoutMs > 0 ? { deadlineMs: performance.now() + s.sndTimeoutMs } : {};
+    const deadline = s.sndTimeoutMs > 0 ? { deadlineMs: nowMs() + s.sndTimeoutMs } : {};
     return blockingIo(t, s, { interest: Ready.OUT, ...deadline }, op);
   };
   try {
@@ -584,7 +585,7 @@ export function occlum_sock_recvmsg(t: Thread, fd: number, iovs: Uint8Array[], f
   if ((flags & Msg.DONTWAIT) !== 0) {
     r = op();
   } else {
-    const deadline = s.rcvTimeoutMs > 0 ? { deadlineMs: performance.now() + s.rcvTimeoutMs } : {};
+    const deadline = s.rcvTimeoutMs > 0 ? { deadlineMs: nowMs() + s.rcvTimeoutMs } : {};
     r = blockingIo(t, s, { interest: Ready.IN, ...deadline }, op);
   }
   return r instanceof Promise ? r.then(done) : done(r);

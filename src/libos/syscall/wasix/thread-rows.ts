@@ -19,6 +19,7 @@ import { ThreadKilled } from "../../process/exit.ts";
 import { joinThread, noteThreadExit, releaseThread, spawnThread, ThreadExit } from "../../process/thread-spawn.ts";
 import { signalProcess } from "../../process/spawn.ts";
 import { vcpuCount } from "../../vcpu/index.ts";
+import { nowMs } from "../../sched/clock.ts";
 
 const u32 = (v: number | bigint): number => (v as number) >>> 0;
 
@@ -86,7 +87,7 @@ function futex_wait(t: Thread, addr: number, expected: number, timeoutNs: bigint
   m.check(addr, 4, 4);
   if (m.dv.getUint32(addr, true) !== expected) return "woken";
   // Interrupted: dispatch unwinds a killed thread; a signal's interruption is a spurious wake.
-  const deadline = timeoutNs === undefined ? undefined : performance.now() + Number(timeoutNs) / 1e6;
+  const deadline = timeoutNs === undefined ? undefined : nowMs() + Number(timeoutNs) / 1e6;
   const ft = futexTable(memoryKey(t));
   return done === undefined ? ft.park(addr, t, deadline) : ft.parkWith(addr, t, deadline, done);
 }
@@ -121,7 +122,7 @@ function thread_sleep(t: Thread, ns: bigint): Promise<void> | void {
   if (ns === 0n) return;
   const ms = Number(ns) / 1e6;
   // Past the timer range (24.8 days) sleep until interrupted (setTimeout would make it 1 ms).
-  const done = ms > 2 ** 31 - 1 ? waitAny([], { intr: t }) : sleepUntil(performance.now() + ms, t);
+  const done = ms > 2 ** 31 - 1 ? waitAny([], { intr: t }) : sleepUntil(nowMs() + ms, t);
   return done.then((r) => {
     if (r === "interrupted") throw sysErr(Errno.INTR);
   });
