@@ -58,12 +58,7 @@ static void host_wait(int ep, int c, int n) {
 }
 
 int main(void) {
-  int port;
-  int s = listen_loopback4(4, &port);
-  printf("listening %d\n", port);
-  fflush(stdout);
-  int c = accept(s, NULL, NULL);
-  CHECK(c);
+  int c = accept_one_loopback4();
   int ep = epoll_create1(0);
   CHECK(ep);
   struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.u32 = TAG};

@@ -32,6 +32,16 @@ static inline int listen_loopback4(int backlog, int *port) {
   if (port) *port = ntohs(a.sin_port);
   return s;
 }
+/* Listens on an ephemeral loopback port, prints "listening <port>" for the test, accepts one peer. */
+static inline int accept_one_loopback4(void) {
+  int port;
+  int s = listen_loopback4(4, &port);
+  printf("listening %d\n", port);
+  fflush(stdout);
+  int c = accept(s, NULL, NULL);
+  CHECK(c);
+  return c;
+}
 /* A Unix socket address for `path` (cut to fit sun_path). */
 static inline struct sockaddr_un unix_addr(const char *path) {
   struct sockaddr_un a;
