@@ -5,8 +5,8 @@
  * two kernels are two module graphs (each with its own executor), so both see the same machine
  * minutes, the same JIT warm-up schedule and the same client.
  *
- *   node bench/net/ab.ts --base=/path/to/other/tree [--case=pingpong|bulk1|bulk4] [--rounds=6]
- *                        [--pings=20000] [--size=1024]
+ *   node bench/net/ab.ts --base=/path/to/other/tree [--case=pingpong|bulk1|bulk4|http] [--rounds=6]
+ *                        [--pings=20000] [--size=1024] [--requests=50000] [--conns=50]
  *
  * Prints each run (rate, server CPU per unit: user + system of this process while the client
  * ran) and the medians of each server's runs after the first round (JIT warm-up).
@@ -14,9 +14,9 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { existsSync } from "node:fs";
-import * as net from "node:net";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { nodeServer, type Mode } from "./node-server.ts";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 const args = new Map(process.argv.slice(2).map((a) => {
@@ -29,6 +29,8 @@ const CASE = args.get("case") ?? "pingpong";
 const ROUNDS = Number(args.get("rounds") ?? 6);
 const PINGS = Number(args.get("pings") ?? 20000);
 const SIZE = Number(args.get("size") ?? 1024);
+const REQUESTS = Number(args.get("requests") ?? 50000);
+const CONNS = Number(args.get("conns") ?? 50);
 
 type Helpers = typeof import("../../test/libos/helpers.ts");
 type Guest = typeof import("../../test/support/guest.ts");
@@ -49,15 +51,17 @@ const { nativeBinary } = await import("./native.ts");
 const nativeBin = await nativeBinary();
 const kernels = [await kernel("base", base), await kernel("new", repo)];
 
-const mode = CASE === "pingpong" ? "echo" : "sink";
-const nconn = CASE === "bulk4" ? 4 : 1;
+const mode: Mode = CASE === "pingpong" ? "echo" : CASE === "http" ? "http" : "sink";
+const nconn = CASE === "bulk4" ? 4 : CASE === "http" ? CONNS : 1;
 const clientArgv = (port: number): string[] => CASE === "pingpong"
   ? ["pingpong", String(port), String(PINGS)]
-  : ["bulk", String(port), String(nconn), String(SIZE), String(128 * 1024)];
-const units = (count: number): number => (CASE === "pingpong" ? count : count / 2 ** 20);
+  : CASE === "http" ? [path.join(repo, "bench/net/httpload.ts"), String(port), String(CONNS), String(REQUESTS)]
+    : ["bulk", String(port), String(nconn), String(SIZE), String(128 * 1024)];
+const units = (count: number): number => (CASE === "bulk1" || CASE === "bulk4" ? count / 2 ** 20 : count);
 
 async function client(port: number): Promise<{ count: number; seconds: number }> {
-  const p = spawn(nativeBin, clientArgv(port), { stdio: ["ignore", "pipe", "inherit"] });
+  // The http load generator is a Node program (as in guest.ts); the others are netbench's clients.
+  const p = spawn(CASE === "http" ? process.execPath : nativeBin, clientArgv(port), { stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
   p.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
   const [code] = await once(p, "close") as [number];
@@ -75,30 +79,13 @@ async function occlumServer(k: Kernel): Promise<{ port: number; done: Promise<un
   return { port, done: r };
 }
 
-async function nodeServer(): Promise<{ port: number; done: Promise<unknown> }> {
-  let finish!: () => void;
-  const done = new Promise<void>((r) => (finish = r));
-  let closed = 0;
-  const srv = net.createServer({ allowHalfOpen: true }, (s) => {
-    s.setNoDelay(true);
-    s.on("data", mode === "echo" ? (d: Buffer) => s.write(d) : () => {});
-    s.on("end", () => s.end());
-    s.on("close", () => {
-      if (++closed === nconn) finish();
-    });
-  });
-  srv.listen(0, "127.0.0.1");
-  await once(srv, "listening");
-  return { port: (srv.address() as net.AddressInfo).port, done: done.then(() => srv.close()) };
-}
-
 const results = new Map<string, { rate: number; cpu: number }[]>();
-const unit = CASE === "pingpong" ? "round trip" : "MiB";
+const unit = CASE === "pingpong" ? "round trip" : CASE === "http" ? "request" : "MiB";
 for (let round = 0; round < ROUNDS; round++) {
   const order = round % 2 === 0 ? [...kernels] : [...kernels].reverse();
   for (const who of [...order, "node" as const]) {
     const name = who === "node" ? "node" : who.name;
-    const srv = who === "node" ? await nodeServer() : await occlumServer(who);
+    const srv = who === "node" ? await nodeServer(mode, nconn) : await occlumServer(who);
     const cpu0 = process.cpuUsage();
     const c = await client(srv.port);
     await srv.done;

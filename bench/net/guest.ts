@@ -22,12 +22,11 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdir, writeFile } from "node:fs/promises";
-import * as http from "node:http";
-import * as net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildGuest } from "../../test/support/guest.ts";
 import { nativeBinary } from "./native.ts";
+import { nodeServer, type Mode, type Server } from "./node-server.ts";
 import { Collect, makeInstance, run } from "../../test/libos/helpers.ts";
 import { tcpRxStats } from "../../src/libos/net/tcp.ts";
 import { executor } from "../../src/libos/sched/executor.ts";
@@ -51,7 +50,6 @@ const IMPLS = (args.get("impls") ?? "native,occlum,node").split(",") as Impl[];
 const STATS = args.has("stats");
 
 type Impl = "native" | "occlum" | "node";
-type Mode = "sink" | "echo" | "http";
 
 const nativeBin = await nativeBinary();
 const inst = await makeInstance({ programs: { "/bin/netbench": await buildGuest(path.join(here, "netbench.c"), { mode: "posix" }) } });
@@ -66,11 +64,6 @@ async function client(cmd: string, argv: string[]): Promise<{ count: number; sec
   const m = /^\w+ (\d+) ([\d.]+)\s*$/m.exec(out);
   if (code !== 0 || !m) throw new Error(`${cmd} ${argv.join(" ")}: exit ${code}, output ${JSON.stringify(out)}`);
   return { count: Number(m[1]), seconds: Number(m[2]) };
-}
-
-interface Server {
-  port: number;
-  done: Promise<void>;
 }
 
 async function nativeServer(mode: Mode, nconn: number): Promise<Server> {
@@ -91,38 +84,6 @@ async function occlumServer(mode: Mode, nconn: number): Promise<Server> {
   const port = Number(/listening (\d+)/.exec(stdout.text)?.[1]);
   if (!port) throw new Error(`occlum server did not start: ${(await r).stderr}`);
   return { port, done: r.then((x) => { if (x.code !== 0) throw new Error(`occlum server exit ${x.code}: ${x.stderr}`); }) };
-}
-
-/** The Node equivalents: node:net for sink/echo, node:http for http; done after nconn closes. */
-async function nodeServer(mode: Mode, nconn: number): Promise<Server> {
-  let closed = 0;
-  let finish!: () => void;
-  const done = new Promise<void>((r) => (finish = r));
-  const onSocket = (s: net.Socket): void => {
-    s.setNoDelay(true);
-    s.on("close", () => {
-      if (++closed === nconn) finish();
-    });
-  };
-  let srv: net.Server;
-  if (mode === "http") {
-    const body = Buffer.from("Hello, World!");
-    srv = http.createServer({ keepAliveTimeout: 60_000 }, (_req, res) => {
-      res.writeHead(200, { "Content-Type": "text/plain", "Content-Length": body.length });
-      res.end(body);
-    });
-    srv.on("connection", onSocket);
-  } else {
-    srv = net.createServer({ allowHalfOpen: true }, (s) => {
-      onSocket(s);
-      let bytes = 0; // as the C server, count what the sink receives
-      s.on("data", mode === "echo" ? (d: Buffer) => s.write(d) : (d: Buffer) => void (bytes += d.byteLength));
-      s.on("end", () => s.end());
-    });
-  }
-  srv.listen(0, "127.0.0.1");
-  await once(srv, "listening");
-  return { port: (srv.address() as net.AddressInfo).port, done: done.then(() => void srv.close()) };
 }
 
 const servers = { native: nativeServer, occlum: occlumServer, node: nodeServer };

@@ -5,9 +5,10 @@
  *   programs' threads next to main on the kernel thread); guest threads are JSPI coroutines,
  *   futexes are kernel wait queues, sched_yield is a run-queue switch; through runInstance.
  * - thread-per-thread: every guest thread its own worker_thread, futex waits in Atomics.wait
- *   (tpt-runner.ts: what a runtime without coroutines does). Its sched_yield returns at once (JS
- *   has no yield of an OS thread), which favours it on the sysbench loop.
- * - native: gcc -O2 -pthread build of the same C on this Linux.
+ *   (tpt-runner.ts: what a runtime without coroutines does), in a child process per run. Its
+ *   sched_yield returns at once (JS has no yield of an OS thread), which favours it on the
+ *   sysbench loop.
+ * - native: gcc -O2 -pthread build of the same C on this Linux, a child process per run.
  *
  * Workloads: pingpong.c (2 threads hand a mutex+condvar turn back and forth; op = one hand-over)
  * and sysbench.c (N threads, each yieldsFor(N) times lock(m[i mod L]) / sched_yield / unlock; op = one
@@ -17,14 +18,13 @@
  *   node bench/threads/run.ts [--quick]      BENCH_TPT_MAX=N: largest N for thread-per-thread (200)
  */
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
 import { buildGuest } from "../../test/support/guest.ts";
 import { makeInstance, run } from "../../test/libos/helpers.ts";
-import { runThreadPerThread } from "./tpt-runner.ts";
 
 const exec = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -73,7 +73,6 @@ try {
   console.error(`native build failed (${(e as Error).message.split("\n")[0]}): native rows skipped`);
 }
 const inst = await makeInstance({ programs: { "/bin/pingpong": wasm.pingpong, "/bin/sysbench": wasm.sysbench } });
-const bytes = { pingpong: await readFile(wasm.pingpong), sysbench: await readFile(wasm.sysbench) };
 
 async function once(config: Config, prog: "pingpong" | "sysbench", args: string[]): Promise<number> {
   let out: string;
@@ -82,9 +81,8 @@ async function once(config: Config, prog: "pingpong" | "sysbench", args: string[
     if (r.code !== 0) throw new Error(`occlum-ts ${prog} ${args.join(" ")}: exit ${r.code} ${r.stderr}`);
     out = r.stdout;
   } else if (config === "thread-per-thread") {
-    const r = await runThreadPerThread(bytes[prog], [prog, ...args]);
-    if (r.code !== 0) throw new Error(`thread-per-thread ${prog}: exit ${r.code}`);
-    out = r.stdout;
+    // Its own process (tpt-runner.ts), waited for to the end: see tpt-runner.ts's header.
+    out = (await exec(process.execPath, [...process.execArgv, path.join(here, "tpt-runner.ts"), wasm[prog], prog, ...args], { maxBuffer: 1 << 20 })).stdout;
   } else {
     out = (await exec(native[prog], args)).stdout;
   }

@@ -47,6 +47,7 @@ int main(int argc, char **argv) {
   long long t0 = now_ns();
   for (int i = 0; i < n; i++) pthread_join(th[i], NULL);
   long long t1 = now_ns();
-  printf("ns=%lld ops=%ld\n", t1 - t0, (long)n * yields);
+  /* t0/t1 (CLOCK_MONOTONIC): profile.ts places the host's GC pauses inside the timed window. */
+  printf("ns=%lld ops=%ld t0=%lld t1=%lld\n", t1 - t0, (long)n * yields, t0, t1);
   return 0;
 }

@@ -7,6 +7,11 @@
  * isolation, no fds, no limits. For bench/threads/run.ts only.
  *
  *   runThreadPerThread(wasmBytes, argv) => Promise<{ code, stdout }>
+ *   node bench/threads/tpt-runner.ts <module.wasm> <argv0> [args...]   (prints the guest's stdout, exits with its code)
+ *
+ * run.ts uses the command form: a child process per run, so the 200 worker isolates' start-up and
+ * teardown (and what they leave to the process: GC, freed code) never share a process, or a
+ * moment, with the other configurations' timed runs.
  */
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
@@ -37,11 +42,14 @@ export function runThreadPerThread(bytes: Uint8Array, argv: string[]): Promise<{
   let stdout = "";
   return new Promise((resolve, reject) => {
     let finished = false;
+    // Resolves once every worker has exited: a run that returned while 200 isolates were still
+    // being torn down left that work on the 2 cores during the next configuration's timed run.
     const finish = (code: number): void => {
       if (finished) return;
       finished = true;
+      const exits = [...workers].map((w) => new Promise((r) => w.once("exit", r)).then(() => undefined));
       for (const w of workers) void w.terminate();
-      resolve({ code, stdout });
+      void Promise.all(exits).then(() => resolve({ code, stdout }));
     };
     const spawn = (tid: number, arg: number, main: boolean): void => {
       if (finished) return;
@@ -171,3 +179,10 @@ function workerMain(d: Data): void {
 }
 
 if (!isMainThread && workerData && (workerData as Data).module) workerMain(workerData as Data);
+else if (isMainThread && process.argv[1] === self) {
+  const { readFile } = await import("node:fs/promises");
+  const [wasmPath, ...argv] = process.argv.slice(2);
+  const r = await runThreadPerThread(await readFile(wasmPath!), argv);
+  process.stdout.write(r.stdout);
+  process.exitCode = r.code;
+}

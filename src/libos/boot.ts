@@ -15,7 +15,7 @@
  * and the wasm function. A guest never crashes the host; a LibOS failure is exit 1.
  */
 import { readFileSync, statSync } from "node:fs";
-import { writeFile } from "./async-fs.ts";
+import { startBootCalls, writeFile } from "./async-fs.ts";
 import path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { createVfs, type MountSpec, type VfsService } from "./fs/index.ts";
@@ -101,6 +101,9 @@ export async function runInstance(opts: RunOptions): Promise<number> {
   const stderr: TextSink & ConsoleSink = opts.stdio?.stderr ?? hostErr!;
   const log = opts.logger ?? Logger.fromEnv(hostEnv as NodeJS.ProcessEnv);
   let vfs: VfsService | undefined;
+  // Until the program starts, the host file calls of the mounts and of the program's lookup are
+  // synchronous (async-fs.ts: no guest runs yet, a pool round trip per call only delays us).
+  const endBootCalls = startBootCalls();
   try {
     const sys = await readSysConfig(opts.instanceDir);
     const app = sys.app.find((a) => a.stage === "app");
@@ -148,6 +151,7 @@ export async function runInstance(opts: RunOptions): Promise<number> {
       ],
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.extraFiles ? { extraFiles: opts.extraFiles } : {}),
+      beforeStart: endBootCalls,
     });
     const reportTo = opts.memReport ?? (hostEnv["OCCLUM_MEM_REPORT"] || undefined);
     if (reportTo !== undefined) {
@@ -165,6 +169,7 @@ export async function runInstance(opts: RunOptions): Promise<number> {
     stderr.write(`Error: ${messageOf(e)}\n`);
     return 1;
   } finally {
+    endBootCalls();
     await vfs?.close().catch((e: unknown) => log.error(`unmount failed: ${messageOf(e)}`));
     await flushUnlessKilled([hostOut, hostErr], opts.signal);
   }
@@ -223,6 +228,8 @@ export interface ProgramOptions {
    * the first compile); the process is created only after. A rejection is a start-up error.
    */
   committed?: Promise<void>;
+  /** Called once the program is loaded, before its process is created (runInstance ends its boot phase). */
+  beforeStart?: () => void;
 }
 
 /**
@@ -253,6 +260,7 @@ export async function runProgram(o: ProgramOptions): Promise<number> {
     } catch (e) {
       throw new StartError(messageOf(e), 1);
     }
+    o.beforeStart?.();
     const proc = await createProcess(kernel, { exe, argv: o.argv, env: o.env, stdio: o.stdio, ...(o.extraFiles ? { extraFiles: o.extraFiles } : {}) });
     log.info(`pid ${proc.pid}: ${exe} started`);
     const onAbort = (): void => {

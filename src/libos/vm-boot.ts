@@ -9,8 +9,7 @@
  * UserRegionSize" (only EDMM layouts have one). An instance without Enclave.xml (hand-made test
  * instances, or one with only the thread numbers) boots without a Vm: memories are then plain, uncharged WebAssembly memories.
  */
-import { constants, readFileSync } from "node:fs";
-import { open } from "./async-fs.ts";
+import { closeSync, constants, openSync, read, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseSize } from "../config/size.ts";
@@ -30,25 +29,50 @@ export type VmBoot =
 /**
  * Touches a chunk by reading /dev/zero into it: the kernel writes every page, in libuv's thread
  * pool, so the JS thread goes on booting meanwhile (the same page faults a fill would take, off
- * the JS thread). Where /dev/zero cannot be read, the chunk is filled here instead.
+ * the JS thread). Where /dev/zero cannot be read, the chunk is filled here instead. Opened and
+ * closed synchronously (a syscall each, where a pool round trip would delay the boot); only the
+ * reads, which take the page faults, go to the pool.
  */
-async function devZeroToucher(): Promise<{ touch: AsyncToucher; close: () => Promise<void> }> {
-  const fh = await open("/dev/zero", constants.O_RDONLY).catch(() => undefined);
+function devZeroToucher(): { touch: AsyncToucher; close: () => Promise<void> } {
+  let fd: number | undefined;
+  try {
+    fd = openSync("/dev/zero", constants.O_RDONLY);
+  } catch {
+    fd = undefined;
+  }
+  // Reads in flight: the descriptor is closed after them (a number reused by a later open must
+  // not be read into a chunk).
+  const inFlight = new Set<Promise<number>>();
+  const readInto = (view: Uint8Array, off: number): Promise<number> => {
+    const p = new Promise<number>((resolve, reject) => read(fd!, view, off, view.length - off, null, (err, n) => (err ? reject(err) : resolve(n))));
+    inFlight.add(p);
+    const forget = (): void => void inFlight.delete(p);
+    p.then(forget, forget);
+    return p;
+  };
   const touch: AsyncToucher = async (chunk) => {
     const view = new Uint8Array(chunk, 0, chunk.byteLength);
     let off = 0;
     try {
-      while (fh && off < view.length) {
-        const { bytesRead } = await fh.read(view, off, view.length - off, null);
-        if (bytesRead <= 0) break;
-        off += bytesRead;
+      while (fd !== undefined && off < view.length) {
+        const n = await readInto(view, off);
+        if (n <= 0) break;
+        off += n;
       }
     } catch {
       // fall through: the rest is filled on this thread
     }
     if (off < view.length) view.fill(0, off);
   };
-  return { touch, close: async () => { await fh?.close().catch(() => {}); } };
+  const close = async (): Promise<void> => {
+    while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    if (fd === undefined) return;
+    try {
+      closeSync(fd);
+    } catch {}
+    fd = undefined;
+  };
+  return { touch, close };
 }
 
 const COMMIT_ERROR = "Error: cannot commit the memory the configuration asks for at start-up: ";
@@ -132,7 +156,7 @@ export async function bootVm(instanceDir: string, env: Readonly<Record<string, s
     return { ok: false, message: `Error: user space of ${bootable} bytes must be committed at start-up but the host allows ${hostCap} (90% of its RAM): lower resource_limits.user_space_size${limits.userSpace.edmm ? "" : " / user_space_max_size (or build with EDMM)"}` };
   }
   try {
-    const zero = await devZeroToucher();
+    const zero = devZeroToucher();
     const { vm, committed } = Vm.bootOverlapped(limits, zero.touch);
     const done = committed.then(zero.close, async (e: unknown) => {
       await zero.close();

@@ -78,6 +78,24 @@ test("bin/occlum run as a program starts the Node of the package directly (sh he
   assert.match(r.stderr, new RegExp(`launch: bundle on Node v${bundled.replaceAll(".", "\\.")}\\n`));
 });
 
+test("bin/occlum run as a program gives Node a 4 MB young generation from the start", () => {
+  const pkg = fakePackage();
+  symlinkSync(path.join(repo, "node_modules"), path.join(pkg.root, "node_modules"));
+  // The stand-in bundle reports the young generation's semi-space as V8 sized it at start.
+  writeFileSync(path.join(pkg.root, "dist", BUNDLE_NAME), `(function (exports, require, module, __filename, __dirname) {
+exports.runCli = async () => { const s = require("node:v8").getHeapSpaceStatistics().find((x) => x.space_name === "new_space"); process.stdout.write(JSON.stringify({ argv: process.execArgv, size: s.space_used_size + s.space_available_size })); };
+})`);
+  const st = statSync(pkg.input);
+  writeFileSync(path.join(pkg.root, "dist", INPUTS_NAME), JSON.stringify({ root: pkg.root, files: { "src/cli/main.ts": [st.size, st.mtimeMs] } }));
+  const r = spawnSync(path.join(pkg.root, "bin", "occlum"), ["run", "/bin/x"], { env, encoding: "utf8" });
+  const seen = JSON.parse(r.stdout) as { argv: string[]; size: number };
+  assert.ok(seen.argv.includes("--min-semi-space-size=4"), r.stdout + r.stderr);
+  // The young generation's capacity (what it holds before a scavenge): 4 MB, 1 MB without the flag.
+  assert.ok(seen.size > 3.5 * 1024 * 1024, `new space ${seen.size} bytes`);
+  const plain = spawnSync(process.execPath, ["-e", `const s = require("node:v8").getHeapSpaceStatistics().find((x) => x.space_name === "new_space"); process.stdout.write(String(s.space_used_size + s.space_available_size))`], { env, encoding: "utf8" });
+  assert.ok(Number(plain.stdout) < seen.size, `without the flag: ${plain.stdout} bytes`);
+});
+
 test("the bundle's V8 code cache: written after a first run per subcommand, reused, rewritten when V8 rejects it", () => {
   const pkg = fakePackage();
   const cacheRoot = path.join(pkg.root, "compile-cache");

@@ -57,6 +57,12 @@ export interface ByteRingOptions {
   mem?: MemCharge;
   /** Errno thrown when the budget refuses all growth (ENOMEM by default, ENOBUFS for sockets). */
   refuseErrno?: Errno;
+  /**
+   * Storage of `size` bytes to grow into, when the owner keeps some (net/tcp.ts reuses freed
+   * rings: fresh memory costs page faults); undefined = a new array. Its bytes need not be zero:
+   * the ring never hands out bytes it has not stored.
+   */
+  alloc?: (size: number) => Uint8Array | undefined;
 }
 
 export class ByteRing {
@@ -67,11 +73,13 @@ export class ByteRing {
   private cap: number;
   private readonly mem: MemCharge;
   private readonly refuseErrno: Errno;
+  private readonly alloc: ((size: number) => Uint8Array | undefined) | undefined;
 
   constructor(opts: ByteRingOptions = {}) {
     this.cap = opts.capacity ?? PIPE_RING_CAPACITY;
     this.mem = opts.mem ?? unlimitedCharge;
     this.refuseErrno = opts.refuseErrno ?? Errno.NOMEM;
+    this.alloc = opts.alloc;
   }
 
   get length(): number {
@@ -167,6 +175,22 @@ export class ByteRing {
     return k;
   }
 
+  /**
+   * While the ring is empty: make `next` (as large as the current storage, charged by the
+   * caller) the storage, holding its first `n` bytes (at most the capacity), and return the old
+   * storage, now the caller's. For a producer whose host read landed outside the ring (net/tcp.ts:
+   * the free space at the tail was a small piece) and that finds the reader took everything
+   * meanwhile: the bytes become the content without a copy (`length` says how many it took).
+   */
+  swapStorage(next: Uint8Array, n: number): Uint8Array {
+    if (this.len !== 0 || next.byteLength !== this.buf.byteLength) throw new Error("kernel bug: swapStorage needs an empty ring and storage of the same size");
+    const old = this.buf;
+    this.buf = next;
+    this.head = 0;
+    this.len = Math.min(n, next.byteLength, this.cap);
+    return old;
+  }
+
   /** Copy up to the iovecs' total length out of the ring; `peek` leaves the bytes in place. */
   read(iovs: readonly Uint8Array[], peek = false): number {
     let pos = this.head;
@@ -213,12 +237,14 @@ export class ByteRing {
     this.head = this.len === 0 ? 0 : (this.head + n) % this.buf.byteLength;
   }
 
-  /** Drop everything and return the storage to the budget. */
-  dispose(): void {
-    this.mem.uncharge(this.buf.byteLength);
+  /** Drop everything and return the storage to the budget; returns the storage dropped. */
+  dispose(): Uint8Array {
+    const old = this.buf;
+    this.mem.uncharge(old.byteLength);
     this.buf = EMPTY;
     this.head = 0;
     this.len = 0;
+    return old;
   }
 
   /**
@@ -250,7 +276,8 @@ export class ByteRing {
 
   private grow(target: number): void {
     const old = this.buf;
-    const next = new Uint8Array(target);
+    const given = this.alloc?.(target);
+    const next = given?.byteLength === target ? given : new Uint8Array(target);
     // Linearize: the oldest byte moves to index 0. `old` stays intact for outstanding views.
     const first = Math.min(this.len, old.byteLength - this.head);
     next.set(old.subarray(this.head, this.head + first), 0);

@@ -46,11 +46,23 @@ export interface EpollEvent {
   data: bigint;
 }
 
-interface Interest {
+/** What collect() reports of an interest: its data, also as six u32 words (low first). */
+export interface EventData {
+  readonly data: bigint;
+  /**
+   * The 192 bits of data as u32 words, split once at epoll_ctl: the syscall layer stores them
+   * per event without BigInt arithmetic (wasix-libc's data is wider than 53 bits: its fd field
+   * sits above the 64-bit word).
+   */
+  readonly words: readonly number[];
+}
+
+interface Interest extends EventData {
   fd: number;
   file: OpenFile;
   events: number;
   data: bigint;
+  words: number[];
   disabled: boolean;
   /** On the ready list (at most once). */
   queued: boolean;
@@ -63,6 +75,12 @@ interface Watchable {
 }
 function isWatchable(f: OpenFile): f is OpenFile & Watchable {
   return typeof (f as Partial<Watchable>).watchReadiness === "function";
+}
+
+function dataWords(d: bigint): number[] {
+  const w: number[] = [];
+  for (let i = 0; i < 6; i++) w.push(Number((d >> BigInt(32 * i)) & 0xffffffffn));
+  return w;
 }
 
 /** "Nothing ready", shared (frozen: a caller cannot add to it). */
@@ -101,7 +119,7 @@ export class EpollFile extends FileBase {
       case EpollCtl.ADD: {
         if (it && it.file === file) throw sysErr(Errno.EXIST);
         if (it) this.drop(it); // a stale entry for a recycled fd number
-        const created: Interest = { fd, file, events: ev!.events >>> 0, data: ev!.data, disabled: false, queued: false, unwatch: undefined };
+        const created: Interest = { fd, file, events: ev!.events >>> 0, data: ev!.data, words: dataWords(ev!.data), disabled: false, queued: false, unwatch: undefined };
         const q = file.waitQueue;
         const cb = (): void => this.onNotify(created);
         // Sockets keep watchers of their own (socket-base.ts); other files through their queue.
@@ -116,6 +134,7 @@ export class EpollFile extends FileBase {
         if ((ev!.events & Epoll.EXCLUSIVE) !== 0 || (it.events & Epoll.EXCLUSIVE) !== 0) throw sysErr(Errno.INVAL);
         it.events = ev!.events >>> 0;
         it.data = ev!.data;
+        it.words = dataWords(ev!.data);
         it.disabled = false;
         this.arm(it);
         return;
@@ -177,6 +196,10 @@ export class EpollFile extends FileBase {
   /** @internal BlockedWait */
   removeParked(w: BlockedWait<unknown>): void {
     const p = this.parked;
+    if (p.length === 1 && p[0] === w) {
+      p.pop(); // the usual case: one thread waits on this epoll
+      return;
+    }
     const i = p.indexOf(w);
     if (i < 0) return;
     // Keep the order (oldest first; usually there is one): shift the rest down.
@@ -203,9 +226,9 @@ export class EpollFile extends FileBase {
   tryWait(maxEvents: number): EpollEvent[] {
     if (this.readyLen === 0) return NONE;
     let out = NONE;
-    this.collect(maxEvents, (events, data) => {
+    this.collect(maxEvents, (events, it) => {
       if (out === NONE) out = [];
-      out.push({ events, data });
+      out.push({ events, data: it.data });
     });
     return out;
   }
@@ -217,7 +240,7 @@ export class EpollFile extends FileBase {
    * to the back; those past maxEvents keep their place. The syscall layer writes each event
    * straight into guest memory (no event objects, no array per call).
    */
-  collect(maxEvents: number, visit: (events: number, data: bigint, k: number) => void): number {
+  collect(maxEvents: number, visit: (events: number, it: EventData, k: number) => void): number {
     const list = this.ready;
     const len = this.readyLen;
     if (len === 0) return 0;
@@ -237,7 +260,7 @@ export class EpollFile extends FileBase {
         it.queued = false;
         continue;
       }
-      visit(r, it.data, n++);
+      visit(r, it, n++);
       if ((it.events & Epoll.ONESHOT) !== 0) {
         it.disabled = true;
         it.queued = false;

@@ -7,6 +7,6 @@
  */
 export { createSocket, createSocketpair, type SocketServiceOptions } from "./socket-service.ts";
 export { pollFiles, pollOnce, type PollEntry } from "./poll.ts";
-export { createEpoll, epollPark, epollWait, NOT_READY, Epoll, EpollCtl, EpollFile, type EpollEvent } from "./epoll.ts";
+export { createEpoll, epollPark, epollWait, NOT_READY, Epoll, EpollCtl, EpollFile, type EpollEvent, type EventData } from "./epoll.ts";
 export { UnixNamespace, defaultUnixNamespace } from "./unix.ts";
 export * from "./types.ts";

@@ -346,7 +346,8 @@ test("host data read straight into the receive ring: odd read sizes, peeks, the 
   assert.equal(off, TOTAL, "every byte, then EOF");
   assert.ok(Buffer.from(got).equals(Buffer.from(stream)), "the bytes arrive intact and in order");
   assert.equal((await blocking(conn, Ready.IN, () => conn.recvFrom([new Uint8Array(8)], 0))).n, 0, "EOF again");
-  assert.ok(tcpRxStats.direct - before.direct > TOTAL / 2, `most bytes took the direct path (${tcpRxStats.direct - before.direct} of ${TOTAL})`);
+  const direct = tcpRxStats.direct + tcpRxStats.spare - before.direct - before.spare;
+  assert.ok(direct > TOTAL / 2, `most bytes took the direct path, into the ring or its spare (${direct} of ${TOTAL})`);
   host.destroy();
   conn.release();
   srv.release();

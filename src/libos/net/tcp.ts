@@ -11,7 +11,9 @@
  *   ring: a slow reader slows the writer through TCP's own window. Bytes that do not fit (a read
  *   sized before SO_RCVBUF shrank, a budget refusal) wait in `rxOverflow`, and while any wait
  *   there, reads go to the shared buffer (refill() writes at the tail, where a read would land).
- *   Memory per socket stays below the ring + RX_HOLD_MAX + one host read.
+ *   A socket whose ring has grown to 64 KiB or more also keeps a spare of the ring's size, for
+ *   the read after one that left little room at the ring's tail (see nextReadBuf), charged as
+ *   the ring is. Memory per socket stays below twice the ring + RX_HOLD_MAX + one host read.
  * - Send is write-behind: send copies into a 512 KiB send ring and returns; the ring's unsent bytes
  *   go to the host as views (no second copy) through net.Socket's own write step (below the
  *   Writable layer), consumed when the host write completes, synchronously in the usual case.
@@ -49,12 +51,43 @@ const RX_HOLD_MAX = 64 * 1024;
 const WRITE_CHUNK = 128 * 1024;
 /** Smallest host read asked for (a full ring still needs a non-empty buffer for the next read). */
 const MIN_READ = 4096;
+/** Smallest ring storage for which a socket keeps a spare (see nextReadBuf). */
+const SPARE_MIN = 64 * 1024;
 
 /**
- * Bytes received from host sockets, by path (tests check the direct path runs), and how often the
- * host read callback ran and the host socket was paused and resumed (bench/net reports them).
+ * Bytes received from host sockets, by path (tests check the direct path runs; `spare`: bytes
+ * that landed in a socket's spare storage, see nextReadBuf, and were swapped into its ring), how
+ * often the host read callback ran and the host socket was paused and resumed (bench/net reports
+ * them), and how often a ring or spare reused freed storage (`pooled`, see ringPool).
  */
-export const tcpRxStats = { direct: 0, copied: 0, reads: 0, pauses: 0, resumes: 0 };
+export const tcpRxStats = { direct: 0, copied: 0, reads: 0, pauses: 0, resumes: 0, spare: 0, pooled: 0 };
+
+/**
+ * Freed receive storage of the full ring size (a ring's or a spare's), reused by the next socket
+ * whose reads outgrow SPARE_MIN (its ring then grows straight to the capacity) and by spares:
+ * fresh memory costs this VM ~1-2 ms of page faults per 512 KiB once touched, ~3-5 ms per bulk
+ * connection. Storage comes back only once the host socket has closed: a host read handed out
+ * before the release may land in it until then. The bytes are stale, never shown: a ring hands
+ * out only bytes it has stored. Uncharged while here (at most RING_POOL_MAX: 4 MiB); whoever
+ * takes one charges it.
+ */
+const ringPool: Uint8Array[] = [];
+const RING_POOL_MAX = 8;
+
+function takeRing(size: number): Uint8Array | undefined {
+  if (size !== TCP_RING_CAPACITY || ringPool.length === 0) return undefined;
+  tcpRxStats.pooled++;
+  return ringPool.pop();
+}
+
+/** Storages waiting in the pool (tests). */
+export function ringPoolSize(): number {
+  return ringPool.length;
+}
+
+function giveRings(bufs: readonly Uint8Array[]): void {
+  for (const b of bufs) if (b.byteLength === TCP_RING_CAPACITY && ringPool.length < RING_POOL_MAX) ringPool.push(b);
+}
 
 /**
  * The one buffer every host TCP read lands in when it cannot land in the ring itself. Safe to share: node:net calls the onread callback
@@ -162,6 +195,15 @@ export class TcpSocket extends SocketBase {
   private sharedView: Uint8Array | undefined;
   /** The buffer of the pending host read (the last one nextReadBuf returned). */
   private readBuf: Uint8Array | undefined;
+  /** Storage of the receive ring's size for a host read the ring's tail is too small for (charged). */
+  private rxSpare: Uint8Array | undefined;
+  /**
+   * The part of the spare a host read may fill: all but MIN_READ bytes, so that the ring it
+   * becomes is never full (a full ring pauses the host socket: a readStop and a readStart).
+   */
+  private rxSpareView: Uint8Array | undefined;
+  /** Bytes of the latest host read. */
+  private lastRead = 0;
   private rxEof = false; // the peer's FIN
   private rdShut = false;
   private wrShut = false;
@@ -169,11 +211,14 @@ export class TcpSocket extends SocketBase {
   /** Bytes of the send ring handed to the host and not yet completed (the ring's oldest). */
   private inflight = 0;
   /**
-   * Lengths of the host writes in flight, oldest first from `inflightHead` (a FIFO without
-   * Array#shift: a write usually completes at once, so it empties and restarts at 0).
+   * Lengths of the host writes in flight: entries [inflightHead, inflightTail), oldest first (a
+   * FIFO without Array#shift: a write usually completes at once, so it empties and restarts at
+   * 0; the array keeps its storage, where setting its length to 0 dropped it: a reallocation per
+   * write).
    */
   private inflightLens: number[] = [];
   private inflightHead = 0;
+  private inflightTail = 0;
   private broken = false; // reset or failed: nothing more goes out
   private hostClosed = false;
   /** A non-blocking connect completed but no connect call has reported it yet. */
@@ -185,7 +230,7 @@ export class TcpSocket extends SocketBase {
     super(domain, SockType.STREAM, IpProto.TCP, opts.flags ?? 0);
     this.mem = opts.mem;
     const ring = { capacity: TCP_RING_CAPACITY, refuseErrno: Errno.NOBUFS, ...(opts.mem ? { mem: opts.mem } : {}) };
-    this.rx = new ByteRing(ring);
+    this.rx = new ByteRing({ ...ring, alloc: takeRing });
     this.tx = new ByteRing(ring);
   }
 
@@ -395,10 +440,28 @@ export class TcpSocket extends SocketBase {
    * enter the ring first: refill() writes at the tail, where a pending read would land) or the
    * contiguous space is small. The ring's storage grows with what the host delivers (a read that
    * filled its buffer asks for twice as much next time), so a chatty socket keeps a few KiB.
+   *
+   * node:net asks before the reader has run: the ring still holds the bytes just read, which the
+   * reader usually takes before the next read. Where that leaves a small piece at the tail (the
+   * free space is split at the wrap point: a bulk receiver's reads alternated between most of
+   * the ring and the rest, twice the reads and guest wake-ups), the read lands in a spare of the
+   * ring's size instead, which becomes the ring's storage without a copy if the ring is empty
+   * when the bytes arrive (onHostRead), and is copied in otherwise.
    */
   private readonly nextReadBuf = (): Uint8Array => {
     if (this.rxOverflow.length === 0 && !this.released) {
-      const v = this.rx.tailSpace(this.readWant);
+      // A socket whose reads have outgrown SPARE_MIN grows straight to the capacity when freed
+      // storage of that size is at hand (no growth steps through fresh memory).
+      const v = this.rx.tailSpace(this.readWant >= SPARE_MIN && ringPool.length > 0 ? this.rx.capacity : this.readWant);
+      // Only while the ring holds no more than the read just done (a reader that lags behind
+      // would leave the bytes to be copied in: no gain), and once its storage has grown to the
+      // capacity (no spare per growth step: fresh memory costs ~2 ms per 512 KiB here, in page
+      // faults, once touched).
+      const size = this.rx.allocated;
+      if (v.byteLength < this.readWant >> 1 && this.rx.length > 0 && this.rx.length <= this.lastRead && size >= SPARE_MIN && size >= this.rx.capacity) {
+        const spare = this.spareStorage();
+        if (spare) return (this.readBuf = spare);
+      }
       if (v.byteLength >= MIN_READ) return (this.readBuf = v);
     }
     const size = Math.min(hostReadBuf.byteLength, Math.max(MIN_READ, this.rx.free));
@@ -406,13 +469,65 @@ export class TcpSocket extends SocketBase {
     return (this.readBuf = this.sharedView);
   };
 
+  /** The spare's view for a host read (see rxSpareView; undefined when the budget refuses). */
+  private spareStorage(): Uint8Array | undefined {
+    const size = this.rx.allocated;
+    if (this.rxSpare?.byteLength !== size) {
+      this.dropSpare();
+      if (this.mem && !this.mem.charge(size)) return undefined;
+      this.setSpare(takeRing(size) ?? new Uint8Array(size));
+    }
+    return this.rxSpareView;
+  }
+
+  private setSpare(storage: Uint8Array): void {
+    this.rxSpare = storage;
+    this.rxSpareView = storage.subarray(0, storage.byteLength - MIN_READ);
+  }
+
+  private dropSpare(): void {
+    if (!this.rxSpare) return;
+    this.mem?.uncharge(this.rxSpare.byteLength);
+    this.rxSpare = this.rxSpareView = undefined;
+  }
+
+  /** Drop the receive ring's storage and the spare; to the pool once the host socket is closed. */
+  private freeRx(): void {
+    const bufs = [this.rx.dispose()];
+    if (this.rxSpare) bufs.push(this.rxSpare);
+    this.dropSpare();
+    if (!bufs.some((b) => b.byteLength === TCP_RING_CAPACITY)) return;
+    const s = this.sock;
+    if (!s || this.hostClosed) giveRings(bufs);
+    else s.once("close", () => giveRings(bufs));
+  }
+
   /** onread callback: `n` bytes are in `buf` (from nextReadBuf); false pauses the host socket. */
   private readonly onHostRead = (n: number, landed?: Uint8Array): boolean => {
     if (this.released) return true;
     tcpRxStats.reads++;
+    this.lastRead = n;
     // node:net passes the buffer the bytes landed in; it is the one nextReadBuf handed out last.
     const buf = landed instanceof Uint8Array ? landed : this.readBuf;
-    if (buf !== undefined && buf.buffer !== hostReadBuf.buffer) {
+    if (buf !== undefined && buf === this.rxSpareView) {
+      if (n >= buf.byteLength) this.readWant = Math.min(this.rx.capacity, 2 * Math.max(this.readWant, buf.byteLength));
+      let k = 0;
+      const spare = this.rxSpare!;
+      if (this.rx.length === 0 && spare.byteLength === this.rx.allocated) {
+        // The reader took everything: the spare becomes the storage, the old storage the spare.
+        tcpRxStats.spare += n;
+        this.setSpare(this.rx.swapStorage(spare, n));
+        k = this.rx.length;
+      } else {
+        tcpRxStats.copied += n;
+        try {
+          k = this.rx.writeFrom(buf, 0, n);
+        } catch {
+          k = 0; // the memory budget refused: hold the bytes until the reader drains
+        }
+      }
+      if (k < n) this.hold(buf.slice(k, n));
+    } else if (buf !== undefined && buf.buffer !== hostReadBuf.buffer) {
       // Read straight into the ring (no other writer since nextReadBuf: nothing was held back).
       if (n >= buf.byteLength) this.readWant = Math.min(this.rx.capacity, 2 * Math.max(this.readWant, buf.byteLength));
       tcpRxStats.direct += n;
@@ -548,7 +663,7 @@ export class TcpSocket extends SocketBase {
     while (this.inflight < this.tx.length && this.sock === s && !this.broken) {
       const view = this.tx.peekContiguousAt(this.inflight, WRITE_CHUNK);
       this.inflight += view.byteLength;
-      this.inflightLens.push(view.byteLength);
+      this.inflightLens[this.inflightTail++] = view.byteLength;
       hostWrite(s, view, this.onWritten);
     }
     if (this.inflight === 0 && this.wrShut && !this.endSent) {
@@ -572,16 +687,12 @@ export class TcpSocket extends SocketBase {
         this.sock?.destroy(err);
       }
       this.inflight = 0;
-      this.inflightLens.length = 0;
-      this.inflightHead = 0;
+      this.inflightHead = this.inflightTail = 0;
       return;
     }
     // Completions come in write order: the oldest in-flight view is done.
-    const n = this.inflightLens[this.inflightHead++] ?? 0;
-    if (this.inflightHead >= this.inflightLens.length) {
-      this.inflightLens.length = 0;
-      this.inflightHead = 0;
-    }
+    const n = this.inflightHead < this.inflightTail ? this.inflightLens[this.inflightHead++]! : 0;
+    if (this.inflightHead >= this.inflightTail) this.inflightHead = this.inflightTail = 0;
     // Readiness changes only if the ring was full (POLLOUT comes back, as Linux's write_space
     // fires only after a writer found no room); otherwise a notify would only wake an epoll
     // waiter watching EPOLLIN for nothing, once per write.
@@ -664,7 +775,7 @@ export class TcpSocket extends SocketBase {
       s.destroy();
       this.tx.dispose();
     }
-    this.rx.dispose();
+    this.freeRx();
     this.rxOverflow = [];
     this.rxOverflowBytes = 0;
     this.notify();
@@ -674,7 +785,7 @@ export class TcpSocket extends SocketBase {
   private abort(): void {
     this.released = true;
     this.sock?.resetAndDestroy();
-    this.rx.dispose();
+    this.freeRx();
     this.tx.dispose();
   }
 }

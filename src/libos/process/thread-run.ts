@@ -30,7 +30,9 @@ import { nowMs } from "../sched/clock.ts";
 setSingleAgent(fenceFreeNow);
 
 export function threadRunner(program: Program, memory: WasmMemory): ThreadRunner {
-  return async (t: Thread, startArg: number): Promise<Trap | undefined> => {
+  // Not an async function: a thread's end is one reaction on its promising() call (an await
+  // and the async function's own promise were two more hops per thread exit).
+  const start = (t: Thread, startArg: number): Promise<Trap | undefined> => {
     // N vCPUs (vcpu/): the thread may run on a worker; its kernel calls come back here.
     const remote = runOnVcpu(t, startArg, program, memory, threadEnded);
     if (remote) return remote;
@@ -44,17 +46,27 @@ export function threadRunner(program: Program, memory: WasmMemory): ThreadRunner
       const entry = instance.exports.wasi_thread_start;
       if (typeof entry !== "function") {
         p.exit({ kind: "signal", signo: Signal.SEGV });
-        return { message: "thread-spawn: the module exports no wasi_thread_start", func: undefined };
+        return Promise.resolve({ message: "thread-spawn: the module exports no wasi_thread_start", func: undefined });
       }
       linked.kernel.exports = instance.exports;
       threadExports.set(t, instance.exports); // its signal handlers run in this instance
       linked.kernel.mem = ctx.mem;
       linked.kernel.running = true;
       t.sliceStartMs = nowMs();
-      await Wasm.promising(entry as (tid: number, arg: number) => unknown)(t.tid, startArg);
-      return undefined;
+      return Wasm.promising(entry as (tid: number, arg: number) => unknown)(t.tid, startArg).then(
+        () => undefined,
+        (e: unknown) => threadEnded(t, e, program),
+      );
     } catch (e) {
-      return threadEnded(t, e, program);
+      return Promise.resolve(threadEnded(t, e, program));
+    }
+  };
+  // What an async function did: a kernel error while starting rejects, never throws at the caller.
+  return (t, startArg) => {
+    try {
+      return start(t, startArg);
+    } catch (e) {
+      return Promise.reject(e);
     }
   };
 }

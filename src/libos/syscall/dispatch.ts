@@ -262,7 +262,7 @@ function deliverThen(t: Thread, result: number): number | Promise<number> {
  * the same steps as invoke(), unrolled for the row's parameters and codecs, so every call site in
  * it sees one codec and one handler (monomorphic, inlinable) instead of the whole table's. The
  * parameter and argument arrays are reused: a thread is in at most one syscall at a time, and
- * each thread has its own import functions.
+ * each thread has its own import functions (rows that cannot wait share one pair per row: below).
  */
 function compiledRow(row: SyscallRow): RowFactory {
   let f = factories.get(row);
@@ -274,6 +274,11 @@ function compiledRow(row: SyscallRow): RowFactory {
     decodes.push(`A[${k}] = dec[${k}](m, P, ${i});`);
     i += c.wasm.length;
   });
+  // A call that cannot wait runs to its end before any other kernel code (no guest code runs
+  // inside it), so its parameter and argument arrays can be the row's, shared by every thread: a
+  // thread's own pair is cold when 1000 threads take turns. A call that may park keeps its
+  // arrays (its Completion or settler reads them when the wait ends).
+  const perThread = row.blocking || row.direct;
   const done = row.direct ? ", C ??= completer(ctx, row, P, A, tr, S ??= settler(ctx, row, P, A, tr))" : "";
   const call = `impl(t${row.args.map((_, k) => `, A[${k}]`).join("")}${done})`;
   const onPromise = row.direct
@@ -284,9 +289,10 @@ function compiledRow(row: SyscallRow): RowFactory {
   const src = `
     const decs = row.args.map((c) => c.decode);
     const impl = row.impl, enc = row.ret.encode, show = row.ret.show, retIndex = row.retIndex;
+    ${perThread ? "" : `const SP = new Array(${ps.length}).fill(0), SA = new Array(${row.args.length});`}
     return function factory(ctx, tr) {
-      const P = new Array(${ps.length}).fill(0);
-      const A = new Array(${row.args.length});
+      const P = ${perThread ? `new Array(${ps.length}).fill(0)` : "SP"};
+      const A = ${perThread ? `new Array(${row.args.length})` : "SA"};
       const t = ctx.t;
       let S, C;
       const dec = decs;

@@ -5,6 +5,8 @@
  * after EOF, what one more recv and a MSG_PEEK recv return.
  *
  *   recv_direct            prints "listening PORT", serves one connection
+ *   recv_direct sink       the same stream read as a bulk server reads it: a non-blocking socket in
+ *                          an epoll loop, 256 KiB recvs until EAGAIN; prints "bytes N hash H"
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -20,7 +24,35 @@
 
 static char buf[700 * 1024];
 
-int main(void) {
+static int sink(void) {
+  int c = accept_one_loopback4();
+  CHECK(fcntl(c, F_SETFL, fcntl(c, F_GETFL) | O_NONBLOCK));
+  int ep = epoll_create1(0);
+  CHECK(ep);
+  struct epoll_event ev = {.events = EPOLLIN, .data.fd = c};
+  CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, c, &ev));
+  uint32_t h = 2166136261u;
+  long long total = 0;
+  for (;;) {
+    struct epoll_event out;
+    int n = epoll_wait(ep, &out, 1, 30000);
+    CHECK(n);
+    if (n == 0) { printf("FAIL idle\n"); return 1; }
+    ssize_t k;
+    while ((k = recv(c, buf, 256 * 1024, 0)) > 0) {
+      for (ssize_t i = 0; i < k; i++) h = (h ^ (unsigned char)buf[i]) * 16777619u;
+      total += k;
+    }
+    if (k == 0) break;
+    if (errno != EAGAIN) CHECK(k);
+  }
+  printf("bytes %lld hash %u\n", total, h);
+  close(c);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc > 1 && !strcmp(argv[1], "sink")) return sink();
   int c = accept_one_loopback4();
   static const size_t sizes[] = {1, 3, 4093, 70000, 600 * 1024, 17, 65536, 5};
   uint32_t h = 2166136261u;

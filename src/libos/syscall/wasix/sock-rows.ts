@@ -21,7 +21,7 @@ import { createSocketFile, findSocketFile, isPathAddr, removeSocketFile } from "
 import type { Attachment, UnixDgramSocket, UnixStreamSocket } from "../../net/unix.ts";
 import type { RecvMsgOut } from "../occlum/sock-rows.ts";
 import {
-  createSocket, createSocketpair, createEpoll, epollPark, EpollCtl, EpollFile, isKernelSocket, NOT_READY,
+  createSocket, createSocketpair, createEpoll, epollPark, EpollCtl, EpollFile, isKernelSocket, NOT_READY, type EventData,
   Domain, IpProto, IPV6_V6ONLY, Msg, SOL_SOCKET, SockOpt, TCP_NODELAY, type KernelSocket, type SockAddr, type Ucred,
 } from "../../net/index.ts";
 import { nowMs } from "../../sched/clock.ts";
@@ -373,33 +373,24 @@ function epoll_ctl(t: Thread, epfd: number, op: number, fd: number, ev: { events
 }
 
 const NO_TIMEOUT = 1n << 63n;
-const U64 = (1n << 64n) - 1n;
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 // The target of writeEvent while one collect() runs (synchronous: module state is safe).
 let evDv: DataView;
 let evPtr = 0;
 
 /** Encode one epoll event into the guest's array (32 bytes each: events, pad, 192-bit data). */
-function writeEvent(events: number, d: bigint, k: number): void {
+function writeEvent(events: number, it: EventData, k: number): void {
   const dv = evDv;
   const o = evPtr + 32 * k;
+  const w = it.words;
   dv.setUint32(o, epollFromLinux(events), true);
   dv.setUint32(o + 4, 0, true);
-  if (d >= 0n && d <= MAX_SAFE) {
-    // The usual case (an fd or a pointer): plain number stores, no BigInt arithmetic.
-    const v = Number(d);
-    dv.setUint32(o + 8, v >>> 0, true);
-    dv.setUint32(o + 12, (v / 0x1_0000_0000) >>> 0, true);
-    dv.setUint32(o + 16, 0, true);
-    dv.setUint32(o + 20, 0, true);
-    dv.setUint32(o + 24, 0, true);
-    dv.setUint32(o + 28, 0, true);
-  } else {
-    dv.setBigUint64(o + 8, d & U64, true);
-    dv.setBigUint64(o + 16, (d >> 64n) & U64, true);
-    dv.setBigUint64(o + 24, (d >> 128n) & U64, true);
-  }
+  dv.setUint32(o + 8, w[0]!, true);
+  dv.setUint32(o + 12, w[1]!, true);
+  dv.setUint32(o + 16, w[2]!, true);
+  dv.setUint32(o + 20, w[3]!, true);
+  dv.setUint32(o + 24, w[4]!, true);
+  dv.setUint32(o + 28, w[5]!, true);
 }
 
 /** Collect up to `max` ready events of `ep` straight into the guest's array; returns the count. */
