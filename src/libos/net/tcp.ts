@@ -35,6 +35,8 @@ import { Ready } from "../fs/types.ts";
 import { EAGAIN_ERROR, Errno, sysErr } from "../syscall/errno.ts";
 import { SocketBase, iovTotal } from "./socket-base.ts";
 import { notifyFromHost } from "./epoll.ts";
+import { adoptUserBuffer, hostNet, hostWrite } from "./host-net.ts";
+import { StoragePool } from "./rx-pool.ts";
 import { anyAddr, hostAddr, hostErrno, hostError, sockAddrOf } from "./inet-addr.ts";
 import { IpProto, Msg, Shut, SockOpt, SockType, SOL_SOCKET, TCP_NODELAY, type Domain, type KernelSocket, type RecvResult, type SockAddr } from "./types.ts";
 
@@ -62,31 +64,18 @@ const SPARE_MIN = 64 * 1024;
  */
 export const tcpRxStats = { direct: 0, copied: 0, reads: 0, pauses: 0, resumes: 0, spare: 0, pooled: 0 };
 
-/**
- * Freed receive storage of the full ring size (a ring's or a spare's), reused by the next socket
- * whose reads outgrow SPARE_MIN (its ring then grows straight to the capacity) and by spares:
- * fresh memory costs this VM ~1-2 ms of page faults per 512 KiB once touched, ~3-5 ms per bulk
- * connection. Storage comes back only once the host socket has closed: a host read handed out
- * before the release may land in it until then. The bytes are stale, never shown: a ring hands
- * out only bytes it has stored. Uncharged while here (at most RING_POOL_MAX: 4 MiB); whoever
- * takes one charges it.
- */
-const ringPool: Uint8Array[] = [];
-const RING_POOL_MAX = 8;
+/** Freed receive storage of the full ring size, for the next socket's ring or spare (see rx-pool.ts). */
+const ringPool = new StoragePool(TCP_RING_CAPACITY, 8);
 
 function takeRing(size: number): Uint8Array | undefined {
-  if (size !== TCP_RING_CAPACITY || ringPool.length === 0) return undefined;
-  tcpRxStats.pooled++;
-  return ringPool.pop();
+  const b = ringPool.take(size);
+  if (b) tcpRxStats.pooled++;
+  return b;
 }
 
 /** Storages waiting in the pool (tests). */
 export function ringPoolSize(): number {
-  return ringPool.length;
-}
-
-function giveRings(bufs: readonly Uint8Array[]): void {
-  for (const b of bufs) if (b.byteLength === TCP_RING_CAPACITY && ringPool.length < RING_POOL_MAX) ringPool.push(b);
+  return ringPool.size;
 }
 
 /**
@@ -94,35 +83,6 @@ function giveRings(bufs: readonly Uint8Array[]): void {
  * synchronously after each read, and the callback copies the bytes out before anything else runs.
  */
 const hostReadBuf = new Uint8Array(512 * 1024);
-
-/** net.Socket's own write step, below the Writable stream layer (see `hostWrite`). */
-type WriteGeneric = (writev: boolean, data: Uint8Array, encoding: string, cb: (err?: Error | null) => void) => unknown;
-let writeGeneric: WriteGeneric | undefined;
-
-/**
- * node:net, loaded by the first TCP socket: it pulls in Node's stream modules, which a program
- * without sockets should not pay for at start-up (~3 ms here).
- */
-let netModule: typeof net | undefined;
-function hostNet(): typeof net {
-  if (netModule) return netModule;
-  netModule = process.getBuiltinModule("node:net");
-  writeGeneric = (netModule.Socket.prototype as unknown as { _writeGeneric?: WriteGeneric })._writeGeneric;
-  return netModule;
-}
-
-/**
- * Send `view` on the host socket; `cb` runs when the host has taken it (synchronously when the
- * write completed at once, the usual case). One write per call of `pump`, so the Writable layer
- * above net.Socket's `_writeGeneric` (buffering, corking, a nextTick per write to defer the
- * callback, 'drain') only costs: call the socket's write step directly. The callback then sees a
- * write error first, and must destroy the socket as the Writable layer would have ('error',
- * 'close'). Where a Node lacks `_writeGeneric`, the public write.
- */
-function hostWrite(s: net.Socket, view: Uint8Array, cb: (err?: Error | null) => void): void {
-  if (writeGeneric === undefined || s.connecting) s.write(view, cb);
-  else writeGeneric.call(s, false, view, "buffer", cb);
-}
 
 /** Reads at least this large copy through Buffer#copy (copyOut); smaller ones through the ring. */
 const BULK_COPY = 4096;
@@ -146,27 +106,6 @@ function copyOut(ring: ByteRing, iovs: readonly Uint8Array[]): number {
     }
   }
   return done;
-}
-
-/**
- * node:net's onread hook for a socket it accepted (the option exists only for sockets we create):
- * installed through the same three fields the Socket constructor sets from `onread`. False when
- * this Node keeps them elsewhere; the socket then delivers 'data' events as usual.
- */
-function adoptUserBuffer(s: net.Socket, gen: () => Uint8Array, cb: (n: number, buf?: Uint8Array) => boolean): boolean {
-  const syms = Object.getOwnPropertySymbols(s);
-  const find = (d: string) => syms.find((x) => x.description === d);
-  const kBuffer = find("kBuffer"), kBufferCb = find("kBufferCb"), kBufferGen = find("kBufferGen");
-  const handle = (s as unknown as { _handle?: { useUserBuffer?: (b: Uint8Array) => void } })._handle;
-  if (!kBuffer || !kBufferCb || !kBufferGen || typeof handle?.useUserBuffer !== "function") return false;
-  const rec = s as unknown as Record<symbol, unknown>;
-  // kBuffer is the buffer of the next read (node:net passes it to the callback with the count).
-  const first = gen();
-  rec[kBuffer] = first;
-  rec[kBufferGen] = gen;
-  rec[kBufferCb] = cb;
-  handle.useUserBuffer(first);
-  return true;
 }
 
 type State = "new" | "bound" | "listening" | "connecting" | "connected" | "failed";
@@ -452,7 +391,7 @@ export class TcpSocket extends SocketBase {
     if (this.rxOverflow.length === 0 && !this.released) {
       // A socket whose reads have outgrown SPARE_MIN grows straight to the capacity when freed
       // storage of that size is at hand (no growth steps through fresh memory).
-      const v = this.rx.tailSpace(this.readWant >= SPARE_MIN && ringPool.length > 0 ? this.rx.capacity : this.readWant);
+      const v = this.rx.tailSpace(this.readWant >= SPARE_MIN && ringPool.size > 0 ? this.rx.capacity : this.readWant);
       // Only while the ring holds no more than the read just done (a reader that lags behind
       // would leave the bytes to be copied in: no gain), and once its storage has grown to the
       // capacity (no spare per growth step: fresh memory costs ~2 ms per 512 KiB here, in page
@@ -498,8 +437,8 @@ export class TcpSocket extends SocketBase {
     this.dropSpare();
     if (!bufs.some((b) => b.byteLength === TCP_RING_CAPACITY)) return;
     const s = this.sock;
-    if (!s || this.hostClosed) giveRings(bufs);
-    else s.once("close", () => giveRings(bufs));
+    if (!s || this.hostClosed) ringPool.give(bufs);
+    else s.once("close", () => ringPool.give(bufs));
   }
 
   /** onread callback: `n` bytes are in `buf` (from nextReadBuf); false pauses the host socket. */
@@ -511,22 +450,17 @@ export class TcpSocket extends SocketBase {
     const buf = landed instanceof Uint8Array ? landed : this.readBuf;
     if (buf !== undefined && buf === this.rxSpareView) {
       if (n >= buf.byteLength) this.readWant = Math.min(this.rx.capacity, 2 * Math.max(this.readWant, buf.byteLength));
-      let k = 0;
       const spare = this.rxSpare!;
       if (this.rx.length === 0 && spare.byteLength === this.rx.allocated) {
         // The reader took everything: the spare becomes the storage, the old storage the spare.
         tcpRxStats.spare += n;
         this.setSpare(this.rx.swapStorage(spare, n));
-        k = this.rx.length;
+        const k = this.rx.length;
+        if (k < n) this.hold(buf.slice(k, n));
       } else {
         tcpRxStats.copied += n;
-        try {
-          k = this.rx.writeFrom(buf, 0, n);
-        } catch {
-          k = 0; // the memory budget refused: hold the bytes until the reader drains
-        }
+        this.store(buf, n);
       }
-      if (k < n) this.hold(buf.slice(k, n));
     } else if (buf !== undefined && buf.buffer !== hostReadBuf.buffer) {
       // Read straight into the ring (no other writer since nextReadBuf: nothing was held back).
       if (n >= buf.byteLength) this.readWant = Math.min(this.rx.capacity, 2 * Math.max(this.readWant, buf.byteLength));
@@ -538,18 +472,9 @@ export class TcpSocket extends SocketBase {
         k = 0; // only a copy can fail (the budget): hold the bytes until the reader drains
       }
       if (k < n) this.hold(buf.slice(k, n));
-    } else if (this.rxOverflow.length === 0) {
-      tcpRxStats.copied += n;
-      let k = 0;
-      try {
-        k = this.rx.writeFrom(hostReadBuf, 0, n);
-      } catch {
-        k = 0; // the memory budget refused: hold the bytes until the reader drains
-      }
-      if (k < n) this.hold(hostReadBuf.slice(k, n));
     } else {
       tcpRxStats.copied += n;
-      this.hold(hostReadBuf.slice(0, n));
+      this.store(hostReadBuf, n);
     }
     notifyFromHost(this.notifyNow); // a host callback: a woken epoll_wait needs no setImmediate
     if (this.rx.free > 0 && this.rxOverflowBytes < RX_HOLD_MAX) return true;
@@ -565,22 +490,25 @@ export class TcpSocket extends SocketBase {
     this.rxOverflowBytes += bytes.byteLength;
   }
 
+  /**
+   * Put `src`'s first `n` bytes into the ring, behind any held back; hold what does not fit or
+   * what the memory budget refuses (a copy: `src` may be a buffer the next host read reuses).
+   */
+  private store(src: Uint8Array, n: number): void {
+    let k = 0;
+    if (this.rxOverflow.length === 0) {
+      try {
+        k = this.rx.writeFrom(src, 0, n);
+      } catch {
+        k = 0; // the budget refused: held until the reader drains
+      }
+    }
+    if (k < n) this.hold(src.slice(k, n));
+  }
+
   private onData(chunk: Buffer): void {
     if (this.released) return;
-    let rest: Uint8Array = chunk;
-    if (this.rxOverflow.length === 0) {
-      let n = 0;
-      try {
-        n = this.rx.writeFrom(chunk);
-      } catch {
-        n = 0; // the memory budget refused: hold the chunk and pause until the reader drains
-      }
-      rest = chunk.subarray(n);
-    }
-    if (rest.byteLength > 0) {
-      this.rxOverflow.push(rest);
-      this.rxOverflowBytes += rest.byteLength;
-    }
+    this.store(chunk, chunk.byteLength);
     // Holding back up to one host read more than the ring keeps the host reading while the
     // guest keeps up (a pause/resume costs event-loop turns); past that, stop the sender.
     if (this.rxOverflowBytes >= RX_HOLD_MAX && !this.paused) {
