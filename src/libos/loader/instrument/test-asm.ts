@@ -272,20 +272,56 @@ export function functionNames(module: Uint8Array): Map<number | string, string> 
 
 /**
  * Instantiates an instrumented module whose `occlum.yield_check` counts its calls and refills the
- * fuel global with `fuel`, throwing "preempted" at call `stopAfter`. An invalid module throws
- * with V8's reason.
+ * fuel global (when the module has one) with `fuel`, throwing "preempted" at call `stopAfter`.
+ * `imports` adds an `env` module and more `occlum` functions. An invalid module throws with V8's
+ * reason.
  */
-export function instantiateFueled(bytes: Uint8Array, fuel: number, stopAfter = Infinity): { yields: number; exports: Record<string, unknown> } {
-  if (!Wasm.validate(bytes)) new Wasm.Module(bytes);
+export function instantiateFueled(
+  bytes: Uint8Array,
+  fuel: number,
+  stopAfter = Infinity,
+  imports: { env?: Record<string, unknown>; occlum?: Record<string, unknown> } = {},
+): { yields: number; exports: Record<string, unknown> } {
+  if (!Wasm.validate(bytes)) {
+    new Wasm.Module(bytes); // throws with V8's reason
+    throw new Error("module does not validate");
+  }
   const st = { yields: 0, exports: {} as Record<string, unknown> };
   const inst = new Wasm.Instance(new Wasm.Module(bytes), {
+    env: imports.env ?? {},
     occlum: {
       yield_check: () => {
         if (++st.yields >= stopAfter) throw new Error("preempted");
-        (st.exports[FUEL_EXPORT] as WasmGlobal).value = fuel;
+        const g = st.exports[FUEL_EXPORT] as WasmGlobal | undefined;
+        if (g) g.value = fuel;
       },
+      ...imports.occlum,
     },
   });
   st.exports = inst.exports as Record<string, unknown>;
   return st;
+}
+
+/** sum(n) = 0 + 1 + ... + (n-1) with a loop; fib(n) recursive; leaf(x) = x*3. */
+export function loopsAndRecursion(): Uint8Array {
+  const m = new ModuleBuilder();
+  const ii = m.type([T.i32], [T.i32]);
+  const sum = m.func(ii, [
+    I.block(), I.loop(),
+    I.localGet(1), I.localGet(0), I.i32GeU, I.brIf(1),
+    I.localGet(2), I.localGet(1), I.i32Add, I.localSet(2),
+    I.localGet(1), I.i32Const(1), I.i32Add, I.localSet(1),
+    I.br(0), I.end, I.end, I.localGet(2),
+  ], [[2, T.i32]]);
+  const fib = 1;
+  m.func(ii, [
+    I.localGet(0), I.i32Const(2), I.i32LtS, I.if(T.i32), I.localGet(0), I.else,
+    I.localGet(0), I.i32Const(1), I.i32Sub, I.call(fib),
+    I.localGet(0), I.i32Const(2), I.i32Sub, I.call(fib), I.i32Add, I.end,
+  ]);
+  const leaf = m.func(ii, [I.localGet(0), I.i32Const(3), I.i32Mul]);
+  m.export("sum", "func", sum);
+  m.export("fib", "func", fib);
+  m.export("leaf", "func", leaf);
+  return m.build();
 }
