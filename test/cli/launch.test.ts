@@ -14,7 +14,7 @@ import { BUNDLE_NAME, INPUTS_NAME, type BundleInputs } from "../../scripts/bundl
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const env: Record<string, string> = {};
-for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("OCCLUM") && k !== "ENABLE_EDMM" && k !== "SGX_MODE") env[k] = v;
+for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("OCCLUM") && k !== "ENABLE_EDMM" && k !== "SGX_MODE" && k !== "GLIBC_TUNABLES") env[k] = v;
 let tmp: string;
 
 before(() => {
@@ -78,18 +78,22 @@ test("bin/occlum run as a program starts the Node of the package directly (sh he
   assert.match(r.stderr, new RegExp(`launch: bundle on Node v${bundled.replaceAll(".", "\\.")}\\n`));
 });
 
-test("bin/occlum run as a program gives Node a 4 MB young generation from the start", () => {
+test("bin/occlum run as a program gives Node a 4 MB young generation from the start and huge-page malloc", () => {
   const pkg = fakePackage();
   symlinkSync(path.join(repo, "node_modules"), path.join(pkg.root, "node_modules"));
   // The stand-in bundle reports the young generation's semi-space as V8 sized it at start.
   writeFileSync(path.join(pkg.root, "dist", BUNDLE_NAME), `(function (exports, require, module, __filename, __dirname) {
-exports.runCli = async () => { const s = require("node:v8").getHeapSpaceStatistics().find((x) => x.space_name === "new_space"); process.stdout.write(JSON.stringify({ argv: process.execArgv, size: s.space_used_size + s.space_available_size })); };
+exports.runCli = async () => { const s = require("node:v8").getHeapSpaceStatistics().find((x) => x.space_name === "new_space"); process.stdout.write(JSON.stringify({ argv: process.execArgv, size: s.space_used_size + s.space_available_size, tunables: process.env.GLIBC_TUNABLES })); };
 })`);
   const st = statSync(pkg.input);
   writeFileSync(path.join(pkg.root, "dist", INPUTS_NAME), JSON.stringify({ root: pkg.root, files: { "src/cli/main.ts": [st.size, st.mtimeMs] } }));
   const r = spawnSync(path.join(pkg.root, "bin", "occlum"), ["run", "/bin/x"], { env, encoding: "utf8" });
-  const seen = JSON.parse(r.stdout) as { argv: string[]; size: number };
+  const seen = JSON.parse(r.stdout) as { argv: string[]; size: number; tunables?: string };
   assert.ok(seen.argv.includes("--min-semi-space-size=4"), r.stdout + r.stderr);
+  assert.equal(seen.tunables, "glibc.malloc.hugetlb=1");
+  // A user's own tunables are kept, ours appended.
+  const own = spawnSync(path.join(pkg.root, "bin", "occlum"), ["run", "/bin/x"], { env: { ...env, GLIBC_TUNABLES: "glibc.malloc.arena_max=2" }, encoding: "utf8" });
+  assert.equal((JSON.parse(own.stdout) as { tunables?: string }).tunables, "glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1", own.stderr);
   // The young generation's capacity (what it holds before a scavenge): 4 MB, 1 MB without the flag.
   assert.ok(seen.size > 3.5 * 1024 * 1024, `new space ${seen.size} bytes`);
   const plain = spawnSync(process.execPath, ["-e", `const s = require("node:v8").getHeapSpaceStatistics().find((x) => x.space_name === "new_space"); process.stdout.write(String(s.space_used_size + s.space_available_size))`], { env, encoding: "utf8" });
