@@ -5,12 +5,12 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildGuest, posixSkip } from "../support/guest.ts";
-import { BUNDLE_NAME, INPUTS_NAME, type BundleInputs } from "../../scripts/bundle-cli.ts";
+import { BUNDLE_NAME, FRESH_SCRIPT_NAME, freshnessScript, INPUTS_NAME, STAMP_NAME, type BundleInputs } from "../../scripts/bundle-cli.ts";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const env: Record<string, string> = {};
@@ -151,10 +151,56 @@ function bundleInChild(out: string): { bytes: number; inputs: number } {
   }
 }
 
+test("bin/occlum run as a program: its sh header checks the inputs against the bundle's stamp", () => {
+  const pkg = fakePackage();
+  symlinkSync(path.join(repo, "node_modules"), path.join(pkg.root, "node_modules"));
+  writeFileSync(path.join(pkg.root, "dist", FRESH_SCRIPT_NAME), freshnessScript(["src/cli/main.ts"]));
+  const stamp = path.join(pkg.root, "dist", STAMP_NAME);
+  writeFileSync(stamp, "");
+  const st = statSync(pkg.input);
+  utimesSync(stamp, st.atime, new Date(st.mtimeMs + 1000)); // made after the input was read
+  const run = (cwd = pkg.root) => {
+    const r = spawnSync(path.join("bin", "occlum"), ["run", "/bin/x"], { cwd, env: { ...env, OCCLUM_TS_LAUNCH_DEBUG: "1" }, encoding: "utf8" });
+    return { out: r.stdout, err: r.stderr };
+  };
+  let r = run();
+  assert.equal(r.out, "bundle run /bin/x", r.err);
+  assert.match(r.err, /launch: bundle \(inputs checked by the sh header\)/);
+  // Node's own check is not run then: a record the stats would reject does not matter.
+  writeFileSync(path.join(pkg.root, "dist", INPUTS_NAME), JSON.stringify({ root: pkg.root, files: { "src/cli/main.ts": [0, 0] } }));
+  r = run();
+  assert.equal(r.out, "bundle run /bin/x", r.err);
+  // An input newer than the stamp: the sources, naming it (Node does not check again).
+  utimesSync(pkg.input, st.atime, new Date(st.mtimeMs + 5000));
+  r = run();
+  assert.equal(r.out, "sources run /bin/x", r.err);
+  assert.match(r.err, /bundle stale: src\/cli\/main\.ts changed/);
+  // A missing input, and a missing stamp, are stale too.
+  utimesSync(pkg.input, st.atime, new Date(st.mtimeMs));
+  assert.equal(run().out, "bundle run /bin/x");
+  rmSync(stamp);
+  assert.equal(run().out, "sources run /bin/x");
+  writeFileSync(stamp, "");
+  const moved = `${pkg.input}.away`;
+  renameSync(pkg.input, moved);
+  assert.match(run().err, /bundle stale: src\/cli\/main\.ts changed/);
+  renameSync(moved, pkg.input);
+  // The record's root is still checked by Node: a bundle made in another checkout is not used.
+  writeFileSync(path.join(pkg.root, "dist", INPUTS_NAME), JSON.stringify({ root: "/elsewhere/", files: {} }));
+  assert.match(run().err, /bundle made in \/elsewhere\//);
+  // A name the shell would need quoted is refused by the generator (bin/occlum then checks in Node).
+  assert.throws(() => freshnessScript(["src/a b.ts"]), /cannot name/);
+});
+
 test("the real bundle runs a program like the sources, workers included", async () => {
   const out = path.join(tmp, "dist");
   const made = bundleInChild(out);
   assert.ok(made.inputs > 50 && made.bytes > 100_000, JSON.stringify(made));
+  // The sh check's script names every input of the record, and its stamp predates the bundle.
+  const record = JSON.parse(readFileSync(path.join(out, INPUTS_NAME), "utf8")) as BundleInputs;
+  assert.equal(readFileSync(path.join(out, FRESH_SCRIPT_NAME), "utf8"), freshnessScript(Object.keys(record.files)));
+  assert.ok(statSync(path.join(out, STAMP_NAME)).mtimeMs <= statSync(path.join(out, BUNDLE_NAME)).mtimeMs);
+  assert.deepEqual(readdirSync(out).filter((f) => f.endsWith(".tmp")), []);
   const inst = path.join(tmp, "inst");
   const occlum = path.join(repo, "bin", "occlum");
   const sh = (args: string[], extra: Record<string, string> = {}) => spawnSync(process.execPath, args, { cwd: inst, env: { ...env, OCCLUM_TS_SOURCES: "1", ...extra }, encoding: "utf8", timeout: 120_000 });
