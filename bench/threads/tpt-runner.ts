@@ -145,6 +145,8 @@ function workerMain(d: Data): void {
       throw new Exit();
     },
     thread_id: (out: number) => (dv().setUint32(out, d.tid, true), 0),
+    // sysbench.c's timed mode: main sleeps through the run (an OS thread's sleep: its worker blocks).
+    thread_sleep: (ns: bigint) => (Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(ns) / 1e6), 0),
     proc_exit2: (code: number) => exit(code),
     proc_signals_sizes_get: (out: number) => (dv().setUint32(out, 0, true), 0),
     proc_signals_get: () => 0,

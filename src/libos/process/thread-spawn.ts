@@ -34,7 +34,7 @@ import { nowMs } from "../sched/clock.ts";
 export class ThreadExit extends ProcessExit {
   constructor(code: number) {
     // No stack trace: nobody reads it, and capturing one through the guest's wasm frames was
-    // ~18% of a thread's exit (sysbench at 1024 threads: 1024 exits inside the timed window).
+    // ~18% of a thread's exit (measured with 1024 sysbench threads exiting).
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
     super(code);
