@@ -4,9 +4,10 @@
  * - Receive is proactive: the host socket flows into a 512 KiB receive ring from the moment it is
  *   connected. libuv reads straight into the ring's free tail (node:net's `onread` with a buffer
  *   callback: the view of the next read is the ring's own storage, so a received byte is copied
- *   once into the ring and once into guest memory). The shared `hostReadBuf` is the fallback
- *   when bytes are held back or the contiguous tail space is small; those bytes are then copied
- *   into the ring. Ring storage grows with what the host delivers (a chatty socket keeps a few
+ *   once into the ring and once into guest memory). The shared `hostReadBuf` takes the reads of
+ *   a request/response socket (small reads, a ring that never grew), and is the fallback when
+ *   bytes are held back or the contiguous tail space is small; those bytes are then copied into
+ *   the ring. Ring storage grows with what the host delivers (a chatty socket keeps a few
  *   KiB). When the ring is full the host socket is paused; it resumes when the reader drains the
  *   ring: a slow reader slows the writer through TCP's own window. Bytes that do not fit (a read
  *   sized before SO_RCVBUF shrank, a budget refusal) wait in `rxOverflow`, and while any wait
@@ -385,10 +386,17 @@ export class TcpSocket extends SocketBase {
    * free space is split at the wrap point: a bulk receiver's reads alternated between most of
    * the ring and the rest, twice the reads and guest wake-ups), the read lands in a spare of the
    * ring's size instead, which becomes the ring's storage without a copy if the ring is empty
-   * when the bytes arrive (onHostRead), and is copied in otherwise.
+   * when the bytes arrive (onHostRead), and is copied in otherwise. (Every read into the spare,
+   * so that reads alternate between the starts of two buffers, was tried: ~5-10% more CPU per
+   * MiB with 4 streams in an A/B, bench/net/README.md.)
    */
   private readonly nextReadBuf = (): Uint8Array => {
-    if (this.rxOverflow.length === 0 && !this.released) {
+    // After a small read into a ring that never grew (a request/response socket), the shared
+    // buffer: copying a few bytes costs less than the fresh view of the ring's tail (it moves by
+    // the bytes read) that node:net stores for every read, on the way from a request's arrival
+    // to its response.
+    const small = this.lastRead < MIN_READ && this.rx.allocated < SPARE_MIN;
+    if (!small && this.rxOverflow.length === 0 && !this.released) {
       // A socket whose reads have outgrown SPARE_MIN grows straight to the capacity when freed
       // storage of that size is at hand (no growth steps through fresh memory).
       const v = this.rx.tailSpace(this.readWant >= SPARE_MIN && ringPool.size > 0 ? this.rx.capacity : this.readWant);
@@ -404,7 +412,7 @@ export class TcpSocket extends SocketBase {
       if (v.byteLength >= MIN_READ) return (this.readBuf = v);
     }
     const size = Math.min(hostReadBuf.byteLength, Math.max(MIN_READ, this.rx.free));
-    if (this.sharedView?.byteLength !== size) this.sharedView = hostReadBuf.subarray(0, size);
+    if (this.sharedView === undefined || this.sharedView.byteLength !== size) this.sharedView = hostReadBuf.subarray(0, size);
     return (this.readBuf = this.sharedView);
   };
 
@@ -448,7 +456,10 @@ export class TcpSocket extends SocketBase {
     this.lastRead = n;
     // node:net passes the buffer the bytes landed in; it is the one nextReadBuf handed out last.
     const buf = landed instanceof Uint8Array ? landed : this.readBuf;
-    if (buf !== undefined && buf === this.rxSpareView) {
+    if (buf === this.sharedView) {
+      tcpRxStats.copied += n;
+      this.store(hostReadBuf, n);
+    } else if (buf !== undefined && buf === this.rxSpareView) {
       if (n >= buf.byteLength) this.readWant = Math.min(this.rx.capacity, 2 * Math.max(this.readWant, buf.byteLength));
       const spare = this.rxSpare!;
       if (this.rx.length === 0 && spare.byteLength === this.rx.allocated) {

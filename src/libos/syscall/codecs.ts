@@ -171,6 +171,39 @@ export const A = {
   } as ArgCodec<Subscriptions>,
 } as const;
 
+let iovSlots = 0;
+
+/**
+ * The iovecs codec of one hot row (sock_recv, sock_send): a server names the same buffer on
+ * every call, so a one-iovec array is decoded once and handed out again while it names the same
+ * bytes (kept on the memory, which it lives and dies with; a view of a non-shared memory that
+ * grew is detached, length 0: a miss). Saves an array and a typed array per call. Safe to share
+ * between a process's threads: handlers never modify the array, and a view covers the same
+ * bytes for as long as it exists.
+ */
+export function reusedIovecs(): ArgCodec<Uint8Array[]> {
+  const slot = iovSlots++;
+  return {
+    kind: "iovecs", wasm: ["i32", "i32"],
+    decode: (m, p, i) => {
+      if (u32(p[i + 1]!) !== 1) return A.iovecs.decode(m, p, i);
+      const ptr = u32(p[i]!);
+      m.check(ptr, Layout.iovec.size, Layout.iovec.align);
+      const b = m.dv.getUint32(ptr, true);
+      const l = m.dv.getUint32(ptr + 4, true);
+      const last = m.iovCache[slot];
+      if (last !== undefined && l > 0) {
+        const v = last[0]!;
+        if (v.byteOffset === b && v.byteLength === l) return last;
+      }
+      const out = [m.bytes(b, l)];
+      m.iovCache[slot] = out;
+      return out;
+    },
+    show: A.iovecs.show,
+  };
+}
+
 function retU32(kind: string): RetCodec<number> {
   return { kind, wasm: ["i32"], encode: (m, p, i, v) => m.setU32(u32(p[i]!), v), show: (v) => String(v) };
 }

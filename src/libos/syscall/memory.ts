@@ -26,6 +26,8 @@ export class GuestMemory {
   private buf: ArrayBufferLike;
   u8: Uint8Array;
   dv: DataView;
+  /** Decoded iovec arrays that hot rows hand out again, by slot (codecs.ts reusedIovecs). */
+  readonly iovCache: (Uint8Array[] | undefined)[] = [];
 
   constructor(memory: WasmMemory) {
     this.memory = memory;

@@ -6,7 +6,7 @@
  * out-pointers), the handler, `blocking` (the import is a WebAssembly.Suspending: the handler may
  * return a Promise; a handler of a non-blocking row must never return one), and a support level.
  */
-import { A, R, type ArgCodec, type RetCodec, type WasmType } from "./codecs.ts";
+import { A, R, reusedIovecs, type ArgCodec, type RetCodec, type WasmType } from "./codecs.ts";
 import type { Thread } from "../process/thread.ts";
 import type { GuestMemory } from "./memory.ts";
 import * as args from "./wasi/args.ts";
@@ -148,8 +148,8 @@ export const wasiTable: readonly SyscallRow[] = [
   directRow("sched_yield", [], R.none, proc.sched_yield, { note: "a coroutine switch through the run queue" }),
   row("random_get", [A.buf], R.none, random.random_get),
   row("sock_accept", [A.fd, A.fdflags], R.fd, sock.sock_accept, { ...B, support: "partial", note: "on sockets the LibOS hands in; real sockets: issue 8" }),
-  row("sock_recv", [A.fd, A.iovecs, A.riflags], R.recv, sock.sock_recv, { ...B, support: "partial", note: "on sockets the LibOS hands in" }),
-  row("sock_send", [A.fd, A.iovecs, A.siflags], R.size, sock.sock_send, { ...B, support: "partial", note: "on sockets the LibOS hands in" }),
+  row("sock_recv", [A.fd, reusedIovecs(), A.riflags], R.recv, sock.sock_recv, { ...B, support: "partial", note: "on sockets the LibOS hands in" }),
+  row("sock_send", [A.fd, reusedIovecs(), A.siflags], R.size, sock.sock_send, { ...B, support: "partial", note: "on sockets the LibOS hands in" }),
   row("sock_shutdown", [A.fd, A.sdflags], R.none, sock.sock_shutdown, { ...B, support: "partial", note: "on sockets the LibOS hands in" }),
 ];
 

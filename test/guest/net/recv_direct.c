@@ -7,6 +7,8 @@
  *   recv_direct            prints "listening PORT", serves one connection
  *   recv_direct sink       the same stream read as a bulk server reads it: a non-blocking socket in
  *                          an epoll loop, 256 KiB recvs until EAGAIN; prints "bytes N hash H"
+ *   recv_direct sink slow  a reader that lags: one 64 KiB recv per (level-triggered) epoll_wait,
+ *                          then a 1 ms sleep (the host keeps reading meanwhile)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,7 +26,7 @@
 
 static char buf[700 * 1024];
 
-static int sink(void) {
+static int sink(int slow) {
   int c = accept_one_loopback4();
   CHECK(fcntl(c, F_SETFL, fcntl(c, F_GETFL) | O_NONBLOCK));
   int ep = epoll_create1(0);
@@ -39,10 +41,15 @@ static int sink(void) {
     CHECK(n);
     if (n == 0) { printf("FAIL idle\n"); return 1; }
     ssize_t k;
-    while ((k = recv(c, buf, 256 * 1024, 0)) > 0) {
+    while ((k = recv(c, buf, slow ? 64 * 1024 : 256 * 1024, 0)) > 0) {
       for (ssize_t i = 0; i < k; i++) h = (h ^ (unsigned char)buf[i]) * 16777619u;
       total += k;
+      if (slow) {
+        usleep(1000);
+        break;
+      }
     }
+    if (k > 0) continue;
     if (k == 0) break;
     if (errno != EAGAIN) CHECK(k);
   }
@@ -52,7 +59,7 @@ static int sink(void) {
 }
 
 int main(int argc, char **argv) {
-  if (argc > 1 && !strcmp(argv[1], "sink")) return sink();
+  if (argc > 1 && !strcmp(argv[1], "sink")) return sink(argc > 2 && !strcmp(argv[2], "slow"));
   int c = accept_one_loopback4();
   static const size_t sizes[] = {1, 3, 4093, 70000, 600 * 1024, 17, 65536, 5};
   uint32_t h = 2166136261u;

@@ -3,9 +3,9 @@
  * (test/guest/net/recv_direct.c): blocking recv with MSG_PEEK and odd read sizes, some finding data
  * waiting and some blocked until the host sends more, to EOF; the guest's FNV-1a hash of the
  * stream must match the host's. And a bulk stream from another process read as a bulk server
- * reads it (epoll, 256 KiB recvs), where host reads land in the socket's spare storage too, and
- * the next connection's ring reuses a closed one's storage (stale bytes never shown: checked by
- * the hash).
+ * reads it (epoll, 256 KiB recvs), where host reads land in the socket's spare storage too, the
+ * same stream read by a reader that lags (reads copied in behind unread bytes), and the next
+ * connection's ring reuses a closed one's storage (stale bytes never shown: checked by the hash).
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -67,15 +67,15 @@ test("recv with MSG_PEEK and partial reads of host data, blocked and not, to EOF
 });
 
 /** One guest sink (recv_direct.c `sink`) fed MIB MiB by a writer process; the tcpRxStats it moved. */
-async function sinkRun(mib: number): Promise<typeof tcpRxStats> {
+async function sinkRun(mib: number, slow = false): Promise<typeof tcpRxStats> {
   const stdout = new Collect();
   const before = { ...tcpRxStats };
-  const guest = run(inst, "/bin/recv_direct", { args: ["sink"], stdout });
+  const guest = run(inst, "/bin/recv_direct", { args: slow ? ["sink", "slow"] : ["sink"], stdout });
   await stdout.waitFor(/listening \d+\n/);
   const port = Number(/listening (\d+)/.exec(stdout.text)![1]);
   // A writer process sends as fast as it can (128 KiB writes of the block netbench uses), so the
-  // guest drains each host read before the next: the ring's free space keeps being split at the
-  // wrap point, the case the spare is for.
+  // guest (unless slow) drains each host read before the next: the ring's free space keeps
+  // being split at the wrap point, the case the spare is for.
   const BLOCK = 128 * 1024;
   const writer = spawn(process.execPath, ["-e", `
     const s = require("node:net").connect(${port}, "127.0.0.1", async () => {
@@ -100,6 +100,11 @@ test("a bulk stream read through epoll in 256 KiB recvs: reads land in the ring 
   const d = await sinkRun(MIB);
   assert.ok(d.spare > 0, `some host reads landed in the spare and were swapped in (direct ${d.direct}, spare ${d.spare}, copied ${d.copied})`);
   assert.ok(d.direct + d.spare > MIB * 2 ** 20 * 0.9, "nearly every byte landed without a copy into the ring");
+});
+
+test("a reader that lags (64 KiB per epoll_wait, then a sleep): host reads that cannot land at the ring's tail (the spare, the shared buffer) are copied in behind the unread bytes, intact", { skip }, async () => {
+  const d = await sinkRun(8, true);
+  assert.ok(d.copied > 0, `some reads found the ring not yet drained (direct ${d.direct}, spare ${d.spare}, copied ${d.copied})`);
 });
 
 test("a closed connection's ring storage is reused by the next one, whose bytes arrive intact", { skip }, async () => {
