@@ -58,7 +58,7 @@ export interface ByteRingOptions {
   /** Errno thrown when the budget refuses all growth (ENOMEM by default, ENOBUFS for sockets). */
   refuseErrno?: Errno;
   /**
-   * Storage of `size` bytes to grow into, when the owner keeps some (net/tcp.ts reuses freed
+   * Storage of `size` bytes to grow into, when the owner keeps some (net/tcp-receiver.ts reuses freed
    * rings: fresh memory costs page faults); undefined = a new array. Its bytes need not be zero:
    * the ring never hands out bytes it has not stored.
    */
@@ -178,7 +178,7 @@ export class ByteRing {
   /**
    * While the ring is empty: make `next` (as large as the current storage, charged by the
    * caller) the storage, holding its first `n` bytes (at most the capacity), and return the old
-   * storage, now the caller's. For a producer whose host read landed outside the ring (net/tcp.ts:
+   * storage, now the caller's. For a producer whose host read landed outside the ring (net/tcp-receiver.ts:
    * the free space at the tail was a small piece) and that finds the reader took everything
    * meanwhile: the bytes become the content without a copy (`length` says how many it took).
    */

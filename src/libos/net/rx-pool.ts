@@ -1,5 +1,5 @@
 /**
- * Freed receive storage of one size (a TCP ring's or its spare's, tcp.ts), reused by the next
+ * Freed receive storage of one size (a TCP ring's or its spare's, tcp-receiver.ts), reused by the next
  * socket that needs storage of that size: fresh memory costs this VM ~1-2 ms of page faults per
  * 512 KiB once touched, ~3-5 ms per bulk connection. The owner gives storage back only once
  * nothing can write into it any more (for TCP: once the host socket has closed, since a host read

@@ -1,5 +1,5 @@
 /**
- * Host data read straight into a socket's receive ring (net/tcp.ts), through a real guest
+ * Host data read straight into a socket's receive ring (net/tcp-receiver.ts), through a real guest
  * (test/guest/net/recv_direct.c): blocking recv with MSG_PEEK and odd read sizes, some finding data
  * waiting and some blocked until the host sends more, to EOF; the guest's FNV-1a hash of the
  * stream must match the host's. And a bulk stream from another process read as a bulk server
