@@ -39,17 +39,32 @@ export interface BlockingOptions {
 }
 
 export function blockingIo<T>(t: Thread, file: OpenFile, opts: BlockingOptions, op: () => Maybe<T>): Maybe<T> {
+  return blockingCall(t, file, opts, callOp as (this: OpenFile, op: () => Maybe<T>, _: undefined) => Maybe<T>, op, undefined);
+}
+
+const callOp = function (this: OpenFile, op: () => unknown): unknown {
+  return op();
+};
+
+/**
+ * blockingIo of `op.call(file, a, b)`: no closure is made unless the call has to wait, for the
+ * hot socket rows (a server's recv and send nearly always complete at once). `opts` may be a
+ * function of the file, then asked only when the call waits (its deadline starts there).
+ */
+export function blockingCall<F extends OpenFile, A, B, T>(
+  t: Thread, file: F, opts: BlockingOptions | ((file: F) => BlockingOptions), op: (this: F, a: A, b: B) => Maybe<T>, a: A, b: B,
+): Maybe<T> {
   let r: Maybe<T>;
   try {
-    r = op();
+    r = op.call(file, a, b);
   } catch (e) {
     if (e !== EAGAIN_ERROR) throw e;
-    return waitAndRetry(t, file, opts, op);
+    return waitAndRetry(t, file, typeof opts === "function" ? opts(file) : opts, () => op.call(file, a, b));
   }
   if (r instanceof Promise) {
     return r.catch((e: unknown) => {
       if (e !== EAGAIN_ERROR) throw e;
-      return waitAndRetry(t, file, opts, op);
+      return waitAndRetry(t, file, typeof opts === "function" ? opts(file) : opts, () => op.call(file, a, b));
     });
   }
   return r;

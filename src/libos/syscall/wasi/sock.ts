@@ -3,8 +3,8 @@
  * (net/socket.ts is the interface issue 8's real sockets implement). Any other fd is ENOTSOCK.
  */
 import { Rights } from "../abi.ts";
-import { EAGAIN_ERROR, Errno, sysErr } from "../errno.ts";
-import { blockingIo, type BlockingOptions } from "../blocking.ts";
+import { Errno, sysErr } from "../errno.ts";
+import { blockingCall, blockingIo, type BlockingOptions } from "../blocking.ts";
 import { FdFlags, Ready, type OpenFile } from "../../fs/types.ts";
 import { isSocket, SOCKET_RIGHTS, type SocketFile } from "../../net/socket.ts";
 import type { Thread } from "../../process/thread.ts";
@@ -55,37 +55,13 @@ export function sock_recv(t: Thread, fd: number, iovs: Uint8Array[], riflags: nu
   const s = socket(t, fd, Rights.FD_READ);
   // WASIX RECV_DONT_WAIT (MSG_DONTWAIT): this call only, never waits.
   if (riflags & RIFLAGS_DONT_WAIT) return s.recv(iovs, riflags & ~RIFLAGS_DONT_WAIT);
-  // Tried before blockingIo: a server's recv finds its data (epoll said so), and the retry
-  // closure blockingIo needs would be made for nothing (a send and a recv per request).
-  let r: Maybe<[number, number]>;
-  try {
-    r = s.recv(iovs, riflags);
-  } catch (e) {
-    if (e !== EAGAIN_ERROR || (s.flags & FdFlags.NONBLOCK) !== 0) throw e;
-    return blockingIo(t, s, recvWait(s), () => s.recv(iovs, riflags));
-  }
-  return r instanceof Promise ? retryOnEagain(r, () => blockingIo(t, s, recvWait(s), () => s.recv(iovs, riflags))) : r;
+  return blockingCall(t, s, recvWait, s.recv, iovs, riflags);
 }
 
 export function sock_send(t: Thread, fd: number, iovs: Uint8Array[], siflags: number): Maybe<number> {
   const s = socket(t, fd, Rights.FD_WRITE);
   if (siflags & SIFLAGS_DONT_WAIT) return s.send(iovs);
-  let r: Maybe<number>;
-  try {
-    r = s.send(iovs);
-  } catch (e) {
-    if (e !== EAGAIN_ERROR || (s.flags & FdFlags.NONBLOCK) !== 0) throw e;
-    return blockingIo(t, s, sendWait(s), () => s.send(iovs));
-  }
-  return r instanceof Promise ? retryOnEagain(r, () => blockingIo(t, s, sendWait(s), () => s.send(iovs))) : r;
-}
-
-/** An operation that failed later with EAGAIN goes the blocking way (blockingIo: its first try again). */
-function retryOnEagain<T>(p: Promise<T>, slow: () => Maybe<T>): Promise<T> {
-  return p.catch((e: unknown) => {
-    if (e !== EAGAIN_ERROR) throw e;
-    return slow();
-  });
+  return blockingCall(t, s, sendWait, s.send, iovs, undefined);
 }
 
 export function sock_shutdown(t: Thread, fd: number, how: number): Maybe<void> {
