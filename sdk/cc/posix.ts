@@ -96,11 +96,13 @@ export function posixIdentity(): string {
 }
 
 /** Fixes for wasix-libc bugs, linked into every POSIX program ahead of libc.a (sdk/libc/). */
-export const LIBC_ADDITIONS: readonly string[] = ["timedwait.c", "itimer.c", "signals.c", "pgroup.c", "sockets.c"].map((f) => path.join(repoRoot, "sdk", "libc", f));
+export const LIBC_ADDITIONS: readonly string[] = ["timedwait.c", "itimer.c", "signals.c", "pgroup.c", "sockets.c", "epoll.c"].map((f) => path.join(repoRoot, "sdk", "libc", f));
 /** sockets.c: AF_UNIX addresses, sendmsg/recvmsg (SCM_RIGHTS), MSG_NOSIGNAL. */
 const SOCKET_WRAPS = ["bind", "connect", "sendto", "getsockname", "getpeername", "accept", "accept4", "recvfrom", "send", "sendmsg", "recvmsg", "setsockopt", "getsockopt"].map((f) => `-Wl,--wrap=${f}`);
+/** epoll.c: epoll_data comes back whole (all 64 bits, a zero low half included). */
+const EPOLL_WRAPS = ["epoll_wait", "epoll_pwait"].map((f) => `-Wl,--wrap=${f}`);
 /** pgroup.c wraps posix_spawn(p) to hand the spawn attributes to the kernel first. */
-const LIBC_ADDITION_LINK_FLAGS = ["-Wl,--wrap=posix_spawn", "-Wl,--wrap=posix_spawnp", ...SOCKET_WRAPS];
+const LIBC_ADDITION_LINK_FLAGS = ["-Wl,--wrap=posix_spawn", "-Wl,--wrap=posix_spawnp", ...SOCKET_WRAPS, ...EPOLL_WRAPS];
 /** Headers declaring what the libc's hide but sdk/libc provides (pause), searched before the sysroot's. */
 const SDK_INCLUDE = path.join(repoRoot, "sdk", "include");
 const SDK_HEADERS: readonly string[] = ["unistd.h", "sys/socket.h"].map((f) => path.join(SDK_INCLUDE, f));

@@ -54,8 +54,8 @@ test("epoll_wait completed by its wake-up: host data twice, a thread, a signal, 
   assert.equal(r.code, 0, r.stdout + r.stderr);
   const lines = r.stdout.split("\n").filter((l) => !/^(listening|waiting)/.test(l) && l !== "");
   assert.deepEqual(lines, [
-    `woken 1: 1 event(s) events=0x${EPOLLIN.toString(16)} data=0x9abcdef0 read=1`,
-    `woken 2: 1 event(s) events=0x${EPOLLIN.toString(16)} data=0x9abcdef0 read=1`,
+    `woken 1: 1 event(s) events=0x${EPOLLIN.toString(16)} data=0x123456789abcdef0 read=1`,
+    `woken 2: 1 event(s) events=0x${EPOLLIN.toString(16)} data=0x123456789abcdef0 read=1`,
     "pair woken: 1 event(s) fd_ok=1 read=1",
     "interrupted: -1 Interrupted system call alarms=1",
     "timeout: 0 after>=35ms=1",
