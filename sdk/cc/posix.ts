@@ -96,16 +96,23 @@ export function posixIdentity(): string {
 }
 
 /** Fixes for wasix-libc bugs, linked into every POSIX program ahead of libc.a (sdk/libc/). */
-export const LIBC_ADDITIONS: readonly string[] = ["timedwait.c", "itimer.c", "signals.c", "pgroup.c", "sockets.c", "epoll.c"].map((f) => path.join(repoRoot, "sdk", "libc", f));
+export const LIBC_ADDITIONS: readonly string[] = ["timedwait.c", "itimer.c", "signals.c", "pgroup.c", "sockets.c", "epoll.c", "threads.c", "poll.c"].map((f) => path.join(repoRoot, "sdk", "libc", f));
 /** sockets.c: AF_UNIX addresses, sendmsg/recvmsg (SCM_RIGHTS), MSG_NOSIGNAL. */
-const SOCKET_WRAPS = ["bind", "connect", "sendto", "getsockname", "getpeername", "accept", "accept4", "recvfrom", "send", "sendmsg", "recvmsg", "setsockopt", "getsockopt"].map((f) => `-Wl,--wrap=${f}`);
-/** epoll.c: epoll_data comes back whole (all 64 bits, a zero low half included). */
-const EPOLL_WRAPS = ["epoll_wait", "epoll_pwait"].map((f) => `-Wl,--wrap=${f}`);
+const SOCKET_WRAPS = ["socket", "socketpair", "bind", "connect", "sendto", "getsockname", "getpeername", "accept", "accept4", "recv", "recvfrom", "send", "sendmsg", "recvmsg", "setsockopt", "getsockopt"].map((f) => `-Wl,--wrap=${f}`);
+/**
+ * epoll.c: epoll_data comes back whole (all 64 bits, a zero low half included); epoll_ctl and
+ * epoll_create(1) return -1 and errno, and honour EPOLL_CLOEXEC.
+ */
+const EPOLL_WRAPS = ["epoll_wait", "epoll_pwait", "epoll_ctl", "epoll_create", "epoll_create1"].map((f) => `-Wl,--wrap=${f}`);
+/** threads.c: pthread_join & co. return EINVAL/EDEADLK for a detached thread/oneself (the libc traps or hangs). */
+const THREAD_WRAPS = ["pthread_join", "pthread_tryjoin_np", "pthread_timedjoin_np", "pthread_detach"].map((f) => `-Wl,--wrap=${f}`);
+/** poll.c: poll/ppoll/select/pselect over the kernel's epoll (Linux's POLLNVAL, POLLERR, POLLHUP, POLLRDHUP). */
+const POLL_WRAPS = ["poll", "ppoll", "select", "pselect"].map((f) => `-Wl,--wrap=${f}`);
 /** pgroup.c wraps posix_spawn(p) to hand the spawn attributes to the kernel first. */
-const LIBC_ADDITION_LINK_FLAGS = ["-Wl,--wrap=posix_spawn", "-Wl,--wrap=posix_spawnp", ...SOCKET_WRAPS, ...EPOLL_WRAPS];
+const LIBC_ADDITION_LINK_FLAGS = ["-Wl,--wrap=posix_spawn", "-Wl,--wrap=posix_spawnp", ...SOCKET_WRAPS, ...EPOLL_WRAPS, ...THREAD_WRAPS, ...POLL_WRAPS];
 /** Headers declaring what the libc's hide but sdk/libc provides (pause), searched before the sysroot's. */
 const SDK_INCLUDE = path.join(repoRoot, "sdk", "include");
-const SDK_HEADERS: readonly string[] = ["unistd.h", "sys/socket.h"].map((f) => path.join(SDK_INCLUDE, f));
+const SDK_HEADERS: readonly string[] = ["unistd.h", "sys/socket.h", "sched.h", "pthread.h", "poll.h"].map((f) => path.join(SDK_INCLUDE, f));
 
 /** The flags that make wasix-libc programs link and run (see shared reference guest-toolchain.md). */
 export function posixArgs(tc: PosixToolchain, userArgs: readonly string[], linking: boolean): string[] {

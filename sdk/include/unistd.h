@@ -1,7 +1,8 @@
 /*
  * occlum-ts: wasix-libc's unistd.h leaves out pause() ("WASI has no pause"); occlum-cc links one
  * (sdk/libc/signals.c: sigsuspend with the current mask), so POSIX programs that call it compile
- * unchanged. occlum-cc puts this folder ahead of the sysroot in POSIX mode.
+ * unchanged; likewise gettid() (sdk/libc/threads.c). occlum-cc puts this folder ahead of the
+ * sysroot in POSIX mode.
  */
 #include_next <unistd.h>
 
@@ -11,6 +12,8 @@
 extern "C" {
 #endif
 int pause(void);
+/* hidden by the libc ("WASI has no eaccess" block); sdk/libc/threads.c */
+pid_t gettid(void);
 #ifdef __cplusplus
 }
 #endif

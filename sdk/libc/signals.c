@@ -8,7 +8,8 @@
  *
  * clock_nanosleep (behind nanosleep, sleep and usleep) is replaced because the libc's turns every
  * error of its poll_oneoff, EINTR included, into ENOTSUP: an interrupted sleep must fail with EINTR
- * (and report the time left), whatever SA_RESTART says.
+ * (and report the time left), whatever SA_RESTART says. It is also a cancellation point
+ * (sdk/libc/threads.c): before sleeping and when interrupted.
  *
  * sigaction adds SA_SIGINFO and SA_RESETHAND (see trampoline below).
  *
@@ -164,7 +165,10 @@ static int64_t ns_now(clockid_t clk) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+int __occlum_cancel_point(void);
+
 int clock_nanosleep(clockid_t clk, int flags, const struct timespec *req, struct timespec *rem) {
+  __occlum_cancel_point();
   if (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC) return EINVAL;
   if (req->tv_sec < 0 || req->tv_nsec < 0 || req->tv_nsec >= 1000000000) return EINVAL;
   int64_t ns = req->tv_sec > INT64_MAX / 1000000000 - 1 ? INT64_MAX : (int64_t)req->tv_sec * 1000000000 + req->tv_nsec;
@@ -176,6 +180,7 @@ int clock_nanosleep(clockid_t clk, int flags, const struct timespec *req, struct
   }
   int e = __wasi_thread_sleep((__wasi_timestamp_t)ns);
   if (e == EINTR) {
+    __occlum_cancel_point();
     if (rem && !(flags & TIMER_ABSTIME)) {
       int64_t left = ns - (ns_now(CLOCK_MONOTONIC) - start);
       if (left < 0) left = 0;

@@ -26,14 +26,26 @@
  * SO_PASSCRED / SO_PEERCRED, which the libc's getsockopt/setsockopt cannot name (sdk/include/sys/
  * socket.h defines them): --wrap=getsockopt,setsockopt hands these two to sock_getsockopt /
  * sock_setsockopt in Linux numbering and everything else to the libc.
+ *
+ * 4. Where the libc's conversions differ from Linux (found by test/guest/net/conform_sock.c,
+ * built natively as the reference): setsockopt of an on/off option (SO_REUSEADDR, SO_KEEPALIVE,
+ * TCP_NODELAY, IPV6_V6ONLY...) passes `optval != NULL` instead of `*optval`, so 0 turns it on;
+ * getsockopt reports SO_ERROR and SO_PROTOCOL as 0 always, has no SO_DOMAIN, and sets *optlen to
+ * the full size even when the caller's buffer was shorter; a level it cannot name fails with
+ * ENOSYS (Linux: ENOPROTOOPT, EOPNOTSUPP on AF_UNIX); getsockname of a non-socket claims an
+ * unnamed AF_UNIX socket (Linux: ENOTSOCK); recv/recvfrom with MSG_TRUNC pass a flag the ABI
+ * lacks (EINVAL) and drop MSG_OOB; bind/connect with a too-short address fail with errno 0xffff (Linux: EINVAL);
+ * socket() and socketpair() drop SOCK_NONBLOCK and SOCK_CLOEXEC (type & 0xff).
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <wasi/api_wasix.h>
@@ -64,12 +76,36 @@ static long unix_len(const struct sockaddr *addr, socklen_t len) {
   return (long)(offsetof(struct sockaddr_un, sun_path) + n);
 }
 
+/* Linux's EINVAL for an address shorter than its family's (inet6: without sin6_scope_id, RFC 2133). */
+static int short_addr(const struct sockaddr *addr, socklen_t len) {
+  if (!addr) return 0;
+  int bad = len < sizeof(sa_family_t) ||
+            (addr->sa_family == AF_INET && len < sizeof(struct sockaddr_in)) ||
+            (addr->sa_family == AF_INET6 && len < offsetof(struct sockaddr_in6, sin6_scope_id)) ||
+            (addr->sa_family == AF_UNIX && len <= offsetof(struct sockaddr_un, sun_path));
+  if (bad) errno = EINVAL;
+  return bad;
+}
+
 int __wrap_bind(int fd, const struct sockaddr *addr, socklen_t len) {
+  if (short_addr(addr, len)) return -1;
   long l = unix_len(addr, len);
   return l < 0 ? -1 : __real_bind(fd, addr, (socklen_t)l);
 }
 
 int __wrap_connect(int fd, const struct sockaddr *addr, socklen_t len) {
+  if (short_addr(addr, len)) return -1;
+  if (addr && addr->sa_family == AF_UNSPEC) {
+    /* a datagram socket's disconnect: the libc cannot convert AF_UNSPEC, the kernel takes tag 0 */
+    __wasi_addr_port_t ap;
+    memset(&ap, 0, sizeof ap);
+    __wasi_errno_t e = __wasi_sock_connect(fd, &ap);
+    if (e) {
+      errno = e;
+      return -1;
+    }
+    return 0;
+  }
   long l = unix_len(addr, len);
   return l < 0 ? -1 : __real_connect(fd, addr, (socklen_t)l);
 }
@@ -115,7 +151,12 @@ static int unix_local(int fd, __wasi_addr_port_t *ap) {
 
 int __wrap_getsockname(int fd, struct sockaddr *addr, socklen_t *len) {
   __wasi_addr_port_t ap;
-  if (addr && len && unix_local(fd, &ap)) {
+  __wasi_errno_t e = __wasi_sock_addr_local(fd, &ap);
+  if (e == __WASI_ERRNO_NOTSOCK) { /* the libc would claim an unnamed unix socket */
+    errno = ENOTSOCK;
+    return -1;
+  }
+  if (addr && len && e == 0 && ap.tag == __WASI_ADDRESS_FAMILY_UNIX) {
     unix_out(&ap, addr, len);
     return 0;
   }
@@ -142,10 +183,42 @@ int __wrap_accept(int fd, struct sockaddr *addr, socklen_t *len) {
 }
 
 int __wrap_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags) {
-  return fix_accepted(__real_accept4(fd, addr, len, flags), addr, len);
+  int c = fix_accepted(__real_accept4(fd, addr, len, flags), addr, len);
+  /* the libc passes SOCK_NONBLOCK on and drops SOCK_CLOEXEC */
+  if (c >= 0 && (flags & SOCK_CLOEXEC) && fcntl(c, F_SETFD, FD_CLOEXEC) < 0) {
+    int e = errno;
+    __wasi_fd_close(c);
+    errno = e;
+    return -1;
+  }
+  return c;
+}
+
+ssize_t __wrap_recvmsg(int fd, struct msghdr *msg, int flags);
+
+/* MSG_TRUNC (the datagram's full length) and MSG_OOB: only sock_recvmsg takes them (the libc's
+ * recv maps MSG_TRUNC to a flag the ABI lacks and drops MSG_OOB). */
+static ssize_t recv_trunc(int fd, void *buf, size_t n, int flags, struct sockaddr *addr, socklen_t *len) {
+  struct iovec iov = {.iov_base = buf, .iov_len = n};
+  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+  if (addr && len) {
+    m.msg_name = addr;
+    m.msg_namelen = *len;
+  }
+  ssize_t r = __wrap_recvmsg(fd, &m, flags);
+  if (r >= 0 && addr && len) *len = m.msg_namelen;
+  return r;
+}
+
+ssize_t __real_recv(int fd, void *buf, size_t n, int flags);
+
+ssize_t __wrap_recv(int fd, void *buf, size_t n, int flags) {
+  if (flags & (MSG_TRUNC | MSG_OOB)) return recv_trunc(fd, buf, n, flags, NULL, NULL);
+  return __real_recv(fd, buf, n, flags);
 }
 
 ssize_t __wrap_recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *addr, socklen_t *len) {
+  if (flags & (MSG_TRUNC | MSG_OOB)) return recv_trunc(fd, buf, n, flags, addr, len);
   __wasi_addr_port_t ap;
   if (!addr || !len || !unix_local(fd, &ap)) return __real_recvfrom(fd, buf, n, flags, addr, len);
   __wasi_iovec_t iov = {.buf = buf, .buf_len = n};
@@ -193,6 +266,9 @@ ssize_t __real_send(int fd, const void *buf, size_t n, int flags);
 #define LINUX_SOL_SOCKET 1
 #define LINUX_SO_PASSCRED 16
 #define LINUX_SO_PEERCRED 17
+#define LINUX_SO_ERROR 4
+#define LINUX_SO_PROTOCOL 38
+#define LINUX_SO_DOMAIN 39
 
 #define SCM_MAX_FD 253
 
@@ -360,9 +436,86 @@ ssize_t __wrap_recvmsg(int fd, struct msghdr *msg, int flags) {
 int __real_setsockopt(int fd, int level, int name, const void *val, socklen_t len);
 int __real_getsockopt(int fd, int level, int name, void *val, socklen_t *len);
 
+/* ---- 4. socket flags, get/setsockopt as Linux ------------------------------------------------ */
+
+int __real_socket(int domain, int type, int proto);
+int __real_socketpair(int domain, int type, int proto, int fds[2]);
+
+/* SOCK_NONBLOCK / SOCK_CLOEXEC onto a new fd (0, or -1 with errno set). */
+static int sock_flags(int fd, int type) {
+  if ((type & SOCK_NONBLOCK) && fcntl(fd, F_SETFL, O_NONBLOCK) < 0) return -1;
+  if ((type & SOCK_CLOEXEC) && fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) return -1;
+  return 0;
+}
+
+int __wrap_socket(int domain, int type, int proto) {
+  int fd = __real_socket(domain, type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), proto);
+  if (fd >= 0 && sock_flags(fd, type) < 0) {
+    int e = errno;
+    __wasi_fd_close(fd);
+    errno = e;
+    return -1;
+  }
+  return fd;
+}
+
+int __wrap_socketpair(int domain, int type, int proto, int fds[2]) {
+  int r = __real_socketpair(domain, type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), proto, fds);
+  if (r == 0 && (sock_flags(fds[0], type) < 0 || sock_flags(fds[1], type) < 0)) {
+    int e = errno;
+    __wasi_fd_close(fds[0]);
+    __wasi_fd_close(fds[1]);
+    errno = e;
+    return -1;
+  }
+  return r;
+}
+
+/* ---- get/setsockopt as Linux --------------------------------------------------------------- */
+
+/* The WASIX option behind an on/off option, or -1. */
+static int flag_option(int level, int name) {
+  if (level == IPPROTO_TCP) return name == TCP_NODELAY ? __WASI_SOCK_OPTION_NO_DELAY : -1;
+  if (level == IPPROTO_IPV6) return name == IPV6_V6ONLY ? __WASI_SOCK_OPTION_ONLY_V6 : -1;
+  if (level != SOL_SOCKET) return -1;
+  switch (name) {
+    case SO_REUSEPORT: case SO_REUSEADDR: case SO_NODELAY: case SO_DONTROUTE: case SO_ONLYV6:
+    case SO_BROADCAST: case SO_MCASTLOOPV4: case SO_MCASTLOOPV6: case SO_ACCEPTCONN:
+    case SO_KEEPALIVE: case SO_OOBINLINE:
+      return name;
+    default:
+      return -1;
+  }
+}
+
+/* A level the libc cannot name: after the fd checks (EBADF, ENOTSOCK), ENOPROTOOPT, or
+ * EOPNOTSUPP on AF_UNIX, which has no option level but SOL_SOCKET. */
+static int bad_level(int fd, int level, int get) {
+  __wasi_addr_port_t ap;
+  __wasi_errno_t e = __wasi_sock_addr_local(fd, &ap);
+  if (e) errno = e;
+  else if (ap.tag == __WASI_ADDRESS_FAMILY_UNIX) errno = EOPNOTSUPP;
+  /* IPv4's ip_getsockopt answers a level it does not know with EOPNOTSUPP */
+  else if (get && ap.tag == __WASI_ADDRESS_FAMILY_INET4 && level != IPPROTO_IP && level != IPPROTO_TCP && level != IPPROTO_UDP) errno = EOPNOTSUPP;
+  else errno = ENOPROTOOPT;
+  return -1;
+}
+
 int __wrap_setsockopt(int fd, int level, int name, const void *val, socklen_t len) {
-  if (level != SOL_SOCKET || name != SO_PASSCRED) return __real_setsockopt(fd, level, name, val, len);
-  int32_t e = __occlum_sock_setsockopt(fd, LINUX_SOL_SOCKET, LINUX_SO_PASSCRED, val, len);
+  int32_t e;
+  if (level == SOL_SOCKET && name == SO_PASSCRED) {
+    e = __occlum_sock_setsockopt(fd, LINUX_SOL_SOCKET, LINUX_SO_PASSCRED, val, len);
+  } else if (flag_option(level, name) >= 0) {
+    if (len < sizeof(int)) {
+      errno = EINVAL;
+      return -1;
+    }
+    e = __wasi_sock_set_opt_flag(fd, (__wasi_sock_option_t)flag_option(level, name), *(const int *)val != 0);
+  } else if (level != SOL_SOCKET) {
+    return bad_level(fd, level, 0);
+  } else {
+    return __real_setsockopt(fd, level, name, val, len);
+  }
   if (e) {
     errno = e;
     return -1;
@@ -370,14 +523,39 @@ int __wrap_setsockopt(int fd, int level, int name, const void *val, socklen_t le
   return 0;
 }
 
+/* Linux AF_* (what the kernel's SO_DOMAIN reports) to the libc's. */
+static int af_of_linux(int d) {
+  return d == 1 ? AF_UNIX : d == 2 ? AF_INET : d == 10 ? AF_INET6 : d;
+}
+
 int __wrap_getsockopt(int fd, int level, int name, void *val, socklen_t *len) {
-  if (level != SOL_SOCKET || (name != SO_PASSCRED && name != SO_PEERCRED)) return __real_getsockopt(fd, level, name, val, len);
+  int linux_name = 0;
+  if (level == SOL_SOCKET) {
+    switch (name) {
+      case SO_PASSCRED: linux_name = LINUX_SO_PASSCRED; break;
+      case SO_PEERCRED: linux_name = LINUX_SO_PEERCRED; break;
+      case SO_ERROR: linux_name = LINUX_SO_ERROR; break;
+      case SO_PROTOCOL: linux_name = LINUX_SO_PROTOCOL; break;
+      case SO_DOMAIN: linux_name = LINUX_SO_DOMAIN; break;
+      default: break;
+    }
+  } else if (flag_option(level, name) < 0) {
+    return bad_level(fd, level, 1);
+  }
+  if (!linux_name) {
+    /* Linux copies min(*len, size) and reports that; the libc reports the full size. */
+    socklen_t want = *len;
+    int r = __real_getsockopt(fd, level, name, val, len);
+    if (r == 0 && *len > want) *len = want;
+    return r;
+  }
   uint32_t n = *len;
-  int32_t e = __occlum_sock_getsockopt(fd, LINUX_SOL_SOCKET, name == SO_PASSCRED ? LINUX_SO_PASSCRED : LINUX_SO_PEERCRED, val, &n);
+  int32_t e = __occlum_sock_getsockopt(fd, LINUX_SOL_SOCKET, linux_name, val, &n);
   if (e) {
     errno = e;
     return -1;
   }
+  if (linux_name == LINUX_SO_DOMAIN && n >= sizeof(int)) *(int *)val = af_of_linux(*(int *)val);
   *len = n;
   return 0;
 }

@@ -3,6 +3,9 @@
  * (an untimed __wait): pthread_cond_timedwait, sem_timedwait... never time out. These strong
  * definitions replace that archive member with a timed WASIX futex_wait. occlum-cc links this
  * file into every POSIX program (sdk/cc/posix.ts).
+ *
+ * __timedwait_cp is also a cancellation point (sdk/libc/threads.c): before waiting and after any
+ * wake (pthread_cancel's signal interrupts the wait).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -12,10 +15,13 @@
 #include <wasi/api_wasix.h>
 
 int __pthread_setcancelstate(int, int *);
+int __occlum_cancel_point(void);
 
 int __timedwait_cp(volatile int *addr, int val, clockid_t clk, const struct timespec *at, int priv) {
   (void)priv;
   int64_t ns = -1;
+  int c = __occlum_cancel_point();
+  if (c) return c;
   if (at) {
     struct timespec now;
     if ((unsigned long)at->tv_nsec >= 1000000000UL) return EINVAL;
@@ -30,6 +36,8 @@ int __timedwait_cp(volatile int *addr, int val, clockid_t clk, const struct time
   to.u.some = ns > 0 ? (__wasi_timestamp_t)ns : 0;
   __wasi_bool_t woken = __WASI_BOOL_FALSE;
   if (__wasi_futex_wait((uint32_t *)addr, (uint32_t)val, &to, &woken) != 0) return EINVAL;
+  c = __occlum_cancel_point();
+  if (c) return c;
   if (ns > 0 && woken == __WASI_BOOL_FALSE) return ETIMEDOUT;
   return 0;
 }

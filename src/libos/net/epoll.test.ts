@@ -90,6 +90,19 @@ test("epoll_ctl errors and maxevents rotation", () => {
   assert.equal(seen.size, 6, "level-triggered entries rotate when maxevents is small");
 });
 
+test("epoll_ctl: an epoll loop (direct or through a third epoll) is ELOOP, and poll() stays finite", () => {
+  const a = createEpoll(), b = createEpoll(), c = createEpoll();
+  const p = createPipe();
+  a.ctl(EpollCtl.ADD, 3, p.reader, { events: Epoll.IN, data: 0n });
+  a.ctl(EpollCtl.ADD, 4, b, { events: Epoll.IN, data: 0n });
+  assert.throws(() => b.ctl(EpollCtl.ADD, 5, a, { events: Epoll.IN, data: 0n }), expectErrno(Errno.LOOP));
+  b.ctl(EpollCtl.ADD, 6, c, { events: Epoll.IN, data: 0n });
+  assert.throws(() => c.ctl(EpollCtl.ADD, 7, a, { events: Epoll.IN, data: 0n }), expectErrno(Errno.LOOP));
+  c.ctl(EpollCtl.ADD, 8, createEpoll(), { events: Epoll.IN, data: 0n }); // a tree is fine
+  p.writer.write([one]);
+  assert.equal(a.poll(), Ready.IN);
+});
+
 test("epoll: RDHUP and HUP of a socket, epollWait suspends and wakes, an epoll inside poll", async () => {
   const [a, b] = createSocketpair(Domain.UNIX, SockType.STREAM, 0);
   const ep = createEpoll();

@@ -118,6 +118,8 @@ export class EpollFile extends FileBase {
     switch (op) {
       case EpollCtl.ADD: {
         if (it && it.file === file) throw sysErr(Errno.EXIST);
+        // An epoll inside another: a cycle would recurse for ever in poll(); Linux says ELOOP.
+        if (file instanceof EpollFile && file.reaches(this)) throw sysErr(Errno.LOOP);
         if (it) this.drop(it); // a stale entry for a recycled fd number
         const created: Interest = { fd, file, events: ev!.events >>> 0, data: ev!.data, words: dataWords(ev!.data), disabled: false, queued: false, unwatch: undefined };
         const q = file.waitQueue;
@@ -146,6 +148,15 @@ export class EpollFile extends FileBase {
       default:
         throw sysErr(Errno.INVAL);
     }
+  }
+
+  /** Whether `target` is this epoll or is watched by it, directly or through nested epolls. */
+  reaches(target: EpollFile, seen = new Set<EpollFile>()): boolean {
+    if (this === target) return true;
+    if (seen.has(this)) return false;
+    seen.add(this);
+    for (const it of this.interests.values()) if (it.file instanceof EpollFile && it.file.reaches(target, seen)) return true;
+    return false;
   }
 
   /** Remove every interest in `file` (its description was released). */

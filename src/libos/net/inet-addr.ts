@@ -11,8 +11,12 @@ import { Domain, type SockAddr } from "./types.ts";
 const isIPv4 = (a: string): boolean => process.getBuiltinModule("node:net").isIPv4(a);
 const isIPv6 = (a: string): boolean => process.getBuiltinModule("node:net").isIPv6(a);
 
-/** The host address to use for `addr` on a socket of `domain` (EAFNOSUPPORT / EINVAL otherwise). */
-export function hostAddr(domain: Domain, addr: SockAddr, v6only: boolean): { host: string; port: number } {
+/**
+ * The host address to use for `addr` on a socket of `domain` (EAFNOSUPPORT / EINVAL otherwise).
+ * `strict` (bind, TCP connect): an IPv6 socket takes only sockaddr_in6, whose length Linux
+ * checks first (EINVAL for a sockaddr_in); UDP's connect and sendto accept IPv4 peers.
+ */
+export function hostAddr(domain: Domain, addr: SockAddr, v6only: boolean, strict = false): { host: string; port: number } {
   if (domain === Domain.INET) {
     if (addr.family !== "inet") throw sysErr(Errno.AFNOSUPPORT);
     if (!isIPv4(addr.addr)) throw sysErr(Errno.INVAL, "bad IPv4 address");
@@ -22,9 +26,19 @@ export function hostAddr(domain: Domain, addr: SockAddr, v6only: boolean): { hos
     if (!isIPv6(addr.addr)) throw sysErr(Errno.INVAL, "bad IPv6 address");
     return { host: addr.addr, port: addr.port };
   }
+  if (strict && addr.family === "inet") throw sysErr(Errno.INVAL, "sockaddr_in on an IPv6 socket");
   // A dual-stack IPv6 socket reaches IPv4 peers through mapped addresses.
   if (addr.family === "inet" && !v6only && isIPv4(addr.addr)) return { host: "::ffff:" + addr.addr, port: addr.port };
   throw sysErr(Errno.AFNOSUPPORT);
+}
+
+/**
+ * Whether binding `addr` makes an IPv6 socket v6-only: Linux's inet6_bind sets IPV6_V6ONLY for
+ * any address but the wildcard and IPv4-mapped ones (such a socket can never see IPv4 peers).
+ */
+export function bindsV6Only(domain: Domain, addr: SockAddr): boolean {
+  if (domain !== Domain.INET6 || addr.family !== "inet6") return false;
+  return !/^(::|0:0:0:0:0:0:0:0)$/.test(addr.addr) && !/^::ffff:/i.test(addr.addr);
 }
 
 /** The wildcard address of a domain. */

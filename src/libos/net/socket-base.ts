@@ -157,6 +157,8 @@ export abstract class SocketBase extends FileBase implements KernelSocket {
           throw sysErr(Errno.NOPROTOOPT, "read-only option");
         default: throw sysErr(Errno.NOPROTOOPT);
       }
+    } else if (this.domain === Domain.UNIX) {
+      throw sysErr(Errno.NOTSUP, "unix sockets have SOL_SOCKET options only"); // no proto_ops.setsockopt
     } else if (level === IpProto.TCP && this.isInetStream()) {
       if (name !== TCP_NODELAY) throw sysErr(Errno.NOPROTOOPT);
       this.noDelay = needInt() !== 0;
@@ -193,9 +195,28 @@ export abstract class SocketBase extends FileBase implements KernelSocket {
         default: throw sysErr(Errno.NOPROTOOPT);
       }
     }
+    if (this.domain === Domain.UNIX) throw sysErr(Errno.NOTSUP, "unix sockets have SOL_SOCKET options only");
     if (level === IpProto.TCP && this.isInetStream() && name === TCP_NODELAY) return +this.noDelay;
     if (level === IpProto.IPV6 && this.domain === Domain.INET6 && name === IPV6_V6ONLY) return +this.v6only;
+    // IPv4's ip_getsockopt answers a level it does not own with EOPNOTSUPP (IPv6's: ENOPROTOOPT).
+    const own = level === IpProto.IP || level === (this.type === SockType.STREAM ? IpProto.TCP : IpProto.UDP);
+    if (this.domain === Domain.INET && !own) throw sysErr(Errno.NOTSUP);
     throw sysErr(Errno.NOPROTOOPT);
+  }
+
+  /**
+   * An accepted socket starts with its listener's options, as Linux's sk_clone copies them
+   * (SO_KEEPALIVE, TCP_NODELAY, IPV6_V6ONLY, SO_LINGER, SO_REUSEADDR/PORT, timeouts).
+   */
+  protected inheritOptions(from: SocketBase): void {
+    this.reuseAddr = from.reuseAddr;
+    this.reusePort = from.reusePort;
+    this.keepAlive = from.keepAlive;
+    this.noDelay = from.noDelay;
+    this.v6only = from.v6only;
+    this.linger = { ...from.linger };
+    this.rcvTimeoutMs = from.rcvTimeoutMs;
+    this.sndTimeoutMs = from.sndTimeoutMs;
   }
 
   protected isInetStream(): boolean {

@@ -26,7 +26,7 @@ import { EAGAIN_ERROR, Errno, sysErr } from "../syscall/errno.ts";
 import { SocketBase, iovTotal } from "./socket-base.ts";
 import { adoptUserBuffer, hostNet, hostWrite } from "./host-net.ts";
 import { TCP_RING_CAPACITY, TcpReceiver } from "./tcp-receiver.ts";
-import { anyAddr, hostAddr, hostErrno, hostError, sockAddrOf } from "./inet-addr.ts";
+import { anyAddr, bindsV6Only, hostAddr, hostErrno, hostError, sockAddrOf } from "./inet-addr.ts";
 import { IpProto, Msg, Shut, SockOpt, SockType, SOL_SOCKET, TCP_NODELAY, type Domain, type KernelSocket, type RecvResult, type SockAddr } from "./types.ts";
 
 /** Largest single host write: one ring's worth. */
@@ -111,7 +111,7 @@ export class TcpSocket extends SocketBase {
 
   async bind(addr: SockAddr): Promise<void> {
     if (this.state !== "new" || this.binding) throw sysErr(Errno.INVAL, "already bound");
-    const { host, port } = hostAddr(this.domain, addr, this.v6only);
+    const { host, port } = hostAddr(this.domain, addr, this.v6only, true);
     this.binding = true;
     // Paused so that no read happens before adopt() has installed the shared read buffer.
     const server = hostNet().createServer({ allowHalfOpen: true, pauseOnConnect: true });
@@ -135,6 +135,7 @@ export class TcpSocket extends SocketBase {
     const a = server.address() as net.AddressInfo;
     this.server = server;
     this.local = sockAddrOf(this.domain, a.address, a.port);
+    if (bindsV6Only(this.domain, addr)) this.v6only = true;
     this.state = "bound";
     server.on("connection", (s: net.Socket) => this.onConnection(s));
     server.on("error", () => {}); // accept errors (EMFILE) leave the listener as it is
@@ -155,6 +156,7 @@ export class TcpSocket extends SocketBase {
       return;
     }
     const child = new TcpSocket(this.domain, this.mem ? { mem: this.mem } : {});
+    child.inheritOptions(this);
     child.adopt(s);
     this.backlog.push(child);
     this.notify();
@@ -188,7 +190,7 @@ export class TcpSocket extends SocketBase {
       default: break;
     }
     if (this.binding) throw sysErr(Errno.INVAL);
-    const { host, port } = hostAddr(this.domain, addr, this.v6only);
+    const { host, port } = hostAddr(this.domain, addr, this.v6only, true);
     const server = this.server;
     if (server) {
       // Bound first: give the port back to the host, then connect from it.
@@ -250,6 +252,7 @@ export class TcpSocket extends SocketBase {
     this.attach(s, adoptUserBuffer(s, this.rx.nextReadBuf, this.rx.onHostRead));
     this.fillAddrs(s);
     if (this.noDelay) s.setNoDelay(true);
+    if (this.keepAlive) s.setKeepAlive(true);
     s.resume();
   }
 

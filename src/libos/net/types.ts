@@ -100,6 +100,8 @@ export interface KernelSocket extends SocketFile {
   connect(addr: SockAddr): Maybe<void>;
   /** After EINPROGRESS: EAGAIN while pending, then void or the connection's error. */
   finishConnect(): Maybe<void>;
+  /** connect(AF_UNSPEC) on a datagram socket: forget the peer (absent: EOPNOTSUPP here). */
+  disconnect?(): void;
   /** accept4 without flags: a connected socket (EAGAIN_ERROR when none is pending). */
   accept(): Maybe<KernelSocket>;
   sendTo(iovs: Uint8Array[], flags: number, to?: SockAddr): Maybe<number>;

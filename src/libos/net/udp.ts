@@ -19,7 +19,7 @@ const dgramModule = (): typeof dgram => process.getBuiltinModule("node:dgram");
 import { Ready } from "../fs/types.ts";
 import { EAGAIN_ERROR, Errno, sysErr } from "../syscall/errno.ts";
 import { SocketBase, gather, iovTotal, scatter } from "./socket-base.ts";
-import { anyAddr, hostAddr, hostErrno, hostError, sockAddrOf } from "./inet-addr.ts";
+import { anyAddr, bindsV6Only, hostAddr, hostErrno, hostError, sockAddrOf } from "./inet-addr.ts";
 import { Domain, IpProto, Msg, Shut, SockType, type KernelSocket, type RecvResult, type SockAddr } from "./types.ts";
 import { unlimitedCharge, type MemCharge } from "../ipc/byte-ring.ts";
 
@@ -70,7 +70,7 @@ export class UdpSocket extends SocketBase {
 
   bind(addr: SockAddr): Promise<void> {
     if (this.isBound()) throw sysErr(Errno.INVAL, "already bound");
-    const { host, port } = hostAddr(this.domain, addr, this.v6only);
+    const { host, port } = hostAddr(this.domain, addr, this.v6only, true);
     const sock = dgramModule().createSocket({
       type: this.domain === Domain.INET6 ? "udp6" : "udp4",
       reuseAddr: this.reuseAddr,
@@ -92,6 +92,7 @@ export class UdpSocket extends SocketBase {
         this.sock = sock;
         const a = sock.address();
         this.local = sockAddrOf(this.domain, a.address, a.port);
+        if (bindsV6Only(this.domain, addr)) this.v6only = true;
         sock.on("message", (msg: Buffer, rinfo: dgram.RemoteInfo) => this.onMessage(msg, rinfo));
         sock.on("error", (e: Error) => {
           this.soError = hostErrno(e);
@@ -141,6 +142,9 @@ export class UdpSocket extends SocketBase {
     return p?.then(() => {});
   }
   finishConnect(): void {}
+  disconnect(): void {
+    this.peer = undefined;
+  }
 
   sendTo(iovs: Uint8Array[], flags: number, to?: SockAddr): number | Promise<number> {
     if ((flags & Msg.OOB) !== 0) throw sysErr(Errno.NOTSUP);
@@ -199,10 +203,11 @@ export class UdpSocket extends SocketBase {
   }
 
   shutdown(how: number): void {
-    if (!this.peer) throw sysErr(Errno.NOTCONN);
+    // Linux's inet_shutdown marks an unconnected socket too, then reports ENOTCONN.
     if ((how & Shut.RD) !== 0) this.rdShut = true;
     if ((how & Shut.WR) !== 0) this.wrShut = true;
     this.notify();
+    if (!this.peer) throw sysErr(Errno.NOTCONN);
   }
 
   getsockname(): SockAddr {

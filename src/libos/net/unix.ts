@@ -328,7 +328,13 @@ export class UnixStreamSocket extends UnixBase {
   }
 
   shutdown(how: number): void {
-    if (this.state !== "connected" || !this.peer) throw sysErr(Errno.NOTCONN);
+    if (this.state !== "connected" || !this.peer) {
+      // Linux's unix_shutdown marks the socket itself and succeeds, connected or not.
+      if ((how & Shut.RD) !== 0) this.rcvShut = true;
+      if ((how & Shut.WR) !== 0) this.sndShut = true;
+      this.notify();
+      return;
+    }
     if ((how & Shut.RD) !== 0) {
       this.rcvShut = true;
       this.peer.sndShut = true;
@@ -442,6 +448,9 @@ export class UnixDgramSocket extends UnixBase {
     this.peer = target;
   }
   finishConnect(): void {}
+  disconnect(): void {
+    this.peer = undefined;
+  }
 
   private full(extra: number): boolean {
     return this.queue.length >= DGRAM_QLEN || (this.queue.length > 0 && this.queued + extra > this.rcvCap);

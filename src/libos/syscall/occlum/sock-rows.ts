@@ -94,6 +94,6 @@ export const occlumSockRows: readonly SyscallRow[] = [
     ...B, note: "Linux numbering, options WASIX cannot name: SOL_SOCKET SO_PASSCRED",
   }),
   row("sock_getsockopt", [A.fd, A.u32, A.u32, A.u32, A.u32], R.none, sock_getsockopt, {
-    ...B, note: "Linux numbering, options WASIX cannot name: SOL_SOCKET SO_PASSCRED, SO_PEERCRED (struct ucred)",
+    ...B, note: "Linux numbering, options WASIX cannot name or the libc reads wrong: SOL_SOCKET SO_PASSCRED, SO_PEERCRED (struct ucred), SO_ERROR, SO_PROTOCOL, SO_DOMAIN (ints)",
   }),
 ];

@@ -13,6 +13,7 @@ import type { Thread } from "../../process/thread.ts";
 import { setSigAction, sigpending, sigprocmask, sigsuspend } from "../../process/signals.ts";
 import { getpgid, setpgid, spawnAttrs } from "../../process/spawn.ts";
 import { occlumSockRows } from "./sock-rows.ts";
+import { occlumPollRows } from "./poll-rows.ts";
 
 export const OCCLUM_MODULE = "occlum";
 
@@ -70,6 +71,7 @@ export const occlumTable: readonly SyscallRow[] = [
   row("getpgid", [i32], pidOut, occlum_getpgid, { note: "0 = the caller; ESRCH for an unknown pid" }),
   row("setpgid", [i32, i32], R.none, occlum_setpgid, { note: "the caller or a child (ESRCH); pgid 0 = the target's pid; EPERM for a group with no process" }),
   ...occlumSockRows,
+  ...occlumPollRows,
 ];
 
 export const occlumRows: ReadonlyMap<string, SyscallRow> = new Map(occlumTable.map((r) => [r.name, r]));

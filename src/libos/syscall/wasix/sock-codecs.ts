@@ -140,6 +140,8 @@ const showAddr = (a: SockAddr | undefined): string =>
 const EPOLL_MAP: readonly (readonly [number, number])[] = [
   [1 << 0, Epoll.IN], [1 << 1, Epoll.OUT], [1 << 2, Epoll.RDHUP], [1 << 3, Epoll.PRI],
   [1 << 4, Epoll.ERR], [1 << 5, Epoll.HUP], [1 << 6, Epoll.ET], [1 << 7, Epoll.ONESHOT],
+  // Not in the ABI: sdk/libc/epoll.c passes Linux's EPOLLEXCLUSIVE bit as is (MOD of it is EINVAL).
+  [Epoll.EXCLUSIVE, Epoll.EXCLUSIVE],
 ];
 export function epollToLinux(w: number): number {
   let r = 0;
@@ -163,6 +165,16 @@ export const SX = {
     decode: (m, p, i) => readAddrPort(m, u32(p[i]!)),
     show: showAddr,
   } as ArgCodec<SockAddr>,
+  /** connect's const __wasi_addr_port_t *: tag 0 (AF_UNSPEC) is a disconnect, undefined */
+  connectAddr: {
+    kind: "addr_port", wasm: ["i32"],
+    decode: (m, p, i) => {
+      const ptr = u32(p[i]!);
+      m.check(ptr, SockLayout.addrPort.size, SockLayout.addrPort.align);
+      return m.u8[ptr] === AddrFamily.UNSPEC ? undefined : readAddrPort(m, ptr);
+    },
+    show: (v) => (v === undefined ? "AF_UNSPEC" : showAddr(v)),
+  } as ArgCodec<SockAddr | undefined>,
   /** const __wasi_epoll_event_t * (null for EPOLL_CTL_DEL): the 24 data bytes travel as one bigint */
   epollEvent: {
     kind: "epoll_event", wasm: ["i32"],

@@ -76,8 +76,14 @@ function memOpts(t: Thread): { mem?: MemCharge } {
   return mem ? { mem } : {};
 }
 
+/** WASIX socket types (stream, dgram, raw, seqpacket): anything else is Linux's EINVAL. */
+function checkSockType(type: number): void {
+  if (type < 1 || type > 4) throw sysErr(Errno.INVAL, "bad socket type");
+}
+
 function sock_open(t: Thread, af: number, type: number, proto: number): number {
   const d = domainOf(af);
+  checkSockType(type);
   const s = createSocket(d, type, protoFor(d, proto), memOpts(t));
   s.cred = credOf(t);
   return install(t, s);
@@ -85,6 +91,7 @@ function sock_open(t: Thread, af: number, type: number, proto: number): number {
 
 function sock_pair(t: Thread, af: number, type: number, proto: number): readonly [number, number] {
   const d = domainOf(af);
+  checkSockType(type);
   const [a, b] = createSocketpair(d, type, protoFor(d, proto), { ...memOpts(t), cred: credOf(t) });
   const fa = install(t, a);
   try {
@@ -124,9 +131,17 @@ function sock_listen(t: Thread, fd: number, backlog: number): Maybe<void> {
   return s.listen(backlog);
 }
 
-/** connect: EINPROGRESS from the socket means pending; a blocking caller waits for OUT, then finishConnect. */
-function sock_connect(t: Thread, fd: number, addr: SockAddr): Maybe<void> {
+/**
+ * connect: EINPROGRESS from the socket means pending; a blocking caller waits for OUT, then
+ * finishConnect. AF_UNSPEC (`addr` undefined, from sdk/libc/sockets.c) dissolves a datagram
+ * socket's association, as Linux; stream sockets do not support it here (EOPNOTSUPP).
+ */
+function sock_connect(t: Thread, fd: number, addr: SockAddr | undefined): Maybe<void> {
   const s = sock(t, fd);
+  if (addr === undefined) {
+    if (!s.disconnect) throw sysErr(Errno.NOTSUP, "connect(AF_UNSPEC) on a stream socket");
+    return s.disconnect();
+  }
   s.cred = credOf(t); // what the accepted socket's SO_PEERCRED reports: the connecting process
   const dest = resolveDest(t, s, addr);
   return dest instanceof Promise ? dest.then((d) => connectTo(t, s, d)) : connectTo(t, s, dest);
@@ -563,7 +578,7 @@ export function occlum_sock_recvmsg(t: Thread, fd: number, iovs: Uint8Array[], f
   const s = sock(t, fd);
   if (maxFds > 0) t.process.memory!.check(fdsPtr, 4 * maxFds, 4);
   if (credPtr !== 0) t.process.memory!.check(credPtr, 12);
-  const rflags = flags & (Msg.PEEK | Msg.WAITALL | Msg.TRUNC);
+  const rflags = flags & (Msg.PEEK | Msg.WAITALL | Msg.TRUNC | Msg.OOB);
   const op = () => (isUnixMsg(s) ? s.recvMsg(iovs, rflags) : s.recvFrom(iovs, rflags));
   const done = (r: { n: number; truncated: boolean; from?: SockAddr; attachment?: Attachment; cred?: Ucred }): RecvMsgOut => {
     const got = installFiles(t, r.attachment, fdsPtr, maxFds, (flags & MSG_CMSG_CLOEXEC) !== 0);
@@ -600,11 +615,35 @@ export function occlum_sock_setsockopt(t: Thread, fd: number, level: number, nam
 }
 
 /**
+ * SOL_SOCKET ints the libc's getsockopt gets wrong (it reports SO_ERROR and SO_PROTOCOL as 0) or
+ * cannot name (SO_DOMAIN): read here in Linux numbering. SO_ERROR's value is an errno in the
+ * guest's numbering (the kernel's Errno, as the libc's errno.h).
+ */
+const INT_OPTS = new Set<number>([SockOpt.SO_ERROR, SockOpt.SO_PROTOCOL, SockOpt.SO_DOMAIN]);
+
+/**
  * sock_getsockopt(fd, level, name, val, len_ptr): SO_PASSCRED (an int) and SO_PEERCRED (struct
- * ucred), truncated to *len_ptr as Linux does, which gets the length written.
+ * ucred), truncated to *len_ptr as Linux does, which gets the length written; SO_ERROR,
+ * SO_PROTOCOL and SO_DOMAIN (ints).
  */
 export function occlum_sock_getsockopt(t: Thread, fd: number, level: number, name: number, valPtr: number, lenPtr: number): void {
   const s = sock(t, fd);
+  if (level === SOL_SOCKET && INT_OPTS.has(name)) {
+    const m = t.process.memory!;
+    m.check(lenPtr, 4);
+    const want = m.dv.getInt32(lenPtr, true);
+    if (want < 0) throw sysErr(Errno.INVAL);
+    const v = s.getsockopt(SOL_SOCKET, name) as number;
+    const len = Math.min(want, 4);
+    if (len > 0) {
+      m.check(valPtr, len);
+      const b = new Uint8Array(4);
+      new DataView(b.buffer).setInt32(0, v, true);
+      m.u8.set(b.subarray(0, len), valPtr);
+    }
+    m.dv.setInt32(lenPtr, len, true);
+    return;
+  }
   if (level !== SOL_SOCKET || (name !== SO_PASSCRED && name !== SO_PEERCRED)) throw sysErr(Errno.NOPROTOOPT);
   const m = t.process.memory!;
   m.check(lenPtr, 4);
@@ -627,7 +666,7 @@ export const sockRows: readonly SyscallRow[] = [
   row("sock_pair", [X.u32, X.u32, X.u32], XR.fdPair, sock_pair, { note: "AF_UNIX only (EOPNOTSUPP otherwise), as Linux" }),
   row("sock_bind", [A.fd, SX.addrPort], R.none, sock_bind, B),
   row("sock_listen", [A.fd, X.u32], R.none, sock_listen, B),
-  row("sock_connect", [A.fd, SX.addrPort], R.none, sock_connect, { ...B, note: "blocking or EINPROGRESS on O_NONBLOCK (then poll for POLLOUT and SO_ERROR)" }),
+  row("sock_connect", [A.fd, SX.connectAddr], R.none, sock_connect, { ...B, note: "blocking or EINPROGRESS on O_NONBLOCK (then poll for POLLOUT and SO_ERROR)" }),
   row("sock_accept_v2", [A.fd, A.fdflags], SXR.accept, sock_accept_v2, B),
   row("sock_addr_local", [A.fd], SXR.addrPort, sock_addr_local),
   row("sock_addr_peer", [A.fd], SXR.addrPort, sock_addr_peer),

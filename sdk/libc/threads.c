@@ -1,0 +1,291 @@
+/*
+ * Thread fixes for Debian's wasix-libc (musl inside), linked into every POSIX program by occlum-cc
+ * (sdk/cc/posix.ts; pthread_join, pthread_tryjoin_np, pthread_timedjoin_np and pthread_detach are
+ * wrapped with --wrap). Each difference was found against Linux by
+ * test/guest/threads/conform_threads.c.
+ *
+ * - The main thread's tid: the libc's __wasi_init_tp gives it 0x3fffffff, the value musl's mutexes
+ *   reserve for "owner died, not recoverable". So on the main thread an ERRORCHECK relock or
+ *   trylock, and any other thread's lock of a mutex the main thread holds, failed with
+ *   ENOTRECOVERABLE instead of EDEADLK/EBUSY/waiting, and pthread_kill(main thread) from another
+ *   thread signalled the caller (0x3fffffff is also the ABI's "this thread"). A constructor puts
+ *   the kernel's tid there (the pid, as on Linux) before main runs.
+ * - pthread_getattr_np of the main thread failed with EINVAL (no stack recorded); the same
+ *   constructor records the linker's stack region.
+ * - Joining (or detaching again) a detached thread: musl's join traps (a_crash); Linux returns
+ *   EINVAL. Joining oneself waits forever in musl; Linux returns EDEADLK.
+ * - Robust mutexes: the libc's pthread_mutexattr_setrobust does nothing (returns 0), so a robust
+ *   mutex whose owner died stayed locked forever; Linux gives the next locker EOWNERDEAD. Setting
+ *   musl's robust bit is enough: its lock, consistent, unlock and thread exit (which walks the
+ *   thread's list of held mutexes) implement the rest in user space.
+ * - pthread_kill: the libc blocks every signal of the caller around the kernel call, so a signal
+ *   a thread sends itself ran its handler (or killed the process) only at the thread's next
+ *   blocking call, after pthread_kill had returned and more code had run; Linux delivers it
+ *   before pthread_kill returns, as raise() does. It also passed sig & 255 (256 was 0: success).
+ *   This one calls the kernel directly, whose return delivers what the caller may take (musl's
+ *   kill lock guarded against a reused tid; the kernel never reuses one within a process).
+ * - Cancellation: the libc's pthread_cancel only sent signal 33, which its own signal callback
+ *   drops, and its __testcancel is empty: a cancelled thread never ended (its joiner hung). Here
+ *   pthread_cancel sets musl's cancel flag and, unless the target has cancellation disabled, sends
+ *   it signal 33, which interrupts a blocked kernel call; the cancellation points act on the flag:
+ *   pthread_testcancel (and the libc's calls of it: pthread_join, sem_wait, pthread_setcanceltype),
+ *   the futex waits of sem_wait/sem_timedwait/pthread_cond_(timed)wait/pthread_join
+ *   (__timedwait_cp, sdk/libc/timedwait.c) and sleeps (clock_nanosleep, sdk/libc/signals.c).
+ *   Deferred cancellation only: an asynchronous one acts at the thread's next cancellation point.
+ * - Thread names: pthread_setname_np did nothing and pthread_getname_np is missing. They are kept
+ *   here (Linux's 16 bytes with the NUL, ERANGE beyond); a thread never named reports the
+ *   program's name, as a Linux thread inherits its process's.
+ * - Declared but missing from libc.a (programs failed to link): pthread_condattr_getclock,
+ *   sched_getaffinity/sched_setaffinity and __sched_cpucount (CPU_COUNT); hidden from the
+ *   headers and missing ("WASI has no CPU scheduling"): gettid, sched_get_priority_max/min,
+ *   sched_getscheduler, sched_getparam, pthread_getschedparam. Every thread is SCHED_OTHER at
+ *   priority 0, as an ordinary Linux thread; sdk/include/{sched.h,pthread.h,unistd.h} declare them.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <wasi/api_wasix.h>
+
+/* struct pthread of this (sha256-pinned) libc: tid at byte 20, detach_state at 28 (musl's
+   DT_EXITED 0, DT_EXITING 1, DT_JOINABLE 2, DT_DETACHED 3); see __wasi_init_tp and
+   __pthread_timedjoin_np in the libc. */
+#define TID_WORD 5
+/* stack (its top) at byte 48, stack_size at 52 (pthread_getattr_np reads them). */
+#define STACK_WORD 12
+#define STACK_SIZE_WORD 13
+#define DETACH_WORD 7
+#define DT_DETACHED 3
+#define LIBC_MAIN_TID 0x3fffffff
+/* cancel (int) at byte 32, canceldisable at byte 36 (musl: 0 ENABLE, 1 DISABLE, 2 MASKED, the
+   state pthread_cond_timedwait waits in), see __pthread_setcancelstate and __pthread_exit. */
+#define CANCEL_WORD 8
+#define CANCELDISABLE_BYTE 36
+#define CANCEL_MASKED 2
+/* musl's SIGCANCEL: the libc's signal callback ignores it, but it interrupts a blocked call. */
+#define SIGCANCEL 33
+
+static volatile int *words(pthread_t t) { return (volatile int *)(uintptr_t)t; }
+
+/* The main thread's stack: the linker's stack region (wasm-ld defines these). */
+extern char __stack_low, __stack_high;
+
+__attribute__((constructor(101))) static void occlum_main_thread(void) {
+  __wasi_tid_t tid = 0;
+  volatile int *self = words(pthread_self());
+  /* Only the layout this file was written for: anything else is left alone. */
+  if (self[TID_WORD] != LIBC_MAIN_TID) return;
+  if (__wasi_thread_id(&tid) == 0 && tid != 0 && tid < LIBC_MAIN_TID) self[TID_WORD] = (int)tid;
+  /* pthread_getattr_np(main) failed with EINVAL: the libc never records the main stack. */
+  if (self[STACK_WORD] == 0) {
+    self[STACK_WORD] = (int)(uintptr_t)&__stack_high;
+    self[STACK_SIZE_WORD] = (int)(&__stack_high - &__stack_low);
+  }
+}
+
+pid_t gettid(void) { return words(pthread_self())[TID_WORD]; }
+
+int __real_pthread_join(pthread_t, void **);
+int __real_pthread_tryjoin_np(pthread_t, void **);
+int __real_pthread_timedjoin_np(pthread_t, void **, const struct timespec *);
+int __real_pthread_detach(pthread_t);
+
+/* EDEADLK/EINVAL where Linux returns them; 0 to go on. */
+static int join_check(pthread_t t) {
+  if (pthread_equal(t, pthread_self())) return EDEADLK;
+  if (words(t)[DETACH_WORD] == DT_DETACHED) return EINVAL;
+  return 0;
+}
+
+int __wrap_pthread_join(pthread_t t, void **res) {
+  int e = join_check(t);
+  return e ? e : __real_pthread_join(t, res);
+}
+
+int __wrap_pthread_tryjoin_np(pthread_t t, void **res) {
+  int e = join_check(t);
+  return e ? e : __real_pthread_tryjoin_np(t, res);
+}
+
+int __wrap_pthread_timedjoin_np(pthread_t t, void **res, const struct timespec *at) {
+  int e = join_check(t);
+  return e ? e : __real_pthread_timedjoin_np(t, res, at);
+}
+
+int __wrap_pthread_detach(pthread_t t) {
+  if (words(t)[DETACH_WORD] == DT_DETACHED) return EINVAL;
+  return __real_pthread_detach(t);
+}
+
+int pthread_mutexattr_setrobust(pthread_mutexattr_t *a, int robust) {
+  if ((unsigned)robust > 1u) return EINVAL;
+  /* musl's attribute word: bits 0-1 the type, bit 2 robust (pthread_mutexattr_getrobust). */
+  if (robust) a->__attr |= 4;
+  else a->__attr &= ~4u;
+  return 0;
+}
+
+int pthread_kill(pthread_t t, int sig) {
+  if ((unsigned)sig > 64u) return EINVAL;
+  int tid = words(t)[TID_WORD];
+  /* 0: the thread has exited (its pthread_exit clears the word); not joined yet, so no ESRCH. */
+  if (tid == 0) return 0;
+  return __wasi_thread_signal((__wasi_tid_t)tid, (__wasi_signal_t)sig);
+}
+
+/* Has thread `tid` ended (signal 0 finds no such thread)? */
+static int pthread_kill_tid_gone(int tid) { return tid != 0 && __wasi_thread_signal((__wasi_tid_t)tid, 0) != 0; }
+
+static unsigned char cancel_state(pthread_t t) { return ((volatile unsigned char *)(uintptr_t)t)[CANCELDISABLE_BYTE]; }
+
+/*
+ * A cancellation point: a pending cancellation with cancellation enabled ends the thread (its
+ * cleanup handlers and key destructors run in pthread_exit); ECANCELED when it is pending but
+ * masked (the libc's condition wait then relocks its mutex and tests again); else 0.
+ */
+int __occlum_cancel_point(void) {
+  pthread_t self = pthread_self();
+  if (!__atomic_load_n(&words(self)[CANCEL_WORD], __ATOMIC_SEQ_CST)) return 0;
+  unsigned char st = cancel_state(self);
+  if (st == PTHREAD_CANCEL_ENABLE) pthread_exit(PTHREAD_CANCELED);
+  return st == CANCEL_MASKED ? ECANCELED : 0;
+}
+
+void __testcancel(void) {
+  pthread_t self = pthread_self();
+  if (__atomic_load_n(&words(self)[CANCEL_WORD], __ATOMIC_SEQ_CST) && cancel_state(self) == PTHREAD_CANCEL_ENABLE) pthread_exit(PTHREAD_CANCELED);
+}
+
+int pthread_cancel(pthread_t t) {
+  __atomic_store_n(&words(t)[CANCEL_WORD], 1, __ATOMIC_SEQ_CST);
+  if (pthread_equal(t, pthread_self())) return 0; /* acts at its next cancellation point */
+  /* Disabled: it acts when the thread enables it and reaches a cancellation point; a signal now
+     would only cut short what the thread is doing. Masked (a condition wait) is woken. */
+  if (cancel_state(t) == PTHREAD_CANCEL_DISABLE) return 0;
+  return pthread_kill(t, SIGCANCEL);
+}
+
+/* Names by tid (tids are never reused within a process), in a small open table. */
+#define NAME_SLOTS 256
+static struct { int tid; char name[16]; } names[NAME_SLOTS];
+static volatile int names_lock;
+extern char *__progname;
+
+static void lock_names(void) { while (__atomic_exchange_n(&names_lock, 1, __ATOMIC_ACQUIRE)) sched_yield(); }
+static void unlock_names(void) { __atomic_store_n(&names_lock, 0, __ATOMIC_RELEASE); }
+
+int pthread_setname_np(pthread_t t, const char *name) {
+  size_t n = strlen(name);
+  if (n > 15) return ERANGE;
+  int tid = words(t)[TID_WORD];
+  if (tid == 0) return ESRCH;
+  lock_names();
+  int slot = -1;
+  for (int i = 0; i < NAME_SLOTS; i++) {
+    if (names[i].tid == tid) { slot = i; break; }
+    if (slot < 0 && names[i].tid == 0) slot = i;
+  }
+  /* Full: reuse the slot of a thread that has ended. */
+  for (int i = 0; slot < 0 && i < NAME_SLOTS; i++) {
+    if (pthread_kill_tid_gone(names[i].tid)) slot = i;
+  }
+  if (slot >= 0) {
+    names[slot].tid = tid;
+    memcpy(names[slot].name, name, n + 1);
+  }
+  unlock_names();
+  return slot >= 0 ? 0 : EAGAIN;
+}
+
+int pthread_getname_np(pthread_t t, char *buf, size_t len) {
+  int tid = words(t)[TID_WORD];
+  const char *name = __progname ? __progname : "";
+  char copy[16];
+  lock_names();
+  for (int i = 0; i < NAME_SLOTS; i++)
+    if (tid != 0 && names[i].tid == tid) { name = names[i].name; break; }
+  size_t n = strnlen(name, 15);
+  memcpy(copy, name, n);
+  copy[n] = 0;
+  unlock_names();
+  if (len <= n) return ERANGE;
+  memcpy(buf, copy, n + 1);
+  return 0;
+}
+
+int pthread_condattr_getclock(const pthread_condattr_t *restrict a, clockid_t *restrict clk) {
+  /* musl keeps the clock in the low 31 bits, pshared in the top one. */
+  *clk = a->__attr & 0x7fffffff;
+  return 0;
+}
+
+/* The CPUs a thread may run on: the vCPUs (what sysconf(_SC_NPROCESSORS_ONLN) reports). */
+static long ncpus(void) {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? n : 1;
+}
+
+static int pid_ok(pid_t pid) { return pid == 0 || pid == getpid() || pid == gettid(); }
+
+int sched_getaffinity(pid_t pid, size_t size, cpu_set_t *set) {
+  long n = ncpus();
+  if (!pid_ok(pid)) { errno = ESRCH; return -1; }
+  if (size * 8 < (size_t)n) { errno = EINVAL; return -1; }
+  memset(set, 0, size);
+  for (long i = 0; i < n; i++) ((unsigned char *)set)[i / 8] |= (unsigned char)(1u << (i % 8));
+  return 0;
+}
+
+int sched_setaffinity(pid_t pid, size_t size, const cpu_set_t *set) {
+  long n = ncpus();
+  if (!pid_ok(pid)) { errno = ESRCH; return -1; }
+  /* Placement is the kernel's; a set naming at least one vCPU is accepted, as Linux does. */
+  for (size_t i = 0; i < size && (long)(i * 8) < n; i++) {
+    unsigned char b = ((const unsigned char *)set)[i];
+    long left = n - (long)(i * 8);
+    if (left < 8) b &= (unsigned char)((1u << left) - 1);
+    if (b) return 0;
+  }
+  errno = EINVAL;
+  return -1;
+}
+
+int __sched_cpucount(size_t size, const cpu_set_t *set) {
+  int c = 0;
+  for (size_t i = 0; i < size; i++) c += __builtin_popcount(((const unsigned char *)set)[i]);
+  return c;
+}
+
+static int policy_ok(int p) { return p == SCHED_OTHER || p == SCHED_BATCH || p == SCHED_IDLE || p == SCHED_FIFO || p == SCHED_RR; }
+
+int sched_get_priority_max(int policy) {
+  if (!policy_ok(policy)) { errno = EINVAL; return -1; }
+  return policy == SCHED_FIFO || policy == SCHED_RR ? 99 : 0;
+}
+
+int sched_get_priority_min(int policy) {
+  if (!policy_ok(policy)) { errno = EINVAL; return -1; }
+  return policy == SCHED_FIFO || policy == SCHED_RR ? 1 : 0;
+}
+
+int sched_getscheduler(pid_t pid) {
+  if (!pid_ok(pid)) { errno = ESRCH; return -1; }
+  return SCHED_OTHER;
+}
+
+int sched_getparam(pid_t pid, struct sched_param *p) {
+  if (!pid_ok(pid)) { errno = ESRCH; return -1; }
+  memset(p, 0, sizeof *p);
+  return 0;
+}
+
+int pthread_getschedparam(pthread_t t, int *restrict policy, struct sched_param *restrict p) {
+  (void)t;
+  *policy = SCHED_OTHER;
+  memset(p, 0, sizeof *p);
+  return 0;
+}
