@@ -34,31 +34,31 @@ static int bad_range(const void *p, size_t len) {
   return len != 0 && (a == 0 || len > end || a > end - len);
 }
 
-/* The ABI's event bits to Linux's (<sys/epoll.h>). */
+/* Each event bit in Linux's numbering (<sys/epoll.h>) and the ABI's; the ABI has no other bits. */
+static const struct {
+  uint32_t linux_bit;
+  __wasi_epoll_type_t wasi_bit;
+} EVENT_BITS[] = {
+    {EPOLLIN, __WASI_EPOLL_TYPE_EPOLLIN},       {EPOLLOUT, __WASI_EPOLL_TYPE_EPOLLOUT},
+    {EPOLLRDHUP, __WASI_EPOLL_TYPE_EPOLLRDHUP}, {EPOLLPRI, __WASI_EPOLL_TYPE_EPOLLPRI},
+    {EPOLLERR, __WASI_EPOLL_TYPE_EPOLLERR},     {EPOLLHUP, __WASI_EPOLL_TYPE_EPOLLHUP},
+    {EPOLLET, __WASI_EPOLL_TYPE_EPOLLET},       {EPOLLONESHOT, __WASI_EPOLL_TYPE_EPOLLONESHOT},
+};
+#define N_EVENT_BITS (sizeof EVENT_BITS / sizeof EVENT_BITS[0])
+
+/* The ABI's event bits to Linux's. */
 static uint32_t linux_events(__wasi_epoll_type_t w) {
   uint32_t e = 0;
-  if (w & __WASI_EPOLL_TYPE_EPOLLIN) e |= EPOLLIN;
-  if (w & __WASI_EPOLL_TYPE_EPOLLOUT) e |= EPOLLOUT;
-  if (w & __WASI_EPOLL_TYPE_EPOLLRDHUP) e |= EPOLLRDHUP;
-  if (w & __WASI_EPOLL_TYPE_EPOLLPRI) e |= EPOLLPRI;
-  if (w & __WASI_EPOLL_TYPE_EPOLLERR) e |= EPOLLERR;
-  if (w & __WASI_EPOLL_TYPE_EPOLLHUP) e |= EPOLLHUP;
-  if (w & __WASI_EPOLL_TYPE_EPOLLET) e |= EPOLLET;
-  if (w & __WASI_EPOLL_TYPE_EPOLLONESHOT) e |= EPOLLONESHOT;
+  for (size_t i = 0; i < N_EVENT_BITS; i++)
+    if (w & EVENT_BITS[i].wasi_bit) e |= EVENT_BITS[i].linux_bit;
   return e;
 }
 
-/* Linux's epoll bits to the ABI's (the modifiers the ABI cannot carry are checked here). */
+/* Linux's epoll bits to the ABI's (the modifiers the ABI cannot carry are checked by the caller). */
 static __wasi_epoll_type_t wasi_events(uint32_t e) {
   __wasi_epoll_type_t w = 0;
-  if (e & EPOLLIN) w |= __WASI_EPOLL_TYPE_EPOLLIN;
-  if (e & EPOLLOUT) w |= __WASI_EPOLL_TYPE_EPOLLOUT;
-  if (e & EPOLLRDHUP) w |= __WASI_EPOLL_TYPE_EPOLLRDHUP;
-  if (e & EPOLLPRI) w |= __WASI_EPOLL_TYPE_EPOLLPRI;
-  if (e & EPOLLERR) w |= __WASI_EPOLL_TYPE_EPOLLERR;
-  if (e & EPOLLHUP) w |= __WASI_EPOLL_TYPE_EPOLLHUP;
-  if (e & EPOLLET) w |= __WASI_EPOLL_TYPE_EPOLLET;
-  if (e & EPOLLONESHOT) w |= __WASI_EPOLL_TYPE_EPOLLONESHOT;
+  for (size_t i = 0; i < N_EVENT_BITS; i++)
+    if (e & EVENT_BITS[i].linux_bit) w |= EVENT_BITS[i].wasi_bit;
   return w;
 }
 

@@ -27,7 +27,7 @@
  * socket.h defines them): --wrap=getsockopt,setsockopt hands these two to sock_getsockopt /
  * sock_setsockopt in Linux numbering and everything else to the libc.
  *
- * 4. Where the libc's conversions differ from Linux (found by test/guest/net/conform_sock.c,
+ * 4. Where the libc's conversions differ from Linux (found by test/guest/net/conform_sock_*.c,
  * built natively as the reference): setsockopt of an on/off option (SO_REUSEADDR, SO_KEEPALIVE,
  * TCP_NODELAY, IPV6_V6ONLY...) passes `optval != NULL` instead of `*optval`, so 0 turns it on;
  * getsockopt reports SO_ERROR and SO_PROTOCOL as 0 always, has no SO_DOMAIN, and sets *optlen to

@@ -2,7 +2,7 @@
  * Thread fixes for Debian's wasix-libc (musl inside), linked into every POSIX program by occlum-cc
  * (sdk/cc/posix.ts; pthread_join, pthread_tryjoin_np, pthread_timedjoin_np and pthread_detach are
  * wrapped with --wrap). Each difference was found against Linux by
- * test/guest/threads/conform_threads.c.
+ * test/guest/threads/conform_threads_{sync,life,proc}.c.
  *
  * - The main thread's tid: the libc's __wasi_init_tp gives it 0x3fffffff, the value musl's mutexes
  *   reserve for "owner died, not recoverable". So on the main thread an ERRORCHECK relock or
