@@ -24,6 +24,8 @@
 #include <unistd.h>
 #include <wasi/api_wasix.h>
 
+#include "cancel.h"
+
 #define OCCLUM_IMPORT(name) __attribute__((__import_module__("occlum"), __import_name__(#name)))
 
 int32_t __occlum_sigaction(int32_t sig, int32_t kind, int32_t flags, uint64_t mask) OCCLUM_IMPORT(sigaction);
@@ -165,10 +167,8 @@ static int64_t ns_now(clockid_t clk) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-int __occlum_cancel_point(void);
-
 int clock_nanosleep(clockid_t clk, int flags, const struct timespec *req, struct timespec *rem) {
-  __occlum_cancel_point();
+  occlum_cancel_point();
   if (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC) return EINVAL;
   if (req->tv_sec < 0 || req->tv_nsec < 0 || req->tv_nsec >= 1000000000) return EINVAL;
   int64_t ns = req->tv_sec > INT64_MAX / 1000000000 - 1 ? INT64_MAX : (int64_t)req->tv_sec * 1000000000 + req->tv_nsec;
@@ -180,7 +180,7 @@ int clock_nanosleep(clockid_t clk, int flags, const struct timespec *req, struct
   }
   int e = __wasi_thread_sleep((__wasi_timestamp_t)ns);
   if (e == EINTR) {
-    __occlum_cancel_point();
+    occlum_cancel_point();
     if (rem && !(flags & TIMER_ABSTIME)) {
       int64_t left = ns - (ns_now(CLOCK_MONOTONIC) - start);
       if (left < 0) left = 0;

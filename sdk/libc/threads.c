@@ -51,6 +51,8 @@
 #include <unistd.h>
 #include <wasi/api_wasix.h>
 
+#include "cancel.h"
+
 /* struct pthread of this (sha256-pinned) libc: tid at byte 20, detach_state at 28 (musl's
    DT_EXITED 0, DT_EXITING 1, DT_JOINABLE 2, DT_DETACHED 3); see __wasi_init_tp and
    __pthread_timedjoin_np in the libc. */
@@ -63,7 +65,7 @@
 #define LIBC_MAIN_TID 0x3fffffff
 /* cancel (int) at byte 32, canceldisable at byte 36 (musl: 0 ENABLE, 1 DISABLE, 2 MASKED, the
    state pthread_cond_timedwait waits in), see __pthread_setcancelstate and __pthread_exit. */
-#define CANCEL_WORD 8
+#define CANCEL_WORD OCCLUM_CANCEL_WORD
 #define CANCELDISABLE_BYTE 36
 #define CANCEL_MASKED 2
 /* musl's SIGCANCEL: the libc's signal callback ignores it, but it interrupts a blocked call. */

@@ -14,13 +14,14 @@
 #include <time.h>
 #include <wasi/api_wasix.h>
 
+#include "cancel.h"
+
 int __pthread_setcancelstate(int, int *);
-int __occlum_cancel_point(void);
 
 int __timedwait_cp(volatile int *addr, int val, clockid_t clk, const struct timespec *at, int priv) {
   (void)priv;
   int64_t ns = -1;
-  int c = __occlum_cancel_point();
+  int c = occlum_cancel_point();
   if (c) return c;
   if (at) {
     struct timespec now;
@@ -36,7 +37,7 @@ int __timedwait_cp(volatile int *addr, int val, clockid_t clk, const struct time
   to.u.some = ns > 0 ? (__wasi_timestamp_t)ns : 0;
   __wasi_bool_t woken = __WASI_BOOL_FALSE;
   if (__wasi_futex_wait((uint32_t *)addr, (uint32_t)val, &to, &woken) != 0) return EINVAL;
-  c = __occlum_cancel_point();
+  c = occlum_cancel_point();
   if (c) return c;
   if (ns > 0 && woken == __WASI_BOOL_FALSE) return ETIMEDOUT;
   return 0;
