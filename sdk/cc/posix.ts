@@ -89,7 +89,7 @@ export function posixIdentity(): string {
     // a sysroot not made by setup-wasix.sh (OCCLUM_WASIX_SYSROOT) has no stamp
   }
   const additions = createHash("sha256");
-  for (const f of [...LIBC_ADDITIONS, LIBC_ADDITION_HEADER, ...SDK_HEADERS]) additions.update(readFileSync(f));
+  for (const f of [...LIBC_ADDITIONS, ...LIBC_ADDITION_HEADERS, ...SDK_HEADERS]) additions.update(readFileSync(f));
   additions.update(LIBC_ADDITION_LINK_FLAGS.join(" "));
   identity = `${version}|wasix-libc:${libc}|${tc.triple}|sdk-libc:${additions.digest("hex").slice(0, 16)}`;
   return identity;
@@ -97,8 +97,8 @@ export function posixIdentity(): string {
 
 /** Fixes for wasix-libc bugs, linked into every POSIX program ahead of libc.a (sdk/libc/). */
 export const LIBC_ADDITIONS: readonly string[] = ["timedwait.c", "itimer.c", "signals.c", "pgroup.c", "sockets.c", "epoll.c", "threads.c", "poll.c"].map((f) => path.join(repoRoot, "sdk", "libc", f));
-/** The header the additions share (deferred cancellation): part of their identity, as they are. */
-const LIBC_ADDITION_HEADER = path.join(repoRoot, "sdk", "libc", "cancel.h");
+/** Headers the additions share (deferred cancellation; guest ranges and signal masks): part of their identity, as they are. */
+const LIBC_ADDITION_HEADERS: readonly string[] = ["cancel.h", "wrap.h"].map((f) => path.join(repoRoot, "sdk", "libc", f));
 /** sockets.c: AF_UNIX addresses, sendmsg/recvmsg (SCM_RIGHTS), MSG_NOSIGNAL. */
 const SOCKET_WRAPS = ["socket", "socketpair", "bind", "connect", "sendto", "getsockname", "getpeername", "accept", "accept4", "recv", "recvfrom", "send", "sendmsg", "recvmsg", "setsockopt", "getsockopt"].map((f) => `-Wl,--wrap=${f}`);
 /**

@@ -23,16 +23,10 @@
 #include <sys/epoll.h>
 #include <wasi/api_wasix.h>
 
+#include "wrap.h"
+
 #define MAX_EVENTS 64
 
-/*
- * A range the kernel could not copy: NULL or past the end of memory. Linux returns EFAULT for it;
- * here the wrapper touches the caller's memory itself, and that access would trap.
- */
-static int bad_range(const void *p, size_t len) {
-  uintptr_t a = (uintptr_t)p, end = __builtin_wasm_memory_size(0) * (uintptr_t)65536;
-  return len != 0 && (a == 0 || len > end || a > end - len);
-}
 
 /* Each event bit in Linux's numbering (<sys/epoll.h>) and the ABI's; the ABI has no other bits. */
 static const struct {
@@ -77,12 +71,7 @@ int __wrap_epoll_create1(int flags) {
     errno = err;
     return -1;
   }
-  if ((flags & EPOLL_CLOEXEC) && fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0) {
-    int e = errno;
-    (void)__wasi_fd_close(fd);
-    errno = e;
-    return -1;
-  }
+  if ((flags & EPOLL_CLOEXEC) && fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0) return occlum_close_failed((int)fd);
   return (int)fd;
 }
 
@@ -105,7 +94,7 @@ int __wrap_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event) {
   __wasi_epoll_event_t ev;
   const __wasi_epoll_event_t *arg = 0;
   if (op != EPOLL_CTL_DEL) {
-    if (bad_range(event, sizeof *event)) {
+    if (occlum_bad_range(event, sizeof *event)) {
       errno = EFAULT;
       return -1;
     }
@@ -153,20 +142,11 @@ static __wasi_epoll_event_t *big_buffer(int n) {
 
 static int epoll_wait_events(int epfd, struct epoll_event *events, int maxevents, int timeout);
 
-/*
- * The mask applies for the wait only (Linux sets and restores it in the kernel, atomically; here
- * the thread's mask is swapped around the wait, so a signal that the new mask unblocks and that
- * is already pending runs its handler before the wait starts instead of ending it with EINTR).
- */
+/* The mask applies for the wait only (see occlum_mask_begin). */
 int __wrap_epoll_pwait(int epfd, struct epoll_event *events, int maxevents, int timeout, const sigset_t *sigmask) {
-  if (!sigmask) return epoll_wait_events(epfd, events, maxevents, timeout);
   sigset_t old;
-  if (pthread_sigmask(SIG_SETMASK, sigmask, &old) != 0) return -1;
-  int r = epoll_wait_events(epfd, events, maxevents, timeout);
-  int e = errno;
-  pthread_sigmask(SIG_SETMASK, &old, 0);
-  errno = e;
-  return r;
+  if (occlum_mask_begin(sigmask, &old) < 0) return -1;
+  return occlum_mask_end(sigmask, &old, epoll_wait_events(epfd, events, maxevents, timeout));
 }
 
 static int epoll_wait_events(int epfd, struct epoll_event *events, int maxevents, int timeout) {
@@ -178,7 +158,7 @@ static int epoll_wait_events(int epfd, struct epoll_event *events, int maxevents
     errno = EINVAL; /* Linux's EP_MAX_EVENTS */
     return -1;
   }
-  if (bad_range(events, (size_t)maxevents * sizeof *events)) {
+  if (occlum_bad_range(events, (size_t)maxevents * sizeof *events)) {
     errno = EFAULT;
     return -1;
   }

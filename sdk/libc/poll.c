@@ -9,7 +9,7 @@
  * converting the libc's POLL* values (POLLIN 0x1, POLLOUT 0x2, POLLERR 0x1000, ...) to Linux's
  * and back. As on Linux, ERR and HUP are always reported, an fd that is not open is POLLNVAL for
  * poll() and EBADF for select(), and a negative fd is ignored. ppoll/pselect swap the thread's
- * signal mask around the wait (see with_mask).
+ * signal mask around the wait (see occlum_mask_begin in wrap.h).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,6 +23,8 @@
 #include <sys/select.h>
 #include <time.h>
 #include <wasi/api_wasix.h>
+
+#include "wrap.h"
 
 #define BATCH 64
 #define NO_TIMEOUT ((__wasi_timestamp_t)-1)
@@ -98,17 +100,9 @@ static void scratch_free(struct scratch *s) {
   free(s->got);
 }
 
-/*
- * A range the kernel could not copy: NULL or past the end of memory. Linux's poll returns EFAULT
- * for it; here the wrapper reads the array itself, and that read would trap (and kill the process).
- */
-static int bad_range(const void *p, size_t len) {
-  uintptr_t a = (uintptr_t)p, end = __builtin_wasm_memory_size(0) * (uintptr_t)65536;
-  return len != 0 && (a == 0 || len > end || a > end - len);
-}
 
 static int do_poll(struct pollfd *pfds, nfds_t n, __wasi_timestamp_t timeout) {
-  if (n > (nfds_t)1 << 20 || bad_range(pfds, n * sizeof *pfds)) {
+  if (n > (nfds_t)1 << 20 || occlum_bad_range(pfds, n * sizeof *pfds)) {
     errno = n > (nfds_t)1 << 20 ? EINVAL : EFAULT;
     return -1;
   }
@@ -143,34 +137,14 @@ int __wrap_poll(struct pollfd *fds, nfds_t n, int timeout_ms) {
   return do_poll(fds, n, timeout_ms < 0 ? NO_TIMEOUT : (__wasi_timestamp_t)timeout_ms * 1000000u);
 }
 
-/*
- * The signal mask of ppoll/pselect for the wait only: Linux swaps it in the kernel, atomically;
- * here the thread's mask is swapped around the wait, so a signal that the new mask unblocks and
- * that is already pending runs its handler before the wait starts instead of ending it (EINTR).
- */
-static sigset_t *with_mask(const sigset_t *mask, sigset_t *old) {
-  if (!mask) return 0;
-  if (pthread_sigmask(SIG_SETMASK, mask, old) != 0) return 0;
-  return old;
-}
-
-static int restore_mask(sigset_t *old, int r) {
-  if (old) {
-    int e = errno;
-    pthread_sigmask(SIG_SETMASK, old, 0);
-    errno = e;
-  }
-  return r;
-}
-
 int __wrap_ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask) {
   if (ts && (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000L)) {
     errno = EINVAL;
     return -1;
   }
-  sigset_t saved, *old = with_mask(mask, &saved);
-  int r = do_poll(fds, n, ts ? (__wasi_timestamp_t)ts->tv_sec * 1000000000u + (__wasi_timestamp_t)ts->tv_nsec : NO_TIMEOUT);
-  return restore_mask(old, r);
+  sigset_t old;
+  if (occlum_mask_begin(mask, &old) < 0) return -1;
+  return occlum_mask_end(mask, &old, do_poll(fds, n, ts ? (__wasi_timestamp_t)ts->tv_sec * 1000000000u + (__wasi_timestamp_t)ts->tv_nsec : NO_TIMEOUT));
 }
 
 /* fd_set here is a list of fds (wasi-libc's <__fd_set.h>): the index of fd in `fds`, added (with no events yet) if new */
@@ -188,7 +162,7 @@ static int do_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, __wasi_timest
   }
   fd_set *sets[3] = {rd, wr, ex};
   for (int k = 0; k < 3; k++) {
-    if (sets[k] && bad_range(sets[k], sizeof *sets[k])) {
+    if (sets[k] && occlum_bad_range(sets[k], sizeof *sets[k])) {
       errno = EFAULT;
       return -1;
     }
@@ -247,7 +221,7 @@ static __wasi_timestamp_t now_ns(void) {
 }
 
 int __wrap_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv) {
-  if (tv && bad_range(tv, sizeof *tv)) {
+  if (tv && occlum_bad_range(tv, sizeof *tv)) {
     errno = EFAULT;
     return -1;
   }
@@ -273,6 +247,7 @@ int __wrap_pselect(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const struct ti
     errno = EINVAL;
     return -1;
   }
-  sigset_t saved, *old = with_mask(mask, &saved);
-  return restore_mask(old, do_select(nfds, rd, wr, ex, ts ? (__wasi_timestamp_t)ts->tv_sec * 1000000000u + (__wasi_timestamp_t)ts->tv_nsec : NO_TIMEOUT));
+  sigset_t old;
+  if (occlum_mask_begin(mask, &old) < 0) return -1;
+  return occlum_mask_end(mask, &old, do_select(nfds, rd, wr, ex, ts ? (__wasi_timestamp_t)ts->tv_sec * 1000000000u + (__wasi_timestamp_t)ts->tv_nsec : NO_TIMEOUT));
 }

@@ -50,6 +50,8 @@
 #include <sys/un.h>
 #include <wasi/api_wasix.h>
 
+#include "wrap.h"
+
 int __real_bind(int fd, const struct sockaddr *addr, socklen_t len);
 int __real_connect(int fd, const struct sockaddr *addr, socklen_t len);
 ssize_t __real_sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *addr, socklen_t len);
@@ -185,12 +187,7 @@ int __wrap_accept(int fd, struct sockaddr *addr, socklen_t *len) {
 int __wrap_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags) {
   int c = fix_accepted(__real_accept4(fd, addr, len, flags), addr, len);
   /* the libc passes SOCK_NONBLOCK on and drops SOCK_CLOEXEC */
-  if (c >= 0 && (flags & SOCK_CLOEXEC) && fcntl(c, F_SETFD, FD_CLOEXEC) < 0) {
-    int e = errno;
-    __wasi_fd_close(c);
-    errno = e;
-    return -1;
-  }
+  if (c >= 0 && (flags & SOCK_CLOEXEC) && fcntl(c, F_SETFD, FD_CLOEXEC) < 0) return occlum_close_failed(c);
   return c;
 }
 
@@ -450,23 +447,15 @@ static int sock_flags(int fd, int type) {
 
 int __wrap_socket(int domain, int type, int proto) {
   int fd = __real_socket(domain, type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), proto);
-  if (fd >= 0 && sock_flags(fd, type) < 0) {
-    int e = errno;
-    __wasi_fd_close(fd);
-    errno = e;
-    return -1;
-  }
+  if (fd >= 0 && sock_flags(fd, type) < 0) return occlum_close_failed(fd);
   return fd;
 }
 
 int __wrap_socketpair(int domain, int type, int proto, int fds[2]) {
   int r = __real_socketpair(domain, type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), proto, fds);
   if (r == 0 && (sock_flags(fds[0], type) < 0 || sock_flags(fds[1], type) < 0)) {
-    int e = errno;
-    __wasi_fd_close(fds[0]);
-    __wasi_fd_close(fds[1]);
-    errno = e;
-    return -1;
+    (void)__wasi_fd_close(fds[0]);
+    return occlum_close_failed(fds[1]);
   }
   return r;
 }
