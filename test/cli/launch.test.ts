@@ -226,6 +226,6 @@ test("the real bundle runs a program like the sources, workers included", async 
     assert.equal(sh([occlum, "build"]).status, 0);
     const r = sh(bundleRun(["run", "/bin/vcpu_work", "200", "2"]), { OCCLUM_VCPUS: "2" });
     assert.equal(r.status, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /^units=\d+,\d+ total=\d+ overlap=\d+\n$/);
+    assert.match(r.stdout, /^units=\d+,\d+ total=\d+ overlap=\d+ window_ns=\d+\n$/);
   }
 });

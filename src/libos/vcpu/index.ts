@@ -15,8 +15,14 @@
  * there, next to its spawner, so threads handing over through futexes stay coroutine switches of
  * one run queue, unless a CPU-bound thread runs on the kernel thread (one preempted after a whole
  * slice of computing that has not waited since: process/thread.ts kernelThreadBusy); then, and
- * for threads spawned on a worker, it goes to the worker with the fewest live threads. "spread"
- * sends every spawned thread to a worker (tests of the worker path).
+ * for threads spawned on a worker, it goes to the worker with the fewest live threads. Affine
+ * placement cannot see that threads which wait before they compute (a thread pool's workers, a
+ * start barrier) will compute: they all stay on the kernel thread, and an instance never moves.
+ * "balance" is for such programs: a thread spawned from the kernel thread goes to the
+ * least-loaded worker when it has fewer live threads than the kernel thread has of the process
+ * (main included), else stays. "spread" sends every spawned thread to a worker (tests of the
+ * worker path). The host variable OCCLUM_VCPU_PLACEMENT (read once, at the first spawn) or
+ * setVcpuPlacement() chooses; the default is affine.
  */
 import os from "node:os";
 import { withFences, type Program } from "../loader/loader.ts";
@@ -32,12 +38,37 @@ export const MAX_VCPUS = 256;
 let count: number | undefined;
 let pool: VcpuPool | undefined;
 
-export type Placement = "affine" | "spread";
-let placement: Placement = "affine";
+export type Placement = "affine" | "balance" | "spread";
+const PLACEMENTS: readonly Placement[] = ["affine", "balance", "spread"];
+let chosen: Placement | undefined;
 
 /** Choose how spawned threads are placed from now on (see the header). */
 export function setVcpuPlacement(p: Placement): void {
-  placement = p;
+  if (!PLACEMENTS.includes(p)) throw new RangeError(`vCPU placement ${JSON.stringify(p)} is not one of ${PLACEMENTS.join(", ")}`);
+  chosen = p;
+}
+
+/** OCCLUM_VCPU_PLACEMENT as a placement: unset or empty → affine. */
+export function parsePlacement(value: string | undefined): Placement {
+  const v = (value ?? "").trim().toLowerCase();
+  if (v === "") return "affine";
+  if (!(PLACEMENTS as readonly string[]).includes(v)) {
+    throw new RangeError(`OCCLUM_VCPU_PLACEMENT must be one of ${PLACEMENTS.join(", ")}, not ${JSON.stringify(value)}`);
+  }
+  return v as Placement;
+}
+
+/** The placement in effect. */
+export function vcpuPlacement(): Placement {
+  if (chosen === undefined) {
+    try {
+      chosen = parsePlacement(process.env.OCCLUM_VCPU_PLACEMENT);
+    } catch (e) {
+      process.stderr.write(`warning: ${(e as Error).message}; placing threads affine\n`);
+      chosen = "affine";
+    }
+  }
+  return chosen;
 }
 
 /**
@@ -60,7 +91,7 @@ const MIXED_FENCES_OK = process.arch === "x64";
  * fences, a thread placed on a worker gets the fenced variant (loader.withFences).
  */
 export function fenceFreeNow(): boolean {
-  return vcpuCount() <= 1 || (placement === "affine" && MIXED_FENCES_OK);
+  return vcpuCount() <= 1 || (vcpuPlacement() !== "spread" && MIXED_FENCES_OK);
 }
 
 /** One vCPU per host core: the default. */
@@ -120,9 +151,26 @@ export function runOnVcpu(t: Thread, startArg: number, program: Program, memory:
   }
   if (!ok) return undefined;
   pool ??= new VcpuPool();
-  if (placement === "affine" && !(t.spawner && pool.hosts(t.spawner)) && !kernelThreadBusy()) return undefined;
+  const placement = vcpuPlacement();
+  const fromKernelThread = !(t.spawner && pool.hosts(t.spawner));
+  if (placement === "affine" && fromKernelThread && !kernelThreadBusy()) return undefined;
+  if (placement === "balance" && fromKernelThread && pool.leastLoad(n - 1) >= kernelThreadLoad(t)) return undefined;
   const p = pool;
-  if (!program.singleAgent) return p.run(n - 1, t, startArg, program, memory, ended);
+  if (!program.singleAgent) return p.run(p.reserve(n - 1, t), t, startArg, program, memory, ended);
   if (!MIXED_FENCES_OK) return undefined;
-  return withFences(program).then((fenced) => p.run(n - 1, t, startArg, fenced, memory, ended));
+  const v = p.reserve(n - 1, t);
+  return withFences(program).then(
+    (fenced) => p.run(v, t, startArg, fenced, memory, ended),
+    (e: unknown) => {
+      p.release(v, t);
+      throw e;
+    },
+  );
+}
+
+/** Live threads of `t`'s process on the kernel thread, `t` aside (balance placement). */
+function kernelThreadLoad(t: Thread): number {
+  let n = 0;
+  for (const x of t.process.threads) if (x !== t && !x.killed && !pool!.hosts(x)) n++;
+  return n;
 }

@@ -25,6 +25,7 @@
  * Liveness: a worker is ref'd while it runs threads (pending doorbell waits do not keep Node
  * alive) and unref'd when idle, so an idle pool never holds the process open.
  */
+import os from "node:os";
 import type { Worker } from "node:worker_threads";
 import { SyscallContext } from "../syscall/dispatch.ts";
 import { GuestMemory } from "../syscall/memory.ts";
@@ -90,7 +91,7 @@ class Vcpu {
   threads = 0;
   dead = false;
 
-  constructor(index: number, kernelBell: Doorbell) {
+  constructor(index: number, kernelBell: Doorbell, spinMs: number) {
     this.index = index;
     this.submit = Ring.create(RING_SLOTS);
     this.complete = new Sender(Ring.create(RING_SLOTS), this.bell);
@@ -100,7 +101,7 @@ class Vcpu {
     this.worker = new Worker(new URL("./worker.ts", import.meta.url), { name: `vcpu${index}` });
     const init: InitMessage = {
       type: "init", submit: this.submit.sab, complete: this.complete.ring.sab, kernelBell: kernelBell.sab, bell: this.bell.sab,
-      fuel: FUEL, sliceMs: TIME_SLICE_MS, realtimeOffsetNs: realtimeNs() - monotonicNs(),
+      fuel: FUEL, sliceMs: TIME_SLICE_MS, realtimeOffsetNs: realtimeNs() - monotonicNs(), spinMs,
     };
     this.worker.postMessage(init);
   }
@@ -117,6 +118,16 @@ function revive(m: EndMessage): Error {
   if (m.stack) e.stack = m.stack;
   return e;
 }
+
+/**
+ * An idle vCPU polls its doorbell this long before it sleeps on it. A completion the kernel sends
+ * within that time is seen at once instead of through Atomics.waitAsync, whose wake-up (a task
+ * posted to the worker's event loop) was most of a futex hand-over between a worker and the
+ * kernel thread: bench/threads/vcpu.ts's cross-agent ping-pong went from ~63-85 to ~9-14 µs per
+ * hand-over (bench/threads/README.md, 2026-12-04 seventh round). The kernel thread never polls:
+ * there it would delay the coroutines its own requests just woke.
+ */
+const SPIN_MS = 0.05;
 
 export class VcpuPool {
   private readonly vcpus: Vcpu[] = [];
@@ -144,41 +155,73 @@ export class VcpuPool {
     return this.vcpus.map((v) => v.threads);
   }
 
+  /** The fewest live threads on any of `n` workers (one not started yet has none). */
+  leastLoad(n: number): number {
+    if (this.vcpus.length < n) return 0;
+    let least = Infinity;
+    for (let i = 0; i < n; i++) least = Math.min(least, this.vcpus[i]!.threads);
+    return least;
+  }
+
   /** Does `t` run on one of the workers? */
   hosts(t: Thread): boolean {
     return this.onWorker.has(t);
   }
 
-  /** Run a spawned thread on the least-loaded of `n` workers; resolves when it has ended. */
-  run(n: number, t: Thread, startArg: number, program: Program, memory: WasmMemory, ended: ThreadEnded): Promise<Trap | undefined> {
+  /**
+   * Place `t` on the least-loaded of `n` workers and count it there at once, so that placements
+   * decided before it starts (its program may still be compiling) see it. `run` starts it there;
+   * `release` undoes a reservation that will not start.
+   */
+  reserve(n: number, t: Thread): Vcpu {
     const v = this.pick(n);
+    this.onWorker.add(t);
+    if (v.threads++ === 0) v.worker.ref();
+    return v;
+  }
+
+  release(v: Vcpu, t: Thread): void {
+    this.onWorker.delete(t);
+    if (--v.threads === 0) v.worker.unref();
+  }
+
+  /** Run a spawned thread on the worker `reserve` gave it; resolves when it has ended. */
+  run(v: Vcpu, t: Thread, startArg: number, program: Program, memory: WasmMemory, ended: ThreadEnded): Promise<Trap | undefined> {
+    return new Promise<Trap | undefined>((resolve) => {
+      try {
+        this.start(v, t, startArg, program, memory, (e) => resolve(e === undefined ? undefined : ended(t, e, program)));
+      } catch (e) {
+        // Never started: it must not hold its worker's count (a ref'd worker keeps Node alive).
+        this.release(v, t);
+        throw e;
+      }
+    });
+  }
+
+  /** Register `t` and post its spawn to its worker. */
+  private start(v: Vcpu, t: Thread, startArg: number, program: Program, memory: WasmMemory, finish: ThreadRecord["finish"]): void {
     const key = (this.lastKey = (this.lastKey + 1) & 0x7fffffff || 1);
-    const attentionSab = new SharedArrayBuffer(4);
-    const word = new Int32Array(attentionSab);
+    const attention = new SharedArrayBuffer(4);
+    const word = new Int32Array(attention);
     const ctx = new SyscallContext(t, t.process.kernel.log);
     // The process's one view of its memory (see thread-run.ts sharedView).
     ctx.mem = t.process.memory?.memory === memory ? t.process.memory : new GuestMemory(memory);
-    return new Promise<Trap | undefined>((resolve) => {
-      const rec: ThreadRecord = {
-        key, t, vcpu: v, program, calls: kernelCalls(program, ctx, t.process.kernel.trace), attention: word,
-        raise: () => Atomics.store(word, 0, 1), unwind: undefined,
-        finish: (e) => resolve(e === undefined ? undefined : ended(t, e, program)),
-        handlerCalls: new Map(),
-      };
-      this.records.set(key, rec);
-      this.onWorker.add(t);
-      // Signal handlers of this thread run in its own instance, on its vCPU (process/signals.ts).
-      threadExports.set(t, this.remoteExports(rec));
-      t.setCanceller(rec.raise);
-      if (t.killed) rec.raise();
-      if (v.threads++ === 0) v.worker.ref();
-      this.spawned++;
-      const spawn: SpawnMessage = {
-        type: "spawn", key, tid: t.tid, startArg, module: program.module, memory, imports: program.imports,
-        fuelExport: program.fuelExport, attention: attentionSab,
-      };
-      v.worker.postMessage(spawn);
-    });
+    const rec: ThreadRecord = {
+      key, t, vcpu: v, program, calls: kernelCalls(program, ctx, t.process.kernel.trace), attention: word,
+      raise: () => Atomics.store(word, 0, 1), unwind: undefined, finish, handlerCalls: new Map(),
+    };
+    const spawn: SpawnMessage = {
+      type: "spawn", key, tid: t.tid, startArg, module: program.module, memory, imports: program.imports,
+      fuelExport: program.fuelExport, attention,
+    };
+    v.worker.postMessage(spawn);
+    // Replies come through the event loop, after this: the record is there for them.
+    this.records.set(key, rec);
+    // Signal handlers of this thread run in its own instance, on its vCPU (process/signals.ts).
+    threadExports.set(t, this.remoteExports(rec));
+    t.setCanceller(rec.raise);
+    if (t.killed) rec.raise();
+    this.spawned++;
   }
 
   /** Stand-ins for the exports of a vCPU thread's instance: calling one runs the export there. */
@@ -205,14 +248,15 @@ export class VcpuPool {
   }
 
   private pick(n: number): Vcpu {
-    while (this.vcpus.length < n) this.vcpus.push(this.startVcpu(this.vcpus.length));
+    while (this.vcpus.length < n) this.vcpus.push(this.startVcpu(this.vcpus.length, n));
     let best = this.vcpus[0]!;
     for (let i = 1; i < n; i++) if (this.vcpus[i]!.threads < best.threads) best = this.vcpus[i]!;
     return best;
   }
 
-  private startVcpu(index: number): Vcpu {
-    const v = new Vcpu(index, this.kernelBell);
+  /** `n` workers in all: they poll before they sleep only if they and the kernel thread each have a core. */
+  private startVcpu(index: number, n: number): Vcpu {
+    const v = new Vcpu(index, this.kernelBell, n + 1 <= os.availableParallelism() ? SPIN_MS : 0);
     v.worker.on("message", (m: EndMessage) => this.ended(m));
     v.worker.on("error", (e: Error) => this.failed(v, e));
     v.worker.on("exit", () => this.failed(v, new Error("vCPU worker exited")));

@@ -37,6 +37,8 @@ export interface InitMessage {
   sliceMs: number;
   /** realtime = monotonic + this (the kernel's clock line, so time never goes back across agents). */
   realtimeOffsetNs: bigint;
+  /** How long an idle vCPU polls its doorbell before it sleeps on it (0: never; worker.ts pump). */
+  spinMs: number;
 }
 
 export interface SpawnMessage {

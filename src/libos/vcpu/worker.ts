@@ -96,20 +96,41 @@ function service(): void {
   submit.flush();
 }
 
-/** Keep a doorbell wait armed while requests are in flight; never blocks the event loop. */
-function pump(): void {
+/**
+ * Keep a doorbell wait armed while requests are in flight; never blocks the event loop. With
+ * `spin`, first poll the doorbell for cfg.spinMs from a macrotask (after every coroutine ready
+ * on this vCPU has run: an idle vCPU, not a busy one, spends the time), so a prompt completion
+ * skips Atomics.waitAsync's wake-up.
+ */
+function pump(spin = true): void {
   armed = false;
   for (;;) {
     const seen = bell.value;
     service();
     if (pending.size === 0 && submit.backlog === 0) return;
-    const w = bell.waitAsync(seen);
-    if (w) {
-      armed = true;
-      void w.then(pump);
+    armed = true;
+    if (spin && cfg.spinMs > 0) {
+      setImmediate(poll, seen);
       return;
     }
+    const w = bell.waitAsync(seen);
+    if (w) {
+      void w.then(wake);
+      return;
+    }
+    armed = false;
   }
+}
+
+function wake(): void {
+  pump();
+}
+
+/** Poll the doorbell for cfg.spinMs; sleep on it (pump without spin) if it did not ring. */
+function poll(seen: number): void {
+  const until = performance.now() + cfg.spinMs;
+  while (bell.value === seen && performance.now() < until);
+  pump(bell.value !== seen);
 }
 
 function forward(th: VThread, op: number, args: WasmValue[], conv: (v: WasmValue) => unknown): unknown {

@@ -10,7 +10,8 @@
  * - placement ("affine", the default): with 2 vCPUs (the kernel thread + one worker) the first
  *   CPU-bound thread starts on the kernel thread next to main, the second, which only gets to
  *   run once the first was preempted after a whole slice, goes to the worker; threads that hand
- *   over through a mutex (basic.c) all stay on the kernel thread.
+ *   over through a mutex (basic.c) all stay on the kernel thread. Threads that wait at a barrier
+ *   before they compute stay there too; "balance" placement splits them.
  * - a representative part of threads.test.ts with every spawned thread on a worker ("spread"
  *   over 3 vCPUs: two workers), same exact results (mutex/condvar,
  *   rwlock/barrier/once/TLS, 1000 threads, futex timeouts, rewritten atomic waits, preemption
@@ -25,7 +26,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { buildGuest, posixSkip } from "../../support/guest.ts";
 import { makeInstance, run, type Instance } from "../helpers.ts";
-import { setVcpuCount, setVcpuPlacement, vcpuStats } from "../../../src/libos/vcpu/index.ts";
+import { parsePlacement, setVcpuCount, setVcpuPlacement, vcpuStats, type Placement } from "../../../src/libos/vcpu/index.ts";
 import { compileProgram, withFences } from "../../../src/libos/loader/loader.ts";
 
 const skip = posixSkip();
@@ -54,12 +55,12 @@ interface Work {
   overlap: number;
 }
 
-async function work(vcpus: number, ms: number): Promise<Work> {
+async function work(vcpus: number, ms: number, placement: Placement = "affine", barrier = false): Promise<Work> {
   setVcpuCount(vcpus);
-  setVcpuPlacement("affine");
-  const r = await run(inst, "/bin/vcpu_work", { args: [String(ms), "2"] });
+  setVcpuPlacement(placement);
+  const r = await run(inst, "/bin/vcpu_work", { args: [String(ms), "2", ...(barrier ? ["barrier"] : [])] });
   assert.equal(r.code, 0, r.stderr);
-  const m = /^units=(\d+),(\d+) total=(\d+) overlap=(\d+)\n$/.exec(r.stdout);
+  const m = /^units=(\d+),(\d+) total=(\d+) overlap=(\d+) window_ns=(\d+)\n$/.exec(r.stdout);
   assert.ok(m, r.stdout);
   return { units: [Number(m[1]), Number(m[2])], total: Number(m[3]), overlap: Number(m[4]) };
 }
@@ -86,6 +87,35 @@ test("parallel speedup exists with 2 vCPUs (work counts: units overlap across th
   const two = tries.at(-1)!;
   t.diagnostic(`1 vCPU: ${JSON.stringify(one)}; 2 vCPUs (${tries.length} window(s)): ${JSON.stringify(two)}; total ratio ${(two.total / one.total).toFixed(2)}`);
   assert.ok(two.overlap > bound, `overlapping units: 2 vCPUs ${tries.map((x) => x.overlap).join(", ")} vs 1 vCPU ${one.overlap}`);
+});
+
+test("threads that wait at a start barrier before computing: affine keeps both on the kernel thread, balance splits them", { skip, timeout }, async (t) => {
+  const one = await work(1, 300, "affine", true);
+  let before = vcpuStats().spawned;
+  const affine = await work(2, 300, "affine", true);
+  assert.equal(vcpuStats().spawned, before, "affine: neither was computing when the other was placed");
+  // Balance: main is on the kernel thread, so the first thread goes to the worker and the second
+  // stays (one each). Its program is compiled fence-free, so the first start waits for the fenced
+  // variant: the second must already count the first as on the worker.
+  const tries: Work[] = [];
+  const bound = 10 * (Math.max(one.overlap, affine.overlap) + 20);
+  for (let i = 0; i < 5 && (tries.at(-1)?.overlap ?? 0) <= bound; i++) {
+    before = vcpuStats().spawned;
+    tries.push(await work(2, 300, "balance", true));
+    assert.equal(vcpuStats().spawned, before + 1, "balance: one thread on the worker, one on the kernel thread");
+    assert.deepEqual(vcpuStats().load, [0], "the worker's thread is gone");
+  }
+  t.diagnostic(`1 vCPU ${JSON.stringify(one)}; affine ${JSON.stringify(affine)}; balance ${JSON.stringify(tries)}`);
+  assert.ok(tries.at(-1)!.overlap > bound, `balance overlaps: ${tries.map((x) => x.overlap).join(", ")} vs affine ${affine.overlap}`);
+});
+
+test("OCCLUM_VCPU_PLACEMENT: affine (the default), balance or spread; anything else is an error that names them", () => {
+  assert.equal(parsePlacement(undefined), "affine");
+  assert.equal(parsePlacement(" "), "affine");
+  assert.equal(parsePlacement("Balance"), "balance");
+  assert.equal(parsePlacement("spread"), "spread");
+  assert.throws(() => parsePlacement("round-robin"), /OCCLUM_VCPU_PLACEMENT must be one of affine, balance, spread, not "round-robin"/);
+  assert.throws(() => setVcpuPlacement("x" as Placement), RangeError);
 });
 
 const expected: [string, string, number][] = [
