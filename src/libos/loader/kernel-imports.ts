@@ -35,11 +35,25 @@ export const TIME_SLICE_MS = 10;
  */
 export const FUEL = 1024 * CALLS_PER_UNIT;
 /**
- * Fuel given on the kernel thread while threads run on vCPU workers: checks come 16 times as
- * often, so a thread computing here yields within a fraction of a slice when a worker's syscall
- * waits for the kernel (sched/agents.ts VcpuRequests).
+ * While threads run on vCPU workers, a thread computing on the kernel thread holds back every
+ * syscall they make until its next check (sched/agents.ts VcpuRequests), so there the checks aim
+ * at one per SHARED_CHECK_MS of computing. Fuel counts calls and loop work, not time: a fixed
+ * grant came every ~0.45 ms on a loop of arithmetic (FUEL / 16: a worker's getpid() waited that
+ * long) and every few µs on 1 ns calls. So each grant is scaled by how long the last one lasted.
  */
-const SHARED_FUEL = FUEL / 16;
+const SHARED_CHECK_MS = 0.05;
+const SHARED_FUEL_MAX = FUEL / 16;
+const SHARED_FUEL_MIN = FUEL / 1024;
+
+/**
+ * The next grant on the kernel thread while workers run: `prev` lasted `elapsedMs`; scale it
+ * toward SHARED_CHECK_MS, by at most 4x either way per check (an interval that held a wait or a
+ * preemption is not what the code costs), within [FUEL / 1024, FUEL / 16].
+ */
+export function nextSharedFuel(prev: number, elapsedMs: number): number {
+  const scale = elapsedMs > 0 ? Math.min(4, Math.max(0.25, SHARED_CHECK_MS / elapsedMs)) : 4;
+  return Math.round(Math.min(SHARED_FUEL_MAX, Math.max(SHARED_FUEL_MIN, prev * scale)));
+}
 
 export interface KernelImportContext {
   readonly t: Thread;
@@ -71,12 +85,19 @@ export function kernelImports(k: KernelImportContext): Record<string, unknown> {
 /** The same functions before the JSPI wrapping (vcpu/: the kernel side of a vCPU thread's calls). */
 export function kernelImportFns(k: KernelImportContext): Record<string, (...a: never[]) => unknown> {
   let fuel: { value: number } | undefined;
+  let sharedFuel = SHARED_FUEL_MAX;
+  let lastCheckMs = 0;
   const yieldCheck = (): Promise<void> | undefined => {
     const workers = k.remote ? undefined : vcpuRequests();
     const shared = workers !== undefined && workers.live();
+    const now = nowMs();
     if (k.fuelExport && k.exports) {
       fuel ??= k.exports[k.fuelExport] as { value: number };
-      fuel.value = shared ? SHARED_FUEL : FUEL;
+      if (shared) {
+        sharedFuel = nextSharedFuel(sharedFuel, now - lastCheckMs);
+        lastCheckMs = now;
+      }
+      fuel.value = shared ? sharedFuel : FUEL;
     }
     const t = k.t;
     if (t.killed) throw new ThreadKilled();
@@ -93,7 +114,6 @@ export function kernelImportFns(k: KernelImportContext): Record<string, (...a: n
       }
     }
     if (!k.running) return undefined;
-    const now = nowMs();
     if (now - t.sliceStartMs < TIME_SLICE_MS && !(shared && workers.waiting())) return undefined;
     t.offCpu(true);
     // A whole slice of computing since it last waited (not of spawning threads): new threads go
