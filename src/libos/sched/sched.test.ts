@@ -49,6 +49,26 @@ test("yielding coroutines take turns and let timers run (no starvation of the ev
   assert.ok(a > 0 && b > 0);
 });
 
+test("preempted threads resume one per turn of the event loop: a macrotask posted after them runs after the first", async () => {
+  const ex = new Executor();
+  const order: string[] = [];
+  const done = ["A", "B", "C"].map((name) => ex.preempt().then(() => order.push(name)));
+  // A timer or a socket's callback that comes due meanwhile: with a turn per preempted thread it
+  // waits for one slice, not for one per busy thread.
+  setImmediate(() => order.push("host"));
+  await Promise.all(done);
+  assert.deepEqual(order, ["A", "host", "B", "C"]);
+  // And in FIFO order across turns, with later preemptions behind earlier ones.
+  order.length = 0;
+  const first = ex.preempt().then(() => {
+    order.push("D");
+    return ex.preempt().then(() => order.push("D again"));
+  });
+  const second = ex.preempt().then(() => order.push("E"));
+  await Promise.all([first, second]);
+  assert.deepEqual(order, ["D", "E", "D again"]);
+});
+
 test("wait queue: notify wakes in FIFO order, counts and resolves 'woken'", async () => {
   const q = new WaitQueue();
   const got: string[] = [];
