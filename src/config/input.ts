@@ -26,6 +26,8 @@ export interface InputResourceLimits {
   readonly userSpaceMaxSize: Field<string> | undefined;
   readonly maxNumOfThreads: Field<number>;
   readonly initNumOfThreads: Field<number> | undefined;
+  /** Occlum 1.0's vCPU count (its `1.0` branch; not in master): the LibOS's vCPUs. */
+  readonly numOfCpus: Field<number> | undefined;
 }
 
 export interface InputProcess {
@@ -107,6 +109,7 @@ const KNOWN = {
     "user_space_max_size",
     "max_num_of_threads",
     "init_num_of_threads",
+    "num_of_cpus",
     "marshal_buffer_size",
   ],
   process: ["default_stack_size", "default_heap_size", "default_mmap_size"],
@@ -169,6 +172,7 @@ class Reader {
       userSpaceMaxSize: this.string(g.optional("user_space_max_size")),
       maxNumOfThreads: this.u32(g.required("max_num_of_threads")) as Field<number>,
       initNumOfThreads: this.u32(g.optional("init_num_of_threads")),
+      numOfCpus: this.u32(g.optional("num_of_cpus")),
     };
   }
 

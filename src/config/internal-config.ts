@@ -134,7 +134,15 @@ export function internalConfigValue(input: InputConfig, resolved: Resolved, macs
   const p = input.process;
   const f = input.feature;
   return obj(
-    ["resource_limits", obj(["user_space_init_size", `${resolved.userSpaceInit}B`], ["user_space_max_size", `${resolved.userSpaceMax}B`])],
+    [
+      "resource_limits",
+      obj(
+        ["user_space_init_size", `${resolved.userSpaceInit}B`],
+        ["user_space_max_size", `${resolved.userSpaceMax}B`],
+        // Occlum 1.0's field, only when set: without it the file is master's, byte for byte.
+        input.resourceLimits.numOfCpus ? ["num_of_cpus", input.resourceLimits.numOfCpus.value] : undefined,
+      ),
+    ],
     ["process", obj(["default_stack_size", p.defaultStackSize.value], ["default_heap_size", p.defaultHeapSize.value], ["default_mmap_size", p.defaultMmapSize.value])],
     ["env", valueOf(input.env.value)],
     ["disable_log", resolved.disableLog],

@@ -70,6 +70,9 @@ export interface ResolveResult {
   readonly errors: readonly ConfigIssue[];
 }
 
+/** The most vCPUs num_of_cpus may ask for (src/libos/vcpu's MAX_VCPUS: more is a mistake, not a machine). */
+export const NUM_OF_CPUS_MAX = 256;
+
 const KSS_ID_MESSAGE = "64 bit hex string ID required, such as 0x1234567812345678";
 
 /**
@@ -121,6 +124,15 @@ export function resolve(input: InputConfig, edmm: boolean): ResolveResult {
   }
   if (T === 0) {
     errors.push({ ...at(rl.maxNumOfThreads), message: "0 threads: nothing could run", expected: "at least 1" });
+  }
+  const cpus = rl.numOfCpus;
+  if (cpus !== undefined && (cpus.value < 1 || cpus.value > NUM_OF_CPUS_MAX)) {
+    errors.push({
+      ...at(cpus),
+      message: `num_of_cpus ${cpus.value}: the LibOS runs 1 to ${NUM_OF_CPUS_MAX} vCPUs`,
+      expected: `an integer from 1 to ${NUM_OF_CPUS_MAX}`,
+      hint: "leave it out for one vCPU per host core",
+    });
   }
 
   // 2. Stack

@@ -38,6 +38,7 @@ import { openPrecompiled } from "./loader/precompiled.ts";
 import { Errno, SysError, errnoName } from "./syscall/errno.ts";
 import { Signal } from "./syscall/abi.ts";
 import { monotonicNs } from "./sched/clock.ts";
+import { MAX_VCPUS, setVcpuCount } from "./vcpu/index.ts";
 
 export interface RunOptions {
   /** The Occlum instance directory (the one `occlum new`/`init` made and `occlum build` built). */
@@ -76,6 +77,7 @@ export interface RunOptions {
 
 /** The parts of build/.Occlum_sys.json the LibOS reads. */
 interface SysConfig {
+  resource_limits?: { num_of_cpus?: unknown };
   env: { default: string[]; untrusted: string[] };
   app: { stage: string; entry_points: unknown; mount: MountSpec[] }[];
 }
@@ -106,6 +108,7 @@ export async function runInstance(opts: RunOptions): Promise<number> {
   const endBootCalls = startBootCalls();
   try {
     const sys = await readSysConfig(opts.instanceDir);
+    useNumOfCpus(sys, hostEnv);
     const app = sys.app.find((a) => a.stage === "app");
     if (!app) throw new StartError("Error: build/.Occlum_sys.json has no app stage", 1);
     const entryPoints = checkEntryPoints(app.entry_points);
@@ -322,6 +325,20 @@ async function readSysConfig(instanceDir: string): Promise<SysConfig> {
   }
   if (!Array.isArray(c.app)) throw new StartError('Error: build/.Occlum_sys.json: missing "app"', 1);
   return c as SysConfig;
+}
+
+/**
+ * resource_limits.num_of_cpus (Occlum 1.0's field, written only when Occlum.json sets it): the
+ * vCPU count, unless the host variable OCCLUM_VCPUS names one (a run-time override).
+ */
+function useNumOfCpus(sys: SysConfig, hostEnv: Record<string, string | undefined>): void {
+  const n = sys.resource_limits?.num_of_cpus;
+  if (n === undefined) return;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > MAX_VCPUS) {
+    throw new StartError(`Error: build/.Occlum_sys.json: resource_limits.num_of_cpus must be an integer from 1 to ${MAX_VCPUS}, not ${JSON.stringify(n)}`, 1);
+  }
+  if ((hostEnv["OCCLUM_VCPUS"] ?? "").trim() !== "") return;
+  setVcpuCount(n);
 }
 
 function checkEntryPoints(v: unknown): string[] {

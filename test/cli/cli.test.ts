@@ -282,6 +282,33 @@ test("occlum run: built check, program output and exit codes, 127 for bad paths,
   assert.equal(read(dir, ".__occlum_status"), "built\n");
 });
 
+test("resource_limits.num_of_cpus (Occlum 1.0): the vCPUs a program sees; OCCLUM_VCPUS overrides; out of range is a build error", async (t) => {
+  const { buildGuest, posixSkip } = await import("../support/guest.ts");
+  if (posixSkip()) return t.skip("no POSIX guest toolchain");
+  const dir = newInstance();
+  const wasm = await buildGuest(path.join(ROOT, "test", "guest", "threads", "nprocs.c"), { mode: "posix" });
+  writeFileSync(path.join(dir, "image", "bin", "nprocs"), readFileSync(wasm));
+  assert.equal(occlum(dir, ["build"]).code, 0);
+  assert.doesNotMatch(read(dir, "build", ".Occlum_sys.json"), /num_of_cpus/, "not set: the internal config is master's");
+  const file = path.join(dir, "Occlum.json");
+  const template = read(file);
+  writeFileSync(file, template.replace('"max_num_of_threads": 32', '"max_num_of_threads": 32,\n        "num_of_cpus": 3'));
+  const built = occlum(dir, ["build"]);
+  assert.equal(built.code, 0, built.stderr);
+  assert.doesNotMatch(built.stderr, /unknown key/, "a key Occlum 1.0 knows: no typo warning");
+  assert.match(read(dir, "build", ".Occlum_sys.json"), /"user_space_max_size": "\d+B",\n    "num_of_cpus": 3\n  \}/);
+  const env = { OCCLUM_VCPUS: "" };
+  assert.equal(occlum(dir, ["run", "/bin/nprocs"], env).stdout, "online=3 conf=3 cpuinfo=3\n");
+  assert.equal(occlum(dir, ["run", "/bin/nprocs"], { OCCLUM_VCPUS: "2" }).stdout, "online=2 conf=2 cpuinfo=2\n");
+  for (const bad of ["0", "257"]) {
+    writeFileSync(file, template.replace('"max_num_of_threads": 32', `"max_num_of_threads": 32,\n        "num_of_cpus": ${bad}`));
+    const r = occlum(dir, ["build"]);
+    assert.equal(r.code, 2, bad);
+    assert.match(r.stderr, new RegExp(`Occlum.json:7:24: resource_limits.num_of_cpus: num_of_cpus ${bad}: the LibOS runs 1 to 256 vCPUs`), r.stderr);
+    noStack(r.stderr);
+  }
+});
+
 test("subcommands of later issues: a clear error, exit 1", () => {
   for (const cmd of ["start", "exec", "stop", "package", "gdb", "mount", "print"]) {
     const r = occlum(work, [cmd, "x"]);
