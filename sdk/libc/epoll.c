@@ -23,6 +23,7 @@
 #include <sys/epoll.h>
 #include <wasi/api_wasix.h>
 
+#include "cancel.h"
 #include "wrap.h"
 
 #define MAX_EVENTS 64
@@ -146,7 +147,7 @@ static int epoll_wait_events(int epfd, struct epoll_event *events, int maxevents
 int __wrap_epoll_pwait(int epfd, struct epoll_event *events, int maxevents, int timeout, const sigset_t *sigmask) {
   sigset_t old;
   if (occlum_mask_begin(sigmask, &old) < 0) return -1;
-  return occlum_mask_end(sigmask, &old, epoll_wait_events(epfd, events, maxevents, timeout));
+  return occlum_mask_end(sigmask, &old, OCCLUM_CANCELLABLE(epoll_wait_events(epfd, events, maxevents, timeout)));
 }
 
 static int epoll_wait_events(int epfd, struct epoll_event *events, int maxevents, int timeout) {
@@ -187,6 +188,7 @@ static int epoll_wait_events(int epfd, struct epoll_event *events, int maxevents
   return (int)n;
 }
 
+/* epoll_wait and epoll_pwait are cancellation points (cancel.h). */
 int __wrap_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout) {
-  return epoll_wait_events(epfd, events, maxevents, timeout);
+  return OCCLUM_CANCELLABLE(epoll_wait_events(epfd, events, maxevents, timeout));
 }

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <wasi/api_wasix.h>
 
+#include "cancel.h"
 #include "wrap.h"
 
 #define BATCH 64
@@ -101,7 +102,7 @@ static void scratch_free(struct scratch *s) {
 }
 
 
-static int do_poll(struct pollfd *pfds, nfds_t n, __wasi_timestamp_t timeout) {
+static int poll_events(struct pollfd *pfds, nfds_t n, __wasi_timestamp_t timeout) {
   if (n > (nfds_t)1 << 20 || occlum_bad_range(pfds, n * sizeof *pfds)) {
     errno = n > (nfds_t)1 << 20 ? EINVAL : EFAULT;
     return -1;
@@ -133,6 +134,8 @@ static int do_poll(struct pollfd *pfds, nfds_t n, __wasi_timestamp_t timeout) {
   return r;
 }
 
+static int do_poll(struct pollfd *pfds, nfds_t n, __wasi_timestamp_t timeout);
+
 int __wrap_poll(struct pollfd *fds, nfds_t n, int timeout_ms) {
   return do_poll(fds, n, timeout_ms < 0 ? NO_TIMEOUT : (__wasi_timestamp_t)timeout_ms * 1000000u);
 }
@@ -155,7 +158,18 @@ static size_t slot(int *fds, uint32_t *want, size_t *n, int fd) {
   return (*n)++;
 }
 
+/* poll, ppoll, select and pselect are cancellation points (cancel.h). */
+static int do_poll(struct pollfd *pfds, nfds_t n, __wasi_timestamp_t timeout) {
+  return OCCLUM_CANCELLABLE(poll_events(pfds, n, timeout));
+}
+
+static int select_events(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, __wasi_timestamp_t timeout);
+
 static int do_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, __wasi_timestamp_t timeout) {
+  return OCCLUM_CANCELLABLE(select_events(nfds, rd, wr, ex, timeout));
+}
+
+static int select_events(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, __wasi_timestamp_t timeout) {
   if (nfds < 0) {
     errno = EINVAL;
     return -1;

@@ -149,15 +149,20 @@ int sigpending(sigset_t *set) {
   return 0;
 }
 
+/* sigsuspend and pause are cancellation points: pthread_cancel's signal ends them (cancel.h). */
 int sigsuspend(const sigset_t *mask) {
+  occlum_cancel_point();
   errno = __occlum_sigsuspend(bits_of(mask));
+  occlum_cancel_point();
   return -1;
 }
 
 int pause(void) {
   uint64_t cur = 0;
+  occlum_cancel_point();
   __occlum_sigprocmask(SIG_BLOCK, 0, 0, &cur);
   errno = __occlum_sigsuspend(cur);
+  occlum_cancel_point();
   return -1;
 }
 

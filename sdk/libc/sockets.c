@@ -50,6 +50,7 @@
 #include <sys/un.h>
 #include <wasi/api_wasix.h>
 
+#include "cancel.h"
 #include "wrap.h"
 
 int __real_bind(int fd, const struct sockaddr *addr, socklen_t len);
@@ -95,7 +96,7 @@ int __wrap_bind(int fd, const struct sockaddr *addr, socklen_t len) {
   return l < 0 ? -1 : __real_bind(fd, addr, (socklen_t)l);
 }
 
-int __wrap_connect(int fd, const struct sockaddr *addr, socklen_t len) {
+static int connect_fixed(int fd, const struct sockaddr *addr, socklen_t len) {
   if (short_addr(addr, len)) return -1;
   if (addr && addr->sa_family == AF_UNSPEC) {
     /* a datagram socket's disconnect: the libc cannot convert AF_UNSPEC, the kernel takes tag 0 */
@@ -112,13 +113,13 @@ int __wrap_connect(int fd, const struct sockaddr *addr, socklen_t len) {
   return l < 0 ? -1 : __real_connect(fd, addr, (socklen_t)l);
 }
 
-ssize_t __wrap_sendmsg(int fd, const struct msghdr *msg, int flags);
+static ssize_t sendmsg_fixed(int fd, const struct msghdr *msg, int flags);
 
-ssize_t __wrap_sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *addr, socklen_t len) {
+static ssize_t sendto_fixed(int fd, const void *buf, size_t n, int flags, const struct sockaddr *addr, socklen_t len) {
   if (flags & MSG_NOSIGNAL) {
     struct iovec iov = {.iov_base = (void *)buf, .iov_len = n};
     struct msghdr m = {.msg_name = (void *)addr, .msg_namelen = addr ? len : 0, .msg_iov = &iov, .msg_iovlen = 1};
-    return __wrap_sendmsg(fd, &m, flags);
+    return sendmsg_fixed(fd, &m, flags);
   }
   long l = unix_len(addr, len);
   return l < 0 ? -1 : __real_sendto(fd, buf, n, flags, addr, (socklen_t)l);
@@ -180,18 +181,18 @@ static int fix_accepted(int c, struct sockaddr *addr, socklen_t *len) {
   return c;
 }
 
-int __wrap_accept(int fd, struct sockaddr *addr, socklen_t *len) {
+static int accept_fixed(int fd, struct sockaddr *addr, socklen_t *len) {
   return fix_accepted(__real_accept(fd, addr, len), addr, len);
 }
 
-int __wrap_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags) {
+static int accept4_fixed(int fd, struct sockaddr *addr, socklen_t *len, int flags) {
   int c = fix_accepted(__real_accept4(fd, addr, len, flags), addr, len);
   /* the libc passes SOCK_NONBLOCK on and drops SOCK_CLOEXEC */
   if (c >= 0 && (flags & SOCK_CLOEXEC) && fcntl(c, F_SETFD, FD_CLOEXEC) < 0) return occlum_close_failed(c);
   return c;
 }
 
-ssize_t __wrap_recvmsg(int fd, struct msghdr *msg, int flags);
+static ssize_t recvmsg_fixed(int fd, struct msghdr *msg, int flags);
 
 /* MSG_TRUNC (the datagram's full length) and MSG_OOB: only sock_recvmsg takes them (the libc's
  * recv maps MSG_TRUNC to a flag the ABI lacks and drops MSG_OOB). */
@@ -202,19 +203,19 @@ static ssize_t recv_trunc(int fd, void *buf, size_t n, int flags, struct sockadd
     m.msg_name = addr;
     m.msg_namelen = *len;
   }
-  ssize_t r = __wrap_recvmsg(fd, &m, flags);
+  ssize_t r = recvmsg_fixed(fd, &m, flags);
   if (r >= 0 && addr && len) *len = m.msg_namelen;
   return r;
 }
 
 ssize_t __real_recv(int fd, void *buf, size_t n, int flags);
 
-ssize_t __wrap_recv(int fd, void *buf, size_t n, int flags) {
+static ssize_t recv_fixed(int fd, void *buf, size_t n, int flags) {
   if (flags & (MSG_TRUNC | MSG_OOB)) return recv_trunc(fd, buf, n, flags, NULL, NULL);
   return __real_recv(fd, buf, n, flags);
 }
 
-ssize_t __wrap_recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *addr, socklen_t *len) {
+static ssize_t recvfrom_fixed(int fd, void *buf, size_t n, int flags, struct sockaddr *addr, socklen_t *len) {
   if (flags & (MSG_TRUNC | MSG_OOB)) return recv_trunc(fd, buf, n, flags, addr, len);
   __wasi_addr_port_t ap;
   if (!addr || !len || !unix_local(fd, &ap)) return __real_recvfrom(fd, buf, n, flags, addr, len);
@@ -329,7 +330,7 @@ static void from_wasi(const __wasi_addr_port_t *ap, struct sockaddr *sa, socklen
   }
 }
 
-ssize_t __wrap_sendmsg(int fd, const struct msghdr *msg, int flags) {
+static ssize_t sendmsg_fixed(int fd, const struct msghdr *msg, int flags) {
   int32_t fds[SCM_MAX_FD];
   int nfds = 0;
   struct ucred cred;
@@ -371,14 +372,14 @@ ssize_t __wrap_sendmsg(int fd, const struct msghdr *msg, int flags) {
   return (ssize_t)sent;
 }
 
-ssize_t __wrap_send(int fd, const void *buf, size_t n, int flags) {
+static ssize_t send_fixed(int fd, const void *buf, size_t n, int flags) {
   if (!(flags & MSG_NOSIGNAL)) return __real_send(fd, buf, n, flags);
   struct iovec iov = {.iov_base = (void *)buf, .iov_len = n};
   struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
-  return __wrap_sendmsg(fd, &m, flags);
+  return sendmsg_fixed(fd, &m, flags);
 }
 
-ssize_t __wrap_recvmsg(int fd, struct msghdr *msg, int flags) {
+static ssize_t recvmsg_fixed(int fd, struct msghdr *msg, int flags) {
   /* With SO_PASSCRED the credentials come first (as Linux's scm_recv), the fds after them. */
   size_t room = msg->msg_control ? msg->msg_controllen : 0;
   int32_t passcred = 0;
@@ -547,4 +548,33 @@ int __wrap_getsockopt(int fd, int level, int name, void *val, socklen_t *len) {
   if (linux_name == LINUX_SO_DOMAIN && n >= sizeof(int)) *(int *)val = af_of_linux(*(int *)val);
   *len = n;
   return 0;
+}
+
+/* The blocking calls are cancellation points (cancel.h OCCLUM_CANCELLABLE). */
+int __wrap_connect(int fd, const struct sockaddr *addr, socklen_t len) {
+  return OCCLUM_CANCELLABLE(connect_fixed(fd, addr, len));
+}
+ssize_t __wrap_sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *addr, socklen_t len) {
+  return OCCLUM_CANCELLABLE(sendto_fixed(fd, buf, n, flags, addr, len));
+}
+int __wrap_accept(int fd, struct sockaddr *addr, socklen_t *len) {
+  return OCCLUM_CANCELLABLE(accept_fixed(fd, addr, len));
+}
+int __wrap_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags) {
+  return OCCLUM_CANCELLABLE(accept4_fixed(fd, addr, len, flags));
+}
+ssize_t __wrap_recv(int fd, void *buf, size_t n, int flags) {
+  return OCCLUM_CANCELLABLE(recv_fixed(fd, buf, n, flags));
+}
+ssize_t __wrap_recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *addr, socklen_t *len) {
+  return OCCLUM_CANCELLABLE(recvfrom_fixed(fd, buf, n, flags, addr, len));
+}
+ssize_t __wrap_sendmsg(int fd, const struct msghdr *msg, int flags) {
+  return OCCLUM_CANCELLABLE(sendmsg_fixed(fd, msg, flags));
+}
+ssize_t __wrap_send(int fd, const void *buf, size_t n, int flags) {
+  return OCCLUM_CANCELLABLE(send_fixed(fd, buf, n, flags));
+}
+ssize_t __wrap_recvmsg(int fd, struct msghdr *msg, int flags) {
+  return OCCLUM_CANCELLABLE(recvmsg_fixed(fd, msg, flags));
 }

@@ -30,7 +30,8 @@
  *   it signal 33, which interrupts a blocked kernel call; the cancellation points act on the flag:
  *   pthread_testcancel (and the libc's calls of it: pthread_join, sem_wait, pthread_setcanceltype),
  *   the futex waits of sem_wait/sem_timedwait/pthread_cond_(timed)wait/pthread_join
- *   (__timedwait_cp, sdk/libc/timedwait.c) and sleeps (clock_nanosleep, sdk/libc/signals.c).
+ *   (__timedwait_cp, sdk/libc/timedwait.c), sleeps, pause and sigsuspend (sdk/libc/signals.c),
+ *   and the blocking calls POSIX lists (cancelpoints.c, sockets.c, poll.c, epoll.c; cancel.h).
  *   Deferred cancellation only: an asynchronous one acts at the thread's next cancellation point.
  * - Thread names: pthread_setname_np did nothing and pthread_getname_np is missing. They are kept
  *   here (Linux's 16 bytes with the NUL, ERANGE beyond); a thread never named reports the

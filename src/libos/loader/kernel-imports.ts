@@ -146,6 +146,7 @@ export function kernelImportFns(k: KernelImportContext): Record<string, (...a: n
       t.onCpu();
       if (t.killed) throw new ThreadKilled();
       if (reason === "interrupted") {
+        t.takeCancelWake(); // a spurious wake, as the libc's waits expect; its cancellation point acts
         t.clearInterrupt();
         return 0;
       }

@@ -27,6 +27,8 @@ import { waitAny } from "../sched/wait-queue.ts";
 export const SIGKILL = 9;
 export const SIGSTOP = 19;
 export const SIGCHLD = 17;
+/** musl's SIGCANCEL, the signal pthread_cancel sends (sdk/libc/threads.c): see Thread.armCancelWake. */
+export const SIGCANCEL = 33;
 
 /** sigaction flags the kernel acts on (musl's values). */
 export const SA_RESTART = 0x10000000;
@@ -106,7 +108,8 @@ export function signalProcess(p: Process, signo: number, target?: Thread): void 
     if (!acts(p, signo)) return; // no spurious EINTR for a SIGCHLD nobody handles
     for (const t of takers) {
       if (!blocks(t, bit)) {
-        t.interrupt();
+        if (target && signo === SIGCANCEL) t.armCancelWake();
+        else t.interrupt();
         break;
       }
     }
@@ -332,6 +335,7 @@ export async function sigsuspend(t: Thread, mask: bigint): Promise<never> {
         continue;
       }
       await waitAny([], { intr: t });
+      if (t.takeCancelWake()) break; // EINTR: the libc's sigsuspend then acts on the cancellation
       t.clearInterrupt();
     }
   } finally {

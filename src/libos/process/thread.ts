@@ -94,9 +94,36 @@ export class Thread implements Interruptible {
     c?.();
   }
 
-  /** The syscall that saw the interruption consumed it (signal delivery will hook here). */
+  /**
+   * The syscall that saw the interruption consumed it. A cancellation wake outlives it: the
+   * interruption stays pending until a call consumes the wake (takeCancelWake).
+   */
   clearInterrupt(): void {
+    if (!this.killed && !this.cancelWake) this.interruptPending = false;
+  }
+
+  /**
+   * pthread_cancel's signal (SIGCANCEL) came: the wait this thread is in, or else the next one it
+   * starts, ends "interrupted", and a call it ends fails with EINTR, never restarted. The libc
+   * acts on the cancellation after that EINTR (sdk/libc/cancel.h). Without it a signal taken
+   * between the libc's check of its cancel flag and the blocking call (at a fuel check, or a
+   * worker's attention request) was consumed there, and the call then blocked for good: Linux's
+   * musl closes that window by the signal handler's view of the instruction pointer, which a
+   * wasm guest does not have.
+   */
+  private cancelWake = false;
+
+  armCancelWake(): void {
+    this.cancelWake = true;
+    this.interrupt();
+  }
+
+  /** A call ends because of the interruption: true (and the wake is spent) if it was a cancellation wake. */
+  takeCancelWake(): boolean {
+    if (!this.cancelWake) return false;
+    this.cancelWake = false;
     if (!this.killed) this.interruptPending = false;
+    return true;
   }
 
   kill(): void {

@@ -49,7 +49,10 @@ type Tracer = (args: readonly unknown[] | undefined, result: string) => void;
 
 /** Map an error thrown by a handler or codec to an errno; rethrow what must unwind the guest. */
 function toErrno(ctx: SyscallContext, row: SyscallRow, e: unknown): number {
-  if (e instanceof SysError) return e.errno;
+  if (e instanceof SysError) {
+    if (e.errno === Errno.INTR) ctx.t.takeCancelWake(); // this EINTR is the one it asked for
+    return e.errno;
+  }
   if (e instanceof GuestTrap || e instanceof ProcessExit || e instanceof ThreadKilled || e instanceof DefaultIgnored) throw e;
   const errno = errnoOf(e);
   if (errno !== undefined) return errno;
@@ -155,12 +158,18 @@ function completer(ctx: SyscallContext, row: SyscallRow, p: Params, args: unknow
 function interrupted(ctx: SyscallContext, row: SyscallRow, p: Params, args: unknown[], tr?: Tracer): number | Promise<number> {
   const t = ctx.t;
   const P = p.slice() as Params, A = args.slice();
+  // A cancellation wake fails the call whatever SA_RESTART says (Thread.armCancelWake).
+  const cancel = t.takeCancelWake();
   const d = signalsPending(t) ? deliverSignals(t) : undefined;
-  if (!d) return restart(ctx, row, P, A, tr);
+  if (!d) {
+    if (!cancel) return restart(ctx, row, P, A, tr);
+    tr?.(A, "-1 EINTR");
+    return Errno.INTR;
+  }
   t.offCpu();
   return d.then((eintr) => {
     afterWait(t);
-    if (!eintr) return restart(ctx, row, P, A, tr);
+    if (!eintr && !cancel) return restart(ctx, row, P, A, tr);
     tr?.(A, "-1 EINTR");
     return Errno.INTR;
   });

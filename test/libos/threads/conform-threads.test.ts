@@ -11,7 +11,12 @@
  *   main's attributes, C11 threads, named semaphores, a process-directed signal taken by the one
  *   thread not blocking it; and argv[1] picks a process-ending case (exit() from a thread,
  *   pthread_exit() from main, a return from main with threads running, abort() in a thread, a
- *   fatal signal sent to a thread).
+ *   fatal signal sent to a thread);
+ * - test/guest/threads/conform_threads_cancel.c: cancellation at the blocking calls POSIX makes
+ *   cancellation points (read, write, accept, recv, send, poll, select, epoll_wait, pause,
+ *   sigsuspend, sleeps, waitpid), blocked in them or reaching them with a cancellation pending, and a
+ *   reader of a trickle of bytes cancelled 60 times at varying moments (the cancellation signal
+ *   landing between the libc's check and the call: Thread.armCancelWake).
  * Their shared helpers are in test/guest/threads/conform_threads.h. The expected output is the
  * same programs' on Linux (gcc -O2 -pthread, glibc 2.36), copied verbatim. Run with the default
  * vCPUs, with 1, and with every spawned thread on a worker ("spread" over 3 vCPUs).
@@ -22,7 +27,10 @@
  * pthread_kill(main) from a thread signalled the caller; robust mutexes never reported
  * EOWNERDEAD (the run hung); pthread_join of a detached thread trapped; pthread_cancel did
  * nothing (the join hung); pthread_kill(self) ran the handler after returning; names, main's
- * pthread_getattr_np and several scheduling calls failed or did not link.
+ * pthread_getattr_np and several scheduling calls failed or did not link. Before
+ * sdk/libc/cancelpoints.c and the cancellation wrappers in sockets.c, poll.c and epoll.c, a
+ * thread cancelled while blocked in read, accept, recv, poll... got EINTR and went on (its
+ * joiner hung), and one reaching such a call with a cancellation pending blocked for good.
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -36,7 +44,7 @@ const timeout = 120_000;
 let inst: Instance;
 let defaultVcpus = 1;
 /** The programs, in the order they run (test/guest/threads/conform_threads_<name>.c). */
-const names = ["sync", "life", "proc"] as const;
+const names = ["sync", "life", "proc", "cancel"] as const;
 type Name = (typeof names)[number];
 
 before(async () => {
@@ -328,6 +336,45 @@ const linux: Record<Name, string> = {
     "new thread inherits the blocked mask: 1",
     "kill(getpid(), USR1) with main blocking it: 0",
     "  taken by: the thread that does not block it",
+    "done",
+    "",
+  ].join("\n"),
+  cancel: [
+    "cancel thread blocked in read: 0, join: 0, PTHREAD_CANCELED: 1, cleanup ran: 1",
+    "cancel thread blocked in readv: 0, join: 0, PTHREAD_CANCELED: 1, cleanup ran: 1",
+    "cancel thread blocked in accept: 0, join: 0, PTHREAD_CANCELED: 1, cleanup ran: 1",
+    "cancel thread blocked in recv: 0, join: 0, PTHREAD_CANCELED: 1, cleanup ran: 1",
+    "cancel thread blocked in recvfrom: 0, join: 0, PTHREAD_CANCELED: 1, cleanup ran: 1",
+    "cancel thread blocked in recvmsg: 0, join: 0, PTHREAD_CANCELED: 1, cleanup ran: 1",
+    "cancel thread blocked in poll: 0, join: 0, PTHREAD_CANCELED: 1, cleanup ran: 1",
+    "cancel thread blocked in select: 0, join: 0, PTHREAD_CANCELED: 1, cleanup ran: 1",
+    "cancel thread blocked in epoll_wait: 0, join: 0, PTHREAD_CANCELED: 1, cleanup ran: 1",
+    "cancel thread blocked in pause: 0, join: 0, PTHREAD_CANCELED: 1, cleanup ran: 1",
+    "cancel thread blocked in sigsuspend: 0, join: 0, PTHREAD_CANCELED: 1, cleanup ran: 1",
+    "cancel thread blocked in nanosleep: 0, join: 0, PTHREAD_CANCELED: 1, cleanup ran: 1",
+    "cancel thread blocked in usleep: 0, join: 0, PTHREAD_CANCELED: 1, cleanup ran: 1",
+    "cancel pending at read: 0, join: 0, PTHREAD_CANCELED: 1, went past getpid and a mutex: 1",
+    "cancel pending at readv: 0, join: 0, PTHREAD_CANCELED: 1, went past getpid and a mutex: 1",
+    "cancel pending at accept: 0, join: 0, PTHREAD_CANCELED: 1, went past getpid and a mutex: 1",
+    "cancel pending at recv: 0, join: 0, PTHREAD_CANCELED: 1, went past getpid and a mutex: 1",
+    "cancel pending at recvfrom: 0, join: 0, PTHREAD_CANCELED: 1, went past getpid and a mutex: 1",
+    "cancel pending at recvmsg: 0, join: 0, PTHREAD_CANCELED: 1, went past getpid and a mutex: 1",
+    "cancel pending at poll: 0, join: 0, PTHREAD_CANCELED: 1, went past getpid and a mutex: 1",
+    "cancel pending at select: 0, join: 0, PTHREAD_CANCELED: 1, went past getpid and a mutex: 1",
+    "cancel pending at epoll_wait: 0, join: 0, PTHREAD_CANCELED: 1, went past getpid and a mutex: 1",
+    "cancel pending at pause: 0, join: 0, PTHREAD_CANCELED: 1, went past getpid and a mutex: 1",
+    "cancel pending at sigsuspend: 0, join: 0, PTHREAD_CANCELED: 1, went past getpid and a mutex: 1",
+    "cancel pending at nanosleep: 0, join: 0, PTHREAD_CANCELED: 1, went past getpid and a mutex: 1",
+    "cancel pending at usleep: 0, join: 0, PTHREAD_CANCELED: 1, went past getpid and a mutex: 1",
+    "cancel thread blocked in write: 0, join: 0, PTHREAD_CANCELED: 1, cleanup ran: 1",
+    "cancel thread blocked in send: 0, join: 0, PTHREAD_CANCELED: 1, cleanup ran: 1",
+    "cancel pending at write: 0, join: 0, PTHREAD_CANCELED: 1, went past getpid and a mutex: 1",
+    "cancel pending at send: 0, join: 0, PTHREAD_CANCELED: 1, went past getpid and a mutex: 1",
+    "cancel while disabled: 0, its read completed: 1, cancelled at testcancel: 1",
+    "cancel a reader of a trickle, 60 times: cancelled 60",
+    "cancel thread blocked in waitpid: 0, join: 0, PTHREAD_CANCELED: 1, cleanup ran: 1",
+    "cancel pending at waitpid: 0, join: 0, PTHREAD_CANCELED: 1, went past getpid and a mutex: 1",
+    "child killed: 1",
     "done",
     "",
   ].join("\n"),

@@ -35,6 +35,9 @@ function setup() {
     clearInterrupt() {
       if (!this.killed) this.interruptPending = false;
     },
+    takeCancelWake() {
+      return false;
+    },
     setCanceller(c: (() => void) | undefined) {
       canceller = c;
     },

@@ -86,6 +86,9 @@ function futex_wait(t: Thread, addr: number, expected: number, timeoutNs: bigint
   const m = t.process.memory as GuestMemory;
   m.check(addr, 4, 4);
   if (m.dv.getUint32(addr, true) !== expected) return "woken";
+  // A cancellation wake ends this wait at once, as a spurious wake: the libc's cancellation
+  // points act on it, its other waits (a mutex) wait again, now for good (Thread.armCancelWake).
+  if (t.takeCancelWake()) return "woken";
   // Interrupted: dispatch unwinds a killed thread; a signal's interruption is a spurious wake.
   const deadline = timeoutNs === undefined ? undefined : nowMs() + Number(timeoutNs) / 1e6;
   const ft = futexTable(memoryKey(t));

@@ -1,0 +1,75 @@
+/*
+ * Deferred cancellation at the blocking file and process calls POSIX makes cancellation points
+ * (occlum-cc links with --wrap for each; sdk/cc/posix.ts). The libc's own versions are not: a
+ * thread blocked in read() on a pipe, or reaching read() with a cancellation pending, never
+ * ended (pthread_cancel's signal made the read return EINTR to the program instead). Each
+ * wrapper acts on a pending cancellation before the call and after an EINTR (cancel.h
+ * OCCLUM_CANCELLABLE). The socket calls are in sockets.c, poll/select in poll.c, epoll_wait in
+ * epoll.c, sleeps in signals.c, futex waits in timedwait.c; open() is not one here (it does not
+ * block on the file systems the kernel has).
+ */
+#include <errno.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cancel.h"
+
+ssize_t __real_read(int fd, void *buf, size_t n);
+ssize_t __real_readv(int fd, const struct iovec *iov, int cnt);
+ssize_t __real_pread(int fd, void *buf, size_t n, off_t off);
+ssize_t __real_write(int fd, const void *buf, size_t n);
+ssize_t __real_writev(int fd, const struct iovec *iov, int cnt);
+ssize_t __real_pwrite(int fd, const void *buf, size_t n, off_t off);
+int __real_close(int fd);
+int __real_fsync(int fd);
+int __real_fdatasync(int fd);
+pid_t __real_waitpid(pid_t pid, int *status, int options);
+pid_t __real_wait(int *status);
+
+ssize_t __wrap_read(int fd, void *buf, size_t n) {
+  return OCCLUM_CANCELLABLE(__real_read(fd, buf, n));
+}
+
+ssize_t __wrap_readv(int fd, const struct iovec *iov, int cnt) {
+  return OCCLUM_CANCELLABLE(__real_readv(fd, iov, cnt));
+}
+
+ssize_t __wrap_pread(int fd, void *buf, size_t n, off_t off) {
+  return OCCLUM_CANCELLABLE(__real_pread(fd, buf, n, off));
+}
+
+ssize_t __wrap_write(int fd, const void *buf, size_t n) {
+  return OCCLUM_CANCELLABLE(__real_write(fd, buf, n));
+}
+
+ssize_t __wrap_writev(int fd, const struct iovec *iov, int cnt) {
+  return OCCLUM_CANCELLABLE(__real_writev(fd, iov, cnt));
+}
+
+ssize_t __wrap_pwrite(int fd, const void *buf, size_t n, off_t off) {
+  return OCCLUM_CANCELLABLE(__real_pwrite(fd, buf, n, off));
+}
+
+/* A cancellation pending at close() acts before the descriptor is closed (as glibc's does). */
+int __wrap_close(int fd) {
+  occlum_cancel_point();
+  return __real_close(fd);
+}
+
+int __wrap_fsync(int fd) {
+  return OCCLUM_CANCELLABLE(__real_fsync(fd));
+}
+
+int __wrap_fdatasync(int fd) {
+  return OCCLUM_CANCELLABLE(__real_fdatasync(fd));
+}
+
+pid_t __wrap_waitpid(pid_t pid, int *status, int options) {
+  return OCCLUM_CANCELLABLE(__real_waitpid(pid, status, options));
+}
+
+pid_t __wrap_wait(int *status) {
+  return OCCLUM_CANCELLABLE(__real_wait(status));
+}
