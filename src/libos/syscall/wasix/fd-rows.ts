@@ -1,5 +1,5 @@
 /**
- * wasix_32v1 rows for fd plumbing: fd_pipe (pipe/pipe2), fd_dup / fd_dup2 (dup, F_DUPFD,
+ * wasix_32v1 rows for fd plumbing: fd_pipe (pipe/pipe2), fd_event (eventfd), fd_dup / fd_dup2 (dup, F_DUPFD,
  * F_DUPFD_CLOEXEC), fd_fdflags_get/set (F_GETFD/F_SETFD: FD_CLOEXEC), path_open2 (open with O_CLOEXEC).
  */
 import { A, R } from "../codecs.ts";
@@ -7,7 +7,9 @@ import { row, type SyscallRow } from "../table.ts";
 import { X, XR } from "./codecs.ts";
 import { Errno, sysErr } from "../errno.ts";
 import { Rights } from "../abi.ts";
+import { FdFlags } from "../../fs/types.ts";
 import { createPipe } from "../../ipc/pipe.ts";
+import { EventFd } from "../../ipc/eventfd.ts";
 import { heapCharge, HeapOwner } from "../../vm-charge.ts";
 import type { Thread } from "../../process/thread.ts";
 import { path_open } from "../wasi/path.ts";
@@ -28,6 +30,19 @@ function fd_pipe(t: Thread): readonly [number, number] {
     void writer.release();
     throw e;
   }
+}
+
+const EVENTFDFLAGS_SEMAPHORE = 1;
+
+/**
+ * fd_event: eventfd(2) (ipc/eventfd.ts). wasix-libc passes eventfd()'s flags cut to 16 bits:
+ * EFD_SEMAPHORE and EFD_NONBLOCK (the fdflags NONBLOCK bit) arrive, EFD_CLOEXEC (bit 30) does not
+ * (sdk/libc/eventfd.c sets it).
+ */
+function fd_event(t: Thread, initial: bigint, flags: number): number {
+  if ((flags & ~(EVENTFDFLAGS_SEMAPHORE | FdFlags.NONBLOCK)) !== 0) throw sysErr(Errno.INVAL, "unknown eventfd flags");
+  const file = new EventFd(initial, (flags & EVENTFDFLAGS_SEMAPHORE) !== 0, flags & FdFlags.NONBLOCK);
+  return t.process.fds.insert(file, READ_END | WRITE_END, 0);
 }
 
 function fd_dup(t: Thread, fd: number): number {
@@ -62,6 +77,7 @@ async function path_open2(
 
 export const fdRows: readonly SyscallRow[] = [
   row("fd_pipe", [], XR.fdPair, fd_pipe, { note: "64 KiB ring; write to a pipe without readers: EPIPE and SIGPIPE" }),
+  row("fd_event", [A.u64, X.u32], XR.u32, fd_event, { note: "eventfd: a 64-bit counter; read takes it (EFD_SEMAPHORE: 1), write adds; poll/epoll see it" }),
   row("fd_dup", [A.fd], XR.u32, fd_dup),
   row("fd_dup2", [A.fd, X.u32, X.u32], XR.u32, fd_dup2, { note: "lowest free fd >= min_result_fd (F_DUPFD), with FD_CLOEXEC when asked" }),
   row("fd_fdflags_get", [A.fd], XR.u16, fd_fdflags_get),
