@@ -9,7 +9,7 @@
  * held), and a data word whose low half is zero (data.ptr = NULL, data.u64 = 0, 1ULL << 32) comes
  * back as the fd number. These wrappers return data2, all 64 bits, as Linux returns epoll_data.
  * Up to maxevents events per call (the libc stopped at 64); epoll_pwait applies its signal mask
- * during the wait (the libc ignored it).
+ * during the wait, atomically (occlum.epoll_pwait; the libc ignored it).
  *
  * epoll_create(1) and epoll_ctl are wrapped too: see below.
  */
@@ -141,16 +141,17 @@ static __wasi_epoll_event_t *big_buffer(int n) {
   return big;
 }
 
-static int epoll_wait_events(int epfd, struct epoll_event *events, int maxevents, int timeout);
+static int epoll_wait_events(int epfd, struct epoll_event *events, int maxevents, int timeout, const sigset_t *mask);
 
-/* The mask applies for the wait only (see occlum_mask_begin). */
+int32_t __occlum_epoll_pwait(int32_t epfd, __wasi_epoll_event_t *events, uint32_t maxevents, uint64_t timeout_ns, uint64_t mask,
+                             __wasi_size_t *n) __attribute__((__import_module__("occlum"), __import_name__("epoll_pwait")));
+
+/* The mask applies for the wait only, atomically (the kernel's occlum.epoll_pwait). */
 int __wrap_epoll_pwait(int epfd, struct epoll_event *events, int maxevents, int timeout, const sigset_t *sigmask) {
-  sigset_t old;
-  if (occlum_mask_begin(sigmask, &old) < 0) return -1;
-  return occlum_mask_end(sigmask, &old, OCCLUM_CANCELLABLE(epoll_wait_events(epfd, events, maxevents, timeout)));
+  return OCCLUM_CANCELLABLE(epoll_wait_events(epfd, events, maxevents, timeout, sigmask));
 }
 
-static int epoll_wait_events(int epfd, struct epoll_event *events, int maxevents, int timeout) {
+static int epoll_wait_events(int epfd, struct epoll_event *events, int maxevents, int timeout, const sigset_t *mask) {
   if (maxevents <= 0) {
     errno = EINVAL;
     return -1;
@@ -176,7 +177,8 @@ static int epoll_wait_events(int epfd, struct epoll_event *events, int maxevents
   __wasi_size_t n = 0;
   /* A negative timeout waits for ever: the ABI's all-ones timestamp. */
   __wasi_timestamp_t ns = timeout < 0 ? (__wasi_timestamp_t)-1 : (__wasi_timestamp_t)timeout * 1000000u;
-  __wasi_errno_t err = __wasi_epoll_wait(epfd, got, max, ns, &n);
+  __wasi_errno_t err = mask ? (__wasi_errno_t)__occlum_epoll_pwait(epfd, got, (uint32_t)max, ns, occlum_wait_mask(mask), &n)
+                            : __wasi_epoll_wait(epfd, got, max, ns, &n);
   if (err != 0) {
     errno = err;
     return -1;
@@ -190,5 +192,5 @@ static int epoll_wait_events(int epfd, struct epoll_event *events, int maxevents
 
 /* epoll_wait and epoll_pwait are cancellation points (cancel.h). */
 int __wrap_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout) {
-  return OCCLUM_CANCELLABLE(epoll_wait_events(epfd, events, maxevents, timeout));
+  return OCCLUM_CANCELLABLE(epoll_wait_events(epfd, events, maxevents, timeout, NULL));
 }

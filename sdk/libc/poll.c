@@ -8,8 +8,10 @@
  * one occlum.poll call (src/libos/syscall/occlum/poll-rows.ts: Linux's poll with Linux's bits),
  * converting the libc's POLL* values (POLLIN 0x1, POLLOUT 0x2, POLLERR 0x1000, ...) to Linux's
  * and back. As on Linux, ERR and HUP are always reported, an fd that is not open is POLLNVAL for
- * poll() and EBADF for select(), and a negative fd is ignored. ppoll/pselect swap the thread's
- * signal mask around the wait (see occlum_mask_begin in wrap.h).
+ * poll() and EBADF for select(), and a negative fd is ignored. ppoll/pselect with a signal mask
+ * make occlum.ppoll, which applies it for the wait atomically, as Linux does: a pending signal it
+ * unblocks ends the call with EINTR at once (swapping the mask around the wait, as before, ran the
+ * handler first and then waited out the timeout).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -41,6 +43,10 @@ struct linux_pollfd {
 };
 
 int32_t __occlum_poll(struct linux_pollfd *fds, uint32_t nfds, uint64_t timeout_ns, uint32_t *nready) OCCLUM_IMPORT(poll);
+int32_t __occlum_ppoll(struct linux_pollfd *fds, uint32_t nfds, uint64_t timeout_ns, uint64_t mask, uint32_t *nready) OCCLUM_IMPORT(ppoll);
+
+/* The signal mask of this thread's ppoll/pselect in progress (NULL: poll/select), for wait_fds. */
+static _Thread_local const sigset_t *wait_mask;
 
 /*
  * The core of poll and select: wait until one of fds[i] (< 0: ignored) has one of want[i] (Linux
@@ -56,7 +62,8 @@ static int wait_fds(size_t n, const int *fds, const uint32_t *want, uint32_t *go
   }
   for (size_t i = 0; i < n; i++) p[i] = (struct linux_pollfd){.fd = fds[i], .events = (uint16_t)want[i]};
   uint32_t ready = 0;
-  int32_t err = __occlum_poll(p, (uint32_t)n, timeout, &ready);
+  int32_t err = wait_mask ? __occlum_ppoll(p, (uint32_t)n, timeout, occlum_wait_mask(wait_mask), &ready)
+                          : __occlum_poll(p, (uint32_t)n, timeout, &ready);
   for (size_t i = 0; i < n && err == 0; i++) got[i] = p[i].revents;
   if (p != stack) free(p);
   if (err != 0) {
@@ -145,9 +152,10 @@ int __wrap_ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const 
     errno = EINVAL;
     return -1;
   }
-  sigset_t old;
-  if (occlum_mask_begin(mask, &old) < 0) return -1;
-  return occlum_mask_end(mask, &old, do_poll(fds, n, ts ? (__wasi_timestamp_t)ts->tv_sec * 1000000000u + (__wasi_timestamp_t)ts->tv_nsec : NO_TIMEOUT));
+  wait_mask = mask;
+  int r = do_poll(fds, n, ts ? (__wasi_timestamp_t)ts->tv_sec * 1000000000u + (__wasi_timestamp_t)ts->tv_nsec : NO_TIMEOUT);
+  wait_mask = NULL;
+  return r;
 }
 
 /* fd_set here is a list of fds (wasi-libc's <__fd_set.h>): the index of fd in `fds`, added (with no events yet) if new */
@@ -261,7 +269,8 @@ int __wrap_pselect(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const struct ti
     errno = EINVAL;
     return -1;
   }
-  sigset_t old;
-  if (occlum_mask_begin(mask, &old) < 0) return -1;
-  return occlum_mask_end(mask, &old, do_select(nfds, rd, wr, ex, ts ? (__wasi_timestamp_t)ts->tv_sec * 1000000000u + (__wasi_timestamp_t)ts->tv_nsec : NO_TIMEOUT));
+  wait_mask = mask;
+  int r = do_select(nfds, rd, wr, ex, ts ? (__wasi_timestamp_t)ts->tv_sec * 1000000000u + (__wasi_timestamp_t)ts->tv_nsec : NO_TIMEOUT);
+  wait_mask = NULL;
+  return r;
 }

@@ -1,6 +1,6 @@
 /*
  * What several sdk/libc wrappers need of the same kind (epoll.c, poll.c, sockets.c): the check
- * for a range the kernel could not copy, a signal mask applied for the duration of one wait, and
+ * for a range the kernel could not copy, a wait's signal mask as the kernel takes it, and
  * dropping a new fd whose flags could not be set.
  */
 #ifndef OCCLUM_WRAP_H
@@ -21,23 +21,13 @@ static inline int occlum_bad_range(const void *p, size_t len) {
 }
 
 /*
- * The signal mask of epoll_pwait/ppoll/pselect, for the wait only. Linux swaps it in the kernel,
- * atomically; here the thread's mask is swapped around the wait, so a signal that the new mask
- * unblocks and that is already pending runs its handler before the wait starts instead of ending
- * it with EINTR. occlum_mask_begin: 0, or -1 and errno (the wait must not run); no mask: nothing.
+ * The signal mask of epoll_pwait/ppoll/pselect as the kernel takes it (occlum.ppoll,
+ * occlum.epoll_pwait): the first 64 bits of sigset_t, bit sig-1, applied for the wait atomically.
  */
-static inline int occlum_mask_begin(const sigset_t *mask, sigset_t *old) {
-  return mask && pthread_sigmask(SIG_SETMASK, mask, old) != 0 ? -1 : 0;
-}
-
-/* Restore the mask occlum_mask_begin replaced; returns r, errno kept. */
-static inline int occlum_mask_end(const sigset_t *mask, const sigset_t *old, int r) {
-  if (mask) {
-    int e = errno;
-    pthread_sigmask(SIG_SETMASK, old, 0);
-    errno = e;
-  }
-  return r;
+static inline uint64_t occlum_wait_mask(const sigset_t *mask) {
+  uint64_t m;
+  __builtin_memcpy(&m, mask, sizeof m);
+  return m;
 }
 
 /*

@@ -316,6 +316,42 @@ export function sigpending(t: Thread): bigint {
 }
 
 /**
+ * The wait of ppoll, pselect and epoll_pwait, with `mask` as the thread's signal mask for its
+ * duration, atomically as Linux has it: a signal `mask` lets through that is pending at the start
+ * (or arrives during the wait) ends the call with EINTR, its handler run with `mask` in effect;
+ * then the old mask is back. A signal whose action is to ignore does not end it. The libc used to
+ * swap the mask around the wait, so a signal already pending ran its handler before the wait,
+ * which then waited out its whole timeout (the race pselect exists to close).
+ */
+export async function waitWithMask<T>(t: Thread, mask: bigint, wait: () => T | Promise<T>): Promise<T> {
+  const old = t.sigmask;
+  t.sigmask = cleanMask(mask);
+  try {
+    for (;;) {
+      if (t.killed) throw new ThreadKilled();
+      if (hasDeliverable(t)) {
+        const stats = { handled: 0 };
+        const d = deliverSignals(t, stats);
+        if (d) await d;
+        if (t.killed) throw new ThreadKilled();
+        if (stats.handled > 0) throw EINTR_ERROR;
+        t.clearInterrupt();
+        continue;
+      }
+      try {
+        return await wait();
+      } catch (e) {
+        // Interrupted by a signal the mask lets through: delivered above. Anything else (a
+        // cancellation wake, a kill, an error of the call) is the call's result.
+        if (e !== EINTR_ERROR || !hasDeliverable(t)) throw e;
+      }
+    }
+  } finally {
+    t.sigmask = old;
+  }
+}
+
+/**
  * sigsuspend: atomically replace the mask and wait for a signal; the handlers run with that
  * mask in effect, then the old mask is back and the call fails with EINTR (never restarted).
  */

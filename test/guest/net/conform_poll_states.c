@@ -181,6 +181,23 @@ static void sigmask_cases(void) {
   FD_SET(p[0], &rd);
   r = pselect(p[0] + 1, &rd, NULL, NULL, &(struct timespec){5, 0}, &none);
   printf("pselect unblocks: %d %s alarms %d\n", r, r < 0 ? ename(errno) : "-", (int)alarms);
+  /* pending already (blocked outside), unblocked by the call's mask: EINTR at once, atomically
+     (a mask swapped before the wait would run the handler first, then wait the whole timeout) */
+  struct timespec t0, t1;
+  for (int k = 0; k < 3; k++) {
+    alarms = 0;
+    raise(SIGALRM);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    FD_ZERO(&rd);
+    FD_SET(p[0], &rd);
+    r = k == 0 ? epoll_pwait(ep, ev, 1, 2000, &none)
+      : k == 1 ? ppoll(&f, 1, &(struct timespec){2, 0}, &none)
+      : pselect(p[0] + 1, &rd, NULL, NULL, &(struct timespec){2, 0}, &none);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    printf("%s with the signal pending: %d %s alarms %d at once %d\n", k == 0 ? "epoll_pwait" : k == 1 ? "ppoll" : "pselect",
+           r, r < 0 ? ename(errno) : "-", (int)alarms, ms < 1000);
+  }
   sigprocmask(SIG_SETMASK, &old, NULL);
   /* unblocked outside, blocked by the call's mask: the wait times out, the signal comes after */
   alarms = 0;

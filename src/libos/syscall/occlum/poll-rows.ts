@@ -1,6 +1,10 @@
 /**
- * The `occlum` module's poll row: Linux's poll(2) in one call, for sdk/libc/poll.c (poll, ppoll,
- * select, pselect). WASIX has only poll_oneoff, whose fd subscriptions say "readable" or
+ * The `occlum` module's readiness waits. `poll`: Linux's poll(2) in one call, for sdk/libc/poll.c
+ * (poll, ppoll, select, pselect). `ppoll` and `epoll_pwait`: poll and WASIX epoll_wait with a
+ * signal mask for the wait, applied atomically (process/signals.ts waitWithMask), for ppoll,
+ * pselect and epoll_pwait with a mask.
+ *
+ * poll: WASIX has only poll_oneoff, whose fd subscriptions say "readable" or
  * "writable" plus a hang-up flag: POLLNVAL, POLLERR, a lone POLLHUP, POLLRDHUP and events 0 cannot
  * be expressed, so the libc's poll lost them and its select failed with ENOSYS.
  *
@@ -15,10 +19,13 @@ import { Errno, sysErr } from "../errno.ts";
 import { MAX_FDS } from "../../process/fd-table.ts";
 import type { PollEntry } from "../../net/poll.ts";
 import type { Thread } from "../../process/thread.ts";
+import { waitWithMask } from "../../process/signals.ts";
 
 // net/ is loaded on the first call: a wasip1 program's start-up never loads it (startup.test.ts).
 type PollModule = typeof import("../../net/poll.ts");
 let pollModule: PollModule | undefined;
+
+let sockRows: typeof import("../wasix/sock-rows.ts") | undefined;
 
 const POLLFD_SIZE = 8;
 /** A wait without a deadline: timeouts at or past 2^63 ns (a negative i64), as epoll_wait's. */
@@ -64,9 +71,28 @@ function poll({ pollFiles }: PollModule, t: Thread, fdsPtr: number, nfds: number
   return r instanceof Promise ? r.then(done) : done(r);
 }
 
+/** ppoll(fds, nfds, timeout_ns, mask) -> nready: poll with `mask` as the signal mask of the wait. */
+function occlum_ppoll(t: Thread, fdsPtr: number, nfds: number, timeoutNs: bigint, mask: bigint): Promise<number> {
+  return waitWithMask(t, mask, () => occlum_poll(t, fdsPtr, nfds, timeoutNs));
+}
+
+/** epoll_pwait(epfd, events, maxevents, timeout_ns, mask) -> n: WASIX epoll_wait with `mask` for the wait. */
+async function occlum_epoll_pwait(t: Thread, epfd: number, eventsPtr: number, maxevents: number, timeoutNs: bigint, mask: bigint): Promise<number> {
+  const { epoll_wait } = (sockRows ??= await import("../wasix/sock-rows.ts"));
+  return waitWithMask(t, mask, () => epoll_wait(t, epfd, eventsPtr, maxevents, timeoutNs, undefined));
+}
+
 export const occlumPollRows: readonly SyscallRow[] = [
   row("poll", [A.u32, A.u32, A.u64], R.size, occlum_poll, {
     blocking: true,
     note: "Linux poll(2): struct pollfd array with Linux bits (POLLNVAL, POLLERR, POLLHUP, POLLRDHUP; fd < 0 ignored), timeout in ns (>= 2^63: none); EINTR",
+  }),
+  row("ppoll", [A.u32, A.u32, A.u64, A.u64], R.size, occlum_ppoll, {
+    blocking: true,
+    note: "poll with a signal mask for the wait, atomically (a pending signal it unblocks: EINTR at once)",
+  }),
+  row("epoll_pwait", [A.fd, A.u32, A.u32, A.u64, A.u64], R.size, occlum_epoll_pwait, {
+    blocking: true,
+    note: "WASIX epoll_wait (its event layout) with a signal mask for the wait, atomically",
   }),
 ];

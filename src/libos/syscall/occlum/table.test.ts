@@ -17,10 +17,10 @@ const spec: Record<string, string> = {
   // sdk/libc/sockets.c
   sock_sendmsg: "iiiiiiii", sock_recvmsg: "iiiiiiiiii",
   sock_sendmsg_v2: "iiiiiiiii", sock_recvmsg_v2: "iiiiiiiiiiii", sock_setsockopt: "iiiii", sock_getsockopt: "iiiii",
-  // sdk/libc/poll.c
-  poll: "iiIi",
+  // sdk/libc/poll.c and epoll.c
+  poll: "iiIi", ppoll: "iiIIi", epoll_pwait: "iiiIIi",
 };
-const blocking = new Set(["sigprocmask", "sigsuspend", "sock_sendmsg", "sock_recvmsg", "sock_sendmsg_v2", "sock_recvmsg_v2", "sock_setsockopt", "sock_getsockopt", "poll"]);
+const blocking = new Set(["sigprocmask", "sigsuspend", "sock_sendmsg", "sock_recvmsg", "sock_sendmsg_v2", "sock_recvmsg_v2", "sock_setsockopt", "sock_getsockopt", "poll", "ppoll", "epoll_pwait"]);
 
 test("one row per call, each with a handler, signatures as the libc side declares them", () => {
   assert.equal(OCCLUM_MODULE, KERNEL_MODULE); // one module with the loader's instrumentation imports

@@ -423,7 +423,7 @@ function collectEvents(t: Thread, ep: EpollFile, eventsPtr: number, max: number)
  * interruption completes it with EINTR through `done.fail`. Events ready at once, or a zero
  * timeout, return as usual.
  */
-function epoll_wait(t: Thread, epfd: number, eventsPtr: number, maxevents: number, timeoutNs: bigint, done: Completion<number> | undefined): Maybe<number> {
+export function epoll_wait(t: Thread, epfd: number, eventsPtr: number, maxevents: number, timeoutNs: bigint, done: Completion<number> | undefined): Maybe<number> {
   const ep = epoll(t, epfd);
   if (maxevents === 0 || maxevents > 1 << 16) throw sysErr(Errno.INVAL);
   t.process.memory!.check(eventsPtr, maxevents * 32, 8);
