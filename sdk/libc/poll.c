@@ -119,7 +119,8 @@ static int poll_events(struct pollfd *pfds, nfds_t n, __wasi_timestamp_t timeout
   for (nfds_t i = 0; i < n; i++) {
     unsigned short e = (unsigned short)pfds[i].events;
     s.fds[i] = pfds[i].fd;
-    s.want[i] = ((e & POLLIN) ? EPOLLIN : 0) | ((e & POLLOUT) ? EPOLLOUT : 0) | ((e & POLLRDHUP) ? EPOLLRDHUP : 0);
+    s.want[i] = ((e & POLLIN) ? EPOLLIN : 0) | ((e & POLLOUT) ? EPOLLOUT : 0) | ((e & POLLRDHUP) ? EPOLLRDHUP : 0) |
+                ((e & POLLPRI) ? EPOLLPRI : 0);
   }
   int r = wait_fds(n, s.fds, s.want, s.got, timeout);
   if (r >= 0) {
@@ -131,6 +132,7 @@ static int poll_events(struct pollfd *pfds, nfds_t n, __wasi_timestamp_t timeout
         if (g & (EPOLLIN | EPOLLRDNORM)) re |= POLLIN;
         if (g & (EPOLLOUT | EPOLLWRNORM)) re |= POLLOUT;
         if (g & EPOLLRDHUP) re |= POLLRDHUP;
+        if (g & EPOLLPRI) re |= POLLPRI;
         if (g & EPOLLERR) re |= POLLERR;
         if (g & EPOLLHUP) re |= POLLHUP;
       }

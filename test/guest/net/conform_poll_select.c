@@ -310,10 +310,41 @@ static void blocking_cases(void) {
   close(p[1]);
 }
 
+/* POLLPRI is urgent data only: there is none here (no MSG_OOB), so it never fires on ordinary data. */
+static void pri_cases(void) {
+  int p[2], s[2];
+  CHECK(pipe(p));
+  CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, s));
+  CHECK(write(p[1], "x", 1));
+  CHECK(send(s[1], "y", 1, 0));
+  struct pollfd f = {.fd = p[0], .events = POLLPRI};
+  int r = poll(&f, 1, 0);
+  printf("poll PRI on a readable pipe: %d %s\n", r, pnames(f.revents));
+  f.events = POLLIN | POLLPRI;
+  r = poll(&f, 1, 0);
+  printf("poll IN|PRI on a readable pipe: %d %s\n", r, pnames(f.revents));
+  struct pollfd g = {.fd = s[0], .events = POLLPRI};
+  r = poll(&g, 1, 0);
+  printf("poll PRI on a readable socket: %d %s\n", r, pnames(g.revents));
+  fd_set rd, ex;
+  FD_ZERO(&rd);
+  FD_ZERO(&ex);
+  FD_SET(s[0], &rd);
+  FD_SET(s[0], &ex);
+  struct timeval tv = {0, 0};
+  r = select(s[0] + 1, &rd, NULL, &ex, &tv);
+  printf("select of a readable socket in rd and ex: %d rd %d ex %d\n", r, FD_ISSET(s[0], &rd) != 0, FD_ISSET(s[0], &ex) != 0);
+  close(p[0]);
+  close(p[1]);
+  close(s[0]);
+  close(s[1]);
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   poll_cases();
   select_cases();
   blocking_cases();
+  pri_cases();
   return 0;
 }
