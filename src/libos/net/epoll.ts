@@ -5,7 +5,8 @@
  * Readiness is tracked as Linux's ready list: every registered file is watched (a socket through
  * its own watchers, SocketBase.watchReadiness; other files through their wait queue); a
  * notification puts the interest on the ready list and wakes the epoll's blocked waits and its
- * queue. A wait only
+ * queue. EPOLLEXCLUSIVE interests in one file share a watcher that stops at the first epoll
+ * whose blocked wait it woke (ExclusiveGroup). A wait only
  * polls the interests on the ready list: one that is not ready leaves it; an edge-triggered one
  * leaves it once reported (until the next notification); a level-triggered one stays (and moves
  * to the back, so maxevents smaller than the ready set rotates fairly); a one-shot one is disabled
@@ -122,11 +123,8 @@ export class EpollFile extends FileBase {
         if (file instanceof EpollFile && file.reaches(this)) throw sysErr(Errno.LOOP);
         if (it) this.drop(it); // a stale entry for a recycled fd number
         const created: Interest = { fd, file, events: ev!.events >>> 0, data: ev!.data, words: dataWords(ev!.data), disabled: false, queued: false, unwatch: undefined };
-        const q = file.waitQueue;
-        const cb = (): void => this.onNotify(created);
-        // Sockets keep watchers of their own (socket-base.ts); other files through their queue.
-        if (isWatchable(file)) created.unwatch = file.watchReadiness(cb);
-        else if (q) created.unwatch = watchQueue(q, cb);
+        if ((created.events & Epoll.EXCLUSIVE) !== 0) created.unwatch = joinExclusive(file, this, created);
+        else created.unwatch = watchFile(file, () => this.onNotify(created));
         this.interests.set(fd, created);
         this.arm(created);
         return;
@@ -189,6 +187,14 @@ export class EpollFile extends FileBase {
     if (it.disabled) return;
     this.enqueue(it);
     this.wakeAll();
+  }
+
+  /** @internal ExclusiveGroup: onNotify, telling whether a blocked epoll_wait was woken. */
+  notifyExclusive(it: Interest): boolean {
+    if (it.disabled) return false;
+    const woke = this.parked.length > 0;
+    this.onNotify(it);
+    return woke;
   }
 
   /** Wake every blocked epoll_wait and every other waiter (poll, an epoll watching this one). */
@@ -307,6 +313,55 @@ export class EpollFile extends FileBase {
     this.spare = [];
     this.readyLen = 0;
   }
+}
+
+/** Call `cb` on every readiness notification of `file` until the returned function is called. */
+function watchFile(file: OpenFile, cb: () => void): (() => void) | undefined {
+  // Sockets keep watchers of their own (socket-base.ts); other files through their queue.
+  if (isWatchable(file)) return file.watchReadiness(cb);
+  const q = file.waitQueue;
+  return q ? watchQueue(q, cb) : undefined;
+}
+
+/**
+ * The EPOLLEXCLUSIVE interests in one file, from any number of epolls, behind one watcher of the
+ * file. A notification goes to them in the order they were added, each queued on its epoll's
+ * ready list, until one whose epoll had a blocked epoll_wait was woken; the rest get nothing
+ * (Linux: the file's wake-up walk stops at the first exclusive entry whose ep_poll_callback woke
+ * a waiter). N processes or threads each blocked in epoll_wait on their own epoll over one
+ * listening socket: one wakes per notification instead of N.
+ */
+class ExclusiveGroup {
+  readonly members: { ep: EpollFile; it: Interest }[] = [];
+  unwatch: (() => void) | undefined;
+
+  notify(): void {
+    const m = this.members;
+    for (let i = 0; i < m.length; i++) if (m[i]!.ep.notifyExclusive(m[i]!.it)) return;
+  }
+}
+
+const exclusiveGroups = new WeakMap<OpenFile, ExclusiveGroup>();
+
+/** Add an EPOLLEXCLUSIVE interest to its file's group; returns its unwatch. */
+function joinExclusive(file: OpenFile, ep: EpollFile, it: Interest): () => void {
+  let g = exclusiveGroups.get(file);
+  if (!g) {
+    const group = (g = new ExclusiveGroup());
+    group.unwatch = watchFile(file, () => group.notify());
+    exclusiveGroups.set(file, group);
+  }
+  const group = g;
+  const member = { ep, it };
+  group.members.push(member);
+  return () => {
+    const i = group.members.indexOf(member);
+    if (i >= 0) group.members.splice(i, 1);
+    if (group.members.length === 0 && exclusiveGroups.get(file) === group) {
+      group.unwatch?.();
+      exclusiveGroups.delete(file);
+    }
+  };
 }
 
 /** epoll_create1. */

@@ -293,6 +293,49 @@ static void epoll_tcp(void) {
   close(ep);
 }
 
+/* EPOLLEXCLUSIVE: of N epolls over one pipe, each with a thread blocked in epoll_wait, one wakes. */
+#define XN 4
+static int xpipe[2], xeps[XN], xgot[XN];
+static pthread_barrier_t xbar;
+
+static void *xwaiter(void *arg) {
+  int i = (int)(long)arg;
+  struct epoll_event e;
+  pthread_barrier_wait(&xbar);
+  xgot[i] = epoll_wait(xeps[i], &e, 1, 400);
+  return NULL;
+}
+
+static int exclusive_round(unsigned flags) {
+  CHECK(pipe(xpipe));
+  for (int i = 0; i < XN; i++) {
+    xeps[i] = epoll_create1(0);
+    CHECK(add(xeps[i], xpipe[0], EPOLLIN | flags, (uint64_t)i));
+  }
+  pthread_barrier_init(&xbar, NULL, XN + 1);
+  pthread_t t[XN];
+  for (long i = 0; i < XN; i++) pthread_create(&t[i], NULL, xwaiter, (void *)i);
+  pthread_barrier_wait(&xbar);
+  usleep(100000); /* all blocked by now */
+  CHECK(write(xpipe[1], "x", 1));
+  int woken = 0;
+  for (int i = 0; i < XN; i++) {
+    pthread_join(t[i], NULL);
+    woken += xgot[i] > 0;
+  }
+  for (int i = 0; i < XN; i++) close(xeps[i]);
+  close(xpipe[0]);
+  close(xpipe[1]);
+  pthread_barrier_destroy(&xbar);
+  return woken;
+}
+
+static void epoll_exclusive(void) {
+  printf("4 epolls, not exclusive: woken %d\n", exclusive_round(0));
+  printf("4 epolls, exclusive: woken %d\n", exclusive_round(EPOLLEXCLUSIVE));
+  printf("4 epolls, exclusive edge-triggered: woken %d\n", exclusive_round(EPOLLEXCLUSIVE | EPOLLET));
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   epoll_ctl_errors();
@@ -300,5 +343,6 @@ int main(void) {
   epoll_hangups();
   epoll_nested_and_rotation();
   epoll_tcp();
+  epoll_exclusive();
   return 0;
 }

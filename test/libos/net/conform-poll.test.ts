@@ -2,7 +2,7 @@
  * Differential conformance of readiness (test/guest/net/conform_poll_{epoll,select,states}.c, run
  * in that order; shared helpers in conform_poll.h): epoll_ctl's errors, level/edge-triggered and
  * one-shot epoll, hang-ups of pipes, socketpairs and loopback TCP, nested epolls, maxevents
- * rotation, poll() (fd -1, POLLNVAL, POLLHUP/POLLERR with events 0, POLLRDHUP), select() (EBADF,
+ * rotation, EPOLLEXCLUSIVE (one of four blocked epolls wakes), poll() (fd -1, POLLNVAL, POLLHUP/POLLERR with events 0, POLLRDHUP), select() (EBADF,
  * timeouts), waits woken by a thread or ended by a signal, the signal mask of
  * epoll_pwait/ppoll/pselect, UDP, TCP connect/refused/reset states, unix listeners, more ready fds
  * than the libc's 64-event buffer, and EFAULT for pointers the kernel cannot copy.
@@ -128,6 +128,9 @@ const EXPECTED_EPOLL = [
   "tcp client drained: 0",
   "tcp peer shut wr: 1 2=IN|RDHUP",
   "tcp peer shut wr, all: 1 2=IN|OUT|RDHUP",
+  "4 epolls, not exclusive: woken 4",
+  "4 epolls, exclusive: woken 1",
+  "4 epolls, exclusive edge-triggered: woken 1",
 ];
 
 // Linux's output (see above).
