@@ -32,6 +32,7 @@ int32_t __occlum_sigaction(int32_t sig, int32_t kind, int32_t flags, uint64_t ma
 int32_t __occlum_sigprocmask(int32_t how, uint64_t set, int32_t has_set, uint64_t *old) OCCLUM_IMPORT(sigprocmask);
 int32_t __occlum_sigpending(uint64_t *set) OCCLUM_IMPORT(sigpending);
 int32_t __occlum_sigsuspend(uint64_t mask) OCCLUM_IMPORT(sigsuspend);
+int32_t __occlum_sigtimedwait(uint64_t set, uint64_t timeout_ns, int32_t *signo) OCCLUM_IMPORT(sigtimedwait);
 
 int __sigaction(int, const struct sigaction *restrict, struct sigaction *restrict);
 
@@ -164,6 +165,52 @@ int pause(void) {
   errno = __occlum_sigsuspend(cur);
   occlum_cancel_point();
   return -1;
+}
+
+/*
+ * sigtimedwait, sigwaitinfo and sigwait: the libc's returned 0 with no signal (sigwait) or its
+ * errno as the result (sigtimedwait). The kernel takes a pending signal of the set, lowest first,
+ * without running its handler (occlum.sigtimedwait). siginfo_t gets si_signo; si_code is SI_USER
+ * and si_pid 0 (the kernel keeps no sender per pending signal). A cancellation point.
+ */
+int sigtimedwait(const sigset_t *restrict set, siginfo_t *restrict info, const struct timespec *restrict ts) {
+  uint64_t ns = UINT64_C(1) << 63; /* none */
+  occlum_cancel_point();
+  if (ts) {
+    if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000L) {
+      errno = EINVAL;
+      return -1;
+    }
+    ns = (uint64_t)ts->tv_sec >= (UINT64_C(1) << 63) / 1000000000u ? (UINT64_C(1) << 63) - 1
+                                                                   : (uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec;
+  }
+  int32_t sig = 0;
+  int32_t e = __occlum_sigtimedwait(bits_of(set), ns, &sig);
+  if (e) {
+    if (e == EINTR) occlum_cancel_point();
+    errno = e;
+    return -1;
+  }
+  if (info) {
+    memset(info, 0, sizeof *info);
+    info->si_signo = sig;
+    info->si_code = SI_USER;
+  }
+  return sig;
+}
+
+int sigwaitinfo(const sigset_t *restrict set, siginfo_t *restrict info) {
+  return sigtimedwait(set, info, NULL);
+}
+
+/* POSIX: sigwait does not fail with EINTR (a handler that ran meanwhile restarts the wait). */
+int sigwait(const sigset_t *restrict set, int *restrict sig) {
+  int r;
+  do r = sigtimedwait(set, NULL, NULL);
+  while (r < 0 && errno == EINTR);
+  if (r < 0) return errno;
+  *sig = r;
+  return 0;
 }
 
 static int64_t ns_now(clockid_t clk) {

@@ -21,8 +21,9 @@ import type { Process } from "./process.ts";
 import type { Thread } from "./thread.ts";
 import { Wasm } from "../wasm.ts";
 import { ThreadKilled } from "./exit.ts";
-import { EINTR_ERROR, Errno, sysErr } from "../syscall/errno.ts";
-import { waitAny } from "../sched/wait-queue.ts";
+import { EAGAIN_ERROR, EINTR_ERROR, Errno, sysErr } from "../syscall/errno.ts";
+import { waitAny, type WakeReason } from "../sched/wait-queue.ts";
+import { nowMs } from "../sched/clock.ts";
 
 export const SIGKILL = 9;
 export const SIGSTOP = 19;
@@ -97,14 +98,18 @@ export function signalProcess(p: Process, signo: number, target?: Thread): void 
     const bit = sigbit(signo);
     const takers = target ? [target] : [...p.threads];
     // Known to do nothing (SIGCHLD at SIG_DFL): discarded unless blocked, as Linux does; the
-    // guest's callback would only run the libc's default routine to ignore it.
-    if (ignoredByDefault(actionOf(p, signo), signo) && takers.some((t) => !blocks(t, bit))) return;
+    // guest's callback would only run the libc's default routine to ignore it. A thread waiting
+    // for it in sigtimedwait keeps it (Linux: a signal in real_blocked is never ignored).
+    const waiter = takers.find((t) => (t.sigwaitSet & bit) !== 0n);
+    if (!waiter && ignoredByDefault(actionOf(p, signo), signo) && takers.some((t) => !blocks(t, bit))) return;
     if (!p.pendingSignals.includes(signo)) {
       p.pendingSignals.push(signo);
       if (target) p.signalTargets.set(signo, target);
     } else if (!target) {
       p.signalTargets.delete(signo); // now process-directed: any thread may take it
     }
+    // A thread in sigtimedwait for it takes it (the set counts as unblocked for the wait).
+    if (waiter) return waiter.interrupt();
     if (!acts(p, signo)) return; // no spurious EINTR for a SIGCHLD nobody handles
     for (const t of takers) {
       if (!blocks(t, bit)) {
@@ -313,6 +318,68 @@ export function sigpending(t: Thread): bigint {
     if (to === undefined || to === t) m |= sigbit(s);
   }
   return m & t.sigmask;
+}
+
+/**
+ * The lowest pending signal of `set` that `t` may take (its own, or process-directed), taken off
+ * the pending set; 0 when none. Linux's next_signal also takes the lowest number first.
+ */
+function takePending(t: Thread, set: bigint): number {
+  const p = t.process;
+  const q = p.pendingSignals;
+  let best = -1;
+  for (let i = 0; i < q.length; i++) {
+    const s = q[i]!;
+    if ((set & sigbit(s)) === 0n) continue;
+    const to = p.signalTargets.get(s);
+    if (to !== undefined && to !== t) continue;
+    if (best < 0 || s < q[best]!) best = i;
+  }
+  if (best < 0) return 0;
+  const s = q[best]!;
+  q.splice(best, 1);
+  p.signalTargets.delete(s);
+  return s;
+}
+
+/**
+ * sigtimedwait / sigwaitinfo / sigwait: take a pending signal of `set` (the thread's own or the
+ * process's, lowest first) without running its handler, waiting for one until `deadlineMs` (a
+ * nowMs() value; undefined: no limit). While it waits the set counts as unblocked when a
+ * process-directed signal looks for a thread (signalProcess). Another signal that runs a handler
+ * ends the wait with EINTR (never restarted); the deadline with EAGAIN.
+ */
+export async function sigtimedwait(t: Thread, set: bigint, deadlineMs: number | undefined): Promise<number> {
+  const want = cleanMask(set);
+  for (;;) {
+    if (t.killed) throw new ThreadKilled();
+    const s = takePending(t, want);
+    if (s !== 0) return s;
+    if (hasDeliverable(t)) {
+      const stats = { handled: 0 };
+      const d = deliverSignals(t, stats);
+      if (d) await d;
+      if (t.killed) throw new ThreadKilled();
+      if (stats.handled > 0) throw EINTR_ERROR;
+      t.clearInterrupt();
+      continue;
+    }
+    if (deadlineMs !== undefined && nowMs() >= deadlineMs) throw EAGAIN_ERROR;
+    t.sigwaitSet = want;
+    let reason: WakeReason;
+    try {
+      reason = await waitAny([], deadlineMs === undefined ? { intr: t } : { intr: t, deadlineMs });
+    } finally {
+      t.sigwaitSet = 0n;
+    }
+    if (reason === "timeout") {
+      const late = takePending(t, want);
+      if (late !== 0) return late;
+      throw EAGAIN_ERROR;
+    }
+    if (t.takeCancelWake()) throw EINTR_ERROR; // a cancellation point: the libc acts on it
+    t.clearInterrupt();
+  }
 }
 
 /**

@@ -40,6 +40,8 @@ export class Thread implements Interruptible {
   interruptPending = false;
   /** Blocked signals, bit sig-1 (process/signals.ts; sigprocmask, inherited by new threads). */
   sigmask = 0n;
+  /** The set of the sigtimedwait this thread is in (0n: none): those signals wake it although blocked. */
+  sigwaitSet = 0n;
   /** Set when the thread must not return to the guest (kill, exit of the process). */
   killed = false;
   private canceller: (() => void) | undefined;

@@ -16,7 +16,10 @@
  *   cancellation points (read, write, accept, recv, send, poll, select, epoll_wait, pause,
  *   sigsuspend, sleeps, waitpid), blocked in them or reaching them with a cancellation pending, and a
  *   reader of a trickle of bytes cancelled 60 times at varying moments (the cancellation signal
- *   landing between the libc's check and the call: Thread.armCancelWake).
+ *   landing between the libc's check and the call: Thread.armCancelWake);
+ * - test/guest/threads/conform_threads_sigwait.c: sigwait/sigwaitinfo/sigtimedwait (a blocked
+ *   pending signal taken without its handler, lowest first, EAGAIN, EINVAL, EINTR by another
+ *   signal's handler, a dedicated signal thread, a signal sent to another thread left alone).
  * Their shared helpers are in test/guest/threads/conform_threads.h. The expected output is the
  * same programs' on Linux (gcc -O2 -pthread, glibc 2.36), copied verbatim. Run with the default
  * vCPUs, with 1, and with every spawned thread on a worker ("spread" over 3 vCPUs).
@@ -44,7 +47,7 @@ const timeout = 120_000;
 let inst: Instance;
 let defaultVcpus = 1;
 /** The programs, in the order they run (test/guest/threads/conform_threads_<name>.c). */
-const names = ["sync", "life", "proc", "cancel"] as const;
+const names = ["sync", "life", "proc", "cancel", "sigwait"] as const;
 type Name = (typeof names)[number];
 
 before(async () => {
@@ -375,6 +378,22 @@ const linux: Record<Name, string> = {
     "cancel thread blocked in waitpid: 0, join: 0, PTHREAD_CANCELED: 1, cleanup ran: 1",
     "cancel pending at waitpid: 0, join: 0, PTHREAD_CANCELED: 1, went past getpid and a mutex: 1",
     "child killed: 1",
+    "done",
+    "",
+  ].join("\n"),
+  sigwait: [
+    "sigwait of a raised blocked signal: 0 sig 10, its handler ran 0",
+    "still pending after: 0",
+    "sigtimedwait with nothing pending: -1 EAGAIN, waited 50..2000 ms 1",
+    "sigtimedwait bad nsec: -1 EINVAL",
+    "sigtimedwait zero timeout: -1 EAGAIN",
+    "sigwaitinfo of kill(getpid()): 10 si_signo 10",
+    "two pending, lowest first: 10 then 12",
+    "sigtimedwait ended by another signal: -1 EINTR, its handler ran 1",
+    "signal thread took a process-directed signal: 10",
+    "signal thread took one sent to it: 10",
+    "one sent to the other thread: here -1 EAGAIN, there 10",
+    "handler of USR1 never ran: 1",
     "done",
     "",
   ].join("\n"),

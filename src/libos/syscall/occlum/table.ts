@@ -10,7 +10,8 @@
 import { A, R, type ArgCodec, type RetCodec } from "../codecs.ts";
 import { row, type SyscallRow } from "../table.ts";
 import type { Thread } from "../../process/thread.ts";
-import { setSigAction, sigpending, sigprocmask, sigsuspend } from "../../process/signals.ts";
+import { setSigAction, sigpending, sigprocmask, sigsuspend, sigtimedwait } from "../../process/signals.ts";
+import { nowMs } from "../../sched/clock.ts";
 import { getpgid, setpgid, spawnAttrs } from "../../process/spawn.ts";
 import { occlumSockRows } from "./sock-rows.ts";
 import { occlumPollRows } from "./poll-rows.ts";
@@ -18,6 +19,7 @@ import { occlumPollRows } from "./poll-rows.ts";
 export const OCCLUM_MODULE = "occlum";
 
 const i32: ArgCodec<number> = { kind: "i32", wasm: ["i32"], decode: (_m, p, i) => (p[i] as number) | 0, show: (v) => String(v) };
+const signoOut: RetCodec<number> = { kind: "signo", wasm: ["i32"], encode: (m, p, i, v) => m.setU32((p[i] as number) >>> 0, v), show: (v) => String(v) };
 const pidOut: RetCodec<number> = { kind: "pid", wasm: ["i32"], encode: (m, p, i, v) => m.setU32((p[i] as number) >>> 0, v), show: (v) => String(v) };
 const sigset: ArgCodec<bigint> = { ...A.u64, kind: "sigset", show: (v) => showSet(v) };
 const sigsetOut: RetCodec<bigint> = { ...R.u64, kind: "sigset", show: (v) => showSet(v) };
@@ -46,6 +48,15 @@ function occlum_sigsuspend(t: Thread, mask: bigint): Promise<never> {
   return sigsuspend(t, mask);
 }
 
+/** A wait without a limit: timeouts at or past 2^63 ns (a negative i64), as the other waits'. */
+const NO_TIMEOUT = 1n << 63n;
+
+/** sigtimedwait(set, timeout_ns) -> signo: take a pending signal of `set`, waiting up to the timeout. */
+function occlum_sigtimedwait(t: Thread, set: bigint, timeoutNs: bigint): Promise<number> {
+  const ns = BigInt.asUintN(64, timeoutNs);
+  return sigtimedwait(t, set, ns >= NO_TIMEOUT ? undefined : nowMs() + Number(ns) / 1e6);
+}
+
 /** spawn_attrs(flags, pgroup, sigmask): posix_spawn's attributes for this thread's next proc_spawn2. */
 function occlum_spawn_attrs(t: Thread, flags: number, pgroup: number, mask: bigint): void {
   spawnAttrs.set(t, { flags, pgroup, mask });
@@ -67,6 +78,7 @@ export const occlumTable: readonly SyscallRow[] = [
   row("sigprocmask", [A.u32, sigset, A.u32], sigsetOut, occlum_sigprocmask, { ...B, note: "the calling thread's mask (SIG_BLOCK 0, SIG_UNBLOCK 1, SIG_SETMASK 2); SIGKILL/SIGSTOP dropped; an unblocked pending signal is delivered before it returns" }),
   row("sigpending", [], sigsetOut, occlum_sigpending, { note: "pending signals the calling thread blocks" }),
   row("sigsuspend", [sigset], R.none, occlum_sigsuspend, { ...B, note: "waits with the given mask until a handler ran; always EINTR, the old mask restored" }),
+  row("sigtimedwait", [sigset, A.u64], signoOut, occlum_sigtimedwait, { ...B, note: "takes a pending signal of the set (lowest first) without its handler; EAGAIN past the timeout (ns, >= 2^63: none), EINTR when another signal's handler ran" }),
   row("spawn_attrs", [A.u32, i32, sigset], R.none, occlum_spawn_attrs, { note: "posix_spawn attributes (POSIX_SPAWN_SETPGROUP, POSIX_SPAWN_SETSIGMASK) for the thread's next proc_spawn2" }),
   row("getpgid", [i32], pidOut, occlum_getpgid, { note: "0 = the caller; ESRCH for an unknown pid" }),
   row("setpgid", [i32, i32], R.none, occlum_setpgid, { note: "the caller or a child (ESRCH); pgid 0 = the target's pid; EPERM for a group with no process" }),

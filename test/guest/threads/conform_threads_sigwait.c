@@ -1,0 +1,145 @@
+/*
+ * sigwait, sigwaitinfo and sigtimedwait as Linux has them (differential:
+ * test/libos/threads/conform-threads.test.ts compares the output with Linux's): a blocked pending
+ * signal is taken without its handler running; a timeout is EAGAIN; a bad timeout EINVAL; a
+ * signal outside the set that has a handler ends the wait with EINTR; a dedicated signal thread
+ * takes process-directed signals and ones sent to it; a signal sent to another thread is not
+ * taken.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *en(int e) {
+  return e == EAGAIN ? "EAGAIN" : e == EINTR ? "EINTR" : e == EINVAL ? "EINVAL" : e == 0 ? "0" : "other";
+}
+
+static long ms_since(const struct timespec *t0) {
+  struct timespec t1;
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  return (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static void sleep_ms(int ms) {
+  struct timespec ts = {0, ms * 1000000L};
+  nanosleep(&ts, 0);
+}
+
+static volatile sig_atomic_t usr1_handled, usr2_handled;
+static void on_usr1(int s) { (void)s; usr1_handled++; }
+static void on_usr2(int s) { (void)s; usr2_handled++; }
+
+static sigset_t usr1;
+static pthread_t main_thread;
+
+static void *send_usr2_to_main(void *arg) {
+  (void)arg;
+  sleep_ms(30);
+  pthread_kill(main_thread, SIGUSR2);
+  return 0;
+}
+
+static int thread_got;
+static void *signal_thread(void *arg) {
+  (void)arg;
+  int sig = 0;
+  int r = sigwait(&usr1, &sig);
+  thread_got = r == 0 ? sig : -r;
+  return 0;
+}
+
+int main(void) {
+  setvbuf(stdout, 0, _IOLBF, 0);
+  main_thread = pthread_self();
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_usr1;
+  sigaction(SIGUSR1, &sa, 0);
+  sa.sa_handler = on_usr2;
+  sigaction(SIGUSR2, &sa, 0);
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &usr1, 0);
+
+  raise(SIGUSR1);
+  int sig = 0;
+  int r = sigwait(&usr1, &sig);
+  printf("sigwait of a raised blocked signal: %d sig %d, its handler ran %d\n", r, sig, (int)usr1_handled);
+  sigset_t pending;
+  sigpending(&pending);
+  printf("still pending after: %d\n", sigismember(&pending, SIGUSR1));
+
+  struct timespec t0, ts = {0, 60000000};
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  siginfo_t info;
+  r = sigtimedwait(&usr1, &info, &ts);
+  long waited = ms_since(&t0);
+  printf("sigtimedwait with nothing pending: %d %s, waited 50..2000 ms %d\n", r, en(r < 0 ? errno : 0), waited >= 50 && waited < 2000);
+  ts.tv_nsec = 1000000000;
+  r = sigtimedwait(&usr1, &info, &ts);
+  printf("sigtimedwait bad nsec: %d %s\n", r, en(r < 0 ? errno : 0));
+  ts.tv_sec = 0;
+  ts.tv_nsec = 0;
+  r = sigtimedwait(&usr1, &info, &ts);
+  printf("sigtimedwait zero timeout: %d %s\n", r, en(r < 0 ? errno : 0));
+
+  kill(getpid(), SIGUSR1);
+  memset(&info, 0, sizeof info);
+  r = sigwaitinfo(&usr1, &info);
+  printf("sigwaitinfo of kill(getpid()): %d si_signo %d\n", r, info.si_signo);
+
+  sigset_t both;
+  sigemptyset(&both);
+  sigaddset(&both, SIGUSR1);
+  sigaddset(&both, SIGUSR2);
+  pthread_sigmask(SIG_BLOCK, &both, 0);
+  raise(SIGUSR2);
+  raise(SIGUSR1);
+  r = sigwaitinfo(&both, &info);
+  int second = sigwaitinfo(&both, &info);
+  printf("two pending, lowest first: %d then %d\n", r, second);
+  pthread_sigmask(SIG_UNBLOCK, &both, 0);
+  pthread_sigmask(SIG_BLOCK, &usr1, 0);
+
+  /* a signal outside the set, with a handler: EINTR */
+  pthread_t t;
+  usr2_handled = 0;
+  pthread_create(&t, 0, send_usr2_to_main, 0);
+  ts.tv_sec = 2;
+  ts.tv_nsec = 0;
+  r = sigtimedwait(&usr1, &info, &ts);
+  int e = errno;
+  pthread_join(t, 0);
+  printf("sigtimedwait ended by another signal: %d %s, its handler ran %d\n", r, en(r < 0 ? e : 0), (int)usr2_handled);
+
+  /* a dedicated signal thread (it inherits the blocked mask) */
+  pthread_create(&t, 0, signal_thread, 0);
+  sleep_ms(30);
+  kill(getpid(), SIGUSR1);
+  pthread_join(t, 0);
+  printf("signal thread took a process-directed signal: %d\n", thread_got);
+  pthread_create(&t, 0, signal_thread, 0);
+  sleep_ms(30);
+  pthread_kill(t, SIGUSR1);
+  pthread_join(t, 0);
+  printf("signal thread took one sent to it: %d\n", thread_got);
+
+  /* sent to another thread: not taken here */
+  pthread_create(&t, 0, signal_thread, 0);
+  sleep_ms(30);
+  ts.tv_sec = 0;
+  ts.tv_nsec = 0;
+  pthread_kill(t, SIGUSR1);
+  r = sigtimedwait(&usr1, &info, &ts);
+  e = errno;
+  pthread_join(t, 0);
+  printf("one sent to the other thread: here %d %s, there %d\n", r, en(r < 0 ? e : 0), thread_got);
+  printf("handler of USR1 never ran: %d\n", usr1_handled == 0);
+  printf("done\n");
+  return 0;
+}
