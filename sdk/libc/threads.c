@@ -33,6 +33,10 @@
  *   (__timedwait_cp, sdk/libc/timedwait.c), sleeps, pause and sigsuspend (sdk/libc/signals.c),
  *   and the blocking calls POSIX lists (cancelpoints.c, sockets.c, poll.c, epoll.c; cancel.h).
  *   Deferred cancellation only: an asynchronous one acts at the thread's next cancellation point.
+ * - pthread_getcpuclockid said ENOENT: here it gives Linux's per-thread CPU clock id, which the
+ *   kernel's clock_gettime reads. Linux makes the clock of a joined thread EINVAL; here a thread
+ *   on a vCPU worker may still be read for a moment after its joiner returns (the libc wakes the
+ *   joiner before the thread's exit reaches the kernel).
  * - Thread names: pthread_setname_np did nothing and pthread_getname_np is missing. They are kept
  *   here (Linux's 16 bytes with the NUL, ERANGE beyond); a thread never named reports the
  *   program's name, as a Linux thread inherits its process's.
@@ -217,6 +221,18 @@ int pthread_getname_np(pthread_t t, char *buf, size_t len) {
   unlock_names();
   if (len <= n) return ERANGE;
   memcpy(buf, copy, n + 1);
+  return 0;
+}
+
+/*
+ * The thread's CPU-time clock, in Linux's encoding ((~tid << 3) | CPUCLOCK_PERTHREAD |
+ * CPUCLOCK_SCHED, as musl and glibc make it), which the kernel's clock_time_get reads
+ * (src/libos/syscall/wasi/clock.ts); the libc's said ENOENT.
+ */
+int pthread_getcpuclockid(pthread_t t, clockid_t *clk) {
+  int tid = words(t)[TID_WORD];
+  if (tid == 0) return ESRCH;
+  *clk = (clockid_t)((~(unsigned)tid << 3) | 6u);
   return 0;
 }
 

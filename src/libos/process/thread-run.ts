@@ -52,7 +52,7 @@ export function threadRunner(program: Program, memory: WasmMemory): ThreadRunner
       threadExports.set(t, instance.exports); // its signal handlers run in this instance
       linked.kernel.mem = ctx.mem;
       linked.kernel.running = true;
-      t.sliceStartMs = nowMs();
+      t.beginRun(nowMs());
       return Wasm.promising(entry as (tid: number, arg: number) => unknown)(t.tid, startArg).then(
         () => undefined,
         (e: unknown) => threadEnded(t, e, program),

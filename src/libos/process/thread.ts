@@ -183,6 +183,17 @@ export class Thread implements Interruptible {
     this.started(executor.switchedAt());
   }
 
+  /**
+   * A spawned thread gets the vCPU for the first time, at `ms`: its CPU time and first slice start
+   * here, not when thread-spawn made it (it waited in the run queue meanwhile).
+   */
+  beginRun(ms: number): void {
+    this.cpuMs = 0;
+    this.running = true;
+    this.resumeDue = this.dueAfterOff = false;
+    this.started(ms);
+  }
+
   private started(ms: number): void {
     this.onCpuSince = this.sliceStart = ms;
     if (!this.preempted) this.busySince = ms;

@@ -454,6 +454,53 @@ static void interrupts(void) {
 
 /* ---- more attributes ---- */
 
+/* ---- per-thread CPU clocks (pthread_getcpuclockid) ---- */
+static volatile int clk_stop;
+static volatile unsigned clk_sink;
+static void *clk_spin(void *a) {
+  (void)a;
+  unsigned x = 1;
+  while (!clk_stop) {
+    for (int i = 0; i < 100000; i++) x = x * 1103515245u + 12345u;
+    clk_sink = x;
+  }
+  return 0;
+}
+static void *clk_idle(void *a) {
+  (void)a;
+  struct timespec ts = {0, 20000000};
+  while (!clk_stop) nanosleep(&ts, 0);
+  return 0;
+}
+static long long clk_ns(clockid_t c) {
+  struct timespec ts;
+  if (clock_gettime(c, &ts)) return -errno;
+  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void cpuclocks(void) {
+  clockid_t self, cs, ci;
+  int r = pthread_getcpuclockid(pthread_self(), &self);
+  printf("getcpuclockid self: %d, negative %d, readable %d\n", r, self < 0, clk_ns(self) >= 0);
+  struct timespec res;
+  printf("clock_getres of it: %d\n", clock_getres(self, &res));
+  pthread_t s, i;
+  pthread_create(&s, 0, clk_spin, 0);
+  pthread_create(&i, 0, clk_idle, 0);
+  pthread_getcpuclockid(s, &cs);
+  pthread_getcpuclockid(i, &ci);
+  /* until the spinner has computed 100 ms (however loaded the machine), at most 10 s */
+  struct timespec ts = {0, 10000000};
+  long long a = 0;
+  for (int k = 0; k < 1000 && (a = clk_ns(cs)) < 100000000; k++) nanosleep(&ts, 0);
+  long long b = clk_ns(ci);
+  printf("spinner's CPU time reached 100 ms: %d, the sleeper's is under a tenth of it: %d\n", a >= 100000000, b >= 0 && b < a / 10);
+  printf("spinner's clock advances: %d\n", clk_ns(cs) >= a);
+  clk_stop = 1;
+  pthread_join(s, 0);
+  pthread_join(i, 0);
+}
+
 int main(void) {
   keys();
   joins();
@@ -464,5 +511,6 @@ int main(void) {
   tls();
   cancels();
   interrupts();
+  cpuclocks();
   return 0;
 }

@@ -286,6 +286,10 @@ const linux: Record<Name, string> = {
     "nanosleep interrupted in a thread: -1 EINTR rem in (0,5s]: 1",
     "pthread_kill sleeping thread: 0",
     "  handler ran: 1",
+    "getcpuclockid self: 0, negative 1, readable 1",
+    "clock_getres of it: 0",
+    "spinner's CPU time reached 100 ms: 1, the sleeper's is under a tenth of it: 1",
+    "spinner's clock advances: 1",
     "",
   ].join("\n"),
   proc: [

@@ -1,7 +1,8 @@
 /**
  * clock_res_get / clock_time_get. REALTIME and MONOTONIC come from the host clocks; the CPU-time
  * clocks count the time the process's threads (or the calling thread) spent on the vCPU, i.e.
- * not parked in a wait. An unknown clock id is EINVAL (wasmtime).
+ * not parked in a wait; Linux's per-thread CPU clock ids (pthread_getcpuclockid) name one thread's.
+ * An unknown clock id is EINVAL (wasmtime).
  *
  * Cost: the call is dominated by the JS clock read (~45 ns here for process.hrtime.bigint(), the
  * cheapest source measured; performance.now() and Date.now() are slower). bench/wasi prints
@@ -18,8 +19,22 @@ import { ThreadKilled } from "../../process/exit.ts";
 
 const EINVAL = new SysError(Errno.INVAL);
 
-export function clock_res_get(_t: Thread, id: number): bigint {
-  if (id > ClockId.THREAD_CPUTIME_ID) throw EINVAL;
+/**
+ * The thread whose CPU-time clock `id` names in Linux's encoding, which pthread_getcpuclockid
+ * gives (sdk/libc/threads.c; musl's and glibc's): (~tid << 3) | CPUCLOCK_PERTHREAD | CPUCLOCK_SCHED
+ * as an i32. Undefined when `id` is no such clock or its thread is not a live thread of the
+ * caller's process (Linux: EINVAL).
+ */
+function threadClock(t: Thread, id: number): Thread | undefined {
+  const v = id | 0;
+  if (v >= 0 || (v & 7) !== 6) return undefined;
+  const tid = ~(v >> 3);
+  for (const x of t.process.threads) if (x.tid === tid && !x.killed) return x;
+  return undefined;
+}
+
+export function clock_res_get(t: Thread, id: number): bigint {
+  if (id > ClockId.THREAD_CPUTIME_ID && !threadClock(t, id)) throw EINVAL;
   return id === ClockId.MONOTONIC ? 1n : CLOCK_RES_NS;
 }
 
@@ -33,8 +48,11 @@ export function clock_time_get(t: Thread, id: number, _precision: bigint): bigin
       return t.process.cpuTimeNs();
     case ClockId.THREAD_CPUTIME_ID:
       return t.cpuTimeNs();
-    default:
-      throw EINVAL;
+    default: {
+      const of = threadClock(t, id);
+      if (!of) throw EINVAL;
+      return of.cpuTimeNs();
+    }
   }
 }
 
@@ -50,7 +68,11 @@ export function clockTimeGetFast(t: Thread, ctx: { readonly mem: GuestMemory }):
     else if (id === ClockId.REALTIME) v = realtimeNs();
     else if (id === ClockId.PROCESS_CPUTIME_ID) v = t.process.cpuTimeNs();
     else if (id === ClockId.THREAD_CPUTIME_ID) v = t.cpuTimeNs();
-    else return Errno.INVAL;
+    else {
+      const of = threadClock(t, id as number);
+      if (!of) return Errno.INVAL;
+      v = of.cpuTimeNs();
+    }
     const m = ctx.mem;
     m.refresh();
     m.setU64(out as number, v);
