@@ -321,6 +321,18 @@ export function sigpending(t: Thread): bigint {
 }
 
 /**
+ * Deliver the signals `t` may take now, in its context; true when a handler ran (a wait that lets
+ * signals through then ends with EINTR). A signal whose action is to ignore runs none.
+ */
+async function handledNow(t: Thread): Promise<boolean> {
+  const stats = { handled: 0 };
+  const d = deliverSignals(t, stats);
+  if (d) await d;
+  if (t.killed) throw new ThreadKilled();
+  return stats.handled > 0;
+}
+
+/**
  * The lowest pending signal of `set` that `t` may take (its own, or process-directed), taken off
  * the pending set; 0 when none. Linux's next_signal also takes the lowest number first.
  */
@@ -356,11 +368,7 @@ export async function sigtimedwait(t: Thread, set: bigint, deadlineMs: number | 
     const s = takePending(t, want);
     if (s !== 0) return s;
     if (hasDeliverable(t)) {
-      const stats = { handled: 0 };
-      const d = deliverSignals(t, stats);
-      if (d) await d;
-      if (t.killed) throw new ThreadKilled();
-      if (stats.handled > 0) throw EINTR_ERROR;
+      if (await handledNow(t)) throw EINTR_ERROR;
       t.clearInterrupt();
       continue;
     }
@@ -397,11 +405,7 @@ export async function waitWithMask<T>(t: Thread, mask: bigint, wait: () => T | P
     for (;;) {
       if (t.killed) throw new ThreadKilled();
       if (hasDeliverable(t)) {
-        const stats = { handled: 0 };
-        const d = deliverSignals(t, stats);
-        if (d) await d;
-        if (t.killed) throw new ThreadKilled();
-        if (stats.handled > 0) throw EINTR_ERROR;
+        if (await handledNow(t)) throw EINTR_ERROR;
         t.clearInterrupt();
         continue;
       }
@@ -430,11 +434,7 @@ export async function sigsuspend(t: Thread, mask: bigint): Promise<never> {
       if (t.killed) throw new ThreadKilled();
       if (hasDeliverable(t)) {
         // A signal whose action is to ignore (SIGCHLD with SIG_DFL) does not end the wait.
-        const stats = { handled: 0 };
-        const d = deliverSignals(t, stats);
-        if (d) await d;
-        if (t.killed) throw new ThreadKilled();
-        if (stats.handled > 0) break;
+        if (await handledNow(t)) break;
         continue;
       }
       await waitAny([], { intr: t });
