@@ -426,23 +426,19 @@ export async function waitWithMask<T>(t: Thread, mask: bigint, wait: () => T | P
  * sigsuspend: atomically replace the mask and wait for a signal; the handlers run with that
  * mask in effect, then the old mask is back and the call fails with EINTR (never restarted).
  */
-export async function sigsuspend(t: Thread, mask: bigint): Promise<never> {
-  const old = t.sigmask;
-  t.sigmask = cleanMask(mask);
-  try {
-    for (;;) {
-      if (t.killed) throw new ThreadKilled();
-      if (hasDeliverable(t)) {
-        // A signal whose action is to ignore (SIGCHLD with SIG_DFL) does not end the wait.
-        if (await handledNow(t)) break;
-        continue;
-      }
-      await waitAny([], { intr: t });
-      if (t.takeCancelWake()) break; // EINTR: the libc's sigsuspend then acts on the cancellation
-      t.clearInterrupt();
-    }
-  } finally {
-    t.sigmask = old;
+export function sigsuspend(t: Thread, mask: bigint): Promise<never> {
+  return waitWithMask(t, mask, () => untilSignal(t));
+}
+
+/**
+ * Park until a signal interrupts: EINTR, which waitWithMask delivers. A cancellation wake keeps
+ * the interruption pending through clearInterrupt (Thread.armCancelWake): EINTR too, which the
+ * call's end consumes.
+ */
+async function untilSignal(t: Thread): Promise<never> {
+  for (;;) {
+    await waitAny([], { intr: t });
+    t.clearInterrupt();
+    if (t.interruptPending || hasDeliverable(t)) throw EINTR_ERROR;
   }
-  throw EINTR_ERROR;
 }
