@@ -24,7 +24,8 @@
  *
  * 3. Credentials: SCM_CREDENTIALS in sendmsg/recvmsg (sock_sendmsg_v2 / sock_recvmsg_v2), and
  * SO_PASSCRED / SO_PEERCRED, which the libc's getsockopt/setsockopt cannot name (sdk/include/sys/
- * socket.h defines them): --wrap=getsockopt,setsockopt hands these two to sock_getsockopt /
+ * socket.h defines them): --wrap=getsockopt,setsockopt hands these two, and the keepalive tuning
+ * (TCP_KEEPIDLE/KEEPINTVL/KEEPCNT, which the libc failed with ENOPROTOOPT), to sock_getsockopt /
  * sock_setsockopt in Linux numbering and everything else to the libc.
  *
  * 4. Where the libc's conversions differ from Linux (found by test/guest/net/conform_sock_*.c,
@@ -262,6 +263,7 @@ ssize_t __real_send(int fd, const void *buf, size_t n, int flags);
 
 /* Linux numbering of what sock_getsockopt / sock_setsockopt take. */
 #define LINUX_SOL_SOCKET 1
+#define LINUX_IPPROTO_TCP 6
 #define LINUX_SO_PASSCRED 16
 #define LINUX_SO_PEERCRED 17
 #define LINUX_SO_ERROR 4
@@ -478,6 +480,11 @@ static int flag_option(int level, int name) {
   }
 }
 
+/* TCP_KEEPIDLE/KEEPINTVL/KEEPCNT: ints WASIX cannot name, numbered as Linux (and the libc's header). */
+static int tcp_keep_option(int level, int name) {
+  return level == IPPROTO_TCP && (name == TCP_KEEPIDLE || name == TCP_KEEPINTVL || name == TCP_KEEPCNT);
+}
+
 /* A level the libc cannot name: after the fd checks (EBADF, ENOTSOCK), ENOPROTOOPT, or
  * EOPNOTSUPP on AF_UNIX, which has no option level but SOL_SOCKET. */
 static int bad_level(int fd, int level, int get) {
@@ -495,6 +502,8 @@ int __wrap_setsockopt(int fd, int level, int name, const void *val, socklen_t le
   int32_t e;
   if (level == SOL_SOCKET && name == SO_PASSCRED) {
     e = __occlum_sock_setsockopt(fd, LINUX_SOL_SOCKET, LINUX_SO_PASSCRED, val, len);
+  } else if (tcp_keep_option(level, name)) {
+    e = __occlum_sock_setsockopt(fd, LINUX_IPPROTO_TCP, name, val, len);
   } else if (flag_option(level, name) >= 0) {
     if (len < sizeof(int)) {
       errno = EINVAL;
@@ -519,8 +528,11 @@ static int af_of_linux(int d) {
 }
 
 int __wrap_getsockopt(int fd, int level, int name, void *val, socklen_t *len) {
-  int linux_name = 0;
-  if (level == SOL_SOCKET) {
+  int linux_name = 0, linux_level = LINUX_SOL_SOCKET;
+  if (tcp_keep_option(level, name)) {
+    linux_level = LINUX_IPPROTO_TCP;
+    linux_name = name;
+  } else if (level == SOL_SOCKET) {
     switch (name) {
       case SO_PASSCRED: linux_name = LINUX_SO_PASSCRED; break;
       case SO_PEERCRED: linux_name = LINUX_SO_PEERCRED; break;
@@ -540,12 +552,12 @@ int __wrap_getsockopt(int fd, int level, int name, void *val, socklen_t *len) {
     return r;
   }
   uint32_t n = *len;
-  int32_t e = __occlum_sock_getsockopt(fd, LINUX_SOL_SOCKET, linux_name, val, &n);
+  int32_t e = __occlum_sock_getsockopt(fd, linux_level, linux_name, val, &n);
   if (e) {
     errno = e;
     return -1;
   }
-  if (linux_name == LINUX_SO_DOMAIN && n >= sizeof(int)) *(int *)val = af_of_linux(*(int *)val);
+  if (linux_level == LINUX_SOL_SOCKET && linux_name == LINUX_SO_DOMAIN && n >= sizeof(int)) *(int *)val = af_of_linux(*(int *)val);
   *len = n;
   return 0;
 }

@@ -9,7 +9,7 @@ import { Errno, sysErr, type SysError } from "../syscall/errno.ts";
 import { WaitQueue } from "../sched/wait-queue.ts";
 import { RiFlags, RoFlags } from "../syscall/abi.ts";
 import {
-  Domain, IPV6_V6ONLY, IpProto, Msg, SOL_SOCKET, SockOpt, SockType, TCP_NODELAY,
+  Domain, IPV6_V6ONLY, IpProto, Msg, SOL_SOCKET, SockOpt, SockType, TCP_NODELAY, TcpOpt,
   NO_CRED, type KernelSocket, type Linger, type OptValue, type RecvResult, type SockAddr, type Ucred,
 } from "./types.ts";
 
@@ -26,6 +26,15 @@ const recvPair = (r: RecvResult): [number, number] => [r.n, r.truncated ? RoFlag
 const NO_WATCHERS: readonly (() => void)[] = Object.freeze([]);
 
 // Linux clamps SO_*BUF to [SOCK_MIN, *mem_max] and stores (and reports) twice the value.
+/** Linux's bounds of the keepalive tuning options (include/net/tcp.h); outside them: EINVAL. */
+const MAX_TCP_KEEPIDLE = 32767;
+const MAX_TCP_KEEPINTVL = 32767;
+const MAX_TCP_KEEPCNT = 127;
+function inRange(v: number, max: number): number {
+  if (v < 1 || v > max) throw sysErr(Errno.INVAL);
+  return v;
+}
+
 const MIN_BUF = 4608;
 const MAX_BUF = 212992;
 
@@ -41,6 +50,14 @@ export abstract class SocketBase extends FileBase implements KernelSocket {
   protected reuseAddr = false;
   protected reusePort = false;
   protected keepAlive = false;
+  /**
+   * TCP_KEEPIDLE / TCP_KEEPINTVL / TCP_KEEPCNT in seconds and probes, Linux's defaults (the
+   * tcp_keepalive_* sysctls). The idle time reaches the host socket (setKeepAlive's initial
+   * delay); Node has no way to set the other two, so they are kept and reported only.
+   */
+  protected keepIdle = 7200;
+  protected keepIntvl = 75;
+  protected keepCnt = 9;
   protected noDelay = false;
   protected v6only = false;
   protected linger: Linger = { onoff: false, seconds: 0 };
@@ -160,8 +177,13 @@ export abstract class SocketBase extends FileBase implements KernelSocket {
     } else if (this.domain === Domain.UNIX) {
       throw sysErr(Errno.NOTSUP, "unix sockets have SOL_SOCKET options only"); // no proto_ops.setsockopt
     } else if (level === IpProto.TCP && this.isInetStream()) {
-      if (name !== TCP_NODELAY) throw sysErr(Errno.NOPROTOOPT);
-      this.noDelay = needInt() !== 0;
+      switch (name) {
+        case TCP_NODELAY: this.noDelay = needInt() !== 0; break;
+        case TcpOpt.KEEPIDLE: this.keepIdle = inRange(needInt(), MAX_TCP_KEEPIDLE); break;
+        case TcpOpt.KEEPINTVL: this.keepIntvl = inRange(needInt(), MAX_TCP_KEEPINTVL); break;
+        case TcpOpt.KEEPCNT: this.keepCnt = inRange(needInt(), MAX_TCP_KEEPCNT); break;
+        default: throw sysErr(Errno.NOPROTOOPT);
+      }
     } else if (level === IpProto.IPV6 && this.domain === Domain.INET6) {
       if (name !== IPV6_V6ONLY) throw sysErr(Errno.NOPROTOOPT);
       if (this.isBound()) throw sysErr(Errno.INVAL, "IPV6_V6ONLY after bind");
@@ -196,7 +218,14 @@ export abstract class SocketBase extends FileBase implements KernelSocket {
       }
     }
     if (this.domain === Domain.UNIX) throw sysErr(Errno.NOTSUP, "unix sockets have SOL_SOCKET options only");
-    if (level === IpProto.TCP && this.isInetStream() && name === TCP_NODELAY) return +this.noDelay;
+    if (level === IpProto.TCP && this.isInetStream()) {
+      switch (name) {
+        case TCP_NODELAY: return +this.noDelay;
+        case TcpOpt.KEEPIDLE: return this.keepIdle;
+        case TcpOpt.KEEPINTVL: return this.keepIntvl;
+        case TcpOpt.KEEPCNT: return this.keepCnt;
+      }
+    }
     if (level === IpProto.IPV6 && this.domain === Domain.INET6 && name === IPV6_V6ONLY) return +this.v6only;
     // IPv4's ip_getsockopt answers a level it does not own with EOPNOTSUPP (IPv6's: ENOPROTOOPT).
     const own = level === IpProto.IP || level === (this.type === SockType.STREAM ? IpProto.TCP : IpProto.UDP);
@@ -206,12 +235,16 @@ export abstract class SocketBase extends FileBase implements KernelSocket {
 
   /**
    * An accepted socket starts with its listener's options, as Linux's sk_clone copies them
-   * (SO_KEEPALIVE, TCP_NODELAY, IPV6_V6ONLY, SO_LINGER, SO_REUSEADDR/PORT, timeouts).
+   * (SO_KEEPALIVE and its TCP_KEEP* tuning, TCP_NODELAY, IPV6_V6ONLY, SO_LINGER, SO_REUSEADDR/PORT,
+   * timeouts).
    */
   protected inheritOptions(from: SocketBase): void {
     this.reuseAddr = from.reuseAddr;
     this.reusePort = from.reusePort;
     this.keepAlive = from.keepAlive;
+    this.keepIdle = from.keepIdle;
+    this.keepIntvl = from.keepIntvl;
+    this.keepCnt = from.keepCnt;
     this.noDelay = from.noDelay;
     this.v6only = from.v6only;
     this.linger = { ...from.linger };

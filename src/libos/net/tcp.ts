@@ -27,7 +27,7 @@ import { SocketBase, iovTotal } from "./socket-base.ts";
 import { adoptUserBuffer, hostNet, hostWrite } from "./host-net.ts";
 import { TCP_RING_CAPACITY, TcpReceiver } from "./tcp-receiver.ts";
 import { anyAddr, bindsV6Only, hostAddr, hostErrno, hostError, sockAddrOf } from "./inet-addr.ts";
-import { IpProto, Msg, Shut, SockOpt, SockType, SOL_SOCKET, TCP_NODELAY, type Domain, type KernelSocket, type RecvResult, type SockAddr } from "./types.ts";
+import { IpProto, Msg, Shut, SockOpt, SockType, SOL_SOCKET, TCP_NODELAY, TcpOpt, type Domain, type KernelSocket, type RecvResult, type SockAddr } from "./types.ts";
 
 /** Largest single host write: one ring's worth. */
 const WRITE_CHUNK = 128 * 1024;
@@ -104,7 +104,9 @@ export class TcpSocket extends SocketBase {
   protected override optionChanged(level: number, name: number): void {
     if (!this.sock) return;
     if (level === IpProto.TCP && name === TCP_NODELAY) this.sock.setNoDelay(this.noDelay);
-    if (level === SOL_SOCKET && name === SockOpt.SO_KEEPALIVE) this.sock.setKeepAlive(this.keepAlive);
+    if ((level === SOL_SOCKET && name === SockOpt.SO_KEEPALIVE) || (level === IpProto.TCP && name === TcpOpt.KEEPIDLE)) {
+      this.sock.setKeepAlive(this.keepAlive, this.keepIdle * 1000);
+    }
   }
 
   // ---- server side -------------------------------------------------------------------------
@@ -202,7 +204,7 @@ export class TcpSocket extends SocketBase {
 
   private startConnect(host: string, port: number): never {
     const opts: net.NetConnectOpts = {
-      host, port, allowHalfOpen: true, noDelay: this.noDelay, keepAlive: this.keepAlive,
+      host, port, allowHalfOpen: true, noDelay: this.noDelay, keepAlive: this.keepAlive, keepAliveInitialDelay: this.keepIdle * 1000,
       onread: { buffer: this.rx.nextReadBuf, callback: this.rx.onHostRead },
     };
     if (this.local) {
@@ -252,7 +254,7 @@ export class TcpSocket extends SocketBase {
     this.attach(s, adoptUserBuffer(s, this.rx.nextReadBuf, this.rx.onHostRead));
     this.fillAddrs(s);
     if (this.noDelay) s.setNoDelay(true);
-    if (this.keepAlive) s.setKeepAlive(true);
+    if (this.keepAlive) s.setKeepAlive(true, this.keepIdle * 1000);
     s.resume();
   }
 

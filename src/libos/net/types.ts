@@ -35,6 +35,8 @@ export const SockOpt = {
   SO_PROTOCOL: 38, SO_DOMAIN: 39,
 } as const;
 export const TCP_NODELAY = 1;
+/** IPPROTO_TCP options beyond TCP_NODELAY (Linux numbering). */
+export const TcpOpt = { KEEPIDLE: 4, KEEPINTVL: 5, KEEPCNT: 6 } as const;
 export const IPV6_V6ONLY = 26;
 
 /**

@@ -278,9 +278,60 @@ static void tcp_v6(void) {
   close(s);
 }
 
+/* Keepalive tuning (TCP_KEEPIDLE/KEEPINTVL/KEEPCNT): defaults, bounds, inherited by accept. */
+static void keepalive_tuning(void) {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  geti(s, IPPROTO_TCP, TCP_KEEPIDLE, "TCP_KEEPIDLE default");
+  geti(s, IPPROTO_TCP, TCP_KEEPINTVL, "TCP_KEEPINTVL default");
+  geti(s, IPPROTO_TCP, TCP_KEEPCNT, "TCP_KEEPCNT default");
+  seti(s, IPPROTO_TCP, TCP_KEEPIDLE, 30, "TCP_KEEPIDLE 30");
+  geti(s, IPPROTO_TCP, TCP_KEEPIDLE, "TCP_KEEPIDLE");
+  seti(s, IPPROTO_TCP, TCP_KEEPIDLE, 0, "TCP_KEEPIDLE 0");
+  seti(s, IPPROTO_TCP, TCP_KEEPIDLE, 32768, "TCP_KEEPIDLE 32768");
+  seti(s, IPPROTO_TCP, TCP_KEEPIDLE, 32767, "TCP_KEEPIDLE 32767");
+  seti(s, IPPROTO_TCP, TCP_KEEPINTVL, 10, "TCP_KEEPINTVL 10");
+  seti(s, IPPROTO_TCP, TCP_KEEPINTVL, 0, "TCP_KEEPINTVL 0");
+  seti(s, IPPROTO_TCP, TCP_KEEPINTVL, 32768, "TCP_KEEPINTVL 32768");
+  geti(s, IPPROTO_TCP, TCP_KEEPINTVL, "TCP_KEEPINTVL");
+  seti(s, IPPROTO_TCP, TCP_KEEPCNT, 5, "TCP_KEEPCNT 5");
+  seti(s, IPPROTO_TCP, TCP_KEEPCNT, 128, "TCP_KEEPCNT 128");
+  seti(s, IPPROTO_TCP, TCP_KEEPCNT, -1, "TCP_KEEPCNT -1");
+  geti(s, IPPROTO_TCP, TCP_KEEPCNT, "TCP_KEEPCNT");
+  short small = 9;
+  T("TCP_KEEPIDLE optlen 2", setsockopt(s, IPPROTO_TCP, TCP_KEEPIDLE, &small, sizeof small));
+  int v = -7;
+  socklen_t len = 2;
+  int r = getsockopt(s, IPPROTO_TCP, TCP_KEEPCNT, &v, &len);
+  printf("TCP_KEEPCNT get len 2: %d len=%u low half %d\n", r, (unsigned)len, v & 0xffff);
+  /* an accepted socket starts with its listener's values */
+  struct sockaddr_in a = lo4(0);
+  socklen_t al = sizeof a;
+  T("bind", bind(s, (struct sockaddr *)&a, sizeof a));
+  T("listen", listen(s, 1));
+  T("getsockname", getsockname(s, (struct sockaddr *)&a, &al));
+  int c = socket(AF_INET, SOCK_STREAM, 0);
+  T("connect", connect(c, (struct sockaddr *)&a, sizeof a));
+  int acc = accept(s, NULL, NULL);
+  geti(acc, IPPROTO_TCP, TCP_KEEPIDLE, "accepted TCP_KEEPIDLE");
+  geti(acc, IPPROTO_TCP, TCP_KEEPINTVL, "accepted TCP_KEEPINTVL");
+  geti(acc, IPPROTO_TCP, TCP_KEEPCNT, "accepted TCP_KEEPCNT");
+  geti(c, IPPROTO_TCP, TCP_KEEPIDLE, "connected TCP_KEEPIDLE");
+  close(acc);
+  close(c);
+  close(s);
+  int u = socket(AF_INET, SOCK_DGRAM, 0);
+  seti(u, IPPROTO_TCP, TCP_KEEPIDLE, 30, "UDP TCP_KEEPIDLE");
+  geti(u, IPPROTO_TCP, TCP_KEEPIDLE, "UDP TCP_KEEPIDLE get");
+  close(u);
+  int x = socket(AF_UNIX, SOCK_STREAM, 0);
+  seti(x, IPPROTO_TCP, TCP_KEEPIDLE, 30, "unix TCP_KEEPIDLE");
+  close(x);
+}
+
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   tcp_v4();
   tcp_v6();
+  keepalive_tuning();
   return 0;
 }

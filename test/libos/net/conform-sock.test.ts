@@ -2,7 +2,8 @@
  * Differential conformance of BSD sockets (issue 8, "errno exactly as Linux"): three C programs
  * (test/guest/net/conform_sock_tcp.c, conform_sock_udp_unix.c, conform_sock_misc.c, with their
  * shared printers in conform_sock.h) exercise TCP v4/v6, UDP v4/v6, AF_UNIX stream/dgram and
- * socketpair: socket options real servers set (SO_REUSEADDR/REUSEPORT, SO_KEEPALIVE, TCP_NODELAY,
+ * socketpair: socket options real servers set (SO_REUSEADDR/REUSEPORT, SO_KEEPALIVE and its
+ * TCP_KEEPIDLE/KEEPINTVL/KEEPCNT tuning (ENOPROTOOPT until 2026-12-04), TCP_NODELAY,
  * SO_RCVBUF/SNDBUF doubled, SO_LINGER, SO_RCVTIMEO/SNDTIMEO, SO_ERROR, SO_TYPE, SO_DOMAIN,
  * SO_PROTOCOL, SO_ACCEPTCONN, IPV6_V6ONLY), optlen handling, unknown options and levels, and the
  * errno of every misuse (bind twice / in use, listen on UDP, accept on a non-listener, connect
@@ -188,6 +189,35 @@ listen [::]: 0
 v4 connect to dual-stack: 0
 dual-stack peer: AF_INET6 ::ffff:127.0.0.1 port>0 len=sizeof
 dual-stack local: AF_INET6 ::ffff:127.0.0.1 port>0 len=sizeof
+TCP_KEEPIDLE default: 7200 len=4
+TCP_KEEPINTVL default: 75 len=4
+TCP_KEEPCNT default: 9 len=4
+set TCP_KEEPIDLE 30=30: 0
+TCP_KEEPIDLE: 30 len=4
+set TCP_KEEPIDLE 0=0: -1 EINVAL
+set TCP_KEEPIDLE 32768=32768: -1 EINVAL
+set TCP_KEEPIDLE 32767=32767: 0
+set TCP_KEEPINTVL 10=10: 0
+set TCP_KEEPINTVL 0=0: -1 EINVAL
+set TCP_KEEPINTVL 32768=32768: -1 EINVAL
+TCP_KEEPINTVL: 10 len=4
+set TCP_KEEPCNT 5=5: 0
+set TCP_KEEPCNT 128=128: -1 EINVAL
+set TCP_KEEPCNT -1=-1: -1 EINVAL
+TCP_KEEPCNT: 5 len=4
+TCP_KEEPIDLE optlen 2: -1 EINVAL
+TCP_KEEPCNT get len 2: 0 len=2 low half 5
+bind: 0
+listen: 0
+getsockname: 0
+connect: 0
+accepted TCP_KEEPIDLE: 32767 len=4
+accepted TCP_KEEPINTVL: 10 len=4
+accepted TCP_KEEPCNT: 5 len=4
+connected TCP_KEEPIDLE: 7200 len=4
+set UDP TCP_KEEPIDLE=30: -1 ENOPROTOOPT
+UDP TCP_KEEPIDLE get: -1 EOPNOTSUPP
+set unix TCP_KEEPIDLE=30: -1 EOPNOTSUPP
 `;
 
 const LINUX_UDP_UNIX = `== udp

@@ -91,9 +91,9 @@ export const occlumSockRows: readonly SyscallRow[] = [
     ...B, note: "sock_recvmsg with the sender's credentials at `cred` when the socket has SO_PASSCRED (has_cred = 1)",
   }),
   row("sock_setsockopt", [A.fd, A.u32, A.u32, A.u32, A.u32], R.none, sock_setsockopt, {
-    ...B, note: "Linux numbering, options WASIX cannot name: SOL_SOCKET SO_PASSCRED",
+    ...B, note: "Linux numbering, options WASIX cannot name: SOL_SOCKET SO_PASSCRED; IPPROTO_TCP TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT",
   }),
   row("sock_getsockopt", [A.fd, A.u32, A.u32, A.u32, A.u32], R.none, sock_getsockopt, {
-    ...B, note: "Linux numbering, options WASIX cannot name or the libc reads wrong: SOL_SOCKET SO_PASSCRED, SO_PEERCRED (struct ucred), SO_ERROR, SO_PROTOCOL, SO_DOMAIN (ints)",
+    ...B, note: "Linux numbering, options WASIX cannot name or the libc reads wrong: SOL_SOCKET SO_PASSCRED, SO_PEERCRED (struct ucred), SO_ERROR, SO_PROTOCOL, SO_DOMAIN (ints); IPPROTO_TCP TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT",
   }),
 ];

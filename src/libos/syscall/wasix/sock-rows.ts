@@ -22,7 +22,7 @@ import type { Attachment, UnixDgramSocket, UnixStreamSocket } from "../../net/un
 import type { RecvMsgOut } from "../occlum/sock-rows.ts";
 import {
   createSocket, createSocketpair, createEpoll, epollPark, EpollCtl, EpollFile, isKernelSocket, NOT_READY, type EventData,
-  Domain, IpProto, IPV6_V6ONLY, Msg, SOL_SOCKET, SockOpt, TCP_NODELAY, type KernelSocket, type SockAddr, type Ucred,
+  Domain, IpProto, IPV6_V6ONLY, Msg, SOL_SOCKET, SockOpt, TCP_NODELAY, TcpOpt, type KernelSocket, type SockAddr, type Ucred,
 } from "../../net/index.ts";
 import { nowMs } from "../../sched/clock.ts";
 
@@ -607,11 +607,14 @@ const SO_PEERCRED = 17;
  */
 export function occlum_sock_setsockopt(t: Thread, fd: number, level: number, name: number, valPtr: number, len: number): void {
   const s = sock(t, fd);
-  if (level !== SOL_SOCKET || name !== SO_PASSCRED) throw sysErr(Errno.NOPROTOOPT);
+  const tcp = level === IpProto.TCP && TCP_INTS.has(name);
+  if (!tcp && (level !== SOL_SOCKET || name !== SO_PASSCRED)) throw sysErr(Errno.NOPROTOOPT);
   if (len < 4) throw sysErr(Errno.INVAL);
   const m = t.process.memory!;
   m.check(valPtr, 4);
-  s.passCred = m.dv.getInt32(valPtr, true) !== 0;
+  const v = m.dv.getInt32(valPtr, true);
+  if (tcp) s.setsockopt(level, name, v);
+  else s.passCred = v !== 0;
 }
 
 /**
@@ -620,6 +623,8 @@ export function occlum_sock_setsockopt(t: Thread, fd: number, level: number, nam
  * guest's numbering (the kernel's Errno, as the libc's errno.h).
  */
 const INT_OPTS = new Set<number>([SockOpt.SO_ERROR, SockOpt.SO_PROTOCOL, SockOpt.SO_DOMAIN]);
+/** IPPROTO_TCP ints WASIX cannot name: the keepalive tuning (net/socket-base.ts). */
+const TCP_INTS = new Set<number>([TcpOpt.KEEPIDLE, TcpOpt.KEEPINTVL, TcpOpt.KEEPCNT]);
 
 /**
  * sock_getsockopt(fd, level, name, val, len_ptr): SO_PASSCRED (an int) and SO_PEERCRED (struct
@@ -628,12 +633,12 @@ const INT_OPTS = new Set<number>([SockOpt.SO_ERROR, SockOpt.SO_PROTOCOL, SockOpt
  */
 export function occlum_sock_getsockopt(t: Thread, fd: number, level: number, name: number, valPtr: number, lenPtr: number): void {
   const s = sock(t, fd);
-  if (level === SOL_SOCKET && INT_OPTS.has(name)) {
+  if ((level === SOL_SOCKET && INT_OPTS.has(name)) || (level === IpProto.TCP && TCP_INTS.has(name))) {
     const m = t.process.memory!;
     m.check(lenPtr, 4);
     const want = m.dv.getInt32(lenPtr, true);
     if (want < 0) throw sysErr(Errno.INVAL);
-    const v = s.getsockopt(SOL_SOCKET, name) as number;
+    const v = s.getsockopt(level, name) as number;
     const len = Math.min(want, 4);
     if (len > 0) {
       m.check(valPtr, len);
