@@ -109,7 +109,8 @@ export abstract class SocketBase extends FileBase implements KernelSocket {
     return this.sendTo(iovs, 0);
   }
   recv(iovs: Uint8Array[], riflags: number): Maybe<[number, number]> {
-    const flags = (riflags & RiFlags.RECV_PEEK) !== 0 ? Msg.PEEK : 0;
+    // WASIX RECV_DONT_WAIT (8) is MSG_DONTWAIT: the socket may answer differently (UDP after SHUT_RD).
+    const flags = ((riflags & RiFlags.RECV_PEEK) !== 0 ? Msg.PEEK : 0) | ((riflags & 8) !== 0 ? Msg.DONTWAIT : 0);
     return then(this.recvFrom(iovs, flags), recvPair);
   }
   send(iovs: Uint8Array[]): Maybe<number> {

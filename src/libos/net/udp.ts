@@ -16,7 +16,7 @@ import type * as dgram from "node:dgram";
 
 /** node:dgram, loaded with the first UDP socket: every `occlum run` would pay for it otherwise. */
 const dgramModule = (): typeof dgram => process.getBuiltinModule("node:dgram");
-import { Ready } from "../fs/types.ts";
+import { FdFlags, Ready } from "../fs/types.ts";
 import { EAGAIN_ERROR, Errno, sysErr } from "../syscall/errno.ts";
 import { SocketBase, gather, iovTotal, scatter } from "./socket-base.ts";
 import { anyAddr, bindsV6Only, hostAddr, hostErrno, hostError, sockAddrOf } from "./inet-addr.ts";
@@ -42,6 +42,12 @@ export class UdpSocket extends SocketBase {
   private sndCap = DEFAULT_BUF;
   private inflight = 0;
   private rdShut = false;
+  /**
+   * The local address a connect to the peer makes Linux report for a socket bound to the
+   * wildcard (the route's source). Known here for a loopback peer, the only route this sandbox
+   * has; the host socket itself is never connected (the peer filter is ours).
+   */
+  private routeSource: string | undefined;
   private wrShut = false;
   private released = false;
   private readonly mem: MemCharge;
@@ -117,7 +123,7 @@ export class UdpSocket extends SocketBase {
   }
 
   private onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
-    if (this.released || this.rdShut) return;
+    if (this.released) return; // SHUT_RD does not stop datagrams (Linux keeps queueing them)
     const from = sockAddrOf(this.domain, rinfo.address, rinfo.port);
     if (this.peer && !samePeer(this.peer, from)) return;
     if (this.queue.length > 0 && this.queued + msg.byteLength > this.rcvCap) return; // receive buffer full: drop
@@ -137,6 +143,7 @@ export class UdpSocket extends SocketBase {
   connect(addr: SockAddr): void | Promise<void> {
     const { host, port } = hostAddr(this.domain, addr, this.v6only);
     this.peer = sockAddrOf(this.domain, host, port);
+    this.routeSource = loopbackSource(this.peer);
     // As Linux, datagrams already queued stay; only later arrivals from other peers are dropped.
     const p = this.ensureBound();
     return p?.then(() => {});
@@ -144,6 +151,7 @@ export class UdpSocket extends SocketBase {
   finishConnect(): void {}
   disconnect(): void {
     this.peer = undefined;
+    this.routeSource = undefined;
   }
 
   sendTo(iovs: Uint8Array[], flags: number, to?: SockAddr): number | Promise<number> {
@@ -185,7 +193,9 @@ export class UdpSocket extends SocketBase {
     if (!d) {
       const err = this.takeError();
       if (err) throw err;
-      if (this.rdShut) return { n: 0, truncated: false };
+      // After SHUT_RD an empty queue is EOF for a blocking call and EAGAIN for a non-blocking
+      // one (Linux's __skb_try_recv_datagram gives up before it looks at the shutdown).
+      if (this.rdShut && (flags & Msg.DONTWAIT) === 0 && (this.flags & FdFlags.NONBLOCK) === 0) return { n: 0, truncated: false };
       throw EAGAIN_ERROR;
     }
     const n = scatter(d.data, iovs);
@@ -211,7 +221,12 @@ export class UdpSocket extends SocketBase {
   }
 
   getsockname(): SockAddr {
-    return this.local ?? anyAddr(this.domain);
+    const local = this.local ?? anyAddr(this.domain);
+    // Connected while bound to the wildcard: Linux reports the source address its route chose.
+    if (this.routeSource && local.family !== "unix" && (local.addr === "0.0.0.0" || local.addr === "::")) {
+      return { ...local, addr: this.routeSource };
+    }
+    return local;
   }
   getpeername(): SockAddr {
     if (!this.peer) throw sysErr(Errno.NOTCONN);
@@ -242,4 +257,14 @@ export class UdpSocket extends SocketBase {
 
 function samePeer(a: SockAddr, b: SockAddr): boolean {
   return a.family !== "unix" && b.family !== "unix" && a.port === b.port && a.addr === b.addr;
+}
+
+/** The source address of the route to a loopback peer (`ip route get 127.0.0.2`: src 127.0.0.1). */
+function loopbackSource(peer: SockAddr): string | undefined {
+  if (peer.family === "inet") return peer.addr.startsWith("127.") ? "127.0.0.1" : undefined;
+  if (peer.family === "inet6") {
+    if (peer.addr === "::1") return "::1";
+    if (peer.addr.startsWith("::ffff:127.")) return "::ffff:127.0.0.1";
+  }
+  return undefined;
 }

@@ -176,9 +176,39 @@ static void unix_socks(void) {
   unlink(ua.sun_path);
 }
 
+/* A connected UDP socket's local address, and SHUT_RD: EOF only for a call that would block. */
+static void udp_connected(void) {
+  int a = socket(AF_INET, SOCK_DGRAM, 0), b = socket(AF_INET, SOCK_DGRAM, 0);
+  struct sockaddr_in x = lo4(0), y;
+  socklen_t l = sizeof x;
+  T("udp bind a", bind(a, (struct sockaddr *)&x, sizeof x));
+  T("udp getsockname a", getsockname(a, (struct sockaddr *)&x, &l));
+  T("udp connect b to a", connect(b, (struct sockaddr *)&x, sizeof x));
+  l = sizeof y;
+  T("udp getsockname b", getsockname(b, (struct sockaddr *)&y, &l));
+  printf("udp b local after connect: %s port>0 %d\n", inet_ntoa(y.sin_addr), ntohs(y.sin_port) > 0);
+  T("udp connect a to b", connect(a, (struct sockaddr *)&y, sizeof y));
+  char buf[8];
+  T("udp shutdown SHUT_RD", shutdown(a, SHUT_RD));
+  T("udp recv dontwait after SHUT_RD", recv(a, buf, sizeof buf, MSG_DONTWAIT));
+  T("udp recv blocking after SHUT_RD", recv(a, buf, sizeof buf, 0));
+  T("udp send to the shut socket", send(b, "hi", 2, 0));
+  usleep(20000);
+  T("udp recv it after SHUT_RD", recv(a, buf, sizeof buf, MSG_DONTWAIT));
+  struct sockaddr_in un = {0};
+  un.sin_family = AF_UNSPEC;
+  T("udp disconnect b", connect(b, (struct sockaddr *)&un, sizeof un));
+  l = sizeof y;
+  T("udp getsockname b", getsockname(b, (struct sockaddr *)&y, &l));
+  printf("udp b local after disconnect: %s\n", inet_ntoa(y.sin_addr));
+  close(a);
+  close(b);
+}
+
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   udp();
   unix_socks();
+  udp_connected();
   return 0;
 }

@@ -337,6 +337,20 @@ unix accept: 0
 unix recv on listening: -1 EINVAL
 unix dgram connect to stream: -1 EPROTOTYPE
 unix dgram send unconnected: -1 ENOTCONN
+udp bind a: 0
+udp getsockname a: 0
+udp connect b to a: 0
+udp getsockname b: 0
+udp b local after connect: 127.0.0.1 port>0 1
+udp connect a to b: 0
+udp shutdown SHUT_RD: 0
+udp recv dontwait after SHUT_RD: -1 EAGAIN
+udp recv blocking after SHUT_RD: 0
+udp send to the shut socket: 2
+udp recv it after SHUT_RD: 2
+udp disconnect b: 0
+udp getsockname b: 0
+udp b local after disconnect: 0.0.0.0
 `;
 
 const LINUX_MISC = `== misc

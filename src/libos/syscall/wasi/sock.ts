@@ -54,7 +54,7 @@ export function sock_accept(t: Thread, fd: number, flags: number): Maybe<number>
 export function sock_recv(t: Thread, fd: number, iovs: Uint8Array[], riflags: number): Maybe<[number, number]> {
   const s = socket(t, fd, Rights.FD_READ);
   // WASIX RECV_DONT_WAIT (MSG_DONTWAIT): this call only, never waits.
-  if (riflags & RIFLAGS_DONT_WAIT) return s.recv(iovs, riflags & ~RIFLAGS_DONT_WAIT);
+  if (riflags & RIFLAGS_DONT_WAIT) return s.recv(iovs, riflags);
   return blockingCall(t, s, recvWait, s.recv, iovs, riflags);
 }
 

@@ -207,6 +207,7 @@ function sock_recv_from(t: Thread, fd: number, iovs: Uint8Array[], riflags: numb
   let flags = 0;
   if (riflags & RIFLAGS.PEEK) flags |= Msg.PEEK;
   if (riflags & RIFLAGS.WAITALL) flags |= Msg.WAITALL;
+  if (riflags & RIFLAGS.DONT_WAIT) flags |= Msg.DONTWAIT;
   const done = (r: { n: number; from?: SockAddr; truncated: boolean }): RecvFromResult =>
     ({ n: r.n, roflags: r.truncated ? ROFLAGS_TRUNCATED : 0, from: r.from });
   const op = () => s.recvFrom(iovs, flags);
