@@ -5,10 +5,12 @@
  * ended (pthread_cancel's signal made the read return EINTR to the program instead). Each
  * wrapper acts on a pending cancellation before the call and after an EINTR (cancel.h
  * OCCLUM_CANCELLABLE). The socket calls are in sockets.c, poll/select in poll.c, epoll_wait in
- * epoll.c, sleeps in signals.c, futex waits in timedwait.c; open() is not one here (it does not
- * block on the file systems the kernel has).
+ * epoll.c, sleeps in signals.c, futex waits in timedwait.c. open, openat and creat act on a
+ * pending cancellation at their start (they never block on the file systems the kernel has).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -26,6 +28,9 @@ int __real_close(int fd);
 int __real_fsync(int fd);
 int __real_fdatasync(int fd);
 pid_t __real_waitpid(pid_t pid, int *status, int options);
+int __real_open(const char *path, int flags, ...);
+int __real_openat(int dirfd, const char *path, int flags, ...);
+int __real_creat(const char *path, mode_t mode);
 pid_t __real_wait(int *status);
 
 ssize_t __wrap_read(int fd, void *buf, size_t n) {
@@ -72,4 +77,29 @@ pid_t __wrap_waitpid(pid_t pid, int *status, int options) {
 
 pid_t __wrap_wait(int *status) {
   return OCCLUM_CANCELLABLE(__real_wait(status));
+}
+
+/* The mode is read only when the call creates a file, as the libc's own open does. */
+static mode_t mode_of(int flags, va_list ap) {
+  return (flags & O_CREAT) ? va_arg(ap, mode_t) : 0;
+}
+
+int __wrap_open(const char *path, int flags, ...) {
+  va_list ap;
+  va_start(ap, flags);
+  mode_t mode = mode_of(flags, ap);
+  va_end(ap);
+  return OCCLUM_CANCELLABLE(__real_open(path, flags, mode));
+}
+
+int __wrap_openat(int dirfd, const char *path, int flags, ...) {
+  va_list ap;
+  va_start(ap, flags);
+  mode_t mode = mode_of(flags, ap);
+  va_end(ap);
+  return OCCLUM_CANCELLABLE(__real_openat(dirfd, path, flags, mode));
+}
+
+int __wrap_creat(const char *path, mode_t mode) {
+  return OCCLUM_CANCELLABLE(__real_creat(path, mode));
 }

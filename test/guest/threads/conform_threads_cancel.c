@@ -31,6 +31,7 @@ static int pipefd[2];
 static int sv[2];
 static int listener = -1, udp = -1, ep = -1;
 static pid_t child = -1;
+static volatile int after_open;
 static int cleanup_ran;
 static sem_t ready;
 
@@ -86,6 +87,10 @@ static void block_in(const char *what) {
     nanosleep(&ts, 0);
   } else if (!strcmp(what, "usleep")) {
     for (;;) usleep(900000);
+  } else if (!strcmp(what, "open")) {
+    open("/dev/null", O_RDONLY); /* never blocks: reached with a cancellation pending only */
+    after_open = 1;
+    for (;;) pause();
   } else if (!strcmp(what, "waitpid")) {
     int st;
     waitpid(child, &st, 0); /* a child that sleeps for good */
@@ -227,6 +232,8 @@ int main(int argc, char **argv) {
   cancel_blocked("send");
   cancel_pending("write");
   cancel_pending("send");
+  cancel_pending("open");
+  printf("  cancelled at open itself: %d\n", !after_open);
 
   /* Drain the pipe: the next read returns one byte. */
   fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
