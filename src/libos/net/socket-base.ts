@@ -109,8 +109,8 @@ export abstract class SocketBase extends FileBase implements KernelSocket {
     return this.sendTo(iovs, 0);
   }
   recv(iovs: Uint8Array[], riflags: number): Maybe<[number, number]> {
-    // WASIX RECV_DONT_WAIT (8) is MSG_DONTWAIT: the socket may answer differently (UDP after SHUT_RD).
-    const flags = ((riflags & RiFlags.RECV_PEEK) !== 0 ? Msg.PEEK : 0) | ((riflags & 8) !== 0 ? Msg.DONTWAIT : 0);
+    // RECV_DONT_WAIT is MSG_DONTWAIT: the socket may answer differently (UDP after SHUT_RD).
+    const flags = ((riflags & RiFlags.RECV_PEEK) !== 0 ? Msg.PEEK : 0) | ((riflags & RiFlags.RECV_DONT_WAIT) !== 0 ? Msg.DONTWAIT : 0);
     return then(this.recvFrom(iovs, flags), recvPair);
   }
   send(iovs: Uint8Array[]): Maybe<number> {

@@ -31,7 +31,8 @@ export const EVENTRWFLAGS_HANGUP = 1;
 
 export const Advice = { NORMAL: 0, SEQUENTIAL: 1, RANDOM: 2, WILLNEED: 3, DONTNEED: 4, NOREUSE: 5 } as const;
 export const SdFlags = { RD: 1, WR: 2 } as const;
-export const RiFlags = { RECV_PEEK: 1, RECV_WAITALL: 2 } as const;
+/** riflags: preview 1's PEEK and WAITALL, and WASIX's RECV_DONT_WAIT (MSG_DONTWAIT for this call). */
+export const RiFlags = { RECV_PEEK: 1, RECV_WAITALL: 2, RECV_DONT_WAIT: 8 } as const;
 export const RoFlags = { RECV_DATA_TRUNCATED: 1 } as const;
 export const PREOPENTYPE_DIR = 0;
 

@@ -2,7 +2,7 @@
  * sock_accept / sock_recv / sock_send / sock_shutdown on socket descriptions the LibOS hands in
  * (net/socket.ts is the interface issue 8's real sockets implement). Any other fd is ENOTSOCK.
  */
-import { Rights } from "../abi.ts";
+import { RiFlags, Rights } from "../abi.ts";
 import { Errno, sysErr } from "../errno.ts";
 import { blockingCall, blockingIo, type BlockingOptions } from "../blocking.ts";
 import { FdFlags, Ready, type OpenFile } from "../../fs/types.ts";
@@ -12,8 +12,7 @@ import { nowMs } from "../../sched/clock.ts";
 
 type Maybe<T> = T | Promise<T>;
 
-/** WASIX flag bits wasix-libc uses for MSG_DONTWAIT (api_wasix.h). */
-const RIFLAGS_DONT_WAIT = 8;
+/** The WASIX siflags bit wasix-libc uses for MSG_DONTWAIT (api_wasix.h; riflags': RiFlags.RECV_DONT_WAIT). */
 const SIFLAGS_DONT_WAIT = 1;
 
 /** ENOTSOCK comes before the rights check: a non-socket never has socket rights to lack. */
@@ -54,7 +53,7 @@ export function sock_accept(t: Thread, fd: number, flags: number): Maybe<number>
 export function sock_recv(t: Thread, fd: number, iovs: Uint8Array[], riflags: number): Maybe<[number, number]> {
   const s = socket(t, fd, Rights.FD_READ);
   // WASIX RECV_DONT_WAIT (MSG_DONTWAIT): this call only, never waits.
-  if (riflags & RIFLAGS_DONT_WAIT) return s.recv(iovs, riflags);
+  if (riflags & RiFlags.RECV_DONT_WAIT) return s.recv(iovs, riflags);
   return blockingCall(t, s, recvWait, s.recv, iovs, riflags);
 }
 

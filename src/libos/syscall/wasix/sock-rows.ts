@@ -10,6 +10,7 @@ import { directRow, row, type Completion, type SyscallRow } from "../table.ts";
 import { X, XR, readCString } from "./codecs.ts";
 import { SX, SXR, readAddrPort, writeAddrIp, writeAddrPort, epollFromLinux, type AcceptResult, type RecvFromResult } from "./sock-codecs.ts";
 import { Errno, SysError, sysErr } from "../errno.ts";
+import { RiFlags } from "../abi.ts";
 import { blockingIo } from "../blocking.ts";
 import { FdFlags, Ready, type OpenFile } from "../../fs/types.ts";
 import type { MemCharge } from "../../ipc/byte-ring.ts";
@@ -28,7 +29,6 @@ import { nowMs } from "../../sched/clock.ts";
 
 type Maybe<T> = T | Promise<T>;
 
-const RIFLAGS = { PEEK: 1, WAITALL: 2, DONT_WAIT: 8 } as const;
 const SIFLAGS_DONT_WAIT = 1;
 const ROFLAGS_TRUNCATED = 1; // preview 1's RECV_DATA_TRUNCATED bit, what the libc tests for MSG_TRUNC
 const FDFLAGS_NONBLOCK = FdFlags.NONBLOCK;
@@ -205,13 +205,13 @@ function sendTo(t: Thread, s: KernelSocket, iovs: Uint8Array[], siflags: number,
 function sock_recv_from(t: Thread, fd: number, iovs: Uint8Array[], riflags: number): Maybe<RecvFromResult> {
   const s = sock(t, fd);
   let flags = 0;
-  if (riflags & RIFLAGS.PEEK) flags |= Msg.PEEK;
-  if (riflags & RIFLAGS.WAITALL) flags |= Msg.WAITALL;
-  if (riflags & RIFLAGS.DONT_WAIT) flags |= Msg.DONTWAIT;
+  if (riflags & RiFlags.RECV_PEEK) flags |= Msg.PEEK;
+  if (riflags & RiFlags.RECV_WAITALL) flags |= Msg.WAITALL;
+  if (riflags & RiFlags.RECV_DONT_WAIT) flags |= Msg.DONTWAIT;
   const done = (r: { n: number; from?: SockAddr; truncated: boolean }): RecvFromResult =>
     ({ n: r.n, roflags: r.truncated ? ROFLAGS_TRUNCATED : 0, from: r.from });
   const op = () => s.recvFrom(iovs, flags);
-  if (riflags & RIFLAGS.DONT_WAIT) {
+  if (riflags & RiFlags.RECV_DONT_WAIT) {
     const r = op();
     return r instanceof Promise ? r.then(done) : done(r);
   }
