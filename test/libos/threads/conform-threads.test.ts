@@ -288,7 +288,7 @@ const linux: Record<Name, string> = {
     "  handler ran: 1",
     "getcpuclockid self: 0, negative 1, readable 1",
     "clock_getres of it: 0",
-    "spinner's CPU time reached 100 ms: 1, the sleeper's is under a tenth of it: 1",
+    "spinner's CPU time grew 100 ms: 1, the sleeper's under half of that: 1",
     "spinner's clock advances: 1",
     "",
   ].join("\n"),
