@@ -102,6 +102,10 @@ test("the kernel sets the stack flags unless Node's command line names them; bin
   const list = /const JSPI_STACK_FLAGS = (\[[^\]]*\]);/.exec(launcher);
   assert.ok(list, "bin/occlum defines JSPI_STACK_FLAGS");
   assert.deepEqual(JSON.parse(list[1]!), [...JSPI_STACK_FLAGS]);
+  const exitFlags = /const EXIT_FLAGS = (\[[^\]]*\]);/.exec(launcher);
+  assert.ok(exitFlags, "bin/occlum defines EXIT_FLAGS");
   const shLine = launcher.split("\n")[1]!;
-  assert.ok(shLine.includes(`exec "$n" `) && shLine.includes(` ${JSPI_STACK_FLAGS.join(" ")} "$0" "$@"`), shLine); // after bin/occlum's heap flags
+  // after bin/occlum's heap flags, before its exit flags
+  const flags = [...JSPI_STACK_FLAGS, ...(JSON.parse(exitFlags[1]!) as string[])].join(" ");
+  assert.ok(shLine.includes(`exec "$n" `) && shLine.includes(` ${flags} "$0" "$@"`), shLine);
 });
