@@ -13,8 +13,11 @@
  * function's stack check), hence at the first import of this module, which src/libos/wasm.ts (the
  * kernel's only door to WebAssembly) makes. bin/occlum sets the same list before it loads the
  * kernel, so that V8's code caches (which record the flags) are written and read under the same
- * flags; test/libos/threads/stacks.test.ts keeps the two lists equal. A flag named on Node's own
- * command line (e.g. `node --wasm-stack-switching-stack-size=984 ...`) is left as given.
+ * flags; `npm test` names them on the runner's command line, which its test processes inherit
+ * (Node compiles its own wasm, the TypeScript stripper, before any kernel module runs, and a flag
+ * changed under a background compile of it can crash V8); test/libos/threads/stacks.test.ts keeps
+ * the lists equal. A flag named on Node's own command line (e.g. `node
+ * --wasm-stack-switching-stack-size=984 ...`) is left as given.
  */
 
 export const JSPI_STACK_FLAGS: readonly string[] = ["--experimental-wasm-growable-stacks", "--wasm-stack-switching-stack-size=64"];

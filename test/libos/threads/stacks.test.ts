@@ -87,7 +87,7 @@ test("a runaway recursion on a thread still ends its process with SIGSEGV at the
   assert.match(r.stderr, /SIGSEGV: Maximum call stack size exceeded in wasm function rec/);
 });
 
-test("the kernel sets the stack flags unless Node's command line names them; bin/occlum sets the same list", async () => {
+test("the kernel sets the stack flags unless Node's command line names them; bin/occlum and npm test set the same list", async () => {
   assert.deepEqual(JSPI_STACK_FLAGS, ["--experimental-wasm-growable-stacks", "--wasm-stack-switching-stack-size=64"]);
   assert.deepEqual(stackFlagsToApply([]), [...JSPI_STACK_FLAGS]);
   assert.deepEqual(stackFlagsToApply(["--no-experimental-wasm-growable-stacks"]), ["--wasm-stack-switching-stack-size=64"]);
@@ -108,4 +108,10 @@ test("the kernel sets the stack flags unless Node's command line names them; bin
   // after bin/occlum's heap flags, before its exit flags
   const flags = [...JSPI_STACK_FLAGS, ...(JSON.parse(exitFlags[1]!) as string[])].join(" ");
   assert.ok(shLine.includes(`exec "$n" `) && shLine.includes(` ${flags} "$0" "$@"`), shLine);
+  // npm test names them too, so its test processes (which inherit the runner's V8 flags) never
+  // change them at run time: V8 compiles Node's own wasm (the TypeScript stripper) before the
+  // kernel loads, and a flag changed under a running background compile of it crashed V8 twice
+  // ("Fatal error ... unreachable code" in Turboshaft's instruction selection).
+  const pkg = JSON.parse(await readFile(new URL("../../../package.json", import.meta.url), "utf8")) as { scripts: { test: string } };
+  assert.ok(pkg.scripts.test.includes(`node ${JSPI_STACK_FLAGS.join(" ")} --test `), pkg.scripts.test);
 });
