@@ -4,6 +4,7 @@
  *
  *   node bench/net/guest.ts [--quick] [--reps=3] [--size=4096] [--pings=20000] [--requests=50000]
  *                           [--conns=50] [--cases=bulk1,bulk4,pingpong,http] [--impls=native,occlum,node]
+ *                           (--impls may add occlum-nopoll: occlum-ts with busy polling off, an A/B)
  *
  * Cases (loopback, server under test on 127.0.0.1):
  * - bulk1 / bulk4: the native netbench client sends `size` MiB over 1 or 4 connections in 128 KiB
@@ -53,10 +54,13 @@ const CONNS = Number(args.get("conns") ?? 50);
 const WRITE = 128 * 1024;
 const CASES = (args.get("cases") ?? "bulk1,bulk4,pingpong,http").split(",");
 const IMPLS = (args.get("impls") ?? "native,occlum,node").split(",") as Impl[];
-/** --stats: per unit of an occlum-ts run, host reads, pauses/resumes of host sockets, guest switches. */
+/** --stats: per unit of an occlum-ts run, host reads, pauses/resumes of host sockets, guest switches, busy polls. */
 const STATS = args.has("stats");
 
-type Impl = "native" | "occlum" | "node";
+/** occlum-nopoll: occlum-ts with busy polling of host I/O off (OCCLUM_BUSY_POLL_US=0), for an A/B in one run. */
+type Impl = "native" | "occlum" | "occlum-nopoll" | "node";
+const BUSY_POLL_US = executor.busyPollUs;
+for (const i of IMPLS) if (!["native", "occlum", "occlum-nopoll", "node"].includes(i)) throw new Error(`unknown --impls entry ${i}`);
 
 const nativeBin = await nativeBinary();
 const inst = await makeInstance({ programs: { "/bin/netbench": await buildGuest(path.join(here, "netbench.c"), { mode: "posix" }) } });
@@ -93,7 +97,7 @@ async function occlumServer(mode: Mode, nconn: number): Promise<Server> {
   return { port, done: r.then((x) => { if (x.code !== 0) throw new Error(`occlum server exit ${x.code}: ${x.stderr}`); }) };
 }
 
-const servers = { native: nativeServer, occlum: occlumServer, node: nodeServer };
+const servers = { native: nativeServer, occlum: occlumServer, "occlum-nopoll": occlumServer, node: nodeServer };
 
 interface CaseDef {
   name: string;
@@ -135,12 +139,14 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length
 for (const def of CASE_DEFS.filter((d) => CASES.includes(d.name))) {
   for (let rep = 0; rep < REPS; rep++) {
     for (const impl of IMPLS) {
+      executor.setBusyPoll(impl === "occlum-nopoll" ? 0 : BUSY_POLL_US);
       const srv = await servers[impl](def.mode, def.nconn);
       const cpu0 = process.cpuUsage();
-      const st0 = { ...tcpRxStats, switches: executor.switches };
+      const st0 = { ...tcpRxStats, switches: executor.switches, polls: executor.hostPolls };
       const c = await def.client(srv.port);
       await srv.done;
       const cpu = process.cpuUsage(cpu0);
+      executor.setBusyPoll(BUSY_POLL_US);
       const rate = def.rate(c);
       const units = rate * c.seconds;
       const run: Run = { case: def.name, impl, rate, seconds: c.seconds };
@@ -148,16 +154,19 @@ for (const def of CASE_DEFS.filter((d) => CASES.includes(d.name))) {
       runs.push(run);
       const cpuNote = run.cpuUsPerUnit === undefined ? "" : `, server CPU ${run.cpuUsPerUnit.toFixed(1)} µs per ${def.unit.split("/")[0]!.replace(/s$/, "")} (user ${(cpu.user / units).toFixed(1)})`;
       process.stderr.write(`${def.name} ${impl}: ${rate.toFixed(1)} ${def.unit}${cpuNote}\n`);
-      if (STATS && impl === "occlum") {
-        const per = (k: keyof typeof st0): string => (((k === "switches" ? executor.switches : tcpRxStats[k]) - st0[k]) / units).toFixed(2);
-        process.stderr.write(`  per ${def.unit.split("/")[0]}: host reads ${per("reads")}, pauses ${per("pauses")}, resumes ${per("resumes")}, guest switches ${per("switches")}\n`);
+      if (STATS && impl.startsWith("occlum")) {
+        const now = { ...tcpRxStats, switches: executor.switches, polls: executor.hostPolls };
+        const per = (k: keyof typeof st0): string => ((now[k] - st0[k]) / units).toFixed(2);
+        process.stderr.write(`  per ${def.unit.split("/")[0]}: host reads ${per("reads")}, pauses ${per("pauses")}, resumes ${per("resumes")}, guest switches ${per("switches")}, busy polls ${per("polls")}\n`);
       }
     }
   }
 }
 
 interface Row {
-  case: string; unit: string; native?: number; occlum?: number; node?: number; vsNative?: number; vsNode?: number;
+  case: string; unit: string; native?: number; occlum?: number; "occlum-nopoll"?: number; node?: number; vsNative?: number; vsNode?: number;
+  /** occlum-ts with busy polling against without it (when occlum-nopoll ran). */
+  vsNoPoll?: number;
   /** Median server CPU per unit (µs), and occlum-ts's relative to Node's. */
   occlumCpu?: number; nodeCpu?: number; cpuVsNode?: number;
 }
@@ -167,6 +176,7 @@ for (const def of CASE_DEFS.filter((d) => CASES.includes(d.name))) {
   for (const impl of IMPLS) row[impl] = median(runs.filter((r) => r.case === def.name && r.impl === impl).map((r) => r.rate));
   if (row.occlum && row.native) row.vsNative = row.occlum / row.native;
   if (row.occlum && row.node) row.vsNode = row.occlum / row.node;
+  if (row.occlum && row["occlum-nopoll"]) row.vsNoPoll = row.occlum / row["occlum-nopoll"];
   const cpuOf = (impl: Impl): number | undefined => {
     const xs = runs.filter((r) => r.case === def.name && r.impl === impl && r.cpuUsPerUnit !== undefined).map((r) => r.cpuUsPerUnit!);
     return xs.length > 0 ? median(xs) : undefined;
@@ -181,7 +191,7 @@ const outDir = path.join(repo, "bench", "results");
 await mkdir(outDir, { recursive: true });
 const out = path.join(outDir, "net-guest.json");
 await writeFile(out, JSON.stringify({
-  date: new Date().toISOString(), node: process.version, reps: REPS, sizeMiB: SIZE_MIB, writeBytes: WRITE,
+  date: new Date().toISOString(), node: process.version, reps: REPS, busyPollUs: BUSY_POLL_US, sizeMiB: SIZE_MIB, writeBytes: WRITE,
   pings: PINGS, requests: REQUESTS, conns: CONNS, rows, runs,
 }, null, 2) + "\n");
 
@@ -196,5 +206,13 @@ const lines = [
   "|---|---|---:|---:|---:|---:|---:|---:|",
   ...rows.map((r) => `| ${r.case} | ${r.unit} | ${fmt(r.native)} | ${fmt(r.occlum)} | ${fmt(r.node)} | ${fmt(r.vsNative)} | ${fmt(r.vsNode)} | ${cpuFmt(r)} |`),
 ];
+if (IMPLS.includes("occlum-nopoll")) {
+  lines.push("", `occlum-ts without busy polling (OCCLUM_BUSY_POLL_US=0; with it: ${BUSY_POLL_US} µs)`, "",
+    "| case | occlum-ts | occlum-ts, no busy poll | ratio | server CPU µs/unit without |", "|---|---:|---:|---:|---:|",
+    ...rows.map((r) => {
+      const xs = runs.filter((x) => x.case === r.case && x.impl === "occlum-nopoll").map((x) => x.cpuUsPerUnit!);
+      return `| ${r.case} | ${fmt(r.occlum)} | ${fmt(r["occlum-nopoll"])} | ${fmt(r.vsNoPoll)} | ${xs.length > 0 ? median(xs).toFixed(1) : "-"} |`;
+    }));
+}
 process.stdout.write(lines.join("\n") + `\n\nresults: ${out}\n`);
 await inst.cleanup();

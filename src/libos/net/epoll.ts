@@ -411,6 +411,24 @@ export function epollPark<T>(ep: EpollFile, timeoutMs: number, intr: Interruptib
 }
 
 /**
+ * Host I/O larger than this does not start busy polling: a bulk stream's reads are whole segments
+ * (up to 64 KiB on loopback) once it sleeps between them, and polling only splits them into more,
+ * smaller reads, each a guest wake-up (bulk1 ran at 0.77 of its rate without polling, 280 against
+ * 212 µs of server CPU per MiB: bench/net/README.md, 2026-12-04 evening). Requests and replies
+ * are smaller.
+ */
+const POLL_AFTER_MAX_BYTES = 16 * 1024;
+
+/**
+ * A host callback took in `bytes` (a socket read, a datagram; 0 for a connection) and made a file
+ * ready: if it looks like a request or a reply, the next one likely follows soon, so the kernel
+ * thread busy-polls for it (Executor.pollHost).
+ */
+export function pollAfterHostIo(bytes: number): void {
+  if (bytes < POLL_AFTER_MAX_BYTES) executor.pollHost();
+}
+
+/**
  * True while a host callback notifies (see notifyFromHost): a blocked wait it wakes resumes
  * through Executor.resumeFromHost, which posts no setImmediate.
  */

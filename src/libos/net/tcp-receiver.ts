@@ -26,7 +26,7 @@
 import type * as net from "node:net";
 import { ByteRing, type MemCharge } from "../ipc/byte-ring.ts";
 import { Errno } from "../syscall/errno.ts";
-import { notifyFromHost } from "./epoll.ts";
+import { notifyFromHost, pollAfterHostIo } from "./epoll.ts";
 import { StoragePool } from "./rx-pool.ts";
 
 /**
@@ -307,6 +307,7 @@ export class TcpReceiver {
       tcpRxStats.copied += n;
       this.store(hostReadBuf, n);
     }
+    pollAfterHostIo(n);
     notifyFromHost(this.owner.notify); // a host callback: a woken epoll_wait needs no setImmediate
     if (this.rx.free > 0 && this.rxOverflowBytes < RX_HOLD_MAX) return true;
     this.paused = true;

@@ -21,6 +21,7 @@
  */
 import type * as net from "node:net";
 import { ByteRing, type MemCharge } from "../ipc/byte-ring.ts";
+import { pollAfterHostIo } from "./epoll.ts";
 import { Ready } from "../fs/types.ts";
 import { EAGAIN_ERROR, Errno, sysErr } from "../syscall/errno.ts";
 import { SocketBase, iovTotal } from "./socket-base.ts";
@@ -161,6 +162,7 @@ export class TcpSocket extends SocketBase {
     child.inheritOptions(this);
     child.adopt(s);
     this.backlog.push(child);
+    pollAfterHostIo(0); // its first request likely follows soon
     this.notify();
   }
 

@@ -22,6 +22,7 @@ import { SocketBase, gather, iovTotal, scatter } from "./socket-base.ts";
 import { anyAddr, bindsV6Only, hostAddr, hostErrno, hostError, sockAddrOf } from "./inet-addr.ts";
 import { Domain, IpProto, Msg, Shut, SockType, type KernelSocket, type RecvResult, type SockAddr } from "./types.ts";
 import { unlimitedCharge, type MemCharge } from "../ipc/byte-ring.ts";
+import { pollAfterHostIo } from "./epoll.ts";
 
 const DEFAULT_BUF = 212992; // net.core.rmem_default / wmem_default
 const MAX_UDP_PAYLOAD = 65507;
@@ -130,6 +131,7 @@ export class UdpSocket extends SocketBase {
     if (!this.mem.charge(msg.byteLength)) return; // kernel memory exhausted: drop
     this.queue.push({ data: msg, from });
     this.queued += msg.byteLength;
+    pollAfterHostIo(msg.byteLength);
     this.notify();
   }
 

@@ -32,9 +32,11 @@ export interface VcpuRequests {
   live(): boolean;
   /** A worker rang the kernel since the kernel last served the rings. */
   waiting(): boolean;
+  /** Workers with live threads: each may need a core of its own (the kernel's busy polling asks). */
+  busyAgents(): number;
 }
 
-let requests: VcpuRequests = { live: () => false, waiting: () => false };
+let requests: VcpuRequests = { live: () => false, waiting: () => false, busyAgents: () => 0 };
 
 export function setVcpuRequests(r: VcpuRequests): void {
   requests = r;

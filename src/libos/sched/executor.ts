@@ -18,9 +18,38 @@
  *
  * Invariant: code between two awaits in the kernel is atomic with respect to other guest threads.
  */
+import os from "node:os";
 import { nowMs } from "./clock.ts";
+import { vcpuRequests } from "./agents.ts";
 
 const SLICE_MS = 4;
+/** Default of OCCLUM_BUSY_POLL_US (Linux's suggested net.core.busy_poll is 50 µs too). */
+const BUSY_POLL_US = 50;
+const MAX_BUSY_POLL_US = 100_000;
+
+/**
+ * OCCLUM_BUSY_POLL_US as µs: unset or empty → the default (50); "0" turns busy polling off; else an
+ * integer up to 100000.
+ */
+export function parseBusyPoll(value: string | undefined): number {
+  if (value === undefined || value.trim() === "") return BUSY_POLL_US;
+  const v = value.trim();
+  if (!/^\d+$/.test(v) || Number(v) > MAX_BUSY_POLL_US) {
+    throw new RangeError(`OCCLUM_BUSY_POLL_US must be an integer from 0 to ${MAX_BUSY_POLL_US} (µs), not ${JSON.stringify(value)}`);
+  }
+  return Number(v);
+}
+
+function busyPollFromEnv(): number {
+  try {
+    return parseBusyPoll(process.env.OCCLUM_BUSY_POLL_US);
+  } catch (e) {
+    process.stderr.write(`warning: ${(e as Error).message}; polling ${BUSY_POLL_US} µs\n`);
+    return BUSY_POLL_US;
+  }
+}
+
+const CORES = os.availableParallelism();
 const RESOLVED: Promise<void> = Promise.resolve();
 const RESOLVED_0: Promise<number> = Promise.resolve(0);
 
@@ -46,6 +75,12 @@ export class Executor {
   clockMs = 0;
   /** nowMs() at the latest suspension (`stampSwitch`) or the start of the streak. */
   private switchMs = 0;
+  /** Busy polling of host I/O (pollHost): its window in ms (0: off), whether it runs, when it was armed. */
+  private busyPollMs = busyPollFromEnv() / 1000;
+  private polling = false;
+  private armedMs = 0;
+  /** Turns of the event loop made by busy polling (statistics, tests, bench). */
+  hostPolls = 0;
 
   /** Make a parked coroutine runnable by resolving its Promise with `v`, in FIFO order. */
   resume<T>(resolve: (v: T) => void, v: T): void {
@@ -77,6 +112,47 @@ export class Executor {
     this.switches++;
     resolve(v);
   }
+
+  /**
+   * Busy polling of host I/O, as Linux's net.core.busy_poll does for a blocking poll: host I/O
+   * just made a file ready (a socket's read callback, a datagram, a connection), so more is likely
+   * soon (the next request of a client, the reply to a request). Until this vCPU has been idle
+   * (no coroutine resumed or suspended) for the window, OCCLUM_BUSY_POLL_US (50 µs by default),
+   * the event loop keeps turning with a setImmediate, and libuv polls with a zero timeout instead
+   * of sleeping in epoll_wait: the next packet is read without the thread being put to sleep and
+   * woken, which on this VM costs more latency and CPU than the polls (bench/net/README.md:
+   * 1-byte ping-pong at ~2.5x the round trips with less server CPU per round trip). Only when
+   * the kernel thread leaves a core free (≥ 2 cores, vCPU workers with live threads included):
+   * a poll must never take a core the peer or a computing thread needs.
+   */
+  pollHost(): void {
+    if (this.polling || this.busyPollMs === 0) return;
+    this.polling = true;
+    this.armedMs = nowMs();
+    setImmediate(this.pollTurn);
+  }
+
+  /** The busy-poll window in µs (0: off). */
+  get busyPollUs(): number {
+    return Math.round(this.busyPollMs * 1000);
+  }
+
+  /** Set the busy-poll window in µs (tests, bench, embedders); 0 turns it off. */
+  setBusyPoll(us: number): void {
+    if (!Number.isInteger(us) || us < 0 || us > MAX_BUSY_POLL_US) throw new RangeError(`busy-poll window ${us} µs out of [0, ${MAX_BUSY_POLL_US}]`);
+    this.busyPollMs = us / 1000;
+  }
+
+  /** A check-phase callback: the microtask queue is empty, every coroutine parked or queued. */
+  private readonly pollTurn = (): void => {
+    const quietSince = Math.max(this.armedMs, this.switchMs, this.clockMs);
+    if (nowMs() - quietSince < this.busyPollMs && vcpuRequests().busyAgents() + 1 < CORES) {
+      this.hostPolls++;
+      setImmediate(this.pollTurn);
+    } else {
+      this.polling = false;
+    }
+  };
 
   /** Run `fn` from the run queue (never on the caller's stack), in FIFO order. */
   wake(fn: () => void): void {

@@ -144,6 +144,11 @@ export class VcpuPool {
     setVcpuRequests({
       live: () => this.records.size > 0,
       waiting: () => this.kernelBell.value !== this.served,
+      busyAgents: () => {
+        let n = 0;
+        for (const v of this.vcpus) if (v.threads > 0) n++;
+        return n;
+      },
     });
   }
 
