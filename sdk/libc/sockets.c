@@ -24,9 +24,10 @@
  *
  * 3. Credentials: SCM_CREDENTIALS in sendmsg/recvmsg (sock_sendmsg_v2 / sock_recvmsg_v2), and
  * SO_PASSCRED / SO_PEERCRED, which the libc's getsockopt/setsockopt cannot name (sdk/include/sys/
- * socket.h defines them): --wrap=getsockopt,setsockopt hands these two, and the keepalive tuning
- * (TCP_KEEPIDLE/KEEPINTVL/KEEPCNT, which the libc failed with ENOPROTOOPT), to sock_getsockopt /
- * sock_setsockopt in Linux numbering and everything else to the libc.
+ * socket.h defines them): --wrap=getsockopt,setsockopt hands these two, and the int options the
+ * libc failed with ENOPROTOOPT (linux_int_option: TCP keepalive tuning, TCP_USER_TIMEOUT,
+ * TCP_DEFER_ACCEPT, IP_TOS, IP_TTL, IPV6_UNICAST_HOPS, IPV6_TCLASS, SO_PRIORITY, SO_SNDLOWAT), to
+ * sock_getsockopt / sock_setsockopt in Linux numbering and everything else to the libc.
  *
  * 4. Where the libc's conversions differ from Linux (found by test/guest/net/conform_sock_*.c,
  * built natively as the reference): setsockopt of an on/off option (SO_REUSEADDR, SO_KEEPALIVE,
@@ -263,12 +264,13 @@ ssize_t __real_send(int fd, const void *buf, size_t n, int flags);
 
 /* Linux numbering of what sock_getsockopt / sock_setsockopt take. */
 #define LINUX_SOL_SOCKET 1
-#define LINUX_IPPROTO_TCP 6
 #define LINUX_SO_PASSCRED 16
 #define LINUX_SO_PEERCRED 17
 #define LINUX_SO_ERROR 4
 #define LINUX_SO_PROTOCOL 38
 #define LINUX_SO_DOMAIN 39
+#define LINUX_SO_PRIORITY 12
+#define LINUX_SO_SNDLOWAT 19
 
 #define SCM_MAX_FD 253
 
@@ -480,9 +482,27 @@ static int flag_option(int level, int name) {
   }
 }
 
-/* TCP_KEEPIDLE/KEEPINTVL/KEEPCNT: ints WASIX cannot name, numbered as Linux (and the libc's header). */
-static int tcp_keep_option(int level, int name) {
-  return level == IPPROTO_TCP && (name == TCP_KEEPIDLE || name == TCP_KEEPINTVL || name == TCP_KEEPCNT);
+/* Int options WASIX cannot name, numbered as Linux (and the libc's headers, so level and name pass
+ * through): TCP_KEEPIDLE/KEEPINTVL/KEEPCNT, TCP_USER_TIMEOUT, TCP_DEFER_ACCEPT, IP_TOS, IP_TTL,
+ * IPV6_UNICAST_HOPS, IPV6_TCLASS, SO_PRIORITY, SO_SNDLOWAT. */
+static int linux_int_option(int level, int name) {
+  switch (level) {
+    case IPPROTO_TCP:
+      return name == TCP_KEEPIDLE || name == TCP_KEEPINTVL || name == TCP_KEEPCNT || name == TCP_USER_TIMEOUT ||
+             name == TCP_DEFER_ACCEPT;
+    case IPPROTO_IP: return name == IP_TOS || name == IP_TTL;
+    case IPPROTO_IPV6: return name == IPV6_UNICAST_HOPS || name == IPV6_TCLASS;
+    case SOL_SOCKET: return name == SO_PRIORITY || name == SO_SNDLOWAT;
+    default: return 0;
+  }
+}
+
+/* The Linux number of an option linux_int_option takes: the libc's SOL_SOCKET and SO_* are WASIX's
+ * (or sdk/include/sys/socket.h's values outside its enum); the IP, IPv6 and TCP levels and their
+ * options are numbered as Linux. */
+static int linux_option_name(int level, int name) {
+  if (level != SOL_SOCKET) return name;
+  return name == SO_PRIORITY ? LINUX_SO_PRIORITY : LINUX_SO_SNDLOWAT;
 }
 
 /* A level the libc cannot name: after the fd checks (EBADF, ENOTSOCK), ENOPROTOOPT, or
@@ -502,8 +522,8 @@ int __wrap_setsockopt(int fd, int level, int name, const void *val, socklen_t le
   int32_t e;
   if (level == SOL_SOCKET && name == SO_PASSCRED) {
     e = __occlum_sock_setsockopt(fd, LINUX_SOL_SOCKET, LINUX_SO_PASSCRED, val, len);
-  } else if (tcp_keep_option(level, name)) {
-    e = __occlum_sock_setsockopt(fd, LINUX_IPPROTO_TCP, name, val, len);
+  } else if (linux_int_option(level, name)) {
+    e = __occlum_sock_setsockopt(fd, level == SOL_SOCKET ? LINUX_SOL_SOCKET : level, linux_option_name(level, name), val, len);
   } else if (flag_option(level, name) >= 0) {
     if (len < sizeof(int)) {
       errno = EINVAL;
@@ -529,9 +549,9 @@ static int af_of_linux(int d) {
 
 int __wrap_getsockopt(int fd, int level, int name, void *val, socklen_t *len) {
   int linux_name = 0, linux_level = LINUX_SOL_SOCKET;
-  if (tcp_keep_option(level, name)) {
-    linux_level = LINUX_IPPROTO_TCP;
-    linux_name = name;
+  if (linux_int_option(level, name)) {
+    linux_level = level == SOL_SOCKET ? LINUX_SOL_SOCKET : level;
+    linux_name = linux_option_name(level, name);
   } else if (level == SOL_SOCKET) {
     switch (name) {
       case SO_PASSCRED: linux_name = LINUX_SO_PASSCRED; break;

@@ -41,8 +41,11 @@ struct cmsghdr {
 #define SO_PASSCRED 0x10010
 #define SO_PEERCRED 0x10011
 #endif
-/* SO_DOMAIN, which the WASIX enum lacks too: served by sdk/libc/sockets.c as well. */
+/* SO_DOMAIN and SO_PRIORITY, which the WASIX enum lacks too: served by sdk/libc/sockets.c as well. */
 #ifndef SO_DOMAIN
 #define SO_DOMAIN 0x10027
+#endif
+#ifndef SO_PRIORITY
+#define SO_PRIORITY 0x1000c
 #endif
 #endif

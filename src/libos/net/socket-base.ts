@@ -9,7 +9,7 @@ import { Errno, sysErr, type SysError } from "../syscall/errno.ts";
 import { WaitQueue } from "../sched/wait-queue.ts";
 import { RiFlags, RoFlags } from "../syscall/abi.ts";
 import {
-  Domain, IPV6_V6ONLY, IpProto, Msg, SOL_SOCKET, SockOpt, SockType, TCP_NODELAY, TcpOpt,
+  Domain, IPV6_V6ONLY, IpOpt, IpProto, Ipv6Opt, Msg, SOL_SOCKET, SockOpt, SockType, TCP_NODELAY, TcpOpt,
   NO_CRED, type KernelSocket, type Linger, type OptValue, type RecvResult, type SockAddr, type Ucred,
 } from "./types.ts";
 
@@ -33,6 +33,40 @@ const MAX_TCP_KEEPCNT = 127;
 function inRange(v: number, max: number): number {
   if (v < 1 || v > max) throw sysErr(Errno.INVAL);
   return v;
+}
+
+/** The hop limit Linux reports while IP_TTL / IPV6_UNICAST_HOPS is at its default (-1). */
+const DEFAULT_TTL = 64;
+/** Linux's ip_tos2prio: the SO_PRIORITY an IP_TOS setting implies (by the TOS bits 1-4). */
+const TOS_TO_PRIORITY = [0, 0, 0, 0, 2, 2, 2, 2, 6, 6, 6, 6, 4, 4, 4, 4];
+/** The ECN bits of IP_TOS / IPV6_TCLASS, which a TCP socket keeps from its current value. */
+const ECN_MASK = 3;
+
+/**
+ * TCP_DEFER_ACCEPT is kept as a number of SYN-ACK retransmissions (1 s, doubling, at most
+ * 120 s apart), as Linux's secs_to_retrans does, and read back as their total (so 5 reads as 7).
+ */
+function secsToRetrans(secs: number): number {
+  if (secs <= 0) return 0;
+  let timeout = 1;
+  let period = 1;
+  let res = 1;
+  while (secs > period && res < 255) {
+    res++;
+    timeout = Math.min(timeout * 2, 120);
+    period += timeout;
+  }
+  return res;
+}
+function retransToSecs(n: number): number {
+  if (n === 0) return 0;
+  let timeout = 1;
+  let period = 1;
+  for (let k = 1; k < n; k++) {
+    timeout = Math.min(timeout * 2, 120);
+    period += timeout;
+  }
+  return period;
 }
 
 const MIN_BUF = 4608;
@@ -60,6 +94,20 @@ export abstract class SocketBase extends FileBase implements KernelSocket {
   protected keepCnt = 9;
   protected noDelay = false;
   protected v6only = false;
+  /**
+   * IP_TOS and IPV6_TCLASS (the host TCP socket gets the one of its family: Node's
+   * setTypeOfService), IP_TTL and IPV6_UNICAST_HOPS (-1: the default, 64; a UDP host socket gets
+   * them through setTTL, a TCP one cannot: kept and reported), SO_PRIORITY (IP_TOS sets it, as
+   * Linux does; no host effect), TCP_USER_TIMEOUT and TCP_DEFER_ACCEPT (kept and reported: the host
+   * socket's timeouts and accept are Node's).
+   */
+  protected ipTos = 0;
+  protected ipTtl = -1;
+  protected tclass = 0;
+  protected hopLimit = -1;
+  protected priority = 0;
+  protected userTimeoutMs = 0;
+  protected deferAcceptRetrans = 0;
   protected linger: Linger = { onoff: false, seconds: 0 };
   /** Pending asynchronous error (SO_ERROR), reported once. */
   protected soError: Errno | 0 = 0;
@@ -170,8 +218,9 @@ export abstract class SocketBase extends FileBase implements KernelSocket {
           if (typeof value === "number") throw sysErr(Errno.INVAL);
           this.linger = { onoff: value.onoff, seconds: Math.max(0, value.seconds) };
           break;
+        case SockOpt.SO_PRIORITY: this.priority = needInt(); break; // any value: processes have CAP_NET_ADMIN
         case SockOpt.SO_TYPE: case SockOpt.SO_ERROR: case SockOpt.SO_ACCEPTCONN:
-        case SockOpt.SO_PROTOCOL: case SockOpt.SO_DOMAIN:
+        case SockOpt.SO_PROTOCOL: case SockOpt.SO_DOMAIN: case SockOpt.SO_SNDLOWAT:
           throw sysErr(Errno.NOPROTOOPT, "read-only option");
         default: throw sysErr(Errno.NOPROTOOPT);
       }
@@ -183,12 +232,42 @@ export abstract class SocketBase extends FileBase implements KernelSocket {
         case TcpOpt.KEEPIDLE: this.keepIdle = inRange(needInt(), MAX_TCP_KEEPIDLE); break;
         case TcpOpt.KEEPINTVL: this.keepIntvl = inRange(needInt(), MAX_TCP_KEEPINTVL); break;
         case TcpOpt.KEEPCNT: this.keepCnt = inRange(needInt(), MAX_TCP_KEEPCNT); break;
+        case TcpOpt.USER_TIMEOUT: {
+          const v = needInt();
+          if (v < 0) throw sysErr(Errno.INVAL);
+          this.userTimeoutMs = v;
+          break;
+        }
+        case TcpOpt.DEFER_ACCEPT: this.deferAcceptRetrans = secsToRetrans(needInt()); break;
+        default: throw sysErr(Errno.NOPROTOOPT);
+      }
+    } else if (level === IpProto.IP) {
+      const v = needInt();
+      switch (name) {
+        case IpOpt.TOS: this.setTos(v); break;
+        case IpOpt.TTL:
+          if (v !== -1 && (v < 1 || v > 255)) throw sysErr(Errno.INVAL);
+          this.ipTtl = v;
+          break;
         default: throw sysErr(Errno.NOPROTOOPT);
       }
     } else if (level === IpProto.IPV6 && this.domain === Domain.INET6) {
-      if (name !== IPV6_V6ONLY) throw sysErr(Errno.NOPROTOOPT);
-      if (this.isBound()) throw sysErr(Errno.INVAL, "IPV6_V6ONLY after bind");
-      this.v6only = needInt() !== 0;
+      const v = needInt();
+      switch (name) {
+        case IPV6_V6ONLY:
+          if (this.isBound()) throw sysErr(Errno.INVAL, "IPV6_V6ONLY after bind");
+          this.v6only = v !== 0;
+          break;
+        case Ipv6Opt.UNICAST_HOPS:
+          if (v < -1 || v > 255) throw sysErr(Errno.INVAL);
+          this.hopLimit = v;
+          break;
+        case Ipv6Opt.TCLASS:
+          if (v < -1 || v > 0xff) throw sysErr(Errno.INVAL);
+          this.tclass = this.type === SockType.STREAM ? (Math.max(v, 0) & ~ECN_MASK) | (this.tclass & ECN_MASK) : Math.max(v, 0);
+          break;
+        default: throw sysErr(Errno.NOPROTOOPT);
+      }
     } else {
       throw sysErr(Errno.NOPROTOOPT);
     }
@@ -210,6 +289,8 @@ export abstract class SocketBase extends FileBase implements KernelSocket {
         case SockOpt.SO_PROTOCOL: return this.protocol;
         case SockOpt.SO_DOMAIN: return this.domain;
         case SockOpt.SO_ACCEPTCONN: return +this.listening;
+        case SockOpt.SO_PRIORITY: return this.priority;
+        case SockOpt.SO_SNDLOWAT: return 1;
         case SockOpt.SO_ERROR: {
           const e = this.soError;
           this.soError = 0;
@@ -225,9 +306,21 @@ export abstract class SocketBase extends FileBase implements KernelSocket {
         case TcpOpt.KEEPIDLE: return this.keepIdle;
         case TcpOpt.KEEPINTVL: return this.keepIntvl;
         case TcpOpt.KEEPCNT: return this.keepCnt;
+        case TcpOpt.USER_TIMEOUT: return this.userTimeoutMs;
+        case TcpOpt.DEFER_ACCEPT: return retransToSecs(this.deferAcceptRetrans);
       }
     }
-    if (level === IpProto.IPV6 && this.domain === Domain.INET6 && name === IPV6_V6ONLY) return +this.v6only;
+    if (level === IpProto.IP) {
+      if (name === IpOpt.TOS) return this.ipTos;
+      if (name === IpOpt.TTL) return this.ipTtl < 0 ? DEFAULT_TTL : this.ipTtl;
+    }
+    if (level === IpProto.IPV6 && this.domain === Domain.INET6) {
+      switch (name) {
+        case IPV6_V6ONLY: return +this.v6only;
+        case Ipv6Opt.UNICAST_HOPS: return this.hopLimit < 0 ? DEFAULT_TTL : this.hopLimit;
+        case Ipv6Opt.TCLASS: return this.tclass;
+      }
+    }
     // IPv4's ip_getsockopt answers a level it does not own with EOPNOTSUPP (IPv6's: ENOPROTOOPT).
     const own = level === IpProto.IP || level === (this.type === SockType.STREAM ? IpProto.TCP : IpProto.UDP);
     if (this.domain === Domain.INET && !own) throw sysErr(Errno.NOTSUP);
@@ -235,9 +328,32 @@ export abstract class SocketBase extends FileBase implements KernelSocket {
   }
 
   /**
+   * IP_TOS as Linux's __ip_sock_set_tos: a TCP socket keeps its ECN bits; the value is stored as
+   * a byte; a change also sets SO_PRIORITY from the TOS bits (ip_tos2prio).
+   */
+  private setTos(v: number): void {
+    if (this.type === SockType.STREAM) v = (v & ~ECN_MASK) | (this.ipTos & ECN_MASK);
+    if (v === this.ipTos) return;
+    this.ipTos = v & 0xff;
+    this.priority = TOS_TO_PRIORITY[(v & 0x1e) >> 1]!;
+  }
+
+  /** The hop limit of this socket's family (IP_TTL or IPV6_UNICAST_HOPS), the default resolved. */
+  protected hostTtl(): number {
+    const v = this.domain === Domain.INET6 ? this.hopLimit : this.ipTtl;
+    return v < 0 ? DEFAULT_TTL : v;
+  }
+
+  /** The traffic class of this socket's family (IP_TOS or IPV6_TCLASS). */
+  protected hostTos(): number {
+    return this.domain === Domain.INET6 ? this.tclass : this.ipTos;
+  }
+
+  /**
    * An accepted socket starts with its listener's options, as Linux's sk_clone copies them
    * (SO_KEEPALIVE and its TCP_KEEP* tuning, TCP_NODELAY, IPV6_V6ONLY, SO_LINGER, SO_REUSEADDR/PORT,
-   * timeouts).
+   * timeouts, IP_TOS/TTL, IPV6_TCLASS/UNICAST_HOPS, SO_PRIORITY, TCP_USER_TIMEOUT; not
+   * TCP_DEFER_ACCEPT, which belongs to the listener's queue).
    */
   protected inheritOptions(from: SocketBase): void {
     this.reuseAddr = from.reuseAddr;
@@ -251,6 +367,12 @@ export abstract class SocketBase extends FileBase implements KernelSocket {
     this.linger = { ...from.linger };
     this.rcvTimeoutMs = from.rcvTimeoutMs;
     this.sndTimeoutMs = from.sndTimeoutMs;
+    this.ipTos = from.ipTos;
+    this.ipTtl = from.ipTtl;
+    this.tclass = from.tclass;
+    this.hopLimit = from.hopLimit;
+    this.priority = from.priority;
+    this.userTimeoutMs = from.userTimeoutMs;
   }
 
   protected isInetStream(): boolean {

@@ -28,7 +28,7 @@ import { SocketBase, iovTotal } from "./socket-base.ts";
 import { adoptUserBuffer, hostNet, hostWrite } from "./host-net.ts";
 import { TCP_RING_CAPACITY, TcpReceiver } from "./tcp-receiver.ts";
 import { anyAddr, bindsV6Only, hostAddr, hostErrno, hostError, sockAddrOf } from "./inet-addr.ts";
-import { IpProto, Msg, Shut, SockOpt, SockType, SOL_SOCKET, TCP_NODELAY, TcpOpt, type Domain, type KernelSocket, type RecvResult, type SockAddr } from "./types.ts";
+import { IpOpt, IpProto, Ipv6Opt, Msg, Shut, SockOpt, SockType, SOL_SOCKET, TCP_NODELAY, TcpOpt, type Domain, type KernelSocket, type RecvResult, type SockAddr } from "./types.ts";
 
 /** Largest single host write: one ring's worth. */
 const WRITE_CHUNK = 128 * 1024;
@@ -107,6 +107,22 @@ export class TcpSocket extends SocketBase {
     if (level === IpProto.TCP && name === TCP_NODELAY) this.sock.setNoDelay(this.noDelay);
     if ((level === SOL_SOCKET && name === SockOpt.SO_KEEPALIVE) || (level === IpProto.TCP && name === TcpOpt.KEEPIDLE)) {
       this.sock.setKeepAlive(this.keepAlive, this.keepIdle * 1000);
+    }
+    if ((level === IpProto.IP && name === IpOpt.TOS) || (level === IpProto.IPV6 && name === Ipv6Opt.TCLASS)) this.applyTos(this.sock, true);
+  }
+
+  /**
+   * The traffic class of the socket's family on the host socket (Node's setTypeOfService sets
+   * IP_TOS or IPV6_TCLASS); `always` also when it is the default. A host socket without a handle
+   * yet (connecting) gets it at 'connect'.
+   */
+  private applyTos(s: net.Socket, always = false): void {
+    const tos = this.hostTos();
+    if (tos === 0 && !always) return;
+    try {
+      s.setTypeOfService?.(tos);
+    } catch {
+      // not connected yet (no handle): applied at 'connect'
     }
   }
 
@@ -222,6 +238,7 @@ export class TcpSocket extends SocketBase {
       if (this.state !== "connecting") return;
       this.state = "connected";
       this.fillAddrs(s);
+      this.applyTos(s);
       this.notify();
       this.pump();
     });
@@ -257,6 +274,7 @@ export class TcpSocket extends SocketBase {
     this.fillAddrs(s);
     if (this.noDelay) s.setNoDelay(true);
     if (this.keepAlive) s.setKeepAlive(true, this.keepIdle * 1000);
+    this.applyTos(s);
     s.resume();
   }
 

@@ -31,13 +31,17 @@ export const Shut = { RD: 1, WR: 2, RDWR: 3 } as const; // = WASI SdFlags bits
 export const SOL_SOCKET = 1;
 export const SockOpt = {
   SO_REUSEADDR: 2, SO_TYPE: 3, SO_ERROR: 4, SO_SNDBUF: 7, SO_RCVBUF: 8, SO_KEEPALIVE: 9,
-  SO_LINGER: 13, SO_REUSEPORT: 15, SO_RCVTIMEO: 20, SO_SNDTIMEO: 21, SO_ACCEPTCONN: 30,
-  SO_PROTOCOL: 38, SO_DOMAIN: 39,
+  SO_PRIORITY: 12, SO_LINGER: 13, SO_REUSEPORT: 15, SO_SNDLOWAT: 19, SO_RCVTIMEO: 20, SO_SNDTIMEO: 21,
+  SO_ACCEPTCONN: 30, SO_PROTOCOL: 38, SO_DOMAIN: 39,
 } as const;
 export const TCP_NODELAY = 1;
 /** IPPROTO_TCP options beyond TCP_NODELAY (Linux numbering). */
-export const TcpOpt = { KEEPIDLE: 4, KEEPINTVL: 5, KEEPCNT: 6 } as const;
+export const TcpOpt = { KEEPIDLE: 4, KEEPINTVL: 5, KEEPCNT: 6, DEFER_ACCEPT: 9, USER_TIMEOUT: 18 } as const;
+/** IPPROTO_IP options (Linux numbering). */
+export const IpOpt = { TOS: 1, TTL: 2 } as const;
 export const IPV6_V6ONLY = 26;
+/** IPPROTO_IPV6 options beyond IPV6_V6ONLY (Linux numbering). */
+export const Ipv6Opt = { UNICAST_HOPS: 16, TCLASS: 67 } as const;
 
 /**
  * Process credentials as SO_PEERCRED / SCM_CREDENTIALS carry them. The LibOS has no users: every

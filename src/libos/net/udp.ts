@@ -20,7 +20,7 @@ import { FdFlags, Ready } from "../fs/types.ts";
 import { EAGAIN_ERROR, Errno, sysErr } from "../syscall/errno.ts";
 import { SocketBase, gather, iovTotal, scatter } from "./socket-base.ts";
 import { anyAddr, bindsV6Only, hostAddr, hostErrno, hostError, sockAddrOf } from "./inet-addr.ts";
-import { Domain, IpProto, Msg, Shut, SockType, type KernelSocket, type RecvResult, type SockAddr } from "./types.ts";
+import { Domain, IpOpt, IpProto, Ipv6Opt, Msg, Shut, SockType, type KernelSocket, type RecvResult, type SockAddr } from "./types.ts";
 import { unlimitedCharge, type MemCharge } from "../ipc/byte-ring.ts";
 import { pollAfterHostIo } from "./epoll.ts";
 
@@ -97,6 +97,7 @@ export class UdpSocket extends SocketBase {
           throw sysErr(Errno.BADF);
         }
         this.sock = sock;
+        if (this.hostTtl() !== 64) this.applyTtl();
         const a = sock.address();
         this.local = sockAddrOf(this.domain, a.address, a.port);
         if (bindsV6Only(this.domain, addr)) this.v6only = true;
@@ -121,6 +122,21 @@ export class UdpSocket extends SocketBase {
   private ensureBound(): Promise<void> | undefined {
     if (this.sock) return undefined;
     return this.bindPromise ?? this.bind(anyAddr(this.domain));
+  }
+
+  protected override optionChanged(level: number, name: number): void {
+    if ((level === IpProto.IP && name === IpOpt.TTL && this.domain === Domain.INET) || (level === IpProto.IPV6 && name === Ipv6Opt.UNICAST_HOPS)) {
+      this.applyTtl();
+    }
+  }
+
+  /**
+   * IP_TTL or IPV6_UNICAST_HOPS (the socket's family) on the host socket: dgram's setTTL sets it.
+   * It takes 1-255: a hop limit of 0 (IPV6_UNICAST_HOPS allows it) stays the guest's own.
+   */
+  private applyTtl(): void {
+    const ttl = this.hostTtl();
+    if (this.sock && ttl >= 1) this.sock.setTTL(ttl);
   }
 
   private onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {

@@ -22,22 +22,19 @@ import { createSocketFile, findSocketFile, isPathAddr, removeSocketFile } from "
 import type { Attachment, UnixDgramSocket, UnixStreamSocket } from "../../net/unix.ts";
 import type { RecvMsgOut } from "../occlum/sock-rows.ts";
 import {
-  createSocket, createSocketpair, createEpoll, epollPark, EpollCtl, EpollFile, isKernelSocket, NOT_READY, type EventData,
-  Domain, IpProto, IPV6_V6ONLY, Msg, SOL_SOCKET, SockOpt, TCP_NODELAY, TcpOpt, type KernelSocket, type SockAddr, type Ucred,
+  createSocket, createSocketpair, createEpoll, epollPark, EpollCtl, EpollFile, NOT_READY, type EventData,
+  Domain, IpProto, IPV6_V6ONLY, Msg, SOL_SOCKET, SockOpt, TCP_NODELAY, type KernelSocket, type SockAddr, type Ucred,
 } from "../../net/index.ts";
 import { nowMs } from "../../sched/clock.ts";
+import { sock, writeCred } from "./linux-sockopts.ts";
+// The occlum rows reach every socket handler through this module (occlum/sock-rows.ts).
+export { occlum_sock_getsockopt, occlum_sock_setsockopt } from "./linux-sockopts.ts";
 
 type Maybe<T> = T | Promise<T>;
 
 const SIFLAGS_DONT_WAIT = 1;
 const ROFLAGS_TRUNCATED = 1; // preview 1's RECV_DATA_TRUNCATED bit, what the libc tests for MSG_TRUNC
 const FDFLAGS_NONBLOCK = FdFlags.NONBLOCK;
-
-function sock(t: Thread, fd: number): KernelSocket {
-  const f = t.process.fds.get(fd).file;
-  if (!isKernelSocket(f)) throw sysErr(Errno.NOTSOCK);
-  return f;
-}
 
 function domainOf(af: number): number {
   switch (af) {
@@ -446,9 +443,9 @@ export function epoll_wait(t: Thread, epfd: number, eventsPtr: number, maxevents
   }, done.fail) as Promise<number>;
 }
 
-// ---- sendmsg / recvmsg with SCM_RIGHTS, SCM_CREDENTIALS and MSG_NOSIGNAL, and SO_PASSCRED /
-// SO_PEERCRED: the handlers of the `occlum` rows in syscall/occlum/sock-rows.ts (loaded on their
-// first call), for sdk/libc/sockets.c ----
+// ---- sendmsg / recvmsg with SCM_RIGHTS, SCM_CREDENTIALS and MSG_NOSIGNAL: the handlers of the
+// `occlum` rows in syscall/occlum/sock-rows.ts (loaded on their first call), for
+// sdk/libc/sockets.c; its socket options are in linux-sockopts.ts ----
 
 /** Linux's SCM_MAX_FD: most fds one message carries. */
 const SCM_MAX_FD = 253;
@@ -493,14 +490,6 @@ function readCred(t: Thread, ptr: number): Ucred {
   const m = t.process.memory!;
   m.check(ptr, 12);
   return { pid: m.dv.getInt32(ptr, true), uid: m.dv.getInt32(ptr + 4, true), gid: m.dv.getInt32(ptr + 8, true) };
-}
-
-function writeCred(t: Thread, ptr: number, c: Ucred, len = 12): void {
-  const m = t.process.memory!;
-  m.refresh();
-  m.check(ptr, len);
-  const words = [c.pid, c.uid, c.gid];
-  for (let k = 0; k < len / 4; k++) m.dv.setInt32(ptr + 4 * k, words[k]!, true);
 }
 
 /**
@@ -596,73 +585,6 @@ export function occlum_sock_recvmsg(t: Thread, fd: number, iovs: Uint8Array[], f
     r = blockingIo(t, s, { interest: Ready.IN, ...deadline }, op);
   }
   return r instanceof Promise ? r.then(done) : done(r);
-}
-
-/** Linux SOL_SOCKET options the WASIX option enum lacks (sock_getsockopt / sock_setsockopt). */
-const SO_PASSCRED = 16;
-const SO_PEERCRED = 17;
-
-/**
- * sock_setsockopt(fd, level, name, val, len): Linux numbering, for the options WASIX's
- * sock_set_opt_* cannot name: SOL_SOCKET SO_PASSCRED (an int; EINVAL when shorter).
- */
-export function occlum_sock_setsockopt(t: Thread, fd: number, level: number, name: number, valPtr: number, len: number): void {
-  const s = sock(t, fd);
-  const tcp = level === IpProto.TCP && TCP_INTS.has(name);
-  if (!tcp && (level !== SOL_SOCKET || name !== SO_PASSCRED)) throw sysErr(Errno.NOPROTOOPT);
-  if (len < 4) throw sysErr(Errno.INVAL);
-  const m = t.process.memory!;
-  m.check(valPtr, 4);
-  const v = m.dv.getInt32(valPtr, true);
-  if (tcp) s.setsockopt(level, name, v);
-  else s.passCred = v !== 0;
-}
-
-/**
- * SOL_SOCKET ints the libc's getsockopt gets wrong (it reports SO_ERROR and SO_PROTOCOL as 0) or
- * cannot name (SO_DOMAIN): read here in Linux numbering. SO_ERROR's value is an errno in the
- * guest's numbering (the kernel's Errno, as the libc's errno.h).
- */
-const INT_OPTS = new Set<number>([SockOpt.SO_ERROR, SockOpt.SO_PROTOCOL, SockOpt.SO_DOMAIN]);
-/** IPPROTO_TCP ints WASIX cannot name: the keepalive tuning (net/socket-base.ts). */
-const TCP_INTS = new Set<number>([TcpOpt.KEEPIDLE, TcpOpt.KEEPINTVL, TcpOpt.KEEPCNT]);
-
-/**
- * sock_getsockopt(fd, level, name, val, len_ptr): SO_PASSCRED (an int) and SO_PEERCRED (struct
- * ucred), truncated to *len_ptr as Linux does, which gets the length written; SO_ERROR,
- * SO_PROTOCOL and SO_DOMAIN (ints).
- */
-export function occlum_sock_getsockopt(t: Thread, fd: number, level: number, name: number, valPtr: number, lenPtr: number): void {
-  const s = sock(t, fd);
-  if ((level === SOL_SOCKET && INT_OPTS.has(name)) || (level === IpProto.TCP && TCP_INTS.has(name))) {
-    const m = t.process.memory!;
-    m.check(lenPtr, 4);
-    const want = m.dv.getInt32(lenPtr, true);
-    if (want < 0) throw sysErr(Errno.INVAL);
-    const v = s.getsockopt(level, name) as number;
-    const len = Math.min(want, 4);
-    if (len > 0) {
-      m.check(valPtr, len);
-      const b = new Uint8Array(4);
-      new DataView(b.buffer).setInt32(0, v, true);
-      m.u8.set(b.subarray(0, len), valPtr);
-    }
-    m.dv.setInt32(lenPtr, len, true);
-    return;
-  }
-  if (level !== SOL_SOCKET || (name !== SO_PASSCRED && name !== SO_PEERCRED)) throw sysErr(Errno.NOPROTOOPT);
-  const m = t.process.memory!;
-  m.check(lenPtr, 4);
-  const want = m.dv.getInt32(lenPtr, true);
-  if (want < 0) throw sysErr(Errno.INVAL);
-  const full = name === SO_PEERCRED ? 12 : 4;
-  const len = Math.min(want, full) & ~3; // whole fields (Linux copies bytes; ints are all we hand out)
-  if (name === SO_PEERCRED) writeCred(t, valPtr, s.peerCred(), len);
-  else if (len >= 4) {
-    m.check(valPtr, 4);
-    m.dv.setInt32(valPtr, +s.passCred, true);
-  }
-  m.dv.setInt32(lenPtr, len, true);
 }
 
 const B = { blocking: true } as const;

@@ -1,0 +1,149 @@
+/* Differential test of the IP-level and other int socket options WASIX cannot name (IP_TOS,
+ * IP_TTL, IPV6_UNICAST_HOPS, IPV6_TCLASS, SO_PRIORITY, SO_SNDLOWAT, TCP_USER_TIMEOUT,
+ * TCP_DEFER_ACCEPT): defaults, valid and invalid values, Linux's coupling and rounding rules,
+ * short buffers, wrong levels, and what an accepted socket inherits. Prints what Linux prints
+ * (test/libos/net/conform-sockopt.test.ts has the native output). */
+#include "conform_sock.h"
+
+/* errno names: the two libcs' strerror texts differ */
+#define strerror en
+
+static void get(int s, const char *n, int lvl, int opt) {
+  int v = -99;
+  socklen_t l = sizeof v;
+  int r = getsockopt(s, lvl, opt, &v, &l);
+  if (r) printf("  get %s: %s\n", n, strerror(errno));
+  else printf("  get %s: %d len %u\n", n, v, (unsigned)l);
+}
+
+static void set(int s, const char *n, int lvl, int opt, int v) {
+  int r = setsockopt(s, lvl, opt, &v, sizeof v);
+  printf("  set %s=%d: %s\n", n, v, r ? strerror(errno) : "ok");
+}
+
+/* get, then set each value and get again */
+#define SWEEP(s, lvl, opt, ...)                                  \
+  do {                                                           \
+    int vs_[] = {__VA_ARGS__};                                   \
+    get(s, #opt, lvl, opt);                                      \
+    for (unsigned i_ = 0; i_ < sizeof vs_ / sizeof *vs_; i_++) { \
+      set(s, #opt, lvl, opt, vs_[i_]);                           \
+      get(s, #opt, lvl, opt);                                    \
+    }                                                            \
+  } while (0)
+
+static void sweep(int dom, int type) {
+  int s = socket(dom, type, 0);
+  printf("%s %s\n", dom == AF_INET6 ? "inet6" : "inet", type == SOCK_DGRAM ? "dgram" : "stream");
+  SWEEP(s, IPPROTO_IP, IP_TOS, 0x10, 0x13, 256, -1);
+  SWEEP(s, IPPROTO_IP, IP_TTL, 1, 255, 0, 256, -1);
+  if (dom == AF_INET6) {
+    SWEEP(s, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 1, 255, 0, 256, -2, -1);
+    SWEEP(s, IPPROTO_IPV6, IPV6_TCLASS, 0x10, 255, 256, -2, -1);
+  } else {
+    set(s, "IPV6_TCLASS", IPPROTO_IPV6, IPV6_TCLASS, 16);
+    get(s, "IPV6_TCLASS", IPPROTO_IPV6, IPV6_TCLASS);
+    set(s, "IPV6_UNICAST_HOPS", IPPROTO_IPV6, IPV6_UNICAST_HOPS, 5);
+  }
+  /* IP_TOS sets SO_PRIORITY from its TOS bits; an unchanged TOS leaves it */
+  SWEEP(s, SOL_SOCKET, SO_PRIORITY, 3, 7, -1);
+  set(s, "IP_TOS", IPPROTO_IP, IP_TOS, 0x08);
+  get(s, "SO_PRIORITY", SOL_SOCKET, SO_PRIORITY);
+  set(s, "SO_PRIORITY", SOL_SOCKET, SO_PRIORITY, 1);
+  set(s, "IP_TOS", IPPROTO_IP, IP_TOS, 0x08);
+  get(s, "SO_PRIORITY", SOL_SOCKET, SO_PRIORITY);
+  set(s, "IP_TOS", IPPROTO_IP, IP_TOS, 0x04);
+  get(s, "SO_PRIORITY", SOL_SOCKET, SO_PRIORITY);
+  SWEEP(s, SOL_SOCKET, SO_SNDLOWAT, 10);
+  if (type == SOCK_STREAM) {
+    SWEEP(s, IPPROTO_TCP, TCP_USER_TIMEOUT, 3000, 0, -1);
+    SWEEP(s, IPPROTO_TCP, TCP_DEFER_ACCEPT, 5, 1, 2, 3, 8, 100, 1000, 0, -1);
+  } else {
+    set(s, "TCP_USER_TIMEOUT", IPPROTO_TCP, TCP_USER_TIMEOUT, 5);
+  }
+  close(s);
+}
+
+/* Short buffers: IPv4's options read as one byte into a shorter buffer and are set from one. */
+static void bytes(void) {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  printf("bytes\n");
+  unsigned char c = 77;
+  socklen_t l = 1;
+  printf("  set IP_TTL from 1 byte: %s\n", setsockopt(s, IPPROTO_IP, IP_TTL, &c, 1) ? strerror(errno) : "ok");
+  c = 0;
+  int r = getsockopt(s, IPPROTO_IP, IP_TTL, &c, &l);
+  printf("  get IP_TTL into 1 byte: %s %u len %u\n", r ? strerror(errno) : "ok", c, (unsigned)l);
+  short h = 0;
+  l = 2;
+  r = getsockopt(s, IPPROTO_IP, IP_TOS, &h, &l);
+  printf("  get IP_TOS into 2 bytes: %s len %u\n", r ? strerror(errno) : "ok", (unsigned)l);
+  printf("  set TCP_USER_TIMEOUT from 2 bytes: %s\n", setsockopt(s, IPPROTO_TCP, TCP_USER_TIMEOUT, &h, 2) ? strerror(errno) : "ok");
+  printf("  set SO_PRIORITY from 2 bytes: %s\n", setsockopt(s, SOL_SOCKET, SO_PRIORITY, &h, 2) ? strerror(errno) : "ok");
+  close(s);
+}
+
+/* AF_UNIX: SO_PRIORITY is a socket-level option there too; IP levels are not. */
+static void unix_stream(void) {
+  int s = socket(AF_UNIX, SOCK_STREAM, 0);
+  printf("unix stream\n");
+  SWEEP(s, SOL_SOCKET, SO_PRIORITY, 2);
+  get(s, "SO_SNDLOWAT", SOL_SOCKET, SO_SNDLOWAT);
+  set(s, "IP_TOS", IPPROTO_IP, IP_TOS, 16);
+  get(s, "IP_TOS", IPPROTO_IP, IP_TOS);
+  close(s);
+}
+
+/* What an accepted socket starts with: the listener's values, but not TCP_DEFER_ACCEPT. */
+static void inherit(void) {
+  printf("accepted\n");
+  int l = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t al = sizeof a;
+  set(l, "IP_TOS", IPPROTO_IP, IP_TOS, 0x20);
+  set(l, "IP_TTL", IPPROTO_IP, IP_TTL, 33);
+  set(l, "TCP_USER_TIMEOUT", IPPROTO_TCP, TCP_USER_TIMEOUT, 1234);
+  set(l, "TCP_DEFER_ACCEPT", IPPROTO_TCP, TCP_DEFER_ACCEPT, 3);
+  if (bind(l, (struct sockaddr *)&a, sizeof a) || listen(l, 1) || getsockname(l, (struct sockaddr *)&a, &al)) {
+    printf("  FAIL listener: %s\n", strerror(errno));
+    return;
+  }
+  get(l, "SO_PRIORITY", SOL_SOCKET, SO_PRIORITY);
+  int c = socket(AF_INET, SOCK_STREAM, 0);
+  if (connect(c, (struct sockaddr *)&a, sizeof a)) {
+    printf("  FAIL connect: %s\n", strerror(errno));
+    return;
+  }
+  /* TCP_DEFER_ACCEPT holds the connection back until it has data */
+  if (write(c, "x", 1) != 1) printf("  FAIL write: %s\n", strerror(errno));
+  int s = accept(l, NULL, NULL);
+  if (s < 0) {
+    printf("  FAIL accept: %s\n", strerror(errno));
+    return;
+  }
+  get(s, "IP_TOS", IPPROTO_IP, IP_TOS);
+  get(s, "IP_TTL", IPPROTO_IP, IP_TTL);
+  get(s, "SO_PRIORITY", SOL_SOCKET, SO_PRIORITY);
+  get(s, "TCP_USER_TIMEOUT", IPPROTO_TCP, TCP_USER_TIMEOUT);
+  get(s, "TCP_DEFER_ACCEPT", IPPROTO_TCP, TCP_DEFER_ACCEPT);
+  printf(" the connecting socket\n");
+  get(c, "IP_TOS", IPPROTO_IP, IP_TOS);
+  get(c, "IP_TTL", IPPROTO_IP, IP_TTL);
+  /* a value set on a connected socket */
+  set(c, "IP_TOS", IPPROTO_IP, IP_TOS, 0x10);
+  get(c, "IP_TOS", IPPROTO_IP, IP_TOS);
+  close(s);
+  close(c);
+  close(l);
+}
+
+int main(void) {
+  sweep(AF_INET, SOCK_STREAM);
+  sweep(AF_INET, SOCK_DGRAM);
+  sweep(AF_INET6, SOCK_STREAM);
+  sweep(AF_INET6, SOCK_DGRAM);
+  bytes();
+  unix_stream();
+  inherit();
+  return 0;
+}
