@@ -32,7 +32,8 @@ int32_t __occlum_sigaction(int32_t sig, int32_t kind, int32_t flags, uint64_t ma
 int32_t __occlum_sigprocmask(int32_t how, uint64_t set, int32_t has_set, uint64_t *old) OCCLUM_IMPORT(sigprocmask);
 int32_t __occlum_sigpending(uint64_t *set) OCCLUM_IMPORT(sigpending);
 int32_t __occlum_sigsuspend(uint64_t mask) OCCLUM_IMPORT(sigsuspend);
-int32_t __occlum_sigtimedwait(uint64_t set, uint64_t timeout_ns, int32_t *signo) OCCLUM_IMPORT(sigtimedwait);
+int32_t __occlum_sigtimedwait_v2(uint64_t set, uint64_t timeout_ns, int32_t *info, int32_t *signo) OCCLUM_IMPORT(sigtimedwait_v2);
+int32_t __occlum_siginfo(int32_t *info, int32_t *signo) OCCLUM_IMPORT(siginfo);
 
 int __sigaction(int, const struct sigaction *restrict, struct sigaction *restrict);
 
@@ -55,9 +56,19 @@ void __SIG_ERR(int sig) { (void)sig; }
  * SA_SIGINFO and SA_RESETHAND: the libc calls every handler as handler(sig), so a three-argument
  * sa_sigaction trapped (call_indirect signature mismatch), and it ignores SA_RESETHAND. Such
  * handlers are installed behind a trampoline that resets the disposition first (the kernel then
- * applies the default action to the next one) and passes a siginfo_t. The sender's pid is not
- * known here: si_pid is 0, si_code SI_USER.
+ * applies the default action to the next one) and passes a siginfo_t: how the signal was sent,
+ * from the kernel (occlum.siginfo; see fill_siginfo).
  */
+/* siginfo_t from the kernel's account of a signal (si_code, si_pid, si_status); every uid is 0. */
+static void fill_siginfo(siginfo_t *info, int sig, const int32_t how[3]) {
+  memset(info, 0, sizeof *info);
+  info->si_signo = sig;
+  info->si_code = how[0];
+  info->si_pid = how[1];
+  info->si_uid = 0;
+  if (sig == SIGCHLD) info->si_status = how[2];
+}
+
 #define NSIG_TABLE 65
 static void (*user_fn[NSIG_TABLE])(void);
 static int user_flags[NSIG_TABLE];
@@ -74,9 +85,9 @@ static void trampoline(int sig) {
   }
   if (flags & SA_SIGINFO) {
     siginfo_t info;
-    memset(&info, 0, sizeof info);
-    info.si_signo = sig;
-    info.si_code = SI_USER;
+    int32_t how[3] = {SI_USER, 0, 0}, taken = sig;
+    __occlum_siginfo(how, &taken); /* fails only outside a callback: keeps SI_USER */
+    fill_siginfo(&info, sig, how);
     ((void (*)(int, siginfo_t *, void *))fn)(sig, &info, NULL);
   } else {
     ((void (*)(int))fn)(sig);
@@ -170,8 +181,10 @@ int pause(void) {
 /*
  * sigtimedwait, sigwaitinfo and sigwait: the libc's returned 0 with no signal (sigwait) or its
  * errno as the result (sigtimedwait). The kernel takes a pending signal of the set, lowest first,
- * without running its handler (occlum.sigtimedwait). siginfo_t gets si_signo; si_code is SI_USER
- * and si_pid 0 (the kernel keeps no sender per pending signal). A cancellation point.
+ * without running its handler (occlum.sigtimedwait_v2), and says how it was sent: siginfo_t gets
+ * si_signo, si_code (SI_USER for kill, SI_TKILL for raise/pthread_kill, SI_KERNEL for timers,
+ * CLD_EXITED/CLD_KILLED for SIGCHLD), si_pid (the sender, or the child), si_uid 0 and, for
+ * SIGCHLD, si_status. A cancellation point.
  */
 int sigtimedwait(const sigset_t *restrict set, siginfo_t *restrict info, const struct timespec *restrict ts) {
   uint64_t ns = UINT64_C(1) << 63; /* none */
@@ -184,18 +197,14 @@ int sigtimedwait(const sigset_t *restrict set, siginfo_t *restrict info, const s
     ns = (uint64_t)ts->tv_sec >= (UINT64_C(1) << 63) / 1000000000u ? (UINT64_C(1) << 63) - 1
                                                                    : (uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec;
   }
-  int32_t sig = 0;
-  int32_t e = __occlum_sigtimedwait(bits_of(set), ns, &sig);
+  int32_t sig = 0, how[3] = {0, 0, 0}; /* si_code, si_pid, si_status */
+  int32_t e = __occlum_sigtimedwait_v2(bits_of(set), ns, how, &sig);
   if (e) {
     if (e == EINTR) occlum_cancel_point();
     errno = e;
     return -1;
   }
-  if (info) {
-    memset(info, 0, sizeof *info);
-    info->si_signo = sig;
-    info->si_code = SI_USER;
-  }
+  if (info) fill_siginfo(info, sig, how);
   return sig;
 }
 

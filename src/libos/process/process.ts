@@ -11,7 +11,7 @@ import type { ExitStatus } from "./exit.ts";
 import { Thread } from "./thread.ts";
 import { monotonicNs } from "../sched/clock.ts";
 import { WaitQueue } from "../sched/wait-queue.ts";
-import type { SigAction } from "./signals.ts";
+import type { SigAction, SigInfo } from "./signals.ts";
 
 export interface ProcessInit {
   pid: number;
@@ -49,6 +49,8 @@ export class Process {
   readonly pendingSignals: number[] = [];
   /** Pending signals directed at one thread (raise, pthread_kill): only that thread takes them. */
   readonly signalTargets = new Map<number, Thread>();
+  /** Who sent each pending signal and how (sigwaitinfo's siginfo): the first instance's, as Linux keeps it. */
+  readonly signalInfo = new Map<number, SigInfo>();
   /** Dispositions the libc reported (occlum.sigaction): handler/default/ignore, flags, sa_mask. */
   readonly sigactions = new Map<number, SigAction>();
   /** The program reports every disposition it installs (it imports occlum.sigaction). */

@@ -31,6 +31,20 @@ export const SIGCHLD = 17;
 /** musl's SIGCANCEL, the signal pthread_cancel sends (sdk/libc/threads.c): see Thread.armCancelWake. */
 export const SIGCANCEL = 33;
 
+/**
+ * How a signal was sent, as siginfo_t tells a sigwaitinfo caller (Linux's si_code values): kill()
+ * (SI_USER, the sender's pid), tgkill/pthread_kill/raise (SI_TKILL), the kernel (SI_KERNEL: timers,
+ * faults), a child's end (SIGCHLD: CLD_EXITED or CLD_KILLED, the child's pid and its exit code or
+ * signal as status; no core dumps here, so never CLD_DUMPED). Every process runs as uid 0.
+ */
+export interface SigInfo {
+  readonly code: number;
+  readonly pid: number;
+  readonly status: number;
+}
+export const SigCode = { USER: 0, KERNEL: 0x80, TKILL: -6, CLD_EXITED: 1, CLD_KILLED: 2 } as const;
+const KERNEL_INFO: SigInfo = { code: SigCode.KERNEL, pid: 0, status: 0 };
+
 /** sigaction flags the kernel acts on (musl's values). */
 export const SA_RESTART = 0x10000000;
 export const SA_NODEFER = 0x40000000;
@@ -90,7 +104,7 @@ function acts(p: Process, sig: number): boolean {
  * leaves the kernel; one such thread, if blocked in the kernel, is interrupted. Without a
  * callback the default action applies here.
  */
-export function signalProcess(p: Process, signo: number, target?: Thread): void {
+export function signalProcess(p: Process, signo: number, target?: Thread, info: SigInfo = KERNEL_INFO): void {
   if (signo === 0 || p.zombie || p.status) return;
   if (signo === SIGKILL) return p.exit({ kind: "signal", signo });
   if (p.ignored.has(signo)) return;
@@ -104,6 +118,7 @@ export function signalProcess(p: Process, signo: number, target?: Thread): void 
     if (!waiter && ignoredByDefault(actionOf(p, signo), signo) && takers.some((t) => !blocks(t, bit))) return;
     if (!p.pendingSignals.includes(signo)) {
       p.pendingSignals.push(signo);
+      p.signalInfo.set(signo, info);
       if (target) p.signalTargets.set(signo, target);
     } else if (!target) {
       p.signalTargets.delete(signo); // now process-directed: any thread may take it
@@ -171,11 +186,19 @@ export function hasDeliverable(t: Thread): boolean {
  * the signal (its stack pointer and TLS globals), not in the main thread's.
  */
 export const threadExports = new WeakMap<Thread, Record<string, unknown>>();
-/** The signal whose callback a thread is running (the default-action hook below needs it). */
-const delivering = new WeakMap<Thread, number>();
-function setDelivering(t: Thread, s: number | undefined): void {
+/**
+ * The signal whose callback a thread is running, with how it was sent (the default-action hook
+ * below needs the number; an SA_SIGINFO handler's siginfo_t the rest: occlum.siginfo).
+ */
+const delivering = new WeakMap<Thread, SigTaken>();
+function setDelivering(t: Thread, s: SigTaken | undefined): void {
   if (s === undefined) delivering.delete(t);
   else delivering.set(t, s);
+}
+
+/** The signal `t` is running the callback of, and how it was sent; undefined outside one. */
+export function deliveringNow(t: Thread): SigTaken | undefined {
+  return delivering.get(t);
 }
 /** The callbacks wrapped for JSPI, per thread and export name. */
 const runners = new WeakMap<Thread, Map<string, (sig: number) => Promise<unknown>>>();
@@ -221,7 +244,7 @@ export function deliverSignals(t: Thread, stats?: { handled: number }): Promise<
       const self = act && (act.flags & SA_NODEFER) !== 0 ? 0n : sigbit(s);
       t.sigmask = cleanMask(saved | (act?.mask ?? 0n) | self);
     }
-    delivering.set(t, s);
+    delivering.set(t, taken(t, s));
     return runner(s).then(
       () => {
         t.sigmask = saved;
@@ -252,7 +275,7 @@ export class DefaultIgnored extends Error {}
  */
 export function onDefaultAction(t: Thread): void {
   const p = t.process;
-  const s = delivering.get(t);
+  const s = delivering.get(t)?.signo;
   if (s === undefined) return;
   if (DEFAULT_IGNORE.has(s) || STOPS.has(s)) throw new DefaultIgnored();
   p.exit({ kind: "signal", signo: s });
@@ -354,6 +377,16 @@ function takePending(t: Thread, set: bigint): number {
   return s;
 }
 
+/** A signal sigtimedwait took, with how it was sent. */
+export interface SigTaken {
+  readonly signo: number;
+  readonly info: SigInfo;
+}
+
+function taken(t: Thread, signo: number): SigTaken {
+  return { signo, info: t.process.signalInfo.get(signo) ?? KERNEL_INFO };
+}
+
 /**
  * sigtimedwait / sigwaitinfo / sigwait: take a pending signal of `set` (the thread's own or the
  * process's, lowest first) without running its handler, waiting for one until `deadlineMs` (a
@@ -361,12 +394,12 @@ function takePending(t: Thread, set: bigint): number {
  * process-directed signal looks for a thread (signalProcess). Another signal that runs a handler
  * ends the wait with EINTR (never restarted); the deadline with EAGAIN.
  */
-export async function sigtimedwait(t: Thread, set: bigint, deadlineMs: number | undefined): Promise<number> {
+export async function sigtimedwait(t: Thread, set: bigint, deadlineMs: number | undefined): Promise<SigTaken> {
   const want = cleanMask(set);
   for (;;) {
     if (t.killed) throw new ThreadKilled();
     const s = takePending(t, want);
-    if (s !== 0) return s;
+    if (s !== 0) return taken(t, s);
     if (hasDeliverable(t)) {
       if (await handledNow(t)) throw EINTR_ERROR;
       t.clearInterrupt();
@@ -382,7 +415,7 @@ export async function sigtimedwait(t: Thread, set: bigint, deadlineMs: number | 
     }
     if (reason === "timeout") {
       const late = takePending(t, want);
-      if (late !== 0) return late;
+      if (late !== 0) return taken(t, late);
       throw EAGAIN_ERROR;
     }
     if (t.takeCancelWake()) throw EINTR_ERROR; // a cancellation point: the libc acts on it

@@ -18,7 +18,7 @@ import { Process } from "./process.ts";
 import { runProcess } from "./run.ts";
 import type { ExitStatus } from "./exit.ts";
 import type { Thread } from "./thread.ts";
-import { cleanMask, SIGCHLD, signalProcess } from "./signals.ts";
+import { cleanMask, SIGCHLD, SigCode, signalProcess, type SigInfo } from "./signals.ts";
 import { ERESTARTSYS } from "../syscall/blocking.ts";
 import { isOutOfMemory, releaseMemory, reserveMemory } from "./user-memory.ts";
 
@@ -225,7 +225,7 @@ export function finishProcess(p: Process): void {
       table.remove(p.pid);
     }
     parent.childEvents.notifyAll();
-    signalProcess(parent, SIGCHLD);
+    signalProcess(parent, SIGCHLD, undefined, childInfo(p));
   } else {
     table.remove(p.pid);
   }
@@ -262,6 +262,12 @@ export async function waitChild(t: Thread, pid: number, nohang: boolean): Promis
   }
 }
 
+/** SIGCHLD's siginfo for a child that ended: how, its pid, its exit code or signal. */
+function childInfo(c: Process): SigInfo {
+  const s = c.status ?? { kind: "exit", code: 0 };
+  return s.kind === "exit" ? { code: SigCode.CLD_EXITED, pid: c.pid, status: s.code } : { code: SigCode.CLD_KILLED, pid: c.pid, status: s.signo };
+}
+
 /** kill(): pid > 0 one process, 0 the caller's group, -1 everyone but init and the caller, < -1 a group. */
 export function kill(t: Thread, pid: number, signo: number): void {
   if (signo < 0 || signo > 64) throw sysErr(Errno.INVAL);
@@ -278,8 +284,9 @@ export function kill(t: Thread, pid: number, signo: number): void {
     if (targets.length === 0) throw sysErr(Errno.SRCH);
   }
   // The caller last: killing itself unwinds it, after the others got the signal.
-  for (const p of targets) if (p !== t.process) signalProcess(p, signo);
-  if (targets.includes(t.process)) signalProcess(t.process, signo);
+  const info: SigInfo = { code: SigCode.USER, pid: t.process.pid, status: 0 };
+  for (const p of targets) if (p !== t.process) signalProcess(p, signo, undefined, info);
+  if (targets.includes(t.process)) signalProcess(t.process, signo, undefined, info);
 }
 
 /**

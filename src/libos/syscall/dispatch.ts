@@ -23,12 +23,14 @@ import { ProcessExit, ThreadKilled } from "../process/exit.ts";
 import type { Logger } from "../log.ts";
 import { formatCall } from "./strace.ts";
 import { DefaultIgnored, deliverSignals, signalProcess } from "../process/spawn.ts";
+import { SigCode } from "../process/signals.ts";
 import { ERESTARTSYS } from "./blocking.ts";
 
 const SIGPIPE = 13;
 
+/** A signal the kernel sends the caller for its own call (SIGPIPE): Linux's send_sig reports SI_USER from the caller. */
 function raiseSignal(t: Thread, signo: number): void {
-  signalProcess(t.process, signo);
+  signalProcess(t.process, signo, undefined, { code: SigCode.USER, pid: t.process.pid, status: 0 });
   if (t.killed) throw new ThreadKilled();
 }
 import { Wasm } from "../wasm.ts";

@@ -4,14 +4,19 @@
  * signal is taken without its handler running; a timeout is EAGAIN; a bad timeout EINVAL; a
  * signal outside the set that has a handler ends the wait with EINTR; a dedicated signal thread
  * takes process-directed signals and ones sent to it; a signal sent to another thread is not
- * taken.
+ * taken; siginfo says who sent a signal and how (kill: SI_USER and the sender's pid; an interval
+ * timer: SI_KERNEL; SIGPIPE: SI_USER from the writer; SIGCHLD: CLD_EXITED/CLD_KILLED, the child's
+ * pid and status).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,7 +58,61 @@ static void *signal_thread(void *arg) {
   return 0;
 }
 
-int main(void) {
+/* Take `sig` (blocked) with sigwaitinfo and print what its siginfo says. */
+static void info_of(const char *what, int sig, pid_t from) {
+  sigset_t s;
+  sigemptyset(&s);
+  sigaddset(&s, sig);
+  siginfo_t i;
+  memset(&i, 0xff, sizeof i);
+  int r = sigwaitinfo(&s, &i);
+  printf("siginfo of %s: %d si_signo %d si_code %d si_pid matches %d si_uid %d", what, r, i.si_signo, i.si_code, i.si_pid == from,
+         (int)i.si_uid);
+  if (sig == SIGCHLD) printf(" si_status %d", i.si_status);
+  printf("\n");
+}
+
+static void siginfo_cases(const char *self) {
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, 0);
+  kill(getpid(), SIGUSR1);
+  info_of("kill(getpid())", SIGUSR1, getpid());
+  int p[2];
+  if (pipe(p) == 0) {
+    close(p[0]);
+    printf("write to a pipe with no reader: %d\n", (int)write(p[1], "x", 1));
+    close(p[1]);
+    info_of("SIGPIPE", SIGPIPE, getpid());
+  }
+  struct itimerval it = {{0, 0}, {0, 10000}};
+  setitimer(ITIMER_REAL, &it, 0);
+  info_of("setitimer", SIGALRM, 0);
+  extern char **environ;
+  pid_t c;
+  char *exit7[] = {(char *)self, "exit7", 0};
+  if (posix_spawn(&c, self, 0, 0, exit7, environ) == 0) {
+    info_of("a child's exit(7)", SIGCHLD, c);
+    waitpid(c, 0, 0);
+  }
+  char *killed[] = {(char *)self, "killself", 0};
+  if (posix_spawn(&c, self, 0, 0, killed, environ) == 0) {
+    info_of("a child's SIGTERM", SIGCHLD, c);
+    waitpid(c, 0, 0);
+  }
+  pthread_sigmask(SIG_UNBLOCK, &all, 0);
+}
+
+int main(int argc, char **argv) {
+  if (argc > 1 && !strcmp(argv[1], "exit7")) return 7;
+  if (argc > 1 && !strcmp(argv[1], "killself")) {
+    sigset_t all; /* the spawner's mask, all blocked, is inherited */
+    sigfillset(&all);
+    signal(SIGTERM, SIG_DFL);
+    pthread_sigmask(SIG_UNBLOCK, &all, 0);
+    kill(getpid(), SIGTERM);
+    return 1;
+  }
   setvbuf(stdout, 0, _IOLBF, 0);
   main_thread = pthread_self();
   struct sigaction sa;
@@ -140,6 +199,7 @@ int main(void) {
   pthread_join(t, 0);
   printf("one sent to the other thread: here %d %s, there %d\n", r, en(r < 0 ? e : 0), thread_got);
   printf("handler of USR1 never ran: %d\n", usr1_handled == 0);
+  siginfo_cases(argv[0]);
   printf("done\n");
   return 0;
 }

@@ -19,7 +19,9 @@
  *   landing between the libc's check and the call: Thread.armCancelWake);
  * - test/guest/threads/conform_threads_sigwait.c: sigwait/sigwaitinfo/sigtimedwait (a blocked
  *   pending signal taken without its handler, lowest first, EAGAIN, EINVAL, EINTR by another
- *   signal's handler, a dedicated signal thread, a signal sent to another thread left alone).
+ *   signal's handler, a dedicated signal thread, a signal sent to another thread left alone;
+ *   siginfo's si_code, si_pid, si_uid and si_status for kill, SIGPIPE, an interval timer and
+ *   a child's exit or death by a signal).
  * Their shared helpers are in test/guest/threads/conform_threads.h. The expected output is the
  * same programs' on Linux (gcc -O2 -pthread, glibc 2.36), copied verbatim. Run with the default
  * vCPUs, with 1, and with every spawned thread on a worker ("spread" over 3 vCPUs).
@@ -400,6 +402,12 @@ const linux: Record<Name, string> = {
     "signal thread took one sent to it: 10",
     "one sent to the other thread: here -1 EAGAIN, there 10",
     "handler of USR1 never ran: 1",
+    "siginfo of kill(getpid()): 10 si_signo 10 si_code 0 si_pid matches 1 si_uid 0",
+    "write to a pipe with no reader: -1",
+    "siginfo of SIGPIPE: 13 si_signo 13 si_code 0 si_pid matches 1 si_uid 0",
+    "siginfo of setitimer: 14 si_signo 14 si_code 128 si_pid matches 1 si_uid 0",
+    "siginfo of a child's exit(7): 17 si_signo 17 si_code 1 si_pid matches 1 si_uid 0 si_status 7",
+    "siginfo of a child's SIGTERM: 17 si_signo 17 si_code 2 si_pid matches 1 si_uid 0 si_status 15",
     "done",
     "",
   ].join("\n"),

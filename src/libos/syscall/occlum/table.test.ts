@@ -13,14 +13,14 @@ import { KERNEL_MODULE } from "../../loader/instrument/instrument.ts";
 
 // params as sdk/libc/signals.c and pgroup.c declare them (i = i32, I = i64); result: i32 errno
 const spec: Record<string, string> = {
-  sigaction: "iiiI", sigprocmask: "iIii", sigpending: "i", sigsuspend: "I", sigtimedwait: "IIi", spawn_attrs: "iiI", getpgid: "ii", setpgid: "ii",
+  sigaction: "iiiI", sigprocmask: "iIii", sigpending: "i", sigsuspend: "I", sigtimedwait: "IIi", sigtimedwait_v2: "IIii", siginfo: "ii", spawn_attrs: "iiI", getpgid: "ii", setpgid: "ii",
   // sdk/libc/sockets.c
   sock_sendmsg: "iiiiiiii", sock_recvmsg: "iiiiiiiiii",
   sock_sendmsg_v2: "iiiiiiiii", sock_recvmsg_v2: "iiiiiiiiiiii", sock_setsockopt: "iiiii", sock_getsockopt: "iiiii",
   // sdk/libc/poll.c and epoll.c
   poll: "iiIi", ppoll: "iiIIi", epoll_pwait: "iiiIIi",
 };
-const blocking = new Set(["sigprocmask", "sigsuspend", "sigtimedwait", "sock_sendmsg", "sock_recvmsg", "sock_sendmsg_v2", "sock_recvmsg_v2", "sock_setsockopt", "sock_getsockopt", "poll", "ppoll", "epoll_pwait"]);
+const blocking = new Set(["sigprocmask", "sigsuspend", "sigtimedwait", "sigtimedwait_v2", "sock_sendmsg", "sock_recvmsg", "sock_sendmsg_v2", "sock_recvmsg_v2", "sock_setsockopt", "sock_getsockopt", "poll", "ppoll", "epoll_pwait"]);
 
 test("one row per call, each with a handler, signatures as the libc side declares them", () => {
   assert.equal(OCCLUM_MODULE, KERNEL_MODULE); // one module with the loader's instrumentation imports

@@ -10,8 +10,9 @@
 import { A, R, type ArgCodec, type RetCodec } from "../codecs.ts";
 import { row, type SyscallRow } from "../table.ts";
 import type { Thread } from "../../process/thread.ts";
-import { setSigAction, sigpending, sigprocmask, sigsuspend, sigtimedwait } from "../../process/signals.ts";
+import { deliveringNow, setSigAction, sigpending, sigprocmask, sigsuspend, sigtimedwait, type SigInfo, type SigTaken } from "../../process/signals.ts";
 import { nowMs } from "../../sched/clock.ts";
+import { Errno, sysErr } from "../errno.ts";
 import { getpgid, setpgid, spawnAttrs } from "../../process/spawn.ts";
 import { occlumSockRows } from "./sock-rows.ts";
 import { occlumPollRows } from "./poll-rows.ts";
@@ -52,9 +53,44 @@ function occlum_sigsuspend(t: Thread, mask: bigint): Promise<never> {
 const NO_TIMEOUT = 1n << 63n;
 
 /** sigtimedwait(set, timeout_ns) -> signo: take a pending signal of `set`, waiting up to the timeout. */
-function occlum_sigtimedwait(t: Thread, set: bigint, timeoutNs: bigint): Promise<number> {
+async function occlum_sigtimedwait(t: Thread, set: bigint, timeoutNs: bigint): Promise<number> {
+  return (await takeSignal(t, set, timeoutNs)).signo;
+}
+
+function takeSignal(t: Thread, set: bigint, timeoutNs: bigint): Promise<SigTaken> {
   const ns = BigInt.asUintN(64, timeoutNs);
   return sigtimedwait(t, set, ns >= NO_TIMEOUT ? undefined : nowMs() + Number(ns) / 1e6);
+}
+
+/**
+ * sigtimedwait_v2(set, timeout_ns, info) -> signo: sigtimedwait that also writes how the signal
+ * was sent at `info`: three i32, si_code, si_pid and si_status (process/signals.ts SigInfo).
+ */
+async function occlum_sigtimedwait_v2(t: Thread, set: bigint, timeoutNs: bigint, infoPtr: number): Promise<number> {
+  const { signo, info } = await takeSignal(t, set, timeoutNs);
+  writeSigInfo(t, infoPtr, info);
+  return signo;
+}
+
+/**
+ * siginfo(info) -> signo: inside a signal's callback (an SA_SIGINFO handler), the signal and how it
+ * was sent, as sigtimedwait_v2 writes it; EINVAL outside one.
+ */
+function occlum_siginfo(t: Thread, infoPtr: number): number {
+  const d = deliveringNow(t);
+  if (!d) throw sysErr(Errno.INVAL, "not running a signal handler");
+  writeSigInfo(t, infoPtr, d.info);
+  return d.signo;
+}
+
+/** si_code, si_pid, si_status as three i32 at `ptr`. */
+function writeSigInfo(t: Thread, ptr: number, info: SigInfo): void {
+  const m = t.process.memory!;
+  m.refresh();
+  m.check(ptr, 12);
+  m.dv.setInt32(ptr, info.code, true);
+  m.dv.setInt32(ptr + 4, info.pid, true);
+  m.dv.setInt32(ptr + 8, info.status, true);
 }
 
 /** spawn_attrs(flags, pgroup, sigmask): posix_spawn's attributes for this thread's next proc_spawn2. */
@@ -79,6 +115,8 @@ export const occlumTable: readonly SyscallRow[] = [
   row("sigpending", [], sigsetOut, occlum_sigpending, { note: "pending signals the calling thread blocks" }),
   row("sigsuspend", [sigset], R.none, occlum_sigsuspend, { ...B, note: "waits with the given mask until a handler ran; always EINTR, the old mask restored" }),
   row("sigtimedwait", [sigset, A.u64], signoOut, occlum_sigtimedwait, { ...B, note: "takes a pending signal of the set (lowest first) without its handler; EAGAIN past the timeout (ns, >= 2^63: none), EINTR when another signal's handler ran" }),
+  row("sigtimedwait_v2", [sigset, A.u64, A.u32], signoOut, occlum_sigtimedwait_v2, { ...B, note: "sigtimedwait that also writes si_code, si_pid, si_status (3 x i32) at its third argument" }),
+  row("siginfo", [A.u32], signoOut, occlum_siginfo, { note: "in a signal's callback: the signal, and si_code, si_pid, si_status (3 x i32) at its argument; EINVAL outside one" }),
   row("spawn_attrs", [A.u32, i32, sigset], R.none, occlum_spawn_attrs, { note: "posix_spawn attributes (POSIX_SPAWN_SETPGROUP, POSIX_SPAWN_SETSIGMASK) for the thread's next proc_spawn2" }),
   row("getpgid", [i32], pidOut, occlum_getpgid, { note: "0 = the caller; ESRCH for an unknown pid" }),
   row("setpgid", [i32, i32], R.none, occlum_setpgid, { note: "the caller or a child (ESRCH); pgid 0 = the target's pid; EPERM for a group with no process" }),

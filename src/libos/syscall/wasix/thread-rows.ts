@@ -18,6 +18,7 @@ import { sleepUntil, waitAny, type WakeReason } from "../../sched/wait-queue.ts"
 import { ThreadKilled } from "../../process/exit.ts";
 import { joinThread, noteThreadExit, releaseThread, spawnThread, ThreadExit } from "../../process/thread-spawn.ts";
 import { signalProcess } from "../../process/spawn.ts";
+import { SigCode } from "../../process/signals.ts";
 import { vcpuCount } from "../../vcpu/index.ts";
 import { nowMs } from "../../sched/clock.ts";
 
@@ -154,7 +155,7 @@ function thread_signal(t: Thread, tid: number, sig: number): void {
   if (sig > 64) throw sysErr(Errno.INVAL);
   if (sig === 0) return;
   // WASIX numbers signals as Linux does (CHLD 17), unlike preview 1's proc_raise (CHLD 16).
-  signalProcess(p, sig, target);
+  signalProcess(p, sig, target, { code: SigCode.TKILL, pid: p.pid, status: 0 });
 }
 
 const B = { blocking: true } as const;
