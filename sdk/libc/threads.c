@@ -32,7 +32,8 @@
  *   the futex waits of sem_wait/sem_timedwait/pthread_cond_(timed)wait/pthread_join
  *   (__timedwait_cp, sdk/libc/timedwait.c), sleeps, pause and sigsuspend (sdk/libc/signals.c),
  *   and the blocking calls POSIX lists (cancelpoints.c, sockets.c, poll.c, epoll.c; cancel.h).
- *   Deferred cancellation only: an asynchronous one acts at the thread's next cancellation point.
+ *   Asynchronous cancellation (PTHREAD_CANCEL_ASYNCHRONOUS) ends a thread that computes without
+ *   calls too: see __occlum_cancel_signal.
  * - pthread_getcpuclockid said ENOENT: here it gives Linux's per-thread CPU clock id, which the
  *   kernel's clock_gettime reads. Linux makes the clock of a joined thread EINVAL; here a thread
  *   on a vCPU worker may still be read for a moment after its joiner returns (the libc wakes the
@@ -73,6 +74,8 @@
 #define CANCEL_WORD OCCLUM_CANCEL_WORD
 #define CANCELDISABLE_BYTE 36
 #define CANCEL_MASKED 2
+/* cancelasync (unsigned char) right after it: pthread_setcanceltype's PTHREAD_CANCEL_ASYNCHRONOUS. */
+#define CANCELASYNC_BYTE 37
 /* musl's SIGCANCEL: the libc's signal callback ignores it, but it interrupts a blocked call. */
 #define SIGCANCEL 33
 
@@ -165,6 +168,21 @@ int __occlum_cancel_point(void) {
 void __testcancel(void) {
   pthread_t self = pthread_self();
   if (__atomic_load_n(&words(self)[CANCEL_WORD], __ATOMIC_SEQ_CST) && cancel_state(self) == PTHREAD_CANCEL_ENABLE) pthread_exit(PTHREAD_CANCELED);
+}
+
+/*
+ * Asynchronous cancellation. The kernel delivers SIGCANCEL to a thread at its next kernel entry
+ * or preemption check, also while it computes without calls, and runs this export for it instead
+ * of the libc's signal callback (which ignores the signal). A thread with cancellation enabled and
+ * of type PTHREAD_CANCEL_ASYNCHRONOUS ends here, its cleanup handlers and key destructors run by
+ * pthread_exit; a deferred one goes on until its next cancellation point.
+ */
+__attribute__((export_name("__occlum_cancel_signal"))) void __occlum_cancel_signal(int sig) {
+  (void)sig;
+  pthread_t self = pthread_self();
+  volatile unsigned char *bytes = (volatile unsigned char *)(uintptr_t)self;
+  if (bytes[CANCELASYNC_BYTE] && cancel_state(self) == PTHREAD_CANCEL_ENABLE && __atomic_load_n(&words(self)[CANCEL_WORD], __ATOMIC_SEQ_CST))
+    pthread_exit(PTHREAD_CANCELED);
 }
 
 int pthread_cancel(pthread_t t) {

@@ -228,6 +228,7 @@ export function deliverSignals(t: Thread, stats?: { handled: number }): Promise<
     byName.set(name!, run);
   }
   const runner = run;
+  const exports = threadExports.get(t) ?? p.exports;
   let eintr = false;
   const next = (): Promise<boolean> | boolean => {
     if (t.killed) return eintr;
@@ -245,7 +246,7 @@ export function deliverSignals(t: Thread, stats?: { handled: number }): Promise<
       t.sigmask = cleanMask(saved | (act?.mask ?? 0n) | self);
     }
     delivering.set(t, taken(t, s));
-    return runner(s).then(
+    return runnerFor(t, s, exports, runner)(s).then(
       () => {
         t.sigmask = saved;
         setDelivering(t, outer);
@@ -263,6 +264,37 @@ export function deliverSignals(t: Thread, stats?: { handled: number }): Promise<
   const r = next();
   return r instanceof Promise ? r : Promise.resolve(r);
 }
+
+/**
+ * A thread ended: the signals sent to it alone go with it, as Linux frees a thread's own pending
+ * set. Left pending, one would also have swallowed the next instance of its signal sent to another
+ * thread (the process's pending set holds each signal once).
+ */
+export function dropThreadSignals(p: Process, t: Thread): void {
+  if (p.signalTargets.size === 0) return;
+  for (const [s, to] of p.signalTargets) {
+    if (to !== t) continue;
+    p.signalTargets.delete(s);
+    const i = p.pendingSignals.indexOf(s);
+    if (i >= 0) p.pendingSignals.splice(i, 1);
+  }
+}
+
+/**
+ * The export that takes signal `s` on `t`: the libc's callback, except for SIGCANCEL when the
+ * program exports `__occlum_cancel_signal` (sdk/libc/threads.c: the libc's callback ignores the
+ * signal; this one ends a thread that asked for asynchronous cancellation, wherever it computes).
+ */
+function runnerFor(t: Thread, s: number, exports: Record<string, unknown> | undefined, libc: (sig: number) => Promise<unknown>): (sig: number) => Promise<unknown> {
+  if (s !== SIGCANCEL) return libc;
+  const fn = exports?.[CANCEL_EXPORT];
+  if (typeof fn !== "function") return libc;
+  const byName = runners.get(t)!;
+  let run = byName.get(CANCEL_EXPORT);
+  if (!run) byName.set(CANCEL_EXPORT, (run = Wasm.promising(fn as (sig: number) => unknown) as (sig: number) => Promise<unknown>));
+  return run;
+}
+const CANCEL_EXPORT = "__occlum_cancel_signal";
 
 /** Thrown through the libc's default-action routine for a signal whose default is to ignore. */
 export class DefaultIgnored extends Error {}

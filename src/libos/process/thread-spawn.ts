@@ -26,6 +26,7 @@ import type { Thread } from "./thread.ts";
 import type { Trap } from "./run.ts";
 import { ProcessExit } from "./exit.ts";
 import { nowMs } from "../sched/clock.ts";
+import { dropThreadSignals } from "./signals.ts";
 
 /**
  * thread_exit: unwinds one thread's stack; its runner ends that thread only. A ProcessExit so
@@ -143,6 +144,7 @@ export function spawnThread(parent: Thread, startArg: number): number {
       // One reaction (a .then().finally() chain was three promise hops per thread exit).
       const ended = (): void => {
         p.threads.delete(t);
+        dropThreadSignals(p, t);
         releaseThread(t);
         g.running.delete(done);
         g.byTid.delete(t.tid);

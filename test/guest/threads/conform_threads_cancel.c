@@ -45,6 +45,42 @@ static void sleep_ms(int ms) {
   nanosleep(&ts, 0);
 }
 
+/* Asynchronous cancellation: a thread computing without any call ends where it is. */
+static volatile unsigned long async_spins;
+static volatile int async_cleanup;
+static void note_async_cleanup(void *arg) {
+  (void)arg;
+  async_cleanup = 1;
+}
+static void *async_spin(void *arg) {
+  (void)arg;
+  int old = -1;
+  pthread_cleanup_push(note_async_cleanup, 0);
+  pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, &old);
+  sem_post(&ready);
+  for (;;) async_spins++;
+  pthread_cleanup_pop(0);
+  return 0;
+}
+static void cancel_async(void) {
+  pthread_t t;
+  void *r = 0;
+  async_cleanup = 0;
+  pthread_create(&t, 0, async_spin, 0);
+  sem_wait(&ready);
+  sleep_ms(20);
+  int e = pthread_cancel(t);
+  int j = pthread_join(t, &r);
+  printf("asynchronous cancel of a computing thread: %d, join %d, PTHREAD_CANCELED %d, cleanup ran %d, it computed %d\n", e, j,
+         r == PTHREAD_CANCELED, async_cleanup, async_spins > 0);
+  int old = -1;
+  pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, &old);
+  int back = -1;
+  pthread_setcanceltype(old, &back);
+  printf("setcanceltype: default deferred %d, reads back asynchronous %d\n", old == PTHREAD_CANCEL_DEFERRED,
+         back == PTHREAD_CANCEL_ASYNCHRONOUS);
+}
+
 /* Each blocks for good in one call; only a cancellation ends it. */
 static void block_in(const char *what) {
   char buf[64];
@@ -259,6 +295,7 @@ int main(int argc, char **argv) {
     int st = 0;
     printf("child killed: %d\n", waitpid(child, &st, 0) == child && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
   }
+  cancel_async();
   printf("done\n");
   return 0;
 }

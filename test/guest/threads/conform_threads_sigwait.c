@@ -58,6 +58,23 @@ static void *signal_thread(void *arg) {
   return 0;
 }
 
+/* A thread that blocks USR1 and ends without taking one sent to it. */
+static void *leave_pending(void *arg) {
+  (void)arg;
+  sleep_ms(30); /* main sends it USR1 meanwhile (blocked: inherited mask) */
+  return 0;
+}
+/* One that waits up to 2 s for a USR1 sent to it. */
+static int waited_got;
+static void *wait_own(void *arg) {
+  (void)arg;
+  struct timespec ts = {2, 0};
+  siginfo_t i;
+  int r = sigtimedwait(&usr1, &i, &ts);
+  waited_got = r;
+  return 0;
+}
+
 /* Take `sig` (blocked) with sigwaitinfo and print what its siginfo says. */
 static void info_of(const char *what, int sig, pid_t from) {
   sigset_t s;
@@ -199,6 +216,17 @@ int main(int argc, char **argv) {
   pthread_join(t, 0);
   printf("one sent to the other thread: here %d %s, there %d\n", r, en(r < 0 ? e : 0), thread_got);
   printf("handler of USR1 never ran: %d\n", usr1_handled == 0);
+
+  /* A signal pending for a thread that ended goes with it: the next one, sent to another thread,
+     reaches that thread. */
+  pthread_create(&t, 0, leave_pending, 0);
+  pthread_kill(t, SIGUSR1);
+  pthread_join(t, 0);
+  pthread_create(&t, 0, wait_own, 0);
+  sleep_ms(30);
+  pthread_kill(t, SIGUSR1);
+  pthread_join(t, 0);
+  printf("a thread took the one sent to it after another ended with one pending: %d\n", waited_got);
   siginfo_cases(argv[0]);
   printf("done\n");
   return 0;
