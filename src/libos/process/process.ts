@@ -45,12 +45,16 @@ export class Process {
   readonly ignored = new Set<number>();
   /** The guest's signal entry point (WASIX callback_signal: an export taking the signal number). */
   signalCallback: string | undefined;
-  /** Signals waiting to run the guest's callback, at its next return from the kernel. */
+  /**
+   * Pending signals, in arrival order: the process's own set and each thread's (process/signals.ts
+   * keeps the three arrays in step). A signal is pending at most once per set: once
+   * process-directed (kill), and once for each thread it was sent to (raise, pthread_kill).
+   */
   readonly pendingSignals: number[] = [];
-  /** Pending signals directed at one thread (raise, pthread_kill): only that thread takes them. */
-  readonly signalTargets = new Map<number, Thread>();
-  /** Who sent each pending signal and how (sigwaitinfo's siginfo): the first instance's, as Linux keeps it. */
-  readonly signalInfo = new Map<number, SigInfo>();
+  /** The thread each pending signal was sent to; undefined: the process (any thread may take it). */
+  readonly pendingTo: (Thread | undefined)[] = [];
+  /** Who sent each pending signal and how (siginfo): the first instance's, as Linux keeps it. */
+  readonly pendingInfo: SigInfo[] = [];
   /** Dispositions the libc reported (occlum.sigaction): handler/default/ignore, flags, sa_mask. */
   readonly sigactions = new Map<number, SigAction>();
   /** The program reports every disposition it installs (it imports occlum.sigaction). */

@@ -7,7 +7,8 @@
  *
  * State: each thread has a mask (Thread.sigmask, bit sig-1, 64 signals); pending signals are in
  * Process.pendingSignals (arrival order; standard signals do not queue), process-directed (kill)
- * or directed at one thread (raise, pthread_kill: Process.signalTargets).
+ * or directed at one thread (raise, pthread_kill: Process.pendingTo), with their siginfo
+ * (Process.pendingInfo). As Linux, the process's set and each thread's hold a signal once each.
  * A signal is delivered by a thread that does not block it, when that thread next leaves the
  * kernel: at the return of a blocking call (dispatch), at a preemption check (loader), or inside
  * sigprocmask/sigsuspend. A thread blocked in the kernel is interrupted only for a signal it
@@ -116,12 +117,10 @@ export function signalProcess(p: Process, signo: number, target?: Thread, info: 
     // for it in sigtimedwait keeps it (Linux: a signal in real_blocked is never ignored).
     const waiter = takers.find((t) => (t.sigwaitSet & bit) !== 0n);
     if (!waiter && ignoredByDefault(actionOf(p, signo), signo) && takers.some((t) => !blocks(t, bit))) return;
-    if (!p.pendingSignals.includes(signo)) {
+    if (findPending(p, signo, target) < 0) {
       p.pendingSignals.push(signo);
-      p.signalInfo.set(signo, info);
-      if (target) p.signalTargets.set(signo, target);
-    } else if (!target) {
-      p.signalTargets.delete(signo); // now process-directed: any thread may take it
+      p.pendingTo.push(target);
+      p.pendingInfo.push(info);
     }
     // A thread in sigtimedwait for it takes it (the set counts as unblocked for the wait).
     if (waiter) return waiter.interrupt();
@@ -155,29 +154,43 @@ function blocks(t: Thread, bit: bigint): boolean {
   return (t.sigmask & bit) !== 0n || libcBlocked.has(t);
 }
 
-/** May `t` take pending signal `s` now: not blocked, and not directed at another thread. */
-function mayTake(t: Thread, s: number): boolean {
-  if (blocks(t, sigbit(s))) return false;
-  const to = t.process.signalTargets.get(s);
+/** The pending entry of `signo` sent to `to` (undefined: the process's own); -1 if none. */
+function findPending(p: Process, signo: number, to: Thread | undefined): number {
+  const q = p.pendingSignals;
+  for (let i = 0; i < q.length; i++) if (q[i] === signo && p.pendingTo[i] === to) return i;
+  return -1;
+}
+
+/** Take pending entry `i` off the set: the signal and how it was sent. */
+function removePending(p: Process, i: number): SigTaken {
+  const taken = { signo: p.pendingSignals[i]!, info: p.pendingInfo[i]! };
+  p.pendingSignals.splice(i, 1);
+  p.pendingTo.splice(i, 1);
+  p.pendingInfo.splice(i, 1);
+  return taken;
+}
+
+/** Is pending entry `i` for `t`: sent to it, or to the process? */
+function forThread(t: Thread, i: number): boolean {
+  const to = t.process.pendingTo[i];
   return to === undefined || to === t;
 }
 
+/** May `t` take pending entry `i` now: for it, and not blocked. */
+function mayTake(t: Thread, i: number): boolean {
+  return forThread(t, i) && !blocks(t, sigbit(t.process.pendingSignals[i]!));
+}
+
 /** The first pending signal `t` may take, removed from the pending set; undefined if none. */
-function takeDeliverable(t: Thread): number | undefined {
-  const q = t.process.pendingSignals;
-  for (let i = 0; i < q.length; i++) {
-    const s = q[i]!;
-    if (mayTake(t, s)) {
-      q.splice(i, 1);
-      t.process.signalTargets.delete(s);
-      return s;
-    }
-  }
+function takeDeliverable(t: Thread): SigTaken | undefined {
+  const n = t.process.pendingSignals.length;
+  for (let i = 0; i < n; i++) if (mayTake(t, i)) return removePending(t.process, i);
   return undefined;
 }
 
 export function hasDeliverable(t: Thread): boolean {
-  for (const s of t.process.pendingSignals) if (mayTake(t, s)) return true;
+  const n = t.process.pendingSignals.length;
+  for (let i = 0; i < n; i++) if (mayTake(t, i)) return true;
   return false;
 }
 
@@ -216,7 +229,8 @@ export function deliverSignals(t: Thread, stats?: { handled: number }): Promise<
   const cb = name ? (threadExports.get(t) ?? p.exports)?.[name] : undefined;
   if (typeof cb !== "function") {
     p.pendingSignals.length = 0;
-    p.signalTargets.clear();
+    p.pendingTo.length = 0;
+    p.pendingInfo.length = 0;
     return undefined;
   }
   if (!hasDeliverable(t)) return undefined;
@@ -232,8 +246,9 @@ export function deliverSignals(t: Thread, stats?: { handled: number }): Promise<
   let eintr = false;
   const next = (): Promise<boolean> | boolean => {
     if (t.killed) return eintr;
-    const s = takeDeliverable(t);
-    if (s === undefined) return eintr;
+    const got = takeDeliverable(t);
+    if (got === undefined) return eintr;
+    const s = got.signo;
     const act = actionOf(p, s);
     if (ignoredByDefault(act, s)) return next(); // nothing would run
     if (!act || (act.kind === SigKind.HANDLER && (act.flags & SA_RESTART) === 0)) eintr = true;
@@ -245,7 +260,7 @@ export function deliverSignals(t: Thread, stats?: { handled: number }): Promise<
       const self = act && (act.flags & SA_NODEFER) !== 0 ? 0n : sigbit(s);
       t.sigmask = cleanMask(saved | (act?.mask ?? 0n) | self);
     }
-    delivering.set(t, taken(t, s));
+    delivering.set(t, got);
     return runnerFor(t, s, exports, runner)(s).then(
       () => {
         t.sigmask = saved;
@@ -271,13 +286,7 @@ export function deliverSignals(t: Thread, stats?: { handled: number }): Promise<
  * thread (the process's pending set holds each signal once).
  */
 export function dropThreadSignals(p: Process, t: Thread): void {
-  if (p.signalTargets.size === 0) return;
-  for (const [s, to] of p.signalTargets) {
-    if (to !== t) continue;
-    p.signalTargets.delete(s);
-    const i = p.pendingSignals.indexOf(s);
-    if (i >= 0) p.pendingSignals.splice(i, 1);
-  }
+  for (let i = p.pendingTo.length - 1; i >= 0; i--) if (p.pendingTo[i] === t) removePending(p, i);
 }
 
 /**
@@ -337,10 +346,8 @@ export function setSigAction(t: Thread, sig: number, act: SigAction): void {
   p.sigactions.set(sig, { kind: act.kind, flags: act.flags, mask: cleanMask(act.mask) });
   if (act.kind === SigKind.IGNORE) {
     p.ignored.add(sig);
-    // POSIX: setting SIG_IGN discards a pending instance of the signal.
-    const i = p.pendingSignals.indexOf(sig);
-    if (i >= 0) p.pendingSignals.splice(i, 1);
-    p.signalTargets.delete(sig);
+    // POSIX: setting SIG_IGN discards the pending instances of the signal.
+    for (let i = p.pendingSignals.length - 1; i >= 0; i--) if (p.pendingSignals[i] === sig) removePending(p, i);
   } else {
     p.ignored.delete(sig);
   }
@@ -368,10 +375,8 @@ export function sigprocmask(t: Thread, how: number, set: bigint | undefined): bi
 /** sigpending: the pending signals the calling thread blocks. */
 export function sigpending(t: Thread): bigint {
   let m = 0n;
-  for (const s of t.process.pendingSignals) {
-    const to = t.process.signalTargets.get(s);
-    if (to === undefined || to === t) m |= sigbit(s);
-  }
+  const q = t.process.pendingSignals;
+  for (let i = 0; i < q.length; i++) if (forThread(t, i)) m |= sigbit(q[i]!);
   return m & t.sigmask;
 }
 
@@ -389,34 +394,25 @@ async function handledNow(t: Thread): Promise<boolean> {
 
 /**
  * The lowest pending signal of `set` that `t` may take (its own, or process-directed), taken off
- * the pending set; 0 when none. Linux's next_signal also takes the lowest number first.
+ * the pending set; undefined when none. Linux's next_signal also takes the lowest number first,
+ * and a thread's own instance before the process's.
  */
-function takePending(t: Thread, set: bigint): number {
+function takePending(t: Thread, set: bigint): SigTaken | undefined {
   const p = t.process;
   const q = p.pendingSignals;
   let best = -1;
   for (let i = 0; i < q.length; i++) {
     const s = q[i]!;
-    if ((set & sigbit(s)) === 0n) continue;
-    const to = p.signalTargets.get(s);
-    if (to !== undefined && to !== t) continue;
-    if (best < 0 || s < q[best]!) best = i;
+    if ((set & sigbit(s)) === 0n || !forThread(t, i)) continue;
+    if (best < 0 || s < q[best]! || (s === q[best]! && p.pendingTo[i] === t)) best = i;
   }
-  if (best < 0) return 0;
-  const s = q[best]!;
-  q.splice(best, 1);
-  p.signalTargets.delete(s);
-  return s;
+  return best < 0 ? undefined : removePending(p, best);
 }
 
 /** A signal sigtimedwait took, with how it was sent. */
 export interface SigTaken {
   readonly signo: number;
   readonly info: SigInfo;
-}
-
-function taken(t: Thread, signo: number): SigTaken {
-  return { signo, info: t.process.signalInfo.get(signo) ?? KERNEL_INFO };
 }
 
 /**
@@ -430,8 +426,8 @@ export async function sigtimedwait(t: Thread, set: bigint, deadlineMs: number | 
   const want = cleanMask(set);
   for (;;) {
     if (t.killed) throw new ThreadKilled();
-    const s = takePending(t, want);
-    if (s !== 0) return taken(t, s);
+    const got = takePending(t, want);
+    if (got) return got;
     if (hasDeliverable(t)) {
       if (await handledNow(t)) throw EINTR_ERROR;
       t.clearInterrupt();
@@ -447,7 +443,7 @@ export async function sigtimedwait(t: Thread, set: bigint, deadlineMs: number | 
     }
     if (reason === "timeout") {
       const late = takePending(t, want);
-      if (late !== 0) return taken(t, late);
+      if (late) return late;
       throw EAGAIN_ERROR;
     }
     if (t.takeCancelWake()) throw EINTR_ERROR; // a cancellation point: the libc acts on it

@@ -227,6 +227,29 @@ int main(int argc, char **argv) {
   pthread_kill(t, SIGUSR1);
   pthread_join(t, 0);
   printf("a thread took the one sent to it after another ended with one pending: %d\n", waited_got);
+
+  /* The same signal sent to two threads (as a stop-the-world GC signals each thread): each has
+     its own, and one sent to the process is a third. */
+  pthread_t a, b;
+  pthread_create(&a, 0, leave_pending, 0);
+  pthread_create(&b, 0, wait_own, 0);
+  pthread_kill(a, SIGUSR1); /* a blocks it and does not take it */
+  sleep_ms(10);
+  pthread_kill(b, SIGUSR1);
+  pthread_join(a, 0);
+  pthread_join(b, 0);
+  printf("the second thread sent the same signal took its own: %d\n", waited_got);
+  kill(getpid(), SIGUSR1);
+  pthread_create(&t, 0, leave_pending, 0);
+  pthread_kill(t, SIGUSR1);
+  sigset_t pend;
+  sigpending(&pend);
+  pthread_join(t, 0);
+  struct timespec zero = {0, 0};
+  r = sigtimedwait(&usr1, &info, &zero);
+  int again = sigtimedwait(&usr1, &info, &zero);
+  printf("the process's one stays with a thread's beside it: pending here %d, taken %d then %d\n", sigismember(&pend, SIGUSR1), r,
+         again);
   siginfo_cases(argv[0]);
   printf("done\n");
   return 0;

@@ -405,6 +405,8 @@ const linux: Record<Name, string> = {
     "one sent to the other thread: here -1 EAGAIN, there 10",
     "handler of USR1 never ran: 1",
     "a thread took the one sent to it after another ended with one pending: 10",
+    "the second thread sent the same signal took its own: 10",
+    "the process's one stays with a thread's beside it: pending here 1, taken 10 then -1",
     "siginfo of kill(getpid()): 10 si_signo 10 si_code 0 si_pid matches 1 si_uid 0",
     "write to a pipe with no reader: -1",
     "siginfo of SIGPIPE: 13 si_signo 13 si_code 0 si_pid matches 1 si_uid 0",
