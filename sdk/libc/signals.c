@@ -34,6 +34,7 @@ int32_t __occlum_sigpending(uint64_t *set) OCCLUM_IMPORT(sigpending);
 int32_t __occlum_sigsuspend(uint64_t mask) OCCLUM_IMPORT(sigsuspend);
 int32_t __occlum_sigtimedwait_v2(uint64_t set, uint64_t timeout_ns, int32_t *info, int32_t *signo) OCCLUM_IMPORT(sigtimedwait_v2);
 int32_t __occlum_siginfo(int32_t *info, int32_t *signo) OCCLUM_IMPORT(siginfo);
+int32_t __occlum_sigqueue(int32_t pid, int32_t sig, int32_t value) OCCLUM_IMPORT(sigqueue);
 
 int __sigaction(int, const struct sigaction *restrict, struct sigaction *restrict);
 
@@ -59,14 +60,27 @@ void __SIG_ERR(int sig) { (void)sig; }
  * applies the default action to the next one) and passes a siginfo_t: how the signal was sent,
  * from the kernel (occlum.siginfo; see fill_siginfo).
  */
-/* siginfo_t from the kernel's account of a signal (si_code, si_pid, si_status); every uid is 0. */
-static void fill_siginfo(siginfo_t *info, int sig, const int32_t how[3]) {
+/* siginfo_t from the kernel's account of a signal (si_code, si_pid, si_status, si_value); every
+ * uid is 0. si_status and si_value share their place: SIGCHLD has the one, the rest the other. */
+static void fill_siginfo(siginfo_t *info, int sig, const int32_t how[4]) {
   memset(info, 0, sizeof *info);
   info->si_signo = sig;
   info->si_code = how[0];
   info->si_pid = how[1];
   info->si_uid = 0;
   if (sig == SIGCHLD) info->si_status = how[2];
+  else info->si_value.sival_int = how[3];
+}
+
+/* sigqueue: the libc's made a raw syscall this ABI does not have. A real-time signal queues with
+ * its value; the receiver's siginfo_t says SI_QUEUE, the sender's pid and the value. */
+int sigqueue(pid_t pid, int sig, union sigval value) {
+  int32_t e = __occlum_sigqueue(pid, sig, value.sival_int);
+  if (e) {
+    errno = e;
+    return -1;
+  }
+  return 0;
 }
 
 #define NSIG_TABLE 65
@@ -85,7 +99,7 @@ static void trampoline(int sig) {
   }
   if (flags & SA_SIGINFO) {
     siginfo_t info;
-    int32_t how[3] = {SI_USER, 0, 0}, taken = sig;
+    int32_t how[4] = {SI_USER, 0, 0, 0}, taken = sig;
     __occlum_siginfo(how, &taken); /* fails only outside a callback: keeps SI_USER */
     fill_siginfo(&info, sig, how);
     ((void (*)(int, siginfo_t *, void *))fn)(sig, &info, NULL);
@@ -197,7 +211,7 @@ int sigtimedwait(const sigset_t *restrict set, siginfo_t *restrict info, const s
     ns = (uint64_t)ts->tv_sec >= (UINT64_C(1) << 63) / 1000000000u ? (UINT64_C(1) << 63) - 1
                                                                    : (uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec;
   }
-  int32_t sig = 0, how[3] = {0, 0, 0}; /* si_code, si_pid, si_status */
+  int32_t sig = 0, how[4] = {0, 0, 0, 0}; /* si_code, si_pid, si_status, si_value */
   int32_t e = __occlum_sigtimedwait_v2(bits_of(set), ns, how, &sig);
   if (e) {
     if (e == EINTR) occlum_cancel_point();

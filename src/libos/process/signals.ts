@@ -8,7 +8,9 @@
  * State: each thread has a mask (Thread.sigmask, bit sig-1, 64 signals); pending signals are in
  * Process.pendingSignals (arrival order; standard signals do not queue), process-directed (kill)
  * or directed at one thread (raise, pthread_kill: Process.pendingTo), with their siginfo
- * (Process.pendingInfo). As Linux, the process's set and each thread's hold a signal once each.
+ * (Process.pendingInfo). As Linux, the process's set and each thread's hold a standard signal once
+ * each; real-time signals (32-64) queue every instance (sigqueue's values in order), up to
+ * MAX_QUEUED.
  * A signal is delivered by a thread that does not block it, when that thread next leaves the
  * kernel: at the return of a blocking call (dispatch), at a preemption check (loader), or inside
  * sigprocmask/sigsuspend. A thread blocked in the kernel is interrupted only for a signal it
@@ -42,8 +44,20 @@ export interface SigInfo {
   readonly code: number;
   readonly pid: number;
   readonly status: number;
+  /** sigqueue's value (si_value, an int or a pointer: 32 bits here). */
+  readonly value?: number;
 }
-export const SigCode = { USER: 0, KERNEL: 0x80, TKILL: -6, CLD_EXITED: 1, CLD_KILLED: 2 } as const;
+export const SigCode = { USER: 0, KERNEL: 0x80, QUEUE: -1, TKILL: -6, CLD_EXITED: 1, CLD_KILLED: 2 } as const;
+
+/** Linux's SIGRTMIN: signals from here on queue, one entry per sending (musl's SIGCANCEL, 33, does not). */
+const SIGRT_FIRST = 32;
+/** Queued signal instances a process may hold (Linux's RLIMIT_SIGPENDING: ~95000 by default). */
+export const MAX_QUEUED = 4096;
+
+/** Is one more instance of `signo` to be queued beside one already pending (a real-time signal)? */
+function queues(signo: number): boolean {
+  return signo >= SIGRT_FIRST && signo !== SIGCANCEL;
+}
 const KERNEL_INFO: SigInfo = { code: SigCode.KERNEL, pid: 0, status: 0 };
 
 /** sigaction flags the kernel acts on (musl's values). */
@@ -117,7 +131,7 @@ export function signalProcess(p: Process, signo: number, target?: Thread, info: 
     // for it in sigtimedwait keeps it (Linux: a signal in real_blocked is never ignored).
     const waiter = takers.find((t) => (t.sigwaitSet & bit) !== 0n);
     if (!waiter && ignoredByDefault(actionOf(p, signo), signo) && takers.some((t) => !blocks(t, bit))) return;
-    if (findPending(p, signo, target) < 0) {
+    if (queues(signo) ? p.pendingSignals.length < MAX_QUEUED : findPending(p, signo, target) < 0) {
       p.pendingSignals.push(signo);
       p.pendingTo.push(target);
       p.pendingInfo.push(info);

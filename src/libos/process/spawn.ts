@@ -18,7 +18,7 @@ import { Process } from "./process.ts";
 import { runProcess } from "./run.ts";
 import type { ExitStatus } from "./exit.ts";
 import type { Thread } from "./thread.ts";
-import { cleanMask, SIGCHLD, SigCode, signalProcess, type SigInfo } from "./signals.ts";
+import { cleanMask, MAX_QUEUED, SIGCHLD, SigCode, signalProcess, type SigInfo } from "./signals.ts";
 import { ERESTARTSYS } from "../syscall/blocking.ts";
 import { isOutOfMemory, releaseMemory, reserveMemory } from "./user-memory.ts";
 
@@ -266,6 +266,19 @@ export async function waitChild(t: Thread, pid: number, nohang: boolean): Promis
 function childInfo(c: Process): SigInfo {
   const s = c.status ?? { kind: "exit", code: 0 };
   return s.kind === "exit" ? { code: SigCode.CLD_EXITED, pid: c.pid, status: s.code } : { code: SigCode.CLD_KILLED, pid: c.pid, status: s.signo };
+}
+
+/**
+ * sigqueue(): `signo` with a value to one process (SI_QUEUE, the sender's pid); a real-time signal
+ * queues beside earlier instances, EAGAIN past MAX_QUEUED. Signal 0 only checks the pid.
+ */
+export function sigqueue(t: Thread, pid: number, signo: number, value: number): void {
+  if (signo < 0 || signo > 64) throw sysErr(Errno.INVAL);
+  const p = pid > 0 ? t.process.kernel.processes.get(pid) : undefined;
+  if (!p || p.zombie) throw sysErr(Errno.SRCH);
+  if (signo === 0) return;
+  if (signo >= 32 && p.pendingSignals.length >= MAX_QUEUED) throw sysErr(Errno.AGAIN, "signal queue full");
+  signalProcess(p, signo, undefined, { code: SigCode.QUEUE, pid: t.process.pid, status: 0, value });
 }
 
 /** kill(): pid > 0 one process, 0 the caller's group, -1 everyone but init and the caller, < -1 a group. */

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 static const char *en(int e) {
-  return e == EAGAIN ? "EAGAIN" : e == EINTR ? "EINTR" : e == EINVAL ? "EINVAL" : e == 0 ? "0" : "other";
+  return e == EAGAIN ? "EAGAIN" : e == EINTR ? "EINTR" : e == EINVAL ? "EINVAL" : e == ESRCH ? "ESRCH" : e == 0 ? "0" : "other";
 }
 
 static long ms_since(const struct timespec *t0) {
@@ -118,6 +118,54 @@ static void siginfo_cases(const char *self) {
     waitpid(c, 0, 0);
   }
   pthread_sigmask(SIG_UNBLOCK, &all, 0);
+}
+
+/* sigqueue and real-time signals: every instance queues, with its value, in order; a standard
+   signal is pending once (the first sender's siginfo). */
+static void queue_cases(void) {
+  int rt = SIGRTMIN + 1;
+  sigset_t rts, one;
+  sigemptyset(&rts);
+  sigaddset(&rts, rt);
+  sigaddset(&rts, SIGUSR2);
+  pthread_sigmask(SIG_BLOCK, &rts, 0);
+  for (int v = 1; v <= 3; v++) {
+    union sigval sv = {.sival_int = v * 10};
+    int r = sigqueue(getpid(), rt, sv);
+    if (r) printf("sigqueue failed: %s\n", en(errno));
+  }
+  kill(getpid(), rt);
+  sigemptyset(&one);
+  sigaddset(&one, rt);
+  for (int k = 0; k < 4; k++) {
+    siginfo_t i;
+    memset(&i, 0, sizeof i);
+    int r = sigwaitinfo(&one, &i);
+    printf("real-time %d: SIGRTMIN+%d si_code %s value %d pid matches %d\n", k, r - SIGRTMIN,
+           i.si_code == SI_QUEUE ? "SI_QUEUE" : i.si_code == SI_USER ? "SI_USER" : "other", i.si_code == SI_QUEUE ? i.si_value.sival_int : -1,
+           i.si_pid == getpid());
+  }
+  struct timespec zero = {0, 0};
+  siginfo_t i;
+  int r = sigtimedwait(&one, &i, &zero);
+  printf("then none: %d %s\n", r, en(r < 0 ? errno : 0));
+  union sigval a = {.sival_int = 7}, b = {.sival_int = 8};
+  sigqueue(getpid(), SIGUSR2, a);
+  sigqueue(getpid(), SIGUSR2, b);
+  sigemptyset(&one);
+  sigaddset(&one, SIGUSR2);
+  memset(&i, 0, sizeof i);
+  r = sigwaitinfo(&one, &i);
+  int again = sigtimedwait(&one, &i, &zero);
+  printf("a standard signal queued twice: %d value %d, then %d\n", r, i.si_value.sival_int, again);
+  union sigval z = {0};
+  r = sigqueue(0x3ffffff0, SIGUSR2, z);
+  printf("sigqueue to no process: %d %s\n", r, en(r < 0 ? errno : 0));
+  r = sigqueue(getpid(), 65, z);
+  printf("sigqueue of signal 65: %d %s\n", r, en(r < 0 ? errno : 0));
+  r = sigqueue(getpid(), 0, z);
+  printf("sigqueue of signal 0: %d\n", r);
+  pthread_sigmask(SIG_UNBLOCK, &rts, 0);
 }
 
 int main(int argc, char **argv) {
@@ -251,6 +299,7 @@ int main(int argc, char **argv) {
   printf("the process's one stays with a thread's beside it: pending here %d, taken %d then %d\n", sigismember(&pend, SIGUSR1), r,
          again);
   siginfo_cases(argv[0]);
+  queue_cases();
   printf("done\n");
   return 0;
 }

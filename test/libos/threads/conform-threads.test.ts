@@ -21,7 +21,8 @@
  *   pending signal taken without its handler, lowest first, EAGAIN, EINVAL, EINTR by another
  *   signal's handler, a dedicated signal thread, a signal sent to another thread left alone;
  *   siginfo's si_code, si_pid, si_uid and si_status for kill, SIGPIPE, an interval timer and
- *   a child's exit or death by a signal).
+ *   a child's exit or death by a signal; sigqueue's values, real-time signals queueing every
+ *   instance in order, a standard one pending once).
  * Their shared helpers are in test/guest/threads/conform_threads.h. The expected output is the
  * same programs' on Linux (gcc -O2 -pthread, glibc 2.36), copied verbatim. Run with the default
  * vCPUs, with 1, and with every spawned thread on a worker ("spread" over 3 vCPUs).
@@ -413,6 +414,15 @@ const linux: Record<Name, string> = {
     "siginfo of setitimer: 14 si_signo 14 si_code 128 si_pid matches 1 si_uid 0",
     "siginfo of a child's exit(7): 17 si_signo 17 si_code 1 si_pid matches 1 si_uid 0 si_status 7",
     "siginfo of a child's SIGTERM: 17 si_signo 17 si_code 2 si_pid matches 1 si_uid 0 si_status 15",
+    "real-time 0: SIGRTMIN+1 si_code SI_QUEUE value 10 pid matches 1",
+    "real-time 1: SIGRTMIN+1 si_code SI_QUEUE value 20 pid matches 1",
+    "real-time 2: SIGRTMIN+1 si_code SI_QUEUE value 30 pid matches 1",
+    "real-time 3: SIGRTMIN+1 si_code SI_USER value -1 pid matches 1",
+    "then none: -1 EAGAIN",
+    "a standard signal queued twice: 12 value 7, then -1",
+    "sigqueue to no process: -1 ESRCH",
+    "sigqueue of signal 65: -1 EINVAL",
+    "sigqueue of signal 0: 0",
     "done",
     "",
   ].join("\n"),

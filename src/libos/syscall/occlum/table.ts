@@ -13,7 +13,7 @@ import type { Thread } from "../../process/thread.ts";
 import { deliveringNow, setSigAction, sigpending, sigprocmask, sigsuspend, sigtimedwait, type SigInfo, type SigTaken } from "../../process/signals.ts";
 import { nowMs } from "../../sched/clock.ts";
 import { Errno, sysErr } from "../errno.ts";
-import { getpgid, setpgid, spawnAttrs } from "../../process/spawn.ts";
+import { getpgid, setpgid, sigqueue, spawnAttrs } from "../../process/spawn.ts";
 import { occlumSockRows } from "./sock-rows.ts";
 import { occlumPollRows } from "./poll-rows.ts";
 
@@ -64,7 +64,7 @@ function takeSignal(t: Thread, set: bigint, timeoutNs: bigint): Promise<SigTaken
 
 /**
  * sigtimedwait_v2(set, timeout_ns, info) -> signo: sigtimedwait that also writes how the signal
- * was sent at `info`: three i32, si_code, si_pid and si_status (process/signals.ts SigInfo).
+ * was sent at `info`: four i32, si_code, si_pid, si_status and si_value (process/signals.ts SigInfo).
  */
 async function occlum_sigtimedwait_v2(t: Thread, set: bigint, timeoutNs: bigint, infoPtr: number): Promise<number> {
   const { signo, info } = await takeSignal(t, set, timeoutNs);
@@ -83,14 +83,20 @@ function occlum_siginfo(t: Thread, infoPtr: number): number {
   return d.signo;
 }
 
-/** si_code, si_pid, si_status as three i32 at `ptr`. */
+/** si_code, si_pid, si_status, si_value as four i32 at `ptr`. */
 function writeSigInfo(t: Thread, ptr: number, info: SigInfo): void {
   const m = t.process.memory!;
   m.refresh();
-  m.check(ptr, 12);
+  m.check(ptr, 16);
   m.dv.setInt32(ptr, info.code, true);
   m.dv.setInt32(ptr + 4, info.pid, true);
   m.dv.setInt32(ptr + 8, info.status, true);
+  m.dv.setInt32(ptr + 12, info.value ?? 0, true);
+}
+
+/** sigqueue(pid, sig, value): the signal with a value (SI_QUEUE) to one process. */
+function occlum_sigqueue(t: Thread, pid: number, sig: number, value: number): void {
+  sigqueue(t, pid, sig, value);
 }
 
 /** spawn_attrs(flags, pgroup, sigmask): posix_spawn's attributes for this thread's next proc_spawn2. */
@@ -115,8 +121,9 @@ export const occlumTable: readonly SyscallRow[] = [
   row("sigpending", [], sigsetOut, occlum_sigpending, { note: "pending signals the calling thread blocks" }),
   row("sigsuspend", [sigset], R.none, occlum_sigsuspend, { ...B, note: "waits with the given mask until a handler ran; always EINTR, the old mask restored" }),
   row("sigtimedwait", [sigset, A.u64], signoOut, occlum_sigtimedwait, { ...B, note: "takes a pending signal of the set (lowest first) without its handler; EAGAIN past the timeout (ns, >= 2^63: none), EINTR when another signal's handler ran" }),
-  row("sigtimedwait_v2", [sigset, A.u64, A.u32], signoOut, occlum_sigtimedwait_v2, { ...B, note: "sigtimedwait that also writes si_code, si_pid, si_status (3 x i32) at its third argument" }),
-  row("siginfo", [A.u32], signoOut, occlum_siginfo, { note: "in a signal's callback: the signal, and si_code, si_pid, si_status (3 x i32) at its argument; EINVAL outside one" }),
+  row("sigtimedwait_v2", [sigset, A.u64, A.u32], signoOut, occlum_sigtimedwait_v2, { ...B, note: "sigtimedwait that also writes si_code, si_pid, si_status, si_value (4 x i32) at its third argument" }),
+  row("siginfo", [A.u32], signoOut, occlum_siginfo, { note: "in a signal's callback: the signal, and si_code, si_pid, si_status, si_value (4 x i32) at its argument; EINVAL outside one" }),
+  row("sigqueue", [i32, i32, i32], R.none, occlum_sigqueue, { note: "the signal with a value (SI_QUEUE) to one process; real-time signals queue (EAGAIN past 4096 pending); ESRCH, EINVAL as Linux" }),
   row("spawn_attrs", [A.u32, i32, sigset], R.none, occlum_spawn_attrs, { note: "posix_spawn attributes (POSIX_SPAWN_SETPGROUP, POSIX_SPAWN_SETSIGMASK) for the thread's next proc_spawn2" }),
   row("getpgid", [i32], pidOut, occlum_getpgid, { note: "0 = the caller; ESRCH for an unknown pid" }),
   row("setpgid", [i32, i32], R.none, occlum_setpgid, { note: "the caller or a child (ESRCH); pgid 0 = the target's pid; EPERM for a group with no process" }),
