@@ -47,8 +47,9 @@ export class Process {
   signalCallback: string | undefined;
   /**
    * Pending signals, in arrival order: the process's own set and each thread's (process/signals.ts
-   * keeps the three arrays in step). A signal is pending at most once per set: once
-   * process-directed (kill), and once for each thread it was sent to (raise, pthread_kill).
+   * keeps the three arrays in step). A standard signal is pending at most once per set: once
+   * process-directed (kill), and once for each thread it was sent to (raise, pthread_kill); a
+   * real-time one queues every instance.
    */
   readonly pendingSignals: number[] = [];
   /** The thread each pending signal was sent to; undefined: the process (any thread may take it). */

@@ -36,8 +36,8 @@ export const SIGCANCEL = 33;
 
 /**
  * How a signal was sent, as siginfo_t tells a sigwaitinfo caller (Linux's si_code values): kill()
- * (SI_USER, the sender's pid), tgkill/pthread_kill/raise (SI_TKILL), the kernel (SI_KERNEL: timers,
- * faults), a child's end (SIGCHLD: CLD_EXITED or CLD_KILLED, the child's pid and its exit code or
+ * (SI_USER, the sender's pid), sigqueue (SI_QUEUE, the sender's pid and a value),
+ * tgkill/pthread_kill/raise (SI_TKILL), the kernel (SI_KERNEL: timers, faults), a child's end (SIGCHLD: CLD_EXITED or CLD_KILLED, the child's pid and its exit code or
  * signal as status; no core dumps here, so never CLD_DUMPED). Every process runs as uid 0.
  */
 export interface SigInfo {
@@ -296,8 +296,7 @@ export function deliverSignals(t: Thread, stats?: { handled: number }): Promise<
 
 /**
  * A thread ended: the signals sent to it alone go with it, as Linux frees a thread's own pending
- * set. Left pending, one would also have swallowed the next instance of its signal sent to another
- * thread (the process's pending set holds each signal once).
+ * set (no other thread may take them; left in place they would be pending for nobody).
  */
 export function dropThreadSignals(p: Process, t: Thread): void {
   for (let i = p.pendingTo.length - 1; i >= 0; i--) if (p.pendingTo[i] === t) removePending(p, i);
