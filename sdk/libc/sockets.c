@@ -26,7 +26,8 @@
  * SO_PASSCRED / SO_PEERCRED, which the libc's getsockopt/setsockopt cannot name (sdk/include/sys/
  * socket.h defines them): --wrap=getsockopt,setsockopt hands these two, and the int options the
  * libc failed with ENOPROTOOPT (linux_int_option: TCP keepalive tuning, TCP_USER_TIMEOUT,
- * TCP_DEFER_ACCEPT, IP_TOS, IP_TTL, IPV6_UNICAST_HOPS, IPV6_TCLASS, SO_PRIORITY, SO_SNDLOWAT), to
+ * TCP_DEFER_ACCEPT, IP_TOS, IP_TTL, IPV6_UNICAST_HOPS, IPV6_TCLASS, SO_PRIORITY, SO_RCVLOWAT,
+ * SO_SNDLOWAT), to
  * sock_getsockopt / sock_setsockopt in Linux numbering and everything else to the libc.
  *
  * 4. Where the libc's conversions differ from Linux (found by test/guest/net/conform_sock_*.c,
@@ -270,6 +271,7 @@ ssize_t __real_send(int fd, const void *buf, size_t n, int flags);
 #define LINUX_SO_PROTOCOL 38
 #define LINUX_SO_DOMAIN 39
 #define LINUX_SO_PRIORITY 12
+#define LINUX_SO_RCVLOWAT 18
 #define LINUX_SO_SNDLOWAT 19
 
 #define SCM_MAX_FD 253
@@ -484,7 +486,7 @@ static int flag_option(int level, int name) {
 
 /* Int options WASIX cannot name, numbered as Linux (and the libc's headers, so level and name pass
  * through): TCP_KEEPIDLE/KEEPINTVL/KEEPCNT, TCP_USER_TIMEOUT, TCP_DEFER_ACCEPT, IP_TOS, IP_TTL,
- * IPV6_UNICAST_HOPS, IPV6_TCLASS, SO_PRIORITY, SO_SNDLOWAT. */
+ * IPV6_UNICAST_HOPS, IPV6_TCLASS, SO_PRIORITY, SO_RCVLOWAT, SO_SNDLOWAT. */
 static int linux_int_option(int level, int name) {
   switch (level) {
     case IPPROTO_TCP:
@@ -492,7 +494,7 @@ static int linux_int_option(int level, int name) {
              name == TCP_DEFER_ACCEPT;
     case IPPROTO_IP: return name == IP_TOS || name == IP_TTL;
     case IPPROTO_IPV6: return name == IPV6_UNICAST_HOPS || name == IPV6_TCLASS;
-    case SOL_SOCKET: return name == SO_PRIORITY || name == SO_SNDLOWAT;
+    case SOL_SOCKET: return name == SO_PRIORITY || name == SO_RCVLOWAT || name == SO_SNDLOWAT;
     default: return 0;
   }
 }
@@ -502,7 +504,7 @@ static int linux_int_option(int level, int name) {
  * options are numbered as Linux. */
 static int linux_option_name(int level, int name) {
   if (level != SOL_SOCKET) return name;
-  return name == SO_PRIORITY ? LINUX_SO_PRIORITY : LINUX_SO_SNDLOWAT;
+  return name == SO_PRIORITY ? LINUX_SO_PRIORITY : name == SO_RCVLOWAT ? LINUX_SO_RCVLOWAT : LINUX_SO_SNDLOWAT;
 }
 
 /* A level the libc cannot name: after the fd checks (EBADF, ENOTSOCK), ENOPROTOOPT, or

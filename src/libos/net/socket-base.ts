@@ -4,7 +4,7 @@
  * `optionChanged` to push one to the host); the pending error (SO_ERROR) is reported once.
  */
 import { FileBase } from "../fs/file-base.ts";
-import { FileType } from "../fs/types.ts";
+import { FdFlags, FileType } from "../fs/types.ts";
 import { Errno, sysErr, type SysError } from "../syscall/errno.ts";
 import { WaitQueue } from "../sched/wait-queue.ts";
 import { RiFlags, RoFlags } from "../syscall/abi.ts";
@@ -34,6 +34,9 @@ function inRange(v: number, max: number): number {
   if (v < 1 || v > max) throw sysErr(Errno.INVAL);
   return v;
 }
+
+/** SO_RCVLOWAT's ceiling on TCP without SO_RCVBUF: half of Linux's tcp_rmem[2] default (32 MiB). */
+const TCP_RCVLOWAT_CAP = 16 * 1024 * 1024;
 
 /** The hop limit Linux reports while IP_TTL / IPV6_UNICAST_HOPS is at its default (-1). */
 const DEFAULT_TTL = 64;
@@ -106,6 +109,14 @@ export abstract class SocketBase extends FileBase implements KernelSocket {
   protected tclass = 0;
   protected hopLimit = -1;
   protected priority = 0;
+  /**
+   * SO_RCVLOWAT: a stream socket's blocking receive waits for this many bytes (or as many as it
+   * asked for, or the end of the stream), and TCP's poll says readable from here on (Linux's unix
+   * poll does not look at it). Datagram sockets keep and report it only, as Linux.
+   */
+  protected rcvLowat = 1;
+  /** SO_RCVBUF was set (Linux's SOCK_RCVBUF_LOCK): SO_RCVLOWAT is then capped at half of it. */
+  private rcvBufSet = false;
   protected userTimeoutMs = 0;
   protected deferAcceptRetrans = 0;
   protected linger: Linger = { onoff: false, seconds: 0 };
@@ -210,7 +221,18 @@ export abstract class SocketBase extends FileBase implements KernelSocket {
         case SockOpt.SO_REUSEADDR: this.reuseAddr = needInt() !== 0; break;
         case SockOpt.SO_REUSEPORT: this.reusePort = needInt() !== 0; break;
         case SockOpt.SO_KEEPALIVE: this.keepAlive = needInt() !== 0; break;
-        case SockOpt.SO_RCVBUF: this.setBufSizes(clampBuf(needInt()), undefined); break;
+        case SockOpt.SO_RCVBUF:
+          this.setBufSizes(clampBuf(needInt()), undefined);
+          this.rcvBufSet = true;
+          break;
+        case SockOpt.SO_RCVLOWAT: {
+          let v = needInt();
+          if (v < 0) v = 0x7fffffff;
+          if (this.isInetStream()) v = Math.min(v, this.rcvBufSet ? this.rcvBuf >> 1 : TCP_RCVLOWAT_CAP);
+          this.rcvLowat = v || 1;
+          this.notify(); // readable now, perhaps (Linux's tcp_data_ready)
+          break;
+        }
         case SockOpt.SO_SNDBUF: this.setBufSizes(undefined, clampBuf(needInt())); break;
         case SockOpt.SO_RCVTIMEO: this.rcvTimeoutMs = Math.max(0, needInt()); break;
         case SockOpt.SO_SNDTIMEO: this.sndTimeoutMs = Math.max(0, needInt()); break;
@@ -290,6 +312,7 @@ export abstract class SocketBase extends FileBase implements KernelSocket {
         case SockOpt.SO_DOMAIN: return this.domain;
         case SockOpt.SO_ACCEPTCONN: return +this.listening;
         case SockOpt.SO_PRIORITY: return this.priority;
+        case SockOpt.SO_RCVLOWAT: return this.rcvLowat;
         case SockOpt.SO_SNDLOWAT: return 1;
         case SockOpt.SO_ERROR: {
           const e = this.soError;
@@ -338,6 +361,17 @@ export abstract class SocketBase extends FileBase implements KernelSocket {
     this.priority = TOS_TO_PRIORITY[(v & 0x1e) >> 1]!;
   }
 
+  /**
+   * A stream receive finds `available` bytes: must it wait for more (throw EAGAIN)? Only a call
+   * that may block, before the end of the stream, with fewer bytes than SO_RCVLOWAT or than it
+   * asked for (Linux's tcp_recvmsg target); a non-blocking one takes what there is.
+   */
+  protected belowLowat(available: number, iovs: readonly Uint8Array[], flags: number, ended: boolean): boolean {
+    if (this.rcvLowat <= 1 || available >= this.rcvLowat || ended) return false;
+    if ((flags & Msg.DONTWAIT) !== 0 || (this.flags & FdFlags.NONBLOCK) !== 0) return false;
+    return available < Math.min(this.rcvLowat, iovTotal(iovs));
+  }
+
   /** The hop limit of this socket's family (IP_TTL or IPV6_UNICAST_HOPS), the default resolved. */
   protected hostTtl(): number {
     const v = this.domain === Domain.INET6 ? this.hopLimit : this.ipTtl;
@@ -352,7 +386,7 @@ export abstract class SocketBase extends FileBase implements KernelSocket {
   /**
    * An accepted socket starts with its listener's options, as Linux's sk_clone copies them
    * (SO_KEEPALIVE and its TCP_KEEP* tuning, TCP_NODELAY, IPV6_V6ONLY, SO_LINGER, SO_REUSEADDR/PORT,
-   * timeouts, IP_TOS/TTL, IPV6_TCLASS/UNICAST_HOPS, SO_PRIORITY, TCP_USER_TIMEOUT; not
+   * timeouts, IP_TOS/TTL, IPV6_TCLASS/UNICAST_HOPS, SO_PRIORITY, SO_RCVLOWAT, TCP_USER_TIMEOUT; not
    * TCP_DEFER_ACCEPT, which belongs to the listener's queue).
    */
   protected inheritOptions(from: SocketBase): void {
@@ -372,6 +406,7 @@ export abstract class SocketBase extends FileBase implements KernelSocket {
     this.tclass = from.tclass;
     this.hopLimit = from.hopLimit;
     this.priority = from.priority;
+    this.rcvLowat = from.rcvLowat;
     this.userTimeoutMs = from.userTimeoutMs;
   }
 

@@ -314,7 +314,10 @@ export class TcpSocket extends SocketBase {
     if (this.state !== "connected") {
       throw (this.state === "failed" ? this.takeError() : undefined) ?? sysErr(Errno.NOTCONN);
     }
-    if (this.rx.length > 0) return { n: this.rx.read(iovs, (flags & Msg.PEEK) !== 0), truncated: false };
+    if (this.rx.length > 0) {
+      if (this.belowLowat(this.rx.length, iovs, flags, this.rx.eof || this.rdShut || this.hostClosed || this.broken || this.soError !== 0)) throw EAGAIN_ERROR;
+      return { n: this.rx.read(iovs, (flags & Msg.PEEK) !== 0), truncated: false };
+    }
     const err = this.takeError();
     if (err) throw err;
     if (this.rx.eof || this.rdShut || this.hostClosed || this.broken || iovTotal(iovs) === 0) return { n: 0, truncated: false };
@@ -416,7 +419,7 @@ export class TcpSocket extends SocketBase {
     }
     let r = 0;
     if (this.soError !== 0) r |= Ready.ERR;
-    if (this.rx.length > 0) r |= Ready.IN;
+    if (this.rx.length >= this.rcvLowat) r |= Ready.IN;
     const rcvShut = this.rx.eof || this.rdShut || this.hostClosed || this.broken;
     const sndShut = this.wrShut || this.hostClosed || this.broken;
     if (rcvShut) r |= Ready.IN | Ready.RDHUP;

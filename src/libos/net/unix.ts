@@ -300,6 +300,7 @@ export class UnixStreamSocket extends UnixBase {
     if ((flags & Msg.OOB) !== 0) throw sysErr(Errno.NOTSUP);
     if (this.state !== "connected") throw sysErr(Errno.INVAL);
     if (this.rx.length > 0) {
+      if (this.belowLowat(this.rx.length, iovs, flags, this.rcvShut || this.soError !== 0)) throw EAGAIN_ERROR;
       const peek = (flags & Msg.PEEK) !== 0;
       let attachment: Attachment | undefined;
       let k = 0;

@@ -4,6 +4,8 @@
  * short buffers, wrong levels, and what an accepted socket inherits. Prints what Linux prints
  * (test/libos/net/conform-sockopt.test.ts has the native output). */
 #include "conform_sock.h"
+#include <pthread.h>
+#include <time.h>
 
 /* errno names: the two libcs' strerror texts differ */
 #define strerror en
@@ -55,6 +57,11 @@ static void sweep(int dom, int type) {
   set(s, "IP_TOS", IPPROTO_IP, IP_TOS, 0x04);
   get(s, "SO_PRIORITY", SOL_SOCKET, SO_PRIORITY);
   SWEEP(s, SOL_SOCKET, SO_SNDLOWAT, 10);
+  SWEEP(s, SOL_SOCKET, SO_RCVLOWAT, 10, 0, -5);
+  if (type == SOCK_STREAM) {
+    set(s, "SO_RCVBUF", SOL_SOCKET, SO_RCVBUF, 8192);
+    SWEEP(s, SOL_SOCKET, SO_RCVLOWAT, 3000, -5);
+  }
   if (type == SOCK_STREAM) {
     SWEEP(s, IPPROTO_TCP, TCP_USER_TIMEOUT, 3000, 0, -1);
     SWEEP(s, IPPROTO_TCP, TCP_DEFER_ACCEPT, 5, 1, 2, 3, 8, 100, 1000, 0, -1);
@@ -92,6 +99,74 @@ static void unix_stream(void) {
   set(s, "IP_TOS", IPPROTO_IP, IP_TOS, 16);
   get(s, "IP_TOS", IPPROTO_IP, IP_TOS);
   close(s);
+}
+
+static void sleep_ms(int ms) {
+  struct timespec ts = {0, ms * 1000000L};
+  nanosleep(&ts, 0);
+}
+
+/* SO_RCVLOWAT on a stream: poll and blocking receives wait for that many bytes. */
+static int lowat_tx;
+static void *send_later(void *arg) {
+  (void)arg;
+  sleep_ms(30);
+  send(lowat_tx, "gh", 2, 0);
+  sleep_ms(30);
+  send(lowat_tx, "ij", 2, 0);
+  return 0;
+}
+
+static void lowat(int a, int b, const char *what) {
+  int v = 4;
+  char buf[16];
+  setsockopt(b, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof v);
+  send(a, "ab", 2, 0);
+  sleep_ms(20);
+  struct pollfd p = {b, POLLIN, 0};
+  int pr = poll(&p, 1, 50);
+  int n = (int)recv(b, buf, sizeof buf, MSG_DONTWAIT | MSG_PEEK);
+  printf("%s: 2 of 4 bytes: poll %d, a non-blocking peek %d\n", what, pr, n);
+  send(a, "cd", 2, 0);
+  sleep_ms(20);
+  pr = poll(&p, 1, 50);
+  n = (int)recv(b, buf, sizeof buf, 0);
+  printf("%s: 4 bytes: poll %d, recv %d\n", what, pr, n);
+  send(a, "ef", 2, 0);
+  sleep_ms(20);
+  n = (int)recv(b, buf, 2, 0);
+  printf("%s: a recv of 2 with 2 there: %d\n", what, n);
+  pthread_t t;
+  lowat_tx = a;
+  pthread_create(&t, 0, send_later, 0);
+  n = (int)recv(b, buf, sizeof buf, 0);
+  pthread_join(t, 0);
+  printf("%s: a blocking recv while 2, then 2 more arrive: %d\n", what, n);
+  send(a, "k", 1, 0);
+  shutdown(a, SHUT_WR);
+  n = (int)recv(b, buf, sizeof buf, 0);
+  printf("%s: the end of the stream ends the wait: %d\n", what, n);
+}
+
+static void lowat_cases(void) {
+  int l = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t al = sizeof a;
+  int one = 1;
+  if (bind(l, (struct sockaddr *)&a, sizeof a) || listen(l, 1) || getsockname(l, (struct sockaddr *)&a, &al)) return;
+  int c = socket(AF_INET, SOCK_STREAM, 0);
+  if (connect(c, (struct sockaddr *)&a, sizeof a)) return;
+  setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  int s = accept(l, 0, 0);
+  lowat(c, s, "tcp");
+  close(s);
+  close(c);
+  close(l);
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) return;
+  lowat(sv[0], sv[1], "unix");
+  close(sv[0]);
+  close(sv[1]);
 }
 
 /* What an accepted socket starts with: the listener's values, but not TCP_DEFER_ACCEPT. */
@@ -145,5 +220,6 @@ int main(void) {
   bytes();
   unix_stream();
   inherit();
+  lowat_cases();
   return 0;
 }

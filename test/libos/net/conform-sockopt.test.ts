@@ -1,9 +1,10 @@
 /**
  * Differential conformance of the int socket options WASIX cannot name (issue 8): IP_TOS, IP_TTL,
- * IPV6_UNICAST_HOPS, IPV6_TCLASS, SO_PRIORITY, SO_SNDLOWAT, TCP_USER_TIMEOUT, TCP_DEFER_ACCEPT
+ * IPV6_UNICAST_HOPS, IPV6_TCLASS, SO_PRIORITY, SO_RCVLOWAT (with its effect on poll and on
+ * blocking receives of TCP and unix stream sockets), SO_SNDLOWAT, TCP_USER_TIMEOUT, TCP_DEFER_ACCEPT
  * through sdk/libc/sockets.c's setsockopt/getsockopt wrappers and the kernel's
  * net/socket-base.ts: test/guest/net/conform_sockopt.c prints exactly what Linux prints. LINUX is
- * its output on Linux 6.18 (`gcc -O2 test/guest/net/conform_sockopt.c && ./a.out`, run natively,
+ * its output on Linux 6.18 (`gcc -O2 -pthread test/guest/net/conform_sockopt.c && ./a.out`, run natively,
  * as root: SO_PRIORITY takes any value with CAP_NET_ADMIN, which every LibOS process has).
  * Also: IP_TOS / IPV6_TCLASS reach the host TCP socket (Node's getTypeOfService reads it back).
  */
@@ -19,7 +20,7 @@ let inst: Instance;
 
 before(async () => {
   if (skip) return;
-  inst = await makeInstance({ programs: { "/bin/conform_sockopt": await buildGuest("test/guest/net/conform_sockopt.c", { mode: "posix" }) } });
+  inst = await makeInstance({ programs: { "/bin/conform_sockopt": await buildGuest("test/guest/net/conform_sockopt.c", { mode: "posix", flags: ["-pthread"] }) } });
 });
 
 after(async () => {
@@ -103,6 +104,19 @@ const LINUX = `inet stream
   get SO_SNDLOWAT: 1 len 4
   set SO_SNDLOWAT=10: ENOPROTOOPT
   get SO_SNDLOWAT: 1 len 4
+  get SO_RCVLOWAT: 1 len 4
+  set SO_RCVLOWAT=10: ok
+  get SO_RCVLOWAT: 10 len 4
+  set SO_RCVLOWAT=0: ok
+  get SO_RCVLOWAT: 1 len 4
+  set SO_RCVLOWAT=-5: ok
+  get SO_RCVLOWAT: 16777216 len 4
+  set SO_RCVBUF=8192: ok
+  get SO_RCVLOWAT: 16777216 len 4
+  set SO_RCVLOWAT=3000: ok
+  get SO_RCVLOWAT: 3000 len 4
+  set SO_RCVLOWAT=-5: ok
+  get SO_RCVLOWAT: 8192 len 4
   get TCP_USER_TIMEOUT: 0 len 4
   set TCP_USER_TIMEOUT=3000: ok
   get TCP_USER_TIMEOUT: 3000 len 4
@@ -170,6 +184,13 @@ inet dgram
   get SO_SNDLOWAT: 1 len 4
   set SO_SNDLOWAT=10: ENOPROTOOPT
   get SO_SNDLOWAT: 1 len 4
+  get SO_RCVLOWAT: 1 len 4
+  set SO_RCVLOWAT=10: ok
+  get SO_RCVLOWAT: 10 len 4
+  set SO_RCVLOWAT=0: ok
+  get SO_RCVLOWAT: 1 len 4
+  set SO_RCVLOWAT=-5: ok
+  get SO_RCVLOWAT: 2147483647 len 4
   set TCP_USER_TIMEOUT=5: ENOPROTOOPT
 inet6 stream
   get IP_TOS: 0 len 4
@@ -233,6 +254,19 @@ inet6 stream
   get SO_SNDLOWAT: 1 len 4
   set SO_SNDLOWAT=10: ENOPROTOOPT
   get SO_SNDLOWAT: 1 len 4
+  get SO_RCVLOWAT: 1 len 4
+  set SO_RCVLOWAT=10: ok
+  get SO_RCVLOWAT: 10 len 4
+  set SO_RCVLOWAT=0: ok
+  get SO_RCVLOWAT: 1 len 4
+  set SO_RCVLOWAT=-5: ok
+  get SO_RCVLOWAT: 16777216 len 4
+  set SO_RCVBUF=8192: ok
+  get SO_RCVLOWAT: 16777216 len 4
+  set SO_RCVLOWAT=3000: ok
+  get SO_RCVLOWAT: 3000 len 4
+  set SO_RCVLOWAT=-5: ok
+  get SO_RCVLOWAT: 8192 len 4
   get TCP_USER_TIMEOUT: 0 len 4
   set TCP_USER_TIMEOUT=3000: ok
   get TCP_USER_TIMEOUT: 3000 len 4
@@ -321,6 +355,13 @@ inet6 dgram
   get SO_SNDLOWAT: 1 len 4
   set SO_SNDLOWAT=10: ENOPROTOOPT
   get SO_SNDLOWAT: 1 len 4
+  get SO_RCVLOWAT: 1 len 4
+  set SO_RCVLOWAT=10: ok
+  get SO_RCVLOWAT: 10 len 4
+  set SO_RCVLOWAT=0: ok
+  get SO_RCVLOWAT: 1 len 4
+  set SO_RCVLOWAT=-5: ok
+  get SO_RCVLOWAT: 2147483647 len 4
   set TCP_USER_TIMEOUT=5: ENOPROTOOPT
 bytes
   set IP_TTL from 1 byte: ok
@@ -351,4 +392,14 @@ accepted
   get IP_TTL: 64 len 4
   set IP_TOS=16: ok
   get IP_TOS: 16 len 4
+tcp: 2 of 4 bytes: poll 0, a non-blocking peek 2
+tcp: 4 bytes: poll 1, recv 4
+tcp: a recv of 2 with 2 there: 2
+tcp: a blocking recv while 2, then 2 more arrive: 4
+tcp: the end of the stream ends the wait: 1
+unix: 2 of 4 bytes: poll 1, a non-blocking peek 2
+unix: 4 bytes: poll 1, recv 4
+unix: a recv of 2 with 2 there: 2
+unix: a blocking recv while 2, then 2 more arrive: 4
+unix: the end of the stream ends the wait: 1
 `;
