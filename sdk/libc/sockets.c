@@ -25,7 +25,7 @@
  * 3. Credentials: SCM_CREDENTIALS in sendmsg/recvmsg (sock_sendmsg_v2 / sock_recvmsg_v2), and
  * SO_PASSCRED / SO_PEERCRED, which the libc's getsockopt/setsockopt cannot name (sdk/include/sys/
  * socket.h defines them): --wrap=getsockopt,setsockopt hands these two, and the int options the
- * libc failed with ENOPROTOOPT (linux_int_option: TCP keepalive tuning, TCP_USER_TIMEOUT,
+ * libc failed with ENOPROTOOPT (linux_int_option: TCP_CORK, TCP keepalive tuning, TCP_USER_TIMEOUT,
  * TCP_DEFER_ACCEPT, IP_TOS, IP_TTL, IPV6_UNICAST_HOPS, IPV6_TCLASS, SO_PRIORITY, SO_RCVLOWAT,
  * SO_SNDLOWAT), to
  * sock_getsockopt / sock_setsockopt in Linux numbering and everything else to the libc.
@@ -485,13 +485,13 @@ static int flag_option(int level, int name) {
 }
 
 /* Int options WASIX cannot name, numbered as Linux (and the libc's headers, so level and name pass
- * through): TCP_KEEPIDLE/KEEPINTVL/KEEPCNT, TCP_USER_TIMEOUT, TCP_DEFER_ACCEPT, IP_TOS, IP_TTL,
+ * through): TCP_CORK, TCP_KEEPIDLE/KEEPINTVL/KEEPCNT, TCP_USER_TIMEOUT, TCP_DEFER_ACCEPT, IP_TOS, IP_TTL,
  * IPV6_UNICAST_HOPS, IPV6_TCLASS, SO_PRIORITY, SO_RCVLOWAT, SO_SNDLOWAT. */
 static int linux_int_option(int level, int name) {
   switch (level) {
     case IPPROTO_TCP:
-      return name == TCP_KEEPIDLE || name == TCP_KEEPINTVL || name == TCP_KEEPCNT || name == TCP_USER_TIMEOUT ||
-             name == TCP_DEFER_ACCEPT;
+      return name == TCP_CORK || name == TCP_KEEPIDLE || name == TCP_KEEPINTVL || name == TCP_KEEPCNT ||
+             name == TCP_USER_TIMEOUT || name == TCP_DEFER_ACCEPT;
     case IPPROTO_IP: return name == IP_TOS || name == IP_TTL;
     case IPPROTO_IPV6: return name == IPV6_UNICAST_HOPS || name == IPV6_TCLASS;
     case SOL_SOCKET: return name == SO_PRIORITY || name == SO_RCVLOWAT || name == SO_SNDLOWAT;

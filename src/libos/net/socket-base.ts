@@ -96,6 +96,8 @@ export abstract class SocketBase extends FileBase implements KernelSocket {
   protected keepIntvl = 75;
   protected keepCnt = 9;
   protected noDelay = false;
+  /** TCP_CORK: hold partial segments back until uncorked, 200 ms at most (tcp.ts pump). */
+  protected cork = false;
   protected v6only = false;
   /**
    * IP_TOS and IPV6_TCLASS (the host TCP socket gets the one of its family: Node's
@@ -251,6 +253,7 @@ export abstract class SocketBase extends FileBase implements KernelSocket {
     } else if (level === IpProto.TCP && this.isInetStream()) {
       switch (name) {
         case TCP_NODELAY: this.noDelay = needInt() !== 0; break;
+        case TcpOpt.CORK: this.cork = needInt() !== 0; break;
         case TcpOpt.KEEPIDLE: this.keepIdle = inRange(needInt(), MAX_TCP_KEEPIDLE); break;
         case TcpOpt.KEEPINTVL: this.keepIntvl = inRange(needInt(), MAX_TCP_KEEPINTVL); break;
         case TcpOpt.KEEPCNT: this.keepCnt = inRange(needInt(), MAX_TCP_KEEPCNT); break;
@@ -326,6 +329,7 @@ export abstract class SocketBase extends FileBase implements KernelSocket {
     if (level === IpProto.TCP && this.isInetStream()) {
       switch (name) {
         case TCP_NODELAY: return +this.noDelay;
+        case TcpOpt.CORK: return +this.cork;
         case TcpOpt.KEEPIDLE: return this.keepIdle;
         case TcpOpt.KEEPINTVL: return this.keepIntvl;
         case TcpOpt.KEEPCNT: return this.keepCnt;

@@ -32,6 +32,13 @@ import { IpOpt, IpProto, Ipv6Opt, Msg, Shut, SockOpt, SockType, SOL_SOCKET, TCP_
 
 /** Largest single host write: one ring's worth. */
 const WRITE_CHUNK = 128 * 1024;
+/**
+ * TCP_CORK: while corked, only whole segments of this size go out (the loopback MSS, 65535 less
+ * headers and timestamps); the rest waits for the cork to come off, a shutdown, a full ring, or
+ * CORK_MS, Linux's ceiling.
+ */
+const CORK_MSS = 65483;
+const CORK_MS = 200;
 
 // The receive side's counters and pool, for the tests and bench/net that read them here.
 export { ringPoolSize, tcpRxStats } from "./tcp-receiver.ts";
@@ -109,6 +116,12 @@ export class TcpSocket extends SocketBase {
       this.sock.setKeepAlive(this.keepAlive, this.keepIdle * 1000);
     }
     if ((level === IpProto.IP && name === IpOpt.TOS) || (level === IpProto.IPV6 && name === Ipv6Opt.TCLASS)) this.applyTos(this.sock, true);
+    if (level === IpProto.TCP && name === TcpOpt.CORK && !this.cork) {
+      // Uncorked: what was held goes out now.
+      if (this.corkTimer) clearTimeout(this.corkTimer);
+      this.corkTimer = undefined;
+      this.pump();
+    }
   }
 
   /**
@@ -347,8 +360,8 @@ export class TcpSocket extends SocketBase {
     if (!s || this.state !== "connected" || this.broken) return;
     // hostWrite may call onWritten before it returns (which pumps again): the bookkeeping of a
     // write is done before it starts, and the loop re-reads the state after each.
-    while (this.inflight < this.tx.length && this.sock === s && !this.broken) {
-      const view = this.tx.peekContiguousAt(this.inflight, WRITE_CHUNK);
+    while (this.inflight < this.sendable() && this.sock === s && !this.broken) {
+      const view = this.tx.peekContiguousAt(this.inflight, Math.min(WRITE_CHUNK, this.sendable() - this.inflight));
       this.inflight += view.byteLength;
       this.inflightLens[this.inflightTail++] = view.byteLength;
       hostWrite(s, view, this.onWritten);
@@ -363,6 +376,30 @@ export class TcpSocket extends SocketBase {
       }
     }
   }
+
+  /**
+   * How much of the send ring may go to the host: all of it, unless TCP_CORK holds a partial
+   * segment back (then its timer is armed: CORK_MS at most, as Linux's ceiling).
+   */
+  private sendable(): number {
+    const n = this.tx.length;
+    if (!this.cork || this.wrShut || this.corkExpired || this.tx.free === 0) return n;
+    const hold = (n - this.inflight) % CORK_MSS;
+    if (hold > 0) this.corkTimer ??= setTimeout(this.corkTimeout, CORK_MS);
+    return n - hold;
+  }
+
+  private corkExpired = false;
+  private corkTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly corkTimeout = (): void => {
+    this.corkTimer = undefined;
+    this.corkExpired = true;
+    try {
+      this.pump();
+    } finally {
+      this.corkExpired = false;
+    }
+  };
 
   private readonly onWritten = (err?: Error | null): void => {
     if (err || this.broken) {
@@ -439,6 +476,8 @@ export class TcpSocket extends SocketBase {
   override release(): void {
     if (this.released) return;
     this.released = true;
+    if (this.corkTimer) clearTimeout(this.corkTimer);
+    this.corkTimer = undefined;
     this.server?.close();
     this.server = undefined;
     for (const c of this.backlog) c.abort();

@@ -1,6 +1,6 @@
 /* Differential test of the IP-level and other int socket options WASIX cannot name (IP_TOS,
- * IP_TTL, IPV6_UNICAST_HOPS, IPV6_TCLASS, SO_PRIORITY, SO_SNDLOWAT, TCP_USER_TIMEOUT,
- * TCP_DEFER_ACCEPT): defaults, valid and invalid values, Linux's coupling and rounding rules,
+ * IP_TTL, IPV6_UNICAST_HOPS, IPV6_TCLASS, SO_PRIORITY, SO_RCVLOWAT, SO_SNDLOWAT, TCP_CORK,
+ * TCP_USER_TIMEOUT, TCP_DEFER_ACCEPT): defaults, valid and invalid values, Linux's coupling and rounding rules,
  * short buffers, wrong levels, and what an accepted socket inherits. Prints what Linux prints
  * (test/libos/net/conform-sockopt.test.ts has the native output). */
 #include "conform_sock.h"
@@ -64,6 +64,7 @@ static void sweep(int dom, int type) {
   }
   if (type == SOCK_STREAM) {
     SWEEP(s, IPPROTO_TCP, TCP_USER_TIMEOUT, 3000, 0, -1);
+    SWEEP(s, IPPROTO_TCP, TCP_CORK, 1, 5, 0);
     SWEEP(s, IPPROTO_TCP, TCP_DEFER_ACCEPT, 5, 1, 2, 3, 8, 100, 1000, 0, -1);
   } else {
     set(s, "TCP_USER_TIMEOUT", IPPROTO_TCP, TCP_USER_TIMEOUT, 5);
@@ -148,6 +149,32 @@ static void lowat(int a, int b, const char *what) {
   printf("%s: the end of the stream ends the wait: %d\n", what, n);
 }
 
+/* TCP_CORK: a partial segment waits for the cork to come off, 200 ms at most, or a shutdown. */
+static void cork(int c, int s) {
+  int on = 1, off = 0;
+  char buf[100];
+  struct pollfd p = {s, POLLIN, 0};
+  setsockopt(c, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
+  get(c, "TCP_CORK", IPPROTO_TCP, TCP_CORK);
+  send(c, "0123456789", 10, 0);
+  int pr = poll(&p, 1, 50);
+  printf("cork: 10 bytes corked: poll %d\n", pr);
+  setsockopt(c, IPPROTO_TCP, TCP_CORK, &off, sizeof off);
+  pr = poll(&p, 1, 1000);
+  printf("cork: uncorked: poll %d recv %d\n", pr, (int)recv(s, buf, sizeof buf, 0));
+  setsockopt(c, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
+  send(c, "abc", 3, 0);
+  pr = poll(&p, 1, 20);
+  printf("cork: corked again: poll %d\n", pr);
+  sleep_ms(300);
+  pr = poll(&p, 1, 0);
+  printf("cork: after 300 ms: poll %d recv %d\n", pr, (int)recv(s, buf, sizeof buf, 0));
+  send(c, "xy", 2, 0);
+  shutdown(c, SHUT_WR);
+  pr = poll(&p, 1, 1000);
+  printf("cork: a shutdown sends what was held: poll %d recv %d\n", pr, (int)recv(s, buf, sizeof buf, 0));
+}
+
 static void lowat_cases(void) {
   int l = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -159,6 +186,12 @@ static void lowat_cases(void) {
   setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   int s = accept(l, 0, 0);
   lowat(c, s, "tcp");
+  close(s);
+  close(c);
+  c = socket(AF_INET, SOCK_STREAM, 0);
+  if (connect(c, (struct sockaddr *)&a, sizeof a)) return;
+  s = accept(l, 0, 0);
+  cork(c, s);
   close(s);
   close(c);
   close(l);

@@ -1,7 +1,8 @@
 /**
  * Differential conformance of the int socket options WASIX cannot name (issue 8): IP_TOS, IP_TTL,
  * IPV6_UNICAST_HOPS, IPV6_TCLASS, SO_PRIORITY, SO_RCVLOWAT (with its effect on poll and on
- * blocking receives of TCP and unix stream sockets), SO_SNDLOWAT, TCP_USER_TIMEOUT, TCP_DEFER_ACCEPT
+ * blocking receives of TCP and unix stream sockets), SO_SNDLOWAT, TCP_CORK (a partial segment held
+ * until uncorked, 200 ms or a shutdown), TCP_USER_TIMEOUT, TCP_DEFER_ACCEPT
  * through sdk/libc/sockets.c's setsockopt/getsockopt wrappers and the kernel's
  * net/socket-base.ts: test/guest/net/conform_sockopt.c prints exactly what Linux prints. LINUX is
  * its output on Linux 6.18 (`gcc -O2 -pthread test/guest/net/conform_sockopt.c && ./a.out`, run natively,
@@ -124,6 +125,13 @@ const LINUX = `inet stream
   get TCP_USER_TIMEOUT: 0 len 4
   set TCP_USER_TIMEOUT=-1: EINVAL
   get TCP_USER_TIMEOUT: 0 len 4
+  get TCP_CORK: 0 len 4
+  set TCP_CORK=1: ok
+  get TCP_CORK: 1 len 4
+  set TCP_CORK=5: ok
+  get TCP_CORK: 1 len 4
+  set TCP_CORK=0: ok
+  get TCP_CORK: 0 len 4
   get TCP_DEFER_ACCEPT: 0 len 4
   set TCP_DEFER_ACCEPT=5: ok
   get TCP_DEFER_ACCEPT: 7 len 4
@@ -274,6 +282,13 @@ inet6 stream
   get TCP_USER_TIMEOUT: 0 len 4
   set TCP_USER_TIMEOUT=-1: EINVAL
   get TCP_USER_TIMEOUT: 0 len 4
+  get TCP_CORK: 0 len 4
+  set TCP_CORK=1: ok
+  get TCP_CORK: 1 len 4
+  set TCP_CORK=5: ok
+  get TCP_CORK: 1 len 4
+  set TCP_CORK=0: ok
+  get TCP_CORK: 0 len 4
   get TCP_DEFER_ACCEPT: 0 len 4
   set TCP_DEFER_ACCEPT=5: ok
   get TCP_DEFER_ACCEPT: 7 len 4
@@ -397,6 +412,12 @@ tcp: 4 bytes: poll 1, recv 4
 tcp: a recv of 2 with 2 there: 2
 tcp: a blocking recv while 2, then 2 more arrive: 4
 tcp: the end of the stream ends the wait: 1
+  get TCP_CORK: 1 len 4
+cork: 10 bytes corked: poll 0
+cork: uncorked: poll 1 recv 10
+cork: corked again: poll 0
+cork: after 300 ms: poll 1 recv 3
+cork: a shutdown sends what was held: poll 1 recv 2
 unix: 2 of 4 bytes: poll 1, a non-blocking peek 2
 unix: 4 bytes: poll 1, recv 4
 unix: a recv of 2 with 2 there: 2
