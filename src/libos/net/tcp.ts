@@ -360,8 +360,8 @@ export class TcpSocket extends SocketBase {
     if (!s || this.state !== "connected" || this.broken) return;
     // hostWrite may call onWritten before it returns (which pumps again): the bookkeeping of a
     // write is done before it starts, and the loop re-reads the state after each.
-    while (this.inflight < this.sendable() && this.sock === s && !this.broken) {
-      const view = this.tx.peekContiguousAt(this.inflight, Math.min(WRITE_CHUNK, this.sendable() - this.inflight));
+    for (let limit = this.sendable(); this.inflight < limit && this.sock === s && !this.broken; limit = this.sendable()) {
+      const view = this.tx.peekContiguousAt(this.inflight, Math.min(WRITE_CHUNK, limit - this.inflight));
       this.inflight += view.byteLength;
       this.inflightLens[this.inflightTail++] = view.byteLength;
       hostWrite(s, view, this.onWritten);
