@@ -53,17 +53,23 @@ interface Row {
   threads: number;
   config: Config;
   nsPerOp: number | null;
+  /** sysbench: the fewest ops a thread did ÷ the mean (sysbench's "threads fairness"; 1 = even), in the median run. */
+  fairness?: number;
   note?: string;
 }
 
-function parse(out: string): { ns: number; ops: number } {
+interface Run { nsPerOp: number; fairness?: number }
+
+function parse(out: string, threads: number): Run {
   const m = /ns=(\d+) ops=(\d+)/.exec(out);
   if (!m) throw new Error(`unexpected output: ${JSON.stringify(out)}`);
-  return { ns: Number(m[1]), ops: Number(m[2]) };
+  const ops = Number(m[2]);
+  const min = /min_ops=(\d+)/.exec(out);
+  return { nsPerOp: Number(m[1]) / ops, ...(min ? { fairness: Number(min[1]) / (ops / threads) } : {}) };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
+function median(xs: Run[]): Run {
+  const s = [...xs].sort((a, b) => a.nsPerOp - b.nsPerOp);
   return s[Math.floor(s.length / 2)]!;
 }
 
@@ -83,7 +89,7 @@ try {
 }
 const inst = await makeInstance({ programs: { "/bin/pingpong": wasm.pingpong, "/bin/sysbench": wasm.sysbench } });
 
-async function once(config: Config, prog: "pingpong" | "sysbench", args: string[]): Promise<number> {
+async function once(config: Config, prog: "pingpong" | "sysbench", args: string[], threads: number): Promise<Run> {
   let out: string;
   if (config === "occlum-ts") {
     const r = await run(inst, `/bin/${prog}`, { args });
@@ -95,8 +101,7 @@ async function once(config: Config, prog: "pingpong" | "sysbench", args: string[
   } else {
     out = (await exec(native[prog], args)).stdout;
   }
-  const { ns, ops } = parse(out);
-  return ns / ops;
+  return parse(out, threads);
 }
 
 async function measure(workload: string, threads: number, config: Config, prog: "pingpong" | "sysbench", args: string[]): Promise<Row> {
@@ -104,10 +109,11 @@ async function measure(workload: string, threads: number, config: Config, prog: 
   if (config === "thread-per-thread" && threads > TPT_MAX) {
     return { workload, threads, config, nsPerOp: null, note: `skipped: ${threads} workers (BENCH_TPT_MAX=${TPT_MAX})` };
   }
-  const xs: number[] = [];
-  await once(config, prog, args); // warm-up (JIT tiers, compile cache), not counted
-  for (let i = 0; i < ROUNDS; i++) xs.push(await once(config, prog, args));
-  return { workload, threads, config, nsPerOp: median(xs) };
+  const xs: Run[] = [];
+  await once(config, prog, args, threads); // warm-up (JIT tiers, compile cache), not counted
+  for (let i = 0; i < ROUNDS; i++) xs.push(await once(config, prog, args, threads));
+  const m = median(xs);
+  return { workload, threads, config, nsPerOp: m.nsPerOp, ...(prog === "sysbench" && m.fairness !== undefined ? { fairness: m.fairness } : {}) };
 }
 
 const configs: Config[] = ["occlum-ts", "thread-per-thread", "native"];
@@ -145,4 +151,13 @@ for (const k of keys) {
     return (c === "occlum-ts" ? v : `${v} (${r.occlumSpeedup!.toFixed(2)}x)`).padStart(c === "occlum-ts" ? 12 : 20);
   };
   console.log(`${w!.padEnd(9)} ${n!.padStart(4)} ${cell("occlum-ts")} ${cell("thread-per-thread")} ${cell("native")}`);
+}
+console.log("\nsysbench fairness: the fewest ops a thread did ÷ the mean (1 = every thread did as much; sysbench's \"threads fairness\")");
+console.log("   N   occlum-ts  thread-per-thread   native");
+for (const n of NS) {
+  const f = (c: Config): string => {
+    const r = rows.find((x) => x.workload === "sysbench" && x.threads === n && x.config === c);
+    return (r?.fairness === undefined ? "—" : r.fairness.toFixed(3)).padStart(c === "thread-per-thread" ? 18 : 10);
+  };
+  console.log(`${String(n).padStart(4)}  ${f("occlum-ts")} ${f("thread-per-thread")} ${f("native")}`);
 }

@@ -13,7 +13,8 @@
  * thread has passed (thread creation excluded) to the end of the last thread's loop (t1 = the
  * latest loop end). Threads then wait on a second barrier before they return, so no thread exits
  * or is joined inside the window: sysbench measures events, not thread teardown.
- * Prints elapsed ns, ops (iterations done) and t0/t1 (CLOCK_MONOTONIC).
+ * Prints elapsed ns, ops (iterations done), t0/t1 (CLOCK_MONOTONIC) and the fewest and most ops
+ * a thread did (sysbench's "threads fairness": a scheduler that wins by starving threads shows).
  */
 #include <pthread.h>
 #include <sched.h>
@@ -88,13 +89,16 @@ int main(int argc, char **argv) {
   }
   for (int i = 0; i < n; i++) pthread_join(th[i], NULL);
   long long t1 = t0, joined = now_ns();
-  long ops = 0;
+  long ops = 0, min_ops = slots[0].ops, max_ops = slots[0].ops;
   for (int i = 0; i < n; i++) {
     if (slots[i].end_ns > t1) t1 = slots[i].end_ns;
     ops += slots[i].ops;
+    if (slots[i].ops < min_ops) min_ops = slots[i].ops;
+    if (slots[i].ops > max_ops) max_ops = slots[i].ops;
   }
   /* t0/t1 (CLOCK_MONOTONIC): profile.ts places the host's GC pauses inside the timed window.
      join_ns: to the last join, thread exits included (the window before 2026-12-04 10:40 UTC). */
-  printf("ns=%lld ops=%ld t0=%lld t1=%lld join_ns=%lld\n", t1 - t0, ops, t0, t1, joined - t0);
+  printf("ns=%lld ops=%ld t0=%lld t1=%lld join_ns=%lld min_ops=%ld max_ops=%ld\n", t1 - t0, ops, t0, t1,
+         joined - t0, min_ops, max_ops);
   return 0;
 }

@@ -22,10 +22,11 @@ after(async () => {
   await inst?.cleanup();
 });
 
-function parse(out: string): { ns: number; ops: number; t0: number; t1: number; joinNs: number } {
-  const m = /^ns=(\d+) ops=(\d+) t0=(\d+) t1=(\d+) join_ns=(\d+)\n$/.exec(out);
+function parse(out: string): { ns: number; ops: number; t0: number; t1: number; joinNs: number; minOps: number; maxOps: number } {
+  const m = /^ns=(\d+) ops=(\d+) t0=(\d+) t1=(\d+) join_ns=(\d+) min_ops=(\d+) max_ops=(\d+)\n$/.exec(out);
   assert.ok(m, `unexpected output ${JSON.stringify(out)}`);
-  return { ns: Number(m[1]), ops: Number(m[2]), t0: Number(m[3]), t1: Number(m[4]), joinNs: Number(m[5]) };
+  const [ns, ops, t0, t1, joinNs, minOps, maxOps] = m.slice(1).map(Number) as [number, number, number, number, number, number, number];
+  return { ns, ops, t0, t1, joinNs, minOps, maxOps };
 }
 
 test("sysbench.c fixed mode: every thread does its iterations; exits and joins come after the window", { skip }, async () => {
@@ -33,6 +34,7 @@ test("sysbench.c fixed mode: every thread does its iterations; exits and joins c
   assert.equal(r.code, 0, r.stderr);
   const s = parse(r.stdout);
   assert.equal(s.ops, 16 * 50);
+  assert.deepEqual([s.minOps, s.maxOps], [50, 50]);
   assert.equal(s.t1 - s.t0, s.ns);
   assert.ok(s.ns > 0 && s.joinNs >= s.ns, `window ${s.ns} ns, to the last join ${s.joinNs} ns`);
 });
