@@ -1,7 +1,7 @@
 /*
  * occlum-ts: wasix-libc's unistd.h leaves out pause() ("WASI has no pause"); occlum-cc links one
  * (sdk/libc/signals.c: sigsuspend with the current mask), so POSIX programs that call it compile
- * unchanged; likewise gettid() (sdk/libc/threads.c). occlum-cc puts this folder ahead of the
+ * unchanged; likewise gettid() (sdk/libc/threads.c) and lockf() (sdk/libc/locks.c). occlum-cc puts this folder ahead of the
  * sysroot in POSIX mode.
  */
 #include_next <unistd.h>
@@ -14,6 +14,11 @@ extern "C" {
 int pause(void);
 /* hidden by the libc ("WASI has no eaccess" block); sdk/libc/threads.c */
 pid_t gettid(void);
+/* hidden by the libc ("WASI has no POSIX file locking"); sdk/libc/locks.c (F_LOCK.. it declares) */
+int lockf(int, int, off_t);
+#if defined(_LARGEFILE64_SOURCE) || defined(_GNU_SOURCE)
+#define lockf64 lockf
+#endif
 #ifdef __cplusplus
 }
 #endif

@@ -33,6 +33,12 @@ export const MAX_FDS = 1024;
 export class FdTable {
   private readonly entries: (FdEntry | undefined)[] = [];
   private count = 0;
+  /**
+   * Called whenever one of this table's fds stops referring to a description (close, dup2 or
+   * renumber over it, exit), before the reference goes: the process's POSIX record locks on that
+   * file go then (fs/locks.ts releaseOnClose; set by Process).
+   */
+  onDrop: ((file: OpenFile) => void | Promise<void>) | undefined = undefined;
 
   /**
    * Resolve an fd, requiring every bit of `need` in its rights. Reading a description not opened
@@ -84,7 +90,7 @@ export class FdTable {
     }
     retainFile(e.file);
     this.entries[to] = { file: e.file, base: e.base, inheriting: e.inheriting, ...(cloexec ? { cloexec } : {}) };
-    return releaseFile(old.file);
+    return this.drop(old.file);
   }
 
   /** Install a description at a given (free or not) fd: spawn's open action. */
@@ -97,7 +103,7 @@ export class FdTable {
     }
     retainFile(file);
     this.entries[fd] = { file, base, inheriting };
-    return releaseFile(old.file);
+    return this.drop(old.file);
   }
 
   /**
@@ -130,7 +136,14 @@ export class FdTable {
     this.entries[fd] = undefined;
     this.count--;
     while (this.entries.length > 0 && this.entries[this.entries.length - 1] === undefined) this.entries.pop();
-    return releaseFile(e.file);
+    return this.drop(e.file);
+  }
+
+  /** One fd's reference to `file` goes: onDrop first, then the reference (the last one releases it). */
+  private drop(file: OpenFile): void | Promise<void> {
+    const before = this.onDrop?.(file);
+    if (before instanceof Promise) return before.then(() => releaseFile(file));
+    return releaseFile(file);
   }
 
   /** fd_renumber: atomically replace `to` by `from` (closing `to`'s description) and free `from`. */
@@ -142,7 +155,7 @@ export class FdTable {
     this.entries[to] = e;
     this.entries[from] = undefined;
     this.count--;
-    return releaseFile(old.file);
+    return this.drop(old.file);
   }
 
   /** dup/dup2 (issue 4): a new fd sharing the description, with the same rights. */

@@ -3,6 +3,7 @@
  * argv/env, and how it ended. Processes are isolated by WebAssembly: nothing in one can reach
  * another's memory; they share only kernel objects (files, the VFS).
  */
+import { releaseOnClose } from "../fs/locks.ts";
 import type { Kernel } from "../kernel.ts";
 import type { Vfs } from "../fs/types.ts";
 import type { GuestMemory } from "../syscall/memory.ts";
@@ -87,6 +88,7 @@ export class Process {
   constructor(kernel: Kernel, init: ProcessInit) {
     this.kernel = kernel;
     this.pid = init.pid;
+    this.fds.onDrop = (file) => releaseOnClose(this, file);
     this.vfs = kernel.fs.forProcess(init.pid);
     this.ppid = init.ppid;
     this.parent = undefined;

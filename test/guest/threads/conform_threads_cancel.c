@@ -1,7 +1,8 @@
 /*
  * Deferred cancellation at the blocking calls POSIX makes cancellation points (differential:
  * test/libos/threads/conform-threads.test.ts compares the output with Linux's): a thread blocked
- * in read, write, accept, recv, send, poll, select, epoll_wait, pause, sigsuspend, nanosleep...
+ * in read, write, accept, recv, send, poll, select, epoll_wait, pause, sigsuspend, nanosleep,
+ * fcntl(F_OFD_SETLKW)...
  * is cancelled by pthread_cancel (its cleanup handler runs, the joiner gets PTHREAD_CANCELED);
  * one that reaches such a call with a cancellation already pending is cancelled there without
  * blocking; a call that is no cancellation point (getpid, a mutex) goes on.
@@ -30,6 +31,7 @@
 static int pipefd[2];
 static int sv[2];
 static int listener = -1, udp = -1, ep = -1;
+static int lockfd = -1; /* a second description of a file main holds an OFD write lock on */
 static pid_t child = -1;
 static volatile int after_open;
 static int cleanup_ran;
@@ -127,6 +129,9 @@ static void block_in(const char *what) {
     open("/dev/null", O_RDONLY); /* never blocks: reached with a cancellation pending only */
     after_open = 1;
     for (;;) pause();
+  } else if (!strcmp(what, "fcntl")) {
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0, .l_pid = 0};
+    fcntl(lockfd, F_OFD_SETLKW, &fl); /* waits for main's lock (another description) */
   } else if (!strcmp(what, "waitpid")) {
     int st;
     waitpid(child, &st, 0); /* a child that sleeps for good */
@@ -252,8 +257,14 @@ int main(int argc, char **argv) {
   struct epoll_event ev = {EPOLLIN, {0}};
   epoll_ctl(ep, EPOLL_CTL_ADD, pipefd[0], &ev);
 
+  int holder = open("/tmp/conform_cancel.lock", O_RDWR | O_CREAT | O_TRUNC, 0600);
+  lockfd = open("/tmp/conform_cancel.lock", O_RDWR);
+  struct flock held = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0, .l_pid = 0};
+  printf("OFD lock held: %d\n", fcntl(holder, F_OFD_SETLK, &held));
+  unlink("/tmp/conform_cancel.lock");
+
   const char *reads[] = {"read", "readv", "accept", "recv", "recvfrom", "recvmsg", "poll", "select", "epoll_wait",
-                         "pause", "sigsuspend", "nanosleep", "usleep"};
+                         "pause", "sigsuspend", "nanosleep", "usleep", "fcntl"};
   for (unsigned i = 0; i < sizeof reads / sizeof *reads; i++) cancel_blocked(reads[i]);
   for (unsigned i = 0; i < sizeof reads / sizeof *reads; i++) cancel_pending(reads[i]);
 

@@ -14,7 +14,7 @@
  *   fatal signal sent to a thread);
  * - test/guest/threads/conform_threads_cancel.c: cancellation at the blocking calls POSIX makes
  *   cancellation points (read, write, accept, recv, send, poll, select, epoll_wait, pause,
- *   sigsuspend, sleeps, waitpid; open with a cancellation pending), blocked in them or reaching them with a cancellation pending, and a
+ *   sigsuspend, sleeps, waitpid, fcntl(F_OFD_SETLKW); open with a cancellation pending), blocked in them or reaching them with a cancellation pending, and a
  *   reader of a trickle of bytes cancelled 60 times at varying moments (the cancellation signal
  *   landing between the libc's check and the call: Thread.armCancelWake);
  * - test/guest/threads/conform_threads_sigwait.c: sigwait/sigwaitinfo/sigtimedwait (a blocked
@@ -350,6 +350,7 @@ const linux: Record<Name, string> = {
     "",
   ].join("\n"),
   cancel: [
+    "OFD lock held: 0",
     "cancel thread blocked in read: 0, join: 0, PTHREAD_CANCELED: 1, cleanup ran: 1",
     "cancel thread blocked in readv: 0, join: 0, PTHREAD_CANCELED: 1, cleanup ran: 1",
     "cancel thread blocked in accept: 0, join: 0, PTHREAD_CANCELED: 1, cleanup ran: 1",
@@ -363,6 +364,7 @@ const linux: Record<Name, string> = {
     "cancel thread blocked in sigsuspend: 0, join: 0, PTHREAD_CANCELED: 1, cleanup ran: 1",
     "cancel thread blocked in nanosleep: 0, join: 0, PTHREAD_CANCELED: 1, cleanup ran: 1",
     "cancel thread blocked in usleep: 0, join: 0, PTHREAD_CANCELED: 1, cleanup ran: 1",
+    "cancel thread blocked in fcntl: 0, join: 0, PTHREAD_CANCELED: 1, cleanup ran: 1",
     "cancel pending at read: 0, join: 0, PTHREAD_CANCELED: 1, went past getpid and a mutex: 1",
     "cancel pending at readv: 0, join: 0, PTHREAD_CANCELED: 1, went past getpid and a mutex: 1",
     "cancel pending at accept: 0, join: 0, PTHREAD_CANCELED: 1, went past getpid and a mutex: 1",
@@ -376,6 +378,7 @@ const linux: Record<Name, string> = {
     "cancel pending at sigsuspend: 0, join: 0, PTHREAD_CANCELED: 1, went past getpid and a mutex: 1",
     "cancel pending at nanosleep: 0, join: 0, PTHREAD_CANCELED: 1, went past getpid and a mutex: 1",
     "cancel pending at usleep: 0, join: 0, PTHREAD_CANCELED: 1, went past getpid and a mutex: 1",
+    "cancel pending at fcntl: 0, join: 0, PTHREAD_CANCELED: 1, went past getpid and a mutex: 1",
     "cancel thread blocked in write: 0, join: 0, PTHREAD_CANCELED: 1, cleanup ran: 1",
     "cancel thread blocked in send: 0, join: 0, PTHREAD_CANCELED: 1, cleanup ran: 1",
     "cancel pending at write: 0, join: 0, PTHREAD_CANCELED: 1, went past getpid and a mutex: 1",

@@ -16,6 +16,7 @@ import { Errno, sysErr } from "../errno.ts";
 import { getpgid, setpgid, sigqueue, spawnAttrs } from "../../process/spawn.ts";
 import { occlumSockRows } from "./sock-rows.ts";
 import { occlumPollRows } from "./poll-rows.ts";
+import { occlumLockRows } from "./lock-rows.ts";
 
 export const OCCLUM_MODULE = "occlum";
 
@@ -129,6 +130,7 @@ export const occlumTable: readonly SyscallRow[] = [
   row("setpgid", [i32, i32], R.none, occlum_setpgid, { note: "the caller or a child (ESRCH); pgid 0 = the target's pid; EPERM for a group with no process" }),
   ...occlumSockRows,
   ...occlumPollRows,
+  ...occlumLockRows,
 ];
 
 export const occlumRows: ReadonlyMap<string, SyscallRow> = new Map(occlumTable.map((r) => [r.name, r]));
