@@ -87,6 +87,13 @@ export function kernelImportFns(k: KernelImportContext): Record<string, (...a: n
   let fuel: { value: number } | undefined;
   let sharedFuel = SHARED_FUEL_MAX;
   let lastCheckMs = 0;
+  if (!k.remote) {
+    k.t.forceCheck = () => {
+      if (!k.fuelExport || !k.exports) return;
+      fuel ??= k.exports[k.fuelExport] as { value: number };
+      fuel.value = -1; // every test fires below 0
+    };
+  }
   const yieldCheck = (): Promise<void> | undefined => {
     const workers = k.remote ? undefined : vcpuRequests();
     const shared = workers !== undefined && workers.live();
@@ -114,6 +121,15 @@ export function kernelImportFns(k: KernelImportContext): Record<string, (...a: n
       }
     }
     if (!k.running) return undefined;
+    if (t.yieldDue) {
+      // Give way to the thread it woke (Thread.wokeUp), which runs next: to the back of the run queue.
+      t.yieldDue = false;
+      t.offCpu();
+      return executor.yieldNow().then(() => {
+        t.onCpu();
+        if (t.killed) throw new ThreadKilled();
+      });
+    }
     if (now - t.sliceStartMs < TIME_SLICE_MS && !(shared && workers.waiting())) return undefined;
     t.offCpu(true);
     // A whole slice of computing since it last waited (not of spawning threads): new threads go
@@ -158,7 +174,10 @@ export function kernelImportFns(k: KernelImportContext): Record<string, (...a: n
     if (!m) return 0; // the start function (memory init) runs before anyone can wait
     m.check(addr >>> 0, 4, 4);
     if (!(m.memory.buffer instanceof SharedArrayBuffer)) return 0;
-    return futexTable(m.memory).wake(addr >>> 0, count >>> 0);
+    const ft = futexTable(m.memory);
+    const woken = ft.wake(addr >>> 0, count >>> 0);
+    if (woken > 0 && !k.remote) k.t.wokeUp(ft.takeFirstWoken());
+    return woken;
   };
   return {
     [KernelImport.yieldCheck]: yieldCheck,

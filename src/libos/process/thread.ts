@@ -27,6 +27,12 @@ import { nowMs } from "../sched/clock.ts";
  * rather than next to its spawner (vcpu/index.ts).
  */
 const cpuBound = new Set<Thread>();
+/**
+ * How much more CPU (ms) a waker must have had than the thread it woke to give way (wokeUp).
+ * Linux's base granularity, 1 ms, made most wakes among 1024 threads give way here (an extra cold
+ * switch each: ~4 µs per sysbench op instead of ~1.5).
+ */
+const WAKEUP_GRAN_MS = 4;
 
 /** Is a CPU-bound thread running on the kernel thread? */
 export function kernelThreadBusy(): boolean {
@@ -63,6 +69,10 @@ export class Thread implements Interruptible {
   lastSpawnMs = -Infinity;
   private cpuBound = false;
   private preempted = false;
+  /** wokeUp() asked this thread to give way: its next preemption check yields (loader/kernel-imports.ts). */
+  yieldDue = false;
+  /** Makes the thread's next preemption check come at once (its fuel to 0): set by the loader. */
+  forceCheck: (() => void) | undefined = undefined;
 
   constructor(tid: number, process: Process) {
     this.tid = tid;
@@ -133,6 +143,27 @@ export class Thread implements Interruptible {
     this.interrupt();
   }
 
+  /**
+   * Wakeup preemption, as Linux's CFS does it: this thread just woke `woken` (a futex wake); if
+   * that thread has had WAKEUP_GRAN_MS less CPU than this one, this one gives way at its next
+   * preemption check, which the loader places right after every futex wake (Ev.WakeCall), so the
+   * woken thread (first in the run queue: executor.resume's `next`) runs before this one can take
+   * the lock it just released again. Without it a thread that loops lock / sched_yield / unlock
+   * kept its lock for ever (sysbench with one lock: one of 16 threads did every op). Threads that
+   * hand over to each other (a mutex+condvar ping-pong) have about the same CPU time and go on.
+   */
+  wokeUp(woken: Interruptible | undefined): void {
+    if (this.forceCheck === undefined || !(woken instanceof Thread)) return; // a vCPU worker's thread: no checks of ours
+    if (this.cpuMsCoarse() - woken.cpuMsCoarse() < WAKEUP_GRAN_MS) return;
+    this.yieldDue = true;
+    this.forceCheck();
+  }
+
+  /** CPU time in ms without a clock read (executor.clockMs: at most about a time slice behind). */
+  private cpuMsCoarse(): number {
+    return this.running ? this.cpuMs + Math.max(0, executor.clockMs - this.onCpuSince) : this.cpuMs;
+  }
+
   /** Preempted after a whole slice of computing (see kernelThreadBusy). */
   markCpuBound(): void {
     this.cpuBound = true;
@@ -146,6 +177,7 @@ export class Thread implements Interruptible {
 
   /** Off the vCPU: into a wait, or `preempted` (still computing: busySinceMs and the mark stay). */
   offCpu(preempted = false): void {
+    this.yieldDue = false; // it gives way now anyway
     if (this.resumeDue) this.lateOnCpu();
     this.preempted = preempted;
     if (this.cpuBound && !preempted) this.unmarkCpuBound();

@@ -4,17 +4,28 @@
  * A guest runs inside `WebAssembly.promising(entry)`; a kernel call that must wait returns a
  * Promise to its `WebAssembly.Suspending` import, which parks the wasm stack. Resuming a parked
  * coroutine means resolving that Promise: the continuation then runs from V8's microtask queue,
- * which is FIFO. So the run queue is, in the common case, the microtask queue itself:
- * `resume(resolve, v)` resolves at once (direct hand-off: the waker's syscall returns, its
- * coroutine parks, and the woken one runs next, with no extra hop through a queue of ours).
+ * one coroutine's run (up to its next suspension) per microtask job.
+ *
+ * The run queue for yields and futex wakes is ours: those continuations wait in the ready deque,
+ * and the pump, one microtask queued behind the continuation it just released, resolves the next
+ * one only once that one has suspended. So their order is the deque's, not the microtask queue's
+ * FIFO: a thread woken by a futex wake takes the runnext slot and runs before the threads that
+ * yielded (Go's runnext, Occlum 1.0's "jump" slot); yields go to the back. Why: a woken waiter
+ * usually wants what its waker just released (a mutex); behind the yielded threads it found it
+ * taken again and parked again, for ever in the worst case (sysbench: at 200 threads a tenth of
+ * them never got a lock, while Linux is fair). With the waker's wakeup preemption
+ * (Thread.wokeUp) even a thread that takes its lock back at once gives way. Other wakes (I/O
+ * readiness, timers, joins, a call that completes without waiting) are direct: resolved at once,
+ * their continuations run from V8's queue before the pump's next one.
  *
  * Fairness with host I/O: microtasks run before any macrotask, so coroutines that keep waking each
  * other would starve timers and I/O forever. A "streak" is the run of resumes since the event
  * loop last had a turn (a setImmediate posted at its start has not run yet). Once a streak has
- * lasted SLICE_MS, resumes stop being direct: they go to `queue`, drained from a setImmediate, so
- * libuv runs its timers and I/O callbacks first. While `queue` holds anything, every resume goes
- * behind it (FIFO). `wake(fn)` (a callback, e.g. starting a new thread, which must not run on its
- * parent's stack) always goes through `queue`, drained from a microtask while the streak is young.
+ * lasted SLICE_MS, resumes stop being direct or going through the deque: they go to `queue`, drained from a
+ * setImmediate, so libuv runs its timers and I/O callbacks first. While `queue` holds anything,
+ * every resume goes behind it (FIFO). `wake(fn)` (a callback, e.g. starting a new thread, which
+ * must not run on its parent's stack) always goes through `queue`, drained from a microtask while
+ * the streak is young.
  *
  * Invariant: code between two awaits in the kernel is atomic with respect to other guest threads.
  */
@@ -50,8 +61,17 @@ function busyPollFromEnv(): number {
 }
 
 const CORES = os.availableParallelism();
+/** How a resume enters the run queue (Executor.resume). */
+export type ResumeOrder = "direct" | "ready" | "next";
+/** Consumed entries at the head of the ready deque before it is compacted. */
+const COMPACT_AT = 1024;
 const RESOLVED: Promise<void> = Promise.resolve();
 const RESOLVED_0: Promise<number> = Promise.resolve(0);
+// One executor function for the yields' Promises (it runs inside the constructor): no closure per yield.
+let captured: ((v: never) => void) | undefined;
+const capture = (resolve: (v: never) => void): void => {
+  captured = resolve;
+};
 
 export class Executor {
   private queue: (() => void)[] = [];
@@ -82,13 +102,79 @@ export class Executor {
   /** Turns of the event loop made by busy polling (statistics, tests, bench). */
   hostPolls = 0;
 
-  /** Make a parked coroutine runnable by resolving its Promise with `v`, in FIFO order. */
-  resume<T>(resolve: (v: T) => void, v: T): void {
+  // The ready deque the pump resolves from (parallel arrays: no closure per resume; consumed
+  // from readyHead) and the runnext slot a futex wake fills (a second one moves the first to
+  // the back, as Go's runnext).
+  private readyFns: ((v: unknown) => void)[] = [];
+  private readyVals: unknown[] = [];
+  private readyHead = 0;
+  private nextFn: ((v: unknown) => void) | undefined = undefined;
+  private nextVal: unknown = undefined;
+  private pumpQueued = false;
+
+  private enqueueReady(resolve: (v: unknown) => void, v: unknown, next: boolean): void {
+    if (next) {
+      if (this.nextFn !== undefined) {
+        this.readyFns.push(this.nextFn);
+        this.readyVals.push(this.nextVal);
+      }
+      this.nextFn = resolve;
+      this.nextVal = v;
+    } else {
+      this.readyFns.push(resolve);
+      this.readyVals.push(v);
+    }
+    if (!this.pumpQueued) {
+      this.pumpQueued = true;
+      queueMicrotask(this.pump);
+    }
+  }
+
+  private readonly pump = (): void => {
+    let fn: ((v: unknown) => void) | undefined;
+    let v: unknown;
+    if (this.nextFn !== undefined) {
+      fn = this.nextFn;
+      v = this.nextVal;
+      this.nextFn = this.nextVal = undefined;
+    } else if (this.readyHead < this.readyFns.length) {
+      const h = this.readyHead++;
+      fn = this.readyFns[h];
+      v = this.readyVals[h];
+      this.readyFns[h] = undefined as never;
+      this.readyVals[h] = undefined;
+      if (this.readyHead === this.readyFns.length) {
+        this.readyFns.length = this.readyVals.length = this.readyHead = 0;
+      } else if (this.readyHead >= COMPACT_AT && this.readyHead * 2 >= this.readyFns.length) {
+        // A deque that never empties (1000 threads taking turns) drops its consumed head now and then.
+        this.readyFns.splice(0, this.readyHead);
+        this.readyVals.splice(0, this.readyHead);
+        this.readyHead = 0;
+      }
+    }
+    if (fn === undefined) {
+      this.pumpQueued = false;
+      return;
+    }
+    fn(v);
+    // Behind the continuation just queued: the next one runs when this one has suspended.
+    if (this.nextFn !== undefined || this.readyHead < this.readyFns.length) queueMicrotask(this.pump);
+    else this.pumpQueued = false;
+  };
+
+  /**
+   * Make a parked coroutine runnable by resolving its Promise with `v`. `order`: "direct" (I/O
+   * readiness, timers, joins...: resolved at once, its continuation queued for V8 to run after
+   * the current one, as before the run queue was ours), "ready" (a yield: behind the ready ones
+   * in the deque) or "next" (a futex wake's first waiter: before them).
+   */
+  resume<T>(resolve: (v: T) => void, v: T, order: ResumeOrder = "direct"): void {
     if (this.queue.length > 0) {
       this.queue.push(() => resolve(v)); // a drain is already scheduled
     } else if (this.young()) {
       this.switches++;
-      resolve(v);
+      if (order === "direct") resolve(v);
+      else this.enqueueReady(resolve as (v: unknown) => void, v, order === "next");
     } else {
       this.queue.push(() => resolve(v));
       this.scheduled = true;
@@ -186,28 +272,35 @@ export class Executor {
   };
 
   /**
-   * A real coroutine switch: the caller re-enters the run queue behind every ready thread. On the
-   * direct path this is an already resolved Promise, shared by every yield: the suspension's own
-   * `.then` puts the caller at the tail of the microtask queue, and nothing is allocated here.
+   * A real coroutine switch: the caller re-enters the run queue behind every ready thread. With
+   * none in the deque this is an already resolved Promise, shared by every yield: the
+   * suspension's own `.then` puts the caller at the tail of the microtask queue, and nothing is
+   * allocated here.
    */
   yieldNow(): Promise<void> {
-    if (this.queue.length === 0 && this.young()) {
+    if (this.queue.length === 0 && !this.pumpQueued && this.young()) {
       this.switches++;
       return RESOLVED;
     }
-    return new Promise<void>((resolve) => this.resume(resolve, undefined));
+    const p = new Promise<void>(capture);
+    this.resume(captured as (v: void) => void, undefined, "ready");
+    captured = undefined;
+    return p;
   }
 
   /**
    * yieldNow() that resumes the caller with `v` (a direct resume: `v` is the suspended call's
-   * result, or a Promise of it). A 0 on the direct path is one shared resolved Promise.
+   * result, or a Promise of it). A 0 with none in the deque is one shared resolved Promise.
    */
   yieldWith<T>(v: T): Promise<Awaited<T>> {
-    if (this.queue.length === 0 && this.young()) {
+    if (this.queue.length === 0 && !this.pumpQueued && this.young()) {
       this.switches++;
       return (v === 0 ? RESOLVED_0 : Promise.resolve(v)) as Promise<Awaited<T>>;
     }
-    return new Promise<Awaited<T>>((resolve) => this.resume(resolve, v as Awaited<T>));
+    const p = new Promise<Awaited<T>>(capture);
+    this.resume(captured as (v: Awaited<T>) => void, v as Awaited<T>, "ready");
+    captured = undefined;
+    return p;
   }
 
   /** A clock reading taken now, remembered as `clockMs`. */
@@ -255,8 +348,9 @@ export class Executor {
     return false;
   }
 
+  /** Coroutines ready to run (tests). */
   get readyCount(): number {
-    return this.queue.length;
+    return this.queue.length + this.readyFns.length - this.readyHead + (this.nextFn !== undefined ? 1 : 0);
   }
 
   private readonly endStreak = (): void => {

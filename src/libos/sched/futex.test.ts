@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { FutexTable, futexTable } from "./futex.ts";
+import { executor } from "./executor.ts";
 import type { Interruptible } from "./wait-queue.ts";
 import { nowMs } from "./clock.ts";
 
@@ -31,6 +32,18 @@ test("wake wakes waiters of one address in FIFO order, up to n", async () => {
   assert.equal(f.wake(12, 1), 1);
   assert.equal(await other, "woken");
   assert.equal(f.size, 0);
+});
+
+test("the first waiter a wake wakes runs before the threads already ready; the others after them", async () => {
+  const f = new FutexTable();
+  const order: string[] = [];
+  const w1 = f.wait(8).then(() => order.push("W1"));
+  const w2 = f.wait(8).then(() => order.push("W2"));
+  // A thread that yielded while others were ready: in the run queue's deque before the wake.
+  const y = new Promise<void>((r) => executor.resume(r, undefined, "ready")).then(() => order.push("Y"));
+  assert.equal(f.wake(8, 2), 2);
+  await Promise.all([w1, w2, y]);
+  assert.deepEqual(order, ["W1", "Y", "W2"]);
 });
 
 test("a timed wait times out and leaves the queue", async () => {

@@ -7,8 +7,9 @@
  * between. Kernel code between awaits is atomic with respect to other guest threads (one vCPU,
  * see executor.ts), so a wake cannot slip between the check and the registration: no lost
  * wake-ups. A wait ends exactly once: "woken" (wake/requeue target), "timeout" or "interrupted"
- * (kill, signal); the resume is the executor's (a direct hand-off to the woken coroutine while
- * the event loop is not owed a turn).
+ * (kill, signal); the resume is the executor's, and the first waiter a wake ends runs next, before
+ * the threads already ready (executor.resume's `next`). The table also remembers whom a wake
+ * woke first, for the waker's wakeup preemption (Thread.wokeUp).
  *
  * Keys: the memory object itself (WebAssembly.Memory or its buffer), so the threads of one
  * process (instances sharing one imported memory) meet, and two processes never do. A bucket is
@@ -82,7 +83,13 @@ class FutexWaiter {
     if (intr !== undefined) intr.setCanceller(this.cancel);
   }
 
-  finish(reason: WakeReason): boolean {
+  /** Whose wait this is (the thread, for the syscall paths). */
+  owner(): Interruptible | undefined {
+    return this.intr;
+  }
+
+  /** End the wait; `next`: the woken thread runs before the ready ones (executor.resume). */
+  finish(reason: WakeReason, next = false): boolean {
     if (this.bucket === null) return false;
     this.table.unlink(this);
     if (this.timer !== undefined) {
@@ -94,7 +101,7 @@ class FutexWaiter {
     this.intr = this.resolve = this.complete = undefined;
     this.table.release(this);
     // The wait is over before complete() runs: it may look at the thread.
-    executor.resume(resolve, complete === undefined ? reason : complete(reason));
+    executor.resume(resolve, complete === undefined ? reason : complete(reason), next ? "next" : "ready");
     return true;
   }
 }
@@ -114,9 +121,18 @@ export class FutexTable {
   private readonly buckets = new Map<number, Bucket>();
   private live = 0;
   private readonly free: FutexWaiter[] = [];
+  /** The first waiter the latest wake() woke (its Interruptible: the thread): takeFirstWoken. */
+  private firstWoken: Interruptible | undefined = undefined;
   /** Statistics (tests, bench). */
   waits = 0;
   wakes = 0;
+
+  /** Who the latest wake() woke first, once (wakeup preemption: Thread.wokeUp). */
+  takeFirstWoken(): Interruptible | undefined {
+    const w = this.firstWoken;
+    this.firstWoken = undefined;
+    return w;
+  }
 
   /** Waiters parked on `addr`. */
   waiting(addr: number): number {
@@ -172,8 +188,11 @@ export class FutexTable {
     const b = this.buckets.get(addr);
     if (b === undefined || b.head === null || n <= 0) return 0;
     let woken = 0;
+    this.firstWoken = b.head.owner();
     // finish() unlinks the head.
-    while (woken < n && b.head !== null) if (b.head.finish("woken")) woken++;
+    // The first one woken runs next (it usually takes what the waker just released); the others
+    // queue behind the ready threads in the order they waited.
+    while (woken < n && b.head !== null) if (b.head.finish("woken", woken === 0)) woken++;
     this.wakes += woken;
     futexStats.wakes += woken;
     return woken;

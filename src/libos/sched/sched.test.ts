@@ -25,6 +25,34 @@ test("the run queue resumes in FIFO order", async () => {
   assert.equal(ex.switches, 3);
 });
 
+test("a resume with `next` runs before the coroutines already ready (runnext)", async () => {
+  const ex = new Executor();
+  const order: string[] = [];
+  const ready = (name: string): Promise<number> => new Promise<string>((r) => ex.resume(r, name, "ready")).then((v) => order.push(v));
+  // A and B are ready (yields while others are: the deque), then W is woken with `next`: W runs
+  // first, then A and B in their order.
+  const a = ready("A");
+  const b = ready("B");
+  const w = new Promise<string>((r) => ex.resume(r, "W", "next")).then((v) => order.push(v));
+  assert.equal(ex.readyCount, 3);
+  await Promise.all([a, b, w]);
+  assert.deepEqual(order, ["W", "A", "B"]);
+  // A second `next` moves the first to the back (Go's runnext): the latest woken runs first.
+  order.length = 0;
+  const c = ready("C");
+  const p1 = new Promise<string>((r) => ex.resume(r, "W1", "next")).then((v) => order.push(v));
+  const p2 = new Promise<string>((r) => ex.resume(r, "W2", "next")).then((v) => order.push(v));
+  await Promise.all([c, p1, p2]);
+  assert.deepEqual(order, ["W2", "C", "W1"]);
+  assert.equal(ex.readyCount, 0);
+  // With nothing in the deque a yield is direct: no pump hop.
+  order.length = 0;
+  const y = ex.yieldNow().then(() => order.push("Y"));
+  assert.equal(ex.readyCount, 0);
+  await y;
+  assert.deepEqual(order, ["Y"]);
+});
+
 test("yielding coroutines take turns and let timers run (no starvation of the event loop)", async () => {
   const ex = new Executor();
   const trace: string[] = [];

@@ -15,6 +15,7 @@ import type { ByteWriter } from "./bytes.ts";
 
 export interface CheckWriter {
   emitGlobalCheck(tmp: number, n?: number): void;
+  emitTest(): void;
   emitCounterInit(counter: number, full?: boolean): void;
   emitCounterDecrement(counter: number, n?: number): void;
   emitFuelCharge(fuel: number, whole?: boolean): void;
@@ -38,6 +39,15 @@ export function checkWriter(
     out.byte(0x22); out.u32(tmp);
     out.byte(0x24); out.u32(fuelGlobal);
     out.byte(0x20); out.u32(tmp);
+    out.byte(0x41); out.byte(0x00); out.byte(0x48);
+    out.byte(0x04); out.byte(0x40);
+    out.byte(0x10); out.u32(yieldIndex);
+    out.byte(0x0b);
+  };
+  // A test without a charge (after a call that may have asked for a yield by emptying the fuel):
+  // global.get F; i32.const 0; i32.lt_s; if; call yield_check; end
+  const emitTest = (): void => {
+    out.byte(0x23); out.u32(fuelGlobal);
     out.byte(0x41); out.byte(0x00); out.byte(0x48);
     out.byte(0x04); out.byte(0x40);
     out.byte(0x10); out.u32(yieldIndex);
@@ -106,7 +116,7 @@ export function checkWriter(
   };
 
   return {
-    emitGlobalCheck, emitCounterInit, emitCounterDecrement, emitFuelCharge, emitSyncOut, emitSyncIn, emitRefill,
+    emitGlobalCheck, emitTest, emitCounterInit, emitCounterDecrement, emitFuelCharge, emitSyncOut, emitSyncIn, emitRefill,
     emitLocalCheck, writeRefuel,
   };
 }

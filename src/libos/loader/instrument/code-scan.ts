@@ -35,6 +35,11 @@ export const Ev = {
   LoopEnd: 4,
   /** a = label immediate start, b = its end, c = the new label index. */
   Label: 5,
+  /**
+   * A direct call of an import that wakes futex waiters (ScanContext.wakeImports): a = immediate
+   * start, b = its end, c = the import's index (imports keep their index).
+   */
+  WakeCall: 15,
   /** ref.func: as FuncRef (a function reference that is not a call). */
   RefFunc: 6,
   /** memory.grow of memory 0: a = instruction start, b = instruction end. */
@@ -152,6 +157,8 @@ export interface ScanContext {
   grows?: boolean;
   /** Record atomic.fence (Ev.Fence); absent/false: leave it alone. */
   fences?: boolean;
+  /** Record direct calls of these imported functions (Ev.WakeCall); absent: none. */
+  wakeImports?: ReadonlySet<number>;
   /** Set by the scanner: the expression contains a call of any kind. */
   sawCall: boolean;
   /** Set by the scanner: the expression contains an indirect call (call_indirect, call_ref...). */
@@ -263,6 +270,7 @@ function noParams(b: Uint8Array, p: number, typeParams: readonly number[]): bool
 export function scanExpr(b: Uint8Array, p: number, limit: number, ctx: ScanContext): number {
   const ev = ctx.events;
   const funcRefMin = ctx.funcRefMin;
+  const wakeImports = ctx.wakeImports;
   const wantLoops = ctx.loops;
   const wrap = ctx.wrapLoops;
   const atomics = ctx.atomics;
@@ -418,6 +426,7 @@ export function scanExpr(b: Uint8Array, p: number, limit: number, ctx: ScanConte
         const end = lebEnd[0]!;
         if (op !== 0xd2) sawCall = true;
         if (idx >= funcRefMin) ev.push(op === 0xd2 ? Ev.RefFunc : Ev.FuncRef, p, end, idx);
+        else if (op === 0x10 && wakeImports !== undefined && wakeImports.has(idx)) ev.push(Ev.WakeCall, p, end, idx);
         p = end;
         break;
       }

@@ -58,6 +58,8 @@ export interface InstrumentStats {
   helpers: number;
   growCalls?: number;
   fencesElided?: number;
+  /** Fuel tests after calls of WASIX futex_wake/futex_wake_all (module-info.ts wakeImports). */
+  wakeChecks?: number;
   /** Loops left without a check because each iteration starts by calling a charged function. */
   coveredLoops?: number;
   /** Counted loops (trip-count.ts): charged their trip count once before they start, no check inside. */

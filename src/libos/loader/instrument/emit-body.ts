@@ -27,7 +27,7 @@ export function bodyWriter(b: Uint8Array, plan: Plan, out: ByteWriter): BodyWrit
   } = plan;
   const {
     emitGlobalCheck, emitCounterInit, emitCounterDecrement, emitFuelCharge, emitSyncOut, emitSyncIn, emitRefill,
-    emitLocalCheck, writeRefuel,
+    emitLocalCheck, writeRefuel, emitTest,
   } = checkWriter(out, fuelGlobal, yieldIndex, plan.loopBudget, plan.callsPerUnit, plan.refuelIndex);
 
   /**
@@ -206,6 +206,14 @@ export function bodyWriter(b: Uint8Array, plan: Plan, out: ByteWriter): BodyWrit
           out.u32(idx + K);
         }
         cur = d[e * 4 + 2]!;
+      } else if (kind === Ev.WakeCall) {
+        // A test after the call: the kernel empties the fuel when the waker must give way to a
+        // long waiter it woke (Thread.giveWay), before it can take the lock again.
+        const end = d[e * 4 + 2]!;
+        out.range(b, cur, end);
+        emitTest();
+        stats.wakeChecks = (stats.wakeChecks ?? 0) + 1;
+        cur = end;
       } else if (kind === Ev.Local) {
         if (!clone) continue;
         out.range(b, cur, a);
@@ -276,6 +284,7 @@ export function bodyWriter(b: Uint8Array, plan: Plan, out: ByteWriter): BodyWrit
     out.byte(0x20); out.byte(1);
     if (op !== AtomicOp.Notify) { out.byte(0x20); out.byte(2); }
     out.byte(0x10); out.u32(importIndex.get(specOf(op).name)!);
+    if (op === AtomicOp.Notify && preempt) emitTest(); // a notify is a wake: as Ev.WakeCall
     out.byte(0x0b);
     out.patchLength(mark);
   };

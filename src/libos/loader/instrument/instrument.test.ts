@@ -94,9 +94,10 @@ function atomicsModule(): Uint8Array {
 
 test("atomic wait/notify become kernel calls with addr+offset and the same operands", () => {
   const r = instrument(atomicsModule(), both);
-  assert.deepEqual(r.imports, ["futex_wait32", "futex_wait64", "futex_notify"]);
-  assert.equal(r.fuelExport, null); // no loops, no calls in the original: no checks needed
-  assert.deepEqual([r.stats.atomicCalls, r.stats.helpers], [4, 3]);
+  // yield_check too: a notify is a wake, followed by a fuel test (wakeup preemption, Thread.wokeUp).
+  assert.deepEqual(r.imports, ["futex_wait32", "futex_wait64", "futex_notify", "yield_check"]);
+  assert.equal(r.fuelExport, FUEL_EXPORT); // no loops, no calls in the original: only the notify's test
+  assert.deepEqual([r.stats.atomicCalls, r.stats.helpers, r.stats.loopChecks, r.stats.entryChecks], [4, 3, 0, 0]);
   const calls: unknown[][] = [];
   const st = run(r.bytes, {}, 1000, {
     futex_wait32: (...a: unknown[]) => (calls.push(["w32", ...a]), 2),
@@ -435,4 +436,46 @@ test("elideFences drops every atomic.fence (one agent) and nothing else; off by 
   assert.equal(count(kept.bytes), 2);
   assert.equal(kept.stats.fencesElided, undefined);
   assert.equal((run(kept.bytes).exports.spin as (n: number) => number)(10), 20);
+});
+
+test("a call of WASIX futex_wake is followed by a fuel test: a waker whose fuel the kernel emptied yields right after it", () => {
+  const build = (module: string): Uint8Array => {
+    const m = new ModuleBuilder();
+    const wakeT = m.type([T.i32, T.i32], [T.i32]); // futex_wake(futex*, woken*) -> errno
+    const v = m.type([], []);
+    const vi = m.type([], [T.i32]);
+    const wake = m.importFunc(module, "futex_wake", wakeT);
+    const mark = m.importFunc("env", "mark", v);
+    m.export("f", "func", m.func(vi, [I.i32Const(0), I.i32Const(0), I.call(wake), I.drop, I.call(mark), I.i32Const(7)]));
+    return m.build();
+  };
+  const r = instrument(build("wasix_32v1"), both);
+  assert.equal(r.stats.wakeChecks, 1);
+  assert.equal(instrument(build("env"), both).stats.wakeChecks, undefined, "only WASIX's futex_wake");
+  const log: string[] = [];
+  let empty = true;
+  const fuel = (): WasmGlobal => inst.exports[FUEL_EXPORT] as WasmGlobal;
+  const inst = new Wasm.Instance(new Wasm.Module(r.bytes), {
+    wasix_32v1: {
+      futex_wake: () => {
+        log.push("wake");
+        if (empty) fuel().value = -1; // what Thread.wokeUp does through forceCheck
+        return 0;
+      },
+    },
+    env: { mark: () => void log.push("mark") },
+    occlum: {
+      yield_check: () => {
+        log.push("yield");
+        fuel().value = 1000;
+      },
+    },
+  }) as { exports: Record<string, unknown> };
+  const f = inst.exports.f as () => number;
+  assert.equal(f(), 7);
+  assert.deepEqual(log, ["wake", "yield", "mark"], "the yield comes before the next instruction");
+  log.length = 0;
+  empty = false;
+  assert.equal(f(), 7);
+  assert.deepEqual(log, ["wake", "mark"], "with fuel left the test costs no call");
 });

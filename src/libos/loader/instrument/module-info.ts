@@ -42,7 +42,15 @@ export interface ModuleInfo {
   funcTypes: Uint32Array;
   memory0Is64: boolean;
   exportNames: Set<string>;
+  /**
+   * Function indices of the imports that wake futex waiters (WASIX futex_wake/futex_wake_all):
+   * a preemption test follows each call, so a waker gives way to a long waiter it woke at once
+   * (Thread.giveWay), before it takes the lock again.
+   */
+  wakeImports: Set<number>;
 }
+
+const WAKE_IMPORTS = new Set(["wasix_32v1 futex_wake", "wasix_32v1 futex_wake_all"]);
 
 const decoder = new TextDecoder("utf-8", { fatal: false });
 
@@ -153,12 +161,16 @@ function parseImports(b: Uint8Array, s: Section, info: ModuleInfo): void {
   let n = readU32(b, s.start);
   let p = lebEnd[0]!;
   for (; n > 0; n--) {
-    readName(b, p);
-    readName(b, lebEnd[0]!);
+    const module = readName(b, p);
+    const name = readName(b, lebEnd[0]!);
     p = lebEnd[0]!;
     const kind = b[p++];
     switch (kind) {
-      case 0: info.importedFuncs++; p = skipLeb(b, p); break;
+      case 0:
+        if (WAKE_IMPORTS.has(`${module} ${name}`)) info.wakeImports.add(info.importedFuncs);
+        info.importedFuncs++;
+        p = skipLeb(b, p);
+        break;
       case 1: p = skipTableType(b, p); break;
       case 2: {
         const flags = readU32(b, p);
@@ -178,7 +190,7 @@ function parseImports(b: Uint8Array, s: Section, info: ModuleInfo): void {
 export function readModuleInfo(b: Uint8Array): ModuleInfo {
   const info: ModuleInfo = {
     sections: splitSections(b), typeCount: 0, typeParams: [], typeStart: [], importedFuncs: 0, importedGlobals: 0,
-    importedMemories: 0, definedGlobals: 0, funcTypes: new Uint32Array(0), memory0Is64: false,
+    importedMemories: 0, definedGlobals: 0, funcTypes: new Uint32Array(0), memory0Is64: false, wakeImports: new Set(),
     exportNames: new Set(),
   };
   for (const s of info.sections) {

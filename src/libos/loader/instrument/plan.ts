@@ -208,7 +208,7 @@ export function planInstrument(b: Uint8Array, options: InstrumentOptions): Plan 
     loopCount: 0, wrapLoops: style === "local-counter", typeParams: info.typeParams, countLimit: loopBudget,
     unrollBody: unroll > 1 ? UNROLL_MAX_BODY : 0,
     grows: (options.rewriteGrow ?? false) && !info.memory0Is64, fences: options.elideFences ?? false,
-    callTypes: options.preemption,
+    callTypes: options.preemption, ...(options.preemption && info.wakeImports.size > 0 ? { wakeImports: info.wakeImports } : {}),
   };
   const bodies = scanBodies(b, codeSection, info, ctx);
 
@@ -217,7 +217,11 @@ export function planInstrument(b: Uint8Array, options: InstrumentOptions): Plan 
   for (let i = 0; i < bodies.count && !anyLoop; i++) anyLoop = bodies.loops[i]! > 0;
   const cyclic = new Uint8Array(bodies.count);
   const charged = options.preemption ? entryCharges(b, info, bodies, events, style, cyclic) : new Uint8Array(0);
-  const preempt = options.preemption && (anyLoop || charged.includes(1));
+  // A futex wake needs its test even in a module with nothing else to check (Ev.WakeCall, and the
+  // notify helper: a rewritten memory.atomic.notify is a wake too).
+  let anyWake = sites?.ops.includes(AtomicOp.Notify) ?? false;
+  for (let e = 0; e < events.count && !anyWake; e++) anyWake = events.data[e * 4] === Ev.WakeCall;
+  const preempt = options.preemption && (anyLoop || charged.includes(1) || anyWake);
   // A loop whose every iteration starts by calling a function charged at entry needs no check of
   // its own: each iteration already costs one unit. Marked per Loop event; `counted[i]`: function
   // i has a loop that still counts iterations (so its counter needs initializing).

@@ -97,11 +97,18 @@ function futex_wait(t: Thread, addr: number, expected: number, timeoutNs: bigint
 }
 
 function futex_wake(t: Thread, addr: number): boolean {
-  return futexTable(memoryKey(t)).wake(addr, 1) > 0;
+  return wake(t, addr, 1);
 }
 
 function futex_wake_all(t: Thread, addr: number): boolean {
-  return futexTable(memoryKey(t)).wake(addr, Number.POSITIVE_INFINITY) > 0;
+  return wake(t, addr, Number.POSITIVE_INFINITY);
+}
+
+function wake(t: Thread, addr: number, n: number): boolean {
+  const ft = futexTable(memoryKey(t));
+  if (ft.wake(addr, n) === 0) return false;
+  t.wokeUp(ft.takeFirstWoken());
+  return true;
 }
 
 function thread_exit(t: Thread, code: number): never {
