@@ -3,6 +3,7 @@
  * dir (build/.Occlum_sys.json + the image and container layers, as `occlum build` leaves them),
  * and run a program through runInstance with captured stdio.
  */
+import assert from "node:assert/strict";
 import { mkdtemp, mkdir, copyFile, writeFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -131,6 +132,20 @@ export async function run(inst: Instance, programPath: string, o: GuestRun = {})
     logger,
   });
   return { code, stdout: stdout.text, stderr: stderr.text, log };
+}
+
+/**
+ * A differential conformance run: exit 0, nothing on stderr, and stdout exactly `linux` (the
+ * same program's output on Linux), compared line by line first so a failure names the first
+ * differing case.
+ */
+export function assertPrintsLinux(r: RunResult, linux: string, label = ""): void {
+  assert.equal(r.stderr, "");
+  const got = r.stdout.split("\n");
+  const want = linux.split("\n");
+  for (let i = 0; i < want.length; i++) assert.equal(got[i], want[i], `${label}line ${i + 1}`);
+  assert.equal(r.stdout, linux);
+  assert.equal(r.code, 0);
 }
 
 export { PassThrough };

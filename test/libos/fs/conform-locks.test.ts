@@ -14,9 +14,8 @@
  * cd /tmp && /tmp/cl`, run natively; identical over repeated runs).
  */
 import { test, before, after } from "node:test";
-import assert from "node:assert/strict";
 import { buildGuest, posixSkip } from "../../support/guest.ts";
-import { makeInstance, run, type Instance } from "../helpers.ts";
+import { assertPrintsLinux, makeInstance, run, type Instance } from "../helpers.ts";
 
 const skip = posixSkip();
 let inst: Instance;
@@ -31,13 +30,7 @@ after(async () => {
 });
 
 test("file locks print what Linux prints", { skip }, async () => {
-  const r = await run(inst, "/bin/conform_locks");
-  assert.equal(r.stderr, "");
-  const got = r.stdout.split("\n");
-  const want = LINUX.split("\n");
-  for (let i = 0; i < want.length; i++) assert.equal(got[i], want[i], `line ${i + 1}`);
-  assert.equal(r.stdout, LINUX);
-  assert.equal(r.code, 0);
+  assertPrintsLinux(await run(inst, "/bin/conform_locks"), LINUX);
 });
 
 const LINUX = `== ranges, split, merge, upgrade, downgrade

@@ -16,9 +16,8 @@
  * libc's is 32 bytes, Linux's 28: an ABI difference, not a behaviour one).
  */
 import { test, before, after } from "node:test";
-import assert from "node:assert/strict";
 import { buildGuest, posixSkip } from "../../support/guest.ts";
-import { makeInstance, run, type Instance } from "../helpers.ts";
+import { assertPrintsLinux, makeInstance, run, type Instance } from "../helpers.ts";
 
 const skip = posixSkip();
 let inst: Instance;
@@ -37,14 +36,7 @@ after(async () => {
 });
 
 async function assertLinux(name: (typeof PROGRAMS)[number], linux: string): Promise<void> {
-  const r = await run(inst, `/bin/${name}`);
-  assert.equal(r.stderr, "");
-  // Line by line first, so a failure names the first differing case.
-  const got = r.stdout.split("\n");
-  const want = linux.split("\n");
-  for (let i = 0; i < want.length; i++) assert.equal(got[i], want[i], `${name} line ${i + 1}`);
-  assert.equal(r.stdout, linux);
-  assert.equal(r.code, 0);
+  assertPrintsLinux(await run(inst, `/bin/${name}`), linux, `${name} `);
 }
 
 // Copied from the native runs: for p in tcp udp_unix misc; do
