@@ -71,7 +71,7 @@ export class Thread implements Interruptible {
   private preempted = false;
   /** wokeUp() asked this thread to give way: its next preemption check yields (loader/kernel-imports.ts). */
   yieldDue = false;
-  /** Makes the thread's next preemption check come at once (its fuel to 0): set by the loader. */
+  /** Makes the thread's next preemption check come at once (its fuel below 0): set by the loader. */
   forceCheck: (() => void) | undefined = undefined;
 
   constructor(tid: number, process: Process) {

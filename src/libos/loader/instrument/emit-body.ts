@@ -207,8 +207,8 @@ export function bodyWriter(b: Uint8Array, plan: Plan, out: ByteWriter): BodyWrit
         }
         cur = d[e * 4 + 2]!;
       } else if (kind === Ev.WakeCall) {
-        // A test after the call: the kernel empties the fuel when the waker must give way to a
-        // long waiter it woke (Thread.giveWay), before it can take the lock again.
+        // A test after the call: the kernel empties the fuel when the waker must give way to the
+        // thread it woke (Thread.wokeUp), before it can take the lock again.
         const end = d[e * 4 + 2]!;
         out.range(b, cur, end);
         emitTest();

@@ -44,8 +44,8 @@ export interface ModuleInfo {
   exportNames: Set<string>;
   /**
    * Function indices of the imports that wake futex waiters (WASIX futex_wake/futex_wake_all):
-   * a preemption test follows each call, so a waker gives way to a long waiter it woke at once
-   * (Thread.giveWay), before it takes the lock again.
+   * a preemption test follows each call, so a waker that must give way to the thread it woke
+   * does so at once (Thread.wokeUp), before it takes the lock again.
    */
   wakeImports: Set<number>;
 }
