@@ -111,7 +111,7 @@ const THREAD_WRAPS = ["pthread_join", "pthread_tryjoin_np", "pthread_timedjoin_n
 /** poll.c: poll/ppoll/select/pselect over the kernel's epoll (Linux's POLLNVAL, POLLERR, POLLHUP, POLLRDHUP). */
 const POLL_WRAPS = ["poll", "ppoll", "select", "pselect"].map((f) => `-Wl,--wrap=${f}`);
 /** cancelpoints.c: the blocking file and process calls are cancellation points (sdk/libc/cancel.h). */
-const CANCEL_WRAPS = ["read", "readv", "pread", "write", "writev", "pwrite", "close", "fsync", "fdatasync", "waitpid", "wait", "open", "openat", "creat"].map((f) => `-Wl,--wrap=${f}`);
+const CANCEL_WRAPS = ["read", "readv", "pread", "write", "writev", "pwrite", "close", "fsync", "fdatasync", "waitpid", "wait", "open", "openat", "creat", "tcdrain", "msync"].map((f) => `-Wl,--wrap=${f}`);
 /**
  * pgroup.c wraps posix_spawn(p) to hand the spawn attributes to the kernel first; eventfd.c,
  * eventfd's flags; locks.c, fcntl's lock commands (to the kernel's file locks).

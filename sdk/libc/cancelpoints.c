@@ -5,15 +5,18 @@
  * ended (pthread_cancel's signal made the read return EINTR to the program instead). Each
  * wrapper acts on a pending cancellation before the call and after an EINTR (cancel.h
  * OCCLUM_CANCELLABLE). The socket calls are in sockets.c, poll/select in poll.c, epoll_wait in
- * epoll.c, sleeps in signals.c, futex waits in timedwait.c. open, openat and creat act on a
- * pending cancellation at their start (they never block on the file systems the kernel has).
+ * epoll.c, sleeps in signals.c, futex waits in timedwait.c, fcntl's F_SETLKW in locks.c. open,
+ * openat, creat, tcdrain and msync act on a pending cancellation at their start (they never block
+ * on the files the kernel has).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "cancel.h"
@@ -32,6 +35,8 @@ int __real_open(const char *path, int flags, ...);
 int __real_openat(int dirfd, const char *path, int flags, ...);
 int __real_creat(const char *path, mode_t mode);
 pid_t __real_wait(int *status);
+int __real_tcdrain(int fd);
+int __real_msync(void *addr, size_t len, int flags);
 
 ssize_t __wrap_read(int fd, void *buf, size_t n) {
   return OCCLUM_CANCELLABLE(__real_read(fd, buf, n));
@@ -102,4 +107,12 @@ int __wrap_openat(int dirfd, const char *path, int flags, ...) {
 
 int __wrap_creat(const char *path, mode_t mode) {
   return OCCLUM_CANCELLABLE(__real_creat(path, mode));
+}
+
+int __wrap_tcdrain(int fd) {
+  return OCCLUM_CANCELLABLE(__real_tcdrain(fd));
+}
+
+int __wrap_msync(void *addr, size_t len, int flags) {
+  return OCCLUM_CANCELLABLE(__real_msync(addr, len, flags));
 }

@@ -2,7 +2,7 @@
  * Deferred cancellation at the blocking calls POSIX makes cancellation points (differential:
  * test/libos/threads/conform-threads.test.ts compares the output with Linux's): a thread blocked
  * in read, write, accept, recv, send, poll, select, epoll_wait, pause, sigsuspend, nanosleep,
- * fcntl(F_OFD_SETLKW)...
+ * fcntl(F_OFD_SETLKW)...; open, tcdrain and msync with a cancellation pending...
  * is cancelled by pthread_cancel (its cleanup handler runs, the joiner gets PTHREAD_CANCELED);
  * one that reaches such a call with a cancellation already pending is cancelled there without
  * blocking; a call that is no cancellation point (getpid, a mutex) goes on.
@@ -18,7 +18,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <termios.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -33,7 +35,8 @@ static int sv[2];
 static int listener = -1, udp = -1, ep = -1;
 static int lockfd = -1; /* a second description of a file main holds an OFD write lock on */
 static pid_t child = -1;
-static volatile int after_open;
+static volatile int after_open, after_tcdrain, after_msync;
+static void *page; /* a mapping for msync */
 static int cleanup_ran;
 static sem_t ready;
 
@@ -128,6 +131,14 @@ static void block_in(const char *what) {
   } else if (!strcmp(what, "open")) {
     open("/dev/null", O_RDONLY); /* never blocks: reached with a cancellation pending only */
     after_open = 1;
+    for (;;) pause();
+  } else if (!strcmp(what, "tcdrain")) {
+    tcdrain(pipefd[1]); /* never blocks on a pipe: reached with a cancellation pending only */
+    after_tcdrain = 1;
+    for (;;) pause();
+  } else if (!strcmp(what, "msync")) {
+    msync(page, 4096, MS_SYNC);
+    after_msync = 1;
     for (;;) pause();
   } else if (!strcmp(what, "fcntl")) {
     struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0, .l_pid = 0};
@@ -281,6 +292,11 @@ int main(int argc, char **argv) {
   cancel_pending("send");
   cancel_pending("open");
   printf("  cancelled at open itself: %d\n", !after_open);
+  page = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  cancel_pending("tcdrain");
+  printf("  cancelled at tcdrain itself: %d\n", !after_tcdrain);
+  cancel_pending("msync");
+  printf("  cancelled at msync itself: %d\n", !after_msync);
 
   /* Drain the pipe: the next read returns one byte. */
   fcntl(pipefd[0], F_SETFL, O_NONBLOCK);

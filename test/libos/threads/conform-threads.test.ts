@@ -14,7 +14,7 @@
  *   fatal signal sent to a thread);
  * - test/guest/threads/conform_threads_cancel.c: cancellation at the blocking calls POSIX makes
  *   cancellation points (read, write, accept, recv, send, poll, select, epoll_wait, pause,
- *   sigsuspend, sleeps, waitpid, fcntl(F_OFD_SETLKW); open with a cancellation pending), blocked in them or reaching them with a cancellation pending, and a
+ *   sigsuspend, sleeps, waitpid, fcntl(F_OFD_SETLKW); open, tcdrain and msync with a cancellation pending), blocked in them or reaching them with a cancellation pending, and a
  *   reader of a trickle of bytes cancelled 60 times at varying moments (the cancellation signal
  *   landing between the libc's check and the call: Thread.armCancelWake);
  * - test/guest/threads/conform_threads_sigwait.c: sigwait/sigwaitinfo/sigtimedwait (a blocked
@@ -385,6 +385,10 @@ const linux: Record<Name, string> = {
     "cancel pending at send: 0, join: 0, PTHREAD_CANCELED: 1, went past getpid and a mutex: 1",
     "cancel pending at open: 0, join: 0, PTHREAD_CANCELED: 1, went past getpid and a mutex: 1",
     "  cancelled at open itself: 1",
+    "cancel pending at tcdrain: 0, join: 0, PTHREAD_CANCELED: 1, went past getpid and a mutex: 1",
+    "  cancelled at tcdrain itself: 1",
+    "cancel pending at msync: 0, join: 0, PTHREAD_CANCELED: 1, went past getpid and a mutex: 1",
+    "  cancelled at msync itself: 1",
     "cancel while disabled: 0, its read completed: 1, cancelled at testcancel: 1",
     "cancel a reader of a trickle, 60 times: cancelled 60",
     "cancel thread blocked in waitpid: 0, join: 0, PTHREAD_CANCELED: 1, cleanup ran: 1",
