@@ -16,7 +16,8 @@
  * them never got a lock, while Linux is fair). With the waker's wakeup preemption
  * (Thread.wokeUp) even a thread that takes its lock back at once gives way. Other wakes (I/O
  * readiness, timers, joins, a call that completes without waiting) are direct: resolved at once,
- * their continuations run from V8's queue before the pump's next one.
+ * their continuations run from V8's queue before the pump's next one; so is a futex wake while
+ * the deque is empty (a hand-over between two threads costs no pump hop).
  *
  * Fairness with host I/O: microtasks run before any macrotask, so coroutines that keep waking each
  * other would starve timers and I/O forever. A "streak" is the run of resumes since the event
@@ -65,8 +66,6 @@ const CORES = os.availableParallelism();
 export type ResumeOrder = "direct" | "ready" | "next";
 /** Consumed entries at the head of the ready deque before it is compacted. */
 const COMPACT_AT = 1024;
-const RESOLVED: Promise<void> = Promise.resolve();
-const RESOLVED_0: Promise<number> = Promise.resolve(0);
 // One executor function for the yields' Promises (it runs inside the constructor): no closure per yield.
 let captured: ((v: never) => void) | undefined;
 const capture = (resolve: (v: never) => void): void => {
@@ -173,7 +172,9 @@ export class Executor {
       this.queue.push(() => resolve(v)); // a drain is already scheduled
     } else if (this.young()) {
       this.switches++;
-      if (order === "direct") resolve(v);
+      // A futex wake with nothing in the deque is direct too (a hand-over between two threads: no
+      // pump hop); nothing the deque orders can be ahead of it in V8's queue.
+      if (order === "direct" || (order === "next" && !this.pumpQueued && this.readyHead === this.readyFns.length)) resolve(v);
       else this.enqueueReady(resolve as (v: unknown) => void, v, order === "next");
     } else {
       this.queue.push(() => resolve(v));
@@ -272,31 +273,21 @@ export class Executor {
   };
 
   /**
-   * A real coroutine switch: the caller re-enters the run queue behind every ready thread. With
-   * none in the deque this is an already resolved Promise, shared by every yield: the
-   * suspension's own `.then` puts the caller at the tail of the microtask queue, and nothing is
-   * allocated here.
+   * A real coroutine switch: the caller re-enters the run queue behind every ready thread, always
+   * through the deque. A yield that skipped it (an already resolved Promise: the caller's
+   * continuation straight into V8's queue) would sit ahead of a futex wake's runnext that comes
+   * after it: fairness broke again (a fewest of 1 op among 64 threads), and the direct hand-over
+   * below is worth more than the ~90 ns the deque adds to a yield.
    */
   yieldNow(): Promise<void> {
-    if (this.queue.length === 0 && !this.pumpQueued && this.young()) {
-      this.switches++;
-      return RESOLVED;
-    }
     const p = new Promise<void>(capture);
     this.resume(captured as (v: void) => void, undefined, "ready");
     captured = undefined;
     return p;
   }
 
-  /**
-   * yieldNow() that resumes the caller with `v` (a direct resume: `v` is the suspended call's
-   * result, or a Promise of it). A 0 with none in the deque is one shared resolved Promise.
-   */
+  /** yieldNow() that resumes the caller with `v` (a direct resume: `v` is the suspended call's result, or a Promise of it). */
   yieldWith<T>(v: T): Promise<Awaited<T>> {
-    if (this.queue.length === 0 && !this.pumpQueued && this.young()) {
-      this.switches++;
-      return (v === 0 ? RESOLVED_0 : Promise.resolve(v)) as Promise<Awaited<T>>;
-    }
     const p = new Promise<Awaited<T>>(capture);
     this.resume(captured as (v: Awaited<T>) => void, v as Awaited<T>, "ready");
     captured = undefined;

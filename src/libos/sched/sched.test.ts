@@ -45,12 +45,14 @@ test("a resume with `next` runs before the coroutines already ready (runnext)", 
   await Promise.all([c, p1, p2]);
   assert.deepEqual(order, ["W2", "C", "W1"]);
   assert.equal(ex.readyCount, 0);
-  // With nothing in the deque a yield is direct: no pump hop.
+  // With nothing in the deque a `next` resume is direct (a hand-over: no pump hop); a yield never is.
   order.length = 0;
-  const y = ex.yieldNow().then(() => order.push("Y"));
+  const n = new Promise<string>((r) => ex.resume(r, "N", "next")).then((v) => order.push(v));
   assert.equal(ex.readyCount, 0);
-  await y;
-  assert.deepEqual(order, ["Y"]);
+  const y = ex.yieldNow().then(() => order.push("Y"));
+  assert.equal(ex.readyCount, 1);
+  await Promise.all([n, y]);
+  assert.deepEqual(order, ["N", "Y"]);
 });
 
 test("yielding coroutines take turns and let timers run (no starvation of the event loop)", async () => {
