@@ -62,6 +62,8 @@ function busyPollFromEnv(): number {
 }
 
 const CORES = os.availableParallelism();
+const RESOLVED: Promise<void> = Promise.resolve();
+const RESOLVED_0: Promise<number> = Promise.resolve(0);
 /** How a resume enters the run queue (Executor.resume). */
 export type ResumeOrder = "direct" | "ready" | "next";
 /** Consumed entries at the head of the ready deque before it is compacted. */
@@ -110,6 +112,25 @@ export class Executor {
   private nextFn: ((v: unknown) => void) | undefined = undefined;
   private nextVal: unknown = undefined;
   private pumpQueued = false;
+  /** A yield took the fast path and its caller has not run again yet (clearFastYield). */
+  private fastYield = false;
+  private readonly clearFastYield = (): void => {
+    this.fastYield = false;
+  };
+
+  /** Nothing in the deque or the drain queue, the pump idle, the streak young: a yield may skip the deque. */
+  private idle(): boolean {
+    return this.queue.length === 0 && !this.pumpQueued && this.nextFn === undefined && this.readyHead === this.readyFns.length && this.young();
+  }
+
+  private yieldedFast(): void {
+    this.switches++;
+    if (this.fastYield) return;
+    this.fastYield = true;
+    // Queued before the caller's continuation (the caller suspends after this returns): the flag
+    // clears just before the caller runs again.
+    queueMicrotask(this.clearFastYield);
+  }
 
   private enqueueReady(resolve: (v: unknown) => void, v: unknown, next: boolean): void {
     if (next) {
@@ -173,8 +194,8 @@ export class Executor {
     } else if (this.young()) {
       this.switches++;
       // A futex wake with nothing in the deque is direct too (a hand-over between two threads: no
-      // pump hop); nothing the deque orders can be ahead of it in V8's queue.
-      if (order === "direct" || (order === "next" && !this.pumpQueued && this.readyHead === this.readyFns.length)) resolve(v);
+      // pump hop), unless a yield that skipped the deque waits in V8's queue (yieldNow).
+      if (order === "direct" || (order === "next" && !this.fastYield && this.readyHead === this.readyFns.length && !this.pumpQueued)) resolve(v);
       else this.enqueueReady(resolve as (v: unknown) => void, v, order === "next");
     } else {
       this.queue.push(() => resolve(v));
@@ -273,13 +294,18 @@ export class Executor {
   };
 
   /**
-   * A real coroutine switch: the caller re-enters the run queue behind every ready thread, always
-   * through the deque. A yield that skipped it (an already resolved Promise: the caller's
-   * continuation straight into V8's queue) would sit ahead of a futex wake's runnext that comes
-   * after it: fairness broke again (a fewest of 1 op among 64 threads), and the direct hand-over
-   * below is worth more than the ~90 ns the deque adds to a yield.
+   * A real coroutine switch: the caller re-enters the run queue behind every ready thread. With
+   * the deque empty and idle this is an already resolved Promise, shared by every yield (the
+   * suspension's own `.then` puts the caller at the tail of V8's queue; nothing allocated), and
+   * until the caller runs again a futex wake does not take the direct path: behind a yield that
+   * skipped the deque it would lose its runnext (fairness broke: a fewest of 1 op among 64
+   * threads).
    */
   yieldNow(): Promise<void> {
+    if (this.idle()) {
+      this.yieldedFast();
+      return RESOLVED;
+    }
     const p = new Promise<void>(capture);
     this.resume(captured as (v: void) => void, undefined, "ready");
     captured = undefined;
@@ -288,6 +314,10 @@ export class Executor {
 
   /** yieldNow() that resumes the caller with `v` (a direct resume: `v` is the suspended call's result, or a Promise of it). */
   yieldWith<T>(v: T): Promise<Awaited<T>> {
+    if (this.idle()) {
+      this.yieldedFast();
+      return (v === 0 ? RESOLVED_0 : Promise.resolve(v)) as Promise<Awaited<T>>;
+    }
     const p = new Promise<Awaited<T>>(capture);
     this.resume(captured as (v: Awaited<T>) => void, v as Awaited<T>, "ready");
     captured = undefined;

@@ -45,14 +45,17 @@ test("a resume with `next` runs before the coroutines already ready (runnext)", 
   await Promise.all([c, p1, p2]);
   assert.deepEqual(order, ["W2", "C", "W1"]);
   assert.equal(ex.readyCount, 0);
-  // With nothing in the deque a `next` resume is direct (a hand-over: no pump hop); a yield never is.
+  // With nothing in the deque a `next` resume and a yield are direct (no pump hop); a `next` right
+  // after such a yield goes through the deque, so that it cannot pass a thread the deque orders.
   order.length = 0;
   const n = new Promise<string>((r) => ex.resume(r, "N", "next")).then((v) => order.push(v));
   assert.equal(ex.readyCount, 0);
   const y = ex.yieldNow().then(() => order.push("Y"));
+  assert.equal(ex.readyCount, 0);
+  const n2 = new Promise<string>((r) => ex.resume(r, "N2", "next")).then((v) => order.push(v));
   assert.equal(ex.readyCount, 1);
-  await Promise.all([n, y]);
-  assert.deepEqual(order, ["N", "Y"]);
+  await Promise.all([n, y, n2]);
+  assert.deepEqual(order, ["N", "Y", "N2"]);
 });
 
 test("yielding coroutines take turns and let timers run (no starvation of the event loop)", async () => {
