@@ -59,7 +59,7 @@ test("sysbench.c timed mode: threads loop until main's sleep ends, and every ite
 // kernel thread and a worker, and fairness between agents is not there yet (README, Threads).
 const spread = process.env.OCCLUM_VCPU_PLACEMENT === "balance" ? "threads spread over vCPUs: no fairness between agents yet" : false;
 // With one lock the lock changes hands when its holder has had 4 ms more CPU than a waiter, so
-// over a short window the shares are uneven (a fewest of 0.4-0.85 of the mean here, lower under
+// over a short window the shares are uneven (a fewest of 0.4-0.8 of the mean here, lower under
 // load): the bar is set far below that and far above the 1 op of before.
 for (const [threads, locks, share] of [[64, 4, 0.5], [16, 1, 0.05]] as const) {
   test(`sysbench.c timed mode, ${threads} threads on ${locks} lock(s): every thread gets at least ${share} of the mean`, { skip: skip || spread }, async () => {
