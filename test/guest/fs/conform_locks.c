@@ -116,7 +116,7 @@ static void ofd_pid(int fd, int cmd, const char *label) {
 }
 
 /* role "child": argv = self child PARENT-PID OP...; OP is an op() spec or n (notify the parent),
- * a (wait until the parent writes or closes its end), m (print the marker byte). */
+ * a (wait until the parent writes or closes its end), m (print the marker byte), z (sleep 1.5 s). */
 static int child(int argc, char **argv) {
   parent = (pid_t)atoi(argv[2]);
   who = "  child ";
@@ -132,6 +132,8 @@ static int child(int argc, char **argv) {
     } else if (!strcmp(argv[i], "m")) {
       if (pread(fd, &ch, 1, MARK) != 1) return 2;
       say("%smarker: %c\n", who, ch);
+    } else if (!strcmp(argv[i], "z")) {
+      msleep(1500);
     } else op(fd, argv[i]);
   }
   return 0;
@@ -320,6 +322,23 @@ static void blocking(void) {
   op(fd, "g:w:0:10");
   reap();
   op(fd, "g:w:0:10");
+  /* With SA_RESTART the handler runs and the wait goes on: the child's exit (1.5 s) ends it. */
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_alarm;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGALRM, &sa, NULL);
+  spawn("s:w:0:10 n z");
+  note();
+  rang = 0;
+  alarm(1);
+  op(fd, "w:w:0:10");
+  say("handler ran: %s\n", rang ? "yes" : "no");
+  reap();
+  sa.sa_flags = 0;
+  sigaction(SIGALRM, &sa, NULL);
+  unlock(fd, 0, 10);
   close(fd);
 }
 

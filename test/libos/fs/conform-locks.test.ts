@@ -4,8 +4,9 @@
  * shared read locks, the conflicting lock's type/start/len/pid, EBADF/EINVAL/EAGAIN), their
  * POSIX semantics (locks belong to the process: a second fd never conflicts, closing any fd of the
  * file drops them all, exit drops them; F_SETLKW waits for the holder, detects a two-process
- * deadlock with EDEADLK and fails with EINTR when a handler without SA_RESTART runs), open file
- * description locks (F_OFD_*: two open()s conflict, dup shares, the last close releases, l_pid 0
+ * deadlock with EDEADLK, fails with EINTR when a handler without SA_RESTART runs and goes on
+ * waiting after one with SA_RESTART), open file description locks (F_OFD_*: two open()s
+ * conflict, dup shares, the last close releases, l_pid 0
  * on set and -1 reported, OFD and POSIX locks conflict), flock() (LOCK_SH/EX/UN/NB, dup shares,
  * Linux's non-atomic conversion, last close releases, a blocking LOCK_EX waits, independent of
  * fcntl locks) and lockf() (F_LOCK/F_TLOCK/F_ULOCK/F_TEST at the current offset), between
@@ -128,6 +129,9 @@ setlkw w 0 10: EINTR
 handler ran: yes
 getlk w 0 10: WRLCK 0 10 pid=child
 getlk w 0 10: UNLCK 0 10 pid=0
+  child setlk w 0 10: ok
+setlkw w 0 10: ok
+handler ran: yes
 == open file description locks
 ofd-setlk w 0 100: ok
 ofd-setlk w 0 10: EAGAIN
