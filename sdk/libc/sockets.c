@@ -485,13 +485,13 @@ static int flag_option(int level, int name) {
 }
 
 /* Int options WASIX cannot name, numbered as Linux (and the libc's headers, so level and name pass
- * through): TCP_CORK, TCP_KEEPIDLE/KEEPINTVL/KEEPCNT, TCP_USER_TIMEOUT, TCP_DEFER_ACCEPT, IP_TOS, IP_TTL,
+ * through): TCP_CORK, TCP_KEEPIDLE/KEEPINTVL/KEEPCNT, TCP_USER_TIMEOUT, TCP_DEFER_ACCEPT, TCP_QUICKACK, IP_TOS, IP_TTL,
  * IPV6_UNICAST_HOPS, IPV6_TCLASS, SO_PRIORITY, SO_RCVLOWAT, SO_SNDLOWAT. */
 static int linux_int_option(int level, int name) {
   switch (level) {
     case IPPROTO_TCP:
       return name == TCP_CORK || name == TCP_KEEPIDLE || name == TCP_KEEPINTVL || name == TCP_KEEPCNT ||
-             name == TCP_USER_TIMEOUT || name == TCP_DEFER_ACCEPT;
+             name == TCP_USER_TIMEOUT || name == TCP_DEFER_ACCEPT || name == TCP_QUICKACK;
     case IPPROTO_IP: return name == IP_TOS || name == IP_TTL;
     case IPPROTO_IPV6: return name == IPV6_UNICAST_HOPS || name == IPV6_TCLASS;
     case SOL_SOCKET: return name == SO_PRIORITY || name == SO_RCVLOWAT || name == SO_SNDLOWAT;

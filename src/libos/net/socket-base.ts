@@ -98,6 +98,8 @@ export abstract class SocketBase extends FileBase implements KernelSocket {
   protected noDelay = false;
   /** TCP_CORK: hold partial segments back until uncorked, 200 ms at most (tcp.ts pump). */
   protected cork = false;
+  /** TCP_QUICKACK, kept and reported (Node cannot set the host's; Linux starts in quick-ack mode). */
+  protected quickAck = true;
   protected v6only = false;
   /**
    * IP_TOS and IPV6_TCLASS (the host TCP socket gets the one of its family: Node's
@@ -264,6 +266,7 @@ export abstract class SocketBase extends FileBase implements KernelSocket {
           break;
         }
         case TcpOpt.DEFER_ACCEPT: this.deferAcceptRetrans = secsToRetrans(needInt()); break;
+        case TcpOpt.QUICKACK: this.quickAck = needInt() !== 0; break;
         default: throw sysErr(Errno.NOPROTOOPT);
       }
     } else if (level === IpProto.IP) {
@@ -335,6 +338,7 @@ export abstract class SocketBase extends FileBase implements KernelSocket {
         case TcpOpt.KEEPCNT: return this.keepCnt;
         case TcpOpt.USER_TIMEOUT: return this.userTimeoutMs;
         case TcpOpt.DEFER_ACCEPT: return retransToSecs(this.deferAcceptRetrans);
+        case TcpOpt.QUICKACK: return +this.quickAck;
       }
     }
     if (level === IpProto.IP) {

@@ -36,7 +36,7 @@ export const SockOpt = {
 } as const;
 export const TCP_NODELAY = 1;
 /** IPPROTO_TCP options beyond TCP_NODELAY (Linux numbering). */
-export const TcpOpt = { CORK: 3, KEEPIDLE: 4, KEEPINTVL: 5, KEEPCNT: 6, DEFER_ACCEPT: 9, USER_TIMEOUT: 18 } as const;
+export const TcpOpt = { CORK: 3, KEEPIDLE: 4, KEEPINTVL: 5, KEEPCNT: 6, DEFER_ACCEPT: 9, QUICKACK: 12, USER_TIMEOUT: 18 } as const;
 /** IPPROTO_IP options (Linux numbering). */
 export const IpOpt = { TOS: 1, TTL: 2 } as const;
 export const IPV6_V6ONLY = 26;

@@ -1,6 +1,6 @@
 /* Differential test of the IP-level and other int socket options WASIX cannot name (IP_TOS,
  * IP_TTL, IPV6_UNICAST_HOPS, IPV6_TCLASS, SO_PRIORITY, SO_RCVLOWAT, SO_SNDLOWAT, TCP_CORK,
- * TCP_USER_TIMEOUT, TCP_DEFER_ACCEPT): defaults, valid and invalid values, Linux's coupling and rounding rules,
+ * TCP_USER_TIMEOUT, TCP_DEFER_ACCEPT, TCP_QUICKACK): defaults, valid and invalid values, Linux's coupling and rounding rules,
  * short buffers, wrong levels, and what an accepted socket inherits. Prints what Linux prints
  * (test/libos/net/conform-sockopt.test.ts has the native output). */
 #include "conform_sock.h"
@@ -66,8 +66,10 @@ static void sweep(int dom, int type) {
     SWEEP(s, IPPROTO_TCP, TCP_USER_TIMEOUT, 3000, 0, -1);
     SWEEP(s, IPPROTO_TCP, TCP_CORK, 1, 5, 0);
     SWEEP(s, IPPROTO_TCP, TCP_DEFER_ACCEPT, 5, 1, 2, 3, 8, 100, 1000, 0, -1);
+    SWEEP(s, IPPROTO_TCP, TCP_QUICKACK, 0, 5, 0, 1);
   } else {
     set(s, "TCP_USER_TIMEOUT", IPPROTO_TCP, TCP_USER_TIMEOUT, 5);
+    set(s, "TCP_QUICKACK", IPPROTO_TCP, TCP_QUICKACK, 1);
   }
   close(s);
 }

@@ -2,7 +2,7 @@
  * Differential conformance of the int socket options WASIX cannot name (issue 8): IP_TOS, IP_TTL,
  * IPV6_UNICAST_HOPS, IPV6_TCLASS, SO_PRIORITY, SO_RCVLOWAT (with its effect on poll and on
  * blocking receives of TCP and unix stream sockets), SO_SNDLOWAT, TCP_CORK (a partial segment held
- * until uncorked, 200 ms or a shutdown), TCP_USER_TIMEOUT, TCP_DEFER_ACCEPT
+ * until uncorked, 200 ms or a shutdown), TCP_USER_TIMEOUT, TCP_DEFER_ACCEPT, TCP_QUICKACK
  * through sdk/libc/sockets.c's setsockopt/getsockopt wrappers and the kernel's
  * net/socket-base.ts: test/guest/net/conform_sockopt.c prints exactly what Linux prints. LINUX is
  * its output on Linux 6.18 (`gcc -O2 -pthread test/guest/net/conform_sockopt.c && ./a.out`, run natively,
@@ -145,6 +145,15 @@ const LINUX = `inet stream
   get TCP_DEFER_ACCEPT: 0 len 4
   set TCP_DEFER_ACCEPT=-1: ok
   get TCP_DEFER_ACCEPT: 0 len 4
+  get TCP_QUICKACK: 1 len 4
+  set TCP_QUICKACK=0: ok
+  get TCP_QUICKACK: 0 len 4
+  set TCP_QUICKACK=5: ok
+  get TCP_QUICKACK: 1 len 4
+  set TCP_QUICKACK=0: ok
+  get TCP_QUICKACK: 0 len 4
+  set TCP_QUICKACK=1: ok
+  get TCP_QUICKACK: 1 len 4
 inet dgram
   get IP_TOS: 0 len 4
   set IP_TOS=16: ok
@@ -194,6 +203,7 @@ inet dgram
   set SO_RCVLOWAT=-5: ok
   get SO_RCVLOWAT: 2147483647 len 4
   set TCP_USER_TIMEOUT=5: ENOPROTOOPT
+  set TCP_QUICKACK=1: ENOPROTOOPT
 inet6 stream
   get IP_TOS: 0 len 4
   set IP_TOS=16: ok
@@ -302,6 +312,15 @@ inet6 stream
   get TCP_DEFER_ACCEPT: 0 len 4
   set TCP_DEFER_ACCEPT=-1: ok
   get TCP_DEFER_ACCEPT: 0 len 4
+  get TCP_QUICKACK: 1 len 4
+  set TCP_QUICKACK=0: ok
+  get TCP_QUICKACK: 0 len 4
+  set TCP_QUICKACK=5: ok
+  get TCP_QUICKACK: 1 len 4
+  set TCP_QUICKACK=0: ok
+  get TCP_QUICKACK: 0 len 4
+  set TCP_QUICKACK=1: ok
+  get TCP_QUICKACK: 1 len 4
 inet6 dgram
   get IP_TOS: 0 len 4
   set IP_TOS=16: ok
@@ -372,6 +391,7 @@ inet6 dgram
   set SO_RCVLOWAT=-5: ok
   get SO_RCVLOWAT: 2147483647 len 4
   set TCP_USER_TIMEOUT=5: ENOPROTOOPT
+  set TCP_QUICKACK=1: ENOPROTOOPT
 bytes
   set IP_TTL from 1 byte: ok
   get IP_TTL into 1 byte: ok 77 len 1

@@ -56,11 +56,11 @@ export function occlum_sock_setsockopt(t: Thread, fd: number, level: number, nam
 const INT_OPTS = new Set<number>([SockOpt.SO_ERROR, SockOpt.SO_PROTOCOL, SockOpt.SO_DOMAIN]);
 /**
  * Int options WASIX cannot name, set and read in net/socket-base.ts: TCP_CORK, TCP's keepalive
- * tuning, user timeout and deferred accept; IP_TOS/IP_TTL; IPV6_UNICAST_HOPS/TCLASS; SO_PRIORITY,
+ * tuning, user timeout, deferred accept and quick-ack mode; IP_TOS/IP_TTL; IPV6_UNICAST_HOPS/TCLASS; SO_PRIORITY,
  * SO_RCVLOWAT and SO_SNDLOWAT. Keyed by level * 256 + name.
  */
 const LINUX_INTS = new Set<number>([
-  ...[TcpOpt.CORK, TcpOpt.KEEPIDLE, TcpOpt.KEEPINTVL, TcpOpt.KEEPCNT, TcpOpt.USER_TIMEOUT, TcpOpt.DEFER_ACCEPT].map((n) => IpProto.TCP * 256 + n),
+  ...[TcpOpt.CORK, TcpOpt.KEEPIDLE, TcpOpt.KEEPINTVL, TcpOpt.KEEPCNT, TcpOpt.USER_TIMEOUT, TcpOpt.DEFER_ACCEPT, TcpOpt.QUICKACK].map((n) => IpProto.TCP * 256 + n),
   ...[IpOpt.TOS, IpOpt.TTL].map((n) => IpProto.IP * 256 + n),
   ...[Ipv6Opt.UNICAST_HOPS, Ipv6Opt.TCLASS].map((n) => IpProto.IPV6 * 256 + n),
   ...[SockOpt.SO_PRIORITY, SockOpt.SO_RCVLOWAT, SockOpt.SO_SNDLOWAT].map((n) => SOL_SOCKET * 256 + n),
