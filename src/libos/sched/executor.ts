@@ -118,9 +118,21 @@ export class Executor {
     this.fastYield = false;
   };
 
+  private dequeEmpty(): boolean {
+    return this.nextFn === undefined && this.readyHead === this.readyFns.length;
+  }
+
   /** Nothing in the deque or the drain queue, the pump idle, the streak young: a yield may skip the deque. */
   private idle(): boolean {
-    return this.queue.length === 0 && !this.pumpQueued && this.nextFn === undefined && this.readyHead === this.readyFns.length && this.young();
+    return this.queue.length === 0 && !this.pumpQueued && this.dequeEmpty() && this.young();
+  }
+
+  /** A yield behind the ready threads: its Promise, resolved with `v` when the pump reaches it. */
+  private readyLater<T>(v: T): Promise<T> {
+    const p = new Promise<T>(capture);
+    this.resume(captured as (v: T) => void, v, "ready");
+    captured = undefined;
+    return p;
   }
 
   private yieldedFast(): void {
@@ -178,7 +190,7 @@ export class Executor {
     }
     fn(v);
     // Behind the continuation just queued: the next one runs when this one has suspended.
-    if (this.nextFn !== undefined || this.readyHead < this.readyFns.length) queueMicrotask(this.pump);
+    if (!this.dequeEmpty()) queueMicrotask(this.pump);
     else this.pumpQueued = false;
   };
 
@@ -195,7 +207,7 @@ export class Executor {
       this.switches++;
       // A futex wake with nothing in the deque is direct too (a hand-over between two threads: no
       // pump hop), unless a yield that skipped the deque waits in V8's queue (yieldNow).
-      if (order === "direct" || (order === "next" && !this.fastYield && this.readyHead === this.readyFns.length && !this.pumpQueued)) resolve(v);
+      if (order === "direct" || (order === "next" && !this.fastYield && !this.pumpQueued && this.dequeEmpty())) resolve(v);
       else this.enqueueReady(resolve as (v: unknown) => void, v, order === "next");
     } else {
       this.queue.push(() => resolve(v));
@@ -306,10 +318,7 @@ export class Executor {
       this.yieldedFast();
       return RESOLVED;
     }
-    const p = new Promise<void>(capture);
-    this.resume(captured as (v: void) => void, undefined, "ready");
-    captured = undefined;
-    return p;
+    return this.readyLater<void>(undefined);
   }
 
   /** yieldNow() that resumes the caller with `v` (a direct resume: `v` is the suspended call's result, or a Promise of it). */
@@ -318,10 +327,7 @@ export class Executor {
       this.yieldedFast();
       return (v === 0 ? RESOLVED_0 : Promise.resolve(v)) as Promise<Awaited<T>>;
     }
-    const p = new Promise<Awaited<T>>(capture);
-    this.resume(captured as (v: Awaited<T>) => void, v as Awaited<T>, "ready");
-    captured = undefined;
-    return p;
+    return this.readyLater(v as Awaited<T>);
   }
 
   /** A clock reading taken now, remembered as `clockMs`. */
@@ -371,7 +377,7 @@ export class Executor {
 
   /** Coroutines ready to run (tests). */
   get readyCount(): number {
-    return this.queue.length + this.readyFns.length - this.readyHead + (this.nextFn !== undefined ? 1 : 0);
+    return this.queue.length + this.readyFns.length - this.readyHead + (this.nextFn === undefined ? 0 : 1);
   }
 
   private readonly endStreak = (): void => {
