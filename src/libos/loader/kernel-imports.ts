@@ -130,7 +130,10 @@ export function kernelImportFns(k: KernelImportContext): Record<string, (...a: n
         if (t.killed) throw new ThreadKilled();
       });
     }
-    if (now - t.sliceStartMs < TIME_SLICE_MS && !(shared && workers.waiting())) return undefined;
+    if (now - t.sliceStartMs < TIME_SLICE_MS && !(shared && workers.waiting())) {
+      if (!k.remote) t.plainSuspend();
+      return undefined;
+    }
     t.offCpu(true);
     // A whole slice of computing since it last waited (not of spawning threads): new threads go
     // to vCPU workers rather than next to it.

@@ -130,8 +130,17 @@ export class Process {
     return new Promise((resolve) => this.exitWaiters.push(resolve));
   }
 
+  /** CPU time of the threads that have ended (Linux's process clock keeps counting it). */
+  private endedCpuNs = 0n;
+
+  /** A thread has ended (or never started): it leaves `threads`, its CPU time stays the process's. */
+  removeThread(t: Thread): void {
+    if (this.threads.delete(t)) this.endedCpuNs += t.cpuTimeNs();
+  }
+
+  /** CLOCK_PROCESS_CPUTIME_ID: every thread's CPU time, those that ended included. */
   cpuTimeNs(): bigint {
-    let n = 0n;
+    let n = this.endedCpuNs;
     for (const t of this.threads) n += t.cpuTimeNs();
     return n;
   }

@@ -86,12 +86,12 @@ export async function runProcess(p: Process, program: Program): Promise<ProcessR
   try {
     trap = await runThread(t, program);
     // Every thread of the process ends before its fds close (issue 6: thread-spawn.ts).
-    p.threads.delete(t);
+    p.removeThread(t);
     releaseThread(t);
     await joinThreads(p);
     trap ??= threadTrap(p);
   } finally {
-    p.threads.delete(t);
+    p.removeThread(t);
     releaseThread(t);
     await p.fds.closeAll();
     releaseMemory(p); // every thread has ended: no code of the process can touch it any more

@@ -134,7 +134,7 @@ export function spawnThread(parent: Thread, startArg: number): number {
   try {
     admitThread(t);
   } catch (e) {
-    p.threads.delete(t);
+    p.removeThread(t);
     throw e;
   }
   const done = new Promise<void>((resolve) => {
@@ -143,7 +143,7 @@ export function spawnThread(parent: Thread, startArg: number): number {
       const run = p.status ? Promise.resolve(undefined) : g.runner(t, startArg);
       // One reaction (a .then().finally() chain was three promise hops per thread exit).
       const ended = (): void => {
-        p.threads.delete(t);
+        p.removeThread(t);
         dropThreadSignals(p, t);
         releaseThread(t);
         g.running.delete(done);

@@ -58,6 +58,8 @@ export class Thread implements Interruptible {
   private resumeDue = false;
   /** resumeLater() while still on the vCPU (a yield): resumeDue once it is off. */
   private dueAfterOff = false;
+  /** plainSuspend(): the next start on the vCPU continues the slice. */
+  private keepSlice = false;
   private sliceStart = nowMs();
   private busySince = nowMs();
   /** The thread whose thread-spawn created this one (vCPU placement, vcpu/index.ts). */
@@ -73,6 +75,12 @@ export class Thread implements Interruptible {
   yieldDue = false;
   /** Makes the thread's next preemption check come at once (its fuel below 0): set by the loader. */
   forceCheck: (() => void) | undefined = undefined;
+  /**
+   * A thread on a vCPU worker: its CPU time in ms as the worker counts it (vcpu/cpu-slot.ts). Only
+   * the worker sees its run queue's switches; from here the thread looks busy whenever it is not
+   * parked in the kernel.
+   */
+  remoteCpuMs: (() => number) | undefined = undefined;
 
   constructor(tid: number, process: Process) {
     this.tid = tid;
@@ -161,6 +169,7 @@ export class Thread implements Interruptible {
 
   /** CPU time in ms without a clock read (executor.clockMs: at most about a time slice behind). */
   private cpuMsCoarse(): number {
+    if (this.remoteCpuMs) return this.remoteCpuMs();
     return this.running ? this.cpuMs + Math.max(0, executor.clockMs - this.onCpuSince) : this.cpuMs;
   }
 
@@ -189,6 +198,19 @@ export class Thread implements Interruptible {
       this.dueAfterOff = false;
       this.resumeDue = true;
     }
+  }
+
+  /**
+   * A Suspending import returned a plain value (a fuel check that does not switch): V8 suspends
+   * the stack all the same and runs whatever its microtask queue holds first, e.g. a thread this
+   * one woke directly or a spawned thread's start, so this may be a switch. Off the vCPU, then,
+   * back on lazily at its next kernel entry (from the latest switch, as a direct resume), its
+   * slice and busy time going on: counted as running, both threads' clocks ran at once.
+   */
+  plainSuspend(): void {
+    this.offCpu(true);
+    this.keepSlice = true;
+    this.resumeDue = true;
   }
 
   onCpu(): void {
@@ -227,12 +249,18 @@ export class Thread implements Interruptible {
   }
 
   private started(ms: number): void {
-    this.onCpuSince = this.sliceStart = ms;
+    this.onCpuSince = ms;
+    if (this.keepSlice) {
+      this.keepSlice = false;
+      return;
+    }
+    this.sliceStart = ms;
     if (!this.preempted) this.busySince = ms;
   }
 
   /** Time this thread spent running guest or kernel code (not parked). */
   cpuTimeNs(): bigint {
+    if (this.remoteCpuMs) return BigInt(Math.round(this.remoteCpuMs() * 1e6));
     if (this.resumeDue) this.lateOnCpu();
     const ms = this.running ? this.cpuMs + (nowMs() - this.onCpuSince) : this.cpuMs;
     return BigInt(Math.round(ms * 1e6));

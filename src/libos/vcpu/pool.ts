@@ -42,6 +42,7 @@ import { setVcpuRequests } from "../sched/agents.ts";
 import { Doorbell, Ring, Sender, type RingMessage, type WasmValue } from "./ring.ts";
 import { Op, Status, type EndMessage, type InitMessage, type SpawnMessage } from "./protocol.ts";
 import { kernelCalls, type KernelCalls } from "./kernel-calls.ts";
+import { CpuSlot } from "./cpu-slot.ts";
 
 /** Slots per ring: more requests in flight than this wait in the sender's overflow, in order. */
 const RING_SLOTS = 256;
@@ -208,6 +209,7 @@ export class VcpuPool {
     const key = (this.lastKey = (this.lastKey + 1) & 0x7fffffff || 1);
     const attention = new SharedArrayBuffer(4);
     const word = new Int32Array(attention);
+    const cpu = new CpuSlot();
     const ctx = new SyscallContext(t, t.process.kernel.log);
     // The process's one view of its memory (see thread-run.ts sharedView).
     ctx.mem = t.process.memory?.memory === memory ? t.process.memory : new GuestMemory(memory);
@@ -217,7 +219,7 @@ export class VcpuPool {
     };
     const spawn: SpawnMessage = {
       type: "spawn", key, tid: t.tid, startArg, module: program.module, memory, imports: program.imports,
-      fuelExport: program.fuelExport, attention,
+      fuelExport: program.fuelExport, attention, cpu: cpu.buffer,
     };
     v.worker.postMessage(spawn);
     // Replies come through the event loop, after this: the record is there for them.
@@ -225,6 +227,7 @@ export class VcpuPool {
     // Signal handlers of this thread run in its own instance, on its vCPU (process/signals.ts).
     threadExports.set(t, this.remoteExports(rec));
     t.setCanceller(rec.raise);
+    t.remoteCpuMs = () => cpu.readMs();
     if (t.killed) rec.raise();
     this.spawned++;
   }

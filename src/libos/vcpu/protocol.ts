@@ -53,6 +53,8 @@ export interface SpawnMessage {
   fuelExport: string | null;
   /** One Int32: non-zero when the kernel wants the thread's attention (kill, signal). */
   attention: SharedArrayBuffer;
+  /** The thread's CPU time, which the worker keeps (cpu-slot.ts). */
+  cpu: SharedArrayBuffer;
 }
 
 /** Run export `name(arg)` of a thread's instance on a new JSPI stack (a signal handler). */

@@ -26,6 +26,7 @@ import type { ImportInfo, ValType } from "../loader/wasm-info.ts";
 import { Doorbell, MAX_ARGS, Ring, Sender, type RingMessage, type WasmValue } from "./ring.ts";
 import { Op, Status, type CallMessage, type EndMessage, type InitMessage, type SpawnMessage, type ToVcpu } from "./protocol.ts";
 import { nowMs } from "../sched/clock.ts";
+import { CpuSlot } from "./cpu-slot.ts";
 
 /** A kernel request unwound this thread; the kernel holds the reason (exit, kill, fault). */
 class Unwound extends Error {}
@@ -37,6 +38,8 @@ interface VThread {
   readonly memory: WasmMemory;
   running: boolean;
   sliceStart: number;
+  /** Its CPU time: on while one of its stacks (the thread's, a handler's) runs here. */
+  readonly cpu: CpuSlot;
   fuel: { value: number } | undefined;
   /** A view of the memory for the local paths (replaced when the memory grew). */
   view: DataView;
@@ -141,11 +144,13 @@ function forward(th: VThread, op: number, args: WasmValue[], conv: (v: WasmValue
       // The resume goes through this vCPU's run queue, like every other wake.
       resolve: (v) => executor.wake(() => {
         th.sliceStart = nowMs();
+        th.cpu.on(th.sliceStart);
         resolve(conv(v));
       }),
       reject: (e) => executor.wake(() => reject(e)),
     });
     submit.send(msg);
+    th.cpu.off();
     if (!armed) pump();
   });
 }
@@ -189,8 +194,10 @@ function yieldCheck(th: VThread): unknown {
   if (wantsAttention(th)) return forward(th, Op.attention, [], none);
   if (!th.running || nowMs() - th.sliceStart < cfg.sliceMs) return undefined;
   // A whole slice without suspending: behind the other ready coroutines of this vCPU.
+  th.cpu.off();
   return executor.preempt().then(() => {
     th.sliceStart = nowMs();
+    th.cpu.on(th.sliceStart);
   });
 }
 
@@ -220,8 +227,10 @@ function proxy(th: VThread, index: number, imp: ImportInfo & { kind: "function" 
     case "wasi_snapshot_preview1.sched_yield":
       return () => {
         if (wantsAttention(th) || !th.running) return call();
+        th.cpu.off();
         return executor.yieldNow().then(() => {
           th.sliceStart = nowMs();
+          th.cpu.on(th.sliceStart);
           return 0;
         });
       };
@@ -250,7 +259,7 @@ function proxy(th: VThread, index: number, imp: ImportInfo & { kind: "function" 
 function spawn(s: SpawnMessage): void {
   const th: VThread = {
     key: s.key, tid: s.tid, attention: new Int32Array(s.attention), memory: s.memory,
-    running: false, sliceStart: nowMs(), fuel: undefined, view: new DataView(s.memory.buffer),
+    running: false, sliceStart: nowMs(), cpu: new CpuSlot(s.cpu), fuel: undefined, view: new DataView(s.memory.buffer),
     exports: undefined, runners: new Map(),
   };
   threads.set(th.key, th);
@@ -275,6 +284,7 @@ function spawn(s: SpawnMessage): void {
   executor.wake(() => {
     th.running = true;
     th.sliceStart = nowMs();
+    th.cpu.on(th.sliceStart);
     start(s.tid, s.startArg).then(() => end(th, undefined), (e: unknown) => end(th, e));
   });
 }
@@ -288,6 +298,7 @@ function outcome(type: "end" | "called", key: number, e: unknown): EndMessage {
 
 function end(th: VThread, e: unknown): void {
   th.running = false;
+  th.cpu.off();
   threads.delete(th.key);
   port.postMessage(outcome("end", th.key, e));
 }
@@ -313,6 +324,14 @@ function call(m: CallMessage): void {
   if (!run) th.runners.set(m.name, (run = Wasm.promising(fn) as (arg: number) => Promise<unknown>));
   const runner = run;
   executor.wake(() => {
-    runner(m.arg).then(() => done(undefined), done);
+    // The handler's time is the thread's (it runs in the thread's instance while the thread is parked).
+    th.cpu.on();
+    runner(m.arg).then(() => {
+      th.cpu.off();
+      done(undefined);
+    }, (e: unknown) => {
+      th.cpu.off();
+      done(e);
+    });
   });
 }

@@ -18,6 +18,7 @@
  *   next to I/O, exit() from a thread killing a spinner on another vCPU, memory.grow from two
  *   vCPUs, a trap report naming the wasm function), a signal reaching a thread computing on a
  *   vCPU (its handler runs on that thread), and a kill from the host.
+ * - CPU clocks of threads sharing a vCPU, on the kernel thread and on a worker (cpu_share.c).
  *
  * The whole of test/libos/threads/ also passes with OCCLUM_VCPUS=2 in the environment.
  */
@@ -33,7 +34,7 @@ const skip = posixSkip();
 /** A broken kill or signal path would hang a spinning guest: fail instead. */
 const timeout = 60_000;
 const dir = "test/guest/threads";
-const programs = ["nprocs", "vcpu_work", "vcpu_signal", "vcpu_grow", "basic", "sync", "many", "busy_io", "trap", "futex_timeout", "atomic_wait", "exit", "timedwait"];
+const programs = ["nprocs", "cpu_share", "vcpu_work", "vcpu_signal", "vcpu_grow", "basic", "sync", "many", "busy_io", "trap", "futex_timeout", "atomic_wait", "exit", "timedwait"];
 let inst: Instance;
 
 before(async () => {
@@ -206,6 +207,24 @@ test("spread over 2 workers: killing the process from the host stops threads com
   assert.equal(r.stdout, "");
   assert.deepEqual(vcpuStats().load, [0, 0]);
 });
+
+// CPU clocks (cpu_share.c): three threads computing at once on one vCPU. On a worker only the
+// worker sees its run queue's switches (vcpu/cpu-slot.ts): counted from the kernel thread, each
+// showed the whole wall time (the three together ~3x of the one core), from its worker's start-up.
+// On the kernel thread the threads' first slices overlapped in the accounting: the start of a new
+// thread ran inside a fuel check of the one computing. In both, the process's clock lost the time
+// of every thread that had ended (it went back at each join).
+for (const [label, vcpus, placement] of [["one vCPU", 1, "affine"], ["all on one worker", 2, "spread"]] as const) {
+  test(`CPU clocks, three threads sharing ${label}: each counts only its own share, the sum fits the core, the process keeps ended threads' time`, { skip, timeout }, async () => {
+    setVcpuCount(vcpus);
+    setVcpuPlacement(placement);
+    const before = vcpuStats().spawned;
+    const r = await run(inst, "/bin/cpu_share", { args: ["3", "150", "1"] });
+    assert.equal(vcpuStats().spawned, before + (vcpus === 1 ? 0 : 3));
+    assert.equal(r.stdout, "each_ok=1 got_ok=1 sum_ok=1 process_ok=1 mono_ok=1\n", r.stderr);
+    assert.equal(r.code, 0);
+  });
+}
 
 test("sysconf(_SC_NPROCESSORS_ONLN) and /proc/cpuinfo report the vCPU count", { skip, timeout }, async () => {
   for (const n of [1, 2, 3]) {
