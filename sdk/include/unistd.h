@@ -1,7 +1,7 @@
 /*
  * occlum-ts: wasix-libc's unistd.h leaves out pause() ("WASI has no pause"); occlum-cc links one
  * (sdk/libc/signals.c: sigsuspend with the current mask), so POSIX programs that call it compile
- * unchanged; likewise gettid() (sdk/libc/threads.c) and lockf() (sdk/libc/locks.c). occlum-cc puts this folder ahead of the
+ * unchanged; likewise gettid() (sdk/libc/threads.c), lockf() (sdk/libc/locks.c) and syscall() (sdk/libc/syscall.c). occlum-cc puts this folder ahead of the
  * sysroot in POSIX mode.
  */
 #include_next <unistd.h>
@@ -16,6 +16,8 @@ int pause(void);
 pid_t gettid(void);
 /* hidden by the libc ("WASI has no POSIX file locking"); sdk/libc/locks.c (F_LOCK.. it declares) */
 int lockf(int, int, off_t);
+/* hidden by the libc (no generic syscall); sdk/libc/syscall.c: SYS_futex and SYS_gettid */
+long syscall(long, ...);
 #if defined(_LARGEFILE64_SOURCE) || defined(_GNU_SOURCE)
 #define lockf64 lockf
 #endif

@@ -200,12 +200,13 @@ export class FutexTable {
 
   /**
    * FUTEX_REQUEUE: wake up to `nWake` waiters of `from`, move up to `nMove` of the rest to `to`
-   * (they then wait there, for a wake on `to`). Returns woken + moved.
+   * (they then wait there, for a wake on `to`). Returns woken + moved, as Linux's futex_requeue
+   * (onto the same word, the ones it would move stay and count).
    */
   requeue(from: number, to: number, nWake: number, nMove: number): number {
     const woken = this.wake(from, nWake);
-    if (from === to) return woken;
     const b = this.buckets.get(from);
+    if (from === to) return woken + Math.min(b?.length ?? 0, nMove);
     let moved = 0;
     while (b !== undefined && b.head !== null && moved < nMove) {
       const w = b.head;

@@ -17,6 +17,7 @@ import { getpgid, setpgid, sigqueue, spawnAttrs } from "../../process/spawn.ts";
 import { occlumSockRows } from "./sock-rows.ts";
 import { occlumPollRows } from "./poll-rows.ts";
 import { occlumLockRows } from "./lock-rows.ts";
+import { occlumFutexRows } from "./futex-rows.ts";
 
 export const OCCLUM_MODULE = "occlum";
 
@@ -131,6 +132,7 @@ export const occlumTable: readonly SyscallRow[] = [
   ...occlumSockRows,
   ...occlumPollRows,
   ...occlumLockRows,
+  ...occlumFutexRows,
 ];
 
 export const occlumRows: ReadonlyMap<string, SyscallRow> = new Map(occlumTable.map((r) => [r.name, r]));

@@ -1,0 +1,93 @@
+/**
+ * The `occlum` module's Linux futex, for sdk/libc/syscall.c's `syscall(SYS_futex, ...)`: the call
+ * code ported from Linux makes directly (lock-free libraries, hand-written locks and events), on
+ * the kernel's futex table, which the WASIX futex calls and the loader's rewritten
+ * memory.atomic.wait/notify share. WASIX has futex_wait, futex_wake (one) and futex_wake_all only.
+ *
+ * futex(uaddr, op, val, deadline, val2, uaddr2, val3) -> count, with Linux's op numbers:
+ * FUTEX_WAIT 0 (the libc turns the relative timeout into a CLOCK_MONOTONIC deadline in ns, so a
+ * restart after a handler with SA_RESTART keeps the original end), FUTEX_WAKE 1, FUTEX_REQUEUE 3,
+ * FUTEX_CMP_REQUEUE 4; FUTEX_PRIVATE_FLAG (128) is accepted and changes nothing (no memory is
+ * shared between processes here). The bitset, WAKE_OP and PI operations are ENOSYS, as on a
+ * kernel built without them. Checks and errors follow Linux's kernel/futex/: EINVAL for an
+ * unaligned uaddr (and uaddr2 of a requeue) or a negative count, EAGAIN when the futex word is
+ * not `val` (WAIT) or `val3` (CMP_REQUEUE), ETIMEDOUT, EINTR when a handler without SA_RESTART
+ * ran (with it the wait goes on). A requeue's count is woken + moved, as the kernel returns it
+ * for both requeue operations; a wake of 0 wakes one waiter, as Linux's does.
+ */
+import { A, R } from "../codecs.ts";
+import { row, type SyscallRow } from "../table.ts";
+import { Errno, sysErr } from "../errno.ts";
+import { ERESTARTSYS } from "../blocking.ts";
+import type { Thread } from "../../process/thread.ts";
+import type { GuestMemory } from "../memory.ts";
+import { futexTable } from "../../sched/futex.ts";
+
+export const FutexOp = { WAIT: 0, WAKE: 1, REQUEUE: 3, CMP_REQUEUE: 4 } as const;
+const PRIVATE_FLAG = 128;
+const CLOCK_REALTIME_FLAG = 256;
+const CMD_MASK = ~(PRIVATE_FLAG | CLOCK_REALTIME_FLAG);
+/** deadline's "no timeout". */
+export const NO_DEADLINE = (1n << 64n) - 1n;
+
+function word(t: Thread, addr: number): { m: GuestMemory; key: object } {
+  if (addr % 4 !== 0) throw sysErr(Errno.INVAL);
+  const m = t.process.memory as GuestMemory | undefined;
+  if (!m) throw sysErr(Errno.FAULT);
+  m.check(addr, 4, 4);
+  return { m, key: m.memory };
+}
+
+/** A count argument: Linux takes it as an int. */
+function count(v: number): number {
+  return v | 0;
+}
+
+function occlum_futex(t: Thread, addr: number, op: number, val: number, deadlineNs: bigint, val2: number, addr2: number, val3: number): number | Promise<number> {
+  const cmd = op & CMD_MASK;
+  // FUTEX_CLOCK_REALTIME is for the wait operations only (Linux: ENOSYS with any other).
+  if ((op & CLOCK_REALTIME_FLAG) !== 0 && cmd !== FutexOp.WAIT) throw sysErr(Errno.NOSYS);
+  switch (cmd) {
+    case FutexOp.WAIT: {
+      const { m, key } = word(t, addr);
+      if (m.dv.getUint32(addr, true) !== val >>> 0) throw sysErr(Errno.AGAIN);
+      // A pending cancellation ends the wait as a spurious wake-up (Thread.armCancelWake).
+      if (t.takeCancelWake()) return 0;
+      const deadline = deadlineNs === NO_DEADLINE ? undefined : Number(deadlineNs) / 1e6;
+      return futexTable(key).park(addr, t, deadline).then((why) => {
+        if (why === "woken") return 0;
+        if (why === "timeout") throw sysErr(Errno.TIMEDOUT);
+        throw ERESTARTSYS;
+      });
+    }
+    case FutexOp.WAKE: {
+      const { key } = word(t, addr);
+      const ft = futexTable(key);
+      // Linux wakes one waiter for a count of 0 or less (its loop tests the count after a wake).
+      const n = ft.wake(addr, Math.max(1, count(val)));
+      if (n > 0) t.wokeUp(ft.takeFirstWoken());
+      return n;
+    }
+    case FutexOp.REQUEUE:
+    case FutexOp.CMP_REQUEUE: {
+      const nWake = count(val), nMove = count(val2);
+      if (nWake < 0 || nMove < 0) throw sysErr(Errno.INVAL);
+      const { m, key } = word(t, addr);
+      word(t, addr2);
+      if (cmd === FutexOp.CMP_REQUEUE && m.dv.getUint32(addr, true) !== val3 >>> 0) throw sysErr(Errno.AGAIN);
+      const ft = futexTable(key);
+      const n = ft.requeue(addr, addr2, nWake, nMove);
+      if (nWake > 0 && n > 0) t.wokeUp(ft.takeFirstWoken());
+      return n;
+    }
+    default:
+      throw sysErr(Errno.NOSYS);
+  }
+}
+
+export const occlumFutexRows: readonly SyscallRow[] = [
+  row("futex", [A.u32, A.u32, A.u32, A.u64, A.u32, A.u32, A.u32], R.size, occlum_futex, {
+    blocking: true,
+    note: "Linux futex(2) for syscall(SYS_futex): WAIT 0 (deadline: CLOCK_MONOTONIC ns, ~0 = none), WAKE 1, REQUEUE 3, CMP_REQUEUE 4, PRIVATE_FLAG accepted; others ENOSYS; on the table WASIX futexes and rewritten atomic waits use",
+  }),
+];

@@ -1,0 +1,224 @@
+/*
+ * syscall(SYS_futex, ...) as Linux programs make it (lock-free code, hand-written locks): prints one
+ * line per check; test/libos/threads/conform-futex.test.ts compares it with what the same program
+ * prints on Linux (gcc -O2 -pthread, glibc). Waiters announce themselves before they wait; a
+ * waker gives them 50 ms to park (nothing tells a Linux program that another thread sleeps in
+ * the kernel) and waits for the count of returned waiters before the next step.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static long futex(uint32_t *uaddr, int op, uint32_t val, const struct timespec *ts, uint32_t *uaddr2, uint32_t val3) {
+  return syscall(SYS_futex, uaddr, op, val, ts, uaddr2, val3);
+}
+
+static long requeue(uint32_t *from, int op, int nwake, int nmove, uint32_t *to, uint32_t val3) {
+  return syscall(SYS_futex, from, op, nwake, (uintptr_t)(long)nmove, to, val3);
+}
+
+static const char *ename(int e) {
+  switch (e) {
+    case EAGAIN: return "EAGAIN";
+    case ETIMEDOUT: return "ETIMEDOUT";
+    case EINVAL: return "EINVAL";
+    case EINTR: return "EINTR";
+    case ENOSYS: return "ENOSYS";
+    case EFAULT: return "EFAULT";
+    default: return "E?";
+  }
+}
+
+static void show(const char *what, long r) {
+  if (r < 0) printf("%s: -1 %s\n", what, ename(errno));
+  else printf("%s: %ld\n", what, r);
+}
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void nap(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+/* ---- waiters ---- */
+
+#define MAXW 8
+static _Alignas(4) uint32_t A, B;
+static atomic_int arrived, returned;
+struct waiter {
+  pthread_t th;
+  uint32_t *addr;
+  int op;
+  const struct timespec *ts;
+  long r;
+  int err;
+};
+static struct waiter ws[MAXW];
+
+static void *wait_main(void *arg) {
+  struct waiter *w = arg;
+  atomic_fetch_add(&arrived, 1);
+  w->r = futex(w->addr, w->op, 0, w->ts, NULL, 0);
+  w->err = w->r < 0 ? errno : 0;
+  atomic_fetch_add(&returned, 1);
+  return NULL;
+}
+
+static void start_timed_waiters(int n, uint32_t *addr, int op, const struct timespec *ts) {
+  atomic_store(&arrived, 0);
+  atomic_store(&returned, 0);
+  for (int i = 0; i < n; i++) {
+    ws[i].addr = addr;
+    ws[i].op = op;
+    ws[i].ts = ts;
+    ws[i].r = 99;
+    pthread_create(&ws[i].th, NULL, wait_main, &ws[i]);
+  }
+  while (atomic_load(&arrived) < n) nap(1);
+  nap(50); /* time to park */
+}
+
+static void start_waiters(int n, uint32_t *addr, int op) {
+  start_timed_waiters(n, addr, op, NULL);
+}
+
+/* Wait (at most 2 s) until `n` waiters have returned; print how many did. */
+static void expect_returned(const char *what, int n) {
+  for (int i = 0; i < 2000 && atomic_load(&returned) < n; i++) nap(1);
+  nap(20); /* one more would show */
+  printf("%s: returned %d\n", what, atomic_load(&returned));
+}
+
+static void join_waiters(int n) {
+  for (int i = 0; i < n; i++) {
+    pthread_join(ws[i].th, NULL);
+    printf("  waiter %d: %ld %s\n", i, ws[i].r, ws[i].r < 0 ? ename(ws[i].err) : "");
+  }
+}
+
+/* ---- signals ---- */
+
+static atomic_int handled;
+static void on_usr1(int sig) {
+  (void)sig;
+  atomic_fetch_add(&handled, 1);
+}
+
+static void interrupt_case(int restart) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_usr1;
+  sa.sa_flags = restart ? SA_RESTART : 0;
+  sigaction(SIGUSR1, &sa, NULL);
+  atomic_store(&handled, 0);
+  A = 0;
+  start_waiters(1, &A, FUTEX_WAIT_PRIVATE);
+  pthread_kill(ws[0].th, SIGUSR1);
+  for (int i = 0; i < 2000 && atomic_load(&handled) == 0; i++) nap(1);
+  nap(50);
+  printf("%s: handled %d, returned %d\n", restart ? "SA_RESTART" : "no SA_RESTART", atomic_load(&handled), atomic_load(&returned));
+  if (atomic_load(&returned) == 0) show("  wake after the handler", futex(&A, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0));
+  join_waiters(1);
+}
+
+int main(void) {
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  A = 0;
+  B = 0;
+
+  /* Errors and the simple cases, no waiter. */
+  show("wait, word differs", futex(&A, FUTEX_WAIT, 1, NULL, NULL, 0));
+  show("wait private, word differs", futex(&A, FUTEX_WAIT_PRIVATE, 7, NULL, NULL, 0));
+  struct timespec t30 = {0, 30000000L};
+  double t0 = now_ms();
+  show("wait 30 ms", futex(&A, FUTEX_WAIT, 0, &t30, NULL, 0));
+  printf("  waited at least 30 ms: %d\n", now_ms() - t0 >= 29.5);
+  struct timespec t0ts = {0, 0};
+  show("wait 0 ns", futex(&A, FUTEX_WAIT_PRIVATE, 0, &t0ts, NULL, 0));
+  struct timespec bad = {0, 1000000000L};
+  show("wait, tv_nsec 1e9", futex(&A, FUTEX_WAIT, 0, &bad, NULL, 0));
+  struct timespec neg = {-1, 0};
+  show("wait, tv_sec -1", futex(&A, FUTEX_WAIT, 0, &neg, NULL, 0));
+  show("wake, nobody waits", futex(&A, FUTEX_WAKE, INT_MAX, NULL, NULL, 0));
+  show("wake private, nobody waits", futex(&A, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0));
+  uint32_t *odd = (uint32_t *)((char *)&A + 1);
+  show("wake, unaligned", futex(odd, FUTEX_WAKE, 1, NULL, NULL, 0));
+  show("wait, unaligned", futex(odd, FUTEX_WAIT, 0, NULL, NULL, 0));
+  show("cmp_requeue, unaligned target", requeue(&A, FUTEX_CMP_REQUEUE, 1, 1, odd, 0));
+  show("cmp_requeue, nwake -1", requeue(&A, FUTEX_CMP_REQUEUE, -1, 1, &B, 0));
+  show("cmp_requeue, nmove -1", requeue(&A, FUTEX_CMP_REQUEUE, 1, -1, &B, 0));
+  show("requeue, nmove -1", requeue(&A, FUTEX_REQUEUE, 1, -1, &B, 0));
+  show("cmp_requeue, word differs", requeue(&A, FUTEX_CMP_REQUEUE, 1, 1, &B, 3));
+  show("cmp_requeue, nobody waits", requeue(&A, FUTEX_CMP_REQUEUE, 1, 1, &B, 0));
+  show("operation 99", futex(&A, 99, 0, NULL, NULL, 0));
+  show("FUTEX_CLOCK_REALTIME with FUTEX_WAKE", futex(&A, FUTEX_WAKE | FUTEX_CLOCK_REALTIME, 1, NULL, NULL, 0));
+  show("syscall(SYS_gettid) is gettid()", syscall(SYS_gettid) == gettid());
+  errno = 0;
+  long r = syscall(99999);
+  printf("syscall(99999): %ld %s\n", r, ename(errno));
+
+  /* Four waiters on A: wake one, requeue two onto B, wake the rest. */
+  start_waiters(4, &A, FUTEX_WAIT);
+  show("wake 1 of 4", futex(&A, FUTEX_WAKE, 1, NULL, NULL, 0));
+  expect_returned("after wake 1", 1);
+  show("cmp_requeue, word differs", requeue(&A, FUTEX_CMP_REQUEUE, 0, 2, &B, 1));
+  show("cmp_requeue 0 woken, 2 moved to B", requeue(&A, FUTEX_CMP_REQUEUE, 0, 2, &B, 0));
+  expect_returned("after the requeue", 1);
+  show("wake all of A", futex(&A, FUTEX_WAKE, INT_MAX, NULL, NULL, 0));
+  expect_returned("after wake all of A", 2);
+  show("wake 1 of B", futex(&B, FUTEX_WAKE, 1, NULL, NULL, 0));
+  expect_returned("after wake 1 of B", 3);
+  show("wake 0 of B", futex(&B, FUTEX_WAKE, 0, NULL, NULL, 0));
+  expect_returned("after wake 0 of B", 4);
+  show("wake B, empty now", futex(&B, FUTEX_WAKE, INT_MAX, NULL, NULL, 0));
+  join_waiters(4);
+
+  /* FUTEX_REQUEUE (no compare), private: three waiters, one woken, one moved, one left. */
+  start_waiters(3, &A, FUTEX_WAIT_PRIVATE);
+  show("requeue 1 woken, 1 moved", requeue(&A, FUTEX_REQUEUE_PRIVATE, 1, 1, &B, 0));
+  expect_returned("after the requeue", 1);
+  show("wake all of B", futex(&B, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0));
+  expect_returned("after wake all of B", 2);
+  show("wake all of A", futex(&A, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0));
+  expect_returned("after wake all of A", 3);
+  join_waiters(3);
+
+  /* Requeue onto the same word: the ones it would move stay, and count. */
+  start_waiters(3, &A, FUTEX_WAIT);
+  show("cmp_requeue onto itself, 1 woken, 5 moved", requeue(&A, FUTEX_CMP_REQUEUE, 1, 5, &A, 0));
+  expect_returned("after it", 1);
+  show("wake all of A", futex(&A, FUTEX_WAKE, INT_MAX, NULL, NULL, 0));
+  expect_returned("after wake all", 3);
+  join_waiters(3);
+
+  /* Timed waits: a wake ends one early (0); a requeued one still times out on its own deadline. */
+  struct timespec t5s = {5, 0}, t200 = {0, 200000000L};
+  start_timed_waiters(1, &A, FUTEX_WAIT, &t5s);
+  show("wake a 5 s wait", futex(&A, FUTEX_WAKE, 1, NULL, NULL, 0));
+  expect_returned("after the wake", 1);
+  join_waiters(1);
+  start_timed_waiters(1, &A, FUTEX_WAIT, &t200);
+  show("requeue a 200 ms wait onto B", requeue(&A, FUTEX_CMP_REQUEUE, 0, 1, &B, 0));
+  expect_returned("after its timeout", 1);
+  join_waiters(1);
+
+  /* Signals: EINTR without SA_RESTART; with it the wait goes on until a wake. */
+  interrupt_case(0);
+  interrupt_case(1);
+  return 0;
+}

@@ -1,0 +1,106 @@
+/**
+ * Differential conformance of syscall(SYS_futex, ...), which Linux programs call directly (no libc
+ * function wraps it) and wasix-libc lacked entirely (sdk/libc/syscall.c, the kernel's occlum.futex
+ * in src/libos/syscall/occlum/futex-rows.ts): FUTEX_WAIT (the word compared, relative timeouts,
+ * EINVAL for a bad timespec), FUTEX_WAKE (counts, a count of 0 waking one), FUTEX_REQUEUE and
+ * FUTEX_CMP_REQUEUE (woken + moved as the count, EAGAIN for a differing word, waiters moved to
+ * another word and woken there, onto the same word, a moved waiter's own timeout), the private
+ * forms, EINVAL/ENOSYS cases, a wait interrupted by a handler (EINTR without SA_RESTART, waiting
+ * on with it). test/guest/threads/conform_futex.c prints exactly what Linux prints, with the
+ * waiters next to the waker on the kernel thread and on vCPU workers. LINUX is its output on Linux
+ * 6.18 (`gcc -O2 -pthread -o /tmp/cf test/guest/threads/conform_futex.c && /tmp/cf`, glibc; the
+ * same over repeated runs).
+ */
+import { test, before, after } from "node:test";
+import { buildGuest, posixSkip } from "../../support/guest.ts";
+import { assertPrintsLinux, makeInstance, run, type Instance } from "../helpers.ts";
+import { setVcpuCount, setVcpuPlacement } from "../../../src/libos/vcpu/index.ts";
+
+const skip = posixSkip();
+const timeout = 60_000;
+let inst: Instance;
+
+before(async () => {
+  if (skip) return;
+  inst = await makeInstance({ programs: { "/bin/conform_futex": await buildGuest("test/guest/threads/conform_futex.c", { mode: "posix", flags: ["-pthread"] }) } });
+});
+
+after(async () => {
+  setVcpuCount(1);
+  setVcpuPlacement("affine");
+  await inst?.cleanup();
+});
+
+for (const [label, vcpus, placement] of [["one vCPU", 1, "affine"], ["waiters on vCPU workers", 3, "spread"]] as const) {
+  test(`syscall(SYS_futex) prints what Linux prints (${label})`, { skip, timeout }, async () => {
+    setVcpuCount(vcpus);
+    setVcpuPlacement(placement);
+    assertPrintsLinux(await run(inst, "/bin/conform_futex"), LINUX);
+  });
+}
+
+const LINUX = `wait, word differs: -1 EAGAIN
+wait private, word differs: -1 EAGAIN
+wait 30 ms: -1 ETIMEDOUT
+  waited at least 30 ms: 1
+wait 0 ns: -1 ETIMEDOUT
+wait, tv_nsec 1e9: -1 EINVAL
+wait, tv_sec -1: -1 EINVAL
+wake, nobody waits: 0
+wake private, nobody waits: 0
+wake, unaligned: -1 EINVAL
+wait, unaligned: -1 EINVAL
+cmp_requeue, unaligned target: -1 EINVAL
+cmp_requeue, nwake -1: -1 EINVAL
+cmp_requeue, nmove -1: -1 EINVAL
+requeue, nmove -1: -1 EINVAL
+cmp_requeue, word differs: -1 EAGAIN
+cmp_requeue, nobody waits: 0
+operation 99: -1 ENOSYS
+FUTEX_CLOCK_REALTIME with FUTEX_WAKE: -1 ENOSYS
+syscall(SYS_gettid) is gettid(): 1
+syscall(99999): -1 ENOSYS
+wake 1 of 4: 1
+after wake 1: returned 1
+cmp_requeue, word differs: -1 EAGAIN
+cmp_requeue 0 woken, 2 moved to B: 2
+after the requeue: returned 1
+wake all of A: 1
+after wake all of A: returned 2
+wake 1 of B: 1
+after wake 1 of B: returned 3
+wake 0 of B: 1
+after wake 0 of B: returned 4
+wake B, empty now: 0
+  waiter 0: 0 
+  waiter 1: 0 
+  waiter 2: 0 
+  waiter 3: 0 
+requeue 1 woken, 1 moved: 2
+after the requeue: returned 1
+wake all of B: 1
+after wake all of B: returned 2
+wake all of A: 1
+after wake all of A: returned 3
+  waiter 0: 0 
+  waiter 1: 0 
+  waiter 2: 0 
+cmp_requeue onto itself, 1 woken, 5 moved: 3
+after it: returned 1
+wake all of A: 2
+after wake all: returned 3
+  waiter 0: 0 
+  waiter 1: 0 
+  waiter 2: 0 
+wake a 5 s wait: 1
+after the wake: returned 1
+  waiter 0: 0 
+requeue a 200 ms wait onto B: 1
+after its timeout: returned 1
+  waiter 0: -1 ETIMEDOUT
+no SA_RESTART: handled 1, returned 1
+  waiter 0: -1 EINTR
+SA_RESTART: handled 1, returned 0
+  wake after the handler: 1
+  waiter 0: 0 
+`;
