@@ -67,6 +67,18 @@ test("requeue wakes some and moves the rest to another address", async () => {
   assert.equal(await ws[3], "woken");
 });
 
+test("requeue onto the same address: the ones it would move stay and count, as Linux's", async () => {
+  const f = new FutexTable();
+  const ws = [0, 1, 2].map(() => f.wait(100));
+  assert.equal(f.requeue(100, 100, 1, 5), 3);
+  assert.equal(await ws[0], "woken");
+  assert.equal(f.waiting(100), 2);
+  assert.equal(f.requeue(100, 100, 0, 1), 1);
+  assert.equal(f.waiting(100), 2);
+  assert.equal(f.wake(100, 10), 2);
+  assert.deepEqual(await Promise.all([ws[1], ws[2]]), ["woken", "woken"]);
+});
+
 test("interruption ends a wait; a pending interruption ends it at once", async () => {
   const f = new FutexTable();
   const i = new Intr();
