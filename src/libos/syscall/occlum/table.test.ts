@@ -21,8 +21,10 @@ const spec: Record<string, string> = {
   poll: "iiIi", ppoll: "iiIIi", epoll_pwait: "iiiIIi",
   // sdk/libc/locks.c
   file_lock: "iii", flock: "ii",
+  // sdk/libc/syscall.c
+  futex: "iiiIiiii",
 };
-const blocking = new Set(["file_lock", "flock", "sigprocmask", "sigsuspend", "sigtimedwait", "sigtimedwait_v2", "sock_sendmsg", "sock_recvmsg", "sock_sendmsg_v2", "sock_recvmsg_v2", "sock_setsockopt", "sock_getsockopt", "poll", "ppoll", "epoll_pwait"]);
+const blocking = new Set(["futex", "file_lock", "flock", "sigprocmask", "sigsuspend", "sigtimedwait", "sigtimedwait_v2", "sock_sendmsg", "sock_recvmsg", "sock_sendmsg_v2", "sock_recvmsg_v2", "sock_setsockopt", "sock_getsockopt", "poll", "ppoll", "epoll_pwait"]);
 
 test("one row per call, each with a handler, signatures as the libc side declares them", () => {
   assert.equal(OCCLUM_MODULE, KERNEL_MODULE); // one module with the loader's instrumentation imports
