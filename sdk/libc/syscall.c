@@ -1,7 +1,7 @@
 /*
  * syscall() for the calls Linux programs make directly because no libc function wraps them:
- * SYS_futex (sdk/include/linux/futex.h; the kernel's occlum.futex, the same wait queues the
- * libc's own futex calls use) and SYS_gettid. wasix-libc declares no syscall() at all. Any other
+ * SYS_futex (sdk/include/linux/futex.h: WAIT, WAKE, REQUEUE, CMP_REQUEUE, WAIT_BITSET, WAKE_BITSET;
+ * the kernel's occlum.futex, the same wait queues the libc's own futex calls use) and SYS_gettid. wasix-libc declares no syscall() at all. Any other
  * number fails with ENOSYS, as a kernel without that call.
  */
 #define _GNU_SOURCE
@@ -24,19 +24,28 @@ static long futex(uint32_t *uaddr, int op, uint32_t val, uintptr_t arg4, uint32_
   uint64_t deadline = NO_DEADLINE;
   uint32_t val2 = 0;
   int cmd = op & FUTEX_CMD_MASK;
-  if (cmd == FUTEX_WAIT) {
-    /* A relative timeout; the kernel takes its end on CLOCK_MONOTONIC, so that a wait restarted
-       after a signal handler (SA_RESTART) keeps it. */
+  if (cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET) {
+    /* The kernel takes the end of the wait on CLOCK_MONOTONIC, so that a wait restarted after a
+       signal handler (SA_RESTART) keeps it: FUTEX_WAIT's timeout is relative, WAIT_BITSET's is
+       absolute, on CLOCK_REALTIME with FUTEX_CLOCK_REALTIME. */
     const struct timespec *ts = (const struct timespec *)arg4;
     if (ts) {
       if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000L) {
         errno = EINVAL;
         return -1;
       }
-      struct timespec now;
-      clock_gettime(CLOCK_MONOTONIC, &now);
-      deadline = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec + (uint64_t)ts->tv_sec * 1000000000ull +
-                 (uint64_t)ts->tv_nsec;
+      int64_t t = (int64_t)ts->tv_sec * 1000000000ll + ts->tv_nsec;
+      struct timespec mono;
+      clock_gettime(CLOCK_MONOTONIC, &mono);
+      int64_t now = (int64_t)mono.tv_sec * 1000000000ll + mono.tv_nsec;
+      if (cmd == FUTEX_WAIT) {
+        t += now;
+      } else if (op & FUTEX_CLOCK_REALTIME) {
+        struct timespec rt;
+        clock_gettime(CLOCK_REALTIME, &rt);
+        t += now - ((int64_t)rt.tv_sec * 1000000000ll + rt.tv_nsec);
+      }
+      deadline = t < 0 ? 0 : (uint64_t)t;
     }
   } else {
     val2 = (uint32_t)arg4; /* the requeue count travels in the timeout's place */

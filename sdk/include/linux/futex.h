@@ -1,7 +1,8 @@
 /*
  * occlum-ts: Linux's futex operation codes and flags (uapi linux/futex.h), for
- * syscall(SYS_futex, ...) (sdk/libc/syscall.c). WAIT, WAKE, REQUEUE and CMP_REQUEUE work, with or
- * without FUTEX_PRIVATE_FLAG; the others fail with ENOSYS.
+ * syscall(SYS_futex, ...) (sdk/libc/syscall.c). WAIT, WAKE, REQUEUE, CMP_REQUEUE, WAIT_BITSET and
+ * WAKE_BITSET work, with or without FUTEX_PRIVATE_FLAG (and FUTEX_CLOCK_REALTIME on the waits);
+ * the others fail with ENOSYS.
  */
 #ifndef _OCCLUM_LINUX_FUTEX_H
 #define _OCCLUM_LINUX_FUTEX_H

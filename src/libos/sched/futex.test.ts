@@ -79,6 +79,23 @@ test("requeue onto the same address: the ones it would move stay and count, as L
   assert.deepEqual(await Promise.all([ws[1], ws[2]]), ["woken", "woken"]);
 });
 
+test("bitset waits: wakeBits takes the oldest waiters whose mask shares a bit; wake() takes any; a reused waiter matches any again", async () => {
+  const f = new FutexTable();
+  const a = f.parkBits(8, undefined, undefined, 1);
+  const b = f.parkBits(8, undefined, undefined, 2);
+  const c = f.park(8, undefined);
+  assert.equal(f.wakeBits(8, 10, 4), 1); // only the plain wait has bit 4
+  assert.equal(await c, "woken");
+  assert.equal(f.wakeBits(8, 1, 3), 1);
+  assert.equal(await a, "woken");
+  assert.equal(f.waiting(8), 1);
+  assert.equal(f.wake(8, 10), 1);
+  assert.equal(await b, "woken");
+  const d = f.park(8, undefined); // a finished bitset waiter's object, reused
+  assert.equal(f.wakeBits(8, 1, 4), 1);
+  assert.equal(await d, "woken");
+});
+
 test("interruption ends a wait; a pending interruption ends it at once", async () => {
   const f = new FutexTable();
   const i = new Intr();

@@ -52,6 +52,8 @@ class FutexWaiter {
   next: FutexWaiter | null = null;
   bucket: Bucket | null = null;
   addr = 0;
+  /** FUTEX_WAIT_BITSET's mask (wakeBits); every other wait matches any wake (-1, all 32 bits). */
+  bits = -1;
   private timer: ReturnType<typeof setTimeout> | undefined = undefined;
   private readonly table: FutexTable;
   private intr: Interruptible | undefined = undefined;
@@ -180,7 +182,36 @@ export class FutexTable {
 
   /** @internal FutexWaiter.finish: a finished waiter, for the next wait. */
   release(w: FutexWaiter): void {
+    w.bits = -1;
     if (this.free.length < MAX_FREE) this.free.push(w);
+  }
+
+  /**
+   * FUTEX_WAIT_BITSET: park() whose wait only wakeBits() calls with a mask that shares a bit end
+   * (wake() and requeue() take any waiter, as Linux's FUTEX_WAKE is a wake with every bit set).
+   */
+  parkBits(addr: number, intr: Interruptible | undefined, deadlineMs: number | undefined, bits: number): Promise<WakeReason> {
+    if (intr !== undefined && intr.interruptPending) return Promise.resolve("interrupted");
+    const p = this.enqueue(addr, intr, deadlineMs, undefined) as Promise<WakeReason>;
+    this.buckets.get(addr)!.tail!.bits = bits;
+    return p;
+  }
+
+  /** FUTEX_WAKE_BITSET: wake() of the waiters whose mask shares a bit with `bits`, oldest first. */
+  wakeBits(addr: number, n: number, bits: number): number {
+    const b = this.buckets.get(addr);
+    let woken = 0;
+    for (let w = b?.head ?? null; w !== null && woken < n; ) {
+      const next = w.next;
+      if ((w.bits & bits) !== 0) {
+        if (woken === 0) this.firstWoken = w.owner();
+        if (w.finish("woken", woken === 0)) woken++;
+      }
+      w = next;
+    }
+    this.wakes += woken;
+    futexStats.wakes += woken;
+    return woken;
   }
 
   /** Wake up to `n` waiters of `addr`, oldest first; returns how many were woken. */

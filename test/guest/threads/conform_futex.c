@@ -65,6 +65,7 @@ struct waiter {
   uint32_t *addr;
   int op;
   const struct timespec *ts;
+  uint32_t bits;
   long r;
   int err;
 };
@@ -73,7 +74,7 @@ static struct waiter ws[MAXW];
 static void *wait_main(void *arg) {
   struct waiter *w = arg;
   atomic_fetch_add(&arrived, 1);
-  w->r = futex(w->addr, w->op, 0, w->ts, NULL, 0);
+  w->r = futex(w->addr, w->op, 0, w->ts, NULL, w->bits);
   w->err = w->r < 0 ? errno : 0;
   atomic_fetch_add(&returned, 1);
   return NULL;
@@ -86,6 +87,7 @@ static void start_timed_waiters(int n, uint32_t *addr, int op, const struct time
     ws[i].addr = addr;
     ws[i].op = op;
     ws[i].ts = ts;
+    if (!ws[i].bits) ws[i].bits = FUTEX_BITSET_MATCH_ANY;
     ws[i].r = 99;
     pthread_create(&ws[i].th, NULL, wait_main, &ws[i]);
   }
@@ -107,6 +109,7 @@ static void expect_returned(const char *what, int n) {
 static void join_waiters(int n) {
   for (int i = 0; i < n; i++) {
     pthread_join(ws[i].th, NULL);
+    ws[i].bits = 0;
     printf("  waiter %d: %ld %s\n", i, ws[i].r, ws[i].r < 0 ? ename(ws[i].err) : "");
   }
 }
@@ -216,6 +219,43 @@ int main(void) {
   show("requeue a 200 ms wait onto B", requeue(&A, FUTEX_CMP_REQUEUE, 0, 1, &B, 0));
   expect_returned("after its timeout", 1);
   join_waiters(1);
+
+  /* Bitsets: WAIT_BITSET's deadline is absolute (CLOCK_MONOTONIC, or CLOCK_REALTIME with the flag). */
+  show("wait_bitset, mask 0", futex(&A, FUTEX_WAIT_BITSET, 0, NULL, NULL, 0));
+  show("wake_bitset, mask 0", futex(&A, FUTEX_WAKE_BITSET, 1, NULL, NULL, 0));
+  show("wait_bitset, word differs", futex(&A, FUTEX_WAIT_BITSET, 1, NULL, NULL, FUTEX_BITSET_MATCH_ANY));
+  struct timespec abs;
+  clock_gettime(CLOCK_MONOTONIC, &abs);
+  abs.tv_nsec += 30000000L;
+  if (abs.tv_nsec >= 1000000000L) abs.tv_sec++, abs.tv_nsec -= 1000000000L;
+  t0 = now_ms();
+  show("wait_bitset until monotonic now + 30 ms", futex(&A, FUTEX_WAIT_BITSET_PRIVATE, 0, &abs, NULL, FUTEX_BITSET_MATCH_ANY));
+  printf("  waited at least 25 ms: %d\n", now_ms() - t0 >= 25);
+  show("wait_bitset until a monotonic time past", futex(&A, FUTEX_WAIT_BITSET, 0, &abs, NULL, 1));
+  clock_gettime(CLOCK_REALTIME, &abs);
+  abs.tv_nsec += 30000000L;
+  if (abs.tv_nsec >= 1000000000L) abs.tv_sec++, abs.tv_nsec -= 1000000000L;
+  t0 = now_ms();
+  show("wait_bitset until realtime now + 30 ms", futex(&A, FUTEX_WAIT_BITSET | FUTEX_CLOCK_REALTIME, 0, &abs, NULL, FUTEX_BITSET_MATCH_ANY));
+  printf("  waited at least 25 ms: %d\n", now_ms() - t0 >= 25);
+  show("wake_bitset, nobody waits", futex(&A, FUTEX_WAKE_BITSET, INT_MAX, NULL, NULL, 3));
+  /* Masks 1, 2, 3 and a plain wait, which has every bit: mask 4 wakes only the plain one. */
+  ws[0].bits = 1, ws[1].bits = 2, ws[2].bits = 3;
+  start_waiters(3, &A, FUTEX_WAIT_BITSET);
+  ws[3].bits = 0;
+  start_timed_waiters(0, &A, FUTEX_WAIT, NULL);
+  atomic_store(&arrived, 0);
+  pthread_create(&ws[3].th, NULL, wait_main, &ws[3]);
+  while (atomic_load(&arrived) < 1) nap(1);
+  nap(50);
+  show("wake_bitset mask 4", futex(&A, FUTEX_WAKE_BITSET, INT_MAX, NULL, NULL, 4));
+  show("wake_bitset mask 2, count 1", futex(&A, FUTEX_WAKE_BITSET, 1, NULL, NULL, 2));
+  expect_returned("after it", 1);
+  show("wake_bitset mask 2", futex(&A, FUTEX_WAKE_BITSET, INT_MAX, NULL, NULL, 2));
+  expect_returned("after it", 3);
+  show("wake (every bit)", futex(&A, FUTEX_WAKE, INT_MAX, NULL, NULL, 0));
+  expect_returned("after it", 4);
+  join_waiters(4);
 
   /* Signals: EINTR without SA_RESTART; with it the wait goes on until a wake. */
   interrupt_case(0);

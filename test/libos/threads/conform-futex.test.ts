@@ -4,7 +4,8 @@
  * in src/libos/syscall/occlum/futex-rows.ts): FUTEX_WAIT (the word compared, relative timeouts,
  * EINVAL for a bad timespec), FUTEX_WAKE (counts, a count of 0 waking one), FUTEX_REQUEUE and
  * FUTEX_CMP_REQUEUE (woken + moved as the count, EAGAIN for a differing word, waiters moved to
- * another word and woken there, onto the same word, a moved waiter's own timeout), the private
+ * another word and woken there, onto the same word, a moved waiter's own timeout),
+ * FUTEX_WAIT_BITSET/FUTEX_WAKE_BITSET (absolute deadlines on either clock, masks), the private
  * forms, EINVAL/ENOSYS cases, a wait interrupted by a handler (EINTR without SA_RESTART, waiting
  * on with it). test/guest/threads/conform_futex.c prints exactly what Linux prints, with the
  * waiters next to the waker on the kernel thread and on vCPU workers. LINUX is its output on Linux
@@ -98,6 +99,26 @@ after the wake: returned 1
 requeue a 200 ms wait onto B: 1
 after its timeout: returned 1
   waiter 0: -1 ETIMEDOUT
+wait_bitset, mask 0: -1 EINVAL
+wake_bitset, mask 0: -1 EINVAL
+wait_bitset, word differs: -1 EAGAIN
+wait_bitset until monotonic now + 30 ms: -1 ETIMEDOUT
+  waited at least 25 ms: 1
+wait_bitset until a monotonic time past: -1 ETIMEDOUT
+wait_bitset until realtime now + 30 ms: -1 ETIMEDOUT
+  waited at least 25 ms: 1
+wake_bitset, nobody waits: 0
+wake_bitset mask 4: 1
+wake_bitset mask 2, count 1: 1
+after it: returned 2
+wake_bitset mask 2: 1
+after it: returned 3
+wake (every bit): 1
+after it: returned 4
+  waiter 0: 0 
+  waiter 1: 0 
+  waiter 2: 0 
+  waiter 3: 0 
 no SA_RESTART: handled 1, returned 1
   waiter 0: -1 EINTR
 SA_RESTART: handled 1, returned 0

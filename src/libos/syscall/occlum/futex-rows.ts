@@ -5,11 +5,13 @@
  * memory.atomic.wait/notify share. WASIX has futex_wait, futex_wake (one) and futex_wake_all only.
  *
  * futex(uaddr, op, val, deadline, val2, uaddr2, val3) -> count, with Linux's op numbers:
- * FUTEX_WAIT 0 (the libc turns the relative timeout into a CLOCK_MONOTONIC deadline in ns, so a
- * restart after a handler with SA_RESTART keeps the original end), FUTEX_WAKE 1, FUTEX_REQUEUE 3,
- * FUTEX_CMP_REQUEUE 4; FUTEX_PRIVATE_FLAG (128) is accepted and changes nothing (no memory is
- * shared between processes here). The bitset, WAKE_OP and PI operations are ENOSYS, as on a
- * kernel built without them. Checks and errors follow Linux's kernel/futex/: EINVAL for an
+ * FUTEX_WAIT 0 and FUTEX_WAIT_BITSET 9 (the libc turns WAIT's relative timeout, or WAIT_BITSET's
+ * absolute one on CLOCK_MONOTONIC or, with FUTEX_CLOCK_REALTIME, CLOCK_REALTIME, into a
+ * CLOCK_MONOTONIC deadline in ns, so a restart after a handler with SA_RESTART keeps the
+ * original end), FUTEX_WAKE 1 and FUTEX_WAKE_BITSET 10 (val3: the mask; a plain WAIT or WAKE has
+ * every bit), FUTEX_REQUEUE 3, FUTEX_CMP_REQUEUE 4; FUTEX_PRIVATE_FLAG (128) is accepted and
+ * changes nothing (no memory is shared between processes here). WAKE_OP and the PI operations
+ * are ENOSYS, as on a kernel built without them. Checks and errors follow Linux's kernel/futex/: EINVAL for an
  * unaligned uaddr (and uaddr2 of a requeue) or a negative count, EAGAIN when the futex word is
  * not `val` (WAIT) or `val3` (CMP_REQUEUE), ETIMEDOUT, EINTR when a handler without SA_RESTART
  * ran (with it the wait goes on). A requeue's count is woken + moved, as the kernel returns it
@@ -23,7 +25,7 @@ import type { Thread } from "../../process/thread.ts";
 import type { GuestMemory } from "../memory.ts";
 import { futexTable } from "../../sched/futex.ts";
 
-export const FutexOp = { WAIT: 0, WAKE: 1, REQUEUE: 3, CMP_REQUEUE: 4 } as const;
+export const FutexOp = { WAIT: 0, WAKE: 1, REQUEUE: 3, CMP_REQUEUE: 4, WAIT_BITSET: 9, WAKE_BITSET: 10 } as const;
 const PRIVATE_FLAG = 128;
 const CLOCK_REALTIME_FLAG = 256;
 const CMD_MASK = ~(PRIVATE_FLAG | CLOCK_REALTIME_FLAG);
@@ -46,25 +48,34 @@ function count(v: number): number {
 function occlum_futex(t: Thread, addr: number, op: number, val: number, deadlineNs: bigint, val2: number, addr2: number, val3: number): number | Promise<number> {
   const cmd = op & CMD_MASK;
   // FUTEX_CLOCK_REALTIME is for the wait operations only (Linux: ENOSYS with any other).
-  if ((op & CLOCK_REALTIME_FLAG) !== 0 && cmd !== FutexOp.WAIT) throw sysErr(Errno.NOSYS);
+  if ((op & CLOCK_REALTIME_FLAG) !== 0 && cmd !== FutexOp.WAIT && cmd !== FutexOp.WAIT_BITSET) throw sysErr(Errno.NOSYS);
   switch (cmd) {
-    case FutexOp.WAIT: {
+    case FutexOp.WAIT:
+    case FutexOp.WAIT_BITSET: {
+      const bits = cmd === FutexOp.WAIT ? -1 : val3 | 0;
+      if (bits === 0) throw sysErr(Errno.INVAL);
       const { m, key } = word(t, addr);
       if (m.dv.getUint32(addr, true) !== val >>> 0) throw sysErr(Errno.AGAIN);
       // A pending cancellation ends the wait as a spurious wake-up (Thread.armCancelWake).
       if (t.takeCancelWake()) return 0;
       const deadline = deadlineNs === NO_DEADLINE ? undefined : Number(deadlineNs) / 1e6;
-      return futexTable(key).park(addr, t, deadline).then((why) => {
+      const ft = futexTable(key);
+      const p = bits === -1 ? ft.park(addr, t, deadline) : ft.parkBits(addr, t, deadline, bits);
+      return p.then((why) => {
         if (why === "woken") return 0;
         if (why === "timeout") throw sysErr(Errno.TIMEDOUT);
         throw ERESTARTSYS;
       });
     }
-    case FutexOp.WAKE: {
+    case FutexOp.WAKE:
+    case FutexOp.WAKE_BITSET: {
+      const bits = cmd === FutexOp.WAKE ? -1 : val3 | 0;
+      if (bits === 0) throw sysErr(Errno.INVAL);
       const { key } = word(t, addr);
       const ft = futexTable(key);
       // Linux wakes one waiter for a count of 0 or less (its loop tests the count after a wake).
-      const n = ft.wake(addr, Math.max(1, count(val)));
+      const nWake = Math.max(1, count(val));
+      const n = bits === -1 ? ft.wake(addr, nWake) : ft.wakeBits(addr, nWake, bits);
       if (n > 0) t.wokeUp(ft.takeFirstWoken());
       return n;
     }
@@ -88,6 +99,6 @@ function occlum_futex(t: Thread, addr: number, op: number, val: number, deadline
 export const occlumFutexRows: readonly SyscallRow[] = [
   row("futex", [A.u32, A.u32, A.u32, A.u64, A.u32, A.u32, A.u32], R.size, occlum_futex, {
     blocking: true,
-    note: "Linux futex(2) for syscall(SYS_futex): WAIT 0 (deadline: CLOCK_MONOTONIC ns, ~0 = none), WAKE 1, REQUEUE 3, CMP_REQUEUE 4, PRIVATE_FLAG accepted; others ENOSYS; on the table WASIX futexes and rewritten atomic waits use",
+    note: "Linux futex(2) for syscall(SYS_futex): WAIT 0, WAKE 1, REQUEUE 3, CMP_REQUEUE 4, WAIT_BITSET 9, WAKE_BITSET 10 (val3: mask); deadline: CLOCK_MONOTONIC ns, ~0 = none; PRIVATE_FLAG accepted; others ENOSYS; on the table WASIX futexes and rewritten atomic waits use",
   }),
 ];
