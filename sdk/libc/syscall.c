@@ -1,6 +1,6 @@
 /*
  * syscall() for the calls Linux programs make directly because no libc function wraps them:
- * SYS_futex (sdk/include/linux/futex.h: WAIT, WAKE, REQUEUE, CMP_REQUEUE, WAIT_BITSET, WAKE_BITSET;
+ * SYS_futex (sdk/include/linux/futex.h: WAIT, WAKE, REQUEUE, CMP_REQUEUE, WAKE_OP, WAIT_BITSET, WAKE_BITSET;
  * the kernel's occlum.futex, the same wait queues the libc's own futex calls use) and SYS_gettid. wasix-libc declares no syscall() at all. Any other
  * number fails with ENOSYS, as a kernel without that call.
  */
@@ -48,7 +48,7 @@ static long futex(uint32_t *uaddr, int op, uint32_t val, uintptr_t arg4, uint32_
       deadline = t < 0 ? 0 : (uint64_t)t;
     }
   } else {
-    val2 = (uint32_t)arg4; /* the requeue count travels in the timeout's place */
+    val2 = (uint32_t)arg4; /* REQUEUE's and WAKE_OP's second count travels in the timeout's place */
   }
   uint32_t n = 0;
   int32_t e = __occlum_futex(uaddr, op, val, deadline, val2, uaddr2, val3, &n);

@@ -1,8 +1,8 @@
 /*
  * occlum-ts: Linux's futex operation codes and flags (uapi linux/futex.h), for
- * syscall(SYS_futex, ...) (sdk/libc/syscall.c). WAIT, WAKE, REQUEUE, CMP_REQUEUE, WAIT_BITSET and
- * WAKE_BITSET work, with or without FUTEX_PRIVATE_FLAG (and FUTEX_CLOCK_REALTIME on the waits);
- * the others fail with ENOSYS.
+ * syscall(SYS_futex, ...) (sdk/libc/syscall.c). WAIT, WAKE, REQUEUE, CMP_REQUEUE, WAKE_OP,
+ * WAIT_BITSET and WAKE_BITSET work, with or without FUTEX_PRIVATE_FLAG (and FUTEX_CLOCK_REALTIME
+ * on the waits); the PI operations fail with ENOSYS.
  */
 #ifndef _OCCLUM_LINUX_FUTEX_H
 #define _OCCLUM_LINUX_FUTEX_H
@@ -36,4 +36,20 @@
 #define FUTEX_WAKE_BITSET_PRIVATE (FUTEX_WAKE_BITSET | FUTEX_PRIVATE_FLAG)
 
 #define FUTEX_BITSET_MATCH_ANY 0xffffffff
+
+/* FUTEX_WAKE_OP's val3 */
+#define FUTEX_OP_SET 0
+#define FUTEX_OP_ADD 1
+#define FUTEX_OP_OR 2
+#define FUTEX_OP_ANDN 3
+#define FUTEX_OP_XOR 4
+#define FUTEX_OP_OPARG_SHIFT 8
+#define FUTEX_OP_CMP_EQ 0
+#define FUTEX_OP_CMP_NE 1
+#define FUTEX_OP_CMP_LT 2
+#define FUTEX_OP_CMP_LE 3
+#define FUTEX_OP_CMP_GT 4
+#define FUTEX_OP_CMP_GE 5
+#define FUTEX_OP(op, oparg, cmp, cmparg) \
+  ((((op) & 0xf) << 28) | (((cmp) & 0xf) << 24) | (((oparg) & 0xfff) << 12) | ((cmparg) & 0xfff))
 #endif

@@ -257,6 +257,39 @@ int main(void) {
   expect_returned("after it", 4);
   join_waiters(4);
 
+  /* FUTEX_WAKE_OP: update *B, wake on A, and on B if B's old value passes the comparison. */
+  B = 5;
+  show("wake_op B+=3, B>4?, nobody waits", requeue(&A, FUTEX_WAKE_OP, 1, 1, &B, FUTEX_OP(FUTEX_OP_ADD, 3, FUTEX_OP_CMP_GT, 4)));
+  printf("  B=%u\n", B);
+  show("wake_op, unknown operation", requeue(&A, FUTEX_WAKE_OP, 1, 1, &B, FUTEX_OP(7, 1, FUTEX_OP_CMP_EQ, 0)));
+  printf("  B=%u\n", B);
+  show("wake_op, unknown comparison", requeue(&A, FUTEX_WAKE_OP, 1, 1, &B, FUTEX_OP(FUTEX_OP_SET, 9, 9, 0)));
+  printf("  B=%u\n", B);
+  show("wake_op B|=1<<4, B<-1? (signed)", requeue(&A, FUTEX_WAKE_OP_PRIVATE, 1, 1, &B, FUTEX_OP((FUTEX_OP_OR | FUTEX_OP_OPARG_SHIFT), 4, FUTEX_OP_CMP_LT, 0xfff)));
+  printf("  B=%u\n", B);
+  show("wake_op, unaligned B", requeue(&A, FUTEX_WAKE_OP, 1, 1, odd, 0));
+  B = 0;
+  start_waiters(2, &A, FUTEX_WAIT);
+  start_timed_waiters(0, &B, FUTEX_WAIT, NULL);
+  atomic_store(&arrived, 0);
+  ws[2].addr = ws[3].addr = &B;
+  ws[2].op = ws[3].op = FUTEX_WAIT;
+  ws[2].ts = ws[3].ts = NULL;
+  ws[2].bits = ws[3].bits = FUTEX_BITSET_MATCH_ANY;
+  pthread_create(&ws[2].th, NULL, wait_main, &ws[2]);
+  pthread_create(&ws[3].th, NULL, wait_main, &ws[3]);
+  while (atomic_load(&arrived) < 2) nap(1);
+  nap(50);
+  show("wake_op B=8, B==0?, 1 on A, 1 on B", requeue(&A, FUTEX_WAKE_OP, 1, 1, &B, FUTEX_OP(FUTEX_OP_SET, 8, FUTEX_OP_CMP_EQ, 0)));
+  expect_returned("after it", 2);
+  printf("  B=%u\n", B);
+  show("wake_op B^=8, B!=8?, 0 on A (one), 5 on B", requeue(&A, FUTEX_WAKE_OP, 0, 5, &B, FUTEX_OP(FUTEX_OP_XOR, 8, FUTEX_OP_CMP_NE, 8)));
+  expect_returned("after it", 3);
+  printf("  B=%u\n", B);
+  show("wake_op B&=~0, B>=0?, 0 on B", requeue(&A, FUTEX_WAKE_OP, 1, 0, &B, FUTEX_OP(FUTEX_OP_ANDN, 0, FUTEX_OP_CMP_GE, 0)));
+  expect_returned("after it", 4);
+  join_waiters(4);
+
   /* Signals: EINTR without SA_RESTART; with it the wait goes on until a wake. */
   interrupt_case(0);
   interrupt_case(1);

@@ -5,8 +5,9 @@
  * EINVAL for a bad timespec), FUTEX_WAKE (counts, a count of 0 waking one), FUTEX_REQUEUE and
  * FUTEX_CMP_REQUEUE (woken + moved as the count, EAGAIN for a differing word, waiters moved to
  * another word and woken there, onto the same word, a moved waiter's own timeout),
- * FUTEX_WAIT_BITSET/FUTEX_WAKE_BITSET (absolute deadlines on either clock, masks), the private
- * forms, EINVAL/ENOSYS cases, a wait interrupted by a handler (EINTR without SA_RESTART, waiting
+ * FUTEX_WAIT_BITSET/FUTEX_WAKE_BITSET (absolute deadlines on either clock, masks), FUTEX_WAKE_OP
+ * (each update and comparison, signed arguments, an unknown comparison failing after the
+ * update), the private forms, EINVAL/ENOSYS cases, a wait interrupted by a handler (EINTR without SA_RESTART, waiting
  * on with it). test/guest/threads/conform_futex.c prints exactly what Linux prints, with the
  * waiters next to the waker on the kernel thread and on vCPU workers. LINUX is its output on Linux
  * 6.18 (`gcc -O2 -pthread -o /tmp/cf test/guest/threads/conform_futex.c && /tmp/cf`, glibc; the
@@ -114,6 +115,27 @@ after it: returned 2
 wake_bitset mask 2: 1
 after it: returned 3
 wake (every bit): 1
+after it: returned 4
+  waiter 0: 0 
+  waiter 1: 0 
+  waiter 2: 0 
+  waiter 3: 0 
+wake_op B+=3, B>4?, nobody waits: 0
+  B=8
+wake_op, unknown operation: -1 ENOSYS
+  B=8
+wake_op, unknown comparison: -1 ENOSYS
+  B=9
+wake_op B|=1<<4, B<-1? (signed): 0
+  B=25
+wake_op, unaligned B: -1 EINVAL
+wake_op B=8, B==0?, 1 on A, 1 on B: 2
+after it: returned 2
+  B=8
+wake_op B^=8, B!=8?, 0 on A (one), 5 on B: 1
+after it: returned 3
+  B=0
+wake_op B&=~0, B>=0?, 0 on B: 1
 after it: returned 4
   waiter 0: 0 
   waiter 1: 0 

@@ -10,8 +10,9 @@
  * CLOCK_MONOTONIC deadline in ns, so a restart after a handler with SA_RESTART keeps the
  * original end), FUTEX_WAKE 1 and FUTEX_WAKE_BITSET 10 (val3: the mask; a plain WAIT or WAKE has
  * every bit), FUTEX_REQUEUE 3, FUTEX_CMP_REQUEUE 4; FUTEX_PRIVATE_FLAG (128) is accepted and
- * changes nothing (no memory is shared between processes here). WAKE_OP and the PI operations
- * are ENOSYS, as on a kernel built without them. Checks and errors follow Linux's kernel/futex/: EINVAL for an
+ * changes nothing (no memory is shared between processes here), FUTEX_WAKE_OP 5 (an atomic update
+ * of *uaddr2, a wake on uaddr, a wake on uaddr2 if the old value passes the comparison). The PI
+ * operations are ENOSYS, as on a kernel built without them. Checks and errors follow Linux's kernel/futex/: EINVAL for an
  * unaligned uaddr (and uaddr2 of a requeue) or a negative count, EAGAIN when the futex word is
  * not `val` (WAIT) or `val3` (CMP_REQUEUE), ETIMEDOUT, EINTR when a handler without SA_RESTART
  * ran (with it the wait goes on). A requeue's count is woken + moved, as the kernel returns it
@@ -25,7 +26,11 @@ import type { Thread } from "../../process/thread.ts";
 import type { GuestMemory } from "../memory.ts";
 import { futexTable } from "../../sched/futex.ts";
 
-export const FutexOp = { WAIT: 0, WAKE: 1, REQUEUE: 3, CMP_REQUEUE: 4, WAIT_BITSET: 9, WAKE_BITSET: 10 } as const;
+export const FutexOp = { WAIT: 0, WAKE: 1, REQUEUE: 3, CMP_REQUEUE: 4, WAKE_OP: 5, WAIT_BITSET: 9, WAKE_BITSET: 10 } as const;
+/** FUTEX_WAKE_OP's operations on *uaddr2 (FUTEX_OP_OPARG_SHIFT: the argument is 1 << oparg) and its comparisons of the old value. */
+const OPARG_SHIFT = 8;
+const WakeOpOp = { SET: 0, ADD: 1, OR: 2, ANDN: 3, XOR: 4 } as const;
+const WakeOpCmp = { EQ: 0, NE: 1, LT: 2, LE: 3, GT: 4, GE: 5 } as const;
 const PRIVATE_FLAG = 128;
 const CLOCK_REALTIME_FLAG = 256;
 const CMD_MASK = ~(PRIVATE_FLAG | CLOCK_REALTIME_FLAG);
@@ -91,14 +96,62 @@ function occlum_futex(t: Thread, addr: number, op: number, val: number, deadline
       if (nWake > 0 && n > 0) t.wokeUp(ft.takeFirstWoken());
       return n;
     }
+    case FutexOp.WAKE_OP: {
+      const nWake = count(val), nWake2 = count(val2);
+      const { m, key } = word(t, addr);
+      word(t, addr2);
+      const old = wakeOpUpdate(m, addr2, val3);
+      // As Linux: the update is made before an unknown comparison fails.
+      if (((val3 >>> 24) & 0xf) > WakeOpCmp.GE) throw sysErr(Errno.NOSYS);
+      const ft = futexTable(key);
+      let n = ft.wake(addr, Math.max(1, nWake));
+      const first = ft.takeFirstWoken();
+      if (wakeOpTest(val3, old)) n += ft.wake(addr2, Math.max(1, nWake2));
+      const any = first ?? ft.takeFirstWoken();
+      if (n > 0) t.wokeUp(any);
+      return n;
+    }
     default:
       throw sysErr(Errno.NOSYS);
+  }
+}
+
+/**
+ * FUTEX_WAKE_OP's update of *uaddr2, atomic against threads on other vCPUs (the word is in the
+ * shared memory); returns the old value. val3 = op << 28 | cmp << 24 | oparg << 12 | cmparg,
+ * oparg and cmparg 12-bit signed, as Linux decodes it.
+ */
+function wakeOpUpdate(m: GuestMemory, addr: number, encoded: number): number {
+  let op = (encoded >>> 28) & 0xf;
+  let oparg = (encoded << 8) >> 20;
+  if (op & OPARG_SHIFT) {
+    op &= ~OPARG_SHIFT;
+    oparg = 1 << (oparg & 31); // Linux masks a shift out of 0-31 (and warns)
+  }
+  if (op > WakeOpOp.XOR) throw sysErr(Errno.NOSYS);
+  const i32 = new Int32Array(m.memory.buffer, addr, 1);
+  for (;;) {
+    const old = Atomics.load(i32, 0);
+    const v = op === WakeOpOp.SET ? oparg : op === WakeOpOp.ADD ? old + oparg : op === WakeOpOp.OR ? old | oparg : op === WakeOpOp.ANDN ? old & ~oparg : old ^ oparg;
+    if (Atomics.compareExchange(i32, 0, old, v | 0) === old) return old;
+  }
+}
+
+function wakeOpTest(encoded: number, old: number): boolean {
+  const cmparg = (encoded << 20) >> 20;
+  switch ((encoded >>> 24) & 0xf) {
+    case WakeOpCmp.EQ: return old === cmparg;
+    case WakeOpCmp.NE: return old !== cmparg;
+    case WakeOpCmp.LT: return old < cmparg;
+    case WakeOpCmp.LE: return old <= cmparg;
+    case WakeOpCmp.GT: return old > cmparg;
+    default: return old >= cmparg;
   }
 }
 
 export const occlumFutexRows: readonly SyscallRow[] = [
   row("futex", [A.u32, A.u32, A.u32, A.u64, A.u32, A.u32, A.u32], R.size, occlum_futex, {
     blocking: true,
-    note: "Linux futex(2) for syscall(SYS_futex): WAIT 0, WAKE 1, REQUEUE 3, CMP_REQUEUE 4, WAIT_BITSET 9, WAKE_BITSET 10 (val3: mask); deadline: CLOCK_MONOTONIC ns, ~0 = none; PRIVATE_FLAG accepted; others ENOSYS; on the table WASIX futexes and rewritten atomic waits use",
+    note: "Linux futex(2) for syscall(SYS_futex): WAIT 0, WAKE 1, REQUEUE 3, CMP_REQUEUE 4, WAKE_OP 5, WAIT_BITSET 9, WAKE_BITSET 10 (val3: mask); deadline: CLOCK_MONOTONIC ns, ~0 = none; PRIVATE_FLAG accepted; others ENOSYS; on the table WASIX futexes and rewritten atomic waits use",
   }),
 ];
