@@ -80,10 +80,11 @@ static void *wait_main(void *arg) {
   return NULL;
 }
 
-static void start_timed_waiters(int n, uint32_t *addr, int op, const struct timespec *ts) {
+/* Start waiters first..first+n-1 (first 0 resets the counts); return once they have had time to park. */
+static void add_waiters(int first, int n, uint32_t *addr, int op, const struct timespec *ts) {
+  if (first == 0) atomic_store(&returned, 0);
   atomic_store(&arrived, 0);
-  atomic_store(&returned, 0);
-  for (int i = 0; i < n; i++) {
+  for (int i = first; i < first + n; i++) {
     ws[i].addr = addr;
     ws[i].op = op;
     ws[i].ts = ts;
@@ -96,7 +97,7 @@ static void start_timed_waiters(int n, uint32_t *addr, int op, const struct time
 }
 
 static void start_waiters(int n, uint32_t *addr, int op) {
-  start_timed_waiters(n, addr, op, NULL);
+  add_waiters(0, n, addr, op, NULL);
 }
 
 /* Wait (at most 2 s) until `n` waiters have returned; print how many did. */
@@ -211,11 +212,11 @@ int main(void) {
 
   /* Timed waits: a wake ends one early (0); a requeued one still times out on its own deadline. */
   struct timespec t5s = {5, 0}, t200 = {0, 200000000L};
-  start_timed_waiters(1, &A, FUTEX_WAIT, &t5s);
+  add_waiters(0, 1, &A, FUTEX_WAIT, &t5s);
   show("wake a 5 s wait", futex(&A, FUTEX_WAKE, 1, NULL, NULL, 0));
   expect_returned("after the wake", 1);
   join_waiters(1);
-  start_timed_waiters(1, &A, FUTEX_WAIT, &t200);
+  add_waiters(0, 1, &A, FUTEX_WAIT, &t200);
   show("requeue a 200 ms wait onto B", requeue(&A, FUTEX_CMP_REQUEUE, 0, 1, &B, 0));
   expect_returned("after its timeout", 1);
   join_waiters(1);
@@ -242,12 +243,7 @@ int main(void) {
   /* Masks 1, 2, 3 and a plain wait, which has every bit: mask 4 wakes only the plain one. */
   ws[0].bits = 1, ws[1].bits = 2, ws[2].bits = 3;
   start_waiters(3, &A, FUTEX_WAIT_BITSET);
-  ws[3].bits = 0;
-  start_timed_waiters(0, &A, FUTEX_WAIT, NULL);
-  atomic_store(&arrived, 0);
-  pthread_create(&ws[3].th, NULL, wait_main, &ws[3]);
-  while (atomic_load(&arrived) < 1) nap(1);
-  nap(50);
+  add_waiters(3, 1, &A, FUTEX_WAIT, NULL);
   show("wake_bitset mask 4", futex(&A, FUTEX_WAKE_BITSET, INT_MAX, NULL, NULL, 4));
   show("wake_bitset mask 2, count 1", futex(&A, FUTEX_WAKE_BITSET, 1, NULL, NULL, 2));
   expect_returned("after it", 1);
@@ -270,16 +266,7 @@ int main(void) {
   show("wake_op, unaligned B", requeue(&A, FUTEX_WAKE_OP, 1, 1, odd, 0));
   B = 0;
   start_waiters(2, &A, FUTEX_WAIT);
-  start_timed_waiters(0, &B, FUTEX_WAIT, NULL);
-  atomic_store(&arrived, 0);
-  ws[2].addr = ws[3].addr = &B;
-  ws[2].op = ws[3].op = FUTEX_WAIT;
-  ws[2].ts = ws[3].ts = NULL;
-  ws[2].bits = ws[3].bits = FUTEX_BITSET_MATCH_ANY;
-  pthread_create(&ws[2].th, NULL, wait_main, &ws[2]);
-  pthread_create(&ws[3].th, NULL, wait_main, &ws[3]);
-  while (atomic_load(&arrived) < 2) nap(1);
-  nap(50);
+  add_waiters(2, 2, &B, FUTEX_WAIT, NULL);
   show("wake_op B=8, B==0?, 1 on A, 1 on B", requeue(&A, FUTEX_WAKE_OP, 1, 1, &B, FUTEX_OP(FUTEX_OP_SET, 8, FUTEX_OP_CMP_EQ, 0)));
   expect_returned("after it", 2);
   printf("  B=%u\n", B);
