@@ -164,6 +164,15 @@ int main(void) {
   show("wake, unaligned", futex(odd, FUTEX_WAKE, 1, NULL, NULL, 0));
   show("wait, unaligned", futex(odd, FUTEX_WAIT, 0, NULL, NULL, 0));
   show("cmp_requeue, unaligned target", requeue(&A, FUTEX_CMP_REQUEUE, 1, 1, odd, 0));
+  uint32_t *far = (uint32_t *)(uintptr_t)0xfffffff0u; /* unmapped here as on x86-64 Linux */
+  show("wait, unmapped word", futex(far, FUTEX_WAIT, 0, NULL, NULL, 0));
+  show("wake, unmapped word", futex(far, FUTEX_WAKE, 1, NULL, NULL, 0));
+  show("cmp_requeue, unmapped target", requeue(&A, FUTEX_CMP_REQUEUE, 1, 1, far, 0));
+  show("wake private, unmapped word", futex(far, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0));
+  show("cmp_requeue private, unmapped target", requeue(&A, FUTEX_CMP_REQUEUE_PRIVATE, 1, 1, far, 0));
+  show("cmp_requeue private, unmapped word", requeue(far, FUTEX_CMP_REQUEUE_PRIVATE, 1, 1, &B, 0));
+  show("wake_op private, unmapped word", requeue(far, FUTEX_WAKE_OP_PRIVATE, 1, 1, &B, 0));
+  show("wake_op private, unmapped target", requeue(&A, FUTEX_WAKE_OP_PRIVATE, 1, 1, far, 0));
   show("cmp_requeue, nwake -1", requeue(&A, FUTEX_CMP_REQUEUE, -1, 1, &B, 0));
   show("cmp_requeue, nmove -1", requeue(&A, FUTEX_CMP_REQUEUE, 1, -1, &B, 0));
   show("requeue, nmove -1", requeue(&A, FUTEX_REQUEUE, 1, -1, &B, 0));

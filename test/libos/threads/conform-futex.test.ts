@@ -7,8 +7,9 @@
  * another word and woken there, onto the same word, a moved waiter's own timeout),
  * FUTEX_WAIT_BITSET/FUTEX_WAKE_BITSET (absolute deadlines on either clock, masks), FUTEX_WAKE_OP
  * (each update and comparison, signed arguments, an unknown comparison failing after the
- * update), the private forms, EINVAL/ENOSYS cases, a wait interrupted by a handler (EINTR without SA_RESTART, waiting
- * on with it). test/guest/threads/conform_futex.c prints exactly what Linux prints, with the
+ * update), the private forms, EINVAL, EFAULT (but a private futex's wake or requeue target at
+ * an unmapped word finds nobody, as Linux) and ENOSYS cases, a wait interrupted by a handler
+ * (EINTR without SA_RESTART, waiting on with it). test/guest/threads/conform_futex.c prints exactly what Linux prints, with the
  * waiters next to the waker on the kernel thread and on vCPU workers. LINUX is its output on Linux
  * 6.18 (`gcc -O2 -pthread -o /tmp/cf test/guest/threads/conform_futex.c && /tmp/cf`, glibc; the
  * same over repeated runs).
@@ -53,6 +54,14 @@ wake private, nobody waits: 0
 wake, unaligned: -1 EINVAL
 wait, unaligned: -1 EINVAL
 cmp_requeue, unaligned target: -1 EINVAL
+wait, unmapped word: -1 EFAULT
+wake, unmapped word: -1 EFAULT
+cmp_requeue, unmapped target: -1 EFAULT
+wake private, unmapped word: 0
+cmp_requeue private, unmapped target: 0
+cmp_requeue private, unmapped word: -1 EFAULT
+wake_op private, unmapped word: 0
+wake_op private, unmapped target: -1 EFAULT
 cmp_requeue, nwake -1: -1 EINVAL
 cmp_requeue, nmove -1: -1 EINVAL
 requeue, nmove -1: -1 EINVAL

@@ -37,11 +37,22 @@ const CMD_MASK = ~(PRIVATE_FLAG | CLOCK_REALTIME_FLAG);
 /** deadline's "no timeout". */
 export const NO_DEADLINE = (1n << 64n) - 1n;
 
-function word(t: Thread, addr: number): { m: GuestMemory; key: object } {
+/**
+ * The futex word at `addr`: EINVAL unless aligned; EFAULT outside memory when it is `touched`
+ * (read or written, or a shared futex's key, which Linux takes from the page: a private
+ * futex's is the address alone, so a wake or a requeue target there finds nobody, as Linux).
+ */
+function word(t: Thread, addr: number, touched: boolean): { m: GuestMemory; key: object } {
   if (addr % 4 !== 0) throw sysErr(Errno.INVAL);
   const m = t.process.memory as GuestMemory | undefined;
   if (!m) throw sysErr(Errno.FAULT);
-  m.check(addr, 4, 4);
+  if (touched) {
+    try {
+      m.check(addr, 4, 4);
+    } catch {
+      throw sysErr(Errno.FAULT); // Linux's futex reports an unmapped word, it does not fault
+    }
+  }
   return { m, key: m.memory };
 }
 
@@ -52,6 +63,7 @@ function count(v: number): number {
 
 function occlum_futex(t: Thread, addr: number, op: number, val: number, deadlineNs: bigint, val2: number, addr2: number, val3: number): number | Promise<number> {
   const cmd = op & CMD_MASK;
+  const shared = (op & PRIVATE_FLAG) === 0;
   // FUTEX_CLOCK_REALTIME is for the wait operations only (Linux: ENOSYS with any other).
   if ((op & CLOCK_REALTIME_FLAG) !== 0 && cmd !== FutexOp.WAIT && cmd !== FutexOp.WAIT_BITSET) throw sysErr(Errno.NOSYS);
   switch (cmd) {
@@ -59,7 +71,7 @@ function occlum_futex(t: Thread, addr: number, op: number, val: number, deadline
     case FutexOp.WAIT_BITSET: {
       const bits = cmd === FutexOp.WAIT ? -1 : val3 | 0;
       if (bits === 0) throw sysErr(Errno.INVAL);
-      const { m, key } = word(t, addr);
+      const { m, key } = word(t, addr, true);
       if (m.dv.getUint32(addr, true) !== val >>> 0) throw sysErr(Errno.AGAIN);
       // A pending cancellation ends the wait as a spurious wake-up (Thread.armCancelWake).
       if (t.takeCancelWake()) return 0;
@@ -76,7 +88,7 @@ function occlum_futex(t: Thread, addr: number, op: number, val: number, deadline
     case FutexOp.WAKE_BITSET: {
       const bits = cmd === FutexOp.WAKE ? -1 : val3 | 0;
       if (bits === 0) throw sysErr(Errno.INVAL);
-      const { key } = word(t, addr);
+      const { key } = word(t, addr, shared);
       const ft = futexTable(key);
       // Linux wakes one waiter for a count of 0 or less (its loop tests the count after a wake).
       const nWake = Math.max(1, count(val));
@@ -88,8 +100,8 @@ function occlum_futex(t: Thread, addr: number, op: number, val: number, deadline
     case FutexOp.CMP_REQUEUE: {
       const nWake = count(val), nMove = count(val2);
       if (nWake < 0 || nMove < 0) throw sysErr(Errno.INVAL);
-      const { m, key } = word(t, addr);
-      word(t, addr2);
+      const { m, key } = word(t, addr, shared || cmd === FutexOp.CMP_REQUEUE);
+      word(t, addr2, shared);
       if (cmd === FutexOp.CMP_REQUEUE && m.dv.getUint32(addr, true) !== val3 >>> 0) throw sysErr(Errno.AGAIN);
       const ft = futexTable(key);
       const n = ft.requeue(addr, addr2, nWake, nMove);
@@ -98,8 +110,8 @@ function occlum_futex(t: Thread, addr: number, op: number, val: number, deadline
     }
     case FutexOp.WAKE_OP: {
       const nWake = count(val), nWake2 = count(val2);
-      const { m, key } = word(t, addr);
-      word(t, addr2);
+      const { m, key } = word(t, addr, shared);
+      word(t, addr2, true);
       const old = wakeOpUpdate(m, addr2, val3);
       // As Linux: the update is made before an unknown comparison fails.
       if (((val3 >>> 24) & 0xf) > WakeOpCmp.GE) throw sysErr(Errno.NOSYS);
