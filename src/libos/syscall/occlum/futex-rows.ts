@@ -4,19 +4,20 @@
  * the kernel's futex table, which the WASIX futex calls and the loader's rewritten
  * memory.atomic.wait/notify share. WASIX has futex_wait, futex_wake (one) and futex_wake_all only.
  *
- * futex(uaddr, op, val, deadline, val2, uaddr2, val3) -> count, with Linux's op numbers:
- * FUTEX_WAIT 0 and FUTEX_WAIT_BITSET 9 (the libc turns WAIT's relative timeout, or WAIT_BITSET's
- * absolute one on CLOCK_MONOTONIC or, with FUTEX_CLOCK_REALTIME, CLOCK_REALTIME, into a
- * CLOCK_MONOTONIC deadline in ns, so a restart after a handler with SA_RESTART keeps the
- * original end), FUTEX_WAKE 1 and FUTEX_WAKE_BITSET 10 (val3: the mask; a plain WAIT or WAKE has
- * every bit), FUTEX_REQUEUE 3, FUTEX_CMP_REQUEUE 4; FUTEX_PRIVATE_FLAG (128) is accepted and
- * changes nothing (no memory is shared between processes here), FUTEX_WAKE_OP 5 (an atomic update
- * of *uaddr2, a wake on uaddr, a wake on uaddr2 if the old value passes the comparison). The PI
- * operations are ENOSYS, as on a kernel built without them. Checks and errors follow Linux's kernel/futex/: EINVAL for an
- * unaligned uaddr (and uaddr2 of a requeue) or a negative count, EAGAIN when the futex word is
- * not `val` (WAIT) or `val3` (CMP_REQUEUE), ETIMEDOUT, EINTR when a handler without SA_RESTART
- * ran (with it the wait goes on). A requeue's count is woken + moved, as the kernel returns it
- * for both requeue operations; a wake of 0 wakes one waiter, as Linux's does.
+ * futex(uaddr, op, val, deadline, val2, uaddr2, val3) -> count, with Linux's operation numbers:
+ * - FUTEX_WAIT 0 and FUTEX_WAIT_BITSET 9: the libc turns WAIT's relative timeout, or WAIT_BITSET's
+ *   absolute one (CLOCK_MONOTONIC, or CLOCK_REALTIME with FUTEX_CLOCK_REALTIME), into a
+ *   CLOCK_MONOTONIC deadline in ns, so a restart after a handler with SA_RESTART keeps its end;
+ * - FUTEX_WAKE 1 and FUTEX_WAKE_BITSET 10 (val3: the mask; a plain WAIT or WAKE has every bit);
+ * - FUTEX_REQUEUE 3, FUTEX_CMP_REQUEUE 4: the count is woken + moved, as the kernel returns it;
+ * - FUTEX_WAKE_OP 5: an atomic update of *uaddr2, a wake on uaddr, a wake on uaddr2 if the old
+ *   value passes the comparison.
+ * FUTEX_PRIVATE_FLAG (128) changes only where an unmapped word faults (no memory is shared between
+ * processes here). The PI operations are ENOSYS, as on a kernel built without them. Checks and
+ * errors are Linux's (kernel/futex/): EINVAL for an unaligned word or a negative count, EFAULT for
+ * a word outside memory (`word`), EAGAIN when the word is not `val` (WAIT) or `val3`
+ * (CMP_REQUEUE), ETIMEDOUT, EINTR when a handler without SA_RESTART ran (with it the wait goes
+ * on); a wake of 0 wakes one waiter, as Linux's does.
  */
 import { A, R } from "../codecs.ts";
 import { row, type SyscallRow } from "../table.ts";
