@@ -33,9 +33,10 @@
  * nobody to continue it: the kernel's onParentlessStop decides (boot.ts: `occlum run` stops
  * itself the same way and continues the guest when the host continues it).
  *
- * Kernel code between two awaits is atomic: a stop begins and completes, and a continue happens,
- * with no guest code of the process running in between on the kernel thread; a vCPU worker's
- * thread may compute until it notices its attention word, which is why completion is counted.
+ * Kernel code between two awaits is atomic, so a stop begins, and a continue happens, with no
+ * guest code running meanwhile; but a thread resumed directly just before (its wait completed by
+ * a futex wake or a yield) and a vCPU worker's thread run guest code until they notice, which is
+ * why a stop is complete only when every thread asked in has parked.
  */
 import type { Process } from "./process.ts";
 import type { Thread } from "./thread.ts";
