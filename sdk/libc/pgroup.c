@@ -1,8 +1,8 @@
 /*
  * Process groups for Debian's wasix-libc, which keeps the group in a libc variable (getpgid and
- * setpgid work only on pid 0 and never reach the kernel), turns waitpid's pid into its absolute
- * value (waitpid(-pgid) waits for the process pgid; waitpid(0) for pid 0), returns kill()'s errno
- * as its result, and ignores posix_spawn's POSIX_SPAWN_SETPGROUP and POSIX_SPAWN_SETSIGMASK.
+ * setpgid work only on pid 0 and never reach the kernel), returns kill()'s errno as its result,
+ * and ignores posix_spawn's POSIX_SPAWN_SETPGROUP and POSIX_SPAWN_SETSIGMASK (waitpid, which
+ * took the absolute value of its pid, is in wait.c).
  * These strong definitions replace those archive members and use occlum-ts's own imports
  * (module "occlum", docs/wasi-support.md). posix_spawn/posix_spawnp are wrapped (occlum-cc links
  * with --wrap for both): the attributes go to the kernel just before the libc's spawn.
@@ -12,7 +12,6 @@
 #include <spawn.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <wasi/api_wasix.h>
 
@@ -47,31 +46,6 @@ int kill(pid_t pid, int sig) {
   int e = __wasi_proc_signal(pid, (__wasi_signal_t)sig);
   if (e) { errno = e; return -1; }
   return 0;
-}
-
-pid_t waitpid(pid_t pid, int *status, int options) {
-  __wasi_option_pid_t opt;
-  memset(&opt, 0, sizeof opt);
-  if (pid != -1) {
-    opt.tag = 1;
-    opt.u.some = (__wasi_pid_t)pid; /* signed on occlum-ts: 0 = own group, < -1 = a group */
-  }
-  __wasi_join_status_t st;
-  memset(&st, 0, sizeof st);
-  __wasi_join_flags_t flags = 0;
-  if (options & WNOHANG) flags |= __WASI_JOIN_FLAGS_NON_BLOCKING;
-  if (options & WUNTRACED) flags |= __WASI_JOIN_FLAGS_WAKE_STOPPED;
-  int e = __wasi_proc_join(&opt, flags, &st);
-  if (e) { errno = e; return -1; }
-  int ws = 0;
-  switch (st.tag) {
-    case __WASI_JOIN_STATUS_TYPE_NOTHING: return 0;
-    case __WASI_JOIN_STATUS_TYPE_EXIT_NORMAL: ws = (st.u.exit_normal & 0xff) << 8; break;
-    case __WASI_JOIN_STATUS_TYPE_EXIT_SIGNAL: ws = st.u.exit_signal.signal & 0x7f; break;
-    case __WASI_JOIN_STATUS_TYPE_STOPPED: ws = ((st.u.stopped & 0xff) << 8) | 0x7f; break;
-  }
-  if (status) *status = ws;
-  return (pid_t)opt.u.some;
 }
 
 static void send_attrs(const posix_spawnattr_t *attr) {

@@ -33,6 +33,8 @@ import { bootVm } from "./vm-boot.ts";
 import { fsCacheHeap, HeapOwner, ramfsBudget } from "./vm-charge.ts";
 import type { Vm } from "./vm/index.ts";
 import { killAll } from "./process/spawn.ts";
+import type { Process } from "./process/process.ts";
+import { SIGCONT, SigCode, signalProcess } from "./process/signals.ts";
 import { compileProgram, readProgramFile, ExecFormatError, usePrecompiled } from "./loader/loader.ts";
 import { openPrecompiled } from "./loader/precompiled.ts";
 import { Errno, SysError, errnoName } from "./syscall/errno.ts";
@@ -61,6 +63,16 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Extra open files installed at fds 4, 5... (sockets the host hands in). */
   extraFiles?: readonly { file: OpenFile; rights: number }[];
+  /**
+   * The program stopped (job control: SIGSTOP, or SIGTSTP/SIGTTIN/SIGTTOU at their default
+   * action) and, having no parent in the LibOS, has nobody inside to continue it. Called with the
+   * signal once its output so far is flushed; when it returns (or its Promise settles) the
+   * program gets SIGCONT, as a shell's `fg` sends it. `occlum run` stops itself with the same
+   * signal here, so the host's shell sees the stop and `fg` continues both. Without it the program
+   * stays stopped until another process of the instance sends it SIGCONT (or it is killed), and
+   * one line on stderr says so.
+   */
+  onStop?: (signo: number) => void | Promise<void>;
   /** Recompute the image layer's MAC at boot (default true). */
   verifyImage?: boolean;
   /** Called with the booted memory manager (tests, --mem-report); not called without one. */
@@ -154,6 +166,7 @@ export async function runInstance(opts: RunOptions): Promise<number> {
       ],
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.extraFiles ? { extraFiles: opts.extraFiles } : {}),
+      ...(opts.onStop ? { onStop: flushedFirst(opts.onStop, [hostOut, hostErr]) } : {}),
       beforeStart: endBootCalls,
     });
     const reportTo = opts.memReport ?? (hostEnv["OCCLUM_MEM_REPORT"] || undefined);
@@ -176,6 +189,14 @@ export async function runInstance(opts: RunOptions): Promise<number> {
     await vfs?.close().catch((e: unknown) => log.error(`unmount failed: ${messageOf(e)}`));
     await flushUnlessKilled([hostOut, hostErr], opts.signal);
   }
+}
+
+/** onStop once what the guest wrote so far has reached the host (the shell shows it before "Stopped"). */
+function flushedFirst(onStop: (signo: number) => void | Promise<void>, writers: (HostFdWriter | undefined)[]): (signo: number) => Promise<void> {
+  return async (signo) => {
+    await Promise.all(writers.map((w) => w?.flush()));
+    await onStop(signo);
+  };
 }
 
 /**
@@ -233,6 +254,8 @@ export interface ProgramOptions {
   committed?: Promise<void>;
   /** Called once the program is loaded, before its process is created (runInstance ends its boot phase). */
   beforeStart?: () => void;
+  /** The program stopped with nobody in the LibOS to continue it (RunOptions.onStop). */
+  onStop?: (signo: number) => void | Promise<void>;
 }
 
 /**
@@ -242,7 +265,10 @@ export interface ProgramOptions {
 export async function runProgram(o: ProgramOptions): Promise<number> {
   const { exe, log, stderr } = o;
   const processes = o.processes ?? new ProcessTable(monotonicNs());
-  const kernel: Kernel = { fs: o.fs, log, processes, trace: log.enabled(LogLevel.trace), ...(o.vm ? { vm: o.vm } : {}) };
+  const kernel: Kernel = {
+    fs: o.fs, log, processes, trace: log.enabled(LogLevel.trace), ...(o.vm ? { vm: o.vm } : {}),
+    onParentlessStop: (p, signo) => parentlessStop(p, signo, o),
+  };
   try {
     let bytes: Uint8Array;
     try {
@@ -398,7 +424,28 @@ function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-const signalNames: Record<number, string> = { 4: "SIGILL", 6: "SIGABRT", 8: "SIGFPE", 9: "SIGKILL", 11: "SIGSEGV", 15: "SIGTERM" };
+const signalNames: Record<number, string> = {
+  4: "SIGILL", 6: "SIGABRT", 8: "SIGFPE", 9: "SIGKILL", 11: "SIGSEGV", 15: "SIGTERM", 19: "SIGSTOP", 20: "SIGTSTP", 21: "SIGTTIN", 22: "SIGTTOU",
+};
+
+/**
+ * A process with no parent in the LibOS stopped (the program itself; its orphans are adopted by
+ * it while it lives). With onStop the host decides when it goes on (then SIGCONT, from outside
+ * the instance: SI_USER, pid 0); without, it waits for a SIGCONT from inside, and says so.
+ */
+function parentlessStop(p: Process, signo: number, o: ProgramOptions): void {
+  const onStop = o.onStop;
+  if (!onStop) {
+    o.stderr.write(`occlum: pid ${p.pid} (${p.exe}) stopped by ${signalNames[signo] ?? `signal ${signo}`}; it has no parent to continue it: it goes on when another process sends it SIGCONT\n`);
+    return;
+  }
+  void Promise.resolve()
+    .then(() => onStop(signo))
+    .then(
+      () => signalProcess(p, SIGCONT, undefined, { code: SigCode.USER, pid: 0, status: 0 }),
+      (e: unknown) => o.log.error(`onStop failed: ${messageOf(e)}`),
+    );
+}
 
 function signalName(s: ProcessResult["status"]): string {
   return s.kind === "signal" ? (signalNames[s.signo] ?? `signal ${s.signo}`) : `exit ${s.code}`;

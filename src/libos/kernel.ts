@@ -6,6 +6,7 @@
 import type { Vfs } from "./fs/types.ts";
 import type { Logger } from "./log.ts";
 import type { ProcessTable } from "./process/process-table.ts";
+import type { Process } from "./process/process.ts";
 import type { Vm } from "./vm/index.ts";
 
 export interface FileSystemService {
@@ -21,4 +22,9 @@ export interface Kernel {
   readonly trace: boolean;
   /** The memory manager (budgets of user space, kernel heap, threads); absent: nothing is charged. */
   readonly vm?: Vm;
+  /**
+   * A process with no parent in the LibOS (the instance's first one) completed a stop by `signo`:
+   * nobody inside can continue it (process/job-control.ts; boot.ts decides what happens).
+   */
+  readonly onParentlessStop?: (p: Process, signo: number) => void;
 }

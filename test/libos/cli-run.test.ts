@@ -1,8 +1,9 @@
 /**
  * `occlum run` as a user runs it: the real bin/occlum in a child process, on an instance made by
  * `occlum new` + `occlum build`. Interactive stdin with EOF, a trap reported on stderr with the
- * wasm function (the host process exits normally), strace output at OCCLUM_LOG_LEVEL=trace, and
- * env.untrusted taking host values.
+ * wasm function (the host process exits normally), strace output at OCCLUM_LOG_LEVEL=trace,
+ * env.untrusted taking host values, and a program that stops itself stopping the command (job
+ * control passed up to the host's shell) until the host continues it.
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -62,7 +63,7 @@ before(async () => {
   inst = path.join(tmp, "inst");
   const made = occlum(["new", inst], {}, tmp);
   assert.equal(await made.code, 0, made.stderr());
-  for (const name of ["stdin_echo", "tty_echo", "trap", "env_print", "hello"]) await copyFile(await guest(name), path.join(inst, "image", "bin", name));
+  for (const name of ["stdin_echo", "tty_echo", "trap", "env_print", "hello", "proc"]) await copyFile(await guest(name), path.join(inst, "image", "bin", name));
   // the template lists EXAMPLE in env.untrusted; add one more, and a default the host overrides
   const cfgPath = path.join(inst, "Occlum.json");
   const cfg = JSON.parse(await readFile(cfgPath, "utf8"));
@@ -144,6 +145,50 @@ test("occlum run on a terminal: stdin and stdout are ttys, lines are read as typ
   } finally {
     clearTimeout(timer);
     c.kill();
+  }
+});
+
+/** The process under `pid` (itself included) that the host shows stopped (state T), if any. */
+function stoppedUnder(pid: number): number | undefined {
+  const read = (f: string) => {
+    try {
+      return readFileSync(f, "utf8");
+    } catch {
+      return "";
+    }
+  };
+  if (read(`/proc/${pid}/stat`).replace(/^.*\) /, "").startsWith("T")) return pid;
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {}
+  for (const t of tasks) {
+    for (const c of read(`/proc/${pid}/task/${t}/children`).split(/\s+/).filter(Boolean)) {
+      const found = stoppedUnder(Number(c));
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}
+
+test("occlum run: a program that stops stops the command, and SIGCONT on the host continues both", async () => {
+  const p = spawn(process.execPath, [OCCLUM, "run", "/bin/proc", "stop"], { cwd: inst, env: cleanEnv(), stdio: ["pipe", "pipe", "pipe"] });
+  const c = watch(p);
+  try {
+    await c.waitFor(/stopping\n/); // flushed before the command stops itself
+    // The host's view, as a shell's waitpid(WUNTRACED) would see it (20 s at most).
+    let stopped: number | undefined;
+    for (let i = 0; i < 1000 && stopped === undefined; i++) {
+      stopped = stoppedUnder(p.pid!);
+      if (stopped === undefined) await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.ok(stopped !== undefined, `occlum run never stopped: ${JSON.stringify(c.stdout())} ${c.stderr()}`);
+    assert.doesNotMatch(c.stdout(), /continued/);
+    process.kill(stopped, "SIGCONT");
+    assert.equal(await c.code, 0, c.stderr());
+    assert.match(c.stdout(), /^stopping\ncontinued\nproc: \d+ checks, 0 failures/);
+  } finally {
+    p.kill("SIGKILL");
   }
 });
 

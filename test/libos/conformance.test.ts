@@ -58,6 +58,12 @@ test("proc_raise / sched_yield / proc_exit", async () => {
   const raised = await run(inst, "/bin/proc", { args: ["raise"] });
   assert.equal(raised.code, 128 + 15);
   assert.doesNotMatch(raised.stdout, /still alive/);
+  // proc_raise(SIGSTOP) stops the program (no parent in the LibOS: the host's onStop decides, then SIGCONT)
+  const stops: number[] = [];
+  const stopped = await run(inst, "/bin/proc", { args: ["stop"], onStop: (signo) => void stops.push(signo) });
+  assert.deepEqual(stops, [19]);
+  assert.match(stopped.stdout, /^stopping\ncontinued\n/);
+  passed(stopped, "proc");
 });
 
 test("poll_oneoff: timeouts, readiness, and waiting for stdin", async () => {

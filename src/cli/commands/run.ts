@@ -9,6 +9,12 @@
  * `set -e` leaves `running`), and a host SIGINT/SIGTERM/SIGHUP is forwarded to the program as
  * that signal instead of tearing the enclave down. `--mem-report` (or OCCLUM_MEM_REPORT) writes
  * the memory sizing report at exit (libos/vm/report.ts; "-" = stderr).
+ *
+ * Job control: the program is a child of this command as far as the host's shell knows. When it
+ * stops (raise(SIGSTOP), a SIGTSTP at its default action...) it has no parent inside the LibOS
+ * to continue it, so this command stops itself with the same signal: the shell shows it stopped,
+ * and `fg` or `kill -CONT` continues this process, which then sends the program SIGCONT. A shell
+ * run this way that stops only its children (its own jobs) never stops the command.
  */
 import { writeFileSync } from "node:fs";
 import { instancePaths } from "../../build/instance.ts";
@@ -18,6 +24,13 @@ import { exitError, type CliContext } from "../context.ts";
 import { checkHasBuilt } from "./guards.ts";
 
 const FORWARDED_SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
+/** The stop signals a program may stop by, as the host names them. */
+const STOP_SIGNALS: Record<number, NodeJS.Signals> = { 19: "SIGSTOP", 20: "SIGTSTP", 21: "SIGTTIN", 22: "SIGTTOU" };
+
+/** The program stopped: stop this process the same way; kill() returns once the host continued it. */
+function stopHost(signo: number): void {
+  process.kill(process.pid, STOP_SIGNALS[signo] ?? "SIGSTOP");
+}
 
 export async function run(args: readonly string[], ctx: CliContext): Promise<number> {
   checkHasBuilt(ctx.cwd);
@@ -40,7 +53,7 @@ export async function run(args: readonly string[], ctx: CliContext): Promise<num
     return () => process.off(name, h);
   });
   try {
-    return await runInstance({ instanceDir: ctx.cwd, path: program, args: args.slice(i + 1), env: ctx.env, signal: abort.signal, ...(memReport !== undefined ? { memReport } : {}) });
+    return await runInstance({ instanceDir: ctx.cwd, path: program, args: args.slice(i + 1), env: ctx.env, signal: abort.signal, onStop: stopHost, ...(memReport !== undefined ? { memReport } : {}) });
   } finally {
     for (const off of handlers) off();
     writeFileSync(p.status, "built\n");

@@ -22,6 +22,7 @@ import { futexTable } from "../sched/futex.ts";
 import { ThreadKilled } from "../process/exit.ts";
 import type { Thread } from "../process/thread.ts";
 import { deliverSignals } from "../process/spawn.ts";
+import { holdIfStopped } from "../process/job-control.ts";
 import type { GuestMemory } from "../syscall/memory.ts";
 import { Wasm } from "../wasm.ts";
 import { growMemory } from "../process/user-memory.ts";
@@ -67,6 +68,12 @@ export interface KernelImportContext {
   remote?: true;
 }
 
+/** Signals pending for the process, or a stop: deliverSignals has work (parking first, if stopped). */
+function mustDeliver(t: Thread): boolean {
+  const p = t.process;
+  return p.pendingSignals.length > 0 || p.stopSignal !== 0;
+}
+
 function trap(message: string): Error {
   return new Wasm.RuntimeError(message);
 }
@@ -108,8 +115,9 @@ export function kernelImportFns(k: KernelImportContext): Record<string, (...a: n
     }
     const t = k.t;
     if (t.killed) throw new ThreadKilled();
-    // A signal sent to a thread computing without syscalls runs its handler here (issue 4).
-    if (k.running && t.process.pendingSignals.length > 0) {
+    // A signal sent to a thread computing without syscalls runs its handler here (issue 4), and a
+    // stopped process's thread parks here (job-control.ts asks for this check at once).
+    if (k.running && mustDeliver(t)) {
       const d = deliverSignals(t);
       if (d) {
         t.offCpu();
@@ -128,6 +136,7 @@ export function kernelImportFns(k: KernelImportContext): Record<string, (...a: n
       return executor.yieldNow().then(() => {
         t.onCpu();
         if (t.killed) throw new ThreadKilled();
+        return holdIfStopped(t);
       });
     }
     if (now - t.sliceStartMs < TIME_SLICE_MS && !(shared && workers.waiting())) {
@@ -141,8 +150,9 @@ export function kernelImportFns(k: KernelImportContext): Record<string, (...a: n
     return executor.preempt().then(() => {
       t.onCpu();
       if (t.killed) throw new ThreadKilled();
-      // Signals sent while this thread was preempted (the only time others run) are handled now.
-      const d = t.process.pendingSignals.length > 0 ? deliverSignals(t) : undefined;
+      // Signals sent while this thread was preempted (the only time others run) are handled now,
+      // and a stop that came meanwhile parks it.
+      const d = mustDeliver(t) ? deliverSignals(t) : undefined;
       if (!d) return undefined;
       return d.then(() => {
         if (t.killed) throw new ThreadKilled();
@@ -167,9 +177,11 @@ export function kernelImportFns(k: KernelImportContext): Record<string, (...a: n
       if (reason === "interrupted") {
         t.takeCancelWake(); // a spurious wake, as the libc's waits expect; its cancellation point acts
         t.clearInterrupt();
-        return 0;
       }
-      return reason === "timeout" ? 2 : 0;
+      const r = reason === "timeout" ? 2 : 0;
+      // A wait that ended while the process is stopped returns after SIGCONT (job-control.ts).
+      const held = holdIfStopped(t);
+      return held ? held.then(() => r) : r;
     });
   };
   const notify = (addr: number, count: number): number => {

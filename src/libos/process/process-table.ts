@@ -62,7 +62,7 @@ export class ProcessTable implements ProcessInfoSource {
       pid: p.pid,
       ppid: p.ppid,
       name: base.slice(0, 15),
-      state: p.status ? "Z" : "R",
+      state: p.status ? "Z" : p.stopSignal !== 0 ? "T" : "R",
       cmdline: [...p.argv],
       environ: [...p.env],
       threads: p.threads.size,

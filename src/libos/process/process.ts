@@ -13,6 +13,7 @@ import { Thread } from "./thread.ts";
 import { monotonicNs } from "../sched/clock.ts";
 import { WaitQueue } from "../sched/wait-queue.ts";
 import type { SigAction, SigInfo } from "./signals.ts";
+import { endJob, JobState } from "./job-control.ts";
 
 export interface ProcessInit {
   pid: number;
@@ -63,6 +64,13 @@ export class Process {
   reportsSigactions = false;
   /** The main thread's signal mask at start (posix_spawn: the parent's, or POSIX_SPAWN_SETSIGMASK's). */
   initialSigmask = 0n;
+  /**
+   * The signal that stopped the process (job-control.ts), 0 while it runs: set when a stop
+   * begins, cleared by SIGCONT or its end. The kernel's ways out to guest code look at it.
+   */
+  stopSignal = 0;
+  /** Job control's state: the threads a stop waits for, the queue parked ones wait on, wait reports. */
+  readonly job = new JobState();
   /** alarm()/setitimer() timer (proc_raise_interval); cleared when the process ends. */
   intervalTimer: ReturnType<typeof setTimeout> | undefined;
   /** The instance's exports (signal callbacks). */
@@ -116,6 +124,7 @@ export class Process {
   exit(status: ExitStatus): void {
     if (this.status) return;
     this.status = status;
+    endJob(this); // a stopped process dies too (its parked threads unwind)
     for (const t of this.threads) t.kill();
   }
 

@@ -22,6 +22,7 @@ import { admitThread, joinThreads, lastThreadExitCode, releaseThread, startThrea
 import { threadRunner } from "./thread-run.ts";
 import { finishProcess, initGuestSignals } from "./spawn.ts";
 import { threadExports } from "./signals.ts";
+import { threadLeft } from "./job-control.ts";
 import { attachMemory, isOutOfMemory, releaseMemory, reserveMemory } from "./user-memory.ts";
 import { nowMs } from "../sched/clock.ts";
 
@@ -87,6 +88,7 @@ export async function runProcess(p: Process, program: Program): Promise<ProcessR
     trap = await runThread(t, program);
     // Every thread of the process ends before its fds close (issue 6: thread-spawn.ts).
     p.removeThread(t);
+    threadLeft(t); // pthread_exit in main while the others stop: it holds up no stop
     releaseThread(t);
     await joinThreads(p);
     trap ??= threadTrap(p);

@@ -19,6 +19,13 @@
  *
  * While a handler runs, the thread's mask is its mask | sa_mask | the signal (unless SA_NODEFER),
  * restored when the handler returns, as Linux's signal frame does.
+ *
+ * Job control (job-control.ts) happens as a signal is sent, whatever its disposition or mask, as
+ * Linux's prepare_signal: SIGCONT continues a stopped process and discards its pending stop
+ * signals; a stop signal discards a pending SIGCONT. A stop signal whose action is to stop stops
+ * the process at once unless every thread that may take it blocks it (then it stops when one
+ * unblocks it and takes it, in deliverSignals). A stopped process interrupts nobody for the
+ * signals it gets: they stay pending until SIGCONT (SIGKILL still kills).
  */
 import type { Process } from "./process.ts";
 import type { Thread } from "./thread.ts";
@@ -27,9 +34,11 @@ import { ThreadKilled } from "./exit.ts";
 import { EAGAIN_ERROR, EINTR_ERROR, Errno, sysErr } from "../syscall/errno.ts";
 import { waitAny, type WakeReason } from "../sched/wait-queue.ts";
 import { nowMs } from "../sched/clock.ts";
+import { continueProcess, parkStopped, stopProcess } from "./job-control.ts";
 
 export const SIGKILL = 9;
 export const SIGSTOP = 19;
+export const SIGCONT = 18;
 export const SIGCHLD = 17;
 /** musl's SIGCANCEL, the signal pthread_cancel sends (sdk/libc/threads.c): see Thread.armCancelWake. */
 export const SIGCANCEL = 33;
@@ -38,7 +47,8 @@ export const SIGCANCEL = 33;
  * How a signal was sent, as siginfo_t tells a sigwaitinfo caller (Linux's si_code values): kill()
  * (SI_USER, the sender's pid), sigqueue (SI_QUEUE, the sender's pid and a value),
  * tgkill/pthread_kill/raise (SI_TKILL), the kernel (SI_KERNEL: timers, faults), a child's end (SIGCHLD: CLD_EXITED or CLD_KILLED, the child's pid and its exit code or
- * signal as status; no core dumps here, so never CLD_DUMPED). Every process runs as uid 0.
+ * signal as status; no core dumps here, so never CLD_DUMPED), or its stop and continue
+ * (CLD_STOPPED with the stop signal, CLD_CONTINUED with SIGCONT). Every process runs as uid 0.
  */
 export interface SigInfo {
   readonly code: number;
@@ -47,7 +57,7 @@ export interface SigInfo {
   /** sigqueue's value (si_value, an int or a pointer: 32 bits here). */
   readonly value?: number;
 }
-export const SigCode = { USER: 0, KERNEL: 0x80, QUEUE: -1, TKILL: -6, CLD_EXITED: 1, CLD_KILLED: 2 } as const;
+export const SigCode = { USER: 0, KERNEL: 0x80, QUEUE: -1, TKILL: -6, CLD_EXITED: 1, CLD_KILLED: 2, CLD_STOPPED: 5, CLD_CONTINUED: 6 } as const;
 
 /** Linux's SIGRTMIN: signals from here on queue, one entry per sending (musl's SIGCANCEL, 33, does not). */
 const SIGRT_FIRST = 32;
@@ -85,7 +95,8 @@ export function cleanMask(m: bigint): bigint {
 
 /** Signals whose default action is to do nothing. */
 const DEFAULT_IGNORE = new Set([17, 18, 23, 28]); // CHLD, CONT, URG, WINCH
-const STOPS = new Set([19, 20, 21, 22]);
+/** Signals whose default action is to stop the process: STOP, TSTP, TTIN, TTOU. */
+export const STOPS = new Set([19, 20, 21, 22]);
 
 const DEFAULT_ACTION: SigAction = { kind: SigKind.DEFAULT, flags: 0, mask: 0n };
 const IGNORE_ACTION: SigAction = { kind: SigKind.IGNORE, flags: 0, mask: 0n };
@@ -102,14 +113,24 @@ function actionOf(p: Process, sig: number): SigAction | undefined {
 }
 
 function ignoredByDefault(a: SigAction | undefined, sig: number): boolean {
-  return a?.kind === SigKind.DEFAULT && (DEFAULT_IGNORE.has(sig) || STOPS.has(sig));
+  return a?.kind === SigKind.DEFAULT && DEFAULT_IGNORE.has(sig);
 }
 
-/** Would delivering `sig` run a handler or end the process (then a blocked call is interrupted)? */
+/** Does taking `sig` stop the process: SIGSTOP, or a stop signal at SIG_DFL? */
+function stopsByDefault(a: SigAction | undefined, sig: number): boolean {
+  return sig === SIGSTOP || (a?.kind === SigKind.DEFAULT && STOPS.has(sig));
+}
+
+/**
+ * Would delivering `sig` run a handler or end the process (then a blocked call is interrupted)?
+ * A stop signal at SIG_DFL stops the process where it is sent or unblocked, and interrupts no
+ * call; one of unknown disposition may have a handler.
+ */
 function acts(p: Process, sig: number): boolean {
   const a = actionOf(p, sig);
   if (a?.kind === SigKind.HANDLER) return true;
-  return !DEFAULT_IGNORE.has(sig) && !STOPS.has(sig);
+  if (STOPS.has(sig)) return a === undefined;
+  return !DEFAULT_IGNORE.has(sig);
 }
 
 /**
@@ -122,6 +143,13 @@ function acts(p: Process, sig: number): boolean {
 export function signalProcess(p: Process, signo: number, target?: Thread, info: SigInfo = KERNEL_INFO): void {
   if (signo === 0 || p.zombie || p.status) return;
   if (signo === SIGKILL) return p.exit({ kind: "signal", signo });
+  if (signo === SIGCONT) {
+    dropPending(p, STOPS);
+    // Signals that came while it was stopped interrupted nobody: a thread may take them now.
+    if (continueProcess(p)) for (let i = 0; i < p.pendingSignals.length; i++) wakeTaker(p, p.pendingSignals[i]!, p.pendingTo[i]);
+  } else if (STOPS.has(signo)) {
+    dropPending(p, CONT_ONLY);
+  }
   if (p.ignored.has(signo)) return;
   if (p.signalCallback && typeof p.exports?.[p.signalCallback] === "function") {
     const bit = sigbit(signo);
@@ -130,26 +158,50 @@ export function signalProcess(p: Process, signo: number, target?: Thread, info: 
     // guest's callback would only run the libc's default routine to ignore it. A thread waiting
     // for it in sigtimedwait keeps it (Linux: a signal in real_blocked is never ignored).
     const waiter = takers.find((t) => (t.sigwaitSet & bit) !== 0n);
-    if (!waiter && ignoredByDefault(actionOf(p, signo), signo) && takers.some((t) => !blocks(t, bit))) return;
+    const act = actionOf(p, signo);
+    if (!waiter && stopsByDefault(act, signo)) {
+      // A stop: now, unless every thread that may take it blocks it (SIGSTOP cannot be blocked).
+      if (signo === SIGSTOP || takers.some((t) => !blocks(t, bit))) return stopProcess(p, signo);
+    } else if (!waiter && ignoredByDefault(act, signo) && takers.some((t) => !blocks(t, bit))) {
+      return;
+    }
     if (queues(signo) ? p.pendingSignals.length < MAX_QUEUED : findPending(p, signo, target) < 0) {
       p.pendingSignals.push(signo);
       p.pendingTo.push(target);
       p.pendingInfo.push(info);
     }
-    // A thread in sigtimedwait for it takes it (the set counts as unblocked for the wait).
-    if (waiter) return waiter.interrupt();
-    if (!acts(p, signo)) return; // no spurious EINTR for a SIGCHLD nobody handles
-    for (const t of takers) {
-      if (!blocks(t, bit)) {
-        if (target && signo === SIGCANCEL) t.armCancelWake();
-        else t.interrupt();
-        break;
-      }
-    }
+    if (p.stopSignal === 0) wakeTaker(p, signo, target);
     return;
   }
-  if (DEFAULT_IGNORE.has(signo) || STOPS.has(signo)) return;
+  if (STOPS.has(signo)) return stopProcess(p, signo);
+  if (DEFAULT_IGNORE.has(signo)) return;
   p.exit({ kind: "signal", signo });
+}
+
+/**
+ * Interrupt the thread that will take pending `signo` (sent to `target`, or to the process): one
+ * in sigtimedwait for it (the set counts as unblocked for the wait), else the first that does not
+ * block it, if taking it acts (no spurious EINTR for a SIGCHLD nobody handles).
+ */
+function wakeTaker(p: Process, signo: number, target: Thread | undefined): void {
+  const bit = sigbit(signo);
+  const takers = target ? [target] : p.threads;
+  for (const t of takers) if ((t.sigwaitSet & bit) !== 0n) return t.interrupt();
+  if (!acts(p, signo)) return;
+  for (const t of takers) {
+    if (!blocks(t, bit)) {
+      if (target && signo === SIGCANCEL) t.armCancelWake();
+      else t.interrupt();
+      break;
+    }
+  }
+}
+
+const CONT_ONLY: ReadonlySet<number> = new Set([SIGCONT]);
+
+/** Discard every pending instance of the signals of `set` (the process's and each thread's). */
+function dropPending(p: Process, set: ReadonlySet<number>): void {
+  for (let i = p.pendingSignals.length - 1; i >= 0; i--) if (set.has(p.pendingSignals[i]!)) removePending(p, i);
 }
 
 /**
@@ -239,6 +291,8 @@ const runners = new WeakMap<Thread, Map<string, (sig: number) => Promise<unknown
  */
 export function deliverSignals(t: Thread, stats?: { handled: number }): Promise<boolean> | undefined {
   const p = t.process;
+  // Stopped: park first (job-control.ts); what is pending is delivered after SIGCONT.
+  if (p.stopSignal !== 0 && !t.killed) return parkStopped(t).then(() => deliverSignals(t, stats) ?? false);
   const name = p.signalCallback;
   const cb = name ? (threadExports.get(t) ?? p.exports)?.[name] : undefined;
   if (typeof cb !== "function") {
@@ -260,11 +314,17 @@ export function deliverSignals(t: Thread, stats?: { handled: number }): Promise<
   let eintr = false;
   const next = (): Promise<boolean> | boolean => {
     if (t.killed) return eintr;
+    if (p.stopSignal !== 0) return parkStopped(t).then(next); // a handler (or the libc) stopped it
     const got = takeDeliverable(t);
     if (got === undefined) return eintr;
     const s = got.signo;
     const act = actionOf(p, s);
     if (ignoredByDefault(act, s)) return next(); // nothing would run
+    if (stopsByDefault(act, s)) {
+      // A stop signal that was blocked everywhere, taken now: the process stops here.
+      stopProcess(p, s);
+      return next();
+    }
     if (!act || (act.kind === SigKind.HANDLER && (act.flags & SA_RESTART) === 0)) eintr = true;
     // Unknown: a handler unless the default ignores it (then nothing ran, as far as we know).
     if (stats && (act ? act.kind === SigKind.HANDLER : !DEFAULT_IGNORE.has(s))) stats.handled++;
@@ -325,12 +385,15 @@ export class DefaultIgnored extends Error {}
  * wasix-libc's `__wasm_signal` switches its callback to "__wasm_signal_blocked" only on its
  * SIG_DFL path, right before its default routine (which prints a message and aborts, for every
  * signal). The kernel applies Linux's default action there instead: ignore (CHLD, CONT, URG,
- * WINCH) or terminate with the signal as the wait status.
+ * WINCH), stop (STOP, TSTP, TTIN, TTOU: a program that never told the kernel its disposition;
+ * the routine is cut short and the delivery parks) or terminate with the signal as the wait
+ * status.
  */
 export function onDefaultAction(t: Thread): void {
   const p = t.process;
   const s = delivering.get(t)?.signo;
   if (s === undefined) return;
+  if (STOPS.has(s)) stopProcess(p, s);
   if (DEFAULT_IGNORE.has(s) || STOPS.has(s)) throw new DefaultIgnored();
   p.exit({ kind: "signal", signo: s });
   throw new ThreadKilled();

@@ -16,14 +16,14 @@ import { FileType, type OpenFile } from "../fs/types.ts";
 import { compileProgram, readProgramFile, ExecFormatError } from "../loader/loader.ts";
 import { Process } from "./process.ts";
 import { runProcess } from "./run.ts";
-import type { ExitStatus } from "./exit.ts";
 import type { Thread } from "./thread.ts";
 import { cleanMask, MAX_QUEUED, SIGCHLD, SigCode, signalProcess, type SigInfo } from "./signals.ts";
-import { ERESTARTSYS } from "../syscall/blocking.ts";
 import { isOutOfMemory, releaseMemory, reserveMemory } from "./user-memory.ts";
+import { holdIfStopped } from "./job-control.ts";
 
-// Signal services live in signals.ts; these names are re-exported for the syscall layer.
+// Signal services live in signals.ts, waits in wait.ts; these names are re-exported for the syscall layer.
 export { DefaultIgnored, deliverSignals, initGuestSignals, onDefaultAction, SIGCHLD, signalProcess } from "./signals.ts";
+export { selectorOf, waitChild, type WaitFor, type WaitResult } from "./wait.ts";
 
 export const SpawnFdOp = { CLOSE: 0, DUP2: 1, OPEN: 2, CHDIR: 3, FCHDIR: 4 } as const;
 
@@ -231,37 +231,6 @@ export function finishProcess(p: Process): void {
   }
 }
 
-/** Which children a wait selects: pid > 0 that one, -1 any, 0 the caller's group, < -1 group -pid. */
-function selects(parent: Process, c: Process, pid: number): boolean {
-  if (pid > 0) return c.pid === pid;
-  if (pid === -1) return true;
-  if (pid === 0) return c.pgid === parent.pgid;
-  return c.pgid === -pid;
-}
-
-export type WaitResult = { pid: 0 } | { pid: number; status: ExitStatus };
-
-/** wait4: reap a zombie child matching `pid`; nohang returns pid 0 when none is ready. */
-export async function waitChild(t: Thread, pid: number, nohang: boolean): Promise<WaitResult> {
-  const parent = t.process;
-  for (;;) {
-    let any = false;
-    for (const c of parent.children) {
-      if (!selects(parent, c, pid)) continue;
-      any = true;
-      if (c.zombie) {
-        parent.children.delete(c);
-        parent.kernel.processes.remove(c.pid);
-        return { pid: c.pid, status: c.status ?? { kind: "exit", code: 0 } };
-      }
-    }
-    if (!any) throw sysErr(Errno.CHILD);
-    if (nohang) return { pid: 0 };
-    const reason = await parent.childEvents.wait({ intr: t });
-    if (reason === "interrupted") throw ERESTARTSYS; // waitpid restarts under SA_RESTART
-  }
-}
-
 /** SIGCHLD's siginfo for a child that ended: how, its pid, its exit code or signal. */
 function childInfo(c: Process): SigInfo {
   const s = c.status ?? { kind: "exit", code: 0 };
@@ -270,19 +239,25 @@ function childInfo(c: Process): SigInfo {
 
 /**
  * sigqueue(): `signo` with a value to one process (SI_QUEUE, the sender's pid); a real-time signal
- * queues beside earlier instances, EAGAIN past MAX_QUEUED. Signal 0 only checks the pid.
+ * queues beside earlier instances, EAGAIN past MAX_QUEUED. Signal 0 only checks the pid. A stop of
+ * the caller's own process parks it before the call returns (job-control.ts).
  */
-export function sigqueue(t: Thread, pid: number, signo: number, value: number): void {
+export function sigqueue(t: Thread, pid: number, signo: number, value: number): void | Promise<void> {
   if (signo < 0 || signo > 64) throw sysErr(Errno.INVAL);
   const p = pid > 0 ? t.process.kernel.processes.get(pid) : undefined;
   if (!p || p.zombie) throw sysErr(Errno.SRCH);
   if (signo === 0) return;
   if (signo >= 32 && p.pendingSignals.length >= MAX_QUEUED) throw sysErr(Errno.AGAIN, "signal queue full");
   signalProcess(p, signo, undefined, { code: SigCode.QUEUE, pid: t.process.pid, status: 0, value });
+  return holdIfStopped(t);
 }
 
-/** kill(): pid > 0 one process, 0 the caller's group, -1 everyone but init and the caller, < -1 a group. */
-export function kill(t: Thread, pid: number, signo: number): void {
+/**
+ * kill(): pid > 0 one process, 0 the caller's group, -1 everyone but init and the caller, < -1 a
+ * group. A stop of the caller's own process parks it before the call returns, as Linux stops it
+ * on its way back to user space.
+ */
+export function kill(t: Thread, pid: number, signo: number): void | Promise<void> {
   if (signo < 0 || signo > 64) throw sysErr(Errno.INVAL);
   const table = t.process.kernel.processes;
   let targets: Process[];
@@ -300,6 +275,7 @@ export function kill(t: Thread, pid: number, signo: number): void {
   const info: SigInfo = { code: SigCode.USER, pid: t.process.pid, status: 0 };
   for (const p of targets) if (p !== t.process) signalProcess(p, signo, undefined, info);
   if (targets.includes(t.process)) signalProcess(t.process, signo, undefined, info);
+  return holdIfStopped(t);
 }
 
 /**

@@ -27,6 +27,7 @@ import type { Trap } from "./run.ts";
 import { ProcessExit } from "./exit.ts";
 import { nowMs } from "../sched/clock.ts";
 import { dropThreadSignals } from "./signals.ts";
+import { holdIfStopped, threadLeft } from "./job-control.ts";
 
 /**
  * thread_exit: unwinds one thread's stack; its runner ends that thread only. A ProcessExit so
@@ -139,11 +140,14 @@ export function spawnThread(parent: Thread, startArg: number): number {
   }
   const done = new Promise<void>((resolve) => {
     executor.wake(() => {
-      // A thread whose process died before it got the CPU never runs.
-      const run = p.status ? Promise.resolve(undefined) : g.runner(t, startArg);
+      // A thread whose process died before it got the CPU never runs; one whose process is
+      // stopped starts once it is continued (job-control.ts: it counts as parked meanwhile).
+      const held = p.status ? undefined : holdIfStopped(t);
+      const run = p.status ? Promise.resolve(undefined) : held ? held.then(() => g.runner(t, startArg), () => undefined) : g.runner(t, startArg);
       // One reaction (a .then().finally() chain was three promise hops per thread exit).
       const ended = (): void => {
         p.removeThread(t);
+        threadLeft(t);
         dropThreadSignals(p, t);
         releaseThread(t);
         g.running.delete(done);

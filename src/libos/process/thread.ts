@@ -81,6 +81,12 @@ export class Thread implements Interruptible {
    * parked in the kernel.
    */
   remoteCpuMs: (() => number) | undefined = undefined;
+  /**
+   * A vCPU worker's thread: raises its attention word, so it comes to the kernel at its next fuel
+   * check or local fast path (set by vcpu/pool.ts while the thread lives there). Unlike
+   * interrupt(), it cancels no wait (job-control.ts stops such threads with it).
+   */
+  remotePoke: (() => void) | undefined = undefined;
 
   constructor(tid: number, process: Process) {
     this.tid = tid;
@@ -171,6 +177,16 @@ export class Thread implements Interruptible {
   private cpuMsCoarse(): number {
     if (this.remoteCpuMs) return this.remoteCpuMs();
     return this.running ? this.cpuMs + Math.max(0, executor.clockMs - this.onCpuSince) : this.cpuMs;
+  }
+
+  /**
+   * Suspended in the kernel (a wait, a preemption, a yield not yet answered), and not resumed
+   * directly since: the thread cannot run guest code before it passes a check on its way out
+   * (process/job-control.ts). A direct resume (resumeLater) leaves it off the CPU's books but
+   * on its way back to guest code, so it does not count.
+   */
+  inKernelWait(): boolean {
+    return !this.running && !this.resumeDue;
   }
 
   /** Preempted after a whole slice of computing (see kernelThreadBusy). */

@@ -248,10 +248,14 @@ function fail(ctx: SyscallContext, row: SyscallRow, args: unknown[], e: unknown,
   return errno;
 }
 
-/** Signals wait for this thread's process (a kernel-less test thread has no queue). */
+/**
+ * Signals wait for this thread's process, or it is stopped (job control: the delivery parks the
+ * thread first). A kernel-less test thread has neither.
+ */
 function signalsPending(t: Thread): boolean {
-  const q = t.process.pendingSignals as number[] | undefined;
-  return q !== undefined && q.length > 0;
+  const p = t.process;
+  const q = p.pendingSignals as number[] | undefined;
+  return (q !== undefined && q.length > 0) || p.stopSignal > 0;
 }
 
 /**

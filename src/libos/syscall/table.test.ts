@@ -28,17 +28,17 @@ const spec: Record<string, string> = {
   sock_recv: "iiiiii", sock_send: "iiiii", sock_shutdown: "ii",
 };
 
-// Calls that may wait (I/O, poll, yield) or reach asynchronous host I/O must be Suspending.
+// Calls that may wait (I/O, poll, yield, a stop by proc_raise) or reach asynchronous host I/O must be Suspending.
 const mustBlock = [
   "fd_read", "fd_write", "fd_pread", "fd_pwrite", "fd_close", "fd_sync", "fd_datasync", "fd_readdir",
   "fd_filestat_get", "fd_filestat_set_size", "fd_filestat_set_times", "fd_seek", "fd_tell", "fd_allocate",
-  "poll_oneoff", "sched_yield", "sock_accept", "sock_recv", "sock_send", "sock_shutdown", "fd_advise", "fd_renumber", "path_open", "path_filestat_get",
+  "poll_oneoff", "sched_yield", "proc_raise", "sock_accept", "sock_recv", "sock_send", "sock_shutdown", "fd_advise", "fd_renumber", "path_open", "path_filestat_get",
   "path_create_directory", "path_remove_directory", "path_unlink_file", "path_rename", "path_link",
   "path_symlink", "path_readlink", "path_filestat_set_times",
 ];
 const mustNotBlock = [
   "args_get", "args_sizes_get", "environ_get", "environ_sizes_get", "clock_res_get", "clock_time_get",
-  "random_get", "proc_exit", "proc_raise", "fd_fdstat_get", "fd_fdstat_set_flags", "fd_fdstat_set_rights",
+  "random_get", "proc_exit", "fd_fdstat_get", "fd_fdstat_set_flags", "fd_fdstat_set_rights",
   "fd_prestat_get", "fd_prestat_dir_name",
 ];
 

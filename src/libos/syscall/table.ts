@@ -144,7 +144,7 @@ export const wasiTable: readonly SyscallRow[] = [
   row("path_unlink_file", [A.fd, A.path], R.none, path.path_unlink_file, B),
   row("poll_oneoff", [A.subscriptions], R.events, poll.poll_oneoff, { ...B, note: "clock (REALTIME, MONOTONIC; relative and absolute) and fd readiness" }),
   row("proc_exit", [A.u32], R.none, proc.proc_exit, { noreturn: true }),
-  row("proc_raise", [A.signal], R.none, proc.proc_raise, { support: "partial", note: "default dispositions only: terminate, ignore, or ENOSYS for stop signals" }),
+  row("proc_raise", [A.signal], R.none, proc.proc_raise, { ...B, support: "partial", note: "default dispositions only: terminate, ignore, or stop (returns after SIGCONT)" }),
   directRow("sched_yield", [], R.none, proc.sched_yield, { note: "a coroutine switch through the run queue" }),
   row("random_get", [A.buf], R.none, random.random_get),
   row("sock_accept", [A.fd, A.fdflags], R.fd, sock.sock_accept, { ...B, support: "partial", note: "on sockets the LibOS hands in; real sockets: issue 8" }),

@@ -18,6 +18,11 @@
  * or local fast path and sends an attention request (KernelCalls.attention). A thread in a
  * kernel wait is interrupted by the wait's own canceller, as on the kernel thread.
  *
+ * Job control: a stop raises the attention word of a thread that is not in a kernel wait
+ * (Thread.remotePoke, cancelling nothing), and a request of a stopped process's thread parks
+ * before it runs (process/job-control.ts): no call of a stopped process starts, and one that
+ * would wait never begins its wait unparked.
+ *
  * Signal handlers of a vCPU thread run in its own instance on its vCPU: the kernel's delivery
  * (process/signals.ts) finds, as the thread's exports, stand-ins that post a call to the vCPU and
  * settle when the handler returned (or unwound: then with the reason the kernel kept).
@@ -36,6 +41,7 @@ import { Wasm } from "../wasm.ts";
 import { ThreadKilled } from "../process/exit.ts";
 import type { Thread } from "../process/thread.ts";
 import { threadExports } from "../process/signals.ts";
+import { holdIfStopped } from "../process/job-control.ts";
 import type { Trap } from "../process/run.ts";
 import { monotonicNs, realtimeNs } from "../sched/clock.ts";
 import { setVcpuRequests } from "../sched/agents.ts";
@@ -228,6 +234,7 @@ export class VcpuPool {
     threadExports.set(t, this.remoteExports(rec));
     t.setCanceller(rec.raise);
     t.remoteCpuMs = () => cpu.readMs();
+    t.remotePoke = rec.raise; // a stop asks it in without cancelling a kernel wait (job-control.ts)
     if (t.killed) rec.raise();
     this.spawned++;
   }
@@ -307,7 +314,8 @@ export class VcpuPool {
       } else {
         const call = rec.calls.calls[m.op];
         if (!call) throw new Error(`vCPU request for import ${m.op}, which is not a function`);
-        r = call(...m.args);
+        const held = holdIfStopped(rec.t);
+        r = held ? held.then(() => call(...m.args)) : call(...m.args);
       }
     } catch (e) {
       this.complete(rec, m.id, Status.unwind, e);
@@ -351,6 +359,7 @@ export class VcpuPool {
   private forget(rec: ThreadRecord): void {
     this.records.delete(rec.key);
     rec.t.setCanceller(undefined);
+    rec.t.remotePoke = undefined;
     for (const c of rec.handlerCalls.values()) c.reject(new ThreadKilled());
     rec.handlerCalls.clear();
     if (--rec.vcpu.threads === 0) rec.vcpu.worker.unref();

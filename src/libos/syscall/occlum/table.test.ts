@@ -11,7 +11,7 @@ import { buildGuest, posixSkip } from "../../../../test/support/guest.ts";
 import { readImports } from "../../loader/wasm-info.ts";
 import { KERNEL_MODULE } from "../../loader/instrument/instrument.ts";
 
-// params as sdk/libc/signals.c and pgroup.c declare them (i = i32, I = i64); result: i32 errno
+// params as sdk/libc/signals.c, pgroup.c and wait.c declare them (i = i32, I = i64); result: i32 errno
 const spec: Record<string, string> = {
   sigaction: "iiiI", sigprocmask: "iIii", sigpending: "i", sigsuspend: "I", sigtimedwait: "IIi", sigtimedwait_v2: "IIii", siginfo: "ii", sigqueue: "iii", spawn_attrs: "iiI", getpgid: "ii", setpgid: "ii",
   // sdk/libc/sockets.c
@@ -23,8 +23,10 @@ const spec: Record<string, string> = {
   file_lock: "iii", flock: "ii",
   // sdk/libc/syscall.c
   futex: "iiiIiiii",
+  // sdk/libc/wait.c
+  waitpid: "iiii", waitid: "iiii",
 };
-const blocking = new Set(["futex", "file_lock", "flock", "sigprocmask", "sigsuspend", "sigtimedwait", "sigtimedwait_v2", "sock_sendmsg", "sock_recvmsg", "sock_sendmsg_v2", "sock_recvmsg_v2", "sock_setsockopt", "sock_getsockopt", "poll", "ppoll", "epoll_pwait"]);
+const blocking = new Set(["futex", "waitpid", "waitid", "sigqueue", "file_lock", "flock", "sigprocmask", "sigsuspend", "sigtimedwait", "sigtimedwait_v2", "sock_sendmsg", "sock_recvmsg", "sock_sendmsg_v2", "sock_recvmsg_v2", "sock_setsockopt", "sock_getsockopt", "poll", "ppoll", "epoll_pwait"]);
 
 test("one row per call, each with a handler, signatures as the libc side declares them", () => {
   assert.equal(OCCLUM_MODULE, KERNEL_MODULE); // one module with the loader's instrumentation imports

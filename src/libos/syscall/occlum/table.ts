@@ -18,6 +18,7 @@ import { occlumSockRows } from "./sock-rows.ts";
 import { occlumPollRows } from "./poll-rows.ts";
 import { occlumLockRows } from "./lock-rows.ts";
 import { occlumFutexRows } from "./futex-rows.ts";
+import { occlumWaitRows } from "./wait-rows.ts";
 
 export const OCCLUM_MODULE = "occlum";
 
@@ -97,8 +98,8 @@ function writeSigInfo(t: Thread, ptr: number, info: SigInfo): void {
 }
 
 /** sigqueue(pid, sig, value): the signal with a value (SI_QUEUE) to one process. */
-function occlum_sigqueue(t: Thread, pid: number, sig: number, value: number): void {
-  sigqueue(t, pid, sig, value);
+function occlum_sigqueue(t: Thread, pid: number, sig: number, value: number): void | Promise<void> {
+  return sigqueue(t, pid, sig, value);
 }
 
 /** spawn_attrs(flags, pgroup, sigmask): posix_spawn's attributes for this thread's next proc_spawn2. */
@@ -125,7 +126,7 @@ export const occlumTable: readonly SyscallRow[] = [
   row("sigtimedwait", [sigset, A.u64], signoOut, occlum_sigtimedwait, { ...B, note: "takes a pending signal of the set (lowest first) without its handler; EAGAIN past the timeout (ns, >= 2^63: none), EINTR when another signal's handler ran" }),
   row("sigtimedwait_v2", [sigset, A.u64, A.u32], signoOut, occlum_sigtimedwait_v2, { ...B, note: "sigtimedwait that also writes si_code, si_pid, si_status, si_value (4 x i32) at its third argument" }),
   row("siginfo", [A.u32], signoOut, occlum_siginfo, { note: "in a signal's callback: the signal, and si_code, si_pid, si_status, si_value (4 x i32) at its argument; EINVAL outside one" }),
-  row("sigqueue", [i32, i32, i32], R.none, occlum_sigqueue, { note: "the signal with a value (SI_QUEUE) to one process; real-time signals queue (EAGAIN past 4096 pending); ESRCH, EINVAL as Linux" }),
+  row("sigqueue", [i32, i32, i32], R.none, occlum_sigqueue, { ...B, note: "the signal with a value (SI_QUEUE) to one process; real-time signals queue (EAGAIN past 4096 pending); ESRCH, EINVAL as Linux; to the caller: its handler runs, or it stops, before the call returns" }),
   row("spawn_attrs", [A.u32, i32, sigset], R.none, occlum_spawn_attrs, { note: "posix_spawn attributes (POSIX_SPAWN_SETPGROUP, POSIX_SPAWN_SETSIGMASK) for the thread's next proc_spawn2" }),
   row("getpgid", [i32], pidOut, occlum_getpgid, { note: "0 = the caller; ESRCH for an unknown pid" }),
   row("setpgid", [i32, i32], R.none, occlum_setpgid, { note: "the caller or a child (ESRCH); pgid 0 = the target's pid; EPERM for a group with no process" }),
@@ -133,6 +134,7 @@ export const occlumTable: readonly SyscallRow[] = [
   ...occlumPollRows,
   ...occlumLockRows,
   ...occlumFutexRows,
+  ...occlumWaitRows,
 ];
 
 export const occlumRows: ReadonlyMap<string, SyscallRow> = new Map(occlumTable.map((r) => [r.name, r]));

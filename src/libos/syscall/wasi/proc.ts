@@ -2,15 +2,17 @@
  * proc_exit, proc_raise, sched_yield.
  *
  * proc_raise follows Linux's default dispositions (there are no handlers in preview 1):
- * ignored signals (CHLD, CONT, URG, WINCH) return success, stop signals are ENOSYS (no job
- * control), every other signal terminates the process as killed by it (exit status 128 + the
- * Linux number). wasmtime traps instead; a signal death gives the caller the right status.
+ * ignored signals (CHLD, CONT, URG, WINCH) return success, stop signals (STOP, TSTP, TTIN, TTOU)
+ * stop the process as raise() does on Linux (job control: the call returns once another process
+ * sends SIGCONT, or `occlum run` is continued on the host), every other signal terminates the
+ * process as killed by it (exit status 128 + the Linux number). wasmtime traps instead; a signal
+ * death gives the caller the right status.
  */
 import { ProcessExit } from "../../process/exit.ts";
 import type { Thread } from "../../process/thread.ts";
-import { Errno, sysErr } from "../errno.ts";
 import { executor } from "../../sched/executor.ts";
 import type { Completion } from "../table.ts";
+import { holdIfStopped, stopProcess } from "../../process/job-control.ts";
 
 export function proc_exit(t: Thread, code: number): never {
   t.process.exit({ kind: "exit", code });
@@ -26,10 +28,13 @@ export function wasiToLinuxSignal(sig: number): number {
 const ignored = new Set([16, 17, 22, 27]);
 const stops = new Set([18, 19, 20, 21]);
 
-export function proc_raise(t: Thread, sig: number): void {
+export function proc_raise(t: Thread, sig: number): void | Promise<void> {
   if (sig === 0 || ignored.has(sig)) return;
-  if (stops.has(sig)) throw sysErr(Errno.NOSYS, "no job control");
   const signo = wasiToLinuxSignal(sig);
+  if (stops.has(sig)) {
+    stopProcess(t.process, signo);
+    return holdIfStopped(t);
+  }
   t.process.exit({ kind: "signal", signo });
   throw new ProcessExit(128 + signo);
 }

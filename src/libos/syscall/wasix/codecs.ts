@@ -52,7 +52,8 @@ export interface OptionPid {
 
 export interface JoinResult {
   pid: number;
-  status: ExitStatus | undefined;
+  /** How the child ended, or the signal that stopped it; undefined: nothing (WNOHANG). */
+  status: ExitStatus | { readonly kind: "stopped"; readonly signo: number } | undefined;
 }
 
 export const X = {
@@ -163,11 +164,14 @@ export const XR = {
       if (s.kind === "exit") {
         dv.setUint8(ptr, JoinStatus.EXIT_NORMAL);
         dv.setUint16(ptr + 2, s.code & 0xff, true);
-      } else {
+      } else if (s.kind === "signal") {
         dv.setUint8(ptr, JoinStatus.EXIT_SIGNAL);
         dv.setUint8(ptr + 4, s.signo);
+      } else {
+        dv.setUint8(ptr, JoinStatus.STOPPED);
+        dv.setUint8(ptr + 2, s.signo);
       }
     },
-    show: (v) => (v.status ? `{pid ${v.pid}, ${v.status.kind === "exit" ? `exit ${v.status.code}` : `signal ${v.status.signo}`}}` : "{nothing}"),
+    show: (v) => (v.status ? `{pid ${v.pid}, ${v.status.kind === "exit" ? `exit ${v.status.code}` : `${v.status.kind} ${v.status.signo}`}}` : "{nothing}"),
   } as RetCodec<JoinResult>,
 };

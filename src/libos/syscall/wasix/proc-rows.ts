@@ -8,7 +8,7 @@ import { row, type SyscallRow } from "../table.ts";
 import { X, XR, type JoinResult, type OptionPid } from "./codecs.ts";
 import { Errno, sysErr } from "../errno.ts";
 import { ProcessExit } from "../../process/exit.ts";
-import { kill, onDefaultAction, signalProcess, spawnProcess, takeSpawnAttrs, waitChild, type FdAction } from "../../process/spawn.ts";
+import { kill, onDefaultAction, selectorOf, signalProcess, spawnProcess, takeSpawnAttrs, waitChild, type FdAction } from "../../process/spawn.ts";
 import { setLibcBlocked } from "../../process/signals.ts";
 import type { Thread } from "../../process/thread.ts";
 import { rightsFor } from "../wasi/fd.ts";
@@ -16,7 +16,9 @@ import { encodeUtf8 } from "../memory.ts";
 import { FileType } from "../../fs/types.ts";
 import path from "node:path";
 
+/** proc_join's flags: WNOHANG, and WUNTRACED (wasix-libc passes it; a stopped child is reported once). */
 const JOIN_NON_BLOCKING = 1;
+const JOIN_WAKE_STOPPED = 2;
 
 function proc_id(t: Thread): number {
   return t.process.pid;
@@ -44,12 +46,17 @@ function proc_spawn2(
 }
 
 async function proc_join(t: Thread, opt: OptionPid, flags: number): Promise<JoinResult> {
-  const r = await waitChild(t, opt.pid ?? -1, (flags & JOIN_NON_BLOCKING) !== 0);
-  return "status" in r ? { pid: r.pid, status: r.status } : { pid: 0, status: undefined };
+  const r = await waitChild(t, selectorOf(t, opt.pid ?? -1), {
+    exited: true, stopped: (flags & JOIN_WAKE_STOPPED) !== 0, continued: false, nohang: (flags & JOIN_NON_BLOCKING) !== 0, keep: false,
+  });
+  if (!("event" in r)) return { pid: 0, status: undefined };
+  const e = r.event;
+  // WASIX has no "continued" status; this wait never asks for one.
+  return { pid: r.pid, status: e.kind === "ended" ? e.status : e.kind === "stopped" ? { kind: "stopped", signo: e.signo } : undefined };
 }
 
-function proc_signal(t: Thread, pid: number, sig: number): void {
-  kill(t, pid, sig);
+function proc_signal(t: Thread, pid: number, sig: number): void | Promise<void> {
+  return kill(t, pid, sig);
 }
 
 /**
@@ -128,8 +135,8 @@ export const procRows: readonly SyscallRow[] = [
   row("proc_spawn2", [X.str, X.lines, X.lines, X.fdOps, X.dispositions, X.u32, X.str], XR.u32, proc_spawn2, {
     ...B, note: "posix_spawn(p): PATH search, argv/envp, file actions, signal defaults; process group and signal mask from occlum.spawn_attrs",
   }),
-  row("proc_join", [X.optionPid, X.u32], XR.join, proc_join, { ...B, note: "waitpid: one pid, any child, 0 = own group, < -1 = group (the pid is signed; occlum-cc's waitpid passes it unchanged); WNOHANG; no stopped children; restarted under SA_RESTART" }),
-  row("proc_signal", [X.i32, X.u32], R.none, proc_signal, { ...B, note: "kill(pid, -pgid, 0, -1); a signal to the caller runs its handler before kill returns" }),
+  row("proc_join", [X.optionPid, X.u32], XR.join, proc_join, { ...B, note: "waitpid: one pid, any child, 0 = own group, < -1 = group (the pid is signed); WNOHANG; WAKE_STOPPED reports a stopped child once (no continued status in WASIX: occlum-cc's waitpid uses occlum.waitpid); restarted under SA_RESTART" }),
+  row("proc_signal", [X.i32, X.u32], R.none, proc_signal, { ...B, note: "kill(pid, -pgid, 0, -1); a signal to the caller runs its handler, or stops it, before kill returns; stop signals and SIGCONT as Linux (job control)" }),
   row("proc_raise_interval", [X.u32, A.u64, X.u32], R.none, proc_raise_interval, { note: "alarm/setitimer(ITIMER_REAL): one timer per process (interval in ns, ms resolution); occlum-cc links a setitimer that uses it correctly (sdk/libc/itimer.c)" }),
   row("proc_signals_sizes_get", [], XR.u32, () => 0, { note: "no host-provided dispositions" }),
   row("proc_signals_get", [X.u32], R.none, () => undefined),

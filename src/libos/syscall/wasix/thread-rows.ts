@@ -19,6 +19,7 @@ import { ThreadKilled } from "../../process/exit.ts";
 import { joinThread, noteThreadExit, releaseThread, spawnThread, ThreadExit } from "../../process/thread-spawn.ts";
 import { signalProcess } from "../../process/spawn.ts";
 import { SigCode } from "../../process/signals.ts";
+import { holdIfStopped } from "../../process/job-control.ts";
 import { vcpuCount } from "../../vcpu/index.ts";
 import { nowMs } from "../../sched/clock.ts";
 
@@ -155,7 +156,7 @@ function thread_join(t: Thread, tid: number): Promise<void> | void {
  * before the call returns, as raise() requires; a default action applies as for kill().
  */
 const SELF_TID = 0x3fffffff;
-function thread_signal(t: Thread, tid: number, sig: number): void {
+function thread_signal(t: Thread, tid: number, sig: number): void | Promise<void> {
   const p = t.process;
   const target = tid === SELF_TID || tid === t.tid ? t : [...p.threads].find((x) => x.tid === tid);
   if (!target) throw sysErr(Errno.SRCH);
@@ -163,6 +164,8 @@ function thread_signal(t: Thread, tid: number, sig: number): void {
   if (sig === 0) return;
   // WASIX numbers signals as Linux does (CHLD 17), unlike preview 1's proc_raise (CHLD 16).
   signalProcess(p, sig, target, { code: SigCode.TKILL, pid: p.pid, status: 0 });
+  // raise(SIGSTOP): the caller stops before the call returns (job-control.ts).
+  return holdIfStopped(t);
 }
 
 const B = { blocking: true } as const;
@@ -175,7 +178,7 @@ export const threadRows: readonly SyscallRow[] = [
   row("thread_id", [], tidOut, thread_id),
   row("thread_join", [A.u32], R.none, thread_join, B),
   row("thread_parallelism", [], R.size, thread_parallelism, { note: "the vCPU count (OCCLUM_VCPUS, default one per host core)" }),
-  row("thread_signal", [A.u32, A.u32], R.none, thread_signal, { ...B, note: "raise/pthread_kill: pending for that thread only (its mask applies); a handler runs before the call returns" }),
+  row("thread_signal", [A.u32, A.u32], R.none, thread_signal, { ...B, note: "raise/pthread_kill: pending for that thread only (its mask applies); a handler runs, or the process stops, before the call returns" }),
   row("thread_sleep", [A.u64], R.none, thread_sleep, B),
   row("thread_spawn_v2", [A.u32], tidOut, thread_spawn_v2, { note: "enters wasi_thread_start(tid, start)" }),
 ];
