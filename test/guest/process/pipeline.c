@@ -1,5 +1,6 @@
 /* pipeline N: runs `gen N | xcat | sum` with pipes and spawn file actions, waits for all three,
  * prints sum's line (it inherits stdout) and the statuses. Also checks FD_CLOEXEC and EOF. */
+#define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
@@ -27,10 +28,9 @@ static pid_t stage(char *const argv[], int in, int out, int close1, int close2) 
 int main(int argc, char **argv) {
   char *n = argc > 1 ? argv[1] : "1000000";
   int a[2], b[2];
-  /* FD_CLOEXEC: children get only the ends their dup2 actions hand them. (wasix-libc's pipe2
-   * drops its flags: fd_pipe has none, so set them with fcntl.) */
-  if (pipe(a) || pipe(b)) { perror("pipe"); return 1; }
-  for (int i = 0; i < 2; i++) { fcntl(a[i], F_SETFD, FD_CLOEXEC); fcntl(b[i], F_SETFD, FD_CLOEXEC); }
+  /* O_CLOEXEC: children get only the ends their dup2 actions hand them (wasix-libc's pipe2
+   * dropped its flags: sdk/libc/pipe.c). */
+  if (pipe2(a, O_CLOEXEC) || pipe2(b, O_CLOEXEC)) { perror("pipe2"); return 1; }
   char *g[] = { "/bin/gen", n, NULL }, *c[] = { "/bin/xcat", NULL }, *s[] = { "/bin/sum", NULL };
   pid_t p1 = stage(g, -1, a[1], a[0], -1);
   pid_t p2 = stage(c, a[0], b[1], a[1], b[0]);
@@ -64,6 +64,17 @@ int main(int argc, char **argv) {
   int d4 = fcntl(1, F_DUPFD_CLOEXEC, 30);
   printf("dup %d dup2 %d dupfd %d dupfd_cloexec %d cloexec %d\n", d > 2, d2, d3, d4, fcntl(d4, F_GETFD));
   dprintf(20, "via fd 20\n");
+  /* pipe2's flags, on both ends, as Linux: FD_CLOEXEC and O_NONBLOCK bits of each end; EINVAL for others */
+  int flags[] = {0, O_CLOEXEC, O_NONBLOCK, O_CLOEXEC | O_NONBLOCK, O_APPEND};
+  printf("pipe2:");
+  for (int i = 0; i < 5; i++) {
+    int f[2];
+    if (pipe2(f, flags[i])) { printf(" -1 %s", errno == EINVAL ? "EINVAL" : strerror(errno)); continue; }
+    printf(" %d%d%d%d", fcntl(f[0], F_GETFD) & FD_CLOEXEC, fcntl(f[1], F_GETFD) & FD_CLOEXEC,
+           (fcntl(f[0], F_GETFL) & O_NONBLOCK) != 0, (fcntl(f[1], F_GETFL) & O_NONBLOCK) != 0);
+    close(f[0]); close(f[1]);
+  }
+  printf("\n");
   /* O_NONBLOCK pipe read: EAGAIN */
   int q[2];
   pipe(q);
