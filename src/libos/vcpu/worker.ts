@@ -40,6 +40,8 @@ interface VThread {
   sliceStart: number;
   /** Its CPU time: on while one of its stacks (the thread's, a handler's) runs here. */
   readonly cpu: CpuSlot;
+  /** cpu.on(), made once (plainReturn queues it). */
+  readonly cpuOn: () => void;
   fuel: { value: number } | undefined;
   /** A view of the memory for the local paths (replaced when the memory grew). */
   view: DataView;
@@ -189,10 +191,26 @@ function viewFor(th: VThread, ptr: number, len: number, align: number): DataView
   return ptr + len <= th.view.byteLength ? th.view : undefined;
 }
 
+/**
+ * A local fast path returns a plain value to its Suspending import: V8 suspends the thread all the
+ * same and runs what its microtask queue holds first, and on this vCPU that is the run queue's
+ * (every resume goes through executor.wake). So when anything is queued this is a switch, and
+ * the thread's CPU clock stops until its own resume, queued behind them (a microtask queued now
+ * runs before the resume V8 queues as the import returns).
+ */
+function plainReturn<T>(th: VThread, v: T): T {
+  if (executor.readyCount > 0) {
+    th.cpu.off();
+    queueMicrotask(th.cpuOn);
+  }
+  return v;
+}
+
 function yieldCheck(th: VThread): unknown {
   if (th.fuel) th.fuel.value = cfg.fuel;
   if (wantsAttention(th)) return forward(th, Op.attention, [], none);
-  if (!th.running || nowMs() - th.sliceStart < cfg.sliceMs) return undefined;
+  if (!th.running) return undefined;
+  if (nowMs() - th.sliceStart < cfg.sliceMs) return plainReturn(th, undefined);
   // A whole slice without suspending: behind the other ready coroutines of this vCPU.
   th.cpu.off();
   return executor.preempt().then(() => {
@@ -219,7 +237,7 @@ function proxy(th: VThread, index: number, imp: ImportInfo & { kind: "function" 
         const dv = viewFor(th, a, wide ? 8 : 4, wide ? 8 : 4);
         if (dv && !wantsAttention(th)) {
           const now = wide ? dv.getBigInt64(a, true) : dv.getInt32(a, true);
-          if (now !== expected) return 1; // "not-equal", as the kernel would answer
+          if (now !== expected) return plainReturn(th, 1); // "not-equal", as the kernel would answer
         }
         return call(addr!, expected!, timeout!);
       };
@@ -241,7 +259,7 @@ function proxy(th: VThread, index: number, imp: ImportInfo & { kind: "function" 
         if (!dv || wantsAttention(th) || (id !== CLOCK_MONOTONIC && id !== CLOCK_REALTIME)) return call(id!, precision!, out!);
         const mono = process.hrtime.bigint();
         dv.setBigUint64(ptr, id === CLOCK_MONOTONIC ? mono : mono + cfg.realtimeOffsetNs, true);
-        return 0;
+        return plainReturn(th, 0);
       };
     case "wasix_32v1.thread_id":
       return (out) => {
@@ -249,7 +267,7 @@ function proxy(th: VThread, index: number, imp: ImportInfo & { kind: "function" 
         const dv = viewFor(th, ptr, 4, 4);
         if (!dv || wantsAttention(th)) return call(out!);
         dv.setUint32(ptr, th.tid, true);
-        return 0;
+        return plainReturn(th, 0);
       };
     default:
       return call;
@@ -257,9 +275,10 @@ function proxy(th: VThread, index: number, imp: ImportInfo & { kind: "function" 
 }
 
 function spawn(s: SpawnMessage): void {
+  const cpu = new CpuSlot(s.cpu);
   const th: VThread = {
     key: s.key, tid: s.tid, attention: new Int32Array(s.attention), memory: s.memory,
-    running: false, sliceStart: nowMs(), cpu: new CpuSlot(s.cpu), fuel: undefined, view: new DataView(s.memory.buffer),
+    running: false, sliceStart: nowMs(), cpu, cpuOn: () => cpu.on(), fuel: undefined, view: new DataView(s.memory.buffer),
     exports: undefined, runners: new Map(),
   };
   threads.set(th.key, th);
