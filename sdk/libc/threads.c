@@ -42,7 +42,8 @@
  *   here (Linux's 16 bytes with the NUL, ERANGE beyond); a thread never named reports the
  *   program's name, as a Linux thread inherits its process's.
  * - Declared but missing from libc.a (programs failed to link): pthread_condattr_getclock,
- *   sched_getaffinity/sched_setaffinity and __sched_cpucount (CPU_COUNT); hidden from the
+ *   sched_getaffinity/sched_setaffinity, pthread_getaffinity_np/pthread_setaffinity_np,
+ *   sched_getcpu (the kernel's, below) and __sched_cpucount (CPU_COUNT); hidden from the
  *   headers and missing ("WASI has no CPU scheduling"): gettid, sched_get_priority_max/min,
  *   sched_getscheduler, sched_getparam, pthread_getschedparam. Every thread is SCHED_OTHER at
  *   priority 0, as an ordinary Linux thread; sdk/include/{sched.h,pthread.h,unistd.h} declare them.
@@ -58,6 +59,8 @@
 #include <wasi/api_wasix.h>
 
 #include "cancel.h"
+
+#define OCCLUM_IMPORT(name) __attribute__((__import_module__("occlum"), __import_name__(#name)))
 
 /* struct pthread of this (sha256-pinned) libc: tid at byte 20, detach_state at 28 (musl's
    DT_EXITED 0, DT_EXITING 1, DT_JOINABLE 2, DT_DETACHED 3); see __wasi_init_tp and
@@ -260,35 +263,49 @@ int pthread_condattr_getclock(const pthread_condattr_t *restrict a, clockid_t *r
   return 0;
 }
 
-/* The CPUs a thread may run on: the vCPUs (what sysconf(_SC_NPROCESSORS_ONLN) reports). */
-static long ncpus(void) {
-  long n = sysconf(_SC_NPROCESSORS_ONLN);
-  return n > 0 ? n : 1;
+/*
+ * CPU affinity and sched_getcpu: the CPUs are the vCPUs (0 the kernel thread, 1..N-1 its workers),
+ * kept by the kernel (src/libos/syscall/occlum/sched-rows.ts): a thread's mask decides where it
+ * starts and what the threads it creates inherit; a thread that already runs does not move.
+ */
+int32_t __occlum_sched_getaffinity(int32_t tid, uint32_t size, void *set, uint32_t *written) OCCLUM_IMPORT(sched_getaffinity);
+int32_t __occlum_sched_setaffinity(int32_t tid, uint32_t size, const void *set) OCCLUM_IMPORT(sched_setaffinity);
+int32_t __occlum_sched_getcpu(uint32_t *cpu) OCCLUM_IMPORT(sched_getcpu);
+
+static int getaffinity(pid_t tid, size_t size, cpu_set_t *set) {
+  uint32_t n = 0;
+  int e = __occlum_sched_getaffinity(tid, (uint32_t)size, set, &n);
+  if (e) return e;
+  memset((char *)set + n, 0, size - n); /* as glibc's wrapper: the bytes past the kernel's mask */
+  return 0;
 }
 
-static int pid_ok(pid_t pid) { return pid == 0 || pid == getpid() || pid == gettid(); }
-
 int sched_getaffinity(pid_t pid, size_t size, cpu_set_t *set) {
-  long n = ncpus();
-  if (!pid_ok(pid)) { errno = ESRCH; return -1; }
-  if (size * 8 < (size_t)n) { errno = EINVAL; return -1; }
-  memset(set, 0, size);
-  for (long i = 0; i < n; i++) ((unsigned char *)set)[i / 8] |= (unsigned char)(1u << (i % 8));
+  int e = getaffinity(pid, size, set);
+  if (e) { errno = e; return -1; }
   return 0;
 }
 
 int sched_setaffinity(pid_t pid, size_t size, const cpu_set_t *set) {
-  long n = ncpus();
-  if (!pid_ok(pid)) { errno = ESRCH; return -1; }
-  /* Placement is the kernel's; a set naming at least one vCPU is accepted, as Linux does. */
-  for (size_t i = 0; i < size && (long)(i * 8) < n; i++) {
-    unsigned char b = ((const unsigned char *)set)[i];
-    long left = n - (long)(i * 8);
-    if (left < 8) b &= (unsigned char)((1u << left) - 1);
-    if (b) return 0;
-  }
-  errno = EINVAL;
-  return -1;
+  int e = __occlum_sched_setaffinity(pid, (uint32_t)size, set);
+  if (e) { errno = e; return -1; }
+  return 0;
+}
+
+/* The pthread forms return the error; a thread's tid is in its pthread struct (gettid above). */
+int pthread_getaffinity_np(pthread_t t, size_t size, cpu_set_t *set) {
+  return getaffinity(words(t)[TID_WORD], size, set);
+}
+
+int pthread_setaffinity_np(pthread_t t, size_t size, const cpu_set_t *set) {
+  return __occlum_sched_setaffinity(words(t)[TID_WORD], (uint32_t)size, set);
+}
+
+int sched_getcpu(void) {
+  uint32_t cpu = 0;
+  int e = __occlum_sched_getcpu(&cpu);
+  if (e) { errno = e; return -1; }
+  return (int)cpu;
 }
 
 int __sched_cpucount(size_t size, const cpu_set_t *set) {
@@ -308,6 +325,8 @@ int sched_get_priority_min(int policy) {
   if (!policy_ok(policy)) { errno = EINVAL; return -1; }
   return policy == SCHED_FIFO || policy == SCHED_RR ? 1 : 0;
 }
+
+static int pid_ok(pid_t pid) { return pid == 0 || pid == getpid() || pid == gettid(); }
 
 int sched_getscheduler(pid_t pid) {
   if (!pid_ok(pid)) { errno = ESRCH; return -1; }

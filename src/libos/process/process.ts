@@ -112,6 +112,7 @@ export class Process {
   newThread(creator?: Thread): Thread {
     const t = new Thread(this.nextTid++, this);
     t.sigmask = creator ? creator.sigmask : this.initialSigmask;
+    t.affinity = creator?.affinity; // as Linux, a new thread may run where its creator may
     this.threads.add(t);
     // A process that exited before this thread existed (a kill that arrived while it was being
     // created, e.g. a SIGTERM during boot): the thread starts killed, so it leaves at its first

@@ -87,6 +87,13 @@ export class Thread implements Interruptible {
    * interrupt(), it cancels no wait (job-control.ts stops such threads with it).
    */
   remotePoke: (() => void) | undefined = undefined;
+  /**
+   * The vCPUs it may run on (sched_setaffinity; bit i = vCPU i, the kernel thread 0), undefined for
+   * all. Placement honours it when the thread first runs; a thread never moves afterwards.
+   */
+  affinity: bigint | undefined = undefined;
+  /** The vCPU it runs on (sched_getcpu): 0, the kernel thread, unless placed on a worker. */
+  vcpu = 0;
 
   constructor(tid: number, process: Process) {
     this.tid = tid;

@@ -150,15 +150,24 @@ export function runOnVcpu(t: Thread, startArg: number, program: Program, memory:
     startsThreads.set(program.module, ok);
   }
   if (!ok) return undefined;
+  // CPU affinity (sched_setaffinity, pthread_setaffinity_np before the thread first runs, or its
+  // creator's): vCPU 0 is the kernel thread, vCPU i the worker i - 1.
+  const mask = t.affinity;
+  const allowed = (worker: number): boolean => mask === undefined || ((mask >> BigInt(worker + 1)) & 1n) !== 0n;
+  let anyWorker = false;
+  for (let i = 0; i < n - 1 && !anyWorker; i++) anyWorker = allowed(i);
+  if (!anyWorker) return undefined;
   pool ??= new VcpuPool();
-  const placement = vcpuPlacement();
-  const fromKernelThread = !(t.spawner && pool.hosts(t.spawner));
-  if (placement === "affine" && fromKernelThread && !kernelThreadBusy()) return undefined;
-  if (placement === "balance" && fromKernelThread && pool.leastLoad(n - 1) >= kernelThreadLoad(t)) return undefined;
+  if (mask === undefined || (mask & 1n) !== 0n) {
+    const placement = vcpuPlacement();
+    const fromKernelThread = !(t.spawner && pool.hosts(t.spawner));
+    if (placement === "affine" && fromKernelThread && !kernelThreadBusy()) return undefined;
+    if (placement === "balance" && fromKernelThread && pool.leastLoad(n - 1) >= kernelThreadLoad(t)) return undefined;
+  }
   const p = pool;
-  if (!program.singleAgent) return p.run(p.reserve(n - 1, t), t, startArg, program, memory, ended);
+  if (!program.singleAgent) return p.run(p.reserve(n - 1, t, allowed), t, startArg, program, memory, ended);
   if (!MIXED_FENCES_OK) return undefined;
-  const v = p.reserve(n - 1, t);
+  const v = p.reserve(n - 1, t, allowed);
   return withFences(program).then(
     (fenced) => p.run(v, t, startArg, fenced, memory, ended),
     (e: unknown) => {

@@ -108,7 +108,7 @@ class Vcpu {
     this.worker = new Worker(new URL("./worker.ts", import.meta.url), { name: `vcpu${index}` });
     const init: InitMessage = {
       type: "init", submit: this.submit.sab, complete: this.complete.ring.sab, kernelBell: kernelBell.sab, bell: this.bell.sab,
-      fuel: FUEL, sliceMs: TIME_SLICE_MS, realtimeOffsetNs: realtimeNs() - monotonicNs(), spinMs,
+      fuel: FUEL, sliceMs: TIME_SLICE_MS, realtimeOffsetNs: realtimeNs() - monotonicNs(), spinMs, cpu: index + 1,
     };
     this.worker.postMessage(init);
   }
@@ -181,19 +181,22 @@ export class VcpuPool {
   }
 
   /**
-   * Place `t` on the least-loaded of `n` workers and count it there at once, so that placements
-   * decided before it starts (its program may still be compiling) see it. `run` starts it there;
-   * `release` undoes a reservation that will not start.
+   * Place `t` on the least-loaded of `n` workers that `allowed` accepts (its affinity; by worker
+   * index, vCPU index - 1) and count it there at once, so that placements decided before it
+   * starts (its program may still be compiling) see it. `run` starts it there; `release` undoes
+   * a reservation that will not start.
    */
-  reserve(n: number, t: Thread): Vcpu {
-    const v = this.pick(n);
+  reserve(n: number, t: Thread, allowed: (worker: number) => boolean = () => true): Vcpu {
+    const v = this.pick(n, allowed);
     this.onWorker.add(t);
+    t.vcpu = v.index + 1;
     if (v.threads++ === 0) v.worker.ref();
     return v;
   }
 
   release(v: Vcpu, t: Thread): void {
     this.onWorker.delete(t);
+    t.vcpu = 0;
     if (--v.threads === 0) v.worker.unref();
   }
 
@@ -262,10 +265,14 @@ export class VcpuPool {
     });
   }
 
-  private pick(n: number): Vcpu {
-    while (this.vcpus.length < n) this.vcpus.push(this.startVcpu(this.vcpus.length, n));
-    let best = this.vcpus[0]!;
-    for (let i = 1; i < n; i++) if (this.vcpus[i]!.threads < best.threads) best = this.vcpus[i]!;
+  private pick(n: number, allowed: (worker: number) => boolean): Vcpu {
+    let best: Vcpu | undefined;
+    for (let i = 0; i < n; i++) {
+      if (!allowed(i)) continue;
+      while (this.vcpus.length <= i) this.vcpus.push(this.startVcpu(this.vcpus.length, n));
+      if (best === undefined || this.vcpus[i]!.threads < best.threads) best = this.vcpus[i]!;
+    }
+    if (best === undefined) throw new Error("kernel bug: no worker allowed by the thread's affinity");
     return best;
   }
 

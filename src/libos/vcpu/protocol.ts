@@ -39,6 +39,8 @@ export interface InitMessage {
   realtimeOffsetNs: bigint;
   /** How long an idle vCPU polls its doorbell before it sleeps on it (0: never; worker.ts pump). */
   spinMs: number;
+  /** This vCPU's number (sched_getcpu; the kernel thread is 0). */
+  cpu: number;
 }
 
 export interface SpawnMessage {

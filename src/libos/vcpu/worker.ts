@@ -11,7 +11,7 @@
  *
  * Local fast paths (no kernel state involved): yield_check (fuel refill, time slice, preemption
  * on this vCPU's run queue), sched_yield (this run queue), clock_time_get of REALTIME and
- * MONOTONIC, wasix thread_id, and a futex wait whose word already differs (the kernel would
+ * MONOTONIC, wasix thread_id, occlum sched_getcpu, and a futex wait whose word already differs (the kernel would
  * return "not equal" too). Each of them first looks at the thread's attention word, which the
  * kernel sets to kill the thread or deliver a signal; then the call goes to the kernel instead.
  *
@@ -259,6 +259,14 @@ function proxy(th: VThread, index: number, imp: ImportInfo & { kind: "function" 
         if (!dv || wantsAttention(th) || (id !== CLOCK_MONOTONIC && id !== CLOCK_REALTIME)) return call(id!, precision!, out!);
         const mono = process.hrtime.bigint();
         dv.setBigUint64(ptr, id === CLOCK_MONOTONIC ? mono : mono + cfg.realtimeOffsetNs, true);
+        return plainReturn(th, 0);
+      };
+    case "occlum.sched_getcpu":
+      return (out) => {
+        const ptr = (out as number) >>> 0;
+        const dv = viewFor(th, ptr, 4, 4);
+        if (!dv || wantsAttention(th)) return call(out!);
+        dv.setUint32(ptr, cfg.cpu, true);
         return plainReturn(th, 0);
       };
     case "wasix_32v1.thread_id":

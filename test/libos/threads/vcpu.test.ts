@@ -19,6 +19,8 @@
  *   vCPUs, a trap report naming the wasm function), a signal reaching a thread computing on a
  *   vCPU (its handler runs on that thread), and a kill from the host.
  * - CPU clocks of threads sharing a vCPU, on the kernel thread and on a worker (cpu_share.c).
+ * - CPU affinity over vCPUs: a thread starts where its mask allows (set by its creator before it
+ *   runs, or inherited), sched_getcpu says where it runs, Linux's errors (affinity.c).
  *
  * The whole of test/libos/threads/ also passes with OCCLUM_VCPUS=2 in the environment.
  */
@@ -34,7 +36,7 @@ const skip = posixSkip();
 /** A broken kill or signal path would hang a spinning guest: fail instead. */
 const timeout = 60_000;
 const dir = "test/guest/threads";
-const programs = ["nprocs", "cpu_share", "vcpu_work", "vcpu_signal", "vcpu_grow", "basic", "sync", "many", "busy_io", "trap", "futex_timeout", "atomic_wait", "exit", "timedwait"];
+const programs = ["nprocs", "cpu_share", "affinity", "vcpu_work", "vcpu_signal", "vcpu_grow", "basic", "sync", "many", "busy_io", "trap", "futex_timeout", "atomic_wait", "exit", "timedwait"];
 let inst: Instance;
 
 before(async () => {
@@ -222,6 +224,56 @@ for (const [label, vcpus, placement] of [["one vCPU", 1, "affine"], ["all on one
     const r = await run(inst, "/bin/cpu_share", { args: ["3", "150", "1"] });
     assert.equal(vcpuStats().spawned, before + (vcpus === 1 ? 0 : 3));
     assert.equal(r.stdout, "each_ok=1 got_ok=1 sum_ok=1 process_ok=1 mono_ok=1\n", r.stderr);
+    assert.equal(r.code, 0);
+  });
+}
+
+const AFFINITY_COMMON = `sched_setaffinity(0, {}): -1 EINVAL
+sched_setaffinity(0, {7} (offline)): -1 EINVAL
+sched_setaffinity(0, {0}, 1 byte): 0 
+sched_setaffinity(99999): ESRCH
+sched_getaffinity(0, 2 bytes): EINVAL
+sched_getaffinity(gettid()): 0
+`;
+
+function affinityThree(t3: string): string {
+  return `main runs on vCPU 0
+main's mask: {0,1,2}
+CPU_COUNT 3, sysconf 3
+pthread_setaffinity_np(t1, {2}): 0
+  pthread_getaffinity_np: {2}
+t1 runs on vCPU 2; its mask: {2}
+pthread_setaffinity_np(t2, {1}): 0
+  pthread_getaffinity_np: {1}
+t2 runs on vCPU 1; its mask: {1}
+${t3}; its mask: {0,1,2}
+sched_setaffinity(0, {0}): 0 
+t4, created by a thread pinned to 0 runs on vCPU 0; its mask: {0}
+sched_setaffinity(0, {1}): 0 
+t5, created by a thread pinned to 1 runs on vCPU 1; its mask: {1}
+main still runs on vCPU 0
+sched_setaffinity(0, every vCPU): 0 
+` + AFFINITY_COMMON;
+}
+
+// wasix-libc declares sched_getaffinity/sched_setaffinity, pthread_{get,set}affinity_np and
+// sched_getcpu without defining them (programs did not link); the CPUs are the vCPUs.
+for (const [mode, vcpus, placement, stdout] of [
+  ["three", 3, "affine", affinityThree("t3 (affine) runs on the kernel thread")],
+  ["spread", 3, "spread", affinityThree("t3 (spread) runs on a worker")],
+  ["one", 1, "affine", `main runs on vCPU 0
+main's mask: {0}
+CPU_COUNT 1, sysconf 1
+sched_setaffinity(0, {0}): 0 
+t1 runs on vCPU 0; its mask: {0}
+` + AFFINITY_COMMON],
+] as const) {
+  test(`CPU affinity (${vcpus} vCPU${vcpus > 1 ? "s" : ""}, ${placement}): a thread starts on a vCPU its mask allows, set by its creator before it runs or inherited; sched_getcpu; Linux's errors`, { skip, timeout }, async () => {
+    setVcpuCount(vcpus);
+    setVcpuPlacement(placement);
+    const r = await run(inst, "/bin/affinity", { args: [mode] });
+    assert.equal(r.stderr, "");
+    assert.equal(r.stdout, stdout);
     assert.equal(r.code, 0);
   });
 }

@@ -23,6 +23,8 @@ const spec: Record<string, string> = {
   file_lock: "iii", flock: "ii",
   // sdk/libc/syscall.c
   futex: "iiiIiiii",
+  // sdk/libc/threads.c
+  sched_getaffinity: "iiii", sched_setaffinity: "iii", sched_getcpu: "i",
   // sdk/libc/wait.c
   waitpid: "iiii", waitid: "iiii",
 };

@@ -18,6 +18,7 @@ import { occlumSockRows } from "./sock-rows.ts";
 import { occlumPollRows } from "./poll-rows.ts";
 import { occlumLockRows } from "./lock-rows.ts";
 import { occlumFutexRows } from "./futex-rows.ts";
+import { occlumSchedRows } from "./sched-rows.ts";
 import { occlumWaitRows } from "./wait-rows.ts";
 
 export const OCCLUM_MODULE = "occlum";
@@ -134,6 +135,7 @@ export const occlumTable: readonly SyscallRow[] = [
   ...occlumPollRows,
   ...occlumLockRows,
   ...occlumFutexRows,
+  ...occlumSchedRows,
   ...occlumWaitRows,
 ];
 

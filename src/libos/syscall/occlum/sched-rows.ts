@@ -1,0 +1,82 @@
+/**
+ * The `occlum` module's CPU affinity and sched_getcpu, for sdk/libc/threads.c (wasix-libc declares
+ * sched_getaffinity, sched_setaffinity, pthread_getaffinity_np, pthread_setaffinity_np and
+ * sched_getcpu but has none of them: programs that call them did not link).
+ *
+ * The CPUs are the vCPUs: 0 is the kernel thread, 1..N-1 the workers (vcpu/). A thread's affinity
+ * decides where it starts (vcpu/index.ts runOnVcpu), set before it first runs (pthread_create then
+ * pthread_setaffinity_np from its creator) or inherited from its creator, as on Linux. A thread
+ * that already runs cannot move (a JSPI stack stays on its agent): its new mask is kept, reported,
+ * and passed on to the threads it creates. The mask is in bytes of 32-bit longs (wasm32's
+ * cpu_set_t); as Linux: EINVAL for a buffer shorter than the vCPUs need or a mask with no online
+ * vCPU, ESRCH for a tid that is not a thread of the caller's process (0: the caller), EFAULT for
+ * a buffer outside memory.
+ */
+import { A, R } from "../codecs.ts";
+import { row, type SyscallRow } from "../table.ts";
+import { Errno, sysErr } from "../errno.ts";
+import type { Thread } from "../../process/thread.ts";
+import type { GuestMemory } from "../memory.ts";
+import { vcpuCount } from "../../vcpu/index.ts";
+
+/** Largest mask read (MAX_VCPUS bits). */
+const MAX_MASK_BYTES = 32;
+
+function target(t: Thread, tid: number): Thread {
+  if (tid === 0) return t;
+  for (const x of t.process.threads) if (x.tid === tid && !x.killed) return x;
+  throw sysErr(Errno.SRCH);
+}
+
+/** The bytes of a mask as the kernel keeps it: long-sized (4 bytes here), enough for every vCPU. */
+function maskBytes(): number {
+  return Math.ceil(vcpuCount() / 32) * 4;
+}
+
+function online(): bigint {
+  return (1n << BigInt(vcpuCount())) - 1n;
+}
+
+function memory(t: Thread, ptr: number, len: number): GuestMemory {
+  const m = t.process.memory as GuestMemory | undefined;
+  if (!m) throw sysErr(Errno.FAULT);
+  try {
+    m.check(ptr, len);
+  } catch {
+    throw sysErr(Errno.FAULT);
+  }
+  return m;
+}
+
+/** sched_getaffinity(tid, size, mask*) -> bytes written (the libc clears the rest, as glibc). */
+function occlum_sched_getaffinity(t: Thread, tid: number, size: number, ptr: number): number {
+  const bytes = maskBytes();
+  if (size < bytes) throw sysErr(Errno.INVAL);
+  const mask = target(t, tid).affinity ?? online();
+  const m = memory(t, ptr, bytes);
+  for (let i = 0; i < bytes; i++) m.u8[ptr + i] = Number((mask >> BigInt(8 * i)) & 0xffn);
+  return bytes;
+}
+
+/** sched_setaffinity(tid, size, mask*): bits past the vCPUs are ignored. */
+function occlum_sched_setaffinity(t: Thread, tid: number, size: number, ptr: number): void {
+  const of = target(t, tid);
+  const len = Math.min(size, MAX_MASK_BYTES);
+  const m = memory(t, ptr, len);
+  let mask = 0n;
+  for (let i = 0; i < len; i++) mask |= BigInt(m.u8[ptr + i]!) << BigInt(8 * i);
+  mask &= online();
+  if (mask === 0n) throw sysErr(Errno.INVAL);
+  of.affinity = mask === online() ? undefined : mask;
+}
+
+/** sched_getcpu() -> the caller's vCPU (a worker answers for its own threads: vcpu/worker.ts). */
+function occlum_sched_getcpu(t: Thread): number {
+  return t.vcpu;
+}
+
+export const occlumSchedRows: readonly SyscallRow[] = [
+  row("sched_getaffinity", [A.u32, A.u32, A.u32], R.size, occlum_sched_getaffinity, { note: "tid (0: caller), size, mask: the vCPUs it may run on, 4-byte longs; returns the bytes written" }),
+  row("sched_setaffinity", [A.u32, A.u32, A.u32], R.none, occlum_sched_setaffinity, { note: "tid (0: caller), size, mask: where a thread not yet running starts, and what its new threads inherit (a running thread does not move)" }),
+  row("sched_getcpu", [], R.size, occlum_sched_getcpu, { note: "the caller's vCPU: 0 the kernel thread, 1..N-1 the workers" }),
+];
