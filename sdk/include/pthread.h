@@ -11,6 +11,9 @@
 extern "C" {
 #endif
 int pthread_getschedparam(pthread_t, int *__restrict, struct sched_param *__restrict);
+/* hidden by the libc with the rest of the scheduling API; sdk/libc/threads.c (the getter), libc.a */
+int pthread_attr_getschedparam(const pthread_attr_t *__restrict, struct sched_param *__restrict);
+int pthread_attr_setschedparam(pthread_attr_t *__restrict, const struct sched_param *__restrict);
 #ifdef _GNU_SOURCE
 int pthread_getname_np(pthread_t, char *, size_t);
 #endif

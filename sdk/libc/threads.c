@@ -308,6 +308,33 @@ int sched_getcpu(void) {
   return (int)cpu;
 }
 
+/*
+ * Thread scheduling attributes: musl's pthread_attr_t keeps the policy and the priority in ints 5
+ * and 6; the libc has no pthread_attr_getschedpolicy or pthread_attr_getschedparam (programs did
+ * not link) and its setschedpolicy took any number, where glibc and POSIX refuse all but
+ * SCHED_OTHER, SCHED_FIFO and SCHED_RR (EINVAL). The attributes are kept and reported; threads
+ * all run under the one fair scheduler (sdk/include/pthread.h declares the hidden setters).
+ */
+_Static_assert(sizeof(pthread_attr_t) == 36, "musl's wasm32 pthread_attr_t");
+enum { ATTR_POLICY = 5, ATTR_PRIO = 6 };
+
+int pthread_attr_getschedpolicy(const pthread_attr_t *restrict a, int *restrict policy) {
+  *policy = ((const int *)a)[ATTR_POLICY];
+  return 0;
+}
+
+int pthread_attr_getschedparam(const pthread_attr_t *restrict a, struct sched_param *restrict p) {
+  memset(p, 0, sizeof *p);
+  p->sched_priority = ((const int *)a)[ATTR_PRIO];
+  return 0;
+}
+
+int __real_pthread_attr_setschedpolicy(pthread_attr_t *a, int policy);
+int __wrap_pthread_attr_setschedpolicy(pthread_attr_t *a, int policy) {
+  if (policy != SCHED_OTHER && policy != SCHED_FIFO && policy != SCHED_RR) return EINVAL;
+  return __real_pthread_attr_setschedpolicy(a, policy);
+}
+
 int __sched_cpucount(size_t size, const cpu_set_t *set) {
   int c = 0;
   for (size_t i = 0; i < size; i++) c += __builtin_popcount(((const unsigned char *)set)[i]);
