@@ -107,7 +107,7 @@ const SOCKET_WRAPS = ["socket", "socketpair", "bind", "connect", "sendto", "gets
  */
 const EPOLL_WRAPS = ["epoll_wait", "epoll_pwait", "epoll_ctl", "epoll_create", "epoll_create1"].map((f) => `-Wl,--wrap=${f}`);
 /** threads.c: pthread_join & co. return EINVAL/EDEADLK for a detached thread/oneself (the libc traps or hangs). */
-const THREAD_WRAPS = ["pthread_join", "pthread_tryjoin_np", "pthread_timedjoin_np", "pthread_detach", "pthread_attr_setschedpolicy"].map((f) => `-Wl,--wrap=${f}`);
+const THREAD_WRAPS = ["pthread_join", "pthread_tryjoin_np", "pthread_timedjoin_np", "pthread_detach", "pthread_attr_setschedpolicy", "pthread_rwlock_timedrdlock", "pthread_rwlock_timedwrlock", "sem_timedwait"].map((f) => `-Wl,--wrap=${f}`);
 /** poll.c: poll/ppoll/select/pselect over the kernel's epoll (Linux's POLLNVAL, POLLERR, POLLHUP, POLLRDHUP). */
 const POLL_WRAPS = ["poll", "ppoll", "select", "pselect"].map((f) => `-Wl,--wrap=${f}`);
 /** cancelpoints.c: the blocking file and process calls are cancellation points (sdk/libc/cancel.h). */

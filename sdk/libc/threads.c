@@ -52,6 +52,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -333,6 +334,32 @@ int __real_pthread_attr_setschedpolicy(pthread_attr_t *a, int policy);
 int __wrap_pthread_attr_setschedpolicy(pthread_attr_t *a, int policy) {
   if (policy != SCHED_OTHER && policy != SCHED_FIFO && policy != SCHED_RR) return EINVAL;
   return __real_pthread_attr_setschedpolicy(a, policy);
+}
+
+/*
+ * A timed lock with a bad deadline: POSIX lets an implementation skip the check when the lock is
+ * free at once, and musl does; glibc refuses it first (EINVAL) for rwlocks and semaphores, and
+ * programs tested on Linux expect that. pthread_mutex_timedlock skips it in both.
+ */
+static int bad_deadline(const struct timespec *at) { return at->tv_nsec < 0 || at->tv_nsec >= 1000000000L; }
+
+int __real_pthread_rwlock_timedrdlock(pthread_rwlock_t *restrict rw, const struct timespec *restrict at);
+int __wrap_pthread_rwlock_timedrdlock(pthread_rwlock_t *restrict rw, const struct timespec *restrict at) {
+  return bad_deadline(at) ? EINVAL : __real_pthread_rwlock_timedrdlock(rw, at);
+}
+
+int __real_pthread_rwlock_timedwrlock(pthread_rwlock_t *restrict rw, const struct timespec *restrict at);
+int __wrap_pthread_rwlock_timedwrlock(pthread_rwlock_t *restrict rw, const struct timespec *restrict at) {
+  return bad_deadline(at) ? EINVAL : __real_pthread_rwlock_timedwrlock(rw, at);
+}
+
+int __real_sem_timedwait(sem_t *restrict s, const struct timespec *restrict at);
+int __wrap_sem_timedwait(sem_t *restrict s, const struct timespec *restrict at) {
+  if (bad_deadline(at)) {
+    errno = EINVAL;
+    return -1;
+  }
+  return __real_sem_timedwait(s, at);
 }
 
 int __sched_cpucount(size_t size, const cpu_set_t *set) {

@@ -192,6 +192,7 @@ static void sems(void) {
   struct timespec past = {1, 0};
   S("sem_timedwait past (empty)", sem_timedwait(&sem, &past));
   S("sem_post", sem_post(&sem));
+  S("sem_timedwait bad nsec (available)", sem_timedwait(&sem, &bad));
   S("sem_timedwait past (available)", sem_timedwait(&sem, &past));
   pthread_t th;
   pthread_create(&th, 0, sem_poster, 0);

@@ -154,6 +154,9 @@ static void rwlocks(void) {
   pthread_rwlock_wrlock(&rw);
   P("rwlock timedrdlock bad nsec (held)", pthread_rwlock_timedrdlock(&rw, &bad));
   pthread_rwlock_unlock(&rw);
+  /* free: musl would take it, glibc refuses the deadline first (sdk/libc/threads.c follows glibc) */
+  P("rwlock timedrdlock bad nsec (free)", pthread_rwlock_timedrdlock(&rw, &bad));
+  P("rwlock timedwrlock bad nsec (free)", pthread_rwlock_timedwrlock(&rw, &bad));
   P("rwlock destroy", pthread_rwlock_destroy(&rw));
 }
 
