@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include "conform_jobctl.h"
 
+/* Stop by `sig`, report it once, nothing runs while stopped, SIGCONT reported once, runs again. */
 static void stop_cycle(int sig, pid_t pgroup) {
   say("== %s (%s)\n", sn(sig), pgroup < 0 ? "parent's group" : "own group");
   struct kid k = spawn("idle", pgroup);
@@ -93,11 +94,7 @@ static void discard(void) {
   cmd(&k, 'u');
   wait_say(&k, "  waitpid WUNTRACED", k.pid, WUNTRACED);
   chld(&k);
-  char c = got(&k, 300);
-  say("  unblock returned while stopped: %s\n", c ? "yes" : "no");
-  kill_say(k.pid, SIGCONT, "  kill");
-  if (!c) c = got(&k, WAIT_MS);
-  say("  unblock returned after SIGCONT: %c\n", c ? c : '-');
+  returns_after_cont(&k, "unblock", 300);
   wait_say(&k, "  waitpid WCONTINUED", k.pid, WCONTINUED);
   chld(&k);
   finish(&k);
@@ -136,11 +133,7 @@ static void raise_stop(const char *role) {
   say("  ready: %c\n", got(&k, WAIT_MS));
   wait_say(&k, "  waitpid WUNTRACED", k.pid, WUNTRACED);
   chld(&k);
-  char c = got(&k, 300);
-  say("  raise returned while stopped: %s\n", c ? "yes" : "no");
-  kill_say(k.pid, SIGCONT, "  kill");
-  if (!c) c = got(&k, WAIT_MS);
-  say("  raise returned after SIGCONT: %c\n", c ? c : '-');
+  returns_after_cont(&k, "raise", 300);
   wait_say(&k, "  waitpid WCONTINUED", k.pid, WCONTINUED);
   chld(&k);
   finish(&k);
@@ -153,11 +146,7 @@ static void sleep_while_stopped(void) {
   kill_say(k.pid, SIGSTOP, "  kill");
   wait_say(&k, "  waitpid WUNTRACED", k.pid, WUNTRACED);
   msleep(1500); /* the child's 1 s sleep ends meanwhile */
-  char c = got(&k, 0);
-  say("  sleep returned while stopped: %s\n", c ? "yes" : "no");
-  kill_say(k.pid, SIGCONT, "  kill");
-  if (!c) c = got(&k, WAIT_MS);
-  say("  sleep returned after SIGCONT: %c\n", c ? c : '-');
+  returns_after_cont(&k, "sleep", 0);
   finish(&k);
 }
 

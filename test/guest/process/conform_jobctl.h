@@ -302,5 +302,13 @@ static void kill_say(pid_t pid, int sig, const char *label) {
   if (kill(pid, sig) != 0) say("%s: %s\n", label, en(errno));
 }
 
-/* Stop by `sig`, report it once, nothing runs while stopped, SIGCONT reported once, runs again. */
+/* The stopped child's call (`what`) must not return before SIGCONT (a reply within `ms` says it
+ * did), and must once continued: SIGCONT it and print both. */
+static void returns_after_cont(struct kid *k, const char *what, int ms) {
+  char c = got(k, ms);
+  say("  %s returned while stopped: %s\n", what, c ? "yes" : "no");
+  kill_say(k->pid, SIGCONT, "  kill");
+  if (!c) c = got(k, WAIT_MS);
+  say("  %s returned after SIGCONT: %c\n", what, c ? c : '-');
+}
 #endif
