@@ -222,6 +222,17 @@ function yieldCheck(th: VThread): unknown {
 const CLOCK_REALTIME = 0;
 const CLOCK_MONOTONIC = 1;
 
+/** A call answered here with a constant u32 written to its out pointer (0 = success). */
+function u32Answer(th: VThread, call: (...a: WasmValue[]) => unknown, value: number): (out: WasmValue) => unknown {
+  return (out) => {
+    const ptr = (out as number) >>> 0;
+    const dv = viewFor(th, ptr, 4, 4);
+    if (!dv || wantsAttention(th)) return call(out);
+    dv.setUint32(ptr, value, true);
+    return plainReturn(th, 0);
+  };
+}
+
 /** The proxy of import `index`; a few calls have a local fast path (see the header). */
 function proxy(th: VThread, index: number, imp: ImportInfo & { kind: "function" }): (...a: WasmValue[]) => unknown {
   const conv = converter(imp.type.results[0]);
@@ -262,21 +273,9 @@ function proxy(th: VThread, index: number, imp: ImportInfo & { kind: "function" 
         return plainReturn(th, 0);
       };
     case "occlum.sched_getcpu":
-      return (out) => {
-        const ptr = (out as number) >>> 0;
-        const dv = viewFor(th, ptr, 4, 4);
-        if (!dv || wantsAttention(th)) return call(out!);
-        dv.setUint32(ptr, cfg.cpu, true);
-        return plainReturn(th, 0);
-      };
+      return u32Answer(th, call, cfg.cpu);
     case "wasix_32v1.thread_id":
-      return (out) => {
-        const ptr = (out as number) >>> 0;
-        const dv = viewFor(th, ptr, 4, 4);
-        if (!dv || wantsAttention(th)) return call(out!);
-        dv.setUint32(ptr, th.tid, true);
-        return plainReturn(th, 0);
-      };
+      return u32Answer(th, call, th.tid);
     default:
       return call;
   }
