@@ -8,9 +8,10 @@
  * and any kernel call it makes parks before it runs (vcpu/pool.ts); on the kernel thread its next
  * fuel check is made to come at once (Thread.forceCheck) and it is interrupted, so that a wait it
  * starts before that ends at once, as Linux's pending stop makes an interruptible sleep return.
- * (That is the one place a stop shows: a thread resumed directly just before the stop, which
- * enters a timed wait, sleep or poll, before its next fuel check, gets EINTR after SIGCONT where
- * Linux restarts the call; a wait without a timeout is restarted.) Such a thread parks
+ * (A thread resumed directly just before the stop may reach a blocking call before its next fuel
+ * check: dispatch parks it before the call starts (syscall/dispatch.ts stopFirst), so the
+ * interruption cannot end a timed sleep or poll with EINTR where Linux's stopped thread just
+ * sleeps on; test/guest/process/stop_race.c.) Such a thread parks
  * (parkStopped) at its next way out of the kernel: signal delivery
  * (signals.ts deliverSignals, which dispatch and the preemption check call whenever signals are
  * pending or the process is stopped), a preemption check, the start of a spawned thread. A thread

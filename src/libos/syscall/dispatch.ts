@@ -15,6 +15,7 @@
 import { errnoName, Errno, SysError } from "./errno.ts";
 import { errnoOf } from "./errno-map.ts";
 import { GuestTrap, type GuestMemory } from "./memory.ts";
+import { holdIfStopped } from "../process/job-control.ts";
 import type { Params } from "./codecs.ts";
 import { wasiTable, type Completion, type SyscallRow } from "./table.ts";
 import { MODULE } from "./abi.ts";
@@ -259,6 +260,16 @@ function signalsPending(t: Thread): boolean {
 }
 
 /**
+ * A blocking call made while the process is stopped (job control) starts only after SIGCONT: a
+ * thread resumed directly just before the stop reaches it before its next preemption check, and
+ * the stop's interruption would otherwise end its wait at once (EINTR for a sleep, where Linux's
+ * stopped thread just goes on sleeping). `again` is the call itself.
+ */
+function stopFirst(t: Thread, again: () => number | Promise<number>): Promise<number> {
+  return holdIfStopped(t)!.then(again);
+}
+
+/**
  * Pending signals run their guest callback before a blocking call returns (the import may
  * return a Promise); non-blocking calls leave them for the next blocking one.
  */
@@ -314,6 +325,7 @@ function compiledRow(row: SyscallRow): RowFactory {
       return function ${row.name}(${ps.join(", ")}) {
         ${ps.map((p, k) => `P[${k}] = ${p};`).join(" ")}
         if (t.killed) throw new ThreadKilled();
+        ${row.blocking ? `if (t.process.stopSignal > 0) return stopFirst(t, () => ${row.name}(${ps.join(", ")}));` : ""}
         const m = ctx.mem;
         try {
           m.refresh();
@@ -333,7 +345,7 @@ function compiledRow(row: SyscallRow): RowFactory {
         }
       };
     };`;
-  f = new Function("row", "settler", "completer", "fail", "ThreadKilled", "deliver", src)(row, settler, completer, fail, ThreadKilled, deliverThen) as RowFactory;
+  f = new Function("row", "settler", "completer", "fail", "ThreadKilled", "deliver", "stopFirst", src)(row, settler, completer, fail, ThreadKilled, deliverThen, stopFirst) as RowFactory;
   factories.set(row, f);
   return f;
 }
