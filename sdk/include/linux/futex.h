@@ -1,8 +1,9 @@
 /*
  * occlum-ts: Linux's futex operation codes and flags (uapi linux/futex.h), for
  * syscall(SYS_futex, ...) (sdk/libc/syscall.c). WAIT, WAKE, REQUEUE, CMP_REQUEUE, WAKE_OP,
- * WAIT_BITSET and WAKE_BITSET work, with or without FUTEX_PRIVATE_FLAG (and FUTEX_CLOCK_REALTIME
- * on the waits); the PI operations fail with ENOSYS.
+ * WAIT_BITSET, WAKE_BITSET, LOCK_PI, LOCK_PI2, TRYLOCK_PI and UNLOCK_PI work, with or without
+ * FUTEX_PRIVATE_FLAG (and FUTEX_CLOCK_REALTIME on the waits); WAIT_REQUEUE_PI, CMP_REQUEUE_PI and
+ * FD fail with ENOSYS.
  */
 #ifndef _OCCLUM_LINUX_FUTEX_H
 #define _OCCLUM_LINUX_FUTEX_H
@@ -36,6 +37,16 @@
 #define FUTEX_WAKE_BITSET_PRIVATE (FUTEX_WAKE_BITSET | FUTEX_PRIVATE_FLAG)
 
 #define FUTEX_BITSET_MATCH_ANY 0xffffffff
+
+/* A PI futex word: the owner's tid and two flags */
+#define FUTEX_WAITERS 0x80000000
+#define FUTEX_OWNER_DIED 0x40000000
+#define FUTEX_TID_MASK 0x3fffffff
+
+#define FUTEX_LOCK_PI_PRIVATE (FUTEX_LOCK_PI | FUTEX_PRIVATE_FLAG)
+#define FUTEX_LOCK_PI2_PRIVATE (FUTEX_LOCK_PI2 | FUTEX_PRIVATE_FLAG)
+#define FUTEX_UNLOCK_PI_PRIVATE (FUTEX_UNLOCK_PI | FUTEX_PRIVATE_FLAG)
+#define FUTEX_TRYLOCK_PI_PRIVATE (FUTEX_TRYLOCK_PI | FUTEX_PRIVATE_FLAG)
 
 /* FUTEX_WAKE_OP's val3 */
 #define FUTEX_OP_SET 0

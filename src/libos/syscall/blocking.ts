@@ -31,6 +31,20 @@ export const ERESTARTSYS: SysError = (() => {
   }
 })();
 
+/**
+ * EINTR of a call that restarts after the handlers whatever SA_RESTART says (Linux's
+ * -ERESTARTNOINTR: FUTEX_LOCK_PI); preallocated.
+ */
+export const ERESTARTNOINTR: SysError = (() => {
+  const saved = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new SysError(Errno.INTR, "restarts");
+  } finally {
+    Error.stackTraceLimit = saved;
+  }
+})();
+
 export interface BlockingOptions {
   /** Ready bits that mean "retry now" (Ready.IN for reads, Ready.OUT for writes). */
   interest: number;

@@ -25,7 +25,7 @@ import type { Logger } from "../log.ts";
 import { formatCall } from "./strace.ts";
 import { DefaultIgnored, deliverSignals, signalProcess } from "../process/spawn.ts";
 import { SigCode } from "../process/signals.ts";
-import { ERESTARTSYS } from "./blocking.ts";
+import { ERESTARTNOINTR, ERESTARTSYS } from "./blocking.ts";
 
 const SIGPIPE = 13;
 
@@ -97,7 +97,7 @@ function settler(ctx: SyscallContext, row: SyscallRow, p: Params, args: unknown[
   };
   const onError = (e: unknown): number | Promise<number> => {
     afterWait(t);
-    if (e === ERESTARTSYS) return interrupted(ctx, row, p, args, tr);
+    if (e === ERESTARTSYS || e === ERESTARTNOINTR) return interrupted(ctx, row, p, args, tr, e === ERESTARTNOINTR);
     const errno = toErrno(ctx, row, e);
     tr?.(args, `-1 ${errnoName(errno)}`);
     return signalsPending(t) ? deliverThen(t, errno) : errno;
@@ -155,10 +155,10 @@ function completer(ctx: SyscallContext, row: SyscallRow, p: Params, args: unknow
 
 /**
  * A restartable call was interrupted (ERESTARTSYS, syscall/blocking.ts): run the handlers, then
- * restart the call when every one that ran had SA_RESTART (or none ran), else fail with EINTR.
- * The parameters are copied first: a handler making the same call reuses this row's arrays.
+ * restart the call when every one that ran had SA_RESTART (or none ran), else fail with EINTR;
+ * `always` (ERESTARTNOINTR) restarts it whatever the handlers' flags. The parameters are copied first: a handler making the same call reuses this row's arrays.
  */
-function interrupted(ctx: SyscallContext, row: SyscallRow, p: Params, args: unknown[], tr?: Tracer): number | Promise<number> {
+function interrupted(ctx: SyscallContext, row: SyscallRow, p: Params, args: unknown[], tr?: Tracer, always = false): number | Promise<number> {
   const t = ctx.t;
   const P = p.slice() as Params, A = args.slice();
   // A cancellation wake fails the call whatever SA_RESTART says (Thread.armCancelWake).
@@ -172,7 +172,7 @@ function interrupted(ctx: SyscallContext, row: SyscallRow, p: Params, args: unkn
   t.offCpu();
   return d.then((eintr) => {
     afterWait(t);
-    if (!eintr && !cancel) return restart(ctx, row, P, A, tr);
+    if ((always || !eintr) && !cancel) return restart(ctx, row, P, A, tr);
     tr?.(A, "-1 EINTR");
     return Errno.INTR;
   });

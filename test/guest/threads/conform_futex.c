@@ -35,6 +35,9 @@ static const char *ename(int e) {
     case EINTR: return "EINTR";
     case ENOSYS: return "ENOSYS";
     case EFAULT: return "EFAULT";
+    case EDEADLK: return "EDEADLK";
+    case EPERM: return "EPERM";
+    case ESRCH: return "ESRCH";
     default: return "E?";
   }
 }
@@ -138,6 +141,111 @@ static void interrupt_case(int restart) {
   printf("%s: handled %d, returned %d\n", restart ? "SA_RESTART" : "no SA_RESTART", atomic_load(&handled), atomic_load(&returned));
   if (atomic_load(&returned) == 0) show("  wake after the handler", futex(&A, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0));
   join_waiters(1);
+}
+
+/* ---- PI futexes: the word holds the owner's tid ---- */
+
+static _Alignas(4) uint32_t P;
+static pid_t main_tid, pi_tid[2];
+static long pi_got[2], pi_unlock[2];
+static uint32_t pi_word[2];
+
+static const char *owner_of(uint32_t v) {
+  uint32_t t = v & FUTEX_TID_MASK;
+  return t == 0 ? "nobody" : t == (uint32_t)main_tid ? "main" : t == (uint32_t)pi_tid[0] ? "t0" : t == (uint32_t)pi_tid[1] ? "t1" : "another";
+}
+
+static void pi_word_is(const char *when) {
+  uint32_t v = P;
+  printf("  %s: owner %s%s\n", when, owner_of(v), v & FUTEX_WAITERS ? " +waiters" : "");
+}
+
+static struct timespec in_30ms(clockid_t c) {
+  struct timespec t;
+  clock_gettime(c, &t);
+  t.tv_nsec += 30000000L;
+  if (t.tv_nsec >= 1000000000L) t.tv_sec++, t.tv_nsec -= 1000000000L;
+  return t;
+}
+
+/* Another thread while main owns P. */
+static void *pi_other(void *arg) {
+  (void)arg;
+  show("  trylock_pi by another thread", futex(&P, FUTEX_TRYLOCK_PI, 0, NULL, NULL, 0));
+  show("  unlock_pi by a non-owner", futex(&P, FUTEX_UNLOCK_PI, 0, NULL, NULL, 0));
+  struct timespec rt = in_30ms(CLOCK_REALTIME), mono = in_30ms(CLOCK_MONOTONIC);
+  show("  lock_pi until realtime now + 30 ms", futex(&P, FUTEX_LOCK_PI, 0, &rt, NULL, 0));
+  pi_word_is("after it");
+  show("  lock_pi2 until monotonic now + 30 ms", futex(&P, FUTEX_LOCK_PI2_PRIVATE, 0, &mono, NULL, 0));
+  return NULL;
+}
+
+/* A locker that waits in the kernel, is handed the lock, holds it 20 ms and gives it back. */
+static void *pi_locker(void *arg) {
+  long i = (long)arg;
+  pi_tid[i] = gettid();
+  atomic_fetch_add(&arrived, 1);
+  pi_got[i] = futex(&P, FUTEX_LOCK_PI, 0, NULL, NULL, 0);
+  pi_word[i] = P;
+  nap(20);
+  pi_unlock[i] = futex(&P, FUTEX_UNLOCK_PI, 0, NULL, NULL, 0);
+  return NULL;
+}
+
+static void pi(void) {
+  main_tid = gettid();
+  P = 0;
+  show("lock_pi of a free word", futex(&P, FUTEX_LOCK_PI, 0, NULL, NULL, 0));
+  pi_word_is("then");
+  show("lock_pi again", futex(&P, FUTEX_LOCK_PI, 0, NULL, NULL, 0));
+  show("trylock_pi by the owner", futex(&P, FUTEX_TRYLOCK_PI, 0, NULL, NULL, 0));
+  pthread_t t;
+  pthread_create(&t, NULL, pi_other, NULL);
+  pthread_join(t, NULL);
+  pi_word_is("after the other thread's timeouts");
+  show("unlock_pi", futex(&P, FUTEX_UNLOCK_PI, 0, NULL, NULL, 0));
+  pi_word_is("then");
+  show("unlock_pi of a free word", futex(&P, FUTEX_UNLOCK_PI, 0, NULL, NULL, 0));
+  show("trylock_pi of a free word", futex(&P, FUTEX_TRYLOCK_PI_PRIVATE, 0, NULL, NULL, 0));
+  /* two lockers wait; the unlock hands the lock to the first, whose unlock hands it on */
+  pthread_t th[2];
+  for (long i = 0; i < 2; i++) {
+    atomic_store(&arrived, 0);
+    pthread_create(&th[i], NULL, pi_locker, (void *)i);
+    while (atomic_load(&arrived) < 1) nap(1);
+    nap(50);
+    pi_word_is(i == 0 ? "t0 waits" : "t1 waits too");
+  }
+  show("unlock_pi with two waiters", futex(&P, FUTEX_UNLOCK_PI, 0, NULL, NULL, 0));
+  for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+  for (int i = 0; i < 2; i++)
+    printf("  t%d: lock_pi %ld, the word then named %s, its unlock_pi %ld\n", i, pi_got[i], owner_of(pi_word[i] & FUTEX_TID_MASK), pi_unlock[i]);
+  pi_word_is("at the end");
+  /* a handler without SA_RESTART interrupts a waiting lock_pi: Linux restarts it, never EINTR */
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_usr1;
+  sigaction(SIGUSR1, &sa, NULL);
+  atomic_store(&handled, 0);
+  futex(&P, FUTEX_LOCK_PI, 0, NULL, NULL, 0);
+  atomic_store(&arrived, 0);
+  pthread_create(&th[0], NULL, pi_locker, (void *)0);
+  while (atomic_load(&arrived) < 1) nap(1);
+  nap(50);
+  pthread_kill(th[0], SIGUSR1);
+  for (int i = 0; i < 2000 && atomic_load(&handled) == 0; i++) nap(1);
+  nap(20);
+  show("unlock_pi after the waiter's handler ran", futex(&P, FUTEX_UNLOCK_PI, 0, NULL, NULL, 0));
+  pthread_join(th[0], NULL);
+  printf("  t0: handled %d, lock_pi %ld, the word then named %s\n", atomic_load(&handled), pi_got[0], owner_of(pi_word[0]));
+  P = 0x3ffffff0; /* a tid no thread has */
+  show("lock_pi of a word naming no thread", futex(&P, FUTEX_LOCK_PI, 0, NULL, NULL, 0));
+  show("trylock_pi of a word naming no thread", futex(&P, FUTEX_TRYLOCK_PI, 0, NULL, NULL, 0));
+  struct timespec bad = {0, 2000000000L};
+  show("lock_pi with a bad timeout", futex(&P, FUTEX_LOCK_PI, 0, &bad, NULL, 0));
+  show("lock_pi with FUTEX_CLOCK_REALTIME", futex(&P, FUTEX_LOCK_PI | FUTEX_CLOCK_REALTIME, 0, NULL, NULL, 0));
+  P = 0;
+  show("lock_pi, unaligned", futex((uint32_t *)((char *)&P + 1), FUTEX_LOCK_PI, 0, NULL, NULL, 0));
 }
 
 int main(void) {
@@ -289,5 +397,6 @@ int main(void) {
   /* Signals: EINTR without SA_RESTART; with it the wait goes on until a wake. */
   interrupt_case(0);
   interrupt_case(1);
+  pi();
   return 0;
 }

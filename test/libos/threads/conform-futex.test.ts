@@ -7,7 +7,9 @@
  * another word and woken there, onto the same word, a moved waiter's own timeout),
  * FUTEX_WAIT_BITSET/FUTEX_WAKE_BITSET (absolute deadlines on either clock, masks), FUTEX_WAKE_OP
  * (each update and comparison, signed arguments, an unknown comparison failing after the
- * update), the private forms, EINVAL, EFAULT (but a private futex's wake or requeue target at
+ * update), the PI operations (LOCK_PI, LOCK_PI2, TRYLOCK_PI, UNLOCK_PI: the owner's tid in the word,
+ * FUTEX_WAITERS, a hand-over to the oldest waiter, EDEADLK/EPERM/ESRCH/EAGAIN, timeouts on either
+ * clock, a waiting lock restarted after a handler without SA_RESTART), the private forms, EINVAL, EFAULT (but a private futex's wake or requeue target at
  * an unmapped word finds nobody, as Linux) and ENOSYS cases, a wait interrupted by a handler
  * (EINTR without SA_RESTART, waiting on with it). test/guest/threads/conform_futex.c prints exactly what Linux prints, with the
  * waiters next to the waker on the kernel thread and on vCPU workers. LINUX is its output on Linux
@@ -155,4 +157,31 @@ no SA_RESTART: handled 1, returned 1
 SA_RESTART: handled 1, returned 0
   wake after the handler: 1
   waiter 0: 0 
+lock_pi of a free word: 0
+  then: owner main
+lock_pi again: -1 EDEADLK
+trylock_pi by the owner: -1 EDEADLK
+  trylock_pi by another thread: -1 EAGAIN
+  unlock_pi by a non-owner: -1 EPERM
+  lock_pi until realtime now + 30 ms: -1 ETIMEDOUT
+  after it: owner main +waiters
+  lock_pi2 until monotonic now + 30 ms: -1 ETIMEDOUT
+  after the other thread's timeouts: owner main +waiters
+unlock_pi: 0
+  then: owner nobody
+unlock_pi of a free word: -1 EPERM
+trylock_pi of a free word: 0
+  t0 waits: owner main +waiters
+  t1 waits too: owner main +waiters
+unlock_pi with two waiters: 0
+  t0: lock_pi 0, the word then named t0, its unlock_pi 0
+  t1: lock_pi 0, the word then named t1, its unlock_pi 0
+  at the end: owner nobody
+unlock_pi after the waiter's handler ran: 0
+  t0: handled 1, lock_pi 0, the word then named t0
+lock_pi of a word naming no thread: -1 ESRCH
+trylock_pi of a word naming no thread: -1 ESRCH
+lock_pi with a bad timeout: -1 EINVAL
+lock_pi with FUTEX_CLOCK_REALTIME: -1 ENOSYS
+lock_pi, unaligned: -1 EINVAL
 `;

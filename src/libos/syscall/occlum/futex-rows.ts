@@ -11,9 +11,11 @@
  * - FUTEX_WAKE 1 and FUTEX_WAKE_BITSET 10 (val3: the mask; a plain WAIT or WAKE has every bit);
  * - FUTEX_REQUEUE 3, FUTEX_CMP_REQUEUE 4: the count is woken + moved, as the kernel returns it;
  * - FUTEX_WAKE_OP 5: an atomic update of *uaddr2, a wake on uaddr, a wake on uaddr2 if the old
- *   value passes the comparison.
+ *   value passes the comparison;
+ * - FUTEX_LOCK_PI 6 (absolute CLOCK_REALTIME deadline), LOCK_PI2 13, TRYLOCK_PI 8, UNLOCK_PI 7:
+ *   below (lockPi).
  * FUTEX_PRIVATE_FLAG (128) changes only where an unmapped word faults (no memory is shared between
- * processes here). The PI operations are ENOSYS, as on a kernel built without them. Checks and
+ * processes here). WAIT_REQUEUE_PI and CMP_REQUEUE_PI are ENOSYS, as on a kernel without them. Checks and
  * errors are Linux's (kernel/futex/): EINVAL for an unaligned word or a negative count, EFAULT for
  * a word outside memory (`word`), EAGAIN when the word is not `val` (WAIT) or `val3`
  * (CMP_REQUEUE), ETIMEDOUT, EINTR when a handler without SA_RESTART ran (with it the wait goes
@@ -22,12 +24,19 @@
 import { A, R } from "../codecs.ts";
 import { row, type SyscallRow } from "../table.ts";
 import { Errno, sysErr } from "../errno.ts";
-import { ERESTARTSYS } from "../blocking.ts";
+import { ERESTARTNOINTR, ERESTARTSYS } from "../blocking.ts";
 import type { Thread } from "../../process/thread.ts";
 import type { GuestMemory } from "../memory.ts";
 import { futexTable } from "../../sched/futex.ts";
 
-export const FutexOp = { WAIT: 0, WAKE: 1, REQUEUE: 3, CMP_REQUEUE: 4, WAKE_OP: 5, WAIT_BITSET: 9, WAKE_BITSET: 10 } as const;
+export const FutexOp = {
+  WAIT: 0, WAKE: 1, REQUEUE: 3, CMP_REQUEUE: 4, WAKE_OP: 5, LOCK_PI: 6, UNLOCK_PI: 7, TRYLOCK_PI: 8, WAIT_BITSET: 9,
+  WAKE_BITSET: 10, LOCK_PI2: 13,
+} as const;
+/** A PI futex word: the owner's tid and two flags (Linux's). */
+const FUTEX_WAITERS = 0x80000000;
+const FUTEX_OWNER_DIED = 0x40000000;
+const FUTEX_TID_MASK = 0x3fffffff;
 /** FUTEX_WAKE_OP's operations on *uaddr2 (FUTEX_OP_OPARG_SHIFT: the argument is 1 << oparg) and its comparisons of the old value. */
 const OPARG_SHIFT = 8;
 const WakeOpOp = { SET: 0, ADD: 1, OR: 2, ANDN: 3, XOR: 4 } as const;
@@ -66,7 +75,7 @@ function occlum_futex(t: Thread, addr: number, op: number, val: number, deadline
   const cmd = op & CMD_MASK;
   const shared = (op & PRIVATE_FLAG) === 0;
   // FUTEX_CLOCK_REALTIME is for the wait operations only (Linux: ENOSYS with any other).
-  if ((op & CLOCK_REALTIME_FLAG) !== 0 && cmd !== FutexOp.WAIT && cmd !== FutexOp.WAIT_BITSET) throw sysErr(Errno.NOSYS);
+  if ((op & CLOCK_REALTIME_FLAG) !== 0 && cmd !== FutexOp.WAIT && cmd !== FutexOp.WAIT_BITSET && cmd !== FutexOp.LOCK_PI2) throw sysErr(Errno.NOSYS);
   switch (cmd) {
     case FutexOp.WAIT:
     case FutexOp.WAIT_BITSET: {
@@ -124,9 +133,77 @@ function occlum_futex(t: Thread, addr: number, op: number, val: number, deadline
       if (n > 0) t.wokeUp(any);
       return n;
     }
+    case FutexOp.LOCK_PI:
+    case FutexOp.LOCK_PI2:
+    case FutexOp.TRYLOCK_PI: {
+      const { m, key } = word(t, addr, true);
+      const deadline = deadlineNs === NO_DEADLINE ? undefined : Number(deadlineNs) / 1e6;
+      return lockPi(t, m, key, addr, deadline, cmd === FutexOp.TRYLOCK_PI);
+    }
+    case FutexOp.UNLOCK_PI: {
+      const { m, key } = word(t, addr, true);
+      return unlockPi(t, m, key, addr);
+    }
     default:
       throw sysErr(Errno.NOSYS);
   }
+}
+
+/*
+ * PI futexes (FUTEX_LOCK_PI, LOCK_PI2, TRYLOCK_PI, UNLOCK_PI): the word holds the owner's tid, with
+ * FUTEX_WAITERS set while a locker waits in the kernel; user space takes a free word (0 -> tid)
+ * and gives back one without waiters (tid -> 0) itself, and calls the kernel otherwise. An unlock
+ * hands the lock to the oldest waiter (the word becomes its tid), as Linux does among threads of
+ * one priority; there are no priorities here, so nothing is inherited. The waiters park on the
+ * futex table at addr + 1, an address no 4-aligned futex has, so they never meet FUTEX_WAIT's.
+ * Not done: a thread that ends while it owns a word others wait on does not pass it on (Linux's
+ * exit cleanup does): the waiters wait until their timeout.
+ */
+function lockPi(t: Thread, m: GuestMemory, key: object, addr: number, deadline: number | undefined, trylock: boolean): number | Promise<number> {
+  const i32 = new Int32Array(m.memory.buffer, addr, 1);
+  const ft = futexTable(key);
+  const queue = addr + 1;
+  for (;;) {
+    const v = Atomics.load(i32, 0) >>> 0;
+    const owner = v & FUTEX_TID_MASK;
+    if (owner === 0) {
+      // Free (stale flags aside): take it, telling later unlockers about waiters still queued.
+      const nv = t.tid | (v & FUTEX_OWNER_DIED) | (ft.waiting(queue) > 0 ? FUTEX_WAITERS : 0);
+      if (Atomics.compareExchange(i32, 0, v | 0, nv | 0) >>> 0 === v) return 0;
+      continue;
+    }
+    if (owner === t.tid) throw sysErr(Errno.DEADLK);
+    if (!liveThread(t, owner)) throw sysErr(Errno.SRCH);
+    if (trylock) throw sysErr(Errno.AGAIN);
+    if ((v & FUTEX_WAITERS) === 0 && Atomics.compareExchange(i32, 0, v | 0, (v | FUTEX_WAITERS) | 0) >>> 0 !== v) continue;
+    return ft.park(queue, t, deadline).then((why) => {
+      // An unlock that picked this thread wrote its tid in the word first.
+      if (why === "woken") return (Atomics.load(i32, 0) & FUTEX_TID_MASK) === t.tid ? 0 : lockPi(t, m, key, addr, deadline, false);
+      if (why === "timeout") throw sysErr(Errno.TIMEDOUT); // FUTEX_WAITERS stays set, as Linux leaves it
+      throw ERESTARTNOINTR; // Linux restarts a PI lock after the handlers, SA_RESTART or not
+    });
+  }
+}
+
+function unlockPi(t: Thread, m: GuestMemory, key: object, addr: number): number {
+  const i32 = new Int32Array(m.memory.buffer, addr, 1);
+  if ((Atomics.load(i32, 0) & FUTEX_TID_MASK) !== t.tid) throw sysErr(Errno.PERM);
+  const ft = futexTable(key);
+  const queue = addr + 1;
+  if (ft.waiting(queue) === 0) {
+    Atomics.store(i32, 0, 0);
+    return 0;
+  }
+  ft.wake(queue, 1);
+  const next = ft.takeFirstWoken() as Thread;
+  Atomics.store(i32, 0, (next.tid | (ft.waiting(queue) > 0 ? FUTEX_WAITERS : 0)) | 0);
+  t.wokeUp(next);
+  return 0;
+}
+
+function liveThread(t: Thread, tid: number): boolean {
+  for (const x of t.process.threads) if (x.tid === tid && !x.killed) return true;
+  return false;
 }
 
 /**
@@ -165,6 +242,6 @@ function wakeOpTest(encoded: number, old: number): boolean {
 export const occlumFutexRows: readonly SyscallRow[] = [
   row("futex", [A.u32, A.u32, A.u32, A.u64, A.u32, A.u32, A.u32], R.size, occlum_futex, {
     blocking: true,
-    note: "Linux futex(2) for syscall(SYS_futex): WAIT 0, WAKE 1, REQUEUE 3, CMP_REQUEUE 4, WAKE_OP 5, WAIT_BITSET 9, WAKE_BITSET 10 (val3: mask); deadline: CLOCK_MONOTONIC ns, ~0 = none; PRIVATE_FLAG accepted; others ENOSYS; on the table WASIX futexes and rewritten atomic waits use",
+    note: "Linux futex(2) for syscall(SYS_futex): WAIT 0, WAKE 1, REQUEUE 3, CMP_REQUEUE 4, WAKE_OP 5, LOCK_PI 6, UNLOCK_PI 7, TRYLOCK_PI 8, WAIT_BITSET 9, WAKE_BITSET 10 (val3: mask), LOCK_PI2 13; deadline: CLOCK_MONOTONIC ns, ~0 = none; PRIVATE_FLAG accepted; others ENOSYS; on the table WASIX futexes and rewritten atomic waits use",
   }),
 ];
