@@ -15,9 +15,9 @@
  * - FUTEX_LOCK_PI 6 (absolute CLOCK_REALTIME deadline), LOCK_PI2 13, TRYLOCK_PI 8, UNLOCK_PI 7:
  *   below (lockPi).
  * FUTEX_PRIVATE_FLAG (128) changes only where an unmapped word faults (no memory is shared between
- * processes here). WAIT_REQUEUE_PI and CMP_REQUEUE_PI are ENOSYS, as on a kernel without them. Checks and
- * errors are Linux's (kernel/futex/): EINVAL for an unaligned word or a negative count, EFAULT for
- * a word outside memory (`word`), EAGAIN when the word is not `val` (WAIT) or `val3`
+ * processes here). WAIT_REQUEUE_PI and CMP_REQUEUE_PI are ENOSYS, as on a kernel without them.
+ * Checks and errors are Linux's (kernel/futex/): EINVAL for an unaligned word or a negative count,
+ * EFAULT for a word outside memory (`word`), EAGAIN when the word is not `val` (WAIT) or `val3`
  * (CMP_REQUEUE), ETIMEDOUT, EINTR when a handler without SA_RESTART ran (with it the wait goes
  * on); a wake of 0 wakes one waiter, as Linux's does.
  */
