@@ -15,6 +15,15 @@ import { WaitQueue } from "../sched/wait-queue.ts";
 import type { SigAction, SigInfo } from "./signals.ts";
 import { endJob, JobState } from "./job-control.ts";
 
+/**
+ * Called when a thread of a live process ends, for kernel state owned by threads that other
+ * threads wait on (a PI futex's owner: syscall/occlum/futex-rows.ts).
+ */
+const threadEndHooks: ((t: Thread) => void)[] = [];
+export function onThreadEnd(hook: (t: Thread) => void): void {
+  threadEndHooks.push(hook);
+}
+
 export interface ProcessInit {
   pid: number;
   ppid: number;
@@ -143,9 +152,14 @@ export class Process {
   /** CPU time of the threads that have ended (Linux's process clock keeps counting it). */
   private endedCpuNs = 0n;
 
-  /** A thread has ended (or never started): it leaves `threads`, its CPU time stays the process's. */
+  /**
+   * A thread has ended (or never started): it leaves `threads`, its CPU time stays the process's,
+   * and what it held for others is passed on (threadEndHooks).
+   */
   removeThread(t: Thread): void {
-    if (this.threads.delete(t)) this.endedCpuNs += t.cpuTimeNs();
+    if (!this.threads.delete(t)) return;
+    this.endedCpuNs += t.cpuTimeNs();
+    if (!this.status) for (const h of threadEndHooks) h(t);
   }
 
   /** CLOCK_PROCESS_CPUTIME_ID: every thread's CPU time, those that ended included. */

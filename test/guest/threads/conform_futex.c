@@ -148,6 +148,7 @@ static void interrupt_case(int restart) {
 static _Alignas(4) uint32_t P;
 static pid_t main_tid, pi_tid[2];
 static long pi_got[2], pi_unlock[2];
+static atomic_int pi_lockers; /* lockers about to call lock_pi */
 static uint32_t pi_word[2];
 
 static const char *owner_of(uint32_t v) {
@@ -185,10 +186,21 @@ static void *pi_locker(void *arg) {
   long i = (long)arg;
   pi_tid[i] = gettid();
   atomic_fetch_add(&arrived, 1);
+  atomic_fetch_add(&pi_lockers, 1);
   pi_got[i] = futex(&P, FUTEX_LOCK_PI, 0, NULL, NULL, 0);
   pi_word[i] = P;
   nap(20);
   pi_unlock[i] = futex(&P, FUTEX_UNLOCK_PI, 0, NULL, NULL, 0);
+  return NULL;
+}
+
+/* Takes P and ends holding it, once a locker is about to wait for it. */
+static void *pi_dying_owner(void *arg) {
+  *(pid_t *)arg = gettid();
+  futex(&P, FUTEX_LOCK_PI, 0, NULL, NULL, 0);
+  atomic_fetch_add(&arrived, 1);
+  while (atomic_load(&pi_lockers) < 1) nap(1);
+  nap(50); /* the locker is parked in the kernel by now */
   return NULL;
 }
 
@@ -238,6 +250,22 @@ static void pi(void) {
   show("unlock_pi after the waiter's handler ran", futex(&P, FUTEX_UNLOCK_PI, 0, NULL, NULL, 0));
   pthread_join(th[0], NULL);
   printf("  t0: handled %d, lock_pi %ld, the word then named %s\n", atomic_load(&handled), pi_got[0], owner_of(pi_word[0]));
+  /* the owner ends holding the lock: its oldest waiter gets it, the word saying the owner died */
+  static pid_t dead_tid;
+  P = 0;
+  atomic_store(&pi_lockers, 0);
+  atomic_store(&arrived, 0);
+  pthread_create(&th[1], NULL, pi_dying_owner, &dead_tid);
+  while (atomic_load(&arrived) < 1) nap(1);
+  atomic_store(&arrived, 0);
+  pthread_create(&th[0], NULL, pi_locker, (void *)0);
+  while (atomic_load(&arrived) < 1) nap(1);
+  pthread_join(th[1], NULL);
+  pthread_join(th[0], NULL);
+  printf("  after its owner ended, t0: lock_pi %ld, the word named %s%s%s\n", pi_got[0], owner_of(pi_word[0]),
+         pi_word[0] & FUTEX_OWNER_DIED ? " +owner-died" : "", pi_word[0] & FUTEX_WAITERS ? " +waiters" : "");
+  P = (uint32_t)dead_tid; /* an ended thread's tid, nobody waiting */
+  show("lock_pi of a word naming an ended thread", futex(&P, FUTEX_LOCK_PI, 0, NULL, NULL, 0));
   P = 0x3ffffff0; /* a tid no thread has */
   show("lock_pi of a word naming no thread", futex(&P, FUTEX_LOCK_PI, 0, NULL, NULL, 0));
   show("trylock_pi of a word naming no thread", futex(&P, FUTEX_TRYLOCK_PI, 0, NULL, NULL, 0));

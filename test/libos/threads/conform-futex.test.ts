@@ -9,7 +9,8 @@
  * (each update and comparison, signed arguments, an unknown comparison failing after the
  * update), the PI operations (LOCK_PI, LOCK_PI2, TRYLOCK_PI, UNLOCK_PI: the owner's tid in the word,
  * FUTEX_WAITERS, a hand-over to the oldest waiter, EDEADLK/EPERM/ESRCH/EAGAIN, timeouts on either
- * clock, a waiting lock restarted after a handler without SA_RESTART), the private forms, EINVAL, EFAULT (but a private futex's wake or requeue target at
+ * clock, a waiting lock restarted after a handler without SA_RESTART, an owner that ends passing it
+ * on with FUTEX_OWNER_DIED), the private forms, EINVAL, EFAULT (but a private futex's wake or requeue target at
  * an unmapped word finds nobody, as Linux) and ENOSYS cases, a wait interrupted by a handler
  * (EINTR without SA_RESTART, waiting on with it). test/guest/threads/conform_futex.c prints exactly what Linux prints, with the
  * waiters next to the waker on the kernel thread and on vCPU workers. LINUX is its output on Linux
@@ -179,6 +180,8 @@ unlock_pi with two waiters: 0
   at the end: owner nobody
 unlock_pi after the waiter's handler ran: 0
   t0: handled 1, lock_pi 0, the word then named t0
+  after its owner ended, t0: lock_pi 0, the word named t0 +owner-died +waiters
+lock_pi of a word naming an ended thread: -1 ESRCH
 lock_pi of a word naming no thread: -1 ESRCH
 trylock_pi of a word naming no thread: -1 ESRCH
 lock_pi with a bad timeout: -1 EINVAL

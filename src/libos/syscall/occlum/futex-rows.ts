@@ -28,6 +28,7 @@ import { ERESTARTNOINTR, ERESTARTSYS } from "../blocking.ts";
 import type { Thread } from "../../process/thread.ts";
 import type { GuestMemory } from "../memory.ts";
 import { futexTable } from "../../sched/futex.ts";
+import { onThreadEnd } from "../../process/process.ts";
 
 export const FutexOp = {
   WAIT: 0, WAKE: 1, REQUEUE: 3, CMP_REQUEUE: 4, WAKE_OP: 5, LOCK_PI: 6, UNLOCK_PI: 7, TRYLOCK_PI: 8, WAIT_BITSET: 9,
@@ -156,9 +157,52 @@ function occlum_futex(t: Thread, addr: number, op: number, val: number, deadline
  * hands the lock to the oldest waiter (the word becomes its tid), as Linux does among threads of
  * one priority; there are no priorities here, so nothing is inherited. The waiters park on the
  * futex table at addr + 1, an address no 4-aligned futex has, so they never meet FUTEX_WAIT's.
- * Not done: a thread that ends while it owns a word others wait on does not pass it on (Linux's
- * exit cleanup does): the waiters wait until their timeout.
+ * A thread that ends while it owns a word others wait on passes it on as Linux's exit cleanup
+ * does: to the oldest waiter, the word its tid | FUTEX_OWNER_DIED | FUTEX_WAITERS (piHeld keeps,
+ * per owner, the words it holds with waiters; a word held without waiters is only in guest
+ * memory, and a later lock_pi of the dead tid gets ESRCH, as on Linux).
  */
+interface PiWord {
+  readonly i32: Int32Array;
+  readonly key: object;
+  readonly addr: number;
+}
+/** By owner, the words it holds that others wait on, by address (one process: one memory). */
+const piHeld = new WeakMap<Thread, Map<number, PiWord>>();
+
+function hold(t: Thread, w: PiWord): void {
+  let m = piHeld.get(t);
+  if (!m) piHeld.set(t, (m = new Map()));
+  m.set(w.addr, w);
+}
+
+function unhold(t: Thread, w: PiWord): void {
+  piHeld.get(t)?.delete(w.addr);
+}
+
+/** Hand `w` to its oldest waiter: returns whether there was one. */
+function handOver(w: PiWord, from: Thread, flags: number): boolean {
+  const ft = futexTable(w.key);
+  const queue = w.addr + 1;
+  unhold(from, w);
+  if (ft.waiting(queue) === 0) return false;
+  ft.wake(queue, 1);
+  const next = ft.takeFirstWoken() as Thread;
+  const more = ft.waiting(queue) > 0;
+  Atomics.store(w.i32, 0, (next.tid | flags | (more ? FUTEX_WAITERS : 0)) | 0);
+  if (more) hold(next, w);
+  from.wokeUp(next);
+  return true;
+}
+
+onThreadEnd((t) => {
+  const held = piHeld.get(t);
+  if (!held) return;
+  piHeld.delete(t);
+  for (const w of held.values()) {
+    if ((Atomics.load(w.i32, 0) & FUTEX_TID_MASK) === t.tid) handOver(w, t, FUTEX_OWNER_DIED | FUTEX_WAITERS);
+  }
+});
 function lockPi(t: Thread, m: GuestMemory, key: object, addr: number, deadline: number | undefined, trylock: boolean): number | Promise<number> {
   const i32 = new Int32Array(m.memory.buffer, addr, 1);
   const ft = futexTable(key);
@@ -168,14 +212,18 @@ function lockPi(t: Thread, m: GuestMemory, key: object, addr: number, deadline: 
     const owner = v & FUTEX_TID_MASK;
     if (owner === 0) {
       // Free (stale flags aside): take it, telling later unlockers about waiters still queued.
-      const nv = t.tid | (v & FUTEX_OWNER_DIED) | (ft.waiting(queue) > 0 ? FUTEX_WAITERS : 0);
-      if (Atomics.compareExchange(i32, 0, v | 0, nv | 0) >>> 0 === v) return 0;
-      continue;
+      const waiters = ft.waiting(queue) > 0;
+      const nv = t.tid | (v & FUTEX_OWNER_DIED) | (waiters ? FUTEX_WAITERS : 0);
+      if (Atomics.compareExchange(i32, 0, v | 0, nv | 0) >>> 0 !== v) continue;
+      if (waiters) hold(t, { i32, key, addr });
+      return 0;
     }
     if (owner === t.tid) throw sysErr(Errno.DEADLK);
-    if (!liveThread(t, owner)) throw sysErr(Errno.SRCH);
+    const holder = liveThread(t, owner);
+    if (!holder) throw sysErr(Errno.SRCH);
     if (trylock) throw sysErr(Errno.AGAIN);
     if ((v & FUTEX_WAITERS) === 0 && Atomics.compareExchange(i32, 0, v | 0, (v | FUTEX_WAITERS) | 0) >>> 0 !== v) continue;
+    hold(holder, { i32, key, addr }); // it must pass the word on if it ends
     return ft.park(queue, t, deadline).then((why) => {
       // An unlock that picked this thread wrote its tid in the word first.
       if (why === "woken") return (Atomics.load(i32, 0) & FUTEX_TID_MASK) === t.tid ? 0 : lockPi(t, m, key, addr, deadline, false);
@@ -188,22 +236,13 @@ function lockPi(t: Thread, m: GuestMemory, key: object, addr: number, deadline: 
 function unlockPi(t: Thread, m: GuestMemory, key: object, addr: number): number {
   const i32 = new Int32Array(m.memory.buffer, addr, 1);
   if ((Atomics.load(i32, 0) & FUTEX_TID_MASK) !== t.tid) throw sysErr(Errno.PERM);
-  const ft = futexTable(key);
-  const queue = addr + 1;
-  if (ft.waiting(queue) === 0) {
-    Atomics.store(i32, 0, 0);
-    return 0;
-  }
-  ft.wake(queue, 1);
-  const next = ft.takeFirstWoken() as Thread;
-  Atomics.store(i32, 0, (next.tid | (ft.waiting(queue) > 0 ? FUTEX_WAITERS : 0)) | 0);
-  t.wokeUp(next);
+  if (!handOver({ i32, key, addr }, t, 0)) Atomics.store(i32, 0, 0);
   return 0;
 }
 
-function liveThread(t: Thread, tid: number): boolean {
-  for (const x of t.process.threads) if (x.tid === tid && !x.killed) return true;
-  return false;
+function liveThread(t: Thread, tid: number): Thread | undefined {
+  for (const x of t.process.threads) if (x.tid === tid && !x.killed) return x;
+  return undefined;
 }
 
 /**
