@@ -20,30 +20,25 @@ import { executor } from "../sched/executor.ts";
 
 type Maybe<T> = T | Promise<T>;
 
-/** EINTR of a call that restarts under SA_RESTART (Linux's -ERESTARTSYS); preallocated. */
-export const ERESTARTSYS: SysError = (() => {
+/** A preallocated EINTR marker, made without a stack trace (thrown on hot paths, never shown). */
+function restartMarker(message: string): SysError {
   const saved = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {
-    return new SysError(Errno.INTR, "restartable");
+    return new SysError(Errno.INTR, message);
   } finally {
     Error.stackTraceLimit = saved;
   }
-})();
+}
+
+/** EINTR of a call that restarts under SA_RESTART (Linux's -ERESTARTSYS). */
+export const ERESTARTSYS: SysError = restartMarker("restartable");
 
 /**
  * EINTR of a call that restarts after the handlers whatever SA_RESTART says (Linux's
- * -ERESTARTNOINTR: FUTEX_LOCK_PI); preallocated.
+ * -ERESTARTNOINTR: FUTEX_LOCK_PI).
  */
-export const ERESTARTNOINTR: SysError = (() => {
-  const saved = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return new SysError(Errno.INTR, "restarts");
-  } finally {
-    Error.stackTraceLimit = saved;
-  }
-})();
+export const ERESTARTNOINTR: SysError = restartMarker("restarts");
 
 export interface BlockingOptions {
   /** Ready bits that mean "retry now" (Ready.IN for reads, Ready.OUT for writes). */
