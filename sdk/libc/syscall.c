@@ -1,7 +1,7 @@
 /*
  * syscall() for the calls Linux programs make directly because no libc function wraps them:
  * SYS_futex (sdk/include/linux/futex.h: WAIT, WAKE, REQUEUE, CMP_REQUEUE, WAKE_OP, WAIT_BITSET,
- * WAKE_BITSET, LOCK_PI, LOCK_PI2, TRYLOCK_PI, UNLOCK_PI;
+ * WAKE_BITSET, LOCK_PI, LOCK_PI2, TRYLOCK_PI, UNLOCK_PI, WAIT_REQUEUE_PI, CMP_REQUEUE_PI;
  * the kernel's occlum.futex, the same wait queues the libc's own futex calls use) and SYS_gettid. wasix-libc declares no syscall() at all. Any other
  * number fails with ENOSYS, as a kernel without that call.
  */
@@ -25,11 +25,11 @@ static long futex(uint32_t *uaddr, int op, uint32_t val, uintptr_t arg4, uint32_
   uint64_t deadline = NO_DEADLINE;
   uint32_t val2 = 0;
   int cmd = op & FUTEX_CMD_MASK;
-  if (cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET || cmd == FUTEX_LOCK_PI || cmd == FUTEX_LOCK_PI2) {
+  if (cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET || cmd == FUTEX_WAIT_REQUEUE_PI || cmd == FUTEX_LOCK_PI || cmd == FUTEX_LOCK_PI2) {
     /* The kernel takes the end of the wait on CLOCK_MONOTONIC, so that a wait restarted after a
-       signal handler keeps it: FUTEX_WAIT's timeout is relative; WAIT_BITSET's and LOCK_PI2's are
-       absolute, on CLOCK_REALTIME with FUTEX_CLOCK_REALTIME; LOCK_PI's is absolute on
-       CLOCK_REALTIME. */
+       signal handler keeps it: FUTEX_WAIT's timeout is relative; WAIT_BITSET's, WAIT_REQUEUE_PI's
+       and LOCK_PI2's are absolute, on CLOCK_REALTIME with FUTEX_CLOCK_REALTIME; LOCK_PI's is
+       absolute on CLOCK_REALTIME. */
     const struct timespec *ts = (const struct timespec *)arg4;
     if (ts) {
       if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000L) {

@@ -136,6 +136,11 @@ export class FutexTable {
     return w;
   }
 
+  /** Whose wait is the oldest on `addr` (undefined: nobody waits there). */
+  firstWaiter(addr: number): Interruptible | undefined {
+    return this.buckets.get(addr)?.head?.owner();
+  }
+
   /** Waiters parked on `addr`. */
   waiting(addr: number): number {
     return this.buckets.get(addr)?.length ?? 0;
@@ -238,15 +243,24 @@ export class FutexTable {
     const woken = this.wake(from, nWake);
     const b = this.buckets.get(from);
     if (from === to) return woken + Math.min(b?.length ?? 0, nMove);
+    return woken + this.requeueWhile(from, to, nMove, () => true);
+  }
+
+  /**
+   * Move waiters of `from` to `to`, oldest first, up to `n` of them, while `accept` takes the
+   * waiter's owner (FUTEX_CMP_REQUEUE_PI checks each one's target); returns how many moved.
+   */
+  requeueWhile(from: number, to: number, n: number, accept: (owner: Interruptible | undefined) => boolean): number {
+    const b = this.buckets.get(from);
     let moved = 0;
-    while (b !== undefined && b.head !== null && moved < nMove) {
+    while (b !== undefined && b.head !== null && moved < n && accept(b.head.owner())) {
       const w = b.head;
       this.unlink(w);
       w.addr = to;
       this.link(w);
       moved++;
     }
-    return woken + moved;
+    return moved;
   }
 
   private link(w: FutexWaiter): void {

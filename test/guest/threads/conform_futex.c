@@ -5,58 +5,12 @@
  * waker gives them 50 ms to park (nothing tells a Linux program that another thread sleeps in
  * the kernel) and waits for the count of returned waiters before the next step.
  */
-#define _GNU_SOURCE
-#include <errno.h>
+#include "conform_futex.h"
 #include <limits.h>
-#include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <time.h>
-#include <unistd.h>
-
-static long futex(uint32_t *uaddr, int op, uint32_t val, const struct timespec *ts, uint32_t *uaddr2, uint32_t val3) {
-  return syscall(SYS_futex, uaddr, op, val, ts, uaddr2, val3);
-}
-
-static long requeue(uint32_t *from, int op, int nwake, int nmove, uint32_t *to, uint32_t val3) {
-  return syscall(SYS_futex, from, op, nwake, (uintptr_t)(long)nmove, to, val3);
-}
-
-static const char *ename(int e) {
-  switch (e) {
-    case EAGAIN: return "EAGAIN";
-    case ETIMEDOUT: return "ETIMEDOUT";
-    case EINVAL: return "EINVAL";
-    case EINTR: return "EINTR";
-    case ENOSYS: return "ENOSYS";
-    case EFAULT: return "EFAULT";
-    case EDEADLK: return "EDEADLK";
-    case EPERM: return "EPERM";
-    case ESRCH: return "ESRCH";
-    default: return "E?";
-  }
-}
-
-static void show(const char *what, long r) {
-  if (r < 0) printf("%s: -1 %s\n", what, ename(errno));
-  else printf("%s: %ld\n", what, r);
-}
-
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static void nap(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
 
 /* ---- waiters ---- */
 

@@ -10,7 +10,12 @@
  * update), the PI operations (LOCK_PI, LOCK_PI2, TRYLOCK_PI, UNLOCK_PI: the owner's tid in the word,
  * FUTEX_WAITERS, a hand-over to the oldest waiter, EDEADLK/EPERM/ESRCH/EAGAIN, timeouts on either
  * clock, a waiting lock restarted after a handler without SA_RESTART, an owner that ends passing it
- * on with FUTEX_OWNER_DIED), the private forms, EINVAL, EFAULT (but a private futex's wake or requeue target at
+ * on with FUTEX_OWNER_DIED), the requeue of a condition's waiters onto a PI lock
+ * (FUTEX_WAIT_REQUEUE_PI / FUTEX_CMP_REQUEUE_PI: a free lock taken for the oldest waiter, which
+ * returns owning it; a held one waited for, its unlocks handing it on; the word's FUTEX_WAITERS as
+ * Linux writes it; a deadline before or after the move; a handler before the move restarting the
+ * wait, after it ending it with EAGAIN; EINVAL for a plain wake or a FUTEX_WAIT waiter in the
+ * mix or another target, ESRCH, EDEADLK; conform_futex_rqpi.c), the private forms, EINVAL, EFAULT (but a private futex's wake or requeue target at
  * an unmapped word finds nobody, as Linux) and ENOSYS cases, a wait interrupted by a handler
  * (EINTR without SA_RESTART, waiting on with it). test/guest/threads/conform_futex.c prints exactly what Linux prints, with the
  * waiters next to the waker on the kernel thread and on vCPU workers. LINUX is its output on Linux
@@ -28,7 +33,12 @@ let inst: Instance;
 
 before(async () => {
   if (skip) return;
-  inst = await makeInstance({ programs: { "/bin/conform_futex": await buildGuest("test/guest/threads/conform_futex.c", { mode: "posix", flags: ["-pthread"] }) } });
+  inst = await makeInstance({
+    programs: {
+      "/bin/conform_futex": await buildGuest("test/guest/threads/conform_futex.c", { mode: "posix", flags: ["-pthread"] }),
+      "/bin/conform_futex_rqpi": await buildGuest("test/guest/threads/conform_futex_rqpi.c", { mode: "posix", flags: ["-pthread"] }),
+    },
+  });
 });
 
 after(async () => {
@@ -42,6 +52,12 @@ for (const [label, vcpus, placement] of [["one vCPU", 1, "affine"], ["waiters on
     setVcpuCount(vcpus);
     setVcpuPlacement(placement);
     assertPrintsLinux(await run(inst, "/bin/conform_futex"), LINUX);
+  });
+
+  test(`FUTEX_WAIT_REQUEUE_PI / FUTEX_CMP_REQUEUE_PI print what Linux prints (${label})`, { skip, timeout }, async () => {
+    setVcpuCount(vcpus);
+    setVcpuPlacement(placement);
+    assertPrintsLinux(await run(inst, "/bin/conform_futex_rqpi"), LINUX_REQUEUE_PI);
   });
 }
 
@@ -187,4 +203,60 @@ trylock_pi of a word naming no thread: -1 ESRCH
 lock_pi with a bad timeout: -1 EINVAL
 lock_pi with FUTEX_CLOCK_REALTIME: -1 ENOSYS
 lock_pi, unaligned: -1 EINVAL
+`;
+
+/** conform_futex_rqpi.c on Linux 6.18, glibc (`gcc -O2 -pthread -o /tmp/rq test/guest/threads/conform_futex_rqpi.c && /tmp/rq`; the same over repeated runs). */
+const LINUX_REQUEUE_PI = `wait_requeue_pi, the same word twice: -1 EINVAL
+wait_requeue_pi, word differs: -1 EAGAIN
+wait_requeue_pi, unaligned target: -1 EINVAL
+wait_requeue_pi, bad timeout: -1 EINVAL
+wait_requeue_pi until monotonic now + 30 ms: -1 ETIMEDOUT
+  waited at least 25 ms: 1
+wait_requeue_pi until realtime now + 30 ms: -1 ETIMEDOUT
+  waited at least 25 ms: 1
+cmp_requeue_pi, nwake 2: -1 EINVAL
+cmp_requeue_pi, nwake 0: -1 EINVAL
+cmp_requeue_pi, nmove -1: -1 EINVAL
+cmp_requeue_pi, onto the same word: -1 EINVAL
+cmp_requeue_pi, word differs: -1 EAGAIN
+cmp_requeue_pi, nobody waits: 0
+  M: owner nobody
+FUTEX_CLOCK_REALTIME with cmp_requeue_pi: -1 ENOSYS
+cmp_requeue_pi, M free, 1 waiter: 1
+  w0: 0 , M then named w0, its unlock 0
+  M after: owner nobody
+cmp_requeue_pi, M held, 3 waiters, move 1: 2
+  M: owner main +waiters
+wake on C (a requeue-PI waiter there): -1 EINVAL
+cmp_requeue_pi, another target than the waiter's: -1 EINVAL
+unlock_pi by main: 0
+  w0: 0 , M then named w0 +waiters, its unlock 0
+  w1: 0 , M then named w1 +waiters, its unlock 0
+  M after w0 and w1: owner nobody
+cmp_requeue_pi, the last waiter: 1
+  w2: 0 , M then named w2 +waiters, its unlock 0
+  M at the end: owner nobody
+cmp_requeue_pi of a FUTEX_WAIT waiter: -1 EINVAL
+wake it: 1
+  its wait: 0
+cmp_requeue_pi, M held, a waiter with a 200 ms deadline: 1
+  w0: -1 ETIMEDOUT, M then named main +waiters, its unlock 0
+  M after its timeout: owner main +waiters
+unlock_pi by main: 0
+  M: owner nobody
+signal before the requeue: handled 1
+cmp_requeue_pi, M free: 1
+  w0: 0 , M then named w0, its unlock 0
+cmp_requeue_pi, M held: 1
+signal after the requeue: handled 1
+  w0: -1 EAGAIN, M then named main +waiters, its unlock 0
+  M: owner main +waiters
+unlock_pi by main: 0
+cmp_requeue_pi, M naming no thread: -1 ESRCH
+cmp_requeue_pi, M free again: 1
+  w0: 0 , M then named w0 +waiters, its unlock 0
+  M: owner w0
+cmp_requeue_pi, the waiter owns M: -1 EDEADLK
+  w0: -1 ETIMEDOUT, M then named w0, its unlock 0
+  M at the end: owner nobody
 `;

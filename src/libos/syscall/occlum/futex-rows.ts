@@ -12,10 +12,11 @@
  * - FUTEX_REQUEUE 3, FUTEX_CMP_REQUEUE 4: the count is woken + moved, as the kernel returns it;
  * - FUTEX_WAKE_OP 5: an atomic update of *uaddr2, a wake on uaddr, a wake on uaddr2 if the old
  *   value passes the comparison;
- * - FUTEX_LOCK_PI 6 (absolute CLOCK_REALTIME deadline), LOCK_PI2 13, TRYLOCK_PI 8, UNLOCK_PI 7:
- *   below (lockPi).
+ * - FUTEX_LOCK_PI 6 (absolute CLOCK_REALTIME deadline), LOCK_PI2 13, TRYLOCK_PI 8, UNLOCK_PI 7,
+ *   FUTEX_WAIT_REQUEUE_PI 11 (absolute deadline as WAIT_BITSET's) and FUTEX_CMP_REQUEUE_PI 12:
+ *   futex-pi.ts.
  * FUTEX_PRIVATE_FLAG (128) changes only where an unmapped word faults (no memory is shared between
- * processes here). WAIT_REQUEUE_PI and CMP_REQUEUE_PI are ENOSYS, as on a kernel without them.
+ * processes here).
  * Checks and errors are Linux's (kernel/futex/): EINVAL for an unaligned word or a negative count,
  * EFAULT for a word outside memory (`word`), EAGAIN when the word is not `val` (WAIT) or `val3`
  * (CMP_REQUEUE), ETIMEDOUT, EINTR when a handler without SA_RESTART ran (with it the wait goes
@@ -24,20 +25,16 @@
 import { A, R } from "../codecs.ts";
 import { row, type SyscallRow } from "../table.ts";
 import { Errno, sysErr } from "../errno.ts";
-import { ERESTARTNOINTR, ERESTARTSYS } from "../blocking.ts";
+import { ERESTARTSYS } from "../blocking.ts";
 import type { Thread } from "../../process/thread.ts";
 import type { GuestMemory } from "../memory.ts";
 import { futexTable } from "../../sched/futex.ts";
-import { onThreadEnd } from "../../process/process.ts";
+import { cmpRequeuePi, lockPi, requeuePiWaiting, unlockPi, waitRequeuePi } from "./futex-pi.ts";
 
 export const FutexOp = {
   WAIT: 0, WAKE: 1, REQUEUE: 3, CMP_REQUEUE: 4, WAKE_OP: 5, LOCK_PI: 6, UNLOCK_PI: 7, TRYLOCK_PI: 8, WAIT_BITSET: 9,
-  WAKE_BITSET: 10, LOCK_PI2: 13,
+  WAKE_BITSET: 10, WAIT_REQUEUE_PI: 11, CMP_REQUEUE_PI: 12, LOCK_PI2: 13,
 } as const;
-/** A PI futex word: the owner's tid and two flags (Linux's). */
-const FUTEX_WAITERS = 0x80000000;
-const FUTEX_OWNER_DIED = 0x40000000;
-const FUTEX_TID_MASK = 0x3fffffff;
 /** FUTEX_WAKE_OP's operations on *uaddr2 (FUTEX_OP_OPARG_SHIFT: the argument is 1 << oparg) and its comparisons of the old value. */
 const OPARG_SHIFT = 8;
 const WakeOpOp = { SET: 0, ADD: 1, OR: 2, ANDN: 3, XOR: 4 } as const;
@@ -76,7 +73,7 @@ function occlum_futex(t: Thread, addr: number, op: number, val: number, deadline
   const cmd = op & CMD_MASK;
   const shared = (op & PRIVATE_FLAG) === 0;
   // FUTEX_CLOCK_REALTIME is for the wait operations only (Linux: ENOSYS with any other).
-  if ((op & CLOCK_REALTIME_FLAG) !== 0 && cmd !== FutexOp.WAIT && cmd !== FutexOp.WAIT_BITSET && cmd !== FutexOp.LOCK_PI2) throw sysErr(Errno.NOSYS);
+  if ((op & CLOCK_REALTIME_FLAG) !== 0 && cmd !== FutexOp.WAIT && cmd !== FutexOp.WAIT_BITSET && cmd !== FutexOp.WAIT_REQUEUE_PI && cmd !== FutexOp.LOCK_PI2) throw sysErr(Errno.NOSYS);
   switch (cmd) {
     case FutexOp.WAIT:
     case FutexOp.WAIT_BITSET: {
@@ -105,6 +102,8 @@ function occlum_futex(t: Thread, addr: number, op: number, val: number, deadline
       const nWake = Math.max(1, count(val));
       const n = bits === -1 ? ft.wake(addr, nWake) : ft.wakeBits(addr, nWake, bits);
       if (n > 0) t.wokeUp(ft.takeFirstWoken());
+      // A wake that goes on to a FUTEX_WAIT_REQUEUE_PI waiter fails (Linux pairs those with CMP_REQUEUE_PI only).
+      if (n < nWake && requeuePiWaiting(key, addr) > 0) throw sysErr(Errno.INVAL);
       return n;
     }
     case FutexOp.REQUEUE:
@@ -134,6 +133,22 @@ function occlum_futex(t: Thread, addr: number, op: number, val: number, deadline
       if (n > 0) t.wokeUp(any);
       return n;
     }
+    case FutexOp.WAIT_REQUEUE_PI: {
+      if (addr === addr2) throw sysErr(Errno.INVAL);
+      word(t, addr2, shared);
+      const { m, key } = word(t, addr, true);
+      if (m.dv.getUint32(addr, true) !== val >>> 0) throw sysErr(Errno.AGAIN);
+      const deadline = deadlineNs === NO_DEADLINE ? undefined : Number(deadlineNs) / 1e6;
+      return waitRequeuePi(t, m, key, addr, addr2, deadline);
+    }
+    case FutexOp.CMP_REQUEUE_PI: {
+      const nWake = count(val), nMove = count(val2);
+      if (nWake < 0 || nMove < 0 || addr === addr2 || nWake !== 1) throw sysErr(Errno.INVAL);
+      const { m, key } = word(t, addr, true);
+      word(t, addr2, shared);
+      if (m.dv.getUint32(addr, true) !== val3 >>> 0) throw sysErr(Errno.AGAIN);
+      return cmpRequeuePi(t, m, key, addr, addr2, nMove);
+    }
     case FutexOp.LOCK_PI:
     case FutexOp.LOCK_PI2:
     case FutexOp.TRYLOCK_PI: {
@@ -148,101 +163,6 @@ function occlum_futex(t: Thread, addr: number, op: number, val: number, deadline
     default:
       throw sysErr(Errno.NOSYS);
   }
-}
-
-/*
- * PI futexes (FUTEX_LOCK_PI, LOCK_PI2, TRYLOCK_PI, UNLOCK_PI): the word holds the owner's tid, with
- * FUTEX_WAITERS set while a locker waits in the kernel; user space takes a free word (0 -> tid)
- * and gives back one without waiters (tid -> 0) itself, and calls the kernel otherwise. An unlock
- * hands the lock to the oldest waiter (the word becomes its tid), as Linux does among threads of
- * one priority; there are no priorities here, so nothing is inherited. The waiters park on the
- * futex table at addr + 1, an address no 4-aligned futex has, so they never meet FUTEX_WAIT's.
- * A thread that ends while it owns a word others wait on passes it on as Linux's exit cleanup
- * does: to the oldest waiter, the word its tid | FUTEX_OWNER_DIED | FUTEX_WAITERS (piHeld keeps,
- * per owner, the words it holds with waiters; a word held without waiters is only in guest
- * memory, and a later lock_pi of the dead tid gets ESRCH, as on Linux).
- */
-interface PiWord {
-  readonly i32: Int32Array;
-  readonly key: object;
-  readonly addr: number;
-}
-/** By owner, the words it holds that others wait on, by address (one process: one memory). */
-const piHeld = new WeakMap<Thread, Map<number, PiWord>>();
-
-function hold(t: Thread, w: PiWord): void {
-  let m = piHeld.get(t);
-  if (!m) piHeld.set(t, (m = new Map()));
-  m.set(w.addr, w);
-}
-
-function unhold(t: Thread, w: PiWord): void {
-  piHeld.get(t)?.delete(w.addr);
-}
-
-/** Hand `w` to its oldest waiter: returns whether there was one. */
-function handOver(w: PiWord, from: Thread, flags: number): boolean {
-  const ft = futexTable(w.key);
-  const queue = w.addr + 1;
-  unhold(from, w);
-  if (ft.waiting(queue) === 0) return false;
-  ft.wake(queue, 1);
-  const next = ft.takeFirstWoken() as Thread;
-  const more = ft.waiting(queue) > 0;
-  Atomics.store(w.i32, 0, (next.tid | flags | (more ? FUTEX_WAITERS : 0)) | 0);
-  if (more) hold(next, w);
-  from.wokeUp(next);
-  return true;
-}
-
-onThreadEnd((t) => {
-  const held = piHeld.get(t);
-  if (!held) return;
-  piHeld.delete(t);
-  for (const w of held.values()) {
-    if ((Atomics.load(w.i32, 0) & FUTEX_TID_MASK) === t.tid) handOver(w, t, FUTEX_OWNER_DIED | FUTEX_WAITERS);
-  }
-});
-function lockPi(t: Thread, m: GuestMemory, key: object, addr: number, deadline: number | undefined, trylock: boolean): number | Promise<number> {
-  const i32 = new Int32Array(m.memory.buffer, addr, 1);
-  const ft = futexTable(key);
-  const queue = addr + 1;
-  for (;;) {
-    const v = Atomics.load(i32, 0) >>> 0;
-    const owner = v & FUTEX_TID_MASK;
-    if (owner === 0) {
-      // Free (stale flags aside): take it, telling later unlockers about waiters still queued.
-      const waiters = ft.waiting(queue) > 0;
-      const nv = t.tid | (v & FUTEX_OWNER_DIED) | (waiters ? FUTEX_WAITERS : 0);
-      if (Atomics.compareExchange(i32, 0, v | 0, nv | 0) >>> 0 !== v) continue;
-      if (waiters) hold(t, { i32, key, addr });
-      return 0;
-    }
-    if (owner === t.tid) throw sysErr(Errno.DEADLK);
-    const holder = liveThread(t, owner);
-    if (!holder) throw sysErr(Errno.SRCH);
-    if (trylock) throw sysErr(Errno.AGAIN);
-    if ((v & FUTEX_WAITERS) === 0 && Atomics.compareExchange(i32, 0, v | 0, (v | FUTEX_WAITERS) | 0) >>> 0 !== v) continue;
-    hold(holder, { i32, key, addr }); // it must pass the word on if it ends
-    return ft.park(queue, t, deadline).then((why) => {
-      // An unlock that picked this thread wrote its tid in the word first.
-      if (why === "woken") return (Atomics.load(i32, 0) & FUTEX_TID_MASK) === t.tid ? 0 : lockPi(t, m, key, addr, deadline, false);
-      if (why === "timeout") throw sysErr(Errno.TIMEDOUT); // FUTEX_WAITERS stays set, as Linux leaves it
-      throw ERESTARTNOINTR; // Linux restarts a PI lock after the handlers, SA_RESTART or not
-    });
-  }
-}
-
-function unlockPi(t: Thread, m: GuestMemory, key: object, addr: number): number {
-  const i32 = new Int32Array(m.memory.buffer, addr, 1);
-  if ((Atomics.load(i32, 0) & FUTEX_TID_MASK) !== t.tid) throw sysErr(Errno.PERM);
-  if (!handOver({ i32, key, addr }, t, 0)) Atomics.store(i32, 0, 0);
-  return 0;
-}
-
-function liveThread(t: Thread, tid: number): Thread | undefined {
-  for (const x of t.process.threads) if (x.tid === tid && !x.killed) return x;
-  return undefined;
 }
 
 /**
@@ -281,6 +201,6 @@ function wakeOpTest(encoded: number, old: number): boolean {
 export const occlumFutexRows: readonly SyscallRow[] = [
   row("futex", [A.u32, A.u32, A.u32, A.u64, A.u32, A.u32, A.u32], R.size, occlum_futex, {
     blocking: true,
-    note: "Linux futex(2) for syscall(SYS_futex): WAIT 0, WAKE 1, REQUEUE 3, CMP_REQUEUE 4, WAKE_OP 5, LOCK_PI 6, UNLOCK_PI 7, TRYLOCK_PI 8, WAIT_BITSET 9, WAKE_BITSET 10 (val3: mask), LOCK_PI2 13; deadline: CLOCK_MONOTONIC ns, ~0 = none; PRIVATE_FLAG accepted; others ENOSYS; on the table WASIX futexes and rewritten atomic waits use",
+    note: "Linux futex(2) for syscall(SYS_futex): WAIT 0, WAKE 1, REQUEUE 3, CMP_REQUEUE 4, WAKE_OP 5, LOCK_PI 6, UNLOCK_PI 7, TRYLOCK_PI 8, WAIT_BITSET 9, WAKE_BITSET 10 (val3: mask), WAIT_REQUEUE_PI 11, CMP_REQUEUE_PI 12, LOCK_PI2 13; deadline: CLOCK_MONOTONIC ns, ~0 = none; PRIVATE_FLAG accepted; others ENOSYS; on the table WASIX futexes and rewritten atomic waits use",
   }),
 ];
