@@ -137,6 +137,12 @@ int main(void) {
   show("cmp_requeue_pi, M held, 3 waiters, move 1", cmp_requeue_pi(1, 1, &M, 0));
   word_is("M", M);
   show("wake on C (a requeue-PI waiter there)", futex(&C, FUTEX_WAKE, 1, NULL, NULL, 0));
+  show("wake_bitset on C", futex(&C, FUTEX_WAKE_BITSET, 1, NULL, NULL, FUTEX_BITSET_MATCH_ANY));
+  show("cmp_requeue of C onto M2", requeue(&C, FUTEX_CMP_REQUEUE, 0, 1, &M2, 0));
+  show("requeue of C onto M2", requeue(&C, FUTEX_REQUEUE, 1, 0, &M2, 0));
+  show("wake_op, C first", requeue(&C, FUTEX_WAKE_OP, 1, 1, &M2, FUTEX_OP(FUTEX_OP_ADD, 0, FUTEX_OP_CMP_EQ, 0)));
+  show("wake_op, C second", requeue(&M2, FUTEX_WAKE_OP, 1, 1, &C, FUTEX_OP(FUTEX_OP_ADD, 0, FUTEX_OP_CMP_EQ, 0)));
+  show("wake_op, C second, comparison false", requeue(&M2, FUTEX_WAKE_OP, 1, 1, &C, FUTEX_OP(FUTEX_OP_ADD, 0, FUTEX_OP_CMP_NE, 0)));
   show("cmp_requeue_pi, another target than the waiter's", cmp_requeue_pi(1, 1, &M2, 0));
   show("unlock_pi by main", futex(&M, FUTEX_UNLOCK_PI, 0, NULL, NULL, 0));
   finish(0);

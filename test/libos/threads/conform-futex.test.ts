@@ -14,8 +14,8 @@
  * (FUTEX_WAIT_REQUEUE_PI / FUTEX_CMP_REQUEUE_PI: a free lock taken for the oldest waiter, which
  * returns owning it; a held one waited for, its unlocks handing it on; the word's FUTEX_WAITERS as
  * Linux writes it; a deadline before or after the move; a handler before the move restarting the
- * wait, after it ending it with EAGAIN; EINVAL for a plain wake or a FUTEX_WAIT waiter in the
- * mix or another target, ESRCH, EDEADLK; conform_futex_rqpi.c), the private forms, EINVAL, EFAULT (but a private futex's wake or requeue target at
+ * wait, after it ending it with EAGAIN; EINVAL for a plain wake, requeue or wake_op reaching such a
+ * waiter, a FUTEX_WAIT waiter in the mix or another target, ESRCH, EDEADLK; conform_futex_rqpi.c), the private forms, EINVAL, EFAULT (but a private futex's wake or requeue target at
  * an unmapped word finds nobody, as Linux) and ENOSYS cases, a wait interrupted by a handler
  * (EINTR without SA_RESTART, waiting on with it). test/guest/threads/conform_futex.c prints exactly what Linux prints, with the
  * waiters next to the waker on the kernel thread and on vCPU workers. LINUX is its output on Linux
@@ -228,6 +228,12 @@ cmp_requeue_pi, M free, 1 waiter: 1
 cmp_requeue_pi, M held, 3 waiters, move 1: 2
   M: owner main +waiters
 wake on C (a requeue-PI waiter there): -1 EINVAL
+wake_bitset on C: -1 EINVAL
+cmp_requeue of C onto M2: -1 EINVAL
+requeue of C onto M2: -1 EINVAL
+wake_op, C first: -1 EINVAL
+wake_op, C second: -1 EINVAL
+wake_op, C second, comparison false: 0
 cmp_requeue_pi, another target than the waiter's: -1 EINVAL
 unlock_pi by main: 0
   w0: 0 , M then named w0 +waiters, its unlock 0

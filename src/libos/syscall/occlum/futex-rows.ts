@@ -64,6 +64,14 @@ function word(t: Thread, addr: number, touched: boolean): { m: GuestMemory; key:
   return { m, key: m.memory };
 }
 
+/**
+ * A wake or requeue that `reached` past the word's FUTEX_WAIT waiters fails if FUTEX_WAIT_REQUEUE_PI
+ * waiters are there: Linux pairs those with FUTEX_CMP_REQUEUE_PI only (EINVAL).
+ */
+function refuseRequeuePiWaiter(key: object, addr: number, reached: boolean): void {
+  if (reached && requeuePiWaiting(key, addr) > 0) throw sysErr(Errno.INVAL);
+}
+
 /** A count argument: Linux takes it as an int. */
 function count(v: number): number {
   return v | 0;
@@ -102,8 +110,7 @@ function occlum_futex(t: Thread, addr: number, op: number, val: number, deadline
       const nWake = Math.max(1, count(val));
       const n = bits === -1 ? ft.wake(addr, nWake) : ft.wakeBits(addr, nWake, bits);
       if (n > 0) t.wokeUp(ft.takeFirstWoken());
-      // A wake that goes on to a FUTEX_WAIT_REQUEUE_PI waiter fails (Linux pairs those with CMP_REQUEUE_PI only).
-      if (n < nWake && requeuePiWaiting(key, addr) > 0) throw sysErr(Errno.INVAL);
+      refuseRequeuePiWaiter(key, addr, n < nWake);
       return n;
     }
     case FutexOp.REQUEUE:
@@ -116,6 +123,7 @@ function occlum_futex(t: Thread, addr: number, op: number, val: number, deadline
       const ft = futexTable(key);
       const n = ft.requeue(addr, addr2, nWake, nMove);
       if (nWake > 0 && n > 0) t.wokeUp(ft.takeFirstWoken());
+      refuseRequeuePiWaiter(key, addr, n < nWake + nMove);
       return n;
     }
     case FutexOp.WAKE_OP: {
@@ -128,7 +136,12 @@ function occlum_futex(t: Thread, addr: number, op: number, val: number, deadline
       const ft = futexTable(key);
       let n = ft.wake(addr, Math.max(1, nWake));
       const first = ft.takeFirstWoken();
-      if (wakeOpTest(val3, old)) n += ft.wake(addr2, Math.max(1, nWake2));
+      refuseRequeuePiWaiter(key, addr, n < Math.max(1, nWake));
+      if (wakeOpTest(val3, old)) {
+        const n2 = ft.wake(addr2, Math.max(1, nWake2));
+        n += n2;
+        refuseRequeuePiWaiter(key, addr2, n2 < Math.max(1, nWake2));
+      }
       const any = first ?? ft.takeFirstWoken();
       if (n > 0) t.wokeUp(any);
       return n;
