@@ -1,9 +1,14 @@
 /*
- * syscall() for the calls Linux programs make directly because no libc function wraps them:
- * SYS_futex (sdk/include/linux/futex.h: WAIT, WAKE, REQUEUE, CMP_REQUEUE, WAKE_OP, WAIT_BITSET,
- * WAKE_BITSET, LOCK_PI, LOCK_PI2, TRYLOCK_PI, UNLOCK_PI, WAIT_REQUEUE_PI, CMP_REQUEUE_PI;
- * the kernel's occlum.futex, the same wait queues the libc's own futex calls use) and SYS_gettid. wasix-libc declares no syscall() at all. Any other
- * number fails with ENOSYS, as a kernel without that call.
+ * syscall() for the calls Linux programs make directly, wasix-libc having no syscall() at all:
+ * - SYS_futex (sdk/include/linux/futex.h: WAIT, WAKE, REQUEUE, CMP_REQUEUE, WAKE_OP, WAIT_BITSET,
+ *   WAKE_BITSET, LOCK_PI, LOCK_PI2, TRYLOCK_PI, UNLOCK_PI, WAIT_REQUEUE_PI, CMP_REQUEUE_PI) on the
+ *   kernel's occlum.futex, the same wait queues the libc's own futex calls use;
+ * - the thread calls no libc function wraps (SYS_gettid, SYS_tkill, SYS_tgkill, SYS_getcpu) and
+ *   the ones ported code often makes raw (ids, sched_yield, the affinity calls, getrandom, clocks
+ *   and sleeps, exit_group), with the raw calls' results where they differ from the libc's:
+ *   sched_getaffinity returns the size of the kernel's mask, the clock_nanosleep error is errno.
+ * Any other number fails with ENOSYS, as on a kernel without that call; sdk/include/sys/syscall.h
+ * names these with x86-64's numbers.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -11,13 +16,18 @@
 #include <stdint.h>
 #include <sys/syscall.h>
 #include <linux/futex.h>
+#include <sched.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
+#include <wasi/api_wasix.h>
 
 #define OCCLUM_IMPORT(name) __attribute__((__import_module__("occlum"), __import_name__(#name)))
 
 int32_t __occlum_futex(uint32_t *uaddr, int32_t op, uint32_t val, uint64_t deadline_ns, uint32_t val2, uint32_t *uaddr2,
                        uint32_t val3, uint32_t *count) OCCLUM_IMPORT(futex);
+
+int32_t __occlum_sched_getaffinity(int32_t tid, uint32_t size, void *set, uint32_t *written) OCCLUM_IMPORT(sched_getaffinity);
 
 #define NO_DEADLINE UINT64_MAX
 
@@ -61,6 +71,44 @@ static long futex(uint32_t *uaddr, int op, uint32_t val, uintptr_t arg4, uint32_
   return (long)n;
 }
 
+/*
+ * tkill/tgkill: a signal to one thread (its handler runs before a signal to oneself returns). As
+ * Linux, a thread that does not exist is ESRCH before a bad signal number is EINVAL.
+ */
+static long signal_thread(long tid, long sig) {
+  /* The kernel reads 0x3fffffff and up as "the caller"; no thread has such a tid. */
+  if (tid >= FUTEX_TID_MASK) return errno = ESRCH, -1;
+  int bad = sig < 0 || sig > 64; /* __wasi_signal_t is narrower than the call's int */
+  __wasi_errno_t e = __wasi_thread_signal((__wasi_tid_t)tid, bad ? 0 : (__wasi_signal_t)sig);
+  if (!e && bad) e = EINVAL;
+  return e ? (errno = e, -1) : 0;
+}
+
+/* The raw call returns how much of the kernel's mask it wrote, which must fit whole longs. */
+static long raw_getaffinity(pid_t pid, size_t size, cpu_set_t *set) {
+  if (size % sizeof(long) != 0) return errno = EINVAL, -1;
+  uint32_t n = 0;
+  int32_t e = __occlum_sched_getaffinity(pid, (uint32_t)size, set, &n);
+  return e ? (errno = e, -1) : (long)n;
+}
+
+static long raw_getcpu(unsigned *cpu, unsigned *node) {
+  int c = sched_getcpu();
+  if (c < 0) return -1;
+  if (cpu) *cpu = (unsigned)c;
+  if (node) *node = 0;
+  return 0;
+}
+
+/* Linux's flags, and its cap on one read of the urandom source (INT_MAX >> 6). */
+static long raw_getrandom(void *buf, size_t len, unsigned flags) {
+  if ((flags & ~(unsigned)(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE)) || (flags & (GRND_RANDOM | GRND_INSECURE)) == (GRND_RANDOM | GRND_INSECURE))
+    return errno = EINVAL, -1;
+  if (len > 33554431) len = 33554431;
+  __wasi_errno_t e = __wasi_random_get(buf, len);
+  return e ? (errno = e, -1) : (long)len;
+}
+
 long syscall(long number, ...) {
   va_list ap;
   va_start(ap, number);
@@ -79,6 +127,73 @@ long syscall(long number, ...) {
     case SYS_gettid:
       r = gettid();
       break;
+    case SYS_tkill: {
+      long tid = va_arg(ap, long), sig = va_arg(ap, long);
+      r = tid <= 0 ? (errno = EINVAL, -1) : signal_thread(tid, sig);
+      break;
+    }
+    case SYS_tgkill: {
+      long tgid = va_arg(ap, long), tid = va_arg(ap, long), sig = va_arg(ap, long);
+      if (tgid <= 0 || tid <= 0) r = (errno = EINVAL, -1);
+      else if (tgid != getpid()) r = (errno = ESRCH, -1); /* every thread here is in the caller's group */
+      else r = signal_thread(tid, sig);
+      break;
+    }
+    case SYS_getpid: r = getpid(); break;
+    case SYS_getppid: r = getppid(); break;
+    case SYS_getuid: r = getuid(); break;
+    case SYS_geteuid: r = geteuid(); break;
+    case SYS_getgid: r = getgid(); break;
+    case SYS_getegid: r = getegid(); break;
+    case SYS_sched_yield: r = sched_yield(); break;
+    case SYS_sched_getaffinity: {
+      pid_t pid = va_arg(ap, pid_t);
+      size_t size = va_arg(ap, size_t);
+      r = raw_getaffinity(pid, size, va_arg(ap, cpu_set_t *));
+      break;
+    }
+    case SYS_sched_setaffinity: {
+      pid_t pid = va_arg(ap, pid_t);
+      size_t size = va_arg(ap, size_t);
+      r = sched_setaffinity(pid, size, va_arg(ap, const cpu_set_t *));
+      break;
+    }
+    case SYS_getcpu: {
+      unsigned *cpu = va_arg(ap, unsigned *);
+      r = raw_getcpu(cpu, va_arg(ap, unsigned *));
+      break;
+    }
+    case SYS_getrandom: {
+      void *buf = va_arg(ap, void *);
+      size_t len = va_arg(ap, size_t);
+      r = raw_getrandom(buf, len, va_arg(ap, unsigned));
+      break;
+    }
+    case SYS_clock_gettime: {
+      clockid_t c = va_arg(ap, clockid_t);
+      r = clock_gettime(c, va_arg(ap, struct timespec *));
+      break;
+    }
+    case SYS_clock_getres: {
+      clockid_t c = va_arg(ap, clockid_t);
+      r = clock_getres(c, va_arg(ap, struct timespec *));
+      break;
+    }
+    case SYS_nanosleep: {
+      const struct timespec *req = va_arg(ap, const struct timespec *);
+      r = nanosleep(req, va_arg(ap, struct timespec *));
+      break;
+    }
+    case SYS_clock_nanosleep: {
+      clockid_t c = va_arg(ap, clockid_t);
+      int flags = va_arg(ap, int);
+      const struct timespec *req = va_arg(ap, const struct timespec *);
+      int e = clock_nanosleep(c, flags, req, va_arg(ap, struct timespec *));
+      r = e ? (errno = e, -1) : 0; /* the libc function returns the error, the call sets errno */
+      break;
+    }
+    case SYS_exit_group:
+      _exit(va_arg(ap, int));
     default:
       errno = ENOSYS;
       r = -1;

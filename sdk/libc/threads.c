@@ -115,19 +115,36 @@ static int join_check(pthread_t t) {
   return 0;
 }
 
+/*
+ * After a join the thread is gone, as Linux's (its tid is cleared by the kernel at its very end):
+ * the libc's join returns once the exiting thread has woken it, which here is before that thread
+ * has left the kernel (the joiner runs first), so a tkill or a CPU clock read of it right after
+ * the join still found it. `tid` is read before the join frees the thread's struct.
+ */
+static int joined(int e, int tid) {
+  if (e == 0 && tid != 0) __wasi_thread_join((__wasi_tid_t)tid);
+  return e;
+}
+
 int __wrap_pthread_join(pthread_t t, void **res) {
   int e = join_check(t);
-  return e ? e : __real_pthread_join(t, res);
+  if (e) return e;
+  int tid = words(t)[TID_WORD];
+  return joined(__real_pthread_join(t, res), tid);
 }
 
 int __wrap_pthread_tryjoin_np(pthread_t t, void **res) {
   int e = join_check(t);
-  return e ? e : __real_pthread_tryjoin_np(t, res);
+  if (e) return e;
+  int tid = words(t)[TID_WORD];
+  return joined(__real_pthread_tryjoin_np(t, res), tid);
 }
 
 int __wrap_pthread_timedjoin_np(pthread_t t, void **res, const struct timespec *at) {
   int e = join_check(t);
-  return e ? e : __real_pthread_timedjoin_np(t, res, at);
+  if (e) return e;
+  int tid = words(t)[TID_WORD];
+  return joined(__real_pthread_timedjoin_np(t, res, at), tid);
 }
 
 int __wrap_pthread_detach(pthread_t t) {

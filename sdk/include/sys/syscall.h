@@ -1,16 +1,52 @@
 /*
  * occlum-ts: wasix-libc's sys/syscall.h names no call ("The generic syscall function is not yet
- * implemented"). occlum-cc links a syscall() for the calls Linux programs make directly where no
- * libc function exists (sdk/libc/syscall.c): SYS_futex and SYS_gettid, with x86-64's numbers
- * (only the names matter). Any other number fails with ENOSYS. occlum-cc puts this folder ahead
+ * implemented"). occlum-cc links a syscall() for the calls Linux programs make directly
+ * (sdk/libc/syscall.c lists them), named here with x86-64's numbers (only the names matter). Any
+ * other number fails with ENOSYS. occlum-cc puts this folder ahead
  * of the sysroot.
  */
 #include_next <sys/syscall.h>
 
 #ifndef _OCCLUM_SYS_SYSCALL_H
 #define _OCCLUM_SYS_SYSCALL_H
+#define SYS_sched_yield 24
+#define SYS_nanosleep 35
+#define SYS_getpid 39
+#define SYS_getuid 102
+#define SYS_getgid 104
+#define SYS_geteuid 107
+#define SYS_getegid 108
+#define SYS_getppid 110
 #define SYS_gettid 186
+#define SYS_tkill 200
 #define SYS_futex 202
+#define SYS_sched_setaffinity 203
+#define SYS_sched_getaffinity 204
+#define SYS_clock_gettime 228
+#define SYS_clock_getres 229
+#define SYS_clock_nanosleep 230
+#define SYS_exit_group 231
+#define SYS_tgkill 234
+#define SYS_getcpu 309
+#define SYS_getrandom 318
+#define __NR_sched_yield SYS_sched_yield
+#define __NR_nanosleep SYS_nanosleep
+#define __NR_getpid SYS_getpid
+#define __NR_getuid SYS_getuid
+#define __NR_getgid SYS_getgid
+#define __NR_geteuid SYS_geteuid
+#define __NR_getegid SYS_getegid
+#define __NR_getppid SYS_getppid
 #define __NR_gettid SYS_gettid
+#define __NR_tkill SYS_tkill
 #define __NR_futex SYS_futex
+#define __NR_sched_setaffinity SYS_sched_setaffinity
+#define __NR_sched_getaffinity SYS_sched_getaffinity
+#define __NR_clock_gettime SYS_clock_gettime
+#define __NR_clock_getres SYS_clock_getres
+#define __NR_clock_nanosleep SYS_clock_nanosleep
+#define __NR_exit_group SYS_exit_group
+#define __NR_tgkill SYS_tgkill
+#define __NR_getcpu SYS_getcpu
+#define __NR_getrandom SYS_getrandom
 #endif
