@@ -35,12 +35,13 @@
  *   Asynchronous cancellation (PTHREAD_CANCEL_ASYNCHRONOUS) ends a thread that computes without
  *   calls too: see __occlum_cancel_signal.
  * - pthread_getcpuclockid said ENOENT: here it gives Linux's per-thread CPU clock id, which the
- *   kernel's clock_gettime reads. Linux makes the clock of a joined thread EINVAL; here a thread
- *   on a vCPU worker may still be read for a moment after its joiner returns (the libc wakes the
- *   joiner before the thread's exit reaches the kernel).
- * - Thread names: pthread_setname_np did nothing and pthread_getname_np is missing. They are kept
- *   here (Linux's 16 bytes with the NUL, ERANGE beyond); a thread never named reports the
- *   program's name, as a Linux thread inherits its process's.
+ *   kernel's clock_gettime reads. Linux makes the clock of a joined thread EINVAL; so does the
+ *   kernel once the join returns (`joined` below), except for a thread on a vCPU worker that had
+ *   ended before its join began, which may still be read for a moment.
+ * - Thread names: pthread_setname_np did nothing and pthread_getname_np is missing. They are the
+ *   kernel's comm (Linux's 16 bytes with the NUL, ERANGE beyond; a new thread starts with its
+ *   creator's name, as on Linux), so /proc/<pid>/task/<tid>/comm shows them and a write there
+ *   renames the thread.
  * - Declared but missing from libc.a (programs failed to link): pthread_condattr_getclock,
  *   sched_getaffinity/sched_setaffinity, pthread_getaffinity_np/pthread_setaffinity_np,
  *   sched_getcpu (the kernel's, below) and __sched_cpucount (CPU_COUNT); hidden from the
@@ -118,8 +119,10 @@ static int join_check(pthread_t t) {
 /*
  * After a join the thread is gone, as Linux's (its tid is cleared by the kernel at its very end):
  * the libc's join returns once the exiting thread has woken it, which here is before that thread
- * has left the kernel (the joiner runs first), so a tkill or a CPU clock read of it right after
- * the join still found it. `tid` is read before the join frees the thread's struct.
+ * has left the kernel (the joiner runs first), so a tkill, a CPU clock read or /proc/self/task
+ * right after the join still found it. `tid` is read before the join frees the thread's struct.
+ * A thread that had already ended before the join began has cleared it: on a vCPU worker, whose
+ * exit reaches the kernel a moment later, such a thread may still be seen for that moment.
  */
 static int joined(int e, int tid) {
   if (e == 0 && tid != 0) __wasi_thread_join((__wasi_tid_t)tid);
@@ -168,9 +171,6 @@ int pthread_kill(pthread_t t, int sig) {
   return __wasi_thread_signal((__wasi_tid_t)tid, (__wasi_signal_t)sig);
 }
 
-/* Has thread `tid` ended (signal 0 finds no such thread)? */
-static int pthread_kill_tid_gone(int tid) { return tid != 0 && __wasi_thread_signal((__wasi_tid_t)tid, 0) != 0; }
-
 static unsigned char cancel_state(pthread_t t) { return ((volatile unsigned char *)(uintptr_t)t)[CANCELDISABLE_BYTE]; }
 
 /*
@@ -215,52 +215,27 @@ int pthread_cancel(pthread_t t) {
   return pthread_kill(t, SIGCANCEL);
 }
 
-/* Names by tid (tids are never reused within a process), in a small open table. */
-#define NAME_SLOTS 256
-static struct { int tid; char name[16]; } names[NAME_SLOTS];
-static volatile int names_lock;
-extern char *__progname;
-
-static void lock_names(void) { while (__atomic_exchange_n(&names_lock, 1, __ATOMIC_ACQUIRE)) sched_yield(); }
-static void unlock_names(void) { __atomic_store_n(&names_lock, 0, __ATOMIC_RELEASE); }
+/*
+ * Thread names are the kernel's (its comm: /proc/<pid>/task/<tid>/comm shows it, a new thread
+ * starts with its creator's), through occlum.thread_name_set/get; prctl.c names the caller.
+ */
+int32_t __occlum_thread_name_set(int32_t tid, const char *name, uint32_t len) OCCLUM_IMPORT(thread_name_set);
+int32_t __occlum_thread_name_get(int32_t tid, char *buf, uint32_t len, uint32_t *n) OCCLUM_IMPORT(thread_name_get);
 
 int pthread_setname_np(pthread_t t, const char *name) {
   size_t n = strlen(name);
   if (n > 15) return ERANGE;
   int tid = words(t)[TID_WORD];
   if (tid == 0) return ESRCH;
-  lock_names();
-  int slot = -1;
-  for (int i = 0; i < NAME_SLOTS; i++) {
-    if (names[i].tid == tid) { slot = i; break; }
-    if (slot < 0 && names[i].tid == 0) slot = i;
-  }
-  /* Full: reuse the slot of a thread that has ended. */
-  for (int i = 0; slot < 0 && i < NAME_SLOTS; i++) {
-    if (pthread_kill_tid_gone(names[i].tid)) slot = i;
-  }
-  if (slot >= 0) {
-    names[slot].tid = tid;
-    memcpy(names[slot].name, name, n + 1);
-  }
-  unlock_names();
-  return slot >= 0 ? 0 : EAGAIN;
+  return __occlum_thread_name_set(tid, name, (uint32_t)n);
 }
 
 int pthread_getname_np(pthread_t t, char *buf, size_t len) {
+  if (len < 16) return ERANGE; /* glibc's: the whole comm, TASK_COMM_LEN bytes, must fit */
   int tid = words(t)[TID_WORD];
-  const char *name = __progname ? __progname : "";
-  char copy[16];
-  lock_names();
-  for (int i = 0; i < NAME_SLOTS; i++)
-    if (tid != 0 && names[i].tid == tid) { name = names[i].name; break; }
-  size_t n = strnlen(name, 15);
-  memcpy(copy, name, n);
-  copy[n] = 0;
-  unlock_names();
-  if (len <= n) return ERANGE;
-  memcpy(buf, copy, n + 1);
-  return 0;
+  if (tid == 0) return ESRCH;
+  uint32_t n = 0;
+  return __occlum_thread_name_get(tid, buf, (uint32_t)len, &n);
 }
 
 /*

@@ -2,10 +2,11 @@
  * The kernel's process table: pid allocation, lookup, and the ProcessInfoSource procfs reads.
  */
 import os from "node:os";
-import type { FdInfo, MemoryInfo, ProcessInfo, ProcessInfoSource } from "../fs/procfs/source.ts";
+import type { FdInfo, MemoryInfo, ProcessInfo, ProcessInfoSource, ProcessState, ThreadInfo } from "../fs/procfs/source.ts";
 import type { OpenFile } from "../fs/types.ts";
 import { FileType } from "../fs/types.ts";
-import type { Process } from "./process.ts";
+import { commFromBytes, type Process } from "./process.ts";
+import type { Thread } from "./thread.ts";
 import type { Vm } from "../vm/index.ts";
 import { processMemory, syncMemory } from "./user-memory.ts";
 import { vcpuCount } from "../vcpu/index.ts";
@@ -57,22 +58,36 @@ export class ProcessTable implements ProcessInfoSource {
     if (pm) syncMemory(p); // native memory.grow since the last look
     const mem = pm ? pm.pages * 65536 : (p.memory?.byteLength ?? 0);
     const peak = pm ? pm.peakPages * 65536 : mem;
-    const base = p.exe.slice(p.exe.lastIndexOf("/") + 1);
     return {
       pid: p.pid,
       ppid: p.ppid,
-      name: base.slice(0, 15),
-      state: p.status ? "Z" : p.stopSignal !== 0 ? "T" : "R",
+      // The main thread's name (Linux shows the group leader's comm), kept once it has ended.
+      name: (p.mainComm = mainThread(p)?.comm ?? p.mainComm ?? commFromBytes(Buffer.from(p.exe.slice(p.exe.lastIndexOf("/") + 1)))),
+      state: processState(p),
       cmdline: [...p.argv],
       environ: [...p.env],
       threads: p.threads.size,
       vmSizeBytes: mem,
       vmRssBytes: mem,
       vmPeakBytes: peak,
+      cpuNs: p.cpuTimeNs(),
       startTimeNs: p.startNs - this.bootNs,
       exe: p.exe,
       cwd: p.cwd,
     };
+  }
+
+  threads(pid: number): ThreadInfo[] | undefined {
+    const p = this.procs.get(pid);
+    if (!p) return undefined;
+    return [...p.threads].sort((a, b) => a.tid - b.tid).map((t) => ({ tid: t.tid, name: t.comm, state: threadState(p, t), cpuNs: t.cpuTimeNs() }));
+  }
+
+  setThreadName(pid: number, tid: number, name: Uint8Array): boolean {
+    const t = findThread(this.procs.get(pid), tid);
+    if (!t) return false;
+    t.comm = commFromBytes(name);
+    return true;
   }
 
   fds(pid: number): FdInfo[] | undefined {
@@ -105,4 +120,23 @@ function describe(f: OpenFile, fd: number): string {
   if (f.path) return f.path;
   if (f.filetype === FileType.SOCKET_STREAM || f.filetype === FileType.SOCKET_DGRAM) return `socket:[${fd}]`;
   return `anon_inode:[${fd}]`;
+}
+
+function processState(p: Process): ProcessState {
+  return p.status ? "Z" : p.stopSignal !== 0 ? "T" : "R";
+}
+
+/** A thread parked in the kernel sleeps (S); the process's state otherwise. */
+function threadState(p: Process, t: Thread): ProcessState {
+  const s = processState(p);
+  return s === "R" && t.inKernelWait() ? "S" : s;
+}
+
+function mainThread(p: Process): Thread | undefined {
+  return findThread(p, p.pid);
+}
+
+function findThread(p: Process | undefined, tid: number): Thread | undefined {
+  if (p) for (const t of p.threads) if (t.tid === tid && !t.killed) return t;
+  return undefined;
 }

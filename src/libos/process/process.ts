@@ -96,6 +96,8 @@ export class Process {
   readonly fds = new FdTable();
   readonly threads = new Set<Thread>();
   readonly startNs = monotonicNs();
+  /** The main thread's name as last seen (procfs: the process's name once that thread has ended). */
+  mainComm: string | undefined = undefined;
   memory: GuestMemory | undefined;
   /** Set once, when the process starts exiting. */
   status: ExitStatus | undefined;
@@ -122,6 +124,7 @@ export class Process {
     const t = new Thread(this.nextTid++, this);
     t.sigmask = creator ? creator.sigmask : this.initialSigmask;
     t.affinity = creator?.affinity; // as Linux, a new thread may run where its creator may
+    t.comm = creator ? creator.comm : commOf(this.exe); // and starts with its creator's name
     this.threads.add(t);
     // A process that exited before this thread existed (a kill that arrived while it was being
     // created, e.g. a SIGTERM during boot): the thread starts killed, so it leaves at its first
@@ -168,4 +171,18 @@ export class Process {
     for (const t of this.threads) n += t.cpuTimeNs();
     return n;
   }
+}
+
+/** Linux's TASK_COMM_LEN less its NUL: a thread's name is at most this many bytes. */
+export const COMM_BYTES = 15;
+
+/** A thread's name from bytes (cut at a NUL and at COMM_BYTES, as Linux's set_task_comm). */
+export function commFromBytes(b: Uint8Array): string {
+  const nul = b.indexOf(0);
+  return Buffer.from(b.subarray(0, Math.min(nul < 0 ? b.length : nul, COMM_BYTES))).toString();
+}
+
+/** The first thread's name: the executable's file name. */
+function commOf(exe: string): string {
+  return commFromBytes(Buffer.from(exe.slice(exe.lastIndexOf("/") + 1)));
 }

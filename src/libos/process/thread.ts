@@ -50,6 +50,8 @@ export class Thread implements Interruptible {
   sigwaitSet = 0n;
   /** Set when the thread must not return to the guest (kill, exit of the process). */
   killed = false;
+  /** Its name (Linux's comm): Process.newThread sets it, pthread_setname_np and prctl change it. */
+  comm = "";
   private canceller: (() => void) | undefined;
   private cpuMs = 0;
   private onCpuSince = nowMs();

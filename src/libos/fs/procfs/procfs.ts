@@ -5,11 +5,14 @@
  *   /proc/<pid>/cmdline   argv, NUL-terminated       /proc/<pid>/environ  same for the environment
  *   /proc/<pid>/status    Name/State/Tgid/Pid/PPid/Threads/VmSize/VmRSS
  *   /proc/<pid>/stat      the 52 fields of Linux's format (unknown ones 0)
+ *   /proc/<pid>/comm      the main thread's name; /proc/<pid>/task/<tid>/{comm,stat,status}
+ *                         each thread's (writing a comm renames that thread, as Linux allows
+ *                         within a process)
  *   /proc/<pid>/fd/N      magic links: readlink gives the fd's path; opening gives the file
  *   /proc/<pid>/exe, cwd  symlinks when the source knows them
  *   /proc/meminfo, cpuinfo, mounts, uptime
- * A file's content is a snapshot taken when it is opened. Everything is read-only (EACCES on
- * write, EPERM on namespace changes).
+ * A file's content is a snapshot taken when it is opened. Everything but comm is read-only
+ * (EACCES on write, EPERM on namespace changes).
  */
 import { Errno, sysErr } from "../../syscall/errno.ts";
 import { nowNs } from "../file-base.ts";
@@ -17,7 +20,7 @@ import { FileType, type OpenFile, type OpenOptions, type Stat } from "../types.t
 import { allocDev, InodeBase, type FileSystemImpl, type FsCtx, type InodeImpl, type InodeOpenOptions, type ListEntry } from "../vfs/inode.ts";
 import { scatter, SeekableFile } from "../vfs/seekable.ts";
 import type { MountEntry } from "../vfs/vfs.ts";
-import type { ProcessInfo, ProcessInfoSource } from "./source.ts";
+import type { ProcessInfo, ProcessInfoSource, ThreadInfo } from "./source.ts";
 
 export interface ProcFsDeps {
   source: ProcessInfoSource;
@@ -33,17 +36,23 @@ const enc = new TextEncoder();
 class ProcDataFile extends SeekableFile {
   private readonly data: Uint8Array;
   private readonly inode: ProcInode;
+  /** A comm opened for writing: each write renames the thread (Linux takes the first 15 bytes and says all were written). */
+  private readonly rename: ((name: Uint8Array) => void) | undefined;
 
-  constructor(inode: ProcInode, data: Uint8Array, opts: InodeOpenOptions) {
-    super({ readable: true, writable: false, flags: opts.fdflags, path: opts.path });
+  constructor(inode: ProcInode, data: Uint8Array, opts: InodeOpenOptions, rename?: (name: Uint8Array) => void) {
+    super({ readable: opts.read, writable: rename !== undefined, flags: opts.fdflags, path: opts.path });
     this.inode = inode;
     this.data = data;
+    this.rename = rename;
   }
   protected readAt(iovs: Uint8Array[], offset: bigint): number {
     return offset >= BigInt(this.data.length) ? 0 : scatter(iovs, this.data.subarray(Number(offset)));
   }
-  protected writeAt(): number {
-    throw sysErr(Errno.BADF);
+  protected writeAt(iovs: Uint8Array[]): number {
+    if (!this.rename) throw sysErr(Errno.BADF);
+    const all = Buffer.concat(iovs);
+    this.rename(all);
+    return all.length;
   }
   protected getSize(): bigint {
     return BigInt(this.data.length);
@@ -58,13 +67,19 @@ type Node =
   | { kind: "self" }
   | { kind: "sysfile"; name: "meminfo" | "cpuinfo" | "mounts" | "uptime" }
   | { kind: "piddir"; pid: number }
-  | { kind: "pidfile"; pid: number; name: "cmdline" | "environ" | "status" | "stat" }
+  | { kind: "pidfile"; pid: number; name: (typeof PID_FILES)[number] }
   | { kind: "pidlink"; pid: number; name: "exe" | "cwd" }
   | { kind: "fddir"; pid: number }
-  | { kind: "fd"; pid: number; fd: number };
+  | { kind: "fd"; pid: number; fd: number }
+  | { kind: "taskdir"; pid: number }
+  | { kind: "task"; pid: number; tid: number }
+  | { kind: "taskfile"; pid: number; tid: number; name: (typeof TASK_FILES)[number] };
 
 const SYS_FILES = ["meminfo", "cpuinfo", "mounts", "uptime"] as const;
-const PID_FILES = ["cmdline", "environ", "status", "stat"] as const;
+const PID_FILES = ["cmdline", "environ", "status", "stat", "comm"] as const;
+const TASK_FILES = ["comm", "stat", "status"] as const;
+/** Linux's TASK_COMM_LEN less its NUL. */
+const COMM_BYTES = 15;
 
 function inoOf(n: Node): bigint {
   switch (n.kind) {
@@ -76,12 +91,15 @@ function inoOf(n: Node): bigint {
     case "pidlink": return (BigInt(n.pid + 1) << 8n) + (n.name === "exe" ? 16n : 17n);
     case "fddir": return (BigInt(n.pid + 1) << 8n) + 32n;
     case "fd": return (1n << 48n) + (BigInt(n.pid) << 20n) + BigInt(n.fd);
+    case "taskdir": return (BigInt(n.pid + 1) << 8n) + 33n;
+    case "task": return (2n << 48n) + (BigInt(n.pid) << 26n) + (BigInt(n.tid) << 2n);
+    case "taskfile": return (2n << 48n) + (BigInt(n.pid) << 26n) + (BigInt(n.tid) << 2n) + 1n + BigInt(TASK_FILES.indexOf(n.name));
   }
 }
 
 function typeOf(n: Node): FileType {
   switch (n.kind) {
-    case "root": case "piddir": case "fddir": return FileType.DIRECTORY;
+    case "root": case "piddir": case "fddir": case "taskdir": case "task": return FileType.DIRECTORY;
     case "self": case "pidlink": case "fd": return FileType.SYMBOLIC_LINK;
     default: return FileType.REGULAR_FILE;
   }
@@ -130,7 +148,7 @@ export class ProcInode extends InodeBase {
   stat(): Stat {
     const t = this.fs.mountedAt;
     const dir = this.filetype === FileType.DIRECTORY;
-    const mode = dir ? 0o555 : this.filetype === FileType.SYMBOLIC_LINK ? 0o777 : this.node.kind === "pidfile" && this.node.name === "environ" ? 0o400 : 0o444;
+    const mode = dir ? 0o555 : this.filetype === FileType.SYMBOLIC_LINK ? 0o777 : isComm(this.node) ? 0o644 : this.node.kind === "pidfile" && this.node.name === "environ" ? 0o400 : 0o444;
     return { dev: this.fs.dev, ino: this.ino, filetype: this.filetype, nlink: dir ? 2n : 1n, size: 0n, atim: t, mtim: t, ctim: t, mode };
   }
 
@@ -149,8 +167,18 @@ export class ProcInode extends InodeBase {
         const p = this.proc(n.pid);
         if ((PID_FILES as readonly string[]).includes(name)) return mk({ kind: "pidfile", pid: n.pid, name: name as (typeof PID_FILES)[number] });
         if (name === "fd") return mk({ kind: "fddir", pid: n.pid });
+        if (name === "task") return mk({ kind: "taskdir", pid: n.pid });
         if ((name === "exe" && p.exe) || (name === "cwd" && p.cwd)) return mk({ kind: "pidlink", pid: n.pid, name });
         return null;
+      }
+      case "taskdir": {
+        if (!/^[1-9][0-9]{0,9}$/.test(name)) return null;
+        const tid = Number(name);
+        return this.threadOf(n.pid, tid) ? mk({ kind: "task", pid: n.pid, tid }) : null;
+      }
+      case "task": {
+        this.thread(n.pid, n.tid);
+        return (TASK_FILES as readonly string[]).includes(name) ? mk({ kind: "taskfile", pid: n.pid, tid: n.tid, name: name as (typeof TASK_FILES)[number] }) : null;
       }
       case "fddir": {
         if (!/^(0|[1-9][0-9]{0,9})$/.test(name)) return null;
@@ -175,16 +203,31 @@ export class ProcInode extends InodeBase {
       case "piddir": {
         const p = this.proc(n.pid);
         const out = PID_FILES.map((name) => e(name, { kind: "pidfile", pid: n.pid, name }));
-        out.push(e("fd", { kind: "fddir", pid: n.pid }));
+        out.push(e("fd", { kind: "fddir", pid: n.pid }), e("task", { kind: "taskdir", pid: n.pid }));
         if (p.exe) out.push(e("exe", { kind: "pidlink", pid: n.pid, name: "exe" }));
         if (p.cwd) out.push(e("cwd", { kind: "pidlink", pid: n.pid, name: "cwd" }));
         return out;
       }
       case "fddir":
         return (this.src.fds(n.pid) ?? []).map((f) => e(String(f.fd), { kind: "fd", pid: n.pid, fd: f.fd }));
+      case "taskdir":
+        return (this.src.threads?.(n.pid) ?? []).map((t) => e(String(t.tid), { kind: "task", pid: n.pid, tid: t.tid }));
+      case "task":
+        this.thread(n.pid, n.tid);
+        return TASK_FILES.map((name) => e(name, { kind: "taskfile", pid: n.pid, tid: n.tid, name }));
       default:
         throw sysErr(Errno.NOTDIR);
     }
+  }
+
+  private threadOf(pid: number, tid: number): ThreadInfo | undefined {
+    return this.src.threads?.(pid)?.find((t) => t.tid === tid);
+  }
+
+  private thread(pid: number, tid: number): ThreadInfo {
+    const t = this.threadOf(pid, tid);
+    if (!t) throw sysErr(Errno.NOENT, `no thread ${tid} in process ${pid}`);
+    return t;
   }
 
   override readlink(ctx: FsCtx): string {
@@ -206,9 +249,18 @@ export class ProcInode extends InodeBase {
     }
   }
 
-  override open(opts: InodeOpenOptions, _ctx: FsCtx): OpenFile {
+  override open(opts: InodeOpenOptions, ctx: FsCtx): OpenFile {
     if (this.filetype === FileType.DIRECTORY) throw sysErr(Errno.ISDIR);
-    if (opts.write || opts.truncate) throw sysErr(Errno.ACCES, "procfs is read-only");
+    const n = this.node;
+    if (opts.write || opts.truncate) {
+      if (!isComm(n) || (n.kind !== "pidfile" && n.kind !== "taskfile")) throw sysErr(Errno.ACCES, "procfs is read-only");
+      const tid = n.kind === "taskfile" ? n.tid : n.pid;
+      return new ProcDataFile(this, enc.encode(this.content()), opts, (name) => {
+        // Linux renames only threads of the writer's own process (EINVAL otherwise).
+        if (ctx.pid !== n.pid) throw sysErr(Errno.INVAL);
+        if (!this.src.setThreadName?.(n.pid, tid, name.subarray(0, COMM_BYTES))) throw sysErr(Errno.NOENT);
+      });
+    }
     return new ProcDataFile(this, enc.encode(this.content()), opts);
   }
 
@@ -248,27 +300,52 @@ export class ProcInode extends InodeBase {
           return statusOf(p);
         case "stat":
           return statOf(p);
+        case "comm":
+          return `${p.name}\n`;
+      }
+    }
+    if (n.kind === "taskfile") {
+      const p = this.proc(n.pid);
+      const t = this.thread(n.pid, n.tid);
+      switch (n.name) {
+        case "comm":
+          return `${t.name}\n`;
+        case "status":
+          return statusOf(p, t);
+        case "stat":
+          return statOf(p, t);
       }
     }
     throw sysErr(Errno.INVAL);
   }
 }
 
+function isComm(n: Node): boolean {
+  return (n.kind === "pidfile" || n.kind === "taskfile") && n.name === "comm";
+}
+
 const STATE_NAMES: Record<string, string> = { R: "running", S: "sleeping", D: "disk sleep", T: "stopped", Z: "zombie", X: "dead" };
 
-function statusOf(p: ProcessInfo): string {
+/** A process's status, or (with `t`) one of its threads': its name, state and tid. */
+function statusOf(p: ProcessInfo, t?: ThreadInfo): string {
   const kb = (b: number) => String(Math.floor(b / 1024)).padStart(8) + " kB";
+  const name = t?.name ?? p.name, state = t?.state ?? p.state;
   return [
-    `Name:\t${p.name.slice(0, 15)}`, `State:\t${p.state} (${STATE_NAMES[p.state]})`, `Tgid:\t${p.pid}`, `Pid:\t${p.pid}`,
+    `Name:\t${name}`, `State:\t${state} (${STATE_NAMES[state]})`, `Tgid:\t${p.pid}`, `Pid:\t${t?.tid ?? p.pid}`,
     `PPid:\t${p.ppid}`, `Threads:\t${p.threads}`, ...(p.vmPeakBytes !== undefined ? [`VmPeak:\t${kb(p.vmPeakBytes)}`] : []), `VmSize:\t${kb(p.vmSizeBytes)}`, ...(p.vmPeakBytes !== undefined ? [`VmHWM:\t${kb(p.vmPeakBytes)}`] : []), `VmRSS:\t${kb(p.vmRssBytes)}`,
   ].join("\n") + "\n";
 }
 
-function statOf(p: ProcessInfo): string {
-  const ticks = p.startTimeNs !== undefined ? p.startTimeNs / 10_000_000n : 0n; // USER_HZ = 100
+/** USER_HZ: /proc counts times in hundredths of a second. */
+const TICK_NS = 10_000_000n;
+
+/** A process's stat line, or (with `t`) one of its threads': its tid, name, state and CPU time. */
+function statOf(p: ProcessInfo, t?: ThreadInfo): string {
+  const ticks = p.startTimeNs !== undefined ? p.startTimeNs / TICK_NS : 0n;
+  const utime = (t?.cpuNs ?? p.cpuNs ?? 0n) / TICK_NS;
   const f: (string | number | bigint)[] = [
-    p.pid, `(${p.name.slice(0, 15)})`, p.state, p.ppid, p.pid, p.pid, 0, 0, 0, // pgrp session tty_nr tpgid flags(9)
-    0, 0, 0, 0, 0, 0, 0, 0, // minflt..cstime
+    t?.tid ?? p.pid, `(${t?.name ?? p.name})`, t?.state ?? p.state, p.ppid, p.pid, p.pid, 0, 0, 0, // pgrp session tty_nr tpgid flags(9)
+    0, 0, 0, 0, utime, 0, 0, 0, // minflt cminflt majflt cmajflt utime stime cutime cstime
     20, 0, p.threads, 0, ticks, p.vmSizeBytes, Math.floor(p.vmRssBytes / 4096),
   ];
   while (f.length < 52) f.push(0);

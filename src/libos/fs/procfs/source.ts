@@ -24,12 +24,24 @@ export interface ProcessInfo {
   vmRssBytes: number;
   /** Peak of vmSizeBytes (VmPeak/VmHWM), when the memory manager tracks it. */
   vmPeakBytes?: number;
+  /** CPU time of all its threads, ended ones included (for /proc/<pid>/stat utime). */
+  cpuNs?: bigint;
   /** Start time, ns since the LibOS booted (for /proc/<pid>/stat starttime). */
   startTimeNs?: bigint;
   /** Absolute path of the executable, for /proc/<pid>/exe. */
   exe?: string;
   /** Absolute path of the current directory, for /proc/<pid>/cwd. */
   cwd?: string;
+}
+
+/** One thread of a process, for /proc/<pid>/task/<tid>. */
+export interface ThreadInfo {
+  tid: number;
+  /** Its comm (at most 15 bytes): set by pthread_setname_np, prctl(PR_SET_NAME) or a write to comm. */
+  name: string;
+  state: ProcessState;
+  /** CPU time used so far. */
+  cpuNs: bigint;
 }
 
 export interface FdInfo {
@@ -61,6 +73,10 @@ export interface ProcessInfoSource {
    * instead (a new description, as Linux does).
    */
   fdFile(pid: number, fd: number): OpenFile | undefined;
+  /** A process's threads, ascending by tid; undefined when the pid does not exist. */
+  threads?(pid: number): ThreadInfo[] | undefined;
+  /** Rename thread `tid` of `pid` (a write to its comm: the bytes as given, cut to 15); false when it does not exist. */
+  setThreadName?(pid: number, tid: number, name: Uint8Array): boolean;
   memory(): MemoryInfo;
   /** Number of vCPUs shown in /proc/cpuinfo (default 1). */
   cpus?(): number;

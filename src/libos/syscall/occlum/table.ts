@@ -19,6 +19,7 @@ import { occlumPollRows } from "./poll-rows.ts";
 import { occlumLockRows } from "./lock-rows.ts";
 import { occlumFutexRows } from "./futex-rows.ts";
 import { occlumSchedRows } from "./sched-rows.ts";
+import { occlumThreadNameRows } from "./thread-name-rows.ts";
 import { occlumWaitRows } from "./wait-rows.ts";
 
 export const OCCLUM_MODULE = "occlum";
@@ -136,6 +137,7 @@ export const occlumTable: readonly SyscallRow[] = [
   ...occlumLockRows,
   ...occlumFutexRows,
   ...occlumSchedRows,
+  ...occlumThreadNameRows,
   ...occlumWaitRows,
 ];
 
