@@ -62,6 +62,8 @@ export interface ProcessInfoSource {
    */
   fdFile(pid: number, fd: number): OpenFile | undefined;
   memory(): MemoryInfo;
+  /** When the instance booted, in monotonic ns: /proc/uptime counts from it (as sysinfo does). */
+  readonly bootNs?: bigint;
   /** Number of vCPUs shown in /proc/cpuinfo (default 1). */
   cpus?(): number;
 }

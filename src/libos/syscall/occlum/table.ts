@@ -20,6 +20,7 @@ import { occlumLockRows } from "./lock-rows.ts";
 import { occlumFutexRows } from "./futex-rows.ts";
 import { occlumSchedRows } from "./sched-rows.ts";
 import { occlumWaitRows } from "./wait-rows.ts";
+import { occlumSysinfoRows } from "./sysinfo-rows.ts";
 
 export const OCCLUM_MODULE = "occlum";
 
@@ -137,6 +138,7 @@ export const occlumTable: readonly SyscallRow[] = [
   ...occlumFutexRows,
   ...occlumSchedRows,
   ...occlumWaitRows,
+  ...occlumSysinfoRows,
 ];
 
 export const occlumRows: ReadonlyMap<string, SyscallRow> = new Map(occlumTable.map((r) => [r.name, r]));
