@@ -96,7 +96,7 @@ export function posixIdentity(): string {
 }
 
 /** Fixes for wasix-libc bugs, linked into every POSIX program ahead of libc.a (sdk/libc/). */
-export const LIBC_ADDITIONS: readonly string[] = ["timedwait.c", "itimer.c", "signals.c", "pgroup.c", "wait.c", "sockets.c", "epoll.c", "threads.c", "poll.c", "cancelpoints.c", "eventfd.c", "pipe.c", "locks.c", "clock.c", "syscall.c", "err.c", "login.c", "progname.c", "prctl.c"].map((f) => path.join(repoRoot, "sdk", "libc", f));
+export const LIBC_ADDITIONS: readonly string[] = ["timedwait.c", "itimer.c", "signals.c", "pgroup.c", "wait.c", "sockets.c", "epoll.c", "threads.c", "poll.c", "cancelpoints.c", "eventfd.c", "pipe.c", "locks.c", "clock.c", "syscall.c", "err.c", "login.c", "progname.c", "prctl.c", "sysinfo.c", "mutexprio.c"].map((f) => path.join(repoRoot, "sdk", "libc", f));
 /** Headers the additions share (deferred cancellation; guest ranges and signal masks): part of their identity, as they are. */
 const LIBC_ADDITION_HEADERS: readonly string[] = ["cancel.h", "wrap.h"].map((f) => path.join(repoRoot, "sdk", "libc", f));
 /** sockets.c: AF_UNIX addresses, sendmsg/recvmsg (SCM_RIGHTS), MSG_NOSIGNAL. */
@@ -108,15 +108,18 @@ const SOCKET_WRAPS = ["socket", "socketpair", "bind", "connect", "sendto", "gets
 const EPOLL_WRAPS = ["epoll_wait", "epoll_pwait", "epoll_ctl", "epoll_create", "epoll_create1"].map((f) => `-Wl,--wrap=${f}`);
 /** threads.c: pthread_join & co. return EINVAL/EDEADLK for a detached thread/oneself (the libc traps or hangs). */
 const THREAD_WRAPS = ["pthread_join", "pthread_tryjoin_np", "pthread_timedjoin_np", "pthread_detach", "pthread_attr_setschedpolicy", "pthread_rwlock_timedrdlock", "pthread_rwlock_timedwrlock", "sem_timedwait"].map((f) => `-Wl,--wrap=${f}`);
+/** mutexprio.c: mutex priority protocols (a PRIO_PROTECT mutex keeps its ceiling and cannot be locked; the protocol is reported). */
+const MUTEX_WRAPS = ["pthread_mutexattr_getprotocol", "pthread_mutex_init", "pthread_mutex_lock", "pthread_mutex_trylock", "pthread_mutex_timedlock"].map((f) => `-Wl,--wrap=${f}`);
 /** poll.c: poll/ppoll/select/pselect over the kernel's epoll (Linux's POLLNVAL, POLLERR, POLLHUP, POLLRDHUP). */
 const POLL_WRAPS = ["poll", "ppoll", "select", "pselect"].map((f) => `-Wl,--wrap=${f}`);
 /** cancelpoints.c: the blocking file and process calls are cancellation points (sdk/libc/cancel.h). */
 const CANCEL_WRAPS = ["read", "readv", "pread", "write", "writev", "pwrite", "close", "fsync", "fdatasync", "waitpid", "wait", "open", "openat", "creat", "tcdrain", "msync"].map((f) => `-Wl,--wrap=${f}`);
 /**
  * pgroup.c wraps posix_spawn(p) to hand the spawn attributes to the kernel first; eventfd.c,
- * eventfd's flags; locks.c, fcntl's lock commands (to the kernel's file locks).
+ * eventfd's flags; locks.c, fcntl's lock commands (to the kernel's file locks); sysinfo.c,
+ * sysconf's _SC_PHYS_PAGES/_SC_AVPHYS_PAGES (from sysinfo).
  */
-const LIBC_ADDITION_LINK_FLAGS = ["-Wl,--wrap=posix_spawn", "-Wl,--wrap=posix_spawnp", "-Wl,--wrap=eventfd", "-Wl,--wrap=pipe2", "-Wl,--wrap=fcntl", ...SOCKET_WRAPS, ...EPOLL_WRAPS, ...THREAD_WRAPS, ...POLL_WRAPS, ...CANCEL_WRAPS];
+const LIBC_ADDITION_LINK_FLAGS = ["-Wl,--wrap=posix_spawn", "-Wl,--wrap=posix_spawnp", "-Wl,--wrap=eventfd", "-Wl,--wrap=pipe2", "-Wl,--wrap=fcntl", "-Wl,--wrap=sysconf", ...SOCKET_WRAPS, ...EPOLL_WRAPS, ...THREAD_WRAPS, ...MUTEX_WRAPS, ...POLL_WRAPS, ...CANCEL_WRAPS];
 /** Headers declaring what the libc's hide but sdk/libc provides (pause), searched before the sysroot's. */
 const SDK_INCLUDE = path.join(repoRoot, "sdk", "include");
 /** Every header there (part of the cache identity: a header added later is not forgotten). */

@@ -79,7 +79,7 @@ export async function createVfs(mounts: MountSpec[], opts: CreateVfsOptions): Pr
   const processInfo = opts.processInfo ?? emptyProcessInfo();
   let core: VfsCore | undefined;
   const fx: FsFactoryContext = {
-    opts, processInfo, bootNs: process.hrtime.bigint(),
+    opts, processInfo, bootNs: processInfo.bootNs ?? process.hrtime.bigint(),
     core: () => {
       if (!core) throw new Error("VFS not built yet");
       return core;

@@ -14,7 +14,7 @@ import { vcpuCount } from "../vcpu/index.ts";
 export class ProcessTable implements ProcessInfoSource {
   private readonly procs = new Map<number, Process>();
   private nextPid = 1;
-  /** Boot time in monotonic ns (for starttime). */
+  /** Boot time in monotonic ns (for starttime, /proc/uptime and sysinfo's uptime). */
   readonly bootNs: bigint;
   /** The kernel's memory manager: /proc/meminfo and /proc/<pid>/status report its numbers. */
   vm: Vm | undefined;
@@ -43,6 +43,25 @@ export class ProcessTable implements ProcessInfoSource {
 
   get size(): number {
     return this.procs.size;
+  }
+
+  /**
+   * Linux's count of tasks (sysinfo's procs): every thread, and each process's leader while the
+   * process is in the table, so a zombie not yet reaped, a group whose main thread ended before
+   * the others and a process not yet running count one each, as their task_struct does on Linux.
+   */
+  tasks(): number {
+    let n = 0;
+    for (const p of this.procs.values()) {
+      let leader = false;
+      for (const t of p.threads) {
+        if (t.tid !== p.pid) continue;
+        leader = true;
+        break;
+      }
+      n += p.threads.size + (leader ? 0 : 1);
+    }
+    return n;
   }
 
   // ---- ProcessInfoSource (procfs) ----

@@ -78,6 +78,8 @@ export interface ProcessInfoSource {
   /** Rename thread `tid` of `pid` (a write to its comm: the bytes as given, cut to 15); false when it does not exist. */
   setThreadName?(pid: number, tid: number, name: Uint8Array): boolean;
   memory(): MemoryInfo;
+  /** When the instance booted, in monotonic ns: /proc/uptime counts from it (as sysinfo does). */
+  readonly bootNs?: bigint;
   /** Number of vCPUs shown in /proc/cpuinfo (default 1). */
   cpus?(): number;
 }

@@ -27,6 +27,8 @@ const spec: Record<string, string> = {
   sched_getaffinity: "iiii", sched_setaffinity: "iii", sched_getcpu: "i",
   // sdk/libc/wait.c
   waitpid: "iiii", waitid: "iiii",
+  // sdk/libc/sysinfo.c
+  sysinfo: "i",
 };
 const blocking = new Set(["futex", "waitpid", "waitid", "sigqueue", "file_lock", "flock", "sigprocmask", "sigsuspend", "sigtimedwait", "sigtimedwait_v2", "sock_sendmsg", "sock_recvmsg", "sock_sendmsg_v2", "sock_recvmsg_v2", "sock_setsockopt", "sock_getsockopt", "poll", "ppoll", "epoll_pwait"]);
 

@@ -21,6 +21,7 @@ import { occlumFutexRows } from "./futex-rows.ts";
 import { occlumSchedRows } from "./sched-rows.ts";
 import { occlumThreadNameRows } from "./thread-name-rows.ts";
 import { occlumWaitRows } from "./wait-rows.ts";
+import { occlumSysinfoRows } from "./sysinfo-rows.ts";
 
 export const OCCLUM_MODULE = "occlum";
 
@@ -139,6 +140,7 @@ export const occlumTable: readonly SyscallRow[] = [
   ...occlumSchedRows,
   ...occlumThreadNameRows,
   ...occlumWaitRows,
+  ...occlumSysinfoRows,
 ];
 
 export const occlumRows: ReadonlyMap<string, SyscallRow> = new Map(occlumTable.map((r) => [r.name, r]));

@@ -1,0 +1,139 @@
+/*
+ * Mutex priority protocols for Debian's wasix-libc, as glibc gives them to an ordinary
+ * (SCHED_OTHER) Linux thread, which every thread here is (threads.c). Found against Linux by
+ * test/guest/threads/conform_mutex_prio.c:
+ * - pthread_mutexattr_getprioceiling/setprioceiling were missing (programs did not link). The
+ *   ceiling is kept in the attribute and reported; setting one outside
+ *   sched_get_priority_min/max(SCHED_FIFO), 1..99, is EINVAL; an attribute never given one
+ *   reports the minimum, as glibc's.
+ * - pthread_mutexattr_setprotocol did nothing and returned 0 for any value, and getprotocol read
+ *   a bit nothing set (always PTHREAD_PRIO_NONE). Here NONE, INHERIT and PROTECT are kept and
+ *   reported, anything else is EINVAL.
+ * - pthread_mutex_getprioceiling/setprioceiling always returned EINVAL. On a PTHREAD_PRIO_PROTECT
+ *   mutex they now read and replace its ceiling (setprioceiling validates it as above and returns
+ *   the old one); on any other mutex EINVAL, as glibc.
+ * - Locking a PRIO_PROTECT mutex (lock, trylock, timedlock: wrapped) is EINVAL: glibc must raise
+ *   the locker to the ceiling, and Linux refuses any priority but 0 to a SCHED_OTHER thread.
+ *   (glibc counts the raise before it fails, so a thread's later locks at or below that ceiling
+ *   succeed; that leak is not copied.) A protected mutex is therefore never held, which is what
+ *   lets its ceiling live in the recursion count (below). PROTECT with a robust attribute is
+ *   ENOTSUP at init, as glibc.
+ * - PRIO_INHERIT mutexes lock as the others: with every thread at one priority there is nothing
+ *   to inherit (glibc's go through the kernel's PI futexes; the libc has no such path).
+ * - pthread_mutex_destroy returned EINVAL for a process-shared mutex of any type but NORMAL (it
+ *   compares the whole type word with 128); Linux returns 0. It has nothing to release: here it
+ *   returns 0 for every mutex, which also keeps it blind to the protocol bits below.
+ *
+ * Where it is kept. musl's attribute word (pthread_mutexattr_t.__attr, copied whole into the
+ * mutex's type word by pthread_mutex_init) uses bits 0-1 (type), 2 (robust), 3 (musl's PI flag,
+ * which this libc never sets and whose locking path it lacks) and 7 (process-shared); its lock,
+ * unlock and condvar code reads it through masks no wider than 15, and 128. The protocol goes in
+ * bits 4-5 of both words. The ceiling goes in bits 8-15 of the attribute only: bits 4-6 are the
+ * last free ones below the pshared bit, too few for 1..99, and the libc's code was not written
+ * for a type word above 255 (its destroy compared the whole word with 128). So the init wrapper
+ * strips them and puts a PROTECT mutex's ceiling in its recursion count (_m_count), which nothing
+ * uses as the mutex is never held. No side table: a mutex may be copied, freed without
+ * pthread_mutex_destroy, or shared with another process.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <time.h>
+
+/* The mutex's words as musl names them: _m_type is __i[0], _m_count __i[5] (pthread_impl.h). */
+#define M_TYPE(m) ((m)->__u.__vi[0])
+#define M_COUNT(m) ((m)->__u.__vi[5])
+_Static_assert(sizeof(pthread_mutex_t) == 6 * sizeof(int) && sizeof(pthread_mutexattr_t) == sizeof(unsigned), "not musl's wasm32 mutex layout");
+
+#define PROTOCOL_SHIFT 4
+#define PROTOCOL_BITS (3u << PROTOCOL_SHIFT)
+#define PROTECT_BITS ((unsigned)PTHREAD_PRIO_PROTECT << PROTOCOL_SHIFT)
+#define CEILING_SHIFT 8
+#define CEILING_BITS (0xffu << CEILING_SHIFT)
+#define ROBUST_BIT 4u
+/* The bits pthread_mutex_init may copy into the mutex: musl's and the protocol. */
+#define MUTEX_BITS 0xffu
+
+static int protocol_of(unsigned w) { return (int)((w & PROTOCOL_BITS) >> PROTOCOL_SHIFT); }
+
+/* The ceiling an attribute gives (0: never set, the minimum). */
+static int ceiling_of(unsigned w) {
+  int c = (int)((w & CEILING_BITS) >> CEILING_SHIFT);
+  return c ? c : sched_get_priority_min(SCHED_FIFO);
+}
+
+static int ceiling_ok(int c) { return c >= sched_get_priority_min(SCHED_FIFO) && c <= sched_get_priority_max(SCHED_FIFO); }
+
+static int is_protected(const pthread_mutex_t *m) { return ((unsigned)M_TYPE(m) & PROTOCOL_BITS) == PROTECT_BITS; }
+
+int pthread_mutexattr_setprotocol(pthread_mutexattr_t *a, int protocol) {
+  if (protocol != PTHREAD_PRIO_NONE && protocol != PTHREAD_PRIO_INHERIT && protocol != PTHREAD_PRIO_PROTECT) return EINVAL;
+  a->__attr = (a->__attr & ~PROTOCOL_BITS) | ((unsigned)protocol << PROTOCOL_SHIFT);
+  return 0;
+}
+
+/* Wrapped: the libc's shares an object file with the other attribute getters. */
+int __wrap_pthread_mutexattr_getprotocol(const pthread_mutexattr_t *restrict a, int *restrict protocol) {
+  *protocol = protocol_of(a->__attr);
+  return 0;
+}
+
+int pthread_mutexattr_setprioceiling(pthread_mutexattr_t *a, int ceiling) {
+  if (!ceiling_ok(ceiling)) return EINVAL;
+  a->__attr = (a->__attr & ~CEILING_BITS) | ((unsigned)ceiling << CEILING_SHIFT);
+  return 0;
+}
+
+int pthread_mutexattr_getprioceiling(const pthread_mutexattr_t *restrict a, int *restrict ceiling) {
+  *ceiling = ceiling_of(a->__attr);
+  return 0;
+}
+
+int __real_pthread_mutex_init(pthread_mutex_t *restrict m, const pthread_mutexattr_t *restrict a);
+int __wrap_pthread_mutex_init(pthread_mutex_t *restrict m, const pthread_mutexattr_t *restrict a) {
+  if (!a) return __real_pthread_mutex_init(m, a);
+  unsigned w = a->__attr;
+  int protect = protocol_of(w) == PTHREAD_PRIO_PROTECT;
+  if (protect && (w & ROBUST_BIT)) return ENOTSUP;
+  pthread_mutexattr_t plain = {.__attr = w & MUTEX_BITS};
+  int r = __real_pthread_mutex_init(m, &plain);
+  if (r == 0 && protect) M_COUNT(m) = ceiling_of(w);
+  return r;
+}
+
+int pthread_mutex_destroy(pthread_mutex_t *m) {
+  (void)m; /* nothing to release: a mutex is its words */
+  return 0;
+}
+
+int pthread_mutex_getprioceiling(const pthread_mutex_t *restrict m, int *restrict ceiling) {
+  if (!is_protected(m)) return EINVAL;
+  *ceiling = __atomic_load_n(&M_COUNT(m), __ATOMIC_RELAXED);
+  return 0;
+}
+
+/* glibc takes the mutex to change the ceiling; a protected one is never held here, so a swap does. */
+int pthread_mutex_setprioceiling(pthread_mutex_t *restrict m, int ceiling, int *restrict old) {
+  if (!is_protected(m) || !ceiling_ok(ceiling)) return EINVAL;
+  int was = __atomic_exchange_n(&M_COUNT(m), ceiling, __ATOMIC_ACQ_REL);
+  if (old) *old = was;
+  return 0;
+}
+
+int __real_pthread_mutex_lock(pthread_mutex_t *m);
+int __wrap_pthread_mutex_lock(pthread_mutex_t *m) {
+  if (is_protected(m)) return EINVAL;
+  return __real_pthread_mutex_lock(m);
+}
+
+int __real_pthread_mutex_trylock(pthread_mutex_t *m);
+int __wrap_pthread_mutex_trylock(pthread_mutex_t *m) {
+  if (is_protected(m)) return EINVAL;
+  return __real_pthread_mutex_trylock(m);
+}
+
+int __real_pthread_mutex_timedlock(pthread_mutex_t *restrict m, const struct timespec *restrict at);
+int __wrap_pthread_mutex_timedlock(pthread_mutex_t *restrict m, const struct timespec *restrict at) {
+  if (is_protected(m)) return EINVAL;
+  return __real_pthread_mutex_timedlock(m, at);
+}
