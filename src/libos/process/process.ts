@@ -152,6 +152,10 @@ export class Process {
     return new Promise((resolve) => this.exitWaiters.push(resolve));
   }
 
+  /** What the children it has waited for used, theirs included (getrusage RUSAGE_CHILDREN; wait.ts adds them). */
+  childrenCpuNs = 0n;
+  childrenMaxRssKb = 0;
+
   /** CPU time of the threads that have ended (Linux's process clock keeps counting it). */
   private endedCpuNs = 0n;
 

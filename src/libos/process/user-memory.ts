@@ -28,6 +28,13 @@ export function processMemory(p: Process): ProcessMemory | undefined {
   return charged.get(p);
 }
 
+/** Its largest memory so far in KiB (getrusage's ru_maxrss): the charged peak, else the memory's size. */
+export function peakRssKb(p: Process): number {
+  const pm = charged.get(p);
+  const bytes = pm ? pm.peakPages * 65536 : (p.memory?.byteLength ?? 0);
+  return Math.floor(bytes / 1024);
+}
+
 /**
  * Before instantiation (for a spawned child: before it is started, so posix_spawn fails with
  * ENOMEM in the parent instead of a killed child): the memory to import (imported memory) or

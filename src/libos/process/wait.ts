@@ -13,6 +13,7 @@ import type { Process } from "./process.ts";
 import type { Thread } from "./thread.ts";
 import type { ExitStatus } from "./exit.ts";
 import { takeReport, type JobReport } from "./job-control.ts";
+import { peakRssKb } from "./user-memory.ts";
 
 /** What a wait asks for (Linux's WEXITED, WSTOPPED, WCONTINUED, WNOHANG, WNOWAIT). */
 export interface WaitFor {
@@ -57,6 +58,9 @@ export async function waitChild(t: Thread, sel: ChildSelector, what: WaitFor): P
         if (!what.keep) {
           parent.children.delete(c);
           parent.kernel.processes.remove(c.pid);
+          // Its resources become the parent's RUSAGE_CHILDREN, with those it had waited for.
+          parent.childrenCpuNs += c.cpuTimeNs() + c.childrenCpuNs;
+          parent.childrenMaxRssKb = Math.max(parent.childrenMaxRssKb, peakRssKb(c), c.childrenMaxRssKb);
         }
         return { pid: c.pid, event: { kind: "ended", status: c.status ?? { kind: "exit", code: 0 } } };
       }

@@ -1,0 +1,29 @@
+/*
+ * getrusage, which wasix-libc got wrong: it reported the host's uptime as user time, with a
+ * tv_usec past a second or negative, and no RUSAGE_THREAD or RUSAGE_CHILDREN. Here the kernel's
+ * CPU time of the process (RUSAGE_SELF), of the caller (RUSAGE_THREAD) or of the children it has
+ * waited for (RUSAGE_CHILDREN), and maxrss in KiB (occlum.rusage, src/libos/syscall/occlum/
+ * rusage-rows.ts); the CPU time is all user time; the other counters are 0. EINVAL for another
+ * `who`, as Linux. test/guest/threads/conform_rusage.c checks it against Linux.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#define OCCLUM_IMPORT(name) __attribute__((__import_module__("occlum"), __import_name__(#name)))
+int32_t __occlum_rusage(int32_t who, void *buf, uint32_t len) OCCLUM_IMPORT(rusage);
+
+int getrusage(int who, struct rusage *ru) {
+  struct { uint64_t cpu_ns; uint32_t maxrss_kb, pad; } k;
+  int32_t e = __occlum_rusage(who, &k, sizeof k);
+  if (e) {
+    errno = e;
+    return -1;
+  }
+  memset(ru, 0, sizeof *ru);
+  ru->ru_utime.tv_sec = (time_t)(k.cpu_ns / 1000000000u);
+  ru->ru_utime.tv_usec = (suseconds_t)(k.cpu_ns % 1000000000u / 1000u);
+  ru->ru_maxrss = (long)k.maxrss_kb;
+  return 0;
+}

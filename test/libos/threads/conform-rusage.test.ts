@@ -1,0 +1,50 @@
+/**
+ * Differential conformance of getrusage (sdk/libc/resource.c over the kernel's occlum.rusage):
+ * the process's CPU time (RUSAGE_SELF) and the caller's (RUSAGE_THREAD, which wasix-libc lacked)
+ * against what each computed, on the kernel thread and on vCPU workers; the children's
+ * (RUSAGE_CHILDREN) only once waited for; maxrss; EINVAL for another selector. Before,
+ * wasix-libc's getrusage reported the host's uptime as user time (tens of thousands of seconds,
+ * with a negative tv_usec), and RUSAGE_SELF/RUSAGE_CHILDREN had WASI's numbers (1, 2) instead of
+ * Linux's (0, -1; sdk/include/sys/resource.h). test/guest/threads/conform_rusage.c prints exactly
+ * what Linux prints (facts about the times, not the times). LINUX is its output on Linux 6.18,
+ * glibc (`gcc -O2 -pthread -o /tmp/ru/conform_rusage test/guest/threads/conform_rusage.c &&
+ * /tmp/ru/conform_rusage`; the same over repeated runs).
+ */
+import { test, before, after } from "node:test";
+import { buildGuest, posixSkip } from "../../support/guest.ts";
+import { assertPrintsLinux, makeInstance, run, type Instance } from "../helpers.ts";
+import { setVcpuCount, setVcpuPlacement } from "../../../src/libos/vcpu/index.ts";
+
+const skip = posixSkip();
+const timeout = 60_000;
+let inst: Instance;
+
+before(async () => {
+  if (skip) return;
+  inst = await makeInstance({ programs: { "/bin/conform_rusage": await buildGuest("test/guest/threads/conform_rusage.c", { mode: "posix", flags: ["-pthread"] }) } });
+});
+
+after(async () => {
+  setVcpuCount(1);
+  setVcpuPlacement("affine");
+  await inst?.cleanup();
+});
+
+for (const [label, vcpus, placement] of [["one vCPU", 1, "affine"], ["threads on vCPU workers", 3, "spread"]] as const) {
+  test(`getrusage prints what Linux prints (${label})`, { skip, timeout }, async () => {
+    setVcpuCount(vcpus);
+    setVcpuPlacement(placement);
+    assertPrintsLinux(await run(inst, "/bin/conform_rusage"), LINUX);
+  });
+}
+
+const LINUX = `getrusage(RUSAGE_CHILDREN) before any child: 0, CPU 0.000 s
+getrusage(RUSAGE_SELF) after 0.2 s of computing: 0, CPU at least 0.15 s: 1, maxrss > 0: 1
+the thread's RUSAGE_THREAD after its 0.1 s: from 0.08 to 0.18 s: 1
+main's RUSAGE_THREAD from 0.15 to 0.28 s: 1; RUSAGE_SELF at least 0.25 s: 1
+posix_spawn of a child that computes 0.15 s: 0
+RUSAGE_CHILDREN once it has ended, not yet waited for: 0.000 s
+waitpid: 1, exit 0
+RUSAGE_CHILDREN after the wait: at least 0.1 s: 1, maxrss > 0: 1
+getrusage(5): -1 EINVAL
+`;
