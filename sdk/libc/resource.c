@@ -1,4 +1,6 @@
 /*
+ * getrusage and the resource limits.
+ *
  * getrusage, which wasix-libc got wrong: it reported the host's uptime as user time, with a
  * tv_usec past a second or negative, and no RUSAGE_THREAD or RUSAGE_CHILDREN. Here the kernel's
  * CPU time of the process (RUSAGE_SELF), of the caller (RUSAGE_THREAD) or of the children it has
@@ -6,7 +8,9 @@
  * rusage-rows.ts); the CPU time is all user time; the other counters are 0. EINVAL for another
  * `who`, as Linux. test/guest/threads/conform_rusage.c checks it against Linux.
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -27,3 +31,23 @@ int getrusage(int who, struct rusage *ru) {
   ru->ru_maxrss = (long)k.maxrss_kb;
   return 0;
 }
+
+/*
+ * getrlimit/setrlimit/prlimit through the kernel's limits (occlum.prlimit; process/rlimits.ts):
+ * the libc's said "unlimited" for everything, RLIMIT_NOFILE included (a program closing every fd
+ * up to it never ended), and setrlimit did nothing. RLIMIT_NOFILE is enforced.
+ */
+int32_t __occlum_prlimit(int32_t pid, int32_t resource, const struct rlimit *next, struct rlimit *old) OCCLUM_IMPORT(prlimit);
+
+int prlimit(pid_t pid, int resource, const struct rlimit *next, struct rlimit *old) {
+  int32_t e = __occlum_prlimit(pid, resource, next, old);
+  if (e) {
+    errno = e;
+    return -1;
+  }
+  return 0;
+}
+
+int getrlimit(int resource, struct rlimit *rl) { return prlimit(0, resource, NULL, rl); }
+
+int setrlimit(int resource, const struct rlimit *rl) { return prlimit(0, resource, rl, NULL); }

@@ -8,11 +8,13 @@
  * sysconf(_SC_PHYS_PAGES) and _SC_AVPHYS_PAGES (wrapped; get_phys_pages and get_avphys_pages call
  * it) returned the libc's internal table markers (-248, -247): musl computes them from sysinfo,
  * the code the libc dropped. Here they are totalram and freeram in pages (_SC_PAGESIZE), as glibc
- * and musl compute them; every other name goes to the libc's sysconf.
+ * and musl compute them; _SC_OPEN_MAX is RLIMIT_NOFILE's soft limit (the libc's was a constant);
+ * every other name goes to the libc's sysconf.
  */
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
@@ -43,6 +45,11 @@ int sysinfo(struct sysinfo *info) {
 
 long __real_sysconf(int name);
 long __wrap_sysconf(int name) {
+  if (name == _SC_OPEN_MAX) { /* the libc's constant; glibc's is RLIMIT_NOFILE's soft limit (resource.c) */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl)) return -1;
+    return rl.rlim_cur == RLIM_INFINITY ? -1 : (long)rl.rlim_cur;
+  }
   if (name != _SC_PHYS_PAGES && name != _SC_AVPHYS_PAGES) return __real_sysconf(name);
   struct sysinfo si;
   if (sysinfo(&si)) return -1;

@@ -1,8 +1,9 @@
 /*
- * occlum-ts: Linux's getrusage selectors. wasix-libc's header numbers RUSAGE_SELF 1 and
- * RUSAGE_CHILDREN 2 and has no RUSAGE_THREAD; sdk/libc/resource.c's getrusage takes Linux's
+ * occlum-ts: Linux's getrusage selectors, and prlimit. wasix-libc's header numbers RUSAGE_SELF 1
+ * and RUSAGE_CHILDREN 2 and has no RUSAGE_THREAD; sdk/libc/resource.c's getrusage takes Linux's
  * (SELF 0, CHILDREN -1, THREAD 1), which code written for Linux expects. Nothing in the libc
- * itself calls getrusage. occlum-cc puts this folder ahead of the sysroot.
+ * itself calls getrusage. prlimit (resource.c) is declared as glibc does, under _GNU_SOURCE.
+ * occlum-cc puts this folder ahead of the sysroot.
  */
 #include_next <sys/resource.h>
 
@@ -14,4 +15,8 @@
 #define RUSAGE_SELF 0
 #define RUSAGE_CHILDREN (-1)
 #define RUSAGE_THREAD 1
+#ifdef _GNU_SOURCE
+#include <sys/types.h>
+int prlimit(pid_t pid, int resource, const struct rlimit *new_limit, struct rlimit *old_limit);
+#endif
 #endif

@@ -27,12 +27,14 @@ const READ = 1 << 1;
 const WRITE = 1 << 6;
 const ENOTCAPABLE = new SysError(Errno.NOTCAPABLE);
 
-/** RLIMIT_NOFILE as Occlum's default. */
+/** RLIMIT_NOFILE as Occlum's default, and the most fds a process can have (its hard limit). */
 export const MAX_FDS = 1024;
 
 export class FdTable {
   private readonly entries: (FdEntry | undefined)[] = [];
   private count = 0;
+  /** RLIMIT_NOFILE's soft limit: new fds are below it (fds already past a lowered one stay). */
+  limit = MAX_FDS;
   /**
    * Called whenever one of this table's fds stops referring to a description (close, dup2 or
    * renumber over it, exit), before the reference goes: the process's POSIX record locks on that
@@ -62,11 +64,10 @@ export class FdTable {
 
   /** Install a description at the lowest free fd (>= min); takes a new reference. */
   insert(file: OpenFile, base: number, inheriting: number, opts: { preopen?: string; min?: number; cloexec?: boolean } = {}): number {
-    if (this.count >= MAX_FDS) throw sysErr(Errno.MFILE);
     let fd = opts.min ?? 0;
-    if (fd >= MAX_FDS) throw sysErr(Errno.INVAL);
+    if (fd >= this.limit) throw sysErr(Errno.INVAL);
     while (this.entries[fd] !== undefined) fd++;
-    if (fd >= MAX_FDS) throw sysErr(Errno.MFILE);
+    if (fd >= this.limit) throw sysErr(Errno.MFILE);
     this.place(fd, {
       file, base, inheriting,
       ...(opts.preopen !== undefined ? { preopen: opts.preopen } : {}),
@@ -81,7 +82,7 @@ export class FdTable {
    */
   duplicateTo(from: number, to: number, cloexec = false): void | Promise<void> {
     const e = this.get(from);
-    if (to < 0 || to >= MAX_FDS) throw EBADF;
+    if (to < 0 || to >= this.limit) throw EBADF;
     if (from === to) return; // dup2(fd, fd): nothing changes, not even FD_CLOEXEC
     const old = this.entries[to];
     if (old === undefined) {
@@ -95,7 +96,7 @@ export class FdTable {
 
   /** Install a description at a given (free or not) fd: spawn's open action. */
   installAt(fd: number, file: OpenFile, base: number, inheriting: number): void | Promise<void> {
-    if (fd < 0 || fd >= MAX_FDS) throw EBADF;
+    if (fd < 0 || fd >= this.limit) throw EBADF;
     const old = this.entries[fd];
     if (old === undefined) {
       this.place(fd, { file, base, inheriting });
@@ -111,6 +112,7 @@ export class FdTable {
    * file actions see them, as in a forked child); closeOnExec() then drops those.
    */
   inheritFrom(parent: FdTable): void {
+    this.limit = parent.limit;
     for (const fd of parent.list()) {
       const e = parent.entries[fd]!;
       this.place(fd, { ...e });

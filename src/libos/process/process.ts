@@ -14,6 +14,7 @@ import { monotonicNs } from "../sched/clock.ts";
 import { WaitQueue } from "../sched/wait-queue.ts";
 import type { SigAction, SigInfo } from "./signals.ts";
 import { endJob, JobState } from "./job-control.ts";
+import type { Limit } from "./rlimits.ts";
 
 /**
  * Called when a thread of a live process ends, for kernel state owned by threads that other
@@ -152,6 +153,8 @@ export class Process {
     return new Promise((resolve) => this.exitWaiters.push(resolve));
   }
 
+  /** Resource limits set by setrlimit/prlimit or inherited (rlimits.ts; the others are defaults). */
+  readonly rlimits = new Map<number, Limit>();
   /** What the children it has waited for used, theirs included (getrusage RUSAGE_CHILDREN; wait.ts adds them). */
   childrenCpuNs = 0n;
   childrenMaxRssKb = 0;

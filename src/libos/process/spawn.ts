@@ -20,6 +20,7 @@ import type { Thread } from "./thread.ts";
 import { cleanMask, MAX_QUEUED, SIGCHLD, SigCode, signalProcess, type SigInfo } from "./signals.ts";
 import { isOutOfMemory, releaseMemory, reserveMemory } from "./user-memory.ts";
 import { holdIfStopped } from "./job-control.ts";
+import { inheritRlimits } from "./rlimits.ts";
 
 // Signal services live in signals.ts, waits in wait.ts; these names are re-exported for the syscall layer.
 export { DefaultIgnored, deliverSignals, initGuestSignals, onDefaultAction, SIGCHLD, signalProcess } from "./signals.ts";
@@ -130,6 +131,7 @@ export async function spawnProcess(t: Thread, req: SpawnRequest): Promise<number
     throw e;
   }
   child.fds.inheritFrom(parent.fds);
+  inheritRlimits(child, parent);
   for (const s of parent.ignored) child.ignored.add(s);
   try {
     for (const a of req.fdActions) await applyFdAction(child, a, req);

@@ -99,6 +99,11 @@ function budgetOf(p: Process): ThreadBudget | undefined {
   return budgets.get(p.kernel.processes);
 }
 
+/** max_num_of_threads, when the kernel has a thread budget (RLIMIT_NPROC's default). */
+export function threadCap(p: Process): number | undefined {
+  return budgetOf(p)?.limits.max;
+}
+
 /** Charge a thread to the budget (EAGAIN at the cap). */
 export function admitThread(t: Thread): void {
   const b = budgetOf(t.process);

@@ -16,7 +16,6 @@
 import { A, R } from "../codecs.ts";
 import { row, type SyscallRow } from "../table.ts";
 import { Errno, sysErr } from "../errno.ts";
-import { MAX_FDS } from "../../process/fd-table.ts";
 import type { PollEntry } from "../../net/poll.ts";
 import type { Thread } from "../../process/thread.ts";
 import { waitWithMask } from "../../process/signals.ts";
@@ -38,8 +37,8 @@ function occlum_poll(t: Thread, fdsPtr: number, nfds: number, timeoutNs: bigint)
 }
 
 function poll({ pollFiles }: PollModule, t: Thread, fdsPtr: number, nfds: number, timeoutNs: bigint): number | Promise<number> {
-  // Linux: EINVAL past RLIMIT_NOFILE entries
-  if (nfds > MAX_FDS) throw sysErr(Errno.INVAL);
+  // Linux: EINVAL past RLIMIT_NOFILE entries (its soft limit)
+  if (nfds > t.process.fds.limit) throw sysErr(Errno.INVAL);
   const m = t.process.memory!;
   m.check(fdsPtr, nfds * POLLFD_SIZE, 4);
   const entries: PollEntry[] = [];

@@ -28,7 +28,7 @@ const spec: Record<string, string> = {
   // sdk/libc/threads.c and prctl.c
   thread_name_set: "iii", thread_name_get: "iiii",
   // sdk/libc/resource.c
-  rusage: "iii",
+  rusage: "iii", prlimit: "iiii",
   // sdk/libc/wait.c
   waitpid: "iiii", waitid: "iiii",
   // sdk/libc/sysinfo.c

@@ -20,7 +20,7 @@ import { occlumLockRows } from "./lock-rows.ts";
 import { occlumFutexRows } from "./futex-rows.ts";
 import { occlumSchedRows } from "./sched-rows.ts";
 import { occlumThreadNameRows } from "./thread-name-rows.ts";
-import { occlumRusageRows } from "./rusage-rows.ts";
+import { occlumResourceRows } from "./resource-rows.ts";
 import { occlumWaitRows } from "./wait-rows.ts";
 import { occlumSysinfoRows } from "./sysinfo-rows.ts";
 
@@ -140,7 +140,7 @@ export const occlumTable: readonly SyscallRow[] = [
   ...occlumFutexRows,
   ...occlumSchedRows,
   ...occlumThreadNameRows,
-  ...occlumRusageRows,
+  ...occlumResourceRows,
   ...occlumWaitRows,
   ...occlumSysinfoRows,
 ];
