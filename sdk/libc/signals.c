@@ -61,7 +61,8 @@ void __SIG_ERR(int sig) { (void)sig; }
  * from the kernel (occlum.siginfo; see fill_siginfo).
  */
 /* siginfo_t from the kernel's account of a signal (si_code, si_pid, si_status, si_value); every
- * uid is 0. si_status and si_value share their place: SIGCHLD has the one, the rest the other. */
+ * uid is 0. si_status and si_value share their place: SIGCHLD has the one, the rest the other.
+ * For a timer's signal (process/timers.ts) the pid is si_timerid and the status si_overrun. */
 static void fill_siginfo(siginfo_t *info, int sig, const int32_t how[4]) {
   memset(info, 0, sizeof *info);
   info->si_signo = sig;
@@ -70,6 +71,8 @@ static void fill_siginfo(siginfo_t *info, int sig, const int32_t how[4]) {
   info->si_uid = 0;
   if (sig == SIGCHLD) info->si_status = how[2];
   else info->si_value.sival_int = how[3];
+  /* A timer's (SI_TIMER): si_timerid and si_overrun share si_pid's and si_uid's place. */
+  if (how[0] == SI_TIMER) info->si_overrun = how[2];
 }
 
 /* sigqueue: the libc's made a raw syscall this ABI does not have. A real-time signal queues with

@@ -57,7 +57,7 @@ export interface SigInfo {
   /** sigqueue's value (si_value, an int or a pointer: 32 bits here). */
   readonly value?: number;
 }
-export const SigCode = { USER: 0, KERNEL: 0x80, QUEUE: -1, TKILL: -6, CLD_EXITED: 1, CLD_KILLED: 2, CLD_STOPPED: 5, CLD_CONTINUED: 6 } as const;
+export const SigCode = { USER: 0, KERNEL: 0x80, QUEUE: -1, TIMER: -2, TKILL: -6, CLD_EXITED: 1, CLD_KILLED: 2, CLD_STOPPED: 5, CLD_CONTINUED: 6 } as const;
 
 /** Linux's SIGRTMIN: signals from here on queue, one entry per sending (musl's SIGCANCEL, 33, does not). */
 const SIGRT_FIRST = 32;
@@ -225,6 +225,17 @@ function findPending(p: Process, signo: number, to: Thread | undefined): number 
   const q = p.pendingSignals;
   for (let i = 0; i < q.length; i++) if (q[i] === signo && p.pendingTo[i] === to) return i;
   return -1;
+}
+
+/** Is this very record (a timer's: timers.ts) pending? */
+export function isPendingInfo(p: Process, info: SigInfo): boolean {
+  return p.pendingInfo.includes(info);
+}
+
+/** Discard the pending signal sent with this very record (a deleted timer's), if any. */
+export function dropPendingInfo(p: Process, info: SigInfo): void {
+  const i = p.pendingInfo.indexOf(info);
+  if (i >= 0) removePending(p, i);
 }
 
 /** Take pending entry `i` off the set: the signal and how it was sent. */

@@ -21,6 +21,7 @@ import { cleanMask, MAX_QUEUED, SIGCHLD, SigCode, signalProcess, type SigInfo } 
 import { isOutOfMemory, releaseMemory, reserveMemory } from "./user-memory.ts";
 import { holdIfStopped } from "./job-control.ts";
 import { inheritRlimits } from "./rlimits.ts";
+import { clearTimers } from "./timers.ts";
 
 // Signal services live in signals.ts, waits in wait.ts; these names are re-exported for the syscall layer.
 export { DefaultIgnored, deliverSignals, initGuestSignals, onDefaultAction, SIGCHLD, signalProcess } from "./signals.ts";
@@ -209,6 +210,7 @@ export function finishProcess(p: Process): void {
     clearInterval(p.intervalTimer);
     p.intervalTimer = undefined;
   }
+  clearTimers(p);
   const init = table.get(1);
   const heir = init && init !== p && !init.zombie ? init : undefined;
   for (const c of p.children) {

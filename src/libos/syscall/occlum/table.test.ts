@@ -29,12 +29,14 @@ const spec: Record<string, string> = {
   thread_name_set: "iii", thread_name_get: "iiii",
   // sdk/libc/resource.c
   rusage: "iii", prlimit: "iiii",
+  // sdk/libc/timers.c
+  timer_create: "iiiiii", timer_settime: "iiIIi", timer_gettime: "ii", timer_getoverrun: "ii", timer_delete: "i", timer_wait: "ii",
   // sdk/libc/wait.c
   waitpid: "iiii", waitid: "iiii",
   // sdk/libc/sysinfo.c
   sysinfo: "i",
 };
-const blocking = new Set(["futex", "waitpid", "waitid", "sigqueue", "file_lock", "flock", "sigprocmask", "sigsuspend", "sigtimedwait", "sigtimedwait_v2", "sock_sendmsg", "sock_recvmsg", "sock_sendmsg_v2", "sock_recvmsg_v2", "sock_setsockopt", "sock_getsockopt", "poll", "ppoll", "epoll_pwait"]);
+const blocking = new Set(["timer_wait", "futex", "waitpid", "waitid", "sigqueue", "file_lock", "flock", "sigprocmask", "sigsuspend", "sigtimedwait", "sigtimedwait_v2", "sock_sendmsg", "sock_recvmsg", "sock_sendmsg_v2", "sock_recvmsg_v2", "sock_setsockopt", "sock_getsockopt", "poll", "ppoll", "epoll_pwait"]);
 
 test("one row per call, each with a handler, signatures as the libc side declares them", () => {
   assert.equal(OCCLUM_MODULE, KERNEL_MODULE); // one module with the loader's instrumentation imports

@@ -21,6 +21,7 @@ import { occlumFutexRows } from "./futex-rows.ts";
 import { occlumSchedRows } from "./sched-rows.ts";
 import { occlumThreadNameRows } from "./thread-name-rows.ts";
 import { occlumResourceRows } from "./resource-rows.ts";
+import { occlumTimerRows } from "./timer-rows.ts";
 import { occlumWaitRows } from "./wait-rows.ts";
 import { occlumSysinfoRows } from "./sysinfo-rows.ts";
 
@@ -141,6 +142,7 @@ export const occlumTable: readonly SyscallRow[] = [
   ...occlumSchedRows,
   ...occlumThreadNameRows,
   ...occlumResourceRows,
+  ...occlumTimerRows,
   ...occlumWaitRows,
   ...occlumSysinfoRows,
 ];
