@@ -81,8 +81,6 @@ export class Process {
   stopSignal = 0;
   /** Job control's state: the threads a stop waits for, the queue parked ones wait on, wait reports. */
   readonly job = new JobState();
-  /** alarm()/setitimer() timer (proc_raise_interval); cleared when the process ends. */
-  intervalTimer: ReturnType<typeof setTimeout> | undefined;
   /** The instance's exports (signal callbacks). */
   exports: Record<string, unknown> | undefined;
   /**

@@ -205,11 +205,6 @@ async function applyFdAction(child: Process, a: FdAction, req: SpawnRequest): Pr
 export function finishProcess(p: Process): void {
   const table = p.kernel.processes;
   p.zombie = true;
-  if (p.intervalTimer !== undefined) {
-    clearTimeout(p.intervalTimer);
-    clearInterval(p.intervalTimer);
-    p.intervalTimer = undefined;
-  }
   clearTimers(p);
   const init = table.get(1);
   const heir = init && init !== p && !init.zombie ? init : undefined;

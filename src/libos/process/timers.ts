@@ -11,7 +11,8 @@
  * overrun instead, which the delivered si_overrun and timer_getoverrun then report.
  * Deadlines are kept on the monotonic clock (a CLOCK_REALTIME TIMER_ABSTIME time is converted when
  * set; the wall clock is not stepped here) and fire from host timers, at ms resolution.
- * CPU-time clocks are EINVAL: no timer counts a thread's CPU time here.
+ * CPU-time clocks are EINVAL: no timer counts a thread's CPU time here. ITIMER_REAL (setitimer,
+ * alarm) is one more such timer per process (setItimer).
  */
 import { Errno, sysErr } from "../syscall/errno.ts";
 import { monotonicNs, realtimeNs } from "../sched/clock.ts";
@@ -25,6 +26,7 @@ const CLOCK_REALTIME = 0;
 const CLOCK_MONOTONIC = 1;
 const CLOCK_BOOTTIME = 7;
 const TIMER_ABSTIME = 1;
+const SIGALRM = 14;
 /** Linux's DELAYTIMER_MAX: an overrun count stops here. */
 const DELAYTIMER_MAX = 2 ** 31 - 1;
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -100,7 +102,10 @@ export interface TimerSetting {
 
 /** timer_gettime: what is left until the next expiry, and the period. */
 export function timerSetting(p: Process, id: number): TimerSetting {
-  const tm = timerOf(p, id);
+  return settingOf(timerOf(p, id));
+}
+
+function settingOf(tm: PosixTimer): TimerSetting {
   if (tm.deadlineNs === undefined) return { valueNs: 0n, intervalNs: tm.intervalNs };
   const left = tm.deadlineNs - monotonicNs();
   return { valueNs: left > 0n ? left : 1n, intervalNs: tm.intervalNs }; // due now: Linux reports 1 ns, not "disarmed"
@@ -111,7 +116,7 @@ export function setTimer(p: Process, id: number, flags: number, valueNs: bigint,
   const tm = timerOf(p, id);
   const old = timerSetting(p, id);
   disarm(tm);
-  tm.intervalNs = intervalNs;
+  tm.intervalNs = valueNs === 0n ? 0n : intervalNs; // a disarmed timer reports no period either
   if (valueNs === 0n) return old;
   let deadline = valueNs;
   if ((flags & TIMER_ABSTIME) === 0) deadline += monotonicNs();
@@ -156,8 +161,54 @@ export async function waitTimer(t: Thread, id: number): Promise<number> {
   }
 }
 
+/**
+ * ITIMER_REAL (setitimer, getitimer, alarm; WASIX proc_raise_interval): one more timer per
+ * process, apart from timer_create's ids, whose SIGALRM says SI_KERNEL as Linux's does.
+ */
+const itimers = new WeakMap<Process, PosixTimer>();
+const ITIMER_ID = -1;
+
+function itimerOf(p: Process, signo = SIGALRM): PosixTimer {
+  let tm = itimers.get(p);
+  if (tm && tm.signo !== signo) {
+    disarm(tm);
+    tm = undefined;
+  }
+  if (!tm) {
+    tm = {
+      id: ITIMER_ID, clock: CLOCK_MONOTONIC, notify: SigevNotify.SIGNAL, signo, target: undefined,
+      info: { code: SigCode.KERNEL, pid: 0, status: 0 }, deadlineNs: undefined, intervalNs: 0n, host: undefined,
+      lastOverrun: 0, sent: false, fired: 0, waiters: new WaitQueue(),
+    };
+    itimers.set(p, tm);
+  }
+  return tm;
+}
+
+/**
+ * setitimer(ITIMER_REAL): the first expiry after `valueNs` (0: disarm), then every `intervalNs`;
+ * returns the old setting. WASIX's proc_raise_interval may name another signal than SIGALRM.
+ */
+export function setItimer(p: Process, valueNs: bigint, intervalNs: bigint, signo = SIGALRM): TimerSetting {
+  const old = settingOf(itimerOf(p));
+  const tm = itimerOf(p, signo);
+  disarm(tm);
+  tm.intervalNs = valueNs === 0n ? 0n : intervalNs;
+  if (valueNs === 0n) return old;
+  tm.deadlineNs = monotonicNs() + valueNs;
+  schedule(p, tm);
+  return old;
+}
+
+/** getitimer(ITIMER_REAL): the time left and the period. */
+export function itimerSetting(p: Process): TimerSetting {
+  return settingOf(itimerOf(p));
+}
+
 /** The process ended: every timer stops. */
 export function clearTimers(p: Process): void {
+  const it = itimers.get(p);
+  if (it) disarm(it);
   const m = timers.get(p);
   if (!m) return;
   for (const tm of m.values()) disarm(tm);

@@ -31,6 +31,8 @@ const spec: Record<string, string> = {
   rusage: "iii", prlimit: "iiii",
   // sdk/libc/timers.c
   timer_create: "iiiiii", timer_settime: "iiIIi", timer_gettime: "ii", timer_getoverrun: "ii", timer_delete: "i", timer_wait: "ii",
+  // sdk/libc/itimer.c
+  setitimer: "iIIi", getitimer: "ii",
   // sdk/libc/wait.c
   waitpid: "iiii", waitid: "iiii",
   // sdk/libc/sysinfo.c

@@ -8,7 +8,9 @@
  * - timer_settime(id, flags, value_ns, interval_ns, old*): TIMER_ABSTIME, the old setting (two
  *   u64: value, interval) when old is not 0;
  * - timer_gettime(id, out*), timer_getoverrun(id) -> overrun, timer_delete(id);
- * - timer_wait(id) -> overrun: SIGEV_THREAD's notifying thread waits for the next expiry.
+ * - timer_wait(id) -> overrun: SIGEV_THREAD's notifying thread waits for the next expiry;
+ * - setitimer(which, value_ns, interval_ns, old*), getitimer(which, out*): ITIMER_REAL, for
+ *   sdk/libc/itimer.c (setitimer, getitimer and so alarm).
  * EINVAL for an unknown id, as Linux.
  */
 import { A, R } from "../codecs.ts";
@@ -16,7 +18,7 @@ import { row, type SyscallRow } from "../table.ts";
 import { Errno, sysErr } from "../errno.ts";
 import type { Thread } from "../../process/thread.ts";
 import type { GuestMemory } from "../memory.ts";
-import { createTimer, deleteTimer, setTimer, timerOverrun, timerSetting, waitTimer, type TimerSetting } from "../../process/timers.ts";
+import { createTimer, deleteTimer, itimerSetting, setItimer, setTimer, timerOverrun, timerSetting, waitTimer, type TimerSetting } from "../../process/timers.ts";
 
 function writeSetting(t: Thread, ptr: number, s: TimerSetting): void {
   const m = t.process.memory as GuestMemory | undefined;
@@ -59,7 +61,23 @@ function occlum_timer_wait(t: Thread, id: number): Promise<number> {
   return waitTimer(t, id);
 }
 
+/** setitimer/getitimer's `which`: only ITIMER_REAL runs here (the CPU-time ones are EINVAL). */
+const ITIMER_REAL = 0;
+
+function occlum_setitimer(t: Thread, which: number, valueNs: bigint, intervalNs: bigint, oldPtr: number): void {
+  if (which !== ITIMER_REAL) throw sysErr(Errno.INVAL);
+  const old = setItimer(t.process, valueNs, intervalNs);
+  if (oldPtr !== 0) writeSetting(t, oldPtr, old);
+}
+
+function occlum_getitimer(t: Thread, which: number, outPtr: number): void {
+  if (which !== ITIMER_REAL) throw sysErr(Errno.INVAL);
+  writeSetting(t, outPtr, itimerSetting(t.process));
+}
+
 export const occlumTimerRows: readonly SyscallRow[] = [
+  row("setitimer", [A.u32, A.u64, A.u64, A.u32], R.none, occlum_setitimer, { note: "ITIMER_REAL (others EINVAL): value ns (0: disarm), interval ns, old* (left, interval: 2 x u64; 0: none); SIGALRM with SI_KERNEL" }),
+  row("getitimer", [A.u32, A.u32], R.none, occlum_getitimer, { note: "ITIMER_REAL: out* (time left, interval: 2 x u64)" }),
   row("timer_create", [A.u32, A.u32, A.u32, A.u32, A.u32], R.size, occlum_timer_create, { note: "clock (REALTIME, MONOTONIC, BOOTTIME), sigev_notify, signo, tid (SIGEV_THREAD_ID), si_value -> timer id" }),
   row("timer_settime", [A.u32, A.u32, A.u64, A.u64, A.u32], R.none, occlum_timer_settime, { note: "id, TIMER_ABSTIME, value ns (0: disarm), interval ns, old* (value, interval: 2 x u64; 0: none)" }),
   row("timer_gettime", [A.u32, A.u32], R.none, occlum_timer_gettime, { note: "id, out* (time left, interval: 2 x u64)" }),

@@ -8,8 +8,9 @@ import { row, type SyscallRow } from "../table.ts";
 import { X, XR, type JoinResult, type OptionPid } from "./codecs.ts";
 import { Errno, sysErr } from "../errno.ts";
 import { ProcessExit } from "../../process/exit.ts";
-import { kill, onDefaultAction, selectorOf, signalProcess, spawnProcess, takeSpawnAttrs, waitChild, type FdAction } from "../../process/spawn.ts";
+import { kill, onDefaultAction, selectorOf, spawnProcess, takeSpawnAttrs, waitChild, type FdAction } from "../../process/spawn.ts";
 import { setLibcBlocked } from "../../process/signals.ts";
+import { setItimer } from "../../process/timers.ts";
 import type { Thread } from "../../process/thread.ts";
 import { rightsFor } from "../wasi/fd.ts";
 import { encodeUtf8 } from "../memory.ts";
@@ -101,30 +102,15 @@ async function chdir(t: Thread, dir: string): Promise<void> {
 }
 
 /**
- * proc_raise_interval: alarm()/setitimer(ITIMER_REAL). One interval timer per process; an
- * interval of 0 cancels it. The signal goes through signalProcess as kill's does, so a handler
- * runs when the process next leaves the kernel and a blocked call is interrupted.
+ * proc_raise_interval: alarm()/setitimer(ITIMER_REAL) of WASIX binaries: the process's interval
+ * timer (process/timers.ts setItimer), once after `interval` or every `interval` (`repeat`); 0
+ * cancels it. The signal goes through signalProcess as kill's does, so a handler runs when the
+ * process next leaves the kernel and a blocked call is interrupted.
  */
 function proc_raise_interval(t: Thread, sig: number, interval: bigint, repeat: number): void {
-  const p = t.process;
-  if (sig < 0 || sig > 64) throw sysErr(Errno.INVAL);
-  if (p.intervalTimer !== undefined) {
-    clearTimeout(p.intervalTimer);
-    clearInterval(p.intervalTimer);
-    p.intervalTimer = undefined;
-  }
-  if (interval === 0n) return;
-  const ms = Math.max(1, Math.min(Number(interval / INTERVAL_UNITS_PER_MS), 2 ** 31 - 1));
-  const fire = () => {
-    if (p.zombie || p.status) return clearInterval(p.intervalTimer);
-    signalProcess(p, sig);
-  };
-  // Not unref'd: a process in pause()/sigsuspend waits for nothing else, and the timer must keep
-  // the LibOS alive until it fires (finishProcess clears it when the process ends).
-  p.intervalTimer = repeat ? setInterval(fire, ms) : setTimeout(() => ((p.intervalTimer = undefined), fire()), ms);
+  if (sig < 1 || sig > 64) throw sysErr(Errno.INVAL);
+  setItimer(t.process, interval, repeat ? interval : 0n, sig);
 }
-/** The interval is a WASI timestamp: nanoseconds. */
-const INTERVAL_UNITS_PER_MS = 1_000_000n;
 
 const B = { blocking: true } as const;
 
@@ -137,7 +123,7 @@ export const procRows: readonly SyscallRow[] = [
   }),
   row("proc_join", [X.optionPid, X.u32], XR.join, proc_join, { ...B, note: "waitpid: one pid, any child, 0 = own group, < -1 = group (the pid is signed); WNOHANG; WAKE_STOPPED reports a stopped child once (no continued status in WASIX: occlum-cc's waitpid uses occlum.waitpid); restarted under SA_RESTART" }),
   row("proc_signal", [X.i32, X.u32], R.none, proc_signal, { ...B, note: "kill(pid, -pgid, 0, -1); a signal to the caller runs its handler, or stops it, before kill returns; stop signals and SIGCONT as Linux (job control)" }),
-  row("proc_raise_interval", [X.u32, A.u64, X.u32], R.none, proc_raise_interval, { note: "alarm/setitimer(ITIMER_REAL): one timer per process (interval in ns, ms resolution); occlum-cc links a setitimer that uses it correctly (sdk/libc/itimer.c)" }),
+  row("proc_raise_interval", [X.u32, A.u64, X.u32], R.none, proc_raise_interval, { note: "alarm/setitimer(ITIMER_REAL): the process's interval timer (interval in ns, ms resolution); occlum-cc's setitimer uses occlum.setitimer (sdk/libc/itimer.c)" }),
   row("proc_signals_sizes_get", [], XR.u32, () => 0, { note: "no host-provided dispositions" }),
   row("proc_signals_get", [X.u32], R.none, () => undefined),
   row("getcwd", [X.u32, X.u32], R.none, getcwd, { note: "the process's cwd (chdir, spawn's chdir action)" }),

@@ -1,0 +1,51 @@
+/**
+ * Differential conformance of setitimer/getitimer(ITIMER_REAL) and alarm (sdk/libc/itimer.c over
+ * the kernel's occlum.setitimer/getitimer, process/timers.ts): the first expiry after it_value,
+ * then every it_interval; getitimer and setitimer's old value give the time left (and no period
+ * once disarmed); alarm returns the seconds left of the previous one, rounded up; SIGALRM says
+ * SI_KERNEL; EINVAL for a bad time or timer. Before, getitimer repeated the last setting and a
+ * timer with both values set fired first after it_interval. test/guest/process/conform_itimer.c
+ * prints exactly what Linux prints (ranges, not times). LINUX is its output on Linux 6.18, glibc
+ * (`gcc -O2 -o /tmp/it/conform_itimer test/guest/process/conform_itimer.c && /tmp/it/conform_itimer`;
+ * the same over repeated runs).
+ */
+import { test, before, after } from "node:test";
+import { buildGuest, posixSkip } from "../../support/guest.ts";
+import { assertPrintsLinux, makeInstance, run, type Instance } from "../helpers.ts";
+
+const skip = posixSkip();
+let inst: Instance;
+
+before(async () => {
+  if (skip) return;
+  inst = await makeInstance({ programs: { "/bin/conform_itimer": await buildGuest("test/guest/process/conform_itimer.c", { mode: "posix" }) } });
+});
+
+after(async () => {
+  await inst?.cleanup();
+});
+
+test("setitimer, getitimer and alarm print what Linux prints", { skip, timeout: 60_000 }, async () => {
+  assertPrintsLinux(await run(inst, "/bin/conform_itimer"), LINUX);
+});
+
+const LINUX = `getitimer before any: disarmed: 1
+setitimer 300 ms once: 0
+  after 100 ms getitimer: left in [150, 200] ms: 1, interval 0: 1
+setitimer 50 ms, asking the old: 0
+  old: left in [150, 200] ms: 1
+  alarms: 1, SI_KERNEL: 1
+setitimer 30 ms then every 50 ms: 0
+  alarms by 155 ms: from 2 to 4: 1
+  getitimer: interval 50 ms: 1, left at most 50 ms: 1
+setitimer 0 (disarm), asking the old: 0
+  old interval 50 ms: 1
+  disarmed: 1, interval 0: 1
+alarm(5): 0
+alarm(0) after 0.1 s: 5
+alarm(0) again: 0
+alarm(1) fired: 1
+setitimer, tv_usec 1e6: -1 EINVAL
+setitimer(99): -1 EINVAL
+getitimer(99): -1 EINVAL
+`;
