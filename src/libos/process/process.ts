@@ -33,6 +33,8 @@ export interface ProcessInit {
   env: string[];
   cwd?: string;
   pgid?: number;
+  /** Session; absent: a new one led by the process (the instance's first process). */
+  sid?: number;
 }
 
 export class Process {
@@ -47,6 +49,8 @@ export class Process {
   readonly children = new Set<Process>();
   /** Process group (setpgid); a child starts in its parent's group. */
   pgid: number;
+  /** Session (setsid; session.ts); a child starts in its parent's session. */
+  sid: number;
   /** Notified when a child becomes a zombie (wait4). */
   readonly childEvents = new WaitQueue();
   /** True once the process ended and its fds are closed: a zombie until its parent waits. */
@@ -113,6 +117,7 @@ export class Process {
     this.ppid = init.ppid;
     this.parent = undefined;
     this.pgid = init.pgid ?? init.pid;
+    this.sid = init.sid ?? init.pid;
     this.exe = init.exe;
     this.argv = init.argv;
     this.env = init.env;
