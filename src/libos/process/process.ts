@@ -44,6 +44,11 @@ export class Process {
   readonly pid: number;
   /** Parent pid (changes when an orphan is re-parented to init); 0 for the first process. */
   ppid: number;
+  /**
+   * Started by the host (the instance's first process, ppid 0 at creation): its parent is outside
+   * the LibOS, and ties its group to the session (session.ts).
+   */
+  readonly startedByHost: boolean;
   /** The parent while it lives (wait4 and re-parenting); undefined: reaped by the kernel. */
   parent: Process | undefined;
   readonly children = new Set<Process>();
@@ -115,6 +120,7 @@ export class Process {
     this.fds.onDrop = (file) => releaseOnClose(this, file);
     this.vfs = kernel.fs.forProcess(init.pid);
     this.ppid = init.ppid;
+    this.startedByHost = init.ppid === 0;
     this.parent = undefined;
     this.pgid = init.pgid ?? init.pid;
     this.sid = init.sid ?? init.pid;

@@ -5,10 +5,80 @@
  * session (POSIX_SPAWN_SETSID and POSIX_SPAWN_SETPGROUP change that: spawn.ts). The instance's
  * first process starts as the leader of a session and a group of its own (sid = pgid = pid), as
  * if an init outside the LibOS had made it one.
+ *
+ * Orphaned process groups (POSIX; Linux's kernel/exit.c): a group is orphaned when no member has
+ * a parent in another group of the same session: nobody of the session (a shell) is left to
+ * continue its stopped members. A process's exit may orphan its own group (it was the last tie)
+ * or its children's groups (they lose it as their parent); when such a group has a stopped
+ * member, each stopped member gets SIGHUP, then every member SIGCONT (hangUpOrphaned). That is
+ * what Linux 6.18 does, measured (ftrace's signal_generate shows SIGHUP generated for the stopped
+ * members only; test/guest/process/conform_orphan.c): POSIX's _Exit words it as SIGHUP and
+ * SIGCONT to every member, and a running member then dies of SIGHUP unless it handles it. In an
+ * orphaned group SIGTSTP, SIGTTIN and SIGTTOU do not stop (signals.ts discards them; SIGSTOP
+ * still stops).
+ *
+ * Who counts as a parent: orphans are adopted by pid 1 (spawn.ts finishProcess), which acts as
+ * Linux's child subreaper would, not as its init: a member whose parent is pid 1 ties the group
+ * like any other (Linux skips only members whose parent is the global init, which the LibOS has no
+ * process for). The first process's parent is outside the LibOS: the host (`occlum run`, and the
+ * shell that started it, which continues the program when it stops: boot.ts parentlessStop). It
+ * counts as a parent in another group of the same session, as a shell is for the job it started,
+ * so the first process's group is not orphaned while it lives: a SIGTSTP there stops the program,
+ * and `occlum run` with it. A process the kernel adopted (no pid 1 left: the instance is ending)
+ * has no parent to tie its group.
  */
 import { Errno, sysErr } from "../syscall/errno.ts";
 import type { Process } from "./process.ts";
+import type { ProcessTable } from "./process-table.ts";
 import type { Thread } from "./thread.ts";
+import { signalProcess, SIGCONT } from "./signals.ts";
+
+const SIGHUP = 1;
+
+/**
+ * Does `m`'s parent tie m's group to its session: a parent in another group of the same session?
+ * `parent` undefined: the host for the first process (see the header), nobody otherwise.
+ */
+function ties(m: Process, parent: Process | undefined): boolean {
+  if (parent === undefined) return m.startedByHost;
+  return parent.pgid !== m.pgid && parent.sid === m.sid;
+}
+
+/** Is group `pgid` orphaned (no live member's parent ties it to the session)? Linux's is_orphaned_pgrp. */
+export function isOrphanedGroup(table: ProcessTable, pgid: number): boolean {
+  for (const m of table.all()) if (m.pgid === pgid && !m.zombie && ties(m, m.parent)) return false;
+  return true;
+}
+
+/** Has group `pgid` a member whose stop is complete (Linux's has_stopped_jobs)? */
+function hasStopped(table: ProcessTable, pgid: number): boolean {
+  for (const m of table.all()) if (m.pgid === pgid && !m.zombie && m.job.stopped) return true;
+  return false;
+}
+
+/**
+ * Group `pgid` is orphaned: if a member is stopped, SIGHUP to each stopped member, then SIGCONT to
+ * every member (from the kernel: SI_KERNEL), as Linux (see the header).
+ */
+function hangUpIfStopped(table: ProcessTable, pgid: number): void {
+  if (!isOrphanedGroup(table, pgid) || !hasStopped(table, pgid)) return;
+  const members = [...table.all()].filter((m) => m.pgid === pgid && !m.zombie);
+  for (const m of members) if (m.job.stopped) signalProcess(m, SIGHUP);
+  for (const m of members) signalProcess(m, SIGCONT);
+}
+
+/**
+ * `p` has ended (a zombie now) and its `children` went to their new parent (spawn.ts
+ * finishProcess): hang up the groups this orphaned that have a stopped member, as Linux's
+ * exit_notify does: each child's group that p tied (p in another group of the child's session),
+ * then p's own group when p's parent tied it (p was perhaps the last tie). A group continued by the
+ * first check has nothing stopped left for a second.
+ */
+export function hangUpOrphaned(p: Process, children: readonly Process[]): void {
+  const table = p.kernel.processes;
+  for (const c of children) if (p.pgid !== c.pgid && p.sid === c.sid) hangUpIfStopped(table, c.pgid);
+  if (ties(p, p.parent)) hangUpIfStopped(table, p.pgid);
+}
 
 /**
  * A group a process of `self`'s session may join: some process (a zombie not yet waited for

@@ -22,7 +22,7 @@ import { cleanMask, MAX_QUEUED, SIGCHLD, SigCode, signalProcess, type SigInfo } 
 import { isOutOfMemory, releaseMemory, reserveMemory } from "./user-memory.ts";
 import { holdIfStopped } from "./job-control.ts";
 import { inheritRlimits } from "./rlimits.ts";
-import { checkGroup } from "./session.ts";
+import { checkGroup, hangUpOrphaned } from "./session.ts";
 
 // Signal services live in signals.ts, waits in wait.ts; these names are re-exported for the syscall layer.
 export { DefaultIgnored, deliverSignals, initGuestSignals, onDefaultAction, SIGCHLD, signalProcess } from "./signals.ts";
@@ -208,7 +208,10 @@ async function applyFdAction(child: Process, a: FdAction, req: SpawnRequest): Pr
   }
 }
 
-/** The end of a process (called by the runner once its fds are closed). */
+/**
+ * The end of a process (called by the runner once its fds are closed): a zombie for its parent
+ * (SIGCHLD), its children to init, and the groups that leaves orphaned hung up (session.ts).
+ */
 export function finishProcess(p: Process): void {
   const table = p.kernel.processes;
   p.zombie = true;
@@ -219,7 +222,8 @@ export function finishProcess(p: Process): void {
   }
   const init = table.get(1);
   const heir = init && init !== p && !init.zombie ? init : undefined;
-  for (const c of p.children) {
+  const children = [...p.children];
+  for (const c of children) {
     c.parent = heir;
     c.ppid = heir?.pid ?? 0;
     if (heir) heir.children.add(c);
@@ -227,6 +231,7 @@ export function finishProcess(p: Process): void {
   }
   p.children.clear();
   if (heir && [...heir.children].some((c) => c.zombie)) heir.childEvents.notifyAll();
+  hangUpOrphaned(p, children);
   const parent = p.parent;
   if (parent && !parent.zombie) {
     if (parent.ignored.has(SIGCHLD)) {
