@@ -1,8 +1,9 @@
 /*
- * Process groups for Debian's wasix-libc, which keeps the group in a libc variable (getpgid and
- * setpgid work only on pid 0 and never reach the kernel), returns kill()'s errno as its result,
- * and ignores posix_spawn's POSIX_SPAWN_SETPGROUP and POSIX_SPAWN_SETSIGMASK (waitpid, which
- * took the absolute value of its pid, is in wait.c).
+ * Process groups and sessions for Debian's wasix-libc, which keeps the group in a libc variable
+ * (getpgid and setpgid work only on pid 0 and never reach the kernel), fails setsid and getsid
+ * (EINVAL, always), returns kill()'s errno as its result, and ignores posix_spawn's
+ * POSIX_SPAWN_SETPGROUP, POSIX_SPAWN_SETSID and POSIX_SPAWN_SETSIGMASK (waitpid, which took the
+ * absolute value of its pid, is in wait.c).
  * These strong definitions replace those archive members and use occlum-ts's own imports
  * (module "occlum", docs/wasi-support.md). posix_spawn/posix_spawnp are wrapped (occlum-cc links
  * with --wrap for both): the attributes go to the kernel just before the libc's spawn.
@@ -19,6 +20,8 @@
 
 int32_t __occlum_getpgid(int32_t pid, uint32_t *pgid) OCCLUM_IMPORT(getpgid);
 int32_t __occlum_setpgid(int32_t pid, int32_t pgid) OCCLUM_IMPORT(setpgid);
+int32_t __occlum_getsid(int32_t pid, uint32_t *sid) OCCLUM_IMPORT(getsid);
+int32_t __occlum_setsid(uint32_t *sid) OCCLUM_IMPORT(setsid);
 int32_t __occlum_spawn_attrs(int32_t flags, int32_t pgroup, uint64_t mask) OCCLUM_IMPORT(spawn_attrs);
 
 /* The libc's tcgetpgrp/tcsetpgrp read this; defining it keeps its getpgrp member out. */
@@ -41,6 +44,21 @@ int setpgid(pid_t pid, pid_t pgid) {
 }
 
 pid_t setpgrp(void) { return setpgid(0, 0); }
+
+pid_t getsid(pid_t pid) {
+  uint32_t s = 0;
+  int e = __occlum_getsid(pid, &s);
+  if (e) { errno = e; return -1; }
+  return (pid_t)s;
+}
+
+pid_t setsid(void) {
+  uint32_t s = 0;
+  int e = __occlum_setsid(&s);
+  if (e) { errno = e; return -1; }
+  __wasilibc_pgrp = (pid_t)s; /* a new group too */
+  return (pid_t)s;
+}
 
 int kill(pid_t pid, int sig) {
   int e = __wasi_proc_signal(pid, (__wasi_signal_t)sig);

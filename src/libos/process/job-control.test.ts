@@ -28,10 +28,13 @@ function kernel(onParentlessStop?: Kernel["onParentlessStop"]): Kernel {
   };
 }
 
-/** A parent and a child process of one kernel; the child has `n` threads, all running. */
+/**
+ * A parent and a child process of one kernel; the child has `n` threads, all running. The child
+ * leads its own group in its parent's session (a group that is not orphaned: a SIGTSTP stops it).
+ */
 function family(n: number, k = kernel()): { parent: Process; child: Process; threads: Thread[] } {
   const parent = new Process(k, { pid: 1, ppid: 0, exe: "/bin/p", argv: [], env: [] });
-  const child = new Process(k, { pid: 2, ppid: 1, exe: "/bin/c", argv: [], env: [] });
+  const child = new Process(k, { pid: 2, ppid: 1, sid: 1, exe: "/bin/c", argv: [], env: [] });
   k.processes.add(parent);
   k.processes.add(child);
   child.parent = parent;

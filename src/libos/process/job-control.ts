@@ -2,7 +2,8 @@
  * Job control: stopped and continued processes, as Linux has them (man 7 signal, man 2 waitpid).
  *
  * Stop. A stop signal whose action is to stop (SIGSTOP always; SIGTSTP, SIGTTIN, SIGTTOU at
- * SIG_DFL; signals.ts decides, at sending or at delivery when it was blocked) begins a group stop
+ * SIG_DFL outside an orphaned process group, session.ts; signals.ts decides, at sending or at
+ * delivery when it was blocked) begins a group stop
  * of the whole process: Process.stopSignal is set, and every thread that could still run guest
  * code is asked into the kernel: on a vCPU worker its attention word is raised (Thread.remotePoke)
  * and any kernel call it makes parks before it runs (vcpu/pool.ts); on the kernel thread its next

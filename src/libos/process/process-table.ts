@@ -41,6 +41,11 @@ export class ProcessTable implements ProcessInfoSource {
     return this.procs.get(pid);
   }
 
+  /** Every process, zombies included (a group's or a session's members are found by a scan). */
+  all(): IterableIterator<Process> {
+    return this.procs.values();
+  }
+
   get size(): number {
     return this.procs.size;
   }
@@ -80,6 +85,8 @@ export class ProcessTable implements ProcessInfoSource {
     return {
       pid: p.pid,
       ppid: p.ppid,
+      pgid: p.pgid,
+      sid: p.sid,
       // The main thread's name (Linux shows the group leader's comm), kept once it has ended.
       name: (p.mainComm = mainThread(p)?.comm ?? p.mainComm ?? commFromBytes(Buffer.from(p.exe.slice(p.exe.lastIndexOf("/") + 1)))),
       state: processState(p),

@@ -33,6 +33,8 @@ export interface ProcessInit {
   env: string[];
   cwd?: string;
   pgid?: number;
+  /** Session; absent: a new one led by the process (the instance's first process). */
+  sid?: number;
 }
 
 export class Process {
@@ -42,11 +44,18 @@ export class Process {
   readonly pid: number;
   /** Parent pid (changes when an orphan is re-parented to init); 0 for the first process. */
   ppid: number;
+  /**
+   * Started by the host (the instance's first process, ppid 0 at creation): its parent is outside
+   * the LibOS, and ties its group to the session (session.ts).
+   */
+  readonly startedByHost: boolean;
   /** The parent while it lives (wait4 and re-parenting); undefined: reaped by the kernel. */
   parent: Process | undefined;
   readonly children = new Set<Process>();
   /** Process group (setpgid); a child starts in its parent's group. */
   pgid: number;
+  /** Session (setsid; session.ts); a child starts in its parent's session. */
+  sid: number;
   /** Notified when a child becomes a zombie (wait4). */
   readonly childEvents = new WaitQueue();
   /** True once the process ended and its fds are closed: a zombie until its parent waits. */
@@ -109,8 +118,10 @@ export class Process {
     this.fds.onDrop = (file) => releaseOnClose(this, file);
     this.vfs = kernel.fs.forProcess(init.pid);
     this.ppid = init.ppid;
+    this.startedByHost = init.ppid === 0;
     this.parent = undefined;
     this.pgid = init.pgid ?? init.pid;
+    this.sid = init.sid ?? init.pid;
     this.exe = init.exe;
     this.argv = init.argv;
     this.env = init.env;

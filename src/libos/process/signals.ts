@@ -25,7 +25,8 @@
  * signals; a stop signal discards a pending SIGCONT. A stop signal whose action is to stop stops
  * the process at once unless every thread that may take it blocks it (then it stops when one
  * unblocks it and takes it, in deliverSignals). A stopped process interrupts nobody for the
- * signals it gets: they stay pending until SIGCONT (SIGKILL still kills).
+ * signals it gets: they stay pending until SIGCONT (SIGKILL still kills). In an orphaned process
+ * group (session.ts) SIGTSTP, SIGTTIN and SIGTTOU are discarded where they would stop.
  */
 import type { Process } from "./process.ts";
 import type { Thread } from "./thread.ts";
@@ -35,6 +36,7 @@ import { EAGAIN_ERROR, EINTR_ERROR, Errno, sysErr } from "../syscall/errno.ts";
 import { waitAny, type WakeReason } from "../sched/wait-queue.ts";
 import { nowMs } from "../sched/clock.ts";
 import { continueProcess, parkStopped, stopProcess } from "./job-control.ts";
+import { isOrphanedGroup } from "./session.ts";
 
 export const SIGKILL = 9;
 export const SIGSTOP = 19;
@@ -122,6 +124,16 @@ function stopsByDefault(a: SigAction | undefined, sig: number): boolean {
 }
 
 /**
+ * Take a stop signal's action to stop `p`. SIGTSTP, SIGTTIN and SIGTTOU do nothing when p's group
+ * is orphaned (session.ts: nobody of the session would continue it), as Linux discards them as it
+ * delivers them; SIGSTOP always stops.
+ */
+function stopFor(p: Process, sig: number): void {
+  if (sig !== SIGSTOP && isOrphanedGroup(p.kernel.processes, p.pgid)) return;
+  stopProcess(p, sig);
+}
+
+/**
  * Would delivering `sig` run a handler or end the process (then a blocked call is interrupted)?
  * A stop signal at SIG_DFL stops the process where it is sent or unblocked, and interrupts no
  * call; one of unknown disposition may have a handler.
@@ -161,7 +173,7 @@ export function signalProcess(p: Process, signo: number, target?: Thread, info: 
     const act = actionOf(p, signo);
     if (!waiter && stopsByDefault(act, signo)) {
       // A stop: now, unless every thread that may take it blocks it (SIGSTOP cannot be blocked).
-      if (signo === SIGSTOP || takers.some((t) => !blocks(t, bit))) return stopProcess(p, signo);
+      if (signo === SIGSTOP || takers.some((t) => !blocks(t, bit))) return stopFor(p, signo);
     } else if (!waiter && ignoredByDefault(act, signo) && takers.some((t) => !blocks(t, bit))) {
       return;
     }
@@ -173,7 +185,7 @@ export function signalProcess(p: Process, signo: number, target?: Thread, info: 
     if (p.stopSignal === 0) wakeTaker(p, signo, target);
     return;
   }
-  if (STOPS.has(signo)) return stopProcess(p, signo);
+  if (STOPS.has(signo)) return stopFor(p, signo);
   if (DEFAULT_IGNORE.has(signo)) return;
   p.exit({ kind: "signal", signo });
 }
@@ -333,7 +345,7 @@ export function deliverSignals(t: Thread, stats?: { handled: number }): Promise<
     if (ignoredByDefault(act, s)) return next(); // nothing would run
     if (stopsByDefault(act, s)) {
       // A stop signal that was blocked everywhere, taken now: the process stops here.
-      stopProcess(p, s);
+      stopFor(p, s);
       return next();
     }
     if (!act || (act.kind === SigKind.HANDLER && (act.flags & SA_RESTART) === 0)) eintr = true;
@@ -404,7 +416,7 @@ export function onDefaultAction(t: Thread): void {
   const p = t.process;
   const s = delivering.get(t)?.signo;
   if (s === undefined) return;
-  if (STOPS.has(s)) stopProcess(p, s);
+  if (STOPS.has(s)) stopFor(p, s);
   if (DEFAULT_IGNORE.has(s) || STOPS.has(s)) throw new DefaultIgnored();
   p.exit({ kind: "signal", signo: s });
   throw new ThreadKilled();

@@ -1,7 +1,8 @@
 /**
  * Process life cycle services: spawn (posix_spawn semantics, with the process group and signal
  * mask of its attributes), wait (wait4, by pid or group), exit bookkeeping (zombies, re-parenting
- * of orphans), kill and process groups. Signal delivery, masks and default actions: signals.ts.
+ * of orphans) and kill. Signal delivery, masks and default actions: signals.ts; process groups
+ * and sessions: session.ts.
  *
  * A child is its own WebAssembly instance and memory, started from the compile cache (keyed on
  * the program's content hash), with a copy of its parent's fd table (FD_CLOEXEC fds left out)
@@ -22,6 +23,7 @@ import { isOutOfMemory, releaseMemory, reserveMemory } from "./user-memory.ts";
 import { holdIfStopped } from "./job-control.ts";
 import { inheritRlimits } from "./rlimits.ts";
 import { clearTimers } from "./timers.ts";
+import { checkGroup, hangUpOrphaned } from "./session.ts";
 
 // Signal services live in signals.ts, waits in wait.ts; these names are re-exported for the syscall layer.
 export { DefaultIgnored, deliverSignals, initGuestSignals, onDefaultAction, SIGCHLD, signalProcess } from "./signals.ts";
@@ -57,12 +59,14 @@ export interface SpawnRequest {
   pgroup?: number;
   /** POSIX_SPAWN_SETSIGMASK: the child's mask; absent: the calling thread's (as across execve). */
   sigmask?: bigint;
+  /** POSIX_SPAWN_SETSID: the child leads a new session (and group); absent: the parent's session. */
+  setsid?: boolean;
 }
 
 const NOENT = new Set<number>([Errno.NOENT, Errno.NOTDIR]);
 
 /** posix_spawn's attribute flags the kernel applies (musl's values). */
-export const SpawnFlag = { SETPGROUP: 2, SETSIGMASK: 8 } as const;
+export const SpawnFlag = { SETPGROUP: 2, SETSIGMASK: 8, SETSID: 0x80 } as const;
 export interface SpawnAttrs {
   flags: number;
   pgroup: number;
@@ -75,7 +79,7 @@ export interface SpawnAttrs {
 export const spawnAttrs = new WeakMap<Thread, SpawnAttrs>();
 
 /** Take the thread's pending spawn attributes as SpawnRequest fields. */
-export function takeSpawnAttrs(t: Thread): { pgroup?: number; sigmask?: bigint } {
+export function takeSpawnAttrs(t: Thread): { pgroup?: number; sigmask?: bigint; setsid?: boolean } {
   const a = spawnAttrs.get(t);
   if (!a) return {};
   spawnAttrs.delete(t);
@@ -83,6 +87,7 @@ export function takeSpawnAttrs(t: Thread): { pgroup?: number; sigmask?: bigint }
   return {
     ...((a.flags & SpawnFlag.SETPGROUP) !== 0 ? { pgroup: a.pgroup } : {}),
     ...((a.flags & SpawnFlag.SETSIGMASK) !== 0 ? { sigmask: a.mask } : {}),
+    ...((a.flags & SpawnFlag.SETSID) !== 0 ? { setsid: true } : {}),
   };
 }
 
@@ -111,6 +116,8 @@ async function loadExe(parent: Process, req: SpawnRequest): Promise<{ exe: strin
 export async function spawnProcess(t: Thread, req: SpawnRequest): Promise<number> {
   const parent = t.process;
   const kernel = parent.kernel;
+  // glibc's and musl's child calls setsid before setpgid: a session leader cannot change group.
+  if (req.setsid && req.pgroup !== undefined) throw sysErr(Errno.PERM);
   if (req.pgroup !== undefined && req.pgroup !== 0) checkGroup(parent, req.pgroup);
   const { exe, bytes } = await loadExe(parent, req);
   let program;
@@ -121,8 +128,9 @@ export async function spawnProcess(t: Thread, req: SpawnRequest): Promise<number
     throw e;
   }
   const pid = kernel.processes.allocPid();
-  const pgid = req.pgroup === undefined ? parent.pgid : req.pgroup === 0 ? pid : req.pgroup;
-  const child = new Process(kernel, { pid, ppid: parent.pid, pgid, exe, argv: req.argv, env: req.env, cwd: parent.cwd });
+  const pgid = req.setsid || req.pgroup === 0 ? pid : (req.pgroup ?? parent.pgid);
+  const sid = req.setsid ? pid : parent.sid;
+  const child = new Process(kernel, { pid, ppid: parent.pid, pgid, sid, exe, argv: req.argv, env: req.env, cwd: parent.cwd });
   child.initialSigmask = cleanMask(req.sigmask ?? t.sigmask);
   // The child's initial memory is reserved now, so running out fails the spawn (ENOMEM).
   try {
@@ -201,14 +209,18 @@ async function applyFdAction(child: Process, a: FdAction, req: SpawnRequest): Pr
   }
 }
 
-/** The end of a process (called by the runner once its fds are closed). */
+/**
+ * The end of a process (called by the runner once its fds are closed): a zombie for its parent
+ * (SIGCHLD), its children to init, and the groups that leaves orphaned hung up (session.ts).
+ */
 export function finishProcess(p: Process): void {
   const table = p.kernel.processes;
   p.zombie = true;
   clearTimers(p);
   const init = table.get(1);
   const heir = init && init !== p && !init.zombie ? init : undefined;
-  for (const c of p.children) {
+  const children = [...p.children];
+  for (const c of children) {
     c.parent = heir;
     c.ppid = heir?.pid ?? 0;
     if (heir) heir.children.add(c);
@@ -216,6 +228,7 @@ export function finishProcess(p: Process): void {
   }
   p.children.clear();
   if (heir && [...heir.children].some((c) => c.zombie)) heir.childEvents.notifyAll();
+  hangUpOrphaned(p, children);
   const parent = p.parent;
   if (parent && !parent.zombie) {
     if (parent.ignored.has(SIGCHLD)) {
@@ -275,35 +288,6 @@ export function kill(t: Thread, pid: number, signo: number): void | Promise<void
   for (const p of targets) if (p !== t.process) signalProcess(p, signo, undefined, info);
   if (targets.includes(t.process)) signalProcess(t.process, signo, undefined, info);
   return holdIfStopped(t);
-}
-
-/**
- * setpgid(pid, pgid): the caller or one of its children (ESRCH otherwise); pgid 0 means the
- * target's pid; joining another group needs a live process in it (EPERM), as on Linux.
- */
-export function setpgid(t: Thread, pid: number, pgid: number): void {
-  const self = t.process;
-  const target = pid === 0 || pid === self.pid ? self : self.kernel.processes.get(pid);
-  if (!target || target.zombie || (target !== self && target.parent !== self)) throw sysErr(Errno.SRCH);
-  if (pgid < 0) throw sysErr(Errno.INVAL);
-  const group = pgid === 0 ? target.pid : pgid;
-  if (group !== target.pid) checkGroup(self, group);
-  target.pgid = group;
-}
-
-/** A group a process may join: some live process is in it (Linux: in the same session). */
-function checkGroup(self: Process, pgid: number): void {
-  const table = self.kernel.processes;
-  if (!table.pids().some((n) => { const p = table.get(n); return p !== undefined && p.pgid === pgid; })) throw sysErr(Errno.PERM);
-}
-
-/** getpgid(pid): 0 is the caller; any live process of the kernel may be asked. */
-export function getpgid(t: Thread, pid: number): number {
-  const self = t.process;
-  if (pid === 0) return self.pgid;
-  const p = self.kernel.processes.get(pid);
-  if (!p || pid < 0) throw sysErr(Errno.SRCH);
-  return p.pgid;
 }
 
 /** Kill every process still running in a kernel and wait for them (the app's main exited). */

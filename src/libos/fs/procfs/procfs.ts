@@ -344,7 +344,7 @@ function statOf(p: ProcessInfo, t?: ThreadInfo): string {
   const ticks = p.startTimeNs !== undefined ? p.startTimeNs / TICK_NS : 0n;
   const utime = (t?.cpuNs ?? p.cpuNs ?? 0n) / TICK_NS;
   const f: (string | number | bigint)[] = [
-    t?.tid ?? p.pid, `(${t?.name ?? p.name})`, t?.state ?? p.state, p.ppid, p.pid, p.pid, 0, 0, 0, // pgrp session tty_nr tpgid flags(9)
+    t?.tid ?? p.pid, `(${t?.name ?? p.name})`, t?.state ?? p.state, p.ppid, p.pgid ?? p.pid, p.sid ?? p.pid, 0, 0, 0, // pgrp session tty_nr tpgid flags(9)
     0, 0, 0, 0, utime, 0, 0, 0, // minflt cminflt majflt cmajflt utime stime cutime cstime
     20, 0, p.threads, 0, ticks, p.vmSizeBytes, Math.floor(p.vmRssBytes / 4096),
   ];

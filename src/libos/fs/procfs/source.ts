@@ -10,6 +10,9 @@ export type ProcessState = "R" | "S" | "D" | "T" | "Z" | "X";
 export interface ProcessInfo {
   pid: number;
   ppid: number;
+  /** Process group and session (/proc/<pid>/stat); absent: the pid (a leader of both). */
+  pgid?: number;
+  sid?: number;
   /** Short name (Linux comm, at most 15 bytes shown): usually the basename of the program. */
   name: string;
   state: ProcessState;

@@ -13,7 +13,7 @@ import { KERNEL_MODULE } from "../../loader/instrument/instrument.ts";
 
 // params as sdk/libc/signals.c, pgroup.c and wait.c declare them (i = i32, I = i64); result: i32 errno
 const spec: Record<string, string> = {
-  sigaction: "iiiI", sigprocmask: "iIii", sigpending: "i", sigsuspend: "I", sigtimedwait: "IIi", sigtimedwait_v2: "IIii", siginfo: "ii", sigqueue: "iii", spawn_attrs: "iiI", getpgid: "ii", setpgid: "ii",
+  sigaction: "iiiI", sigprocmask: "iIii", sigpending: "i", sigsuspend: "I", sigtimedwait: "IIi", sigtimedwait_v2: "IIii", siginfo: "ii", sigqueue: "iii", spawn_attrs: "iiI", getpgid: "ii", setpgid: "ii", getsid: "ii", setsid: "i",
   // sdk/libc/sockets.c
   sock_sendmsg: "iiiiiiii", sock_recvmsg: "iiiiiiiiii",
   sock_sendmsg_v2: "iiiiiiiii", sock_recvmsg_v2: "iiiiiiiiiiii", sock_setsockopt: "iiiii", sock_getsockopt: "iiiii",

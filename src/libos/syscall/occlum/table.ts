@@ -1,9 +1,9 @@
 /**
  * The `occlum` import module: our own calls, for what neither WASI nor WASIX has. occlum-cc links
  * small libc overrides (sdk/libc/signals.c, sdk/libc/pgroup.c) that make them, so ordinary POSIX
- * programs get kernel-enforced signal masks, SA_RESTART, sigsuspend and process groups. Same row
- * format as the other tables; the loader's own instrumentation imports (yield_check, futex_*,
- * memory_grow) share the module name and are not rows.
+ * programs get kernel-enforced signal masks, SA_RESTART, sigsuspend, process groups and
+ * sessions. Same row format as the other tables; the loader's own instrumentation imports
+ * (yield_check, futex_*, memory_grow) share the module name and are not rows.
  *
  * Signal sets are u64 values, bit sig-1 (the first 8 bytes of musl's sigset_t).
  */
@@ -13,7 +13,8 @@ import type { Thread } from "../../process/thread.ts";
 import { deliveringNow, setSigAction, sigpending, sigprocmask, sigsuspend, sigtimedwait, type SigInfo, type SigTaken } from "../../process/signals.ts";
 import { nowMs } from "../../sched/clock.ts";
 import { Errno, sysErr } from "../errno.ts";
-import { getpgid, setpgid, sigqueue, spawnAttrs } from "../../process/spawn.ts";
+import { sigqueue, spawnAttrs } from "../../process/spawn.ts";
+import { getpgid, getsid, setpgid, setsid } from "../../process/session.ts";
 import { occlumSockRows } from "./sock-rows.ts";
 import { occlumPollRows } from "./poll-rows.ts";
 import { occlumLockRows } from "./lock-rows.ts";
@@ -120,6 +121,14 @@ function occlum_setpgid(t: Thread, pid: number, pgid: number): void {
   setpgid(t, pid, pgid);
 }
 
+function occlum_getsid(t: Thread, pid: number): number {
+  return getsid(t, pid);
+}
+
+function occlum_setsid(t: Thread): number {
+  return setsid(t);
+}
+
 const B = { blocking: true } as const;
 
 /** Rows by import name (the handlers carry an `occlum_` prefix so strace and stacks say whose they are). */
@@ -132,9 +141,11 @@ export const occlumTable: readonly SyscallRow[] = [
   row("sigtimedwait_v2", [sigset, A.u64, A.u32], signoOut, occlum_sigtimedwait_v2, { ...B, note: "sigtimedwait that also writes si_code, si_pid, si_status, si_value (4 x i32) at its third argument" }),
   row("siginfo", [A.u32], signoOut, occlum_siginfo, { note: "in a signal's callback: the signal, and si_code, si_pid, si_status, si_value (4 x i32) at its argument; EINVAL outside one" }),
   row("sigqueue", [i32, i32, i32], R.none, occlum_sigqueue, { ...B, note: "the signal with a value (SI_QUEUE) to one process; real-time signals queue (EAGAIN past 4096 pending); ESRCH, EINVAL as Linux; to the caller: its handler runs, or it stops, before the call returns" }),
-  row("spawn_attrs", [A.u32, i32, sigset], R.none, occlum_spawn_attrs, { note: "posix_spawn attributes (POSIX_SPAWN_SETPGROUP, POSIX_SPAWN_SETSIGMASK) for the thread's next proc_spawn2" }),
+  row("spawn_attrs", [A.u32, i32, sigset], R.none, occlum_spawn_attrs, { note: "posix_spawn attributes (POSIX_SPAWN_SETPGROUP, POSIX_SPAWN_SETSID, POSIX_SPAWN_SETSIGMASK) for the thread's next proc_spawn2; SETSID with SETPGROUP fails the spawn with EPERM, as glibc and musl" }),
   row("getpgid", [i32], pidOut, occlum_getpgid, { note: "0 = the caller; ESRCH for an unknown pid" }),
-  row("setpgid", [i32, i32], R.none, occlum_setpgid, { note: "the caller or a child (ESRCH); pgid 0 = the target's pid; EPERM for a group with no process" }),
+  row("setpgid", [i32, i32], R.none, occlum_setpgid, { note: "the caller or a child (ESRCH); pgid 0 = the target's pid; EINVAL for pgid < 0; EPERM for a child of another session, a session leader, a group with no process in the caller's session" }),
+  row("getsid", [i32], pidOut, occlum_getsid, { note: "0 = the caller; ESRCH for an unknown pid" }),
+  row("setsid", [], pidOut, occlum_setsid, { note: "a new session and group led by the caller (ids = its pid), returned; EPERM for a group leader or when its pid names a group" }),
   ...occlumSockRows,
   ...occlumPollRows,
   ...occlumLockRows,
