@@ -9,25 +9,10 @@
  * (`gcc -O2 -o /tmp/it/conform_itimer test/guest/process/conform_itimer.c && /tmp/it/conform_itimer`;
  * the same over repeated runs).
  */
-import { test, before, after } from "node:test";
-import { buildGuest, posixSkip } from "../../support/guest.ts";
-import { assertPrintsLinux, makeInstance, run, type Instance } from "../helpers.ts";
 
-const skip = posixSkip();
-let inst: Instance;
+import { linuxConformance } from "../linux-conformance.ts";
 
-before(async () => {
-  if (skip) return;
-  inst = await makeInstance({ programs: { "/bin/conform_itimer": await buildGuest("test/guest/process/conform_itimer.c", { mode: "posix" }) } });
-});
-
-after(async () => {
-  await inst?.cleanup();
-});
-
-test("setitimer, getitimer and alarm print what Linux prints", { skip, timeout: 60_000 }, async () => {
-  assertPrintsLinux(await run(inst, "/bin/conform_itimer"), LINUX);
-});
+linuxConformance({ title: "setitimer, getitimer and alarm", source: "test/guest/process/conform_itimer.c", linux: () => LINUX });
 
 const LINUX = `getitimer before any: disarmed: 1
 setitimer 300 ms once: 0

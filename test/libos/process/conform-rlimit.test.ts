@@ -11,25 +11,10 @@
  * /tmp/rlim/conform_rlimit test/guest/process/conform_rlimit.c && /tmp/rlim/conform_rlimit`; the
  * same over repeated runs).
  */
-import { test, before, after } from "node:test";
-import { buildGuest, posixSkip } from "../../support/guest.ts";
-import { assertPrintsLinux, makeInstance, run, type Instance } from "../helpers.ts";
 
-const skip = posixSkip();
-let inst: Instance;
+import { linuxConformance } from "../linux-conformance.ts";
 
-before(async () => {
-  if (skip) return;
-  inst = await makeInstance({ programs: { "/bin/conform_rlimit": await buildGuest("test/guest/process/conform_rlimit.c", { mode: "posix" }) } });
-});
-
-after(async () => {
-  await inst?.cleanup();
-});
-
-test("resource limits print what Linux prints", { skip, timeout: 60_000 }, async () => {
-  assertPrintsLinux(await run(inst, "/bin/conform_rlimit"), LINUX);
-});
+linuxConformance({ title: "resource limits", source: "test/guest/process/conform_rlimit.c", linux: () => LINUX });
 
 const LINUX = `getrlimit(RLIMIT_NOFILE): 0
   soft finite: 1, soft <= hard: 1, sysconf(_SC_OPEN_MAX) is the soft limit: 1

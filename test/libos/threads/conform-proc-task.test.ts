@@ -11,33 +11,10 @@
  * the same over repeated runs). Before, /proc had no task directories or comm files, names lived
  * in the libc only, and sys/prctl.h did not exist (the program did not compile).
  */
-import { test, before, after } from "node:test";
-import { buildGuest, posixSkip } from "../../support/guest.ts";
-import { assertPrintsLinux, makeInstance, run, type Instance } from "../helpers.ts";
-import { setVcpuCount, setVcpuPlacement } from "../../../src/libos/vcpu/index.ts";
 
-const skip = posixSkip();
-const timeout = 60_000;
-let inst: Instance;
+import { linuxConformance } from "../linux-conformance.ts";
 
-before(async () => {
-  if (skip) return;
-  inst = await makeInstance({ programs: { "/bin/conform_proc_task": await buildGuest("test/guest/threads/conform_proc_task.c", { mode: "posix", flags: ["-pthread"] }) } });
-});
-
-after(async () => {
-  setVcpuCount(1);
-  setVcpuPlacement("affine");
-  await inst?.cleanup();
-});
-
-for (const [label, vcpus, placement] of [["one vCPU", 1, "affine"], ["threads on vCPU workers", 3, "spread"]] as const) {
-  test(`threads in /proc and thread names print what Linux prints (${label})`, { skip, timeout }, async () => {
-    setVcpuCount(vcpus);
-    setVcpuPlacement(placement);
-    assertPrintsLinux(await run(inst, "/bin/conform_proc_task"), LINUX);
-  });
-}
+linuxConformance({ title: "threads in /proc and thread names", source: "test/guest/threads/conform_proc_task.c", linux: () => LINUX, flags: ["-pthread"], acrossVcpus: true });
 
 const LINUX = `pthread_setname_np(t1, "worker-a"): 0
 pthread_setname_np, 16 bytes: ERANGE

@@ -10,33 +10,10 @@
  * glibc (`gcc -O2 -pthread -o /tmp/ru/conform_rusage test/guest/threads/conform_rusage.c &&
  * /tmp/ru/conform_rusage`; the same over repeated runs).
  */
-import { test, before, after } from "node:test";
-import { buildGuest, posixSkip } from "../../support/guest.ts";
-import { assertPrintsLinux, makeInstance, run, type Instance } from "../helpers.ts";
-import { setVcpuCount, setVcpuPlacement } from "../../../src/libos/vcpu/index.ts";
 
-const skip = posixSkip();
-const timeout = 60_000;
-let inst: Instance;
+import { linuxConformance } from "../linux-conformance.ts";
 
-before(async () => {
-  if (skip) return;
-  inst = await makeInstance({ programs: { "/bin/conform_rusage": await buildGuest("test/guest/threads/conform_rusage.c", { mode: "posix", flags: ["-pthread"] }) } });
-});
-
-after(async () => {
-  setVcpuCount(1);
-  setVcpuPlacement("affine");
-  await inst?.cleanup();
-});
-
-for (const [label, vcpus, placement] of [["one vCPU", 1, "affine"], ["threads on vCPU workers", 3, "spread"]] as const) {
-  test(`getrusage prints what Linux prints (${label})`, { skip, timeout }, async () => {
-    setVcpuCount(vcpus);
-    setVcpuPlacement(placement);
-    assertPrintsLinux(await run(inst, "/bin/conform_rusage"), LINUX);
-  });
-}
+linuxConformance({ title: "getrusage", source: "test/guest/threads/conform_rusage.c", linux: () => LINUX, flags: ["-pthread"], acrossVcpus: true });
 
 const LINUX = `getrusage(RUSAGE_CHILDREN) before any child: 0, CPU 0.000 s
 getrusage(RUSAGE_SELF) after 0.2 s of computing: 0, CPU at least 0.15 s: 1, maxrss > 0: 1

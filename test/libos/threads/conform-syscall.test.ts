@@ -13,39 +13,10 @@
  * thread's tid also took a signal 0 (the libc's join returned before the thread had left the
  * kernel; sdk/libc/threads.c `joined`).
  */
-import { test, before, after } from "node:test";
-import assert from "node:assert/strict";
-import { buildGuest, posixSkip } from "../../support/guest.ts";
-import { makeInstance, run, type Instance } from "../helpers.ts";
-import { setVcpuCount, setVcpuPlacement } from "../../../src/libos/vcpu/index.ts";
 
-const skip = posixSkip();
-const timeout = 60_000;
-let inst: Instance;
+import { linuxConformance } from "../linux-conformance.ts";
 
-before(async () => {
-  if (skip) return;
-  inst = await makeInstance({ programs: { "/bin/conform_syscall": await buildGuest("test/guest/threads/conform_syscall.c", { mode: "posix", flags: ["-pthread"] }) } });
-});
-
-after(async () => {
-  setVcpuCount(1);
-  setVcpuPlacement("affine");
-  await inst?.cleanup();
-});
-
-for (const [label, vcpus, placement] of [["one vCPU", 1, "affine"], ["threads on vCPU workers", 3, "spread"]] as const) {
-  test(`syscall() prints what Linux prints and exit_group ends the process (${label})`, { skip, timeout }, async () => {
-    setVcpuCount(vcpus);
-    setVcpuPlacement(placement);
-    const r = await run(inst, "/bin/conform_syscall");
-    assert.equal(r.stderr, "");
-    const got = r.stdout.split("\n"), want = LINUX.split("\n");
-    for (let i = 0; i < want.length; i++) assert.equal(got[i], want[i], `line ${i + 1}`);
-    assert.equal(r.stdout, LINUX);
-    assert.equal(r.code, 3);
-  });
-}
+linuxConformance({ title: "syscall()", source: "test/guest/threads/conform_syscall.c", linux: () => LINUX, flags: ["-pthread"], acrossVcpus: true, exitCode: 3 });
 
 const LINUX = `SYS_getpid is getpid(): 1
 SYS_getppid is getppid(): 1

@@ -12,33 +12,10 @@
  * its output on Linux 6.18, glibc (`gcc -O2 -pthread -o /tmp/tm/conform_timers
  * test/guest/threads/conform_timers.c -lrt && /tmp/tm/conform_timers`; the same over repeated runs).
  */
-import { test, before, after } from "node:test";
-import { buildGuest, posixSkip } from "../../support/guest.ts";
-import { assertPrintsLinux, makeInstance, run, type Instance } from "../helpers.ts";
-import { setVcpuCount, setVcpuPlacement } from "../../../src/libos/vcpu/index.ts";
 
-const skip = posixSkip();
-const timeout = 60_000;
-let inst: Instance;
+import { linuxConformance } from "../linux-conformance.ts";
 
-before(async () => {
-  if (skip) return;
-  inst = await makeInstance({ programs: { "/bin/conform_timers": await buildGuest("test/guest/threads/conform_timers.c", { mode: "posix", flags: ["-pthread"] }) } });
-});
-
-after(async () => {
-  setVcpuCount(1);
-  setVcpuPlacement("affine");
-  await inst?.cleanup();
-});
-
-for (const [label, vcpus, placement] of [["one vCPU", 1, "affine"], ["threads on vCPU workers", 3, "spread"]] as const) {
-  test(`POSIX timers print what Linux prints (${label})`, { skip, timeout }, async () => {
-    setVcpuCount(vcpus);
-    setVcpuPlacement(placement);
-    assertPrintsLinux(await run(inst, "/bin/conform_timers"), LINUX);
-  });
-}
+linuxConformance({ title: "POSIX timers", source: "test/guest/threads/conform_timers.c", linux: () => LINUX, flags: ["-pthread"], acrossVcpus: true });
 
 const LINUX = `timer_create(CLOCK_MONOTONIC, SIGEV_SIGNAL SIGUSR1): 0
 timer_settime 200 ms once: 0
