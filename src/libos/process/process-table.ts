@@ -57,15 +57,7 @@ export class ProcessTable implements ProcessInfoSource {
    */
   tasks(): number {
     let n = 0;
-    for (const p of this.procs.values()) {
-      let leader = false;
-      for (const t of p.threads) {
-        if (t.tid !== p.pid) continue;
-        leader = true;
-        break;
-      }
-      n += p.threads.size + (leader ? 0 : 1);
-    }
+    for (const p of this.procs.values()) n += p.threads.size + ([...p.threads].some((t) => t.tid === p.pid) ? 0 : 1);
     return n;
   }
 
@@ -87,8 +79,7 @@ export class ProcessTable implements ProcessInfoSource {
       ppid: p.ppid,
       pgid: p.pgid,
       sid: p.sid,
-      // The main thread's name (Linux shows the group leader's comm), kept once it has ended.
-      name: (p.mainComm = mainThread(p)?.comm ?? p.mainComm ?? commFromBytes(Buffer.from(p.exe.slice(p.exe.lastIndexOf("/") + 1)))),
+      name: processName(p),
       state: processState(p),
       cmdline: [...p.argv],
       environ: [...p.env],
@@ -158,8 +149,11 @@ function threadState(p: Process, t: Thread): ProcessState {
   return s === "R" && t.inKernelWait() ? "S" : s;
 }
 
-function mainThread(p: Process): Thread | undefined {
-  return findThread(p, p.pid);
+/** The main thread's name (Linux shows the group leader's comm), kept once that thread has ended. */
+function processName(p: Process): string {
+  const main = findThread(p, p.pid);
+  if (main) p.mainComm = main.comm;
+  return p.mainComm ?? commFromBytes(Buffer.from(p.exe.slice(p.exe.lastIndexOf("/") + 1)));
 }
 
 function findThread(p: Process | undefined, tid: number): Thread | undefined {
