@@ -1,6 +1,6 @@
 /*
- * occlum-ts: wasix-libc's time.h hides the POSIX timer functions ("WASI has no timers");
- * sdk/libc/timers.c provides them over the kernel's timers. occlum-cc puts this folder ahead of
+ * occlum-ts: wasix-libc's time.h hides the POSIX timer functions ("WASI has no timers") and
+ * clock_getcpuclockid; sdk/libc/timers.c and resource.c provide them over the kernel's. occlum-cc puts this folder ahead of
  * the sysroot.
  */
 #include_next <time.h>
@@ -16,6 +16,7 @@ int timer_delete(timer_t);
 int timer_settime(timer_t, int, const struct itimerspec *__restrict, struct itimerspec *__restrict);
 int timer_gettime(timer_t, struct itimerspec *);
 int timer_getoverrun(timer_t);
+int clock_getcpuclockid(pid_t, clockid_t *);
 #ifdef __cplusplus
 }
 #endif

@@ -31,6 +31,11 @@ static void compute(double s) {
     for (int i = 0; i < 100000; i++) x += i;
 }
 
+static void nap_s(double s) {
+  struct timespec ts = {(time_t)s, (long)((s - (time_t)s) * 1e9)};
+  nanosleep(&ts, NULL);
+}
+
 static double secs(struct timeval tv) { return tv.tv_sec + tv.tv_usec / 1e6; }
 
 static int usage(int who, double *user, long *maxrss) {
@@ -75,12 +80,27 @@ int main(int argc, char **argv) {
   usage(RUSAGE_SELF, &cpu2, &rss);
   printf("main's RUSAGE_THREAD from 0.15 to 0.28 s: %d; RUSAGE_SELF at least 0.25 s: %d\n", cpu >= 0.15 && cpu < 0.28, cpu2 >= 0.25);
 
+  /* The process's CPU clock by id (clock_getcpuclockid), its own and a child's. */
+  clockid_t own;
+  struct timespec ts;
+  r = clock_getcpuclockid(0, &own);
+  clock_gettime(own, &ts);
+  printf("clock_getcpuclockid(0): %d, its time at least RUSAGE_SELF's 0.25 s: %d\n", r, ts.tv_sec + ts.tv_nsec / 1e9 >= 0.25);
+  clockid_t by_pid;
+  r = clock_getcpuclockid(getpid(), &by_pid);
+  printf("clock_getcpuclockid(getpid()): %d\n", r);
+  printf("clock_getcpuclockid of a pid nobody has: %s\n", clock_getcpuclockid(0x3ffffff0, &by_pid) == ESRCH ? "ESRCH" : "?");
+
   pid_t pid;
   char *args[] = {argv[0], "child", NULL};
   int e = posix_spawn(&pid, "/proc/self/exe", NULL, NULL, args, environ);
   printf("posix_spawn of a child that computes 0.15 s: %d\n", e);
-  struct timespec half = {0, 500000000L};
-  nanosleep(&half, NULL);
+  clockid_t child_clock;
+  r = clock_getcpuclockid(pid, &child_clock);
+  nap_s(0.1);
+  clock_gettime(child_clock, &ts);
+  printf("clock_getcpuclockid(child): %d, readable while it runs: %d\n", r, ts.tv_sec >= 0);
+  nap_s(0.4);
   usage(RUSAGE_CHILDREN, &cpu, &rss);
   printf("RUSAGE_CHILDREN once it has ended, not yet waited for: %.3f s\n", cpu);
   int status;

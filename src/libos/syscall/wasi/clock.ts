@@ -1,7 +1,8 @@
 /**
  * clock_res_get / clock_time_get. REALTIME and MONOTONIC come from the host clocks; the CPU-time
  * clocks count the time the process's threads (or the calling thread) spent on the vCPU, i.e.
- * not parked in a wait; Linux's per-thread CPU clock ids (pthread_getcpuclockid) name one thread's.
+ * not parked in a wait; Linux's CPU clock ids name one thread's (pthread_getcpuclockid) or one
+ * process's (clock_getcpuclockid).
  * An unknown clock id is EINVAL (wasmtime).
  *
  * Cost: the call is dominated by the JS clock read (~45 ns here for process.hrtime.bigint(), the
@@ -19,22 +20,31 @@ import { ThreadKilled } from "../../process/exit.ts";
 
 const EINVAL = new SysError(Errno.INVAL);
 
+/** Linux's encoding of CPU-time clock ids: (~id << 3) | CPUCLOCK_PERTHREAD (4) | PROF 0, VIRT 1 or SCHED 2. */
+const CPUCLOCK_PERTHREAD = 4;
+const CPUCLOCK_MAX = 3;
+
 /**
- * The thread whose CPU-time clock `id` names in Linux's encoding, which pthread_getcpuclockid
- * gives (sdk/libc/threads.c; musl's and glibc's): (~tid << 3) | CPUCLOCK_PERTHREAD | CPUCLOCK_SCHED
- * as an i32. Undefined when `id` is no such clock or its thread is not a live thread of the
- * caller's process (Linux: EINVAL).
+ * The CPU time `id` names in Linux's encoding as an i32: a thread's ((~tid << 3) | PERTHREAD |
+ * kind, pthread_getcpuclockid: sdk/libc/threads.c) or a process's ((~pid << 3) | kind, pid 0 the
+ * caller's; clock_getcpuclockid: sdk/libc/resource.c). The kinds (user and system, user only, the
+ * scheduler's) are one number here: the time on the vCPU. Undefined for no such clock, a thread
+ * that is not a live thread of the caller's process, or a pid nobody has (Linux: EINVAL).
  */
-function threadClock(t: Thread, id: number): Thread | undefined {
+function cpuClock(t: Thread, id: number): (() => bigint) | undefined {
   const v = id | 0;
-  if (v >= 0 || (v & 7) !== 6) return undefined;
-  const tid = ~(v >> 3);
-  for (const x of t.process.threads) if (x.tid === tid && !x.killed) return x;
-  return undefined;
+  if (v >= 0 || (v & CPUCLOCK_MAX) === CPUCLOCK_MAX) return undefined;
+  const who = ~(v >> 3);
+  if ((v & CPUCLOCK_PERTHREAD) !== 0) {
+    for (const x of t.process.threads) if (x.tid === who && !x.killed) return () => x.cpuTimeNs();
+    return undefined;
+  }
+  const p = who === 0 ? t.process : t.process.kernel.processes.get(who);
+  return p ? () => p.cpuTimeNs() : undefined;
 }
 
 export function clock_res_get(t: Thread, id: number): bigint {
-  if (id > ClockId.THREAD_CPUTIME_ID && !threadClock(t, id)) throw EINVAL;
+  if (id > ClockId.THREAD_CPUTIME_ID && !cpuClock(t, id)) throw EINVAL;
   return id === ClockId.MONOTONIC ? 1n : CLOCK_RES_NS;
 }
 
@@ -49,9 +59,9 @@ export function clock_time_get(t: Thread, id: number, _precision: bigint): bigin
     case ClockId.THREAD_CPUTIME_ID:
       return t.cpuTimeNs();
     default: {
-      const of = threadClock(t, id);
+      const of = cpuClock(t, id);
       if (!of) throw EINVAL;
-      return of.cpuTimeNs();
+      return of();
     }
   }
 }
@@ -69,9 +79,9 @@ export function clockTimeGetFast(t: Thread, ctx: { readonly mem: GuestMemory }):
     else if (id === ClockId.PROCESS_CPUTIME_ID) v = t.process.cpuTimeNs();
     else if (id === ClockId.THREAD_CPUTIME_ID) v = t.cpuTimeNs();
     else {
-      const of = threadClock(t, id as number);
+      const of = cpuClock(t, id as number);
       if (!of) return Errno.INVAL;
-      v = of.cpuTimeNs();
+      v = of();
     }
     const m = ctx.mem;
     m.refresh();
