@@ -4,8 +4,8 @@
  * it_interval to proc_raise_interval and always asked for a repeating timer, so alarm() (which
  * sets it_value only) and one-shot setitimer() never fired, and its getitimer could only repeat
  * the last setting. Here the first expiry is after it_value, then every it_interval, and
- * getitimer and the old value say the time left, as Linux. ITIMER_VIRTUAL and ITIMER_PROF (CPU
- * time) are EINVAL.
+ * getitimer and the old value say the time left, as Linux. ITIMER_VIRTUAL and ITIMER_PROF count
+ * the process's CPU time (SIGVTALRM, SIGPROF).
  */
 #include <errno.h>
 #include <stdint.h>

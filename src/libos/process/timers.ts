@@ -9,10 +9,15 @@
  * - SIGEV_THREAD: a libc thread waiting in `waitTimer` (sdk/libc/timers.c) calls the function.
  * As Linux, a timer's signal is queued once: an expiry while it is still pending counts an
  * overrun instead, which the delivered si_overrun and timer_getoverrun then report.
- * Deadlines are kept on the monotonic clock (a CLOCK_REALTIME TIMER_ABSTIME time is converted when
- * set; the wall clock is not stepped here) and fire from host timers, at ms resolution.
- * CPU-time clocks are EINVAL: no timer counts a thread's CPU time here. ITIMER_REAL (setitimer,
- * alarm) is one more such timer per process (setItimer).
+ * Wall-clock deadlines are kept on the monotonic clock (a CLOCK_REALTIME TIMER_ABSTIME time is
+ * converted when set; the wall clock is not stepped here) and fire from host timers, at ms
+ * resolution. A timer on a CPU-time clock (CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID or a
+ * thread's or process's clock id: cpu-clocks.ts) counts that CPU time: its host timer is set for
+ * the least wall time the rest can take (a thread's CPU time goes at most as fast as the wall
+ * clock, a process's at most vCPU times as fast) and looks again when it fires; a thread's stops
+ * with the thread. The interval timers (setitimer, alarm) are three more per process (setItimer):
+ * ITIMER_REAL on the wall clock (SIGALRM), ITIMER_VIRTUAL (SIGVTALRM) and ITIMER_PROF (SIGPROF) on
+ * the process's CPU time, their signals SI_KERNEL.
  */
 import { Errno, sysErr } from "../syscall/errno.ts";
 import { monotonicNs, realtimeNs } from "../sched/clock.ts";
@@ -20,6 +25,8 @@ import { WaitQueue } from "../sched/wait-queue.ts";
 import type { Process } from "./process.ts";
 import type { Thread } from "./thread.ts";
 import { dropPendingInfo, isPendingInfo, signalProcess, SigCode, type SigInfo } from "./signals.ts";
+import { cpuClockLive, cpuClockOwner, cpuTimeOf, type CpuClockOwner } from "./cpu-clocks.ts";
+import { vcpuCount } from "../vcpu/index.ts";
 
 export const SigevNotify = { SIGNAL: 0, NONE: 1, THREAD: 2, THREAD_ID: 4 } as const;
 const CLOCK_REALTIME = 0;
@@ -44,6 +51,8 @@ interface PosixTimer {
   readonly notify: number;
   readonly signo: number;
   readonly target: Thread | undefined;
+  /** A CPU-time timer's clock (deadlines in its ns); undefined: the monotonic clock. */
+  readonly cpu: CpuClockOwner | undefined;
   readonly info: TimerInfo;
   /** Next expiry (monotonic ns) and period (ns, 0: once); undefined: disarmed. */
   deadlineNs: bigint | undefined;
@@ -74,7 +83,9 @@ function timerOf(p: Process, id: number): PosixTimer {
 /** timer_create: returns the new timer's id (the lowest free one, as Linux hands them out); `value` undefined: the id. */
 export function createTimer(t: Thread, clock: number, notify: number, signo: number, tid: number, value: number | undefined): number {
   const p = t.process;
-  if (clock !== CLOCK_REALTIME && clock !== CLOCK_MONOTONIC && clock !== CLOCK_BOOTTIME) throw sysErr(Errno.INVAL);
+  const wall = clock === CLOCK_REALTIME || clock === CLOCK_MONOTONIC || clock === CLOCK_BOOTTIME;
+  const cpu = wall ? undefined : cpuClockOwner(t, clock);
+  if (!wall && !cpu) throw sysErr(Errno.INVAL);
   if (notify !== SigevNotify.SIGNAL && notify !== SigevNotify.NONE && notify !== SigevNotify.THREAD && notify !== SigevNotify.THREAD_ID) throw sysErr(Errno.INVAL);
   const signals = notify === SigevNotify.SIGNAL || notify === SigevNotify.THREAD_ID;
   if (signals && (signo < 1 || signo > 64)) throw sysErr(Errno.INVAL);
@@ -88,7 +99,7 @@ export function createTimer(t: Thread, clock: number, notify: number, signo: num
   let id = 0;
   while (m.has(id)) id++;
   m.set(id, {
-    id, clock, notify, signo, target, info: { code: SigCode.TIMER, pid: id, status: 0, value: value ?? id }, // no sigevent: si_value is the id
+    id, clock, notify, signo, target, cpu, info: { code: SigCode.TIMER, pid: id, status: 0, value: value ?? id }, // no sigevent: si_value is the id
     deadlineNs: undefined, intervalNs: 0n, host: undefined, lastOverrun: 0, sent: false, fired: 0, waiters: new WaitQueue(),
   });
   return id;
@@ -105,9 +116,14 @@ export function timerSetting(p: Process, id: number): TimerSetting {
   return settingOf(timerOf(p, id));
 }
 
+/** The timer's clock now: CPU time, or the monotonic clock. */
+function now(tm: PosixTimer): bigint {
+  return tm.cpu ? cpuTimeOf(tm.cpu) : monotonicNs();
+}
+
 function settingOf(tm: PosixTimer): TimerSetting {
   if (tm.deadlineNs === undefined) return { valueNs: 0n, intervalNs: tm.intervalNs };
-  const left = tm.deadlineNs - monotonicNs();
+  const left = tm.deadlineNs - now(tm);
   return { valueNs: left > 0n ? left : 1n, intervalNs: tm.intervalNs }; // due now: Linux reports 1 ns, not "disarmed"
 }
 
@@ -119,7 +135,7 @@ export function setTimer(p: Process, id: number, flags: number, valueNs: bigint,
   tm.intervalNs = valueNs === 0n ? 0n : intervalNs; // a disarmed timer reports no period either
   if (valueNs === 0n) return old;
   let deadline = valueNs;
-  if ((flags & TIMER_ABSTIME) === 0) deadline += monotonicNs();
+  if ((flags & TIMER_ABSTIME) === 0) deadline += now(tm);
   else if (tm.clock === CLOCK_REALTIME) deadline += monotonicNs() - realtimeNs();
   tm.deadlineNs = deadline;
   schedule(p, tm);
@@ -161,54 +177,58 @@ export async function waitTimer(t: Thread, id: number): Promise<number> {
   }
 }
 
-/**
- * ITIMER_REAL (setitimer, getitimer, alarm; WASIX proc_raise_interval): one more timer per
- * process, apart from timer_create's ids, whose SIGALRM says SI_KERNEL as Linux's does.
- */
-const itimers = new WeakMap<Process, PosixTimer>();
+/** setitimer's timers: which → its clock (the monotonic one, or the process's CPU time) and signal. */
+export const Itimer = { REAL: 0, VIRTUAL: 1, PROF: 2 } as const;
+const ITIMER_SIGNALS = [SIGALRM, 26 /* SIGVTALRM */, 27 /* SIGPROF */];
+const itimers = new WeakMap<Process, (PosixTimer | undefined)[]>();
 const ITIMER_ID = -1;
 
-function itimerOf(p: Process, signo = SIGALRM): PosixTimer {
-  let tm = itimers.get(p);
+function itimerOf(p: Process, which: number, signo = ITIMER_SIGNALS[which]!): PosixTimer {
+  let all = itimers.get(p);
+  if (!all) itimers.set(p, (all = []));
+  let tm = all[which];
   if (tm && tm.signo !== signo) {
     disarm(tm);
     tm = undefined;
   }
   if (!tm) {
     tm = {
-      id: ITIMER_ID, clock: CLOCK_MONOTONIC, notify: SigevNotify.SIGNAL, signo, target: undefined,
+      id: ITIMER_ID, clock: which === Itimer.REAL ? CLOCK_MONOTONIC : 2, notify: SigevNotify.SIGNAL, signo, target: undefined,
+      cpu: which === Itimer.REAL ? undefined : { process: p },
       info: { code: SigCode.KERNEL, pid: 0, status: 0 }, deadlineNs: undefined, intervalNs: 0n, host: undefined,
       lastOverrun: 0, sent: false, fired: 0, waiters: new WaitQueue(),
     };
-    itimers.set(p, tm);
+    all[which] = tm;
   }
   return tm;
 }
 
 /**
- * setitimer(ITIMER_REAL): the first expiry after `valueNs` (0: disarm), then every `intervalNs`;
- * returns the old setting. WASIX's proc_raise_interval may name another signal than SIGALRM.
+ * setitimer: the first expiry after `valueNs` (0: disarm) on the timer's clock, then every
+ * `intervalNs`; returns the old setting. WASIX's proc_raise_interval (ITIMER_REAL) may name
+ * another signal than SIGALRM.
  */
-export function setItimer(p: Process, valueNs: bigint, intervalNs: bigint, signo = SIGALRM): TimerSetting {
-  const old = settingOf(itimerOf(p));
-  const tm = itimerOf(p, signo);
+export function setItimer(p: Process, which: number, valueNs: bigint, intervalNs: bigint, signo?: number): TimerSetting {
+  if (which !== Itimer.REAL && which !== Itimer.VIRTUAL && which !== Itimer.PROF) throw sysErr(Errno.INVAL);
+  const old = settingOf(itimerOf(p, which));
+  const tm = itimerOf(p, which, signo);
   disarm(tm);
   tm.intervalNs = valueNs === 0n ? 0n : intervalNs;
   if (valueNs === 0n) return old;
-  tm.deadlineNs = monotonicNs() + valueNs;
+  tm.deadlineNs = now(tm) + valueNs;
   schedule(p, tm);
   return old;
 }
 
-/** getitimer(ITIMER_REAL): the time left and the period. */
-export function itimerSetting(p: Process): TimerSetting {
-  return settingOf(itimerOf(p));
+/** getitimer: the time left and the period. */
+export function itimerSetting(p: Process, which: number): TimerSetting {
+  if (which !== Itimer.REAL && which !== Itimer.VIRTUAL && which !== Itimer.PROF) throw sysErr(Errno.INVAL);
+  return settingOf(itimerOf(p, which));
 }
 
 /** The process ended: every timer stops. */
 export function clearTimers(p: Process): void {
-  const it = itimers.get(p);
-  if (it) disarm(it);
+  for (const it of itimers.get(p) ?? []) if (it) disarm(it);
   const m = timers.get(p);
   if (!m) return;
   for (const tm of m.values()) disarm(tm);
@@ -222,7 +242,9 @@ function disarm(tm: PosixTimer): void {
 }
 
 function schedule(p: Process, tm: PosixTimer): void {
-  const ms = Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil(Number(tm.deadlineNs! - monotonicNs()) / 1e6)));
+  // CPU time goes at most as fast as the wall clock on each vCPU its owner's threads may use.
+  const rate = tm.cpu && "process" in tm.cpu ? vcpuCount() : 1;
+  const ms = Math.min(MAX_TIMER_MS, Math.max(tm.cpu ? 1 : 0, Math.ceil(Number(tm.deadlineNs! - now(tm)) / 1e6 / rate)));
   // Not unref'd: a process waiting in pause() or sigsuspend() waits for nothing else.
   tm.host = setTimeout(() => expire(p, tm), ms);
 }
@@ -238,12 +260,13 @@ function settleDelivered(p: Process, tm: PosixTimer): void {
 function expire(p: Process, tm: PosixTimer): void {
   tm.host = undefined;
   if (p.status || tm.deadlineNs === undefined) return;
-  const now = monotonicNs();
-  if (now < tm.deadlineNs) return schedule(p, tm); // a host timer that fired early
+  if (tm.cpu && !cpuClockLive(tm.cpu)) return disarm(tm); // its thread has ended: its clock stopped
+  const at = now(tm);
+  if (at < tm.deadlineNs) return schedule(p, tm); // not yet (a CPU clock's owner waited meanwhile)
   // Expiries due now: one, plus those a late host timer missed (each an overrun).
   let expiries = 1;
   if (tm.intervalNs > 0n) {
-    const missed = (now - tm.deadlineNs) / tm.intervalNs;
+    const missed = (at - tm.deadlineNs) / tm.intervalNs;
     expiries += Number(missed);
     tm.deadlineNs += (missed + 1n) * tm.intervalNs;
   } else {

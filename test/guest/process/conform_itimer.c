@@ -1,7 +1,8 @@
 /*
  * setitimer/getitimer(ITIMER_REAL) and alarm: the first expiry after it_value, then every
  * it_interval; getitimer and the old value give the time left; alarm returns the seconds left of
- * the previous one, rounded up; SIGALRM's si_code is SI_KERNEL. Prints facts that hold on any
+ * the previous one, rounded up; SIGALRM's si_code is SI_KERNEL; ITIMER_VIRTUAL and ITIMER_PROF
+ * count CPU time (not sleeping). Prints facts that hold on any
  * machine; test/libos/process/conform-itimer.test.ts compares them with what the same program
  * prints on Linux (gcc -O2, glibc).
  */
@@ -21,6 +22,23 @@ static void on_alarm(int sig, siginfo_t *si, void *ctx) {
   (void)sig, (void)ctx;
   atomic_store(&code, si->si_code);
   atomic_fetch_add(&alarms, 1);
+}
+
+static atomic_int vtalrms, profs;
+static void on_cpu_timer(int sig) {
+  if (sig == SIGVTALRM) atomic_fetch_add(&vtalrms, 1);
+  else atomic_fetch_add(&profs, 1);
+}
+
+/* Compute for `ms` of wall time (all of it CPU time when the core is free). */
+static void compute_ms(long ms) {
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  volatile unsigned long x = 0;
+  do {
+    for (int i = 0; i < 100000; i++) x += i;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+  } while ((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < ms);
 }
 
 static void nap_ms(long ms) {
@@ -84,6 +102,27 @@ int main(void) {
   alarm(1);
   for (int i = 0; i < 3000 && atomic_load(&alarms) < 1; i++) nap_ms(1);
   printf("alarm(1) fired: %d\n", atomic_load(&alarms));
+
+  /* The CPU-time ones: ITIMER_VIRTUAL does not count sleeping, ITIMER_PROF counts computing. */
+  struct sigaction sp;
+  memset(&sp, 0, sizeof sp);
+  sp.sa_handler = on_cpu_timer;
+  sigaction(SIGVTALRM, &sp, NULL);
+  sigaction(SIGPROF, &sp, NULL);
+  struct itimerval v100 = iv(100, 0);
+  printf("setitimer(ITIMER_VIRTUAL, 100 ms): %d\n", setitimer(ITIMER_VIRTUAL, &v100, NULL));
+  nap_ms(200);
+  getitimer(ITIMER_VIRTUAL, &cur);
+  printf("  after sleeping 200 ms: SIGVTALRM %d, left in (50, 110] ms (Linux rounds it up to its tick): %d\n", atomic_load(&vtalrms), ms_of(cur.it_value) > 50 && ms_of(cur.it_value) <= 110);
+  compute_ms(200);
+  printf("  after computing 200 ms: SIGVTALRM %d\n", atomic_load(&vtalrms));
+  struct itimerval p50 = iv(50, 50);
+  printf("setitimer(ITIMER_PROF, every 50 ms): %d\n", setitimer(ITIMER_PROF, &p50, NULL));
+  compute_ms(300);
+  off = iv(0, 0);
+  setitimer(ITIMER_PROF, &off, NULL);
+  int prof = atomic_load(&profs);
+  printf("  SIGPROF while computing 300 ms: from 3 to 7: %d\n", prof >= 3 && prof <= 7);
 
   struct itimerval bad = {{0, 0}, {0, 1000000}};
   errno = 0;

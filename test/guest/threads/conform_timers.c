@@ -1,7 +1,8 @@
 /*
  * POSIX timers: timer_create with SIGEV_SIGNAL, SIGEV_THREAD_ID, SIGEV_THREAD and SIGEV_NONE,
  * one-shot and periodic, relative and absolute, timer_gettime/timer_getoverrun/timer_delete, the
- * siginfo of a timer's signal, overruns while the signal is blocked, Linux's errors. Prints facts
+ * siginfo of a timer's signal, overruns while the signal is blocked, timers on the process's and a
+ * thread's CPU-time clocks, Linux's errors. Prints facts
  * that hold on any machine (counts and ranges, not times); test/libos/threads/conform-timers.test.ts
  * compares them with what the same program prints on Linux (gcc -O2 -pthread, glibc).
  */
@@ -60,6 +61,37 @@ static void show(const char *what, int r) {
 }
 
 static double ms_of(struct timespec ts) { return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6; }
+
+/* Compute for `ms` of wall time (all of it CPU time when the core is free). */
+static void compute_ms(long ms) {
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  volatile unsigned long x = 0;
+  do {
+    for (int i = 0; i < 100000; i++) x += i;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+  } while ((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < ms);
+}
+
+static atomic_int cpu_thread_create;
+static atomic_long cpu_thread_tid;
+static void *cpu_thread(void *arg) {
+  (void)arg;
+  atomic_store(&cpu_thread_tid, (long)gettid());
+  struct sigevent sev;
+  memset(&sev, 0, sizeof sev);
+  sev.sigev_notify = SIGEV_THREAD_ID;
+  sev.sigev_signo = SIGUSR2;
+  sev.sigev_notify_thread_id = gettid();
+  timer_t t;
+  atomic_store(&cpu_thread_create, timer_create(CLOCK_THREAD_CPUTIME_ID, &sev, &t));
+  struct itimerspec v = {{0, 0}, {0, 100000000L}};
+  timer_settime(t, 0, &v, NULL);
+  compute_ms(200);
+  wait_hits(1);
+  timer_delete(t);
+  return NULL;
+}
 
 static atomic_int target_ready, target_go;
 static atomic_long target_tid;
@@ -183,6 +215,30 @@ int main(void) {
   timer_gettime(t5, &cur);
   printf("  after 100 ms: left in [300, 400] ms: %d\n", ms_of(cur.it_value) >= 300 && ms_of(cur.it_value) <= 400);
   timer_delete(t5);
+
+  /* CPU-time clocks: the process's counts computing, not sleeping; a thread's counts that thread's. */
+  sigaction(SIGUSR2, &sa, NULL);
+  memset(&sev, 0, sizeof sev);
+  sev.sigev_notify = SIGEV_SIGNAL;
+  sev.sigev_signo = SIGUSR2;
+  sev.sigev_value.sival_int = 99;
+  timer_t t7;
+  atomic_store(&hits, 0);
+  show("timer_create(CLOCK_PROCESS_CPUTIME_ID)", timer_create(CLOCK_PROCESS_CPUTIME_ID, &sev, &t7));
+  struct itimerspec cpu100 = its(100, 0);
+  show("timer_settime 100 ms of CPU time", timer_settime(t7, 0, &cpu100, NULL));
+  nap_ms(200);
+  printf("  after sleeping 200 ms: signals %d\n", atomic_load(&hits));
+  compute_ms(250);
+  wait_hits(1);
+  printf("  after computing 250 ms: signals %d, si_value 99: %d\n", atomic_load(&hits), atomic_load(&last_value) == 99);
+  timer_delete(t7);
+  pthread_t cpu_th;
+  atomic_store(&hits, 0);
+  pthread_create(&cpu_th, NULL, cpu_thread, NULL);
+  pthread_join(cpu_th, NULL);
+  printf("a thread's CPU clock (CLOCK_THREAD_CPUTIME_ID, SIGEV_THREAD_ID to itself) while it computes 200 ms: create %d, signals %d, taken by it: %d\n",
+         atomic_load(&cpu_thread_create), atomic_load(&hits), atomic_load(&last_tid) == atomic_load(&cpu_thread_tid));
 
   /* Errors. */
   timer_t bad;

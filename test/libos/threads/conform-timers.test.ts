@@ -6,7 +6,8 @@
  * a periodic timer's signal blocked for a while (one pending signal, the other expiries counted as
  * its si_overrun and timer_getoverrun), timer_delete stopping it, a NULL sigevent (SIGALRM),
  * SIGEV_THREAD_ID (that thread takes it), SIGEV_THREAD (the function in a thread of its own, with
- * the value, until the delete), SIGEV_NONE, and EINVAL for a bad clock, notification, signal,
+ * the value, until the delete), SIGEV_NONE, timers on CPU-time clocks (the process's: not while it
+ * sleeps, once it has computed; a thread's own), and EINVAL for a bad clock, notification, signal,
  * thread, time or timer. test/guest/threads/conform_timers.c prints exactly what Linux prints
  * (counts and ranges, not times), on the kernel thread and with threads on vCPU workers. LINUX is
  * its output on Linux 6.18, glibc (`gcc -O2 -pthread -o /tmp/tm/conform_timers
@@ -43,6 +44,11 @@ timer_delete: 0
   deleted: no more calls: 1
 timer_create(SIGEV_NONE): 0
   after 100 ms: left in [300, 400] ms: 1
+timer_create(CLOCK_PROCESS_CPUTIME_ID): 0
+timer_settime 100 ms of CPU time: 0
+  after sleeping 200 ms: signals 0
+  after computing 250 ms: signals 1, si_value 99: 1
+a thread's CPU clock (CLOCK_THREAD_CPUTIME_ID, SIGEV_THREAD_ID to itself) while it computes 200 ms: create 0, signals 1, taken by it: 1
 timer_create, clock 99: EINVAL
 timer_create, sigev_notify 99: EINVAL
 timer_create, signal 0: EINVAL

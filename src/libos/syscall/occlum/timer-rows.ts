@@ -9,8 +9,8 @@
  *   u64: value, interval) when old is not 0;
  * - timer_gettime(id, out*), timer_getoverrun(id) -> overrun, timer_delete(id);
  * - timer_wait(id) -> overrun: SIGEV_THREAD's notifying thread waits for the next expiry;
- * - setitimer(which, value_ns, interval_ns, old*), getitimer(which, out*): ITIMER_REAL, for
- *   sdk/libc/itimer.c (setitimer, getitimer and so alarm).
+ * - setitimer(which, value_ns, interval_ns, old*), getitimer(which, out*): ITIMER_REAL, VIRTUAL
+ *   and PROF, for sdk/libc/itimer.c (setitimer, getitimer and so alarm).
  * EINVAL for an unknown id, as Linux.
  */
 import { A, R } from "../codecs.ts";
@@ -61,24 +61,19 @@ function occlum_timer_wait(t: Thread, id: number): Promise<number> {
   return waitTimer(t, id);
 }
 
-/** setitimer/getitimer's `which`: only ITIMER_REAL runs here (the CPU-time ones are EINVAL). */
-const ITIMER_REAL = 0;
-
 function occlum_setitimer(t: Thread, which: number, valueNs: bigint, intervalNs: bigint, oldPtr: number): void {
-  if (which !== ITIMER_REAL) throw sysErr(Errno.INVAL);
-  const old = setItimer(t.process, valueNs, intervalNs);
+  const old = setItimer(t.process, which, valueNs, intervalNs);
   if (oldPtr !== 0) writeSetting(t, oldPtr, old);
 }
 
 function occlum_getitimer(t: Thread, which: number, outPtr: number): void {
-  if (which !== ITIMER_REAL) throw sysErr(Errno.INVAL);
-  writeSetting(t, outPtr, itimerSetting(t.process));
+  writeSetting(t, outPtr, itimerSetting(t.process, which));
 }
 
 export const occlumTimerRows: readonly SyscallRow[] = [
-  row("setitimer", [A.u32, A.u64, A.u64, A.u32], R.none, occlum_setitimer, { note: "ITIMER_REAL (others EINVAL): value ns (0: disarm), interval ns, old* (left, interval: 2 x u64; 0: none); SIGALRM with SI_KERNEL" }),
-  row("getitimer", [A.u32, A.u32], R.none, occlum_getitimer, { note: "ITIMER_REAL: out* (time left, interval: 2 x u64)" }),
-  row("timer_create", [A.u32, A.u32, A.u32, A.u32, A.u32], R.size, occlum_timer_create, { note: "clock (REALTIME, MONOTONIC, BOOTTIME), sigev_notify, signo, tid (SIGEV_THREAD_ID), si_value -> timer id" }),
+  row("setitimer", [A.u32, A.u64, A.u64, A.u32], R.none, occlum_setitimer, { note: "ITIMER_REAL, VIRTUAL or PROF (the process's CPU time): value ns (0: disarm), interval ns, old* (left, interval: 2 x u64; 0: none); SIGALRM, SIGVTALRM or SIGPROF with SI_KERNEL" }),
+  row("getitimer", [A.u32, A.u32], R.none, occlum_getitimer, { note: "ITIMER_REAL, VIRTUAL or PROF: out* (time left, interval: 2 x u64)" }),
+  row("timer_create", [A.u32, A.u32, A.u32, A.u32, A.u32], R.size, occlum_timer_create, { note: "clock (REALTIME, MONOTONIC, BOOTTIME, or a CPU-time clock: the process's, the thread's, one by id), sigev_notify, signo, tid (SIGEV_THREAD_ID), si_value -> timer id" }),
   row("timer_settime", [A.u32, A.u32, A.u64, A.u64, A.u32], R.none, occlum_timer_settime, { note: "id, TIMER_ABSTIME, value ns (0: disarm), interval ns, old* (value, interval: 2 x u64; 0: none)" }),
   row("timer_gettime", [A.u32, A.u32], R.none, occlum_timer_gettime, { note: "id, out* (time left, interval: 2 x u64)" }),
   row("timer_getoverrun", [A.u32], R.size, occlum_timer_getoverrun, { note: "the overrun of the timer's last delivered expiry" }),

@@ -17,30 +17,14 @@ import { CLOCK_RES_NS, monotonicNs, realtimeNs } from "../../sched/clock.ts";
 import type { Thread } from "../../process/thread.ts";
 import type { GuestMemory } from "../memory.ts";
 import { ThreadKilled } from "../../process/exit.ts";
+import { cpuClockOwner, cpuTimeOf } from "../../process/cpu-clocks.ts";
 
 const EINVAL = new SysError(Errno.INVAL);
 
-/** Linux's encoding of CPU-time clock ids: (~id << 3) | CPUCLOCK_PERTHREAD (4) | PROF 0, VIRT 1 or SCHED 2. */
-const CPUCLOCK_PERTHREAD = 4;
-const CPUCLOCK_MAX = 3;
-
-/**
- * The CPU time `id` names in Linux's encoding as an i32: a thread's ((~tid << 3) | PERTHREAD |
- * kind, pthread_getcpuclockid: sdk/libc/threads.c) or a process's ((~pid << 3) | kind, pid 0 the
- * caller's; clock_getcpuclockid: sdk/libc/resource.c). The kinds (user and system, user only, the
- * scheduler's) are one number here: the time on the vCPU. Undefined for no such clock, a thread
- * that is not a live thread of the caller's process, or a pid nobody has (Linux: EINVAL).
- */
+/** The reader of a CPU-time clock other than the caller's own two (process/cpu-clocks.ts); undefined: EINVAL. */
 function cpuClock(t: Thread, id: number): (() => bigint) | undefined {
-  const v = id | 0;
-  if (v >= 0 || (v & CPUCLOCK_MAX) === CPUCLOCK_MAX) return undefined;
-  const who = ~(v >> 3);
-  if ((v & CPUCLOCK_PERTHREAD) !== 0) {
-    for (const x of t.process.threads) if (x.tid === who && !x.killed) return () => x.cpuTimeNs();
-    return undefined;
-  }
-  const p = who === 0 ? t.process : t.process.kernel.processes.get(who);
-  return p ? () => p.cpuTimeNs() : undefined;
+  const o = cpuClockOwner(t, id);
+  return o && (() => cpuTimeOf(o));
 }
 
 export function clock_res_get(t: Thread, id: number): bigint {

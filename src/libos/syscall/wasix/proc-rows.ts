@@ -10,7 +10,7 @@ import { Errno, sysErr } from "../errno.ts";
 import { ProcessExit } from "../../process/exit.ts";
 import { kill, onDefaultAction, selectorOf, spawnProcess, takeSpawnAttrs, waitChild, type FdAction } from "../../process/spawn.ts";
 import { setLibcBlocked } from "../../process/signals.ts";
-import { setItimer } from "../../process/timers.ts";
+import { Itimer, setItimer } from "../../process/timers.ts";
 import type { Thread } from "../../process/thread.ts";
 import { rightsFor } from "../wasi/fd.ts";
 import { encodeUtf8 } from "../memory.ts";
@@ -109,7 +109,7 @@ async function chdir(t: Thread, dir: string): Promise<void> {
  */
 function proc_raise_interval(t: Thread, sig: number, interval: bigint, repeat: number): void {
   if (sig < 1 || sig > 64) throw sysErr(Errno.INVAL);
-  setItimer(t.process, interval, repeat ? interval : 0n, sig);
+  setItimer(t.process, Itimer.REAL, interval, repeat ? interval : 0n, sig);
 }
 
 const B = { blocking: true } as const;
