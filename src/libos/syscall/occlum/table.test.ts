@@ -33,6 +33,8 @@ const spec: Record<string, string> = {
   timer_create: "iiiiii", timer_settime: "iiIIi", timer_gettime: "ii", timer_getoverrun: "ii", timer_delete: "i", timer_wait: "ii",
   // sdk/libc/itimer.c
   setitimer: "iIIi", getitimer: "ii",
+  // sdk/libc/timerfd.c
+  timerfd_create: "iiii", timerfd_settime: "iiIIi", timerfd_gettime: "ii",
   // sdk/libc/wait.c
   waitpid: "iiii", waitid: "iiii",
   // sdk/libc/sysinfo.c

@@ -23,6 +23,7 @@ import { occlumSchedRows } from "./sched-rows.ts";
 import { occlumThreadNameRows } from "./thread-name-rows.ts";
 import { occlumResourceRows } from "./resource-rows.ts";
 import { occlumTimerRows } from "./timer-rows.ts";
+import { occlumTimerfdRows } from "./timerfd-rows.ts";
 import { occlumWaitRows } from "./wait-rows.ts";
 import { occlumSysinfoRows } from "./sysinfo-rows.ts";
 
@@ -154,6 +155,7 @@ export const occlumTable: readonly SyscallRow[] = [
   ...occlumThreadNameRows,
   ...occlumResourceRows,
   ...occlumTimerRows,
+  ...occlumTimerfdRows,
   ...occlumWaitRows,
   ...occlumSysinfoRows,
 ];
