@@ -89,6 +89,11 @@ export interface OpenFile {
   poll(): number;
   /** Woken whenever readiness may have changed; absent for always-ready files. */
   readonly waitQueue?: WaitQueue;
+  /**
+   * read() for a file whose data depends on who reads (signalfd: the reading thread's signals);
+   * fd_read calls it with the calling thread instead of read() when present.
+   */
+  readAs?(reader: object, iovs: Uint8Array[]): Maybe<number>;
   /** Called when the last fd referring to this description is closed. */
   release(): Maybe<void>;
 }

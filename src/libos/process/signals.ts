@@ -181,6 +181,7 @@ export function signalProcess(p: Process, signo: number, target?: Thread, info: 
       p.pendingSignals.push(signo);
       p.pendingTo.push(target);
       p.pendingInfo.push(info);
+      for (const h of pendingHooks) h(p);
     }
     if (p.stopSignal === 0) wakeTaker(p, signo, target);
     return;
@@ -237,6 +238,18 @@ function findPending(p: Process, signo: number, to: Thread | undefined): number 
   const q = p.pendingSignals;
   for (let i = 0; i < q.length; i++) if (q[i] === signo && p.pendingTo[i] === to) return i;
   return -1;
+}
+
+/** Called when a signal becomes pending in a process (signalfd.ts: its readers wake). */
+const pendingHooks: ((p: Process) => void)[] = [];
+export function onSignalPending(hook: (p: Process) => void): void {
+  pendingHooks.push(hook);
+}
+
+/** Is a signal of `set` pending for some thread of `p` (its own or the process's)? */
+export function pendingIn(p: Process, set: bigint): boolean {
+  for (const s of p.pendingSignals) if ((set & sigbit(s)) !== 0n) return true;
+  return false;
 }
 
 /** Is this very record (a timer's: timers.ts) pending? */
@@ -496,7 +509,7 @@ async function handledNow(t: Thread): Promise<boolean> {
  * the pending set; undefined when none. Linux's next_signal also takes the lowest number first,
  * and a thread's own instance before the process's.
  */
-function takePending(t: Thread, set: bigint): SigTaken | undefined {
+export function takePending(t: Thread, set: bigint): SigTaken | undefined {
   const p = t.process;
   const q = p.pendingSignals;
   let best = -1;

@@ -35,6 +35,8 @@ const spec: Record<string, string> = {
   setitimer: "iIIi", getitimer: "ii",
   // sdk/libc/timerfd.c
   timerfd_create: "iiii", timerfd_settime: "iiIIi", timerfd_gettime: "ii",
+  // sdk/libc/signalfd.c
+  signalfd: "iIiii",
   // sdk/libc/wait.c
   waitpid: "iiii", waitid: "iiii",
   // sdk/libc/sysinfo.c

@@ -24,6 +24,7 @@ import { occlumThreadNameRows } from "./thread-name-rows.ts";
 import { occlumResourceRows } from "./resource-rows.ts";
 import { occlumTimerRows } from "./timer-rows.ts";
 import { occlumTimerfdRows } from "./timerfd-rows.ts";
+import { occlumSignalfdRows } from "./signalfd-rows.ts";
 import { occlumWaitRows } from "./wait-rows.ts";
 import { occlumSysinfoRows } from "./sysinfo-rows.ts";
 
@@ -156,6 +157,7 @@ export const occlumTable: readonly SyscallRow[] = [
   ...occlumResourceRows,
   ...occlumTimerRows,
   ...occlumTimerfdRows,
+  ...occlumSignalfdRows,
   ...occlumWaitRows,
   ...occlumSysinfoRows,
 ];

@@ -27,7 +27,7 @@ export function rightsFor(file: OpenFile): number {
 
 export function fd_read(t: Thread, fd: number, iovs: Uint8Array[]): Maybe<number> {
   const f = t.process.fds.get(fd, Rights.FD_READ).file;
-  return blockingIo(t, f, READ, () => f.read(iovs));
+  return blockingIo(t, f, READ, f.readAs ? () => f.readAs!(t, iovs) : () => f.read(iovs));
 }
 
 export function fd_write(t: Thread, fd: number, iovs: Uint8Array[]): Maybe<number> {
