@@ -1,7 +1,7 @@
 /*
  * occlum-ts: wasix-libc has no sys/prctl.h and no prctl(). sdk/libc/prctl.c provides prctl() for
  * the options below that a thread can use here: PR_SET_NAME/PR_GET_NAME (the calling thread's
- * name, the kernel's comm). Any other option fails with EINVAL, as Linux answers an option it
+ * name, the kernel's comm) and PR_SET_PDEATHSIG/PR_GET_PDEATHSIG. Any other option fails with EINVAL, as Linux answers an option it
  * does not know. The constants are Linux's (uapi linux/prctl.h), so that code naming others
  * compiles and takes its "not supported" path.
  */

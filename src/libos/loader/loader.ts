@@ -188,7 +188,16 @@ async function compileOnce(bytes: Uint8Array, sha256: string, singleAgent: boole
 
 /** Read a whole program file through the VFS (EACCES for a directory, as execve). */
 export async function readProgramFile(vfs: Vfs, path: string): Promise<Uint8Array> {
+  return (await readProgram(vfs, path)).bytes;
+}
+
+/**
+ * A program file's bytes and its real path: symlinks followed (a program spawned through
+ * /proc/self/exe is the file it names, as Linux's /proc/<pid>/exe shows it).
+ */
+export async function readProgram(vfs: Vfs, path: string): Promise<{ bytes: Uint8Array; path: string }> {
   const f: OpenFile = await vfs.openAbsolute(path, { oflags: 0, fdflags: 0, read: true, write: false, followSymlinks: true });
+  const real = f.path?.startsWith("/") ? f.path : path;
   try {
     if (f.filetype === FileType.DIRECTORY) throw sysErr(Errno.ACCES, "is a directory");
     const st = await f.stat();
@@ -200,7 +209,7 @@ export async function readProgramFile(vfs: Vfs, path: string): Promise<Uint8Arra
       if (n === 0) break;
       off += n;
     }
-    return off === size ? out : out.subarray(0, off);
+    return { bytes: off === size ? out : out.subarray(0, off), path: real };
   } finally {
     await f.release();
   }

@@ -153,7 +153,7 @@ function threadState(p: Process, t: Thread): ProcessState {
 function processName(p: Process): string {
   const main = findThread(p, p.pid);
   if (main) p.mainComm = main.comm;
-  return p.mainComm ?? commFromBytes(Buffer.from(p.exe.slice(p.exe.lastIndexOf("/") + 1)));
+  return p.mainComm ?? commFromBytes(Buffer.from(p.execPath.slice(p.execPath.lastIndexOf("/") + 1)));
 }
 
 function findThread(p: Process | undefined, tid: number): Thread | undefined {

@@ -29,6 +29,8 @@ export interface ProcessInit {
   pid: number;
   ppid: number;
   exe: string;
+  /** The path it was started by, when not `exe` itself (a symlink: comm is its file name, as Linux's execve takes it). */
+  execPath?: string;
   argv: string[];
   env: string[];
   cwd?: string;
@@ -98,6 +100,8 @@ export class Process {
    */
   wasix = false;
   readonly exe: string;
+  /** The path it was started by (comm's source). */
+  readonly execPath: string;
   readonly argv: string[];
   readonly env: string[];
   cwd: string;
@@ -123,6 +127,7 @@ export class Process {
     this.pgid = init.pgid ?? init.pid;
     this.sid = init.sid ?? init.pid;
     this.exe = init.exe;
+    this.execPath = init.execPath ?? init.exe;
     this.argv = init.argv;
     this.env = init.env;
     this.cwd = init.cwd ?? "/";
@@ -134,7 +139,7 @@ export class Process {
     const t = new Thread(this.nextTid++, this);
     t.sigmask = creator ? creator.sigmask : this.initialSigmask;
     t.affinity = creator?.affinity; // as Linux, a new thread may run where its creator may
-    t.comm = creator ? creator.comm : commOf(this.exe); // and starts with its creator's name
+    t.comm = creator ? creator.comm : commOf(this.execPath); // and starts with its creator's name
     this.threads.add(t);
     // A process that exited before this thread existed (a kill that arrived while it was being
     // created, e.g. a SIGTERM during boot): the thread starts killed, so it leaves at its first
@@ -162,6 +167,12 @@ export class Process {
     return new Promise((resolve) => this.exitWaiters.push(resolve));
   }
 
+  /**
+   * prctl(PR_SET_PDEATHSIG): the signal this process gets when the thread that spawned it ends
+   * (pdeath.ts); 0: none. `spawner` is that thread while it may still end.
+   */
+  pdeathSignal = 0;
+  spawner: Thread | undefined = undefined;
   /** Resource limits set by setrlimit/prlimit or inherited (rlimits.ts; the others are defaults). */
   readonly rlimits = new Map<number, Limit>();
   /** What the children it has waited for used, theirs included (getrusage RUSAGE_CHILDREN; wait.ts adds them). */

@@ -14,7 +14,7 @@
 import path from "node:path";
 import { Errno, SysError, sysErr } from "../syscall/errno.ts";
 import { FileType, type OpenFile } from "../fs/types.ts";
-import { compileProgram, readProgramFile, ExecFormatError } from "../loader/loader.ts";
+import { compileProgram, readProgram, ExecFormatError } from "../loader/loader.ts";
 import { Process } from "./process.ts";
 import { runProcess } from "./run.ts";
 import type { Thread } from "./thread.ts";
@@ -23,6 +23,7 @@ import { isOutOfMemory, releaseMemory, reserveMemory } from "./user-memory.ts";
 import { holdIfStopped } from "./job-control.ts";
 import { inheritRlimits } from "./rlimits.ts";
 import { clearTimers } from "./timers.ts";
+import { parentDied } from "./pdeath.ts";
 import { checkGroup, hangUpOrphaned } from "./session.ts";
 
 // Signal services live in signals.ts, waits in wait.ts; these names are re-exported for the syscall layer.
@@ -92,7 +93,7 @@ export function takeSpawnAttrs(t: Thread): { pgroup?: number; sigmask?: bigint; 
 }
 
 /** Find and read the program: a path with a slash is taken as is (relative to cwd), else PATH. */
-async function loadExe(parent: Process, req: SpawnRequest): Promise<{ exe: string; bytes: Uint8Array }> {
+async function loadExe(parent: Process, req: SpawnRequest): Promise<{ exe: string; execPath: string; bytes: Uint8Array }> {
   const candidates: string[] = [];
   if (req.name === "") throw sysErr(Errno.NOENT);
   if (req.name.includes("/") || !req.searchPath) {
@@ -103,7 +104,8 @@ async function loadExe(parent: Process, req: SpawnRequest): Promise<{ exe: strin
   let firstOther: unknown;
   for (const exe of candidates) {
     try {
-      return { exe, bytes: await readProgramFile(parent.vfs, exe) };
+      const { bytes, path: real } = await readProgram(parent.vfs, exe);
+      return { exe: real, execPath: exe, bytes };
     } catch (e) {
       if (e instanceof SysError && NOENT.has(e.errno)) continue;
       firstOther ??= e;
@@ -119,7 +121,7 @@ export async function spawnProcess(t: Thread, req: SpawnRequest): Promise<number
   // glibc's and musl's child calls setsid before setpgid: a session leader cannot change group.
   if (req.setsid && req.pgroup !== undefined) throw sysErr(Errno.PERM);
   if (req.pgroup !== undefined && req.pgroup !== 0) checkGroup(parent, req.pgroup);
-  const { exe, bytes } = await loadExe(parent, req);
+  const { exe, execPath, bytes } = await loadExe(parent, req);
   let program;
   try {
     program = await compileProgram(bytes);
@@ -130,8 +132,9 @@ export async function spawnProcess(t: Thread, req: SpawnRequest): Promise<number
   const pid = kernel.processes.allocPid();
   const pgid = req.setsid || req.pgroup === 0 ? pid : (req.pgroup ?? parent.pgid);
   const sid = req.setsid ? pid : parent.sid;
-  const child = new Process(kernel, { pid, ppid: parent.pid, pgid, sid, exe, argv: req.argv, env: req.env, cwd: parent.cwd });
+  const child = new Process(kernel, { pid, ppid: parent.pid, pgid, sid, exe, execPath, argv: req.argv, env: req.env, cwd: parent.cwd });
   child.initialSigmask = cleanMask(req.sigmask ?? t.sigmask);
+  child.spawner = t; // its parent-death signal comes when this thread ends (pdeath.ts)
   // The child's initial memory is reserved now, so running out fails the spawn (ENOMEM).
   try {
     reserveMemory(child, program.imports);
@@ -217,6 +220,7 @@ export function finishProcess(p: Process): void {
   const table = p.kernel.processes;
   p.zombie = true;
   clearTimers(p);
+  parentDied(p);
   const init = table.get(1);
   const heir = init && init !== p && !init.zombie ? init : undefined;
   const children = [...p.children];

@@ -25,6 +25,7 @@ import { occlumResourceRows } from "./resource-rows.ts";
 import { occlumTimerRows } from "./timer-rows.ts";
 import { occlumTimerfdRows } from "./timerfd-rows.ts";
 import { occlumSignalfdRows } from "./signalfd-rows.ts";
+import { occlumPdeathRows } from "./pdeath-rows.ts";
 import { occlumWaitRows } from "./wait-rows.ts";
 import { occlumSysinfoRows } from "./sysinfo-rows.ts";
 
@@ -158,6 +159,7 @@ export const occlumTable: readonly SyscallRow[] = [
   ...occlumTimerRows,
   ...occlumTimerfdRows,
   ...occlumSignalfdRows,
+  ...occlumPdeathRows,
   ...occlumWaitRows,
   ...occlumSysinfoRows,
 ];
