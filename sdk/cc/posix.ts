@@ -96,7 +96,7 @@ export function posixIdentity(): string {
 }
 
 /** Fixes for wasix-libc bugs, linked into every POSIX program ahead of libc.a (sdk/libc/). */
-export const LIBC_ADDITIONS: readonly string[] = ["timedwait.c", "itimer.c", "signals.c", "pgroup.c", "wait.c", "sockets.c", "epoll.c", "threads.c", "poll.c", "cancelpoints.c", "eventfd.c", "pipe.c", "locks.c", "clock.c", "syscall.c", "err.c", "login.c", "progname.c", "prctl.c", "sysinfo.c", "mutexprio.c", "resource.c", "timers.c", "timerfd.c", "signalfd.c"].map((f) => path.join(repoRoot, "sdk", "libc", f));
+export const LIBC_ADDITIONS: readonly string[] = ["timedwait.c", "itimer.c", "signals.c", "pgroup.c", "wait.c", "sockets.c", "epoll.c", "threads.c", "poll.c", "cancelpoints.c", "eventfd.c", "pipe.c", "locks.c", "clock.c", "syscall.c", "err.c", "login.c", "progname.c", "prctl.c", "sysinfo.c", "mutexprio.c", "resource.c", "timers.c", "timerfd.c", "signalfd.c", "preopen.c"].map((f) => path.join(repoRoot, "sdk", "libc", f));
 /** Headers the additions share (deferred cancellation; guest ranges and signal masks): part of their identity, as they are. */
 const LIBC_ADDITION_HEADERS: readonly string[] = ["cancel.h", "wrap.h"].map((f) => path.join(repoRoot, "sdk", "libc", f));
 /** sockets.c: AF_UNIX addresses, sendmsg/recvmsg (SCM_RIGHTS), MSG_NOSIGNAL. */
@@ -116,10 +116,11 @@ const POLL_WRAPS = ["poll", "ppoll", "select", "pselect"].map((f) => `-Wl,--wrap
 const CANCEL_WRAPS = ["read", "readv", "pread", "write", "writev", "pwrite", "close", "fsync", "fdatasync", "waitpid", "wait", "open", "openat", "creat", "tcdrain", "msync"].map((f) => `-Wl,--wrap=${f}`);
 /**
  * pgroup.c wraps posix_spawn(p) to hand the spawn attributes to the kernel first; eventfd.c,
- * eventfd's flags; locks.c, fcntl's lock commands (to the kernel's file locks); sysinfo.c,
+ * eventfd's flags; locks.c, fcntl's lock commands (to the kernel's file locks); preopen.c, the
+ * root directory's lookup (fd 3 is the program's); sysinfo.c,
  * sysconf's _SC_PHYS_PAGES/_SC_AVPHYS_PAGES (from sysinfo).
  */
-const LIBC_ADDITION_LINK_FLAGS = ["-Wl,--wrap=posix_spawn", "-Wl,--wrap=posix_spawnp", "-Wl,--wrap=eventfd", "-Wl,--wrap=pipe2", "-Wl,--wrap=fcntl", "-Wl,--wrap=sysconf", ...SOCKET_WRAPS, ...EPOLL_WRAPS, ...THREAD_WRAPS, ...MUTEX_WRAPS, ...POLL_WRAPS, ...CANCEL_WRAPS];
+const LIBC_ADDITION_LINK_FLAGS = ["-Wl,--wrap=__wasilibc_find_abspath", "-Wl,--wrap=posix_spawn", "-Wl,--wrap=posix_spawnp", "-Wl,--wrap=eventfd", "-Wl,--wrap=pipe2", "-Wl,--wrap=fcntl", "-Wl,--wrap=sysconf", ...SOCKET_WRAPS, ...EPOLL_WRAPS, ...THREAD_WRAPS, ...MUTEX_WRAPS, ...POLL_WRAPS, ...CANCEL_WRAPS];
 /** Headers declaring what the libc's hide but sdk/libc provides (pause), searched before the sysroot's. */
 const SDK_INCLUDE = path.join(repoRoot, "sdk", "include");
 /** Every header there (part of the cache identity: a header added later is not forgotten). */

@@ -5,6 +5,14 @@
  * Rules: a new fd takes the lowest free number (POSIX; wasmtime reuses the lowest free too);
  * rights are checked here, where the fd is resolved (see get() for EBADF vs ENOTCAPABLE);
  * closing the last fd of a description releases it.
+ *
+ * The root directory. A WASI libc finds "/" as a preopened fd (3) and resolves every absolute
+ * path through it, so a program that closed fd 3 (a daemon closing every fd from 3 up) or dup2'd
+ * over it could open no file any more, and its first open() got 4 where Linux gives 3. A libc
+ * that says it knows the root's own number (sdk/libc/preopen.c, occlum.root_dirfd) gets the root
+ * out of the fd numbers instead: at ROOT_DIRFD, which get() resolves and nothing lists, closes or
+ * renumbers (hideRoot). A program that finds its root the WASI way gets it as a preopen at the
+ * lowest free fd (exposeRoot).
  */
 import { Errno, SysError, sysErr } from "../syscall/errno.ts";
 import type { OpenFile } from "../fs/types.ts";
@@ -27,6 +35,9 @@ const READ = 1 << 1;
 const WRITE = 1 << 6;
 const ENOTCAPABLE = new SysError(Errno.NOTCAPABLE);
 
+/** The root directory's fd for a libc that asks for it (see the header): no fd number reaches it. */
+export const ROOT_DIRFD = 0x7fff_fff0;
+
 /** RLIMIT_NOFILE as Occlum's default, and the most fds a process can have (its hard limit). */
 export const MAX_FDS = 1024;
 
@@ -35,6 +46,8 @@ export class FdTable {
   private count = 0;
   /** RLIMIT_NOFILE's soft limit: new fds are below it (fds already past a lowered one stay). */
   limit = MAX_FDS;
+  /** The root directory at ROOT_DIRFD (see the header); undefined: it is a preopen fd, if any. */
+  private root: FdEntry | undefined = undefined;
   /**
    * Called whenever one of this table's fds stops referring to a description (close, dup2 or
    * renumber over it, exit), before the reference goes: the process's POSIX record locks on that
@@ -48,7 +61,7 @@ export class FdTable {
    * a right the fd lost to fd_fdstat_set_rights, or never had, is ENOTCAPABLE.
    */
   get(fd: number, need = 0): FdEntry {
-    const e = this.entries[fd];
+    const e = fd === ROOT_DIRFD ? this.root : this.entries[fd];
     if (e === undefined) throw EBADF;
     if ((e.base & need) !== need) {
       if ((need & READ) !== 0 && !e.file.readable) throw EBADF;
@@ -113,6 +126,10 @@ export class FdTable {
    */
   inheritFrom(parent: FdTable): void {
     this.limit = parent.limit;
+    if (parent.root) {
+      retainFile(parent.root.file);
+      this.root = parent.root;
+    }
     for (const fd of parent.list()) {
       const e = parent.entries[fd]!;
       this.place(fd, { ...e });
@@ -173,8 +190,38 @@ export class FdTable {
     return out;
   }
 
+  /** The "/" preopen leaves the fd numbers for ROOT_DIRFD (see the header); its fd is free again. */
+  hideRoot(): void {
+    for (const fd of this.list()) {
+      const e = this.entries[fd]!;
+      if (e.preopen !== "/") continue;
+      this.entries[fd] = undefined;
+      this.count--;
+      while (this.entries.length > 0 && this.entries[this.entries.length - 1] === undefined) this.entries.pop();
+      if (this.root) void this.drop(this.root.file); // one root is enough
+      this.root = e;
+      return;
+    }
+  }
+
+  /** A program that finds its root as a preopen gets ROOT_DIRFD's at the lowest free fd, if it has no "/" preopen. */
+  exposeRoot(): void {
+    if (!this.root || this.list().some((fd) => this.entries[fd]!.preopen === "/")) return;
+    const r = this.root;
+    this.insert(r.file, r.base, r.inheriting, { preopen: "/" });
+  }
+
   /** Close everything (process exit); resolves when every release finished. */
   async closeAll(): Promise<void> {
+    if (this.root) {
+      const r = this.root;
+      this.root = undefined;
+      try {
+        await this.drop(r.file);
+      } catch {
+        // As below: nobody to report to.
+      }
+    }
     for (const fd of this.list()) {
       try {
         await this.close(fd);

@@ -1,6 +1,7 @@
 /**
  * Starting and running a process: create it with its fds (stdio at 0-2, the root preopen "/" at
- * 3), instantiate its program with the thread's import object, run `_start` as a JSPI coroutine,
+ * 3, moved out of the fd numbers for a libc that asks: fd-table.ts ROOT_DIRFD), instantiate its
+ * program with the thread's import object, run `_start` as a JSPI coroutine,
  * and turn however it ended into an ExitStatus:
  *   returned from _start → exit 0;  proc_exit(n) → exit n;  proc_raise / kill → that signal;
  *   a trap → SIGSEGV for memory faults and stack exhaustion, SIGFPE for arithmetic, SIGILL
@@ -74,6 +75,9 @@ export async function createProcess(kernel: Kernel, opts: SpawnOptions): Promise
 /** Run the process's main thread to the end; never rejects for guest faults. */
 export async function runProcess(p: Process, program: Program): Promise<ProcessResult> {
   p.wasix = program.imports.some((i) => i.module === "wasix_32v1");
+  // A libc that knows the root's own fd frees fd 3 for the program (fd-table.ts ROOT_DIRFD).
+  if (program.imports.some((i) => i.module === "occlum" && i.name === "root_dirfd")) p.fds.hideRoot();
+  else p.fds.exposeRoot();
   p.reportsSigactions = program.imports.some((i) => i.module === "occlum" && i.name === "sigaction");
   // wasix-libc passes absolute paths with the root preopen: resolve them from the root.
   if (p.wasix && p.vfs instanceof ProcessVfs) p.vfs.absolutePathsFromRoot = true;

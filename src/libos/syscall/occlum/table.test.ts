@@ -27,6 +27,8 @@ const spec: Record<string, string> = {
   sched_getaffinity: "iiii", sched_setaffinity: "iii", sched_getcpu: "i",
   // sdk/libc/threads.c and prctl.c
   thread_name_set: "iii", thread_name_get: "iiii", pdeath_signal: "ii",
+  // sdk/libc/preopen.c
+  root_dirfd: "i",
   // sdk/libc/resource.c
   rusage: "iii", prlimit: "iiii",
   // sdk/libc/timers.c

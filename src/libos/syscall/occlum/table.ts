@@ -26,6 +26,7 @@ import { occlumTimerRows } from "./timer-rows.ts";
 import { occlumTimerfdRows } from "./timerfd-rows.ts";
 import { occlumSignalfdRows } from "./signalfd-rows.ts";
 import { occlumPdeathRows } from "./pdeath-rows.ts";
+import { occlumRootRows } from "./root-rows.ts";
 import { occlumWaitRows } from "./wait-rows.ts";
 import { occlumSysinfoRows } from "./sysinfo-rows.ts";
 
@@ -160,6 +161,7 @@ export const occlumTable: readonly SyscallRow[] = [
   ...occlumTimerfdRows,
   ...occlumSignalfdRows,
   ...occlumPdeathRows,
+  ...occlumRootRows,
   ...occlumWaitRows,
   ...occlumSysinfoRows,
 ];
