@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { FdTable } from "./fd-table.ts";
+import { FdTable, ROOT_DIRFD } from "./fd-table.ts";
 import { fileRefCount } from "./file-refs.ts";
 import { FileBase } from "../fs/file-base.ts";
 import { FileType } from "../fs/types.ts";
@@ -75,4 +75,30 @@ test("closeAll releases everything", async () => {
   await t.closeAll();
   assert.deepEqual(files.map((f) => f.released), [1, 1]);
   assert.deepEqual(t.list(), []);
+});
+
+test("the root leaves the fd numbers for ROOT_DIRFD, is inherited, comes back as a preopen for a WASI program, and is released at the end", async () => {
+  const t = new FdTable();
+  const stdio = new Counted();
+  const root = new Counted();
+  for (let i = 0; i < 3; i++) t.insert(stdio, 0, 0);
+  assert.equal(t.insert(root, Rights.FD_READ, Rights.FD_READ, { preopen: "/" }), 3);
+  t.hideRoot();
+  assert.equal(t.has(3), false);
+  assert.deepEqual(t.list(), [0, 1, 2]);
+  assert.equal(t.get(ROOT_DIRFD).file, root);
+  assert.equal(t.get(ROOT_DIRFD).preopen, "/");
+  assert.equal(t.insert(new Counted(), 0, 0), 3); // the program's first open is 3, as on Linux
+  const child = new FdTable();
+  child.inheritFrom(t);
+  assert.equal(child.get(ROOT_DIRFD).file, root);
+  assert.equal(fileRefCount(root), 2);
+  child.exposeRoot(); // a plain WASI program: its root as a preopen at the lowest free fd
+  assert.equal(child.get(4).preopen, "/");
+  assert.equal(child.get(4).file, root);
+  await child.closeAll();
+  assert.equal(root.released, 0);
+  await t.closeAll();
+  assert.equal(root.released, 1);
+  assert.throws(() => t.get(ROOT_DIRFD), errno(Errno.BADF));
 });
