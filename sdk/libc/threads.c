@@ -54,6 +54,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -213,6 +214,15 @@ int pthread_cancel(pthread_t t) {
      would only cut short what the thread is doing. Masked (a condition wait) is woken. */
   if (cancel_state(t) == PTHREAD_CANCEL_DISABLE) return 0;
   return pthread_kill(t, SIGCANCEL);
+}
+
+/* pthread_sigqueue (GNU): a signal with a value to one thread (occlum.tgsigqueue); the error, as glibc returns it. */
+int32_t __occlum_tgsigqueue(int32_t tid, int32_t sig, int32_t value) OCCLUM_IMPORT(tgsigqueue);
+
+int pthread_sigqueue(pthread_t t, int sig, const union sigval value) {
+  int tid = words(t)[TID_WORD];
+  if (tid == 0) return ESRCH;
+  return __occlum_tgsigqueue(tid, sig, value.sival_int);
 }
 
 /*

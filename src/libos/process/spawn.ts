@@ -269,6 +269,22 @@ export function sigqueue(t: Thread, pid: number, signo: number, value: number): 
 }
 
 /**
+ * rt_tgsigqueueinfo (pthread_sigqueue): a signal with a value to one thread of the caller's
+ * process, as sigqueue's to a process; ESRCH for a thread that is not one of them.
+ */
+export function tgsigqueue(t: Thread, tid: number, signo: number, value: number): void | Promise<void> {
+  if (signo < 0 || signo > 64) throw sysErr(Errno.INVAL);
+  const p = t.process;
+  let target: Thread | undefined;
+  for (const x of p.threads) if (x.tid === tid && !x.killed) target = x;
+  if (!target) throw sysErr(Errno.SRCH);
+  if (signo === 0) return;
+  if (signo >= 32 && p.pendingSignals.length >= MAX_QUEUED) throw sysErr(Errno.AGAIN, "signal queue full");
+  signalProcess(p, signo, target, { code: SigCode.QUEUE, pid: p.pid, status: 0, value });
+  return holdIfStopped(t);
+}
+
+/**
  * kill(): pid > 0 one process, 0 the caller's group, -1 everyone but init and the caller, < -1 a
  * group. A stop of the caller's own process parks it before the call returns, as Linux stops it
  * on its way back to user space.

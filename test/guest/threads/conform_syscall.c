@@ -1,6 +1,7 @@
 /*
  * syscall(SYS_..., ...) for the thread and process calls ported Linux code makes directly (thread
- * ids, signals to one thread, affinity, the CPU, random bytes, clocks): prints one line per check;
+ * ids, signals to one thread (and pthread_sigqueue's with a value), affinity, the CPU, random
+ * bytes, clocks): prints one line per check;
  * test/libos/threads/conform-syscall.test.ts compares it with what the same program prints on
  * Linux (gcc -O2 -pthread, glibc). Values that differ by machine (pids, CPU counts, mask sizes)
  * are printed as the facts that hold on both.
@@ -45,6 +46,15 @@ static void on_usr1(int sig) {
   atomic_store(&usr1_tid, (long)gettid());
 }
 
+static atomic_int usr2_code, usr2_value;
+static atomic_long usr2_tid;
+static void on_usr2(int sig, siginfo_t *si, void *ctx) {
+  (void)sig, (void)ctx;
+  atomic_store(&usr2_code, si->si_code);
+  atomic_store(&usr2_value, si->si_value.sival_int);
+  atomic_store(&usr2_tid, (long)gettid());
+}
+
 static atomic_long other_tid;
 static atomic_int other_go;
 static void *other(void *arg) {
@@ -87,6 +97,20 @@ int main(void) {
   atomic_store(&got_usr1, 0);
   show("tkill(own tid, SIGUSR1)", syscall(SYS_tkill, syscall(SYS_gettid), SIGUSR1));
   printf("  handled before it returned %d, by main: %d\n", atomic_load(&got_usr1), atomic_load(&usr1_tid) == getpid());
+  struct sigaction sa2;
+  memset(&sa2, 0, sizeof sa2);
+  sa2.sa_sigaction = on_usr2;
+  sa2.sa_flags = SA_SIGINFO;
+  sigaction(SIGUSR2, &sa2, NULL);
+  union sigval sv = {.sival_int = 77};
+  printf("pthread_sigqueue(the other thread, SIGUSR2, 77): %d\n", pthread_sigqueue(th, SIGUSR2, sv));
+  for (int i = 0; i < 2000 && atomic_load(&usr2_tid) == 0; i++) {
+    struct timespec ts = {0, 1000000};
+    nanosleep(&ts, NULL);
+  }
+  printf("  taken by that thread: %d, SI_QUEUE: %d, value 77: %d\n", atomic_load(&usr2_tid) == tid, atomic_load(&usr2_code) == SI_QUEUE,
+         atomic_load(&usr2_value) == 77);
+  printf("pthread_sigqueue, signal 65: %s\n", pthread_sigqueue(th, 65, sv) == EINVAL ? "EINVAL" : "?");
   show("tgkill(another tgid, tid, 0)", syscall(SYS_tgkill, getpid() + 100000, tid, 0));
   show("tgkill(0, tid, 0)", syscall(SYS_tgkill, 0, tid, 0));
   show("tgkill(pid, 0, 0)", syscall(SYS_tgkill, getpid(), 0, 0));

@@ -1,7 +1,7 @@
 /**
  * Differential conformance of syscall(SYS_..., ...) beyond the futex (sdk/libc/syscall.c): the
  * thread calls no libc function wraps (gettid; tkill and tgkill, a signal to one thread, its
- * handler run before a signal to oneself returns; getcpu) and the calls ported code makes raw
+ * handler run before a signal to oneself returns; pthread_sigqueue, one with a value; getcpu) and the calls ported code makes raw
  * (ids, sched_yield, sched_getaffinity returning the size of the kernel's mask, sched_setaffinity,
  * getrandom and its flags, clock_gettime/getres, nanosleep, clock_nanosleep failing with -1 and
  * errno, exit_group), with Linux's errors: EINVAL for a tid or tgid <= 0 or a bad signal, ESRCH for
@@ -29,6 +29,9 @@ tgkill(pid, tid, SIGUSR1): 0
   handled 1, by the other thread: 1
 tkill(own tid, SIGUSR1): 0
   handled before it returned 1, by main: 1
+pthread_sigqueue(the other thread, SIGUSR2, 77): 0
+  taken by that thread: 1, SI_QUEUE: 1, value 77: 1
+pthread_sigqueue, signal 65: EINVAL
 tgkill(another tgid, tid, 0): -1 ESRCH
 tgkill(0, tid, 0): -1 EINVAL
 tgkill(pid, 0, 0): -1 EINVAL

@@ -13,7 +13,7 @@ import { KERNEL_MODULE } from "../../loader/instrument/instrument.ts";
 
 // params as sdk/libc/signals.c, pgroup.c and wait.c declare them (i = i32, I = i64); result: i32 errno
 const spec: Record<string, string> = {
-  sigaction: "iiiI", sigprocmask: "iIii", sigpending: "i", sigsuspend: "I", sigtimedwait: "IIi", sigtimedwait_v2: "IIii", siginfo: "ii", sigqueue: "iii", spawn_attrs: "iiI", getpgid: "ii", setpgid: "ii", getsid: "ii", setsid: "i",
+  sigaction: "iiiI", sigprocmask: "iIii", sigpending: "i", sigsuspend: "I", sigtimedwait: "IIi", sigtimedwait_v2: "IIii", siginfo: "ii", sigqueue: "iii", tgsigqueue: "iii", spawn_attrs: "iiI", getpgid: "ii", setpgid: "ii", getsid: "ii", setsid: "i",
   // sdk/libc/sockets.c
   sock_sendmsg: "iiiiiiii", sock_recvmsg: "iiiiiiiiii",
   sock_sendmsg_v2: "iiiiiiiii", sock_recvmsg_v2: "iiiiiiiiiiii", sock_setsockopt: "iiiii", sock_getsockopt: "iiiii",
@@ -44,7 +44,7 @@ const spec: Record<string, string> = {
   // sdk/libc/sysinfo.c
   sysinfo: "i",
 };
-const blocking = new Set(["timer_wait", "futex", "waitpid", "waitid", "sigqueue", "file_lock", "flock", "sigprocmask", "sigsuspend", "sigtimedwait", "sigtimedwait_v2", "sock_sendmsg", "sock_recvmsg", "sock_sendmsg_v2", "sock_recvmsg_v2", "sock_setsockopt", "sock_getsockopt", "poll", "ppoll", "epoll_pwait"]);
+const blocking = new Set(["tgsigqueue", "timer_wait", "futex", "waitpid", "waitid", "sigqueue", "file_lock", "flock", "sigprocmask", "sigsuspend", "sigtimedwait", "sigtimedwait_v2", "sock_sendmsg", "sock_recvmsg", "sock_sendmsg_v2", "sock_recvmsg_v2", "sock_setsockopt", "sock_getsockopt", "poll", "ppoll", "epoll_pwait"]);
 
 test("one row per call, each with a handler, signatures as the libc side declares them", () => {
   assert.equal(OCCLUM_MODULE, KERNEL_MODULE); // one module with the loader's instrumentation imports

@@ -13,7 +13,7 @@ import type { Thread } from "../../process/thread.ts";
 import { deliveringNow, setSigAction, sigpending, sigprocmask, sigsuspend, sigtimedwait, type SigInfo, type SigTaken } from "../../process/signals.ts";
 import { nowMs } from "../../sched/clock.ts";
 import { Errno, sysErr } from "../errno.ts";
-import { sigqueue, spawnAttrs } from "../../process/spawn.ts";
+import { sigqueue, spawnAttrs, tgsigqueue } from "../../process/spawn.ts";
 import { getpgid, getsid, setpgid, setsid } from "../../process/session.ts";
 import { occlumSockRows } from "./sock-rows.ts";
 import { occlumPollRows } from "./poll-rows.ts";
@@ -112,6 +112,10 @@ function occlum_sigqueue(t: Thread, pid: number, sig: number, value: number): vo
   return sigqueue(t, pid, sig, value);
 }
 
+function occlum_tgsigqueue(t: Thread, tid: number, sig: number, value: number): void | Promise<void> {
+  return tgsigqueue(t, tid, sig, value);
+}
+
 /** spawn_attrs(flags, pgroup, sigmask): posix_spawn's attributes for this thread's next proc_spawn2. */
 function occlum_spawn_attrs(t: Thread, flags: number, pgroup: number, mask: bigint): void {
   spawnAttrs.set(t, { flags, pgroup, mask });
@@ -144,6 +148,7 @@ export const occlumTable: readonly SyscallRow[] = [
   row("sigtimedwait", [sigset, A.u64], signoOut, occlum_sigtimedwait, { ...B, note: "takes a pending signal of the set (lowest first) without its handler; EAGAIN past the timeout (ns, >= 2^63: none), EINTR when another signal's handler ran" }),
   row("sigtimedwait_v2", [sigset, A.u64, A.u32], signoOut, occlum_sigtimedwait_v2, { ...B, note: "sigtimedwait that also writes si_code, si_pid, si_status, si_value (4 x i32) at its third argument" }),
   row("siginfo", [A.u32], signoOut, occlum_siginfo, { note: "in a signal's callback: the signal, and si_code, si_pid, si_status, si_value (4 x i32) at its argument; EINVAL outside one" }),
+  row("tgsigqueue", [i32, i32, i32], R.none, occlum_tgsigqueue, { ...B, note: "pthread_sigqueue: the signal with a value (SI_QUEUE) to one thread of the caller's process; ESRCH, EINVAL as Linux" }),
   row("sigqueue", [i32, i32, i32], R.none, occlum_sigqueue, { ...B, note: "the signal with a value (SI_QUEUE) to one process; real-time signals queue (EAGAIN past 4096 pending); ESRCH, EINVAL as Linux; to the caller: its handler runs, or it stops, before the call returns" }),
   row("spawn_attrs", [A.u32, i32, sigset], R.none, occlum_spawn_attrs, { note: "posix_spawn attributes (POSIX_SPAWN_SETPGROUP, POSIX_SPAWN_SETSID, POSIX_SPAWN_SETSIGMASK) for the thread's next proc_spawn2; SETSID with SETPGROUP fails the spawn with EPERM, as glibc and musl" }),
   row("getpgid", [i32], pidOut, occlum_getpgid, { note: "0 = the caller; ESRCH for an unknown pid" }),
