@@ -1,7 +1,7 @@
 /*
- * occlum-ts: wasix-libc's pthread.h hides pthread_getschedparam ("WASI has no CPU scheduling
- * support"); sdk/libc/threads.c provides it (SCHED_OTHER, priority 0), and pthread_getname_np,
- * which the libc lacks. occlum-cc puts this folder ahead of the sysroot.
+ * occlum-ts: wasix-libc's pthread.h hides pthread_getschedparam, pthread_setschedparam and
+ * pthread_setschedprio ("WASI has no CPU scheduling support"); sdk/libc/threads.c provides them
+ * over the kernel's per-thread policies, and pthread_getname_np, which the libc lacks. occlum-cc puts this folder ahead of the sysroot.
  */
 #include_next <pthread.h>
 
@@ -11,6 +11,8 @@
 extern "C" {
 #endif
 int pthread_getschedparam(pthread_t, int *__restrict, struct sched_param *__restrict);
+int pthread_setschedparam(pthread_t, int, const struct sched_param *);
+int pthread_setschedprio(pthread_t, int);
 /* hidden by the libc with the rest of the scheduling API; sdk/libc/threads.c (the getter), libc.a */
 int pthread_attr_getschedparam(const pthread_attr_t *__restrict, struct sched_param *__restrict);
 int pthread_attr_setschedparam(pthread_attr_t *__restrict, const struct sched_param *__restrict);

@@ -16,8 +16,10 @@ int pause(void);
 pid_t gettid(void);
 /* hidden by the libc ("WASI has no POSIX file locking"); sdk/libc/locks.c (F_LOCK.. it declares) */
 int lockf(int, int, off_t);
-/* hidden by the libc (no generic syscall); sdk/libc/syscall.c: SYS_futex and SYS_gettid */
+/* hidden by the libc (no generic syscall); sdk/libc/syscall.c (sys/syscall.h names the calls) */
 long syscall(long, ...);
+/* hidden by the libc ("WASI has no process priorities"); sdk/libc/resource.c */
+int nice(int);
 #if defined(_LARGEFILE64_SOURCE) || defined(_GNU_SOURCE)
 #define lockf64 lockf
 #endif

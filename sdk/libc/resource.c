@@ -65,3 +65,38 @@ int clock_getcpuclockid(pid_t pid, clockid_t *clk) {
   *clk = id;
   return 0;
 }
+
+/*
+ * getpriority/setpriority/nice, which the libc hides: a thread's nice value, the kernel's
+ * (occlum.priority; kept and reported, inherited by new threads; PRIO_PROCESS names a thread, a
+ * process's pid its main thread, as Linux), -20..19, clamped as Linux clamps it.
+ */
+int32_t __occlum_priority(int32_t which, int32_t who, int32_t set, int32_t nice, uint32_t *out) OCCLUM_IMPORT(priority);
+
+int getpriority(int which, id_t who) {
+  uint32_t v = 0;
+  int32_t e = __occlum_priority(which, (int32_t)who, 0, 0, &v);
+  if (e) {
+    errno = e;
+    return -1;
+  }
+  return (int)v - 20;
+}
+
+int setpriority(int which, id_t who, int value) {
+  uint32_t v = 0;
+  int32_t e = __occlum_priority(which, (int32_t)who, 1, value, &v);
+  if (e) {
+    errno = e;
+    return -1;
+  }
+  return 0;
+}
+
+int nice(int inc) {
+  errno = 0;
+  int now = getpriority(PRIO_PROCESS, 0);
+  if (now == -1 && errno) return -1;
+  if (setpriority(PRIO_PROCESS, 0, now + inc) != 0) return -1;
+  return getpriority(PRIO_PROCESS, 0);
+}

@@ -46,7 +46,9 @@
  *   sched_getaffinity/sched_setaffinity, pthread_getaffinity_np/pthread_setaffinity_np,
  *   sched_getcpu (the kernel's, below) and __sched_cpucount (CPU_COUNT); hidden from the
  *   headers and missing ("WASI has no CPU scheduling"): gettid, sched_get_priority_max/min,
- *   sched_getscheduler, sched_getparam, pthread_getschedparam. Every thread is SCHED_OTHER at
+ *   sched_getscheduler, sched_getparam, pthread_getschedparam; sched_setscheduler and
+ *   sched_setparam too, and pthread_setschedparam/setschedprio did nothing. Policies and priorities
+ *   are now the kernel's (below). Every thread started SCHED_OTHER at
  *   priority 0, as an ordinary Linux thread; sdk/include/{sched.h,pthread.h,unistd.h} declare them.
  */
 #define _GNU_SOURCE
@@ -382,22 +384,69 @@ int sched_get_priority_min(int policy) {
   return policy == SCHED_FIFO || policy == SCHED_RR ? 1 : 0;
 }
 
-static int pid_ok(pid_t pid) { return pid == 0 || pid == getpid() || pid == gettid(); }
+/*
+ * Scheduling policies and priorities are the kernel's, per thread (occlum.sched_policy,
+ * src/libos/syscall/occlum/sched-rows.ts): set and reported as Linux sets them for root (every
+ * process here), inherited by new threads; the fair scheduler gives every thread the same share.
+ * A pid names a thread (its main thread for a process's pid), as Linux's.
+ */
+int32_t __occlum_sched_policy(int32_t tid, int32_t set, int32_t policy, int32_t priority, uint32_t *was) OCCLUM_IMPORT(sched_policy);
+
+/* The thread `pid` names (0: the caller): -1 and errno as the sched_* calls report. */
+static int sched_policy(pid_t pid, int set, int policy, int priority, uint32_t *was) {
+  if (pid < 0) return EINVAL;
+  return __occlum_sched_policy(pid, set, policy, priority, was);
+}
 
 int sched_getscheduler(pid_t pid) {
-  if (!pid_ok(pid)) { errno = ESRCH; return -1; }
-  return SCHED_OTHER;
+  uint32_t was = 0;
+  int e = sched_policy(pid, 0, 0, 0, &was);
+  if (e) { errno = e; return -1; }
+  return (int)(was & 0xff);
 }
 
 int sched_getparam(pid_t pid, struct sched_param *p) {
-  if (!pid_ok(pid)) { errno = ESRCH; return -1; }
+  uint32_t was = 0;
+  int e = sched_policy(pid, 0, 0, 0, &was);
+  if (e) { errno = e; return -1; }
   memset(p, 0, sizeof *p);
+  p->sched_priority = (int)(was >> 8);
+  return 0;
+}
+
+int sched_setscheduler(pid_t pid, int policy, const struct sched_param *p) {
+  uint32_t was = 0;
+  int e = p ? sched_policy(pid, 1, policy, p->sched_priority, &was) : EINVAL;
+  if (e) { errno = e; return -1; }
+  return 0; /* Linux's call returns 0 (glibc's too) */
+}
+
+int sched_setparam(pid_t pid, const struct sched_param *p) {
+  uint32_t was = 0;
+  int e = p ? sched_policy(pid, 1, -1, p->sched_priority, &was) : EINVAL;
+  if (e) { errno = e; return -1; }
   return 0;
 }
 
 int pthread_getschedparam(pthread_t t, int *restrict policy, struct sched_param *restrict p) {
-  (void)t;
-  *policy = SCHED_OTHER;
+  uint32_t was = 0;
+  int tid = words(t)[TID_WORD];
+  int e = tid == 0 ? ESRCH : __occlum_sched_policy(tid, 0, 0, 0, &was);
+  if (e) return e;
+  *policy = (int)(was & 0xff);
   memset(p, 0, sizeof *p);
+  p->sched_priority = (int)(was >> 8);
   return 0;
+}
+
+int pthread_setschedparam(pthread_t t, int policy, const struct sched_param *p) {
+  uint32_t was = 0;
+  int tid = words(t)[TID_WORD];
+  return tid == 0 ? ESRCH : __occlum_sched_policy(tid, 1, policy, p->sched_priority, &was);
+}
+
+int pthread_setschedprio(pthread_t t, int priority) {
+  uint32_t was = 0;
+  int tid = words(t)[TID_WORD];
+  return tid == 0 ? ESRCH : __occlum_sched_policy(tid, 1, -1, priority, &was);
 }

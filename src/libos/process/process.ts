@@ -139,6 +139,7 @@ export class Process {
     const t = new Thread(this.nextTid++, this);
     t.sigmask = creator ? creator.sigmask : this.initialSigmask;
     t.affinity = creator?.affinity; // as Linux, a new thread may run where its creator may
+    if (creator) [t.nice, t.schedPolicy, t.schedPriority] = [creator.nice, creator.schedPolicy, creator.schedPriority];
     t.comm = creator ? creator.comm : commOf(this.execPath); // and starts with its creator's name
     this.threads.add(t);
     // A process that exited before this thread existed (a kill that arrived while it was being

@@ -94,6 +94,14 @@ export class Thread implements Interruptible {
    * all. Placement honours it when the thread first runs; a thread never moves afterwards.
    */
   affinity: bigint | undefined = undefined;
+  /**
+   * Its scheduling attributes as setpriority and sched_setscheduler set them (Linux's nice -20..19,
+   * policy and real-time priority), inherited by the threads it creates. Kept and reported: every
+   * thread here runs under the one fair scheduler (sched/README.md).
+   */
+  nice = 0;
+  schedPolicy = 0;
+  schedPriority = 0;
   /** The vCPU it runs on (sched_getcpu): 0, the kernel thread, unless placed on a worker. */
   vcpu = 0;
 

@@ -75,7 +75,66 @@ function occlum_sched_getcpu(t: Thread): number {
   return t.vcpu;
 }
 
+/*
+ * Nice values and scheduling policies (getpriority/setpriority/nice, sched_setscheduler and the
+ * rest, pthread_setschedparam): kept per thread (Thread.nice, schedPolicy, schedPriority),
+ * inherited by new threads, reported, with Linux's checks for a process allowed everything (every
+ * process here is root); they do not change the fair scheduler's shares.
+ */
+const PRIO_PROCESS = 0, PRIO_PGRP = 1, PRIO_USER = 2;
+const SCHED_OTHER = 0, SCHED_FIFO = 1, SCHED_RR = 2, SCHED_BATCH = 3, SCHED_IDLE = 5;
+const SCHED_RESET_ON_FORK = 0x40000000;
+
+/** The threads getpriority/setpriority's (which, who) names; EINVAL for another `which`. */
+function prioTargets(t: Thread, which: number, who: number): Thread[] {
+  const table = t.process.kernel.processes;
+  switch (which) {
+    case PRIO_PROCESS: {
+      // Linux takes `who` as a thread id (a process's pid names its main thread).
+      if (who === 0) return [t];
+      for (const p of table.all()) for (const x of p.threads) if (x.tid === who && !x.killed) return [x];
+      return [];
+    }
+    case PRIO_PGRP: {
+      const pgid = who === 0 ? t.process.pgid : who;
+      return [...table.all()].filter((p) => p.pgid === pgid && !p.zombie).flatMap((p) => [...p.threads]);
+    }
+    case PRIO_USER: // every process is uid 0
+      return who === 0 ? [...table.all()].filter((p) => !p.zombie).flatMap((p) => [...p.threads]) : [];
+    default:
+      throw sysErr(Errno.INVAL);
+  }
+}
+
+/** priority(which, who, set, nice) -> the nice value (get: the lowest of those named); ESRCH when none. */
+function occlum_priority(t: Thread, which: number, who: number, set: number, nice: number): number {
+  const targets = prioTargets(t, which | 0, who | 0);
+  if (targets.length === 0) throw sysErr(Errno.SRCH);
+  if (set) {
+    const v = Math.max(-20, Math.min(19, nice | 0));
+    for (const x of targets) x.nice = v;
+    return v;
+  }
+  return Math.min(...targets.map((x) => x.nice)) + 20; // biased: a u32 result (nice + 20)
+}
+
+/** sched_policy(tid, set, policy, priority) -> policy | priority << 8 (before a set); tid 0: the caller. */
+function occlum_sched_policy(t: Thread, tid: number, set: number, policy: number, priority: number): number {
+  const of = target(t, tid);
+  const was = of.schedPolicy | (of.schedPriority << 8);
+  if (!set) return was;
+  const pol = (policy | 0) === -1 ? of.schedPolicy : (policy & ~SCHED_RESET_ON_FORK);
+  const rt = pol === SCHED_FIFO || pol === SCHED_RR;
+  if (pol !== SCHED_OTHER && pol !== SCHED_BATCH && pol !== SCHED_IDLE && !rt) throw sysErr(Errno.INVAL);
+  if (rt ? priority < 1 || priority > 99 : priority !== 0) throw sysErr(Errno.INVAL);
+  of.schedPolicy = pol;
+  of.schedPriority = priority;
+  return was;
+}
+
 export const occlumSchedRows: readonly SyscallRow[] = [
+  row("priority", [A.u32, A.u32, A.u32, A.u32], R.size, occlum_priority, { note: "getpriority/setpriority: which (PROCESS: a thread id, PGRP, USER), who (0: the caller's), set, nice -> nice + 20; kept and reported" }),
+  row("sched_policy", [A.u32, A.u32, A.u32, A.u32], R.size, occlum_sched_policy, { note: "sched_setscheduler/getscheduler/setparam/getparam, pthread_*schedparam: tid (0: caller), set, policy (-1: unchanged), priority -> the old policy | priority << 8; kept and reported" }),
   row("sched_getaffinity", [A.u32, A.u32, A.u32], R.size, occlum_sched_getaffinity, { note: "tid (0: caller), size, mask: the vCPUs it may run on, 4-byte longs; returns the bytes written" }),
   row("sched_setaffinity", [A.u32, A.u32, A.u32], R.none, occlum_sched_setaffinity, { note: "tid (0: caller), size, mask: where a thread not yet running starts, and what its new threads inherit (a running thread does not move)" }),
   row("sched_getcpu", [], R.size, occlum_sched_getcpu, { note: "the caller's vCPU: 0 the kernel thread, 1..N-1 the workers" }),

@@ -24,7 +24,7 @@ const spec: Record<string, string> = {
   // sdk/libc/syscall.c
   futex: "iiiIiiii",
   // sdk/libc/threads.c
-  sched_getaffinity: "iiii", sched_setaffinity: "iii", sched_getcpu: "i",
+  sched_getaffinity: "iiii", sched_setaffinity: "iii", sched_getcpu: "i", priority: "iiiii", sched_policy: "iiiii",
   // sdk/libc/threads.c and prctl.c
   thread_name_set: "iii", thread_name_get: "iiii", pdeath_signal: "ii",
   // sdk/libc/preopen.c
