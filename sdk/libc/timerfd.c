@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sys/timerfd.h>
 
+#include "timespec.h"
+
 #define OCCLUM_IMPORT(name) __attribute__((__import_module__("occlum"), __import_name__(#name)))
 int32_t __occlum_timerfd_create(int32_t clock, int32_t nonblock, int32_t cloexec, uint32_t *fd) OCCLUM_IMPORT(timerfd_create);
 int32_t __occlum_timerfd_settime(int32_t fd, int32_t flags, uint64_t value_ns, uint64_t interval_ns, uint64_t *old) OCCLUM_IMPORT(timerfd_settime);
@@ -24,18 +26,15 @@ int timerfd_create(int clock, int flags) {
   return e ? fail(e) : (int)fd;
 }
 
-static int valid(const struct timespec *ts) { return ts->tv_sec >= 0 && ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000L; }
-static uint64_t ns_of(const struct timespec *ts) { return (uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec; }
-static struct timespec ts_of(uint64_t ns) { return (struct timespec){(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)}; }
 
 int timerfd_settime(int fd, int flags, const struct itimerspec *next, struct itimerspec *old) {
-  if (!valid(&next->it_value) || !valid(&next->it_interval)) return fail(EINVAL);
+  if (!occlum_ts_valid(&next->it_value) || !occlum_ts_valid(&next->it_interval)) return fail(EINVAL);
   uint64_t was[2];
-  int32_t e = __occlum_timerfd_settime(fd, flags, ns_of(&next->it_value), ns_of(&next->it_interval), old ? was : 0);
+  int32_t e = __occlum_timerfd_settime(fd, flags, occlum_ts_ns(&next->it_value), occlum_ts_ns(&next->it_interval), old ? was : 0);
   if (e) return fail(e);
   if (old) {
-    old->it_value = ts_of(was[0]);
-    old->it_interval = ts_of(was[1]);
+    old->it_value = occlum_ns_ts(was[0]);
+    old->it_interval = occlum_ns_ts(was[1]);
   }
   return 0;
 }
@@ -44,7 +43,7 @@ int timerfd_gettime(int fd, struct itimerspec *cur) {
   uint64_t now[2];
   int32_t e = __occlum_timerfd_gettime(fd, now);
   if (e) return fail(e);
-  cur->it_value = ts_of(now[0]);
-  cur->it_interval = ts_of(now[1]);
+  cur->it_value = occlum_ns_ts(now[0]);
+  cur->it_interval = occlum_ns_ts(now[1]);
   return 0;
 }

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "timespec.h"
+
 #define OCCLUM_IMPORT(name) __attribute__((__import_module__("occlum"), __import_name__(#name)))
 int32_t __occlum_timer_create(int32_t clock, int32_t notify, int32_t signo, int32_t tid, int32_t value, uint32_t *id) OCCLUM_IMPORT(timer_create);
 int32_t __occlum_timer_settime(int32_t id, int32_t flags, uint64_t value_ns, uint64_t interval_ns, uint64_t *old) OCCLUM_IMPORT(timer_settime);
@@ -80,18 +82,15 @@ int timer_create(clockid_t clock, struct sigevent *restrict sev, timer_t *restri
   return 0;
 }
 
-static int valid(const struct timespec *ts) { return ts->tv_sec >= 0 && ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000L; }
-static uint64_t ns_of(const struct timespec *ts) { return (uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec; }
-static struct timespec ts_of(uint64_t ns) { return (struct timespec){(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)}; }
 
 int timer_settime(timer_t t, int flags, const struct itimerspec *restrict next, struct itimerspec *restrict old) {
-  if (!valid(&next->it_value) || !valid(&next->it_interval)) return fail(EINVAL);
+  if (!occlum_ts_valid(&next->it_value) || !occlum_ts_valid(&next->it_interval)) return fail(EINVAL);
   uint64_t was[2];
-  int32_t e = __occlum_timer_settime(id_of(t), flags, ns_of(&next->it_value), ns_of(&next->it_interval), old ? was : NULL);
+  int32_t e = __occlum_timer_settime(id_of(t), flags, occlum_ts_ns(&next->it_value), occlum_ts_ns(&next->it_interval), old ? was : NULL);
   if (e) return fail(e);
   if (old) {
-    old->it_value = ts_of(was[0]);
-    old->it_interval = ts_of(was[1]);
+    old->it_value = occlum_ns_ts(was[0]);
+    old->it_interval = occlum_ns_ts(was[1]);
   }
   return 0;
 }
@@ -100,8 +99,8 @@ int timer_gettime(timer_t t, struct itimerspec *cur) {
   uint64_t now[2];
   int32_t e = __occlum_timer_gettime(id_of(t), now);
   if (e) return fail(e);
-  cur->it_value = ts_of(now[0]);
-  cur->it_interval = ts_of(now[1]);
+  cur->it_value = occlum_ns_ts(now[0]);
+  cur->it_interval = occlum_ns_ts(now[1]);
   return 0;
 }
 

@@ -17,6 +17,7 @@
  */
 import { EAGAIN_ERROR, Errno, sysErr } from "../syscall/errno.ts";
 import { FileBase } from "../fs/file-base.ts";
+import { scatter } from "../fs/vfs/seekable.ts";
 import { FileType, Ready, type Stat } from "../fs/types.ts";
 import { WaitQueue } from "../sched/wait-queue.ts";
 
@@ -42,7 +43,7 @@ export class EventFd extends FileBase {
     const v = this.semaphore ? 1n : this.counter;
     this.counter -= v;
     this.word.setBigUint64(0, v, true);
-    scatter(new Uint8Array(this.word.buffer), iovs);
+    scatter(iovs, new Uint8Array(this.word.buffer));
     this.waitQueue.notifyAll(); // room for writers again
     return WIDTH;
   }
@@ -90,15 +91,4 @@ function total(iovs: Uint8Array[]): number {
   let n = 0;
   for (const v of iovs) n += v.byteLength;
   return n;
-}
-
-/** `src` into the first bytes of `iovs`, in order. */
-function scatter(src: Uint8Array, iovs: Uint8Array[]): void {
-  let at = 0;
-  for (const v of iovs) {
-    if (at === src.byteLength) return;
-    const n = Math.min(v.byteLength, src.byteLength - at);
-    v.set(src.subarray(at, at + n));
-    at += n;
-  }
 }

@@ -17,6 +17,7 @@
  */
 import { EAGAIN_ERROR, Errno, sysErr } from "../syscall/errno.ts";
 import { FileBase } from "../fs/file-base.ts";
+import { scatter } from "../fs/vfs/seekable.ts";
 import { FileType, Ready, type Stat } from "../fs/types.ts";
 import { WaitQueue } from "../sched/wait-queue.ts";
 import { monotonicNs, realtimeNs } from "../sched/clock.ts";
@@ -87,14 +88,7 @@ export class TimerFd extends FileBase {
     if (this.ticks === 0n) throw EAGAIN_ERROR;
     this.word.setBigUint64(0, this.ticks, true);
     this.ticks = 0n;
-    const src = new Uint8Array(this.word.buffer);
-    let at = 0;
-    for (const v of iovs) {
-      if (at === WIDTH) break;
-      const k = Math.min(v.byteLength, WIDTH - at);
-      v.set(src.subarray(at, at + k));
-      at += k;
-    }
+    scatter(iovs, new Uint8Array(this.word.buffer));
     return WIDTH;
   }
 

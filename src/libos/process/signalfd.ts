@@ -13,6 +13,7 @@
  */
 import { EAGAIN_ERROR, Errno, sysErr } from "../syscall/errno.ts";
 import { FileBase } from "../fs/file-base.ts";
+import { scatter } from "../fs/vfs/seekable.ts";
 import { FileType, Ready, type Stat } from "../fs/types.ts";
 import { WaitQueue } from "../sched/wait-queue.ts";
 import type { Process } from "./process.ts";
@@ -66,7 +67,7 @@ export class SignalFd extends FileBase {
       records.push(encode(got));
     }
     if (records.length === 0) throw EAGAIN_ERROR;
-    scatter(Buffer.concat(records), iovs);
+    scatter(iovs, Buffer.concat(records));
     return records.length * RECORD;
   }
 
@@ -104,15 +105,4 @@ function encode({ signo, info }: SigTaken): Uint8Array {
   dv.setInt32(44, value, true); // ssi_int
   dv.setBigUint64(48, BigInt(value >>> 0), true); // ssi_ptr
   return b;
-}
-
-/** `src` into the first bytes of `iovs`, in order. */
-function scatter(src: Uint8Array, iovs: Uint8Array[]): void {
-  let at = 0;
-  for (const v of iovs) {
-    if (at === src.byteLength) return;
-    const n = Math.min(v.byteLength, src.byteLength - at);
-    v.set(src.subarray(at, at + n));
-    at += n;
-  }
 }

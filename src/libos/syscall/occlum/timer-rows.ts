@@ -20,7 +20,8 @@ import type { Thread } from "../../process/thread.ts";
 import type { GuestMemory } from "../memory.ts";
 import { createTimer, deleteTimer, itimerSetting, setItimer, setTimer, timerOverrun, timerSetting, waitTimer, type TimerSetting } from "../../process/timers.ts";
 
-function writeSetting(t: Thread, ptr: number, s: TimerSetting): void {
+/** A timer's setting at `ptr` as the libc reads it: two u64, the time left and the period (ns). */
+export function writeSetting(t: Thread, ptr: number, s: TimerSetting): void {
   const m = t.process.memory as GuestMemory | undefined;
   if (!m) throw sysErr(Errno.FAULT);
   try {

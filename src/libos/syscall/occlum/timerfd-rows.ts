@@ -12,8 +12,8 @@ import { Errno, sysErr } from "../errno.ts";
 import { Rights } from "../abi.ts";
 import { FdFlags } from "../../fs/types.ts";
 import type { Thread } from "../../process/thread.ts";
-import type { GuestMemory } from "../memory.ts";
-import { TimerFd, type TimerFdSetting } from "../../ipc/timerfd.ts";
+import { TimerFd } from "../../ipc/timerfd.ts";
+import { writeSetting } from "./timer-rows.ts";
 
 const RIGHTS = Rights.FD_READ | Rights.FD_WRITE | Rights.POLL_FD_READWRITE | Rights.FD_FDSTAT_SET_FLAGS | Rights.FD_FILESTAT_GET;
 
@@ -21,18 +21,6 @@ function timerfdOf(t: Thread, fd: number): TimerFd {
   const f = t.process.fds.get(fd).file;
   if (!(f instanceof TimerFd)) throw sysErr(Errno.INVAL, "not a timerfd");
   return f;
-}
-
-function writeSetting(t: Thread, ptr: number, s: TimerFdSetting): void {
-  const m = t.process.memory as GuestMemory | undefined;
-  if (!m) throw sysErr(Errno.FAULT);
-  try {
-    m.check(ptr, 16);
-  } catch {
-    throw sysErr(Errno.FAULT);
-  }
-  m.dv.setBigUint64(ptr, s.valueNs, true);
-  m.dv.setBigUint64(ptr + 8, s.intervalNs, true);
 }
 
 function occlum_timerfd_create(t: Thread, clock: number, nonblock: number, cloexec: number): number {
