@@ -19,6 +19,7 @@ import { CALLS_PER_UNIT, KernelImport } from "./instrument/instrument.ts";
 import { executor } from "../sched/executor.ts";
 import { vcpuRequests } from "../sched/agents.ts";
 import { futexTable } from "../sched/futex.ts";
+import { niceSliceMs } from "../sched/nice.ts";
 import { ThreadKilled } from "../process/exit.ts";
 import type { Thread } from "../process/thread.ts";
 import { deliverSignals } from "../process/spawn.ts";
@@ -139,7 +140,7 @@ export function kernelImportFns(k: KernelImportContext): Record<string, (...a: n
         return holdIfStopped(t);
       });
     }
-    if (now - t.sliceStartMs < TIME_SLICE_MS && !(shared && workers.waiting())) {
+    if (now - t.sliceStartMs < (t.nice === 0 ? TIME_SLICE_MS : niceSliceMs(TIME_SLICE_MS, t.nice)) && !(shared && workers.waiting())) {
       if (!k.remote) t.plainSuspend();
       return undefined;
     }

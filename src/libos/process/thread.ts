@@ -96,8 +96,8 @@ export class Thread implements Interruptible {
   affinity: bigint | undefined = undefined;
   /**
    * Its scheduling attributes as setpriority and sched_setscheduler set them (Linux's nice -20..19,
-   * policy and real-time priority), inherited by the threads it creates. Kept and reported: every
-   * thread here runs under the one fair scheduler (sched/README.md).
+   * policy and real-time priority), inherited by the threads it creates. The nice value weighs its
+   * time slice (sched/nice.ts); the policy and priority are kept and reported.
    */
   nice = 0;
   schedPolicy = 0;

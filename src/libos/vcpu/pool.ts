@@ -35,6 +35,7 @@ import type { Worker } from "node:worker_threads";
 import { SyscallContext } from "../syscall/dispatch.ts";
 import { GuestMemory } from "../syscall/memory.ts";
 import { FUEL, TIME_SLICE_MS } from "../loader/kernel-imports.ts";
+import { niceSliceMs } from "../sched/nice.ts";
 import type { Program } from "../loader/loader.ts";
 import type { WasmMemory } from "../wasm.ts";
 import { Wasm } from "../wasm.ts";
@@ -108,7 +109,7 @@ class Vcpu {
     this.worker = new Worker(new URL("./worker.ts", import.meta.url), { name: `vcpu${index}` });
     const init: InitMessage = {
       type: "init", submit: this.submit.sab, complete: this.complete.ring.sab, kernelBell: kernelBell.sab, bell: this.bell.sab,
-      fuel: FUEL, sliceMs: TIME_SLICE_MS, realtimeOffsetNs: realtimeNs() - monotonicNs(), spinMs, cpu: index + 1,
+      fuel: FUEL, realtimeOffsetNs: realtimeNs() - monotonicNs(), spinMs, cpu: index + 1,
     };
     this.worker.postMessage(init);
   }
@@ -228,7 +229,7 @@ export class VcpuPool {
     };
     const spawn: SpawnMessage = {
       type: "spawn", key, tid: t.tid, startArg, module: program.module, memory, imports: program.imports,
-      fuelExport: program.fuelExport, attention, cpu: cpu.buffer,
+      fuelExport: program.fuelExport, attention, cpu: cpu.buffer, sliceMs: niceSliceMs(TIME_SLICE_MS, t.nice),
     };
     v.worker.postMessage(spawn);
     // Replies come through the event loop, after this: the record is there for them.

@@ -32,9 +32,8 @@ export interface InitMessage {
   /** The kernel's doorbell (shared by every vCPU) and this vCPU's. */
   kernelBell: SharedArrayBuffer;
   bell: SharedArrayBuffer;
-  /** Preemption: fuel given per check and the time slice (loader/kernel-imports.ts). */
+  /** Preemption: fuel given per check (loader/kernel-imports.ts; each thread's slice comes with its spawn). */
   fuel: number;
-  sliceMs: number;
   /** realtime = monotonic + this (the kernel's clock line, so time never goes back across agents). */
   realtimeOffsetNs: bigint;
   /** How long an idle vCPU polls its doorbell before it sleeps on it (0: never; worker.ts pump). */
@@ -57,6 +56,8 @@ export interface SpawnMessage {
   attention: SharedArrayBuffer;
   /** The thread's CPU time, which the worker keeps (cpu-slot.ts). */
   cpu: SharedArrayBuffer;
+  /** Its time slice (ms): the nice value it started with (sched/nice.ts). */
+  sliceMs: number;
 }
 
 /** Run export `name(arg)` of a thread's instance on a new JSPI stack (a signal handler). */

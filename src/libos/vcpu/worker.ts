@@ -38,6 +38,8 @@ interface VThread {
   readonly memory: WasmMemory;
   running: boolean;
   sliceStart: number;
+  /** Its slice (ms), from the nice value it started with (the kernel's sched/nice.ts). */
+  readonly sliceMs: number;
   /** Its CPU time: on while one of its stacks (the thread's, a handler's) runs here. */
   readonly cpu: CpuSlot;
   /** cpu.on(), made once (plainReturn queues it). */
@@ -210,7 +212,7 @@ function yieldCheck(th: VThread): unknown {
   if (th.fuel) th.fuel.value = cfg.fuel;
   if (wantsAttention(th)) return forward(th, Op.attention, [], none);
   if (!th.running) return undefined;
-  if (nowMs() - th.sliceStart < cfg.sliceMs) return plainReturn(th, undefined);
+  if (nowMs() - th.sliceStart < th.sliceMs) return plainReturn(th, undefined);
   // A whole slice without suspending: behind the other ready coroutines of this vCPU.
   th.cpu.off();
   return executor.preempt().then(() => {
@@ -285,7 +287,7 @@ function spawn(s: SpawnMessage): void {
   const cpu = new CpuSlot(s.cpu);
   const th: VThread = {
     key: s.key, tid: s.tid, attention: new Int32Array(s.attention), memory: s.memory,
-    running: false, sliceStart: nowMs(), cpu, cpuOn: () => cpu.on(), fuel: undefined, view: new DataView(s.memory.buffer),
+    running: false, sliceStart: nowMs(), sliceMs: s.sliceMs, cpu, cpuOn: () => cpu.on(), fuel: undefined, view: new DataView(s.memory.buffer),
     exports: undefined, runners: new Map(),
   };
   threads.set(th.key, th);

@@ -79,7 +79,8 @@ function occlum_sched_getcpu(t: Thread): number {
  * Nice values and scheduling policies (getpriority/setpriority/nice, sched_setscheduler and the
  * rest, pthread_setschedparam): kept per thread (Thread.nice, schedPolicy, schedPriority),
  * inherited by new threads, reported, with Linux's checks for a process allowed everything (every
- * process here is root); they do not change the fair scheduler's shares.
+ * process here is root). A nice value weighs the thread's time slice (sched/nice.ts: on a vCPU
+ * worker the nice it started with); policies and real-time priorities change nothing.
  */
 const PRIO_PROCESS = 0, PRIO_PGRP = 1, PRIO_USER = 2;
 const SCHED_OTHER = 0, SCHED_FIFO = 1, SCHED_RR = 2, SCHED_BATCH = 3, SCHED_IDLE = 5;
@@ -133,7 +134,7 @@ function occlum_sched_policy(t: Thread, tid: number, set: number, policy: number
 }
 
 export const occlumSchedRows: readonly SyscallRow[] = [
-  row("priority", [A.u32, A.u32, A.u32, A.u32], R.size, occlum_priority, { note: "getpriority/setpriority: which (PROCESS: a thread id, PGRP, USER), who (0: the caller's), set, nice -> nice + 20; kept and reported" }),
+  row("priority", [A.u32, A.u32, A.u32, A.u32], R.size, occlum_priority, { note: "getpriority/setpriority: which (PROCESS: a thread id, PGRP, USER), who (0: the caller's), set, nice -> nice + 20; a nice value weighs the thread's time slice" }),
   row("sched_policy", [A.u32, A.u32, A.u32, A.u32], R.size, occlum_sched_policy, { note: "sched_setscheduler/getscheduler/setparam/getparam, pthread_*schedparam: tid (0: caller), set, policy (-1: unchanged), priority -> the old policy | priority << 8; kept and reported" }),
   row("sched_getaffinity", [A.u32, A.u32, A.u32], R.size, occlum_sched_getaffinity, { note: "tid (0: caller), size, mask: the vCPUs it may run on, 4-byte longs; returns the bytes written" }),
   row("sched_setaffinity", [A.u32, A.u32, A.u32], R.none, occlum_sched_setaffinity, { note: "tid (0: caller), size, mask: where a thread not yet running starts, and what its new threads inherit (a running thread does not move)" }),
