@@ -4,9 +4,11 @@
  *   WAKE_BITSET, LOCK_PI, LOCK_PI2, TRYLOCK_PI, UNLOCK_PI, WAIT_REQUEUE_PI, CMP_REQUEUE_PI) on the
  *   kernel's occlum.futex, the same wait queues the libc's own futex calls use;
  * - the thread calls no libc function wraps (SYS_gettid, SYS_tkill, SYS_tgkill, SYS_getcpu) and
- *   the ones ported code often makes raw (ids, sched_yield, the affinity calls, getrandom, clocks
- *   and sleeps, exit_group), with the raw calls' results where they differ from the libc's:
- *   sched_getaffinity returns the size of the kernel's mask, the clock_nanosleep error is errno.
+ *   the ones ported code often makes raw (ids, sched_yield, the affinity and scheduling calls,
+ *   getpriority/setpriority, getrandom, clocks and sleeps, prctl, sysinfo, getrusage, the rlimit
+ *   calls, timerfd, signalfd4, exit_group), with the raw calls' results where they differ from
+ *   the libc's: sched_getaffinity returns the size of the kernel's mask, getpriority 20 - nice,
+ *   the clock_nanosleep error is errno, signalfd4 takes the mask's size.
  * Any other number fails with ENOSYS, as on a kernel without that call; sdk/include/sys/syscall.h
  * names these with x86-64's numbers.
  */
@@ -17,7 +19,13 @@
 #include <sys/syscall.h>
 #include <linux/futex.h>
 #include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/sysinfo.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 #include <wasi/api_wasix.h>
@@ -190,6 +198,95 @@ long syscall(long number, ...) {
       const struct timespec *req = va_arg(ap, const struct timespec *);
       int e = clock_nanosleep(c, flags, req, va_arg(ap, struct timespec *));
       r = e ? (errno = e, -1) : 0; /* the libc function returns the error, the call sets errno */
+      break;
+    }
+    case SYS_prctl: {
+      int option = va_arg(ap, int);
+      unsigned long a2 = va_arg(ap, unsigned long);
+      r = prctl(option, a2);
+      break;
+    }
+    case SYS_sysinfo:
+      r = sysinfo(va_arg(ap, struct sysinfo *));
+      break;
+    case SYS_getrusage: {
+      int who = va_arg(ap, int);
+      r = getrusage(who, va_arg(ap, struct rusage *));
+      break;
+    }
+    case SYS_getrlimit: {
+      int res = va_arg(ap, int);
+      r = getrlimit(res, va_arg(ap, struct rlimit *));
+      break;
+    }
+    case SYS_setrlimit: {
+      int res = va_arg(ap, int);
+      r = setrlimit(res, va_arg(ap, const struct rlimit *));
+      break;
+    }
+    case SYS_prlimit64: {
+      pid_t pid = va_arg(ap, pid_t);
+      int res = va_arg(ap, int);
+      const struct rlimit *next = va_arg(ap, const struct rlimit *);
+      r = prlimit(pid, res, next, va_arg(ap, struct rlimit *));
+      break;
+    }
+    case SYS_getpriority: {
+      /* the raw call returns 20 - nice (1..40), never negative; the libc's the nice value */
+      int which = va_arg(ap, int);
+      int who = va_arg(ap, int);
+      errno = 0;
+      int nice_now = getpriority(which, (id_t)who);
+      r = nice_now == -1 && errno ? -1 : 20 - nice_now;
+      break;
+    }
+    case SYS_setpriority: {
+      int which = va_arg(ap, int), who = va_arg(ap, int);
+      r = setpriority(which, (id_t)who, va_arg(ap, int));
+      break;
+    }
+    case SYS_sched_getscheduler:
+      r = sched_getscheduler(va_arg(ap, pid_t));
+      break;
+    case SYS_sched_setscheduler: {
+      pid_t pid = va_arg(ap, pid_t);
+      int policy = va_arg(ap, int);
+      r = sched_setscheduler(pid, policy, va_arg(ap, const struct sched_param *));
+      break;
+    }
+    case SYS_sched_getparam: {
+      pid_t pid = va_arg(ap, pid_t);
+      r = sched_getparam(pid, va_arg(ap, struct sched_param *));
+      break;
+    }
+    case SYS_sched_setparam: {
+      pid_t pid = va_arg(ap, pid_t);
+      r = sched_setparam(pid, va_arg(ap, const struct sched_param *));
+      break;
+    }
+    case SYS_timerfd_create: {
+      int clock = va_arg(ap, int);
+      r = timerfd_create(clock, va_arg(ap, int));
+      break;
+    }
+    case SYS_timerfd_settime: {
+      int fd = va_arg(ap, int), flags = va_arg(ap, int);
+      const struct itimerspec *next = va_arg(ap, const struct itimerspec *);
+      r = timerfd_settime(fd, flags, next, va_arg(ap, struct itimerspec *));
+      break;
+    }
+    case SYS_timerfd_gettime: {
+      int fd = va_arg(ap, int);
+      r = timerfd_gettime(fd, va_arg(ap, struct itimerspec *));
+      break;
+    }
+    case SYS_signalfd4: {
+      /* the raw call takes the mask's size (8: 64 signals) before the flags */
+      int fd = va_arg(ap, int);
+      const sigset_t *mask = va_arg(ap, const sigset_t *);
+      size_t size = va_arg(ap, size_t);
+      int flags = va_arg(ap, int);
+      r = size != 8 ? (errno = EINVAL, -1) : signalfd(fd, mask, flags);
       break;
     }
     case SYS_exit_group:

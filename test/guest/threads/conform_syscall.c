@@ -1,7 +1,8 @@
 /*
  * syscall(SYS_..., ...) for the thread and process calls ported Linux code makes directly (thread
  * ids, signals to one thread (and pthread_sigqueue's with a value), affinity, the CPU, random
- * bytes, clocks): prints one line per check;
+ * bytes, clocks, names, limits, usage, priorities and policies, timerfd, signalfd4): prints one
+ * line per check;
  * test/libos/threads/conform-syscall.test.ts compares it with what the same program prints on
  * Linux (gcc -O2 -pthread, glibc). Values that differ by machine (pids, CPU counts, mask sizes)
  * are printed as the facts that hold on both.
@@ -15,8 +16,13 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/signalfd.h>
+#include <sys/sysinfo.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,6 +35,7 @@ static const char *ename(int e) {
     case EFAULT: return "EFAULT";
     case ESRCH: return "ESRCH";
     case EPERM: return "EPERM";
+    case EBADF: return "EBADF";
     default: return "E?";
   }
 }
@@ -169,6 +176,76 @@ int main(void) {
   show("clock_nanosleep, clock 99", syscall(SYS_clock_nanosleep, 99, 0, &d, NULL));
   clock_gettime(CLOCK_MONOTONIC, &ts);
   show("clock_nanosleep TIMER_ABSTIME, a time past", syscall(SYS_clock_nanosleep, CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL));
+
+  /* Names, limits, usage. */
+  show("prctl(PR_SET_NAME, \"rawname\")", syscall(SYS_prctl, PR_SET_NAME, (unsigned long)"rawname", 0, 0, 0));
+  char name[32] = {0};
+  show("prctl(PR_GET_NAME)", syscall(SYS_prctl, PR_GET_NAME, (unsigned long)name, 0, 0, 0));
+  printf("  name %s\n", name);
+  show("prctl(option 9999)", syscall(SYS_prctl, 9999, 0, 0, 0, 0));
+  struct sysinfo si;
+  show("sysinfo", syscall(SYS_sysinfo, &si));
+  printf("  some RAM, at least one process: %d\n", si.totalram > 0 && si.procs >= 1);
+  struct rusage ru;
+  show("getrusage(RUSAGE_SELF)", syscall(SYS_getrusage, RUSAGE_SELF, &ru));
+  show("getrusage(who 7)", syscall(SYS_getrusage, 7, &ru));
+  struct rlimit rl, old;
+  show("getrlimit(RLIMIT_NOFILE)", syscall(SYS_getrlimit, RLIMIT_NOFILE, &rl));
+  printf("  soft at most hard: %d\n", rl.rlim_cur <= rl.rlim_max);
+  struct rlimit lower = {64, rl.rlim_max};
+  show("setrlimit(RLIMIT_NOFILE, soft 64)", syscall(SYS_setrlimit, RLIMIT_NOFILE, &lower));
+  show("prlimit64(0, RLIMIT_NOFILE, NULL, &old)", syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &old));
+  printf("  soft %ld\n", (long)old.rlim_cur);
+  struct rlimit inverted = {rl.rlim_max, 1};
+  show("setrlimit, soft above hard", syscall(SYS_setrlimit, RLIMIT_NOFILE, &inverted));
+  show("getrlimit(resource 99)", syscall(SYS_getrlimit, 99, &rl));
+  show("prlimit64(a pid nobody has)", syscall(SYS_prlimit64, 0x3ffffff0, RLIMIT_NOFILE, NULL, &old));
+
+  /* Priorities and policies: raw getpriority returns 20 - nice. */
+  show("getpriority(PRIO_PROCESS, 0)", syscall(SYS_getpriority, PRIO_PROCESS, 0));
+  show("setpriority(PRIO_PROCESS, 0, 5)", syscall(SYS_setpriority, PRIO_PROCESS, 0, 5));
+  show("getpriority after nice 5", syscall(SYS_getpriority, PRIO_PROCESS, 0));
+  show("getpriority(which 9)", syscall(SYS_getpriority, 9, 0));
+  show("getpriority(a pid nobody has)", syscall(SYS_getpriority, PRIO_PROCESS, 0x3ffffff0));
+  show("sched_getscheduler(0)", syscall(SYS_sched_getscheduler, 0));
+  struct sched_param sp = {0};
+  show("sched_getparam(0)", syscall(SYS_sched_getparam, 0, &sp));
+  printf("  priority %d\n", sp.sched_priority);
+  show("sched_setscheduler(0, SCHED_BATCH)", syscall(SYS_sched_setscheduler, 0, SCHED_BATCH, &sp));
+  show("sched_getscheduler after", syscall(SYS_sched_getscheduler, 0));
+  show("sched_setparam(0, priority 0)", syscall(SYS_sched_setparam, 0, &sp));
+  struct sched_param high = {.sched_priority = 5};
+  show("sched_setparam(0, priority 5) under SCHED_BATCH", syscall(SYS_sched_setparam, 0, &high));
+  show("sched_setscheduler(0, policy 99)", syscall(SYS_sched_setscheduler, 0, 99, &sp));
+  show("sched_getscheduler(a pid nobody has)", syscall(SYS_sched_getscheduler, 0x3ffffff0));
+
+  /* timerfd and signalfd4. */
+  long tfd = syscall(SYS_timerfd_create, CLOCK_MONOTONIC, TFD_CLOEXEC);
+  printf("timerfd_create: a descriptor: %d\n", tfd >= 0);
+  struct itimerspec its = {{0, 0}, {0, 3000000}}, cur;
+  show("timerfd_settime 3 ms", syscall(SYS_timerfd_settime, tfd, 0, &its, NULL));
+  show("timerfd_gettime", syscall(SYS_timerfd_gettime, tfd, &cur));
+  printf("  armed, at most 3 ms: %d\n", cur.it_value.tv_sec == 0 && cur.it_value.tv_nsec > 0 && cur.it_value.tv_nsec <= 3000000);
+  uint64_t ticks = 0;
+  long got = read((int)tfd, &ticks, sizeof ticks);
+  printf("  read: %ld, ticks %llu\n", got, (unsigned long long)ticks);
+  show("timerfd_settime, flags 99", syscall(SYS_timerfd_settime, tfd, 99, &its, NULL));
+  show("timerfd_create(clock 99)", syscall(SYS_timerfd_create, 99, 0));
+  show("timerfd_gettime(fd 999)", syscall(SYS_timerfd_gettime, 999, &cur));
+  close((int)tfd);
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGUSR1);
+  sigprocmask(SIG_BLOCK, &mask, NULL);
+  long sfd = syscall(SYS_signalfd4, -1, &mask, 8, 0);
+  printf("signalfd4: a descriptor: %d\n", sfd >= 0);
+  raise(SIGUSR1);
+  struct signalfd_siginfo ssi;
+  got = read((int)sfd, &ssi, sizeof ssi);
+  printf("  read: %ld, SIGUSR1: %d\n", got, ssi.ssi_signo == SIGUSR1);
+  close((int)sfd);
+  show("signalfd4, mask size 4", syscall(SYS_signalfd4, -1, &mask, 4, 0));
+  show("signalfd4, flags 1", syscall(SYS_signalfd4, -1, &mask, 8, 1));
   fflush(stdout);
   syscall(SYS_exit_group, 3);
   printf("not reached\n");

@@ -4,7 +4,9 @@
  * handler run before a signal to oneself returns; pthread_sigqueue, one with a value; getcpu) and the calls ported code makes raw
  * (ids, sched_yield, sched_getaffinity returning the size of the kernel's mask, sched_setaffinity,
  * getrandom and its flags, clock_gettime/getres, nanosleep, clock_nanosleep failing with -1 and
- * errno, exit_group), with Linux's errors: EINVAL for a tid or tgid <= 0 or a bad signal, ESRCH for
+ * errno, prctl names, sysinfo, getrusage, the rlimit calls, getpriority returning 20 - nice and
+ * setpriority, the sched_ policy and param calls, timerfd, signalfd4 taking the mask's size,
+ * exit_group), with Linux's errors: EINVAL for a tid or tgid <= 0 or a bad signal, ESRCH for
  * a thread that does not exist (checked first) or has been joined, or another thread group.
  * test/guest/threads/conform_syscall.c prints exactly what Linux prints. LINUX is its output on
  * Linux 6.18, glibc (`gcc -O2 -pthread -o /tmp/sc test/guest/threads/conform_syscall.c && /tmp/sc`,
@@ -68,4 +70,46 @@ clock_nanosleep 2 ms: 0
 clock_nanosleep, tv_nsec 1e9: -1 EINVAL
 clock_nanosleep, clock 99: -1 EINVAL
 clock_nanosleep TIMER_ABSTIME, a time past: 0
+prctl(PR_SET_NAME, "rawname"): 0
+prctl(PR_GET_NAME): 0
+  name rawname
+prctl(option 9999): -1 EINVAL
+sysinfo: 0
+  some RAM, at least one process: 1
+getrusage(RUSAGE_SELF): 0
+getrusage(who 7): -1 EINVAL
+getrlimit(RLIMIT_NOFILE): 0
+  soft at most hard: 1
+setrlimit(RLIMIT_NOFILE, soft 64): 0
+prlimit64(0, RLIMIT_NOFILE, NULL, &old): 0
+  soft 64
+setrlimit, soft above hard: -1 EINVAL
+getrlimit(resource 99): -1 EINVAL
+prlimit64(a pid nobody has): -1 ESRCH
+getpriority(PRIO_PROCESS, 0): 20
+setpriority(PRIO_PROCESS, 0, 5): 0
+getpriority after nice 5: 15
+getpriority(which 9): -1 EINVAL
+getpriority(a pid nobody has): -1 ESRCH
+sched_getscheduler(0): 0
+sched_getparam(0): 0
+  priority 0
+sched_setscheduler(0, SCHED_BATCH): 0
+sched_getscheduler after: 3
+sched_setparam(0, priority 0): 0
+sched_setparam(0, priority 5) under SCHED_BATCH: -1 EINVAL
+sched_setscheduler(0, policy 99): -1 EINVAL
+sched_getscheduler(a pid nobody has): -1 ESRCH
+timerfd_create: a descriptor: 1
+timerfd_settime 3 ms: 0
+timerfd_gettime: 0
+  armed, at most 3 ms: 1
+  read: 8, ticks 1
+timerfd_settime, flags 99: -1 EINVAL
+timerfd_create(clock 99): -1 EINVAL
+timerfd_gettime(fd 999): -1 EBADF
+signalfd4: a descriptor: 1
+  read: 128, SIGUSR1: 1
+signalfd4, mask size 4: -1 EINVAL
+signalfd4, flags 1: -1 EINVAL
 `;
