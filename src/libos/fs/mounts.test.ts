@@ -174,7 +174,7 @@ test("procfs with a fake ProcessInfoSource", async () => {
   assert.match(await readFile(v, root, "proc/meminfo"), /^MemTotal:\s+262144 kB$/m);
   assert.equal((await readFile(v, root, "proc/cpuinfo")).match(/^processor/gm)?.length, 2);
   assert.match(await readFile(v, root, "proc/uptime"), /^\d+\.\d\d \d+\.\d\d\n$/);
-  assert.deepEqual(await names(await v.open(root, "proc", DIR)), [".", "..", "1", "7", "cpuinfo", "meminfo", "mounts", "self", "uptime"]);
+  assert.deepEqual(await names(await v.open(root, "proc", DIR)), [".", "..", "1", "7", "cpuinfo", "meminfo", "mounts", "self", "thread-self", "uptime"]);
   assert.deepEqual(await names(await v.open(root, "proc/self/", DIR)), [".", "..", "cmdline", "comm", "cwd", "environ", "exe", "fd", "stat", "status", "task"]);
   assert.equal(await v.readlink(root, "proc/7/exe"), "/bin/app");
   await rejectsErrno(v.stat(root, "proc/99", true), "ENOENT");

@@ -130,4 +130,6 @@ export interface Vfs {
   openRoot(): Promise<OpenFile>;
   /** Absolute path resolution helper for the kernel (exec of /bin/x, /proc/self/...). */
   openAbsolute(path: string, opts: OpenOptions): Promise<OpenFile>;
+  /** The same view as seen by one of the process's threads (/proc/thread-self names it). */
+  forThread?(tid: number): Vfs;
 }

@@ -18,6 +18,7 @@
 import type { Interruptible } from "../sched/wait-queue.ts";
 import { executor } from "../sched/executor.ts";
 import type { Process } from "./process.ts";
+import type { Vfs } from "../fs/types.ts";
 import { nowMs } from "../sched/clock.ts";
 
 
@@ -108,6 +109,12 @@ export class Thread implements Interruptible {
   constructor(tid: number, process: Process) {
     this.tid = tid;
     this.process = process;
+  }
+
+  private threadVfs: Vfs | undefined;
+  /** The process's file system view as this thread sees it (/proc/thread-self is its own). */
+  get vfs(): Vfs {
+    return (this.threadVfs ??= this.process.vfs.forThread?.(this.tid) ?? this.process.vfs);
   }
 
   /** nowMs() when the thread last got the vCPU (preemption measures its slice from here). */

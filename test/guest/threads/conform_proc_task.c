@@ -1,6 +1,6 @@
 /*
  * Threads in /proc: /proc/<pid>/task/<tid>/{comm,stat,status}, /proc/<pid>/comm, thread names
- * through pthread_setname_np, prctl(PR_SET_NAME) and writes to comm. Prints one line per check;
+ * through pthread_setname_np, prctl(PR_SET_NAME) and writes to comm, /proc/thread-self. Prints one line per check;
  * test/libos/threads/conform-proc-task.test.ts compares it with what the same program prints on
  * Linux (gcc -O2 -pthread, glibc; built as "conform_proc_task", whose comm is its first 15 bytes).
  */
@@ -83,11 +83,22 @@ static const char *stat_field(const char *path, int k, char *val, size_t len) {
   return val;
 }
 
+/* Whether /proc/thread-self links to "<pid>/task/<tid>" for the calling thread. */
+static int thread_self_ok(void) {
+  char link[64] = {0}, want[64];
+  snprintf(want, sizeof want, "%d/task/%d", pid, gettid());
+  return readlink("/proc/thread-self", link, sizeof link - 1) == (ssize_t)strlen(want) && strcmp(link, want) == 0;
+}
+
+static int self_link_ok[3];
+static char self_comm[3][32];
 static void *thread_main(void *arg) {
   long i = (long)arg;
   tids[i] = gettid();
   atomic_fetch_add(&ready, 1);
   while (!atomic_load(&go)) usleep(1000);
+  self_link_ok[i] = thread_self_ok();
+  snprintf(self_comm[i], sizeof self_comm[i], "%s", slurp("/proc/thread-self/comm"));
   return NULL;
 }
 
@@ -186,11 +197,20 @@ int main(void) {
   show_comm("task t2 comm", path);
   printf("pthread_getname_np(t1), 8-byte buffer: %s\n", pthread_getname_np(th[1], got, 8) == ERANGE ? "ERANGE" : "?");
 
+  printf("main: /proc/thread-self is \"<pid>/task/<tid>\": %d\n", thread_self_ok());
+  show_comm("main: /proc/thread-self/comm", "/proc/thread-self/comm");
+  char tsf[64];
+  printf("main: /proc/thread-self/stat pid field is its tid: %d\n", atol(stat_field("/proc/thread-self/stat", 1, tsf, sizeof tsf)) == gettid());
   atomic_store(&go, 1);
   pthread_join(th[1], NULL);
   snprintf(path, sizeof path, "/proc/self/task/%d/comm", tids[1]);
   printf("t1 joined, its comm: %s\n", slurp(path));
   pthread_join(th[2], NULL);
+  for (int i = 1; i < 3; i++) {
+    printf("t%d: /proc/thread-self is \"<pid>/task/<tid>\": %d, its comm: ", i, self_link_ok[i]);
+    for (const char *c = self_comm[i]; *c; c++) printf(*c == '\n' ? "\\n" : "%c", *c);
+    printf("\n");
+  }
   /* t2 ended before its join began: a thread on a vCPU worker may be listed for a moment after
      that (sdk/README.md, threads.c); t1's join above is the immediate case. */
   usleep(50000);

@@ -4,7 +4,8 @@
  * num_threads, utime); /proc/<pid>/comm is the main thread's name; pthread_setname_np,
  * prctl(PR_SET_NAME/PR_GET_NAME, names cut to 15 bytes) and writes to a thread's comm (cut to 15
  * bytes, a newline kept, the whole write counted) rename it, and pthread_getname_np reads it back
- * (ERANGE for a buffer under 16 bytes, as glibc); a joined thread's task is gone. CPU times
+ * (ERANGE for a buffer under 16 bytes, as glibc); a joined thread's task is gone; /proc/thread-self links to the calling thread's task
+ * directory. CPU times
  * (utime) follow a thread that computes. test/guest/threads/conform_proc_task.c prints exactly
  * what Linux prints. LINUX is its output on Linux 6.18, glibc (`gcc -O2 -pthread -o
  * /tmp/pt/conform_proc_task test/guest/threads/conform_proc_task.c && /tmp/pt/conform_proc_task`;
@@ -46,6 +47,11 @@ task t2 comm: "a-name-of-twent\\n"
 write 3 bytes: 3
 task t2 comm: "nl\\n\\n"
 pthread_getname_np(t1), 8-byte buffer: ERANGE
+main: /proc/thread-self is "<pid>/task/<tid>": 1
+main: /proc/thread-self/comm: "abcdefghijklmno\\n"
+main: /proc/thread-self/stat pid field is its tid: 1
 t1 joined, its comm: open: ENOENT
+t1: /proc/thread-self is "<pid>/task/<tid>": 1, its comm: worker-a\\n
+t2: /proc/thread-self is "<pid>/task/<tid>": 1, its comm: nl\\n\\n
 /proc/self/task after the joins: 1 entries
 `;

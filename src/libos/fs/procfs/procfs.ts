@@ -2,6 +2,7 @@
  * procfs: process and system information, formatted from a ProcessInfoSource (source.ts).
  *
  *   /proc/self            → "<pid of the caller>" (FsCtx.pid: the per-process Vfs view)
+ *   /proc/thread-self     → "<pid>/task/<tid of the caller>" (FsCtx.tid: a thread's view)
  *   /proc/<pid>/cmdline   argv, NUL-terminated       /proc/<pid>/environ  same for the environment
  *   /proc/<pid>/status    Name/State/Tgid/Pid/PPid/Threads/VmSize/VmRSS
  *   /proc/<pid>/stat      the 52 fields of Linux's format (unknown ones 0)
@@ -65,6 +66,7 @@ class ProcDataFile extends SeekableFile {
 type Node =
   | { kind: "root" }
   | { kind: "self" }
+  | { kind: "threadself" }
   | { kind: "sysfile"; name: "meminfo" | "cpuinfo" | "mounts" | "uptime" }
   | { kind: "piddir"; pid: number }
   | { kind: "pidfile"; pid: number; name: (typeof PID_FILES)[number] }
@@ -85,6 +87,7 @@ function inoOf(n: Node): bigint {
   switch (n.kind) {
     case "root": return 1n;
     case "self": return 2n;
+    case "threadself": return 3n + BigInt(SYS_FILES.length);
     case "sysfile": return 3n + BigInt(SYS_FILES.indexOf(n.name));
     case "piddir": return BigInt(n.pid + 1) << 8n;
     case "pidfile": return (BigInt(n.pid + 1) << 8n) + 1n + BigInt(PID_FILES.indexOf(n.name));
@@ -100,7 +103,7 @@ function inoOf(n: Node): bigint {
 function typeOf(n: Node): FileType {
   switch (n.kind) {
     case "root": case "piddir": case "fddir": case "taskdir": case "task": return FileType.DIRECTORY;
-    case "self": case "pidlink": case "fd": return FileType.SYMBOLIC_LINK;
+    case "self": case "threadself": case "pidlink": case "fd": return FileType.SYMBOLIC_LINK;
     default: return FileType.REGULAR_FILE;
   }
 }
@@ -158,6 +161,7 @@ export class ProcInode extends InodeBase {
     switch (n.kind) {
       case "root": {
         if (name === "self") return mk({ kind: "self" });
+        if (name === "thread-self") return mk({ kind: "threadself" });
         if ((SYS_FILES as readonly string[]).includes(name)) return mk({ kind: "sysfile", name: name as (typeof SYS_FILES)[number] });
         if (!/^[1-9][0-9]{0,9}$/.test(name)) return null;
         const pid = Number(name);
@@ -197,6 +201,7 @@ export class ProcInode extends InodeBase {
       case "root":
         return [
           e("self", { kind: "self" }),
+          e("thread-self", { kind: "threadself" }),
           ...SYS_FILES.map((name) => e(name, { kind: "sysfile", name })),
           ...this.src.pids().map((pid) => e(String(pid), { kind: "piddir", pid })),
         ];
@@ -235,6 +240,9 @@ export class ProcInode extends InodeBase {
     switch (n.kind) {
       case "self":
         return String(ctx.pid);
+      case "threadself":
+        // A view without a thread (the kernel's own opens) is the main thread's, whose tid is the pid.
+        return `${ctx.pid}/task/${ctx.tid ?? ctx.pid}`;
       case "pidlink": {
         const p = this.proc(n.pid);
         return (n.name === "exe" ? p.exe : p.cwd) ?? "/";

@@ -21,6 +21,8 @@ export type Maybe<T> = T | Promise<T>;
 /** Who is asking: procfs resolves /proc/self from it. */
 export interface FsCtx {
   readonly pid: number;
+  /** The calling thread (/proc/thread-self), when the view is a thread's. */
+  readonly tid?: number;
 }
 
 export interface ListEntry {

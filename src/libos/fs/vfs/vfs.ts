@@ -156,14 +156,21 @@ export class ProcessVfs implements Vfs {
    * semantics) instead of EPERM (wasmtime's rule). The kernel sets it for WASIX programs.
    */
   absolutePathsFromRoot = false;
+  /** A thread's view keeps its process's settings. */
+  private readonly owner: ProcessVfs | undefined;
 
-  constructor(core: VfsCore, ctx: FsCtx) {
+  constructor(core: VfsCore, ctx: FsCtx, owner?: ProcessVfs) {
     this.core = core;
     this.ctx = ctx;
+    this.owner = owner;
+  }
+
+  forThread(tid: number): ProcessVfs {
+    return new ProcessVfs(this.core, { pid: this.ctx.pid, tid }, this.owner ?? this);
   }
 
   private get absRoot(): Dentry | undefined {
-    return this.absolutePathsFromRoot ? this.core.root : undefined;
+    return (this.owner ?? this).absolutePathsFromRoot ? this.core.root : undefined;
   }
 
   private w(): Walker {

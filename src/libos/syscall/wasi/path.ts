@@ -37,7 +37,7 @@ export async function path_open(
   // (wasi-libc and test suites pass every right); without O_DIRECTORY, writing a directory is EISDIR.
   const write = (base & Rights.FD_WRITE) !== 0 && (oflags & OFlags.DIRECTORY) === 0;
   if ((oflags & OFlags.DIRECTORY) !== 0 && (oflags & (OFlags.CREAT | OFlags.TRUNC)) !== 0) throw sysErr(Errno.INVAL);
-  const file = await t.process.vfs.open(d.file, path, {
+  const file = await t.vfs.open(d.file, path, {
     oflags, fdflags, read, write, followSymlinks: (dirflags & 1) !== 0,
   });
   try {
@@ -49,7 +49,7 @@ export async function path_open(
 }
 
 export function path_filestat_get(t: Thread, fd: number, flags: number, path: string): Promise<Stat> {
-  return t.process.vfs.stat(dir(t, fd, Rights.PATH_FILESTAT_GET), path, (flags & 1) !== 0);
+  return t.vfs.stat(dir(t, fd, Rights.PATH_FILESTAT_GET), path, (flags & 1) !== 0);
 }
 
 export function path_filestat_set_times(
@@ -57,25 +57,25 @@ export function path_filestat_set_times(
 ): Promise<void> {
   const d = dir(t, fd, Rights.PATH_FILESTAT_SET_TIMES);
   checkFstFlags(fst);
-  return t.process.vfs.setTimes(d, path, (flags & 1) !== 0, atim, mtim, fst);
+  return t.vfs.setTimes(d, path, (flags & 1) !== 0, atim, mtim, fst);
 }
 
 export function path_create_directory(t: Thread, fd: number, path: string): Promise<void> {
-  return t.process.vfs.mkdir(dir(t, fd, Rights.PATH_CREATE_DIRECTORY), path);
+  return t.vfs.mkdir(dir(t, fd, Rights.PATH_CREATE_DIRECTORY), path);
 }
 
 export function path_remove_directory(t: Thread, fd: number, path: string): Promise<void> {
-  return t.process.vfs.rmdir(dir(t, fd, Rights.PATH_REMOVE_DIRECTORY), path);
+  return t.vfs.rmdir(dir(t, fd, Rights.PATH_REMOVE_DIRECTORY), path);
 }
 
 export function path_unlink_file(t: Thread, fd: number, path: string): Promise<void> {
-  return t.process.vfs.unlink(dir(t, fd, Rights.PATH_UNLINK_FILE), path);
+  return t.vfs.unlink(dir(t, fd, Rights.PATH_UNLINK_FILE), path);
 }
 
 export function path_rename(t: Thread, fd: number, oldPath: string, newFd: number, newPath: string): Promise<void> {
   const from = dir(t, fd, Rights.PATH_RENAME_SOURCE);
   const to = dir(t, newFd, Rights.PATH_RENAME_TARGET);
-  return t.process.vfs.rename(from, oldPath, to, newPath);
+  return t.vfs.rename(from, oldPath, to, newPath);
 }
 
 export function path_link(
@@ -83,13 +83,13 @@ export function path_link(
 ): Promise<void> {
   const from = dir(t, oldFd, Rights.PATH_LINK_SOURCE);
   const to = dir(t, newFd, Rights.PATH_LINK_TARGET);
-  return t.process.vfs.link(from, oldPath, to, newPath, (oldFlags & 1) !== 0);
+  return t.vfs.link(from, oldPath, to, newPath, (oldFlags & 1) !== 0);
 }
 
 export function path_symlink(t: Thread, target: string, fd: number, path: string): Promise<void> {
-  return t.process.vfs.symlink(target, dir(t, fd, Rights.PATH_SYMLINK), path);
+  return t.vfs.symlink(target, dir(t, fd, Rights.PATH_SYMLINK), path);
 }
 
 export function path_readlink(t: Thread, fd: number, path: string, _buf: Uint8Array): Promise<string> {
-  return t.process.vfs.readlink(dir(t, fd, Rights.PATH_READLINK), path);
+  return t.vfs.readlink(dir(t, fd, Rights.PATH_READLINK), path);
 }

@@ -94,7 +94,7 @@ function getcwd(t: Thread, ptr: number, lenPtr: number): void {
 async function chdir(t: Thread, dir: string): Promise<void> {
   const p = t.process;
   const target = path.posix.resolve(p.cwd, dir);
-  const f = await p.vfs.openAbsolute(target, { oflags: 0, fdflags: 0, read: true, write: false, followSymlinks: true });
+  const f = await t.vfs.openAbsolute(target, { oflags: 0, fdflags: 0, read: true, write: false, followSymlinks: true });
   const isDir = f.filetype === FileType.DIRECTORY;
   await f.release();
   if (!isDir) throw sysErr(Errno.NOTDIR);

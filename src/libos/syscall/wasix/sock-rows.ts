@@ -107,7 +107,8 @@ function sock_bind(t: Thread, fd: number, addr: SockAddr): Maybe<void> {
 
 /** A named AF_UNIX bind: the socket file first (EADDRINUSE if the path exists), then the name. */
 async function bindPath(t: Thread, s: KernelSocket, addr: SockAddr & { family: "unix" }): Promise<void> {
-  const { vfs, cwd } = t.process;
+  const { vfs } = t;
+  const { cwd } = t.process;
   const keyed = await createSocketFile(vfs, cwd, addr, s.type);
   try {
     await s.bind(keyed);
@@ -119,7 +120,7 @@ async function bindPath(t: Thread, s: KernelSocket, addr: SockAddr & { family: "
 
 /** A pathname AF_UNIX destination, resolved to its socket file (ENOENT if none). */
 function resolveDest(t: Thread, s: KernelSocket, addr: SockAddr): Maybe<SockAddr> {
-  return s.domain === Domain.UNIX && isPathAddr(addr) ? findSocketFile(t.process.vfs, t.process.cwd, addr) : addr;
+  return s.domain === Domain.UNIX && isPathAddr(addr) ? findSocketFile(t.vfs, t.process.cwd, addr) : addr;
 }
 
 function sock_listen(t: Thread, fd: number, backlog: number): Maybe<void> {
