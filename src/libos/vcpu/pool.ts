@@ -217,8 +217,10 @@ export class VcpuPool {
   /** Register `t` and post its spawn to its worker. */
   private start(v: Vcpu, t: Thread, startArg: number, program: Program, memory: WasmMemory, finish: ThreadRecord["finish"]): void {
     const key = (this.lastKey = (this.lastKey + 1) & 0x7fffffff || 1);
-    const attention = new SharedArrayBuffer(4);
+    const attention = new SharedArrayBuffer(8);
     const word = new Int32Array(attention);
+    const slice = (nice: number) => Atomics.store(word, 1, Math.round(niceSliceMs(TIME_SLICE_MS, nice) * 1000));
+    slice(t.nice);
     const cpu = new CpuSlot();
     const ctx = new SyscallContext(t, t.process.kernel.log);
     // The process's one view of its memory (see thread-run.ts sharedView).
@@ -229,7 +231,7 @@ export class VcpuPool {
     };
     const spawn: SpawnMessage = {
       type: "spawn", key, tid: t.tid, startArg, module: program.module, memory, imports: program.imports,
-      fuelExport: program.fuelExport, attention, cpu: cpu.buffer, sliceMs: niceSliceMs(TIME_SLICE_MS, t.nice),
+      fuelExport: program.fuelExport, attention, cpu: cpu.buffer,
     };
     v.worker.postMessage(spawn);
     // Replies come through the event loop, after this: the record is there for them.
@@ -238,6 +240,7 @@ export class VcpuPool {
     threadExports.set(t, this.remoteExports(rec));
     t.setCanceller(rec.raise);
     t.remoteCpuMs = () => cpu.readMs();
+    t.niceChanged = slice;
     t.remotePoke = rec.raise; // a stop asks it in without cancelling a kernel wait (job-control.ts)
     if (t.killed) rec.raise();
     this.spawned++;

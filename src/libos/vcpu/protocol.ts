@@ -52,12 +52,14 @@ export interface SpawnMessage {
   memory: WasmMemory;
   imports: readonly ImportInfo[];
   fuelExport: string | null;
-  /** One Int32: non-zero when the kernel wants the thread's attention (kill, signal). */
+  /**
+   * Two Int32s the kernel writes: [0] non-zero when it wants the thread's attention (kill,
+   * signal); [1] the thread's time slice in µs, from its nice value (sched/nice.ts), rewritten
+   * when setpriority changes it.
+   */
   attention: SharedArrayBuffer;
   /** The thread's CPU time, which the worker keeps (cpu-slot.ts). */
   cpu: SharedArrayBuffer;
-  /** Its time slice (ms): the nice value it started with (sched/nice.ts). */
-  sliceMs: number;
 }
 
 /** Run export `name(arg)` of a thread's instance on a new JSPI stack (a signal handler). */

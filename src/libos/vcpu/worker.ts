@@ -38,8 +38,6 @@ interface VThread {
   readonly memory: WasmMemory;
   running: boolean;
   sliceStart: number;
-  /** Its slice (ms), from the nice value it started with (the kernel's sched/nice.ts). */
-  readonly sliceMs: number;
   /** Its CPU time: on while one of its stacks (the thread's, a handler's) runs here. */
   readonly cpu: CpuSlot;
   /** cpu.on(), made once (plainReturn queues it). */
@@ -212,7 +210,8 @@ function yieldCheck(th: VThread): unknown {
   if (th.fuel) th.fuel.value = cfg.fuel;
   if (wantsAttention(th)) return forward(th, Op.attention, [], none);
   if (!th.running) return undefined;
-  if (nowMs() - th.sliceStart < th.sliceMs) return plainReturn(th, undefined);
+  // The slice (attention[1], µs) follows the thread's nice value, which the kernel may change.
+  if ((nowMs() - th.sliceStart) * 1000 < Atomics.load(th.attention, 1)) return plainReturn(th, undefined);
   // A whole slice without suspending: behind the other ready coroutines of this vCPU.
   th.cpu.off();
   return executor.preempt().then(() => {
@@ -287,7 +286,7 @@ function spawn(s: SpawnMessage): void {
   const cpu = new CpuSlot(s.cpu);
   const th: VThread = {
     key: s.key, tid: s.tid, attention: new Int32Array(s.attention), memory: s.memory,
-    running: false, sliceStart: nowMs(), sliceMs: s.sliceMs, cpu, cpuOn: () => cpu.on(), fuel: undefined, view: new DataView(s.memory.buffer),
+    running: false, sliceStart: nowMs(), cpu, cpuOn: () => cpu.on(), fuel: undefined, view: new DataView(s.memory.buffer),
     exports: undefined, runners: new Map(),
   };
   threads.set(th.key, th);

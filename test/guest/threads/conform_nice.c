@@ -1,7 +1,9 @@
 /*
  * Nice values weigh CPU: two threads computing on one CPU (the process pinned to CPU 0 before it
  * starts them, so they inherit it), one at nice 0 and one at nice 10, get their CPU time in
- * proportion to their weights (Linux: 1024 to 110, ~9x); at equal nice values about evenly.
+ * proportion to their weights (Linux: 1024 to 110, ~9x); at equal nice values about evenly. Then
+ * the same on the last CPU the process may use (here a vCPU worker when there are several), the
+ * threads setting their nice values after they started there.
  * Prints facts that hold on any machine; test/libos/threads/conform-nice.test.ts compares them with
  * what the same program prints on Linux (gcc -O2 -pthread, glibc).
  */
@@ -59,6 +61,12 @@ static double share(int nice_a, int nice_b, long ms) {
 
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
+  cpu_set_t all;
+  CPU_ZERO(&all);
+  sched_getaffinity(0, sizeof all, &all);
+  int last = 0;
+  for (int i = 0; i < CPU_SETSIZE; i++)
+    if (CPU_ISSET(i, &all)) last = i;
   cpu_set_t one;
   CPU_ZERO(&one);
   CPU_SET(0, &one);
@@ -67,5 +75,10 @@ int main(void) {
   printf("nice 0 and nice 0: shares within 2x of each other: %d\n", even > 0.5 && even < 2);
   double r = share(0, 10, 600);
   printf("nice 0 and nice 10: the nice-0 thread got at least 3x the CPU: %d\n", r >= 3);
+  CPU_ZERO(&one);
+  CPU_SET(last, &one);
+  printf("sched_setaffinity(the last CPU): %d\n", sched_setaffinity(0, sizeof one, &one));
+  r = share(0, 10, 600);
+  printf("there, nice 0 and nice 10: the nice-0 thread got at least 3x the CPU: %d\n", r >= 3);
   return 0;
 }

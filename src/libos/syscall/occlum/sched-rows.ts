@@ -79,8 +79,8 @@ function occlum_sched_getcpu(t: Thread): number {
  * Nice values and scheduling policies (getpriority/setpriority/nice, sched_setscheduler and the
  * rest, pthread_setschedparam): kept per thread (Thread.nice, schedPolicy, schedPriority),
  * inherited by new threads, reported, with Linux's checks for a process allowed everything (every
- * process here is root). A nice value weighs the thread's time slice (sched/nice.ts: on a vCPU
- * worker the nice it started with); policies and real-time priorities change nothing.
+ * process here is root). A nice value weighs the thread's time slice (sched/nice.ts; a vCPU
+ * worker is told of a change through Thread.setNice); policies and real-time priorities change nothing.
  */
 const PRIO_PROCESS = 0, PRIO_PGRP = 1, PRIO_USER = 2;
 const SCHED_OTHER = 0, SCHED_FIFO = 1, SCHED_RR = 2, SCHED_BATCH = 3, SCHED_IDLE = 5;
@@ -113,7 +113,7 @@ function occlum_priority(t: Thread, which: number, who: number, set: number, nic
   if (targets.length === 0) throw sysErr(Errno.SRCH);
   if (set) {
     const v = Math.max(-20, Math.min(19, nice | 0));
-    for (const x of targets) x.nice = v;
+    for (const x of targets) x.setNice(v);
     return v;
   }
   return Math.min(...targets.map((x) => x.nice)) + 20; // biased: a u32 result (nice + 20)
