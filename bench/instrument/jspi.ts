@@ -42,6 +42,7 @@ const variants: Record<string, Variant> = {
   kernel: { options: loadOptions(true), refill: FUEL },
   c1: { options: { ...loadOptions(true), callsPerUnit: 1 }, refill: 1024 },
   "no-yield": { options: loadOptions(true), refill: 2 ** 30 },
+  "no-inline": { options: { ...loadOptions(true), inlineRecursion: false }, refill: 2 ** 30 },
 };
 
 const bytes = new Uint8Array(readFileSync(await buildGuest(path.join(here, "../wasi/cpu.c"))));

@@ -46,6 +46,8 @@ export interface InstrumentOptions {
    * every microsecond (+18%) and libc qsort's comparator every ~10 us.
    */
   callsPerUnit?: number;
+  /** Inline small self-recursive functions into themselves once first (inline-recursion.ts; "local-counter" only). Default true. */
+  inlineRecursion?: boolean;
   /** Copies of a small plain loop's body per check ("local-counter"; 1 = no unrolling). Default 4, at most 8. */
   unroll?: number;
 }

@@ -106,11 +106,11 @@ test("recursive functions pass their fuel and yield exactly where the global-fue
 test("the fuel counts calls: a clone's call takes 1 of it, whatever callsPerUnit is", () => {
   const bytes = recursiveModule();
   const plain = instantiate(bytes, 0).exports;
-  // fib(18): 8361 calls, all in the clone. Given F, it yields below zero and gets F again: one
+  // fib(18): 8361 calls, all in the clone (not inlined into itself: inline-recursion.test.ts). Given F, it yields below zero and gets F again: one
   // yield per F + 1 calls. The host gives C x 7 (7 units).
   for (const C of [1, 4, 64]) {
     const F = 7 * C;
-    const r = instrument(bytes, { rewriteAtomics: true, preemption: true, initialFuel: F, loopBudget: 5, callsPerUnit: C });
+    const r = instrument(bytes, { rewriteAtomics: true, preemption: true, initialFuel: F, loopBudget: 5, callsPerUnit: C, inlineRecursion: false });
     for (const [fn, args] of calls) {
       const st = instantiate(r.bytes, F);
       assert.equal((st.exports[fn] as Fn)(...args), (plain[fn] as Fn)(...args), `${fn}, ${C}`);
@@ -136,7 +136,7 @@ test("the fuel counts calls: a clone's call takes 1 of it, whatever callsPerUnit
   ]);
   assert.equal(spin, 3);
   m.export("spin", "func", spin);
-  const r = instrument(m.build(), { rewriteAtomics: true, preemption: true, initialFuel: 5 });
+  const r = instrument(m.build(), { rewriteAtomics: true, preemption: true, initialFuel: 5, inlineRecursion: false });
   assert.equal(r.stats.fuelPassing, 1);
   assert.equal(r.stats.coveredLoops, 1);
   let ticks = 0;
@@ -237,7 +237,7 @@ test("a clone moves its first declared local past the others, whatever the local
     I.localGet(2), I.i32Add, I.localGet(0), I.i32Const(7), I.i32Mul, I.i32Sub, I.end,
   ], [[0, T.i64], [1, T.f64], [2, T.i32]]));
   const bytes = m.build();
-  const r = instrument(bytes, { rewriteAtomics: true, preemption: true, initialFuel: 3, callsPerUnit: 1 });
+  const r = instrument(bytes, { rewriteAtomics: true, preemption: true, initialFuel: 3, callsPerUnit: 1, inlineRecursion: false });
   assert.equal(r.stats.fuelPassing, 1);
   const st = instantiate(r.bytes, 3);
   assert.equal((st.exports.tri as Fn)(1000), 500500);

@@ -37,8 +37,9 @@ for (const checkStyle of ["local-counter", "global"] as const) {
   test(`loops and recursive functions get fuel checks and compute the same (${checkStyle})`, () => {
     const bytes = loopsAndRecursion();
     const plain = run(bytes).exports as Record<string, (x: number) => number>;
-    // One call per unit: a loop refill and a function entry each charge 1.
-    const r = instrument(bytes, { ...both, checkStyle, initialFuel: 10, loopBudget: 10, callsPerUnit: 1 });
+    // One call per unit: a loop refill and a function entry each charge 1. fib is not inlined
+    // into itself here, so that every call is one (inline-recursion.test.ts covers inlining).
+    const r = instrument(bytes, { ...both, checkStyle, initialFuel: 10, loopBudget: 10, callsPerUnit: 1, inlineRecursion: false });
     assert.equal(r.changed, true);
     assert.deepEqual(r.imports, ["yield_check"]);
     assert.equal(r.fuelExport, FUEL_EXPORT);
@@ -65,7 +66,7 @@ for (const checkStyle of ["local-counter", "global"] as const) {
     // 64 calls per unit and 10 units (640): a call charges 1/64 of what a loop refill does, and
     // the invocation's counter starts at 10 / 64 (rounded up to 1), so the loop yields as often
     // as above and fib 64 times less often.
-    const r64 = instrument(bytes, { ...both, checkStyle, initialFuel: 640, loopBudget: 10, callsPerUnit: 64 });
+    const r64 = instrument(bytes, { ...both, checkStyle, initialFuel: 640, loopBudget: 10, callsPerUnit: 64, inlineRecursion: false });
     const st64 = run(r64.bytes, {}, 640);
     const e64 = st64.exports as Record<string, (x: number) => number>;
     assert.equal(e64.sum!(1000), plain.sum!(1000));

@@ -1,0 +1,159 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { inlineSelfRecursion, INLINE_MAX_BODY } from "./inline-recursion.ts";
+import { instrument, type InstrumentOptions } from "./instrument.ts";
+import { I, instantiateFueled, ModuleBuilder, T, Wasm } from "./test-asm.ts";
+
+type Fn = (...a: unknown[]) => unknown;
+const opts: InstrumentOptions = { rewriteAtomics: true, preemption: true, initialFuel: 20, loopBudget: 16 };
+
+/** Self-recursive shapes the pass copies, each with what makes a copy go wrong if mishandled. */
+function shapes(): Uint8Array {
+  const m = new ModuleBuilder();
+  const ii = m.type([T.i32], [T.i32]);
+  const mixed = m.type([T.i32, T.i64, T.f64], [T.f64]);
+  const iv = m.type([T.i32], []);
+  const count = m.global(T.i32, true, [I.i32Const(0)]);
+  const F = { fibloop: 0, fib2: 1, deep: 2, acc: 3, table: 4, count: 5 };
+  // fibloop(n): clang's fib, a loop around one self-call: n < 2 ? n : sum over the loop.
+  m.func(ii, [
+    I.i32Const(0), I.localSet(1),
+    I.block(), I.localGet(0), I.i32Const(2), I.i32LtS, I.brIf(0),
+    I.loop(),
+    I.localGet(0), I.localTee(2), I.i32Const(-2), I.i32Add, I.localSet(0),
+    I.localGet(2), I.i32Const(-1), I.i32Add, I.call(F.fibloop), I.localGet(1), I.i32Add, I.localSet(1),
+    I.localGet(2), I.i32Const(3), [0x4b], I.brIf(0), // i32.gt_u
+    I.end, I.end,
+    I.localGet(0), I.localGet(1), I.i32Add,
+  ], [[2, T.i32]]);
+  // fib2(n): two self-calls, both copied, sharing the copy's locals: its declared i64 local must
+  // read as zero at each entry, then is dirtied (the copy zeroes it at each site).
+  m.func(ii, [
+    I.localGet(1), [0x50], I.i32Eqz, I.if(), I.unreachable, I.end, I.i64Const(9), I.localSet(1), // i64.eqz
+    I.localGet(0), I.i32Const(2), I.i32LtS, I.if(T.i32), I.localGet(0), I.else,
+    I.localGet(0), I.i32Const(1), I.i32Sub, I.call(F.fib2),
+    I.localGet(0), I.i32Const(2), I.i32Sub, I.call(F.fib2), I.i32Add, I.end,
+  ], [[1, T.i64]]);
+  // deep(n, x, y): `return` from inside nested blocks, an i64 and an f64 param, an f32 and i64
+  // declared local that must read as zero at each entry (the copy zeroes them).
+  m.func(mixed, [
+    I.localGet(4), [0x50], I.i32Eqz, I.if(), I.unreachable, I.end, // i64.eqz: the local must be 0
+    I.localGet(3), [0xbb], [0x44, 0, 0, 0, 0, 0, 0, 0, 0], [0x62], I.if(), I.unreachable, I.end, // f64.promote_f32, f64.ne 0
+    I.i64Const(5), I.localSet(4), [0x43, 0, 0, 0x80, 0x3f], I.localSet(3), // dirty them: 5, 1.0f
+    I.block(), I.block(),
+    I.localGet(0), I.i32Eqz, I.if(), I.localGet(2), I.return, I.end,
+    I.localGet(0), I.i32Const(1), I.i32Sub,
+    I.localGet(1), I.localGet(4), [0x7c], // i64.add
+    I.localGet(2), I.localGet(1), [0xb9], [0xa0], // f64.convert_i64_s, f64.add
+    I.call(F.deep), I.return,
+    I.end, I.end,
+    [0x44, 0, 0, 0, 0, 0, 0, 0xf0, 0xbf], // f64.const -1 (not reached)
+  ], [[1, T.f32], [1, T.i64]]);
+  // acc(n): a void function counting its calls in a global, with a br_table inside.
+  m.func(iv, [
+    I.globalGet(count), I.i32Const(1), I.i32Add, I.globalSet(count),
+    I.block(), I.block(), I.localGet(0), I.i32Const(3), [0x70], [0x0e, 2, 0, 1, 0], I.end, // i32.rem_u; br_table 0 1 0
+    I.end,
+    I.localGet(0), I.if(), I.localGet(0), I.i32Const(1), I.i32Sub, I.call(F.acc), I.end,
+  ]);
+  // table(n): recursion through call_indirect only: no direct self-call, not copied.
+  m.table(1);
+  m.func(ii, [
+    I.localGet(0), I.i32Eqz, I.if(T.i32), I.i32Const(0), I.else,
+    I.localGet(0), I.i32Const(1), I.i32Sub, I.i32Const(0), I.callIndirect(ii), I.i32Const(1), I.i32Add, I.end,
+  ]);
+  m.elem([0x00, ...I.i32Const(0), 0x0b, 1, F.table]);
+  m.func(m.type([], [T.i32]), [I.globalGet(count)]);
+  for (const [name, idx] of Object.entries(F)) m.export(name, "func", idx);
+  return m.build();
+}
+
+const calls: [string, unknown[]][] = [
+  ["fibloop", [20]], ["fib2", [18]], ["deep", [30, 2n, 0.5]], ["acc", [500]], ["table", [300]],
+];
+
+function results(bytes: Uint8Array, fuel: number): { values: unknown[]; count: unknown; yields: number } {
+  const values: unknown[] = [];
+  let yields = 0;
+  let count: unknown;
+  for (const [fn, args] of calls) {
+    const st = instantiateFueled(bytes, fuel);
+    values.push((st.exports[fn] as Fn)(...args));
+    if (fn === "acc") count = (st.exports.count as Fn)();
+    yields += st.yields;
+  }
+  return { values, count, yields };
+}
+
+test("self-recursive functions copied into themselves compute what they did", () => {
+  const bytes = shapes();
+  const inlined = inlineSelfRecursion(bytes);
+  assert.notEqual(inlined, bytes);
+  assert.ok(Wasm.validate(inlined));
+  const plain = results(bytes, 0);
+  assert.deepEqual(plain.values, [6765, 2584, 0.5 + 2 * 30 + (29 * 30) / 2 * 5, undefined, 300]);
+  assert.equal(plain.count, 501);
+  assert.deepEqual(results(inlined, 0), plain);
+  // Through the whole instrumenter: the same values, and it still yields.
+  for (const loopBudget of [16, 4096]) {
+    const on = instrument(bytes, { ...opts, loopBudget });
+    const off = instrument(bytes, { ...opts, loopBudget, inlineRecursion: false });
+    const a = results(on.bytes, 20);
+    const b = results(off.bytes, 20);
+    assert.deepEqual([a.values, a.count], [plain.values, plain.count]);
+    assert.deepEqual([b.values, b.count], [plain.values, plain.count]);
+    assert.ok(a.yields > 50, `${a.yields} yields`);
+    // With the kernel's budget (a loop's first loopBudget / 64 iterations paid by the entry),
+    // half of the calls are copies with no charge of their own: fewer yields.
+    if (loopBudget === 4096) assert.ok(a.yields < b.yields, `${a.yields} yields inlined, ${b.yields} not`);
+  }
+});
+
+test("a loop around a copy that returns at once is still preempted", () => {
+  // spin(n): n == 0 ? 0 : loop { spin(0) } forever. Before the pass the loop starts with a call of
+  // a charged function (covered); after it, the copy returns without a call, so only the loop's
+  // own check can stop it.
+  const m = new ModuleBuilder();
+  const ii = m.type([T.i32], [T.i32]);
+  m.export("spin", "func", m.func(ii, [
+    I.localGet(0), I.i32Eqz, I.if(), I.i32Const(0), I.return, I.end,
+    I.loop(), I.i32Const(0), I.call(0), I.drop, I.br(0), I.end, I.unreachable,
+  ]));
+  const bytes = m.build();
+  const r = instrument(bytes, { ...opts, initialFuel: 50, loopBudget: 64 });
+  assert.equal(r.stats.loopChecks, 1, "the loop gets its own check once it holds a copy");
+  const st = instantiateFueled(r.bytes, 50, 20);
+  assert.throws(() => (st.exports.spin as Fn)(1), /preempted/);
+  // Without the pass the same loop is covered by the call.
+  assert.equal(instrument(bytes, { ...opts, inlineRecursion: false }).stats.loopChecks, 0);
+});
+
+test("functions the pass cannot or should not copy are left as they are", () => {
+  const m = new ModuleBuilder();
+  const ii = m.type([T.i32], [T.i32]);
+  const i2 = m.type([T.i32], [T.i32, T.i32]);
+  const v2 = m.type([], [T.i32, T.i32]);
+  // tail: return_call; two: two results; big: over INLINE_MAX_BODY; three: three self-calls.
+  m.export("tail", "func", m.func(ii, [
+    I.localGet(0), I.i32Eqz, I.if(T.i32), I.i32Const(7), I.else, I.localGet(0), I.i32Const(1), I.i32Sub, I.returnCall(0), I.end,
+  ]));
+  m.export("two", "func", m.func(i2, [
+    I.localGet(0), I.i32Eqz, I.if(v2), I.i32Const(1), I.i32Const(2), I.else, I.localGet(0), I.i32Const(1), I.i32Sub, I.call(1), I.end,
+  ]));
+  const pad = Array.from({ length: INLINE_MAX_BODY }, () => I.nop);
+  m.export("big", "func", m.func(ii, [
+    ...pad, I.localGet(0), I.i32Eqz, I.if(T.i32), I.i32Const(0), I.else, I.localGet(0), I.i32Const(1), I.i32Sub, I.call(2), I.end,
+  ]));
+  const sub1 = [I.localGet(0), I.i32Const(1), I.i32Sub];
+  m.export("three", "func", m.func(ii, [
+    I.localGet(0), I.i32Eqz, I.if(T.i32), I.i32Const(1), I.else,
+    ...sub1, I.call(3), ...sub1, I.call(3), I.i32Add, ...sub1, I.call(3), I.i32Add, I.end,
+  ]));
+  const bytes = m.build();
+  assert.equal(inlineSelfRecursion(bytes), bytes);
+  const st = instantiateFueled(instrument(bytes, opts).bytes, 20);
+  assert.equal((st.exports.tail as Fn)(50), 7);
+  assert.deepEqual((st.exports.two as Fn)(50), [1, 2]);
+  assert.equal((st.exports.big as Fn)(50), 0);
+  assert.equal((st.exports.three as Fn)(6), 729);
+});

@@ -1,0 +1,269 @@
+/**
+ * One level of inlining for small self-recursive functions, before the instrumenter plans its
+ * checks: each direct call of a function to itself becomes a copy of its body.
+ *
+ * Why: V8 inlines a small recursive function into itself a few levels deep, and a fuel test with
+ * a resumable slow path inside each inlined copy is what made fib cost +47% (bench/instrument,
+ * seventh round): the test at a real function entry costs little, the same test inside an
+ * inlined copy costs 25-40%. A copy made here has no test of its own (its calls of the function
+ * are still calls, tested at entry), and the function grows past what V8 inlines, so half of the
+ * calls disappear and the tests left sit at real entries. A loop around a copy is no longer
+ * "covered" by a call at its start (the copy may return early: fib's leaves), so the planner gives
+ * it its own counter check; that is what keeps preemption sound (bench/instrument/README.md,
+ * eighth round, for what each placement costs).
+ *
+ * The copy: the call's arguments go into fresh locals (the callee's parameters), the callee's
+ * declared locals are zeroed (as a function entry would), and its body becomes a block of the
+ * function's result type, whose label stands for the function's: branch depths inside stay as
+ * they are, and `return` becomes a branch to that block. Only MVP control and numeric types
+ * (i32, i64, f32, f64) are handled; anything else (tail calls, exception handling, GC, atomics,
+ * SIMD, reference locals, several results) leaves the function as it is.
+ */
+
+import { ByteWriter, InstrumentError, lebEnd, readU32, skipLeb } from "./bytes.ts";
+import { readModuleInfo, SectionId } from "./module-info.ts";
+import {
+  K_BLOCK, K_BRTABLE, K_CALL_OTHER, K_END, K_F32, K_F64, K_FC, K_FUNCIDX, K_LABEL, K_LOOP, K_MEMARG, K_NONE, K_SELECT_T, K_U32, kinds,
+  skipBlockType, skipFC, skipMemarg,
+} from "./opcodes.ts";
+
+/** Largest body (bytes, locals included) copied into itself; fib is ~50. */
+export const INLINE_MAX_BODY = 160;
+/** At most this many self-calls per function (the body grows by one copy per call site). */
+const MAX_SITES = 2;
+
+const NUMERIC = new Set([0x7f, 0x7e, 0x7d, 0x7c]);
+const OP_CALL = 0x10;
+const OP_RETURN = 0x0f;
+const OP_BR = 0x0c;
+
+interface Candidate {
+  /** Body range (after its size) and where its code starts, after the locals. */
+  bodyStart: number;
+  codeStart: number;
+  bodyEnd: number;
+  params: number[];
+  /** Declared locals (after the params), one type per local. */
+  locals: number[];
+  /** 0x40 or the single result type. */
+  blockType: number;
+}
+
+/** The module with small self-recursive functions inlined into themselves once (the input when none qualifies). */
+export function inlineSelfRecursion(b: Uint8Array): Uint8Array {
+  const info = readModuleInfo(b);
+  const code = info.sections.find((s) => s.id === SectionId.Code);
+  if (!code) return b;
+  const count = readU32(b, code.start);
+  let p = lebEnd[0]!;
+  const firstBody = p;
+  // The functions to rewrite: where their size is, where they end, their index.
+  const changed: { sizeAt: number; end: number; func: number; cand: Candidate }[] = [];
+  for (let i = 0; i < count; i++) {
+    const sizeAt = p;
+    const size = readU32(b, p);
+    const start = lebEnd[0]!;
+    const end = start + size;
+    const func = info.importedFuncs + i;
+    const cand = size <= INLINE_MAX_BODY ? candidate(b, info, func, info.funcTypes[i]!, start, end) : null;
+    if (cand) changed.push({ sizeAt, end, func, cand });
+    p = end;
+  }
+  if (changed.length === 0) return b;
+  const w = new ByteWriter(b.length + changed.length * 2 * INLINE_MAX_BODY);
+  w.range(b, 0, code.headerStart);
+  w.byte(SectionId.Code);
+  const mark = w.reserveLength();
+  w.u32(count);
+  // Unchanged bodies are copied in runs, sizes included.
+  let run = firstBody;
+  const body = new ByteWriter(1024);
+  for (const f of changed) {
+    w.range(b, run, f.sizeAt);
+    body.len = 0;
+    writeInlined(b, f.func, f.cand, body);
+    w.u32(body.len);
+    w.range(body.buf, 0, body.len);
+    run = f.end;
+  }
+  w.range(b, run, code.end);
+  w.patchLength(mark);
+  w.range(b, code.end, b.length);
+  return w.buf.subarray(0, w.len); // read only by the planner: no second copy of a large module
+}
+
+/** Value types of a function type's params and results (null unless every one is numeric). */
+function signature(b: Uint8Array, at: number): { params: number[]; results: number[] } | null {
+  if (at < 0 || b[at] !== 0x60) return null;
+  let n = readU32(b, at + 1);
+  let p = lebEnd[0]!;
+  const params: number[] = [];
+  for (; n > 0; n--) {
+    if (!NUMERIC.has(b[p]!)) return null;
+    params.push(b[p++]!);
+  }
+  n = readU32(b, p);
+  p = lebEnd[0]!;
+  const results: number[] = [];
+  for (; n > 0; n--) {
+    if (!NUMERIC.has(b[p]!)) return null;
+    results.push(b[p++]!);
+  }
+  return { params, results };
+}
+
+function candidate(b: Uint8Array, info: ReturnType<typeof readModuleInfo>, func: number, type: number, start: number, end: number): Candidate | null {
+  if (!mayCallItself(b, start, end, func)) return null; // the locals too: a false hit costs only the walk
+  const sig = signature(b, info.typeStart[type] ?? -1);
+  if (!sig || sig.results.length > 1) return null;
+  let entries = readU32(b, start);
+  let p = lebEnd[0]!;
+  const locals: number[] = [];
+  for (; entries > 0; entries--) {
+    const n = readU32(b, p);
+    p = lebEnd[0]!;
+    const t = b[p++]!;
+    if (!NUMERIC.has(t) || locals.length + n > 64) return null;
+    for (let k = 0; k < n; k++) locals.push(t);
+  }
+  const codeStart = p;
+  let sites = 0;
+  const ok = walk(b, codeStart, end, (op, at) => {
+    if (op === OP_CALL && readU32(b, at + 1) === func) sites++;
+  });
+  if (!ok || sites === 0 || sites > MAX_SITES) return null;
+  return { bodyStart: start, codeStart, bodyEnd: end, params: sig.params, locals, blockType: sig.results[0] ?? 0x40 };
+}
+
+/** Whether the bytes `call func` occur in [p, end) at all: most functions are ruled out without decoding. */
+function mayCallItself(b: Uint8Array, p: number, end: number, func: number): boolean {
+  const lo = func < 0x80 ? func : (func & 0x7f) | 0x80;
+  for (let i = p; i < end - 1; i++) if (b[i] === OP_CALL && b[i + 1] === lo) return true;
+  return false;
+}
+
+/**
+ * Visit each instruction of [p, end): `visit(opcode, at, next)`. False when the code uses an
+ * instruction this pass does not copy (then the function is left alone).
+ */
+function walk(b: Uint8Array, p: number, end: number, visit: (op: number, at: number, next: number) => void): boolean {
+  while (p < end) {
+    const at = p;
+    const op = b[p++]!;
+    switch (kinds[op]) {
+      case K_NONE: case K_END:
+        break;
+      case K_BLOCK:
+        if (op !== 0x02 && op !== 0x04) return false; // try
+        p = skipBlockType(b, p);
+        break;
+      case K_LOOP:
+        p = skipBlockType(b, p);
+        break;
+      case K_U32: case K_LABEL:
+        if (op === 0x07 || op === 0x08 || op === 0x09) return false; // catch, throw, rethrow
+        p = skipLeb(b, p);
+        break;
+      case K_FUNCIDX:
+        if (op !== OP_CALL) return false; // return_call, ref.func
+        p = skipLeb(b, p);
+        break;
+      case K_CALL_OTHER:
+        if (op !== 0x11) return false; // return_call_indirect
+        p = skipLeb(b, skipLeb(b, p));
+        break;
+      case K_MEMARG:
+        p = skipMemarg(b, p);
+        break;
+      case K_BRTABLE: {
+        let n = readU32(b, p) + 1;
+        p = lebEnd[0]!;
+        for (; n > 0; n--) p = skipLeb(b, p);
+        break;
+      }
+      case K_SELECT_T:
+        return false;
+      case K_F32:
+        p += 4;
+        break;
+      case K_F64:
+        p += 8;
+        break;
+      case K_FC:
+        p = skipFC(b, p, at);
+        break;
+      default:
+        return false; // GC, SIMD, atomics, exception handling, typed references
+    }
+    if (op === 0x0a || op === 0x19 || op === 0x18 || op === 0x1f) return false;
+    visit(op, at, p);
+  }
+  return p === end;
+}
+
+/** A body whose self-calls are copies of its original code. */
+function writeInlined(b: Uint8Array, func: number, c: Candidate, out: ByteWriter): void {
+  const own = c.params.length + c.locals.length;
+  // Locals: the original declarations, then one fresh local per callee param and local.
+  const entries = readU32(b, c.bodyStart);
+  const declStart = lebEnd[0]!;
+  const extra = [...c.params, ...c.locals];
+  out.u32(entries + extra.length);
+  out.range(b, declStart, c.codeStart);
+  for (const t of extra) {
+    out.u32(1);
+    out.byte(t);
+  }
+  let copied = c.codeStart;
+  const ok = walk(b, c.codeStart, c.bodyEnd, (op, at, next) => {
+    if (op !== OP_CALL || readU32(b, at + 1) !== func) return;
+    out.range(b, copied, at);
+    // Arguments, last on top, into the callee's parameter locals.
+    for (let i = c.params.length - 1; i >= 0; i--) {
+      out.byte(0x21);
+      out.u32(own + i);
+    }
+    c.locals.forEach((t, i) => {
+      zero(t, out);
+      out.byte(0x21);
+      out.u32(own + c.params.length + i);
+    });
+    out.byte(0x02);
+    out.byte(c.blockType);
+    copyBody(b, c, own, out);
+    copied = next;
+  });
+  if (!ok) throw new InstrumentError("inline: body changed under the walk", c.codeStart);
+  out.range(b, copied, c.bodyEnd);
+}
+
+/** The callee's code as a block body: locals shifted by `base`, `return` a branch to the block, its final `end` the block's. */
+function copyBody(b: Uint8Array, c: Candidate, base: number, out: ByteWriter): void {
+  let depth = 0; // labels opened inside the body
+  let copied = c.codeStart;
+  walk(b, c.codeStart, c.bodyEnd, (op, at, next) => {
+    if (op === 0x02 || op === 0x03 || op === 0x04) depth++;
+    else if (op === 0x0b) depth--;
+    else if (op === OP_RETURN) {
+      out.range(b, copied, at);
+      out.byte(OP_BR);
+      out.u32(depth);
+      copied = next;
+    } else if (op >= 0x20 && op <= 0x22) {
+      out.range(b, copied, at);
+      out.byte(op);
+      out.u32(readU32(b, at + 1) + base);
+      copied = next;
+    }
+  });
+  out.range(b, copied, c.bodyEnd);
+}
+
+function zero(t: number, out: ByteWriter): void {
+  switch (t) {
+    case 0x7f: out.byte(0x41); out.byte(0); break;
+    case 0x7e: out.byte(0x42); out.byte(0); break;
+    case 0x7d: out.bytes([0x43, 0, 0, 0, 0]); break;
+    default: out.bytes([0x44, 0, 0, 0, 0, 0, 0, 0, 0]);
+  }
+}
