@@ -5,8 +5,9 @@
  *              descriptor (mq_unlink removes the name only)
  *   messages   highest priority first (0..MQ_PRIO_MAX-1), FIFO within a priority; at most
  *              `maxmsg` of at most `msgsize` bytes each, copied in at send
- *   blocking   a full queue blocks senders, an empty one receivers, in arrival order (Linux orders
- *              them by nice value first; here every waiter counts the same). A send to a queue
+ *   blocking   a full queue blocks senders, an empty one receivers, served by the caller's priority
+ *              (Linux's task prio: real-time policies first, then by nice value), then in arrival
+ *              order (Linux's wq_add). A send to a queue
  *              with a receiver waiting hands the message to the receiver directly, and a receive
  *              from a full queue with a sender waiting takes that sender's message in (Linux's
  *              pipelined_send/pipelined_receive): no other caller can overtake a waiter
@@ -52,6 +53,7 @@ export interface MqMessage {
 /** A blocked sender or receiver (Linux's ext_wait_queue): handed its message directly. */
 interface Waiter {
   readonly wake: WaitQueue;
+  readonly rank: number;
   msg: MqMessage | undefined;
   ready: boolean;
 }
@@ -68,6 +70,13 @@ export interface MqRegistration {
   fire(senderPid: number): void;
   /** The registration went without a notification (mq_notify(NULL), a close, the owner's exit). */
   cancel(): void;
+}
+
+/** How a caller waits: interruptible, its Linux task prio (lower is served first), a nowMs() deadline or none. */
+export interface MqWait {
+  readonly intr: Interruptible;
+  readonly rank: number;
+  readonly deadlineMs: number | undefined;
 }
 
 export interface MqAttr {
@@ -166,7 +175,7 @@ export class MessageQueue {
    * mq_timedsend of a message already checked against msgsize and copied (the caller holds no
    * view of guest memory). `deadlineMs`: a nowMs() time; undefined: no limit.
    */
-  send(msg: MqMessage, nonblock: boolean, senderPid: number, intr: Interruptible, deadlineMs: number | undefined): void | Promise<void> {
+  send(msg: MqMessage, nonblock: boolean, senderPid: number, wait: MqWait): void | Promise<void> {
     const mem = this.ns.mem;
     if (mem && !mem.charge(msg.data.byteLength)) throw sysErr(Errno.NOMEM, "kernel heap budget exhausted");
     if (this.msgs.length === this.maxmsg) {
@@ -174,7 +183,7 @@ export class MessageQueue {
         mem?.uncharge(msg.data.byteLength);
         throw EAGAIN_ERROR;
       }
-      return this.sleep(this.senders, { wake: new WaitQueue(), msg, ready: false }, intr, deadlineMs).then(
+      return this.sleep(this.senders, { wake: new WaitQueue(), rank: wait.rank, msg, ready: false }, wait).then(
         () => undefined,
         (e: unknown) => {
           mem?.uncharge(msg.data.byteLength);
@@ -190,11 +199,11 @@ export class MessageQueue {
   }
 
   /** mq_timedreceive (the caller has checked its buffer against msgsize): the message, uncharged. */
-  receive(nonblock: boolean, intr: Interruptible, deadlineMs: number | undefined): MqMessage | Promise<MqMessage> {
+  receive(nonblock: boolean, wait: MqWait): MqMessage | Promise<MqMessage> {
     if (this.msgs.length === 0) {
       if (nonblock) throw EAGAIN_ERROR;
-      const w: Waiter = { wake: new WaitQueue(), msg: undefined, ready: false };
-      return this.sleep(this.receivers, w, intr, deadlineMs).then(() => this.taken(w.msg!));
+      const w: Waiter = { wake: new WaitQueue(), rank: wait.rank, msg: undefined, ready: false };
+      return this.sleep(this.receivers, w, wait).then(() => this.taken(w.msg!));
     }
     const msg = this.msgs.shift()!;
     this.qsize -= msg.data.byteLength;
@@ -296,9 +305,11 @@ export class MessageQueue {
   }
 
   /** Linux's wq_sleep: wait to be handed a message (or room); ETIMEDOUT, or EINTR that SA_RESTART restarts. */
-  private async sleep(list: Waiter[], w: Waiter, intr: Interruptible, deadlineMs: number | undefined): Promise<void> {
+  private async sleep(list: Waiter[], w: Waiter, { intr, deadlineMs }: MqWait): Promise<void> {
     if (deadlineMs !== undefined && deadlineMs <= nowMs()) throw sysErr(Errno.TIMEDOUT);
-    list.push(w);
+    let i = list.length;
+    while (i > 0 && list[i - 1]!.rank > w.rank) i--;
+    list.splice(i, 0, w);
     for (;;) {
       const reason = await w.wake.wait(deadlineMs === undefined ? { intr } : { intr, deadlineMs });
       if (w.ready) return;

@@ -121,6 +121,7 @@ struct job {
   double waited;
   pthread_t target;
   int sig;
+  int nice;
   volatile int ready;
 };
 
@@ -133,6 +134,7 @@ static void start(pthread_t *th, void *(*fn)(void *), struct job *j) {
 
 static void *receiver(void *arg) {
   struct job *j = arg;
+  if (j->nice) setpriority(PRIO_PROCESS, gettid(), j->nice);
   double t0 = now_ms();
   __atomic_store_n(&j->ready, 1, __ATOMIC_SEQ_CST);
   j->n = mq_receive(j->q, j->buf, sizeof j->buf, &j->prio);
@@ -449,6 +451,17 @@ int main(int argc, char **argv) {
   pthread_join(th, NULL);
   pthread_join(th2, NULL);
   printf("two blocked receivers, in the order they came: first \"%.*s\", second \"%.*s\"\n", (int)j1.n, j1.buf, (int)j2.n, j2.buf);
+  memset(&j1, 0, sizeof j1);
+  memset(&j2, 0, sizeof j2);
+  j1.q = j2.q = q;
+  j1.nice = 5;
+  start(&th, receiver, &j1);
+  start(&th2, receiver, &j2);
+  mq_send(q, "y1", 2, 0);
+  mq_send(q, "y2", 2, 0);
+  pthread_join(th, NULL);
+  pthread_join(th2, NULL);
+  printf("a receiver at nice 5, then one at nice 0: the nice-0 one got \"%.*s\", the nice-5 one \"%.*s\"\n", (int)j2.n, j2.buf, (int)j1.n, j1.buf);
   struct job s1 = {.q = one, .msg = "s1", .prio = 1}, s2 = {.q = one, .msg = "s2", .prio = 2};
   mq_send(one, "full", 4, 0);
   start(&th, sender, &s1);

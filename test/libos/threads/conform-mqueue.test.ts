@@ -6,11 +6,11 @@
  * empty queues (EAGAIN), EMSGSIZE, EFAULT (a message lost to a bad buffer), access modes (EBADF),
  * getattr/setattr and fcntl's O_NONBLOCK, absolute CLOCK_REALTIME deadlines (ETIMEDOUT; a bad
  * timespec EINVAL even when the call would not wait), blocking sends and receives between threads
- * (handed over in arrival order), EINTR and SA_RESTART, mq_notify (SIGEV_SIGNAL with SI_MESGQ,
- * the value and the sender's pid; SIGEV_NONE; SIGEV_THREAD; EBUSY; one notification; none while
- * a receiver waits; removed by the owner's close or exit), the queue's status text read from its
- * descriptor, a queue shared with a child process (whose spawn drops the FD_CLOEXEC descriptor),
- * poll, epoll and cancellation. test/guest/threads/conform_mqueue.c prints exactly what Linux
+ * (waiters served by nice value, then in arrival order), EINTR and SA_RESTART, mq_notify
+ * (SIGEV_SIGNAL with SI_MESGQ, the value and the sender's pid; SIGEV_NONE; SIGEV_THREAD; EBUSY; one
+ * notification; none while a receiver waits; removed by the owner's close or exit), the queue's
+ * status text read from its descriptor, a queue shared with a child process (whose spawn drops the
+ * FD_CLOEXEC descriptor), poll, epoll and cancellation. test/guest/threads/conform_mqueue.c prints exactly what Linux
  * prints and exits 3. LINUX is its output on Linux 6.18, glibc, as root (`gcc -O2 -Wall -pthread
  * -o /tmp/mq test/guest/threads/conform_mqueue.c -lrt && /tmp/mq`; the same over repeated runs
  * and under `taskset -c 0`). Root's bounds on maxmsg and msgsize are higher than an unprivileged
@@ -142,6 +142,7 @@ mq_receive: 6 "second" prio 0
 mq_send "wake" prio 7 to a blocked receiver: 0
   receiver: 4 "wake" prio 7, waited at least 40 ms: 1
 two blocked receivers, in the order they came: first "x1", second "x2"
+a receiver at nice 5, then one at nice 0: the nice-0 one got "y1", the nice-5 one "y2"
 two senders blocked on a full queue of 1: nonblock 0, maxmsg 1, msgsize 16, curmsgs 1
 mq_receive: 4 "full" prio 0
 mq_receive: 2 "s1" prio 1

@@ -30,7 +30,7 @@ import type { Thread } from "../../process/thread.ts";
 import type { Process } from "../../process/process.ts";
 import { getRlimit, Rlimit } from "../../process/rlimits.ts";
 import { SigCode, signalProcess } from "../../process/signals.ts";
-import { MQ_PRIO_MAX, MqFile, MqNotify, mqNamespace, type MqAttr, type MqMessage, type MqRegistration } from "../../ipc/mqueue.ts";
+import { MQ_PRIO_MAX, MqFile, MqNotify, mqNamespace, type MqAttr, type MqMessage, type MqRegistration, type MqWait } from "../../ipc/mqueue.ts";
 import { WaitQueue } from "../../sched/wait-queue.ts";
 import { nowMs, realtimeNs } from "../../sched/clock.ts";
 import { heapCharge, HeapOwner } from "../../vm-charge.ts";
@@ -40,6 +40,8 @@ const O_CREAT = 0x40;
 const O_EXCL = 0x80;
 const O_NONBLOCK = 0x800;
 const PATH_MAX = 4096;
+const SCHED_FIFO = 1;
+const SCHED_RR = 2;
 /** Signals mq_notify takes (Linux's valid_signal: 0..64). */
 const SIG_MAX = 64;
 const REMOVE = 0xffff_ffff;
@@ -87,6 +89,12 @@ function deadlineOf(m: GuestMemory, ptr: number): number | undefined {
   return leftMs > MAX_WAIT_MS ? undefined : nowMs() + leftMs;
 }
 
+/** Linux's task prio, which orders a queue's waiters: 99 - priority under SCHED_FIFO/SCHED_RR, else 120 + nice. */
+function waitOf(t: Thread, deadlineMs: number | undefined): MqWait {
+  const rt = t.schedPolicy === SCHED_FIFO || t.schedPolicy === SCHED_RR;
+  return { intr: t, rank: rt ? 99 - t.schedPriority : 120 + t.nice, deadlineMs };
+}
+
 function mqOf(t: Thread, fd: number): MqFile {
   const f = t.process.fds.get(fd).file;
   if (!(f instanceof MqFile)) throw sysErr(Errno.BADF, "not a message queue");
@@ -130,7 +138,7 @@ function occlum_mq_timedsend(t: Thread, fd: number, msgPtr: number, len: number,
   if (len > f.queue.msgsize) throw sysErr(Errno.MSGSIZE);
   userRange(m, msgPtr, len);
   const msg: MqMessage = { prio, data: m.u8.slice(msgPtr, msgPtr + len) };
-  return f.queue.send(msg, f.nonblocking, t.process.pid, t, deadline);
+  return f.queue.send(msg, f.nonblocking, t.process.pid, waitOf(t, deadline));
 }
 
 function occlum_mq_timedreceive(t: Thread, fd: number, bufPtr: number, len: number, prioPtr: number, tsPtr: number): number | Promise<number> {
@@ -138,7 +146,7 @@ function occlum_mq_timedreceive(t: Thread, fd: number, bufPtr: number, len: numb
   const f = mqOf(t, fd);
   if (!f.readable) throw sysErr(Errno.BADF);
   if (len < f.queue.msgsize) throw sysErr(Errno.MSGSIZE);
-  const r = f.queue.receive(f.nonblocking, t, deadline);
+  const r = f.queue.receive(f.nonblocking, waitOf(t, deadline));
   return r instanceof Promise ? r.then((msg) => copyOut(t, msg, bufPtr, prioPtr)) : copyOut(t, r, bufPtr, prioPtr);
 }
 
