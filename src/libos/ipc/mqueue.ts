@@ -173,7 +173,7 @@ export class MessageQueue {
 
   /**
    * mq_timedsend of a message already checked against msgsize and copied (the caller holds no
-   * view of guest memory). `deadlineMs`: a nowMs() time; undefined: no limit.
+   * view of guest memory); `wait` says how the caller waits while the queue is full.
    */
   send(msg: MqMessage, nonblock: boolean, senderPid: number, wait: MqWait): void | Promise<void> {
     const mem = this.ns.mem;

@@ -69,7 +69,7 @@ function userRange(m: GuestMemory, ptr: number, len: number): void {
 
 /** A queue's name as Linux's getname reads it (EFAULT, ENAMETOOLONG past PATH_MAX), then the libc's slash (EINVAL); returns what follows it. */
 function readName(m: GuestMemory, ptr: number): string {
-  if (ptr === 0) throw sysErr(Errno.FAULT);
+  userRange(m, ptr, 1); // also sees a shared memory grown since the view was made
   const end = Math.min(m.byteLength, ptr + PATH_MAX);
   let i = ptr;
   while (i < end && m.u8[i] !== 0) i++;
