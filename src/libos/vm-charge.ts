@@ -10,7 +10,7 @@ import type { MemCharge } from "./ipc/byte-ring.ts";
 import type { ByteBudget, CacheHeap } from "./fs/index.ts";
 import type { Vm } from "./vm/index.ts";
 
-export const HeapOwner = { PIPE: "pipe", SOCKET: "socket", RAMFS: "ramfs", FS_CACHE: "fs-cache", DENTRY: "dentry" } as const;
+export const HeapOwner = { PIPE: "pipe", SOCKET: "socket", RAMFS: "ramfs", FS_CACHE: "fs-cache", DENTRY: "dentry", MQUEUE: "mqueue" } as const;
 
 /** A MemCharge on the kernel heap for `who` (a refused charge: the ring's ENOMEM / ENOBUFS). */
 export function heapCharge(vm: Vm | undefined, who: string): MemCharge | undefined {

@@ -94,6 +94,11 @@ export interface OpenFile {
    * fd_read calls it with the calling thread instead of read() when present.
    */
   readAs?(reader: object, iovs: Uint8Array[]): Maybe<number>;
+  /**
+   * Called whenever one of `owner`'s fds referring to this description is closed (Linux's
+   * f_op->flush), before release: a message queue drops the owner's mq_notify registration.
+   */
+  flush?(owner: object): void;
   /** Called when the last fd referring to this description is closed. */
   release(): Maybe<void>;
 }

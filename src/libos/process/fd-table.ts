@@ -89,6 +89,13 @@ export class FdTable {
     return fd;
   }
 
+  /** Whether insert() would find a free fd: calls that take one first, as Linux's get_unused_fd_flags, fail with EMFILE before anything else. */
+  hasFree(): boolean {
+    let fd = 0;
+    while (this.entries[fd] !== undefined) fd++;
+    return fd < this.limit;
+  }
+
   /**
    * dup2/dup3 and spawn's fd actions: make `to` refer to `from`'s description (closing what `to`
    * held); `to` never inherits FD_CLOEXEC unless asked. Returns the release of the old one.

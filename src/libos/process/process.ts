@@ -119,7 +119,10 @@ export class Process {
   constructor(kernel: Kernel, init: ProcessInit) {
     this.kernel = kernel;
     this.pid = init.pid;
-    this.fds.onDrop = (file) => releaseOnClose(this, file);
+    this.fds.onDrop = (file) => {
+      file.flush?.(this);
+      return releaseOnClose(this, file);
+    };
     this.vfs = kernel.fs.forProcess(init.pid);
     this.ppid = init.ppid;
     this.startedByHost = init.ppid === 0;

@@ -48,7 +48,8 @@ export const SIGCANCEL = 33;
 /**
  * How a signal was sent, as siginfo_t tells a sigwaitinfo caller (Linux's si_code values): kill()
  * (SI_USER, the sender's pid), sigqueue (SI_QUEUE, the sender's pid and a value),
- * tgkill/pthread_kill/raise (SI_TKILL), the kernel (SI_KERNEL: timers, faults), a child's end (SIGCHLD: CLD_EXITED or CLD_KILLED, the child's pid and its exit code or
+ * tgkill/pthread_kill/raise (SI_TKILL), a message queue's mq_notify (SI_MESGQ, the sender's pid and
+ * the registration's value), the kernel (SI_KERNEL: timers, faults), a child's end (SIGCHLD: CLD_EXITED or CLD_KILLED, the child's pid and its exit code or
  * signal as status; no core dumps here, so never CLD_DUMPED), or its stop and continue
  * (CLD_STOPPED with the stop signal, CLD_CONTINUED with SIGCONT). Every process runs as uid 0.
  */
@@ -59,7 +60,7 @@ export interface SigInfo {
   /** sigqueue's value (si_value, an int or a pointer: 32 bits here). */
   readonly value?: number;
 }
-export const SigCode = { USER: 0, KERNEL: 0x80, QUEUE: -1, TIMER: -2, TKILL: -6, CLD_EXITED: 1, CLD_KILLED: 2, CLD_STOPPED: 5, CLD_CONTINUED: 6 } as const;
+export const SigCode = { USER: 0, KERNEL: 0x80, QUEUE: -1, TIMER: -2, MESGQ: -3, TKILL: -6, CLD_EXITED: 1, CLD_KILLED: 2, CLD_STOPPED: 5, CLD_CONTINUED: 6 } as const;
 
 /** Linux's SIGRTMIN: signals from here on queue, one entry per sending (musl's SIGCANCEL, 33, does not). */
 const SIGRT_FIRST = 32;

@@ -29,6 +29,7 @@ import { occlumPdeathRows } from "./pdeath-rows.ts";
 import { occlumRootRows } from "./root-rows.ts";
 import { occlumWaitRows } from "./wait-rows.ts";
 import { occlumSysinfoRows } from "./sysinfo-rows.ts";
+import { occlumMqueueRows } from "./mqueue-rows.ts";
 
 export const OCCLUM_MODULE = "occlum";
 
@@ -169,6 +170,7 @@ export const occlumTable: readonly SyscallRow[] = [
   ...occlumRootRows,
   ...occlumWaitRows,
   ...occlumSysinfoRows,
+  ...occlumMqueueRows,
 ];
 
 export const occlumRows: ReadonlyMap<string, SyscallRow> = new Map(occlumTable.map((r) => [r.name, r]));

@@ -1,0 +1,86 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { MqFile, MqNamespace, MqNotify, type MqMessage, type MqRegistration, type MqWait } from "./mqueue.ts";
+import { ByteBudget } from "./byte-ring.ts";
+import { EAGAIN_ERROR, Errno, SysError } from "../syscall/errno.ts";
+import type { Interruptible } from "../sched/wait-queue.ts";
+
+const isErrno = (errno: number) => (e: unknown) => e instanceof SysError && e.errno === errno;
+const intr: Interruptible = { interruptPending: false, setCanceller: () => {} };
+const wait = (rank = 120, deadlineMs?: number): MqWait => ({ intr, rank, deadlineMs });
+const msg = (text: string, prio = 0): MqMessage => ({ prio, data: new TextEncoder().encode(text) });
+const text = (m: MqMessage) => new TextDecoder().decode(m.data);
+const LIMIT = 819200n;
+
+test("names, bounds and RLIMIT_MSGQUEUE as Linux checks them", () => {
+  const ns = new MqNamespace();
+  assert.throws(() => ns.open("a/b", true, false, 0o600, undefined, LIMIT), isErrno(Errno.ACCES));
+  assert.throws(() => ns.open("..", true, false, 0o600, undefined, LIMIT), isErrno(Errno.ACCES));
+  assert.throws(() => ns.open("n".repeat(256), true, false, 0o600, undefined, LIMIT), isErrno(Errno.NAMETOOLONG));
+  assert.throws(() => ns.open("q", false, false, 0o600, undefined, LIMIT), isErrno(Errno.NOENT));
+  assert.throws(() => ns.open("q", true, false, 0o600, { maxmsg: 11, msgsize: 8 }, LIMIT), isErrno(Errno.INVAL));
+  assert.throws(() => ns.open("q", true, false, 0o600, { maxmsg: 1, msgsize: 8193 }, LIMIT), isErrno(Errno.INVAL));
+  const q = ns.open("q", true, false, 0o600, undefined, LIMIT);
+  assert.equal(ns.bytes, 10 * 48 + 10 * 48 + 10 * 8192);
+  assert.throws(() => ns.open("q", true, true, 0o600, undefined, LIMIT), isErrno(Errno.EXIST));
+  assert.equal(ns.open("q", true, false, 0o600, { maxmsg: 0, msgsize: 0 }, LIMIT), q, "an existing queue: attr not checked");
+  assert.throws(() => ns.open("r", true, false, 0o600, undefined, BigInt(ns.bytes)), isErrno(Errno.MFILE));
+  ns.unlink("q");
+  assert.equal(ns.count, 0, "no descriptor kept it");
+  assert.throws(() => ns.unlink("q"), isErrno(Errno.NOENT));
+});
+
+test("priority then FIFO; full and empty; a queue outlives its name while open", () => {
+  const ns = new MqNamespace();
+  const q = ns.open("q", true, false, 0o600, { maxmsg: 3, msgsize: 8 }, LIMIT);
+  const f = new MqFile(q, true, true, 0, "q");
+  q.send(msg("a", 1), true, 1, wait());
+  q.send(msg("b", 5), true, 1, wait());
+  q.send(msg("c", 1), true, 1, wait());
+  assert.throws(() => q.send(msg("d"), true, 1, wait()), (e: unknown) => e === EAGAIN_ERROR);
+  assert.equal(q.status(), "QSIZE:3          NOTIFY:0     SIGNO:0     NOTIFY_PID:0     \n", "as Linux's %-10lu %-5d %-5d %-6d");
+  ns.unlink("q");
+  assert.equal(ns.count, 1);
+  const got = [0, 1, 2].map(() => text(q.receive(true, wait()) as MqMessage));
+  assert.deepEqual(got, ["b", "a", "c"]);
+  assert.throws(() => q.receive(true, wait()), (e: unknown) => e === EAGAIN_ERROR);
+  assert.equal(f.stat().nlink, 0n);
+  f.release();
+  assert.equal(ns.count, 0);
+});
+
+test("a waiting receiver is handed the message; the registration fires only on an empty queue with none waiting", async () => {
+  const budget = new ByteBudget(1 << 20);
+  const ns = new MqNamespace(budget);
+  const q = ns.open("q", true, false, 0o600, { maxmsg: 1, msgsize: 8 }, LIMIT);
+  const owner = { pid: 7 };
+  const fired: number[] = [];
+  const reg: MqRegistration = { owner, notify: MqNotify.SIGNAL, signo: 10, fire: (pid) => fired.push(pid), cancel: () => {} };
+  q.setNotification(owner, reg);
+  assert.throws(() => q.setNotification(owner, reg), isErrno(Errno.BUSY));
+  const waiting = q.receive(false, wait()) as Promise<MqMessage>;
+  q.send(msg("x"), false, 3, wait());
+  assert.equal(text(await waiting), "x");
+  assert.deepEqual(fired, [], "the receiver took it");
+  q.send(msg("y"), false, 3, wait());
+  assert.deepEqual(fired, [3], "put on an empty queue: fired with the sender's pid");
+  const blocked = q.send(msg("z", 2), false, 3, wait()) as Promise<void>;
+  assert.equal(text(q.receive(false, wait()) as MqMessage), "y");
+  await blocked;
+  assert.equal(q.curmsgs, 1, "the blocked sender's message went in");
+  q.setNotification(owner, reg);
+  q.flush({ pid: 8 });
+  assert.throws(() => q.setNotification(owner, reg), isErrno(Errno.BUSY), "another process's close keeps it");
+  q.flush(owner);
+  q.setNotification(owner, reg);
+  assert.equal(budget.used, 1);
+  q.receive(false, wait());
+  assert.equal(budget.used, 0, "messages are charged while queued");
+  const low = q.receive(false, wait(125)) as Promise<MqMessage>;
+  const high = q.receive(false, wait(100)) as Promise<MqMessage>;
+  q.send(msg("1"), false, 3, wait());
+  q.send(msg("2"), false, 3, wait());
+  assert.deepEqual([text(await high), text(await low)], ["1", "2"], "a higher task priority is served first");
+  const late = q.receive(false, wait(120, 0)) as Promise<MqMessage>;
+  await assert.rejects(late, isErrno(Errno.TIMEDOUT));
+});
