@@ -135,10 +135,13 @@ function candidate(b: Uint8Array, info: ReturnType<typeof readModuleInfo>, func:
   return { bodyStart: start, codeStart, bodyEnd: end, params: sig.params, locals, blockType: sig.results[0] ?? 0x40 };
 }
 
-/** Whether the bytes `call func` occur in [p, end) at all: most functions are ruled out without decoding. */
+/**
+ * Whether `call func` may occur in [p, end): most functions are ruled out without decoding. Only
+ * the index's low 7 bits are compared, since linkers pad call indices to 5-byte LEBs.
+ */
 function mayCallItself(b: Uint8Array, p: number, end: number, func: number): boolean {
-  const lo = func < 0x80 ? func : (func & 0x7f) | 0x80;
-  for (let i = p; i < end - 1; i++) if (b[i] === OP_CALL && b[i + 1] === lo) return true;
+  const lo = func & 0x7f;
+  for (let i = p; i < end - 1; i++) if (b[i] === OP_CALL && (b[i + 1]! & 0x7f) === lo) return true;
   return false;
 }
 
