@@ -6,18 +6,23 @@
  * - the thread calls no libc function wraps (SYS_gettid, SYS_tkill, SYS_tgkill, SYS_getcpu) and
  *   the ones ported code often makes raw (ids, sched_yield, the affinity and scheduling calls,
  *   getpriority/setpriority, getrandom, clocks and sleeps, prctl, sysinfo, getrusage, the rlimit
- *   calls, timerfd, signalfd4, exit_group), with the raw calls' results where they differ from
- *   the libc's: sched_getaffinity returns the size of the kernel's mask, getpriority 20 - nice,
- *   the clock_nanosleep error is errno, signalfd4 takes the mask's size.
+ *   calls, timerfd, signalfd4, the message queue calls, exit_group), with the raw calls' results
+ *   where they differ from the libc's: sched_getaffinity returns the size of the kernel's mask,
+ *   getpriority 20 - nice, the clock_nanosleep error is errno, signalfd4 takes the mask's size, a
+ *   queue's name comes without its leading slash, and SIGEV_THREAD (a netlink socket in the raw
+ *   mq_notify, which does not exist here) is refused.
  * Any other number fails with ENOSYS, as on a kernel without that call; sdk/include/sys/syscall.h
  * names these with x86-64's numbers.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <linux/futex.h>
+#include <mqueue.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -29,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <wasi/api_wasix.h>
+#include "wrap.h"
 
 #define OCCLUM_IMPORT(name) __attribute__((__import_module__("occlum"), __import_name__(#name)))
 
@@ -287,6 +293,60 @@ long syscall(long number, ...) {
       size_t size = va_arg(ap, size_t);
       int flags = va_arg(ap, int);
       r = size != 8 ? (errno = EINVAL, -1) : signalfd(fd, mask, flags);
+      break;
+    }
+    case SYS_mq_open: case SYS_mq_unlink: {
+      /* The raw calls take the name without its slash (the libc strips it): put it back. */
+      const char *name = va_arg(ap, const char *);
+      char full[NAME_MAX + 2];
+      if (occlum_bad_range(name, 1)) {
+        r = (errno = EFAULT, -1);
+        break;
+      }
+      size_t len = strnlen(name, NAME_MAX + 1);
+      if (len > NAME_MAX) {
+        r = (errno = ENAMETOOLONG, -1);
+        break;
+      }
+      full[0] = '/';
+      memcpy(full + 1, name, len + 1);
+      if (number == SYS_mq_unlink) {
+        r = mq_unlink(full);
+        break;
+      }
+      int oflag = va_arg(ap, int);
+      mode_t mode = va_arg(ap, mode_t);
+      r = mq_open(full, oflag, mode, va_arg(ap, struct mq_attr *));
+      break;
+    }
+    case SYS_mq_timedsend: {
+      mqd_t q = va_arg(ap, mqd_t);
+      const char *msg = va_arg(ap, const char *);
+      size_t len = va_arg(ap, size_t);
+      unsigned prio = va_arg(ap, unsigned);
+      r = mq_timedsend(q, msg, len, prio, va_arg(ap, const struct timespec *));
+      break;
+    }
+    case SYS_mq_timedreceive: {
+      mqd_t q = va_arg(ap, mqd_t);
+      char *msg = va_arg(ap, char *);
+      size_t len = va_arg(ap, size_t);
+      unsigned *prio = va_arg(ap, unsigned *);
+      r = mq_timedreceive(q, msg, len, prio, va_arg(ap, const struct timespec *));
+      break;
+    }
+    case SYS_mq_notify: {
+      mqd_t q = va_arg(ap, mqd_t);
+      const struct sigevent *se = va_arg(ap, const struct sigevent *);
+      /* Raw SIGEV_THREAD names a netlink socket and a cookie buffer; no netlink here. */
+      if (se && se->sigev_notify == SIGEV_THREAD) r = (errno = se->sigev_value.sival_ptr ? EBADF : EFAULT, -1);
+      else r = mq_notify(q, se);
+      break;
+    }
+    case SYS_mq_getsetattr: {
+      mqd_t q = va_arg(ap, mqd_t);
+      const struct mq_attr *next = va_arg(ap, const struct mq_attr *);
+      r = mq_setattr(q, next, va_arg(ap, struct mq_attr *));
       break;
     }
     case SYS_exit_group:

@@ -80,5 +80,17 @@
 #define __NR_timerfd_settime SYS_timerfd_settime
 #define __NR_timerfd_gettime SYS_timerfd_gettime
 #define __NR_signalfd4 SYS_signalfd4
+#define SYS_mq_open 240
+#define SYS_mq_unlink 241
+#define SYS_mq_timedsend 242
+#define SYS_mq_timedreceive 243
+#define SYS_mq_notify 244
+#define SYS_mq_getsetattr 245
+#define __NR_mq_open SYS_mq_open
+#define __NR_mq_unlink SYS_mq_unlink
+#define __NR_mq_timedsend SYS_mq_timedsend
+#define __NR_mq_timedreceive SYS_mq_timedreceive
+#define __NR_mq_notify SYS_mq_notify
+#define __NR_mq_getsetattr SYS_mq_getsetattr
 #define __NR_prlimit64 SYS_prlimit64
 #endif

@@ -6,7 +6,8 @@
  * getrandom and its flags, clock_gettime/getres, nanosleep, clock_nanosleep failing with -1 and
  * errno, prctl names, sysinfo, getrusage, the rlimit calls, getpriority returning 20 - nice and
  * setpriority, the sched_ policy and param calls, timerfd, signalfd4 taking the mask's size,
- * exit_group), with Linux's errors: EINVAL for a tid or tgid <= 0 or a bad signal, ESRCH for
+ * the message queue calls (names without the leading slash; SIGEV_THREAD refused: no netlink), exit_group),
+ * with Linux's errors: EINVAL for a tid or tgid <= 0 or a bad signal, ESRCH for
  * a thread that does not exist (checked first) or has been joined, or another thread group.
  * test/guest/threads/conform_syscall.c prints exactly what Linux prints. LINUX is its output on
  * Linux 6.18, glibc (`gcc -O2 -pthread -o /tmp/sc test/guest/threads/conform_syscall.c && /tmp/sc`,
@@ -112,4 +113,27 @@ signalfd4: a descriptor: 1
   read: 128, SIGUSR1: 1
 signalfd4, mask size 4: -1 EINVAL
 signalfd4, flags 1: -1 EINVAL
+mq_open("rawq"): a descriptor: 1
+mq_open("/rawq"): -1 EACCES
+mq_open("a/b"): -1 EACCES
+mq_open(""): -1 ENOENT
+mq_open("."): -1 EACCES
+mq_open(a 299-byte name): -1 ENAMETOOLONG
+the libc's mq_open("/rawq") finds it: 1
+mq_timedsend: 0
+mq_timedreceive: 5
+  priority 3
+mq_timedreceive, empty, a deadline past: -1 ETIMEDOUT
+mq_getsetattr(O_NONBLOCK): 0
+  before: flags 0, maxmsg 4, msgsize 64
+mq_getsetattr(NULL, &was): 0
+  O_NONBLOCK now: 1
+mq_timedreceive, nonblocking, empty: -1 EAGAIN
+mq_notify(SIGEV_SIGNAL): 0
+mq_notify(NULL): 0
+mq_notify(SIGEV_THREAD, no cookie): -1 EFAULT
+mq_notify(notify 77): -1 EINVAL
+mq_unlink("rawq"): 0
+mq_unlink("rawq") again: -1 ENOENT
+mq_unlink("/x"): -1 EACCES
 `;
