@@ -20,6 +20,7 @@ import { executor } from "../sched/executor.ts";
 import { vcpuRequests } from "../sched/agents.ts";
 import { futexTable } from "../sched/futex.ts";
 import { niceSliceMs } from "../sched/nice.ts";
+import { CHECKS_PER_SHORT_SLICE, scaleGrant } from "./fuel-grant.ts";
 import { ThreadKilled } from "../process/exit.ts";
 import type { Thread } from "../process/thread.ts";
 import { deliverSignals } from "../process/spawn.ts";
@@ -49,12 +50,10 @@ const SHARED_FUEL_MIN = FUEL / 1024;
 
 /**
  * The next grant on the kernel thread while workers run: `prev` lasted `elapsedMs`; scale it
- * toward SHARED_CHECK_MS, by at most 4x either way per check (an interval that held a wait or a
- * preemption is not what the code costs), within [FUEL / 1024, FUEL / 16].
+ * toward SHARED_CHECK_MS (fuel-grant.ts), within [FUEL / 1024, FUEL / 16].
  */
 export function nextSharedFuel(prev: number, elapsedMs: number): number {
-  const scale = elapsedMs > 0 ? Math.min(4, Math.max(0.25, SHARED_CHECK_MS / elapsedMs)) : 4;
-  return Math.round(Math.min(SHARED_FUEL_MAX, Math.max(SHARED_FUEL_MIN, prev * scale)));
+  return scaleGrant(prev, elapsedMs, SHARED_CHECK_MS, SHARED_FUEL_MIN, SHARED_FUEL_MAX);
 }
 
 export interface KernelImportContext {
@@ -94,6 +93,7 @@ export function kernelImports(k: KernelImportContext): Record<string, unknown> {
 export function kernelImportFns(k: KernelImportContext): Record<string, (...a: never[]) => unknown> {
   let fuel: { value: number } | undefined;
   let sharedFuel = SHARED_FUEL_MAX;
+  let niceFuel = FUEL;
   let lastCheckMs = 0;
   if (!k.remote) {
     k.t.forceCheck = () => {
@@ -111,8 +111,17 @@ export function kernelImportFns(k: KernelImportContext): Record<string, (...a: n
       if (shared) {
         sharedFuel = nextSharedFuel(sharedFuel, now - lastCheckMs);
         lastCheckMs = now;
+        fuel.value = sharedFuel;
+      } else if (k.t.nice > 0) {
+        // A slice shorter than the base: checks every quarter of it, or a full grant would
+        // stretch the slice to the grant's length (nice values would weigh less on slower hosts).
+        const target = niceSliceMs(TIME_SLICE_MS, k.t.nice) / CHECKS_PER_SHORT_SLICE;
+        niceFuel = scaleGrant(niceFuel, now - lastCheckMs, target, SHARED_FUEL_MIN, FUEL);
+        lastCheckMs = now;
+        fuel.value = niceFuel;
+      } else {
+        fuel.value = FUEL;
       }
-      fuel.value = shared ? sharedFuel : FUEL;
     }
     const t = k.t;
     if (t.killed) throw new ThreadKilled();

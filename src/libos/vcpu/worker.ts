@@ -27,6 +27,7 @@ import { Doorbell, MAX_ARGS, Ring, Sender, type RingMessage, type WasmValue } fr
 import { Op, Status, type CallMessage, type EndMessage, type InitMessage, type SpawnMessage, type ToVcpu } from "./protocol.ts";
 import { nowMs } from "../sched/clock.ts";
 import { CpuSlot } from "./cpu-slot.ts";
+import { CHECKS_PER_SHORT_SLICE, scaleGrant } from "../loader/fuel-grant.ts";
 
 /** A kernel request unwound this thread; the kernel holds the reason (exit, kill, fault). */
 class Unwound extends Error {}
@@ -43,6 +44,9 @@ interface VThread {
   /** cpu.on(), made once (plainReturn queues it). */
   readonly cpuOn: () => void;
   fuel: { value: number } | undefined;
+  /** Its last fuel grant and when it was given (scaled to a short slice: fuel-grant.ts). */
+  grant: number;
+  lastCheckMs: number;
   /** A view of the memory for the local paths (replaced when the memory grew). */
   view: DataView;
   exports: Record<string, unknown> | undefined;
@@ -207,11 +211,20 @@ function plainReturn<T>(th: VThread, v: T): T {
 }
 
 function yieldCheck(th: VThread): unknown {
-  if (th.fuel) th.fuel.value = cfg.fuel;
+  const sliceUs = Atomics.load(th.attention, 1);
+  if (th.fuel) {
+    const now = nowMs();
+    // A slice shorter than the base (a nice value): grants scaled to a quarter of it.
+    th.grant = sliceUs < cfg.baseSliceMs * 1000
+      ? scaleGrant(th.grant, now - th.lastCheckMs, sliceUs / 1000 / CHECKS_PER_SHORT_SLICE, cfg.fuel / 1024, cfg.fuel)
+      : cfg.fuel;
+    th.lastCheckMs = now;
+    th.fuel.value = th.grant;
+  }
   if (wantsAttention(th)) return forward(th, Op.attention, [], none);
   if (!th.running) return undefined;
   // The slice (attention[1], µs) follows the thread's nice value, which the kernel may change.
-  if ((nowMs() - th.sliceStart) * 1000 < Atomics.load(th.attention, 1)) return plainReturn(th, undefined);
+  if ((nowMs() - th.sliceStart) * 1000 < sliceUs) return plainReturn(th, undefined);
   // A whole slice without suspending: behind the other ready coroutines of this vCPU.
   th.cpu.off();
   return executor.preempt().then(() => {
@@ -286,7 +299,7 @@ function spawn(s: SpawnMessage): void {
   const cpu = new CpuSlot(s.cpu);
   const th: VThread = {
     key: s.key, tid: s.tid, attention: new Int32Array(s.attention), memory: s.memory,
-    running: false, sliceStart: nowMs(), cpu, cpuOn: () => cpu.on(), fuel: undefined, view: new DataView(s.memory.buffer),
+    running: false, sliceStart: nowMs(), cpu, cpuOn: () => cpu.on(), fuel: undefined, grant: 0, lastCheckMs: 0, view: new DataView(s.memory.buffer),
     exports: undefined, runners: new Map(),
   };
   threads.set(th.key, th);
