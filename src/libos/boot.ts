@@ -28,6 +28,7 @@ import { Logger, LogLevel } from "./log.ts";
 import { ProcessTable } from "./process/process-table.ts";
 import { createProcess, runProcess, type ProcessResult } from "./process/run.ts";
 import { hostExitCode } from "./process/exit.ts";
+import { mqueueFsSource } from "./ipc/mqueue-fs.ts";
 import { bootThreadBudget, readThreadLimits, setThreadBudget } from "./process/thread-spawn.ts";
 import { bootVm } from "./vm-boot.ts";
 import { fsCacheHeap, HeapOwner, ramfsBudget } from "./vm-charge.ts";
@@ -269,6 +270,7 @@ export async function runProgram(o: ProgramOptions): Promise<number> {
     fs: o.fs, log, processes, trace: log.enabled(LogLevel.trace), ...(o.vm ? { vm: o.vm } : {}),
     onParentlessStop: (p, signo) => parentlessStop(p, signo, o),
   };
+  o.fs.bindMqueue?.(mqueueFsSource(kernel));
   try {
     let bytes: Uint8Array;
     try {

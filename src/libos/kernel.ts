@@ -4,6 +4,7 @@
  * later); they share only the executor (one event loop = one vCPU) and the compile cache.
  */
 import type { Vfs } from "./fs/types.ts";
+import type { MqueueSource } from "./fs/mqueuefs/mqueuefs.ts";
 import type { Logger } from "./log.ts";
 import type { ProcessTable } from "./process/process-table.ts";
 import type { Process } from "./process/process.ts";
@@ -12,6 +13,8 @@ import type { Vm } from "./vm/index.ts";
 export interface FileSystemService {
   /** The path service as process `pid` sees it (procfs shows that process as /proc/self). */
   forProcess(pid: number): Vfs;
+  /** Show the kernel's message queues at /dev/mqueue (createVfs's service has it; test doubles may not). */
+  bindMqueue?(source: MqueueSource): void;
 }
 
 export interface Kernel {

@@ -13,7 +13,8 @@
  * per process or create one per call. Directory descriptors (the `dir` argument of every Vfs
  * method) are those returned by `open`/`openRoot` of any view; anything else fails with ENOTDIR.
  *
- * Everything under /proc comes from a ProcessInfoSource the kernel implements (procfs/source.ts).
+ * Everything under /proc comes from a ProcessInfoSource the kernel implements (procfs/source.ts);
+ * /dev/mqueue's queues from the MqueueSource it binds (`VfsService.bindMqueue`, mqueuefs/).
  *
  * Semantics the syscall layer can rely on (errnos as wasmtime on Linux):
  * - Paths given to the dir-relative methods must be relative: an absolute one is EPERM (as
@@ -38,6 +39,7 @@ export type { CacheHeap } from "./hostfs/hostfs.ts";
 export { HostFs } from "./hostfs/hostfs.ts";
 export { DevFs } from "./devfs/devfs.ts";
 export { ProcFs } from "./procfs/procfs.ts";
+export { MqueueFs, type MqueueEntry, type MqueueSource } from "./mqueuefs/mqueuefs.ts";
 export { UnionFs } from "./unionfs/unionfs.ts";
 export { openDirLayerStore, type LayerStore } from "./sefs/dir-layer-store.ts";
 export { computeTreeMac, verifyTreeMac, ImageMacError } from "./sefs/tree-mac.ts";

@@ -79,7 +79,7 @@ test("createVfs: the Occlum app-stage mount list", async () => {
   await writeFile(v, root, "etc/hosts", "changed");
   assert.equal(await fsp.readFile(path.join(inst, "run", "mount", "__ROOT", "etc", "hosts"), "utf8"), "changed");
   assert.equal(await fsp.readFile(path.join(inst, "build", "mount", "__ROOT", "etc", "hosts"), "utf8"), "HOSTS");
-  assert.deepEqual(vfs.mounts().map((m) => [m.target, m.type]), [["/", "unionfs"], ["/proc", "proc"], ["/dev", "devfs"], ["/dev/shm", "tmpfs"], ["/host", "hostfs"], ["/tmp", "ramfs"]]);
+  assert.deepEqual(vfs.mounts().map((m) => [m.target, m.type]), [["/", "unionfs"], ["/proc", "proc"], ["/dev", "devfs"], ["/dev/shm", "tmpfs"], ["/dev/mqueue", "mqueue"], ["/host", "hostfs"], ["/tmp", "ramfs"]]);
   assert.match(await readFile(v, root, "proc/mounts"), /^\.\/hostdir \/host hostfs rw 0 0$/m);
   await rejectsErrno(v.rename(root, "tmp/t", root, "t"), "EXDEV");
   await vfs.close();
@@ -116,7 +116,7 @@ test("createVfs: configuration errors", async () => {
   await vfs.close();
 });
 
-test("devfs: null, zero, random, stdio links, shm", async () => {
+test("devfs: null, zero, random, stdio links, shm, mqueue", async () => {
   const { inst, mounts } = await instance("dev");
   const consoleFile = new FakeConsole();
   const vfs = await createVfs(mounts, { instanceDir: inst, processInfo: fakeProcesses(consoleFile, new Map()) });
@@ -148,7 +148,7 @@ test("devfs: null, zero, random, stdio links, shm", async () => {
   assert.equal(await readFile(v, root, "dev/shm/seg"), "shared");
   await rejectsErrno(v.open(root, "dev/newdev", CREAT), "EPERM");
   await rejectsErrno(v.unlink(root, "dev/null"), "EPERM");
-  assert.deepEqual(await names(await v.open(root, "dev", DIR)), [".", "..", "fd", "null", "random", "shm", "stderr", "stdin", "stdout", "urandom", "zero"]);
+  assert.deepEqual(await names(await v.open(root, "dev", DIR)), [".", "..", "fd", "mqueue", "null", "random", "shm", "stderr", "stdin", "stdout", "urandom", "zero"]);
   await vfs.close();
 });
 

@@ -7,6 +7,8 @@
  *   - then every other mount in list order, its mountpoint created when missing:
  *     procfs, devfs, hostfs (source relative to the instance dir; must be an existing
  *     directory), ramfs, sefs (a DirLayerStore at source), non-root unionfs (2 sefs layers);
+ *   - under devfs, as Linux systems mount them: a ramfs at /dev/shm and the message queue fs at
+ *     /dev/mqueue (empty until the kernel binds its namespace: VfsService.bindMqueue);
  *   - an unknown type, a relative target, a sefs without source → a clear error (SysError EINVAL).
  * Without a "/" entry the root is an empty ramfs (tests, tools).
  */
@@ -15,6 +17,7 @@ import { Errno, sysErr } from "../syscall/errno.ts";
 import { emptyProcessInfo, type ProcessInfoSource } from "./procfs/source.ts";
 import { DevFs } from "./devfs/devfs.ts";
 import { HostFs, type CacheHeap } from "./hostfs/hostfs.ts";
+import { MqueueFs, type MqueueSource } from "./mqueuefs/mqueuefs.ts";
 import { ProcFs } from "./procfs/procfs.ts";
 import { RamFs, type ByteBudget } from "./ramfs/ramfs.ts";
 import { openDirLayerStore } from "./sefs/dir-layer-store.ts";
@@ -58,6 +61,8 @@ export interface VfsService {
   /** The mount table (as /proc/mounts shows it). */
   mounts(): MountEntry[];
   readonly core: VfsCore;
+  /** Show `source`'s queues at /dev/mqueue (the kernel's namespace, made after the VFS). */
+  bindMqueue(source: MqueueSource): void;
   close(): Promise<void>;
 }
 
@@ -90,6 +95,7 @@ export async function createVfs(mounts: MountSpec[], opts: CreateVfsOptions): Pr
   const rootFs: FileSystemImpl = rootSpec ? await build(rootSpec, fx, true) : new RamFs(opts.ramfsBudget ? { budget: opts.ramfsBudget } : {});
   core = await VfsCore.create(rootFs, { source: rootSpec?.source ?? rootSpec?.type ?? "ramfs", ...(opts.dentryHeap ? { dentryHeap: opts.dentryHeap } : {}) });
   const built: FileSystemImpl[] = [];
+  const mqueue: MqueueFs[] = [];
   try {
     for (const m of mounts) {
       if (m === rootSpec) continue;
@@ -102,6 +108,9 @@ export async function createVfs(mounts: MountSpec[], opts: CreateVfsOptions): Pr
         const shm = new RamFs(fx.opts.ramfsBudget ? { budget: fx.opts.ramfsBudget, type: "tmpfs" } : { type: "tmpfs" });
         built.push(shm);
         await core.mount(path.posix.join(target, "shm"), shm, { source: "shm" });
+        const mq = new MqueueFs();
+        mqueue.push(mq);
+        await core.mount(path.posix.join(target, "mqueue"), mq, { source: "mqueue" });
       }
     }
   } catch (e) {
@@ -114,6 +123,9 @@ export async function createVfs(mounts: MountSpec[], opts: CreateVfsOptions): Pr
     core: c,
     forProcess: (pid) => c.forProcess(pid),
     mounts: () => c.mounts(),
+    bindMqueue: (source) => {
+      for (const mq of mqueue) mq.bind(source);
+    },
     close: () => c.close(),
   };
 }

@@ -30,7 +30,7 @@ import { FileBase } from "../fs/file-base.ts";
 import { scatter } from "../fs/vfs/seekable.ts";
 import { FdFlags, FileType, Ready, Whence, type Stat } from "../fs/types.ts";
 import { WaitQueue, type Interruptible } from "../sched/wait-queue.ts";
-import { nowMs } from "../sched/clock.ts";
+import { nowMs, realtimeNs } from "../sched/clock.ts";
 import type { MemCharge } from "./byte-ring.ts";
 
 export const MQ_PRIO_MAX = 32768;
@@ -41,7 +41,7 @@ export const MQ_LIMITS = { msgMax: 10, msgsizeMax: 8192, msgDefault: 10, msgsize
 const SLOT_BYTES = 48;
 const NODE_BYTES = 48;
 /** The size of the text a read of the queue's descriptor gives (Linux's FILENT_SIZE, st_size). */
-const FILENT_SIZE = 80;
+export const FILENT_SIZE = 80;
 /** sigev_notify values mq_notify takes. */
 export const MqNotify = { SIGNAL: 0, NONE: 1, THREAD: 2 } as const;
 
@@ -91,6 +91,8 @@ export class MqNamespace {
   count = 0;
   bytes = 0;
   readonly mem: MemCharge | undefined;
+  /** Inode numbers for /dev/mqueue (1 is its root). */
+  private nextIno = 2n;
 
   constructor(mem?: MemCharge) {
     this.mem = mem;
@@ -113,11 +115,21 @@ export class MqNamespace {
     if (this.count >= MQ_LIMITS.queuesMax) throw sysErr(Errno.NOSPC, "queues_max");
     const cost = a.maxmsg * SLOT_BYTES + Math.min(a.maxmsg, MQ_PRIO_MAX) * NODE_BYTES + a.maxmsg * a.msgsize;
     if (BigInt(this.bytes + cost) > rlimitBytes) throw sysErr(Errno.MFILE, "RLIMIT_MSGQUEUE");
-    const q = new MessageQueue(this, a, mode & 0o7777, cost);
+    const q = new MessageQueue(this, a, mode & 0o7777, cost, this.nextIno++);
     this.count++;
     this.bytes += cost;
     this.names.set(name, q);
     return q;
+  }
+
+  /** The named queues (/dev/mqueue's entries), in creation order. */
+  entries(): IterableIterator<[string, MessageQueue]> {
+    return this.names.entries();
+  }
+
+  /** The queue named `name`, if any (no name checks: the VFS has made it one component). */
+  lookup(name: string): MessageQueue | undefined {
+    return this.names.get(name);
   }
 
   /** mq_unlink: the name goes; the queue stays while descriptors are open. */
@@ -141,6 +153,9 @@ export class MessageQueue {
   readonly maxmsg: number;
   readonly msgsize: number;
   readonly mode: number;
+  /** Its inode number in /dev/mqueue, and when it was made (ns since the epoch). */
+  readonly ino: bigint;
+  readonly createdNs = realtimeNs();
   /** Woken when the queue goes from full or empty to neither (poll, select, epoll). */
   readonly pollers = new WaitQueue();
   private readonly ns: MqNamespace;
@@ -155,8 +170,9 @@ export class MessageQueue {
   private opens = 0;
   private named = true;
 
-  constructor(ns: MqNamespace, attr: MqAttr, mode: number, cost: number) {
+  constructor(ns: MqNamespace, attr: MqAttr, mode: number, cost: number, ino: bigint) {
     this.ns = ns;
+    this.ino = ino;
     this.maxmsg = attr.maxmsg;
     this.msgsize = attr.msgsize;
     this.mode = mode;
@@ -334,8 +350,9 @@ export class MqFile extends FileBase {
   readonly queue: MessageQueue;
   private pos = 0;
 
-  constructor(queue: MessageQueue, readable: boolean, writable: boolean, flags: number, name: string) {
-    super(FileType.UNKNOWN, { readable, writable, flags, path: `/${name}` });
+  /** `path`: what /proc/<pid>/fd shows; "/<name>" for mq_open's (Linux's internal mount), the path opened for open(2)'s. */
+  constructor(queue: MessageQueue, readable: boolean, writable: boolean, flags: number, name: string, path = `/${name}`) {
+    super(FileType.UNKNOWN, { readable, writable, flags, path });
     this.queue = queue;
     queue.opened();
   }
@@ -374,7 +391,7 @@ export class MqFile extends FileBase {
   }
 
   override stat(): Stat {
-    const at = this.createdAt;
+    const at = this.queue.createdNs;
     return {
       dev: 0n, ino: this.anonIno, filetype: FileType.REGULAR_FILE, nlink: this.queue.linked ? 1n : 0n,
       size: BigInt(FILENT_SIZE), atim: at, mtim: at, ctim: at, mode: this.queue.mode,

@@ -4,6 +4,7 @@
  *   random   reads random bytes (node:crypto, loaded at the first read: it costs ~8 ms of start-up)  urandom  same (one CSPRNG behind both, as Linux ≥ 5.6)
  *   stdin, stdout, stderr → /proc/self/fd/0, 1, 2      fd → /proc/self/fd
  *   shm      an empty directory on which createVfs mounts a ramfs
+ *   mqueue   an empty directory on which createVfs mounts the message queue fs
  * The set is fixed: creating or removing entries fails with EPERM. Devices have no position:
  * seek always returns 0, as Linux does for these character devices.
  */
@@ -143,6 +144,7 @@ export class DevFs implements FileSystemImpl {
     link("stderr", "/proc/self/fd/2");
     link("fd", "/proc/self/fd");
     entries.set("shm", new DevInode(this, ino++, FileType.DIRECTORY, { entries: new Map(), mode: 0o1777 }));
+    entries.set("mqueue", new DevInode(this, ino++, FileType.DIRECTORY, { entries: new Map(), mode: 0o1777 }));
   }
 
   root(): DevInode {

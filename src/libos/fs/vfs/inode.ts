@@ -68,8 +68,8 @@ export interface InodeImpl {
   lookup(name: string, ctx: FsCtx): Maybe<InodeImpl | null>;
   /** Entries except "." and "..", in a stable order. */
   list(ctx: FsCtx): Maybe<ListEntry[]>;
-  /** EEXIST when the name exists. */
-  create(name: string, kind: CreateKind, mode: number): Maybe<InodeImpl>;
+  /** EEXIST when the name exists. `ctx`: who creates (mqueuefs charges the creator's RLIMIT_MSGQUEUE). */
+  create(name: string, kind: CreateKind, mode: number, ctx?: FsCtx): Maybe<InodeImpl>;
   symlink(name: string, target: string): Maybe<void>;
   /** Hard link `target` (same fs, not a directory) as `name`. */
   link(name: string, target: InodeImpl): Maybe<void>;
@@ -115,7 +115,7 @@ export abstract class InodeBase implements InodeImpl {
   list(_ctx: FsCtx): Maybe<ListEntry[]> {
     return this.notDir();
   }
-  create(_name: string, _kind: CreateKind, _mode: number): Maybe<InodeImpl> {
+  create(_name: string, _kind: CreateKind, _mode: number, _ctx?: FsCtx): Maybe<InodeImpl> {
     if (this.filetype !== FileType.DIRECTORY) this.notDir();
     throw sysErr(Errno.PERM, "cannot create here");
   }

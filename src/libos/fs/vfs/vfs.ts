@@ -209,7 +209,7 @@ export class ProcessVfs implements Vfs {
         writable(p.dir);
         let inode;
         try {
-          inode = await p.dir.inode.create(p.last, "file", opts.mode ?? 0o644);
+          inode = await p.dir.inode.create(p.last, "file", opts.mode ?? 0o644, this.ctx);
         } catch (e) {
           // Another thread created it since our lookup: without O_EXCL, open what is there.
           if (e instanceof SysError && e.errno === Errno.EXIST && !(oflags & OFlags.EXCL) && ++raced < 8) continue;

@@ -30,10 +30,10 @@ import type { Thread } from "../../process/thread.ts";
 import type { Process } from "../../process/process.ts";
 import { getRlimit, Rlimit } from "../../process/rlimits.ts";
 import { SigCode, signalProcess } from "../../process/signals.ts";
-import { MQ_PRIO_MAX, MqFile, MqNotify, mqNamespace, type MqAttr, type MqMessage, type MqRegistration, type MqWait } from "../../ipc/mqueue.ts";
+import { MQ_PRIO_MAX, MqFile, MqNotify, type MqAttr, type MqMessage, type MqRegistration, type MqWait } from "../../ipc/mqueue.ts";
 import { WaitQueue } from "../../sched/wait-queue.ts";
 import { nowMs, realtimeNs } from "../../sched/clock.ts";
-import { heapCharge, HeapOwner } from "../../vm-charge.ts";
+import { kernelMqNamespace } from "../../ipc/mqueue-fs.ts";
 
 const O_ACCMODE = 3;
 const O_CREAT = 0x40;
@@ -102,8 +102,7 @@ function mqOf(t: Thread, fd: number): MqFile {
 }
 
 function namespaceOf(t: Thread) {
-  const k = t.process.kernel;
-  return mqNamespace(k, () => heapCharge(k.vm, HeapOwner.MQUEUE));
+  return kernelMqNamespace(t.process.kernel);
 }
 
 function occlum_mq_open(t: Thread, namePtr: number, oflag: number, mode: number, attrPtr: number): number {
