@@ -19,7 +19,7 @@ import { CALLS_PER_UNIT, KernelImport } from "./instrument/instrument.ts";
 import { executor } from "../sched/executor.ts";
 import { vcpuRequests } from "../sched/agents.ts";
 import { futexTable } from "../sched/futex.ts";
-import { niceSliceMs } from "../sched/nice.ts";
+import { niceSliceMs, SCHED_IDLE } from "../sched/nice.ts";
 import { CHECKS_PER_SHORT_SLICE, scaleGrant } from "./fuel-grant.ts";
 import { ThreadKilled } from "../process/exit.ts";
 import type { Thread } from "../process/thread.ts";
@@ -112,10 +112,10 @@ export function kernelImportFns(k: KernelImportContext): Record<string, (...a: n
         sharedFuel = nextSharedFuel(sharedFuel, now - lastCheckMs);
         lastCheckMs = now;
         fuel.value = sharedFuel;
-      } else if (k.t.nice > 0) {
+      } else if (k.t.nice > 0 || k.t.schedPolicy === SCHED_IDLE) {
         // A slice shorter than the base: checks every quarter of it, or a full grant would
         // stretch the slice to the grant's length (nice values would weigh less on slower hosts).
-        const target = niceSliceMs(TIME_SLICE_MS, k.t.nice) / CHECKS_PER_SHORT_SLICE;
+        const target = niceSliceMs(TIME_SLICE_MS, k.t.nice, k.t.schedPolicy) / CHECKS_PER_SHORT_SLICE;
         niceFuel = scaleGrant(niceFuel, now - lastCheckMs, target, SHARED_FUEL_MIN, FUEL);
         lastCheckMs = now;
         fuel.value = niceFuel;
@@ -149,7 +149,7 @@ export function kernelImportFns(k: KernelImportContext): Record<string, (...a: n
         return holdIfStopped(t);
       });
     }
-    if (now - t.sliceStartMs < (t.nice === 0 ? TIME_SLICE_MS : niceSliceMs(TIME_SLICE_MS, t.nice)) && !(shared && workers.waiting())) {
+    if (now - t.sliceStartMs < (t.nice === 0 && t.schedPolicy === 0 ? TIME_SLICE_MS : niceSliceMs(TIME_SLICE_MS, t.nice, t.schedPolicy)) && !(shared && workers.waiting())) {
       if (!k.remote) t.plainSuspend();
       return undefined;
     }

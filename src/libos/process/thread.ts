@@ -98,12 +98,12 @@ export class Thread implements Interruptible {
   /**
    * Its scheduling attributes as setpriority and sched_setscheduler set them (Linux's nice -20..19,
    * policy and real-time priority), inherited by the threads it creates. The nice value weighs its
-   * time slice (sched/nice.ts); the policy and priority are kept and reported. Set it through
-   * setNice, which tells the thread's vCPU worker.
+   * time slice (sched/nice.ts), and so does SCHED_IDLE; the priority is kept and reported. Set
+   * them through setNice and setPolicy, which tell the thread's vCPU worker.
    */
   nice = 0;
-  /** A vCPU worker's thread: passes a new nice value on to its worker (vcpu/pool.ts). */
-  niceChanged: ((nice: number) => void) | undefined = undefined;
+  /** A vCPU worker's thread: passes a new nice value or policy on to its worker (vcpu/pool.ts). */
+  schedChanged: (() => void) | undefined = undefined;
   schedPolicy = 0;
   schedPriority = 0;
   /** The vCPU it runs on (sched_getcpu): 0, the kernel thread, unless placed on a worker. */
@@ -116,7 +116,13 @@ export class Thread implements Interruptible {
 
   setNice(nice: number): void {
     this.nice = nice;
-    this.niceChanged?.(nice);
+    this.schedChanged?.();
+  }
+
+  setPolicy(policy: number, priority: number): void {
+    this.schedPolicy = policy;
+    this.schedPriority = priority;
+    this.schedChanged?.();
   }
 
   private threadVfs: Vfs | undefined;

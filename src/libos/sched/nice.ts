@@ -13,9 +13,17 @@ const WEIGHTS = [
 const MIN_SLICE_MS = 0.5;
 const MAX_SLICE_MS = 100;
 
-/** The slice of a thread of nice `nice` (-20..19) when nice 0's is `baseMs`. */
-export function niceSliceMs(baseMs: number, nice: number): number {
-  if (nice === 0) return baseMs;
-  const w = WEIGHTS[Math.max(-20, Math.min(19, nice)) + 20]!;
+/** Linux's SCHED_IDLE policy and its weight (WEIGHT_IDLEPRIO), below nice 19's 15. */
+export const SCHED_IDLE = 5;
+const IDLE_WEIGHT = 3;
+
+/**
+ * The slice of a thread of nice `nice` (-20..19) and scheduling policy `policy` when nice 0's is
+ * `baseMs`. SCHED_IDLE weighs 3 whatever the nice value, as in Linux; the other policies weigh by
+ * nice value (real-time policies are not scheduled apart: README, Threads).
+ */
+export function niceSliceMs(baseMs: number, nice: number, policy = 0): number {
+  if (nice === 0 && policy !== SCHED_IDLE) return baseMs;
+  const w = policy === SCHED_IDLE ? IDLE_WEIGHT : WEIGHTS[Math.max(-20, Math.min(19, nice)) + 20]!;
   return Math.max(MIN_SLICE_MS, Math.min(MAX_SLICE_MS, (baseMs * w) / 1024));
 }

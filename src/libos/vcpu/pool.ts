@@ -219,8 +219,8 @@ export class VcpuPool {
     const key = (this.lastKey = (this.lastKey + 1) & 0x7fffffff || 1);
     const attention = new SharedArrayBuffer(8);
     const word = new Int32Array(attention);
-    const slice = (nice: number) => Atomics.store(word, 1, Math.round(niceSliceMs(TIME_SLICE_MS, nice) * 1000));
-    slice(t.nice);
+    const slice = () => Atomics.store(word, 1, Math.round(niceSliceMs(TIME_SLICE_MS, t.nice, t.schedPolicy) * 1000));
+    slice();
     const cpu = new CpuSlot();
     const ctx = new SyscallContext(t, t.process.kernel.log);
     // The process's one view of its memory (see thread-run.ts sharedView).
@@ -240,7 +240,7 @@ export class VcpuPool {
     threadExports.set(t, this.remoteExports(rec));
     t.setCanceller(rec.raise);
     t.remoteCpuMs = () => cpu.readMs();
-    t.niceChanged = slice;
+    t.schedChanged = slice;
     t.remotePoke = rec.raise; // a stop asks it in without cancelling a kernel wait (job-control.ts)
     if (t.killed) rec.raise();
     this.spawned++;

@@ -1,7 +1,8 @@
 /*
  * Nice values weigh CPU: two threads computing on one CPU (the process pinned to CPU 0 before it
  * starts them, so they inherit it), one at nice 0 and one at nice 10, get their CPU time in
- * proportion to their weights (Linux: 1024 to 110, ~9x); at equal nice values about evenly. Then
+ * proportion to their weights (Linux: 1024 to 110, ~9x); at equal nice values about evenly; a
+ * SCHED_IDLE thread weighs 3 (Linux: ~340x less than nice 0). Then
  * the same on the last CPU the process may use (here a vCPU worker when there are several), the
  * threads setting their nice values after they started there.
  * Prints facts that hold on any machine; test/libos/threads/conform-nice.test.ts compares them with
@@ -26,12 +27,15 @@ static double cpu_s(void) {
 
 struct worker {
   int nice;
+  int policy;
   double cpu;
 };
 
 static void *work(void *arg) {
   struct worker *w = arg;
   setpriority(PRIO_PROCESS, 0, w->nice);
+  struct sched_param p = {0};
+  if (w->policy != SCHED_OTHER) pthread_setschedparam(pthread_self(), w->policy, &p);
   while (!atomic_load(&go)) sched_yield();
   volatile unsigned long x = 0;
   while (!atomic_load(&stop))
@@ -40,9 +44,9 @@ static void *work(void *arg) {
   return NULL;
 }
 
-/* Two workers at these nice values for `ms` of wall time; returns the first's CPU over the second's. */
-static double share(int nice_a, int nice_b, long ms) {
-  struct worker a = {nice_a, 0}, b = {nice_b, 0};
+/* Two workers at these nice values and policies for `ms` of wall time; returns the first's CPU over the second's. */
+static double share_policy(int nice_a, int policy_a, int nice_b, int policy_b, long ms) {
+  struct worker a = {nice_a, policy_a, 0}, b = {nice_b, policy_b, 0};
   atomic_store(&go, 0);
   atomic_store(&stop, 0);
   pthread_t ta, tb;
@@ -58,6 +62,8 @@ static double share(int nice_a, int nice_b, long ms) {
   pthread_join(tb, NULL);
   return a.cpu / (b.cpu > 0 ? b.cpu : 1e-9);
 }
+
+static double share(int nice_a, int nice_b, long ms) { return share_policy(nice_a, SCHED_OTHER, nice_b, SCHED_OTHER, ms); }
 
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
@@ -75,10 +81,14 @@ int main(void) {
   printf("nice 0 and nice 0: shares within 2x of each other: %d\n", even > 0.5 && even < 2);
   double r = share(0, 10, 600);
   printf("nice 0 and nice 10: the nice-0 thread got at least 3x the CPU: %d\n", r >= 3);
+  r = share_policy(0, SCHED_OTHER, 0, SCHED_IDLE, 600);
+  printf("nice 0 and SCHED_IDLE: the nice-0 thread got at least 5x the CPU: %d\n", r >= 5);
   CPU_ZERO(&one);
   CPU_SET(last, &one);
   printf("sched_setaffinity(the last CPU): %d\n", sched_setaffinity(0, sizeof one, &one));
   r = share(0, 10, 600);
   printf("there, nice 0 and nice 10: the nice-0 thread got at least 3x the CPU: %d\n", r >= 3);
+  r = share_policy(0, SCHED_OTHER, 0, SCHED_IDLE, 600);
+  printf("there, nice 0 and SCHED_IDLE: the nice-0 thread got at least 5x the CPU: %d\n", r >= 5);
   return 0;
 }

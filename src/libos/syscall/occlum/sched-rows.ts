@@ -80,7 +80,8 @@ function occlum_sched_getcpu(t: Thread): number {
  * rest, pthread_setschedparam): kept per thread (Thread.nice, schedPolicy, schedPriority),
  * inherited by new threads, reported, with Linux's checks for a process allowed everything (every
  * process here is root). A nice value weighs the thread's time slice (sched/nice.ts; a vCPU
- * worker is told of a change through Thread.setNice); policies and real-time priorities change nothing.
+ * worker is told of a change through Thread.setNice/setPolicy); SCHED_IDLE weighs 3 as in Linux;
+ * the other policies and real-time priorities change nothing.
  */
 const PRIO_PROCESS = 0, PRIO_PGRP = 1, PRIO_USER = 2;
 const SCHED_OTHER = 0, SCHED_FIFO = 1, SCHED_RR = 2, SCHED_BATCH = 3, SCHED_IDLE = 5;
@@ -128,14 +129,13 @@ function occlum_sched_policy(t: Thread, tid: number, set: number, policy: number
   const rt = pol === SCHED_FIFO || pol === SCHED_RR;
   if (pol !== SCHED_OTHER && pol !== SCHED_BATCH && pol !== SCHED_IDLE && !rt) throw sysErr(Errno.INVAL);
   if (rt ? priority < 1 || priority > 99 : priority !== 0) throw sysErr(Errno.INVAL);
-  of.schedPolicy = pol;
-  of.schedPriority = priority;
+  of.setPolicy(pol, priority);
   return was;
 }
 
 export const occlumSchedRows: readonly SyscallRow[] = [
   row("priority", [A.u32, A.u32, A.u32, A.u32], R.size, occlum_priority, { note: "getpriority/setpriority: which (PROCESS: a thread id, PGRP, USER), who (0: the caller's), set, nice -> nice + 20; a nice value weighs the thread's time slice" }),
-  row("sched_policy", [A.u32, A.u32, A.u32, A.u32], R.size, occlum_sched_policy, { note: "sched_setscheduler/getscheduler/setparam/getparam, pthread_*schedparam: tid (0: caller), set, policy (-1: unchanged), priority -> the old policy | priority << 8; kept and reported" }),
+  row("sched_policy", [A.u32, A.u32, A.u32, A.u32], R.size, occlum_sched_policy, { note: "sched_setscheduler/getscheduler/setparam/getparam, pthread_*schedparam: tid (0: caller), set, policy (-1: unchanged), priority -> the old policy | priority << 8; SCHED_IDLE weighs the thread's time slice (3 against nice 0's 1024), the others are kept and reported" }),
   row("sched_getaffinity", [A.u32, A.u32, A.u32], R.size, occlum_sched_getaffinity, { note: "tid (0: caller), size, mask: the vCPUs it may run on, 4-byte longs; returns the bytes written" }),
   row("sched_setaffinity", [A.u32, A.u32, A.u32], R.none, occlum_sched_setaffinity, { note: "tid (0: caller), size, mask: where a thread not yet running starts, and what its new threads inherit (a running thread does not move)" }),
   row("sched_getcpu", [], R.size, occlum_sched_getcpu, { note: "the caller's vCPU: 0 the kernel thread, 1..N-1 the workers" }),
