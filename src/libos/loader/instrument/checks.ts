@@ -2,7 +2,9 @@
  * The preemption check sequences (instrument.ts's header says which goes where): the inline
  * global charge, the per-invocation loop counter (init, decrement, refill) and, for fuel-passing
  * clones, the charge of the fuel local with its syncs to and from the global around calls.
- * Each writes straight-line bytes to `out`; none decides anything.
+ * Each writes straight-line bytes to `out`; none decides anything. `hint` hears the position of
+ * every branch into a slow path (the `if` before a yield or a refuel), which is almost never
+ * taken: emit-module.ts says so to the engine (a branch hint).
  *
  * The fuel (the global, and a clone's local copy of it) counts calls: a unit of loop work
  * (loopBudget iterations) is C = callsPerUnit of them. An entry charge takes 1, a loop refill C
@@ -29,6 +31,7 @@ export interface CheckWriter {
 /** Check writers for a module whose fuel global is `fuelGlobal` and yield_check import `yieldIndex`. */
 export function checkWriter(
   out: ByteWriter, fuelGlobal: number, yieldIndex: number, loopBudget: number, callsPerUnit = 1, refuelIndex = -1,
+  hint: (pos: number) => void = () => {},
 ): CheckWriter {
   const entryBudget = Math.max(1, Math.floor(loopBudget / callsPerUnit));
   // global.get F; i32.const n; i32.sub; local.tee T; global.set F; local.get T; i32.const 0;
@@ -40,7 +43,7 @@ export function checkWriter(
     out.byte(0x24); out.u32(fuelGlobal);
     out.byte(0x20); out.u32(tmp);
     out.byte(0x41); out.byte(0x00); out.byte(0x48);
-    out.byte(0x04); out.byte(0x40);
+    hint(out.len); out.byte(0x04); out.byte(0x40);
     out.byte(0x10); out.u32(yieldIndex);
     out.byte(0x0b);
   };
@@ -49,7 +52,7 @@ export function checkWriter(
   const emitTest = (): void => {
     out.byte(0x23); out.u32(fuelGlobal);
     out.byte(0x41); out.byte(0x00); out.byte(0x48);
-    out.byte(0x04); out.byte(0x40);
+    hint(out.len); out.byte(0x04); out.byte(0x40);
     out.byte(0x10); out.u32(yieldIndex);
     out.byte(0x0b);
   };
@@ -74,7 +77,7 @@ export function checkWriter(
     out.byte(0x41); out.i32(whole ? callsPerUnit : 1); out.byte(0x6b);
     out.byte(0x22); out.u32(fuel);
     out.byte(0x41); out.byte(0x00); out.byte(0x48);
-    out.byte(0x04); out.byte(0x40);
+    hint(out.len); out.byte(0x04); out.byte(0x40);
     out.byte(0x20); out.u32(fuel);
     out.byte(0x10); out.u32(refuelIndex);
     out.byte(0x21); out.u32(fuel);
@@ -98,7 +101,7 @@ export function checkWriter(
   // decrement; if; refill; end (for loops that cannot be wrapped: their type takes parameters)
   const emitLocalCheck = (counter: number, fuel: number): void => {
     emitCounterDecrement(counter);
-    out.byte(0x04); out.byte(0x40);
+    hint(out.len); out.byte(0x04); out.byte(0x40);
     emitRefill(counter, fuel);
     out.byte(0x0b);
   };

@@ -12,7 +12,15 @@ import { KernelImport } from "./contract.ts";
 import { writeCloneLocals } from "./fuel-pass.ts";
 import { type Plan, specOf } from "./plan.ts";
 
+/** The slow-path branches of one function body, as offsets from the body's start (its locals). */
+export interface BodyHints {
+  func: number;
+  offsets: number[];
+}
+
 export interface BodyWriter {
+  /** Filled by emitBody, in function index order: what emit-module.ts writes as branch hints. */
+  readonly hints: BodyHints[];
   emitBody(i: number, ev: EventList, first: number, last: number, cov: Uint8Array, clone: boolean): void;
   emitWrapper(i: number): void;
   writeHelper(op: AtomicOp, offset: number): void;
@@ -25,10 +33,16 @@ export function bodyWriter(b: Uint8Array, plan: Plan, out: ByteWriter): BodyWrit
     info, style, unroll, bodies, charged, preempt, counted, K, importIndex, helperBase, fuelGlobal, yieldIndex, fp,
     cloneBase, stats,
   } = plan;
+  const hints: BodyHints[] = [];
+  // Positions in `out` of the current body's slow-path branches (null outside emitBody).
+  let recording: number[] | null = null;
+  const hint = (pos: number): void => {
+    recording?.push(pos);
+  };
   const {
     emitGlobalCheck, emitCounterInit, emitCounterDecrement, emitFuelCharge, emitSyncOut, emitSyncIn, emitRefill,
     emitLocalCheck, writeRefuel, emitTest,
-  } = checkWriter(out, fuelGlobal, yieldIndex, plan.loopBudget, plan.callsPerUnit, plan.refuelIndex);
+  } = checkWriter(out, fuelGlobal, yieldIndex, plan.loopBudget, plan.callsPerUnit, plan.refuelIndex, hint);
 
   /**
    * Copy [from, to) of a plain loop body, applying its events [e0, e1) (the only kinds a plain
@@ -69,6 +83,7 @@ export function bodyWriter(b: Uint8Array, plan: Plan, out: ByteWriter): BodyWrit
   const emitBody = (i: number, ev: EventList, first: number, last: number, cov: Uint8Array, clone: boolean): void => {
     const d = ev.data;
     const mark = out.reserveLength();
+    recording = [];
     const loops = preempt && bodies.loops[i]! > 0;
     const params = info.typeParams[info.funcTypes[i]!]!;
     const declared = bodies.locals[i]!;
@@ -119,7 +134,7 @@ export function bodyWriter(b: Uint8Array, plan: Plan, out: ByteWriter): BodyWrit
           out.byte(0x02); out.byte(0x40);
           out.range(b, a, after);
           emitCounterDecrement(tmp, unroll);
-          out.byte(0x0d); out.byte(0x01); // br_if $slow
+          hint(out.len); out.byte(0x0d); out.byte(0x01); // br_if $slow
           for (let k = 0; k < unroll; k++) {
             copyPlain(ev, after, endPos - 2, e + 1, le, moved, k === 0); // up to the br_if 0 (2 bytes)
             if (k < unroll - 1) { out.byte(0x04); out.byte(0x40); }
@@ -145,13 +160,13 @@ export function bodyWriter(b: Uint8Array, plan: Plan, out: ByteWriter): BodyWrit
             // A counted loop pays for all its iterations before it starts; after a refill
             // ($slow, then $outer) it pays again from the full counter, so it always enters.
             emitCounterDecrement(tmp, trips);
-            out.byte(0x0d); out.byte(0x00); // br_if $slow
+            hint(out.len); out.byte(0x0d); out.byte(0x00); // br_if $slow
           }
           out.range(b, a, after);
           wrapCovered.push(cov[e]!);
           if (!cov[e] && trips === 0) {
             emitCounterDecrement(tmp);
-            out.byte(0x0d); out.byte(0x01); // br_if $slow
+            hint(out.len); out.byte(0x0d); out.byte(0x01); // br_if $slow
           }
         } else {
           out.range(b, cur, after);
@@ -253,6 +268,12 @@ export function bodyWriter(b: Uint8Array, plan: Plan, out: ByteWriter): BodyWrit
     out.range(b, cur, bodies.end[i]!);
     if (clone) { out.byte(0x20); out.u32(fuel); out.byte(0x0b); } // the body block's end was copied
     out.patchLength(mark);
+    // Offsets from the body's start, which the length prefix (5 bytes reserved) preceded.
+    if (recording.length > 0) {
+      const func = clone ? cloneBase + fp.cloneOf[i]! : i + info.importedFuncs + K;
+      hints.push({ func, offsets: recording.map((pos) => pos - (mark + 5)) });
+    }
+    recording = null;
   };
 
   // The original index of a cloned function keeps its callers outside the cycle (exports, tables,
@@ -289,5 +310,5 @@ export function bodyWriter(b: Uint8Array, plan: Plan, out: ByteWriter): BodyWrit
     out.patchLength(mark);
   };
 
-  return { emitBody, emitWrapper, writeHelper, writeRefuel };
+  return { hints, emitBody, emitWrapper, writeHelper, writeRefuel };
 }

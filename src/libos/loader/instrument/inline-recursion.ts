@@ -20,12 +20,9 @@
  * SIMD, reference locals, several results) leaves the function as it is.
  */
 
-import { ByteWriter, InstrumentError, lebEnd, readU32, skipLeb } from "./bytes.ts";
+import { ByteWriter, InstrumentError, lebEnd, readU32 } from "./bytes.ts";
 import { readModuleInfo, SectionId } from "./module-info.ts";
-import {
-  K_BLOCK, K_BRTABLE, K_CALL_OTHER, K_END, K_F32, K_F64, K_FC, K_FUNCIDX, K_LABEL, K_LOOP, K_MEMARG, K_NONE, K_SELECT_T, K_U32, kinds,
-  skipBlockType, skipFC, skipMemarg,
-} from "./opcodes.ts";
+import { skipMvp } from "./mvp-walk.ts";
 
 /** Largest body (bytes, locals included) copied into itself; fib is ~50. */
 export const INLINE_MAX_BODY = 160;
@@ -153,52 +150,8 @@ function walk(b: Uint8Array, p: number, end: number, visit: (op: number, at: num
   while (p < end) {
     const at = p;
     const op = b[p++]!;
-    switch (kinds[op]) {
-      case K_NONE: case K_END:
-        break;
-      case K_BLOCK:
-        if (op !== 0x02 && op !== 0x04) return false; // try
-        p = skipBlockType(b, p);
-        break;
-      case K_LOOP:
-        p = skipBlockType(b, p);
-        break;
-      case K_U32: case K_LABEL:
-        if (op === 0x07 || op === 0x08 || op === 0x09) return false; // catch, throw, rethrow
-        p = skipLeb(b, p);
-        break;
-      case K_FUNCIDX:
-        if (op !== OP_CALL) return false; // return_call, ref.func
-        p = skipLeb(b, p);
-        break;
-      case K_CALL_OTHER:
-        if (op !== 0x11) return false; // return_call_indirect
-        p = skipLeb(b, skipLeb(b, p));
-        break;
-      case K_MEMARG:
-        p = skipMemarg(b, p);
-        break;
-      case K_BRTABLE: {
-        let n = readU32(b, p) + 1;
-        p = lebEnd[0]!;
-        for (; n > 0; n--) p = skipLeb(b, p);
-        break;
-      }
-      case K_SELECT_T:
-        return false;
-      case K_F32:
-        p += 4;
-        break;
-      case K_F64:
-        p += 8;
-        break;
-      case K_FC:
-        p = skipFC(b, p, at);
-        break;
-      default:
-        return false; // GC, SIMD, atomics, exception handling, typed references
-    }
-    if (op === 0x0a || op === 0x19 || op === 0x18 || op === 0x1f) return false;
+    p = skipMvp(b, op, p, at);
+    if (p < 0) return false;
     visit(op, at, p);
   }
   return p === end;
