@@ -274,3 +274,65 @@ test("an indirect call reaches only functions of its type: a comparator wrapper 
     }
   }
 });
+
+test("every slow-path branch of the checks is hinted unlikely, in a section before the code", () => {
+  // A call-free loop (wrapped: br_if $slow), a loop that calls (the check inline: if), a
+  // recursive function (a fuel-passing clone: if), and a futex wake followed by its test.
+  const m = new ModuleBuilder();
+  const ii = m.type([T.i32], [T.i32]);
+  const v = m.type([], []);
+  const rec = m.func(ii, [
+    I.localGet(0), I.i32Const(2), I.i32LtS, I.if(T.i32), I.localGet(0), I.else,
+    I.localGet(0), I.i32Const(1), I.i32Sub, I.call(0), I.localGet(0), I.i32Const(2), I.i32Sub, I.call(0), I.i32Add, I.end,
+  ]);
+  m.export("rec", "func", rec);
+  m.export("spin", "func", m.func(v, [I.loop(), I.br(0), I.end]));
+  m.export("calls", "func", m.func(v, [I.loop(), I.localGet(0), I.call(rec), I.localSet(0), I.br(0), I.end], [[1, T.i32]]));
+  const r = instrument(m.build(), { ...both, initialFuel: 50, loopBudget: 64 });
+  const info = readModuleInfo(r.bytes);
+  const order = info.sections.map((s) => (s.id === SectionId.Custom ? s.name : s.id));
+  const hintAt = order.indexOf("metadata.code.branch_hint");
+  assert.ok(hintAt >= 0 && hintAt < order.indexOf(SectionId.Code), `sections ${order.join(", ")}`);
+  // Body starts by function index.
+  const code = info.sections.find((s) => s.id === SectionId.Code)!;
+  const bodies: number[] = [];
+  let n = readU32(r.bytes, code.start);
+  let p = lebEnd[0]!;
+  for (; n > 0; n--) {
+    const size = readU32(r.bytes, p);
+    bodies.push(lebEnd[0]!);
+    p = lebEnd[0]! + size;
+  }
+  const s = info.sections[hintAt]!;
+  p = s.contentStart!;
+  const funcs = readU32(r.bytes, p);
+  p = lebEnd[0]!;
+  let hinted = 0;
+  let lastFunc = -1;
+  for (let f = 0; f < funcs; f++) {
+    const func = readU32(r.bytes, p);
+    assert.ok(func > lastFunc, "functions in increasing order");
+    lastFunc = func;
+    let k = readU32(r.bytes, lebEnd[0]!);
+    p = lebEnd[0]!;
+    let lastOff = -1;
+    for (; k > 0; k--) {
+      const off = readU32(r.bytes, p);
+      const size = readU32(r.bytes, lebEnd[0]!);
+      p = lebEnd[0]!;
+      assert.deepEqual([size, r.bytes[p]], [1, 0], "one byte: unlikely");
+      p++;
+      assert.ok(off > lastOff, "offsets in increasing order");
+      lastOff = off;
+      const op = r.bytes[bodies[func - info.importedFuncs]! + off];
+      assert.ok(op === 0x04 || op === 0x0d, `function ${func} offset ${off}: opcode ${op}`);
+      hinted++;
+    }
+  }
+  assert.equal(p, s.end);
+  // spin's br_if $slow, calls' inline if, rec's clone entry if, and each refill's own if.
+  assert.ok(hinted >= 4, `${hinted} hints`);
+  // Still runs, and still yields.
+  assert.equal(preemptedAfter(r.bytes, "spin", {}), 20);
+  assert.equal(preemptedAfter(r.bytes, "calls", {}), 20);
+});
