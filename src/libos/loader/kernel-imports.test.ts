@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { FUEL, nextSharedFuel } from "./kernel-imports.ts";
-import { CHECKS_PER_SHORT_SLICE, scaleGrant } from "./fuel-grant.ts";
+import { CHECKS_PER_SLICE, scaleGrant } from "./fuel-grant.ts";
 
 const max = FUEL / 16, min = FUEL / 1024;
 
@@ -37,7 +37,7 @@ test("at the aim it stays; repeated checks converge from either end", () => {
 
 test("a thread with a short slice (a nice value) gets grants that last a quarter of it", () => {
   // Nice 10: a 1.07 ms slice, so checks aim at ~0.27 ms; code where a grant of g lasts g x 0.01 µs.
-  const target = 1.07 / CHECKS_PER_SHORT_SLICE;
+  const target = 1.07 / CHECKS_PER_SLICE;
   let g = FUEL;
   for (let i = 0; i < 8; i++) g = scaleGrant(g, g * 0.00001, target, FUEL / 1024, FUEL);
   assert.equal(g, Math.round(target / 0.00001));

@@ -19,8 +19,8 @@ import { CALLS_PER_UNIT, KernelImport } from "./instrument/instrument.ts";
 import { executor } from "../sched/executor.ts";
 import { vcpuRequests } from "../sched/agents.ts";
 import { futexTable } from "../sched/futex.ts";
-import { niceSliceMs, SCHED_IDLE } from "../sched/nice.ts";
-import { CHECKS_PER_SHORT_SLICE, scaleGrant } from "./fuel-grant.ts";
+import { niceSliceMs } from "../sched/nice.ts";
+import { CHECKS_PER_SLICE, scaleGrant } from "./fuel-grant.ts";
 import { ThreadKilled } from "../process/exit.ts";
 import type { Thread } from "../process/thread.ts";
 import { deliverSignals } from "../process/spawn.ts";
@@ -47,6 +47,8 @@ export const FUEL = 1024 * CALLS_PER_UNIT;
 const SHARED_CHECK_MS = 0.05;
 const SHARED_FUEL_MAX = FUEL / 16;
 const SHARED_FUEL_MIN = FUEL / 1024;
+/** The largest grant (~4 M calls, a few ms of the most call-heavy code): far below 2^31. */
+const MAX_GRANT = FUEL * 64;
 
 /**
  * The next grant on the kernel thread while workers run: `prev` lasted `elapsedMs`; scale it
@@ -93,7 +95,7 @@ export function kernelImports(k: KernelImportContext): Record<string, unknown> {
 export function kernelImportFns(k: KernelImportContext): Record<string, (...a: never[]) => unknown> {
   let fuel: { value: number } | undefined;
   let sharedFuel = SHARED_FUEL_MAX;
-  let niceFuel = FUEL;
+  let grant = FUEL;
   let lastCheckMs = 0;
   if (!k.remote) {
     k.t.forceCheck = () => {
@@ -112,15 +114,14 @@ export function kernelImportFns(k: KernelImportContext): Record<string, (...a: n
         sharedFuel = nextSharedFuel(sharedFuel, now - lastCheckMs);
         lastCheckMs = now;
         fuel.value = sharedFuel;
-      } else if (k.t.nice > 0 || k.t.schedPolicy === SCHED_IDLE) {
-        // A slice shorter than the base: checks every quarter of it, or a full grant would
-        // stretch the slice to the grant's length (nice values would weigh less on slower hosts).
-        const target = niceSliceMs(TIME_SLICE_MS, k.t.nice, k.t.schedPolicy) / CHECKS_PER_SHORT_SLICE;
-        niceFuel = scaleGrant(niceFuel, now - lastCheckMs, target, SHARED_FUEL_MIN, FUEL);
-        lastCheckMs = now;
-        fuel.value = niceFuel;
       } else {
-        fuel.value = FUEL;
+        // Checks about every quarter of the thread's slice: a fixed grant came every few µs of
+        // call-heavy code (fuel counts calls; fib made ~400 checks in 28 ms) and stretched a
+        // short (nice) slice to the grant's length on loop-heavy code.
+        const slice = k.t.nice === 0 && k.t.schedPolicy === 0 ? TIME_SLICE_MS : niceSliceMs(TIME_SLICE_MS, k.t.nice, k.t.schedPolicy);
+        grant = scaleGrant(grant, now - lastCheckMs, slice / CHECKS_PER_SLICE, SHARED_FUEL_MIN, MAX_GRANT);
+        lastCheckMs = now;
+        fuel.value = grant;
       }
     }
     const t = k.t;

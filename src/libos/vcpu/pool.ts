@@ -109,7 +109,7 @@ class Vcpu {
     this.worker = new Worker(new URL("./worker.ts", import.meta.url), { name: `vcpu${index}` });
     const init: InitMessage = {
       type: "init", submit: this.submit.sab, complete: this.complete.ring.sab, kernelBell: kernelBell.sab, bell: this.bell.sab,
-      fuel: FUEL, baseSliceMs: TIME_SLICE_MS, realtimeOffsetNs: realtimeNs() - monotonicNs(), spinMs, cpu: index + 1,
+      fuel: FUEL, realtimeOffsetNs: realtimeNs() - monotonicNs(), spinMs, cpu: index + 1,
     };
     this.worker.postMessage(init);
   }

@@ -32,10 +32,8 @@ export interface InitMessage {
   /** The kernel's doorbell (shared by every vCPU) and this vCPU's. */
   kernelBell: SharedArrayBuffer;
   bell: SharedArrayBuffer;
-  /** Preemption: fuel given per check (loader/kernel-imports.ts; each thread's slice is in its attention buffer). */
+  /** Preemption: the first fuel grant, scaled from there to the thread's slice (loader/fuel-grant.ts; each thread's slice is in its attention buffer). */
   fuel: number;
-  /** The base time slice (ms): a thread whose slice is shorter gets its grants scaled to it (loader/fuel-grant.ts). */
-  baseSliceMs: number;
   /** realtime = monotonic + this (the kernel's clock line, so time never goes back across agents). */
   realtimeOffsetNs: bigint;
   /** How long an idle vCPU polls its doorbell before it sleeps on it (0: never; worker.ts pump). */

@@ -27,7 +27,7 @@ import { Doorbell, MAX_ARGS, Ring, Sender, type RingMessage, type WasmValue } fr
 import { Op, Status, type CallMessage, type EndMessage, type InitMessage, type SpawnMessage, type ToVcpu } from "./protocol.ts";
 import { nowMs } from "../sched/clock.ts";
 import { CpuSlot } from "./cpu-slot.ts";
-import { CHECKS_PER_SHORT_SLICE, scaleGrant } from "../loader/fuel-grant.ts";
+import { CHECKS_PER_SLICE, scaleGrant } from "../loader/fuel-grant.ts";
 
 /** A kernel request unwound this thread; the kernel holds the reason (exit, kill, fault). */
 class Unwound extends Error {}
@@ -214,10 +214,8 @@ function yieldCheck(th: VThread): unknown {
   const sliceUs = Atomics.load(th.attention, 1);
   if (th.fuel) {
     const now = nowMs();
-    // A slice shorter than the base (a nice value): grants scaled to a quarter of it.
-    th.grant = sliceUs < cfg.baseSliceMs * 1000
-      ? scaleGrant(th.grant, now - th.lastCheckMs, sliceUs / 1000 / CHECKS_PER_SHORT_SLICE, cfg.fuel / 1024, cfg.fuel)
-      : cfg.fuel;
+    // Grants scaled to last a quarter of the thread's slice (loader/fuel-grant.ts).
+    th.grant = scaleGrant(th.grant, now - th.lastCheckMs, sliceUs / 1000 / CHECKS_PER_SLICE, cfg.fuel / 1024, cfg.fuel * 64);
     th.lastCheckMs = now;
     th.fuel.value = th.grant;
   }
@@ -299,7 +297,7 @@ function spawn(s: SpawnMessage): void {
   const cpu = new CpuSlot(s.cpu);
   const th: VThread = {
     key: s.key, tid: s.tid, attention: new Int32Array(s.attention), memory: s.memory,
-    running: false, sliceStart: nowMs(), cpu, cpuOn: () => cpu.on(), fuel: undefined, grant: 0, lastCheckMs: 0, view: new DataView(s.memory.buffer),
+    running: false, sliceStart: nowMs(), cpu, cpuOn: () => cpu.on(), fuel: undefined, grant: cfg.fuel, lastCheckMs: 0, view: new DataView(s.memory.buffer),
     exports: undefined, runners: new Map(),
   };
   threads.set(th.key, th);

@@ -20,7 +20,9 @@ export interface CheckWriter {
   emitTest(): void;
   emitCounterInit(counter: number, full?: boolean): void;
   emitCounterDecrement(counter: number, n?: number): void;
-  emitFuelCharge(fuel: number, whole?: boolean): void;
+  emitFuelCharge(fuel: number, whole?: boolean, amount?: number): void;
+  /** What one loop iteration costs in calls (C / loopBudget, at least 1): a clone's loop that calls charges it per iteration. */
+  readonly iterationCalls: number;
   emitSyncOut(fuel: number): void;
   emitSyncIn(fuel: number): void;
   emitRefill(counter: number, fuel: number): void;
@@ -71,10 +73,11 @@ export function checkWriter(
   // In a fuel-passing clone the fuel lives in local F; it goes to the global only around
   // yield_check, in the out-of-line helper (writeRefuel: one call on the slow path, which keeps
   // the inline path short): local.get F; i32.const n; i32.sub; local.tee F; i32.const 0;
-  // i32.lt_s; if; local.get F; call refuel; local.set F; end. `whole`: a refill (C), else one call.
-  const emitFuelCharge = (fuel: number, whole = false): void => {
+  // i32.lt_s; if; local.get F; call refuel; local.set F; end. `whole`: a refill (C), else
+  // `amount` calls (one by default).
+  const emitFuelCharge = (fuel: number, whole = false, amount = 1): void => {
     out.byte(0x20); out.u32(fuel);
-    out.byte(0x41); out.i32(whole ? callsPerUnit : 1); out.byte(0x6b);
+    out.byte(0x41); out.i32(whole ? callsPerUnit : amount); out.byte(0x6b);
     out.byte(0x22); out.u32(fuel);
     out.byte(0x41); out.byte(0x00); out.byte(0x48);
     hint(out.len); out.byte(0x04); out.byte(0x40);
@@ -120,6 +123,6 @@ export function checkWriter(
 
   return {
     emitGlobalCheck, emitTest, emitCounterInit, emitCounterDecrement, emitFuelCharge, emitSyncOut, emitSyncIn, emitRefill,
-    emitLocalCheck, writeRefuel,
+    emitLocalCheck, writeRefuel, iterationCalls: Math.max(1, Math.ceil(callsPerUnit / loopBudget)),
   };
 }

@@ -74,7 +74,7 @@ const calls: [string, unknown[]][] = [
   ["countdown", [400]], ["mix", [60]],
 ];
 
-test("recursive functions pass their fuel and yield exactly where the global-fuel version yields", () => {
+test("recursive functions pass their fuel and yield where the global-fuel version yields (at least as often in a loop that calls)", () => {
   const bytes = recursiveModule();
   const plain = instantiate(bytes, 0).exports;
   // The clone's fuel is the global's value, charged the same amounts (1 per entry, C per loop
@@ -98,7 +98,11 @@ test("recursive functions pass their fuel and yield exactly where the global-fue
         assert.equal((a.exports.count as WasmGlobal).value, 401);
       }
       assert.ok(a.yields > 10, `${fn}, ${C}: ${a.yields} yields`);
-      assert.equal(a.yields, b.yields, `${fn}, ${C}`);
+      // walk's loop calls walk: in the clone each iteration charges ceil(C / loopBudget) calls of
+      // the fuel it holds (emit-body.ts), where the global version's loop counter charges C per
+      // loopBudget iterations, so the clone yields at least as often; every other shape alike.
+      if (fn === "walk") assert.ok(a.yields >= b.yields, `${fn}, ${C}: ${a.yields} < ${b.yields}`);
+      else assert.equal(a.yields, b.yields, `${fn}, ${C}`);
     }
   }
 });
