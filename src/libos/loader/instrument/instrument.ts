@@ -25,7 +25,8 @@
  *    call-free inner loops much better, e.g. unrolls them). Branches that leave the loop are
  *    renumbered past the 3 added labels. A loop that calls gets its check inline (decrement; if;
  *    refill; end): V8 does not unroll it anyway, and there the inline form costs less (fib's loop:
- *    +12% against +20% wrapped). Every branch into a slow path (a refill, a yield) is hinted
+ *    +12% against +20% wrapped); in a fuel-passing clone it charges the clone's fuel itself,
+ *    C / loopBudget calls (at least one) per iteration, as an entry does (no counter). Every branch into a slow path (a refill, a yield) is hinted
  *    unlikely in a `metadata.code.branch_hint` section (the branch-hinting proposal, which V8
  *    reads), so V8 lays the slow paths out of line: fib +29% → +20% with nothing else changed.
  *    Refinements, each of which only removes or moves a check that another one already implies:
