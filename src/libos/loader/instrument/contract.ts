@@ -64,6 +64,8 @@ export interface InstrumentStats {
   wakeChecks?: number;
   /** Loops left without a check because each iteration starts by calling a charged function. */
   coveredLoops?: number;
+  /** Loops written twice behind a test of their counter, the copy that runs at most loopBudget / callsPerUnit times unchecked (inline-recursion.ts). */
+  boundedLoops?: number;
   /** Counted loops (trip-count.ts): charged their trip count once before they start, no check inside. */
   countedLoops?: number;
   /** Recursive functions given a fuel-passing clone (fuel-pass.ts). */

@@ -88,7 +88,7 @@ function results(bytes: Uint8Array, fuel: number): { values: unknown[]; count: u
 
 test("self-recursive functions copied into themselves compute what they did", () => {
   const bytes = shapes();
-  const inlined = inlineSelfRecursion(bytes);
+  const inlined = inlineSelfRecursion(bytes).bytes;
   assert.notEqual(inlined, bytes);
   // Every function with a direct self-call grew: fibloop (a padded call index), fib2, deep, acc.
   assert.ok(inlined.length > bytes.length + 4 * 20, `${bytes.length} -> ${inlined.length}`);
@@ -154,10 +154,73 @@ test("functions the pass cannot or should not copy are left as they are", () => 
     ...sub1, I.call(3), ...sub1, I.call(3), I.i32Add, ...sub1, I.call(3), I.i32Add, I.end,
   ]));
   const bytes = m.build();
-  assert.equal(inlineSelfRecursion(bytes), bytes);
+  assert.equal(inlineSelfRecursion(bytes).bytes, bytes);
   const st = instantiateFueled(instrument(bytes, opts).bytes, 20);
   assert.equal((st.exports.tail as Fn)(50), 7);
   assert.deepEqual((st.exports.two as Fn)(50), [1, 2]);
   assert.equal((st.exports.big as Fn)(50), 0);
   assert.equal((st.exports.three as Fn)(6), 729);
+});
+
+test("a loop around a copy that its counter bounds runs unchecked in its window, checked outside it", () => {
+  const m = new ModuleBuilder();
+  const ii = m.type([T.i32], [T.i32]);
+  // walk(n): clang's fib loop (the test reads the counter before its step: `t = n; n -= 2; ...;
+  // t > 3`) whose self-call is a leaf (walk(t & 1)): the copy returns at once, so only the loop's
+  // check can preempt it. An exit out of the loop (br_if 1) and a br_table out of it, both one label
+  // deeper in each copy. Sums t over the iterations.
+  m.export("walk", "func", m.func(ii, [
+    I.i32Const(0), I.localSet(1),
+    I.block(), I.localGet(0), I.i32Const(2), I.i32LtS, I.brIf(0),
+    I.loop(),
+    I.localGet(0), I.localTee(2), I.i32Const(-2), I.i32Add, I.localSet(0),
+    I.localGet(2), I.i32Const(1), I.i32And, I.call(0), I.localGet(2), I.i32Add, I.localGet(1), I.i32Add, I.localSet(1),
+    I.localGet(2), I.i32Const(-9), I.i32Eq, I.brIf(1), // never taken (t >= 2 here); exits the loop
+    I.block(), I.localGet(2), I.i32Const(-7), I.i32Eq, [0x0e, 1, 0, 2], I.end, // br_table 0 2: the default stays
+    I.localGet(2), I.i32Const(3), [0x4b], I.brIf(0), // i32.gt_u
+    I.end, I.end,
+    I.localGet(1),
+  ], [[2, T.i32]]));
+  // up(n): the tail shape, counting up (`i += 3` teed into the test `i < 100`, signed), one self-call
+  // that is a leaf (up(100) returns 0), a loop with a result; sums i over the iterations.
+  m.export("up", "func", m.func(ii, [
+    I.localGet(0), I.i32Const(100), I.i32LtS, I.i32Eqz, I.if(), I.i32Const(0), I.return, I.end,
+    I.loop(T.i32),
+    I.i32Const(100), I.call(1), I.localGet(0), I.i32Add, I.localGet(1), I.i32Add, I.localSet(1),
+    I.localGet(1),
+    I.localGet(0), I.i32Const(3), I.i32Add, I.localTee(0), I.i32Const(100), I.i32LtS, I.brIf(0),
+    I.end,
+  ], [[1, T.i32]]));
+  const bytes = m.build();
+  const kernel = { ...opts, loopBudget: 4096, callsPerUnit: 64 }; // the kernel's ratio: 64 iterations per entry
+  const r = instrument(bytes, kernel);
+  assert.equal(r.stats.boundedLoops, 2);
+  const off = instrument(bytes, { ...kernel, inlineRecursion: false });
+  const run = (b: Uint8Array, fn: string, n: number, fuel = 20): { v: unknown; yields: number } => {
+    const st = instantiateFueled(b, fuel);
+    return { v: (st.exports[fn] as Fn)(n), yields: st.yields };
+  };
+  assert.equal(run(bytes, "walk", 10, 0).v, 10 + 8 + 6 + 4 + 2);
+  for (const n of [-5, 0, 1, 2, 3, 4, 5, 128, 129, 130, 131, 1001, 200_001]) {
+    const want = run(bytes, "walk", n, 0).v;
+    assert.equal(run(r.bytes, "walk", n).v, want, `walk(${n})`);
+    assert.equal(run(off.bytes, "walk", n).v, want, `walk(${n}) without the pass`);
+  }
+  for (const n of [-1_000_000, -3, 0, 1, 50, 98, 99, 100, 2_000_000_000]) {
+    const want = run(bytes, "up", n, 0).v;
+    assert.equal(run(r.bytes, "up", n).v, want, `up(${n})`);
+  }
+  // The window of walk: its counter at entry at most 3 + 63 * 2 = 129 (64 iterations). Inside it
+  // the loop pays nothing beyond walk's entry (fuel 20: no yield); from 130 on each iteration is
+  // charged again (65 iterations: 3 yields); a long loop keeps yielding.
+  assert.equal(run(r.bytes, "walk", 129).yields, 0);
+  assert.ok(run(r.bytes, "walk", 131).yields >= 3);
+  const long = run(r.bytes, "walk", 200_001).yields;
+  assert.ok(long >= 100_000 / 25, `${long} yields`); // one per 21 iterations: fuel 20 runs out below 0
+  assert.throws(() => (instantiateFueled(r.bytes, 20, 50).exports.walk as Fn)(10_000_000), /preempted/);
+  // up counts up from n < 100 by 3: at most 34 iterations, always in its window (0 <= n <= 100).
+  assert.equal(run(r.bytes, "up", 0).yields, 0);
+  assert.ok(run(r.bytes, "up", -1_000_000).yields > 1000, "a negative start is outside the window");
+  // Loops the pass does not split: a budget that pays for less than 2 iterations per entry.
+  assert.equal(instrument(bytes, { ...kernel, loopBudget: 64 }).stats.boundedLoops, undefined);
 });

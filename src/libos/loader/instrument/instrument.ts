@@ -71,7 +71,10 @@
  *    non-leaf path: +3%, but then a loop of leaf calls never yields). Before any of this,
  *    inline-recursion.ts copies small self-recursive functions into themselves once: the copies
  *    have no test, the tests left sit at real entries (V8 inlined fib into itself, tests
- *    included), and a loop around a copy gets the ordinary counter check (fib: +48% → +29%).
+ *    included), and a loop around a copy gets the ordinary counter check (fib: +48% → +29%),
+ *    unless its counter bounds it: then it is written twice, and the copy that runs when the
+ *    counter allows at most loopBudget / C iterations (what the entry paid for) has no check
+ *    (the bounded loops of inline-recursion.ts; fib: the checks +11% → +3%).
  *    The "global" style (every loop header an inline global decrement of 1 + call) is kept for
  *    comparison: a call inside a loop costs 50-130% on tight loops (bench/instrument), the
  *    wrapped form ~0-3%. Counted loops, unrolling and fuel passing are "local-counter" only.
@@ -101,7 +104,7 @@
  * sequences; contract.ts holds the names and types re-exported here.
  */
 
-import { FUEL_EXPORT, type InstrumentOptions, type InstrumentResult, type InstrumentStats } from "./contract.ts";
+import { CALLS_PER_UNIT, FUEL_EXPORT, type InstrumentOptions, type InstrumentResult, type InstrumentStats } from "./contract.ts";
 import { writeModule } from "./emit-module.ts";
 import { inlineSelfRecursion } from "./inline-recursion.ts";
 import { planInstrument } from "./plan.ts";
@@ -117,8 +120,10 @@ const noStats: InstrumentStats = { functions: 0, loopChecks: 0, entryChecks: 0, 
 /** Instrument module `input`: plan.ts decides, emit-module.ts writes (the input itself when nothing changes). */
 export function instrument(original: Uint8Array, options: InstrumentOptions): InstrumentResult {
   const inline = options.preemption && options.inlineRecursion !== false && (options.checkStyle ?? "local-counter") === "local-counter";
-  const input = inline ? inlineSelfRecursion(original) : original;
-  const plan = planInstrument(input, options);
+  // A loop may run loopBudget / callsPerUnit times on what its function's entry paid (contract.ts).
+  const tripLimit = Math.floor((options.loopBudget ?? 4096) / (options.callsPerUnit ?? CALLS_PER_UNIT));
+  const { bytes: input, bounded } = inline ? inlineSelfRecursion(original, tripLimit) : { bytes: original, bounded: new Set<number>() };
+  const plan = planInstrument(input, options, bounded);
   if (plan === null) return { bytes: original, changed: false, imports: [], fuelExport: null, stats: { ...noStats } };
   return {
     bytes: writeModule(input, plan), changed: true, imports: plan.specs.map((s) => s.name),

@@ -188,8 +188,27 @@ export interface Plan {
   stats: InstrumentStats;
 }
 
-/** Decide what to add to module `b`; null when nothing needs rewriting. */
-export function planInstrument(b: Uint8Array, options: InstrumentOptions): Plan | null {
+/**
+ * Loops of `bounded` (inline-recursion.ts: at most loopBudget / callsPerUnit iterations per entry)
+ * in events [from, to) of a function charged at entry: its entry pays for them, as for the first
+ * iterations of any loop of an invocation, so they need no check of their own. Returns how many.
+ */
+function markBounded(ev: EventList, from: number, to: number, bounded: ReadonlySet<number>, covered: Uint8Array): number {
+  let n = 0;
+  for (let e = from; e < to; e++) {
+    if (ev.data[e * 4] === Ev.Loop && bounded.has(ev.data[e * 4 + 1]!) && !covered[e]) {
+      covered[e] = 1;
+      n++;
+    }
+  }
+  return n;
+}
+
+/**
+ * Decide what to add to module `b`; null when nothing needs rewriting. `bounded`: positions of
+ * loops that run at most loopBudget / callsPerUnit times per entry (inline-recursion.ts).
+ */
+export function planInstrument(b: Uint8Array, options: InstrumentOptions, bounded: ReadonlySet<number> = new Set()): Plan | null {
   const info = readModuleInfo(b);
   const codeSection = info.sections.find((s) => s.id === SectionId.Code);
   if (!codeSection || (!options.rewriteAtomics && !options.preemption && !options.rewriteGrow && !options.elideFences)) return null;
@@ -230,6 +249,11 @@ export function planInstrument(b: Uint8Array, options: InstrumentOptions): Plan 
   if (preempt) {
     const d = events.data;
     markCovered(events, 0, events.count, info.importedFuncs, charged, covered);
+    if (bounded.size > 0) {
+      for (let i = 0; i < bodies.count; i++) {
+        if (charged[i]) markBounded(events, bodies.firstEvent[i]!, bodies.firstEvent[i + 1]!, bounded, covered);
+      }
+    }
     for (let i = 0; i < bodies.count; i++) {
       for (let e = bodies.firstEvent[i]!, last = bodies.firstEvent[i + 1]!; e < last && !counted[i]; e++) {
         if (d[e * 4] === Ev.Loop && !covered[e]) counted[i] = 1;
@@ -276,6 +300,20 @@ export function planInstrument(b: Uint8Array, options: InstrumentOptions): Plan 
   const refuelIndex = fp.clones.length > 0 ? cloneBase + fp.clones.length : -1;
   const refuelType = fp.clones.length > 0 ? cloneTypeBase + fp.types.length : -1;
   if (fp.clones.length > 0) stats.fuelPassing = fp.clones.length;
+  if (bounded.size > 0 && preempt) {
+    // Counted where the body is written: as its clone when it has one (the original is then a wrapper).
+    let n = 0;
+    fp.clones.forEach((i, j) => {
+      n += markBounded(fp.events, fp.firstEvent[j]!, fp.firstEvent[j + 1]!, bounded, fp.covered);
+    });
+    for (let i = 0; i < bodies.count; i++) {
+      if (fp.cloneOf[i]! >= 0 || !charged[i]) continue;
+      for (let e = bodies.firstEvent[i]!; e < bodies.firstEvent[i + 1]!; e++) {
+        if (events.data[e * 4] === Ev.Loop && bounded.has(events.data[e * 4 + 1]!)) n++;
+      }
+    }
+    if (n > 0) stats.boundedLoops = n;
+  }
 
   return {
     info, options, style, loopBudget, unroll, callsPerUnit, bodies, events, sites, charged, preempt, covered, counted, specs, K,
