@@ -7,13 +7,14 @@
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { guest } from "./helpers.ts";
+import { buildGuest, posixSkip } from "../support/guest.ts";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const OCCLUM = path.join(repo, "bin", "occlum");
@@ -64,6 +65,7 @@ before(async () => {
   const made = occlum(["new", inst], {}, tmp);
   assert.equal(await made.code, 0, made.stderr());
   for (const name of ["stdin_echo", "tty_echo", "trap", "env_print", "hello", "proc"]) await copyFile(await guest(name), path.join(inst, "image", "bin", name));
+  if (!posixSkip()) await copyFile(await buildGuest("test/guest/threads/cpu_steal.c", { mode: "posix" }), path.join(inst, "image", "bin", "cpu_steal"));
   // the template lists EXAMPLE in env.untrusted; add one more, and a default the host overrides
   const cfgPath = path.join(inst, "Occlum.json");
   const cfg = JSON.parse(await readFile(cfgPath, "utf8"));
@@ -222,4 +224,26 @@ test("occlum run: env.default, then the env.untrusted variables the host sets", 
   const d = occlum(["run", "/bin/env_print"]);
   assert.equal(await d.code, 0);
   assert.deepEqual(d.stdout().trim().split("\n").sort(), ["MODE=default", "OCCLUM=yes"]);
+});
+
+/**
+ * CPU clocks count CPU time, as Linux's do, not the wall time a thread held its vCPU: `occlum run`
+ * and a busy host process share one core (taskset), so the guest computes on about half of it,
+ * and its thread clock, process clock and clock() must say so (sched/cpu-rate.ts). Before, they
+ * counted ~100%.
+ */
+const noTaskset = spawnSync("taskset", ["-c", "0", "true"]).status === 0 ? false : "no taskset (util-linux) here";
+test("CPU clocks count CPU time: on a core shared with a busy host process, about half of the wall time", { skip: posixSkip() || noTaskset }, async () => {
+  const spinner = spawn("taskset", ["-c", "0", process.execPath, "-e", "for (;;) {}"], { stdio: "ignore" });
+  try {
+    const c = watch(spawn("taskset", ["-c", "0", process.execPath, OCCLUM, "run", "/bin/cpu_steal", "600"], {
+      cwd: inst, env: cleanEnv(), stdio: ["pipe", "pipe", "pipe"],
+    }));
+    assert.equal(await c.code, 0, c.stderr());
+    const m = /^thread=(\d+) process=(\d+) clock=(\d+)\n$/.exec(c.stdout());
+    assert.ok(m, c.stdout());
+    for (const v of m.slice(1).map(Number)) assert.ok(v >= 5 && v <= 80, `percent of the wall time counted: ${c.stdout()}`);
+  } finally {
+    spinner.kill("SIGKILL");
+  }
 });

@@ -6,7 +6,8 @@
  * CPU time: a thread is "on CPU" from a resume until its next suspension; dispatch calls
  * offCpu()/onCpu() around real suspensions only, so the accounting costs nothing on the fast path.
  * A switch reads the clock once: offCpu stamps the executor's clock, and the thread resumed next
- * in the same streak starts from that stamp (Executor.resumedAt). Times are nowMs() (sched/clock.ts).
+ * in the same streak starts from that stamp (Executor.resumedAt). Times are nowMs() (sched/clock.ts);
+ * the wall time held is charged at the rate the agent really ran on a host CPU (sched/cpu-rate.ts).
  *
  * A direct resume (syscall/dispatch.ts "direct" rows: a futex wake or a yield that hands the
  * parked stack its final result, with no reaction of ours running when it gets the vCPU) marks
@@ -20,6 +21,7 @@ import { executor } from "../sched/executor.ts";
 import type { Process } from "./process.ts";
 import type { Vfs } from "../fs/types.ts";
 import { nowMs } from "../sched/clock.ts";
+import { cpuRate } from "../sched/cpu-rate.ts";
 
 
 /**
@@ -54,7 +56,9 @@ export class Thread implements Interruptible {
   /** Its name (Linux's comm): Process.newThread sets it, pthread_setname_np and prctl change it. */
   comm = "";
   private canceller: (() => void) | undefined;
+  /** CPU time charged at its switches (wall time held times the agent's rate: sched/cpu-rate.ts), and the largest value read. */
   private cpuMs = 0;
+  private cpuRead = 0;
   private onCpuSince = nowMs();
   private running = true;
   /** Resumed directly: onCpu is due at the first use of the CPU state (see the header). */
@@ -214,7 +218,7 @@ export class Thread implements Interruptible {
   /** CPU time in ms without a clock read (executor.clockMs: at most about a time slice behind). */
   private cpuMsCoarse(): number {
     if (this.remoteCpuMs) return this.remoteCpuMs();
-    return this.running ? this.cpuMs + Math.max(0, executor.clockMs - this.onCpuSince) : this.cpuMs;
+    return this.running ? this.cpuMs + Math.max(0, executor.clockMs - this.onCpuSince) * cpuRate.rate : this.cpuMs;
   }
 
   /**
@@ -246,7 +250,8 @@ export class Thread implements Interruptible {
     if (this.cpuBound && !preempted) this.unmarkCpuBound();
     if (this.running) {
       this.running = false;
-      this.cpuMs += executor.stampSwitch() - this.onCpuSince;
+      const now = executor.stampSwitch();
+      this.cpuMs += (now - this.onCpuSince) * cpuRate.rateAt(now);
     }
     if (this.dueAfterOff) {
       this.dueAfterOff = false;
@@ -296,7 +301,7 @@ export class Thread implements Interruptible {
    * here, not when thread-spawn made it (it waited in the run queue meanwhile).
    */
   beginRun(ms: number): void {
-    this.cpuMs = 0;
+    this.cpuMs = this.cpuRead = 0;
     this.running = true;
     this.resumeDue = this.dueAfterOff = false;
     this.started(ms);
@@ -316,7 +321,9 @@ export class Thread implements Interruptible {
   cpuTimeNs(): bigint {
     if (this.remoteCpuMs) return BigInt(Math.round(this.remoteCpuMs() * 1e6));
     if (this.resumeDue) this.lateOnCpu();
-    const ms = this.running ? this.cpuMs + (nowMs() - this.onCpuSince) : this.cpuMs;
-    return BigInt(Math.round(ms * 1e6));
+    const ms = this.running ? this.cpuMs + Math.max(0, nowMs() - this.onCpuSince) * cpuRate.rate : this.cpuMs;
+    // The rate may fall between a read and the switch that charges the interval: never go back.
+    if (ms > this.cpuRead) this.cpuRead = ms;
+    return BigInt(Math.round(this.cpuRead * 1e6));
   }
 }

@@ -8,12 +8,18 @@
  * CPU" whenever it was not parked in the kernel, so three threads computing on one worker showed
  * three times the wall time between them, and a thread's CPU time began with its worker's
  * start-up. One SharedArrayBuffer per thread: the worker is the only writer, under a sequence
- * count (odd while it writes), so a reader never mixes an old total with a new start.
+ * count (odd while it writes), so a reader never mixes an old total with a new start. The wall
+ * time held is charged at the rate the worker really ran on a host CPU (sched/cpu-rate.ts, the
+ * worker's own), published beside the start for a reader's running total.
  */
 import { nowMs } from "../sched/clock.ts";
+import { cpuRate, type CpuRate } from "../sched/cpu-rate.ts";
 
-/** [0] Int32 sequence count; [1] Float64 ms accumulated; [2] Float64 nowMs() when it got the vCPU, -1 off it. */
-const BYTES = 24;
+/**
+ * [0] Int32 sequence count; [1] Float64 ms accumulated; [2] Float64 nowMs() when it got the vCPU,
+ * -1 off it; [3] Float64 the rate the current interval is charged at.
+ */
+const BYTES = 32;
 
 export class CpuSlot {
   readonly buffer: SharedArrayBuffer;
@@ -25,11 +31,16 @@ export class CpuSlot {
   /** Reader side (the kernel): the largest value returned, so the clock never goes back. */
   private lastRead = 0;
 
-  constructor(buffer: SharedArrayBuffer = new SharedArrayBuffer(BYTES)) {
+  private readonly rates: Pick<CpuRate, "rate" | "rateAt">;
+
+  /** `rates`: the writer's agent's rate (tests pass their own). */
+  constructor(buffer: SharedArrayBuffer = new SharedArrayBuffer(BYTES), rates: Pick<CpuRate, "rate" | "rateAt"> = cpuRate) {
     this.buffer = buffer;
+    this.rates = rates;
     this.seq = new Int32Array(buffer, 0, 1);
-    this.f = new Float64Array(buffer, 8, 2);
+    this.f = new Float64Array(buffer, 8, 3);
     this.f[1] = -1;
+    this.f[2] = 1;
   }
 
   /** The thread got the vCPU (worker). */
@@ -42,7 +53,7 @@ export class CpuSlot {
   /** The thread left the vCPU (worker): suspended, preempted, ended. */
   off(now: number = nowMs()): void {
     if (this.since < 0) return;
-    this.total += Math.max(0, now - this.since);
+    this.total += Math.max(0, now - this.since) * this.rates.rateAt(now);
     this.since = -1;
     this.publish();
   }
@@ -51,6 +62,7 @@ export class CpuSlot {
     Atomics.add(this.seq, 0, 1);
     this.f[0] = this.total;
     this.f[1] = this.since;
+    this.f[2] = this.rates.rate;
     Atomics.add(this.seq, 0, 1);
   }
 
@@ -58,16 +70,18 @@ export class CpuSlot {
   readMs(): number {
     let total: number;
     let since: number;
+    let rate: number;
     let now: number;
     for (;;) {
       const s = Atomics.load(this.seq, 0);
       now = nowMs();
       total = this.f[0]!;
       since = this.f[1]!;
+      rate = this.f[2]!;
       if ((s & 1) === 0 && Atomics.load(this.seq, 0) === s) break;
     }
     // The worker may have read its clock for an `off` just before our `now`: never go back.
-    const v = since >= 0 ? total + Math.max(0, now - since) : total;
+    const v = since >= 0 ? total + Math.max(0, now - since) * rate : total;
     if (v > this.lastRead) this.lastRead = v;
     return this.lastRead;
   }

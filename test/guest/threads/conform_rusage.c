@@ -23,11 +23,20 @@ static double now_s(void) {
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Compute for `s` seconds of wall time (all of it CPU time when the core is free). */
+static double thread_cpu_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Compute until the thread's CPU clock has gone `s` seconds on (a loaded machine only makes it
+ * take longer), and for at least `s` seconds of wall time.
+ */
 static void compute(double s) {
   volatile unsigned long x = 0;
-  double end = now_s() + s;
-  while (now_s() < end)
+  double end = now_s() + s, cpu_end = thread_cpu_s() + s;
+  while (now_s() < end || thread_cpu_s() < cpu_end)
     for (int i = 0; i < 100000; i++) x += i;
 }
 
