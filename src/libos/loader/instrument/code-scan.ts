@@ -26,8 +26,9 @@ export const Ev = {
   FuncRef: 1,
   /**
    * a = loop instruction start, b = just after its block type, c = (bit 0) 1 if the loop is wrapped,
-   * (bit 1) 1 if it is a small plain loop to unroll (see UNROLL_MAX_BODY), (c >> 2) its trip count
-   * when it is a counted wrapped loop (trip-count.ts), else 0.
+   * (bit 1) 1 if it is a small plain loop to unroll (see UNROLL_MAX_BODY), (bit 2) 1 if its only
+   * back-edge is the 2-byte `br_if 0` right before its `end` (set only on wrapped loops that are
+   * not counted), (c >> 3) its trip count when it is a counted wrapped loop (trip-count.ts), else 0.
    */
   Loop: 2,
   /** a = instruction start, b = instruction end, c = atomic site id (see AtomicSites). */
@@ -381,7 +382,7 @@ export function scanExpr(b: Uint8Array, p: number, limit: number, ctx: ScanConte
             const before = prevWrite[i]!;
             if (i < LOCAL_LIMIT && lastWrite[i]! > hdrSeq[depth]! && before <= hdrSeq[depth]! &&
                 constSeq[i] === before && constRegion[i] === hdrRegion[depth]) {
-              ev.data[e * 4 + 3] = 1 | (tripCount(constVal[i]!, countLimit) << 2);
+              ev.data[e * 4 + 3] = 1 | (tripCount(constVal[i]!, countLimit) << 3);
             }
           }
           // Unrollable: loop, plain instructions, br_if 0, end (np3, np2, np1).
@@ -389,6 +390,11 @@ export function scanExpr(b: Uint8Array, p: number, limit: number, ctx: ScanConte
           if (countLimit > 0 && e >= 0 && ev.data[e * 4 + 3] === 1 && brIf0End === start && np2 === brIf0 && np3 === a &&
               b[a + 1] === 0x40 && brIf0 - ev.data[e * 4 + 2]! <= (ctx.unrollBody ?? 0)) {
             ev.data[e * 4 + 3] = 1 | 2;
+          }
+          // Checked on its back-edge: the final `br_if 0` is its only one (not counted: a counted
+          // loop pays before it starts).
+          if (countLimit > 0 && e >= 0 && ev.data[e * 4 + 3]! >>> 3 === 0 && brIf0End === start && backEdges[depth] === 1) {
+            ev.data[e * 4 + 3] = ev.data[e * 4 + 3]! | 4;
           }
         }
         break;

@@ -13,6 +13,9 @@ import { writeCloneLocals } from "./fuel-pass.ts";
 import { loopBodyCalls } from "./mvp-walk.ts";
 import { type Plan, specOf } from "./plan.ts";
 
+/** wrapCovered's mark of a loop checked on its back-edge (0: at its header, 1: covered). */
+const BACK_EDGE = 2;
+
 /** The slow-path branches of one function body, as offsets from the body's start (its locals). */
 export interface BodyHints {
   func: number;
@@ -122,10 +125,11 @@ export function bodyWriter(b: Uint8Array, plan: Plan, out: ByteWriter): BodyWrit
       const a = d[e * 4 + 1]!;
       if (kind === Ev.Loop) {
         const after = d[e * 4 + 2]!;
-        const trips = d[e * 4 + 3]! >>> 2;
+        const trips = d[e * 4 + 3]! >>> 3;
         if (d[e * 4 + 3]! & 2) {
-          // Unrolled plain loop (U copies of its body P, which leaves the loop condition):
-          // loop; check (U iterations); P; if; P; if; ... P; br_if $loop; end ... end
+          // Unrolled plain loop (U copies of its body P, which leaves the loop condition), checked
+          // on its back-edge (U iterations per check; an entry that stops before U pays nothing):
+          // loop; P; if; P; if; ... P; if; check (br_if $slow); br $loop; end; end ... end
           let le = e + 1;
           while (d[le * 4] !== Ev.LoopEnd) le++;
           const endPos = d[le * 4 + 1]!;
@@ -134,14 +138,15 @@ export function bodyWriter(b: Uint8Array, plan: Plan, out: ByteWriter): BodyWrit
           out.byte(0x03); out.byte(0x40);
           out.byte(0x02); out.byte(0x40);
           out.range(b, a, after);
-          emitCounterDecrement(tmp, unroll);
-          hint(out.len); out.byte(0x0d); out.byte(0x01); // br_if $slow
           for (let k = 0; k < unroll; k++) {
             copyPlain(ev, after, endPos - 2, e + 1, le, moved, k === 0); // up to the br_if 0 (2 bytes)
-            if (k < unroll - 1) { out.byte(0x04); out.byte(0x40); }
+            out.byte(0x04); out.byte(0x40);
           }
-          out.byte(0x0d); out.u32(unroll - 1); // br_if $loop (from inside the ifs)
-          for (let k = 1; k < unroll; k++) out.byte(0x0b);
+          // Inside the U ifs, the loop, then $slow.
+          emitCounterDecrement(tmp, unroll);
+          hint(out.len); out.byte(0x0d); out.u32(unroll + 1); // br_if $slow
+          out.byte(0x0c); out.u32(unroll); // br $loop
+          for (let k = 0; k < unroll; k++) out.byte(0x0b);
           wrapCovered.push(0);
           stats.loopChecks++;
           stats.unrolledLoops = (stats.unrolledLoops ?? 0) + 1;
@@ -164,8 +169,10 @@ export function bodyWriter(b: Uint8Array, plan: Plan, out: ByteWriter): BodyWrit
             hint(out.len); out.byte(0x0d); out.byte(0x00); // br_if $slow
           }
           out.range(b, a, after);
-          wrapCovered.push(cov[e]!);
-          if (!cov[e] && trips === 0) {
+          // Checked on its back-edge (its only one, the final br_if 0) or at its header.
+          const backEdge = !cov[e] && trips === 0 && (d[e * 4 + 3]! & 4) !== 0;
+          wrapCovered.push(backEdge ? BACK_EDGE : cov[e]!);
+          if (!cov[e] && trips === 0 && !backEdge) {
             emitCounterDecrement(tmp);
             hint(out.len); out.byte(0x0d); out.byte(0x01); // br_if $slow
           }
@@ -189,10 +196,21 @@ export function bodyWriter(b: Uint8Array, plan: Plan, out: ByteWriter): BodyWrit
       } else if (kind === Ev.LoopEnd) {
         // end (loop); br $exit; end $slow; refill; br $outer; end; unreachable; end
         // (covered: end (loop); br $exit; end $slow; unreachable; end; unreachable; end)
+        // Checked on its back-edge: the final `br_if 0` becomes if; check (br_if $slow); br $loop; end
+        const wc = wrapCovered.pop();
+        if (wc === BACK_EDGE) {
+          out.range(b, cur, a - 2);
+          out.byte(0x04); out.byte(0x40);
+          emitCounterDecrement(tmp);
+          hint(out.len); out.byte(0x0d); out.byte(0x02); // br_if $slow (past the if and the loop)
+          out.byte(0x0c); out.byte(0x01); // br $loop
+          out.byte(0x0b);
+          cur = a;
+        }
         out.range(b, cur, a + 1);
         out.byte(0x0c); out.byte(0x02);
         out.byte(0x0b);
-        if (wrapCovered.pop()) {
+        if (wc === 1) {
           out.byte(0x00); // $slow is never taken: the labels stay so branch renumbering holds
         } else {
           emitRefill(tmp, fuel);

@@ -186,22 +186,38 @@ export function planFuelPassing(
 }
 
 /**
+ * Whether the loop of Loop event `e` is checked on its back-edge (emit-body.ts): a wrapped loop,
+ * not counted and not covered, whose only back-edge is its final `br_if 0`, or an unrolled one.
+ * Such a loop charges nothing when it is entered, only when it goes round.
+ */
+export function checkedOnBackEdge(d: Int32Array | Uint32Array, e: number, covered: Uint8Array): boolean {
+  const c = d[e * 4 + 3]!;
+  return (c & 1) === 1 && !covered[e] && c >>> 3 === 0 && (c & 6) !== 0;
+}
+
+/**
  * Loops that need no check of their own (flags per Loop event index in `covered`): each iteration
  * starts, before any branch, by calling a function charged at entry (one call of fuel), or by
- * entering a nested loop, whose header is checked (or itself covered, down to a checked loop):
- * either way every iteration pays at least one decrement of the counter or of the fuel.
+ * entering a nested loop that charges when it is entered: checked at its header, counted, or itself
+ * covered so (a loop checked on its back-edge charges nothing on entry: fib's `while (a[i] < p)`
+ * that stops at once; nor does a bounded loop of inline-recursion.ts, which can never be the first
+ * thing in a body since the test of its counter comes first). Either way every iteration pays at
+ * least one decrement of the counter or of the fuel. Nested loops come after their outer loop's
+ * events, so a backward pass sees an inner loop's verdict before the outer one needs it.
  */
 export function markCovered(
   ev: EventList, from: number, to: number, importedFuncs: number, charged: Uint8Array, covered: Uint8Array,
 ): void {
   const d = ev.data;
   for (let e = from; e < to; e++) {
-    const kind = d[e * 4];
-    if (kind === Ev.LoopNest) {
-      covered[d[e * 4 + 1]!] = 1;
-    } else if (kind === Ev.LoopCall) {
-      const callee = d[e * 4 + 2]! - importedFuncs;
-      if (callee >= 0 && callee < charged.length && charged[callee] === 1) covered[d[e * 4 + 1]!] = 1;
-    }
+    if (d[e * 4] !== Ev.LoopCall) continue;
+    const callee = d[e * 4 + 2]! - importedFuncs;
+    if (callee >= 0 && callee < charged.length && charged[callee] === 1) covered[d[e * 4 + 1]!] = 1;
+  }
+  for (let e = to - 1; e >= from; e--) {
+    if (d[e * 4] !== Ev.LoopNest) continue;
+    // The nested loop's own Loop event is the next one (code-scan.ts pushes it right after).
+    const inner = e + 1;
+    if (inner < to && d[inner * 4] === Ev.Loop && !checkedOnBackEdge(d, inner, covered)) covered[d[e * 4 + 1]!] = 1;
   }
 }

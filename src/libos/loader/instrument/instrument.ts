@@ -12,8 +12,9 @@
  *    "local-counter" style keeps the hot path in registers:
  *    - the fuel counts calls: a unit of loop work (loopBudget iterations) is C = callsPerUnit
  *      (default 64) of them, and the host refills fuel x C;
- *    - each loop header decrements a per-invocation local counter; when it runs out, one unit (C)
- *      is charged to the global fuel and the counter is refilled to loopBudget;
+ *    - each loop decrements a per-invocation local counter once per iteration, at its header or
+ *      on its back-edge (below); when it runs out, one unit (C) is charged to the global fuel and
+ *      the counter is refilled to loopBudget;
  *    - every function that loops is charged 1 (a call) at entry, which pays for the first
  *      loopBudget / C iterations of the invocation: its counter starts there. So does every
  *      function in a call cycle (direct, or through the table between functions of matching
@@ -40,9 +41,16 @@
  *    - counted loops (trip-count.ts): a loop that provably runs T <= loopBudget times per entry
  *      (clang's `for (i = 0; i < 16; i++)`) subtracts T from the counter once, before it starts,
  *      and has no check inside;
+ *    - back-edge checks: a wrapped loop whose only back-edge is its final `br_if 0` tests the
+ *      counter on that branch's taken path (`if; decrement; br_if $slow; br $loop; end`), not at
+ *      its header, so an entry that does not go round pays nothing (quicksort's `while (a[i] <
+ *      pivot) i++` mostly stops at once: its checks +10.5% → +6.5%). Every iteration but an
+ *      entry's first still pays, so the loop is bounded the same; but entering it charges
+ *      nothing, so it does not cover a loop whose body starts with it (markCovered);
  *    - small plain loops (code-scan.ts UNROLL_MAX_BODY: no control, no call, one `br_if 0`
  *      back-edge, e.g. `while (a[i] < pivot) i++`) are unrolled (`unroll` copies of the body,
- *      each leaving the loop when its condition fails) and subtract `unroll` per pass;
+ *      each leaving the loop when its condition fails) and subtract `unroll` per pass, on the
+ *      last copy's back-edge;
  *    - fuel-passing clones (fuel-pass.ts): functions in a cycle of direct calls keep the fuel in
  *      a parameter/result instead of the global (a store-to-load chain through memory on every
  *      call), charged the same amounts at the same places, so yield_check runs exactly where it
@@ -51,8 +59,10 @@
  *    entry and by C per refill of a loop counter. A counter starts at E = max(1, loopBudget / C)
  *    per invocation (paid by that invocation's entry charge) and at loopBudget after a refill (paid
  *    by the refill's C); it is decreased by at least one per iteration of every loop that is
- *    neither covered nor counted, by T before each run of a counted loop, and by U per pass (at
- *    most U iterations) of an unrolled loop; it is refilled when it goes below zero. Loops that
+ *    neither covered nor counted (a loop checked on its back-edge: per iteration after an entry's
+ *    first, whose work an enclosing check or the entry charge pays, as for any straight-line
+ *    code), by T before each run of a counted loop, and by U per pass (at most U iterations) of an
+ *    unrolled loop (an entry's first U - 1 iterations unpaid); it is refilled when it goes below zero. Loops that
  *    are covered spend at least one counter decrement or one call of fuel per iteration elsewhere.
  *    So between two yield_checks at most fuel + 1 is charged, each 1 paying for at most one
  *    charged function entry and 2 x E loop iterations (a refill of C: 2 x loopBudget), plus

@@ -104,10 +104,11 @@ test("a trip count above the loop budget is not counted", () => {
   assert.equal(instrument(bytes, { ...both, loopBudget: 65 }).stats.countedLoops, 1);
 });
 
-test("a loop whose body starts with a nested loop relies on the nested loop's check, and is still preempted", () => {
+test("a loop whose body starts with a nested loop relies on the nested loop's check when entering it charges, and is still preempted", () => {
   const m = new ModuleBuilder();
   const v = m.type([], []);
-  // forever { inner loop that runs once }: the inner loop's header check runs every outer iteration.
+  // forever { inner loop that runs once }: the inner loop is checked on its back-edge (its final
+  // br_if 0), which this one never takes, so entering it charges nothing: the outer loop needs its own.
   m.export("once", "func", m.func(v, [
     I.loop(), I.i32Const(1), I.drop, I.loop(), I.i32Const(0), I.brIf(0), I.end, I.br(0), I.end,
   ]));
@@ -122,10 +123,54 @@ test("a loop whose body starts with a nested loop relies on the nested loop's ch
     I.loop(), I.i32Const(0), I.brIf(0), I.loop(), I.i32Const(0), I.brIf(0), I.end, I.br(0), I.end,
   ]));
   const r = instrument(m.build(), { ...both, loopBudget: 64, initialFuel: 50 });
-  // once: outer covered; chain: both outer levels covered, innermost counted; branchFirst: none covered.
-  assert.deepEqual([r.stats.coveredLoops, r.stats.countedLoops, r.stats.loopChecks], [3, 1, 3]);
+  // once: both checked (the inner on its back-edge); chain: both outer levels covered, innermost
+  // counted (it pays for its iterations when entered); branchFirst: none covered.
+  assert.deepEqual([r.stats.coveredLoops, r.stats.countedLoops, r.stats.loopChecks], [2, 1, 4]);
   for (const fn of ["once", "chain", "branchFirst"]) {
     const st = instantiate(r.bytes, 50, 20);
     assert.throws(() => (st.exports[fn] as Fn)(), /preempted/, fn);
   }
+});
+
+test("a loop whose only back-edge is its final br_if 0 is checked on that back-edge: entering it costs nothing, going round does, spinning is preempted", () => {
+  const m = new ModuleBuilder();
+  const v = m.type([], []);
+  const iv = m.type([T.i32], []);
+  // stop(): two loops that never go round (`while (a[i] < p)` that stops at once), with a block
+  // so that they are not unrolled.
+  const never = [I.loop(), I.block(), I.end, I.i32Const(0), I.brIf(0), I.end];
+  m.export("stop", "func", m.func(v, [...never, ...never]));
+  // spin(): the same loop going round for ever; unrolled (a small plain body) and not.
+  m.export("spin", "func", m.func(v, [I.loop(), I.i32Const(1), I.brIf(0), I.end]));
+  m.export("spinBig", "func", m.func(iv, [
+    I.loop(), I.block(), I.localGet(0), I.brIf(0), I.end, I.i32Const(1), I.brIf(0), I.end,
+  ]));
+  // scan(n): n times over { a loop of 5 rounds } (the outer loop's own back-edge is checked too).
+  m.export("scan", "func", m.func(iv, [
+    I.loop(),
+    I.i32Const(5), I.localSet(1),
+    I.loop(), I.localGet(1), I.i32Const(1), I.i32Sub, I.localTee(1), I.brIf(0), I.end,
+    I.localGet(0), I.i32Const(1), I.i32Sub, I.localTee(0), I.brIf(0),
+    I.end,
+  ], [[1, T.i32]]));
+  const bytes = m.build();
+  const r = instrument(bytes, { ...both, loopBudget: 64, initialFuel: 50 });
+  // stop's body: the loop's header is followed by its own code, not a counter decrement, and its
+  // final br_if 0 became `if; counter -= 1; br_if $slow; br $loop; end` (its counter is local 0).
+  const hex = Buffer.from(r.bytes).toString("hex");
+  assert.ok(hex.includes("034002400b4100" + "0440200041016b2200410048" + "0d020c010b0b"), "stop's back-edge check");
+  assert.ok(!hex.includes("034020004101"), "no decrement right after a loop header");
+  for (const fn of ["spin", "spinBig"]) {
+    assert.throws(() => (instantiate(r.bytes, 50, 20).exports[fn] as Fn)(0), /preempted/, fn);
+  }
+  // stop called over and over pays its entry charge only (a call of fuel: a yield every 51 calls
+  // with fuel 50). Checked at their headers its two loops took two iterations of the counter, one
+  // more than the entry pays for (loopBudget / callsPerUnit = 1): a refill of 64 calls each time.
+  const st = instantiate(r.bytes, 50);
+  for (let k = 0; k < 3000; k++) (st.exports.stop as Fn)();
+  assert.equal(st.yields, 3000 / 51 | 0, "one yield per 51 entry charges, nothing from the loops");
+  // scan: 4 back-edges of the inner loop and 1 of the outer per outer round, the same results.
+  const sc = instantiate(r.bytes, 50);
+  (sc.exports.scan as Fn)(100_000);
+  assert.ok(sc.yields > 0);
 });
