@@ -11,6 +11,9 @@ import {
   skipBlockType, skipFC, skipMemarg,
 } from "./opcodes.ts";
 
+/** The MVP numeric value types (i32, i64, f32, f64). */
+export const NUMERIC: ReadonlySet<number> = new Set([0x7f, 0x7e, 0x7d, 0x7c]);
+
 /** The end of instruction `op` whose immediates start at `p` (`at`: its start), or -1 if it is not one this walk knows. */
 export function skipMvp(b: Uint8Array, op: number, p: number, at: number): number {
   switch (kinds[op]) {
@@ -63,4 +66,19 @@ export function loopBodyCalls(b: Uint8Array, p: number, limit: number): boolean 
     else if (op === 0x0b && depth-- === 0) return false;
   }
   return undefined;
+}
+
+/**
+ * Visit each instruction of [p, end): `visit(opcode, at, next)`. False when the code uses an
+ * instruction this pass does not copy (then the function is left alone).
+ */
+export function walkMvp(b: Uint8Array, p: number, end: number, visit: (op: number, at: number, next: number) => void): boolean {
+  while (p < end) {
+    const at = p;
+    const op = b[p++]!;
+    p = skipMvp(b, op, p, at);
+    if (p < 0) return false;
+    visit(op, at, p);
+  }
+  return p === end;
 }
