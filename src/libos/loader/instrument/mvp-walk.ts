@@ -70,7 +70,7 @@ export function loopBodyCalls(b: Uint8Array, p: number, limit: number): boolean 
 
 /**
  * Visit each instruction of [p, end): `visit(opcode, at, next)`. False when the code uses an
- * instruction this pass does not copy (then the function is left alone).
+ * instruction skipMvp does not know (the passes that copy code then leave the function alone).
  */
 export function walkMvp(b: Uint8Array, p: number, end: number, visit: (op: number, at: number, next: number) => void): boolean {
   while (p < end) {
