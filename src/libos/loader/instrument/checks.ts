@@ -20,6 +20,7 @@ export interface CheckWriter {
   emitTest(): void;
   emitCounterInit(counter: number, full?: boolean): void;
   emitCounterDecrement(counter: number, n?: number): void;
+  emitCounterLeft(counter: number, n?: number): void;
   emitFuelCharge(fuel: number, whole?: boolean, amount?: number): void;
   /** What one loop iteration costs in calls (C / loopBudget, at least 1): a clone's loop that calls charges it per iteration. */
   readonly iterationCalls: number;
@@ -69,6 +70,16 @@ export function checkWriter(
     out.byte(0x41); out.i32(n); out.byte(0x6b);
     out.byte(0x22); out.u32(counter);
     out.byte(0x41); out.byte(0x00); out.byte(0x48);
+  };
+  // The same decrement, leaving whether the counter is still >= 0: a back-edge check branches
+  // back to the loop on it and falls into the refill otherwise (one taken branch on the hot path:
+  // quicksort +6.8% -> +5%, against a not-taken br_if $slow then br $loop).
+  // local.get C; i32.const n; i32.sub; local.tee C; i32.const 0; i32.ge_s
+  const emitCounterLeft = (counter: number, n = 1): void => {
+    out.byte(0x20); out.u32(counter);
+    out.byte(0x41); out.i32(n); out.byte(0x6b);
+    out.byte(0x22); out.u32(counter);
+    out.byte(0x41); out.byte(0x00); out.byte(0x4e);
   };
   // In a fuel-passing clone the fuel lives in local F; it goes to the global only around
   // yield_check, in the out-of-line helper (writeRefuel: one call on the slow path, which keeps
@@ -122,7 +133,7 @@ export function checkWriter(
   };
 
   return {
-    emitGlobalCheck, emitTest, emitCounterInit, emitCounterDecrement, emitFuelCharge, emitSyncOut, emitSyncIn, emitRefill,
+    emitGlobalCheck, emitTest, emitCounterInit, emitCounterDecrement, emitCounterLeft, emitFuelCharge, emitSyncOut, emitSyncIn, emitRefill,
     emitLocalCheck, writeRefuel, iterationCalls: Math.max(1, Math.ceil(callsPerUnit / loopBudget)),
   };
 }

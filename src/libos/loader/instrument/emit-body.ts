@@ -44,7 +44,7 @@ export function bodyWriter(b: Uint8Array, plan: Plan, out: ByteWriter): BodyWrit
     recording?.push(pos);
   };
   const {
-    emitGlobalCheck, emitCounterInit, emitCounterDecrement, emitFuelCharge, emitSyncOut, emitSyncIn, emitRefill,
+    emitGlobalCheck, emitCounterInit, emitCounterDecrement, emitCounterLeft, emitFuelCharge, emitSyncOut, emitSyncIn, emitRefill,
     emitLocalCheck, writeRefuel, emitTest, iterationCalls,
   } = checkWriter(out, fuelGlobal, yieldIndex, plan.loopBudget, plan.callsPerUnit, plan.refuelIndex, hint);
 
@@ -129,7 +129,7 @@ export function bodyWriter(b: Uint8Array, plan: Plan, out: ByteWriter): BodyWrit
         if (d[e * 4 + 3]! & 2) {
           // Unrolled plain loop (U copies of its body P, which leaves the loop condition), checked
           // on its back-edge (U iterations per check; an entry that stops before U pays nothing):
-          // loop; P; if; P; if; ... P; if; check (br_if $slow); br $loop; end; end ... end
+          // loop; P; if; P; if; ... P; if; counter -= U; br_if $loop (still >= 0); br $slow; end ... end
           let le = e + 1;
           while (d[le * 4] !== Ev.LoopEnd) le++;
           const endPos = d[le * 4 + 1]!;
@@ -143,9 +143,9 @@ export function bodyWriter(b: Uint8Array, plan: Plan, out: ByteWriter): BodyWrit
             out.byte(0x04); out.byte(0x40);
           }
           // Inside the U ifs, the loop, then $slow.
-          emitCounterDecrement(tmp, unroll);
-          hint(out.len); out.byte(0x0d); out.u32(unroll + 1); // br_if $slow
-          out.byte(0x0c); out.u32(unroll); // br $loop
+          emitCounterLeft(tmp, unroll);
+          out.byte(0x0d); out.u32(unroll); // br_if $loop
+          out.byte(0x0c); out.u32(unroll + 1); // br $slow
           for (let k = 0; k < unroll; k++) out.byte(0x0b);
           wrapCovered.push(0);
           stats.loopChecks++;
@@ -196,14 +196,15 @@ export function bodyWriter(b: Uint8Array, plan: Plan, out: ByteWriter): BodyWrit
       } else if (kind === Ev.LoopEnd) {
         // end (loop); br $exit; end $slow; refill; br $outer; end; unreachable; end
         // (covered: end (loop); br $exit; end $slow; unreachable; end; unreachable; end)
-        // Checked on its back-edge: the final `br_if 0` becomes if; check (br_if $slow); br $loop; end
+        // Checked on its back-edge: the final `br_if 0` becomes if; counter -= 1; br_if $loop (still
+        // >= 0); br $slow; end
         const wc = wrapCovered.pop();
         if (wc === BACK_EDGE) {
           out.range(b, cur, a - 2);
           out.byte(0x04); out.byte(0x40);
-          emitCounterDecrement(tmp);
-          hint(out.len); out.byte(0x0d); out.byte(0x02); // br_if $slow (past the if and the loop)
-          out.byte(0x0c); out.byte(0x01); // br $loop
+          emitCounterLeft(tmp);
+          out.byte(0x0d); out.byte(0x01); // br_if $loop
+          out.byte(0x0c); out.byte(0x02); // br $slow (past the if and the loop)
           out.byte(0x0b);
           cur = a;
         }

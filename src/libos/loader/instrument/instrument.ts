@@ -42,9 +42,9 @@
  *      (clang's `for (i = 0; i < 16; i++)`) subtracts T from the counter once, before it starts,
  *      and has no check inside;
  *    - back-edge checks: a wrapped loop whose only back-edge is its final `br_if 0` tests the
- *      counter on that branch's taken path (`if; decrement; br_if $slow; br $loop; end`), not at
- *      its header, so an entry that does not go round pays nothing (quicksort's `while (a[i] <
- *      pivot) i++` mostly stops at once: its checks +10.5% → +6.5%). Every iteration but an
+ *      counter on that branch's taken path (`if; decrement; br_if $loop while >= 0; br $slow;
+ *      end`), not at its header, so an entry that does not go round pays nothing (quicksort's
+ *      `while (a[i] < pivot) i++`, a few rounds per entry: its checks +10.5% → +4-5%). Every iteration but an
  *      entry's first still pays, so the loop is bounded the same; but entering it charges
  *      nothing, so it does not cover a loop whose body starts with it (markCovered);
  *    - small plain loops (code-scan.ts UNROLL_MAX_BODY: no control, no call, one `br_if 0`
