@@ -59,6 +59,11 @@ export class Thread implements Interruptible {
   /** CPU time charged at its switches (wall time held times the agent's rate: sched/cpu-rate.ts), and the largest value read. */
   private cpuMs = 0;
   private cpuRead = 0;
+  /** Futile wake-ups (futexWait): the word of the latest wait, cpuMs when a wake ended it (-1: none since), their CPU time. */
+  private parkedAddr = -1;
+  private cpuAtWake = -1;
+  private futilePending = false;
+  private futileMs = 0;
   private onCpuSince = nowMs();
   private running = true;
   /** Resumed directly: onCpu is due at the first use of the CPU state (see the header). */
@@ -209,10 +214,41 @@ export class Thread implements Interruptible {
    * hand over to each other (a mutex+condvar ping-pong) have about the same CPU time and go on.
    */
   wokeUp(woken: Interruptible | undefined): void {
-    if (this.forceCheck === undefined || !(woken instanceof Thread)) return; // a vCPU worker's thread: no checks of ours
-    if (this.cpuMsCoarse() - woken.cpuMsCoarse() < WAKEUP_GRAN_MS) return;
+    if (!(woken instanceof Thread)) return;
+    woken.cpuAtWake = woken.cpuMs; // off the CPU: final
+    if (this.forceCheck === undefined) return; // a vCPU worker's thread: no checks of ours
+    if (this.usefulCpuMs() - woken.usefulCpuMs() < WAKEUP_GRAN_MS) return;
     this.yieldDue = true;
     this.forceCheck();
+  }
+
+  /**
+   * CPU time less that of futile wake-ups, for wakeup preemption. A waiter woken from a futex
+   * that finds its lock taken again runs a moment and waits on the same word once more; with one
+   * lock and 16 threads that was most of every waiter's CPU time (~11 ms in 500 ms, a holder's
+   * whole turn adding ~4), so a thread that never got the lock could count as much CPU as one
+   * that had held it: under host load one thread did 1 op in 500 ms while the others did ~10000
+   * (sysbench.test.ts, 16 threads on 1 lock).
+   */
+  private usefulCpuMs(): number {
+    return this.cpuMsCoarse() - this.futileMs;
+  }
+
+  /**
+   * This thread is about to wait on futex word `addr` (a futex wait or a rewritten
+   * memory.atomic.wait, before its offCpu). If a futex wake ended its wait on the same word and
+   * it has not been off the CPU since (no yield, preemption or other wait: it found the lock taken
+   * again at once), the run in between was futile: offCpu charges its CPU time to futileMs.
+   */
+  futexWait(addr: number): void {
+    if (this.remoteCpuMs) return; // a worker's thread: its worker counts its time
+    if (this.resumeDue) this.lateOnCpu(); // resumed directly by the wake: its run starts there
+    this.futilePending = this.cpuAtWake >= 0 && addr === this.parkedAddr && this.running;
+    this.parkedAddr = addr;
+  }
+
+  private chargeFutile(): void {
+    this.futileMs += Math.max(0, this.cpuMs - this.cpuAtWake);
   }
 
   /** CPU time in ms without a clock read (executor.clockMs: at most about a time slice behind). */
@@ -252,7 +288,10 @@ export class Thread implements Interruptible {
       this.running = false;
       const now = executor.stampSwitch();
       this.cpuMs += (now - this.onCpuSince) * cpuRate.rateAt(now);
+      if (this.futilePending) this.chargeFutile();
     }
+    this.futilePending = false;
+    this.cpuAtWake = -1; // any other suspension ends the futile run (futexWait)
     if (this.dueAfterOff) {
       this.dueAfterOff = false;
       this.resumeDue = true;

@@ -39,7 +39,7 @@ function setup() {
   const t = {
     tid: 1, killed: false, interruptPending: false,
     process: { pid: 7, fds, argv: ["/bin/x", "é"], env: ["A=1"], exit: (s: unknown) => exits.push(s) },
-    offCpu() {}, onCpu() {}, clearInterrupt() {}, takeCancelWake: () => false, setCanceller() {},
+    offCpu() {}, onCpu() {}, futexWait() {}, clearInterrupt() {}, takeCancelWake: () => false, setCanceller() {},
   } as unknown as Thread;
   let log = "";
   const ctx = new SyscallContext(t, new Logger(LogLevel.trace, (l) => (log += l)));

@@ -26,6 +26,7 @@ function setup() {
     tid: 2, killed: false, interruptPending: false,
     process: { pid: 9, memory: mem, pendingSignals: [] as number[], wasix: true },
     offCpu() {},
+    futexWait() {},
     onCpu() {
       calls.onCpu++;
     },
