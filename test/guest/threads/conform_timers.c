@@ -217,7 +217,8 @@ int main(void) {
   timer_settime(t5, 0, &half, NULL);
   nap_ms(100);
   timer_gettime(t5, &cur);
-  printf("  after 100 ms: left in [300, 400] ms: %d\n", ms_of(cur.it_value) >= 300 && ms_of(cur.it_value) <= 400);
+  /* (0, 400]: a loaded host may oversleep the 100 ms by more than another 100 (seen once in CI). */
+  printf("  after 100 ms: left in (0, 400] ms: %d\n", ms_of(cur.it_value) > 0 && ms_of(cur.it_value) <= 400);
   timer_delete(t5);
 
   /* CPU-time clocks: the process's counts computing, not sleeping; a thread's counts that thread's. */

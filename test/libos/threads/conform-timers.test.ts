@@ -43,7 +43,7 @@ timer_delete: 0
   calls with the value: at least 3: 1, in another thread: 1
   deleted: no more calls: 1
 timer_create(SIGEV_NONE): 0
-  after 100 ms: left in [300, 400] ms: 1
+  after 100 ms: left in (0, 400] ms: 1
 timer_create(CLOCK_PROCESS_CPUTIME_ID): 0
 timer_settime 100 ms of CPU time: 0
   after sleeping 200 ms: signals 0
