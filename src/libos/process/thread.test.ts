@@ -1,0 +1,89 @@
+/**
+ * Thread's wakeup preemption (Thread.wokeUp) against futile wake-ups (Thread.futexWait): the CPU
+ * time a waiter spends being woken only to find its lock taken and wait on the same word again is
+ * not its share. Real time passes here (busy loops of a few ms), as the accounting reads the clock.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Thread } from "./thread.ts";
+import type { Process } from "./process.ts";
+import { executor } from "../sched/executor.ts";
+import { nowMs } from "../sched/clock.ts";
+
+const WORD = 64;
+
+function busy(ms: number): void {
+  const end = nowMs() + ms;
+  while (nowMs() < end) { /* computing */ }
+}
+
+function threads(): { holder: Thread; waiter: Thread; yields: () => number } {
+  const process = {} as Process;
+  const holder = new Thread(1, process);
+  const waiter = new Thread(2, process);
+  // A new Thread counts as running from its creation (its spawner's time until its first run):
+  // both start off the CPU here.
+  holder.offCpu();
+  waiter.offCpu();
+  let yields = 0;
+  holder.forceCheck = () => yields++;
+  return { holder, waiter, yields: () => yields };
+}
+
+/** The waiter computes `realMs`, waits on WORD, then is woken `futile` times to wait on it again at once, `futileMs` each. */
+function waiterHistory(holder: Thread, waiter: Thread, realMs: number, futile: number, futileMs: number): void {
+  waiter.beginRun(nowMs());
+  busy(realMs);
+  waiter.futexWait(WORD);
+  waiter.offCpu();
+  for (let i = 0; i < futile; i++) {
+    holder.wokeUp(waiter); // (the holder has no CPU yet: it never gives way here)
+    waiter.onCpu();
+    busy(futileMs); // the run that finds the lock taken
+    waiter.futexWait(WORD);
+    waiter.offCpu();
+  }
+}
+
+test("a waiter's futile wake-ups are not its share: a holder with 4 ms more of real work gives way to it", () => {
+  const { holder, waiter, yields } = threads();
+  // Real work 2 ms, then 3 futile wake-ups of 12 ms each: 38 ms of CPU time, 2 of them its share.
+  // (The margins hold while this process gets a tenth of a core: CPU time is charged at that rate.)
+  executor.stampSwitch();
+  waiterHistory(holder, waiter, 2, 3, 12);
+  assert.equal(yields(), 0);
+  assert.ok(waiter.cpuTimeNs() > 0n);
+  // The holder computes 40 ms and wakes it: 40 against 2 (against 38 if the futile runs counted).
+  executor.stampSwitch();
+  holder.beginRun(nowMs());
+  busy(40);
+  executor.stamp();
+  holder.wokeUp(waiter);
+  assert.equal(yields(), 1, "the holder gives way");
+  assert.equal(holder.yieldDue, true);
+});
+
+test("a waiter woken that does something else before it waits again was not futile", () => {
+  const { holder, waiter, yields } = threads();
+  executor.stampSwitch();
+  waiter.beginRun(nowMs());
+  busy(2);
+  waiter.futexWait(WORD);
+  waiter.offCpu();
+  holder.wokeUp(waiter);
+  // Woken, it yields (another suspension) after computing 38 ms, then waits on the word again.
+  waiter.onCpu();
+  busy(38);
+  waiter.offCpu(true);
+  executor.stampSwitch();
+  waiter.onCpu();
+  waiter.futexWait(WORD);
+  waiter.offCpu();
+  // 40 ms of its own: a holder with 10 does not give way (it would, were the 38 ms futile).
+  executor.stampSwitch();
+  holder.beginRun(nowMs());
+  busy(10);
+  executor.stamp();
+  holder.wokeUp(waiter);
+  assert.equal(yields(), 0);
+});
