@@ -195,3 +195,24 @@ test("parkWith: the waker maps the reason once, as it ends the wait; wake, timeo
   assert.deepEqual(seen, ["woken", "timeout", "woken", "interrupted", "interrupted"]);
   assert.equal(f.size, 0);
 });
+
+test("a timed wait and a sleep never end before their deadline (a Node timer may fire up to 1 ms early)", async () => {
+  const { sleepUntil } = await import("./wait-queue.ts");
+  // Node counts a timer in whole milliseconds of libuv's loop time: one armed at x.9 ms for 3 ms
+  // may fire at x + 3. Many short waits at every phase of the millisecond: none may end early.
+  const ft = new FutexTable();
+  let early = 0;
+  for (let i = 0; i < 120; i++) {
+    const until = nowMs() + (i % 20) / 20; // spread the start over the millisecond
+    while (nowMs() < until) { /* phase */ }
+    const deadline = nowMs() + 2.5;
+    const [[wr, wAt], [sr, sAt]] = await Promise.all([
+      ft.wait(0x40, { deadlineMs: deadline }).then((r) => [r, nowMs()] as const),
+      sleepUntil(deadline).then((r) => [r, nowMs()] as const),
+    ]);
+    assert.equal(wr, "timeout");
+    assert.equal(sr, "timeout");
+    if (wAt < deadline || sAt < deadline) early++;
+  }
+  assert.equal(early, 0, `${early} of 120 rounds ended before the deadline`);
+});

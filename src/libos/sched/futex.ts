@@ -63,9 +63,13 @@ class FutexWaiter {
   private readonly cancel = (): void => {
     this.finish("interrupted");
   };
+  /** nowMs() at which a timed wait times out (a Node timer may fire early: see wait-queue.ts armTimeout). */
+  private deadlineMs = 0;
   private readonly expire = (): void => {
     this.timer = undefined;
-    this.finish("timeout");
+    const left = this.deadlineMs - nowMs();
+    if (left > 0) this.timer = setTimeout(this.expire, Math.ceil(left));
+    else this.finish("timeout");
   };
 
   constructor(table: FutexTable) {
@@ -79,6 +83,7 @@ class FutexWaiter {
     this.complete = complete;
     if (deadlineMs !== undefined) {
       const delay = Math.max(0, deadlineMs - nowMs());
+      this.deadlineMs = deadlineMs;
       // setTimeout turns delays past 2^31-1 ms into 1 ms: a timeout that far away is no timeout.
       if (delay <= MAX_TIMER_MS) this.timer = setTimeout(this.expire, Math.ceil(delay));
     }

@@ -42,11 +42,22 @@ class Waiter {
     this.intr = opts.intr;
     this.resolveOuter = resolveOuter;
     for (const q of queues) q.add(this);
-    if (opts.deadlineMs !== undefined) {
-      const delay = Math.max(0, opts.deadlineMs - nowMs());
-      this.timer = setTimeout(() => this.finish("timeout"), Math.ceil(delay));
-    }
+    if (opts.deadlineMs !== undefined) this.armTimeout(opts.deadlineMs);
     this.intr?.setCanceller(() => this.finish("interrupted"));
+  }
+
+  /**
+   * A Node timer counts from libuv's loop time, which lags the clock while guest code runs
+   * (one loop iteration runs a streak of coroutines, longer under host load), so it can fire
+   * early: a nanosleep then returned before its time (conform_timers.c saw a 100 ms nap end
+   * short). So the deadline is checked when it fires, and the rest armed again.
+   */
+  private armTimeout(deadlineMs: number): void {
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (nowMs() < deadlineMs) this.armTimeout(deadlineMs);
+      else this.finish("timeout");
+    }, Math.ceil(Math.max(0, deadlineMs - nowMs())));
   }
 
   finish(reason: WakeReason): boolean {
