@@ -96,9 +96,9 @@ export function posixIdentity(): string {
 }
 
 /** Fixes for wasix-libc bugs, linked into every POSIX program ahead of libc.a (sdk/libc/). */
-export const LIBC_ADDITIONS: readonly string[] = ["timedwait.c", "itimer.c", "signals.c", "pgroup.c", "wait.c", "sockets.c", "epoll.c", "threads.c", "poll.c", "cancelpoints.c", "eventfd.c", "pipe.c", "locks.c", "clock.c", "syscall.c", "err.c", "login.c", "progname.c", "prctl.c", "sysinfo.c", "mutexprio.c", "resource.c", "timers.c", "timerfd.c", "signalfd.c", "mqueue.c", "preopen.c"].map((f) => path.join(repoRoot, "sdk", "libc", f));
+export const LIBC_ADDITIONS: readonly string[] = ["timedwait.c", "itimer.c", "signals.c", "pgroup.c", "wait.c", "sockets.c", "epoll.c", "threads.c", "poll.c", "cancelpoints.c", "eventfd.c", "pipe.c", "locks.c", "clock.c", "syscall.c", "err.c", "login.c", "progname.c", "prctl.c", "sysinfo.c", "mutexprio.c", "resource.c", "timers.c", "timerfd.c", "signalfd.c", "mqueue.c", "sigevthread.c", "preopen.c"].map((f) => path.join(repoRoot, "sdk", "libc", f));
 /** Headers the additions share (deferred cancellation; guest ranges and signal masks): part of their identity, as they are. */
-const LIBC_ADDITION_HEADERS: readonly string[] = ["cancel.h", "wrap.h", "timespec.h"].map((f) => path.join(repoRoot, "sdk", "libc", f));
+const LIBC_ADDITION_HEADERS: readonly string[] = ["cancel.h", "wrap.h", "timespec.h", "sigevthread.h"].map((f) => path.join(repoRoot, "sdk", "libc", f));
 /** sockets.c: AF_UNIX addresses, sendmsg/recvmsg (SCM_RIGHTS), MSG_NOSIGNAL. */
 const SOCKET_WRAPS = ["socket", "socketpair", "bind", "connect", "sendto", "getsockname", "getpeername", "accept", "accept4", "recv", "recvfrom", "send", "sendmsg", "recvmsg", "setsockopt", "getsockopt"].map((f) => `-Wl,--wrap=${f}`);
 /**

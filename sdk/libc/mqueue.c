@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "cancel.h"
+#include "sigevthread.h"
 #include "wrap.h"
 
 #define OCCLUM_IMPORT(name) __attribute__((__import_module__("occlum"), __import_name__(#name)))
@@ -125,26 +126,16 @@ int mq_setattr(mqd_t q, const struct mq_attr *restrict new, struct mq_attr *rest
 
 int mq_getattr(mqd_t q, struct mq_attr *attr) { return mq_setattr(q, NULL, attr); }
 
-struct notifier {
-  int32_t token;
-  void (*fn)(union sigval);
-  union sigval value;
-};
-
-static void *notify_thread(void *arg) {
-  struct notifier n = *(struct notifier *)arg;
-  free(arg);
-  sigset_t all;
-  sigfillset(&all);
-  pthread_sigmask(SIG_BLOCK, &all, NULL);
+/* SIGEV_THREAD: one notification, then the registration is gone (Linux's rule). */
+static void notify_once(const struct occlum_notifier *n) {
   int32_t e;
-  while ((e = __occlum_mq_notify_wait(n.token)) == EINTR) {
+  while ((e = __occlum_mq_notify_wait(n->id)) == EINTR) {
   }
-  if (e) return NULL; /* the registration went without a notification */
-  sigemptyset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, NULL);
-  n.fn(n.value);
-  return NULL;
+  if (e) return; /* the registration went without a notification */
+  sigset_t none;
+  sigemptyset(&none);
+  pthread_sigmask(SIG_SETMASK, &none, NULL);
+  n->fn(n->value);
 }
 
 int mq_notify(mqd_t q, const struct sigevent *ev) {
@@ -157,15 +148,7 @@ int mq_notify(mqd_t q, const struct sigevent *ev) {
   int32_t e = __occlum_mq_notify(q, ev->sigev_notify, ev->sigev_signo, ev->sigev_value.sival_int, &token);
   if (e) return fail(e);
   if (ev->sigev_notify != SIGEV_THREAD) return 0;
-  struct notifier *n = malloc(sizeof *n);
-  pthread_attr_t attr;
-  if (ev->sigev_notify_attributes) attr = *ev->sigev_notify_attributes;
-  else pthread_attr_init(&attr);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  pthread_t th;
-  if (n) *n = (struct notifier){(int32_t)token, ev->sigev_notify_function, ev->sigev_value};
-  if (!n || pthread_create(&th, &attr, notify_thread, n) != 0) {
-    free(n);
+  if (occlum_sigev_thread(ev, (int32_t)token, notify_once) != 0) {
     uint32_t none;
     __occlum_mq_notify(q, NOTIFY_REMOVE, 0, 0, &none);
     __occlum_mq_notify_wait((int32_t)token); /* ECANCELED at once: the kernel forgets the token */

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "sigevthread.h"
 #include "timespec.h"
 
 #define OCCLUM_IMPORT(name) __attribute__((__import_module__("occlum"), __import_name__(#name)))
@@ -33,24 +34,14 @@ static int fail(int e) {
 
 static int32_t id_of(timer_t t) { return (int32_t)(intptr_t)t; }
 
-struct notifier {
-  int32_t id;
-  void (*fn)(union sigval);
-  union sigval value;
-};
-
-static void *notify_thread(void *arg) {
-  struct notifier n = *(struct notifier *)arg;
-  free(arg);
-  sigset_t all;
-  sigfillset(&all);
-  pthread_sigmask(SIG_BLOCK, &all, NULL);
+/* SIGEV_THREAD: each expiry the kernel reports (until timer_delete) calls the function. */
+static void notify_each(const struct occlum_notifier *n) {
   for (;;) {
     uint32_t overrun = 0;
-    int32_t e = __occlum_timer_wait(n.id, &overrun);
+    int32_t e = __occlum_timer_wait(n->id, &overrun);
     if (e == EINTR) continue;
-    if (e) return NULL; /* deleted */
-    n.fn(n.value);
+    if (e) return; /* deleted */
+    n->fn(n->value);
   }
 }
 
@@ -64,19 +55,9 @@ int timer_create(clockid_t clock, struct sigevent *restrict sev, timer_t *restri
     e = __occlum_timer_create(clock, sev->sigev_notify, sev->sigev_signo, tid, sev->sigev_value.sival_int, &id);
   }
   if (e) return fail(e);
-  if (sev && sev->sigev_notify == SIGEV_THREAD) {
-    struct notifier *n = malloc(sizeof *n);
-    pthread_attr_t attr;
-    if (sev->sigev_notify_attributes) attr = *sev->sigev_notify_attributes;
-    else pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_t th;
-    if (n) *n = (struct notifier){(int32_t)id, sev->sigev_notify_function, sev->sigev_value};
-    if (!n || pthread_create(&th, &attr, notify_thread, n) != 0) {
-      free(n);
-      __occlum_timer_delete((int32_t)id);
-      return fail(EAGAIN);
-    }
+  if (sev && sev->sigev_notify == SIGEV_THREAD && occlum_sigev_thread(sev, (int32_t)id, notify_each) != 0) {
+    __occlum_timer_delete((int32_t)id);
+    return fail(EAGAIN);
   }
   *res = (timer_t)(intptr_t)id;
   return 0;
