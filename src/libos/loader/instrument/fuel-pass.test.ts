@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { instrument, type InstrumentOptions } from "./instrument.ts";
-import { functionNames, I, ModuleBuilder, nameSection, T, instantiateFueled, Wasm, type WasmGlobal } from "./test-asm.ts";
+import { functionNames, I, ModuleBuilder, nameSection, T, instantiateFueled, tailAndTwoResults, Wasm, type WasmGlobal } from "./test-asm.ts";
 
 type Fn = (...a: unknown[]) => unknown;
 
@@ -184,15 +184,7 @@ test("a recursion that never ends, and a loop calling a cloned function forever,
 
 test("no clones for tail calls, two results, or modules with exception handling", () => {
   const m = new ModuleBuilder();
-  const ii = m.type([T.i32], [T.i32]);
-  const i2 = m.type([T.i32], [T.i32, T.i32]);
-  const v2 = m.type([], [T.i32, T.i32]);
-  m.export("tail", "func", m.func(ii, [
-    I.localGet(0), I.i32Eqz, I.if(T.i32), I.i32Const(7), I.else, I.localGet(0), I.i32Const(1), I.i32Sub, I.returnCall(0), I.end,
-  ]));
-  m.export("two", "func", m.func(i2, [
-    I.localGet(0), I.i32Eqz, I.if(v2), I.i32Const(1), I.i32Const(2), I.else, I.localGet(0), I.i32Const(1), I.i32Sub, I.call(1), I.end,
-  ]));
+  tailAndTwoResults(m);
   const bytes = m.build();
   const r = instrument(bytes, { rewriteAtomics: true, preemption: true, initialFuel: 5 });
   assert.equal(r.stats.fuelPassing, undefined);

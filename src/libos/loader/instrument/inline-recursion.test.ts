@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { inlineSelfRecursion, INLINE_MAX_BODY } from "./inline-recursion.ts";
 import { instrument, type InstrumentOptions } from "./instrument.ts";
-import { I, instantiateFueled, ModuleBuilder, T, Wasm } from "./test-asm.ts";
+import { I, instantiateFueled, ModuleBuilder, T, tailAndTwoResults, Wasm } from "./test-asm.ts";
 
 type Fn = (...a: unknown[]) => unknown;
 const opts: InstrumentOptions = { rewriteAtomics: true, preemption: true, initialFuel: 20, loopBudget: 16 };
@@ -134,16 +134,9 @@ test("a loop around a copy that returns at once is still preempted", () => {
 
 test("functions the pass cannot or should not copy are left as they are", () => {
   const m = new ModuleBuilder();
-  const ii = m.type([T.i32], [T.i32]);
-  const i2 = m.type([T.i32], [T.i32, T.i32]);
-  const v2 = m.type([], [T.i32, T.i32]);
   // tail: return_call; two: two results; big: over INLINE_MAX_BODY; three: three self-calls.
-  m.export("tail", "func", m.func(ii, [
-    I.localGet(0), I.i32Eqz, I.if(T.i32), I.i32Const(7), I.else, I.localGet(0), I.i32Const(1), I.i32Sub, I.returnCall(0), I.end,
-  ]));
-  m.export("two", "func", m.func(i2, [
-    I.localGet(0), I.i32Eqz, I.if(v2), I.i32Const(1), I.i32Const(2), I.else, I.localGet(0), I.i32Const(1), I.i32Sub, I.call(1), I.end,
-  ]));
+  tailAndTwoResults(m);
+  const ii = m.type([T.i32], [T.i32]);
   const pad = Array.from({ length: INLINE_MAX_BODY }, () => I.nop);
   m.export("big", "func", m.func(ii, [
     ...pad, I.localGet(0), I.i32Eqz, I.if(T.i32), I.i32Const(0), I.else, I.localGet(0), I.i32Const(1), I.i32Sub, I.call(2), I.end,

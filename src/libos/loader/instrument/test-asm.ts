@@ -302,6 +302,23 @@ export function instantiateFueled(
   return st;
 }
 
+/**
+ * Two self-recursive functions that neither fuel passing nor self-inlining takes, as functions 0
+ * and 1 of a fresh module: `tail` (a return_call; tail(n) = 7) and `two` (two results; two(n) =
+ * [1, 2]).
+ */
+export function tailAndTwoResults(m: ModuleBuilder): void {
+  const ii = m.type([T.i32], [T.i32]);
+  const i2 = m.type([T.i32], [T.i32, T.i32]);
+  const v2 = m.type([], [T.i32, T.i32]);
+  m.export("tail", "func", m.func(ii, [
+    I.localGet(0), I.i32Eqz, I.if(T.i32), I.i32Const(7), I.else, I.localGet(0), I.i32Const(1), I.i32Sub, I.returnCall(0), I.end,
+  ]));
+  m.export("two", "func", m.func(i2, [
+    I.localGet(0), I.i32Eqz, I.if(v2), I.i32Const(1), I.i32Const(2), I.else, I.localGet(0), I.i32Const(1), I.i32Sub, I.call(1), I.end,
+  ]));
+}
+
 /** sum(n) = 0 + 1 + ... + (n-1) with a loop; fib(n) recursive; leaf(x) = x*3. */
 export function loopsAndRecursion(): Uint8Array {
   const m = new ModuleBuilder();
