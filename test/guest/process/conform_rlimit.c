@@ -15,19 +15,10 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#define CONFORM_ERRNO_NAMES_ONLY
+#include "../conform_errno.h"
 
 extern char **environ;
-
-static const char *ename(int e) {
-  switch (e) {
-    case EINVAL: return "EINVAL";
-    case EPERM: return "EPERM";
-    case ESRCH: return "ESRCH";
-    case EMFILE: return "EMFILE";
-    case EBADF: return "EBADF";
-    default: return "E?";
-  }
-}
 
 static void show(const char *what, int r) {
   if (r < 0) printf("%s: -1 %s\n", what, ename(errno));

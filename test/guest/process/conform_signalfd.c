@@ -19,22 +19,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "../conform_errno.h"
 
 extern char **environ;
-
-static const char *ename(int e) {
-  switch (e) {
-    case EINVAL: return "EINVAL";
-    case EAGAIN: return "EAGAIN";
-    case EBADF: return "EBADF";
-    default: return "E?";
-  }
-}
-
-static void show(const char *what, long r) {
-  if (r < 0) printf("%s: -1 %s\n", what, ename(errno));
-  else printf("%s: %ld\n", what, r);
-}
 
 static const char *code_name(int c) {
   switch (c) {

@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include "../conform_errno.h"
 
 static long futex(uint32_t *uaddr, int op, uint32_t val, const struct timespec *ts, uint32_t *uaddr2, uint32_t val3) {
   return syscall(SYS_futex, uaddr, op, val, ts, uaddr2, val3);
@@ -19,26 +20,6 @@ static long futex(uint32_t *uaddr, int op, uint32_t val, const struct timespec *
 
 static long requeue(uint32_t *from, int op, int nwake, int nmove, uint32_t *to, uint32_t val3) {
   return syscall(SYS_futex, from, op, nwake, (uintptr_t)(long)nmove, to, val3);
-}
-
-static const char *ename(int e) {
-  switch (e) {
-    case EAGAIN: return "EAGAIN";
-    case ETIMEDOUT: return "ETIMEDOUT";
-    case EINVAL: return "EINVAL";
-    case EINTR: return "EINTR";
-    case ENOSYS: return "ENOSYS";
-    case EFAULT: return "EFAULT";
-    case EDEADLK: return "EDEADLK";
-    case EPERM: return "EPERM";
-    case ESRCH: return "ESRCH";
-    default: return "E?";
-  }
-}
-
-static void show(const char *what, long r) {
-  if (r < 0) printf("%s: -1 %s\n", what, ename(errno));
-  else printf("%s: %ld\n", what, r);
 }
 
 static double now_ms(void) {

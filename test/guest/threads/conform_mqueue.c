@@ -28,35 +28,11 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "../conform_errno.h"
 
 extern char **environ;
 
 #define BAD ((void *)(uintptr_t)-64)
-
-static const char *ename(int e) {
-  switch (e) {
-    case EINVAL: return "EINVAL";
-    case EAGAIN: return "EAGAIN";
-    case EBADF: return "EBADF";
-    case ENOENT: return "ENOENT";
-    case EEXIST: return "EEXIST";
-    case EACCES: return "EACCES";
-    case ENAMETOOLONG: return "ENAMETOOLONG";
-    case EMSGSIZE: return "EMSGSIZE";
-    case ETIMEDOUT: return "ETIMEDOUT";
-    case EINTR: return "EINTR";
-    case EBUSY: return "EBUSY";
-    case EFAULT: return "EFAULT";
-    case EMFILE: return "EMFILE";
-    case ENOSPC: return "ENOSPC";
-    default: return "E?";
-  }
-}
-
-static void show(const char *what, long r) {
-  if (r < 0) printf("%s: -1 %s\n", what, ename(errno));
-  else printf("%s: %ld\n", what, r);
-}
 
 /* An mq_open result: 1 for a descriptor, else -1 and the errno. */
 static void show_open(const char *what, mqd_t q) {

@@ -14,16 +14,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
-
-static const char *ename(int e) {
-  switch (e) {
-    case 0: return "0";
-    case EINVAL: return "EINVAL";
-    case ESRCH: return "ESRCH";
-    case EPERM: return "EPERM";
-    default: return "E?";
-  }
-}
+#define CONFORM_ERRNO_NAMES_ONLY
+#include "../conform_errno.h"
 
 static void show(const char *what, int r) {
   if (r == -1) printf("%s: -1 %s\n", what, ename(errno));

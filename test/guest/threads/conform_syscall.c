@@ -27,29 +27,7 @@
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
-
-static const char *ename(int e) {
-  switch (e) {
-    case EAGAIN: return "EAGAIN";
-    case EINVAL: return "EINVAL";
-    case EINTR: return "EINTR";
-    case ENOSYS: return "ENOSYS";
-    case EFAULT: return "EFAULT";
-    case ESRCH: return "ESRCH";
-    case EPERM: return "EPERM";
-    case EBADF: return "EBADF";
-    case EACCES: return "EACCES";
-    case ENOENT: return "ENOENT";
-    case ETIMEDOUT: return "ETIMEDOUT";
-    case ENAMETOOLONG: return "ENAMETOOLONG";
-    default: return "E?";
-  }
-}
-
-static void show(const char *what, long r) {
-  if (r < 0) printf("%s: -1 %s\n", what, ename(errno));
-  else printf("%s: %ld\n", what, r);
-}
+#include "../conform_errno.h"
 
 static atomic_int got_usr1;
 static atomic_long usr1_tid;

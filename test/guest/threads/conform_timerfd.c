@@ -18,20 +18,7 @@
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
-
-static const char *ename(int e) {
-  switch (e) {
-    case EINVAL: return "EINVAL";
-    case EAGAIN: return "EAGAIN";
-    case EBADF: return "EBADF";
-    default: return "E?";
-  }
-}
-
-static void show(const char *what, long r) {
-  if (r < 0) printf("%s: -1 %s\n", what, ename(errno));
-  else printf("%s: %ld\n", what, r);
-}
+#include "../conform_errno.h"
 
 static double now_ms(void) {
   struct timespec ts;

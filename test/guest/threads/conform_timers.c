@@ -15,6 +15,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#define CONFORM_ERRNO_NAMES_ONLY
+#include "../conform_errno.h"
 
 #ifndef sigev_notify_thread_id /* glibc before 2.37 names it only through its union */
 #define sigev_notify_thread_id _sigev_un._tid
@@ -53,8 +55,6 @@ static struct itimerspec its(long value_ms, long interval_ms) {
   struct itimerspec s = {{interval_ms / 1000, (interval_ms % 1000) * 1000000L}, {value_ms / 1000, (value_ms % 1000) * 1000000L}};
   return s;
 }
-
-static const char *ename(int e) { return e == EINVAL ? "EINVAL" : e == 0 ? "0" : "E?"; }
 
 static void show(const char *what, int r) {
   printf("%s: %s\n", what, r == 0 ? "0" : ename(errno));
