@@ -38,6 +38,31 @@ export interface VcpuRequests {
 
 let requests: VcpuRequests = { live: () => false, waiting: () => false, busyAgents: () => 0 };
 
+/**
+ * This agent's rings as its run queue sees them: on the kernel thread the workers' submission
+ * rings (vcpu/pool.ts), on a worker its completion ring (vcpu/worker.ts). Such a ring is served
+ * from the event loop (a doorbell's Atomics.waitAsync), which does not turn while coroutines
+ * keep switching through microtasks (a streak, up to its slice): the executor asks `due` as it
+ * reads the clock in a streak and, if so, runs `serve` from a microtask of its own, a point
+ * where no kernel code is half done (sched/executor.ts `young`).
+ */
+export interface RingService {
+  /** The doorbell rang since the rings were last served. */
+  due(): boolean;
+  /** Serve the rings now. */
+  serve(): void;
+}
+
+let ringService: RingService | undefined;
+
+export function setRingService(r: RingService | undefined): void {
+  ringService = r;
+}
+
+export function agentRings(): RingService | undefined {
+  return ringService;
+}
+
 export function setVcpuRequests(r: VcpuRequests): void {
   requests = r;
 }

@@ -32,7 +32,7 @@
  */
 import os from "node:os";
 import { nowMs } from "./clock.ts";
-import { vcpuRequests } from "./agents.ts";
+import { agentRings, vcpuRequests } from "./agents.ts";
 
 const SLICE_MS = 4;
 /** Default of OCCLUM_BUSY_POLL_US (Linux's suggested net.core.busy_poll is 50 µs too). */
@@ -370,10 +370,34 @@ export class Executor {
       return true;
     }
     if (this.expired) return false;
-    if ((++this.inStreak & 15) !== 0 || this.stamp() - this.sliceStart < SLICE_MS) return true;
+    if ((++this.inStreak & 15) !== 0) return true;
+    this.serveRingsIfDue();
+    if (this.stamp() - this.sliceStart < SLICE_MS) return true;
     this.expired = true; // until the event loop has had its turn (endStreak)
     return false;
   }
+
+  /** A microtask serving this agent's rings is queued (serveRingsIfDue). */
+  private servingRings = false;
+
+  /**
+   * Another agent rang this one's doorbell while a streak keeps its event loop from the wait
+   * that would serve it: serve it from a microtask (queued now, so it runs between coroutine
+   * runs, never inside kernel code), once every 16 resumes at most (ring checks share the
+   * streak's clock reads). Without this a worker's futex wake waited for the streak's end, up to
+   * SLICE_MS, behind threads yielding to each other on the kernel thread.
+   */
+  private serveRingsIfDue(): void {
+    const rings = agentRings();
+    if (rings === undefined || this.servingRings || !rings.due()) return;
+    this.servingRings = true;
+    queueMicrotask(this.serveRings);
+  }
+
+  private readonly serveRings = (): void => {
+    this.servingRings = false;
+    agentRings()?.serve();
+  };
 
   /** Coroutines ready to run (tests). */
   get readyCount(): number {

@@ -45,7 +45,7 @@ import { threadExports } from "../process/signals.ts";
 import { holdIfStopped } from "../process/job-control.ts";
 import type { Trap } from "../process/run.ts";
 import { monotonicNs, realtimeNs } from "../sched/clock.ts";
-import { setVcpuRequests } from "../sched/agents.ts";
+import { setRingService, setVcpuRequests } from "../sched/agents.ts";
 import { Doorbell, Ring, Sender, type RingMessage, type WasmValue } from "./ring.ts";
 import { Op, Status, type EndMessage, type InitMessage, type SpawnMessage } from "./protocol.ts";
 import { kernelCalls, type KernelCalls } from "./kernel-calls.ts";
@@ -158,6 +158,7 @@ export class VcpuPool {
         return n;
       },
     });
+    setRingService({ due: () => this.kernelBell.value !== this.served, serve: this.serve });
   }
 
   /** Threads started on vCPUs so far (tests, bench). */
@@ -295,11 +296,17 @@ export class VcpuPool {
     return v;
   }
 
+  /** Serve every vCPU's submission ring once (the loop, and the executor between coroutine runs). */
+  private readonly serve = (): number => {
+    const seen = (this.served = this.kernelBell.value);
+    for (const v of this.vcpus) if (!v.dead) this.service(v);
+    return seen;
+  };
+
   /** The kernel's service loop over every vCPU's submission ring (see the header). */
   private readonly loop = (): void => {
     for (;;) {
-      const seen = (this.served = this.kernelBell.value);
-      for (const v of this.vcpus) if (!v.dead) this.service(v);
+      const seen = this.serve();
       const w = this.kernelBell.waitAsync(seen);
       if (w) {
         void w.then(this.loop);

@@ -26,6 +26,7 @@ import type { ImportInfo, ValType } from "../loader/wasm-info.ts";
 import { Doorbell, MAX_ARGS, Ring, Sender, type RingMessage, type WasmValue } from "./ring.ts";
 import { Op, Status, type CallMessage, type EndMessage, type InitMessage, type SpawnMessage, type ToVcpu } from "./protocol.ts";
 import { nowMs } from "../sched/clock.ts";
+import { setRingService } from "../sched/agents.ts";
 import { CpuSlot } from "./cpu-slot.ts";
 import { CHECKS_PER_SLICE, scaleGrant } from "../loader/fuel-grant.ts";
 
@@ -69,6 +70,8 @@ let kernelBell: Doorbell;
 const pending = new Map<number, Waiter>();
 let lastId = 0;
 let armed = false;
+/** The doorbell's value when the completion ring was last served. */
+let served = 0;
 
 const port = parentPort!;
 port.on("message", (m: ToVcpu) => {
@@ -83,6 +86,8 @@ function init(m: InitMessage): void {
   bell = new Doorbell(m.bell);
   submit = new Sender(new Ring(m.submit), kernelBell);
   complete = new Ring(m.complete);
+  // Completions that arrive while this vCPU's coroutines switch in a streak are served between them.
+  setRingService({ due: () => pending.size > 0 && bell.value !== served, serve: service });
 }
 
 function nextId(): number {
@@ -100,6 +105,7 @@ function onCompletion(m: RingMessage): void {
 
 /** One pass over the completion ring and the submission backlog. */
 function service(): void {
+  served = bell.value;
   complete.drain(onCompletion);
   if (complete.takeWantSpace()) kernelBell.ring();
   submit.flush();

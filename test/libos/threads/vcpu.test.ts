@@ -36,7 +36,7 @@ const skip = posixSkip();
 /** A broken kill or signal path would hang a spinning guest: fail instead. */
 const timeout = 60_000;
 const dir = "test/guest/threads";
-const programs = ["nprocs", "cpu_share", "affinity", "vcpu_work", "vcpu_signal", "vcpu_grow", "basic", "sync", "many", "busy_io", "trap", "futex_timeout", "atomic_wait", "exit", "timedwait"];
+const programs = ["nprocs", "cpu_share", "affinity", "vcpu_work", "vcpu_signal", "vcpu_grow", "basic", "sync", "many", "busy_io", "trap", "futex_timeout", "atomic_wait", "exit", "timedwait", "ring_streak"];
 let inst: Instance;
 
 before(async () => {
@@ -159,6 +159,27 @@ test("2 vCPUs, affine placement: threads handing over through a mutex stay next 
   assert.equal(r.code, 0);
   assert.equal(vcpuStats().spawned, before, "no thread went to the worker");
 });
+
+// A worker's syscalls are served between coroutine runs, not only when an event loop turns: two
+// threads yielding to each other keep a streak of microtask switches going for a whole slice
+// (4 ms). On the kernel thread, a worker's request waited for the streak's end (~45000 yields
+// per call: 24-36 calls in 300 ms); on the worker itself, the completion did. Served at the
+// streak's clock reads (every 16 resumes), a call costs 40-100 yields. Counts, not times: both
+// sides slow down together under load.
+for (const where of ["kernel", "worker"] as const) {
+  test(`2 vCPUs: a worker's syscalls are served while threads on the ${where === "kernel" ? "kernel thread" : "same worker"} keep switching`, { skip, timeout }, async () => {
+    setVcpuCount(2);
+    setVcpuPlacement("affine");
+    const r = await run(inst, "/bin/ring_streak", { args: ["300", where] });
+    assert.equal(r.code, 0, r.stderr);
+    const m = /^cpus=(\d),(\d),1 yields=(\d+) calls=(\d+)\n$/.exec(r.stdout);
+    assert.ok(m, r.stdout);
+    const cpu = where === "kernel" ? "0" : "1";
+    assert.deepEqual([m[1], m[2]], [cpu, cpu], r.stdout);
+    const [yields, calls] = [Number(m[3]), Number(m[4])];
+    assert.ok(calls > 0 && yields / calls < 2000, `${yields} yields per ${calls} calls from the worker`);
+  });
+}
 
 /** Every spawned thread on a worker, over two workers (3 vCPUs with the kernel thread). */
 function spreadOverWorkers(): void {
