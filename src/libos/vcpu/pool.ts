@@ -44,7 +44,7 @@ import type { Thread } from "../process/thread.ts";
 import { threadExports } from "../process/signals.ts";
 import { holdIfStopped } from "../process/job-control.ts";
 import type { Trap } from "../process/run.ts";
-import { monotonicNs, realtimeNs } from "../sched/clock.ts";
+import { monotonicNs, nowMs, realtimeNs } from "../sched/clock.ts";
 import { setRingService, setVcpuRequests } from "../sched/agents.ts";
 import { Doorbell, Ring, Sender, type RingMessage, type WasmValue } from "./ring.ts";
 import { Op, Status, type EndMessage, type InitMessage, type SpawnMessage } from "./protocol.ts";
@@ -132,8 +132,9 @@ function revive(m: EndMessage): Error {
  * within that time is seen at once instead of through Atomics.waitAsync, whose wake-up (a task
  * posted to the worker's event loop) was most of a futex hand-over between a worker and the
  * kernel thread: bench/threads/vcpu.ts's cross-agent ping-pong went from ~63-85 to ~9-14 µs per
- * hand-over (bench/threads/README.md, 2026-12-04 seventh round). The kernel thread never polls:
- * there it would delay the coroutines its own requests just woke.
+ * hand-over (bench/threads/README.md, 2026-12-04 seventh round). The kernel thread polls as long
+ * after each request it served, one check per turn of its event loop (pollRings), never in a
+ * spin that would hold back the coroutines the request woke: ~6.8 → ~4 µs per hand-over.
  */
 const SPIN_MS = 0.05;
 
@@ -147,6 +148,10 @@ export class VcpuPool {
   private looping = false;
   /** The kernel doorbell's value when the loop last read it (then served every ring). */
   private served = 0;
+  /** The kernel thread polls the rings after a request (pollRings): every vCPU has a core. */
+  private kernelPolls = false;
+  private pollUntil = 0;
+  private polling = false;
 
   constructor() {
     setVcpuRequests({
@@ -283,7 +288,8 @@ export class VcpuPool {
 
   /** `n` workers in all: they poll before they sleep only if they and the kernel thread each have a core. */
   private startVcpu(index: number, n: number): Vcpu {
-    const v = new Vcpu(index, this.kernelBell, n + 1 <= os.availableParallelism() ? SPIN_MS : 0);
+    this.kernelPolls = n + 1 <= os.availableParallelism();
+    const v = new Vcpu(index, this.kernelBell, this.kernelPolls ? SPIN_MS : 0);
     v.worker.on("message", (m: EndMessage) => this.ended(m));
     v.worker.on("error", (e: Error) => this.failed(v, e));
     v.worker.on("exit", () => this.failed(v, new Error("vCPU worker exited")));
@@ -299,8 +305,28 @@ export class VcpuPool {
   /** Serve every vCPU's submission ring once (the loop, and the executor between coroutine runs). */
   private readonly serve = (): number => {
     const seen = (this.served = this.kernelBell.value);
-    for (const v of this.vcpus) if (!v.dead) this.service(v);
+    let n = 0;
+    for (const v of this.vcpus) if (!v.dead) n += this.service(v);
+    if (n > 0 && this.kernelPolls) this.pollRings();
     return seen;
+  };
+
+  /**
+   * A request came: more are likely soon (the other half of a hand-over). For SPIN_MS the event
+   * loop keeps turning (a setImmediate per turn, so libuv polls without sleeping and the
+   * coroutines the requests woke run between turns), and each turn serves a rung doorbell itself.
+   */
+  private pollRings(): void {
+    this.pollUntil = nowMs() + SPIN_MS;
+    if (this.polling) return;
+    this.polling = true;
+    setImmediate(this.pollTurn);
+  }
+
+  private readonly pollTurn = (): void => {
+    if (this.kernelBell.value !== this.served) this.serve();
+    if (nowMs() < this.pollUntil && this.records.size > 0) setImmediate(this.pollTurn);
+    else this.polling = false;
   };
 
   /** The kernel's service loop over every vCPU's submission ring (see the header). */
@@ -315,10 +341,13 @@ export class VcpuPool {
     }
   };
 
-  private service(v: Vcpu): void {
-    v.complete.batch(() => v.submit.drain((m) => this.request(m)));
+  /** Serve one vCPU's submission ring; returns the requests it held. */
+  private service(v: Vcpu): number {
+    let n = 0;
+    v.complete.batch(() => (n = v.submit.drain((m) => this.request(m))));
     if (v.submit.takeWantSpace()) v.bell.ring();
     v.complete.flush();
+    return n;
   }
 
   private request(m: RingMessage): void {
