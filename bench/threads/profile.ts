@@ -16,7 +16,10 @@
  * mark-compact the creation's heap growth starts fall inside the window.
  * This machine's VM has no hardware counters for perf; `perf record --perf-basic-prof` works.
  *
- *   node bench/threads/profile.ts [N...] [--yields=Y] [--reps=R]     (default N = 2 64 1024)
+ * --locks=L: sysbench's lock count (default 4, as run.ts); 0 runs bare sched_yield loops, the
+ * switch alone (a round robin over N threads through the LibOS), beside jspi-floor.ts's V8 floor.
+ *
+ *   node bench/threads/profile.ts [N...] [--yields=Y] [--reps=R] [--locks=L]     (default N = 2 64 1024)
  */
 import v8 from "node:v8";
 import { PerformanceObserver, constants } from "node:perf_hooks";
@@ -35,6 +38,7 @@ const opt = (name: string, d: number): number => {
 const ns = process.argv.slice(2).filter((a) => /^\d+$/.test(a)).map(Number);
 const NS = ns.length > 0 ? ns : [2, 64, 1024];
 const REPS = opt("reps", 3);
+const LOCKS = opt("locks", 4);
 const yieldsFor = (n: number): number => opt("yields", Math.max(100, Math.ceil(40000 / n)));
 
 let gcs = 0;
@@ -62,7 +66,7 @@ async function once(n: number, yields: number): Promise<Sample> {
   await new Promise((r) => setImmediate(r));
   const c0 = process.threadCpuUsage();
   const s0 = { parks: futexStats.parks, wakes: futexStats.wakes, sw: executor.switches, bytes: v8.getHeapStatistics().total_allocated_bytes, gcs, gcMs };
-  const r = await run(inst, "/bin/sysbench", { args: [String(n), String(yields), "4"] });
+  const r = await run(inst, "/bin/sysbench", { args: [String(n), String(yields), String(LOCKS)] });
   if (r.code !== 0) throw new Error(`sysbench ${n}: exit ${r.code} ${r.stderr}`);
   const c1 = process.threadCpuUsage(c0);
   await new Promise((r) => setImmediate(r));

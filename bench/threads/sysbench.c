@@ -1,6 +1,7 @@
 /*
  * sysbench-threads style: N threads, each looping lock(m[k mod L]); sched_yield(); unlock, k its
- * own iteration count from its id. argv: N YIELDS L [MS].
+ * own iteration count from its id. argv: N YIELDS L [MS]. L = 0: no locks, each iteration a bare
+ * sched_yield (profile.ts --locks=0: the switch alone, beside the contended op).
  *
  * MS = 0 (or absent): every thread does YIELDS iterations. MS > 0: as `sysbench threads --time`,
  * the run lasts a fixed time and counts what got done: threads loop until main, MS ms after the
@@ -50,10 +51,14 @@ static void *worker(void *arg) {
   long k = 0;
   pthread_barrier_wait(&start);
   for (;;) {
-    pthread_mutex_t *m = &locks[(id + k) % nlocks];
-    pthread_mutex_lock(m);
-    sched_yield();
-    pthread_mutex_unlock(m);
+    if (nlocks > 0) {
+      pthread_mutex_t *m = &locks[(id + k) % nlocks];
+      pthread_mutex_lock(m);
+      sched_yield();
+      pthread_mutex_unlock(m);
+    } else {
+      sched_yield();
+    }
     k++;
     if (timed ? atomic_load_explicit(&stop, memory_order_relaxed) != 0 : k == yields) break;
   }
@@ -68,7 +73,7 @@ int main(int argc, char **argv) {
   if (argc > 2) yields = atol(argv[2]);
   if (argc > 3) nlocks = atoi(argv[3]);
   long ms = argc > 4 ? atol(argv[4]) : 0;
-  if (nlocks < 1 || nlocks > LMAX) nlocks = 4;
+  if (nlocks < 0 || nlocks > LMAX) nlocks = 4;
   if (n < 1 || yields < 1) { printf("bad arguments\n"); return 1; }
   timed = ms > 0;
   for (int i = 0; i < nlocks; i++) pthread_mutex_init(&locks[i], NULL);
