@@ -130,8 +130,8 @@ export function setVcpuCount(n: number): void {
 }
 
 /** Threads started on vCPU workers so far, and the live threads per worker (vCPU 1..N-1; tests, bench). */
-export function vcpuStats(): { spawned: number; load: number[] } {
-  return { spawned: pool?.spawned ?? 0, load: pool?.load ?? [] };
+export function vcpuStats(): { spawned: number; load: number[]; ringPolls: number } {
+  return { spawned: pool?.spawned ?? 0, load: pool?.load ?? [], ringPolls: pool?.ringPolls ?? 0 };
 }
 
 const startsThreads = new WeakMap<object, boolean>();

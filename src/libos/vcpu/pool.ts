@@ -45,6 +45,7 @@ import { threadExports } from "../process/signals.ts";
 import { holdIfStopped } from "../process/job-control.ts";
 import type { Trap } from "../process/run.ts";
 import { monotonicNs, nowMs, realtimeNs } from "../sched/clock.ts";
+import { executor } from "../sched/executor.ts";
 import { setRingService, setVcpuRequests } from "../sched/agents.ts";
 import { Doorbell, Ring, Sender, type RingMessage, type WasmValue } from "./ring.ts";
 import { Op, Status, type EndMessage, type InitMessage, type SpawnMessage } from "./protocol.ts";
@@ -128,7 +129,8 @@ function revive(m: EndMessage): Error {
 }
 
 /**
- * An idle vCPU polls its doorbell this long before it sleeps on it. A completion the kernel sends
+ * An idle vCPU polls its doorbell for the busy-poll window (OCCLUM_BUSY_POLL_US, 50 µs by
+ * default, 0: never; sched/executor.ts) before it sleeps on it. A completion the kernel sends
  * within that time is seen at once instead of through Atomics.waitAsync, whose wake-up (a task
  * posted to the worker's event loop) was most of a futex hand-over between a worker and the
  * kernel thread: bench/threads/vcpu.ts's cross-agent ping-pong went from ~63-85 to ~9-14 µs per
@@ -136,8 +138,6 @@ function revive(m: EndMessage): Error {
  * after each request it served, one check per turn of its event loop (pollRings), never in a
  * spin that would hold back the coroutines the request woke: ~6.8 → ~4 µs per hand-over.
  */
-const SPIN_MS = 0.05;
-
 export class VcpuPool {
   private readonly vcpus: Vcpu[] = [];
   private readonly kernelBell = new Doorbell();
@@ -148,7 +148,7 @@ export class VcpuPool {
   private looping = false;
   /** The kernel doorbell's value when the loop last read it (then served every ring). */
   private served = 0;
-  /** The kernel thread polls the rings after a request (pollRings): every vCPU has a core. */
+  /** Every vCPU has a core: the kernel thread may poll the rings after a request (pollRings). */
   private kernelPolls = false;
   private pollUntil = 0;
   private polling = false;
@@ -168,6 +168,8 @@ export class VcpuPool {
 
   /** Threads started on vCPUs so far (tests, bench). */
   spawned = 0;
+  /** Turns of the event loop the kernel thread spent polling the rings (tests, bench). */
+  ringPolls = 0;
 
   /** Live threads per vCPU (tests, bench). */
   get load(): number[] {
@@ -288,8 +290,10 @@ export class VcpuPool {
 
   /** `n` workers in all: they poll before they sleep only if they and the kernel thread each have a core. */
   private startVcpu(index: number, n: number): Vcpu {
+    // A worker takes the busy-poll window as it is when it starts; the kernel thread's own polls
+    // read it at each request.
     this.kernelPolls = n + 1 <= os.availableParallelism();
-    const v = new Vcpu(index, this.kernelBell, this.kernelPolls ? SPIN_MS : 0);
+    const v = new Vcpu(index, this.kernelBell, this.kernelPolls ? executor.busyPollUs / 1000 : 0);
     v.worker.on("message", (m: EndMessage) => this.ended(m));
     v.worker.on("error", (e: Error) => this.failed(v, e));
     v.worker.on("exit", () => this.failed(v, new Error("vCPU worker exited")));
@@ -312,18 +316,22 @@ export class VcpuPool {
   };
 
   /**
-   * A request came: more are likely soon (the other half of a hand-over). For SPIN_MS the event
-   * loop keeps turning (a setImmediate per turn, so libuv polls without sleeping and the
-   * coroutines the requests woke run between turns), and each turn serves a rung doorbell itself.
+   * A request came: more are likely soon (the other half of a hand-over). For the busy-poll
+   * window (OCCLUM_BUSY_POLL_US) the event loop keeps turning (a setImmediate per turn, so libuv
+   * polls without sleeping and the coroutines the requests woke run between turns), and each
+   * turn serves a rung doorbell itself.
    */
   private pollRings(): void {
-    this.pollUntil = nowMs() + SPIN_MS;
+    const ms = executor.busyPollUs / 1000;
+    if (ms === 0) return;
+    this.pollUntil = nowMs() + ms;
     if (this.polling) return;
     this.polling = true;
     setImmediate(this.pollTurn);
   }
 
   private readonly pollTurn = (): void => {
+    this.ringPolls++;
     if (this.kernelBell.value !== this.served) this.serve();
     if (nowMs() < this.pollUntil && this.records.size > 0) setImmediate(this.pollTurn);
     else this.polling = false;

@@ -25,12 +25,14 @@
  * The whole of test/libos/threads/ also passes with OCCLUM_VCPUS=2 in the environment.
  */
 import { test, before, after } from "node:test";
+import os from "node:os";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { buildGuest, posixSkip } from "../../support/guest.ts";
 import { makeInstance, run, type Instance } from "../helpers.ts";
 import { parsePlacement, setVcpuCount, setVcpuPlacement, vcpuStats, type Placement } from "../../../src/libos/vcpu/index.ts";
 import { compileProgram, withFences } from "../../../src/libos/loader/loader.ts";
+import { executor } from "../../../src/libos/sched/executor.ts";
 
 const skip = posixSkip();
 /** A broken kill or signal path would hang a spinning guest: fail instead. */
@@ -180,6 +182,33 @@ for (const where of ["kernel", "worker"] as const) {
     assert.ok(calls > 0 && yields / calls < 2000, `${yields} yields per ${calls} calls from the worker`);
   });
 }
+
+// After a worker's request the kernel thread polls its rings for the busy-poll window (one check
+// per turn of its event loop), as an idle worker polls its own: a hand-over between the two is
+// then not a sleep and a wake-up on either side. OCCLUM_BUSY_POLL_US=0 (setBusyPoll(0)) turns
+// the kernel's off (a worker's takes the window it had when it started). basic.c's threads hand over through a mutex, split between the kernel thread and the
+// worker by balance placement. Polling needs a core for every vCPU.
+test("2 vCPUs: the kernel thread polls its rings after a worker's request, unless the busy-poll window is 0", { skip: skip || os.availableParallelism() < 2, timeout }, async () => {
+  const window = executor.busyPollUs;
+  try {
+    for (const us of [50, 0]) {
+      executor.setBusyPoll(us);
+      setVcpuCount(2);
+      setVcpuPlacement("balance");
+      await new Promise((r) => setTimeout(r, 10)); // the previous run's polling has ended
+      const before = vcpuStats();
+      const r = await run(inst, "/bin/basic");
+      assert.equal(r.stdout, "counter=80000 sum=280 detached=1\n");
+      const after = vcpuStats();
+      assert.ok(after.spawned > before.spawned, "threads ran on the worker");
+      if (us === 0) assert.equal(after.ringPolls, before.ringPolls, "no polling with a window of 0");
+      else assert.ok(after.ringPolls > before.ringPolls, "the kernel thread polled");
+    }
+  } finally {
+    executor.setBusyPoll(window);
+    setVcpuPlacement("affine");
+  }
+});
 
 /** Every spawned thread on a worker, over two workers (3 vCPUs with the kernel thread). */
 function spreadOverWorkers(): void {
