@@ -3,7 +3,7 @@
  * computing. Fuel counts calls and loop work, not time, so a grant is scaled by how long the last
  * one lasted: by at most 4x either way per check (an interval that held a wait or a preemption
  * is not what the code costs), within [min, max]. Used on the kernel thread while workers run
- * (kernel-imports.ts: checks every 50 µs) and otherwise for every thread, there and on a vCPU
+ * (kernel-imports.ts: checks every 20 µs) and otherwise for every thread, there and on a vCPU
  * worker: checks about CHECKS_PER_SLICE times per slice, whatever the code (a fixed grant lasted
  * µs on call-heavy code and stretched a short slice to its own length on loop-heavy code).
  */

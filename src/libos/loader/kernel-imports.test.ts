@@ -1,6 +1,6 @@
 /**
  * The kernel thread's fuel grant while threads run on vCPU workers (kernel-imports.ts
- * nextSharedFuel): scaled so that checks come about every 50 µs of computing, whatever the code.
+ * nextSharedFuel): scaled so that checks come about every 20 µs of computing, whatever the code.
  * The end-to-end effect (a worker's getpid() while the kernel thread computes) is measured by
  * bench/threads/vcpu.ts's kbusy row, not asserted here.
  */
@@ -11,28 +11,28 @@ import { CHECKS_PER_SLICE, scaleGrant } from "./fuel-grant.ts";
 
 const max = FUEL / 16, min = FUEL / 1024;
 
-test("a grant that lasted too long shrinks toward 50 µs, by at most 4x per check", () => {
-  assert.equal(nextSharedFuel(max, 0.45), max / 4, "0.45 ms: 9x too long, 4x at most");
-  assert.equal(nextSharedFuel(max / 4, 0.1), max / 8, "0.1 ms: twice too long");
+test("a grant that lasted too long shrinks toward 20 µs, by at most 4x per check", () => {
+  assert.equal(nextSharedFuel(max, 0.45), max / 4, "0.45 ms: 22x too long, 4x at most");
+  assert.equal(nextSharedFuel(max / 4, 0.04), max / 8, "40 µs: twice too long");
   assert.equal(nextSharedFuel(min, 10), min, "never below FUEL / 1024");
 });
 
 test("a grant that lasted too short grows, up to FUEL / 16 (call-heavy code is not checked every few µs)", () => {
-  assert.equal(nextSharedFuel(min, 0.025), min * 2, "25 µs: half of the aim");
+  assert.equal(nextSharedFuel(min, 0.01), min * 2, "10 µs: half of the aim");
   assert.equal(nextSharedFuel(min, 0.001), min * 4, "4x at most");
   assert.equal(nextSharedFuel(max, 0.001), max, "never above FUEL / 16");
   assert.equal(nextSharedFuel(min * 4, 0), min * 16, "no time at all: the most growth");
 });
 
 test("at the aim it stays; repeated checks converge from either end", () => {
-  assert.equal(nextSharedFuel(1000, 0.05), 1000);
-  // Code where a grant of g units lasts g × 0.1 µs: the aim is 500 units.
+  assert.equal(nextSharedFuel(1000, 0.02), 1000);
+  // Code where a grant of g units lasts g × 0.1 µs: the aim is 200 units.
   let g = max;
   for (let i = 0; i < 8; i++) g = nextSharedFuel(g, g * 0.0001);
-  assert.equal(g, 500);
+  assert.equal(g, 200);
   g = min;
   for (let i = 0; i < 8; i++) g = nextSharedFuel(g, g * 0.0001);
-  assert.equal(g, 500);
+  assert.equal(g, 200);
 });
 
 test("a thread with a short slice (a nice value) gets grants that last a quarter of it", () => {

@@ -44,7 +44,7 @@ export const FUEL = 1024 * CALLS_PER_UNIT;
  * grant came every ~0.45 ms on a loop of arithmetic (FUEL / 16: a worker's getpid() waited that
  * long) and every few µs on 1 ns calls. So each grant is scaled by how long the last one lasted.
  */
-const SHARED_CHECK_MS = 0.05;
+const SHARED_CHECK_MS = 0.02;
 const SHARED_FUEL_MAX = FUEL / 16;
 const SHARED_FUEL_MIN = FUEL / 1024;
 /** The largest grant (~4 M calls, a few ms of the most call-heavy code): far below 2^31. */
