@@ -317,8 +317,8 @@ int sched_getcpu(void) {
  * Thread scheduling attributes: musl's pthread_attr_t keeps the policy and the priority in ints 5
  * and 6; the libc has no pthread_attr_getschedpolicy or pthread_attr_getschedparam (programs did
  * not link) and its setschedpolicy took any number, where glibc and POSIX refuse all but
- * SCHED_OTHER, SCHED_FIFO and SCHED_RR (EINVAL). The attributes are kept and reported; threads
- * all run under the one fair scheduler (sdk/include/pthread.h declares the hidden setters).
+ * SCHED_OTHER, SCHED_FIFO and SCHED_RR (EINVAL). With PTHREAD_EXPLICIT_SCHED pthread_create
+ * applies them (below); sdk/include/pthread.h declares the hidden setters.
  */
 _Static_assert(sizeof(pthread_attr_t) == 36, "musl's wasm32 pthread_attr_t");
 enum { ATTR_POLICY = 5, ATTR_PRIO = 6 };
@@ -338,6 +338,37 @@ int __real_pthread_attr_setschedpolicy(pthread_attr_t *a, int policy);
 int __wrap_pthread_attr_setschedpolicy(pthread_attr_t *a, int policy) {
   if (policy != SCHED_OTHER && policy != SCHED_FIFO && policy != SCHED_RR) return EINVAL;
   return __real_pthread_attr_setschedpolicy(a, policy);
+}
+
+/* A priority out of the range of the attributes' policy: EINVAL, as glibc (musl took any). */
+int __real_pthread_attr_setschedparam(pthread_attr_t *restrict a, const struct sched_param *restrict p);
+int __wrap_pthread_attr_setschedparam(pthread_attr_t *restrict a, const struct sched_param *restrict p) {
+  int policy = ((const int *)a)[ATTR_POLICY];
+  int rt = policy == SCHED_FIFO || policy == SCHED_RR;
+  if (rt ? p->sched_priority < 1 || p->sched_priority > 99 : p->sched_priority != 0) return EINVAL;
+  return __real_pthread_attr_setschedparam(a, p);
+}
+
+/*
+ * PTHREAD_EXPLICIT_SCHED: the libc created the thread with its creator's policy whatever the
+ * attributes said (musl applies them from the creator, in code this libc leaves out). Now the
+ * kernel is told first that the next thread this one spawns gets them (tid 0xffffffff), so the
+ * thread has them from its creation: it starts where they put it, never with its creator's.
+ * A policy the kernel would refuse fails the call first (EINVAL), with no thread made.
+ */
+enum { ATTR_SCHED = 4 };
+int32_t __occlum_sched_policy(int32_t tid, int32_t set, int32_t policy, int32_t priority, uint32_t *was) OCCLUM_IMPORT(sched_policy);
+int __real_pthread_create(pthread_t *restrict t, const pthread_attr_t *restrict a, void *(*fn)(void *), void *restrict arg);
+int __wrap_pthread_create(pthread_t *restrict t, const pthread_attr_t *restrict a, void *(*fn)(void *), void *restrict arg) {
+  if (!a || ((const int *)a)[ATTR_SCHED] != PTHREAD_EXPLICIT_SCHED) return __real_pthread_create(t, a, fn, arg);
+  int policy = ((const int *)a)[ATTR_POLICY], prio = ((const int *)a)[ATTR_PRIO];
+  int rt = policy == SCHED_FIFO || policy == SCHED_RR;
+  if (rt ? prio < 1 || prio > 99 : prio != 0) return EINVAL;
+  uint32_t was = 0;
+  __occlum_sched_policy((int32_t)0xffffffff, 1, policy, prio, &was);
+  int e = __real_pthread_create(t, a, fn, arg);
+  if (e) __occlum_sched_policy((int32_t)0xffffffff, 0, 0, 0, &was); /* no spawn took it */
+  return e;
 }
 
 /*

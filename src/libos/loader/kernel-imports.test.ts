@@ -6,8 +6,9 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { FUEL, nextSharedFuel } from "./kernel-imports.ts";
-import { CHECKS_PER_SLICE, scaleGrant } from "./fuel-grant.ts";
+import { FUEL, kernelImportFns, nextSharedFuel, type KernelImportContext } from "./kernel-imports.ts";
+import type { Thread } from "../process/thread.ts";
+import { CHECKS_PER_SLICE, FIRST_GRANT_SHARE, scaleGrant } from "./fuel-grant.ts";
 
 const max = FUEL / 16, min = FUEL / 1024;
 
@@ -42,4 +43,15 @@ test("a thread with a short slice (a nice value) gets grants that last a quarter
   for (let i = 0; i < 8; i++) g = scaleGrant(g, g * 0.00001, target, FUEL / 1024, FUEL);
   assert.equal(g, Math.round(target / 0.00001));
   assert.equal(scaleGrant(FUEL, 0.001, 5, FUEL / 1024, FUEL), FUEL, "never above the full grant");
+});
+
+test("a thread starts on a small grant (its code's cost per unit of fuel is not known yet), whatever the module's initial fuel", () => {
+  // The module's initial value is the full grant: ~20 ms of a loop calling clock_gettime, which
+  // then went unchecked for its first 20 ms (a 5 ms nanosleep of another thread ended after it).
+  const fuel = { value: FUEL };
+  const k: KernelImportContext = { t: { heldAt: () => 0 } as unknown as Thread, exports: { __occlum_fuel: fuel }, mem: undefined, running: false, fuelExport: "__occlum_fuel" };
+  kernelImportFns(k);
+  k.begin!();
+  assert.equal(fuel.value, Math.round(FUEL * FIRST_GRANT_SHARE));
+  assert.ok(fuel.value <= FUEL / 64);
 });

@@ -20,7 +20,7 @@ import { executor } from "../sched/executor.ts";
 import { vcpuRequests } from "../sched/agents.ts";
 import { futexTable } from "../sched/futex.ts";
 import { niceSliceMs } from "../sched/nice.ts";
-import { CHECKS_PER_SLICE, scaleGrant } from "./fuel-grant.ts";
+import { CHECKS_PER_SLICE, FIRST_GRANT_SHARE, scaleGrant } from "./fuel-grant.ts";
 import { ThreadKilled } from "../process/exit.ts";
 import type { Thread } from "../process/thread.ts";
 import { deliverSignals } from "../process/spawn.ts";
@@ -68,6 +68,8 @@ export interface KernelImportContext {
   fuelExport: string | null;
   /** The kernel side of a vCPU worker's thread (vcpu/kernel-calls.ts): preemption is the worker's. */
   remote?: true;
+  /** Set by kernelImportFns: the thread starts running its code now (its first, small grant). */
+  begin?: () => void;
 }
 
 /** Signals pending for the process, or a stop: deliverSignals has work (parking first, if stopped). */
@@ -92,11 +94,56 @@ export function kernelImports(k: KernelImportContext): Record<string, unknown> {
 }
 
 /** The same functions before the JSPI wrapping (vcpu/: the kernel side of a vCPU thread's calls). */
+/** Linux's SCHED_RR policy. */
+const SCHED_RR = 2;
+/** SCHED_RR's quantum (Linux's RR_TIMESLICE, what sched_rr_get_interval reports). */
+const RR_QUANTUM_MS = 100;
+
+/**
+ * The preemption check of a SCHED_FIFO or SCHED_RR thread on the kernel thread with no higher
+ * priority ready: it goes on, except that every slice it lets the event loop turn (timers and
+ * host I/O are the kernel's own work) and then resumes before any lower priority, at the head
+ * of its own; a SCHED_RR thread whose quantum of CPU time is used up goes behind the others of
+ * its priority instead.
+ */
+function rtSlice(t: Thread, rt: number, now: number, requests: boolean): Promise<void> | undefined {
+  if (now - t.sliceStartMs < TIME_SLICE_MS && !requests) {
+    t.plainSuspend();
+    return undefined;
+  }
+  t.offCpu(true);
+  let head = true;
+  if (t.schedPolicy === SCHED_RR && t.cpuMsNow() - t.rrQuantumStartMs >= RR_QUANTUM_MS) {
+    t.rrQuantumStartMs = t.cpuMsNow();
+    head = false;
+  }
+  return executor.preemptRt(rt, head).then(() => {
+    t.onCpu();
+    if (t.killed) throw new ThreadKilled();
+    const d = mustDeliver(t) ? deliverSignals(t) : undefined;
+    if (!d) return undefined;
+    return d.then(() => {
+      if (t.killed) throw new ThreadKilled();
+      t.clearInterrupt();
+    });
+  });
+}
+
 export function kernelImportFns(k: KernelImportContext): Record<string, (...a: never[]) => unknown> {
   let fuel: { value: number } | undefined;
   let sharedFuel = SHARED_FUEL_MAX;
   let grant = FUEL;
-  let lastCheckMs = 0;
+  // The thread's held time (Thread.heldAt) at the last check: grants are scaled by how long its
+  // code ran, not by the wall time, which holds its waits (sysbench's threads, waiting most of
+  // the time, were checked every ~14 ops once their grants had shrunk for it).
+  let lastCheckHeld = 0;
+  k.begin = () => {
+    if (!k.fuelExport || !k.exports) return;
+    fuel ??= k.exports[k.fuelExport] as { value: number };
+    grant = sharedFuel = Math.round(FUEL * FIRST_GRANT_SHARE);
+    fuel.value = grant;
+    lastCheckHeld = k.t.heldAt(nowMs());
+  };
   if (!k.remote) {
     k.t.forceCheck = () => {
       if (!k.fuelExport || !k.exports) return;
@@ -110,17 +157,18 @@ export function kernelImportFns(k: KernelImportContext): Record<string, (...a: n
     const now = nowMs();
     if (k.fuelExport && k.exports) {
       fuel ??= k.exports[k.fuelExport] as { value: number };
+      const held = k.t.heldAt(now);
       if (shared) {
-        sharedFuel = nextSharedFuel(sharedFuel, now - lastCheckMs);
-        lastCheckMs = now;
+        sharedFuel = nextSharedFuel(sharedFuel, held - lastCheckHeld);
+        lastCheckHeld = held;
         fuel.value = sharedFuel;
       } else {
         // Checks about every quarter of the thread's slice: a fixed grant came every few µs of
         // call-heavy code (fuel counts calls; fib made ~400 checks in 28 ms) and stretched a
         // short (nice) slice to the grant's length on loop-heavy code.
         const slice = k.t.nice === 0 && k.t.schedPolicy === 0 ? TIME_SLICE_MS : niceSliceMs(TIME_SLICE_MS, k.t.nice, k.t.schedPolicy);
-        grant = scaleGrant(grant, now - lastCheckMs, slice / CHECKS_PER_SLICE, SHARED_FUEL_MIN, MAX_GRANT);
-        lastCheckMs = now;
+        grant = scaleGrant(grant, held - lastCheckHeld, slice / CHECKS_PER_SLICE, SHARED_FUEL_MIN, MAX_GRANT);
+        lastCheckHeld = held;
         fuel.value = grant;
       }
     }
@@ -140,16 +188,20 @@ export function kernelImportFns(k: KernelImportContext): Record<string, (...a: n
       }
     }
     if (!k.running) return undefined;
-    if (t.yieldDue) {
-      // Give way to the thread it woke (Thread.wokeUp), which runs next: to the back of the run queue.
+    const rt = k.remote ? 0 : t.rtPriority;
+    if (t.yieldDue || executor.rtTop > rt) {
+      // Give way to the thread it woke (Thread.wokeUp), which runs next, or to a ready thread of a
+      // higher real-time priority: to the back of the run queue, or a real-time thread to the
+      // head of its priority (Linux keeps a preempted SCHED_FIFO/SCHED_RR thread first there).
       t.yieldDue = false;
       t.offCpu();
-      return executor.yieldNow().then(() => {
+      return (rt > 0 ? executor.yieldRt<void>(undefined, rt, true) : executor.yieldNow()).then(() => {
         t.onCpu();
         if (t.killed) throw new ThreadKilled();
         return holdIfStopped(t);
       });
     }
+    if (rt > 0) return rtSlice(t, rt, now, shared && workers.waiting());
     if (now - t.sliceStartMs < (t.nice === 0 && t.schedPolicy === 0 ? TIME_SLICE_MS : niceSliceMs(TIME_SLICE_MS, t.nice, t.schedPolicy)) && !(shared && workers.waiting())) {
       if (!k.remote) t.plainSuspend();
       return undefined;

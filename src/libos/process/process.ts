@@ -3,6 +3,7 @@
  * argv/env, and how it ended. Processes are isolated by WebAssembly: nothing in one can reach
  * another's memory; they share only kernel objects (files, the VFS).
  */
+import { executor } from "../sched/executor.ts";
 import { releaseOnClose } from "../fs/locks.ts";
 import type { Kernel } from "../kernel.ts";
 import type { Vfs } from "../fs/types.ts";
@@ -193,6 +194,10 @@ export class Process {
   removeThread(t: Thread): void {
     if (!this.threads.delete(t)) return;
     this.endedCpuNs += t.cpuTimeNs();
+    // A real-time thread that ended holds nothing back (after its last clock read, which may
+    // have put it on the CPU's books once more).
+    t.gone = true;
+    executor.leftCpu(t);
     if (!this.status) for (const h of threadEndHooks) h(t);
   }
 

@@ -132,6 +132,7 @@ async function runThread(t: Thread, program: Program): Promise<Trap | undefined>
     initGuestSignals(p);
     linked.kernel.mem = ctx.mem;
     linked.kernel.running = true;
+    linked.kernel.begin?.();
     t.sliceStartMs = nowMs();
     const start = Wasm.promising(instance.exports._start as Function);
     await start();

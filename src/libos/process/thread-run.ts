@@ -53,6 +53,7 @@ export function threadRunner(program: Program, memory: WasmMemory): ThreadRunner
       linked.kernel.mem = ctx.mem;
       linked.kernel.running = true;
       t.beginRun(nowMs());
+      linked.kernel.begin?.();
       return Wasm.promising(entry as (tid: number, arg: number) => unknown)(t.tid, startArg).then(
         () => undefined,
         (e: unknown) => threadEnded(t, e, program),

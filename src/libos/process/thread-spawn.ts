@@ -128,6 +128,20 @@ export function startThreadGroup(p: Process, runner: ThreadRunner): void {
   groups.set(p, { runner, running: new Set(), byTid: new Map(), trap: undefined, lastExitCode: 0 });
 }
 
+/** Spawned threads' starts, queued in the executor until they first run. */
+const pendingStarts = new WeakMap<Thread, () => void>();
+
+/**
+ * `t`'s real-time priority changed from `was` (sched_setscheduler and kin): if it has not run
+ * yet, its start moves where the new priority puts it, as Linux moves a runnable thread: to the
+ * tail of a raised priority, the head of a lowered one.
+ */
+export function requeueStart(t: Thread, was: number): void {
+  const start = pendingStarts.get(t);
+  const now = t.rtPriority;
+  if (start !== undefined && now !== was) executor.requeue(start, now, now < was);
+}
+
 /** wasi thread-spawn: a new thread entering wasi_thread_start(tid, startArg); returns its tid. */
 export function spawnThread(parent: Thread, startArg: number): number {
   const p = parent.process;
@@ -136,6 +150,14 @@ export function spawnThread(parent: Thread, startArg: number): number {
   if (p.status) throw sysErr(Errno.AGAIN, "process is exiting");
   const t = p.newThread(parent);
   t.spawner = parent;
+  // As Linux's pthread_create sets them: on a thread made with its creator's policy, before it
+  // runs; a priority below the creator's puts it at the head of its level (startAtHead).
+  let startAtHead = false;
+  if (parent.spawnPolicy) {
+    t.setPolicy(...parent.spawnPolicy);
+    parent.spawnPolicy = undefined;
+    startAtHead = t.rtPriority > 0 && t.rtPriority < parent.rtPriority;
+  }
   parent.lastSpawnMs = nowMs();
   try {
     admitThread(t);
@@ -144,7 +166,8 @@ export function spawnThread(parent: Thread, startArg: number): number {
     throw e;
   }
   const done = new Promise<void>((resolve) => {
-    executor.wake(() => {
+    const start = (): void => {
+      pendingStarts.delete(t);
       // A thread whose process died before it got the CPU never runs; one whose process is
       // stopped starts once it is continued (job-control.ts: it counts as parked meanwhile).
       const held = p.status ? undefined : holdIfStopped(t);
@@ -172,7 +195,9 @@ export function spawnThread(parent: Thread, startArg: number): number {
           }
         },
       );
-    });
+    };
+    pendingStarts.set(t, start);
+    executor.wakeAt(start, t.rtPriority, startAtHead);
   });
   g.running.add(done);
   g.byTid.set(t.tid, done);

@@ -36,6 +36,8 @@ const cpuBound = new Set<Thread>();
  * switch each: ~4 µs per sysbench op instead of ~1.5).
  */
 const WAKEUP_GRAN_MS = 4;
+/** Linux's real-time policies (sched_setscheduler). */
+const SCHED_FIFO = 1, SCHED_RR = 2;
 
 /** Is a CPU-bound thread running on the kernel thread? */
 export function kernelThreadBusy(): boolean {
@@ -132,7 +134,23 @@ export class Thread implements Interruptible {
     this.schedPolicy = policy;
     this.schedPriority = priority;
     this.schedChanged?.();
+    // The running thread's priority changed, or a thread's rose above it: its next check decides
+    // whether it goes on (loader/kernel-imports.ts).
+    const running = executor.cpuOwner as Thread | undefined;
+    if (running === this) executor.gotCpu(this, this.rtPriority);
+    running?.forceCheck?.();
   }
+
+  /**
+   * Its SCHED_FIFO or SCHED_RR priority (1..99; 0: neither). On the kernel thread such a thread
+   * runs before every ready thread of a lower one, and none of those runs until it leaves the
+   * CPU (sched/executor.ts); threads on vCPU workers are scheduled round robin whatever their
+   * policy.
+   */
+  get rtPriority(): number {
+    return (this.schedPolicy === SCHED_FIFO || this.schedPolicy === SCHED_RR) && this.vcpu === 0 && !this.gone ? this.schedPriority : 0;
+  }
+
 
   private threadVfs: Vfs | undefined;
   /** The process's file system view as this thread sees it (/proc/thread-self is its own). */
@@ -217,7 +235,11 @@ export class Thread implements Interruptible {
     if (!(woken instanceof Thread)) return;
     woken.cpuAtWake = woken.cpuMs; // off the CPU: final
     if (this.forceCheck === undefined) return; // a vCPU worker's thread: no checks of ours
-    if (this.usefulCpuMs() - woken.usefulCpuMs() < WAKEUP_GRAN_MS) return;
+    // Real-time priorities first, as Linux's: a higher one preempts at once, a lower one never.
+    const mine = this.rtPriority, theirs = woken.rtPriority;
+    if (mine > 0 || theirs > 0) {
+      if (theirs <= mine) return;
+    } else if (this.usefulCpuMs() - woken.usefulCpuMs() < WAKEUP_GRAN_MS) return;
     this.yieldDue = true;
     this.forceCheck();
   }
@@ -251,6 +273,21 @@ export class Thread implements Interruptible {
     this.futileMs += Math.max(0, this.cpuMs - this.cpuAtWake);
   }
 
+  /**
+   * Wall time it has held the vCPU (not scaled by the host's CPU rate), up to `now`: how long its
+   * code has run, which the fuel grants are calibrated against (a thread that mostly waits has
+   * not run: its grants must not shrink for the time it waited).
+   */
+  heldAt(now: number): number {
+    if (this.resumeDue) this.lateOnCpu();
+    return this.running ? this.heldMs + Math.max(0, now - this.onCpuSince) : this.heldMs;
+  }
+
+  /** cpuMsCoarse() for the kernel's preemption check (SCHED_RR quanta). */
+  cpuMsNow(): number {
+    return this.cpuMsCoarse();
+  }
+
   /** CPU time in ms without a clock read (executor.clockMs: at most about a time slice behind). */
   private cpuMsCoarse(): number {
     if (this.remoteCpuMs) return this.remoteCpuMs();
@@ -278,8 +315,12 @@ export class Thread implements Interruptible {
     cpuBound.delete(this);
   }
 
-  /** Off the vCPU: into a wait, or `preempted` (still computing: busySinceMs and the mark stay). */
-  offCpu(preempted = false): void {
+  /**
+   * Off the vCPU: into a wait, or `preempted` (still computing: busySinceMs and the mark stay).
+   * `plain`: a suspension that is no switch of its own (plainSuspend): a real-time thread keeps
+   * the vCPU from lower priorities through it.
+   */
+  offCpu(preempted = false, plain = false): void {
     this.yieldDue = false; // it gives way now anyway
     if (this.resumeDue) this.lateOnCpu();
     this.preempted = preempted;
@@ -287,6 +328,7 @@ export class Thread implements Interruptible {
     if (this.running) {
       this.running = false;
       const now = executor.stampSwitch();
+      this.heldMs += now - this.onCpuSince;
       this.cpuMs += (now - this.onCpuSince) * cpuRate.rateAt(now);
       if (this.futilePending) this.chargeFutile();
     }
@@ -296,6 +338,7 @@ export class Thread implements Interruptible {
       this.dueAfterOff = false;
       this.resumeDue = true;
     }
+    if (!plain) executor.leftCpu(this);
   }
 
   /**
@@ -306,7 +349,7 @@ export class Thread implements Interruptible {
    * slice and busy time going on: counted as running, both threads' clocks ran at once.
    */
   plainSuspend(): void {
-    this.offCpu(true);
+    this.offCpu(true, true);
     this.keepSlice = true;
     this.resumeDue = true;
   }
@@ -348,6 +391,7 @@ export class Thread implements Interruptible {
 
   private started(ms: number): void {
     this.onCpuSince = ms;
+    executor.gotCpu(this, this.rtPriority);
     if (this.keepSlice) {
       this.keepSlice = false;
       return;
@@ -365,4 +409,15 @@ export class Thread implements Interruptible {
     if (ms > this.cpuRead) this.cpuRead = ms;
     return BigInt(Math.round(this.cpuRead * 1e6));
   }
+
+  // Real-time scheduling and spawn state, last: the fields above are the switch path's, and
+  // keep their places in the object.
+  /** It has ended (Process.removeThread): it never holds the CPU from others again. */
+  gone = false;
+  /** The policy and priority the next thread it spawns gets (sched_policy's NEXT_SPAWN), once. */
+  spawnPolicy: [number, number] | undefined = undefined;
+  /** CPU time (ms) when its current SCHED_RR quantum began (loader/kernel-imports.ts). */
+  rrQuantumStartMs = 0;
+  /** Wall time held on the vCPU (heldAt). */
+  private heldMs = 0;
 }

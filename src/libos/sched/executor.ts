@@ -112,6 +112,21 @@ export class Executor {
   private nextFn: ((v: unknown) => void) | undefined = undefined;
   private nextVal: unknown = undefined;
   private pumpQueued = false;
+  /**
+   * Real-time threads (SCHED_FIFO, SCHED_RR) ready to run: highest priority first, FIFO within a
+   * priority, served before the ready deque and the runnext slot. Empty unless a guest asked
+   * for a real-time policy: every check of it below is one length test.
+   */
+  private readonly rt: { fn: (v: unknown) => void; v: unknown; prio: number }[] = [];
+  /** The running thread's real-time priority (0: none): nothing of lower priority runs meanwhile. */
+  private runningPrio = 0;
+  /** The thread that holds the vCPU (gotCpu, leftCpu): thread starts wait for it to leave. */
+  private runningOwner: object | undefined = undefined;
+  /** Held back by the running thread: a pump or a drain to start when it leaves the vCPU. */
+  private heldPump = false;
+  private heldDrain = false;
+  /** The real-time threads wait for the event loop's turn (a streak ran its slice: rtTurnEnd). */
+  private rtTurn = false;
   /** A yield took the fast path and its caller has not run again yet (clearFastYield). */
   private fastYield = false;
   private readonly clearFastYield = (): void => {
@@ -119,7 +134,109 @@ export class Executor {
   };
 
   private dequeEmpty(): boolean {
-    return this.nextFn === undefined && this.readyHead === this.readyFns.length;
+    return this.nextFn === undefined && this.readyHead === this.readyFns.length && this.rt.length === 0;
+  }
+
+  /** The highest priority among the ready real-time threads (0: none ready). */
+  get rtTop(): number {
+    return this.rt.length === 0 ? 0 : this.rt[0]!.prio;
+  }
+
+  /**
+   * `fn(v)` when the pump reaches it among the real-time threads, at priority `prio` (1..99):
+   * behind those of its priority, or before them with `head` (a SCHED_FIFO thread that a higher
+   * one preempted keeps its place, as Linux's does).
+   */
+  private enqueueRt(fn: (v: unknown) => void, v: unknown, prio: number, head: boolean): void {
+    const rt = this.rt;
+    let i = 0;
+    if (head) while (i < rt.length && rt[i]!.prio > prio) i++;
+    else while (i < rt.length && rt[i]!.prio >= prio) i++;
+    rt.splice(i, 0, { fn, v, prio });
+    // The event loop still gets its turn (timers, host I/O: the kernel's own work) once a streak
+    // has run its slice; the real-time threads then go first.
+    if (!this.rtTurn && !this.young()) {
+      this.rtTurn = true;
+      setImmediate(this.rtTurnNext);
+    }
+    if (!this.pumpQueued && !this.rtTurn) {
+      this.pumpQueued = true;
+      queueMicrotask(this.pump);
+    }
+  }
+
+  /** rtTurnEnd in the next turn of the event loop, after its timers (nextTurn). */
+  private readonly rtTurnNext = (): void => {
+    setImmediate(this.rtTurnEnd);
+  };
+
+  private readonly rtTurnEnd = (): void => {
+    this.rtTurn = false;
+    this.kick();
+  };
+
+  /** Start the pump (and a drain) if work is waiting and nothing holds it back. */
+  private kick(): void {
+    if (!this.pumpQueued && !this.dequeEmpty()) {
+      this.pumpQueued = true;
+      queueMicrotask(this.pump);
+    }
+    if (this.heldDrain && this.runningOwner === undefined && this.rt.length === 0) {
+      this.heldDrain = false;
+      if (!this.scheduled && this.queue.length > 0) {
+        this.scheduled = true;
+        if (this.young()) queueMicrotask(this.drain);
+        else setImmediate(this.drain);
+      }
+    }
+  }
+
+  /**
+   * A thread got the vCPU (Thread.started). Until it leaves (leftCpu) no thread starts (drain),
+   * and with a real-time priority nothing of a lower one runs, not even at its preemption
+   * checks, where V8 runs whatever its microtask queue holds.
+   */
+  gotCpu(owner: object, prio: number): void {
+    this.runningOwner = owner;
+    this.runningPrio = prio;
+  }
+
+  /** `owner` left the vCPU (a wait, a yield, a preemption, its end): what it held back may run. */
+  leftCpu(owner: object): void {
+    if (this.runningOwner !== owner) return;
+    this.runningOwner = undefined;
+    this.runningPrio = 0;
+    if (this.heldPump || this.heldDrain) {
+      this.heldPump = false;
+      this.kick();
+    }
+  }
+
+  /** The thread that got the vCPU last and has not left it (gotCpu). */
+  get cpuOwner(): object | undefined {
+    return this.runningOwner;
+  }
+
+  /**
+   * A yield of a real-time thread of priority `prio`: behind the ready threads of its priority
+   * (sched_yield, a SCHED_RR thread's used-up slice), or at their head (`head`: a SCHED_FIFO
+   * thread preempted by a higher priority, or letting the event loop turn).
+   */
+  yieldRt<T>(v: T, prio: number, head = false): Promise<T> {
+    const p = new Promise<T>(capture);
+    this.switches++;
+    this.enqueueRt(captured as (v: unknown) => void, v, prio, head);
+    captured = undefined;
+    return p;
+  }
+
+  /** A real-time thread ran a whole slice: it lets the event loop turn, then goes on before anything of lower priority. */
+  preemptRt(prio: number, head: boolean): Promise<void> {
+    if (!this.rtTurn) {
+      this.rtTurn = true;
+      setImmediate(this.rtTurnNext);
+    }
+    return this.yieldRt<void>(undefined, prio, head);
   }
 
   /** Nothing in the deque or the drain queue, the pump idle, the streak young: a yield may skip the deque. */
@@ -163,6 +280,8 @@ export class Executor {
   }
 
   private readonly pump = (): void => {
+    // Real-time threads, out of line: the common path keeps to one test.
+    if ((this.rt.length | this.runningPrio) !== 0 && this.pumpRt()) return;
     let fn: ((v: unknown) => void) | undefined;
     let v: unknown;
     if (this.nextFn !== undefined) {
@@ -194,13 +313,33 @@ export class Executor {
     else this.pumpQueued = false;
   };
 
+  /** pump() with real-time threads ready or running: true when it ran one or is held back. */
+  private pumpRt(): boolean {
+    if (this.rtTurn || (this.runningPrio > 0 && this.rtTop <= this.runningPrio)) {
+      // Nothing may run before the event loop's turn, or above the running real-time thread.
+      if (!this.rtTurn) this.heldPump = true;
+      this.pumpQueued = false;
+      return true;
+    }
+    if (this.rt.length === 0) return false;
+    const e = this.rt.shift()!;
+    e.fn(e.v);
+    if (!this.dequeEmpty()) queueMicrotask(this.pump);
+    else this.pumpQueued = false;
+    return true;
+  }
+
   /**
    * Make a parked coroutine runnable by resolving its Promise with `v`. `order`: "direct" (I/O
    * readiness, timers, joins...: resolved at once, its continuation queued for V8 to run after
    * the current one, as before the run queue was ours), "ready" (a yield: behind the ready ones
    * in the deque) or "next" (a futex wake's first waiter: before them).
    */
-  resume<T>(resolve: (v: T) => void, v: T, order: ResumeOrder = "direct"): void {
+  resume<T>(resolve: (v: T) => void, v: T, order: ResumeOrder = "direct", prio = 0): void {
+    if ((prio | this.runningPrio | this.rt.length) !== 0) {
+      this.resumeRt(resolve as (v: unknown) => void, v, order, prio);
+      return;
+    }
     if (this.queue.length > 0) {
       this.queue.push(() => resolve(v)); // a drain is already scheduled
     } else if (this.young()) {
@@ -214,6 +353,13 @@ export class Executor {
       this.scheduled = true;
       setImmediate(this.drain);
     }
+  }
+
+  /** resume() with a real-time thread involved: into the real-time queue, or behind it (no direct resume past it). */
+  private resumeRt(resolve: (v: unknown) => void, v: unknown, order: ResumeOrder, prio: number): void {
+    this.switches++;
+    if (prio > 0) this.enqueueRt(resolve, v, prio, false);
+    else this.enqueueReady(resolve, v, order === "next");
   }
 
   /**
@@ -274,6 +420,28 @@ export class Executor {
     }
   };
 
+  /**
+   * Move `fn`, queued by wake/wakeAt and not run yet, to where priority `prio` puts it (a new
+   * thread whose policy its creator set before it first ran). False if it is not queued.
+   */
+  requeue(fn: () => void, prio: number, head = false): boolean {
+    const i = this.rt.findIndex((e) => e.fn === fn);
+    if (i >= 0) this.rt.splice(i, 1);
+    else {
+      const j = this.queue.indexOf(fn);
+      if (j < 0) return false;
+      this.queue.splice(j, 1);
+    }
+    this.wakeAt(fn, prio, head);
+    return true;
+  }
+
+  /** wake(fn) for a thread of real-time priority `prio` (0: wake): among the ready real-time threads. */
+  wakeAt(fn: () => void, prio: number, head = false): void {
+    if (prio > 0) this.enqueueRt(fn, undefined, prio, head);
+    else this.wake(fn);
+  }
+
   /** Run `fn` from the run queue (never on the caller's stack), in FIFO order. */
   wake(fn: () => void): void {
     this.queue.push(fn);
@@ -294,9 +462,21 @@ export class Executor {
   preempt(): Promise<void> {
     return new Promise<void>((resolve) => {
       this.preempted.push(resolve);
-      if (this.preempted.length === 1) setImmediate(this.resumePreempted);
+      if (this.preempted.length === 1) setImmediate(this.nextTurn);
     });
   }
+
+  /**
+   * Run resumePreempted in the next turn of the event loop, after its timers and I/O. One
+   * setImmediate is not enough: posted before the check phase (a thread resumed from a timer or
+   * an I/O callback, or in a microtask of one) it runs in this turn's check phase, and the
+   * preempted thread computed on with no timer run in between (a 5 ms nanosleep next to a
+   * computing thread ended after 25-43 ms: two to four slices). Posted from the check phase, the
+   * second always lands in the next turn.
+   */
+  private readonly nextTurn = (): void => {
+    setImmediate(this.resumePreempted);
+  };
 
   private readonly resumePreempted = (): void => {
     const resolve = this.preempted.shift()!;
@@ -410,12 +590,30 @@ export class Executor {
   };
   private readonly drain = (): void => {
     this.scheduled = false;
+    if (this.runningOwner !== undefined || this.rt.length > 0) {
+      // Thread starts wait for the thread that holds the vCPU to leave it (a wait, a yield, the
+      // end of its slice), as a new thread waits on Linux for its creator's turn to end, not
+      // for its creator's next preemption check (which V8 lets run queued microtasks, this
+      // drain among them); and for the real-time threads (leftCpu, kick).
+      this.heldDrain = true;
+      return;
+    }
     // Double buffering: wakes during this drain go to the other array (the next drain).
     const batch = this.queue;
     this.queue = this.spare;
-    this.switches += batch.length;
-    // Resolving only queues each continuation; they run after this returns, in this order.
-    for (let i = 0; i < batch.length; i++) batch[i]!();
+    // Resolving only queues each continuation; they run after this returns, in this order. A
+    // thread's start runs its code at once: if it still holds the vCPU when that returns (at a
+    // preemption check that did not switch), the rest waits for it as above, ahead of newer wakes.
+    let i = 0;
+    while (i < batch.length) {
+      this.switches++;
+      batch[i++]!();
+      if (i < batch.length && (this.runningOwner !== undefined || this.rt.length > 0)) {
+        this.queue.unshift(...batch.slice(i));
+        this.heldDrain = true;
+        break;
+      }
+    }
     batch.length = 0;
     this.spare = batch;
   };

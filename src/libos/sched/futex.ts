@@ -104,11 +104,11 @@ class FutexWaiter {
       this.timer = undefined;
     }
     if (this.intr !== undefined) this.intr.setCanceller(undefined);
-    const resolve = this.resolve!, complete = this.complete;
+    const resolve = this.resolve!, complete = this.complete, prio = this.intr?.rtPriority ?? 0;
     this.intr = this.resolve = this.complete = undefined;
     this.table.release(this);
     // The wait is over before complete() runs: it may look at the thread.
-    executor.resume(resolve, complete === undefined ? reason : complete(reason), next ? "next" : "ready");
+    executor.resume(resolve, complete === undefined ? reason : complete(reason), next ? "next" : "ready", prio);
     return true;
   }
 }

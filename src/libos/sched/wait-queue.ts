@@ -21,6 +21,8 @@ export interface Interruptible {
   readonly interruptPending: boolean;
   /** Install the canceller of the current wait (undefined when the wait ends). */
   setCanceller(cancel: (() => void) | undefined): void;
+  /** A SCHED_FIFO/SCHED_RR thread's priority (1..99): its resume goes before the others. */
+  readonly rtPriority?: number;
 }
 
 export interface WaitOptions {
@@ -66,7 +68,7 @@ class Waiter {
     for (const q of this.queues) q.remove(this);
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.intr?.setCanceller(undefined);
-    executor.resume(this.resolveOuter, reason);
+    executor.resume(this.resolveOuter, reason, "direct", this.intr?.rtPriority ?? 0);
     return true;
   }
 }

@@ -28,6 +28,8 @@ export class CpuSlot {
   /** Writer-side copies (the worker). */
   private total = 0;
   private since = -1;
+  /** Wall time on the vCPU, unscaled (heldMs: the worker's fuel grants). */
+  private held = 0;
   /** Reader side (the kernel): the largest value returned, so the clock never goes back. */
   private lastRead = 0;
 
@@ -54,6 +56,7 @@ export class CpuSlot {
   off(now: number = nowMs()): void {
     if (this.since < 0) return;
     this.total += Math.max(0, now - this.since) * this.rates.rateAt(now);
+    this.held += Math.max(0, now - this.since);
     this.since = -1;
     this.publish();
   }
@@ -64,6 +67,11 @@ export class CpuSlot {
     this.f[1] = this.since;
     this.f[2] = this.rates.rate;
     Atomics.add(this.seq, 0, 1);
+  }
+
+  /** Wall time the thread has held the vCPU up to `now` (worker: its fuel grants follow how long its code ran, not its waits). */
+  heldMs(now: number): number {
+    return this.since >= 0 ? this.held + Math.max(0, now - this.since) : this.held;
   }
 
   /** CPU time in ms, as of now (kernel). */

@@ -28,7 +28,7 @@ import { Op, Status, type CallMessage, type EndMessage, type InitMessage, type S
 import { nowMs } from "../sched/clock.ts";
 import { setRingService } from "../sched/agents.ts";
 import { CpuSlot } from "./cpu-slot.ts";
-import { CHECKS_PER_SLICE, scaleGrant } from "../loader/fuel-grant.ts";
+import { CHECKS_PER_SLICE, FIRST_GRANT_SHARE, scaleGrant } from "../loader/fuel-grant.ts";
 
 /** A kernel request unwound this thread; the kernel holds the reason (exit, kill, fault). */
 class Unwound extends Error {}
@@ -45,7 +45,7 @@ interface VThread {
   /** cpu.on(), made once (plainReturn queues it). */
   readonly cpuOn: () => void;
   fuel: { value: number } | undefined;
-  /** Its last fuel grant and when it was given (scaled to a short slice: fuel-grant.ts). */
+  /** Its last fuel grant and its held time (CpuSlot.heldMs) when it was given (scaled to a short slice: fuel-grant.ts). */
   grant: number;
   lastCheckMs: number;
   /** A view of the memory for the local paths (replaced when the memory grew). */
@@ -221,8 +221,9 @@ function yieldCheck(th: VThread): unknown {
   if (th.fuel) {
     const now = nowMs();
     // Grants scaled to last a quarter of the thread's slice (loader/fuel-grant.ts).
-    th.grant = scaleGrant(th.grant, now - th.lastCheckMs, sliceUs / 1000 / CHECKS_PER_SLICE, cfg.fuel / 1024, cfg.fuel * 64);
-    th.lastCheckMs = now;
+    const held = th.cpu.heldMs(now);
+    th.grant = scaleGrant(th.grant, held - th.lastCheckMs, sliceUs / 1000 / CHECKS_PER_SLICE, cfg.fuel / 1024, cfg.fuel * 64);
+    th.lastCheckMs = held;
     th.fuel.value = th.grant;
   }
   if (wantsAttention(th)) return forward(th, Op.attention, [], none);
@@ -328,6 +329,11 @@ function spawn(s: SpawnMessage): void {
   executor.wake(() => {
     th.running = true;
     th.sliceStart = nowMs();
+    if (th.fuel) {
+      // The first grant is small (loader/fuel-grant.ts FIRST_GRANT_SHARE).
+      th.fuel.value = th.grant = Math.round(cfg.fuel * FIRST_GRANT_SHARE);
+      th.lastCheckMs = th.cpu.heldMs(th.sliceStart);
+    }
     th.cpu.on(th.sliceStart);
     start(s.tid, s.startArg).then(() => end(th, undefined), (e: unknown) => end(th, e));
   });

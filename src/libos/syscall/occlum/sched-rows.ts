@@ -12,6 +12,7 @@
  * vCPU, ESRCH for a tid that is not a thread of the caller's process (0: the caller), EFAULT for
  * a buffer outside memory.
  */
+import { requeueStart } from "../../process/thread-spawn.ts";
 import { A, R } from "../codecs.ts";
 import { row, type SyscallRow } from "../table.ts";
 import { Errno, sysErr } from "../errno.ts";
@@ -120,22 +121,40 @@ function occlum_priority(t: Thread, which: number, who: number, set: number, nic
   return Math.min(...targets.map((x) => x.nice)) + 20; // biased: a u32 result (nice + 20)
 }
 
-/** sched_policy(tid, set, policy, priority) -> policy | priority << 8 (before a set); tid 0: the caller. */
-function occlum_sched_policy(t: Thread, tid: number, set: number, policy: number, priority: number): number {
-  const of = target(t, tid);
-  const was = of.schedPolicy | (of.schedPriority << 8);
-  if (!set) return was;
-  const pol = (policy | 0) === -1 ? of.schedPolicy : (policy & ~SCHED_RESET_ON_FORK);
+/**
+ * The tid that names the next thread the caller spawns (sdk/libc/threads.c's pthread_create with
+ * PTHREAD_EXPLICIT_SCHED): the policy is the new thread's from its creation, before its start
+ * is queued, so it never runs with its creator's (a start can run at any preemption check of its
+ * creator). A set=0 call drops a policy no spawn took.
+ */
+const NEXT_SPAWN = 0xffffffff;
+
+function checkedPolicy(current: number, policy: number, priority: number): number {
+  const pol = (policy | 0) === -1 ? current : (policy & ~SCHED_RESET_ON_FORK);
   const rt = pol === SCHED_FIFO || pol === SCHED_RR;
   if (pol !== SCHED_OTHER && pol !== SCHED_BATCH && pol !== SCHED_IDLE && !rt) throw sysErr(Errno.INVAL);
   if (rt ? priority < 1 || priority > 99 : priority !== 0) throw sysErr(Errno.INVAL);
-  of.setPolicy(pol, priority);
+  return pol;
+}
+
+/** sched_policy(tid, set, policy, priority) -> policy | priority << 8 (before a set); tid 0: the caller. */
+function occlum_sched_policy(t: Thread, tid: number, set: number, policy: number, priority: number): number {
+  if (tid === NEXT_SPAWN) {
+    t.spawnPolicy = set ? [checkedPolicy(t.schedPolicy, policy, priority), priority] : undefined;
+    return 0;
+  }
+  const of = target(t, tid);
+  const was = of.schedPolicy | (of.schedPriority << 8);
+  if (!set) return was;
+  const rtWas = of.rtPriority;
+  of.setPolicy(checkedPolicy(of.schedPolicy, policy, priority), priority);
+  requeueStart(of, rtWas);
   return was;
 }
 
 export const occlumSchedRows: readonly SyscallRow[] = [
   row("priority", [A.u32, A.u32, A.u32, A.u32], R.size, occlum_priority, { note: "getpriority/setpriority: which (PROCESS: a thread id, PGRP, USER), who (0: the caller's), set, nice -> nice + 20; a nice value weighs the thread's time slice" }),
-  row("sched_policy", [A.u32, A.u32, A.u32, A.u32], R.size, occlum_sched_policy, { note: "sched_setscheduler/getscheduler/setparam/getparam, pthread_*schedparam: tid (0: caller), set, policy (-1: unchanged), priority -> the old policy | priority << 8; SCHED_IDLE weighs the thread's time slice (3 against nice 0's 1024), the others are kept and reported" }),
+  row("sched_policy", [A.u32, A.u32, A.u32, A.u32], R.size, occlum_sched_policy, { note: "sched_setscheduler/getscheduler/setparam/getparam, pthread_*schedparam: tid (0: caller; 0xffffffff: the next thread the caller spawns), set, policy (-1: unchanged), priority -> the old policy | priority << 8; SCHED_IDLE weighs the thread's time slice (3 against nice 0's 1024); SCHED_FIFO and SCHED_RR threads on the kernel thread run before lower priorities" }),
   row("sched_getaffinity", [A.u32, A.u32, A.u32], R.size, occlum_sched_getaffinity, { note: "tid (0: caller), size, mask: the vCPUs it may run on, 4-byte longs; returns the bytes written" }),
   row("sched_setaffinity", [A.u32, A.u32, A.u32], R.none, occlum_sched_setaffinity, { note: "tid (0: caller), size, mask: where a thread not yet running starts, and what its new threads inherit (a running thread does not move)" }),
   row("sched_getcpu", [], R.size, occlum_sched_getcpu, { note: "the caller's vCPU: 0 the kernel thread, 1..N-1 the workers" }),

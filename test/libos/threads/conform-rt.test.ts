@@ -1,0 +1,29 @@
+/**
+ * Real-time scheduling policies (issue 6): SCHED_FIFO and SCHED_RR threads on one CPU run
+ * before lower priorities and are not time-sliced against them, a woken one preempts its waker,
+ * a raised one its raiser, threads of one priority take turns at sched_yield, and pthread_create
+ * applies PTHREAD_EXPLICIT_SCHED attributes (sched/executor.ts's real-time run queue,
+ * sdk/libc/threads.c). test/guest/threads/conform_rt.c pins every thread to CPU 0 (the kernel
+ * thread here) and logs the order threads reach points of their code; it prints exactly what
+ * Linux prints. LINUX is its output on Linux 6.18, glibc, as root (`gcc -O2 -pthread -o
+ * /tmp/nat/conform_rt test/guest/threads/conform_rt.c && /tmp/nat/conform_rt`; the same over
+ * repeated runs).
+ */
+import { linuxConformance } from "../linux-conformance.ts";
+
+linuxConformance({ title: "real-time scheduling policies on one CPU", source: "test/guest/threads/conform_rt.c", linux: () => LINUX, flags: ["-pthread"], acrossVcpus: true });
+
+const LINUX = `sched_setaffinity {0}: 0
+spawned: 0 0 0 0
+1 priority order: main C+ C- B+ B- A+ A- D+ D- 
+2 wake preemption: post H-woke after-post 
+3 yields at one priority: Y1 X1 Y2 X2 Y3 X3 
+4 no time slice: N+ F+ F- N- 
+raise R to 60: 0
+5 raised above the caller: raise R+ R- after-raise 
+6 new thread: policy SCHED_RR priority 7
+6 SCHED_FIFO attributes, priority 0: EINVAL
+6 SCHED_FIFO attributes, priority 50: 0
+6 SCHED_FIFO attributes, priority 100: EINVAL
+6 SCHED_OTHER attributes, priority 1: EINVAL
+`;
