@@ -157,6 +157,7 @@ export function spawnThread(parent: Thread, startArg: number): number {
     t.setPolicy(...parent.spawnPolicy);
     parent.spawnPolicy = undefined;
     startAtHead = t.rtPriority > 0 && t.rtPriority < parent.rtPriority;
+    if (t.rtPriority > parent.rtPriority) parent.schedChangedByMe(); // preempted at its next check
   }
   parent.lastSpawnMs = nowMs();
   try {

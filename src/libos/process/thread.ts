@@ -134,11 +134,19 @@ export class Thread implements Interruptible {
     this.schedPolicy = policy;
     this.schedPriority = priority;
     this.schedChanged?.();
-    // The running thread's priority changed, or a thread's rose above it: its next check decides
-    // whether it goes on (loader/kernel-imports.ts).
-    const running = executor.cpuOwner as Thread | undefined;
-    if (running === this) executor.gotCpu(this, this.rtPriority);
-    running?.forceCheck?.();
+  }
+
+  /**
+   * This thread, which is running (it made the call), changed its own or another thread's
+   * scheduling: its real-time priority now holds the vCPU (or no longer does), and its next
+   * preemption check decides whether it goes on (loader/kernel-imports.ts: a ready thread above
+   * it runs first).
+   */
+  schedChangedByMe(): void {
+    const prio = this.rtPriority;
+    if (prio > 0) executor.gotCpu(this, prio);
+    else if (executor.cpuOwner === this) executor.leftCpu(this);
+    this.forceCheck?.();
   }
 
   /**
@@ -338,7 +346,7 @@ export class Thread implements Interruptible {
       this.dueAfterOff = false;
       this.resumeDue = true;
     }
-    if (!plain) executor.leftCpu(this);
+    if (!plain && executor.cpuOwner === this) executor.leftCpu(this);
   }
 
   /**
@@ -350,6 +358,9 @@ export class Thread implements Interruptible {
    */
   plainSuspend(): void {
     this.offCpu(true, true);
+    // Still on its way (V8 runs queued microtasks first): no thread starts meanwhile, and
+    // nothing below a real-time priority runs.
+    executor.gotCpu(this, this.rtPriority);
     this.keepSlice = true;
     this.resumeDue = true;
   }
@@ -391,7 +402,7 @@ export class Thread implements Interruptible {
 
   private started(ms: number): void {
     this.onCpuSince = ms;
-    executor.gotCpu(this, this.rtPriority);
+    if (this.schedPolicy === SCHED_FIFO || this.schedPolicy === SCHED_RR) executor.gotCpu(this, this.rtPriority);
     if (this.keepSlice) {
       this.keepSlice = false;
       return;

@@ -120,8 +120,12 @@ export class Executor {
   private readonly rt: { fn: (v: unknown) => void; v: unknown; prio: number }[] = [];
   /** The running thread's real-time priority (0: none): nothing of lower priority runs meanwhile. */
   private runningPrio = 0;
-  /** The thread that holds the vCPU (gotCpu, leftCpu): thread starts wait for it to leave. */
-  private runningOwner: object | undefined = undefined;
+  /**
+   * The thread that holds the vCPU through suspensions that are no switch of their own (gotCpu,
+   * leftCpu): a real-time thread from its start, any thread at a preemption check that goes on
+   * (Thread.plainSuspend). Thread starts wait for it to leave.
+   */
+  cpuOwner: object | undefined = undefined;
   /** Held back by the running thread: a pump or a drain to start when it leaves the vCPU. */
   private heldPump = false;
   private heldDrain = false;
@@ -181,7 +185,7 @@ export class Executor {
       this.pumpQueued = true;
       queueMicrotask(this.pump);
     }
-    if (this.heldDrain && this.runningOwner === undefined && this.rt.length === 0) {
+    if (this.heldDrain && this.cpuOwner === undefined && this.rt.length === 0) {
       this.heldDrain = false;
       if (!this.scheduled && this.queue.length > 0) {
         this.scheduled = true;
@@ -197,24 +201,19 @@ export class Executor {
    * checks, where V8 runs whatever its microtask queue holds.
    */
   gotCpu(owner: object, prio: number): void {
-    this.runningOwner = owner;
+    this.cpuOwner = owner;
     this.runningPrio = prio;
   }
 
   /** `owner` left the vCPU (a wait, a yield, a preemption, its end): what it held back may run. */
   leftCpu(owner: object): void {
-    if (this.runningOwner !== owner) return;
-    this.runningOwner = undefined;
+    if (this.cpuOwner !== owner) return;
+    this.cpuOwner = undefined;
     this.runningPrio = 0;
     if (this.heldPump || this.heldDrain) {
       this.heldPump = false;
       this.kick();
     }
-  }
-
-  /** The thread that got the vCPU last and has not left it (gotCpu). */
-  get cpuOwner(): object | undefined {
-    return this.runningOwner;
   }
 
   /**
@@ -590,7 +589,7 @@ export class Executor {
   };
   private readonly drain = (): void => {
     this.scheduled = false;
-    if (this.runningOwner !== undefined || this.rt.length > 0) {
+    if (this.cpuOwner !== undefined || this.rt.length > 0) {
       // Thread starts wait for the thread that holds the vCPU to leave it (a wait, a yield, the
       // end of its slice), as a new thread waits on Linux for its creator's turn to end, not
       // for its creator's next preemption check (which V8 lets run queued microtasks, this
@@ -608,7 +607,7 @@ export class Executor {
     while (i < batch.length) {
       this.switches++;
       batch[i++]!();
-      if (i < batch.length && (this.runningOwner !== undefined || this.rt.length > 0)) {
+      if (i < batch.length && (this.cpuOwner !== undefined || this.rt.length > 0)) {
         this.queue.unshift(...batch.slice(i));
         this.heldDrain = true;
         break;

@@ -149,6 +149,7 @@ function occlum_sched_policy(t: Thread, tid: number, set: number, policy: number
   const rtWas = of.rtPriority;
   of.setPolicy(checkedPolicy(of.schedPolicy, policy, priority), priority);
   requeueStart(of, rtWas);
+  t.schedChangedByMe();
   return was;
 }
 
