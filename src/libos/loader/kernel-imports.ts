@@ -117,15 +117,21 @@ function rtSlice(t: Thread, rt: number, now: number, requests: boolean): Promise
     t.rrQuantumStartMs = t.cpuMsNow();
     head = false;
   }
-  return executor.preemptRt(rt, head).then(() => {
-    t.onCpu();
+  return executor.preemptRt(rt, head).then(() => afterPreempted(t));
+}
+
+/**
+ * A thread back from a preemption: a kill unwinds it; signals sent while it was preempted (the
+ * only time others ran) are handled now, and a stop that came meanwhile parks it.
+ */
+function afterPreempted(t: Thread): Promise<void> | undefined {
+  t.onCpu();
+  if (t.killed) throw new ThreadKilled();
+  const d = mustDeliver(t) ? deliverSignals(t) : undefined;
+  if (!d) return undefined;
+  return d.then(() => {
     if (t.killed) throw new ThreadKilled();
-    const d = mustDeliver(t) ? deliverSignals(t) : undefined;
-    if (!d) return undefined;
-    return d.then(() => {
-      if (t.killed) throw new ThreadKilled();
-      t.clearInterrupt();
-    });
+    t.clearInterrupt();
   });
 }
 
@@ -210,18 +216,7 @@ export function kernelImportFns(k: KernelImportContext): Record<string, (...a: n
     // A whole slice of computing since it last waited (not of spawning threads): new threads go
     // to vCPU workers rather than next to it.
     if (now - t.busySinceMs >= TIME_SLICE_MS && t.lastSpawnMs < t.busySinceMs) t.markCpuBound();
-    return executor.preempt().then(() => {
-      t.onCpu();
-      if (t.killed) throw new ThreadKilled();
-      // Signals sent while this thread was preempted (the only time others run) are handled now,
-      // and a stop that came meanwhile parks it.
-      const d = mustDeliver(t) ? deliverSignals(t) : undefined;
-      if (!d) return undefined;
-      return d.then(() => {
-        if (t.killed) throw new ThreadKilled();
-        t.clearInterrupt();
-      });
-    });
+    return executor.preempt().then(() => afterPreempted(t));
   };
   const wait = (width: 32 | 64) => (addr: number, expected: number | bigint, timeoutNs: bigint): number | Promise<number> => {
     const m = k.mem;
