@@ -325,6 +325,9 @@ export class Executor {
     e.fn(e.v);
     if (!this.dequeEmpty()) queueMicrotask(this.pump);
     else this.pumpQueued = false;
+    // The last real-time thread is on its way: held thread starts may go once it has run (the
+    // drain, queued behind its continuation, checks again).
+    if (this.rt.length === 0 && this.heldDrain) this.kick();
     return true;
   }
 

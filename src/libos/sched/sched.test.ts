@@ -158,3 +158,37 @@ test("the shared executor counts switches", async () => {
   await executor.yieldNow();
   assert.equal(executor.switches, before + 1);
 });
+
+test("real-time resumes run before the others, highest priority first, FIFO within one; a preempted one keeps the head", async () => {
+  const ex = new Executor();
+  const order: string[] = [];
+  const at = (name: string, prio: number, order_: "ready" | "next" = "ready"): Promise<number> =>
+    new Promise<string>((r) => ex.resume(r, name, order_, prio)).then((v) => order.push(v));
+  const all = [at("N1", 0), at("R10a", 10), at("R20", 20), at("R10b", 10), at("N2", 0, "next")];
+  // A SCHED_FIFO thread of 10 preempted by a higher one goes back at the head of its priority.
+  all.push(ex.yieldRt("R10-preempted", 10, true).then((v) => order.push(v)));
+  assert.equal(ex.rtTop, 20);
+  await Promise.all(all);
+  assert.deepEqual(order, ["R20", "R10-preempted", "R10a", "R10b", "N2", "N1"]);
+  assert.equal(ex.rtTop, 0);
+});
+
+test("a real-time thread on the CPU holds back lower priorities and thread starts until it leaves", async () => {
+  const ex = new Executor();
+  const order: string[] = [];
+  const owner = {};
+  ex.gotCpu(owner, 5);
+  const normal = new Promise<string>((r) => ex.resume(r, "normal", "direct")).then((v) => order.push(v));
+  const low = new Promise<string>((r) => ex.resume(r, "rt3", "ready", 3)).then((v) => order.push(v));
+  const high = new Promise<string>((r) => ex.resume(r, "rt9", "ready", 9)).then((v) => order.push(v));
+  ex.wake(() => order.push("start"));
+  // Turns of the event loop pass: only the higher priority ran.
+  for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+  assert.deepEqual(order, ["rt9"]);
+  ex.leftCpu(owner);
+  await Promise.all([normal, low, high]);
+  for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+  // Then the real-time one below it, and the rest in the order the queues give.
+  assert.deepEqual(order.slice(0, 2), ["rt9", "rt3"]);
+  assert.deepEqual(new Set(order.slice(2)), new Set(["normal", "start"]));
+});
