@@ -104,12 +104,19 @@ const RR_QUANTUM_MS = 100;
  * priority ready: it goes on, except that every slice it lets the event loop turn (timers and
  * host I/O are the kernel's own work) and then resumes before any lower priority, at the head
  * of its own; a SCHED_RR thread whose quantum of CPU time is used up goes behind the others of
- * its priority instead.
+ * its priority instead. Once real-time threads have held the vCPU 950 ms of a second (Linux's
+ * throttling, sched/rt-budget.ts), the rest of the second is the other threads'.
  */
 function rtSlice(t: Thread, rt: number, now: number, requests: boolean): Promise<void> | undefined {
   if (now - t.sliceStartMs < TIME_SLICE_MS && !requests) {
     t.plainSuspend();
     return undefined;
+  }
+  if (executor.rtBudget.throttled || !executor.rtBudget.left(now)) {
+    // The period's real-time budget is spent: it waits for the next period, first of its priority.
+    executor.throttleRt(now);
+    t.offCpu(true);
+    return executor.yieldRt<void>(undefined, rt, true).then(() => afterPreempted(t));
   }
   t.offCpu(true);
   let head = true;

@@ -33,6 +33,7 @@
 import os from "node:os";
 import { nowMs } from "./clock.ts";
 import { agentRings, vcpuRequests } from "./agents.ts";
+import { RtBudget } from "./rt-budget.ts";
 
 const SLICE_MS = 4;
 /** Default of OCCLUM_BUSY_POLL_US (Linux's suggested net.core.busy_poll is 50 µs too). */
@@ -131,6 +132,8 @@ export class Executor {
   private heldDrain = false;
   /** The real-time threads wait for the event loop's turn (a streak ran its slice: rtTurnEnd). */
   private rtTurn = false;
+  /** Linux's real-time throttling: 950 ms of each second (rt-budget.ts; throttleRt). */
+  readonly rtBudget = new RtBudget();
   /** A yield took the fast path and its caller has not run again yet (clearFastYield). */
   private fastYield = false;
   private readonly clearFastYield = (): void => {
@@ -143,8 +146,24 @@ export class Executor {
 
   /** The highest priority among the ready real-time threads (0: none ready). */
   get rtTop(): number {
-    return this.rt.length === 0 ? 0 : this.rt[0]!.prio;
+    return this.rt.length === 0 || this.rtBudget.throttled ? 0 : this.rt[0]!.prio;
   }
+
+  /**
+   * The real-time threads used their budget for the period (a real-time thread's check found it
+   * spent): until the period ends none of them runs, and they hold nothing back; the vCPU is
+   * the other threads' (or idle).
+   */
+  throttleRt(now: number): void {
+    if (this.rtBudget.throttled) return;
+    this.rtBudget.throttled = true;
+    setTimeout(this.unthrottleRt, Math.max(1, Math.ceil(this.rtBudget.periodEnd - now)));
+  }
+
+  private readonly unthrottleRt = (): void => {
+    this.rtBudget.throttled = false;
+    this.kick();
+  };
 
   /**
    * `fn(v)` when the pump reaches it among the real-time threads, at priority `prio` (1..99):
@@ -185,7 +204,7 @@ export class Executor {
       this.pumpQueued = true;
       queueMicrotask(this.pump);
     }
-    if (this.heldDrain && this.cpuOwner === undefined && this.rt.length === 0) {
+    if (this.heldDrain && this.cpuOwner === undefined && (this.rt.length === 0 || this.rtBudget.throttled)) {
       this.heldDrain = false;
       if (!this.scheduled && this.queue.length > 0) {
         this.scheduled = true;
@@ -203,12 +222,14 @@ export class Executor {
   gotCpu(owner: object, prio: number): void {
     this.cpuOwner = owner;
     this.runningPrio = prio;
+    if (prio > 0) this.rtBudget.running(nowMs());
   }
 
   /** `owner` left the vCPU (a wait, a yield, a preemption, its end): what it held back may run. */
   leftCpu(owner: object): void {
     if (this.cpuOwner !== owner) return;
     this.cpuOwner = undefined;
+    if (this.runningPrio > 0) this.rtBudget.stopped(nowMs());
     this.runningPrio = 0;
     if (this.heldPump || this.heldDrain) {
       this.heldPump = false;
@@ -314,13 +335,15 @@ export class Executor {
 
   /** pump() with real-time threads ready or running: true when it ran one or is held back. */
   private pumpRt(): boolean {
-    if (this.rtTurn || (this.runningPrio > 0 && this.rtTop <= this.runningPrio)) {
+    const throttled = this.rtBudget.throttled;
+    if (!throttled && (this.rtTurn || (this.runningPrio > 0 && this.rtTop <= this.runningPrio))) {
       // Nothing may run before the event loop's turn, or above the running real-time thread.
       if (!this.rtTurn) this.heldPump = true;
       this.pumpQueued = false;
       return true;
     }
-    if (this.rt.length === 0) return false;
+    // Throttled: the real-time threads wait for the period's end (unthrottleRt), as Linux's.
+    if (this.rt.length === 0 || throttled) return false;
     const e = this.rt.shift()!;
     e.fn(e.v);
     if (!this.dequeEmpty()) queueMicrotask(this.pump);
@@ -592,7 +615,7 @@ export class Executor {
   };
   private readonly drain = (): void => {
     this.scheduled = false;
-    if (this.cpuOwner !== undefined || this.rt.length > 0) {
+    if (this.cpuOwner !== undefined || (this.rt.length > 0 && !this.rtBudget.throttled)) {
       // Thread starts wait for the thread that holds the vCPU to leave it (a wait, a yield, the
       // end of its slice), as a new thread waits on Linux for its creator's turn to end, not
       // for its creator's next preemption check (which V8 lets run queued microtasks, this
@@ -610,7 +633,7 @@ export class Executor {
     while (i < batch.length) {
       this.switches++;
       batch[i++]!();
-      if (i < batch.length && (this.cpuOwner !== undefined || this.rt.length > 0)) {
+      if (i < batch.length && (this.cpuOwner !== undefined || (this.rt.length > 0 && !this.rtBudget.throttled))) {
         this.queue.unshift(...batch.slice(i));
         this.heldDrain = true;
         break;

@@ -27,3 +27,8 @@ raise R to 60: 0
 6 SCHED_FIFO attributes, priority 100: EINVAL
 6 SCHED_OTHER attributes, priority 1: EINVAL
 `;
+
+// Real-time throttling (sched/rt-budget.ts): a SCHED_FIFO thread computing for 2.1 s leaves the
+// rest of each period to a SCHED_OTHER thread on the same CPU, as Linux's default
+// sched_rt_runtime_us (950 ms of 1 s) does. Without it the other thread stopped.
+linuxConformance({ title: "real-time throttling", source: "test/guest/threads/rt_throttle.c", linux: () => "the other thread ran during the spin: yes\n", flags: ["-pthread"], acrossVcpus: true });
