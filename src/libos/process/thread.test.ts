@@ -87,3 +87,29 @@ test("a waiter woken that does something else before it waits again was not futi
   holder.wokeUp(waiter);
   assert.equal(yields(), 0);
 });
+
+test("a futile run with a preemption check that goes on in it (plainSuspend) is still futile", () => {
+  const { holder, waiter, yields } = threads();
+  executor.stampSwitch();
+  waiter.beginRun(nowMs());
+  busy(2);
+  waiter.futexWait(WORD);
+  waiter.offCpu();
+  // Woken, it computes 38 ms with a check in the middle that does not switch (a young thread's
+  // small fuel grants put many there), then finds the lock taken and waits on the word again.
+  holder.wokeUp(waiter);
+  waiter.onCpu();
+  busy(19);
+  waiter.plainSuspend();
+  busy(19);
+  waiter.futexWait(WORD);
+  waiter.offCpu();
+  // 2 ms of its own: a holder with 10 gives way (it did not while the check ended the futile run,
+  // and under host load one of 16 threads on one lock then did 178 ops in 500 ms).
+  executor.stampSwitch();
+  holder.beginRun(nowMs());
+  busy(10);
+  executor.stamp();
+  holder.wokeUp(waiter);
+  assert.equal(yields(), 1, "the holder gives way");
+});
