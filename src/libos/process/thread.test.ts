@@ -113,3 +113,26 @@ test("a futile run with a preemption check that goes on in it (plainSuspend) is 
   holder.wokeUp(waiter);
   assert.equal(yields(), 1, "the holder gives way");
 });
+
+test("a holder that gives way to the oldest waiter gives the turn to the waiter with the least CPU", () => {
+  const process = {} as Process;
+  const holder = new Thread(1, process), oldest = new Thread(2, process), poorest = new Thread(3, process), other = new Thread(4, process);
+  for (const t of [holder, oldest, poorest, other]) t.offCpu();
+  holder.forceCheck = () => {};
+  const run = (t: Thread, ms: number): void => {
+    executor.stampSwitch();
+    t.beginRun(nowMs());
+    busy(ms);
+    t.offCpu();
+  };
+  run(oldest, 12);
+  run(poorest, 1);
+  run(other, 8);
+  run(holder, 30);
+  executor.stampSwitch();
+  holder.onCpu();
+  executor.stamp();
+  assert.equal(holder.givesWayTo(oldest), true, "30 ms against 12");
+  assert.equal(holder.neediest(oldest, [oldest, poorest, other]), poorest);
+  assert.equal(oldest.givesWayTo(poorest), false, "a thread with no checks of its own (a worker's) never gives way");
+});

@@ -253,6 +253,29 @@ export class Thread implements Interruptible {
   }
 
   /**
+   * Would waking `head` (the oldest waiter of a word) make this thread give way (wokeUp's rule
+   * for two normal threads)? Then the turn goes to the waiter with the least CPU among the first
+   * few (neediest), not to whichever the FIFO order put first.
+   */
+  givesWayTo(head: Interruptible): boolean {
+    return head instanceof Thread && this.forceCheck !== undefined && this.rtPriority === 0 && head.rtPriority === 0 && this.usefulCpuMs() - head.usefulCpuMs() >= WAKEUP_GRAN_MS;
+  }
+
+  /** givesWayTo(head) held: the one of `candidates` (normal threads; head among them) with the least CPU. */
+  neediest(head: Thread, candidates: readonly Interruptible[]): Interruptible {
+    let best: Thread = head, least = head.usefulCpuMs();
+    for (const c of candidates) {
+      if (!(c instanceof Thread) || c.rtPriority > 0) continue;
+      const u = c.usefulCpuMs();
+      if (u < least) {
+        least = u;
+        best = c;
+      }
+    }
+    return best;
+  }
+
+  /**
    * CPU time less that of futile wake-ups, for wakeup preemption. A waiter woken from a futex
    * that finds its lock taken again runs a moment and waits on the same word once more; with one
    * lock and 16 threads that was most of every waiter's CPU time (~11 ms in 500 ms, a holder's

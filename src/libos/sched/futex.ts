@@ -224,6 +224,29 @@ export class FutexTable {
     return woken;
   }
 
+  /** The owners of the first `k` waiters of `addr` (oldest first), for a waker's choice (wakeOwner). */
+  firstOwners(addr: number, k: number): Interruptible[] {
+    const out: Interruptible[] = [];
+    for (let w = this.buckets.get(addr)?.head ?? null; w !== null && out.length < k; w = w.next) {
+      const o = w.owner();
+      if (o !== undefined) out.push(o);
+    }
+    return out;
+  }
+
+  /** Wake the waiter of `addr` whose owner is `owner` (it runs next, as wake's first): false if it does not wait there. */
+  wakeOwner(addr: number, owner: Interruptible): boolean {
+    for (let w = this.buckets.get(addr)?.head ?? null; w !== null; w = w.next) {
+      if (w.owner() !== owner) continue;
+      this.firstWoken = owner;
+      if (!w.finish("woken", true)) return false;
+      this.wakes++;
+      futexStats.wakes++;
+      return true;
+    }
+    return false;
+  }
+
   /** Wake up to `n` waiters of `addr`, oldest first; returns how many were woken. */
   wake(addr: number, n: number): number {
     const b = this.buckets.get(addr);

@@ -106,8 +106,22 @@ function futex_wake_all(t: Thread, addr: number): boolean {
   return wake(t, addr, Number.POSITIVE_INFINITY);
 }
 
+/** Waiters a waker that gives way chooses among (Thread.neediest). */
+const GIVE_WAY_CHOICE = 16;
+
 function wake(t: Thread, addr: number, n: number): boolean {
   const ft = futexTable(memoryKey(t));
+  if (n === 1) {
+    // A waker about to give way hands the turn to the neediest of the first waiters.
+    const head = ft.firstWaiter(addr);
+    if (head !== undefined && t.givesWayTo(head)) {
+      const needy = t.neediest(head as Thread, ft.firstOwners(addr, GIVE_WAY_CHOICE));
+      if (needy !== head && ft.wakeOwner(addr, needy)) {
+        t.wokeUp(ft.takeFirstWoken());
+        return true;
+      }
+    }
+  }
   if (ft.wake(addr, n) === 0) return false;
   t.wokeUp(ft.takeFirstWoken());
   return true;
