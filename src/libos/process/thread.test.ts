@@ -45,6 +45,26 @@ function waiterHistory(holder: Thread, waiter: Thread, realMs: number, futile: n
   }
 }
 
+/** The waiter computes 2 ms, waits on WORD and is woken: it runs again (its next steps are the test's). */
+function wokenAfter2ms(holder: Thread, waiter: Thread): void {
+  executor.stampSwitch();
+  waiter.beginRun(nowMs());
+  busy(2);
+  waiter.futexWait(WORD);
+  waiter.offCpu();
+  holder.wokeUp(waiter);
+  waiter.onCpu();
+}
+
+/** The holder computes `ms` and wakes the waiter (wokeUp decides whether it gives way). */
+function holderWakes(holder: Thread, waiter: Thread, ms: number): void {
+  executor.stampSwitch();
+  holder.beginRun(nowMs());
+  busy(ms);
+  executor.stamp();
+  holder.wokeUp(waiter);
+}
+
 test("a waiter's futile wake-ups are not its share: a holder with 4 ms more of real work gives way to it", () => {
   const { holder, waiter, yields } = threads();
   // Real work 2 ms, then 3 futile wake-ups of 12 ms each: 38 ms of CPU time, 2 of them its share.
@@ -65,14 +85,8 @@ test("a waiter's futile wake-ups are not its share: a holder with 4 ms more of r
 
 test("a waiter woken that does something else before it waits again was not futile", () => {
   const { holder, waiter, yields } = threads();
-  executor.stampSwitch();
-  waiter.beginRun(nowMs());
-  busy(2);
-  waiter.futexWait(WORD);
-  waiter.offCpu();
-  holder.wokeUp(waiter);
   // Woken, it yields (another suspension) after computing 38 ms, then waits on the word again.
-  waiter.onCpu();
+  wokenAfter2ms(holder, waiter);
   busy(38);
   waiter.offCpu(true);
   executor.stampSwitch();
@@ -80,25 +94,15 @@ test("a waiter woken that does something else before it waits again was not futi
   waiter.futexWait(WORD);
   waiter.offCpu();
   // 40 ms of its own: a holder with 10 does not give way (it would, were the 38 ms futile).
-  executor.stampSwitch();
-  holder.beginRun(nowMs());
-  busy(10);
-  executor.stamp();
-  holder.wokeUp(waiter);
+  holderWakes(holder, waiter, 10);
   assert.equal(yields(), 0);
 });
 
 test("a futile run with a preemption check that goes on in it (plainSuspend) is still futile", () => {
   const { holder, waiter, yields } = threads();
-  executor.stampSwitch();
-  waiter.beginRun(nowMs());
-  busy(2);
-  waiter.futexWait(WORD);
-  waiter.offCpu();
   // Woken, it computes 38 ms with a check in the middle that does not switch (a young thread's
   // small fuel grants put many there), then finds the lock taken and waits on the word again.
-  holder.wokeUp(waiter);
-  waiter.onCpu();
+  wokenAfter2ms(holder, waiter);
   busy(19);
   waiter.plainSuspend();
   busy(19);
@@ -106,11 +110,7 @@ test("a futile run with a preemption check that goes on in it (plainSuspend) is 
   waiter.offCpu();
   // 2 ms of its own: a holder with 10 gives way (it did not while the check ended the futile run,
   // and under host load one of 16 threads on one lock then did 178 ops in 500 ms).
-  executor.stampSwitch();
-  holder.beginRun(nowMs());
-  busy(10);
-  executor.stamp();
-  holder.wokeUp(waiter);
+  holderWakes(holder, waiter, 10);
   assert.equal(yields(), 1, "the holder gives way");
 });
 
