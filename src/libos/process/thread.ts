@@ -239,15 +239,16 @@ export class Thread implements Interruptible {
    * kept its lock for ever (sysbench with one lock: one of 16 threads did every op). Threads that
    * hand over to each other (a mutex+condvar ping-pong) have about the same CPU time and go on.
    */
-  wokeUp(woken: Interruptible | undefined): void {
+  wokeUp(woken: Interruptible | undefined, givesWay?: boolean): void {
     if (!(woken instanceof Thread)) return;
     woken.cpuAtWake = woken.cpuMs; // off the CPU: final
     if (this.forceCheck === undefined) return; // a vCPU worker's thread: no checks of ours
     // Real-time priorities first, as Linux's: a higher one preempts at once, a lower one never.
+    // Between normal threads, the CPU comparison; `givesWay`: the caller made it (givesWayTo).
     const mine = this.rtPriority, theirs = woken.rtPriority;
     if (mine > 0 || theirs > 0) {
       if (theirs <= mine) return;
-    } else if (this.usefulCpuMs() - woken.usefulCpuMs() < WAKEUP_GRAN_MS) return;
+    } else if (!(givesWay ?? this.usefulCpuMs() - woken.usefulCpuMs() >= WAKEUP_GRAN_MS)) return;
     this.yieldDue = true;
     this.forceCheck();
   }

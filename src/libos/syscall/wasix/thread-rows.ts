@@ -111,19 +111,23 @@ const GIVE_WAY_CHOICE = 16;
 
 function wake(t: Thread, addr: number, n: number): boolean {
   const ft = futexTable(memoryKey(t));
+  // The give-way decision is made once, before the wake: a waker about to give way hands the
+  // turn to the neediest of the first waiters (the oldest, FIFO, otherwise).
+  let givesWay: boolean | undefined;
   if (n === 1) {
-    // A waker about to give way hands the turn to the neediest of the first waiters.
     const head = ft.firstWaiter(addr);
-    if (head !== undefined && t.givesWayTo(head)) {
+    if (head === undefined) return false;
+    givesWay = t.givesWayTo(head);
+    if (givesWay) {
       const needy = t.neediest(head as Thread, ft.firstOwners(addr, GIVE_WAY_CHOICE));
       if (needy !== head && ft.wakeOwner(addr, needy)) {
-        t.wokeUp(ft.takeFirstWoken());
+        t.wokeUp(ft.takeFirstWoken(), true);
         return true;
       }
     }
   }
   if (ft.wake(addr, n) === 0) return false;
-  t.wokeUp(ft.takeFirstWoken());
+  t.wokeUp(ft.takeFirstWoken(), givesWay);
   return true;
 }
 
