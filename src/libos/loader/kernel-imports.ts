@@ -105,10 +105,11 @@ const RR_QUANTUM_MS = 100;
  * host I/O are the kernel's own work) and then resumes before any lower priority, at the head
  * of its own; a SCHED_RR thread whose quantum of CPU time is used up goes behind the others of
  * its priority instead. Once real-time threads have held the vCPU 950 ms of a second (Linux's
- * throttling, sched/rt-budget.ts), the rest of the second is the other threads'.
+ * throttling, sched/rt-budget.ts), the rest of the second is the other threads': the budget is
+ * looked at every check, not only at a slice's end (a slice late was their loss).
  */
 function rtSlice(t: Thread, rt: number, now: number, requests: boolean): Promise<void> | undefined {
-  if (now - t.sliceStartMs < TIME_SLICE_MS && !requests) {
+  if (now - t.sliceStartMs < TIME_SLICE_MS && !requests && executor.rtBudget.left(now)) {
     t.plainSuspend();
     return undefined;
   }

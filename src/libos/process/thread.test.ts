@@ -136,3 +136,18 @@ test("a holder that gives way to the oldest waiter gives the turn to the waiter 
   assert.equal(holder.neediest(oldest, [oldest, poorest, other]), poorest);
   assert.equal(oldest.givesWayTo(poorest), false, "a thread with no checks of its own (a worker's) never gives way");
 });
+
+test("a thread that runs on after a check that does not switch holds the vCPU all along, outside a streak too", () => {
+  const t = new Thread(1, {} as Process);
+  t.offCpu();
+  executor.stampSwitch();
+  t.beginRun(nowMs());
+  busy(4);
+  t.plainSuspend(); // no streak runs here, as none does for a real-time thread back from the event loop's turn
+  busy(4);
+  // Dated from its next kernel entry, the 4 ms after the check were lost: the fuel grant after
+  // such a check was sized from a run that seemed to last µs, 4x too large.
+  const held = t.heldAt(nowMs());
+  assert.ok(held >= 7.5, `held ${held.toFixed(2)} ms of 8`);
+  t.offCpu();
+});

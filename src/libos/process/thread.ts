@@ -373,6 +373,7 @@ export class Thread implements Interruptible {
     if (this.dueAfterOff) {
       this.dueAfterOff = false;
       this.resumeDue = true;
+      this.plainDue = false;
     }
     if (!plain && executor.cpuOwner === this) executor.leftCpu(this);
   }
@@ -391,10 +392,11 @@ export class Thread implements Interruptible {
     executor.gotCpu(this, this.rtPriority);
     this.keepSlice = true;
     this.resumeDue = true;
+    this.plainDue = true;
   }
 
   onCpu(): void {
-    this.resumeDue = false;
+    this.resumeDue = this.plainDue = false;
     if (this.running) return;
     this.running = true;
     this.started(executor.resumedAt());
@@ -407,14 +409,22 @@ export class Thread implements Interruptible {
   resumeLater(): void {
     if (this.resumeDue) this.lateOnCpu(); // the current run began with a direct resume too
     if (this.running) this.dueAfterOff = true; // a yield, about to suspend: due after that
-    else this.resumeDue = true;
+    else {
+      this.resumeDue = true;
+      this.plainDue = false;
+    }
   }
 
   private lateOnCpu(): void {
     this.resumeDue = false;
+    const plain = this.plainDue;
+    this.plainDue = false;
     if (this.running) return;
     this.running = true;
-    this.started(executor.switchedAt());
+    // After a plain suspension it ran on from the latest switch even outside a streak (a
+    // real-time thread back from the event loop's turn is resumed by no streak): dated "now",
+    // a check's run seemed to last µs, and its grants swung 4x up and down (~37 ms apart).
+    this.started(executor.switchedAt(plain));
   }
 
   /**
@@ -424,7 +434,7 @@ export class Thread implements Interruptible {
   beginRun(ms: number): void {
     this.cpuMs = this.cpuRead = 0;
     this.running = true;
-    this.resumeDue = this.dueAfterOff = false;
+    this.resumeDue = this.dueAfterOff = this.plainDue = false;
     this.started(ms);
   }
 
@@ -459,4 +469,6 @@ export class Thread implements Interruptible {
   rrQuantumStartMs = 0;
   /** Wall time held on the vCPU (heldAt). */
   private heldMs = 0;
+  /** resumeDue comes from plainSuspend (lateOnCpu). */
+  private plainDue = false;
 }

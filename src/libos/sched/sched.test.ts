@@ -192,3 +192,23 @@ test("a real-time thread on the CPU holds back lower priorities and thread start
   assert.deepEqual(order.slice(0, 2), ["rt9", "rt3"]);
   assert.deepEqual(new Set(order.slice(2)), new Set(["normal", "start"]));
 });
+
+test("the event loop's turn a real-time thread lets pass is real-time time: its budget counts the turn", async () => {
+  const ex = new Executor();
+  const owner = {};
+  const spin = (ms: number): void => {
+    const end = nowMs() + ms;
+    while (nowMs() < end) { /* computing */ }
+  };
+  ex.gotCpu(owner, 5);
+  spin(100);
+  ex.leftCpu(owner);
+  // Its slice is over: the event loop turns (a timer computes 200 ms in it) and it goes on.
+  setTimeout(() => spin(200), 0);
+  await ex.preemptRt(5, true);
+  ex.gotCpu(owner, 5);
+  // Held until 5 ms before the period's end, it has had 995 ms of it with the turn (spent), 795
+  // without.
+  assert.equal(ex.rtBudget.left(ex.rtBudget.periodEnd - 5), false);
+  ex.leftCpu(owner);
+});
