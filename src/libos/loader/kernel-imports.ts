@@ -117,7 +117,7 @@ function rtSlice(t: Thread, rt: number, now: number, requests: boolean): Promise
     // The period's real-time budget is spent: it waits for the next period, first of its priority.
     executor.throttleRt(now);
     t.offCpu(true);
-    return executor.yieldRt<void>(undefined, rt, true).then(() => afterPreempted(t));
+    return executor.yieldRt<void>(undefined, rt, true, t).then(() => afterPreempted(t));
   }
   t.offCpu(true);
   let head = true;
@@ -125,7 +125,7 @@ function rtSlice(t: Thread, rt: number, now: number, requests: boolean): Promise
     t.rrQuantumStartMs = t.cpuMsNow();
     head = false;
   }
-  return executor.preemptRt(rt, head).then(() => afterPreempted(t));
+  return executor.preemptRt(rt, head, t).then(() => afterPreempted(t));
 }
 
 /**
@@ -209,7 +209,7 @@ export function kernelImportFns(k: KernelImportContext): Record<string, (...a: n
       // head of its priority (Linux keeps a preempted SCHED_FIFO/SCHED_RR thread first there).
       t.yieldDue = false;
       t.offCpu();
-      return (rt > 0 ? executor.yieldRt<void>(undefined, rt, true) : executor.yieldNow()).then(() => {
+      return (rt > 0 ? executor.yieldRt<void>(undefined, rt, true, t) : executor.yieldNow()).then(() => {
         t.onCpu();
         if (t.killed) throw new ThreadKilled();
         return holdIfStopped(t);

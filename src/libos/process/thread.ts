@@ -153,11 +153,20 @@ export class Thread implements Interruptible {
    * Its SCHED_FIFO or SCHED_RR priority (1..99; 0: neither). On the kernel thread such a thread
    * runs before every ready thread of a lower one, and none of those runs until it leaves the
    * CPU (sched/executor.ts); threads on vCPU workers are scheduled round robin whatever their
-   * policy.
+   * policy. A priority inherited through a PI lock (piBoost) counts when it is higher, for a
+   * SCHED_OTHER thread too, as Linux runs a boosted one in the real-time class.
    */
   get rtPriority(): number {
-    return (this.schedPolicy === SCHED_FIFO || this.schedPolicy === SCHED_RR) && this.vcpu === 0 && !this.gone ? this.schedPriority : 0;
+    if (this.vcpu !== 0 || this.gone) return 0;
+    const own = this.schedPolicy === SCHED_FIFO || this.schedPolicy === SCHED_RR ? this.schedPriority : 0;
+    return own > this.piBoost ? own : this.piBoost;
   }
+
+  /**
+   * The highest priority of the threads waiting, directly or through a chain, for PI locks it
+   * holds (syscall/occlum/futex-pi.ts): Linux's priority inheritance.
+   */
+  piBoost = 0;
 
 
   private threadVfs: Vfs | undefined;
@@ -440,7 +449,7 @@ export class Thread implements Interruptible {
 
   private started(ms: number): void {
     this.onCpuSince = ms;
-    if (this.schedPolicy === SCHED_FIFO || this.schedPolicy === SCHED_RR) executor.gotCpu(this, this.rtPriority);
+    if (this.schedPolicy === SCHED_FIFO || this.schedPolicy === SCHED_RR || this.piBoost > 0) executor.gotCpu(this, this.rtPriority);
     if (this.keepSlice) {
       this.keepSlice = false;
       return;

@@ -75,6 +75,14 @@ const capture = (resolve: (v: never) => void): void => {
   captured = resolve;
 };
 
+/** A ready real-time thread's resume: `owner` (its thread) lets reprioritize find it. */
+interface RtEntry {
+  fn: (v: unknown) => void;
+  v: unknown;
+  prio: number;
+  owner: object | undefined;
+}
+
 export class Executor {
   private queue: (() => void)[] = [];
   /** Preempted threads, resumed one per turn of the event loop (preempt). */
@@ -118,7 +126,7 @@ export class Executor {
    * priority, served before the ready deque and the runnext slot. Empty unless a guest asked
    * for a real-time policy: every check of it below is one length test.
    */
-  private readonly rt: { fn: (v: unknown) => void; v: unknown; prio: number }[] = [];
+  private readonly rt: RtEntry[] = [];
   /** The running thread's real-time priority (0: none): nothing of lower priority runs meanwhile. */
   private runningPrio = 0;
   /**
@@ -170,12 +178,12 @@ export class Executor {
    * behind those of its priority, or before them with `head` (a SCHED_FIFO thread that a higher
    * one preempted keeps its place, as Linux's does).
    */
-  private enqueueRt(fn: (v: unknown) => void, v: unknown, prio: number, head: boolean): void {
+  private enqueueRt(fn: (v: unknown) => void, v: unknown, prio: number, head: boolean, owner?: object): void {
     const rt = this.rt;
     let i = 0;
     if (head) while (i < rt.length && rt[i]!.prio > prio) i++;
     else while (i < rt.length && rt[i]!.prio >= prio) i++;
-    rt.splice(i, 0, { fn, v, prio });
+    rt.splice(i, 0, { fn, v, prio, owner });
     // The event loop still gets its turn (timers, host I/O: the kernel's own work) once a streak
     // has run its slice; the real-time threads then go first.
     if (!this.rtTurn && !this.young()) {
@@ -243,16 +251,16 @@ export class Executor {
    * (sched_yield, a SCHED_RR thread's used-up slice), or at their head (`head`: a SCHED_FIFO
    * thread preempted by a higher priority, or letting the event loop turn).
    */
-  yieldRt<T>(v: T, prio: number, head = false): Promise<T> {
+  yieldRt<T>(v: T, prio: number, head = false, owner?: object): Promise<T> {
     const p = new Promise<T>(capture);
     this.switches++;
-    this.enqueueRt(captured as (v: unknown) => void, v, prio, head);
+    this.enqueueRt(captured as (v: unknown) => void, v, prio, head, owner);
     captured = undefined;
     return p;
   }
 
   /** A real-time thread ran a whole slice: it lets the event loop turn, then goes on before anything of lower priority. */
-  preemptRt(prio: number, head: boolean): Promise<void> {
+  preemptRt(prio: number, head: boolean, owner?: object): Promise<void> {
     // The turn is the real-time threads' time (no other thread may run in it): their budget
     // counts it, or under host load its turns made their 950 ms of a period last ~990 ms of it,
     // and the others' share was 10 ms, not 50 (rtTurnEnd stops the count if none is left).
@@ -261,7 +269,24 @@ export class Executor {
       this.rtTurn = true;
       setImmediate(this.rtTurnNext);
     }
-    return this.yieldRt<void>(undefined, prio, head);
+    return this.yieldRt<void>(undefined, prio, head, owner);
+  }
+
+  /**
+   * The ready real-time thread `owner` (queued with its owner: yieldRt, preemptRt, resume) now
+   * has priority `prio` (a priority inheritance, sched_setscheduler): it moves where that puts
+   * it, to the tail of a raised priority or the head of a lowered one (`head`), or among the
+   * other threads at 0. False if it is not queued there.
+   */
+  reprioritize(owner: object, prio: number, head: boolean): boolean {
+    const i = this.rt.findIndex((e) => e.owner === owner);
+    if (i < 0) return false;
+    const e = this.rt[i]!;
+    if (e.prio === prio) return true;
+    this.rt.splice(i, 1);
+    if (prio > 0) this.enqueueRt(e.fn, e.v, prio, head, owner);
+    else this.enqueueReady(e.fn, e.v, false);
+    return true;
   }
 
   /** Nothing in the deque or the drain queue, the pump idle, the streak young: a yield may skip the deque. */
@@ -350,6 +375,10 @@ export class Executor {
     // Throttled: the real-time threads wait for the period's end (unthrottleRt), as Linux's.
     if (this.rt.length === 0 || throttled) return false;
     const e = this.rt.shift()!;
+    // Its thread holds the vCPU from here: its continuation may take several microtask hops
+    // (a PI lock's reaction, then the import's return) before its onCpu, and the next pump,
+    // queued behind the first hop, ran a lower priority meanwhile.
+    if (e.owner !== undefined) this.gotCpu(e.owner, e.prio);
     e.fn(e.v);
     if (!this.dequeEmpty()) queueMicrotask(this.pump);
     else this.pumpQueued = false;
@@ -363,11 +392,12 @@ export class Executor {
    * Make a parked coroutine runnable by resolving its Promise with `v`. `order`: "direct" (I/O
    * readiness, timers, joins...: resolved at once, its continuation queued for V8 to run after
    * the current one, as before the run queue was ours), "ready" (a yield: behind the ready ones
-   * in the deque) or "next" (a futex wake's first waiter: before them).
+   * in the deque) or "next" (a futex wake's first waiter: before them). `prio`: a real-time
+   * thread's priority, and `owner` the thread (reprioritize finds it by it).
    */
-  resume<T>(resolve: (v: T) => void, v: T, order: ResumeOrder = "direct", prio = 0): void {
+  resume<T>(resolve: (v: T) => void, v: T, order: ResumeOrder = "direct", prio = 0, owner?: object): void {
     if ((prio | this.runningPrio | this.rt.length) !== 0) {
-      this.resumeRt(resolve as (v: unknown) => void, v, order, prio);
+      this.resumeRt(resolve as (v: unknown) => void, v, order, prio, owner);
       return;
     }
     if (this.queue.length > 0) {
@@ -386,9 +416,9 @@ export class Executor {
   }
 
   /** resume() with a real-time thread involved: into the real-time queue, or behind it (no direct resume past it). */
-  private resumeRt(resolve: (v: unknown) => void, v: unknown, order: ResumeOrder, prio: number): void {
+  private resumeRt(resolve: (v: unknown) => void, v: unknown, order: ResumeOrder, prio: number, owner: object | undefined): void {
     this.switches++;
-    if (prio > 0) this.enqueueRt(resolve, v, prio, false);
+    if (prio > 0) this.enqueueRt(resolve, v, prio, false, owner);
     else this.enqueueReady(resolve, v, order === "next");
   }
 

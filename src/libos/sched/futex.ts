@@ -13,7 +13,8 @@
  *
  * Keys: the memory object itself (WebAssembly.Memory or its buffer), so the threads of one
  * process (instances sharing one imported memory) meet, and two processes never do. A bucket is
- * a FIFO doubly linked list threaded through the waiters (O(1) unlink, no arrays). A hand-over
+ * a doubly linked list threaded through the waiters (O(1) unlink, no arrays) in Linux's wake
+ * order: real-time priority, then FIFO. A hand-over
  * parks and wakes on the same few addresses again and again, so an emptied bucket stays in the
  * map (adding and deleting a Map key per wait showed up as rehashing in profiles); empty buckets
  * are swept once they outnumber the live ones.
@@ -54,6 +55,8 @@ class FutexWaiter {
   addr = 0;
   /** FUTEX_WAIT_BITSET's mask (wakeBits); every other wait matches any wake (-1, all 32 bits). */
   bits = -1;
+  /** The waiter's real-time priority when it parked: its place in the bucket (link). */
+  prio = 0;
   private timer: ReturnType<typeof setTimeout> | undefined = undefined;
   private readonly table: FutexTable;
   private intr: Interruptible | undefined = undefined;
@@ -79,6 +82,7 @@ class FutexWaiter {
   arm(addr: number, intr: Interruptible | undefined, deadlineMs: number | undefined, resolve: (v: unknown) => void, complete: ((r: WakeReason) => unknown) | undefined): void {
     this.addr = addr;
     this.intr = intr;
+    this.prio = intr?.rtPriority ?? 0;
     this.resolve = resolve;
     this.complete = complete;
     if (deadlineMs !== undefined) {
@@ -104,11 +108,11 @@ class FutexWaiter {
       this.timer = undefined;
     }
     if (this.intr !== undefined) this.intr.setCanceller(undefined);
-    const resolve = this.resolve!, complete = this.complete, prio = this.intr?.rtPriority ?? 0;
+    const resolve = this.resolve!, complete = this.complete, intr = this.intr, prio = intr?.rtPriority ?? 0;
     this.intr = this.resolve = this.complete = undefined;
     this.table.release(this);
     // The wait is over before complete() runs: it may look at the thread.
-    executor.resume(resolve, complete === undefined ? reason : complete(reason), next ? "next" : "ready", prio);
+    executor.resume(resolve, complete === undefined ? reason : complete(reason), next ? "next" : "ready", prio, intr);
     return true;
   }
 }
@@ -179,12 +183,13 @@ export class FutexTable {
     return this.enqueue(addr, intr, deadlineMs, complete) as Promise<Awaited<R>>;
   }
 
-  private enqueue(addr: number, intr: Interruptible | undefined, deadlineMs: number | undefined, complete: ((r: WakeReason) => unknown) | undefined): Promise<unknown> {
+  private enqueue(addr: number, intr: Interruptible | undefined, deadlineMs: number | undefined, complete: ((r: WakeReason) => unknown) | undefined, bits = -1): Promise<unknown> {
     this.waits++;
     futexStats.parks++;
     const p = new Promise<unknown>(captureResolve);
     const w = this.free.pop() ?? new FutexWaiter(this);
     w.arm(addr, intr, deadlineMs, captured!, complete);
+    w.bits = bits;
     captured = undefined;
     this.link(w);
     return p;
@@ -202,9 +207,7 @@ export class FutexTable {
    */
   parkBits(addr: number, intr: Interruptible | undefined, deadlineMs: number | undefined, bits: number): Promise<WakeReason> {
     if (intr !== undefined && intr.interruptPending) return Promise.resolve("interrupted");
-    const p = this.enqueue(addr, intr, deadlineMs, undefined) as Promise<WakeReason>;
-    this.buckets.get(addr)!.tail!.bits = bits;
-    return p;
+    return this.enqueue(addr, intr, deadlineMs, undefined, bits) as Promise<WakeReason>;
   }
 
   /** FUTEX_WAKE_BITSET: wake() of the waiters whose mask shares a bit with `bits`, oldest first. */
@@ -299,11 +302,16 @@ export class FutexTable {
     }
     if (b.length++ === 0) this.live++;
     w.bucket = b;
-    w.prev = b.tail;
-    w.next = null;
-    if (b.tail !== null) b.tail.next = w;
+    // Linux orders a futex's waiters by priority, FIFO within one: a real-time waiter goes
+    // behind those of its priority or above, the others (0) at the tail.
+    let after = b.tail;
+    if (w.prio > 0) while (after !== null && after.prio < w.prio) after = after.prev;
+    w.prev = after;
+    w.next = after === null ? b.head : after.next;
+    if (w.next !== null) w.next.prev = w;
+    else b.tail = w;
+    if (after !== null) after.next = w;
     else b.head = w;
-    b.tail = w;
   }
 
   /** @internal FutexWaiter.finish */

@@ -68,7 +68,7 @@ class Waiter {
     for (const q of this.queues) q.remove(this);
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.intr?.setCanceller(undefined);
-    executor.resume(this.resolveOuter, reason, "direct", this.intr?.rtPriority ?? 0);
+    executor.resume(this.resolveOuter, reason, "direct", this.intr?.rtPriority ?? 0, this.intr);
     return true;
   }
 }

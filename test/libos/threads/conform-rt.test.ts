@@ -32,3 +32,16 @@ raise R to 60: 0
 // rest of each period to a SCHED_OTHER thread on the same CPU, as Linux's default
 // sched_rt_runtime_us (950 ms of 1 s) does. Without it the other thread stopped.
 linuxConformance({ title: "real-time throttling", source: "test/guest/threads/rt_throttle.c", linux: () => "the other thread ran during the spin: yes\n", flags: ["-pthread"], acrossVcpus: true });
+
+// Locks between real-time threads: futex waiters by priority, and priority inheritance through
+// PI futexes (syscall/occlum/futex-pi.ts). LINUX_LOCKS: `gcc -O2 -pthread -o /tmp/nat/conform_rt_locks
+// test/guest/threads/conform_rt_locks.c && /tmp/nat/conform_rt_locks` as root, the same over runs.
+linuxConformance({ title: "locks between real-time threads", source: "test/guest/threads/conform_rt_locks.c", linux: () => LINUX_LOCKS, flags: ["-pthread"], acrossVcpus: true });
+
+const LINUX_LOCKS = `sched_setaffinity {0}: 0
+1 mutex waiters by priority: unlock B C A 
+2 PI waiters by priority: unlock B C A 
+3 inheritance: L+ H+ L-unlock H-got M+ M- L- 
+4 inheritance through a chain: L+ K+ H+ L-unlock K-got H-got M+ M- L- 
+words after: 0 0
+`;

@@ -6,9 +6,16 @@
  * space takes a free word (0 -> tid) and gives back one without waiters (tid -> 0) itself, and
  * calls the kernel otherwise. An unlock hands the lock to the oldest waiter: the word becomes its
  * tid | FUTEX_WAITERS, as Linux writes it (so the new owner's unlock comes to the kernel, which
- * clears the word when nobody waits any more). Linux orders waiters by priority; there are no
- * priorities here, so nothing is inherited and the oldest goes first. The waiters park on the
- * futex table at addr + 1, an address no 4-aligned futex has, so they never meet FUTEX_WAIT's.
+ * clears the word when nobody waits any more). The waiters park on the futex table at addr + 1,
+ * an address no 4-aligned futex has, so they never meet FUTEX_WAIT's.
+ *
+ * Priorities, as Linux's rt_mutex: an unlock hands the lock to the waiter of the highest
+ * real-time priority (the oldest among equals), and an owner runs at the highest priority of
+ * the threads waiting for its locks (Thread.piBoost), through chains: H waits for a lock K holds
+ * while K waits for one L holds, so L runs at H's priority (reboost). A thread whose priority
+ * rises or falls while it is ready moves in the executor's real-time queue (reprioritize). Not
+ * followed: a boosted SCHED_OTHER owner that is ready in the ordinary run queue stays there until
+ * it next runs, and threads on vCPU workers have no priorities (Thread.rtPriority).
  *
  * A thread that ends while it owns a word others wait on passes it on as Linux's exit cleanup
  * does: to the oldest waiter, the word its tid | FUTEX_OWNER_DIED | FUTEX_WAITERS (piHeld keeps,
@@ -29,6 +36,7 @@ import { ERESTARTNOINTR } from "../blocking.ts";
 import type { Thread } from "../../process/thread.ts";
 import type { GuestMemory } from "../memory.ts";
 import { futexTable } from "../../sched/futex.ts";
+import { executor } from "../../sched/executor.ts";
 import { onThreadEnd } from "../../process/process.ts";
 
 const FUTEX_WAITERS = 0x80000000;
@@ -46,6 +54,38 @@ interface PiWord {
 }
 /** By owner, the words it holds that others wait on, by address (one process: one memory). */
 const piHeld = new WeakMap<Thread, Map<number, PiWord>>();
+/** The PI word a thread waits for (a lock_pi, or a requeue-PI wait moved onto it): chains. */
+const piWaitsFor = new WeakMap<Thread, PiWord>();
+/** The longest chain of owners followed (Linux's default max_lock_depth). */
+const MAX_LOCK_DEPTH = 1024;
+
+/** The highest real-time priority of the threads waiting for the words `t` holds. */
+function inherited(t: Thread): number {
+  const held = piHeld.get(t);
+  let top = 0;
+  if (held) {
+    for (const w of held.values()) {
+      for (const o of futexTable(w.key).firstOwners(lockQueue(w.addr), Infinity)) top = Math.max(top, (o as Thread).rtPriority);
+    }
+  }
+  return top;
+}
+
+/**
+ * `t`'s inherited priority again (a waiter came or went, a lock changed hands), and down the
+ * chain: the owner of the word `t` waits for, and so on while a priority changes.
+ */
+function reboost(t: Thread | undefined): void {
+  for (let depth = 0; t !== undefined && depth < MAX_LOCK_DEPTH; depth++) {
+    const was = t.rtPriority;
+    t.piBoost = inherited(t);
+    const now = t.rtPriority;
+    if (now === was) return;
+    executor.reprioritize(t, now, now < was);
+    const w = piWaitsFor.get(t);
+    t = w === undefined ? undefined : liveThread(t, Atomics.load(w.i32, 0) & FUTEX_TID_MASK);
+  }
+}
 
 function hold(t: Thread, w: PiWord): void {
   let m = piHeld.get(t);
@@ -61,16 +101,30 @@ function piWord(m: GuestMemory, key: object, addr: number): PiWord {
   return { i32: new Int32Array(m.memory.buffer, addr, 1), key, addr };
 }
 
-/** Hand `w` to its oldest waiter: returns whether there was one. */
+/**
+ * Hand `w` to its waiter of the highest priority (the oldest among equals): returns whether there
+ * was one. `from` gives up what it inherited through `w`.
+ */
 function handOver(w: PiWord, from: Thread, flags: number): boolean {
   const ft = futexTable(w.key);
   const queue = lockQueue(w.addr);
   unhold(from, w);
-  if (ft.waiting(queue) === 0) return false;
-  ft.wake(queue, 1);
-  const next = ft.takeFirstWoken() as Thread;
+  const waiters = ft.firstOwners(queue, Infinity) as Thread[];
+  if (waiters.length === 0) {
+    reboost(from);
+    return false;
+  }
+  let next = waiters[0]!;
+  for (const x of waiters) if (x.rtPriority > next.rtPriority) next = x;
+  piWaitsFor.delete(next);
+  ft.wakeOwner(queue, next);
+  ft.takeFirstWoken();
   Atomics.store(w.i32, 0, (next.tid | flags | FUTEX_WAITERS) | 0);
   if (ft.waiting(queue) > 0) hold(next, w);
+  reboost(next);
+  const was = from.rtPriority;
+  reboost(from);
+  if (from.rtPriority !== was) from.schedChangedByMe();
   from.wokeUp(next);
   return true;
 }
@@ -133,19 +187,31 @@ export function lockPi(t: Thread, m: GuestMemory, key: object, addr: number, dea
     const holder = markWaited(t, w, t.tid);
     if (!holder) continue; // freed meanwhile
     hold(holder, w); // it must pass the word on if it ends
-    return ft.park(queue, t, deadline).then((why) => {
-      if (why === "woken") return owns(t, w) ? 0 : lockPi(t, m, key, addr, deadline, false);
+    const parked = ft.park(queue, t, deadline);
+    piWaitsFor.set(t, w);
+    reboost(holder);
+    return parked.then((why) => {
+      if (why === "woken" && owns(t, w)) return 0;
+      // Not handed the lock: the owner no longer inherits through this waiter.
+      if (piWaitsFor.get(t) === w) piWaitsFor.delete(t);
+      reboost(liveThread(t, Atomics.load(w.i32, 0) & FUTEX_TID_MASK));
+      if (why === "woken") return lockPi(t, m, key, addr, deadline, false);
       if (why === "timeout") throw sysErr(Errno.TIMEDOUT); // FUTEX_WAITERS stays set, as Linux leaves it
       throw ERESTARTNOINTR; // Linux restarts a PI lock after the handlers, SA_RESTART or not
     });
   }
 }
 
-export function unlockPi(t: Thread, m: GuestMemory, key: object, addr: number): number {
+export function unlockPi(t: Thread, m: GuestMemory, key: object, addr: number): number | Promise<number> {
   const w = piWord(m, key, addr);
   if (!owns(t, w)) throw sysErr(Errno.PERM);
   if (!handOver(w, t, 0)) Atomics.store(w.i32, 0, 0);
-  return 0;
+  // Handed to a higher priority than the caller's (now that it inherits nothing through the
+  // lock): that thread runs before the call returns, as Linux preempts at the syscall's return.
+  const mine = t.rtPriority;
+  if (executor.rtTop <= mine) return 0;
+  t.yieldDue = false;
+  return (mine > 0 ? executor.yieldRt(0, mine, true, t) : executor.yieldNow()).then(() => 0);
 }
 
 /** A FUTEX_WAIT_REQUEUE_PI wait: the PI word it names, and whether a requeue moved it there. */
@@ -167,7 +233,13 @@ export function waitRequeuePi(t: Thread, m: GuestMemory, key: object, addr: numb
   requeuePiWaits.set(t, wait);
   return futexTable(key).park(requeuePiQueue(addr), t, deadline).then((why) => {
     requeuePiWaits.delete(t);
-    if (why === "woken") return owns(t, w) ? 0 : lockPi(t, m, key, target, deadline, false);
+    if (why === "woken" && owns(t, w)) return 0;
+    if (wait.moved) {
+      // Moved onto the PI word and not handed it: its owner no longer inherits through it.
+      piWaitsFor.delete(t);
+      reboost(liveThread(t, Atomics.load(w.i32, 0) & FUTEX_TID_MASK));
+    }
+    if (why === "woken") return lockPi(t, m, key, target, deadline, false);
     if (why === "timeout") throw sysErr(Errno.TIMEDOUT);
     if (wait.moved) throw sysErr(Errno.AGAIN);
     throw ERESTARTNOINTR;
@@ -219,9 +291,13 @@ export function cmpRequeuePi(t: Thread, m: GuestMemory, key: object, addr: numbe
       return false;
     }
     wait.moved = true;
+    piWaitsFor.set(owner as Thread, w);
     return true;
   });
-  if (moved > 0) hold(holder, w);
+  if (moved > 0) {
+    hold(holder, w);
+    reboost(holder);
+  }
   if (mismatch) throw sysErr(Errno.INVAL);
   return count + moved;
 }

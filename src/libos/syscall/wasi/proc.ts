@@ -43,6 +43,6 @@ export function proc_raise(t: Thread, sig: number): void | Promise<void> {
 export function sched_yield(t: Thread, done: Completion<void> | undefined): Promise<void | number> {
   // A real-time thread goes behind the ready threads of its priority, still before the others.
   const rt = t.rtPriority;
-  if (rt > 0) return done === undefined ? executor.yieldRt<void>(undefined, rt) : executor.yieldRt<unknown>(done(undefined), rt) as Promise<number>;
+  if (rt > 0) return done === undefined ? executor.yieldRt<void>(undefined, rt, false, t) : executor.yieldRt<unknown>(done(undefined), rt, false, t) as Promise<number>;
   return done === undefined ? executor.yieldNow() : executor.yieldWith(done(undefined));
 }

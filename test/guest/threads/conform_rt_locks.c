@@ -1,0 +1,219 @@
+/*
+ * Locks between real-time threads on one CPU (differential: conform-rt.test.ts compares this
+ * output with the same program's on Linux, run as root). Every thread is pinned to CPU 0 (the
+ * kernel thread here) and logs the order in which threads reach points of their code.
+ *
+ * 1. A mutex's waiters get it highest priority first, not in the order they came (Linux's futex
+ *    waiters are ordered by priority): A (10), B (30) and C (20) block in that order on a mutex
+ *    a SCHED_FIFO 90 main holds; its unlock goes to B, B's to C, C's to A.
+ * 2. The same for a PI futex (FUTEX_LOCK_PI / FUTEX_UNLOCK_PI, as glibc's PTHREAD_PRIO_INHERIT
+ *    mutexes use it): the unlock hands the lock to the highest priority waiter.
+ * 3. Priority inheritance: L (10) holds a PI lock and computes until somebody waits for it; M
+ *    (20) computes 100 ms; H (30) wants the lock. With inheritance L runs at H's priority once H
+ *    waits, before M, gives the lock up and drops back below M: H goes on, then M, then L.
+ *    Without it M ran first, holding H back behind a lower priority (priority inversion).
+ * 4. The same through a chain: L (10) holds P1 and computes until somebody waits for it; K (15)
+ *    holds P2 and waits for P1; H (30) waits for P2. L inherits H's priority through K, and runs
+ *    before M (20).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static char logbuf[1024];
+static atomic_int logpos;
+
+static void note(const char *s) {
+  int n = (int)strlen(s);
+  int p = atomic_fetch_add(&logpos, n + 1);
+  memcpy(logbuf + p, s, n);
+  logbuf[p + n] = ' ';
+}
+
+static void flush(const char *label) {
+  printf("%s: %.*s\n", label, atomic_load(&logpos), logbuf);
+  atomic_store(&logpos, 0);
+}
+
+static void spin_ms(int ms) {
+  struct timespec a, b;
+  clock_gettime(CLOCK_MONOTONIC, &a);
+  do clock_gettime(CLOCK_MONOTONIC, &b);
+  while ((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000 < ms);
+}
+
+static void nap_ms(int ms) {
+  struct timespec t = { 0, ms * 1000000L };
+  nanosleep(&t, NULL);
+}
+
+static int spawn(pthread_t *t, int prio, void *(*fn)(void *), const char *name) {
+  pthread_attr_t a;
+  pthread_attr_init(&a);
+  pthread_attr_setinheritsched(&a, PTHREAD_EXPLICIT_SCHED);
+  pthread_attr_setschedpolicy(&a, SCHED_FIFO);
+  struct sched_param sp = { .sched_priority = prio };
+  pthread_attr_setschedparam(&a, &sp);
+  int e = pthread_create(t, &a, fn, (void *)name);
+  pthread_attr_destroy(&a);
+  if (e) printf("pthread_create %s: %s\n", name, strerror(e));
+  return e;
+}
+
+static void set_self(int policy, int prio) {
+  struct sched_param sp = { .sched_priority = prio };
+  int e = pthread_setschedparam(pthread_self(), policy, &sp);
+  if (e) printf("pthread_setschedparam(self, %d, %d): %s\n", policy, prio, strerror(e));
+}
+
+/* PI locks as glibc takes them: the word is 0 or the owner's tid (| FUTEX_WAITERS). */
+static int gettid_(void) { return (int)syscall(SYS_gettid); }
+
+static void pi_lock(atomic_uint *w) {
+  unsigned zero = 0;
+  if (atomic_compare_exchange_strong(w, &zero, (unsigned)gettid_())) return;
+  if (syscall(SYS_futex, w, FUTEX_LOCK_PI_PRIVATE, 0, NULL, NULL, 0) != 0) printf("FUTEX_LOCK_PI: %s\n", strerror(errno));
+}
+
+static void pi_unlock(atomic_uint *w) {
+  unsigned me = (unsigned)gettid_();
+  if (atomic_compare_exchange_strong(w, &me, 0)) return;
+  if (syscall(SYS_futex, w, FUTEX_UNLOCK_PI_PRIVATE, 0, NULL, NULL, 0) != 0) printf("FUTEX_UNLOCK_PI: %s\n", strerror(errno));
+}
+
+static void wait_for_waiters(atomic_uint *w) {
+  while (!(atomic_load(w) & FUTEX_WAITERS)) spin_ms(1);
+}
+
+/* Case 1 and 2 */
+static pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
+static atomic_uint pi1, pi2;
+static int use_pi;
+
+static void *taker(void *arg) {
+  if (use_pi) pi_lock(&pi1);
+  else pthread_mutex_lock(&mutex);
+  note(arg);
+  if (use_pi) pi_unlock(&pi1);
+  else pthread_mutex_unlock(&mutex);
+  return NULL;
+}
+
+static void wake_order(int pi, const char *label) {
+  pthread_t t[3];
+  use_pi = pi;
+  if (pi) pi_lock(&pi1);
+  else pthread_mutex_lock(&mutex);
+  /* Each blocks on the lock before the next is made. */
+  spawn(&t[0], 10, taker, "A");
+  nap_ms(5);
+  spawn(&t[1], 30, taker, "B");
+  nap_ms(5);
+  spawn(&t[2], 20, taker, "C");
+  nap_ms(5);
+  note("unlock");
+  if (pi) pi_unlock(&pi1);
+  else pthread_mutex_unlock(&mutex);
+  for (int i = 0; i < 3; i++) pthread_join(t[i], NULL);
+  flush(label);
+}
+
+/* Case 3 */
+static void *low(void *arg) {
+  (void)arg;
+  pi_lock(&pi1);
+  note("L+");
+  wait_for_waiters(&pi1);
+  note("L-unlock");
+  pi_unlock(&pi1);
+  note("L-");
+  return NULL;
+}
+
+static void *middle(void *arg) {
+  (void)arg;
+  note("M+");
+  spin_ms(100);
+  note("M-");
+  return NULL;
+}
+
+static void *high(void *arg) {
+  (void)arg;
+  note("H+");
+  pi_lock(&pi2);
+  note("H-got");
+  pi_unlock(&pi2);
+  return NULL;
+}
+
+static void *high1(void *arg) {
+  (void)arg;
+  note("H+");
+  pi_lock(&pi1);
+  note("H-got");
+  pi_unlock(&pi1);
+  return NULL;
+}
+
+/* Case 4: L holds P1 until H waits for P2; K holds P2 and waits for P1 */
+static void *low_chain(void *arg) {
+  (void)arg;
+  pi_lock(&pi1);
+  note("L+");
+  wait_for_waiters(&pi2);
+  note("L-unlock");
+  pi_unlock(&pi1);
+  note("L-");
+  return NULL;
+}
+
+static void *chain_k(void *arg) {
+  (void)arg;
+  pi_lock(&pi2);
+  note("K+");
+  pi_lock(&pi1);
+  note("K-got");
+  pi_unlock(&pi1);
+  pi_unlock(&pi2);
+  return NULL;
+}
+
+int main(void) {
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(0, &one);
+  printf("sched_setaffinity {0}: %d\n", sched_setaffinity(0, sizeof one, &one));
+  set_self(SCHED_FIFO, 90);
+
+  wake_order(0, "1 mutex waiters by priority");
+  wake_order(1, "2 PI waiters by priority");
+
+  pthread_t t[4];
+  spawn(&t[0], 10, low, "L");
+  nap_ms(5); /* L holds the lock and computes */
+  spawn(&t[1], 20, middle, "M");
+  spawn(&t[2], 30, high1, "H");
+  for (int i = 0; i < 3; i++) pthread_join(t[i], NULL);
+  flush("3 inheritance");
+
+  spawn(&t[0], 10, low_chain, "L");
+  nap_ms(5); /* L holds P1 and computes */
+  spawn(&t[1], 15, chain_k, "K");
+  nap_ms(5); /* K holds P2, waits for P1: L runs at 15 */
+  spawn(&t[2], 20, middle, "M");
+  spawn(&t[3], 30, high, "H");
+  for (int i = 0; i < 4; i++) pthread_join(t[i], NULL);
+  flush("4 inheritance through a chain");
+  printf("words after: %u %u\n", atomic_load(&pi1), atomic_load(&pi2));
+  set_self(SCHED_OTHER, 0);
+  return 0;
+}
