@@ -157,9 +157,9 @@ export class Thread implements Interruptible {
    * SCHED_OTHER thread too, as Linux runs a boosted one in the real-time class.
    */
   get rtPriority(): number {
-    if (this.vcpu !== 0 || this.gone) return 0;
     const own = this.schedPolicy === SCHED_FIFO || this.schedPolicy === SCHED_RR ? this.schedPriority : 0;
-    return own > this.piBoost ? own : this.piBoost;
+    const top = own > this.piBoost ? own : this.piBoost;
+    return top === 0 || this.vcpu !== 0 || this.gone ? 0 : top;
   }
 
   /**
