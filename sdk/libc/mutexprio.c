@@ -1,7 +1,6 @@
 /*
  * Mutex priority protocols for Debian's wasix-libc, as glibc gives them to an ordinary
- * (SCHED_OTHER) Linux thread, which every thread here is (threads.c). Found against Linux by
- * test/guest/threads/conform_mutex_prio.c:
+ * (SCHED_OTHER) Linux thread. Found against Linux by test/guest/threads/conform_mutex_prio.c:
  * - pthread_mutexattr_getprioceiling/setprioceiling were missing (programs did not link). The
  *   ceiling is kept in the attribute and reported; setting one outside
  *   sched_get_priority_min/max(SCHED_FIFO), 1..99, is EINVAL; an attribute never given one
@@ -14,12 +13,13 @@
  *   the old one); on any other mutex EINVAL, as glibc.
  * - Locking a PRIO_PROTECT mutex (lock, trylock, timedlock: wrapped) is EINVAL: glibc must raise
  *   the locker to the ceiling, and Linux refuses any priority but 0 to a SCHED_OTHER thread.
+ *   (A SCHED_FIFO/SCHED_RR thread, which glibc raises, gets EINVAL here too: not done yet.)
  *   (glibc counts the raise before it fails, so a thread's later locks at or below that ceiling
  *   succeed; that leak is not copied.) A protected mutex is therefore never held, which is what
  *   lets its ceiling live in the recursion count (below). PROTECT with a robust attribute is
  *   ENOTSUP at init, as glibc.
- * - PRIO_INHERIT mutexes lock as the others: with every thread at one priority there is nothing
- *   to inherit (glibc's go through the kernel's PI futexes; the libc has no such path).
+ * - PRIO_INHERIT mutexes lock as the others, inheriting nothing (glibc's go through the kernel's
+ *   PI futexes, which inherit priorities here too; this libc has no such path: not done yet).
  * - pthread_mutex_destroy returned EINVAL for a process-shared mutex of any type but NORMAL (it
  *   compares the whole type word with 128); Linux returns 0. It has nothing to release: here it
  *   returns 0 for every mutex, which also keeps it blind to the protocol bits below.
