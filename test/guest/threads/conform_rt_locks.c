@@ -27,42 +27,22 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include "order_log.h"
 
-static char logbuf[1024];
-static atomic_int logpos;
-
-static void note(const char *s) {
-  int n = (int)strlen(s);
-  int p = atomic_fetch_add(&logpos, n + 1);
-  memcpy(logbuf + p, s, n);
-  logbuf[p + n] = ' ';
-}
-
-static void flush(const char *label) {
-  printf("%s: %.*s\n", label, atomic_load(&logpos), logbuf);
-  atomic_store(&logpos, 0);
-}
-
-static void spin_ms(int ms) {
-  struct timespec a, b;
-  clock_gettime(CLOCK_MONOTONIC, &a);
-  do clock_gettime(CLOCK_MONOTONIC, &b);
-  while ((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000 < ms);
-}
 
 static void nap_ms(int ms) {
   struct timespec t = { 0, ms * 1000000L };
   nanosleep(&t, NULL);
 }
 
-static int spawn(pthread_t *t, int prio, void *(*fn)(void *), const char *name) {
+static int spawn(pthread_t *t, int prio, void *(*fn)(void *), void *arg, const char *name) {
   pthread_attr_t a;
   pthread_attr_init(&a);
   pthread_attr_setinheritsched(&a, PTHREAD_EXPLICIT_SCHED);
   pthread_attr_setschedpolicy(&a, SCHED_FIFO);
   struct sched_param sp = { .sched_priority = prio };
   pthread_attr_setschedparam(&a, &sp);
-  int e = pthread_create(t, &a, fn, (void *)name);
+  int e = pthread_create(t, &a, fn, arg);
   pthread_attr_destroy(&a);
   if (e) printf("pthread_create %s: %s\n", name, strerror(e));
   return e;
@@ -113,11 +93,11 @@ static void wake_order(int pi, const char *label) {
   if (pi) pi_lock(&pi1);
   else pthread_mutex_lock(&mutex);
   /* Each blocks on the lock before the next is made. */
-  spawn(&t[0], 10, taker, "A");
+  spawn(&t[0], 10, taker, "A", "A");
   nap_ms(5);
-  spawn(&t[1], 30, taker, "B");
+  spawn(&t[1], 30, taker, "B", "B");
   nap_ms(5);
-  spawn(&t[2], 20, taker, "C");
+  spawn(&t[2], 20, taker, "C", "C");
   nap_ms(5);
   note("unlock");
   if (pi) pi_unlock(&pi1);
@@ -126,12 +106,11 @@ static void wake_order(int pi, const char *label) {
   flush(label);
 }
 
-/* Case 3 */
+/* Case 3 and 4: L holds P1 until somebody waits for the word `arg` */
 static void *low(void *arg) {
-  (void)arg;
   pi_lock(&pi1);
   note("L+");
-  wait_for_waiters(&pi1);
+  wait_for_waiters(arg);
   note("L-unlock");
   pi_unlock(&pi1);
   note("L-");
@@ -146,36 +125,16 @@ static void *middle(void *arg) {
   return NULL;
 }
 
+/* H wants the lock `arg` */
 static void *high(void *arg) {
-  (void)arg;
   note("H+");
-  pi_lock(&pi2);
+  pi_lock(arg);
   note("H-got");
-  pi_unlock(&pi2);
+  pi_unlock(arg);
   return NULL;
 }
 
-static void *high1(void *arg) {
-  (void)arg;
-  note("H+");
-  pi_lock(&pi1);
-  note("H-got");
-  pi_unlock(&pi1);
-  return NULL;
-}
-
-/* Case 4: L holds P1 until H waits for P2; K holds P2 and waits for P1 */
-static void *low_chain(void *arg) {
-  (void)arg;
-  pi_lock(&pi1);
-  note("L+");
-  wait_for_waiters(&pi2);
-  note("L-unlock");
-  pi_unlock(&pi1);
-  note("L-");
-  return NULL;
-}
-
+/* Case 4: K holds P2 and waits for P1 */
 static void *chain_k(void *arg) {
   (void)arg;
   pi_lock(&pi2);
@@ -198,19 +157,19 @@ int main(void) {
   wake_order(1, "2 PI waiters by priority");
 
   pthread_t t[4];
-  spawn(&t[0], 10, low, "L");
+  spawn(&t[0], 10, low, &pi1, "L");
   nap_ms(5); /* L holds the lock and computes */
-  spawn(&t[1], 20, middle, "M");
-  spawn(&t[2], 30, high1, "H");
+  spawn(&t[1], 20, middle, NULL, "M");
+  spawn(&t[2], 30, high, &pi1, "H");
   for (int i = 0; i < 3; i++) pthread_join(t[i], NULL);
   flush("3 inheritance");
 
-  spawn(&t[0], 10, low_chain, "L");
+  spawn(&t[0], 10, low, &pi2, "L");
   nap_ms(5); /* L holds P1 and computes */
-  spawn(&t[1], 15, chain_k, "K");
+  spawn(&t[1], 15, chain_k, NULL, "K");
   nap_ms(5); /* K holds P2, waits for P1: L runs at 15 */
-  spawn(&t[2], 20, middle, "M");
-  spawn(&t[3], 30, high, "H");
+  spawn(&t[2], 20, middle, NULL, "M");
+  spawn(&t[3], 30, high, &pi2, "H");
   for (int i = 0; i < 4; i++) pthread_join(t[i], NULL);
   flush("4 inheritance through a chain");
   printf("words after: %u %u\n", atomic_load(&pi1), atomic_load(&pi2));
