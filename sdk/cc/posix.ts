@@ -108,8 +108,8 @@ const SOCKET_WRAPS = ["socket", "socketpair", "bind", "connect", "sendto", "gets
 const EPOLL_WRAPS = ["epoll_wait", "epoll_pwait", "epoll_ctl", "epoll_create", "epoll_create1"].map((f) => `-Wl,--wrap=${f}`);
 /** threads.c: pthread_join & co. return EINVAL/EDEADLK for a detached thread/oneself (the libc traps or hangs). */
 const THREAD_WRAPS = ["pthread_join", "pthread_tryjoin_np", "pthread_timedjoin_np", "pthread_detach", "pthread_attr_setschedpolicy", "pthread_attr_setschedparam", "pthread_create", "pthread_rwlock_timedrdlock", "pthread_rwlock_timedwrlock", "sem_timedwait"].map((f) => `-Wl,--wrap=${f}`);
-/** mutexprio.c: mutex priority protocols (a PRIO_PROTECT mutex keeps its ceiling and cannot be locked; the protocol is reported). */
-const MUTEX_WRAPS = ["pthread_mutexattr_getprotocol", "pthread_mutex_init", "pthread_mutex_lock", "pthread_mutex_trylock", "pthread_mutex_timedlock"].map((f) => `-Wl,--wrap=${f}`);
+/** mutexprio.c: mutex priority protocols (a PRIO_PROTECT mutex keeps its ceiling and cannot be locked; a PRIO_INHERIT one is a PI futex; the protocol is reported). */
+const MUTEX_WRAPS = ["pthread_mutexattr_getprotocol", "pthread_mutex_init", "pthread_mutex_lock", "pthread_mutex_trylock", "pthread_mutex_timedlock", "pthread_mutex_unlock", "__pthread_mutex_unlock"].map((f) => `-Wl,--wrap=${f}`);
 /** poll.c: poll/ppoll/select/pselect over the kernel's epoll (Linux's POLLNVAL, POLLERR, POLLHUP, POLLRDHUP). */
 const POLL_WRAPS = ["poll", "ppoll", "select", "pselect"].map((f) => `-Wl,--wrap=${f}`);
 /** cancelpoints.c: the blocking file and process calls are cancellation points (sdk/libc/cancel.h). */

@@ -18,8 +18,16 @@
  *   succeed; that leak is not copied.) A protected mutex is therefore never held, which is what
  *   lets its ceiling live in the recursion count (below). PROTECT with a robust attribute is
  *   ENOTSUP at init, as glibc.
- * - PRIO_INHERIT mutexes lock as the others, inheriting nothing (glibc's go through the kernel's
- *   PI futexes, which inherit priorities here too; this libc has no such path: not done yet).
+ * - PRIO_INHERIT mutexes locked as the others, inheriting nothing: this libc lacks musl's PI
+ *   path. They are now glibc's PI mutexes: the word holds the owner's kernel tid (| FUTEX_WAITERS),
+ *   taken and given back in user space when free and uncontended, through FUTEX_LOCK_PI and
+ *   FUTEX_UNLOCK_PI otherwise, so the kernel hands the lock to its highest-priority waiter and
+ *   the owner inherits the waiters' priority (syscall/occlum/futex-pi.ts). Recursion counts in
+ *   _m_count; a relock of a NORMAL one by its owner waits for ever and an unlock by another
+ *   thread is EPERM, as glibc's PI kinds. They carry musl's PI flag (bit 3) too, which is what
+ *   the libc's condition variables test: they then neither count the mutex's waiters nor requeue
+ *   onto it, and relock and unlock it through the wrapped calls. A robust INHERIT mutex stays an
+ *   ordinary robust one (no inheritance).
  * - pthread_mutex_destroy returned EINVAL for a process-shared mutex of any type but NORMAL (it
  *   compares the whole type word with 128); Linux returns 0. It has nothing to release: here it
  *   returns 0 for every mutex, which also keeps it blind to the protocol bits below.
@@ -36,13 +44,17 @@
  * pthread_mutex_destroy, or shared with another process.
  */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 /* The mutex's words as musl names them: _m_type is __i[0], _m_count __i[5] (pthread_impl.h). */
 #define M_TYPE(m) ((m)->__u.__vi[0])
 #define M_COUNT(m) ((m)->__u.__vi[5])
+#define M_LOCK(m) ((m)->__u.__vi[1])
 _Static_assert(sizeof(pthread_mutex_t) == 6 * sizeof(int) && sizeof(pthread_mutexattr_t) == sizeof(unsigned), "not musl's wasm32 mutex layout");
 
 #define PROTOCOL_SHIFT 4
@@ -53,6 +65,13 @@ _Static_assert(sizeof(pthread_mutex_t) == 6 * sizeof(int) && sizeof(pthread_mute
 #define ROBUST_BIT 4u
 /* The bits pthread_mutex_init may copy into the mutex: musl's and the protocol. */
 #define MUTEX_BITS 0xffu
+#define INHERIT_BITS ((unsigned)PTHREAD_PRIO_INHERIT << PROTOCOL_SHIFT)
+#define MUSL_PI_BIT 8u
+#define PSHARED_BIT 128u
+#define FUTEX_LOCK_PI 6
+#define FUTEX_UNLOCK_PI 7
+#define FUTEX_PRIVATE_FLAG 128
+#define FUTEX_TID_MASK 0x3fffffffu
 
 static int protocol_of(unsigned w) { return (int)((w & PROTOCOL_BITS) >> PROTOCOL_SHIFT); }
 
@@ -65,6 +84,66 @@ static int ceiling_of(unsigned w) {
 static int ceiling_ok(int c) { return c >= sched_get_priority_min(SCHED_FIFO) && c <= sched_get_priority_max(SCHED_FIFO); }
 
 static int is_protected(const pthread_mutex_t *m) { return ((unsigned)M_TYPE(m) & PROTOCOL_BITS) == PROTECT_BITS; }
+
+static int is_pi(const pthread_mutex_t *m) { return ((unsigned)M_TYPE(m) & MUSL_PI_BIT) != 0; }
+
+/* The kernel's tid of the calling thread: what a PI word holds (cached per thread). */
+static _Thread_local int pi_self;
+static int pi_tid(void) {
+  if (!pi_self) pi_self = (int)syscall(SYS_gettid);
+  return pi_self;
+}
+
+static int pi_owned(pthread_mutex_t *m, int self) {
+  return ((unsigned)__atomic_load_n(&M_LOCK(m), __ATOMIC_RELAXED) & FUTEX_TID_MASK) == (unsigned)self;
+}
+
+/* A PI futex call on the mutex word: 0 or the error (errno as it was). */
+static int pi_futex(pthread_mutex_t *m, int op, const struct timespec *at) {
+  int saved = errno;
+  if ((M_TYPE(m) & PSHARED_BIT) == 0) op |= FUTEX_PRIVATE_FLAG;
+  long r = syscall(SYS_futex, &M_LOCK(m), op, 0, at, NULL, 0);
+  int e = r == 0 ? 0 : errno;
+  errno = saved;
+  return e;
+}
+
+static int pi_lock(pthread_mutex_t *m, const struct timespec *at, int trylock) {
+  int self = pi_tid();
+  if (pi_owned(m, self)) {
+    int type = M_TYPE(m) & 3;
+    if (type == PTHREAD_MUTEX_RECURSIVE) {
+      if (M_COUNT(m) == INT_MAX) return EAGAIN;
+      M_COUNT(m)++;
+      return 0;
+    }
+    if (trylock) return EBUSY;
+    if (type == PTHREAD_MUTEX_ERRORCHECK) return EDEADLK;
+    /* NORMAL: the kernel says EDEADLK, and glibc's thread then waits for ever (below). */
+  }
+  int free = 0;
+  if (__atomic_compare_exchange_n(&M_LOCK(m), &free, self, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) return 0;
+  if (trylock) return EBUSY;
+  for (;;) {
+    int e = pi_futex(m, FUTEX_LOCK_PI, at);
+    if (e == EINTR) continue;
+    if (e == EDEADLK)
+      for (;;) pause();
+    return e;
+  }
+}
+
+static int pi_unlock(pthread_mutex_t *m) {
+  int self = pi_tid();
+  if (!pi_owned(m, self)) return EPERM;
+  if ((M_TYPE(m) & 3) == PTHREAD_MUTEX_RECURSIVE && M_COUNT(m) > 0) {
+    M_COUNT(m)--;
+    return 0;
+  }
+  int mine = self;
+  if (__atomic_compare_exchange_n(&M_LOCK(m), &mine, 0, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED)) return 0;
+  return pi_futex(m, FUTEX_UNLOCK_PI, NULL); /* waiters: the kernel hands it on */
+}
 
 int pthread_mutexattr_setprotocol(pthread_mutexattr_t *a, int protocol) {
   if (protocol != PTHREAD_PRIO_NONE && protocol != PTHREAD_PRIO_INHERIT && protocol != PTHREAD_PRIO_PROTECT) return EINVAL;
@@ -98,6 +177,7 @@ int __wrap_pthread_mutex_init(pthread_mutex_t *restrict m, const pthread_mutexat
   pthread_mutexattr_t plain = {.__attr = w & MUTEX_BITS};
   int r = __real_pthread_mutex_init(m, &plain);
   if (r == 0 && protect) M_COUNT(m) = ceiling_of(w);
+  if (r == 0 && (w & PROTOCOL_BITS) == INHERIT_BITS && !(w & ROBUST_BIT)) M_TYPE(m) |= MUSL_PI_BIT;
   return r;
 }
 
@@ -122,18 +202,34 @@ int pthread_mutex_setprioceiling(pthread_mutex_t *restrict m, int ceiling, int *
 
 int __real_pthread_mutex_lock(pthread_mutex_t *m);
 int __wrap_pthread_mutex_lock(pthread_mutex_t *m) {
+  if (is_pi(m)) return pi_lock(m, NULL, 0);
   if (is_protected(m)) return EINVAL;
   return __real_pthread_mutex_lock(m);
 }
 
 int __real_pthread_mutex_trylock(pthread_mutex_t *m);
 int __wrap_pthread_mutex_trylock(pthread_mutex_t *m) {
+  if (is_pi(m)) return pi_lock(m, NULL, 1);
   if (is_protected(m)) return EINVAL;
   return __real_pthread_mutex_trylock(m);
 }
 
 int __real_pthread_mutex_timedlock(pthread_mutex_t *restrict m, const struct timespec *restrict at);
 int __wrap_pthread_mutex_timedlock(pthread_mutex_t *restrict m, const struct timespec *restrict at) {
+  if (is_pi(m)) return pi_lock(m, at, 0);
   if (is_protected(m)) return EINVAL;
   return __real_pthread_mutex_timedlock(m, at);
+}
+
+/* Both names: the condition variables call the libc's internal one. */
+int __real_pthread_mutex_unlock(pthread_mutex_t *m);
+int __wrap_pthread_mutex_unlock(pthread_mutex_t *m) {
+  if (is_pi(m)) return pi_unlock(m);
+  return __real_pthread_mutex_unlock(m);
+}
+
+int __real___pthread_mutex_unlock(pthread_mutex_t *m);
+int __wrap___pthread_mutex_unlock(pthread_mutex_t *m) {
+  if (is_pi(m)) return pi_unlock(m);
+  return __real___pthread_mutex_unlock(m);
 }

@@ -15,6 +15,9 @@
  * 4. The same through a chain: L (10) holds P1 and computes until somebody waits for it; K (15)
  *    holds P2 and waits for P1; H (30) waits for P2. L inherits H's priority through K, and runs
  *    before M (20).
+ * 5. Case 3 with a PTHREAD_PRIO_INHERIT mutex (glibc's are PI futexes: sdk/libc/mutexprio.c).
+ * 6. A condition variable over a PTHREAD_PRIO_INHERIT mutex: two threads hand a turn back and
+ *    forth 1000 times (its waits unlock and relock the mutex through the PI path).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,6 +25,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -146,6 +150,48 @@ static void *chain_k(void *arg) {
   return NULL;
 }
 
+/* Case 5 */
+static pthread_mutex_t inherit;
+static atomic_int h_wants;
+
+static void *low_mutex(void *arg) {
+  (void)arg;
+  pthread_mutex_lock(&inherit);
+  note("L+");
+  while (!atomic_load(&h_wants)) spin_ms(1);
+  note("L-unlock");
+  pthread_mutex_unlock(&inherit);
+  note("L-");
+  return NULL;
+}
+
+static void *high_mutex(void *arg) {
+  (void)arg;
+  note("H+");
+  atomic_store(&h_wants, 1);
+  pthread_mutex_lock(&inherit);
+  note("H-got");
+  pthread_mutex_unlock(&inherit);
+  return NULL;
+}
+
+/* Case 6 */
+static pthread_cond_t turn_changed = PTHREAD_COND_INITIALIZER;
+static int turn, rounds;
+
+static void *pinger(void *arg) {
+  int me = (int)(intptr_t)arg;
+  for (int i = 0; i < 500; i++) {
+    pthread_mutex_lock(&inherit);
+    while (turn != me) pthread_cond_wait(&turn_changed, &inherit);
+    rounds++;
+    turn = !me;
+    pthread_cond_signal(&turn_changed);
+    pthread_mutex_unlock(&inherit);
+  }
+  return NULL;
+}
+
 int main(void) {
   cpu_set_t one;
   CPU_ZERO(&one);
@@ -173,6 +219,24 @@ int main(void) {
   for (int i = 0; i < 4; i++) pthread_join(t[i], NULL);
   flush("4 inheritance through a chain");
   printf("words after: %u %u\n", atomic_load(&pi1), atomic_load(&pi2));
+
+  pthread_mutexattr_t a;
+  pthread_mutexattr_init(&a);
+  pthread_mutexattr_setprotocol(&a, PTHREAD_PRIO_INHERIT);
+  printf("PRIO_INHERIT mutex init: %d\n", pthread_mutex_init(&inherit, &a));
+  pthread_mutexattr_destroy(&a);
+  spawn(&t[0], 10, low_mutex, NULL, "L");
+  nap_ms(5); /* L holds the mutex and computes */
+  spawn(&t[1], 20, middle, NULL, "M");
+  spawn(&t[2], 30, high_mutex, NULL, "H");
+  for (int i = 0; i < 3; i++) pthread_join(t[i], NULL);
+  flush("5 inheritance through a PRIO_INHERIT mutex");
+
+  spawn(&t[0], 10, pinger, (void *)0, "P0");
+  spawn(&t[1], 10, pinger, (void *)1, "P1");
+  for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
+  printf("6 condition variable over a PRIO_INHERIT mutex: %d turns\n", rounds);
+  pthread_mutex_destroy(&inherit);
   set_self(SCHED_OTHER, 0);
   return 0;
 }

@@ -44,4 +44,7 @@ const LINUX_LOCKS = `sched_setaffinity {0}: 0
 3 inheritance: L+ H+ L-unlock H-got M+ M- L- 
 4 inheritance through a chain: L+ K+ H+ L-unlock K-got H-got M+ M- L- 
 words after: 0 0
+PRIO_INHERIT mutex init: 0
+5 inheritance through a PRIO_INHERIT mutex: L+ H+ L-unlock H-got M+ M- L- 
+6 condition variable over a PRIO_INHERIT mutex: 1000 turns
 `;
