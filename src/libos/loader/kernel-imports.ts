@@ -209,7 +209,7 @@ export function kernelImportFns(k: KernelImportContext): Record<string, (...a: n
       // head of its priority (Linux keeps a preempted SCHED_FIFO/SCHED_RR thread first there).
       t.yieldDue = false;
       t.offCpu();
-      return (rt > 0 ? executor.yieldRt<void>(undefined, rt, true, t) : executor.yieldNow()).then(() => {
+      return (rt > 0 ? executor.yieldRt<void>(undefined, rt, true, t) : executor.yieldNow(t)).then(() => {
         t.onCpu();
         if (t.killed) throw new ThreadKilled();
         return holdIfStopped(t);
@@ -224,7 +224,7 @@ export function kernelImportFns(k: KernelImportContext): Record<string, (...a: n
     // A whole slice of computing since it last waited (not of spawning threads): new threads go
     // to vCPU workers rather than next to it.
     if (now - t.busySinceMs >= TIME_SLICE_MS && t.lastSpawnMs < t.busySinceMs) t.markCpuBound();
-    return executor.preempt().then(() => afterPreempted(t));
+    return executor.preempt(t).then(() => afterPreempted(t));
   };
   const wait = (width: 32 | 64) => (addr: number, expected: number | bigint, timeoutNs: bigint): number | Promise<number> => {
     const m = k.mem;

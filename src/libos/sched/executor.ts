@@ -71,6 +71,8 @@ export type ResumeOrder = "direct" | "ready" | "next";
 const COMPACT_AT = 1024;
 // One executor function for the yields' Promises (it runs inside the constructor): no closure per yield.
 let captured: ((v: never) => void) | undefined;
+/** What takes the slot of a resume moved out of the ready deque (raiseHeldBack). */
+const NOOP = (): void => {};
 const capture = (resolve: (v: never) => void): void => {
   captured = resolve;
 };
@@ -87,6 +89,8 @@ export class Executor {
   private queue: (() => void)[] = [];
   /** Preempted threads, resumed one per turn of the event loop (preempt). */
   private preempted: ((v: void) => void)[] = [];
+  /** The threads of `preempted`, where given (raiseHeldBack). */
+  private preemptedOwners: (object | undefined)[] = [];
   private spare: (() => void)[] = [];
   private scheduled = false;
   /** A run of microtask-driven resumes since the event loop last had a turn. */
@@ -127,6 +131,8 @@ export class Executor {
    * for a real-time policy: every check of it below is one length test.
    */
   private readonly rt: RtEntry[] = [];
+  /** Ordinary threads queued behind real-time ones, by thread (raiseHeldBack): their resumes. */
+  private readonly heldBack = new WeakMap<object, (v: unknown) => void>();
   /** The running thread's real-time priority (0: none): nothing of lower priority runs meanwhile. */
   private runningPrio = 0;
   /**
@@ -280,12 +286,46 @@ export class Executor {
    */
   reprioritize(owner: object, prio: number, head: boolean): boolean {
     const i = this.rt.findIndex((e) => e.owner === owner);
-    if (i < 0) return false;
+    if (i < 0) return prio > 0 && this.raiseHeldBack(owner, prio);
     const e = this.rt[i]!;
     if (e.prio === prio) return true;
     this.rt.splice(i, 1);
     if (prio > 0) this.enqueueRt(e.fn, e.v, prio, head, owner);
     else this.enqueueReady(e.fn, e.v, false);
+    return true;
+  }
+
+  /**
+   * reprioritize() of an ordinary thread that waits for the vCPU: preempted at its slice's end
+   * (preempt), or in the ready deque behind real-time threads (queued with its owner while they
+   * ran: resumeRt; a no-op takes its slot). It goes to the real-time queue. False if it waits
+   * in neither.
+   */
+  private raiseHeldBack(owner: object, prio: number): boolean {
+    const p = this.preemptedOwners.indexOf(owner);
+    if (p >= 0) {
+      // Preempted at its slice's end, waiting for its turn of the event loop.
+      const fn = this.preempted[p]! as (v: unknown) => void;
+      this.preempted.splice(p, 1);
+      this.preemptedOwners.splice(p, 1);
+      this.enqueueRt(fn, undefined, prio, false, owner);
+      return true;
+    }
+    const fn = this.heldBack.get(owner);
+    if (fn === undefined) return false;
+    this.heldBack.delete(owner);
+    let v: unknown;
+    if (this.nextFn === fn) {
+      v = this.nextVal;
+      this.nextFn = this.nextVal = undefined;
+    } else {
+      const i = this.readyFns.indexOf(fn, this.readyHead);
+      if (i < 0) return false;
+      v = this.readyVals[i];
+      this.readyFns[i] = NOOP;
+      this.readyVals[i] = undefined;
+    }
+    this.enqueueRt(fn, v, prio, false, owner);
     return true;
   }
 
@@ -295,9 +335,9 @@ export class Executor {
   }
 
   /** A yield behind the ready threads: its Promise, resolved with `v` when the pump reaches it. */
-  private readyLater<T>(v: T): Promise<T> {
+  private readyLater<T>(v: T, owner?: object): Promise<T> {
     const p = new Promise<T>(capture);
-    this.resume(captured as (v: T) => void, v, "ready");
+    this.resume(captured as (v: T) => void, v, "ready", 0, owner);
     captured = undefined;
     return p;
   }
@@ -419,7 +459,11 @@ export class Executor {
   private resumeRt(resolve: (v: unknown) => void, v: unknown, order: ResumeOrder, prio: number, owner: object | undefined): void {
     this.switches++;
     if (prio > 0) this.enqueueRt(resolve, v, prio, false, owner);
-    else this.enqueueReady(resolve, v, order === "next");
+    else {
+      // Held back by a real-time thread: an inheritance may raise it past them (reprioritize).
+      if (owner !== undefined) this.heldBack.set(owner, resolve);
+      this.enqueueReady(resolve, v, order === "next");
+    }
   }
 
   /**
@@ -519,9 +563,10 @@ export class Executor {
    * waited one slice per busy thread (one vCPU, two computing threads: a sleep overran by 19-39
    * ms) instead of one slice.
    */
-  preempt(): Promise<void> {
+  preempt(owner?: object): Promise<void> {
     return new Promise<void>((resolve) => {
       this.preempted.push(resolve);
+      this.preemptedOwners.push(owner);
       if (this.preempted.length === 1) setImmediate(this.nextTurn);
     });
   }
@@ -539,10 +584,12 @@ export class Executor {
   };
 
   private readonly resumePreempted = (): void => {
-    const resolve = this.preempted.shift()!;
+    const resolve = this.preempted.shift();
+    const owner = this.preemptedOwners.shift();
+    if (resolve === undefined) return; // raised out of the list meanwhile (raiseHeldBack)
     // The next one in the next turn (an immediate posted during the check phase runs then).
     if (this.preempted.length > 0) setImmediate(this.resumePreempted);
-    this.resume(resolve, undefined);
+    this.resume(resolve, undefined, "direct", 0, owner);
   };
 
   /**
@@ -553,12 +600,12 @@ export class Executor {
    * skipped the deque it would lose its runnext (fairness broke: a fewest of 1 op among 64
    * threads).
    */
-  yieldNow(): Promise<void> {
+  yieldNow(owner?: object): Promise<void> {
     if (this.idle()) {
       this.yieldedFast();
       return RESOLVED;
     }
-    return this.readyLater<void>(undefined);
+    return this.readyLater<void>(undefined, owner);
   }
 
   /** yieldNow() that resumes the caller with `v` (a direct resume: `v` is the suspended call's result, or a Promise of it). */

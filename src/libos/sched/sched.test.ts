@@ -212,3 +212,26 @@ test("the event loop's turn a real-time thread lets pass is real-time time: its 
   assert.equal(ex.rtBudget.left(ex.rtBudget.periodEnd - 5), false);
   ex.leftCpu(owner);
 });
+
+test("an ordinary thread raised to a real-time priority (an inheritance) leaves the preempted list or the ready deque for the real-time queue", async () => {
+  const ex = new Executor();
+  const order: string[] = [];
+  const rtOwner = {}, a = {}, b = {}, c = {};
+  ex.gotCpu(rtOwner, 5); // a real-time thread runs: the others wait
+  // Each runs and leaves the vCPU (a real-time one holds it from the pump's choice).
+  const ran = (name: string, owner: object) => (): void => {
+    order.push(name);
+    ex.leftCpu(owner);
+  };
+  const pa = ex.preempt(a).then(ran("a", a));
+  const pb = new Promise<string>((r) => ex.resume(r, "b", "ready", 0, b)).then(ran("b", b));
+  const pc = new Promise<string>((r) => ex.resume(r, "c3", "ready", 3, c)).then(ran("c3", c));
+  assert.equal(ex.reprioritize(b, 4, false), true, "from the deque");
+  assert.equal(ex.reprioritize(a, 2, false), true, "from the preempted list");
+  assert.equal(ex.reprioritize({}, 2, false), false, "a thread that waits nowhere");
+  ex.leftCpu(rtOwner);
+  await Promise.all([pa, pb, pc]);
+  // The preempted list's turn comes and finds it empty.
+  for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+  assert.deepEqual(order, ["b", "c3", "a"]);
+});

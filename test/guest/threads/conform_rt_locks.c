@@ -18,6 +18,7 @@
  * 5. Case 3 with a PTHREAD_PRIO_INHERIT mutex (glibc's are PI futexes: sdk/libc/mutexprio.c).
  * 6. A condition variable over a PTHREAD_PRIO_INHERIT mutex: two threads hand a turn back and
  *    forth 1000 times (its waits unlock and relock the mutex through the PI path).
+ * 7. Case 5 with a SCHED_OTHER owner: inheriting H's priority, it runs before M (20), then last.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -43,7 +44,7 @@ static int spawn(pthread_t *t, int prio, void *(*fn)(void *), void *arg, const c
   pthread_attr_t a;
   pthread_attr_init(&a);
   pthread_attr_setinheritsched(&a, PTHREAD_EXPLICIT_SCHED);
-  pthread_attr_setschedpolicy(&a, SCHED_FIFO);
+  pthread_attr_setschedpolicy(&a, prio > 0 ? SCHED_FIFO : SCHED_OTHER);
   struct sched_param sp = { .sched_priority = prio };
   pthread_attr_setschedparam(&a, &sp);
   int e = pthread_create(t, &a, fn, arg);
@@ -236,6 +237,14 @@ int main(void) {
   spawn(&t[1], 10, pinger, (void *)1, "P1");
   for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
   printf("6 condition variable over a PRIO_INHERIT mutex: %d turns\n", rounds);
+
+  atomic_store(&h_wants, 0);
+  spawn(&t[0], 0, low_mutex, NULL, "L");
+  nap_ms(5); /* L holds the mutex and computes */
+  spawn(&t[1], 20, middle, NULL, "M");
+  spawn(&t[2], 30, high_mutex, NULL, "H");
+  for (int i = 0; i < 3; i++) pthread_join(t[i], NULL);
+  flush("7 a SCHED_OTHER owner inherits");
   pthread_mutex_destroy(&inherit);
   set_self(SCHED_OTHER, 0);
   return 0;

@@ -47,4 +47,5 @@ words after: 0 0
 PRIO_INHERIT mutex init: 0
 5 inheritance through a PRIO_INHERIT mutex: L+ H+ L-unlock H-got M+ M- L- 
 6 condition variable over a PRIO_INHERIT mutex: 1000 turns
+7 a SCHED_OTHER owner inherits: L+ H+ L-unlock H-got M+ M- L- 
 `;

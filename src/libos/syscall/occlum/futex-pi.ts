@@ -13,9 +13,9 @@
  * real-time priority (the oldest among equals), and an owner runs at the highest priority of
  * the threads waiting for its locks (Thread.piBoost), through chains: H waits for a lock K holds
  * while K waits for one L holds, so L runs at H's priority (reboost). A thread whose priority
- * rises or falls while it is ready moves in the executor's real-time queue (reprioritize). Not
- * followed: a boosted SCHED_OTHER owner that is ready in the ordinary run queue stays there until
- * it next runs, and threads on vCPU workers have no priorities (Thread.rtPriority).
+ * rises or falls while it is ready moves in the executor's real-time queue (reprioritize), a
+ * SCHED_OTHER one waiting for the vCPU behind real-time threads into it. Threads on vCPU workers
+ * have no priorities (Thread.rtPriority).
  *
  * A thread that ends while it owns a word others wait on passes it on as Linux's exit cleanup
  * does: to the oldest waiter, the word its tid | FUTEX_OWNER_DIED | FUTEX_WAITERS (piHeld keeps,
