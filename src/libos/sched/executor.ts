@@ -34,33 +34,12 @@ import os from "node:os";
 import { nowMs } from "./clock.ts";
 import { agentRings, vcpuRequests } from "./agents.ts";
 import { RtBudget } from "./rt-budget.ts";
+import { RtQueue } from "./rt-queue.ts";
+import { busyPollFromEnv, MAX_BUSY_POLL_US } from "./busy-poll.ts";
+
+export { parseBusyPoll } from "./busy-poll.ts";
 
 const SLICE_MS = 4;
-/** Default of OCCLUM_BUSY_POLL_US (Linux's suggested net.core.busy_poll is 50 µs too). */
-const BUSY_POLL_US = 50;
-const MAX_BUSY_POLL_US = 100_000;
-
-/**
- * OCCLUM_BUSY_POLL_US as µs: unset or empty → the default (50); "0" turns busy polling off; else an
- * integer up to 100000.
- */
-export function parseBusyPoll(value: string | undefined): number {
-  if (value === undefined || value.trim() === "") return BUSY_POLL_US;
-  const v = value.trim();
-  if (!/^\d+$/.test(v) || Number(v) > MAX_BUSY_POLL_US) {
-    throw new RangeError(`OCCLUM_BUSY_POLL_US must be an integer from 0 to ${MAX_BUSY_POLL_US} (µs), not ${JSON.stringify(value)}`);
-  }
-  return Number(v);
-}
-
-function busyPollFromEnv(): number {
-  try {
-    return parseBusyPoll(process.env.OCCLUM_BUSY_POLL_US);
-  } catch (e) {
-    process.stderr.write(`warning: ${(e as Error).message}; polling ${BUSY_POLL_US} µs\n`);
-    return BUSY_POLL_US;
-  }
-}
 
 const CORES = os.availableParallelism();
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -76,14 +55,6 @@ const NOOP = (): void => {};
 const capture = (resolve: (v: never) => void): void => {
   captured = resolve;
 };
-
-/** A ready real-time thread's resume: `owner` (its thread) lets reprioritize find it. */
-interface RtEntry {
-  fn: (v: unknown) => void;
-  v: unknown;
-  prio: number;
-  owner: object | undefined;
-}
 
 export class Executor {
   private queue: (() => void)[] = [];
@@ -126,11 +97,11 @@ export class Executor {
   private nextVal: unknown = undefined;
   private pumpQueued = false;
   /**
-   * Real-time threads (SCHED_FIFO, SCHED_RR) ready to run: highest priority first, FIFO within a
-   * priority, served before the ready deque and the runnext slot. Empty unless a guest asked
-   * for a real-time policy: every check of it below is one length test.
+   * Real-time threads ready to run (rt-queue.ts), served before the ready deque and the runnext
+   * slot. Empty unless a guest asked for a real-time policy: every check of it below is one
+   * length test.
    */
-  private readonly rt: RtEntry[] = [];
+  private readonly rt = new RtQueue();
   /** Ordinary threads queued behind real-time ones, by thread (raiseHeldBack): their resumes. */
   private readonly heldBack = new WeakMap<object, (v: unknown) => void>();
   /** The running thread's real-time priority (0: none): nothing of lower priority runs meanwhile. */
@@ -160,7 +131,7 @@ export class Executor {
 
   /** The highest priority among the ready real-time threads (0: none ready). */
   get rtTop(): number {
-    return this.rt.length === 0 || this.rtBudget.throttled ? 0 : this.rt[0]!.prio;
+    return this.rtBudget.throttled ? 0 : this.rt.top;
   }
 
   /**
@@ -185,11 +156,7 @@ export class Executor {
    * one preempted keeps its place, as Linux's does).
    */
   private enqueueRt(fn: (v: unknown) => void, v: unknown, prio: number, head: boolean, owner?: object): void {
-    const rt = this.rt;
-    let i = 0;
-    if (head) while (i < rt.length && rt[i]!.prio > prio) i++;
-    else while (i < rt.length && rt[i]!.prio >= prio) i++;
-    rt.splice(i, 0, { fn, v, prio, owner });
+    this.rt.insert({ fn, v, prio, owner }, head);
     // The event loop still gets its turn (timers, host I/O: the kernel's own work) once a streak
     // has run its slice; the real-time threads then go first.
     if (!this.rtTurn && !this.young()) {
@@ -285,11 +252,10 @@ export class Executor {
    * other threads at 0. False if it is not queued there.
    */
   reprioritize(owner: object, prio: number, head: boolean): boolean {
-    const i = this.rt.findIndex((e) => e.owner === owner);
-    if (i < 0) return prio > 0 && this.raiseHeldBack(owner, prio);
-    const e = this.rt[i]!;
+    const e = this.rt.find((x) => x.owner === owner);
+    if (e === undefined) return prio > 0 && this.raiseHeldBack(owner, prio);
     if (e.prio === prio) return true;
-    this.rt.splice(i, 1);
+    this.rt.take((x) => x === e);
     if (prio > 0) this.enqueueRt(e.fn, e.v, prio, head, owner);
     else this.enqueueReady(e.fn, e.v, false);
     return true;
@@ -529,9 +495,7 @@ export class Executor {
    * thread whose policy its creator set before it first ran). False if it is not queued.
    */
   requeue(fn: () => void, prio: number, head = false): boolean {
-    const i = this.rt.findIndex((e) => e.fn === fn);
-    if (i >= 0) this.rt.splice(i, 1);
-    else {
+    if (this.rt.take((e) => e.fn === fn) === undefined) {
       const j = this.queue.indexOf(fn);
       if (j < 0) return false;
       this.queue.splice(j, 1);
