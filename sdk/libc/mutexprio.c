@@ -11,12 +11,11 @@
  * - pthread_mutex_getprioceiling/setprioceiling always returned EINVAL. On a PTHREAD_PRIO_PROTECT
  *   mutex they now read and replace its ceiling (setprioceiling validates it as above and returns
  *   the old one); on any other mutex EINVAL, as glibc.
- * - Locking a PRIO_PROTECT mutex (lock, trylock, timedlock: wrapped) is EINVAL: glibc must raise
- *   the locker to the ceiling, and Linux refuses any priority but 0 to a SCHED_OTHER thread.
- *   (A SCHED_FIFO/SCHED_RR thread, which glibc raises, gets EINVAL here too: not done yet.)
- *   (glibc counts the raise before it fails, so a thread's later locks at or below that ceiling
- *   succeed; that leak is not copied.) A protected mutex is therefore never held, which is what
- *   lets its ceiling live in the recursion count (below). PROTECT with a robust attribute is
+ * - Locking a PRIO_PROTECT mutex (lock, trylock, timedlock: wrapped) raises the locker to the
+ *   ceiling while it holds it, as glibc's (pp_lock): EINVAL for a SCHED_OTHER thread, as Linux
+ *   refuses any priority but 0 to one (glibc counts that raise before it fails, so a thread's
+ *   later locks at or below that ceiling succeed; that leak is not copied), and for a thread above
+ *   the ceiling. The lock itself is a PI word, as below. PROTECT with a robust attribute is
  *   ENOTSUP at init, as glibc.
  * - PRIO_INHERIT mutexes locked as the others, inheriting nothing: this libc lacks musl's PI
  *   path. They are now glibc's PI mutexes: the word holds the owner's kernel tid (| FUTEX_WAITERS),
@@ -39,9 +38,10 @@
  * bits 4-5 of both words. The ceiling goes in bits 8-15 of the attribute only: bits 4-6 are the
  * last free ones below the pshared bit, too few for 1..99, and the libc's code was not written
  * for a type word above 255 (its destroy compared the whole word with 128). So the init wrapper
- * strips them and puts a PROTECT mutex's ceiling in its recursion count (_m_count), which nothing
- * uses as the mutex is never held. No side table: a mutex may be copied, freed without
- * pthread_mutex_destroy, or shared with another process.
+ * strips them and puts a PROTECT mutex's ceiling in its waiter count (_m_waiters), which nothing
+ * uses on a mutex with musl's PI flag (the libc's condition variables skip it; its own lock code
+ * never sees one). No side table: a mutex may be copied, freed without pthread_mutex_destroy, or
+ * shared with another process.
  */
 #include <errno.h>
 #include <limits.h>
@@ -55,6 +55,9 @@
 #define M_TYPE(m) ((m)->__u.__vi[0])
 #define M_COUNT(m) ((m)->__u.__vi[5])
 #define M_LOCK(m) ((m)->__u.__vi[1])
+#define M_WAITERS(m) ((m)->__u.__vi[2])
+/* musl's robust-list link, unused on a mutex with its PI flag: the ceiling a PROTECT one's holder took. */
+#define M_TAKEN(m) ((m)->__u.__vi[3])
 _Static_assert(sizeof(pthread_mutex_t) == 6 * sizeof(int) && sizeof(pthread_mutexattr_t) == sizeof(unsigned), "not musl's wasm32 mutex layout");
 
 #define PROTOCOL_SHIFT 4
@@ -145,6 +148,62 @@ static int pi_unlock(pthread_mutex_t *m) {
   return pi_futex(m, FUTEX_UNLOCK_PI, NULL); /* waiters: the kernel hands it on */
 }
 
+/*
+ * PRIO_PROTECT, as glibc's: the locker runs at the ceiling while it holds the mutex. A thread
+ * counts the ceilings it holds by level (glibc's tpp) and runs at the highest of them and its
+ * own priority, read when it takes its first such mutex. The lock itself is the PI word's.
+ */
+static _Thread_local unsigned pp_held[100];
+static _Thread_local int pp_holding, pp_policy, pp_base;
+
+static int pp_level(void) {
+  int top = pp_base;
+  for (int c = 99; c > top; c--)
+    if (pp_held[c]) return c;
+  return top;
+}
+
+static int pp_run_at(int prio) {
+  struct sched_param sp = {.sched_priority = prio};
+  return pthread_setschedparam(pthread_self(), pp_policy, &sp);
+}
+
+/* A held ceiling given back: the thread drops to what it still holds. */
+static void pp_release(int c) {
+  int was = pp_level();
+  pp_held[c]--;
+  pp_holding--;
+  int now = pp_level();
+  if (now < was) pp_run_at(now);
+}
+
+static int pp_lock(pthread_mutex_t *m, const struct timespec *at, int trylock) {
+  if (pi_owned(m, pi_tid())) return pi_lock(m, at, trylock); /* a relock: no new ceiling */
+  int c = __atomic_load_n(&M_WAITERS(m), __ATOMIC_RELAXED);
+  if (pp_holding == 0) {
+    struct sched_param sp;
+    if (pthread_getschedparam(pthread_self(), &pp_policy, &sp) != 0) return EINVAL;
+    pp_base = sp.sched_priority;
+  }
+  /* Linux refuses a priority to SCHED_OTHER; a thread above the ceiling may not lock it. */
+  if ((pp_policy != SCHED_FIFO && pp_policy != SCHED_RR) || pp_base > c) return EINVAL;
+  if (c > pp_level() && pp_run_at(c) != 0) return EINVAL;
+  pp_held[c]++;
+  pp_holding++;
+  int r = pi_lock(m, at, trylock);
+  if (r != 0) pp_release(c);
+  else M_TAKEN(m) = c;
+  return r;
+}
+
+static int pp_unlock(pthread_mutex_t *m) {
+  int relock = (M_TYPE(m) & 3) == PTHREAD_MUTEX_RECURSIVE && M_COUNT(m) > 0;
+  int c = M_TAKEN(m); /* the ceiling may have changed since (setprioceiling) */
+  int r = pi_unlock(m);
+  if (r == 0 && !relock) pp_release(c);
+  return r;
+}
+
 int pthread_mutexattr_setprotocol(pthread_mutexattr_t *a, int protocol) {
   if (protocol != PTHREAD_PRIO_NONE && protocol != PTHREAD_PRIO_INHERIT && protocol != PTHREAD_PRIO_PROTECT) return EINVAL;
   a->__attr = (a->__attr & ~PROTOCOL_BITS) | ((unsigned)protocol << PROTOCOL_SHIFT);
@@ -176,8 +235,8 @@ int __wrap_pthread_mutex_init(pthread_mutex_t *restrict m, const pthread_mutexat
   if (protect && (w & ROBUST_BIT)) return ENOTSUP;
   pthread_mutexattr_t plain = {.__attr = w & MUTEX_BITS};
   int r = __real_pthread_mutex_init(m, &plain);
-  if (r == 0 && protect) M_COUNT(m) = ceiling_of(w);
-  if (r == 0 && (w & PROTOCOL_BITS) == INHERIT_BITS && !(w & ROBUST_BIT)) M_TYPE(m) |= MUSL_PI_BIT;
+  if (r == 0 && protect) M_WAITERS(m) = ceiling_of(w);
+  if (r == 0 && (protect || ((w & PROTOCOL_BITS) == INHERIT_BITS && !(w & ROBUST_BIT)))) M_TYPE(m) |= MUSL_PI_BIT;
   return r;
 }
 
@@ -188,48 +247,50 @@ int pthread_mutex_destroy(pthread_mutex_t *m) {
 
 int pthread_mutex_getprioceiling(const pthread_mutex_t *restrict m, int *restrict ceiling) {
   if (!is_protected(m)) return EINVAL;
-  *ceiling = __atomic_load_n(&M_COUNT(m), __ATOMIC_RELAXED);
+  *ceiling = __atomic_load_n(&M_WAITERS(m), __ATOMIC_RELAXED);
   return 0;
 }
 
-/* glibc takes the mutex to change the ceiling; a protected one is never held here, so a swap does. */
+/* glibc takes the mutex to change the ceiling; a swap here (a holder gives back the ceiling it took: M_TAKEN). */
 int pthread_mutex_setprioceiling(pthread_mutex_t *restrict m, int ceiling, int *restrict old) {
   if (!is_protected(m) || !ceiling_ok(ceiling)) return EINVAL;
-  int was = __atomic_exchange_n(&M_COUNT(m), ceiling, __ATOMIC_ACQ_REL);
+  int was = __atomic_exchange_n(&M_WAITERS(m), ceiling, __ATOMIC_ACQ_REL);
   if (old) *old = was;
   return 0;
 }
 
 int __real_pthread_mutex_lock(pthread_mutex_t *m);
 int __wrap_pthread_mutex_lock(pthread_mutex_t *m) {
+  if (is_protected(m)) return pp_lock(m, NULL, 0);
   if (is_pi(m)) return pi_lock(m, NULL, 0);
-  if (is_protected(m)) return EINVAL;
   return __real_pthread_mutex_lock(m);
 }
 
 int __real_pthread_mutex_trylock(pthread_mutex_t *m);
 int __wrap_pthread_mutex_trylock(pthread_mutex_t *m) {
+  if (is_protected(m)) return pp_lock(m, NULL, 1);
   if (is_pi(m)) return pi_lock(m, NULL, 1);
-  if (is_protected(m)) return EINVAL;
   return __real_pthread_mutex_trylock(m);
 }
 
 int __real_pthread_mutex_timedlock(pthread_mutex_t *restrict m, const struct timespec *restrict at);
 int __wrap_pthread_mutex_timedlock(pthread_mutex_t *restrict m, const struct timespec *restrict at) {
+  if (is_protected(m)) return pp_lock(m, at, 0);
   if (is_pi(m)) return pi_lock(m, at, 0);
-  if (is_protected(m)) return EINVAL;
   return __real_pthread_mutex_timedlock(m, at);
 }
 
 /* Both names: the condition variables call the libc's internal one. */
 int __real_pthread_mutex_unlock(pthread_mutex_t *m);
 int __wrap_pthread_mutex_unlock(pthread_mutex_t *m) {
+  if (is_protected(m)) return pp_unlock(m);
   if (is_pi(m)) return pi_unlock(m);
   return __real_pthread_mutex_unlock(m);
 }
 
 int __real___pthread_mutex_unlock(pthread_mutex_t *m);
 int __wrap___pthread_mutex_unlock(pthread_mutex_t *m) {
+  if (is_protected(m)) return pp_unlock(m);
   if (is_pi(m)) return pi_unlock(m);
   return __real___pthread_mutex_unlock(m);
 }

@@ -168,6 +168,19 @@ export class Thread implements Interruptible {
    */
   piBoost = 0;
 
+  /**
+   * A call of this running thread left a thread of a higher real-time priority than its own ready
+   * (a PI lock handed on, its own priority lowered): that one runs before the call returns, as
+   * Linux preempts at a syscall's return, and this one waits at the head of its priority. `v`:
+   * the call's result.
+   */
+  yieldAtReturn<T>(v: T): T | Promise<T> {
+    const mine = this.rtPriority;
+    if (executor.rtTop <= mine) return v;
+    this.yieldDue = false;
+    return mine > 0 ? executor.yieldRt(v, mine, true, this) : executor.yieldNow(this).then(() => v);
+  }
+
 
   private threadVfs: Vfs | undefined;
   /** The process's file system view as this thread sees it (/proc/thread-self is its own). */

@@ -9,7 +9,7 @@
  * 2. The same for a PI futex (FUTEX_LOCK_PI / FUTEX_UNLOCK_PI, as glibc's PTHREAD_PRIO_INHERIT
  *    mutexes use it): the unlock hands the lock to the highest priority waiter.
  * 3. Priority inheritance: L (10) holds a PI lock and computes until somebody waits for it; M
- *    (20) computes 100 ms; H (30) wants the lock. With inheritance L runs at H's priority once H
+ *    (20) computes 40 ms; H (30) wants the lock. With inheritance L runs at H's priority once H
  *    waits, before M, gives the lock up and drops back below M: H goes on, then M, then L.
  *    Without it M ran first, holding H back behind a lower priority (priority inversion).
  * 4. The same through a chain: L (10) holds P1 and computes until somebody waits for it; K (15)
@@ -19,6 +19,9 @@
  * 6. A condition variable over a PTHREAD_PRIO_INHERIT mutex: two threads hand a turn back and
  *    forth 1000 times (its waits unlock and relock the mutex through the PI path).
  * 7. Case 5 with a SCHED_OTHER owner: inheriting H's priority, it runs before M (20), then last.
+ * 8. PTHREAD_PRIO_PROTECT: L (10) holding a mutex of ceiling 25 runs at 25, so M (20), made
+ *    meanwhile, waits for L's unlock, where L drops back below M. A locker above the ceiling
+ *    (main, 90) gets EINVAL; a recursive one counts its relocks at the ceiling it holds.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -125,7 +128,7 @@ static void *low(void *arg) {
 static void *middle(void *arg) {
   (void)arg;
   note("M+");
-  spin_ms(100);
+  spin_ms(40);
   note("M-");
   return NULL;
 }
@@ -193,11 +196,28 @@ static void *pinger(void *arg) {
   return NULL;
 }
 
+/* Case 8 */
+static pthread_mutex_t ceiling25;
+
+static void *low_protected(void *arg) {
+  (void)arg;
+  int e = pthread_mutex_lock(&ceiling25);
+  note(e == 0 ? "L+" : "L-lock-failed");
+  spin_ms(30);
+  note("L-unlock");
+  pthread_mutex_unlock(&ceiling25);
+  note("L-");
+  return NULL;
+}
+
 int main(void) {
   cpu_set_t one;
   CPU_ZERO(&one);
   CPU_SET(0, &one);
   printf("sched_setaffinity {0}: %d\n", sched_setaffinity(0, sizeof one, &one));
+  /* Real-time threads compute ~0.3 s here: a second without any makes sure no throttling (950
+   * ms of each second, used by whatever ran before) cuts into a case. */
+  nap_ms(1000);
   set_self(SCHED_FIFO, 90);
 
   wake_order(0, "1 mutex waiters by priority");
@@ -245,6 +265,33 @@ int main(void) {
   spawn(&t[2], 30, high_mutex, NULL, "H");
   for (int i = 0; i < 3; i++) pthread_join(t[i], NULL);
   flush("7 a SCHED_OTHER owner inherits");
+
+  pthread_mutexattr_init(&a);
+  pthread_mutexattr_setprotocol(&a, PTHREAD_PRIO_PROTECT);
+  pthread_mutexattr_setprioceiling(&a, 25);
+  pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+  printf("PRIO_PROTECT mutex init: %d\n", pthread_mutex_init(&ceiling25, &a));
+  pthread_mutexattr_destroy(&a);
+  printf("8 lock above the ceiling: %s\n", pthread_mutex_lock(&ceiling25) == EINVAL ? "EINVAL" : "?");
+  spawn(&t[0], 10, low_protected, NULL, "L");
+  nap_ms(5); /* L holds the mutex and computes */
+  spawn(&t[1], 20, middle, NULL, "M");
+  for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
+  flush("8 a PRIO_PROTECT mutex raises its owner");
+  set_self(SCHED_FIFO, 20);
+  int e1 = pthread_mutex_lock(&ceiling25), e2 = pthread_mutex_lock(&ceiling25);
+  struct sched_param sp;
+  int policy;
+  sched_getparam(0, &sp);
+  printf("8 recursive relock at the ceiling: %d %d, priority %d\n", e1, e2, sp.sched_priority);
+  pthread_mutex_unlock(&ceiling25);
+  sched_getparam(0, &sp);
+  printf("8 after one unlock: priority %d\n", sp.sched_priority);
+  pthread_mutex_unlock(&ceiling25);
+  sched_getparam(0, &sp);
+  pthread_getschedparam(pthread_self(), &policy, &sp);
+  printf("8 after the last: priority %d\n", sp.sched_priority);
+  pthread_mutex_destroy(&ceiling25);
   pthread_mutex_destroy(&inherit);
   set_self(SCHED_OTHER, 0);
   return 0;

@@ -48,4 +48,10 @@ PRIO_INHERIT mutex init: 0
 5 inheritance through a PRIO_INHERIT mutex: L+ H+ L-unlock H-got M+ M- L- 
 6 condition variable over a PRIO_INHERIT mutex: 1000 turns
 7 a SCHED_OTHER owner inherits: L+ H+ L-unlock H-got M+ M- L- 
+PRIO_PROTECT mutex init: 0
+8 lock above the ceiling: EINVAL
+8 a PRIO_PROTECT mutex raises its owner: L+ L-unlock M+ M- L- 
+8 recursive relock at the ceiling: 0 0, priority 25
+8 after one unlock: priority 25
+8 after the last: priority 20
 `;

@@ -206,12 +206,8 @@ export function unlockPi(t: Thread, m: GuestMemory, key: object, addr: number): 
   const w = piWord(m, key, addr);
   if (!owns(t, w)) throw sysErr(Errno.PERM);
   if (!handOver(w, t, 0)) Atomics.store(w.i32, 0, 0);
-  // Handed to a higher priority than the caller's (now that it inherits nothing through the
-  // lock): that thread runs before the call returns, as Linux preempts at the syscall's return.
-  const mine = t.rtPriority;
-  if (executor.rtTop <= mine) return 0;
-  t.yieldDue = false;
-  return (mine > 0 ? executor.yieldRt(0, mine, true, t) : executor.yieldNow()).then(() => 0);
+  // Handed to a higher priority than the caller's, which inherits nothing through it any more.
+  return t.yieldAtReturn(0);
 }
 
 /** A FUTEX_WAIT_REQUEUE_PI wait: the PI word it names, and whether a requeue moved it there. */

@@ -138,7 +138,7 @@ function checkedPolicy(current: number, policy: number, priority: number): numbe
 }
 
 /** sched_policy(tid, set, policy, priority) -> policy | priority << 8 (before a set); tid 0: the caller. */
-function occlum_sched_policy(t: Thread, tid: number, set: number, policy: number, priority: number): number {
+function occlum_sched_policy(t: Thread, tid: number, set: number, policy: number, priority: number): number | Promise<number> {
   if (tid === NEXT_SPAWN) {
     t.spawnPolicy = set ? [checkedPolicy(t.schedPolicy, policy, priority), priority] : undefined;
     return 0;
@@ -150,12 +150,14 @@ function occlum_sched_policy(t: Thread, tid: number, set: number, policy: number
   of.setPolicy(checkedPolicy(of.schedPolicy, policy, priority), priority);
   requeueStart(of, rtWas);
   t.schedChangedByMe();
-  return was;
+  // A thread raised above the caller, or the caller lowered below a ready one: that one runs
+  // before the call returns, as Linux preempts at a syscall's return.
+  return t.yieldAtReturn(was);
 }
 
 export const occlumSchedRows: readonly SyscallRow[] = [
   row("priority", [A.u32, A.u32, A.u32, A.u32], R.size, occlum_priority, { note: "getpriority/setpriority: which (PROCESS: a thread id, PGRP, USER), who (0: the caller's), set, nice -> nice + 20; a nice value weighs the thread's time slice" }),
-  row("sched_policy", [A.u32, A.u32, A.u32, A.u32], R.size, occlum_sched_policy, { note: "sched_setscheduler/getscheduler/setparam/getparam, pthread_*schedparam: tid (0: caller; 0xffffffff: the next thread the caller spawns), set, policy (-1: unchanged), priority -> the old policy | priority << 8; SCHED_IDLE weighs the thread's time slice (3 against nice 0's 1024); SCHED_FIFO and SCHED_RR threads on the kernel thread run before lower priorities" }),
+  row("sched_policy", [A.u32, A.u32, A.u32, A.u32], R.size, occlum_sched_policy, { blocking: true, note: "sched_setscheduler/getscheduler/setparam/getparam, pthread_*schedparam: tid (0: caller; 0xffffffff: the next thread the caller spawns), set, policy (-1: unchanged), priority -> the old policy | priority << 8; SCHED_IDLE weighs the thread's time slice (3 against nice 0's 1024); SCHED_FIFO and SCHED_RR threads on the kernel thread run before lower priorities" }),
   row("sched_getaffinity", [A.u32, A.u32, A.u32], R.size, occlum_sched_getaffinity, { note: "tid (0: caller), size, mask: the vCPUs it may run on, 4-byte longs; returns the bytes written" }),
   row("sched_setaffinity", [A.u32, A.u32, A.u32], R.none, occlum_sched_setaffinity, { note: "tid (0: caller), size, mask: where a thread not yet running starts, and what its new threads inherit (a running thread does not move)" }),
   row("sched_getcpu", [], R.size, occlum_sched_getcpu, { note: "the caller's vCPU: 0 the kernel thread, 1..N-1 the workers" }),

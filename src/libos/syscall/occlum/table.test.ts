@@ -46,7 +46,7 @@ const spec: Record<string, string> = {
   // sdk/libc/mqueue.c
   mq_open: "iiiii", mq_unlink: "i", mq_timedsend: "iiiii", mq_timedreceive: "iiiiii", mq_getsetattr: "iii", mq_notify: "iiiii", mq_notify_wait: "i",
 };
-const blocking = new Set(["mq_timedsend", "mq_timedreceive", "mq_notify_wait", "tgsigqueue", "timer_wait", "futex", "waitpid", "waitid", "sigqueue", "file_lock", "flock", "sigprocmask", "sigsuspend", "sigtimedwait", "sigtimedwait_v2", "sock_sendmsg", "sock_recvmsg", "sock_sendmsg_v2", "sock_recvmsg_v2", "sock_setsockopt", "sock_getsockopt", "poll", "ppoll", "epoll_pwait"]);
+const blocking = new Set(["sched_policy", "mq_timedsend", "mq_timedreceive", "mq_notify_wait", "tgsigqueue", "timer_wait", "futex", "waitpid", "waitid", "sigqueue", "file_lock", "flock", "sigprocmask", "sigsuspend", "sigtimedwait", "sigtimedwait_v2", "sock_sendmsg", "sock_recvmsg", "sock_sendmsg_v2", "sock_recvmsg_v2", "sock_setsockopt", "sock_getsockopt", "poll", "ppoll", "epoll_pwait"]);
 
 test("one row per call, each with a handler, signatures as the libc side declares them", () => {
   assert.equal(OCCLUM_MODULE, KERNEL_MODULE); // one module with the loader's instrumentation imports
