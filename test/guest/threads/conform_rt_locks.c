@@ -20,7 +20,7 @@
  *    forth 1000 times (its waits unlock and relock the mutex through the PI path).
  * 7. Case 5 with a SCHED_OTHER owner: inheriting H's priority, it runs before M (20), then last.
  * 8. PTHREAD_PRIO_PROTECT: L (10) holding a mutex of ceiling 25 runs at 25, so M (20), made
- *    meanwhile, waits for L's unlock, where L drops back below M. A locker above the ceiling
+ *    meanwhile, waits for L's unlock (L computes until M is made, then 10 ms more), where L drops back below M. A locker above the ceiling
  *    (main, 90) gets EINVAL; a recursive one counts its relocks at the ceiling it holds.
  */
 #define _GNU_SOURCE
@@ -81,6 +81,16 @@ static void wait_for_waiters(atomic_uint *w) {
   while (!(atomic_load(w) & FUTEX_WAITERS)) spin_ms(1);
 }
 
+/* Main (90) naps until a lower priority got somewhere: no timing assumed, host load or not. */
+static atomic_int l_holds, m_made;
+static void nap_until(atomic_int *flag) {
+  while (!atomic_load(flag)) nap_ms(1);
+  atomic_store(flag, 0);
+}
+static void nap_until_waited(atomic_uint *w) {
+  while (!(atomic_load(w) & FUTEX_WAITERS)) nap_ms(1);
+}
+
 /* Case 1 and 2 */
 static pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
 static atomic_uint pi1, pi2;
@@ -117,6 +127,7 @@ static void wake_order(int pi, const char *label) {
 /* Case 3 and 4: L holds P1 until somebody waits for the word `arg` */
 static void *low(void *arg) {
   pi_lock(&pi1);
+  atomic_store(&l_holds, 1);
   note("L+");
   wait_for_waiters(arg);
   note("L-unlock");
@@ -161,6 +172,7 @@ static atomic_int h_wants;
 static void *low_mutex(void *arg) {
   (void)arg;
   pthread_mutex_lock(&inherit);
+  atomic_store(&l_holds, 1);
   note("L+");
   while (!atomic_load(&h_wants)) spin_ms(1);
   note("L-unlock");
@@ -202,8 +214,11 @@ static pthread_mutex_t ceiling25;
 static void *low_protected(void *arg) {
   (void)arg;
   int e = pthread_mutex_lock(&ceiling25);
+  atomic_store(&l_holds, 1);
   note(e == 0 ? "L+" : "L-lock-failed");
-  spin_ms(30);
+  while (!atomic_load(&m_made)) spin_ms(1);
+  atomic_store(&m_made, 0);
+  spin_ms(10); /* M is ready: it waits for the unlock, below the ceiling */
   note("L-unlock");
   pthread_mutex_unlock(&ceiling25);
   note("L-");
@@ -225,16 +240,16 @@ int main(void) {
 
   pthread_t t[4];
   spawn(&t[0], 10, low, &pi1, "L");
-  nap_ms(5); /* L holds the lock and computes */
+  nap_until(&l_holds); /* L holds the lock and computes */
   spawn(&t[1], 20, middle, NULL, "M");
   spawn(&t[2], 30, high, &pi1, "H");
   for (int i = 0; i < 3; i++) pthread_join(t[i], NULL);
   flush("3 inheritance");
 
   spawn(&t[0], 10, low, &pi2, "L");
-  nap_ms(5); /* L holds P1 and computes */
+  nap_until(&l_holds); /* L holds P1 and computes */
   spawn(&t[1], 15, chain_k, NULL, "K");
-  nap_ms(5); /* K holds P2, waits for P1: L runs at 15 */
+  nap_until_waited(&pi1); /* K holds P2, waits for P1: L runs at 15 */
   spawn(&t[2], 20, middle, NULL, "M");
   spawn(&t[3], 30, high, &pi2, "H");
   for (int i = 0; i < 4; i++) pthread_join(t[i], NULL);
@@ -247,7 +262,7 @@ int main(void) {
   printf("PRIO_INHERIT mutex init: %d\n", pthread_mutex_init(&inherit, &a));
   pthread_mutexattr_destroy(&a);
   spawn(&t[0], 10, low_mutex, NULL, "L");
-  nap_ms(5); /* L holds the mutex and computes */
+  nap_until(&l_holds); /* L holds the mutex and computes */
   spawn(&t[1], 20, middle, NULL, "M");
   spawn(&t[2], 30, high_mutex, NULL, "H");
   for (int i = 0; i < 3; i++) pthread_join(t[i], NULL);
@@ -260,7 +275,7 @@ int main(void) {
 
   atomic_store(&h_wants, 0);
   spawn(&t[0], 0, low_mutex, NULL, "L");
-  nap_ms(5); /* L holds the mutex and computes */
+  nap_until(&l_holds); /* L holds the mutex and computes */
   spawn(&t[1], 20, middle, NULL, "M");
   spawn(&t[2], 30, high_mutex, NULL, "H");
   for (int i = 0; i < 3; i++) pthread_join(t[i], NULL);
@@ -274,8 +289,9 @@ int main(void) {
   pthread_mutexattr_destroy(&a);
   printf("8 lock above the ceiling: %s\n", pthread_mutex_lock(&ceiling25) == EINVAL ? "EINVAL" : "?");
   spawn(&t[0], 10, low_protected, NULL, "L");
-  nap_ms(5); /* L holds the mutex and computes */
+  nap_until(&l_holds); /* L holds the mutex and computes */
   spawn(&t[1], 20, middle, NULL, "M");
+  atomic_store(&m_made, 1);
   for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
   flush("8 a PRIO_PROTECT mutex raises its owner");
   set_self(SCHED_FIFO, 20);
