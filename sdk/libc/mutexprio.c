@@ -156,6 +156,14 @@ static int pi_unlock(pthread_mutex_t *m) {
 static _Thread_local unsigned pp_held[100];
 static _Thread_local int pp_holding, pp_policy, pp_base;
 
+/* The calling thread's own priority while it holds PRIO_PROTECT mutexes (threads.c's
+ * pthread_getschedparam reports it, as glibc reports the one it cached): 1, or 0 if it holds none. */
+int __occlum_pp_own_priority(int *prio) {
+  if (pp_holding == 0) return 0;
+  *prio = pp_base;
+  return 1;
+}
+
 static int pp_level(void) {
   int top = pp_base;
   for (int c = 99; c > top; c--)

@@ -459,6 +459,8 @@ int sched_setparam(pid_t pid, const struct sched_param *p) {
   return 0;
 }
 
+int __occlum_pp_own_priority(int *prio);
+
 int pthread_getschedparam(pthread_t t, int *restrict policy, struct sched_param *restrict p) {
   uint32_t was = 0;
   int tid = words(t)[TID_WORD];
@@ -467,6 +469,10 @@ int pthread_getschedparam(pthread_t t, int *restrict policy, struct sched_param 
   *policy = (int)(was & 0xff);
   memset(p, 0, sizeof *p);
   p->sched_priority = (int)(was >> 8);
+  /* Raised to a PRIO_PROTECT mutex's ceiling (mutexprio.c), a thread still reports its own
+   * priority, as glibc's does. */
+  int own;
+  if (t == pthread_self() && __occlum_pp_own_priority(&own)) p->sched_priority = own;
   return 0;
 }
 

@@ -51,7 +51,7 @@ PRIO_INHERIT mutex init: 0
 PRIO_PROTECT mutex init: 0
 8 lock above the ceiling: EINVAL
 8 a PRIO_PROTECT mutex raises its owner: L+ L-unlock M+ M- L- 
-8 recursive relock at the ceiling: 0 0, priority 25
+8 recursive relock at the ceiling: 0 0, priority 25 (its own 20)
 8 after one unlock: priority 25
-8 after the last: priority 20
+8 after the last: priority 20 (its own 20)
 `;
