@@ -167,6 +167,8 @@ export class Thread implements Interruptible {
    * holds (syscall/occlum/futex-pi.ts): Linux's priority inheritance.
    */
   piBoost = 0;
+  /** Its resume while it waits in the executor's ready deque or drain queue (QueuedOwner). */
+  queuedFn: ((v: unknown) => void) | undefined = undefined;
 
   /**
    * A call of this running thread left a thread of a higher real-time priority than its own ready

@@ -52,6 +52,15 @@ const COMPACT_AT = 1024;
 let captured: ((v: never) => void) | undefined;
 /** What takes the slot of a resume moved out of the ready deque (raiseHeldBack). */
 const NOOP = (): void => {};
+
+/**
+ * A thread as the run queue sees it: its resume while it waits in the ready deque or the drain
+ * queue, so that an inheritance can raise it past real-time threads (raiseHeldBack). A plain
+ * field (Thread declares it): a store per queued resume, where a map cost a hash per yield.
+ */
+export interface QueuedOwner {
+  queuedFn: ((v: unknown) => void) | undefined;
+}
 const capture = (resolve: (v: never) => void): void => {
   captured = resolve;
 };
@@ -102,8 +111,6 @@ export class Executor {
    * length test.
    */
   private readonly rt = new RtQueue();
-  /** Ordinary threads queued behind real-time ones, by thread (raiseHeldBack): their resumes. */
-  private readonly heldBack = new WeakMap<object, (v: unknown) => void>();
   /** The running thread's real-time priority (0: none): nothing of lower priority runs meanwhile. */
   private runningPrio = 0;
   /**
@@ -263,9 +270,8 @@ export class Executor {
 
   /**
    * reprioritize() of an ordinary thread that waits for the vCPU: preempted at its slice's end
-   * (preempt), or in the ready deque behind real-time threads (queued with its owner while they
-   * ran: resumeRt; a no-op takes its slot). It goes to the real-time queue. False if it waits
-   * in neither.
+   * (preempt), or queued in the ready deque (a no-op takes its slot) or the drain queue with its
+   * owner (QueuedOwner). It goes to the real-time queue. False if it waits in none of them.
    */
   private raiseHeldBack(owner: object, prio: number): boolean {
     const p = this.preemptedOwners.indexOf(owner);
@@ -277,19 +283,25 @@ export class Executor {
       this.enqueueRt(fn, undefined, prio, false, owner);
       return true;
     }
-    const fn = this.heldBack.get(owner);
+    const fn = (owner as QueuedOwner).queuedFn;
     if (fn === undefined) return false;
-    this.heldBack.delete(owner);
+    (owner as QueuedOwner).queuedFn = undefined;
     let v: unknown;
     if (this.nextFn === fn) {
       v = this.nextVal;
       this.nextFn = this.nextVal = undefined;
     } else {
       const i = this.readyFns.indexOf(fn, this.readyHead);
-      if (i < 0) return false;
-      v = this.readyVals[i];
-      this.readyFns[i] = NOOP;
-      this.readyVals[i] = undefined;
+      if (i >= 0) {
+        v = this.readyVals[i];
+        this.readyFns[i] = NOOP;
+        this.readyVals[i] = undefined;
+      } else {
+        // In the drain queue (a resume after the streak expired).
+        const j = this.queue.indexOf(fn as () => void);
+        if (j < 0) return false; // run already (a stale record)
+        this.queue.splice(j, 1);
+      }
     }
     this.enqueueRt(fn, v, prio, false, owner);
     return true;
@@ -317,7 +329,8 @@ export class Executor {
     queueMicrotask(this.clearFastYield);
   }
 
-  private enqueueReady(resolve: (v: unknown) => void, v: unknown, next: boolean): void {
+  private enqueueReady(resolve: (v: unknown) => void, v: unknown, next: boolean, owner?: object): void {
+    if (owner !== undefined) (owner as QueuedOwner).queuedFn = resolve;
     if (next) {
       if (this.nextFn !== undefined) {
         this.readyFns.push(this.nextFn);
@@ -407,29 +420,31 @@ export class Executor {
       return;
     }
     if (this.queue.length > 0) {
-      this.queue.push(() => resolve(v)); // a drain is already scheduled
+      this.queue.push(this.queued(() => resolve(v), owner)); // a drain is already scheduled
     } else if (this.young()) {
       this.switches++;
       // A futex wake with nothing in the deque is direct too (a hand-over between two threads: no
       // pump hop), unless a yield that skipped the deque waits in V8's queue (yieldNow).
       if (order === "direct" || (order === "next" && !this.fastYield && !this.pumpQueued && this.dequeEmpty())) resolve(v);
-      else this.enqueueReady(resolve as (v: unknown) => void, v, order === "next");
+      else this.enqueueReady(resolve as (v: unknown) => void, v, order === "next", owner);
     } else {
-      this.queue.push(() => resolve(v));
+      this.queue.push(this.queued(() => resolve(v), owner));
       this.scheduled = true;
       setImmediate(this.drain);
     }
+  }
+
+  /** `fn`, remembered as `owner`'s queued resume (QueuedOwner). */
+  private queued(fn: () => void, owner: object | undefined): () => void {
+    if (owner !== undefined) (owner as QueuedOwner).queuedFn = fn;
+    return fn;
   }
 
   /** resume() with a real-time thread involved: into the real-time queue, or behind it (no direct resume past it). */
   private resumeRt(resolve: (v: unknown) => void, v: unknown, order: ResumeOrder, prio: number, owner: object | undefined): void {
     this.switches++;
     if (prio > 0) this.enqueueRt(resolve, v, prio, false, owner);
-    else {
-      // Held back by a real-time thread: an inheritance may raise it past them (reprioritize).
-      if (owner !== undefined) this.heldBack.set(owner, resolve);
-      this.enqueueReady(resolve, v, order === "next");
-    }
+    else this.enqueueReady(resolve, v, order === "next", owner);
   }
 
   /**
@@ -573,12 +588,12 @@ export class Executor {
   }
 
   /** yieldNow() that resumes the caller with `v` (a direct resume: `v` is the suspended call's result, or a Promise of it). */
-  yieldWith<T>(v: T): Promise<Awaited<T>> {
+  yieldWith<T>(v: T, owner?: object): Promise<Awaited<T>> {
     if (this.idle()) {
       this.yieldedFast();
       return (v === 0 ? RESOLVED_0 : Promise.resolve(v)) as Promise<Awaited<T>>;
     }
-    return this.readyLater(v as Awaited<T>);
+    return this.readyLater(v as Awaited<T>, owner);
   }
 
   /** A clock reading taken now, remembered as `clockMs`. */

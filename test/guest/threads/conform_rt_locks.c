@@ -22,6 +22,9 @@
  * 8. PTHREAD_PRIO_PROTECT: L (10) holding a mutex of ceiling 25 runs at 25, so M (20), made
  *    meanwhile, waits for L's unlock (L computes until M is made, then 10 ms more), where L drops back below M. A locker above the ceiling
  *    (main, 90) gets EINVAL; a recursive one counts its relocks at the ceiling it holds.
+ * 9. Case 7 with an owner that was queued before any real-time thread was ready: L and X
+ *    (SCHED_OTHER) take turns at sched_yield while main sleeps; L, holding the mutex, inherits
+ *    H's priority from the ready queue, as Linux's.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -208,6 +211,27 @@ static void *pinger(void *arg) {
   return NULL;
 }
 
+/* Case 9 */
+static atomic_int x_stop;
+
+static void *low_yielding(void *arg) {
+  (void)arg;
+  pthread_mutex_lock(&inherit);
+  atomic_store(&l_holds, 1);
+  note("L+");
+  while (!atomic_load(&h_wants)) sched_yield();
+  note("L-unlock");
+  pthread_mutex_unlock(&inherit);
+  note("L-");
+  return NULL;
+}
+
+static void *yielder(void *arg) {
+  (void)arg;
+  while (!atomic_load(&x_stop)) sched_yield();
+  return NULL;
+}
+
 /* Case 8 */
 static pthread_mutex_t ceiling25;
 
@@ -281,6 +305,7 @@ int main(void) {
   for (int i = 0; i < 3; i++) pthread_join(t[i], NULL);
   flush("7 a SCHED_OTHER owner inherits");
 
+
   pthread_mutexattr_init(&a);
   pthread_mutexattr_setprotocol(&a, PTHREAD_PRIO_PROTECT);
   pthread_mutexattr_setprioceiling(&a, 25);
@@ -310,6 +335,19 @@ int main(void) {
   pthread_getschedparam(pthread_self(), &policy, &own);
   printf("8 after the last: priority %d (its own %d)\n", sp.sched_priority, own.sched_priority);
   pthread_mutex_destroy(&ceiling25);
+  set_self(SCHED_FIFO, 90);
+  atomic_store(&h_wants, 0);
+  pthread_t x;
+  spawn(&x, 0, yielder, NULL, "X");
+  spawn(&t[0], 0, low_yielding, NULL, "L");
+  nap_until(&l_holds); /* L holds the mutex; L and X take turns at sched_yield */
+  nap_ms(5);
+  spawn(&t[1], 20, middle, NULL, "M");
+  spawn(&t[2], 30, high_mutex, NULL, "H");
+  for (int i = 0; i < 3; i++) pthread_join(t[i], NULL);
+  atomic_store(&x_stop, 1);
+  pthread_join(x, NULL);
+  flush("9 an owner queued before the real-time threads inherits");
   pthread_mutex_destroy(&inherit);
   set_self(SCHED_OTHER, 0);
   return 0;

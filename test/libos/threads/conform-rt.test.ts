@@ -54,4 +54,5 @@ PRIO_PROTECT mutex init: 0
 8 recursive relock at the ceiling: 0 0, priority 25 (its own 20)
 8 after one unlock: priority 25
 8 after the last: priority 20 (its own 20)
+9 an owner queued before the real-time threads inherits: L+ H+ L-unlock H-got M+ M- L- 
 `;

@@ -44,5 +44,5 @@ export function sched_yield(t: Thread, done: Completion<void> | undefined): Prom
   // A real-time thread goes behind the ready threads of its priority, still before the others.
   const rt = t.rtPriority;
   if (rt > 0) return done === undefined ? executor.yieldRt<void>(undefined, rt, false, t) : executor.yieldRt<unknown>(done(undefined), rt, false, t) as Promise<number>;
-  return done === undefined ? executor.yieldNow() : executor.yieldWith(done(undefined));
+  return done === undefined ? executor.yieldNow(t) : executor.yieldWith(done(undefined), t);
 }
