@@ -14,7 +14,7 @@
  * the threads waiting for its locks (Thread.piBoost), through chains: H waits for a lock K holds
  * while K waits for one L holds, so L runs at H's priority (reboost). A thread whose priority
  * rises or falls while it is ready moves in the executor's real-time queue (reprioritize), a
- * SCHED_OTHER one waiting for the vCPU behind real-time threads into it. Threads on vCPU workers
+ * SCHED_OTHER one waiting for the vCPU into it. Threads on vCPU workers
  * have no priorities (Thread.rtPriority).
  *
  * A thread that ends while it owns a word others wait on passes it on as Linux's exit cleanup
