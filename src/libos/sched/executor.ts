@@ -264,7 +264,7 @@ export class Executor {
     if (e.prio === prio) return true;
     this.rt.take((x) => x === e);
     if (prio > 0) this.enqueueRt(e.fn, e.v, prio, head, owner);
-    else this.enqueueReady(e.fn, e.v, false);
+    else this.enqueueReady(e.fn, e.v, false, owner);
     return true;
   }
 
