@@ -133,6 +133,7 @@ export class Thread implements Interruptible {
   setPolicy(policy: number, priority: number): void {
     this.schedPolicy = policy;
     this.schedPriority = priority;
+    if (policy === SCHED_FIFO || policy === SCHED_RR) executor.trackOwners();
     this.schedChanged?.();
   }
 

@@ -71,6 +71,12 @@ export class Executor {
   private preempted: ((v: void) => void)[] = [];
   /** The threads of `preempted`, where given (raiseHeldBack). */
   private preemptedOwners: (object | undefined)[] = [];
+  /**
+   * Queued resumes are recorded on their threads (QueuedOwner) once a thread has had a real-time
+   * policy (tracksOwners): before that no inheritance can raise one, and a program that never
+   * asks for one pays no store per yield.
+   */
+  private ownersTracked = false;
   private spare: (() => void)[] = [];
   private scheduled = false;
   /** A run of microtask-driven resumes since the event loop last had a turn. */
@@ -330,7 +336,7 @@ export class Executor {
   }
 
   private enqueueReady(resolve: (v: unknown) => void, v: unknown, next: boolean, owner?: object): void {
-    if (owner !== undefined) (owner as QueuedOwner).queuedFn = resolve;
+    if (owner !== undefined && this.ownersTracked) (owner as QueuedOwner).queuedFn = resolve;
     if (next) {
       if (this.nextFn !== undefined) {
         this.readyFns.push(this.nextFn);
@@ -436,8 +442,13 @@ export class Executor {
 
   /** `fn`, remembered as `owner`'s queued resume (QueuedOwner). */
   private queued(fn: () => void, owner: object | undefined): () => void {
-    if (owner !== undefined) (owner as QueuedOwner).queuedFn = fn;
+    if (owner !== undefined && this.ownersTracked) (owner as QueuedOwner).queuedFn = fn;
     return fn;
+  }
+
+  /** A thread got a real-time policy: from now on queued resumes are recorded (ownersTracked). */
+  trackOwners(): void {
+    this.ownersTracked = true;
   }
 
   /** resume() with a real-time thread involved: into the real-time queue, or behind it (no direct resume past it). */

@@ -217,6 +217,7 @@ test("an ordinary thread raised to a real-time priority (an inheritance) leaves 
   const ex = new Executor();
   const order: string[] = [];
   const rtOwner = {}, a = {}, b = {}, c = {};
+  ex.trackOwners(); // a thread had a real-time policy
   ex.gotCpu(rtOwner, 5); // a real-time thread runs: the others wait
   // Each runs and leaves the vCPU (a real-time one holds it from the pump's choice).
   const ran = (name: string, owner: object) => (): void => {
@@ -234,4 +235,17 @@ test("an ordinary thread raised to a real-time priority (an inheritance) leaves 
   // The preempted list's turn comes and finds it empty.
   for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
   assert.deepEqual(order, ["b", "c3", "a"]);
+});
+
+test("until a thread has had a real-time policy, queued resumes are not recorded on their threads (no store per yield)", async () => {
+  const ex = new Executor();
+  const rt = {}, owner = { queuedFn: undefined as unknown };
+  ex.gotCpu(rt, 5); // held back behind a real-time thread: resumes go to the ready deque
+  const p = new Promise<void>((r) => ex.resume(r, undefined, "ready", 0, owner));
+  assert.equal(owner.queuedFn, undefined);
+  ex.trackOwners();
+  const q = new Promise<void>((r) => ex.resume(r, undefined, "ready", 0, owner));
+  assert.equal(typeof owner.queuedFn, "function");
+  ex.leftCpu(rt);
+  await Promise.all([p, q]);
 });
