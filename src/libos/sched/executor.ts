@@ -77,6 +77,11 @@ export class Executor {
    * asks for one pays no store per yield.
    */
   private ownersTracked = false;
+
+  /** Some thread has had a real-time policy (trackOwners): priorities may order waits. */
+  get realtimeSeen(): boolean {
+    return this.ownersTracked;
+  }
   private spare: (() => void)[] = [];
   private scheduled = false;
   /** A run of microtask-driven resumes since the event loop last had a turn. */

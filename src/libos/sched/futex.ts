@@ -82,7 +82,9 @@ class FutexWaiter {
   arm(addr: number, intr: Interruptible | undefined, deadlineMs: number | undefined, resolve: (v: unknown) => void, complete: ((r: WakeReason) => unknown) | undefined): void {
     this.addr = addr;
     this.intr = intr;
-    this.prio = intr?.rtPriority ?? 0;
+    // Read only once some thread has had a real-time policy: a park touches no more of the
+    // thread than it did before priorities (the common case at 1024 threads is cache-bound).
+    this.prio = intr !== undefined && executor.realtimeSeen ? intr.rtPriority ?? 0 : 0;
     this.resolve = resolve;
     this.complete = complete;
     if (deadlineMs !== undefined) {
