@@ -158,6 +158,9 @@ export class Thread implements Interruptible {
    * SCHED_OTHER thread too, as Linux runs a boosted one in the real-time class.
    */
   get rtPriority(): number {
+    // Until some thread has had a real-time policy none has a priority (nor inherited one), and
+    // a futex wake of a cold thread (1024 threads) touches none of its fields for it.
+    if (!executor.realtimeSeen) return 0;
     const own = this.schedPolicy === SCHED_FIFO || this.schedPolicy === SCHED_RR ? this.schedPriority : 0;
     const top = own > this.piBoost ? own : this.piBoost;
     return top === 0 || this.vcpu !== 0 || this.gone ? 0 : top;

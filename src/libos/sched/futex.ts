@@ -82,9 +82,7 @@ class FutexWaiter {
   arm(addr: number, intr: Interruptible | undefined, deadlineMs: number | undefined, resolve: (v: unknown) => void, complete: ((r: WakeReason) => unknown) | undefined): void {
     this.addr = addr;
     this.intr = intr;
-    // Read only once some thread has had a real-time policy: a park touches no more of the
-    // thread than it did before priorities (the common case at 1024 threads is cache-bound).
-    this.prio = intr !== undefined && executor.realtimeSeen ? intr.rtPriority ?? 0 : 0;
+    this.prio = intr?.rtPriority ?? 0; // 0 without a field read until real-time policies are used (Thread.rtPriority)
     this.resolve = resolve;
     this.complete = complete;
     if (deadlineMs !== undefined) {
