@@ -30,18 +30,16 @@
  *
  * Invariant: code between two awaits in the kernel is atomic with respect to other guest threads.
  */
-import os from "node:os";
 import { nowMs } from "./clock.ts";
-import { agentRings, vcpuRequests } from "./agents.ts";
+import { agentRings } from "./agents.ts";
 import { RtBudget } from "./rt-budget.ts";
 import { RtQueue } from "./rt-queue.ts";
-import { busyPollFromEnv, MAX_BUSY_POLL_US } from "./busy-poll.ts";
+import { HostPoller } from "./busy-poll.ts";
 
 export { parseBusyPoll } from "./busy-poll.ts";
 
 const SLICE_MS = 4;
 
-const CORES = os.availableParallelism();
 const RESOLVED: Promise<void> = Promise.resolve();
 const RESOLVED_0: Promise<number> = Promise.resolve(0);
 /** How a resume enters the run queue (Executor.resume). */
@@ -100,12 +98,8 @@ export class Executor {
   clockMs = 0;
   /** nowMs() at the latest suspension (`stampSwitch`) or the start of the streak. */
   private switchMs = 0;
-  /** Busy polling of host I/O (pollHost): its window in ms (0: off), whether it runs, when it was armed. */
-  private busyPollMs = busyPollFromEnv() / 1000;
-  private polling = false;
-  private armedMs = 0;
-  /** Turns of the event loop made by busy polling (statistics, tests, bench). */
-  hostPolls = 0;
+  /** Busy polling of host I/O (pollHost), quiet since the latest switch or clock reading. */
+  private readonly hostPoller = new HostPoller(() => Math.max(this.switchMs, this.clockMs));
 
   // The ready deque the pump resolves from (parallel arrays: no closure per resume; consumed
   // from readyHead) and the runnext slot a futex wake fills (a second one moves the first to
@@ -480,46 +474,25 @@ export class Executor {
     resolve(v);
   }
 
-  /**
-   * Busy polling of host I/O, as Linux's net.core.busy_poll does for a blocking poll: host I/O
-   * just made a file ready (a socket's read callback, a datagram, a connection), so more is likely
-   * soon (the next request of a client, the reply to a request). Until this vCPU has been idle
-   * (no coroutine resumed or suspended) for the window, OCCLUM_BUSY_POLL_US (50 µs by default),
-   * the event loop keeps turning with a setImmediate, and libuv polls with a zero timeout instead
-   * of sleeping in epoll_wait: the next packet is read without the thread being put to sleep and
-   * woken, which on this VM costs more latency and CPU than the polls (bench/net/README.md:
-   * 1-byte ping-pong at ~2.5x the round trips with less server CPU per round trip). Only when
-   * the kernel thread leaves a core free (≥ 2 cores, vCPU workers with live threads included):
-   * a poll must never take a core the peer or a computing thread needs.
-   */
+  /** Busy polling of host I/O (busy-poll.ts HostPoller): host I/O just made a file ready. */
   pollHost(): void {
-    if (this.polling || this.busyPollMs === 0) return;
-    this.polling = true;
-    this.armedMs = nowMs();
-    setImmediate(this.pollTurn);
+    this.hostPoller.arm();
   }
 
   /** The busy-poll window in µs (0: off). */
   get busyPollUs(): number {
-    return Math.round(this.busyPollMs * 1000);
+    return this.hostPoller.windowUs;
   }
 
   /** Set the busy-poll window in µs (tests, bench, embedders); 0 turns it off. */
   setBusyPoll(us: number): void {
-    if (!Number.isInteger(us) || us < 0 || us > MAX_BUSY_POLL_US) throw new RangeError(`busy-poll window ${us} µs out of [0, ${MAX_BUSY_POLL_US}]`);
-    this.busyPollMs = us / 1000;
+    this.hostPoller.setWindow(us);
   }
 
-  /** A check-phase callback: the microtask queue is empty, every coroutine parked or queued. */
-  private readonly pollTurn = (): void => {
-    const quietSince = Math.max(this.armedMs, this.switchMs, this.clockMs);
-    if (nowMs() - quietSince < this.busyPollMs && vcpuRequests().busyAgents() + 1 < CORES) {
-      this.hostPolls++;
-      setImmediate(this.pollTurn);
-    } else {
-      this.polling = false;
-    }
-  };
+  /** Turns of the event loop made by busy polling (statistics, tests, bench). */
+  get hostPolls(): number {
+    return this.hostPoller.polls;
+  }
 
   /**
    * Move `fn`, queued by wake/wakeAt and not run yet, to where priority `prio` puts it (a new
