@@ -109,11 +109,12 @@ const RR_QUANTUM_MS = 100;
  * looked at every check, not only at a slice's end (a slice late was their loss).
  */
 function rtSlice(t: Thread, rt: number, now: number, requests: boolean): Promise<void> | undefined {
-  if (now - t.sliceStartMs < TIME_SLICE_MS && !requests && executor.rtBudget.left(now)) {
+  const budget = !executor.rtBudget.throttled && executor.rtBudget.left(now);
+  if (now - t.sliceStartMs < TIME_SLICE_MS && !requests && budget) {
     t.plainSuspend();
     return undefined;
   }
-  if (executor.rtBudget.throttled || !executor.rtBudget.left(now)) {
+  if (!budget) {
     // The period's real-time budget is spent: it waits for the next period, first of its priority.
     executor.throttleRt(now);
     t.offCpu(true);

@@ -192,13 +192,18 @@ export class Executor {
     this.kick();
   };
 
+  /** The drain (thread starts, late resumes) waits: a thread holds the vCPU, or a real-time one is ready. */
+  private startsHeld(): boolean {
+    return this.cpuOwner !== undefined || (this.rt.length > 0 && !this.rtBudget.throttled);
+  }
+
   /** Start the pump (and a drain) if work is waiting and nothing holds it back. */
   private kick(): void {
     if (!this.pumpQueued && !this.dequeEmpty()) {
       this.pumpQueued = true;
       queueMicrotask(this.pump);
     }
-    if (this.heldDrain && this.cpuOwner === undefined && (this.rt.length === 0 || this.rtBudget.throttled)) {
+    if (this.heldDrain && !this.startsHeld()) {
       this.heldDrain = false;
       if (!this.scheduled && this.queue.length > 0) {
         this.scheduled = true;
@@ -665,7 +670,7 @@ export class Executor {
   };
   private readonly drain = (): void => {
     this.scheduled = false;
-    if (this.cpuOwner !== undefined || (this.rt.length > 0 && !this.rtBudget.throttled)) {
+    if (this.startsHeld()) {
       // Thread starts wait for the thread that holds the vCPU to leave it (a wait, a yield, the
       // end of its slice), as a new thread waits on Linux for its creator's turn to end, not
       // for its creator's next preemption check (which V8 lets run queued microtasks, this
@@ -683,7 +688,7 @@ export class Executor {
     while (i < batch.length) {
       this.switches++;
       batch[i++]!();
-      if (i < batch.length && (this.cpuOwner !== undefined || (this.rt.length > 0 && !this.rtBudget.throttled))) {
+      if (i < batch.length && this.startsHeld()) {
         this.queue.unshift(...batch.slice(i));
         this.heldDrain = true;
         break;
