@@ -132,14 +132,17 @@ export function startThreadGroup(p: Process, runner: ThreadRunner): void {
 const pendingStarts = new WeakMap<Thread, () => void>();
 
 /**
- * `t`'s real-time priority changed from `was` (sched_setscheduler and kin): if it has not run
- * yet, its start moves where the new priority puts it, as Linux moves a runnable thread: to the
- * tail of a raised priority, the head of a lowered one.
+ * `t`'s real-time priority changed from `was` (sched_setscheduler and kin): if it waits for the
+ * vCPU it moves where the new priority puts it, as Linux moves a runnable thread: to the tail of
+ * a raised priority, the head of a lowered one. Its start if it has not run yet; else its
+ * queued resume (Executor.reprioritize, as a priority inheritance moves it).
  */
-export function requeueStart(t: Thread, was: number): void {
-  const start = pendingStarts.get(t);
+export function requeueReady(t: Thread, was: number): void {
   const now = t.rtPriority;
-  if (start !== undefined && now !== was) executor.requeue(start, now, now < was);
+  if (now === was) return;
+  const start = pendingStarts.get(t);
+  if (start !== undefined) executor.requeue(start, now, now < was);
+  else executor.reprioritize(t, now, now < was);
 }
 
 /** wasi thread-spawn: a new thread entering wasi_thread_start(tid, startArg); returns its tid. */

@@ -15,6 +15,8 @@
  * 5. Raising a ready thread above the running one (pthread_setschedparam) runs it at once.
  * 6. pthread_create gives the new thread the attributes' policy; the attributes refuse a
  *    priority out of their policy's range (EINVAL).
+ * 7. Case 5 with a thread that has started (preempted by main's wake-up): it moves to its new
+ *    priority's tail and runs at once.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -144,6 +146,15 @@ int main(void) {
   struct sched_param p1 = { .sched_priority = 1 };
   printf("6 SCHED_OTHER attributes, priority 1: %s\n", pthread_attr_setschedparam(&a, &p1) == EINVAL ? "EINVAL" : "0");
   pthread_attr_destroy(&a);
+
+  set_self(SCHED_FIFO, 50);
+  spawn(&t[0], SCHED_FIFO, 10, work, "S");
+  nanosleep(&nap, NULL); /* S started and computes; main's wake-up preempts it */
+  note("raise");
+  printf("raise S to 60: %d\n", pthread_setschedparam(t[0], SCHED_FIFO, &sp));
+  note("after-raise");
+  pthread_join(t[0], NULL);
+  flush("7 a started thread raised above the caller");
   set_self(SCHED_OTHER, 0);
   return 0;
 }

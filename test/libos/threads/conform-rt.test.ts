@@ -26,6 +26,8 @@ raise R to 60: 0
 6 SCHED_FIFO attributes, priority 50: 0
 6 SCHED_FIFO attributes, priority 100: EINVAL
 6 SCHED_OTHER attributes, priority 1: EINVAL
+raise S to 60: 0
+7 a started thread raised above the caller: S+ raise S- after-raise 
 `;
 
 // Real-time throttling (sched/rt-budget.ts): a SCHED_FIFO thread computing for 2.1 s leaves the

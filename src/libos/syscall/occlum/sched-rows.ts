@@ -12,7 +12,7 @@
  * vCPU, ESRCH for a tid that is not a thread of the caller's process (0: the caller), EFAULT for
  * a buffer outside memory.
  */
-import { requeueStart } from "../../process/thread-spawn.ts";
+import { requeueReady } from "../../process/thread-spawn.ts";
 import { A, R } from "../codecs.ts";
 import { row, type SyscallRow } from "../table.ts";
 import { Errno, sysErr } from "../errno.ts";
@@ -148,7 +148,7 @@ function occlum_sched_policy(t: Thread, tid: number, set: number, policy: number
   if (!set) return was;
   const rtWas = of.rtPriority;
   of.setPolicy(checkedPolicy(of.schedPolicy, policy, priority), priority);
-  requeueStart(of, rtWas);
+  requeueReady(of, rtWas);
   t.schedChangedByMe();
   // A thread raised above the caller, or the caller lowered below a ready one: that one runs
   // before the call returns, as Linux preempts at a syscall's return.
