@@ -1,8 +1,10 @@
 /**
- * Where a sysbench op goes (issue 6): the same guest as run.ts (sysbench.c: N threads, each
- * lock(m[i mod 4]) / sched_yield / unlock), run through the LibOS in this process, with counters
- * per op beside the guest-timed ns/op (best of the runs): futex parks and wakes, coroutine
- * switches, bytes allocated and GCs (count and pause time). The counters do not depend on other
+ * Where a sysbench op goes (issue 6): the same guest as run.ts (sysbench.c: N threads doing
+ * events of 100 iterations of lock(m) / sched_yield / unlock, each event on one of 4 mutexes),
+ * run through the LibOS in this process, with counters per op beside the guest-timed ns/op (best
+ * of the runs): futex parks (and among them re-waits that kept their place at the head of the
+ * queue: sched/futex.ts park's `again`) and wakes, coroutine switches, bytes allocated and GCs
+ * (count and pause time). The counters do not depend on other
  * jobs' load, wall time does. bench/threads/jspi-floor.ts gives V8's own cost per switch for
  * the same number of coroutines.
  *
@@ -18,8 +20,10 @@
  *
  * --locks=L: sysbench's lock count (default 4, as run.ts); 0 runs bare sched_yield loops, the
  * switch alone (a round robin over N threads through the LibOS), beside jspi-floor.ts's V8 floor.
+ * --events=E: iterations per event (sysbench's --thread-yields; default 100, as run.ts); 0: each
+ * iteration takes the next lock, as sysbench.c did before 2026-12-05.
  *
- *   node bench/threads/profile.ts [N...] [--yields=Y] [--reps=R] [--locks=L]     (default N = 2 64 1024)
+ *   node bench/threads/profile.ts [N...] [--yields=Y] [--reps=R] [--locks=L] [--events=E]     (default N = 2 64 1024)
  */
 import v8 from "node:v8";
 import { PerformanceObserver, constants } from "node:perf_hooks";
@@ -39,7 +43,9 @@ const ns = process.argv.slice(2).filter((a) => /^\d+$/.test(a)).map(Number);
 const NS = ns.length > 0 ? ns : [2, 64, 1024];
 const REPS = opt("reps", 3);
 const LOCKS = opt("locks", 4);
-const yieldsFor = (n: number): number => opt("yields", Math.max(100, Math.ceil(40000 / n)));
+const EVENTS = opt("events", 100);
+// At least 4 events per thread: a thread's first event starts with the barrier's rush.
+const yieldsFor = (n: number): number => opt("yields", Math.max(400, Math.ceil(100000 / n)));
 
 let gcs = 0;
 let gcMs = 0;
@@ -59,14 +65,14 @@ new PerformanceObserver((list) => {
 const wasm = await buildGuest(path.join(here, "sysbench.c"), { mode: "posix", flags: ["-pthread"] });
 const inst = await makeInstance({ programs: { "/bin/sysbench": wasm } });
 
-interface Sample { nsPerOp: number; ops: number; cpuNs: number; parks: number; wakes: number; switches: number; bytes: number; gcs: number; gcMs: number; windowMs: number; windowGcMs: number; windowMajor: number }
+interface Sample { nsPerOp: number; ops: number; cpuNs: number; parks: number; again: number; wakes: number; switches: number; bytes: number; gcs: number; gcMs: number; windowMs: number; windowGcMs: number; windowMajor: number }
 
 async function once(n: number, yields: number): Promise<Sample> {
   // Let pending GC entries arrive before the snapshot.
   await new Promise((r) => setImmediate(r));
   const c0 = process.threadCpuUsage();
-  const s0 = { parks: futexStats.parks, wakes: futexStats.wakes, sw: executor.switches, bytes: v8.getHeapStatistics().total_allocated_bytes, gcs, gcMs };
-  const r = await run(inst, "/bin/sysbench", { args: [String(n), String(yields), String(LOCKS)] });
+  const s0 = { parks: futexStats.parks, again: futexStats.again, wakes: futexStats.wakes, sw: executor.switches, bytes: v8.getHeapStatistics().total_allocated_bytes, gcs, gcMs };
+  const r = await run(inst, "/bin/sysbench", { args: [String(n), String(yields), String(LOCKS), "0", String(EVENTS)] });
   if (r.code !== 0) throw new Error(`sysbench ${n}: exit ${r.code} ${r.stderr}`);
   const c1 = process.threadCpuUsage(c0);
   await new Promise((r) => setImmediate(r));
@@ -77,7 +83,7 @@ async function once(n: number, yields: number): Promise<Sample> {
   const inWindow = pauses.filter((g) => g.start < w1 && g.start + g.ms > w0);
   return {
     nsPerOp: Number(m[1]) / ops, ops, cpuNs: (c1.user + c1.system) * 1000,
-    parks: futexStats.parks - s0.parks, wakes: futexStats.wakes - s0.wakes, switches: executor.switches - s0.sw,
+    parks: futexStats.parks - s0.parks, again: futexStats.again - s0.again, wakes: futexStats.wakes - s0.wakes, switches: executor.switches - s0.sw,
     bytes: v8.getHeapStatistics().total_allocated_bytes - s0.bytes, gcs: gcs - s0.gcs, gcMs: gcMs - s0.gcMs,
     windowMs: w1 - w0, windowGcMs: inWindow.reduce((t, g) => t + g.ms, 0), windowMajor: inWindow.filter((g) => g.major).length,
   };
@@ -85,7 +91,7 @@ async function once(n: number, yields: number): Promise<Sample> {
 
 const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-console.log("N   min ns/op  cpu ns/op  parks/op wakes/op switch/op  B/op   GC/kop  GCms/kop  winGC%  majors   (counters: 2Y run - Y run; winGC%: GC pauses inside the Y runs' timed windows, median; majors: mark-compacts there, total)");
+console.log("N   min ns/op  cpu ns/op  parks/op again/op wakes/op switch/op  B/op   GC/kop  GCms/kop  winGC%  majors   (counters: 2Y run - Y run; winGC%: GC pauses inside the Y runs' timed windows, median; majors: mark-compacts there, total)");
 for (const n of NS) {
   const y = yieldsFor(n);
   await once(n, y); // warm-up
@@ -95,7 +101,7 @@ for (const n of NS) {
   // The best of the runs: other jobs on a shared machine only add.
   const ns = Math.min(...rows.flatMap(({ a, b }) => [a.nsPerOp, b.nsPerOp]));
   console.log(
-    `${String(n).padEnd(5)} ${ns.toFixed(0).padStart(9)} ${per((s) => s.cpuNs).toFixed(0).padStart(10)} ${per((s) => s.parks).toFixed(3).padStart(9)} ${per((s) => s.wakes).toFixed(3).padStart(8)}` +
+    `${String(n).padEnd(5)} ${ns.toFixed(0).padStart(9)} ${per((s) => s.cpuNs).toFixed(0).padStart(10)} ${per((s) => s.parks).toFixed(3).padStart(9)} ${per((s) => s.again).toFixed(3).padStart(8)} ${per((s) => s.wakes).toFixed(3).padStart(8)}` +
       ` ${per((s) => s.switches).toFixed(3).padStart(9)} ${per((s) => s.bytes).toFixed(0).padStart(6)} ${(per((s) => s.gcs) * 1000).toFixed(2).padStart(8)}` +
       ` ${(per((s) => s.gcMs) * 1000).toFixed(2).padStart(9)}` +
       ` ${(med(rows.map(({ a }) => (100 * a.windowGcMs) / a.windowMs))).toFixed(1).padStart(7)} ${String(rows.reduce((t, { a }) => t + a.windowMajor, 0)).padStart(7)}`,

@@ -11,8 +11,9 @@
  * - native: gcc -O2 -pthread build of the same C on this Linux, a child process per run.
  *
  * Workloads: pingpong.c (2 threads hand a mutex+condvar turn back and forth; op = one hand-over)
- * and sysbench.c (N threads looping lock(m[i mod L]) / sched_yield / unlock for SYSBENCH_MS, as
- * `sysbench threads --time`; op = one iteration), timed inside the guest from a barrier every
+ * and sysbench.c (`sysbench threads --thread-yields=100 --thread-locks=4 --time`: N threads doing
+ * events of 100 iterations of lock(m) / sched_yield / unlock, each event on the next of L mutexes
+ * by a process-wide count, for SYSBENCH_MS; op = one iteration), timed inside the guest from a barrier every
  * thread has passed (thread creation excluded) to the end of the last thread's loop (thread
  * exits and joins excluded: sysbench.c's header). Median of ROUNDS runs.
  * JSON → bench/results/threads.json; a table on stdout.
@@ -131,7 +132,7 @@ const table = rows.map((r) => {
 });
 const result = {
   bench: "threads", date: new Date().toISOString(), node: process.version, cpus: os.cpus().length,
-  params: { rounds: ROUNDS, pingRounds: PING_ROUNDS, sysbenchMs: SYSBENCH_MS, window: "barrier after thread creation .. last thread's loop end (exits and joins excluded)", locks: LOCKS },
+  params: { rounds: ROUNDS, pingRounds: PING_ROUNDS, sysbenchMs: SYSBENCH_MS, events: 100, window: "barrier after thread creation .. last thread's loop end (exits and joins excluded)", locks: LOCKS },
   baseline: "each row's ns/op; occlumSpeedup = that row's ns/op / occlum-ts ns/op (>1: occlum-ts faster)",
   rows: table,
 };

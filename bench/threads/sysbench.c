@@ -1,7 +1,11 @@
 /*
- * sysbench-threads style: N threads, each looping lock(m[k mod L]); sched_yield(); unlock, k its
- * own iteration count from its id. argv: N YIELDS L [MS]. L = 0: no locks, each iteration a bare
- * sched_yield (profile.ts --locks=0: the switch alone, beside the contended op).
+ * `sysbench threads`: N threads, each doing events of EV iterations of lock(m); sched_yield();
+ * unlock(m), where an event's m is one of L locks, picked as sysbench picks it: a process-wide
+ * event count mod L (sysbench's threads_next_event; EV is its --thread-yields, 100 in Occlum's CI
+ * runs, `--thread-yields=100 --thread-locks=4`). argv: N YIELDS L [MS] [EV]. L = 0: no locks,
+ * each iteration a bare sched_yield (profile.ts --locks=0: the switch alone, beside the contended
+ * op). EV = 0: no events, a thread's k-th iteration takes lock (id + k) mod L, as this program
+ * did until 2026-12-05 (bench/threads/README.md, fifteenth round).
  *
  * MS = 0 (or absent): every thread does YIELDS iterations. MS > 0: as `sysbench threads --time`,
  * the run lasts a fixed time and counts what got done: threads loop until main, MS ms after the
@@ -29,7 +33,9 @@ static pthread_mutex_t locks[LMAX];
 static pthread_barrier_t start, finish;
 static long yields = 100;
 static int nlocks = 4;
+static long event_len = 100;
 static atomic_int stop;
+static atomic_uint events;
 static int timed;
 
 /* One slot per thread, a cache line each (native threads write theirs while others run). */
@@ -49,10 +55,12 @@ static long long now_ns(void) {
 static void *worker(void *arg) {
   long id = (long)arg;
   long k = 0;
+  pthread_mutex_t *m = NULL;
   pthread_barrier_wait(&start);
   for (;;) {
     if (nlocks > 0) {
-      pthread_mutex_t *m = &locks[(id + k) % nlocks];
+      if (event_len == 0) m = &locks[(id + k) % nlocks];
+      else if (k % event_len == 0) m = &locks[atomic_fetch_add_explicit(&events, 1, memory_order_relaxed) % nlocks];
       pthread_mutex_lock(m);
       sched_yield();
       pthread_mutex_unlock(m);
@@ -73,8 +81,9 @@ int main(int argc, char **argv) {
   if (argc > 2) yields = atol(argv[2]);
   if (argc > 3) nlocks = atoi(argv[3]);
   long ms = argc > 4 ? atol(argv[4]) : 0;
+  if (argc > 5) event_len = atol(argv[5]);
   if (nlocks < 0 || nlocks > LMAX) nlocks = 4;
-  if (n < 1 || yields < 1) { printf("bad arguments\n"); return 1; }
+  if (n < 1 || yields < 1 || event_len < 0) { printf("bad arguments\n"); return 1; }
   timed = ms > 0;
   for (int i = 0; i < nlocks; i++) pthread_mutex_init(&locks[i], NULL);
   pthread_barrier_init(&start, NULL, n + 1);

@@ -235,10 +235,10 @@ export function kernelImportFns(k: KernelImportContext): Record<string, (...a: n
     const current = width === 32 ? dv.getInt32(addr >>> 0, true) : dv.getBigInt64(addr >>> 0, true);
     if (current !== expected) return 1;
     const t = k.t;
-    t.futexWait(addr >>> 0);
+    const again = t.futexWait(addr >>> 0);
     t.offCpu();
     const ft = futexTable(m.memory);
-    const done = timeoutNs >= 0n ? ft.park(addr >>> 0, t, nowMs() + Number(timeoutNs) / 1e6) : ft.park(addr >>> 0, t);
+    const done = ft.park(addr >>> 0, t, timeoutNs >= 0n ? nowMs() + Number(timeoutNs) / 1e6 : undefined, again);
     return done.then((reason) => {
       t.onCpu();
       if (t.killed) throw new ThreadKilled();

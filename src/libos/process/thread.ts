@@ -321,12 +321,15 @@ export class Thread implements Interruptible {
    * memory.atomic.wait, before its offCpu). If a futex wake ended its wait on the same word and
    * it has not been off the CPU since (no yield, preemption or other wait: it found the lock taken
    * again at once), the run in between was futile: offCpu charges its CPU time to futileMs.
+   * Returns whether it was: such a wait keeps its place at the head of the queue (FutexTable.park's
+   * `again`).
    */
-  futexWait(addr: number): void {
-    if (this.remoteCpuMs) return; // a worker's thread: its worker counts its time
+  futexWait(addr: number): boolean {
+    if (this.remoteCpuMs) return false; // a worker's thread: its worker counts its time
     if (this.resumeDue) this.lateOnCpu(); // resumed directly by the wake: its run starts there
     this.futilePending = this.cpuAtWake >= 0 && addr === this.parkedAddr && this.running;
     this.parkedAddr = addr;
+    return this.futilePending;
   }
 
   private chargeFutile(): void {

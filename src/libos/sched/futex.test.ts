@@ -46,6 +46,33 @@ test("the first waiter a wake wakes runs before the threads already ready; the o
   assert.deepEqual(order, ["W1", "Y", "W2"]);
 });
 
+test("a waiter woken in vain that waits again keeps its place at the head, behind real-time waiters", async () => {
+  const f = new FutexTable();
+  const names = new Map<Interruptible, string>();
+  const who = (name: string, rtPriority = 0): Intr => {
+    const i = Object.assign(new Intr(), { rtPriority });
+    names.set(i, name);
+    return i;
+  };
+  const queue = (): string[] => f.firstOwners(8, Infinity).map((o) => names.get(o)!);
+  const a = who("A"), b = who("B"), c = who("C");
+  const woken = f.park(8, a);
+  void f.park(8, b);
+  void f.park(8, c);
+  assert.equal(f.wake(8, 1), 1);
+  assert.equal(await woken, "woken");
+  // A found its lock taken again: it waits once more, ahead of B and C (not behind them).
+  void f.park(8, a, undefined, true);
+  assert.deepEqual(queue(), ["A", "B", "C"]);
+  // A plain wait still joins the tail; a real-time waiter goes first; a re-wait goes behind it.
+  void f.park(8, who("D"));
+  void f.park(8, who("RT", 5));
+  assert.deepEqual(queue(), ["RT", "A", "B", "C", "D"]);
+  void f.park(8, who("E"), undefined, true);
+  assert.deepEqual(queue(), ["RT", "E", "A", "B", "C", "D"]);
+  // (The waits stay parked: a real-time resume needs the run queue of real threads.)
+});
+
 test("a timed wait times out and leaves the queue", async () => {
   const f = new FutexTable();
   const r = await f.wait(4, { deadlineMs: nowMs() + 5 });

@@ -14,7 +14,8 @@
  * Keys: the memory object itself (WebAssembly.Memory or its buffer), so the threads of one
  * process (instances sharing one imported memory) meet, and two processes never do. A bucket is
  * a doubly linked list threaded through the waiters (O(1) unlink, no arrays) in Linux's wake
- * order: real-time priority, then FIFO. A hand-over
+ * order: real-time priority, then FIFO, but for a waiter woken in vain that waits again, which
+ * keeps its place at the head (park's `again`). A hand-over
  * parks and wakes on the same few addresses again and again, so an emptied bucket stays in the
  * map (adding and deleting a Map key per wait showed up as rehashing in profiles); empty buckets
  * are swept once they outnumber the live ones.
@@ -124,8 +125,8 @@ const captureResolve = (resolve: (v: unknown) => void): void => {
   captured = resolve;
 };
 
-/** Parks and wakes over every table of this JS thread (bench/threads/profile.ts). */
-export const futexStats = { parks: 0, wakes: 0 };
+/** Parks, re-waits that kept their place (`again`) and wakes over every table of this JS thread (bench/threads/profile.ts). */
+export const futexStats = { parks: 0, again: 0, wakes: 0 };
 
 /** The futex wait queues of one memory. */
 export class FutexTable {
@@ -168,22 +169,34 @@ export class FutexTable {
     return this.park(addr, opts.intr, opts.deadlineMs);
   }
 
-  /** wait() without the options object (the syscall paths). */
-  park(addr: number, intr: Interruptible | undefined, deadlineMs?: number): Promise<WakeReason> {
+  /**
+   * wait() without the options object (the syscall paths). `again`: the waiter was just woken
+   * from this word and waits on it once more, having found its lock taken again (a futile
+   * wake-up: Thread.futexWait). A normal waiter goes back to the head of the normal waiters
+   * (behind any real-time ones, whose order stays Linux's), not to the tail, as Go's runtime semaphores queue a woken waiter that lost the race first: the
+   * next wake ends its wait again, while its stack and objects are still in the cache, instead
+   * of the oldest of many waiters whose state went cold (a sysbench event, 100 iterations of
+   * lock / sched_yield / unlock on one mutex, wakes the same waiter 100 times: at 1024 threads
+   * an op went from ~1500 to ~950 ns; bench/threads/README.md, fifteenth round). The others
+   * keep their FIFO order, and the lock, once its holder moves on, goes to the waiter that has
+   * waited longest, where a futile wake used to send that one to the tail. futex(2) promises no
+   * order among waiters of one priority.
+   */
+  park(addr: number, intr: Interruptible | undefined, deadlineMs?: number, again = false): Promise<WakeReason> {
     if (intr !== undefined && intr.interruptPending) return Promise.resolve("interrupted");
-    return this.enqueue(addr, intr, deadlineMs, undefined) as Promise<WakeReason>;
+    return this.enqueue(addr, intr, deadlineMs, undefined, -1, again) as Promise<WakeReason>;
   }
 
   /**
    * park(), resolving with `complete(reason)`, called by whoever ends the wait as it ends it (a
    * direct resume: syscall/dispatch.ts). `complete` must not throw.
    */
-  parkWith<R>(addr: number, intr: Interruptible | undefined, deadlineMs: number | undefined, complete: (r: WakeReason) => R): Promise<Awaited<R>> {
+  parkWith<R>(addr: number, intr: Interruptible | undefined, deadlineMs: number | undefined, complete: (r: WakeReason) => R, again = false): Promise<Awaited<R>> {
     if (intr !== undefined && intr.interruptPending) return Promise.resolve(complete("interrupted"));
-    return this.enqueue(addr, intr, deadlineMs, complete) as Promise<Awaited<R>>;
+    return this.enqueue(addr, intr, deadlineMs, complete, -1, again) as Promise<Awaited<R>>;
   }
 
-  private enqueue(addr: number, intr: Interruptible | undefined, deadlineMs: number | undefined, complete: ((r: WakeReason) => unknown) | undefined, bits = -1): Promise<unknown> {
+  private enqueue(addr: number, intr: Interruptible | undefined, deadlineMs: number | undefined, complete: ((r: WakeReason) => unknown) | undefined, bits = -1, again = false): Promise<unknown> {
     this.waits++;
     futexStats.parks++;
     const p = new Promise<unknown>(captureResolve);
@@ -191,7 +204,8 @@ export class FutexTable {
     w.arm(addr, intr, deadlineMs, captured!, complete);
     w.bits = bits;
     captured = undefined;
-    this.link(w);
+    if (again) futexStats.again++;
+    this.link(w, again);
     return p;
   }
 
@@ -205,9 +219,9 @@ export class FutexTable {
    * FUTEX_WAIT_BITSET: park() whose wait only wakeBits() calls with a mask that shares a bit end
    * (wake() and requeue() take any waiter, as Linux's FUTEX_WAKE is a wake with every bit set).
    */
-  parkBits(addr: number, intr: Interruptible | undefined, deadlineMs: number | undefined, bits: number): Promise<WakeReason> {
+  parkBits(addr: number, intr: Interruptible | undefined, deadlineMs: number | undefined, bits: number, again = false): Promise<WakeReason> {
     if (intr !== undefined && intr.interruptPending) return Promise.resolve("interrupted");
-    return this.enqueue(addr, intr, deadlineMs, undefined, bits) as Promise<WakeReason>;
+    return this.enqueue(addr, intr, deadlineMs, undefined, bits, again) as Promise<WakeReason>;
   }
 
   /** FUTEX_WAKE_BITSET: wake() of the waiters whose mask shares a bit with `bits`, oldest first. */
@@ -294,7 +308,7 @@ export class FutexTable {
     return moved;
   }
 
-  private link(w: FutexWaiter): void {
+  private link(w: FutexWaiter, again = false): void {
     let b = this.buckets.get(w.addr);
     if (b === undefined) {
       if (this.buckets.size >= 2 * this.live + EMPTY_SLACK) this.sweep();
@@ -303,9 +317,14 @@ export class FutexTable {
     if (b.length++ === 0) this.live++;
     w.bucket = b;
     // Linux orders a futex's waiters by priority, FIFO within one: a real-time waiter goes
-    // behind those of its priority or above, the others (0) at the tail.
+    // behind those of its priority or above, the others (0) at the tail, or first of them `again`.
     let after = b.tail;
     if (w.prio > 0) while (after !== null && after.prio < w.prio) after = after.prev;
+    else if (again) {
+      // Behind the real-time waiters, if any (from the head: they are few; the others many).
+      after = null;
+      for (let x = b.head; x !== null && x.prio > 0; x = x.next) after = x;
+    }
     w.prev = after;
     w.next = after === null ? b.head : after.next;
     if (w.next !== null) w.next.prev = w;

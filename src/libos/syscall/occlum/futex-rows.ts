@@ -93,8 +93,8 @@ function occlum_futex(t: Thread, addr: number, op: number, val: number, deadline
       if (t.takeCancelWake()) return 0;
       const deadline = deadlineNs === NO_DEADLINE ? undefined : Number(deadlineNs) / 1e6;
       const ft = futexTable(key);
-      t.futexWait(addr);
-      const p = bits === -1 ? ft.park(addr, t, deadline) : ft.parkBits(addr, t, deadline, bits);
+      const again = t.futexWait(addr);
+      const p = bits === -1 ? ft.park(addr, t, deadline, again) : ft.parkBits(addr, t, deadline, bits, again);
       return p.then((why) => {
         if (why === "woken") return 0;
         if (why === "timeout") throw sysErr(Errno.TIMEDOUT);

@@ -94,8 +94,8 @@ function futex_wait(t: Thread, addr: number, expected: number, timeoutNs: bigint
   // Interrupted: dispatch unwinds a killed thread; a signal's interruption is a spurious wake.
   const deadline = timeoutNs === undefined ? undefined : nowMs() + Number(timeoutNs) / 1e6;
   const ft = futexTable(memoryKey(t));
-  t.futexWait(addr);
-  return done === undefined ? ft.park(addr, t, deadline) : ft.parkWith(addr, t, deadline, done);
+  const again = t.futexWait(addr);
+  return done === undefined ? ft.park(addr, t, deadline, again) : ft.parkWith(addr, t, deadline, done, again);
 }
 
 function futex_wake(t: Thread, addr: number): boolean {
