@@ -28,6 +28,7 @@ import { holdIfStopped } from "../process/job-control.ts";
 import type { GuestMemory } from "../syscall/memory.ts";
 import { Wasm } from "../wasm.ts";
 import { growMemory } from "../process/user-memory.ts";
+import { wakeFrom } from "../process/futex-wake.ts";
 import { nowMs } from "../sched/clock.ts";
 
 /** Time a guest thread may compute before it is preempted. */
@@ -258,9 +259,8 @@ export function kernelImportFns(k: KernelImportContext): Record<string, (...a: n
     m.check(addr >>> 0, 4, 4);
     if (!(m.memory.buffer instanceof SharedArrayBuffer)) return 0;
     const ft = futexTable(m.memory);
-    const woken = ft.wake(addr >>> 0, count >>> 0);
-    if (woken > 0 && !k.remote) k.t.wokeUp(ft.takeFirstWoken());
-    return woken;
+    // A worker's thread: its worker decides who runs next there.
+    return k.remote ? ft.wake(addr >>> 0, count >>> 0) : wakeFrom(k.t, ft, addr >>> 0, count >>> 0);
   };
   return {
     [KernelImport.yieldCheck]: yieldCheck,

@@ -124,6 +124,9 @@ test("a holder that gives way to the oldest waiter gives the turn to the waiter 
   const run = (t: Thread, ms: number): void => {
     executor.stampSwitch();
     t.beginRun(nowMs());
+    t.offCpu(); // its start-up run, which is not counted (the next test)
+    executor.stampSwitch();
+    t.onCpu();
     busy(ms);
     t.offCpu();
   };
@@ -137,6 +140,76 @@ test("a holder that gives way to the oldest waiter gives the turn to the waiter 
   assert.equal(holder.givesWayTo(oldest), true, "30 ms against 12");
   assert.equal(holder.neediest(oldest, [oldest, poorest, other]), poorest);
   assert.equal(oldest.givesWayTo(poorest), false, "a thread with no checks of its own (a worker's) never gives way");
+});
+
+test("a thread's first run (its start-up) is not counted for wakeup preemption; its clock keeps it", () => {
+  const process = {} as Process;
+  const starter = new Thread(1, process), waiter = new Thread(2, process);
+  for (const t of [starter, waiter]) t.offCpu();
+  starter.forceCheck = () => {};
+  // The waiter: a short start-up, then 10 ms of its own, and it waits.
+  executor.stampSwitch();
+  waiter.beginRun(nowMs());
+  waiter.offCpu();
+  executor.stampSwitch();
+  waiter.onCpu();
+  busy(10);
+  waiter.futexWait(WORD);
+  waiter.offCpu();
+  // The starter: 30 ms up to its first suspension (among 1024 threads starting, up to ~4 ms of
+  // stack set-up and first calls), then 1 ms of its own, and it wakes the waiter.
+  executor.stampSwitch();
+  starter.beginRun(nowMs());
+  busy(30);
+  starter.offCpu();
+  executor.stampSwitch();
+  starter.onCpu();
+  busy(1);
+  executor.stamp();
+  assert.equal(starter.givesWayTo(waiter), false, "1 ms against 10, not 31");
+  assert.ok(starter.cpuTimeNs() >= 20_000_000n, `its clock counts its start-up: ${starter.cpuTimeNs()} ns`);
+});
+
+test("a waiter woken in vain for 1 ms is handed the turn whatever the CPU times", () => {
+  const { holder, waiter } = threads();
+  // The waiter computes 10 ms (the holder none yet): the CPU rule would never make the holder give way.
+  executor.stampSwitch();
+  waiter.beginRun(nowMs());
+  waiter.offCpu();
+  executor.stampSwitch();
+  waiter.onCpu();
+  busy(10);
+  waiter.futexWait(WORD);
+  waiter.offCpu();
+  executor.stampSwitch();
+  holder.beginRun(nowMs());
+  holder.offCpu();
+  const vainRound = (): void => {
+    // The holder wakes it, takes the lock back, yields; the waiter finds it taken and waits again.
+    executor.stampSwitch();
+    holder.onCpu();
+    holder.wokeUp(waiter);
+    holder.offCpu();
+    waiter.onCpu();
+    waiter.futexWait(WORD);
+    waiter.offCpu();
+  };
+  assert.equal(holder.handsOverTo(waiter), false, "its wait is its first: not in vain");
+  vainRound();
+  assert.equal(holder.handsOverTo(waiter), false, "woken in vain just now");
+  busy(1.5);
+  vainRound();
+  executor.stamp();
+  assert.equal(holder.givesWayTo(waiter), false, "the CPU rule: the waiter has had more");
+  assert.equal(holder.handsOverTo(waiter), true, "woken in vain for 1.5 ms");
+  // Once it waits for something else (it got the lock, went on, and waits again), the run is over.
+  waiter.onCpu();
+  waiter.offCpu(true); // a yield: another suspension
+  executor.stampSwitch();
+  waiter.onCpu();
+  waiter.futexWait(WORD);
+  waiter.offCpu();
+  assert.equal(holder.handsOverTo(waiter), false);
 });
 
 test("a thread that runs on after a check that does not switch holds the vCPU all along, outside a streak too", () => {

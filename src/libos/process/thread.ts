@@ -36,6 +36,15 @@ const cpuBound = new Set<Thread>();
  * switch each: ~4 µs per sysbench op instead of ~1.5).
  */
 const WAKEUP_GRAN_MS = 4;
+/**
+ * How long (ms) a waiter may go on being woken in vain (woken, its lock taken again before it
+ * ran, waiting again) before a waker hands it the turn whatever their CPU times (handsOverTo): Go's
+ * sync.Mutex hands itself to a waiter that has failed to take it for 1 ms (its starvation mode).
+ * Without it a sysbench thread whose next event fell on the mutex it had just left found it free
+ * and kept it, and the coroutines' fixed order could repeat that: at 64 threads the fewest ops
+ * were 0.5-0.7 of the mean and the most ~2x (at 1024 up to 11x); with it 0.98 and 1.0x.
+ */
+const STARVE_MS = 1;
 /** Linux's real-time policies (sched_setscheduler). */
 const SCHED_FIFO = 1, SCHED_RR = 2;
 
@@ -66,6 +75,15 @@ export class Thread implements Interruptible {
   private cpuAtWake = -1;
   private futilePending = false;
   private futileMs = 0;
+  /** When the run of futile wake-ups this thread now waits in began (-1: its wait is no re-wait): handsOverTo. */
+  private vainSince = -1;
+  /**
+   * CPU time of its first run (from its start to its first suspension: its JSPI stack's first
+   * use, the libc's thread setup), which wakeup preemption leaves out: up to 4 ms for a thread
+   * started among 1024, where a thread's share is ~1 ms a second, so counted it made the thread
+   * give way at every wake for seconds (it did 9 ops in a second, the mean ~700).
+   */
+  private startMs = -1;
   private onCpuSince = nowMs();
   private running = true;
   /** Resumed directly: onCpu is due at the first use of the CPU state (see the header). */
@@ -282,6 +300,15 @@ export class Thread implements Interruptible {
   }
 
   /**
+   * Has `head` (the first waiter of a word this thread is about to wake) been woken in vain for
+   * STARVE_MS? Then this thread wakes it and gives way, so it takes the lock this thread just
+   * released before this one can take it back.
+   */
+  handsOverTo(head: Interruptible): boolean {
+    return head instanceof Thread && head.vainSince >= 0 && this.forceCheck !== undefined && this.rtPriority === 0 && head.rtPriority === 0 && executor.clockMs - head.vainSince >= STARVE_MS;
+  }
+
+  /**
    * Would waking `head` (the oldest waiter of a word) make this thread give way (wokeUp's rule
    * for two normal threads)? Then the turn goes to the waiter with the least CPU among the first
    * few (neediest), not to whichever the FIFO order put first.
@@ -313,7 +340,7 @@ export class Thread implements Interruptible {
    * (sysbench.test.ts, 16 threads on 1 lock).
    */
   private usefulCpuMs(): number {
-    return this.cpuMsCoarse() - this.futileMs;
+    return this.cpuMsCoarse() - this.futileMs - Math.max(0, this.startMs);
   }
 
   /**
@@ -327,9 +354,11 @@ export class Thread implements Interruptible {
   futexWait(addr: number): boolean {
     if (this.remoteCpuMs) return false; // a worker's thread: its worker counts its time
     if (this.resumeDue) this.lateOnCpu(); // resumed directly by the wake: its run starts there
-    this.futilePending = this.cpuAtWake >= 0 && addr === this.parkedAddr && this.running;
+    const vain = (this.futilePending = this.cpuAtWake >= 0 && addr === this.parkedAddr && this.running);
     this.parkedAddr = addr;
-    return this.futilePending;
+    if (!vain) this.vainSince = -1;
+    else if (this.vainSince < 0) this.vainSince = executor.clockMs;
+    return vain;
   }
 
   private chargeFutile(): void {
@@ -394,6 +423,7 @@ export class Thread implements Interruptible {
       this.heldMs += now - this.onCpuSince;
       this.cpuMs += (now - this.onCpuSince) * cpuRate.rateAt(now);
       if (this.futilePending) this.chargeFutile();
+      else if (this.startMs < 0) this.startMs = this.cpuMs;
     }
     this.futilePending = false;
     // Any other suspension ends the futile run (futexWait), but a preemption check that goes on
@@ -464,6 +494,7 @@ export class Thread implements Interruptible {
    */
   beginRun(ms: number): void {
     this.cpuMs = this.cpuRead = 0;
+    this.startMs = -1;
     this.running = true;
     this.resumeDue = this.dueAfterOff = this.plainDue = false;
     this.started(ms);

@@ -8,7 +8,13 @@
  * ThreadKilled are not errors of the call: they propagate and unwind the guest stack.
  *
  * Blocking rows are WebAssembly.Suspending imports. When the handler completes synchronously,
- * dispatch returns a number and the guest does not suspend; only a real wait returns a Promise.
+ * dispatch returns a number; only a real wait returns a Promise. V8 suspends the guest at such
+ * an import all the same (~90 ns, bench/wasi's JSPI floor) and runs its microtask queue first,
+ * but the thread stays on the CPU's books: what runs meanwhile is kernel work, since a thread
+ * woken by a kernel call is queued behind the pump's hop, after this one's continuation (a
+ * guest doing rounds of FUTEX_WAKE then a FUTEX_WAIT failing with EAGAIN, its woken thread
+ * computing, counted no run twice; 2026-12-05). The preemption checks, whose suspension can run
+ * a thread woken directly, go off the books (Thread.plainSuspend).
  * After a wait, a killed thread unwinds instead of returning to the guest (one killed after its
  * wake-up was completed directly, see "Direct resumes", unwinds at its next kernel entry).
  */

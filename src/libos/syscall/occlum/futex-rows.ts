@@ -29,6 +29,7 @@ import { ERESTARTSYS } from "../blocking.ts";
 import type { Thread } from "../../process/thread.ts";
 import type { GuestMemory } from "../memory.ts";
 import { futexTable } from "../../sched/futex.ts";
+import { wakeFrom } from "../../process/futex-wake.ts";
 import { cmpRequeuePi, lockPi, requeuePiWaiting, unlockPi, waitRequeuePi } from "./futex-pi.ts";
 
 export const FutexOp = {
@@ -109,8 +110,9 @@ function occlum_futex(t: Thread, addr: number, op: number, val: number, deadline
       const ft = futexTable(key);
       // Linux wakes one waiter for a count of 0 or less (its loop tests the count after a wake).
       const nWake = Math.max(1, count(val));
-      const n = bits === -1 ? ft.wake(addr, nWake) : ft.wakeBits(addr, nWake, bits);
-      if (n > 0) t.wokeUp(ft.takeFirstWoken());
+      let n: number;
+      if (bits === -1) n = wakeFrom(t, ft, addr, nWake);
+      else if ((n = ft.wakeBits(addr, nWake, bits)) > 0) t.wokeUp(ft.takeFirstWoken());
       refuseRequeuePiWaiter(key, addr, n < nWake);
       return n;
     }

@@ -20,6 +20,7 @@ import { joinThread, noteThreadExit, releaseThread, spawnThread, ThreadExit } fr
 import { signalProcess } from "../../process/spawn.ts";
 import { SigCode } from "../../process/signals.ts";
 import { holdIfStopped } from "../../process/job-control.ts";
+import { wakeFrom } from "../../process/futex-wake.ts";
 import { vcpuCount } from "../../vcpu/index.ts";
 import { nowMs } from "../../sched/clock.ts";
 
@@ -106,29 +107,8 @@ function futex_wake_all(t: Thread, addr: number): boolean {
   return wake(t, addr, Number.POSITIVE_INFINITY);
 }
 
-/** Waiters a waker that gives way chooses among (Thread.neediest). */
-const GIVE_WAY_CHOICE = 16;
-
 function wake(t: Thread, addr: number, n: number): boolean {
-  const ft = futexTable(memoryKey(t));
-  // The give-way decision is made once, before the wake: a waker about to give way hands the
-  // turn to the neediest of the first waiters (the oldest, FIFO, otherwise).
-  let givesWay: boolean | undefined;
-  if (n === 1) {
-    const head = ft.firstWaiter(addr);
-    if (head === undefined) return false;
-    givesWay = t.givesWayTo(head);
-    if (givesWay) {
-      const needy = t.neediest(head as Thread, ft.firstOwners(addr, GIVE_WAY_CHOICE));
-      if (needy !== head && ft.wakeOwner(addr, needy)) {
-        t.wokeUp(ft.takeFirstWoken(), true);
-        return true;
-      }
-    }
-  }
-  if (ft.wake(addr, n) === 0) return false;
-  t.wokeUp(ft.takeFirstWoken(), givesWay);
-  return true;
+  return wakeFrom(t, futexTable(memoryKey(t)), addr, n) > 0;
 }
 
 function thread_exit(t: Thread, code: number): never {
