@@ -56,6 +56,17 @@ function wokenAfter2ms(holder: Thread, waiter: Thread): void {
   waiter.onCpu();
 }
 
+/** `t` starts (a start-up run of `startMs`, which wakeup preemption does not count), then computes `ownMs` and is still on the CPU. */
+function startedThenRan(t: Thread, startMs: number, ownMs: number): void {
+  executor.stampSwitch();
+  t.beginRun(nowMs());
+  busy(startMs);
+  t.offCpu();
+  executor.stampSwitch();
+  t.onCpu();
+  busy(ownMs);
+}
+
 /** The holder computes `ms` and wakes the waiter (wokeUp decides whether it gives way). */
 function holderWakes(holder: Thread, waiter: Thread, ms: number): void {
   executor.stampSwitch();
@@ -122,12 +133,7 @@ test("a holder that gives way to the oldest waiter gives the turn to the waiter 
   for (const t of [holder, oldest, poorest, other]) t.offCpu();
   holder.forceCheck = () => {};
   const run = (t: Thread, ms: number): void => {
-    executor.stampSwitch();
-    t.beginRun(nowMs());
-    t.offCpu(); // its start-up run, which is not counted (the next test)
-    executor.stampSwitch();
-    t.onCpu();
-    busy(ms);
+    startedThenRan(t, 0, ms);
     t.offCpu();
   };
   run(oldest, 12);
@@ -148,23 +154,12 @@ test("a thread's first run (its start-up) is not counted for wakeup preemption; 
   for (const t of [starter, waiter]) t.offCpu();
   starter.forceCheck = () => {};
   // The waiter: a short start-up, then 10 ms of its own, and it waits.
-  executor.stampSwitch();
-  waiter.beginRun(nowMs());
-  waiter.offCpu();
-  executor.stampSwitch();
-  waiter.onCpu();
-  busy(10);
+  startedThenRan(waiter, 0, 10);
   waiter.futexWait(WORD);
   waiter.offCpu();
   // The starter: 30 ms up to its first suspension (among 1024 threads starting, up to ~4 ms of
   // stack set-up and first calls), then 1 ms of its own, and it wakes the waiter.
-  executor.stampSwitch();
-  starter.beginRun(nowMs());
-  busy(30);
-  starter.offCpu();
-  executor.stampSwitch();
-  starter.onCpu();
-  busy(1);
+  startedThenRan(starter, 30, 1);
   executor.stamp();
   assert.equal(starter.givesWayTo(waiter), false, "1 ms against 10, not 31");
   assert.ok(starter.cpuTimeNs() >= 20_000_000n, `its clock counts its start-up: ${starter.cpuTimeNs()} ns`);
@@ -173,16 +168,10 @@ test("a thread's first run (its start-up) is not counted for wakeup preemption; 
 test("a waiter woken in vain for 1 ms is handed the turn whatever the CPU times", () => {
   const { holder, waiter } = threads();
   // The waiter computes 10 ms (the holder none yet): the CPU rule would never make the holder give way.
-  executor.stampSwitch();
-  waiter.beginRun(nowMs());
-  waiter.offCpu();
-  executor.stampSwitch();
-  waiter.onCpu();
-  busy(10);
+  startedThenRan(waiter, 0, 10);
   waiter.futexWait(WORD);
   waiter.offCpu();
-  executor.stampSwitch();
-  holder.beginRun(nowMs());
+  startedThenRan(holder, 0, 0);
   holder.offCpu();
   const vainRound = (): void => {
     // The holder wakes it, takes the lock back, yields; the waiter finds it taken and waits again.

@@ -42,7 +42,8 @@ const WAKEUP_GRAN_MS = 4;
  * sync.Mutex hands itself to a waiter that has failed to take it for 1 ms (its starvation mode).
  * Without it a sysbench thread whose next event fell on the mutex it had just left found it free
  * and kept it, and the coroutines' fixed order could repeat that: at 64 threads the fewest ops
- * were 0.5-0.7 of the mean and the most ~2x (at 1024 up to 11x); with it 0.98 and 1.0x.
+ * were 0.53-0.88 of the mean and the most 1.9-2.6x in 500 ms (at 1024 up to 11x in 1 s); with it
+ * 0.90-0.95 and 1.09-1.29x.
  */
 const STARVE_MS = 1;
 /** Linux's real-time policies (sched_setscheduler). */
