@@ -152,6 +152,7 @@ export function spawnThread(parent: Thread, startArg: number): number {
   if (!g) throw sysErr(Errno.NOSYS, "the module has no shared memory: no threads");
   if (p.status) throw sysErr(Errno.AGAIN, "process is exiting");
   const t = p.newThread(parent);
+  t.notStarted();
   t.spawner = parent;
   // As Linux's pthread_create sets them: on a thread made with its creator's policy, before it
   // runs; a priority below the creator's puts it at the head of its level (startAtHead).

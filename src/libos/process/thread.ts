@@ -490,6 +490,16 @@ export class Thread implements Interruptible {
   }
 
   /**
+   * A spawned thread waits for its first run (thread-spawn): off the CPU, with no CPU time. A
+   * Thread counts as running from its creation (the process's first thread is), so 1000 threads
+   * waiting to start each counted the time since their creation in the process's CPU clock, which
+   * then went back when their runs began (test/guest/threads/cpu_exits.c).
+   */
+  notStarted(): void {
+    this.running = false;
+  }
+
+  /**
    * A spawned thread gets the vCPU for the first time, at `ms`: its CPU time and first slice start
    * here, not when thread-spawn made it (it waited in the run queue meanwhile).
    */

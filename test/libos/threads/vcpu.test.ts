@@ -38,7 +38,7 @@ const skip = posixSkip();
 /** A broken kill or signal path would hang a spinning guest: fail instead. */
 const timeout = 60_000;
 const dir = "test/guest/threads";
-const programs = ["nprocs", "cpu_share", "affinity", "vcpu_work", "vcpu_signal", "vcpu_grow", "basic", "sync", "many", "busy_io", "trap", "futex_timeout", "atomic_wait", "exit", "timedwait", "ring_streak"];
+const programs = ["nprocs", "cpu_share", "cpu_exits", "affinity", "vcpu_work", "vcpu_signal", "vcpu_grow", "basic", "sync", "many", "busy_io", "trap", "futex_timeout", "atomic_wait", "exit", "timedwait", "ring_streak"];
 let inst: Instance;
 
 before(async () => {
@@ -277,6 +277,18 @@ for (const [label, vcpus, placement] of [["one vCPU", 1, "affine"], ["all on one
     assert.equal(r.code, 0);
   });
 }
+
+// The process's CPU clock across 1000 threads that start, meet and end at once (cpu_exits.c):
+// threads waiting to start are off the CPU, and an ending thread leaves it at thread_exit.
+test("CPU clocks: 1000 threads starting and ending at once: the process's clock neither goes back nor outruns the wall", { skip, timeout }, async () => {
+  setVcpuCount(1);
+  setVcpuPlacement("affine");
+  for (const n of ["256", "1000"]) {
+    const r = await run(inst, "/bin/cpu_exits", { args: [n] });
+    assert.equal(r.stdout, "ok=1\n", r.stderr);
+    assert.equal(r.code, 0);
+  }
+});
 
 const AFFINITY_COMMON = `sched_setaffinity(0, {}): -1 EINVAL
 sched_setaffinity(0, {7} (offline)): -1 EINVAL

@@ -117,6 +117,9 @@ function thread_exit(t: Thread, code: number): never {
   // joiner just before this call, and the joiner runs first (hand-offs are direct); a
   // pthread_create right after pthread_join must find room again.
   releaseThread(t);
+  // Off the CPU's books now: its runner's end is a reaction away, and threads resumed meanwhile
+  // would be dated from its last switch, their runs counted as its own too.
+  if (!t.remoteCpuMs) t.offCpu();
   throw new ThreadExit(code);
 }
 
