@@ -306,7 +306,12 @@ export class Thread implements Interruptible {
    * released before this one can take it back.
    */
   handsOverTo(head: Interruptible): boolean {
-    return head instanceof Thread && head.vainSince >= 0 && this.forceCheck !== undefined && this.rtPriority === 0 && head.rtPriority === 0 && executor.clockMs - head.vainSince >= STARVE_MS;
+    return this.normalPair(head) && head.vainSince >= 0 && executor.clockMs - head.vainSince >= STARVE_MS;
+  }
+
+  /** Both normal threads, and this one on the kernel thread (a worker's thread has no checks of ours to give way at). */
+  private normalPair(head: Interruptible): head is Thread {
+    return head instanceof Thread && this.forceCheck !== undefined && this.rtPriority === 0 && head.rtPriority === 0;
   }
 
   /**
@@ -315,7 +320,7 @@ export class Thread implements Interruptible {
    * few (neediest), not to whichever the FIFO order put first.
    */
   givesWayTo(head: Interruptible): boolean {
-    return head instanceof Thread && this.forceCheck !== undefined && this.rtPriority === 0 && head.rtPriority === 0 && this.usefulCpuMs() - head.usefulCpuMs() >= WAKEUP_GRAN_MS;
+    return this.normalPair(head) && this.usefulCpuMs() - head.usefulCpuMs() >= WAKEUP_GRAN_MS;
   }
 
   /** givesWayTo(head) held: the one of `candidates` (normal threads; head among them) with the least CPU. */

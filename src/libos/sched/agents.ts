@@ -44,7 +44,7 @@ let requests: VcpuRequests = { live: () => false, waiting: () => false, busyAgen
  * from the event loop (a doorbell's Atomics.waitAsync), which does not turn while coroutines
  * keep switching through microtasks (a streak, up to its slice): the executor asks `due` as it
  * reads the clock in a streak and, if so, runs `serve` from a microtask of its own, a point
- * where no kernel code is half done (sched/executor.ts `young`).
+ * where no kernel code is half done (serveRingsIfDue, from sched/executor.ts `young`).
  */
 export interface RingService {
   /** The doorbell rang since the rings were last served. */
@@ -59,8 +59,24 @@ export function setRingService(r: RingService | undefined): void {
   ringService = r;
 }
 
-export function agentRings(): RingService | undefined {
-  return ringService;
+/** A microtask serving this agent's rings is queued (serveRingsIfDue). */
+let servingRings = false;
+const serveRings = (): void => {
+  servingRings = false;
+  ringService?.serve();
+};
+
+/**
+ * Another agent rang this one's doorbell while a streak keeps its event loop from the wait that
+ * would serve it: serve it from a microtask (queued now, so it runs between coroutine runs,
+ * never inside kernel code). The executor asks once every 16 resumes at most (ring checks share
+ * the streak's clock reads). Without this a worker's futex wake waited for the streak's end, up
+ * to its slice, behind threads yielding to each other on the kernel thread.
+ */
+export function serveRingsIfDue(): void {
+  if (ringService === undefined || servingRings || !ringService.due()) return;
+  servingRings = true;
+  queueMicrotask(serveRings);
 }
 
 export function setVcpuRequests(r: VcpuRequests): void {

@@ -31,7 +31,7 @@
  * Invariant: code between two awaits in the kernel is atomic with respect to other guest threads.
  */
 import { nowMs } from "./clock.ts";
-import { agentRings } from "./agents.ts";
+import { serveRingsIfDue } from "./agents.ts";
 import { RtBudget } from "./rt-budget.ts";
 import { RtQueue } from "./rt-queue.ts";
 import { HostPoller } from "./busy-poll.ts";
@@ -631,33 +631,11 @@ export class Executor {
     }
     if (this.expired) return false;
     if ((++this.inStreak & 15) !== 0) return true;
-    this.serveRingsIfDue();
+    serveRingsIfDue();
     if (this.stamp() - this.sliceStart < SLICE_MS) return true;
     this.expired = true; // until the event loop has had its turn (endStreak)
     return false;
   }
-
-  /** A microtask serving this agent's rings is queued (serveRingsIfDue). */
-  private servingRings = false;
-
-  /**
-   * Another agent rang this one's doorbell while a streak keeps its event loop from the wait
-   * that would serve it: serve it from a microtask (queued now, so it runs between coroutine
-   * runs, never inside kernel code), once every 16 resumes at most (ring checks share the
-   * streak's clock reads). Without this a worker's futex wake waited for the streak's end, up to
-   * SLICE_MS, behind threads yielding to each other on the kernel thread.
-   */
-  private serveRingsIfDue(): void {
-    const rings = agentRings();
-    if (rings === undefined || this.servingRings || !rings.due()) return;
-    this.servingRings = true;
-    queueMicrotask(this.serveRings);
-  }
-
-  private readonly serveRings = (): void => {
-    this.servingRings = false;
-    agentRings()?.serve();
-  };
 
   /** Coroutines ready to run (tests). */
   get readyCount(): number {
